@@ -1,0 +1,1 @@
+//! comity-pattern (work in progress).

@@ -1,0 +1,1 @@
+//! comity-server (work in progress).

@@ -1,0 +1,1 @@
+//! comity-stix (work in progress).

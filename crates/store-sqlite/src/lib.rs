@@ -1,0 +1,1 @@
+//! comity-store-sqlite (work in progress).

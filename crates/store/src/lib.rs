@@ -1,0 +1,1 @@
+//! comity-store (work in progress).

@@ -1,0 +1,1 @@
+//! comity-tlog (work in progress).
