@@ -8,9 +8,15 @@
 //! - [`tree`]: the stored-hash layout, appends ([`tree::stored_hashes_for_append`])
 //!   and tree heads ([`tree::tree_hash`]).
 //! - [`proof`]: inclusion and consistency proofs, generated and verified.
+//! - [`note`]: C2SP signed notes, signer and verifier keys (Go `sumdb/note` formats).
+//! - [`checkpoint`]: C2SP tlog-checkpoint, the signed tree head.
+//! - [`cosignature`]: C2SP tlog-cosignature v1 (Ed25519, type 0x04).
 #![forbid(unsafe_code)]
 
+pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
+pub mod note;
 pub mod proof;
 pub mod tree;
 
