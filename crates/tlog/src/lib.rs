@@ -11,6 +11,7 @@
 //! - [`note`]: C2SP signed notes, signer and verifier keys (Go `sumdb/note` formats).
 //! - [`checkpoint`]: C2SP tlog-checkpoint, the signed tree head.
 //! - [`cosignature`]: C2SP tlog-cosignature v1 (Ed25519, type 0x04).
+//! - [`witness`]: C2SP tlog-witness `add-checkpoint`, request and decision.
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
@@ -19,5 +20,6 @@ pub mod hash;
 pub mod note;
 pub mod proof;
 pub mod tree;
+pub mod witness;
 
 pub use hash::Hash;
