@@ -12,13 +12,19 @@
 //! - [`checkpoint`]: C2SP tlog-checkpoint, the signed tree head.
 //! - [`cosignature`]: C2SP tlog-cosignature v1 (Ed25519, type 0x04).
 //! - [`witness`]: C2SP tlog-witness `add-checkpoint`, request and decision.
+//! - [`offline`]: C2SP tlog-proof@v1, offline-verifiable inclusion proofs.
+//! - [`tiles`]: C2SP tlog-tiles paths, tile bytes and entry bundles.
+//! - [`entry`]: the versioned encoding of what a node logs ([`entry::LogEntry`]).
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod entry;
 pub mod hash;
 pub mod note;
+pub mod offline;
 pub mod proof;
+pub mod tiles;
 pub mod tree;
 pub mod witness;
 
