@@ -1,0 +1,62 @@
+//! The STIX Meta Objects: marking-definition, language-content and extension-definition.
+
+use serde_json::{Map, Value};
+
+use crate::props::{opt, req, Kind::*, Prop};
+use crate::refs::Targets;
+use crate::report::{Ctx, Path};
+use crate::types::{TypeSpec, DOMAIN, MARKING};
+use crate::vocab;
+
+const LANGUAGE_CONTENT: &[Prop] = &[
+    req("object_ref", Ref(Targets::Any)),
+    opt("object_modified", TimestampMillis),
+    req("contents", Dictionary),
+];
+const EXTENSION_DEFINITION: &[Prop] = &[
+    req("created_by_ref", Ref(Targets::Only(&["identity"]))),
+    req("name", String),
+    opt("description", String),
+    req("schema", String),
+    req("version", String),
+    req("extension_types", Enums(vocab::EXTENSION_TYPE)),
+    opt("extension_properties", Strings),
+];
+
+fn language_content(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+    let Some(contents) = map.get("contents").and_then(Value::as_object) else {
+        return;
+    };
+    let path = Path::Root.key("contents");
+    for (lang, translation) in contents {
+        if !translation.is_object() {
+            ctx.error(
+                &path.key(lang),
+                "json-type",
+                "each language's contents must be an object",
+            );
+        }
+    }
+}
+
+/// The meta-object type spec for `ty`, if `ty` is a meta object.
+pub(crate) fn spec(ty: &str) -> Option<TypeSpec> {
+    match ty {
+        "marking-definition" => Some(TypeSpec {
+            common: MARKING,
+            props: &[],
+            check: Some(crate::markings::check_marking_definition),
+        }),
+        "language-content" => Some(TypeSpec {
+            common: DOMAIN,
+            props: LANGUAGE_CONTENT,
+            check: Some(language_content),
+        }),
+        "extension-definition" => Some(TypeSpec {
+            common: DOMAIN,
+            props: EXTENSION_DEFINITION,
+            check: None,
+        }),
+        _ => None,
+    }
+}
