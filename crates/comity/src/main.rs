@@ -1,6 +1,7 @@
 //! The `comity` command line: one binary that initialises, runs and scripts a node.
 
 mod cmd;
+mod config;
 
 use std::process::ExitCode;
 
@@ -8,15 +9,48 @@ use clap::{Parser, Subcommand};
 
 /// Comity: a sovereign node for sharing cyber threat intelligence (STIX 2.1 over TAXII 2.1)
 /// between member authorities under signed agreements.
+///
+/// Start with `comity serve`: on first run it initialises a node in ./comity-data, prints
+/// the admin password once, and serves TAXII 2.1 on http://127.0.0.1:8425/taxii2/.
 #[derive(Parser)]
-#[command(name = "comity", version, about, long_about = None)]
+#[command(name = "comity", version, about, long_about)]
 struct Cli {
+    /// Log format on standard error.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "COMITY_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Create a node: data directory, store, API root `default` with a collection `default`,
+    /// and the user `admin` (password from COMITY_ADMIN_PASSWORD, else generated and shown once).
+    Init(cmd::node::InitArgs),
+    /// Run the node (initialising it first if the data directory is empty).
+    Serve(cmd::node::ServeArgs),
+    /// Import STIX bundles, envelopes or lists of objects into a collection.
+    Import(cmd::transfer::ImportArgs),
+    /// Export a collection as one STIX bundle on standard output.
+    Export(cmd::transfer::ExportArgs),
+    /// Manage local users.
+    #[command(subcommand)]
+    User(cmd::admin::UserCommand),
+    /// Manage TAXII collections and who may read or write them.
+    #[command(subcommand)]
+    Collection(cmd::admin::CollectionCommand),
     /// Validate STIX 2.1 objects, bundles or TAXII envelopes against every MUST of the spec.
     Validate(cmd::validate::ValidateArgs),
     /// Work with STIX patterns: validate one, or match one against observed-data.
@@ -24,15 +58,50 @@ enum Command {
     Pattern(cmd::pattern::PatternCommand),
 }
 
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COMITY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run_async(
+    future: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let result = match cli.command {
+        Command::Init(args) => run_async(cmd::node::init(args)),
+        Command::Serve(args) => run_async(cmd::node::serve(args)),
+        Command::Import(args) => run_async(cmd::transfer::import(args)),
+        Command::Export(args) => run_async(cmd::transfer::export(args)),
+        Command::User(command) => run_async(cmd::admin::user(command)),
+        Command::Collection(command) => run_async(cmd::admin::collection(command)),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }

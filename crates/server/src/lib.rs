@@ -1,1 +1,75 @@
-//! comity-server (work in progress).
+//! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/` and health at `/healthz`.
+//!
+//! The server takes a bound listener and a shutdown future ([`serve`]), so tests bind
+//! port 0 and run many nodes in one process. It holds no global state: everything a
+//! handler needs is in [`AppState`].
+
+pub mod auth;
+pub mod error;
+pub mod media;
+mod taxii;
+pub mod timefmt;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use comity_store::Store;
+use tokio::net::TcpListener;
+
+pub use auth::hash_password;
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node's storage.
+    pub store: Arc<dyn Store>,
+    /// Credential verification and throttling.
+    pub auth: Arc<auth::Authenticator>,
+    /// Key that authenticates pagination tokens (identical for every process of a node).
+    pub paging_key: [u8; 32],
+    /// Title shown in TAXII discovery.
+    pub title: String,
+    /// Base URL advertised to clients, when the Host header must not be trusted.
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    /// Builds the state for a store, loading the node's paging key from it.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        title: String,
+        public_url: Option<String>,
+    ) -> Result<Self, comity_store::StoreError> {
+        let mut fresh = [0u8; 32];
+        rand::Rng::fill(&mut rand::thread_rng(), &mut fresh);
+        let paging_key = store.node_secret("paging", fresh).await?;
+        Ok(AppState {
+            store,
+            auth: Arc::new(auth::Authenticator::new()),
+            paging_key,
+            title,
+            public_url,
+        })
+    }
+}
+
+/// All routes of the node.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(taxii::routes())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,1 +1,278 @@
-//! comity-store-sqlite (work in progress).
+//! The embedded SQLite backend of the Comity store.
+//!
+//! It owns one database file in the node's data directory, in WAL mode with full
+//! synchronisation, so that a transaction that returned is on disk and readers never wait
+//! for writers. One writer connection serialises writes (SQLite allows one writer anyway);
+//! a small pool of reader connections serves queries. Blocking calls run on tokio's
+//! blocking pool, never on the async executor. Other processes (for example
+//! `comity import` while `comity serve` runs) may write to the same file: every write
+//! transaction starts `IMMEDIATE` and derives `date_added` inside it.
+
+mod admin;
+mod migrate;
+mod objects;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use comity_store::{
+    Access, AddOutcome, ApiRoot, Collection, CollectionRef, NewObject, ObjectFilter, Page,
+    PageRequest, Status, Store, StoreError, StoreResult, StoredObject, User,
+};
+use rusqlite::Connection;
+
+/// Name of the database file inside a data directory.
+pub const DATABASE_FILE: &str = "comity.sqlite3";
+
+/// How many idle reader connections are kept.
+const MAX_IDLE_READERS: usize = 8;
+
+/// A [`Store`] on one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, bringing its schema up to date.
+    pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        let path = data_dir.join(DATABASE_FILE);
+        let writer = connect(&path)?;
+        migrate::up(&writer)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The schema version this build writes.
+    pub fn schema_version() -> i64 {
+        migrate::LATEST
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut conn)
+        })
+        .await
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let idle = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop();
+            let conn = match idle {
+                Some(conn) => conn,
+                None => connect(&inner.path)?,
+            };
+            let result = f(&conn);
+            let mut readers = inner.readers.lock().unwrap_or_else(|e| e.into_inner());
+            if readers.len() < MAX_IDLE_READERS {
+                readers.push(conn);
+            }
+            result
+        })
+        .await
+    }
+}
+
+async fn blocking<T, F>(f: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+}
+
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Maps a SQLite error to a store error.
+pub(crate) fn db(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::DatabaseBusy
+                || f.code == rusqlite::ErrorCode::DatabaseLocked =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()> {
+        self.write(move |c| admin::create_api_root(c, &root)).await
+    }
+    async fn api_roots(&self) -> StoreResult<Vec<ApiRoot>> {
+        self.read(|c| admin::api_roots(c, None)).await
+    }
+    async fn api_root(&self, name: &str) -> StoreResult<Option<ApiRoot>> {
+        let name = name.to_owned();
+        self.read(move |c| Ok(admin::api_roots(c, Some(&name))?.pop()))
+            .await
+    }
+    async fn create_collection(&self, collection: Collection) -> StoreResult<()> {
+        self.write(move |c| admin::create_collection(c, &collection))
+            .await
+    }
+    async fn collections(&self, api_root: &str) -> StoreResult<Vec<Collection>> {
+        let api_root = api_root.to_owned();
+        self.read(move |c| admin::collections(c, &api_root, None))
+            .await
+    }
+    async fn collection(&self, api_root: &str, id: &str) -> StoreResult<Option<Collection>> {
+        let (api_root, id) = (api_root.to_owned(), id.to_owned());
+        self.read(move |c| Ok(admin::collections(c, &api_root, Some(&id))?.pop()))
+            .await
+    }
+    async fn add_objects(
+        &self,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+    ) -> StoreResult<Vec<AddOutcome>> {
+        let collection = collection.clone();
+        self.write(move |c| objects::add(c, &collection, &objects))
+            .await
+    }
+    async fn objects(
+        &self,
+        collection: &CollectionRef,
+        filter: &ObjectFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredObject>> {
+        let (collection, filter, page) = (collection.clone(), filter.clone(), *page);
+        self.read(move |c| objects::query(c, &collection, &filter, &page))
+            .await
+    }
+    async fn delete_object(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+        filter: &ObjectFilter,
+    ) -> StoreResult<u64> {
+        let (collection, id, filter) = (collection.clone(), id.to_owned(), filter.clone());
+        self.write(move |c| objects::delete(c, &collection, &id, &filter))
+            .await
+    }
+    async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64> {
+        let collection = collection.clone();
+        self.read(move |c| objects::count(c, &collection)).await
+    }
+    async fn put_status(&self, status: &Status) -> StoreResult<()> {
+        let status = status.clone();
+        self.write(move |c| admin::put_status(c, &status)).await
+    }
+    async fn status(&self, api_root: &str, id: &str) -> StoreResult<Option<Status>> {
+        let (api_root, id) = (api_root.to_owned(), id.to_owned());
+        self.read(move |c| admin::status(c, &api_root, &id)).await
+    }
+    async fn create_user(&self, user: User) -> StoreResult<()> {
+        self.write(move |c| admin::create_user(c, &user)).await
+    }
+    async fn user(&self, name: &str) -> StoreResult<Option<User>> {
+        let name = name.to_owned();
+        self.read(move |c| Ok(admin::users(c, Some(&name))?.pop()))
+            .await
+    }
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        self.read(|c| admin::users(c, None)).await
+    }
+    async fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()> {
+        let (name, hash) = (name.to_owned(), password_hash.to_owned());
+        self.write(move |c| admin::set_password_hash(c, &name, &hash))
+            .await
+    }
+    async fn grant(
+        &self,
+        collection: &CollectionRef,
+        user: &str,
+        access: Access,
+    ) -> StoreResult<()> {
+        let (collection, user) = (collection.clone(), user.to_owned());
+        self.write(move |c| admin::grant(c, &collection, &user, access))
+            .await
+    }
+    async fn access(&self, collection: &CollectionRef, user: &str) -> StoreResult<Access> {
+        let (collection, user) = (collection.clone(), user.to_owned());
+        self.read(move |c| admin::access(c, &collection, &user))
+            .await
+    }
+    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
+        let name = name.to_owned();
+        self.write(move |c| admin::node_secret(c, &name, init))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn passes_the_store_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        comity_store::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reopening_keeps_data_and_refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        comity_store::conformance::seed_small(&store).await;
+        drop(store);
+        let again = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(again.api_roots().await.unwrap().len(), 1);
+        drop(again);
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", migrate::LATEST + 1)
+            .unwrap();
+        drop(conn);
+        match SqliteStore::open(dir.path()) {
+            Err(StoreError::SchemaTooNew { found, supported }) => {
+                assert_eq!((found, supported), (migrate::LATEST + 1, migrate::LATEST));
+            }
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("a newer schema must be refused"),
+        }
+    }
+}

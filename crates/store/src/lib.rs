@@ -1,1 +1,112 @@
-//! comity-store (work in progress).
+//! The storage boundary of a Comity node.
+//!
+//! This crate owns the [`Store`] trait, spoken in domain terms (API roots, collections,
+//! object versions, statuses, users), and the types that cross it. It never touches a
+//! database itself: backends (`comity-store-sqlite`, later PostgreSQL) implement the trait,
+//! and every backend must pass the shared [`conformance`] suite.
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod types;
+
+pub use types::*;
+
+use async_trait::async_trait;
+
+/// Errors a backend reports; callers map them once (for example to HTTP statuses).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The thing to create exists already.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The database cannot be reached or refused the operation.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The stored schema is newer than this build understands.
+    #[error("the database schema is version {found}, newer than this build's {supported}; upgrade comity")]
+    SchemaTooNew {
+        /// Version found in the database.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+    /// Any other backend failure.
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage of one node. Every method is durable when it returns `Ok`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an API root.
+    async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()>;
+    /// Lists API roots, by name.
+    async fn api_roots(&self) -> StoreResult<Vec<ApiRoot>>;
+    /// One API root by name.
+    async fn api_root(&self, name: &str) -> StoreResult<Option<ApiRoot>>;
+
+    /// Creates a collection in an existing API root.
+    async fn create_collection(&self, collection: Collection) -> StoreResult<()>;
+    /// Lists the collections of an API root, in creation order.
+    async fn collections(&self, api_root: &str) -> StoreResult<Vec<Collection>>;
+    /// One collection of an API root.
+    async fn collection(&self, api_root: &str, id: &str) -> StoreResult<Option<Collection>>;
+
+    /// Adds object versions to a collection in one durable transaction. Returns one outcome
+    /// per input, in order. Versions already stored with equal content are reported as
+    /// [`AddOutcome::AlreadyStored`]; `date_added` is strictly increasing across the store.
+    async fn add_objects(
+        &self,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+    ) -> StoreResult<Vec<AddOutcome>>;
+    /// One page of object versions matching a filter, ordered by `date_added`.
+    async fn objects(
+        &self,
+        collection: &CollectionRef,
+        filter: &ObjectFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredObject>>;
+    /// Deletes the versions of one object that match the version filter; returns how many.
+    async fn delete_object(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+        filter: &ObjectFilter,
+    ) -> StoreResult<u64>;
+    /// Number of object versions in a collection.
+    async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64>;
+
+    /// Stores (or replaces) a status resource.
+    async fn put_status(&self, status: &Status) -> StoreResult<()>;
+    /// One status resource of an API root.
+    async fn status(&self, api_root: &str, id: &str) -> StoreResult<Option<Status>>;
+
+    /// Creates a local user.
+    async fn create_user(&self, user: User) -> StoreResult<()>;
+    /// One user by name.
+    async fn user(&self, name: &str) -> StoreResult<Option<User>>;
+    /// All users, by name.
+    async fn users(&self) -> StoreResult<Vec<User>>;
+    /// Replaces a user's password hash.
+    async fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()>;
+    /// Sets a user's permissions on a collection.
+    async fn grant(
+        &self,
+        collection: &CollectionRef,
+        user: &str,
+        access: Access,
+    ) -> StoreResult<()>;
+    /// A user's permissions on a collection (none when never granted).
+    async fn access(&self, collection: &CollectionRef, user: &str) -> StoreResult<Access>;
+
+    /// A node-wide secret (for example the key that signs pagination tokens), created on
+    /// first use with `init` and identical for every process sharing the database.
+    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]>;
+}

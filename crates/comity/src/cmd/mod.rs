@@ -1,4 +1,7 @@
 //! One module per subcommand family; each exposes its clap arguments and a `run` function.
 
+pub mod admin;
+pub mod node;
 pub mod pattern;
+pub mod transfer;
 pub mod validate;

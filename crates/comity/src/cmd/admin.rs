@@ -1,0 +1,232 @@
+//! `comity user …` and `comity collection …`: local users and TAXII collections.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use comity_store::{Access, Collection, Role, Store, User};
+
+use crate::cmd::node::DEFAULT_API_ROOT;
+use crate::config::DataDir;
+
+/// Subcommands of `comity user`.
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a local user. The password comes from COMITY_USER_PASSWORD, or from the first
+    /// line of standard input.
+    Add {
+        /// Login name.
+        name: String,
+        /// viewer (reads), analyst (reads and writes intelligence), liaison, or admin.
+        #[arg(long, default_value = "analyst")]
+        role: Role,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List local users and their roles.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Change a user's password (from COMITY_USER_PASSWORD or standard input).
+    Passwd {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+/// Subcommands of `comity collection`.
+#[derive(clap::Subcommand)]
+pub enum CollectionCommand {
+    /// Add a TAXII collection; prints its id.
+    Add {
+        /// Human title.
+        #[arg(long)]
+        title: String,
+        /// API root to put it in.
+        #[arg(long, default_value = DEFAULT_API_ROOT)]
+        api_root: String,
+        /// Collection UUID [default: a new random one].
+        #[arg(long)]
+        id: Option<uuid::Uuid>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Users who may read it (repeat the flag for several).
+        #[arg(long = "read", value_name = "USER")]
+        readers: Vec<String>,
+        /// Users who may read and write it (repeat the flag for several).
+        #[arg(long = "write", value_name = "USER")]
+        writers: Vec<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List collections with their object counts.
+    List {
+        /// API root to list.
+        #[arg(long, default_value = DEFAULT_API_ROOT)]
+        api_root: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Set a user's permissions on a collection (no flag removes access).
+    Grant {
+        /// Collection id.
+        collection: String,
+        /// User name.
+        user: String,
+        /// Allow reading.
+        #[arg(long)]
+        read: bool,
+        /// Allow writing (adding and deleting objects).
+        #[arg(long)]
+        write: bool,
+        /// API root of the collection.
+        #[arg(long, default_value = DEFAULT_API_ROOT)]
+        api_root: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+fn password_from_env_or_stdin() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("COMITY_USER_PASSWORD") {
+        if !p.is_empty() {
+            return Ok(p);
+        }
+    }
+    eprintln!("Password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 12 {
+        anyhow::bail!("a password needs at least 12 characters");
+    }
+    Ok(password)
+}
+
+/// Runs `comity user …`.
+pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add { name, role, data } => {
+            let store = data.open_store()?;
+            if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+                anyhow::bail!("a user name must be non-empty, without ':' or control characters");
+            }
+            let hash = comity_server::hash_password(&password_from_env_or_stdin()?)
+                .map_err(anyhow::Error::msg)?;
+            store
+                .create_user(User {
+                    name: name.clone(),
+                    role,
+                    password_hash: hash,
+                })
+                .await?;
+            eprintln!("Added user {name:?} with role {}.", role.as_str());
+        }
+        UserCommand::List { data } => {
+            for u in data.open_store()?.users().await? {
+                println!("{}\t{}", u.name, u.role.as_str());
+            }
+        }
+        UserCommand::Passwd { name, data } => {
+            let store = data.open_store()?;
+            let hash = comity_server::hash_password(&password_from_env_or_stdin()?)
+                .map_err(anyhow::Error::msg)?;
+            store.set_password_hash(&name, &hash).await?;
+            eprintln!("Changed the password of {name:?}.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn grant_all(
+    store: &dyn Store,
+    collection: &Collection,
+    readers: &[String],
+    writers: &[String],
+) -> anyhow::Result<()> {
+    for (users, access) in [
+        (
+            readers,
+            Access {
+                read: true,
+                write: false,
+            },
+        ),
+        (
+            writers,
+            Access {
+                read: true,
+                write: true,
+            },
+        ),
+    ] {
+        for user in users {
+            store
+                .grant(&collection.key(), user, access)
+                .await
+                .with_context(|| format!("cannot grant access to {user:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `comity collection …`.
+pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CollectionCommand::Add {
+            title,
+            api_root,
+            id,
+            description,
+            readers,
+            writers,
+            data,
+        } => {
+            let store = data.open_store()?;
+            let collection = Collection {
+                id: id.unwrap_or_else(uuid::Uuid::new_v4).to_string(),
+                api_root,
+                title,
+                description,
+            };
+            store.create_collection(collection.clone()).await?;
+            grant_all(store.as_ref(), &collection, &readers, &writers).await?;
+            println!("{}", collection.id);
+        }
+        CollectionCommand::List { api_root, data } => {
+            let store = data.open_store()?;
+            for c in store.collections(&api_root).await? {
+                let n = store.count_objects(&c.key()).await?;
+                println!("{}\t{}\t{n} objects", c.id, c.title);
+            }
+        }
+        CollectionCommand::Grant {
+            collection,
+            user,
+            read,
+            write,
+            api_root,
+            data,
+        } => {
+            let store = data.open_store()?;
+            let c = store
+                .collection(&api_root, &collection)
+                .await?
+                .with_context(|| format!("no collection {collection} in API root {api_root}"))?;
+            let access = Access {
+                read: read || write,
+                write,
+            };
+            store.grant(&c.key(), &user, access).await?;
+            eprintln!(
+                "{user:?} may now read: {}, write: {}.",
+                access.read, access.write
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

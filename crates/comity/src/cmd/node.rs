@@ -1,0 +1,173 @@
+//! `comity init` and `comity serve`: create a node, and run it.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use comity_server::AppState;
+use comity_store::{Access, ApiRoot, Collection, Role, User};
+
+use crate::config::{DataDir, FileConfig, CONFIG_FILE, CONFIG_TEMPLATE, DEFAULT_LISTEN};
+
+/// Name of the API root made by `init`.
+pub const DEFAULT_API_ROOT: &str = "default";
+/// Largest request body accepted by the default API root (10 MiB).
+pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 10 * 1024 * 1024;
+
+/// Arguments of `comity init`.
+#[derive(clap::Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    data: DataDir,
+}
+
+/// Arguments of `comity serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// Address to listen on [default: 127.0.0.1:8425, loopback only].
+    #[arg(long, env = "COMITY_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Base URL advertised in TAXII discovery, e.g. https://cti.example.gov
+    #[arg(long, env = "COMITY_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+fn generated_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
+}
+
+/// Creates the node: data directory, store, API root `default` with a collection
+/// `default`, and the user `admin`. Returns the admin password when it was generated.
+async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
+    let dir = &data.data_dir;
+    if data.is_initialised() {
+        anyhow::bail!("{} already holds a Comity node", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let (password, generated) = match std::env::var("COMITY_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (generated_password(), true),
+    };
+    let store = data.open_or_create_store()?;
+    store
+        .create_api_root(ApiRoot {
+            name: DEFAULT_API_ROOT.into(),
+            title: "Comity default API root".into(),
+            description: Some("Intelligence held by this node.".into()),
+            max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
+        })
+        .await?;
+    let collection = Collection {
+        id: uuid::Uuid::new_v4().to_string(),
+        api_root: DEFAULT_API_ROOT.into(),
+        title: "default".into(),
+        description: Some("The node's default collection.".into()),
+    };
+    store.create_collection(collection.clone()).await?;
+    let hash = comity_server::hash_password(&password).map_err(anyhow::Error::msg)?;
+    store
+        .create_user(User {
+            name: "admin".into(),
+            role: Role::Admin,
+            password_hash: hash,
+        })
+        .await?;
+    store
+        .grant(
+            &collection.key(),
+            "admin",
+            Access {
+                read: true,
+                write: true,
+            },
+        )
+        .await?;
+    let config = dir.join(CONFIG_FILE);
+    if !config.exists() {
+        std::fs::write(&config, CONFIG_TEMPLATE)?;
+    }
+    eprintln!(
+        "Initialised a Comity node in {} (API root `{DEFAULT_API_ROOT}`, collection `default` = {}).",
+        dir.display(),
+        collection.id
+    );
+    Ok(generated.then_some(password))
+}
+
+fn announce_password(password: &str) {
+    eprintln!("Log in as user `admin` with password: {password}");
+    eprintln!("This password is shown once; change it with `comity user passwd admin`.");
+}
+
+/// Runs `comity init`.
+pub async fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    if let Some(password) = initialise(&args.data).await? {
+        announce_password(&password);
+    } else {
+        eprintln!("User `admin` has the password given in COMITY_ADMIN_PASSWORD.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs `comity serve`; initialises the node first when the data directory is empty.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if !args.data.is_initialised() {
+        eprintln!(
+            "No node in {} yet: initialising one.",
+            args.data.data_dir.display()
+        );
+        if let Some(password) = initialise(&args.data).await? {
+            announce_password(&password);
+        }
+    }
+    let file = FileConfig::load(&args.data.data_dir)?;
+    let listen = match args.listen.or(file.listen) {
+        Some(addr) => addr,
+        None => DEFAULT_LISTEN.parse()?,
+    };
+    let store = args.data.open_store()?;
+    let state = AppState::new(
+        store,
+        file.title.unwrap_or_else(|| "Comity node".into()),
+        args.public_url.or(file.public_url),
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(address = %bound, "serving TAXII 2.1 at http://{bound}/taxii2/");
+    eprintln!("Comity node serving TAXII 2.1 at http://{bound}/taxii2/ (Ctrl-C to stop)");
+    comity_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}

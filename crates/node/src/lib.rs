@@ -1,0 +1,4 @@
+//! Domain services of a Comity node. They depend on the [`comity_store::Store`] trait and
+//! the pure crates, never on HTTP or on a particular database.
+
+pub mod intake;

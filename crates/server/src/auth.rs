@@ -1,0 +1,302 @@
+//! Authentication of local users (HTTP Basic, Argon2id) and the extractors that authorise
+//! every route before its handler runs.
+//!
+//! Argon2id is deliberately slow, so a verified credential is remembered as a keyed hash of
+//! (user, stored password hash, password) for a few minutes: a changed password changes the
+//! stored hash and so invalidates the entry at once. Failed logins are throttled per user
+//! name, and Argon2 work is bounded by a semaphore so a password-guessing flood cannot
+//! starve other clients. Secrets are never logged.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use base64::Engine;
+use comity_store::{Access, Collection, Role, Store};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Failed logins allowed per user name within [`FAILURE_WINDOW`].
+const MAX_FAILURES: u32 = 5;
+/// Window over which failures are counted, and how long a throttled name waits.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// How long a verified credential is remembered.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Upper bound on remembered credentials and tracked names.
+const MAX_ENTRIES: usize = 10_000;
+
+/// Hashes a new password with Argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash password: {e}"))
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+struct Failures {
+    count: u32,
+    since: Instant,
+}
+
+/// Verifies credentials; shared by all requests of one server.
+pub struct Authenticator {
+    cache_key: [u8; 32],
+    verified: Mutex<HashMap<[u8; 32], Instant>>,
+    failures: Mutex<HashMap<String, Failures>>,
+    argon_slots: Semaphore,
+    decoy_hash: String,
+}
+
+impl Authenticator {
+    /// A new authenticator with a fresh random cache key.
+    pub fn new() -> Self {
+        let mut cache_key = [0u8; 32];
+        rand::Rng::fill(&mut rand::thread_rng(), &mut cache_key);
+        Authenticator {
+            cache_key,
+            verified: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            argon_slots: Semaphore::new(2),
+            decoy_hash: hash_password("decoy password for unknown users").unwrap_or_default(),
+        }
+    }
+
+    fn fingerprint(&self, name: &str, stored_hash: &str, password: &str) -> [u8; 32] {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.cache_key).expect("HMAC takes any key length");
+        for part in [name, stored_hash, password] {
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    fn throttled(&self, name: &str) -> Option<u64> {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let f = failures.get(name)?;
+        let elapsed = f.since.elapsed();
+        (f.count >= MAX_FAILURES && elapsed < FAILURE_WINDOW)
+            .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
+    }
+
+    fn record_failure(&self, name: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= MAX_ENTRIES {
+            failures.retain(|_, f| f.since.elapsed() < FAILURE_WINDOW);
+        }
+        let entry = failures.entry(name.to_owned()).or_insert(Failures {
+            count: 0,
+            since: Instant::now(),
+        });
+        if entry.since.elapsed() >= FAILURE_WINDOW {
+            *entry = Failures {
+                count: 0,
+                since: Instant::now(),
+            };
+        }
+        entry.count += 1;
+    }
+
+    /// Checks a name and password against the store; `Ok` with the user's role.
+    pub async fn login(
+        &self,
+        store: &dyn Store,
+        name: &str,
+        password: &str,
+    ) -> Result<Role, ApiError> {
+        if let Some(wait) = self.throttled(name) {
+            return Err(ApiError::too_many_attempts(wait));
+        }
+        let user = store.user(name).await?;
+        let stored = user
+            .as_ref()
+            .map(|u| u.password_hash.as_str())
+            .unwrap_or(&self.decoy_hash);
+        let print = self.fingerprint(name, stored, password);
+        let cached = {
+            let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            verified
+                .get(&print)
+                .is_some_and(|at| at.elapsed() < CACHE_TTL)
+        };
+        let ok = match (&user, cached) {
+            (Some(_), true) => true,
+            _ => {
+                let _slot = self
+                    .argon_slots
+                    .acquire()
+                    .await
+                    .map_err(|_| ApiError::internal())?;
+                let (password, stored) = (password.to_owned(), stored.to_owned());
+                let valid =
+                    tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+                        .await
+                        .map_err(|_| ApiError::internal())?;
+                valid && user.is_some()
+            }
+        };
+        match user {
+            Some(u) if ok => {
+                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                if verified.len() >= MAX_ENTRIES {
+                    verified.retain(|_, at| at.elapsed() < CACHE_TTL);
+                }
+                verified.insert(print, Instant::now());
+                Ok(u.role)
+            }
+            _ => {
+                self.record_failure(name);
+                tracing::info!(user = %name.escape_debug(), "failed login");
+                Err(ApiError::unauthorized("wrong user name or password"))
+            }
+        }
+    }
+}
+
+impl Default for Authenticator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// User name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+fn basic_credentials(parts: &Parts) -> Result<(String, String), ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("this server requires HTTP Basic authentication"))?;
+    let encoded = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
+        })
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must use the Basic scheme")
+        })?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Basic credentials are not valid base64 UTF-8")
+        })?;
+    let (name, password) = decoded
+        .split_once(':')
+        .ok_or_else(|| ApiError::unauthorized("the Basic credentials lack a ':'"))?;
+    Ok((name.to_owned(), password.to_owned()))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let (name, password) = basic_credentials(parts)?;
+        let role = state
+            .auth
+            .login(state.store.as_ref(), &name, &password)
+            .await?;
+        let caller = Caller { name, role };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+impl Caller {
+    /// The caller's permissions on a collection.
+    pub async fn access(
+        &self,
+        store: &dyn Store,
+        collection: &Collection,
+    ) -> Result<Access, ApiError> {
+        if self.role == Role::Admin {
+            return Ok(Access {
+                read: true,
+                write: true,
+            });
+        }
+        let mut access = store.access(&collection.key(), &self.name).await?;
+        if self.role == Role::Viewer {
+            access.write = false;
+        }
+        Ok(access)
+    }
+}
+
+/// A collection the caller may use for this request's method: reading for GET, writing
+/// for POST and DELETE. Collections the caller can neither read nor write are 404, so
+/// their existence does not leak.
+pub struct CollectionAccess {
+    /// The caller.
+    pub caller: Caller,
+    /// The collection.
+    pub collection: Collection,
+}
+
+impl FromRequestParts<AppState> for CollectionAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let (root, id) = match (params.get("root"), params.get("collection")) {
+            (Some(r), Some(c)) => (r, c),
+            _ => return Err(ApiError::internal()),
+        };
+        let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
+        let collection = state.store.collection(root, id).await?.ok_or_else(hidden)?;
+        let access = caller.access(state.store.as_ref(), &collection).await?;
+        if !access.read && !access.write {
+            return Err(hidden());
+        }
+        let needs_write = parts.method == Method::POST || parts.method == Method::DELETE;
+        if needs_write && !access.write {
+            return Err(ApiError::forbidden(format!(
+                "user {:?} may not write to collection {id}",
+                caller.name
+            )));
+        }
+        if !needs_write && !access.read {
+            return Err(ApiError::forbidden(format!(
+                "user {:?} may not read collection {id}",
+                caller.name
+            )));
+        }
+        Ok(CollectionAccess { caller, collection })
+    }
+}

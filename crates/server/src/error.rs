@@ -1,0 +1,155 @@
+//! The one error type of every HTTP route, rendered as a TAXII 2.1 error message
+//! (`title`, `description`, `http_status`) with the media type the spec names.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use comity_store::StoreError;
+use serde_json::json;
+
+use crate::media::TAXII_MEDIA_TYPE;
+
+/// An error answered to a client; its text never contains secrets.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    title: &'static str,
+    description: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, title: &'static str, description: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            title,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+    /// 400: the request is malformed.
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Bad request", description)
+    }
+    /// 401: no or wrong credentials.
+    pub fn unauthorized(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Authentication required",
+            description,
+        )
+    }
+    /// 403: authenticated but not allowed.
+    pub fn forbidden(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", description)
+    }
+    /// 404: no such resource (or not visible to the caller).
+    pub fn not_found(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", description)
+    }
+    /// 406: the Accept header names nothing this server produces.
+    pub fn not_acceptable(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_ACCEPTABLE, "Not acceptable", description)
+    }
+    /// 413: the body is larger than the API root's `max_content_length`.
+    pub fn too_large(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            description,
+        )
+    }
+    /// 415: the Content-Type is not the TAXII media type.
+    pub fn unsupported_media_type(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            description,
+        )
+    }
+    /// 422: well-formed but unprocessable content.
+    pub fn unprocessable(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable content",
+            description,
+        )
+    }
+    /// 429: too many failed attempts; retry after the given seconds.
+    pub fn too_many_attempts(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed attempts",
+                format!("too many failed logins for this user; retry in {retry_after} s"),
+            )
+        }
+    }
+    /// 503: storage is unavailable.
+    pub fn unavailable(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            description,
+        )
+    }
+    /// 500: an internal failure; the details go to the log, not to the client.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "the server failed to process the request; the event is logged",
+        )
+    }
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            StoreError::Conflict(what) => ApiError::new(
+                StatusCode::CONFLICT,
+                "Conflict",
+                format!("{what} already exists"),
+            ),
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "storage unavailable");
+                ApiError::unavailable("storage is unavailable; retry shortly")
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "title": self.title,
+            "description": self.description,
+            "http_status": self.status.as_str(),
+        });
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(TAXII_MEDIA_TYPE),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"comity\", charset=\"UTF-8\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

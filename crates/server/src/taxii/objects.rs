@@ -1,0 +1,332 @@
+//! Objects, manifests, versions, deletion and POST of envelopes in one collection.
+//!
+//! Pages are rendered by concatenating the stored JSON text, never re-serialising it, so
+//! what a client gets back is exactly what was accepted.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use comity_node::intake::{self, Envelope};
+use comity_store::{
+    AddOutcome, NewObject, ObjectFilter, Page, PageRequest, Status, StatusDetail, StoredObject,
+    VersionFilter,
+};
+use serde_json::{json, Value};
+
+use super::query::{self, Endpoint, Query};
+use super::{is_stix_id, paging, taxii_json};
+use crate::auth::CollectionAccess;
+use crate::error::ApiError;
+use crate::media::require_taxii_content;
+use crate::timefmt::{format_us, now_us};
+use crate::AppState;
+
+/// Page size when the client names none.
+const DEFAULT_LIMIT: usize = 1000;
+/// Largest page served, whatever the client asks.
+const MAX_LIMIT: usize = 10_000;
+
+async fn page(
+    state: &AppState,
+    access: &CollectionAccess,
+    filter: &ObjectFilter,
+    q: &Query,
+) -> Result<Page<StoredObject>, ApiError> {
+    let after = q
+        .next
+        .as_deref()
+        .map(|t| paging::decode(&state.paging_key, t))
+        .transpose()?;
+    let request = PageRequest {
+        limit: q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
+        after,
+    };
+    Ok(state
+        .store
+        .objects(&access.collection.key(), filter, &request)
+        .await?)
+}
+
+/// Renders an envelope-like body: `{"more":…,"next":…,"<key>":[items]}` plus the
+/// `X-TAXII-Date-Added-First/Last` headers.
+fn paged_response(
+    state: &AppState,
+    page: &Page<StoredObject>,
+    key: &str,
+    item: impl Fn(&StoredObject, &mut String),
+) -> Response {
+    let mut body =
+        String::with_capacity(64 + page.items.iter().map(|o| o.json.len() + 1).sum::<usize>());
+    body.push_str("{\"more\":");
+    body.push_str(if page.next.is_some() { "true" } else { "false" });
+    if let Some(cursor) = page.next {
+        body.push_str(",\"next\":\"");
+        body.push_str(&paging::encode(&state.paging_key, cursor));
+        body.push('"');
+    }
+    if !page.items.is_empty() {
+        body.push_str(",\"");
+        body.push_str(key);
+        body.push_str("\":[");
+        for (i, o) in page.items.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            item(o, &mut body);
+        }
+        body.push(']');
+    }
+    body.push('}');
+    let mut response = taxii_json(body);
+    if let (Some(first), Some(last)) = (page.items.first(), page.items.last()) {
+        let headers = response.headers_mut();
+        for (name, us) in [
+            ("x-taxii-date-added-first", first.date_added),
+            ("x-taxii-date-added-last", last.date_added),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&format_us(us)) {
+                headers.insert(name, v);
+            }
+        }
+    }
+    response
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    out.push_str(&Value::String(s.to_owned()).to_string());
+}
+
+/// GET `…/objects/`.
+pub async fn get_objects(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = query::parse(raw.as_deref(), Endpoint::Objects, VersionFilter::last())?;
+    let page = page(&state, &access, &q.filter, &q).await?;
+    Ok(paged_response(&state, &page, "objects", |o, out| {
+        out.push_str(&o.json)
+    }))
+}
+
+/// GET `…/manifest/`.
+pub async fn manifest(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let q = query::parse(raw.as_deref(), Endpoint::Objects, VersionFilter::last())?;
+    let page = page(&state, &access, &q.filter, &q).await?;
+    Ok(paged_response(&state, &page, "objects", |o, out| {
+        out.push_str("{\"id\":");
+        push_json_string(out, &o.id);
+        out.push_str(",\"date_added\":\"");
+        out.push_str(&format_us(o.date_added));
+        out.push_str("\",\"version\":");
+        push_json_string(out, &o.version);
+        out.push_str(",\"media_type\":\"application/stix+json;version=");
+        out.push_str(&o.spec_version);
+        out.push_str("\"}");
+    }))
+}
+
+fn object_id(id: &str) -> Result<(), ApiError> {
+    if is_stix_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "{:?} is not a STIX identifier (type--UUID)",
+            id.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+/// GET `…/objects/{id}/`.
+pub async fn get_object(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    Path((_, _, id)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    object_id(&id)?;
+    let mut q = query::parse(raw.as_deref(), Endpoint::Object, VersionFilter::last())?;
+    q.filter.ids = vec![id.clone()];
+    let page = page(&state, &access, &q.filter, &q).await?;
+    if page.items.is_empty() && q.next.is_none() {
+        return Err(ApiError::not_found(format!(
+            "no object {id} matching the filters in this collection"
+        )));
+    }
+    Ok(paged_response(&state, &page, "objects", |o, out| {
+        out.push_str(&o.json)
+    }))
+}
+
+/// GET `…/objects/{id}/versions/`.
+pub async fn versions(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    Path((_, _, id)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    object_id(&id)?;
+    let mut q = query::parse(raw.as_deref(), Endpoint::Versions, VersionFilter::all())?;
+    q.filter.ids = vec![id.clone()];
+    let page = page(&state, &access, &q.filter, &q).await?;
+    if page.items.is_empty() && q.next.is_none() {
+        return Err(ApiError::not_found(format!(
+            "no object {id} in this collection"
+        )));
+    }
+    Ok(paged_response(&state, &page, "versions", |o, out| {
+        push_json_string(out, &o.version)
+    }))
+}
+
+/// DELETE `…/objects/{id}/`.
+pub async fn delete_object(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    Path((_, _, id)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    object_id(&id)?;
+    let q = query::parse(raw.as_deref(), Endpoint::DeleteObject, VersionFilter::all())?;
+    let deleted = state
+        .store
+        .delete_object(&access.collection.key(), &id, &q.filter)
+        .await?;
+    if deleted == 0 {
+        return Err(ApiError::not_found(format!(
+            "no object {id} matching the filters in this collection"
+        )));
+    }
+    tracing::info!(user = %access.caller.name, object = %id, versions = deleted, "object deleted");
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Renders a status resource as TAXII 2.1 defines it.
+pub fn status_json(s: &Status) -> Value {
+    json!({
+        "id": s.id,
+        "status": s.status,
+        "request_timestamp": s.request_timestamp,
+        "total_count": s.successes.len() + s.failures.len() + s.pendings.len(),
+        "success_count": s.successes.len(),
+        "successes": s.successes,
+        "failure_count": s.failures.len(),
+        "failures": s.failures,
+        "pending_count": s.pendings.len(),
+        "pendings": s.pendings,
+    })
+}
+
+/// POST `…/objects/`: validates each object, stores the valid ones durably in one
+/// transaction, and answers 202 with a complete status listing each outcome.
+pub async fn add_objects(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if raw.as_deref().is_some_and(|q| !q.is_empty()) {
+        return Err(ApiError::bad_request(
+            "POST to objects takes no query parameters",
+        ));
+    }
+    require_taxii_content(&headers)?;
+    let root = state
+        .store
+        .api_root(&access.collection.api_root)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API root"))?;
+    let limit = root.max_content_length as usize;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        ApiError::too_large(format!(
+            "the body exceeds this API root's max_content_length of {limit} bytes"
+        ))
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let request_timestamp = format_us(now_us());
+    let envelope: Envelope = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not a TAXII envelope: {e}")))?;
+    if envelope.objects.is_empty() {
+        return Err(ApiError::unprocessable(
+            "the envelope holds no objects to add",
+        ));
+    }
+    let mut failures = Vec::new();
+    let mut candidates: Vec<NewObject> = Vec::with_capacity(envelope.objects.len());
+    for (position, raw) in envelope.objects.iter().enumerate() {
+        match intake::examine(position, raw) {
+            Ok(obj) => candidates.push(obj),
+            Err(refusal) => failures.push(StatusDetail {
+                message: Some(refusal.message()),
+                id: refusal.id,
+                version: refusal.version,
+            }),
+        }
+    }
+    let mut successes = Vec::with_capacity(candidates.len());
+    if !candidates.is_empty() {
+        let details: Vec<(String, String)> = candidates
+            .iter()
+            .map(|o| (o.id.clone(), o.version.clone()))
+            .collect();
+        let outcomes = state
+            .store
+            .add_objects(&access.collection.key(), candidates)
+            .await?;
+        for ((id, version), outcome) in details.into_iter().zip(outcomes) {
+            match outcome {
+                AddOutcome::Added { .. } => successes.push(StatusDetail {
+                    id,
+                    version,
+                    message: None,
+                }),
+                AddOutcome::AlreadyStored => successes.push(StatusDetail {
+                    id,
+                    version,
+                    message: Some("already stored".into()),
+                }),
+                AddOutcome::ConflictingVersion => failures.push(StatusDetail {
+                    id,
+                    version,
+                    message: Some(
+                        "this version is already stored with different content; a changed object needs a new modified timestamp [version-conflict]".into(),
+                    ),
+                }),
+            }
+        }
+    }
+    let status = Status {
+        id: uuid::Uuid::new_v4().to_string(),
+        api_root: access.collection.api_root.clone(),
+        status: "complete".into(),
+        request_timestamp,
+        created_us: now_us(),
+        successes,
+        failures,
+        pendings: Vec::new(),
+    };
+    state.store.put_status(&status).await?;
+    tracing::info!(
+        user = %access.caller.name,
+        collection = %access.collection.id,
+        added = status.successes.len(),
+        refused = status.failures.len(),
+        "objects posted"
+    );
+    let mut response = taxii_json(status_json(&status).to_string());
+    *response.status_mut() = StatusCode::ACCEPTED;
+    Ok(response)
+}

@@ -1,0 +1,262 @@
+//! Object versions: adding in one transaction, keyset-paged queries, deletion. Keeps the
+//! `is_first` / `is_last` flags of each object's versions exact, so that TAXII's
+//! `match[version]=first|last` are index look-ups, not scans.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use comity_store::{
+    AddOutcome, CollectionRef, Cursor, NewObject, ObjectFilter, Page, PageRequest, StoreError,
+    StoreResult, StoredObject,
+};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::admin::collection_key;
+use crate::db;
+
+const LAST_DATE_ADDED: &str = "last_date_added";
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Stores the versions in one `IMMEDIATE` transaction; `date_added` continues strictly
+/// after the last value any process committed.
+pub fn add(
+    c: &mut Connection,
+    col: &CollectionRef,
+    objects: &[NewObject],
+) -> StoreResult<Vec<AddOutcome>> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let ckey = collection_key(&tx, col)?;
+    let last: Option<i64> = tx
+        .prepare_cached("SELECT value FROM meta WHERE name = ?1")
+        .map_err(db)?
+        .query_row(params![LAST_DATE_ADDED], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    let mut next = now_us().max(last.unwrap_or(0) + 1);
+    let mut outcomes = Vec::with_capacity(objects.len());
+    {
+        let mut versions = tx
+            .prepare_cached("SELECT version_key, json FROM objects WHERE ckey = ?1 AND id = ?2")
+            .map_err(db)?;
+        let mut clear_first = tx
+            .prepare_cached(
+                "UPDATE objects SET is_first = 0 WHERE ckey = ?1 AND id = ?2 AND is_first = 1",
+            )
+            .map_err(db)?;
+        let mut clear_last = tx
+            .prepare_cached(
+                "UPDATE objects SET is_last = 0 WHERE ckey = ?1 AND id = ?2 AND is_last = 1",
+            )
+            .map_err(db)?;
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO objects (ckey, id, type, version, version_key, spec_version,
+                                      date_added, is_first, is_last, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(db)?;
+        for obj in objects {
+            let existing: Vec<(String, String)> = versions
+                .query_map(params![ckey, obj.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            if let Some((_, json)) = existing.iter().find(|(k, _)| *k == obj.version_key) {
+                outcomes.push(if same_json(json, &obj.json) {
+                    AddOutcome::AlreadyStored
+                } else {
+                    AddOutcome::ConflictingVersion
+                });
+                continue;
+            }
+            let is_first = existing.iter().all(|(k, _)| obj.version_key < *k);
+            let is_last = existing.iter().all(|(k, _)| obj.version_key > *k);
+            if is_first && !existing.is_empty() {
+                clear_first.execute(params![ckey, obj.id]).map_err(db)?;
+            }
+            if is_last && !existing.is_empty() {
+                clear_last.execute(params![ckey, obj.id]).map_err(db)?;
+            }
+            insert
+                .execute(params![
+                    ckey,
+                    obj.id,
+                    obj.object_type,
+                    obj.version,
+                    obj.version_key,
+                    obj.spec_version,
+                    next,
+                    is_first,
+                    is_last,
+                    obj.json
+                ])
+                .map_err(db)?;
+            outcomes.push(AddOutcome::Added { date_added: next });
+            next += 1;
+        }
+    }
+    tx.prepare_cached("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)")
+        .map_err(db)?
+        .execute(params![LAST_DATE_ADDED, next - 1])
+        .map_err(db)?;
+    tx.commit().map_err(db)?;
+    Ok(outcomes)
+}
+
+/// Equal content, whatever the whitespace or key order.
+fn same_json(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// Appends `column IN (?, ?, …)` for a non-empty list.
+fn push_in(sql: &mut String, args: &mut Vec<Value>, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    sql.push_str(" AND ");
+    sql.push_str(column);
+    sql.push_str(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('?');
+        args.push(Value::Text(v.clone()));
+    }
+    sql.push(')');
+}
+
+/// The `WHERE` clause (after `ckey = ?`) shared by queries and deletions.
+fn filter_clause(filter: &ObjectFilter, sql: &mut String, args: &mut Vec<Value>) {
+    push_in(sql, args, "id", &filter.ids);
+    push_in(sql, args, "type", &filter.types);
+    push_in(sql, args, "spec_version", &filter.spec_versions);
+    let v = &filter.versions;
+    if !v.all {
+        let mut alternatives = Vec::new();
+        if v.first {
+            alternatives.push("is_first = 1".to_owned());
+        }
+        if v.last {
+            alternatives.push("is_last = 1".to_owned());
+        }
+        if !v.at.is_empty() {
+            let marks = vec!["?"; v.at.len()].join(",");
+            alternatives.push(format!("version_key IN ({marks})"));
+            args.extend(v.at.iter().map(|k| Value::Text(k.clone())));
+        }
+        if alternatives.is_empty() {
+            alternatives.push("0".to_owned());
+        }
+        sql.push_str(" AND (");
+        sql.push_str(&alternatives.join(" OR "));
+        sql.push(')');
+    }
+    if let Some(after) = filter.added_after {
+        sql.push_str(" AND date_added > ?");
+        args.push(Value::Integer(after));
+    }
+}
+
+/// One keyset page, in `date_added` order.
+pub fn query(
+    c: &Connection,
+    col: &CollectionRef,
+    filter: &ObjectFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<StoredObject>> {
+    let ckey = collection_key(c, col)?;
+    let mut sql = String::from(
+        "SELECT seq, id, version, spec_version, date_added, json FROM objects WHERE ckey = ?",
+    );
+    let mut args = vec![Value::Integer(ckey)];
+    filter_clause(filter, &mut sql, &mut args);
+    if let Some(after) = page.after {
+        sql.push_str(" AND (date_added, seq) > (?, ?)");
+        args.push(Value::Integer(after.date_added));
+        args.push(Value::Integer(after.row));
+    }
+    sql.push_str(" ORDER BY date_added, seq LIMIT ?");
+    args.push(Value::Integer(page.limit as i64 + 1));
+    let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+    let mut rows = stmt.query(params_from_iter(args)).map_err(db)?;
+    let mut items = Vec::with_capacity(page.limit.min(1024));
+    let mut last = None;
+    let mut more = false;
+    while let Some(row) = rows.next().map_err(db)? {
+        if items.len() == page.limit {
+            more = true;
+            break;
+        }
+        let date_added: i64 = row.get(4).map_err(db)?;
+        last = Some(Cursor {
+            date_added,
+            row: row.get(0).map_err(db)?,
+        });
+        items.push(StoredObject {
+            id: row.get(1).map_err(db)?,
+            version: row.get(2).map_err(db)?,
+            spec_version: row.get(3).map_err(db)?,
+            date_added,
+            json: row.get(5).map_err(db)?,
+        });
+    }
+    Ok(Page {
+        items,
+        next: if more { last } else { None },
+    })
+}
+
+/// Deletes matching versions of one object and re-derives the first/last flags of the rest.
+pub fn delete(
+    c: &mut Connection,
+    col: &CollectionRef,
+    id: &str,
+    filter: &ObjectFilter,
+) -> StoreResult<u64> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let ckey = collection_key(&tx, col)?;
+    let mut sql = String::from("DELETE FROM objects WHERE ckey = ? AND id = ?");
+    let mut args = vec![Value::Integer(ckey), Value::Text(id.to_owned())];
+    filter_clause(filter, &mut sql, &mut args);
+    let deleted = tx.execute(&sql, params_from_iter(args)).map_err(db)? as u64;
+    if deleted > 0 {
+        tx.execute(
+            "UPDATE objects SET
+                is_first = (version_key = (SELECT min(version_key) FROM objects WHERE ckey = ?1 AND id = ?2)),
+                is_last  = (version_key = (SELECT max(version_key) FROM objects WHERE ckey = ?1 AND id = ?2))
+             WHERE ckey = ?1 AND id = ?2",
+            params![ckey, id],
+        )
+        .map_err(db)?;
+    }
+    tx.commit().map_err(db)?;
+    Ok(deleted)
+}
+
+/// Number of stored versions in a collection.
+pub fn count(c: &Connection, col: &CollectionRef) -> StoreResult<u64> {
+    let ckey = collection_key(c, col)?;
+    c.prepare_cached("SELECT count(*) FROM objects WHERE ckey = ?1")
+        .map_err(db)?
+        .query_row(params![ckey], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound("collection".into()),
+            other => db(other),
+        })
+}

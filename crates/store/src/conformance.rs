@@ -1,0 +1,423 @@
+//! The conformance suite every [`Store`] backend must pass. A backend's tests call
+//! [`run_all`] on a fresh, empty store. Each check names the behaviour it pins down.
+
+use crate::*;
+
+const ROOT: &str = "conformance";
+const COLLECTION: &str = "2f6a4f1e-6b8b-4c67-9b1a-3f1d4d9a0c01";
+
+fn indicator(uuid_tail: u32, modified: &str) -> NewObject {
+    let id = format!("indicator--00000000-0000-4000-8000-{uuid_tail:012}");
+    NewObject {
+        json: format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2020-01-01T00:00:00.000Z","modified":"{modified}","pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}}"#
+        ),
+        id,
+        object_type: "indicator".into(),
+        version: modified.into(),
+        version_key: modified.replace(".000Z", ".000000000Z"),
+        spec_version: "2.1".into(),
+    }
+}
+
+fn collection() -> CollectionRef {
+    CollectionRef {
+        api_root: ROOT.into(),
+        id: COLLECTION.into(),
+    }
+}
+
+/// Creates one API root and one collection; used by [`run_all`] and by backends' own tests.
+pub async fn seed_small(store: &dyn Store) {
+    store
+        .create_api_root(ApiRoot {
+            name: ROOT.into(),
+            title: "Conformance".into(),
+            description: None,
+            max_content_length: 1 << 20,
+        })
+        .await
+        .unwrap();
+    store
+        .create_collection(Collection {
+            id: COLLECTION.into(),
+            api_root: ROOT.into(),
+            title: "c".into(),
+            description: Some("d".into()),
+        })
+        .await
+        .unwrap();
+}
+
+/// Runs every check in order on an empty store.
+pub async fn run_all(store: &dyn Store) {
+    seed_small(store).await;
+    roots_and_collections(store).await;
+    adding_is_idempotent_and_dates_increase(store).await;
+    version_flags_follow_modified(store).await;
+    filters_select_exactly(store).await;
+    paging_neither_skips_nor_repeats(store).await;
+    deleting_rederives_first_and_last(store).await;
+    statuses_round_trip(store).await;
+    users_and_grants(store).await;
+    node_secret_is_stable(store).await;
+}
+
+async fn roots_and_collections(store: &dyn Store) {
+    let root = store.api_root(ROOT).await.unwrap().unwrap();
+    assert_eq!(root.max_content_length, 1 << 20);
+    assert!(store.api_root("missing").await.unwrap().is_none());
+    let dup = store
+        .create_api_root(ApiRoot {
+            name: ROOT.into(),
+            title: "again".into(),
+            description: None,
+            max_content_length: 1,
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let orphan = store
+        .create_collection(Collection {
+            id: COLLECTION.into(),
+            api_root: "missing".into(),
+            title: "x".into(),
+            description: None,
+        })
+        .await;
+    assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
+    let cols = store.collections(ROOT).await.unwrap();
+    assert_eq!(cols.len(), 1);
+    assert_eq!(cols[0].description.as_deref(), Some("d"));
+    assert!(store.collection(ROOT, "nope").await.unwrap().is_none());
+    let missing = CollectionRef {
+        api_root: ROOT.into(),
+        id: "nope".into(),
+    };
+    let page = PageRequest {
+        limit: 10,
+        after: None,
+    };
+    let r = store
+        .objects(&missing, &ObjectFilter::default(), &page)
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+}
+
+async fn adding_is_idempotent_and_dates_increase(store: &dyn Store) {
+    let col = collection();
+    let batch = vec![
+        indicator(1, "2020-01-01T00:00:00.000Z"),
+        indicator(2, "2020-01-01T00:00:00.000Z"),
+    ];
+    let out = store.add_objects(&col, batch.clone()).await.unwrap();
+    let dates: Vec<i64> = out
+        .iter()
+        .map(|o| match o {
+            AddOutcome::Added { date_added } => *date_added,
+            other => panic!("expected Added, got {other:?}"),
+        })
+        .collect();
+    assert!(dates[0] < dates[1]);
+    let again = store.add_objects(&col, batch).await.unwrap();
+    assert_eq!(again, vec![AddOutcome::AlreadyStored; 2]);
+    let mut changed = indicator(1, "2020-01-01T00:00:00.000Z");
+    changed.json = changed.json.replace("10.0.0.1", "10.0.0.2");
+    let conflict = store.add_objects(&col, vec![changed]).await.unwrap();
+    assert_eq!(conflict, vec![AddOutcome::ConflictingVersion]);
+    let later = store
+        .add_objects(&col, vec![indicator(3, "2020-01-01T00:00:00.000Z")])
+        .await
+        .unwrap();
+    match later[0] {
+        AddOutcome::Added { date_added } => assert!(date_added > dates[1]),
+        ref other => panic!("expected Added, got {other:?}"),
+    }
+    assert_eq!(store.count_objects(&col).await.unwrap(), 3);
+}
+
+async fn ids_of(store: &dyn Store, filter: &ObjectFilter) -> Vec<(String, String)> {
+    let page = PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    store
+        .objects(&collection(), filter, &page)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|o| (o.id, o.version))
+        .collect()
+}
+
+async fn version_flags_follow_modified(store: &dyn Store) {
+    let col = collection();
+    // Versions arrive out of order: middle, newest, oldest.
+    for m in [
+        "2021-06-01T00:00:00.000Z",
+        "2022-01-01T00:00:00.000Z",
+        "2020-06-01T00:00:00.000Z",
+    ] {
+        store
+            .add_objects(&col, vec![indicator(10, m)])
+            .await
+            .unwrap();
+    }
+    let id = indicator(10, "").id;
+    let only = |versions| ObjectFilter {
+        ids: vec![id.clone()],
+        versions,
+        ..ObjectFilter::default()
+    };
+    let last = ids_of(store, &only(VersionFilter::last())).await;
+    assert_eq!(last, vec![(id.clone(), "2022-01-01T00:00:00.000Z".into())]);
+    let first = ids_of(
+        store,
+        &only(VersionFilter {
+            first: true,
+            ..VersionFilter::default()
+        }),
+    )
+    .await;
+    assert_eq!(first, vec![(id.clone(), "2020-06-01T00:00:00.000Z".into())]);
+    assert_eq!(ids_of(store, &only(VersionFilter::all())).await.len(), 3);
+    let at = ids_of(
+        store,
+        &only(VersionFilter {
+            at: vec!["2021-06-01T00:00:00.000000000Z".into()],
+            ..VersionFilter::default()
+        }),
+    )
+    .await;
+    assert_eq!(at, vec![(id, "2021-06-01T00:00:00.000Z".into())]);
+}
+
+async fn filters_select_exactly(store: &dyn Store) {
+    let col = collection();
+    let mut sco = NewObject {
+        id: "ipv4-addr--ff000000-0000-4000-8000-000000000001".into(),
+        object_type: "ipv4-addr".into(),
+        version: String::new(),
+        version_key: String::new(),
+        spec_version: "2.1".into(),
+        json: String::new(),
+    };
+    sco.json = format!(
+        r#"{{"type":"ipv4-addr","id":"{}","value":"10.0.0.1"}}"#,
+        sco.id
+    );
+    let added = store.add_objects(&col, vec![sco.clone()]).await.unwrap();
+    let AddOutcome::Added { date_added } = added[0] else {
+        panic!("expected Added, got {added:?}");
+    };
+    let by_type = ids_of(
+        store,
+        &ObjectFilter {
+            types: vec!["ipv4-addr".into()],
+            versions: VersionFilter::last(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(by_type, vec![(sco.id.clone(), String::new())]);
+    let two_types = ids_of(
+        store,
+        &ObjectFilter {
+            types: vec!["ipv4-addr".into(), "indicator".into()],
+            versions: VersionFilter::last(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(two_types.len(), 5);
+    let after = ids_of(
+        store,
+        &ObjectFilter {
+            added_after: Some(date_added - 1),
+            versions: VersionFilter::all(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(after, vec![(sco.id.clone(), String::new())]);
+    let none = ids_of(
+        store,
+        &ObjectFilter {
+            added_after: Some(date_added),
+            versions: VersionFilter::all(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert!(none.is_empty());
+    let spec20 = ids_of(
+        store,
+        &ObjectFilter {
+            spec_versions: vec!["2.0".into()],
+            versions: VersionFilter::all(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert!(spec20.is_empty());
+    let hostile = ids_of(
+        store,
+        &ObjectFilter {
+            ids: vec!["x' OR '1'='1".into()],
+            versions: VersionFilter::all(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert!(hostile.is_empty());
+}
+
+async fn paging_neither_skips_nor_repeats(store: &dyn Store) {
+    let col = collection();
+    let batch: Vec<NewObject> = (100..350)
+        .map(|i| indicator(i, "2020-01-01T00:00:00.000Z"))
+        .collect();
+    store.add_objects(&col, batch).await.unwrap();
+    let filter = ObjectFilter {
+        versions: VersionFilter::all(),
+        ..ObjectFilter::default()
+    };
+    let total = store.count_objects(&col).await.unwrap() as usize;
+    let mut seen = std::collections::HashSet::new();
+    let mut after = None;
+    let mut last_date = i64::MIN;
+    loop {
+        let page = store
+            .objects(&col, &filter, &PageRequest { limit: 37, after })
+            .await
+            .unwrap();
+        for o in &page.items {
+            assert!(o.date_added > last_date, "date_added must increase");
+            last_date = o.date_added;
+            assert!(
+                seen.insert((o.id.clone(), o.version.clone())),
+                "repeated {}",
+                o.id
+            );
+        }
+        match page.next {
+            Some(cursor) => after = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+}
+
+async fn deleting_rederives_first_and_last(store: &dyn Store) {
+    let col = collection();
+    let id = indicator(10, "").id;
+    let newest = ObjectFilter {
+        versions: VersionFilter {
+            at: vec!["2022-01-01T00:00:00.000000000Z".into()],
+            ..VersionFilter::default()
+        },
+        ..ObjectFilter::default()
+    };
+    assert_eq!(store.delete_object(&col, &id, &newest).await.unwrap(), 1);
+    let last = ids_of(
+        store,
+        &ObjectFilter {
+            ids: vec![id.clone()],
+            versions: VersionFilter::last(),
+            ..ObjectFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(last, vec![(id.clone(), "2021-06-01T00:00:00.000Z".into())]);
+    assert_eq!(
+        store
+            .delete_object(
+                &col,
+                &id,
+                &ObjectFilter {
+                    versions: VersionFilter::all(),
+                    ..ObjectFilter::default()
+                }
+            )
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .delete_object(&col, "indicator--missing", &ObjectFilter::default())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn statuses_round_trip(store: &dyn Store) {
+    let status = Status {
+        id: "1b9a5b3c-0000-4000-8000-000000000001".into(),
+        api_root: ROOT.into(),
+        status: "complete".into(),
+        request_timestamp: "2026-01-01T00:00:00.000000Z".into(),
+        created_us: 1,
+        successes: vec![StatusDetail {
+            id: "indicator--x".into(),
+            version: "v".into(),
+            message: None,
+        }],
+        failures: vec![StatusDetail {
+            id: "1".into(),
+            version: String::new(),
+            message: Some("why".into()),
+        }],
+        pendings: vec![],
+    };
+    store.put_status(&status).await.unwrap();
+    assert_eq!(
+        store.status(ROOT, &status.id).await.unwrap(),
+        Some(status.clone())
+    );
+    assert_eq!(store.status("other", &status.id).await.unwrap(), None);
+}
+
+async fn users_and_grants(store: &dyn Store) {
+    let user = User {
+        name: "ana".into(),
+        role: Role::Analyst,
+        password_hash: "$argon2id$x".into(),
+    };
+    store.create_user(user.clone()).await.unwrap();
+    assert!(matches!(
+        store.create_user(user.clone()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.user("ana").await.unwrap(), Some(user));
+    store.set_password_hash("ana", "$argon2id$y").await.unwrap();
+    assert_eq!(
+        store.user("ana").await.unwrap().unwrap().password_hash,
+        "$argon2id$y"
+    );
+    assert!(matches!(
+        store.set_password_hash("nobody", "h").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let col = collection();
+    assert_eq!(store.access(&col, "ana").await.unwrap(), Access::default());
+    let rw = Access {
+        read: true,
+        write: true,
+    };
+    store.grant(&col, "ana", rw).await.unwrap();
+    assert_eq!(store.access(&col, "ana").await.unwrap(), rw);
+    assert!(matches!(
+        store.grant(&col, "nobody", rw).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.users().await.unwrap().len(), 1);
+}
+
+async fn node_secret_is_stable(store: &dyn Store) {
+    let a = store.node_secret("paging", [7; 32]).await.unwrap();
+    let b = store.node_secret("paging", [9; 32]).await.unwrap();
+    assert_eq!(a, [7; 32]);
+    assert_eq!(a, b);
+}

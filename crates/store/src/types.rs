@@ -1,0 +1,262 @@
+//! The values that cross the [`crate::Store`] boundary. Plain data, no behaviour beyond
+//! small conveniences; validation of STIX content happens before objects get here.
+
+use serde::{Deserialize, Serialize};
+
+/// A TAXII API root: a named group of collections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRoot {
+    /// URL path segment, e.g. `default`.
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Largest request body accepted, in bytes (advertised and enforced).
+    pub max_content_length: u64,
+}
+
+/// A TAXII collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collection {
+    /// The collection's UUID.
+    pub id: String,
+    /// API root it belongs to.
+    pub api_root: String,
+    /// Human title.
+    pub title: String,
+    /// Optional description.
+    pub description: Option<String>,
+}
+
+impl Collection {
+    /// The key that object operations use.
+    pub fn key(&self) -> CollectionRef {
+        CollectionRef {
+            api_root: self.api_root.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// Names one collection for object operations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CollectionRef {
+    /// API root name.
+    pub api_root: String,
+    /// Collection UUID.
+    pub id: String,
+}
+
+/// One object version to store, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObject {
+    /// STIX id (`type--uuid`).
+    pub id: String,
+    /// STIX type.
+    pub object_type: String,
+    /// The version as written in the object (`modified`, else `created`, else empty).
+    pub version: String,
+    /// The version normalised to a fixed-width UTC timestamp with nanoseconds, so that
+    /// versions order as strings (empty for unversioned objects).
+    pub version_key: String,
+    /// `spec_version` of the object (`2.1` when absent).
+    pub spec_version: String,
+    /// The object's JSON exactly as received.
+    pub json: String,
+}
+
+/// What happened to one object of an [`crate::Store::add_objects`] call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddOutcome {
+    /// Newly stored with this `date_added` (microseconds since the Unix epoch).
+    Added {
+        /// Server time the version was added.
+        date_added: i64,
+    },
+    /// The same version with equal content was already in the collection.
+    AlreadyStored,
+    /// The same version exists with different content; nothing was changed.
+    ConflictingVersion,
+}
+
+/// One stored object version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// STIX id.
+    pub id: String,
+    /// The version as written in the object (empty when unversioned).
+    pub version: String,
+    /// `spec_version` of the object.
+    pub spec_version: String,
+    /// Server time the version was added, microseconds since the Unix epoch.
+    pub date_added: i64,
+    /// The object's JSON exactly as received.
+    pub json: String,
+}
+
+/// Which versions of each object a query selects (TAXII `match[version]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionFilter {
+    /// Every version.
+    pub all: bool,
+    /// The oldest version of each object.
+    pub first: bool,
+    /// The newest version of each object.
+    pub last: bool,
+    /// Versions with exactly these normalised version keys.
+    pub at: Vec<String>,
+}
+
+impl VersionFilter {
+    /// Only the newest version (the TAXII default for objects).
+    pub fn last() -> Self {
+        VersionFilter {
+            last: true,
+            ..Self::default()
+        }
+    }
+    /// Every version (the TAXII default for manifests of versions and deletion).
+    pub fn all() -> Self {
+        VersionFilter {
+            all: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// Filters of an object query; empty lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectFilter {
+    /// `match[id]`.
+    pub ids: Vec<String>,
+    /// `match[type]`.
+    pub types: Vec<String>,
+    /// `match[spec_version]`.
+    pub spec_versions: Vec<String>,
+    /// `match[version]`.
+    pub versions: VersionFilter,
+    /// `added_after`, microseconds since the Unix epoch (exclusive).
+    pub added_after: Option<i64>,
+}
+
+/// Position after the last row of a page: stateless, valid across processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// `date_added` of the last row returned.
+    pub date_added: i64,
+    /// Storage row number of the last row returned (a tie-breaker).
+    pub row: i64,
+}
+
+/// Which page to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many rows.
+    pub limit: usize,
+    /// Continue after this row.
+    pub after: Option<Cursor>,
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The rows, in `date_added` order.
+    pub items: Vec<T>,
+    /// Where the next page starts, when there are more rows.
+    pub next: Option<Cursor>,
+}
+
+/// One object's line in a status resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDetail {
+    /// STIX id (or the position in the envelope when the object had no usable id).
+    pub id: String,
+    /// The object's version (may be empty).
+    pub version: String,
+    /// Why it failed, or a note on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A TAXII status resource: the outcome of one POST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Status UUID.
+    pub id: String,
+    /// API root it belongs to.
+    pub api_root: String,
+    /// `complete` or `pending`.
+    pub status: String,
+    /// RFC 3339 time the request was received.
+    pub request_timestamp: String,
+    /// Microseconds since the Unix epoch when created (for expiry).
+    pub created_us: i64,
+    /// Objects stored (or already present).
+    pub successes: Vec<StatusDetail>,
+    /// Objects refused, with reasons.
+    pub failures: Vec<StatusDetail>,
+    /// Objects not yet processed.
+    pub pendings: Vec<StatusDetail>,
+}
+
+/// Role of a local user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads what it is granted.
+    Viewer,
+    /// Reads and writes intelligence where granted.
+    Analyst,
+    /// Sends and answers cooperation requests, votes.
+    Liaison,
+    /// Administers the node; reads and writes every collection.
+    Admin,
+}
+
+impl Role {
+    /// The role's name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Liaison => "liaison",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "analyst" => Ok(Role::Analyst),
+            "liaison" => Ok(Role::Liaison),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?}: expected viewer, analyst, liaison or admin"
+            )),
+        }
+    }
+}
+
+/// A local user. The password is only ever held as an Argon2id PHC string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Permissions of a user on a collection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    /// May read objects.
+    pub read: bool,
+    /// May add and delete objects.
+    pub write: bool,
+}
