@@ -92,7 +92,8 @@ pub(crate) fn find<'t>(tables: &[&'t [Prop]], name: &str) -> Option<&'t Prop> {
         .find(|p| p.name == name)
 }
 
-/// Reports every required property of `tables` missing from `map`.
+/// Reports every required property of `tables` missing from `map` (`Kind::Core` ones are the
+/// orchestrator's).
 pub(crate) fn check_required(
     ctx: &mut Ctx,
     path: &Path<'_>,
@@ -100,7 +101,7 @@ pub(crate) fn check_required(
     tables: &[&[Prop]],
 ) {
     for p in tables.iter().flat_map(|t| t.iter()) {
-        if p.required && !map.contains_key(p.name) {
+        if p.required && !matches!(p.kind, Kind::Core) && !map.contains_key(p.name) {
             ctx.error(
                 &path.key(p.name),
                 "required-property",

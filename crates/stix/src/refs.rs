@@ -103,7 +103,10 @@ pub(crate) fn check_ref(ctx: &mut Ctx, path: &Path<'_>, v: &Value, targets: Targ
         Ok((ty, _)) => ctx.error(
             path,
             "ref-type",
-            format!("'{s}' is a {ty}; it must refer to {}", targets.describe()),
+            format!(
+                "'{s}' refers to type {ty}; it must refer to {}",
+                targets.describe()
+            ),
         ),
         Err(IdError::Shape) => ctx.error(
             path,

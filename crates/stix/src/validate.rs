@@ -173,7 +173,8 @@ fn check_object(ctx: &mut Ctx, obj: &Value, map: &Map<String, Value>) {
     for (k, v) in map {
         match find(&tables, k) {
             Some(p) => check_value(ctx, &root.key(k), v, &p.kind, map),
-            None => custom_property(ctx, k, v, declared.toplevel_properties),
+            // A custom type defines its own properties; only predefined types need the prefix.
+            None => custom_property(ctx, k, v, spec.is_none() || declared.toplevel_properties),
         }
     }
     check_required(ctx, &root, map, &tables);
@@ -242,7 +243,7 @@ fn check_id(
 }
 
 /// Rules for a property the spec does not define on this type.
-fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, toplevel_extension: bool) {
+fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, prefix_optional: bool) {
     let path = Path::Root.key(name);
     if RESERVED.contains(&name) {
         ctx.error(
@@ -256,7 +257,7 @@ fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, toplevel_extension: boo
         );
         ctx.error(&path, "property-name", msg);
     } else {
-        if !name.starts_with("x_") && !toplevel_extension {
+        if !name.starts_with("x_") && !prefix_optional {
             let msg = format!(
                 "custom property '{name}' should be defined by an extension or start with 'x_'"
             );
