@@ -136,6 +136,17 @@ impl Matcher {
         Ok(Some(binding))
     }
 
+    /// Whether this one observation alone satisfies the pattern.
+    pub fn matches_one(&self, o: &Observation<'_>) -> Result<bool, EvalError> {
+        if let Node::Leaf(leaf) = self.root {
+            return Ok(!self.roots(&self.leaves[leaf], o)?.is_empty());
+        }
+        let single = Observations {
+            items: vec![o.clone()],
+        };
+        Ok(self.find(&single)?.is_some())
+    }
+
     /// The number of `[…]` comparison expressions.
     pub fn leaf_count(&self) -> usize {
         self.leaves.len()

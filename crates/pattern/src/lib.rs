@@ -18,8 +18,10 @@
 //! ```
 
 pub mod ast;
+mod atoms;
 mod cidr;
 mod compare;
+pub mod engine;
 mod eval;
 mod lexer;
 mod observation;
@@ -32,6 +34,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use cidr::IpNet;
+pub use engine::{Engine, Hit, IndicatorMeta};
 pub use eval::{Matcher, MAX_BINDING, SEARCH_BUDGET};
 pub use observation::{Observation, Observations};
 pub use parser::MAX_NESTING;

@@ -24,8 +24,12 @@ pub struct Observation<'a> {
     /// The observed objects with the key references use for them (an SCO id in 2.1,
     /// the dictionary key in 2.0), in input order.
     pub objects: Vec<(&'a str, &'a Value)>,
-    by_key: HashMap<&'a str, usize>,
+    /// An index by key, only for observations with many objects.
+    by_key: Option<HashMap<&'a str, usize>>,
 }
+
+/// Below this many objects a linear scan resolves references faster than a map.
+const MAP_FROM: usize = 16;
 
 impl<'a> Observation<'a> {
     /// Builds an observation from its parts.
@@ -36,11 +40,13 @@ impl<'a> Observation<'a> {
         count: u64,
         objects: Vec<(&'a str, &'a Value)>,
     ) -> Observation<'a> {
-        let by_key = objects
-            .iter()
-            .enumerate()
-            .map(|(i, (k, _))| (*k, i))
-            .collect();
+        let by_key = (objects.len() >= MAP_FROM).then(|| {
+            objects
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (*k, i))
+                .collect()
+        });
         Observation {
             id,
             first,
@@ -53,7 +59,14 @@ impl<'a> Observation<'a> {
 
     /// The object a reference points to, if it is among this observation's objects.
     pub fn resolve(&self, reference: &str) -> Option<&'a Value> {
-        self.by_key.get(reference).map(|&i| self.objects[i].1)
+        match &self.by_key {
+            Some(map) => map.get(reference).map(|&i| self.objects[i].1),
+            None => self
+                .objects
+                .iter()
+                .find(|(k, _)| *k == reference)
+                .map(|(_, v)| *v),
+        }
     }
 }
 
