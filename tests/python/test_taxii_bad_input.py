@@ -101,9 +101,9 @@ def assert_curl_taxii_error(status, hdrs, body, expected):
 
 @pytest.mark.parametrize("body", [
     b'{"objects": [', b'{"objects": []} trailing', b"{objects: []}", b"", b"   ", b'{"objects": [NaN]}',
-    b"\x00\x01\x02", b'{"objects": [{"type": "indicator",}]}', b"[[[[", b'{"objects": [1e99999]}',
+    b"\x00\x01\x02", b'{"objects": [{"type": "indicator",}]}', b"[[[[",
 ], ids=["truncated", "trailing", "unquoted-key", "empty", "blank", "nan", "binary", "trailing-comma",
-        "open-brackets", "huge-number"])
+        "open-brackets"])
 def test_malformed_json_400(node, seeded, body):
     cid, objs = seeded
     r = post_raw(node, cid, body)
@@ -224,19 +224,73 @@ def test_envelope_of_100000_objects(node):
         still_serving(node, cid, before + 100_000)
 
 
-@pytest.mark.parametrize("shape", ["arrays", "objects", "inside-object"])
-def test_json_nested_100000_deep(node, seeded, shape):
+def one_bad_object_among_good(node, cid, r, bad_words, good):
+    """A 202 whose status reports the single bad object with a message naming the problem, while
+    the good objects beside it are stored; returns how many objects were added."""
+    assert r.status_code == 202, (r.status_code, r.text[:500])
+    st = wait_status(node, r.json())
+    assert st["failure_count"] == 1 and st["success_count"] == len(good), st
+    msg = st["failures"][0].get("message", "").lower()
+    assert any(w in msg for w in bad_words), msg
+    got = node.session().get(node.objects_url(cid), params={"match[id]": ",".join(o["id"] for o in good)},
+                             timeout=10).json().get("objects", [])
+    assert sorted(o["id"] for o in got) == sorted(o["id"] for o in good)
+    return len(good)
+
+
+def test_json_huge_number(node, seeded):
+    """1e99999 is JSON syntax but no number a parser can hold: a 400, or that object alone refused."""
+    cid, objs = seeded
+    good = [make_indicator(1000)]
+    r = post_raw(node, cid, b'{"objects": [1e99999, ' + json.dumps(good[0]).encode() + b"]}")
+    added = 0
+    if r.status_code == 202:
+        added = one_bad_object_among_good(node, cid, r, ["number"], good)
+    else:
+        assert_taxii_error(r, 400)
+    objs.extend(good[:added])
+    still_serving(node, cid, len(objs))
+
+
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+def test_json_nested_100000_deep_body(node, seeded, shape):
+    """A body nested 100,000 deep is not an envelope: no stack overflow, a TAXII error."""
     cid, objs = seeded
     d = 100_000
-    if shape == "arrays":
-        body = b"[" * d + b"]" * d
-    elif shape == "objects":
-        body = b'{"a":' * d + b"1" + b"}" * d
-    else:
-        ind = json.dumps(make_indicator(1))[:-1]
-        body = ('{"objects":[' + ind + ',"x_deep":').encode() + b"[" * d + b"]" * d + b"}]}"
+    body = b"[" * d + b"]" * d if shape == "arrays" else b'{"a":' * d + b"1" + b"}" * d
     r = post_raw(node, cid, body)
-    assert_taxii_error(r, 400)
+    if shape == "arrays":
+        assert_taxii_error(r, 400)
+    else:  # an envelope with an unknown member and no objects: 400, or 422 (nothing to add)
+        assert r.status_code in (400, 422), r.text[:300]
+        assert_taxii_error(r, r.status_code)
+    still_serving(node, cid, len(objs))
+
+
+def test_json_nested_100000_deep_inside_an_object(node, seeded):
+    """One object of an envelope nested 100,000 deep: the whole body refused (400), or that object
+    alone refused with a message about the nesting while its neighbour is stored."""
+    cid, objs = seeded
+    d = 100_000
+    good = [make_indicator(1001)]
+    ind = json.dumps(make_indicator(1))[:-1]
+    body = ('{"objects":[' + json.dumps(good[0]) + "," + ind + ',"x_deep":').encode() + b"[" * d + b"]" * d + b"}]}"
+    r = post_raw(node, cid, body)
+    added = 0
+    if r.status_code == 202:
+        added = one_bad_object_among_good(node, cid, r, ["recursion", "deep", "nest", "depth"], good)
+    else:
+        assert_taxii_error(r, 400)
+    objs.extend(good[:added])
+    still_serving(node, cid, len(objs))
+
+
+def test_top_level_array_is_not_an_envelope(node, seeded):
+    """A JSON array at the top is not a TAXII envelope, whatever it holds; nothing is stored."""
+    cid, objs = seeded
+    for body in [[[make_indicator(2000)]], [[]], [make_indicator(2001)], []]:
+        r = post_raw(node, cid, json.dumps(body).encode())
+        assert_taxii_error(r, 400)
     still_serving(node, cid, len(objs))
 
 
@@ -368,10 +422,12 @@ def test_forged_next_tokens_400(node, seeded):
         assert_taxii_error(r, 400)
     # a real token on another collection or with other filters is not a way in either
     other = node.collections["big"]
-    r = s.get(node.objects_url(other), params={"limit": 5, "next": real}, timeout=10)
-    assert_taxii_error(r, 400)
-    r = s.get(url, params={"limit": 5, "next": real, "match[type]": "malware"}, timeout=10)
-    assert_taxii_error(r, 400)
+    for what, u, p in [("token of another collection", node.objects_url(other), {}),
+                       ("token with other filters", url, {"match[type]": "malware"}),
+                       ("objects token on the manifest", node.manifest_url(cid), {})]:
+        r = s.get(u, params={"limit": 5, "next": real, **p}, timeout=10)
+        assert r.status_code == 400, (what, r.status_code, r.text[:300])
+        assert_taxii_error(r, 400)
     # and the real one still works
     r = s.get(url, params={"limit": 5, "next": real}, timeout=10)
     assert r.status_code == 200 and len(r.json()["objects"]) == 5
