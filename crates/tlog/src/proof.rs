@@ -3,6 +3,8 @@
 //! This module owns the proof shapes (which subtree hashes a proof carries, in
 //! which order); it holds no keys and parses no text.
 
+use std::collections::HashMap;
+
 use crate::hash::Hash;
 use crate::tree::{check_size, largest_power_of_two_below, HashReader, Plan, TreeError};
 
@@ -162,6 +164,101 @@ fn root_from_inclusion(proof: &[Hash], index: u64, size: u64, leaf: &Hash) -> Ha
     r
 }
 
+/// Verifies many inclusion proofs against one tree head, remembering the
+/// interior nodes that earlier proofs authenticated, for auditors and
+/// monitors that check many entries of one checkpoint.
+///
+/// A node is remembered only after a proof through it recomputed the root, so
+/// it is as trustworthy as the root. Each later proof still accounts for every
+/// hash it carries: a proof hash is either equal to a remembered node at the
+/// same position or hashed up to a remembered node or the root, so any change
+/// to a proof fails exactly as in [`verify_inclusion`]. Only nodes spanning at
+/// least `min_span` leaves are remembered, at most `capacity` of them.
+#[derive(Debug, Clone)]
+pub struct InclusionVerifier {
+    size: u64,
+    min_span: u64,
+    capacity: usize,
+    known: HashMap<(u64, u64), Hash>,
+}
+
+impl InclusionVerifier {
+    /// A verifier for the tree of `size` leaves with root `root`, remembering
+    /// nodes of at least 256 leaves (one tile), up to a million of them.
+    pub fn new(size: u64, root: Hash) -> Result<InclusionVerifier, TreeError> {
+        InclusionVerifier::with_cache(size, root, 256, 1 << 20)
+    }
+
+    /// Like [`InclusionVerifier::new`] with an explicit cache shape.
+    pub fn with_cache(
+        size: u64,
+        root: Hash,
+        min_span: u64,
+        capacity: usize,
+    ) -> Result<InclusionVerifier, TreeError> {
+        check_size(size)?;
+        let mut known = HashMap::new();
+        known.insert((0, size), root);
+        Ok(InclusionVerifier {
+            size,
+            min_span: min_span.max(2),
+            capacity,
+            known,
+        })
+    }
+
+    /// Verifies that `leaf` is the leaf hash at `index`, as [`verify_inclusion`].
+    pub fn verify(&mut self, proof: &[Hash], index: u64, leaf: &Hash) -> Result<(), TreeError> {
+        let size = self.size;
+        check_len(proof, inclusion_proof_len(index, size)?)?;
+        let mut siblings = [(0u64, 0u64); 64];
+        let mut depth = 0;
+        inclusion_ranges(index, size, |lo, hi| {
+            siblings[depth] = (lo, hi);
+            depth += 1;
+        });
+        let mut learned: Vec<((u64, u64), Hash)> = Vec::new();
+        let (mut cur, mut h) = ((index, index + 1), *leaf);
+        for (&sib, p) in siblings[..depth].iter().rev().zip(proof) {
+            let parent = (cur.0.min(sib.0), cur.1.max(sib.1));
+            let trusted = |r: &(u64, u64), v: &Hash| self.known.get(r) == Some(v);
+            if trusted(&cur, &h) && trusted(&sib, p) {
+                if let Some(&ph) = self.known.get(&parent) {
+                    (cur, h) = (parent, ph);
+                    continue;
+                }
+            }
+            h = if sib.1 == cur.0 {
+                Hash::node(p, &h)
+            } else {
+                Hash::node(&h, p)
+            };
+            cur = parent;
+            if let Some(known) = self.known.get(&cur) {
+                if *known != h {
+                    return Err(TreeError::RootMismatch { size });
+                }
+            }
+            if sib.1 - sib.0 >= self.min_span {
+                learned.push((sib, *p));
+            }
+            if cur.1 - cur.0 >= self.min_span {
+                learned.push((cur, h));
+            }
+        }
+        if cur != (0, size) || self.known.get(&cur) != Some(&h) {
+            return Err(TreeError::RootMismatch { size });
+        }
+        for (range, hash) in learned {
+            if self.known.len() >= self.capacity {
+                break;
+            }
+            self.known.insert(range, hash);
+        }
+        Ok(())
+    }
+}
+
 /// Verifies that the tree of `old` leaves with root `old_root` is a prefix of
 /// the tree of `new` leaves with root `new_root` (RFC 9162, 2.1.4.2).
 ///
@@ -260,6 +357,28 @@ mod tests {
                 verify_consistency(&p, old, size, &old_root, &root).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn cached_verifier_accepts_what_plain_verification_accepts_and_nothing_else() {
+        let (stored, leaves) = build(300);
+        let root = tree_hash(300, &stored).unwrap();
+        let mut v = InclusionVerifier::with_cache(300, root, 2, 10_000).unwrap();
+        for round in 0..2 {
+            for index in 0..300u64 {
+                let p = inclusion_proof(index, 300, &stored).unwrap();
+                v.verify(&p, index, &leaves[index as usize]).unwrap();
+                for k in 0..p.len() {
+                    let mut bad = p.clone();
+                    bad[k].0[round] ^= 4;
+                    assert!(v.verify(&bad, index, &leaves[index as usize]).is_err());
+                }
+                assert!(v.verify(&p, index, &Hash::leaf(b"other")).is_err());
+            }
+        }
+        let mut wrong_root = InclusionVerifier::new(300, Hash::leaf(b"x")).unwrap();
+        let p = inclusion_proof(5, 300, &stored).unwrap();
+        assert!(wrong_root.verify(&p, 5, &leaves[5]).is_err());
     }
 
     #[test]
