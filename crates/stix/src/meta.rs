@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::props::{opt, req, Kind::*, Prop};
+use crate::props::{is_language_tag, opt, req, Kind::*, Prop};
 use crate::refs::Targets;
 use crate::report::{Ctx, Path};
 use crate::types::{TypeSpec, DOMAIN, MARKING};
@@ -10,7 +10,7 @@ use crate::vocab;
 
 const LANGUAGE_CONTENT: &[Prop] = &[
     req("object_ref", Ref(Targets::Any)),
-    opt("object_modified", TimestampMillis),
+    opt("object_modified", Timestamp),
     req("contents", Dictionary),
 ];
 const EXTENSION_DEFINITION: &[Prop] = &[
@@ -29,6 +29,10 @@ fn language_content(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
     };
     let path = Path::Root.key("contents");
     for (lang, translation) in contents {
+        if !is_language_tag(lang) {
+            let msg = format!("'{lang}' is not an RFC 5646 language tag");
+            ctx.error(&path.key(lang), "value-format", msg);
+        }
         if !translation.is_object() {
             ctx.error(
                 &path.key(lang),

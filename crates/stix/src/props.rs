@@ -450,7 +450,7 @@ fn is_hex(s: &str) -> bool {
 
 /// RFC 5646 shape: a 2-8 letter primary subtag (or `i`/`x` for grandfathered/private tags),
 /// then subtags of 1-8 letters or digits.
-fn is_language_tag(s: &str) -> bool {
+pub(crate) fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split('-');
     let primary = parts.next().unwrap_or_default();
     let primary_ok = matches!(primary, "i" | "x" | "I" | "X")

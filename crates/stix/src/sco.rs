@@ -382,12 +382,12 @@ fn file(ctx: &mut Ctx, map: &Map2) {
     at_least_one(ctx, map, &["hashes", "name"]);
 }
 
-/// Checks `value` with `ok`, naming the expected form.
-fn value_format(ctx: &mut Ctx, map: &Map2, ok: fn(&str) -> bool, what: &str) {
-    if let Some(v) = map.get("value").and_then(Value::as_str) {
+/// Checks that the string property `name` satisfies `ok`, naming the expected form.
+fn string_format(ctx: &mut Ctx, map: &Map2, name: &str, ok: fn(&str) -> bool, what: &str) {
+    if let Some(v) = map.get(name).and_then(Value::as_str) {
         if !ok(v) {
             ctx.error(
-                &Path::Root.key("value"),
+                &Path::Root.key(name),
                 "value-format",
                 format!("'{v}' is not {what}"),
             );
@@ -396,18 +396,20 @@ fn value_format(ctx: &mut Ctx, map: &Map2, ok: fn(&str) -> bool, what: &str) {
 }
 
 fn ipv4_addr(ctx: &mut Ctx, map: &Map2) {
-    value_format(
+    string_format(
         ctx,
         map,
+        "value",
         |v| cidr::<std::net::Ipv4Addr>(v, 32),
         "an IPv4 address or CIDR block",
     );
 }
 
 fn ipv6_addr(ctx: &mut Ctx, map: &Map2) {
-    value_format(
+    string_format(
         ctx,
         map,
+        "value",
         |v| cidr::<std::net::Ipv6Addr>(v, 128),
         "an IPv6 address or CIDR block",
     );
@@ -424,9 +426,10 @@ fn cidr<A: std::str::FromStr>(v: &str, max_prefix: u8) -> bool {
 }
 
 fn mac_addr(ctx: &mut Ctx, map: &Map2) {
-    value_format(
+    string_format(
         ctx,
         map,
+        "value",
         is_mac48,
         "a lowercase, colon-delimited MAC-48 address with leading zeros",
     );
@@ -450,6 +453,59 @@ fn network_traffic(ctx: &mut Ctx, map: &Map2) {
     if map.get("is_active") == Some(&Value::Bool(true)) {
         exclusive(ctx, map, "is_active", "end");
     }
+}
+
+fn software(ctx: &mut Ctx, map: &Map2) {
+    string_format(
+        ctx,
+        map,
+        "cpe",
+        is_cpe23,
+        "a CPE 2.3 formatted string (cpe:2.3:part:vendor:...)",
+    );
+}
+
+/// CPE 2.3 formatted string shape: `cpe:2.3:` then 11 more colon-separated components
+/// (a backslash escapes a colon inside a component).
+fn is_cpe23(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix("cpe:2.3:") else {
+        return false;
+    };
+    let (mut components, mut escaped) = (1, false);
+    for c in rest.chars() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, ':') => components += 1,
+            _ => {}
+        }
+    }
+    components == 11
+        && matches!(
+            rest.as_bytes().first(),
+            Some(b'a' | b'h' | b'o' | b'*' | b'-')
+        )
+}
+
+fn windows_registry_key(ctx: &mut Ctx, map: &Map2) {
+    some_own_property(ctx, map);
+    string_format(
+        ctx,
+        map,
+        "key",
+        is_full_hive_key,
+        "a registry key starting with its full hive name (e.g. HKEY_LOCAL_MACHINE)",
+    );
+}
+
+/// The hive of a registry key must be written out in full, never abbreviated (HKLM, HKCU...).
+fn is_full_hive_key(key: &str) -> bool {
+    let hive = key
+        .split('\\')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    !matches!(hive.as_str(), "HKLM" | "HKCC" | "HKCR" | "HKCU" | "HKU")
 }
 
 /// Process, user-account, windows-registry-key and x509-certificate must carry at least one
@@ -488,10 +544,10 @@ pub(crate) fn spec(ty: &str) -> Option<TypeSpec> {
         "mutex" => (MUTEX, None),
         "network-traffic" => (NETWORK_TRAFFIC, Some(network_traffic)),
         "process" => (PROCESS, Some(some_own_property)),
-        "software" => (SOFTWARE, None),
+        "software" => (SOFTWARE, Some(software)),
         "url" => (URL, None),
         "user-account" => (USER_ACCOUNT_PROPS, Some(some_own_property)),
-        "windows-registry-key" => (WINDOWS_REGISTRY_KEY, Some(some_own_property)),
+        "windows-registry-key" => (WINDOWS_REGISTRY_KEY, Some(windows_registry_key)),
         "x509-certificate" => (X509_CERTIFICATE, Some(some_own_property)),
         _ => return None,
     };
