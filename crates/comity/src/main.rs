@@ -56,6 +56,8 @@ enum Command {
     /// Work with STIX patterns: validate one, or match one against observed-data.
     #[command(subcommand)]
     Pattern(cmd::pattern::PatternCommand),
+    /// Stream telemetry through the indicators of a bundle; print hits or STIX sightings.
+    Match(cmd::telemetry::MatchArgs),
 }
 
 fn init_logging(format: LogFormat) {
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Collection(command) => run_async(cmd::admin::collection(command)),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
+        Command::Match(args) => cmd::telemetry::run(args),
     };
     match result {
         Ok(code) => code,

@@ -37,7 +37,7 @@ pub use cidr::IpNet;
 pub use engine::{Engine, Hit, IndicatorMeta};
 pub use eval::{Matcher, MAX_BINDING, SEARCH_BUDGET};
 pub use observation::{Observation, Observations};
-pub use parser::MAX_NESTING;
+pub use parser::{parse_object_path, MAX_NESTING};
 pub use timestamp::Timestamp;
 pub use validate::{validate, Warning};
 

@@ -37,6 +37,20 @@ pub fn parse(
     Ok(expr)
 }
 
+/// Parses an object path on its own, such as `file:hashes.'SHA-256'`.
+pub fn parse_object_path(input: &str) -> Result<ObjectPath> {
+    let mut parser = Parser {
+        tokens: tokenize(input, true),
+        pos: 0,
+        depth: 0,
+        version: StixVersion::V21,
+        one_qualifier_kind: false,
+    };
+    let path = parser.object_path()?;
+    parser.expect(TokenKind::Eof, "<EOF>")?;
+    Ok(path)
+}
+
 struct Parser<'a> {
     tokens: Vec<Token<'a>>,
     pos: usize,

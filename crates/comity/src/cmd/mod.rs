@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod node;
 pub mod pattern;
+pub mod telemetry;
 pub mod transfer;
 pub mod validate;
