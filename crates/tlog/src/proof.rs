@@ -168,18 +168,18 @@ fn root_from_inclusion(proof: &[Hash], index: u64, size: u64, leaf: &Hash) -> Ha
 /// interior nodes that earlier proofs authenticated, for auditors and
 /// monitors that check many entries of one checkpoint.
 ///
-/// A node is remembered only after a proof through it recomputed the root, so
-/// it is as trustworthy as the root. Each later proof still accounts for every
-/// hash it carries: a proof hash is either equal to a remembered node at the
-/// same position or hashed up to a remembered node or the root, so any change
-/// to a proof fails exactly as in [`verify_inclusion`]. Only nodes spanning at
-/// least `min_span` leaves are remembered, at most `capacity` of them.
+/// A node is remembered, with the proof hashes above it, only after a proof
+/// through it recomputed the root, so it is as trustworthy as the root. A
+/// later proof is hashed up to the first remembered node; the hash there must
+/// match and the rest of the proof must equal the remembered hashes, so any
+/// change to a proof fails exactly as in [`verify_inclusion`]. Only nodes
+/// spanning at least `min_span` leaves are remembered, at most `capacity`.
 #[derive(Debug, Clone)]
 pub struct InclusionVerifier {
     size: u64,
     min_span: u64,
     capacity: usize,
-    known: HashMap<(u64, u64), Hash>,
+    known: HashMap<(u64, u64), (Hash, Box<[Hash]>)>,
 }
 
 impl InclusionVerifier {
@@ -198,11 +198,11 @@ impl InclusionVerifier {
     ) -> Result<InclusionVerifier, TreeError> {
         check_size(size)?;
         let mut known = HashMap::new();
-        known.insert((0, size), root);
+        known.insert((0, size), (root, Box::default()));
         Ok(InclusionVerifier {
             size,
             min_span: min_span.max(2),
-            capacity,
+            capacity: capacity.max(1),
             known,
         })
     }
@@ -211,51 +211,49 @@ impl InclusionVerifier {
     pub fn verify(&mut self, proof: &[Hash], index: u64, leaf: &Hash) -> Result<(), TreeError> {
         let size = self.size;
         check_len(proof, inclusion_proof_len(index, size)?)?;
+        let mismatch = Err(TreeError::RootMismatch { size });
+        if proof.is_empty() {
+            // A one-leaf tree: the leaf is the root.
+            return match self.known.get(&(0, size)) {
+                Some((root, _)) if root == leaf => Ok(()),
+                _ => mismatch,
+            };
+        }
         let mut siblings = [(0u64, 0u64); 64];
         let mut depth = 0;
         inclusion_ranges(index, size, |lo, hi| {
             siblings[depth] = (lo, hi);
             depth += 1;
         });
-        let mut learned: Vec<((u64, u64), Hash)> = Vec::new();
+        let mut path: Vec<((u64, u64), Hash, usize)> = Vec::new();
         let (mut cur, mut h) = ((index, index + 1), *leaf);
-        for (&sib, p) in siblings[..depth].iter().rev().zip(proof) {
-            let parent = (cur.0.min(sib.0), cur.1.max(sib.1));
-            let trusted = |r: &(u64, u64), v: &Hash| self.known.get(r) == Some(v);
-            if trusted(&cur, &h) && trusted(&sib, p) {
-                if let Some(&ph) = self.known.get(&parent) {
-                    (cur, h) = (parent, ph);
-                    continue;
-                }
-            }
+        for (k, (&sib, p)) in siblings[..depth].iter().rev().zip(proof).enumerate() {
             h = if sib.1 == cur.0 {
                 Hash::node(p, &h)
             } else {
                 Hash::node(&h, p)
             };
-            cur = parent;
-            if let Some(known) = self.known.get(&cur) {
-                if *known != h {
-                    return Err(TreeError::RootMismatch { size });
+            cur = (cur.0.min(sib.0), cur.1.max(sib.1));
+            if cur.1 - cur.0 < self.min_span && cur != (0, size) {
+                continue;
+            }
+            let rest = &proof[k + 1..];
+            if let Some((known, above)) = self.known.get(&cur) {
+                if *known != h || **above != *rest {
+                    return mismatch;
                 }
+                for (range, hash, from) in path {
+                    if self.known.len() >= self.capacity {
+                        break;
+                    }
+                    self.known.insert(range, (hash, proof[from..].into()));
+                }
+                return Ok(());
             }
-            if sib.1 - sib.0 >= self.min_span {
-                learned.push((sib, *p));
-            }
-            if cur.1 - cur.0 >= self.min_span {
-                learned.push((cur, h));
-            }
+            path.push((cur, h, k + 1));
         }
-        if cur != (0, size) || self.known.get(&cur) != Some(&h) {
-            return Err(TreeError::RootMismatch { size });
-        }
-        for (range, hash) in learned {
-            if self.known.len() >= self.capacity {
-                break;
-            }
-            self.known.insert(range, hash);
-        }
-        Ok(())
+        // The root range is always known, so the loop has returned.
+        mismatch
     }
 }
 
@@ -376,6 +374,9 @@ mod tests {
                 assert!(v.verify(&p, index, &Hash::leaf(b"other")).is_err());
             }
         }
+        let mut one = InclusionVerifier::new(1, leaves[0]).unwrap();
+        one.verify(&[], 0, &leaves[0]).unwrap();
+        assert!(one.verify(&[], 0, &leaves[1]).is_err());
         let mut wrong_root = InclusionVerifier::new(300, Hash::leaf(b"x")).unwrap();
         let p = inclusion_proof(5, 300, &stored).unwrap();
         assert!(wrong_root.verify(&p, 5, &leaves[5]).is_err());
