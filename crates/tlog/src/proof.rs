@@ -179,7 +179,14 @@ pub struct InclusionVerifier {
     size: u64,
     min_span: u64,
     capacity: usize,
-    known: HashMap<(u64, u64), (Hash, Box<[Hash]>)>,
+    known: HashMap<(u64, u64), KnownNode>,
+}
+
+/// An authenticated node: its hash and the proof hashes above it.
+#[derive(Debug, Clone)]
+struct KnownNode {
+    hash: Hash,
+    above: Box<[Hash]>,
 }
 
 impl InclusionVerifier {
@@ -198,7 +205,13 @@ impl InclusionVerifier {
     ) -> Result<InclusionVerifier, TreeError> {
         check_size(size)?;
         let mut known = HashMap::new();
-        known.insert((0, size), (root, Box::default()));
+        known.insert(
+            (0, size),
+            KnownNode {
+                hash: root,
+                above: Box::default(),
+            },
+        );
         Ok(InclusionVerifier {
             size,
             min_span: min_span.max(2),
@@ -215,7 +228,7 @@ impl InclusionVerifier {
         if proof.is_empty() {
             // A one-leaf tree: the leaf is the root.
             return match self.known.get(&(0, size)) {
-                Some((root, _)) if root == leaf => Ok(()),
+                Some(root) if root.hash == *leaf => Ok(()),
                 _ => mismatch,
             };
         }
@@ -238,15 +251,16 @@ impl InclusionVerifier {
                 continue;
             }
             let rest = &proof[k + 1..];
-            if let Some((known, above)) = self.known.get(&cur) {
-                if *known != h || **above != *rest {
+            if let Some(known) = self.known.get(&cur) {
+                if known.hash != h || *known.above != *rest {
                     return mismatch;
                 }
                 for (range, hash, from) in path {
                     if self.known.len() >= self.capacity {
                         break;
                     }
-                    self.known.insert(range, (hash, proof[from..].into()));
+                    let above = proof[from..].into();
+                    self.known.insert(range, KnownNode { hash, above });
                 }
                 return Ok(());
             }
