@@ -9,6 +9,7 @@ must be identical.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,38 @@ def test_export_cli_json_equal(node):
     assert_same_objects(objs, bundle["objects"], "export " + path.name)
     only = node.export(collection=cid, types=["malware"])
     assert {o["id"] for o in only["objects"]} == {o["id"] for o in objs if o["type"] == "malware"}
+
+
+def test_timestamp_precision_and_odd_values_kept(node):
+    """Timestamps keep their exact precision (seconds to nanoseconds), and unusual but valid JSON
+    values come back as sent."""
+    cid = node.collections["import-cli"] if "import-cli" in node.collections else node.collections["default"]
+    objs = []
+    for i, (created, modified) in enumerate([
+        ("2024-05-06T07:08:09.123Z", "2024-05-06T07:08:09.123Z"),
+        ("2024-05-06T07:08:09.123456Z", "2024-05-06T07:08:09.1234567Z"),
+        ("2024-05-06T07:08:09.100Z", "2024-05-06T07:08:09.123456789Z"),
+    ]):
+        objs.append({
+            "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+            "created": created, "modified": modified, "name": f"precision {i} \u00fc\U0001F4A5\u2028",
+            "pattern": "[file:name = 'a\\\\b\\'c']", "pattern_type": "stix",
+            "valid_from": "2024-05-06T07:08:09Z", "valid_until": "2030-01-01T00:00:00.5Z",
+            "confidence": 0, "labels": ["", "x" * 1000], "x_float": 1.5e300, "x_neg": -0.25,
+            "x_big": 9007199254740993, "x_nested": {"a": [None, True, False, {"b": []}]},
+        })
+    st = add_and_wait(node, cid, objs)
+    assert st["success_count"] == len(objs), st
+    r = node.session().get(node.objects_url(cid), params={"match[id]": ",".join(o["id"] for o in objs),
+                                                          "match[version]": "all"}, timeout=10)
+    assert r.status_code == 200
+    got = r.json()["objects"]
+    assert_same_objects(objs, got, "precision")
+    # the exact timestamp text, not merely an equal instant
+    raw = r.text
+    for o in objs:
+        assert json.dumps(o["modified"]) in raw
+    # the manifest's version is the modified timestamp as sent
+    man = node.session().get(node.manifest_url(cid), params={"match[id]": ",".join(o["id"] for o in objs)},
+                             timeout=10).json()["objects"]
+    assert sorted(m["version"] for m in man) == sorted(o["modified"] for o in objs)
