@@ -186,3 +186,20 @@ def test_kill9_during_one_huge_post(node):
             succeeded = sent
     node.start()
     check_after_restart(node, cid, sent, succeeded)
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_graceful_shutdown_keeps_everything(node, sig):
+    """SIGTERM / SIGINT: the server exits 0 promptly; after a restart all accepted objects are there."""
+    import signal as _signal
+    cid = node.collections["crash"]
+    objs = [make_indicator(i, name=f"graceful {sig} {i}") for i in range(500)]
+    st = add_and_wait(node, cid, objs)
+    assert st["success_count"] == len(objs)
+    t0 = time.time()
+    rc = node.stop(sig=getattr(_signal, sig), timeout=15)
+    assert rc == 0, f"exit code {rc} after {sig}:\n{node.log()}"
+    assert time.time() - t0 < 10
+    node.start()
+    got = fetch_all(node, cid, params={"match[id]": ",".join(o["id"] for o in objs)}, limit=1000)
+    assert sorted(o["id"] for o in got) == sorted(o["id"] for o in objs)
