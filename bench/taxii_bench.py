@@ -261,8 +261,8 @@ def run_medallion(args, work: Path, res: dict):
             times.append(dt)
         res["page"] = 2000 / statistics.median(times)
         res["page_n"] = 2000
-        res["lookup"] = wrk_lookups(node, node.collections["bench-page"], ids, 3 if args.quick else 5,
-                                    threads=1, connections=4, workdir=work)
+        res["lookup"] = wrk_lookups(node, node.collections["bench-page"], ids, 3 if args.quick else 10,
+                                    threads=1, connections=2, workdir=work)
         res["lookup_n"] = 2000
         mem = proc_status(node.pid)
         res["rss_kb"], res["hwm_kb"] = mem.get("VmRSS"), mem.get("VmHWM")
