@@ -162,6 +162,22 @@ fn appends<M: Measurement>(c: &mut Criterion<M>) {
     g.finish();
 }
 
+/// One RFC 9162 interior-node hash (two SHA-256 blocks): the unit every
+/// proof verification costs about log2(n) of.
+fn node_hash<M: Measurement>(c: &mut Criterion<M>) {
+    let mut g = c.benchmark_group("hash");
+    g.throughput(Throughput::Elements(1));
+    let right = Hash::leaf(b"right");
+    let mut h = Hash::leaf(b"left");
+    g.bench_function("node", |b| {
+        b.iter(|| {
+            h = Hash::node(&h, &right);
+            h
+        })
+    });
+    g.finish();
+}
+
 fn checkpoints<M: Measurement>(c: &mut Criterion<M>) {
     let log = Signer::new(
         "comity.example/bench",
@@ -264,6 +280,7 @@ impl ValueFormatter for CpuNanos {
 }
 
 fn run<M: Measurement>(mut c: Criterion<M>) {
+    node_hash(&mut c);
     appends(&mut c);
     checkpoints(&mut c);
     proofs(&mut c);

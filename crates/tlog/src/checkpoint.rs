@@ -89,9 +89,7 @@ impl Checkpoint {
             });
         }
         if !note.verified.iter().any(|v| v.kind == KeyKind::Ed25519) {
-            return Err(NoteError::NoTrustedSignature {
-                signers: "no log signature among the verified ones".to_owned(),
-            });
+            return Err(NoteError::NoLogSignature);
         }
         Ok(SignedCheckpoint { checkpoint, note })
     }

@@ -1,4 +1,4 @@
-//! RFC 9162 hashing: the [`Hash`] type, leaf and interior-node hashes, and the
+//! RFC 9162 hashing: the [`Hash`](struct@Hash) type, leaf and interior-node hashes, and the
 //! empty-tree root. This module owns the hash domain separation (0x00 for
 //! leaves, 0x01 for nodes) and nothing else; it never reads storage.
 

@@ -89,6 +89,10 @@ pub enum NoteError {
         /// The signers seen, as `name+id`, comma separated.
         signers: String,
     },
+    /// A checkpoint whose only verified signatures are cosignatures: nothing
+    /// shows the log itself signed it.
+    #[error("checkpoint has no valid signature from the log's own key")]
+    NoLogSignature,
     /// The note text is not a valid checkpoint.
     #[error("malformed checkpoint: {0}")]
     MalformedCheckpoint(&'static str),
