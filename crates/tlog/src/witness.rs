@@ -286,6 +286,10 @@ impl Witness {
         verify_consistency(&req.proof, req.old_size, head.size, &old_root, &head.root)
             .map_err(inconsistent)?;
 
+        if now == 0 {
+            // tlog-witness: the cosignature timestamp MUST NOT be zero.
+            return Err(WitnessError::Cosign(NoteError::BadTimestamp(now)));
+        }
         let cosignatures: Vec<NoteSignature> = self
             .signers
             .iter()
