@@ -13,6 +13,7 @@ mod migrate;
 mod objects;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ pub const DATABASE_FILE: &str = "comity.sqlite3";
 /// How many idle reader connections are kept.
 const MAX_IDLE_READERS: usize = 8;
 
+/// How often the background checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 /// A [`Store`] on one SQLite file.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -39,6 +43,27 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    stop_checkpointer: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_checkpointer.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Checkpoints the WAL from a thread of its own, so that writers never pay for it.
+fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let Ok(conn) = connect(&path) else { return };
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        })
+        .ok();
 }
 
 impl SqliteStore {
@@ -47,11 +72,17 @@ impl SqliteStore {
         let path = data_dir.join(DATABASE_FILE);
         let writer = connect(&path)?;
         migrate::up(&writer)?;
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(db)?;
+        let stop_checkpointer = Arc::new(AtomicBool::new(false));
+        spawn_checkpointer(path.clone(), stop_checkpointer.clone());
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                stop_checkpointer,
             }),
         })
     }
@@ -115,11 +146,17 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
+    // Takes effect only when the database is created; larger pages mean shallower trees.
+    conn.pragma_update(None, "page_size", 8192).map_err(db)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(db)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    // Negative: KiB. Keeps the id index of a few million objects in memory.
+    conn.pragma_update(None, "cache_size", -65536).map_err(db)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -222,6 +222,30 @@ pub fn status_json(s: &Status) -> Value {
     })
 }
 
+/// Parses an envelope and examines each object: the ones to store, and the refusals.
+fn examine_all(bytes: &[u8]) -> Result<(Vec<NewObject>, Vec<StatusDetail>), ApiError> {
+    let envelope: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not a TAXII envelope: {e}")))?;
+    if envelope.objects.is_empty() {
+        return Err(ApiError::unprocessable(
+            "the envelope holds no objects to add",
+        ));
+    }
+    let mut failures = Vec::new();
+    let mut candidates = Vec::with_capacity(envelope.objects.len());
+    for (position, raw) in envelope.objects.iter().enumerate() {
+        match intake::examine(position, raw) {
+            Ok(obj) => candidates.push(obj),
+            Err(refusal) => failures.push(StatusDetail {
+                message: Some(refusal.message()),
+                id: refusal.id,
+                version: refusal.version,
+            }),
+        }
+    }
+    Ok((candidates, failures))
+}
+
 /// POST `…/objects/`: validates each object, stores the valid ones durably in one
 /// transaction, and answers 202 with a complete status listing each outcome.
 pub async fn add_objects(
@@ -257,25 +281,9 @@ pub async fn add_objects(
     }
     let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
     let request_timestamp = format_us(now_us());
-    let envelope: Envelope = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("the body is not a TAXII envelope: {e}")))?;
-    if envelope.objects.is_empty() {
-        return Err(ApiError::unprocessable(
-            "the envelope holds no objects to add",
-        ));
-    }
-    let mut failures = Vec::new();
-    let mut candidates: Vec<NewObject> = Vec::with_capacity(envelope.objects.len());
-    for (position, raw) in envelope.objects.iter().enumerate() {
-        match intake::examine(position, raw) {
-            Ok(obj) => candidates.push(obj),
-            Err(refusal) => failures.push(StatusDetail {
-                message: Some(refusal.message()),
-                id: refusal.id,
-                version: refusal.version,
-            }),
-        }
-    }
+    let (candidates, mut failures) = tokio::task::spawn_blocking(move || examine_all(&bytes))
+        .await
+        .map_err(|_| ApiError::internal())??;
     let mut successes = Vec::with_capacity(candidates.len());
     if !candidates.is_empty() {
         let details: Vec<(String, String)> = candidates

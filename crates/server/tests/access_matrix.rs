@@ -1,0 +1,297 @@
+//! Every TAXII route × every kind of caller, over real HTTP against a real server on a
+//! real SQLite store: the expected status of each pair, denials included.
+
+use std::sync::Arc;
+
+use comity_server::{hash_password, AppState};
+use comity_store::{Access, ApiRoot, Collection, Role, Store, User};
+use comity_store_sqlite::SqliteStore;
+use reqwest::{Method, StatusCode};
+
+const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
+const OTHER: &str = "7d0f3c11-2c1e-4f3a-8d0c-1a2b3c4d5e6f";
+const IND: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+const PASSWORD: &str = "a long test passphrase";
+
+struct Node {
+    base: String,
+    _dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn user(store: &dyn Store, name: &str, role: Role) {
+    store
+        .create_user(User {
+            name: name.into(),
+            role,
+            password_hash: hash_password(PASSWORD).unwrap(),
+        })
+        .await
+        .unwrap();
+}
+
+async fn start() -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store
+        .create_api_root(ApiRoot {
+            name: "default".into(),
+            title: "t".into(),
+            description: None,
+            max_content_length: 100_000,
+        })
+        .await
+        .unwrap();
+    for id in [COL, OTHER] {
+        store
+            .create_collection(Collection {
+                id: id.into(),
+                api_root: "default".into(),
+                title: id.into(),
+                description: None,
+            })
+            .await
+            .unwrap();
+    }
+    user(&store, "admin", Role::Admin).await;
+    user(&store, "writer", Role::Analyst).await;
+    user(&store, "reader", Role::Analyst).await;
+    user(&store, "viewer", Role::Viewer).await;
+    user(&store, "stranger", Role::Analyst).await;
+    user(&store, "victim", Role::Admin).await;
+    let key = |id: &str| {
+        Collection {
+            id: id.into(),
+            api_root: "default".into(),
+            title: String::new(),
+            description: None,
+        }
+        .key()
+    };
+    let rw = Access {
+        read: true,
+        write: true,
+    };
+    let ro = Access {
+        read: true,
+        write: false,
+    };
+    store.grant(&key(COL), "writer", rw).await.unwrap();
+    store.grant(&key(COL), "reader", ro).await.unwrap();
+    // A viewer granted write still may not write: the role caps the grant.
+    store.grant(&key(COL), "viewer", rw).await.unwrap();
+    store.grant(&key(OTHER), "stranger", rw).await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = AppState::new(store, "test".into(), None).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(comity_server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    Node {
+        base,
+        _dir: dir,
+        _shutdown: tx,
+    }
+}
+
+fn envelope() -> String {
+    format!(
+        r#"{{"objects":[{{"type":"indicator","spec_version":"2.1","id":"{IND}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}}]}}"#
+    )
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Nobody,
+    WrongPassword,
+    Named(&'static str),
+}
+
+async fn call(node: &Node, who: Who, method: Method, path: &str) -> StatusCode {
+    let client = reqwest::Client::new();
+    let mut req = client
+        .request(method.clone(), format!("{}{path}", node.base))
+        .header("Accept", "application/taxii+json;version=2.1");
+    match who {
+        Who::Nobody => {}
+        Who::WrongPassword => req = req.basic_auth("victim", Some("not the password")),
+        Who::Named(name) => req = req.basic_auth(name, Some(PASSWORD)),
+    }
+    if method == Method::POST {
+        req = req
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .body(envelope());
+    }
+    req.send().await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_for_every_caller() {
+    let node = start().await;
+    // Seed one object so that object routes have something to find.
+    assert_eq!(
+        call(
+            &node,
+            Who::Named("admin"),
+            Method::POST,
+            &format!("/taxii2/default/collections/{COL}/objects/")
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+    let objects = format!("/taxii2/default/collections/{COL}/objects/");
+    let object = format!("{objects}{IND}/");
+    let routes: Vec<(Method, String)> = vec![
+        (Method::GET, "/taxii2/".into()),
+        (Method::GET, "/taxii2/default/".into()),
+        (Method::GET, "/taxii2/default/collections/".into()),
+        (Method::GET, format!("/taxii2/default/collections/{COL}/")),
+        (Method::GET, objects.clone()),
+        (
+            Method::GET,
+            format!("/taxii2/default/collections/{COL}/manifest/"),
+        ),
+        (Method::GET, object.clone()),
+        (Method::GET, format!("{object}versions/")),
+        (Method::POST, objects.clone()),
+    ];
+    use StatusCode as S;
+    let ok = S::OK;
+    // Five wrong passwords for one name, then that name is throttled (429).
+    let (no, slow) = (S::UNAUTHORIZED, S::TOO_MANY_REQUESTS);
+    let throttled = [no, no, no, no, no, slow, slow, slow, slow];
+    // Expected status per caller, in the order of `routes`.
+    let table: Vec<(Who, [StatusCode; 9])> = vec![
+        (Who::Nobody, [S::UNAUTHORIZED; 9]),
+        (Who::WrongPassword, throttled),
+        (
+            Who::Named("admin"),
+            [ok, ok, ok, ok, ok, ok, ok, ok, S::ACCEPTED],
+        ),
+        (
+            Who::Named("writer"),
+            [ok, ok, ok, ok, ok, ok, ok, ok, S::ACCEPTED],
+        ),
+        (
+            Who::Named("reader"),
+            [ok, ok, ok, ok, ok, ok, ok, ok, S::FORBIDDEN],
+        ),
+        (
+            Who::Named("viewer"),
+            [ok, ok, ok, ok, ok, ok, ok, ok, S::FORBIDDEN],
+        ),
+        (
+            Who::Named("stranger"),
+            [
+                ok,
+                ok,
+                ok,
+                S::NOT_FOUND,
+                S::NOT_FOUND,
+                S::NOT_FOUND,
+                S::NOT_FOUND,
+                S::NOT_FOUND,
+                S::NOT_FOUND,
+            ],
+        ),
+        (Who::Named("ghost"), throttled),
+    ];
+    for (who, expected) in &table {
+        for ((method, path), want) in routes.iter().zip(expected) {
+            let got = call(&node, *who, method.clone(), path).await;
+            assert_eq!(got, *want, "{who:?} {method} {path}");
+        }
+    }
+    // Deletion last: reader, viewer and stranger are refused, writer succeeds.
+    for (who, want) in [
+        (Who::Named("reader"), S::FORBIDDEN),
+        (Who::Named("viewer"), S::FORBIDDEN),
+        (Who::Named("stranger"), S::NOT_FOUND),
+        (Who::Nobody, S::UNAUTHORIZED),
+        (Who::Named("writer"), ok),
+        (Who::Named("writer"), S::NOT_FOUND),
+    ] {
+        assert_eq!(
+            call(&node, who, Method::DELETE, &object).await,
+            want,
+            "{who:?} DELETE"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_wrong_passwords_throttle_only_that_user() {
+    let node = start().await;
+    for _ in 0..5 {
+        assert_eq!(
+            call(&node, Who::WrongPassword, Method::GET, "/taxii2/").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The right password is refused too while the name is throttled.
+    assert_eq!(
+        call(&node, Who::Named("victim"), Method::GET, "/taxii2/").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        call(&node, Who::Named("reader"), Method::GET, "/taxii2/").await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiation_and_body_limits() {
+    let node = start().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/taxii2/default/collections/{COL}/objects/", node.base);
+    let r = client
+        .get(&url)
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Accept", "application/taxii+json;version=2.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+    let r = client
+        .post(&url)
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/json")
+        .body(envelope())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = format!(r#"{{"objects":[{}]}}"#, "1,".repeat(60_000) + "1");
+    let r = client
+        .post(&url)
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/taxii+json;version=2.1")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["http_status"], "413");
+    assert!(body["description"].as_str().unwrap().contains("100000"));
+    let deep = "[".repeat(100_000);
+    let r = client
+        .post(&url)
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/taxii+json;version=2.1")
+        .body(format!(r#"{{"objects":{deep}"#))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == StatusCode::BAD_REQUEST || r.status() == StatusCode::PAYLOAD_TOO_LARGE);
+    // A server may close a connection whose body it refused unread: use a fresh one.
+    let r = reqwest::Client::new()
+        .get(format!("{url}?next=forged"))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
