@@ -15,6 +15,7 @@ use comity_tlog::entry::{LogEntry, OBJECT_ACCEPTED};
 use comity_tlog::note::{KeyKind, Signer};
 use comity_tlog::proof::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, InclusionVerifier,
+    Prover,
 };
 use comity_tlog::tree::{stored_hashes_for_append, tree_hash};
 use comity_tlog::Hash;
@@ -89,6 +90,15 @@ fn proofs<M: Measurement>(c: &mut Criterion<M>) {
         b.iter(|| {
             k = (k + 1) % picks.len();
             black_box(inclusion_proof(picks[k], n, &stored).expect("proof"))
+        })
+    });
+
+    let prover = Prover::new(n, &stored).expect("prover");
+    let mut k = 0;
+    g.bench_function("inclusion_proof_generate_prover", |b| {
+        b.iter(|| {
+            k = (k + 1) % picks.len();
+            black_box(prover.inclusion_proof(picks[k]).expect("proof"))
         })
     });
 

@@ -61,6 +61,49 @@ fn check_sizes(old: u64, new: u64) -> Result<(), TreeError> {
     Ok(())
 }
 
+/// Right-edge subtree hashes already computed for one tree size.
+type Edge = [((u64, u64), Hash)];
+
+/// A plan reading the ranges (given root first) leaf side first, using the
+/// known edge hashes where they apply.
+fn plan_for(ranges: &[(u64, u64)], edge: &Edge) -> Plan {
+    let mut plan = Plan::default();
+    for &(lo, hi) in ranges.iter().rev() {
+        match edge.iter().find(|(r, _)| *r == (lo, hi)) {
+            Some((_, h)) => plan.push_known(*h),
+            None => plan.push_range(lo, hi),
+        }
+    }
+    plan
+}
+
+fn inclusion_with(
+    index: u64,
+    size: u64,
+    reader: &(impl HashReader + ?Sized),
+    edge: &Edge,
+) -> Result<Vec<Hash>, TreeError> {
+    check_index(index, size)?;
+    let mut ranges = Vec::with_capacity(64);
+    inclusion_ranges(index, size, |lo, hi| ranges.push((lo, hi)));
+    plan_for(&ranges, edge).execute(reader)
+}
+
+fn consistency_with(
+    old: u64,
+    new: u64,
+    reader: &(impl HashReader + ?Sized),
+    edge: &Edge,
+) -> Result<Vec<Hash>, TreeError> {
+    check_sizes(old, new)?;
+    if old == 0 || old == new {
+        return Ok(Vec::new());
+    }
+    let mut ranges = Vec::with_capacity(64);
+    consistency_ranges(old, new, |lo, hi| ranges.push((lo, hi)));
+    plan_for(&ranges, edge).execute(reader)
+}
+
 /// Generates the leaf-to-root inclusion proof of leaf `index` in the tree of
 /// `size` leaves.
 pub fn inclusion_proof(
@@ -68,14 +111,7 @@ pub fn inclusion_proof(
     size: u64,
     reader: &(impl HashReader + ?Sized),
 ) -> Result<Vec<Hash>, TreeError> {
-    check_index(index, size)?;
-    let mut ranges = Vec::with_capacity(64);
-    inclusion_ranges(index, size, |lo, hi| ranges.push((lo, hi)));
-    let mut plan = Plan::default();
-    for &(lo, hi) in ranges.iter().rev() {
-        plan.push_range(lo, hi);
-    }
-    plan.execute(reader)
+    inclusion_with(index, size, reader, &[])
 }
 
 /// Generates the consistency proof from the tree of `old` leaves to the tree
@@ -85,17 +121,59 @@ pub fn consistency_proof(
     new: u64,
     reader: &(impl HashReader + ?Sized),
 ) -> Result<Vec<Hash>, TreeError> {
-    check_sizes(old, new)?;
-    if old == 0 || old == new {
-        return Ok(Vec::new());
+    consistency_with(old, new, reader, &[])
+}
+
+/// Generates many proofs against one tree size. The hashes of the tree's
+/// incomplete right edge (subtrees that are not a stored complete subtree)
+/// are computed once, in [`Prover::new`], instead of in every proof; the
+/// proofs are identical to [`inclusion_proof`] and [`consistency_proof`].
+#[derive(Debug, Clone)]
+pub struct Prover<R> {
+    size: u64,
+    reader: R,
+    edge: Vec<((u64, u64), Hash)>,
+}
+
+impl<R: HashReader> Prover<R> {
+    /// A prover for the tree of `size` leaves stored behind `reader`.
+    pub fn new(size: u64, reader: R) -> Result<Prover<R>, TreeError> {
+        check_size(size)?;
+        let mut ranges = Vec::new();
+        let mut lo = 0;
+        while size - lo > 1 {
+            let mid = lo + largest_power_of_two_below(size - lo);
+            if !(size - mid).is_power_of_two() {
+                ranges.push((mid, size));
+            }
+            lo = mid;
+        }
+        let mut plan = Plan::default();
+        for &(lo, hi) in &ranges {
+            plan.push_range(lo, hi);
+        }
+        let hashes = plan.execute(&reader)?;
+        Ok(Prover {
+            size,
+            edge: ranges.into_iter().zip(hashes).collect(),
+            reader,
+        })
     }
-    let mut ranges = Vec::with_capacity(64);
-    consistency_ranges(old, new, |lo, hi| ranges.push((lo, hi)));
-    let mut plan = Plan::default();
-    for &(lo, hi) in ranges.iter().rev() {
-        plan.push_range(lo, hi);
+
+    /// The tree size the proofs are for.
+    pub fn size(&self) -> u64 {
+        self.size
     }
-    plan.execute(reader)
+
+    /// The inclusion proof of leaf `index`, as [`inclusion_proof`].
+    pub fn inclusion_proof(&self, index: u64) -> Result<Vec<Hash>, TreeError> {
+        inclusion_with(index, self.size, &self.reader, &self.edge)
+    }
+
+    /// The consistency proof from `old` leaves, as [`consistency_proof`].
+    pub fn consistency_proof(&self, old: u64) -> Result<Vec<Hash>, TreeError> {
+        consistency_with(old, self.size, &self.reader, &self.edge)
+    }
 }
 
 /// The number of hashes in the inclusion proof of `index` in a tree of `size`.
@@ -368,6 +446,26 @@ mod tests {
                 let p = consistency_proof(old, size, &stored).unwrap();
                 verify_consistency(&p, old, size, &old_root, &root).unwrap();
             }
+        }
+    }
+
+    #[test]
+    fn prover_gives_the_same_proofs_as_the_free_functions() {
+        let (stored, _) = build(300);
+        for size in [1u64, 2, 3, 7, 8, 100, 255, 300] {
+            let prover = Prover::new(size, &stored).unwrap();
+            for i in 0..size {
+                assert_eq!(
+                    prover.inclusion_proof(i).unwrap(),
+                    inclusion_proof(i, size, &stored).unwrap()
+                );
+                assert_eq!(
+                    prover.consistency_proof(i).unwrap(),
+                    consistency_proof(i, size, &stored).unwrap()
+                );
+            }
+            assert!(prover.inclusion_proof(size).is_err());
+            assert!(prover.consistency_proof(size + 1).is_err());
         }
     }
 

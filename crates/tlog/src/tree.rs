@@ -247,8 +247,10 @@ fn read_exact(
 #[derive(Default)]
 pub(crate) struct Plan {
     indexes: Vec<u64>,
-    /// Number of stored hashes folded into each requested range hash.
+    /// Number of stored hashes folded into each requested range hash; 0 for
+    /// a range whose hash is already known (taken from `known` in order).
     counts: Vec<u8>,
+    known: Vec<Hash>,
 }
 
 impl Plan {
@@ -265,6 +267,12 @@ impl Plan {
         self.counts.push(count);
     }
 
+    /// Adds a range whose hash the caller already has.
+    pub(crate) fn push_known(&mut self, hash: Hash) {
+        self.counts.push(0);
+        self.known.push(hash);
+    }
+
     /// Reads every needed hash in one call and folds each range.
     pub(crate) fn execute(
         self,
@@ -273,7 +281,12 @@ impl Plan {
         let stored = read_exact(reader, &self.indexes)?;
         let mut out = Vec::with_capacity(self.counts.len());
         let mut at = 0;
+        let mut known = self.known.into_iter();
         for count in self.counts {
+            if count == 0 {
+                out.push(known.next().expect("one known hash per zero count"));
+                continue;
+            }
             let parts = &stored[at..at + usize::from(count)];
             at += usize::from(count);
             let (last, rest) = parts.split_last().expect("ranges are non-empty");
