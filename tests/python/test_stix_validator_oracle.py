@@ -1,6 +1,7 @@
 """`comity validate` against the OASIS stix2-validator, used as an oracle.
 
-For every object of the broken-object corpus (crates/stix/tests/corpus), of MITRE ATT&CK ICS
+For every object of the broken-object corpus (crates/stix/tests/corpus: valid/, invalid/ and
+cli-invalid/, the broken STIX patterns that the command checks with comity-pattern), of MITRE ATT&CK ICS
 and Mobile, and of the OASIS STIX 2.1 examples, the MUST-level verdict of
 `comity validate --json` (valid or not) must agree with stix2-validator's (run with its
 SHOULD checks disabled). Where stix2-validator is wrong against the STIX 2.1 specification,
