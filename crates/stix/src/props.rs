@@ -36,7 +36,10 @@ pub(crate) enum Kind {
     Vocabs(&'static [&'static str]),
     KillChainPhases,
     ExternalReferences,
+    /// A hashes dictionary; custom algorithm names are allowed.
     Hashes,
+    /// An external reference's hashes: only hash-algorithm-ov names are allowed.
+    ExternalHashes,
     Dictionary,
     Object,
     /// An object with its own property table.
@@ -198,7 +201,8 @@ pub(crate) fn check_value(
             check_nested(ctx, path, item, KILL_CHAIN_PHASE, root)
         }),
         Kind::ExternalReferences => list(ctx, path, v, external_reference),
-        Kind::Hashes => hashes(ctx, path, v),
+        Kind::Hashes => hashes(ctx, path, v, false),
+        Kind::ExternalHashes => hashes(ctx, path, v, true),
         Kind::Dictionary => dictionary(ctx, path, v),
         Kind::Nested(props) => check_nested(ctx, path, v, props, root),
         Kind::NestedList(props) => list(ctx, path, v, |ctx, path, item| {
@@ -316,7 +320,7 @@ const EXTERNAL_REFERENCE: &[Prop] = &[
     req("source_name", Kind::String),
     opt("description", Kind::String),
     opt("url", Kind::String),
-    opt("hashes", Kind::Hashes),
+    opt("hashes", Kind::ExternalHashes),
     opt("external_id", Kind::String),
 ];
 
@@ -394,7 +398,8 @@ fn is_dictionary_key(k: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn hashes(ctx: &mut Ctx, path: &Path<'_>, v: &Value) {
+/// Checks a hashes dictionary; `closed` restricts algorithm names to hash-algorithm-ov.
+fn hashes(ctx: &mut Ctx, path: &Path<'_>, v: &Value, closed: bool) {
     let Some(map) = v.as_object() else {
         ctx.error(path, "json-type", "must be an object (hashes dictionary)");
         return;
@@ -421,8 +426,14 @@ fn hashes(ctx: &mut Ctx, path: &Path<'_>, v: &Value) {
                 );
             }
         } else if !vocab::HASH_ALGORITHM.contains(&k.as_str()) {
-            if !(3..=250).contains(&k.len()) || !is_dictionary_key(k) {
-                ctx.error(&path, "hashes", "a custom hash algorithm name must be 3 to 250 ASCII letters, digits, '_' or '-'");
+            if closed {
+                let msg = format!(
+                    "'{k}' is not in hash-algorithm-ov, which external references must use"
+                );
+                ctx.error(&path, "hashes", msg);
+            } else if !(3..=250).contains(&k.len()) || !is_dictionary_key(k) {
+                let msg = "a custom hash algorithm name must be 3 to 250 ASCII letters, digits, '_' or '-'";
+                ctx.error(&path, "hashes", msg);
             } else {
                 ctx.warn(
                     &path,

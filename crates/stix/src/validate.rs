@@ -253,7 +253,7 @@ fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, prefix_optional: bool) 
         );
     } else if !is_property_name(name) {
         let msg = format!(
-            "custom property name '{name}' must be 3 to 250 characters of a-z, 0-9 and '_'"
+            "custom property name '{name}' must be 3 to 250 characters of a-z, 0-9 and '_', starting with a letter"
         );
         ctx.error(&path, "property-name", msg);
     } else {
@@ -273,8 +273,10 @@ fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, prefix_optional: bool) 
     }
 }
 
+/// Property-name rule: a-z, 0-9 and `_`, 3 to 250 characters, starting with a letter.
 fn is_property_name(name: &str) -> bool {
     (3..=250).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
