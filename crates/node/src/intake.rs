@@ -5,7 +5,7 @@
 //! The object's text is kept byte for byte as received; it is parsed only to validate it
 //! and to extract the indexed columns.
 
-use comity_store::NewObject;
+use comity_store::{NewObject, StatusDetail};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -27,12 +27,35 @@ pub struct Refusal {
     pub version: String,
     /// Every MUST-level violation found, each naming the property path and the rule.
     pub reasons: Vec<String>,
+    /// The text could not be parsed at all (for example nested deeper than the parser
+    /// allows), as opposed to parsed and found invalid.
+    pub unparsable: bool,
 }
 
 impl Refusal {
+    /// The refusal of a version that is already stored with different content.
+    pub fn version_conflict(id: String, version: String) -> Refusal {
+        Refusal {
+            id,
+            version,
+            reasons: vec!["this version is already stored with different content; a changed object needs a new modified timestamp [version-conflict]".into()],
+            unparsable: false,
+        }
+    }
+
     /// All reasons in one line.
     pub fn message(&self) -> String {
         self.reasons.join("; ")
+    }
+}
+
+impl From<Refusal> for StatusDetail {
+    fn from(r: Refusal) -> StatusDetail {
+        StatusDetail {
+            message: Some(r.message()),
+            id: r.id,
+            version: r.version,
+        }
     }
 }
 
@@ -43,6 +66,7 @@ pub fn examine(position: usize, raw: &RawValue) -> Result<NewObject, Refusal> {
         id: format!("#{position}"),
         version: String::new(),
         reasons: vec![format!("not valid JSON: {e}")],
+        unparsable: true,
     })?;
     let str_field = |name: &str| value.get(name).and_then(Value::as_str);
     let id = match str_field("id") {
@@ -57,6 +81,7 @@ pub fn examine(position: usize, raw: &RawValue) -> Result<NewObject, Refusal> {
         id: id.clone(),
         version: version.clone(),
         reasons,
+        unparsable: false,
     };
     if !value.is_object() {
         return Err(refuse(vec![format!(

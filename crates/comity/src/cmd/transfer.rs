@@ -134,17 +134,9 @@ async fn store_batch(
         match outcome {
             AddOutcome::Added { .. } => tally.added += 1,
             AddOutcome::AlreadyStored => tally.already += 1,
-            AddOutcome::ConflictingVersion => tally.refused.push((
-                file.to_owned(),
-                Refusal {
-                    id,
-                    version,
-                    reasons: vec![
-                        "this version is already stored with different content [version-conflict]"
-                            .into(),
-                    ],
-                },
-            )),
+            AddOutcome::ConflictingVersion => tally
+                .refused
+                .push((file.to_owned(), Refusal::version_conflict(id, version))),
         }
     }
     Ok(())

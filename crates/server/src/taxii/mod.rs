@@ -6,7 +6,7 @@ mod objects;
 mod paging;
 mod query;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -77,7 +77,9 @@ async fn discovery(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    query::none(raw.as_deref())?;
     let base = base_url(&state, &headers);
     let roots = state.store.api_roots().await?;
     let urls: Vec<String> = roots
@@ -99,7 +101,9 @@ async fn api_root(
     State(state): State<AppState>,
     _caller: Caller,
     Path(root): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    query::none(raw.as_deref())?;
     let root = state
         .store
         .api_root(&root)
@@ -134,7 +138,9 @@ async fn collections(
     State(state): State<AppState>,
     caller: Caller,
     Path(root): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    query::none(raw.as_deref())?;
     if state.store.api_root(&root).await?.is_none() {
         return Err(ApiError::not_found(format!("no API root {root:?}")));
     }
@@ -157,7 +163,9 @@ async fn collection(
     State(state): State<AppState>,
     caller: Caller,
     Path((root, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    query::none(raw.as_deref())?;
     let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
     let c = state
         .store
@@ -177,7 +185,9 @@ async fn status(
     State(state): State<AppState>,
     _caller: Caller,
     Path((root, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    query::none(raw.as_deref())?;
     let status = state
         .store
         .status(&root, &id)

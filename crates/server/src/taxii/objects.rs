@@ -7,10 +7,9 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use comity_node::intake::{self, Envelope};
+use comity_node::intake::{self, Envelope, Refusal};
 use comity_store::{
-    AddOutcome, NewObject, ObjectFilter, Page, PageRequest, Status, StatusDetail, StoredObject,
-    VersionFilter,
+    AddOutcome, NewObject, Page, PageRequest, Status, StatusDetail, StoredObject, VersionFilter,
 };
 use serde_json::{json, Value};
 
@@ -27,32 +26,45 @@ const DEFAULT_LIMIT: usize = 1000;
 /// Largest page served, whatever the client asks.
 const MAX_LIMIT: usize = 10_000;
 
+/// One page of a listing, with the scope its `next` token is bound to.
+struct Listing {
+    page: Page<StoredObject>,
+    scope: String,
+}
+
+/// Reads the page a query asks for. `next` tokens are bound to the collection and the
+/// endpoint and the filters, so a token cannot be replayed on another collection or query.
 async fn page(
     state: &AppState,
     access: &CollectionAccess,
-    filter: &ObjectFilter,
+    endpoint: &str,
     q: &Query,
-) -> Result<Page<StoredObject>, ApiError> {
+) -> Result<Listing, ApiError> {
+    let scope = format!(
+        "{}/{}|{endpoint}|{:?}",
+        access.collection.api_root, access.collection.id, q.filter
+    );
     let after = q
         .next
         .as_deref()
-        .map(|t| paging::decode(&state.paging_key, t))
+        .map(|t| paging::decode(&state.paging_key, &scope, t))
         .transpose()?;
     let request = PageRequest {
         limit: q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
         after,
     };
-    Ok(state
+    let page = state
         .store
-        .objects(&access.collection.key(), filter, &request)
-        .await?)
+        .objects(&access.collection.key(), &q.filter, &request)
+        .await?;
+    Ok(Listing { page, scope })
 }
 
 /// Renders an envelope-like body: `{"more":…,"next":…,"<key>":[items]}` plus the
 /// `X-TAXII-Date-Added-First/Last` headers.
 fn paged_response(
     state: &AppState,
-    page: &Page<StoredObject>,
+    Listing { page, scope }: &Listing,
     key: &str,
     item: impl Fn(&StoredObject, &mut String),
 ) -> Response {
@@ -62,7 +74,7 @@ fn paged_response(
     body.push_str(if page.next.is_some() { "true" } else { "false" });
     if let Some(cursor) = page.next {
         body.push_str(",\"next\":\"");
-        body.push_str(&paging::encode(&state.paging_key, cursor));
+        body.push_str(&paging::encode(&state.paging_key, scope, cursor));
         body.push('"');
     }
     if !page.items.is_empty() {
@@ -93,6 +105,15 @@ fn paged_response(
     response
 }
 
+/// The TAXII version of a stored object: `modified`, else `created`, else `date_added`.
+fn version_of(o: &StoredObject) -> String {
+    if o.version.is_empty() {
+        format_us(o.date_added)
+    } else {
+        o.version.clone()
+    }
+}
+
 fn push_json_string(out: &mut String, s: &str) {
     out.push_str(&Value::String(s.to_owned()).to_string());
 }
@@ -104,8 +125,8 @@ pub async fn get_objects(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = query::parse(raw.as_deref(), Endpoint::Objects, VersionFilter::last())?;
-    let page = page(&state, &access, &q.filter, &q).await?;
-    Ok(paged_response(&state, &page, "objects", |o, out| {
+    let listing = page(&state, &access, "objects", &q).await?;
+    Ok(paged_response(&state, &listing, "objects", |o, out| {
         out.push_str(&o.json)
     }))
 }
@@ -117,14 +138,14 @@ pub async fn manifest(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = query::parse(raw.as_deref(), Endpoint::Objects, VersionFilter::last())?;
-    let page = page(&state, &access, &q.filter, &q).await?;
-    Ok(paged_response(&state, &page, "objects", |o, out| {
+    let listing = page(&state, &access, "manifest", &q).await?;
+    Ok(paged_response(&state, &listing, "objects", |o, out| {
         out.push_str("{\"id\":");
         push_json_string(out, &o.id);
         out.push_str(",\"date_added\":\"");
         out.push_str(&format_us(o.date_added));
         out.push_str("\",\"version\":");
-        push_json_string(out, &o.version);
+        push_json_string(out, &version_of(o));
         out.push_str(",\"media_type\":\"application/stix+json;version=");
         out.push_str(&o.spec_version);
         out.push_str("\"}");
@@ -152,13 +173,13 @@ pub async fn get_object(
     object_id(&id)?;
     let mut q = query::parse(raw.as_deref(), Endpoint::Object, VersionFilter::last())?;
     q.filter.ids = vec![id.clone()];
-    let page = page(&state, &access, &q.filter, &q).await?;
-    if page.items.is_empty() && q.next.is_none() {
+    let listing = page(&state, &access, "object", &q).await?;
+    if listing.page.items.is_empty() && q.next.is_none() {
         return Err(ApiError::not_found(format!(
             "no object {id} matching the filters in this collection"
         )));
     }
-    Ok(paged_response(&state, &page, "objects", |o, out| {
+    Ok(paged_response(&state, &listing, "objects", |o, out| {
         out.push_str(&o.json)
     }))
 }
@@ -173,14 +194,14 @@ pub async fn versions(
     object_id(&id)?;
     let mut q = query::parse(raw.as_deref(), Endpoint::Versions, VersionFilter::all())?;
     q.filter.ids = vec![id.clone()];
-    let page = page(&state, &access, &q.filter, &q).await?;
-    if page.items.is_empty() && q.next.is_none() {
+    let listing = page(&state, &access, "versions", &q).await?;
+    if listing.page.items.is_empty() && q.next.is_none() {
         return Err(ApiError::not_found(format!(
             "no object {id} in this collection"
         )));
     }
-    Ok(paged_response(&state, &page, "versions", |o, out| {
-        push_json_string(out, &o.version)
+    Ok(paged_response(&state, &listing, "versions", |o, out| {
+        push_json_string(out, &version_of(o))
     }))
 }
 
@@ -224,6 +245,11 @@ pub fn status_json(s: &Status) -> Value {
 
 /// Parses an envelope and examines each object: the ones to store, and the refusals.
 fn examine_all(bytes: &[u8]) -> Result<(Vec<NewObject>, Vec<StatusDetail>), ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "the body must be a TAXII envelope: a JSON object with an `objects` list",
+        ));
+    }
     let envelope: Envelope = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("the body is not a TAXII envelope: {e}")))?;
     if envelope.objects.is_empty() {
@@ -236,11 +262,13 @@ fn examine_all(bytes: &[u8]) -> Result<(Vec<NewObject>, Vec<StatusDetail>), ApiE
     for (position, raw) in envelope.objects.iter().enumerate() {
         match intake::examine(position, raw) {
             Ok(obj) => candidates.push(obj),
-            Err(refusal) => failures.push(StatusDetail {
-                message: Some(refusal.message()),
-                id: refusal.id,
-                version: refusal.version,
-            }),
+            Err(refusal) if refusal.unparsable => {
+                return Err(ApiError::bad_request(format!(
+                    "object #{position} cannot be read: {}",
+                    refusal.message()
+                )))
+            }
+            Err(refusal) => failures.push(refusal.into()),
         }
     }
     Ok((candidates, failures))
@@ -255,11 +283,7 @@ pub async fn add_objects(
     RawQuery(raw): RawQuery,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if raw.as_deref().is_some_and(|q| !q.is_empty()) {
-        return Err(ApiError::bad_request(
-            "POST to objects takes no query parameters",
-        ));
-    }
+    query::none(raw.as_deref())?;
     require_taxii_content(&headers)?;
     let root = state
         .store
@@ -306,13 +330,9 @@ pub async fn add_objects(
                     version,
                     message: Some("already stored".into()),
                 }),
-                AddOutcome::ConflictingVersion => failures.push(StatusDetail {
-                    id,
-                    version,
-                    message: Some(
-                        "this version is already stored with different content; a changed object needs a new modified timestamp [version-conflict]".into(),
-                    ),
-                }),
+                AddOutcome::ConflictingVersion => {
+                    failures.push(Refusal::version_conflict(id, version).into())
+                }
             }
         }
     }

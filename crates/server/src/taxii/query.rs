@@ -49,6 +49,16 @@ pub struct Query {
     pub next: Option<String>,
 }
 
+/// Refuses any query parameter, for endpoints that take none.
+pub fn none(raw: Option<&str>) -> Result<(), ApiError> {
+    match raw {
+        Some(q) if !q.is_empty() => Err(ApiError::bad_request(
+            "this endpoint takes no query parameters",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn is_stix_type(s: &str) -> bool {
     (1..=250).contains(&s.len())
         && s.bytes()
