@@ -126,11 +126,28 @@ pub(crate) fn check_marking_definition(ctx: &mut Ctx, map: &Map<String, Value>) 
         _ => {}
     }
     if let Some(level) = tlp1 {
+        // The four standard TLP 1.0 objects are fixed, property for property.
         let canonical = level.tlp1_marking_ref().unwrap_or_default();
-        if id != canonical || map.get("created").and_then(Value::as_str) != Some(tlp::TLP1_CREATED)
-        {
+        let name = format!("TLP:{}", tlp1_level_name(level));
+        let standard = [
+            ("type", "marking-definition"),
+            ("spec_version", "2.1"),
+            ("id", canonical),
+            ("created", tlp::TLP1_CREATED),
+            ("definition_type", "tlp"),
+            ("name", name.as_str()),
+        ];
+        let exact = map.len() == standard.len() + 1
+            && standard
+                .iter()
+                .all(|(k, v)| map.get(*k).and_then(Value::as_str) == Some(*v))
+            && definition
+                .and_then(Value::as_object)
+                .is_some_and(|d| d.len() == 1);
+        if !exact {
             let msg = format!(
-                "TLP 1.0 {level} must be the standard marking definition {canonical} created {}",
+                "TLP 1.0 {level} must be exactly the standard marking definition {canonical} \
+                 (created {}, named {name}, nothing added)",
                 tlp::TLP1_CREATED
             );
             ctx.error(&root, "tlp-noncanonical", msg);
@@ -178,6 +195,16 @@ pub(crate) fn check_marking_definition(ctx: &mut Ctx, map: &Map<String, Value>) 
                 ),
             );
         }
+    }
+}
+
+/// The TLP 1.0 level name (`WHITE` where TLP 2.0 says `CLEAR`).
+fn tlp1_level_name(level: Tlp) -> &'static str {
+    match level {
+        Tlp::Clear => "WHITE",
+        Tlp::Green => "GREEN",
+        Tlp::Amber | Tlp::AmberStrict => "AMBER",
+        Tlp::Red => "RED",
     }
 }
 

@@ -381,6 +381,13 @@ fn dictionary(ctx: &mut Ctx, path: &Path<'_>, v: &Value) {
         ctx.error(path, "json-type", "must be an object (dictionary)");
         return;
     };
+    if map.is_empty() {
+        ctx.error(
+            path,
+            "dictionary-empty",
+            "must not be an empty dictionary (omit the property instead)",
+        );
+    }
     for k in map.keys() {
         if !is_dictionary_key(k) {
             ctx.error(
@@ -404,6 +411,13 @@ fn hashes(ctx: &mut Ctx, path: &Path<'_>, v: &Value, closed: bool) {
         ctx.error(path, "json-type", "must be an object (hashes dictionary)");
         return;
     };
+    if map.is_empty() {
+        ctx.error(
+            path,
+            "dictionary-empty",
+            "must hold at least one hash (omit the property instead)",
+        );
+    }
     for (k, v) in map {
         let path = path.key(k);
         let Some(s) = v.as_str() else {

@@ -347,6 +347,13 @@ const X509_CERTIFICATE: &[Prop] = &[
 type Map2 = Map<std::string::String, Value>;
 
 fn artifact(ctx: &mut Ctx, map: &Map2) {
+    string_format(
+        ctx,
+        map,
+        "mime_type",
+        is_media_type,
+        "a media type (type/subtype) of the IANA registry's top-level types",
+    );
     at_least_one(ctx, map, &["payload_bin", "url"]);
     exclusive(ctx, map, "url", "payload_bin");
     requires(ctx, map, "url", "hashes");
@@ -506,6 +513,29 @@ fn is_full_hive_key(key: &str) -> bool {
         .unwrap_or_default()
         .to_ascii_uppercase();
     !matches!(hive.as_str(), "HKLM" | "HKCC" | "HKCR" | "HKCU" | "HKU")
+}
+
+/// `type/subtype` with an IANA top-level media type and RFC 6838 name characters.
+fn is_media_type(v: &str) -> bool {
+    let Some((top, sub)) = v.split_once('/') else {
+        return false;
+    };
+    let top_ok = matches!(
+        top,
+        "application"
+            | "audio"
+            | "example"
+            | "font"
+            | "image"
+            | "message"
+            | "model"
+            | "multipart"
+            | "text"
+            | "video"
+    );
+    let sub = sub.split(';').next().unwrap_or_default().trim_end();
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c);
+    top_ok && !sub.is_empty() && sub.len() <= 127 && sub.chars().all(name_char)
 }
 
 /// Process, user-account, windows-registry-key and x509-certificate must carry at least one

@@ -144,6 +144,7 @@ fn check_object(ctx: &mut Ctx, obj: &Value, map: &Map<String, Value>) {
     );
     let own: &[Prop] = spec.as_ref().map_or(&[], |s| s.props);
     let tables = [own, common];
+    let is_marking = ty == Some("marking-definition");
 
     let deterministic = if class == Class::Sco {
         deterministic_sco_id(obj)
@@ -174,6 +175,11 @@ fn check_object(ctx: &mut Ctx, obj: &Value, map: &Map<String, Value>) {
         match find(&tables, k) {
             Some(p) => check_value(ctx, &root.key(k), v, &p.kind, map),
             // A custom type defines its own properties; only predefined types need the prefix.
+            // The reserved names belong to the common properties of SDOs, SROs and SCOs.
+            None if RESERVED.contains(&k.as_str()) && !is_marking => {
+                let msg = format!("'{k}' is a reserved property name and must not be used");
+                ctx.error(&root.key(k), "reserved-property", msg);
+            }
             None => custom_property(ctx, k, v, spec.is_none() || declared.toplevel_properties),
         }
     }
@@ -245,17 +251,23 @@ fn check_id(
 /// Rules for a property the spec does not define on this type.
 fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, prefix_optional: bool) {
     let path = Path::Root.key(name);
-    if RESERVED.contains(&name) {
-        ctx.error(
-            &path,
-            "reserved-property",
-            format!("'{name}' is a reserved property name and must not be used"),
-        );
-    } else if !is_property_name(name) {
+    if !is_property_name(name) {
         let msg = format!(
             "custom property name '{name}' must be 3 to 250 characters of a-z, 0-9 and '_', starting with a letter"
         );
         ctx.error(&path, "property-name", msg);
+    } else if v.is_null() {
+        ctx.error(
+            &path,
+            "json-type",
+            "null is not a STIX value (omit the property instead)",
+        );
+    } else if v.as_array().is_some_and(Vec::is_empty) {
+        ctx.error(
+            &path,
+            "list-empty",
+            "must not be an empty list (omit the property instead)",
+        );
     } else {
         if !name.starts_with("x_") && !prefix_optional {
             let msg = format!(
