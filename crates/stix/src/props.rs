@@ -476,12 +476,17 @@ fn is_hex(s: &str) -> bool {
 /// RFC 5646 shape: a 2-8 letter primary subtag (or `i`/`x` for grandfathered/private tags),
 /// then subtags of 1-8 letters or digits.
 pub(crate) fn is_language_tag(s: &str) -> bool {
+    let subtag =
+        |p: &str| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric());
     let mut parts = s.split('-');
     let primary = parts.next().unwrap_or_default();
-    let primary_ok = matches!(primary, "i" | "x" | "I" | "X")
-        || ((2..=8).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic()));
-    primary_ok
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    let rest: Vec<&str> = parts.collect();
+    let primary_ok = if matches!(primary, "i" | "x" | "I" | "X") {
+        !rest.is_empty() // private-use and grandfathered tags need a subtag after the singleton
+    } else {
+        (2..=8).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    primary_ok && rest.into_iter().all(subtag)
 }
 
 #[cfg(test)]
@@ -502,6 +507,7 @@ mod tests {
                 && is_language_tag("zh-Hant-TW")
                 && !is_language_tag("english language")
         );
+        assert!(is_language_tag("x-comity") && !is_language_tag("x") && !is_language_tag("en-"));
         assert!(
             is_cve_id("CVE-2016-1234") && is_cve_id("CVE-2021-44228") && !is_cve_id("CVE-2016-123")
         );
