@@ -196,3 +196,31 @@ proptest! {
         prop_assert!(verdict.is_err());
     }
 }
+
+proptest! {
+    /// Arbitrary input to every parser yields a value or an error, never a panic.
+    #[test]
+    fn parsers_never_panic_on_arbitrary_input(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = comity_tlog::note::Note::parse(&bytes);
+        let _ = comity_tlog::note::Note::open(&bytes, &[log_key().verifier()]);
+        let _ = comity_tlog::note::Verifier::parse(&text);
+        let _ = comity_tlog::note::Signer::parse(&text);
+        let _ = Checkpoint::parse(&text);
+        let _ = comity_tlog::witness::AddCheckpoint::parse(&bytes);
+        let _ = TlogProof::parse(&bytes);
+        let _ = comity_tlog::tiles::Tile::parse_path(&text);
+        let _ = comity_tlog::tiles::decode_bundle(&bytes, 3);
+        let _ = comity_tlog::entry::LogEntry::decode(&bytes);
+    }
+
+    /// Structured near-misses: valid prefixes with arbitrary tails.
+    #[test]
+    fn parsers_never_panic_on_near_valid_input(tail in "[ -~\n\u{2014}]{0,200}") {
+        let _ = comity_tlog::note::Note::parse(format!("origin\n5\n\n\u{2014} {tail}").as_bytes());
+        let _ = Checkpoint::parse(&format!("origin\n{tail}"));
+        let _ = comity_tlog::witness::AddCheckpoint::parse(format!("old 3\n{tail}").as_bytes());
+        let _ = TlogProof::parse(format!("c2sp.org/tlog-proof@v1\nindex 1\n{tail}").as_bytes());
+        let _ = comity_tlog::tiles::Tile::parse_path(&format!("tile/0/{tail}"));
+    }
+}
