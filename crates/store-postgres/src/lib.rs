@@ -1,0 +1,197 @@
+//! The PostgreSQL backend of the Comity store, for nodes that outgrow one file: a managed
+//! or highly available cluster, with several `comity serve` processes in front of one
+//! database.
+//!
+//! It owns the schema in one database (its own migrations, tracked in `comity_schema`),
+//! a connection pool, and the one mapping from database errors to [`StoreError`]: an
+//! unreachable or refusing database is [`StoreError::Unavailable`], never a panic. Every
+//! process sharing the database behaves as one node: `date_added` comes from a counter
+//! row locked inside each write transaction, so it is strictly increasing across
+//! processes and keyset pagination on `(date_added, seq)` never skips a row; pagination
+//! secrets live in the database. It never logs or returns a password: URLs in messages
+//! go through [`redact_url`].
+
+mod admin;
+mod error;
+mod migrate;
+mod objects;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use comity_store::{
+    Access, AddOutcome, ApiRoot, Collection, CollectionRef, Cursor, NewObject, ObjectFilter, Page,
+    PageRequest, Status, Store, StoreError, StoreResult, StoredObject, User,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+pub use error::redact_url;
+
+/// Connections each process keeps at most.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How long a request waits for a connection before the store reports itself unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A [`Store`] on one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl PgStore {
+    /// Connects to the database at `url` without touching its schema. The error names the
+    /// URL with its password redacted.
+    pub async fn connect_only(url: &str) -> StoreResult<Self> {
+        let shown = redact_url(url);
+        let options: PgConnectOptions = url.parse().map_err(|_| {
+            StoreError::Unavailable(format!("{shown} is not a valid PostgreSQL URL"))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| match error::db(e) {
+                StoreError::Unavailable(why) | StoreError::Backend(why) => {
+                    StoreError::Unavailable(format!("cannot connect to {shown}: {why}"))
+                }
+                other => other,
+            })?;
+        Ok(PgStore { pool })
+    }
+
+    /// Connects to the database at `url` and brings its schema up to date; refuses a
+    /// schema newer than this build ([`StoreError::SchemaTooNew`]).
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let store = Self::connect_only(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Brings the schema up to date; idempotent. Returns the versions before and after.
+    pub async fn migrate(&self) -> StoreResult<(i64, i64)> {
+        migrate::up(&self.pool).await
+    }
+
+    /// The schema version of the database (0 when it holds no Comity schema yet).
+    pub async fn schema_in_database(&self) -> StoreResult<i64> {
+        migrate::current(&self.pool).await
+    }
+
+    /// The schema version this build writes.
+    pub fn schema_version() -> i64 {
+        migrate::LATEST
+    }
+
+    /// Where an earlier `comity copy` into this collection stopped, as a position in the
+    /// source (none when no copy has started).
+    pub async fn copy_position(&self, collection: &CollectionRef) -> StoreResult<Option<Cursor>> {
+        objects::copy_position(&self.pool, collection).await
+    }
+
+    /// Stores versions copied from another store with their original `date_added`
+    /// (versions stored already are skipped), and records `reached`, the source position
+    /// after them, in the same transaction, so an interrupted copy resumes there.
+    pub async fn restore_versions(
+        &self,
+        collection: &CollectionRef,
+        versions: &[(NewObject, i64)],
+        reached: Cursor,
+    ) -> StoreResult<()> {
+        objects::restore(&self.pool, collection, versions, reached).await
+    }
+
+    /// Closes every connection of this process.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()> {
+        admin::create_api_root(&self.pool, &root).await
+    }
+    async fn api_roots(&self) -> StoreResult<Vec<ApiRoot>> {
+        admin::api_roots(&self.pool, None).await
+    }
+    async fn api_root(&self, name: &str) -> StoreResult<Option<ApiRoot>> {
+        Ok(admin::api_roots(&self.pool, Some(name)).await?.pop())
+    }
+    async fn create_collection(&self, collection: Collection) -> StoreResult<()> {
+        admin::create_collection(&self.pool, &collection).await
+    }
+    async fn collections(&self, api_root: &str) -> StoreResult<Vec<Collection>> {
+        admin::collections(&self.pool, api_root, None).await
+    }
+    async fn collection(&self, api_root: &str, id: &str) -> StoreResult<Option<Collection>> {
+        Ok(admin::collections(&self.pool, api_root, Some(id))
+            .await?
+            .pop())
+    }
+    async fn add_objects(
+        &self,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+    ) -> StoreResult<Vec<AddOutcome>> {
+        objects::add(&self.pool, collection, &objects).await
+    }
+    async fn objects(
+        &self,
+        collection: &CollectionRef,
+        filter: &ObjectFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredObject>> {
+        objects::query(&self.pool, collection, filter, page).await
+    }
+    async fn delete_object(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+        filter: &ObjectFilter,
+    ) -> StoreResult<u64> {
+        objects::delete(&self.pool, collection, id, filter).await
+    }
+    async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64> {
+        objects::count(&self.pool, collection).await
+    }
+    async fn put_status(&self, status: &Status) -> StoreResult<()> {
+        admin::put_status(&self.pool, status).await
+    }
+    async fn status(&self, api_root: &str, id: &str) -> StoreResult<Option<Status>> {
+        admin::status(&self.pool, api_root, id).await
+    }
+    async fn create_user(&self, user: User) -> StoreResult<()> {
+        admin::create_user(&self.pool, &user).await
+    }
+    async fn user(&self, name: &str) -> StoreResult<Option<User>> {
+        Ok(admin::users(&self.pool, Some(name)).await?.pop())
+    }
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        admin::users(&self.pool, None).await
+    }
+    async fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()> {
+        admin::set_password_hash(&self.pool, name, password_hash).await
+    }
+    async fn grant(
+        &self,
+        collection: &CollectionRef,
+        user: &str,
+        access: Access,
+    ) -> StoreResult<()> {
+        admin::grant(&self.pool, collection, user, access).await
+    }
+    async fn access(&self, collection: &CollectionRef, user: &str) -> StoreResult<Access> {
+        admin::access(&self.pool, collection, user).await
+    }
+    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
+        admin::node_secret(&self.pool, name, init).await
+    }
+}

@@ -1,0 +1,75 @@
+//! Schema migrations, tracked in the table `comity_schema` (one row per applied version).
+//! All pending migrations run in one transaction under an advisory lock, so that several
+//! processes starting at once apply them exactly once; a database newer than this build
+//! is refused, never touched.
+
+use comity_store::{StoreError, StoreResult};
+use sqlx::PgPool;
+
+use crate::error::db;
+
+/// Migrations in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+/// The newest schema version this build knows.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Advisory lock key that serialises migrating processes ("comity" in ASCII).
+const MIGRATION_LOCK: i64 = 0x636f_6d69_7479;
+
+/// Brings the schema up to date; idempotent. Returns the versions before and after.
+pub async fn up(pool: &PgPool) -> StoreResult<(i64, i64)> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS comity_schema (
+             version    BIGINT PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let found: i64 = sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM comity_schema")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    if found > LATEST {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: LATEST,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| {
+            StoreError::Backend(format!("migration to schema version {version} failed: {e}"))
+        })?;
+        sqlx::query("INSERT INTO comity_schema (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok((found, LATEST))
+}
+
+/// The schema version of the database (0 when it holds no Comity schema).
+pub async fn current(pool: &PgPool) -> StoreResult<i64> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('comity_schema') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM comity_schema")
+        .fetch_one(pool)
+        .await
+        .map_err(db)
+}

@@ -1,0 +1,477 @@
+//! Object versions: adding a batch in one transaction with array (UNNEST) statements,
+//! keyset-paged queries, deletion, and restoring copied versions with their original
+//! `date_added`. Keeps the `is_first` / `is_last` flags of each object's versions exact,
+//! so that TAXII's `match[version]=first|last` are partial-index look-ups, not scans.
+//!
+//! Every transaction that adds or deletes versions first locks the one row of
+//! `date_clock` (`SELECT … FOR UPDATE`): writers of every process are serialised there,
+//! so `date_added` values are handed out in commit order and a reader paging by
+//! `(date_added, seq)` never misses a row that commits behind its cursor.
+
+use std::collections::HashMap;
+
+use comity_store::{
+    AddOutcome, CollectionRef, Cursor, NewObject, ObjectFilter, Page, PageRequest, StoreResult,
+    StoredObject,
+};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+
+use crate::admin::collection_key;
+use crate::error::db;
+
+/// Locks the store clock until the transaction ends; returns the first `date_added` this
+/// transaction may hand out (after the last one committed, and not before the database's
+/// own clock).
+async fn lock_clock(c: &mut PgConnection) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "SELECT greatest(last_date_added + 1,
+                         (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+         FROM date_clock WHERE id = 1 FOR UPDATE",
+    )
+    .fetch_one(c)
+    .await
+    .map_err(db)
+}
+
+async fn advance_clock(c: &mut PgConnection, last: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE date_clock SET last_date_added = greatest(last_date_added, $1) WHERE id = 1",
+    )
+    .bind(last)
+    .execute(c)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Equal content, whatever the whitespace or key order.
+fn same_json(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// Oldest and newest version keys of one object.
+#[derive(Clone)]
+struct Span {
+    min: String,
+    max: String,
+}
+
+/// The stored version span of each of `ids`, and the stored JSON of each `(id, key)`.
+async fn stored_versions(
+    c: &mut PgConnection,
+    ckey: i64,
+    objects: &[NewObject],
+) -> StoreResult<(HashMap<String, Span>, HashMap<(String, String), String>)> {
+    let ids: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
+    let keys: Vec<&str> = objects.iter().map(|o| o.version_key.as_str()).collect();
+    let spans = sqlx::query(
+        "SELECT id, min(version_key), max(version_key) FROM objects
+         WHERE ckey = $1 AND id = ANY($2) GROUP BY id",
+    )
+    .bind(ckey)
+    .bind(&ids)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .map(|r| {
+        Ok((
+            r.try_get(0).map_err(db)?,
+            Span {
+                min: r.try_get(1).map_err(db)?,
+                max: r.try_get(2).map_err(db)?,
+            },
+        ))
+    })
+    .collect::<StoreResult<HashMap<String, Span>>>()?;
+    let mut existing = HashMap::new();
+    if !spans.is_empty() {
+        let rows = sqlx::query(
+            "SELECT o.id, o.version_key, o.json
+             FROM objects o JOIN UNNEST($2::text[], $3::text[]) AS n(id, version_key)
+               ON o.id = n.id AND o.version_key = n.version_key
+             WHERE o.ckey = $1",
+        )
+        .bind(ckey)
+        .bind(&ids)
+        .bind(&keys)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db)?;
+        for r in rows {
+            existing.insert(
+                (r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?),
+                r.try_get(2).map_err(db)?,
+            );
+        }
+    }
+    Ok((spans, existing))
+}
+
+/// New rows for one collection, as parallel columns for one `UNNEST` insert.
+#[derive(Default)]
+struct Columns<'a> {
+    id: Vec<&'a str>,
+    object_type: Vec<&'a str>,
+    version: Vec<&'a str>,
+    version_key: Vec<&'a str>,
+    spec_version: Vec<&'a str>,
+    date_added: Vec<i64>,
+    is_first: Vec<bool>,
+    is_last: Vec<bool>,
+    json: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn push(&mut self, o: &'a NewObject, date_added: i64) {
+        self.id.push(&o.id);
+        self.object_type.push(&o.object_type);
+        self.version.push(&o.version);
+        self.version_key.push(&o.version_key);
+        self.spec_version.push(&o.spec_version);
+        self.date_added.push(date_added);
+        self.json.push(&o.json);
+    }
+
+    /// Inserts the rows; `on conflict` skips versions stored already (used by restores).
+    async fn insert(&self, c: &mut PgConnection, ckey: i64, skip_stored: bool) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO objects (ckey, id, type, version, version_key, spec_version,
+                                  date_added, is_first, is_last, json)
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[],
+                                      $6::text[], $7::bigint[], $8::bool[], $9::bool[],
+                                      $10::text[]){}",
+            if skip_stored {
+                " ON CONFLICT (ckey, id, version_key) DO NOTHING"
+            } else {
+                ""
+            }
+        );
+        sqlx::query(&sql)
+            .bind(ckey)
+            .bind(&self.id)
+            .bind(&self.object_type)
+            .bind(&self.version)
+            .bind(&self.version_key)
+            .bind(&self.spec_version)
+            .bind(&self.date_added)
+            .bind(&self.is_first)
+            .bind(&self.is_last)
+            .bind(&self.json)
+            .execute(c)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// Clears `flag` (`is_first` or `is_last`) on the stored versions of `ids`.
+async fn clear_flag(c: &mut PgConnection, ckey: i64, flag: &str, ids: &[&str]) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "UPDATE objects SET {flag} = false WHERE ckey = $1 AND id = ANY($2) AND {flag}"
+    ))
+    .bind(ckey)
+    .bind(ids)
+    .execute(c)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Stores the versions in one transaction; `date_added` continues strictly after the last
+/// value any process committed.
+pub async fn add(
+    pool: &PgPool,
+    col: &CollectionRef,
+    objects: &[NewObject],
+) -> StoreResult<Vec<AddOutcome>> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let ckey = collection_key(&mut tx, col).await?;
+    let mut next = lock_clock(&mut tx).await?;
+    let (stored, mut known) = stored_versions(&mut tx, ckey, objects).await?;
+    let mut spans = stored.clone();
+    let mut outcomes = Vec::with_capacity(objects.len());
+    let mut added = Vec::new();
+    for o in objects {
+        let key = (o.id.clone(), o.version_key.clone());
+        if let Some(json) = known.get(&key) {
+            outcomes.push(if same_json(json, &o.json) {
+                AddOutcome::AlreadyStored
+            } else {
+                AddOutcome::ConflictingVersion
+            });
+            continue;
+        }
+        known.insert(key, o.json.clone());
+        spans
+            .entry(o.id.clone())
+            .and_modify(|s| {
+                if o.version_key < s.min {
+                    s.min.clone_from(&o.version_key);
+                }
+                if o.version_key > s.max {
+                    s.max.clone_from(&o.version_key);
+                }
+            })
+            .or_insert_with(|| Span {
+                min: o.version_key.clone(),
+                max: o.version_key.clone(),
+            });
+        added.push((o, next));
+        outcomes.push(AddOutcome::Added { date_added: next });
+        next += 1;
+    }
+    if !added.is_empty() {
+        let mut new_first = Vec::new();
+        let mut new_last = Vec::new();
+        for (id, old) in &stored {
+            let now = &spans[id];
+            if now.min != old.min {
+                new_first.push(id.as_str());
+            }
+            if now.max != old.max {
+                new_last.push(id.as_str());
+            }
+        }
+        clear_flag(&mut tx, ckey, "is_first", &new_first).await?;
+        clear_flag(&mut tx, ckey, "is_last", &new_last).await?;
+        let mut rows = Columns::default();
+        for (o, date_added) in &added {
+            let span = &spans[&o.id];
+            rows.push(o, *date_added);
+            rows.is_first.push(o.version_key == span.min);
+            rows.is_last.push(o.version_key == span.max);
+        }
+        rows.insert(&mut tx, ckey, false).await?;
+        advance_clock(&mut tx, next - 1).await?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(outcomes)
+}
+
+/// Re-derives the first/last flags of every version of `ids`.
+async fn rederive_flags(c: &mut PgConnection, ckey: i64, ids: &[&str]) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE objects o SET is_first = (o.version_key = s.lo), is_last = (o.version_key = s.hi)
+         FROM (SELECT id, min(version_key) AS lo, max(version_key) AS hi FROM objects
+               WHERE ckey = $1 AND id = ANY($2) GROUP BY id) s
+         WHERE o.ckey = $1 AND o.id = s.id
+           AND (o.is_first IS DISTINCT FROM (o.version_key = s.lo)
+                OR o.is_last IS DISTINCT FROM (o.version_key = s.hi))",
+    )
+    .bind(ckey)
+    .bind(ids)
+    .execute(c)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Appends `AND column = ANY($n)` for a non-empty list.
+fn push_any(qb: &mut QueryBuilder<'_, Postgres>, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    qb.push(format_args!(" AND {column} = ANY("))
+        .push_bind(values.to_vec())
+        .push(")");
+}
+
+/// The conditions (after `ckey = …`) shared by queries and deletions.
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ObjectFilter) {
+    push_any(qb, "id", &filter.ids);
+    push_any(qb, "type", &filter.types);
+    push_any(qb, "spec_version", &filter.spec_versions);
+    let v = &filter.versions;
+    if !v.all {
+        let mut alternatives = 0;
+        qb.push(" AND (");
+        let mut or = |qb: &mut QueryBuilder<'_, Postgres>| {
+            if alternatives > 0 {
+                qb.push(" OR ");
+            }
+            alternatives += 1;
+        };
+        if v.first {
+            or(qb);
+            qb.push("is_first");
+        }
+        if v.last {
+            or(qb);
+            qb.push("is_last");
+        }
+        if !v.at.is_empty() {
+            or(qb);
+            qb.push("version_key = ANY(")
+                .push_bind(v.at.clone())
+                .push(")");
+        }
+        if alternatives == 0 {
+            qb.push("false");
+        }
+        qb.push(")");
+    }
+    if let Some(after) = filter.added_after {
+        qb.push(" AND date_added > ").push_bind(after);
+    }
+}
+
+/// One keyset page, in `date_added` order.
+pub async fn query(
+    pool: &PgPool,
+    col: &CollectionRef,
+    filter: &ObjectFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<StoredObject>> {
+    let mut qb = QueryBuilder::new(
+        "SELECT seq, id, version, spec_version, date_added, json FROM objects
+         WHERE ckey = (SELECT ckey FROM collections WHERE api_root = ",
+    );
+    qb.push_bind(&col.api_root)
+        .push(" AND id = ")
+        .push_bind(&col.id)
+        .push(")");
+    push_filter(&mut qb, filter);
+    if let Some(after) = page.after {
+        qb.push(" AND (date_added, seq) > (")
+            .push_bind(after.date_added)
+            .push(", ")
+            .push_bind(after.row)
+            .push(")");
+    }
+    qb.push(" ORDER BY date_added, seq LIMIT ")
+        .push_bind(page.limit as i64 + 1);
+    let rows = qb.build().fetch_all(pool).await.map_err(db)?;
+    if rows.is_empty() {
+        // Tell an empty answer from a missing collection.
+        let mut conn = pool.acquire().await.map_err(db)?;
+        collection_key(&mut conn, col).await?;
+    }
+    let more = rows.len() > page.limit;
+    let mut items = Vec::with_capacity(rows.len().min(page.limit));
+    let mut last = None;
+    for r in rows.iter().take(page.limit) {
+        let date_added: i64 = r.try_get(4).map_err(db)?;
+        last = Some(Cursor {
+            date_added,
+            row: r.try_get(0).map_err(db)?,
+        });
+        items.push(StoredObject {
+            id: r.try_get(1).map_err(db)?,
+            version: r.try_get(2).map_err(db)?,
+            spec_version: r.try_get(3).map_err(db)?,
+            date_added,
+            json: r.try_get(5).map_err(db)?,
+        });
+    }
+    Ok(Page {
+        items,
+        next: if more { last } else { None },
+    })
+}
+
+/// Deletes matching versions of one object and re-derives the first/last flags of the rest.
+pub async fn delete(
+    pool: &PgPool,
+    col: &CollectionRef,
+    id: &str,
+    filter: &ObjectFilter,
+) -> StoreResult<u64> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let ckey = collection_key(&mut tx, col).await?;
+    lock_clock(&mut tx).await?;
+    let mut qb = QueryBuilder::new("DELETE FROM objects WHERE ckey = ");
+    qb.push_bind(ckey).push(" AND id = ").push_bind(id);
+    push_filter(&mut qb, filter);
+    let deleted = qb
+        .build()
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if deleted > 0 {
+        rederive_flags(&mut tx, ckey, &[id]).await?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(deleted)
+}
+
+/// Number of stored versions in a collection.
+pub async fn count(pool: &PgPool, col: &CollectionRef) -> StoreResult<u64> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let ckey = collection_key(&mut conn, col).await?;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM objects WHERE ckey = $1")
+        .bind(ckey)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(n as u64)
+}
+
+/// Where a copy into this collection stopped: the source position of the last batch.
+pub async fn copy_position(pool: &PgPool, col: &CollectionRef) -> StoreResult<Option<Cursor>> {
+    let row = sqlx::query(
+        "SELECT after_date, after_row FROM copy_progress WHERE api_root = $1 AND collection_id = $2",
+    )
+    .bind(&col.api_root)
+    .bind(&col.id)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.map(|r| {
+        Ok(Cursor {
+            date_added: r.try_get(0).map_err(db)?,
+            row: r.try_get(1).map_err(db)?,
+        })
+    })
+    .transpose()
+}
+
+/// Stores copied versions with their original `date_added` (skipping any stored already),
+/// re-derives their objects' flags and records the source position, in one transaction.
+pub async fn restore(
+    pool: &PgPool,
+    col: &CollectionRef,
+    versions: &[(NewObject, i64)],
+    reached: Cursor,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let ckey = collection_key(&mut tx, col).await?;
+    lock_clock(&mut tx).await?;
+    if !versions.is_empty() {
+        let mut rows = Columns::default();
+        for (o, date_added) in versions {
+            rows.push(o, *date_added);
+            rows.is_first.push(false);
+            rows.is_last.push(false);
+        }
+        rows.insert(&mut tx, ckey, true).await?;
+        let mut ids = rows.id.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        rederive_flags(&mut tx, ckey, &ids).await?;
+        let newest = rows.date_added.iter().copied().max().unwrap_or(0);
+        advance_clock(&mut tx, newest).await?;
+    }
+    sqlx::query(
+        "INSERT INTO copy_progress (api_root, collection_id, after_date, after_row)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (api_root, collection_id)
+         DO UPDATE SET after_date = excluded.after_date, after_row = excluded.after_row",
+    )
+    .bind(&col.api_root)
+    .bind(&col.id)
+    .bind(reached.date_added)
+    .bind(reached.row)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)
+}

@@ -1,0 +1,306 @@
+//! The PostgreSQL store against a real server at 127.0.0.1:5432 (trust auth, user
+//! `postgres`). Each test creates a database of its own and drops it afterwards, so runs
+//! never interfere.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use comity_store::{
+    AddOutcome, CollectionRef, Cursor, NewObject, ObjectFilter, PageRequest, Store, StoreError,
+    VersionFilter,
+};
+use comity_store_postgres::PgStore;
+use sqlx::{Connection, Executor, PgConnection};
+
+const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// A database that exists for one test; dropped (with its connections) when this goes.
+struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    async fn new() -> Self {
+        let name = format!("comity_test_{}", uuid::Uuid::new_v4().simple());
+        admin_exec(&format!("CREATE DATABASE {name}")).await;
+        TestDb { name }
+    }
+    fn url(&self) -> String {
+        format!("{SERVER}/{}", self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Runs on a thread of its own: the test's runtime may be gone or panicking.
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(admin_exec(&sql));
+        })
+        .join()
+        .ok();
+    }
+}
+
+async fn admin_exec(sql: &str) {
+    let mut c = PgConnection::connect(&format!("{SERVER}/postgres"))
+        .await
+        .expect("PostgreSQL must run at 127.0.0.1:5432 with trust auth for user postgres");
+    c.execute(sql).await.unwrap();
+    c.close().await.ok();
+}
+
+fn indicator(n: u32, modified: &str) -> NewObject {
+    let id = format!("indicator--00000000-0000-4000-8000-{n:012}");
+    NewObject {
+        json: format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2020-01-01T00:00:00.000Z","modified":"{modified}","pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}}"#
+        ),
+        id,
+        object_type: "indicator".into(),
+        version: modified.into(),
+        version_key: modified.replace(".000Z", ".000000000Z"),
+        spec_version: "2.1".into(),
+    }
+}
+
+fn conformance_collection() -> CollectionRef {
+    CollectionRef {
+        api_root: "conformance".into(),
+        id: "2f6a4f1e-6b8b-4c67-9b1a-3f1d4d9a0c01".into(),
+    }
+}
+
+fn all_versions() -> ObjectFilter {
+    ObjectFilter {
+        versions: VersionFilter::all(),
+        ..ObjectFilter::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_the_store_conformance_suite() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::run_all(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    let latest = PgStore::schema_version();
+    assert_eq!(store.migrate().await.unwrap(), (latest, latest));
+    comity_store::conformance::seed_small(&store).await;
+    store.close().await;
+    let again = PgStore::open(&db.url()).await.unwrap();
+    assert_eq!(again.api_roots().await.unwrap().len(), 1);
+    let mut c = PgConnection::connect(&db.url()).await.unwrap();
+    c.execute(
+        format!(
+            "INSERT INTO comity_schema (version) VALUES ({})",
+            latest + 1
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    again.close().await;
+    match PgStore::open(&db.url()).await {
+        Err(StoreError::SchemaTooNew { found, supported }) => {
+            assert_eq!((found, supported), (latest + 1, latest));
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("a newer schema must be refused"),
+    }
+}
+
+/// Two pools are two processes as far as PostgreSQL can tell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_writing_at_once_keep_one_date_order_and_paging_misses_nothing() {
+    let db = TestDb::new().await;
+    let a: Arc<dyn Store> = Arc::new(PgStore::open(&db.url()).await.unwrap());
+    let b: Arc<dyn Store> = Arc::new(PgStore::open(&db.url()).await.unwrap());
+    comity_store::conformance::seed_small(a.as_ref()).await;
+    let col = conformance_collection();
+    const BATCHES: u32 = 30;
+    const PER_BATCH: u32 = 40;
+    let mut writers = Vec::new();
+    for (w, store) in [a.clone(), b.clone()].into_iter().enumerate() {
+        let col = col.clone();
+        writers.push(tokio::spawn(async move {
+            let mut dates = Vec::new();
+            for batch in 0..BATCHES {
+                let base = (w as u32 * BATCHES + batch) * PER_BATCH;
+                let objects = (base..base + PER_BATCH)
+                    .map(|n| indicator(n, "2020-01-01T00:00:00.000Z"))
+                    .collect();
+                for o in store.add_objects(&col, objects).await.unwrap() {
+                    match o {
+                        AddOutcome::Added { date_added } => dates.push(date_added),
+                        other => panic!("expected Added, got {other:?}"),
+                    }
+                }
+            }
+            dates
+        }));
+    }
+    // A reader pages while both write, alternating between the two processes.
+    let mut seen = HashSet::new();
+    let mut after: Option<Cursor> = None;
+    let mut last_date = i64::MIN;
+    let mut turn = 0usize;
+    let total = (2 * BATCHES * PER_BATCH) as usize;
+    let mut writers_done = false;
+    loop {
+        let store = if turn % 2 == 0 { &a } else { &b };
+        turn += 1;
+        let page = store
+            .objects(&col, &all_versions(), &PageRequest { limit: 25, after })
+            .await
+            .unwrap();
+        for o in &page.items {
+            assert!(o.date_added > last_date, "date_added must increase");
+            last_date = o.date_added;
+            assert!(seen.insert(o.id.clone()), "repeated {}", o.id);
+        }
+        if let Some(cursor) = page.next {
+            after = Some(cursor);
+            continue;
+        }
+        if writers_done {
+            break;
+        }
+        writers_done = writers.iter().all(|w| w.is_finished());
+        // The end for now: continue after the last row seen (dates are unique store-wide);
+        // rows committed later carry later dates.
+        if !seen.is_empty() {
+            after = Some(Cursor {
+                date_added: last_date,
+                row: i64::MAX,
+            });
+        }
+        tokio::task::yield_now().await;
+    }
+    let mut dates = Vec::new();
+    for w in writers {
+        dates.extend(w.await.unwrap());
+    }
+    let unique: HashSet<i64> = dates.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        total,
+        "every date_added is distinct across processes"
+    );
+    assert_eq!(seen.len(), total, "the pager saw every object exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_host_or_refused_login_is_unavailable_and_never_echoes_the_password() {
+    for url in [
+        "postgres://comity:hunter2-secret@127.0.0.1:1/comity",
+        "postgres://no_such_role_here:hunter2-secret@127.0.0.1:5432/postgres",
+        "postgres://postgres@127.0.0.1:5432/no_such_database?password=hunter2-secret",
+        "postgres://comity:hunter2-secret@[bad/x",
+    ] {
+        match PgStore::open(url).await {
+            Err(e @ StoreError::Unavailable(_)) => {
+                let text = e.to_string();
+                assert!(!text.contains("hunter2"), "password echoed: {text}");
+                assert!(
+                    text.contains("127.0.0.1") || text.contains("not a valid"),
+                    "{text}"
+                );
+            }
+            Err(other) => panic!("expected Unavailable for {url}, got {other}"),
+            Ok(_) => panic!("{url} must not open"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_is_unavailable_and_recovers_when_back() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::seed_small(&store).await;
+    let col = conformance_collection();
+    let lock_out = |allow: bool| {
+        format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS {allow};
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = '{name}' AND pid <> pg_backend_pid();",
+            name = db.name
+        )
+    };
+    admin_exec(&lock_out(false)).await;
+    match store.count_objects(&col).await {
+        Err(StoreError::Unavailable(_)) => {}
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    admin_exec(&lock_out(true)).await;
+    assert_eq!(store.count_objects(&col).await.unwrap(), 0);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restored_versions_keep_their_dates_flags_and_resume_position() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::seed_small(&store).await;
+    let col = conformance_collection();
+    assert_eq!(store.copy_position(&col).await.unwrap(), None);
+    let first = vec![
+        (indicator(1, "2021-01-01T00:00:00.000Z"), 10),
+        (indicator(1, "2020-01-01T00:00:00.000Z"), 11),
+    ];
+    let reached = Cursor {
+        date_added: 11,
+        row: 2,
+    };
+    store.restore_versions(&col, &first, reached).await.unwrap();
+    // Repeating a batch after an interruption stores nothing twice.
+    store.restore_versions(&col, &first, reached).await.unwrap();
+    assert_eq!(store.copy_position(&col).await.unwrap(), Some(reached));
+    let page = store
+        .objects(
+            &col,
+            &all_versions(),
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    let dates: Vec<i64> = page.items.iter().map(|o| o.date_added).collect();
+    assert_eq!(dates, vec![10, 11]);
+    let last = store
+        .objects(
+            &col,
+            &ObjectFilter {
+                versions: VersionFilter::last(),
+                ..ObjectFilter::default()
+            },
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(last.items.len(), 1);
+    assert_eq!(last.items[0].version, "2021-01-01T00:00:00.000Z");
+    // New additions continue after the restored dates.
+    let out = store
+        .add_objects(&col, vec![indicator(2, "2020-01-01T00:00:00.000Z")])
+        .await
+        .unwrap();
+    assert!(matches!(out[0], AddOutcome::Added { date_added } if date_added > 11));
+    store.close().await;
+}
