@@ -5,13 +5,13 @@
 use serde_json::{Map, Value};
 
 use crate::id::{is_rfc4122_uuid, is_type_name};
-use crate::props::{check_nested, check_value, opt, Ext, Kind, Prop};
+use crate::props::{check_nested, check_value, req, Ext, Kind, Prop};
 use crate::refs::Class;
 use crate::report::{Ctx, Path};
 use crate::vocab;
 
 /// Properties every extension-definition keyed extension may carry.
-const DEFINED_EXTENSION: &[Prop] = &[opt("extension_type", Kind::Enum(vocab::EXTENSION_TYPE))];
+const DEFINED_EXTENSION: &[Prop] = &[req("extension_type", Kind::Enum(vocab::EXTENSION_TYPE))];
 
 /// Checks the `extensions` dictionary of an object.
 pub(crate) fn check_extensions(
@@ -47,6 +47,14 @@ pub(crate) fn check_extensions(
             check_value(ctx, &path, ext, &Kind::Nested(DEFINED_EXTENSION), root);
         } else if let Some(known) = predefined.iter().find(|e| e.name == key) {
             check_nested(ctx, &path, ext, known.props, root);
+            let optional_present = |map: &Map<String, Value>| {
+                map.keys()
+                    .any(|k| known.props.iter().any(|p| p.name == k && !p.required))
+            };
+            if known.needs_optional && ext.as_object().is_some_and(|m| !optional_present(m)) {
+                let msg = format!("{key} must contain at least one of its optional properties");
+                ctx.error(&path, "at-least-one", msg);
+            }
         } else if is_type_name(key) && key.ends_with("-ext") {
             ctx.warn(
                 &path,

@@ -50,6 +50,8 @@ pub(crate) enum Kind {
     Hex,
     /// An RFC 5646 language tag.
     Lang,
+    /// An RFC 3986 URI (scheme, then no whitespace or control characters).
+    Url,
     /// The `extensions` dictionary, with the predefined extensions of the type.
     Extensions(&'static [Ext]),
     /// The `granular_markings` list.
@@ -67,6 +69,8 @@ pub(crate) struct Prop {
 pub(crate) struct Ext {
     pub(crate) name: &'static str,
     pub(crate) props: &'static [Prop],
+    /// The spec asks for at least one property beyond the required ones (e.g. `ntfs-ext`).
+    pub(crate) needs_optional: bool,
 }
 
 /// A required property.
@@ -217,6 +221,7 @@ pub(crate) fn check_value(
             "an even number of hexadecimal characters",
         ),
         Kind::Lang => encoded(ctx, path, v, is_language_tag, "an RFC 5646 language tag"),
+        Kind::Url => encoded(ctx, path, v, is_uri, "an RFC 3986 URI"),
         Kind::Extensions(predefined) => {
             crate::extensions::check_extensions(ctx, path, v, predefined, root)
         }
@@ -319,7 +324,7 @@ const KILL_CHAIN_PHASE: &[Prop] = &[
 const EXTERNAL_REFERENCE: &[Prop] = &[
     req("source_name", Kind::String),
     opt("description", Kind::String),
-    opt("url", Kind::String),
+    opt("url", Kind::Url),
     opt("hashes", Kind::ExternalHashes),
     opt("external_id", Kind::String),
 ];
@@ -473,6 +478,23 @@ fn is_hex(s: &str) -> bool {
     s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// RFC 3986 URI shape: `scheme:` (a letter, then letters, digits, `+`, `-`, `.`) followed by
+/// characters a URI may hold (no whitespace, controls or `<>"{}|\\^` backquote).
+fn is_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    scheme_ok
+        && !rest.is_empty()
+        && !rest
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
+}
+
 /// RFC 5646 shape: a 2-8 letter primary subtag (or `i`/`x` for grandfathered/private tags),
 /// then subtags of 1-8 letters or digits.
 pub(crate) fn is_language_tag(s: &str) -> bool {
@@ -506,6 +528,14 @@ mod tests {
             is_language_tag("en")
                 && is_language_tag("zh-Hant-TW")
                 && !is_language_tag("english language")
+        );
+        assert!(
+            is_uri("https://attack.mitre.org/techniques/T0800") && is_uri("urn:isbn:0451450523")
+        );
+        assert!(
+            !is_uri("attack.mitre.org/x")
+                && !is_uri("2024-01-01T00:00:00Z")
+                && !is_uri("http://a b")
         );
         assert!(is_language_tag("x-comity") && !is_language_tag("x") && !is_language_tag("en-"));
         assert!(

@@ -19,7 +19,7 @@ const ADDRESS: Targets = Targets::Only(&["ipv4-addr", "ipv6-addr", "mac-addr", "
 const ARTIFACT: &[Prop] = &[
     opt("mime_type", String),
     opt("payload_bin", Binary),
-    opt("url", String),
+    opt("url", Url),
     opt("hashes", Hashes),
     opt("encryption_algorithm", Enum(vocab::ENCRYPTION_ALGORITHM)),
     opt("decryption_key", String),
@@ -86,6 +86,7 @@ const PE_SECTION: &[Prop] = &[
 const FILE_EXTENSIONS: &[Ext] = &[
     Ext {
         name: "ntfs-ext",
+        needs_optional: true,
         props: &[
             opt("sid", String),
             opt("alternate_data_streams", NestedList(ALTERNATE_DATA_STREAM)),
@@ -93,6 +94,7 @@ const FILE_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "raster-image-ext",
+        needs_optional: true,
         props: &[
             opt("image_height", Integer(0, U64)),
             opt("image_width", Integer(0, U64)),
@@ -102,6 +104,7 @@ const FILE_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "pdf-ext",
+        needs_optional: true,
         props: &[
             opt("version", String),
             opt("is_optimized", Boolean),
@@ -112,6 +115,7 @@ const FILE_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "archive-ext",
+        needs_optional: false,
         props: &[
             req("contains_refs", Refs(FILE_OR_DIRECTORY)),
             opt("comment", String),
@@ -119,6 +123,7 @@ const FILE_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "windows-pebinary-ext",
+        needs_optional: true,
         props: &[
             req("pe_type", Vocab(vocab::WINDOWS_PEBINARY_TYPE)),
             opt("imphash", String),
@@ -163,6 +168,7 @@ const MUTEX: &[Prop] = &[req("name", String)];
 const NETWORK_TRAFFIC_EXTENSIONS: &[Ext] = &[
     Ext {
         name: "http-request-ext",
+        needs_optional: false,
         props: &[
             req("request_method", String),
             req("request_value", String),
@@ -174,10 +180,12 @@ const NETWORK_TRAFFIC_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "icmp-ext",
+        needs_optional: false,
         props: &[req("icmp_type_hex", Hex), req("icmp_code_hex", Hex)],
     },
     Ext {
         name: "socket-ext",
+        needs_optional: false,
         props: &[
             req("address_family", Enum(vocab::SOCKET_ADDRESS_FAMILY)),
             opt("is_blocking", Boolean),
@@ -190,6 +198,7 @@ const NETWORK_TRAFFIC_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "tcp-ext",
+        needs_optional: true,
         props: &[opt("src_flags_hex", Hex), opt("dst_flags_hex", Hex)],
     },
 ];
@@ -222,6 +231,7 @@ const NETWORK_TRAFFIC: &[Prop] = &[
 const PROCESS_EXTENSIONS: &[Ext] = &[
     Ext {
         name: "windows-process-ext",
+        needs_optional: true,
         props: &[
             opt("aslr_enabled", Boolean),
             opt("dep_enabled", Boolean),
@@ -234,6 +244,7 @@ const PROCESS_EXTENSIONS: &[Ext] = &[
     },
     Ext {
         name: "windows-service-ext",
+        needs_optional: true,
         props: &[
             opt("service_name", String),
             opt("descriptions", Strings),
@@ -271,9 +282,10 @@ const SOFTWARE: &[Prop] = &[
     opt("vendor", String),
     opt("version", String),
 ];
-const URL: &[Prop] = &[req("value", String)];
+const URL: &[Prop] = &[req("value", Url)];
 const USER_ACCOUNT_EXTENSIONS: &[Ext] = &[Ext {
     name: "unix-account-ext",
+    needs_optional: true,
     props: &[
         opt("gid", Integer(i64::MIN, U64)),
         opt("groups", Strings),
