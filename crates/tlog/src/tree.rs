@@ -94,9 +94,10 @@ impl TreeError {
 /// Read access to stored hashes, by [`stored_hash_index`].
 ///
 /// Implementations must return exactly one hash per index, in the order
-/// asked. Callers in this crate ask for all the hashes one operation needs in a
-/// single call, in increasing index order, so a database implementation can
-/// answer with one query.
+/// asked (indexes come in no particular order and may repeat). Callers in
+/// this crate ask for all the hashes one operation needs in a single call, so
+/// a database implementation can answer with one query (`WHERE idx IN (…)`)
+/// and reorder.
 pub trait HashReader {
     /// Returns the stored hashes at `indexes`, in the same order.
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError>;

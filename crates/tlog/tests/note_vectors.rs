@@ -207,6 +207,13 @@ fn checkpoints_open_with_log_signature_and_cosignatures() {
     assert_eq!(opened.checkpoint, cp);
     assert_eq!(opened.note.verified.len(), 2);
     assert_eq!(opened.note.verified[1].timestamp, Some(1_700_000_000));
+    // Cosigner verifier keys round-trip as vkeys with type byte 0x04.
+    let vkey = w.verifier().to_string();
+    assert_eq!(Verifier::parse(&vkey).unwrap(), w.verifier());
+    assert_eq!(
+        Signer::parse(&w.to_secret_string()).unwrap().verifier(),
+        w.verifier()
+    );
     // The cosignature key id uses type byte 0x04 (tlog-cosignature).
     assert_eq!(
         w.id(),
