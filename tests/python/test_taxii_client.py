@@ -302,8 +302,8 @@ def test_match_version_first_last_all(node, dataset):
     for spec, pick in [("first", lambda v: [v[0]]), ("last", lambda v: [v[-1]]), ("all", lambda v: v),
                        ("first,last", lambda v: [v[0], v[-1]])]:
         got = fetch_all(node, dataset["cid"], params={"match[version]": spec})
-        want = [o for v in vs.values() for o in pick(v)]
-        assert keyset(got) == keyset(want), spec
+        want = {key(o) for v in vs.values() for o in pick(v)}  # first == last for one version
+        assert keyset(got) == want, spec
     # through the client: all versions of the versioned ones
     got = c.get_objects(id=dataset["versioned_ids"], version="all")["objects"]
     assert len(got) == 15
