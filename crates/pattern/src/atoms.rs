@@ -4,12 +4,11 @@
 //! derivation and the value hashing the equality index shares with the engine; it must
 //! never produce a set that misses a match (more candidates are fine, fewer are a bug).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use unicode_normalization::UnicodeNormalization;
 
 use crate::ast::{Comparison, ComparisonExpr, Literal, ObjectPath, ObservationExpr, PropertyTest};
 use crate::cidr::IpNet;
+use crate::fasthash::hash_one;
 
 /// One indexable condition on objects of one type.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +17,9 @@ pub(crate) enum Atom {
     Eq(ObjectPath, u64),
     /// A text value selected by `path` contains `literal` (after NFC normalisation).
     Substring(ObjectPath, String),
-    /// A value selected by `path` may match the regular expression.
-    Regex(ObjectPath, String),
+    /// A value selected by `path` may match the regular expression; a match contains
+    /// one of `literals` (when that list is empty, no such literals are known).
+    Regex(ObjectPath, String, Vec<String>),
     /// An address value selected by `path` lies in the block.
     Prefix(ObjectPath, IpNet),
     /// Any object of this type: the pattern is evaluated for every one.
@@ -99,13 +99,34 @@ fn test_atoms(t: &PropertyTest) -> Vec<Atom> {
                 vec![Atom::Substring(path(), literal.to_string())]
             }
         }
-        Comparison::Matches(re) => vec![Atom::Regex(path(), re.nfc().collect())],
+        Comparison::Matches(re) => {
+            let re: String = re.nfc().collect();
+            let literals = regex_literals(&re).unwrap_or_default();
+            vec![Atom::Regex(path(), re, literals)]
+        }
         Comparison::IsSubset(net) => match IpNet::parse(net) {
             Some(net) => vec![Atom::Prefix(path(), net)],
             None => fallback(),
         },
         _ => fallback(),
     }
+}
+
+/// Literals one of which every match of `re` starts with (so every text it matches
+/// contains one), when there is a short finite list of them, none shorter than 2 bytes.
+fn regex_literals(re: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::Extractor;
+    let hir = regex_syntax::Parser::new().parse(re).ok()?;
+    let seq = Extractor::new().extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.len() > 64 || literals.iter().any(|l| l.as_bytes().len() < 2)
+    {
+        return None;
+    }
+    literals
+        .iter()
+        .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
+        .collect()
 }
 
 /// The keys under which a value equal to `lit` can be found. `in_set` adds the keys
@@ -167,15 +188,13 @@ pub(crate) enum ValueKey<'a> {
 impl ValueKey<'_> {
     /// A stable 64-bit hash; collisions only cost a needless full evaluation.
     pub fn hash(&self) -> u64 {
-        let mut h = DefaultHasher::new();
         match self {
-            ValueKey::Str(s) => (0u8, s).hash(&mut h),
-            ValueKey::Bytes(b) => (1u8, b).hash(&mut h),
-            ValueKey::Int(i) => (2u8, i).hash(&mut h),
-            ValueKey::Float(f) => (3u8, f).hash(&mut h),
-            ValueKey::Bool(b) => (4u8, b).hash(&mut h),
+            ValueKey::Str(s) => hash_one((0u8, s)),
+            ValueKey::Bytes(b) => hash_one((1u8, b)),
+            ValueKey::Int(i) => hash_one((2u8, i)),
+            ValueKey::Float(f) => hash_one((3u8, f)),
+            ValueKey::Bool(b) => hash_one((4u8, b)),
         }
-        h.finish()
     }
 }
 

@@ -6,6 +6,7 @@
 //! test (regexes, sets, CIDR blocks) and applying it; it never walks paths or data.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
@@ -31,9 +32,9 @@ pub(crate) struct CompiledTest {
 pub(crate) enum Test {
     Eq(Literal, bool),
     Order(Literal, std::cmp::Ordering, bool),
-    In(Set),
-    Like(regex::Regex, bool),
-    Matches(regex::Regex, Option<regex::bytes::Regex>),
+    In(Box<Set>),
+    Like(Box<LazyRegex>, bool),
+    Matches(Box<LazyRegex>),
     Subset(IpNet),
     Superset(IpNet),
     Exists,
@@ -92,26 +93,13 @@ impl CompiledTest {
             Comparison::Le(l) => Test::Order(l.clone(), Greater, true),
             Comparison::Gt(l) => Test::Order(l.clone(), Greater, false),
             Comparison::Ge(l) => Test::Order(l.clone(), Less, true),
-            Comparison::In(items) => Test::In(Set::compile(items)?),
+            Comparison::In(items) => Test::In(Box::new(Set::compile(items)?)),
             Comparison::Like(like) => {
                 let like: String = like.nfc().collect();
                 let latin1 = like.chars().all(|c| (c as u32) < 256);
-                Test::Like(build_regex(&like_to_regex(&like))?, latin1)
+                Test::Like(Box::new(LazyRegex::new(like_to_regex(&like))?), latin1)
             }
-            Comparison::Matches(re) => {
-                let re: String = re.nfc().collect();
-                let bytes = re
-                    .chars()
-                    .all(|c| (c as u32) < 256)
-                    .then(|| {
-                        regex::bytes::RegexBuilder::new(&latin1_regex(&re))
-                            .size_limit(REGEX_SIZE_LIMIT)
-                            .build()
-                            .ok()
-                    })
-                    .flatten();
-                Test::Matches(build_regex(&re)?, bytes)
-            }
+            Comparison::Matches(re) => Test::Matches(Box::new(LazyRegex::new(re.nfc().collect())?)),
             Comparison::IsSubset(s) => Test::Subset(
                 IpNet::parse(s).ok_or_else(|| unusable(format!("invalid CIDR block '{s}'")))?,
             ),
@@ -154,15 +142,16 @@ impl CompiledTest {
             },
             Test::In(set) => set.contains(&value)?,
             Test::Like(re, latin1) => match value {
-                Typed::Str(s) => re.is_match(&s.nfc().collect::<String>()),
-                Typed::Bytes(b) if *latin1 => std::str::from_utf8(b)
-                    .map(|s| re.is_match(&s.nfc().collect::<String>()))
-                    .unwrap_or(false),
+                Typed::Str(s) => re.text()?.is_match(&nfc(s)),
+                Typed::Bytes(b) if *latin1 => match std::str::from_utf8(b) {
+                    Ok(s) => re.text()?.is_match(&nfc(s)),
+                    Err(_) => false,
+                },
                 _ => false,
             },
-            Test::Matches(re, bytes_re) => match value {
-                Typed::Str(s) => re.is_match(&s.nfc().collect::<String>()),
-                Typed::Bytes(b) => bytes_re.as_ref().is_some_and(|r| r.is_match(b)),
+            Test::Matches(re) => match value {
+                Typed::Str(s) => re.text()?.is_match(&nfc(s)),
+                Typed::Bytes(b) => re.bytes().is_some_and(|r| r.is_match(b)),
                 _ => false,
             },
             Test::Subset(net) => match value {
@@ -314,11 +303,76 @@ impl Set {
     }
 }
 
-fn build_regex(re: &str) -> Result<regex::Regex, PatternError> {
-    regex::RegexBuilder::new(re)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| unusable(format!("invalid regular expression '{re}': {e}")))
+/// Text in normal form C, borrowed when it already is (all ASCII).
+fn nfc(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.nfc().collect())
+    }
+}
+
+/// A regular expression checked when the pattern is compiled and built on first use
+/// (most indicators are never evaluated in full, so most are never built).
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    source: String,
+    text: OnceLock<Result<regex::Regex, String>>,
+    bytes: OnceLock<Option<regex::bytes::Regex>>,
+}
+
+impl Clone for LazyRegex {
+    fn clone(&self) -> Self {
+        LazyRegex {
+            source: self.source.clone(),
+            text: OnceLock::new(),
+            bytes: OnceLock::new(),
+        }
+    }
+}
+
+impl LazyRegex {
+    fn new(source: String) -> Result<LazyRegex, PatternError> {
+        regex_syntax::Parser::new()
+            .parse(&source)
+            .map_err(|e| unusable(format!("invalid regular expression '{source}': {e}")))?;
+        Ok(LazyRegex {
+            source,
+            text: OnceLock::new(),
+            bytes: OnceLock::new(),
+        })
+    }
+
+    /// The regex over text.
+    fn text(&self) -> Result<&regex::Regex, EvalError> {
+        self.text
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&self.source)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| {
+                EvalError::TooComplex(format!("regular expression '{}': {e}", self.source))
+            })
+    }
+
+    /// The same regex over bytes (its code points below 256 read as bytes), if it has
+    /// no code point of 256 or more.
+    fn bytes(&self) -> Option<&regex::bytes::Regex> {
+        self.bytes
+            .get_or_init(|| {
+                if !self.source.chars().all(|c| (c as u32) < 256) {
+                    return None;
+                }
+                regex::bytes::RegexBuilder::new(&latin1_regex(&self.source))
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
 }
 
 /// `LIKE` to an anchored regex: `%` is any run of characters, `_` any one character.

@@ -12,8 +12,6 @@
 //! outside their `valid_from` / `valid_until` at the observation's time, and revoked
 //! ones, never fire.
 
-use std::collections::HashMap;
-
 use aho_corasick::AhoCorasick;
 use regex::RegexSet;
 use serde_json::Value;
@@ -23,8 +21,9 @@ use crate::ast::{ObjectPath, PathStep};
 use crate::atoms::{number_key, pattern_atoms, Atom, ValueKey};
 use crate::cidr::IpNet;
 use crate::eval::Matcher;
+use crate::fasthash::{hash_one, FastMap};
 use crate::observation::Observation;
-use crate::path::{resolve, Item};
+use crate::path::{visit, Item};
 use crate::timestamp::Timestamp;
 use crate::{Pattern, PatternError, StixVersion};
 
@@ -110,13 +109,13 @@ impl Slots {
     }
 }
 
-fn insert(map: &mut HashMap<u64, Slots>, key: u64, slot: u32) {
+fn insert(map: &mut FastMap<u64, Slots>, key: u64, slot: u32) {
     map.entry(key)
         .and_modify(|s| s.push(slot))
         .or_insert(Slots::One(slot));
 }
 
-fn remove(map: &mut HashMap<u64, Slots>, key: u64, slot: u32) {
+fn remove(map: &mut FastMap<u64, Slots>, key: u64, slot: u32) {
     if let Some(s) = map.get_mut(&key) {
         if s.remove(slot) {
             map.remove(&key);
@@ -145,16 +144,13 @@ impl<T> Default for Lazy<T> {
 /// Address blocks by (family, prefix length, network bits).
 #[derive(Debug, Default)]
 struct PrefixTable {
-    blocks: HashMap<u64, Slots>,
+    blocks: FastMap<u64, Slots>,
     lengths: [Vec<u8>; 2],
 }
 
 impl PrefixTable {
     fn key(v6: bool, len: u8, network: u128) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        (v6, len, network).hash(&mut h);
-        h.finish()
+        hash_one((v6, len, network))
     }
 
     fn add(&mut self, net: &IpNet, slot: u32) {
@@ -201,20 +197,26 @@ impl PrefixTable {
 #[derive(Debug)]
 struct PathIndex {
     steps: Vec<PathStep>,
-    equal: HashMap<u64, Slots>,
+    equal: FastMap<u64, Slots>,
     prefixes: PrefixTable,
+    /// Literal cores of LIKE, and literals every match of a MATCHES contains.
     substrings: Lazy<AhoCorasick>,
+    /// MATCHES without such literals.
     regexes: Lazy<RegexSet>,
+    /// Every MATCHES on this path (binary values follow byte-regex rules, so they are
+    /// left to the evaluator).
+    all_regexes: Vec<u32>,
 }
 
 impl PathIndex {
     fn new(steps: Vec<PathStep>) -> PathIndex {
         PathIndex {
             steps,
-            equal: HashMap::new(),
+            equal: FastMap::default(),
             prefixes: PrefixTable::default(),
             substrings: Lazy::default(),
             regexes: Lazy::default(),
+            all_regexes: Vec::new(),
         }
     }
 
@@ -261,7 +263,7 @@ impl PathIndex {
                 self.prefixes.probe(&net, out);
             }
         }
-        let has_text_atoms = !self.substrings.items.is_empty() || !self.regexes.items.is_empty();
+        let has_text_atoms = !self.substrings.items.is_empty() || !self.all_regexes.is_empty();
         if !has_text_atoms {
             return;
         }
@@ -278,8 +280,7 @@ impl PathIndex {
             }
         }
         if matches!(item, Item::Bytes(_)) {
-            // Binary values follow byte-regex rules; let the evaluator decide.
-            out.extend(self.regexes.items.iter().map(|(_, s)| *s));
+            out.extend_from_slice(&self.all_regexes);
         } else if let Some(set) = &self.regexes.built {
             out.extend(set.matches(text).iter().map(|i| self.regexes.items[i].1));
         }
@@ -293,24 +294,19 @@ struct TypeIndex {
     paths: Vec<PathIndex>,
 }
 
-impl TypeIndex {
-    fn path(&mut self, steps: &[PathStep]) -> &mut PathIndex {
-        let i = match self.paths.iter().position(|p| p.steps == steps) {
-            Some(i) => i,
-            None => {
-                self.paths.push(PathIndex::new(steps.to_vec()));
-                self.paths.len() - 1
-            }
-        };
-        &mut self.paths[i]
-    }
+/// An atom as an indicator keeps it, to unindex itself on removal: equality atoms (the
+/// bulk) compactly, by interned path and value hash.
+#[derive(Debug)]
+enum Stored {
+    Eq { path: u32, key: u64 },
+    Other(Box<Atom>),
 }
 
 #[derive(Debug)]
 struct Entry {
     meta: IndicatorMeta,
     matcher: Matcher,
-    atoms: Vec<Atom>,
+    atoms: Box<[Stored]>,
 }
 
 /// Many indicators compiled into one index. See the module documentation.
@@ -318,8 +314,11 @@ struct Entry {
 pub struct Engine {
     entries: Vec<Option<Entry>>,
     free: Vec<u32>,
-    by_id: HashMap<String, u32>,
-    types: HashMap<String, TypeIndex>,
+    by_id: FastMap<Box<str>, u32>,
+    types: FastMap<String, TypeIndex>,
+    /// Interned (type, path) pairs: where each path's index lives.
+    path_ids: FastMap<ObjectPath, u32>,
+    paths: Vec<(String, usize)>,
     stamp: Vec<u32>,
     generation: u32,
     dirty: bool,
@@ -351,6 +350,7 @@ impl Engine {
         let parsed = Pattern::parse(pattern, version)?;
         let matcher = parsed.matcher()?;
         let atoms = pattern_atoms(parsed.expr());
+        drop(parsed);
         self.remove(&meta.id);
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -360,14 +360,24 @@ impl Engine {
                 (self.entries.len() - 1) as u32
             }
         };
-        for atom in &atoms {
-            self.index(atom, slot, true);
-        }
-        self.by_id.insert(meta.id.clone(), slot);
+        let stored: Box<[Stored]> = atoms
+            .into_iter()
+            .map(|atom| {
+                self.index(&atom, slot, true);
+                match atom {
+                    Atom::Eq(path, key) => Stored::Eq {
+                        path: self.path_id(&path),
+                        key,
+                    },
+                    other => Stored::Other(Box::new(other)),
+                }
+            })
+            .collect();
+        self.by_id.insert(meta.id.clone().into_boxed_str(), slot);
         self.entries[slot as usize] = Some(Entry {
             meta,
             matcher,
-            atoms,
+            atoms: stored,
         });
         Ok(())
     }
@@ -378,51 +388,91 @@ impl Engine {
             return false;
         };
         if let Some(entry) = self.entries[slot as usize].take() {
-            for atom in &entry.atoms {
-                self.index(atom, slot, false);
+            for stored in entry.atoms.iter() {
+                match stored {
+                    Stored::Eq { path, key } => {
+                        let (ty, i) = &self.paths[*path as usize];
+                        if let Some(t) = self.types.get_mut(ty) {
+                            remove(&mut t.paths[*i].equal, *key, slot);
+                        }
+                    }
+                    Stored::Other(atom) => self.index(atom, slot, false),
+                }
             }
         }
         self.free.push(slot);
         true
     }
 
-    fn index(&mut self, atom: &Atom, slot: u32, add: bool) {
-        let (ty, path): (&str, Option<&ObjectPath>) = match atom {
-            Atom::Type(ty) => (ty, None),
-            Atom::Eq(p, _) | Atom::Substring(p, _) | Atom::Regex(p, _) | Atom::Prefix(p, _) => {
-                (&p.object_type, Some(p))
+    /// The interned id of a path, creating its index if needed.
+    fn path_id(&mut self, path: &ObjectPath) -> u32 {
+        if let Some(id) = self.path_ids.get(path) {
+            return *id;
+        }
+        let t = self.types.entry(path.object_type.clone()).or_default();
+        let i = match t.paths.iter().position(|p| p.steps == path.steps) {
+            Some(i) => i,
+            None => {
+                t.paths.push(PathIndex::new(path.steps.clone()));
+                t.paths.len() - 1
             }
         };
-        let t = self.types.entry(ty.to_string()).or_default();
-        let Some(path) = path else {
-            if add {
-                t.every.push(slot);
-            } else {
-                t.every.retain(|s| *s != slot);
+        let id = self.paths.len() as u32;
+        self.paths.push((path.object_type.clone(), i));
+        self.path_ids.insert(path.clone(), id);
+        id
+    }
+
+    fn index(&mut self, atom: &Atom, slot: u32, add: bool) {
+        let path = match atom {
+            Atom::Type(ty) => {
+                let t = self.types.entry(ty.clone()).or_default();
+                if add {
+                    t.every.push(slot);
+                } else {
+                    t.every.retain(|s| *s != slot);
+                }
+                return;
             }
+            Atom::Eq(p, _) | Atom::Substring(p, _) | Atom::Regex(p, ..) | Atom::Prefix(p, _) => p,
+        };
+        let id = self.path_id(path);
+        let (ty, i) = &self.paths[id as usize];
+        let Some(t) = self.types.get_mut(ty) else {
             return;
         };
-        let p = t.path(&path.steps);
+        let p = &mut t.paths[*i];
+        let edit = |items: &mut Vec<(String, u32)>, text: &str| {
+            if add {
+                items.push((text.to_string(), slot));
+            } else {
+                items.retain(|(_, s)| *s != slot);
+            }
+        };
         match atom {
             Atom::Eq(_, key) if add => insert(&mut p.equal, *key, slot),
             Atom::Eq(_, key) => remove(&mut p.equal, *key, slot),
             Atom::Prefix(_, net) if add => p.prefixes.add(net, slot),
             Atom::Prefix(_, net) => p.prefixes.remove(net, slot),
-            Atom::Substring(_, text) | Atom::Regex(_, text) => {
-                let lazy_items = match atom {
-                    Atom::Substring(..) => {
-                        p.substrings.dirty = true;
-                        &mut p.substrings.items
-                    }
-                    _ => {
-                        p.regexes.dirty = true;
-                        &mut p.regexes.items
-                    }
-                };
-                if add {
-                    lazy_items.push((text.clone(), slot));
+            Atom::Substring(_, text) => {
+                edit(&mut p.substrings.items, text);
+                p.substrings.dirty = true;
+                self.dirty = true;
+            }
+            Atom::Regex(_, re, literals) => {
+                if literals.is_empty() {
+                    edit(&mut p.regexes.items, re);
+                    p.regexes.dirty = true;
                 } else {
-                    lazy_items.retain(|(_, s)| *s != slot);
+                    for l in literals {
+                        edit(&mut p.substrings.items, l);
+                    }
+                    p.substrings.dirty = true;
+                }
+                if add {
+                    p.all_regexes.push(slot);
+                } else {
+                    p.all_regexes.retain(|s| *s != slot);
                 }
                 self.dirty = true;
             }
@@ -458,13 +508,19 @@ impl Engine {
             };
             candidates.extend_from_slice(&t.every);
             for p in &t.paths {
-                let Ok(items) = resolve(object, &p.steps, &|r| o.resolve(r)) else {
-                    continue;
-                };
-                for item in &items {
-                    p.probe(item, &mut candidates);
-                }
+                let _ = visit(
+                    &Item::Json(object),
+                    &p.steps,
+                    &|r| o.resolve(r),
+                    &mut |item| {
+                        p.probe(item, &mut candidates);
+                        true
+                    },
+                );
             }
+        }
+        if candidates.is_empty() {
+            return Vec::new();
         }
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
@@ -481,17 +537,54 @@ impl Engine {
             let Some(entry) = &self.entries[slot as usize] else {
                 continue;
             };
-            if !entry.meta.active_during(o.first, o.last) {
-                continue;
-            }
-            if entry.matcher.matches_one(o).unwrap_or(false) {
-                hits.push(slot);
+            if entry.meta.active_during(o.first, o.last)
+                && entry.matcher.matches_one(o).unwrap_or(false)
+            {
+                hits.push(Hit {
+                    indicator: &entry.meta,
+                });
             }
         }
-        hits.into_iter()
-            .filter_map(|s| self.entries[s as usize].as_ref())
-            .map(|e| Hit { indicator: &e.meta })
-            .collect()
+        hits
+    }
+
+    /// Bytes held by the index structures (maps, tables, automata, slot bookkeeping),
+    /// computed from their capacities; the compiled patterns and indicator metadata
+    /// themselves are not counted.
+    pub fn index_memory(&self) -> usize {
+        use std::mem::size_of;
+        fn map<K, V>(m: &FastMap<K, V>) -> usize {
+            m.capacity() * (size_of::<(K, V)>() + 1)
+        }
+        let slots = |m: &FastMap<u64, Slots>| {
+            map(m)
+                + m.values()
+                    .map(|s| match s {
+                        Slots::One(_) => 0,
+                        Slots::Many(v) => v.capacity() * 4,
+                    })
+                    .sum::<usize>()
+        };
+        let mut bytes = map(&self.by_id) + self.by_id.keys().map(|k| k.len()).sum::<usize>();
+        bytes += map(&self.path_ids) + self.paths.capacity() * size_of::<(String, usize)>();
+        bytes += self.stamp.capacity() * 4 + self.free.capacity() * 4;
+        bytes += self.entries.capacity() * size_of::<Option<Entry>>();
+        for e in self.entries.iter().flatten() {
+            bytes += e.atoms.len() * size_of::<Stored>();
+        }
+        bytes += map(&self.types);
+        for t in self.types.values() {
+            bytes += t.every.capacity() * 4 + t.paths.capacity() * size_of::<PathIndex>();
+            for p in &t.paths {
+                bytes += slots(&p.equal) + slots(&p.prefixes.blocks);
+                bytes += p.all_regexes.capacity() * 4;
+                for lazy in [&p.substrings.items, &p.regexes.items] {
+                    bytes += lazy.iter().map(|(s, _)| s.capacity() + 32).sum::<usize>();
+                }
+                bytes += p.substrings.built.as_ref().map_or(0, |a| a.memory_usage());
+            }
+        }
+        bytes
     }
 
     /// Every loaded indicator with its compiled pattern (for checking the index against

@@ -23,6 +23,7 @@ mod cidr;
 mod compare;
 pub mod engine;
 mod eval;
+mod fasthash;
 mod lexer;
 mod observation;
 mod parser;

@@ -26,47 +26,67 @@ pub(crate) fn resolve<'a>(
     steps: &[PathStep],
     deref: &dyn Fn(&str) -> Option<&'a Value>,
 ) -> Result<Vec<Item<'a>>, EvalError> {
-    let mut items = vec![Item::Json(root)];
-    for step in steps {
-        let mut next = Vec::new();
-        match step {
-            PathStep::Key(key) => {
-                for item in &items {
-                    if let Item::Json(Value::Object(map)) = item {
-                        if let Some(v) = map.get(key) {
-                            if let Some(stepped) = step_key(key, v, deref)? {
-                                next.push(stepped);
-                            }
-                        }
-                    }
-                }
-            }
-            PathStep::Index(i) => {
-                for item in &items {
-                    let Ok(i) = usize::try_from(*i) else { continue };
-                    match item {
-                        Item::Json(Value::Array(list)) => next.extend(list.get(i).map(Item::Json)),
-                        Item::Objects(list) => next.extend(list.get(i).map(|o| Item::Json(o))),
-                        _ => {}
-                    }
-                }
-            }
-            PathStep::Any => {
-                for item in &items {
-                    match item {
-                        Item::Json(Value::Array(list)) => next.extend(list.iter().map(Item::Json)),
-                        Item::Objects(list) => next.extend(list.iter().map(|o| Item::Json(o))),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        items = next;
-        if items.is_empty() {
-            break;
-        }
-    }
+    let mut items = Vec::new();
+    visit(&Item::Json(root), steps, deref, &mut |item| {
+        items.push(item.clone());
+        true
+    })?;
     Ok(items)
+}
+
+/// Calls `f` on every value `steps` select from `item`, without collecting them, until
+/// `f` returns false. Returns false when stopped early.
+pub(crate) fn visit<'a>(
+    item: &Item<'a>,
+    steps: &[PathStep],
+    deref: &dyn Fn(&str) -> Option<&'a Value>,
+    f: &mut dyn FnMut(&Item<'a>) -> bool,
+) -> Result<bool, EvalError> {
+    let Some((step, rest)) = steps.split_first() else {
+        return Ok(f(item));
+    };
+    match step {
+        PathStep::Key(key) => {
+            if let Item::Json(Value::Object(map)) = item {
+                if let Some(v) = map.get(key) {
+                    if let Some(stepped) = step_key(key, v, deref)? {
+                        return visit(&stepped, rest, deref, f);
+                    }
+                }
+            }
+        }
+        PathStep::Index(i) => {
+            let Ok(i) = usize::try_from(*i) else {
+                return Ok(true);
+            };
+            let element = match item {
+                Item::Json(Value::Array(list)) => list.get(i),
+                Item::Objects(list) => list.get(i).copied(),
+                _ => None,
+            };
+            if let Some(e) = element {
+                return visit(&Item::Json(e), rest, deref, f);
+            }
+        }
+        PathStep::Any => match item {
+            Item::Json(Value::Array(list)) => {
+                for e in list {
+                    if !visit(&Item::Json(e), rest, deref, f)? {
+                        return Ok(false);
+                    }
+                }
+            }
+            Item::Objects(list) => {
+                for e in list {
+                    if !visit(&Item::Json(e), rest, deref, f)? {
+                        return Ok(false);
+                    }
+                }
+            }
+            _ => {}
+        },
+    }
+    Ok(true)
 }
 
 fn step_key<'a>(
