@@ -27,6 +27,11 @@ use rusqlite::Connection;
 /// Name of the database file inside a data directory.
 pub const DATABASE_FILE: &str = "comity.sqlite3";
 
+/// Page cache of the writer: keeps the id index of a few million objects in memory.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// Page cache of each reader; with [`MAX_IDLE_READERS`] it bounds the memory of reads.
+const READER_CACHE_KIB: i64 = 16 * 1024;
+
 /// How many idle reader connections are kept.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -57,7 +62,9 @@ fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) {
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
-            let Ok(conn) = connect(&path) else { return };
+            let Ok(conn) = connect(&path, READER_CACHE_KIB) else {
+                return;
+            };
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(CHECKPOINT_EVERY);
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
@@ -70,7 +77,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`, bringing its schema up to date.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
         let path = data_dir.join(DATABASE_FILE);
-        let writer = connect(&path)?;
+        let writer = connect(&path, WRITER_CACHE_KIB)?;
         migrate::up(&writer)?;
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
@@ -119,7 +126,7 @@ impl SqliteStore {
                 .pop();
             let conn = match idle {
                 Some(conn) => conn,
-                None => connect(&inner.path)?,
+                None => connect(&inner.path, READER_CACHE_KIB)?,
             };
             let result = f(&conn);
             let mut readers = inner.readers.lock().unwrap_or_else(|e| e.into_inner());
@@ -142,7 +149,7 @@ where
         .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
 }
 
-fn connect(path: &Path) -> StoreResult<Connection> {
+fn connect(path: &Path, cache_kib: i64) -> StoreResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
@@ -153,8 +160,9 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
-    // Negative: KiB. Keeps the id index of a few million objects in memory.
-    conn.pragma_update(None, "cache_size", -65536).map_err(db)?;
+    // Negative values are KiB.
+    conn.pragma_update(None, "cache_size", -cache_kib)
+        .map_err(db)?;
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(db)?;
     conn.set_prepared_statement_cache_capacity(64);
