@@ -14,7 +14,8 @@
 //! - [`cosignature`]: C2SP tlog-cosignature v1 (Ed25519, type 0x04).
 //! - [`witness`]: C2SP tlog-witness `add-checkpoint`, request and decision.
 //! - [`offline`]: C2SP tlog-proof@v1, offline-verifiable inclusion proofs.
-//! - [`tiles`]: C2SP tlog-tiles paths, tile bytes and entry bundles.
+//! - [`tiles`]: C2SP tlog-tiles paths, tile bytes and entry bundles, and
+//!   [`tiles::TileHashReader`] to compute proofs from fetched tiles.
 //! - [`entry`]: the versioned encoding of what a node logs ([`entry::LogEntry`]).
 //!
 //! # What storage must do

@@ -7,7 +7,10 @@ use std::fmt;
 
 use crate::checkpoint::parse_decimal;
 use crate::hash::{Hash, HASH_SIZE};
-use crate::tree::{stored_hash_index, HashReader, TreeError, MAX_TREE_SIZE};
+use crate::tree::{
+    root_from_leaves, split_stored_hash_index, stored_hash_index, HashReader, TreeError,
+    MAX_TREE_SIZE,
+};
 
 /// Hashes in a full tile (tiles have height 8).
 pub const TILE_WIDTH: u64 = 256;
@@ -263,6 +266,92 @@ impl fmt::Display for Tile {
             write!(f, ".p/{}", self.width)?;
         }
         Ok(())
+    }
+}
+
+/// Where a [`TileHashReader`] gets tile bytes (for example by HTTP GETs
+/// from a log or a mirror); fetching is the implementation's business.
+pub trait TileSource {
+    /// The bytes of each tile, in the order asked.
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, TreeError>;
+}
+
+/// A [`HashReader`] over the hash tiles of a tree of `size` leaves, for
+/// clients of a tiled log: with it, [`crate::tree::tree_hash`] and the proof
+/// functions of [`crate::proof`] work from tiles instead of a database.
+///
+/// Tiles are not trusted: verify whatever is computed from them against a
+/// signed checkpoint of the same size (its root authenticates every hash
+/// used). Each stored hash is read from the one tile that holds it, or is
+/// hashed from up to 128 consecutive hashes of a tile.
+#[derive(Debug, Clone)]
+pub struct TileHashReader<S> {
+    size: u64,
+    source: S,
+}
+
+impl<S: TileSource> TileHashReader<S> {
+    /// A reader for the tree of `size` leaves, taking tiles from `source`.
+    pub fn new(size: u64, source: S) -> Result<TileHashReader<S>, TreeError> {
+        if size > MAX_TREE_SIZE {
+            return Err(TreeError::SizeTooLarge { size });
+        }
+        Ok(TileHashReader { size, source })
+    }
+
+    /// The tile, offset and count of tile hashes making stored hash `index`.
+    fn locate(&self, index: u64) -> Result<(Tile, usize, usize), TreeError> {
+        let missing = || TreeError::MissingHash { index };
+        let (level, n) = split_stored_hash_index(index).ok_or_else(missing)?;
+        let (tile_level, sub) = (level / 8, u32::from(level % 8));
+        let first = n << sub;
+        let count = 1u64 << sub;
+        let available = self.size >> (8 * u32::from(tile_level));
+        if first + count > available {
+            return Err(missing());
+        }
+        let tile_index = first / TILE_WIDTH;
+        let width = (available - tile_index * TILE_WIDTH).min(TILE_WIDTH) as u16;
+        let tile = Tile {
+            kind: TileKind::Hashes(tile_level),
+            index: tile_index,
+            width,
+        };
+        Ok((tile, (first % TILE_WIDTH) as usize, count as usize))
+    }
+}
+
+impl<S: TileSource> HashReader for TileHashReader<S> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
+        let mut tiles: Vec<Tile> = Vec::new();
+        let mut spots = Vec::with_capacity(indexes.len());
+        for &index in indexes {
+            let (tile, offset, count) = self.locate(index)?;
+            let at = match tiles.iter().position(|t| *t == tile) {
+                Some(at) => at,
+                None => {
+                    tiles.push(tile);
+                    tiles.len() - 1
+                }
+            };
+            spots.push((at, offset, count));
+        }
+        let data = self.source.read_tiles(&tiles)?;
+        if data.len() != tiles.len() {
+            return Err(TreeError::ShortRead {
+                got: data.len(),
+                want: tiles.len(),
+            });
+        }
+        let parsed = tiles
+            .iter()
+            .zip(&data)
+            .map(|(t, d)| t.parse_hashes(d).map_err(TreeError::storage))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(spots
+            .into_iter()
+            .map(|(at, offset, count)| root_from_leaves(&parsed[at][offset..offset + count]))
+            .collect())
     }
 }
 

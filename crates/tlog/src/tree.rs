@@ -144,6 +144,22 @@ pub fn stored_hash_index(level: u8, n: u64) -> u64 {
     2 * last_leaf - u64::from(last_leaf.count_ones()) + u64::from(level)
 }
 
+/// The inverse of [`stored_hash_index`]: the `(level, n)` of the subtree whose
+/// hash is stored at `index`, or `None` past the trees this crate handles.
+pub fn split_stored_hash_index(index: u64) -> Option<(u8, u64)> {
+    if index >= 2 * MAX_TREE_SIZE {
+        return None;
+    }
+    // The last leaf m stored at or before `index`: 2m - popcount(m) <= index,
+    // so m lies in [index/2, index/2 + 32].
+    let mut m = index / 2;
+    while stored_hash_index(0, m + 1) <= index {
+        m += 1;
+    }
+    let level = (index - stored_hash_index(0, m)) as u8;
+    Some((level, m >> level))
+}
+
 /// The number of stored hashes of a tree with `size` leaves.
 pub fn stored_hash_count(size: u64) -> Result<u64, TreeError> {
     check_size(size)?;
@@ -332,6 +348,21 @@ mod tests {
         assert_eq!(stored_hash_index(1, 1), 5);
         assert_eq!(stored_hash_index(2, 0), 6);
         assert_eq!(stored_hash_index(0, 4), 7);
+    }
+
+    #[test]
+    fn split_inverts_stored_hash_index() {
+        for level in 0..12u8 {
+            for n in 0..300u64 {
+                assert_eq!(
+                    split_stored_hash_index(stored_hash_index(level, n)),
+                    Some((level, n))
+                );
+            }
+        }
+        let far = stored_hash_index(5, 123_456_789_012);
+        assert_eq!(split_stored_hash_index(far), Some((5, 123_456_789_012)));
+        assert_eq!(split_stored_hash_index(u64::MAX), None);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Signer};
 use comity_tlog::offline::{OfflineProofError, TlogProof, TrustPolicy};
-use comity_tlog::proof::inclusion_proof;
-use comity_tlog::tiles::{decode_bundle, encode_bundle, Tile, TileError, TileKind};
+use comity_tlog::proof::{consistency_proof, inclusion_proof, verify_inclusion};
+use comity_tlog::tiles::{
+    decode_bundle, encode_bundle, Tile, TileError, TileHashReader, TileKind, TileSource,
+};
 use comity_tlog::tree::{root_from_leaves, stored_hashes_for_append, tree_hash, TreeError};
 use comity_tlog::Hash;
 use ed25519_dalek::SigningKey;
@@ -339,4 +341,95 @@ fn entry_bundles_round_trip_and_refuse_truncation() {
         encode_bundle(&[vec![0u8; 65536]]),
         Err(TileError::EntryTooLong(65536))
     ));
+}
+
+/// Serves tiles computed from stored hashes, as a log's HTTP layer would,
+/// optionally flipping one bit of every tile it serves.
+struct Served<'a> {
+    stored: &'a [Hash],
+    size: u64,
+    corrupt: bool,
+}
+
+impl TileSource for Served<'_> {
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, TreeError> {
+        tiles
+            .iter()
+            .map(|t| {
+                let mut data = t.read(self.size, self.stored).map_err(TreeError::storage)?;
+                if self.corrupt {
+                    data[0] ^= 1;
+                }
+                Ok(data)
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn proofs_computed_from_tiles_equal_proofs_from_storage() {
+    let (stored, leaves) = build(70_000);
+    for size in [1u64, 255, 256, 257, 65_536, 70_000] {
+        let tiles = TileHashReader::new(
+            size,
+            Served {
+                stored: &stored,
+                size,
+                corrupt: false,
+            },
+        )
+        .unwrap();
+        let root = tree_hash(size, &stored).unwrap();
+        assert_eq!(tree_hash(size, &tiles).unwrap(), root, "size {size}");
+        for index in [0, size / 3, size - 1] {
+            let p = inclusion_proof(index, size, &tiles).unwrap();
+            assert_eq!(p, inclusion_proof(index, size, &stored).unwrap());
+            verify_inclusion(&p, index, size, &leaves[index as usize], &root).unwrap();
+            assert_eq!(
+                consistency_proof(index + 1, size, &tiles).unwrap(),
+                consistency_proof(index + 1, size, &stored).unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn corrupt_or_missing_tiles_cannot_pass_verification() {
+    let (stored, leaves) = build(1000);
+    let root = tree_hash(1000, &stored).unwrap();
+    let bad = TileHashReader::new(
+        1000,
+        Served {
+            stored: &stored,
+            size: 1000,
+            corrupt: true,
+        },
+    )
+    .unwrap();
+    let p = inclusion_proof(500, 1000, &bad).unwrap();
+    assert!(verify_inclusion(&p, 500, 1000, &leaves[500], &root).is_err());
+    assert_ne!(tree_hash(1000, &bad).unwrap(), root);
+    // Hashes beyond the tree are refused, not invented.
+    let tiles = TileHashReader::new(
+        1000,
+        Served {
+            stored: &stored,
+            size: 1000,
+            corrupt: false,
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        tree_hash(1001, &tiles),
+        Err(TreeError::MissingHash { .. })
+    ));
+    assert!(TileHashReader::new(
+        u64::MAX,
+        Served {
+            stored: &stored,
+            size: 1,
+            corrupt: false
+        }
+    )
+    .is_err());
 }
