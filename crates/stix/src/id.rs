@@ -1,4 +1,5 @@
-//! STIX identifiers (`type--UUID`) and type names: syntax only, no knowledge of which types exist.
+//! STIX identifiers (`type--UUID`), type names and property names: syntax only, no knowledge of
+//! which types or properties exist.
 
 /// Why a string is not a STIX identifier.
 pub(crate) enum IdError {
@@ -28,6 +29,15 @@ pub(crate) fn is_type_name(s: &str) -> bool {
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && !s.contains("--")
+}
+
+/// Property-name rule: a-z, 0-9 and `_`, 3 to 250 characters, starting with a letter.
+pub(crate) fn is_property_name(name: &str) -> bool {
+    (3..=250).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// An RFC 4122 UUID in its 8-4-4-4-12 hex form, with version 1-5 and the RFC 4122 variant.

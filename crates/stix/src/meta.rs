@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::id::is_property_name;
 use crate::props::{is_language_tag, opt, req, Kind::*, Prop};
 use crate::refs::Targets;
 use crate::report::{Ctx, Path};
@@ -32,6 +33,15 @@ fn language_content(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
         if !is_language_tag(lang) {
             let msg = format!("'{lang}' is not an RFC 5646 language tag");
             ctx.error(&path.key(lang), "value-format", msg);
+        }
+        let keys = translation
+            .as_object()
+            .map(|t| t.keys())
+            .into_iter()
+            .flatten();
+        for key in keys.filter(|k| !is_property_name(k)) {
+            let msg = format!("'{key}' is not a property name");
+            ctx.error(&path.key(lang).key(key), "value-format", msg);
         }
         if !translation.is_object() {
             ctx.error(

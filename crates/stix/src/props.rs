@@ -344,20 +344,21 @@ fn external_reference(ctx: &mut Ctx, path: &Path<'_>, v: &Value) {
     }
     let source = map.get("source_name").and_then(Value::as_str);
     let external_id = map.get("external_id").and_then(Value::as_str);
-    let reserved = match source {
-        Some("cve") => Some(("CVE", external_id.is_some_and(is_cve_id))),
-        Some("capec") => Some(("CAPEC", external_id.is_some_and(is_capec_id))),
-        _ => None,
-    };
-    if let Some((what, false)) = reserved {
-        ctx.error(
-            &path.key("external_id"),
-            "external-reference",
-            format!(
-                "source_name '{}' requires a {what} identifier in external_id",
-                source.unwrap_or_default()
-            ),
-        );
+    // CVE and CAPEC references go both ways: the reserved source names need their id format,
+    // and ids in those formats need their source name.
+    let cve = (source == Some("cve"), external_id.is_some_and(is_cve_id));
+    let capec = (
+        source == Some("capec"),
+        external_id.is_some_and(is_capec_id),
+    );
+    for ((named, formatted), name, what) in
+        [(cve, "cve", "CVE-YYYY-NNNN"), (capec, "capec", "CAPEC-N")]
+    {
+        if named != formatted {
+            let msg =
+                format!("source_name '{name}' and an external_id of the form {what} go together");
+            ctx.error(path, "external-reference", msg);
+        }
     }
 }
 

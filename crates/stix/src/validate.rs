@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::constraints::time_order;
 use crate::extensions::declared;
-use crate::id::{is_type_name, parse_identifier, uuid_version, IdError};
+use crate::id::{is_property_name, is_type_name, parse_identifier, uuid_version, IdError};
 use crate::props::{check_required, check_value, find, Prop};
 use crate::refs::{class_of, Class};
 use crate::report::{Ctx, Path, Validation};
@@ -283,13 +283,4 @@ fn custom_property(ctx: &mut Ctx, name: &str, v: &Value, prefix_optional: bool) 
             ctx.warn(&path, "custom-ref", msg);
         }
     }
-}
-
-/// Property-name rule: a-z, 0-9 and `_`, 3 to 250 characters, starting with a letter.
-fn is_property_name(name: &str) -> bool {
-    (3..=250).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
