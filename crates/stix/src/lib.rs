@@ -3,7 +3,27 @@
 //! SCO ids and RFC 8785 canonical JSON, and knows the TLP marking definitions.
 //!
 //! Rules are plain code over `serde_json::Value` (no JSON Schema at run time), so validating a
-//! typical indicator takes about a microsecond.
+//! typical indicator takes a microsecond or two.
+//!
+//! Every finding carries a stable rule id. Errors (a MUST is broken):
+//! `json-type` (wrong JSON type, or null), `required-property`, `type-invalid`, `id-invalid`
+//! (not `type--UUID` with an RFC 4122 UUID), `id-type-mismatch`, `spec-version` (not "2.1"),
+//! `timestamp-format`, `timestamp-precision` (created/modified below milliseconds),
+//! `modified-before-created`, `time-order` (last_seen before first_seen and the like), `range`,
+//! `list-empty`, `dictionary-empty`, `dictionary-key`, `ref-invalid`, `ref-type` (a reference to
+//! a type the property does not allow), `enum-value` (closed vocabularies), `property-name`,
+//! `reserved-property`, `external-reference`, `hashes`, `granular-marking`,
+//! `selector-unresolved`, `extensions`, `marking-definition`, `marking-circular`,
+//! `tlp-invalid`, `tlp-noncanonical`, `exclusive-properties`, `dependent-property`,
+//! `at-least-one`, `value-format` (addresses, URIs, language tags, base64, hex, CPE, ...).
+//!
+//! Warnings (a SHOULD, or a deprecated form): `open-vocab`, `custom-property-prefix`,
+//! `custom-object-prefix`, `custom-ref`, `extension-custom`, `id-uuid-version`,
+//! `sco-id-deterministic` (the message carries the deterministic id), `deprecated`,
+//! `bundle-spec-version`, `tlp-noncanonical` (a TLP 2.0 level under a non-standard id).
+//!
+//! Indicator patterns are not parsed here: the STIX patterning grammar lives in comity-pattern,
+//! above this crate; `comity validate` joins the two (rule `pattern-syntax`).
 
 mod canonical;
 mod constraints;
