@@ -10,7 +10,6 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 /// Most signatures a note may carry; the spec asks verifiers to accept at
 /// least 16. More is [`NoteError::TooManySignatures`].
@@ -148,11 +147,12 @@ impl fmt::Display for KeyKind {
 /// The key id: the first four bytes, big-endian, of
 /// SHA-256(name ‖ 0x0A ‖ type ‖ public key).
 pub fn key_id(name: &str, kind: KeyKind, public_key: &[u8; 32]) -> u32 {
-    let mut h = Sha256::new();
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
     h.update(name.as_bytes());
-    h.update([b'\n', kind.type_byte()]);
+    h.update(&[b'\n', kind.type_byte()]);
     h.update(public_key);
-    let d = h.finalize();
+    let d = h.finish();
+    let d = d.as_ref();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
