@@ -2,3 +2,4 @@
 //! the pure crates, never on HTTP or on a particular database.
 
 pub mod intake;
+pub mod policy;

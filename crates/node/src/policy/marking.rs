@@ -1,0 +1,213 @@
+//! What the policy engine reads from a STIX object: its TLP level (TLP 2.0, with TLP 1.0 ids
+//! mapped onto 2.0 by [`comity_stix::tlp`]), its granular markings, its handling codes, its
+//! RED recipients and its originator. This module only reads markings; it never decides
+//! who may see an object (that is [`super::Policy`]) and never edits the object.
+//!
+//! Comity-specific markings travel as two custom properties of the marked object, so that
+//! any STIX client can read them unchanged:
+//! - `x_comity_handling`: `{"codes": ["H0", "H2", …], "restrictions": "text of H3"}` (see
+//!   [`super::handling`]);
+//! - `x_comity_red_recipients`: the member ids an originator named for a TLP:RED object.
+
+use comity_stix::tlp::{tlp_of_marking_ref, Tlp};
+use serde_json::Value;
+
+use super::handling::{Handling, HandlingError};
+
+/// The id of a federation member: the STIX id of its `identity` (`identity--…`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MemberId(pub String);
+
+impl std::fmt::Display for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One entry of `granular_markings` that carries a `marking_ref` (language markings do not
+/// restrict anyone and are not kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GranularMarking {
+    /// The selectors, e.g. `description` or `external_references.[0].url`.
+    pub selectors: Vec<String>,
+    /// The marking-definition id applied to the selected properties.
+    pub marking_ref: String,
+}
+
+/// The most restrictive TLP level among marking references, or `None` when none is a TLP
+/// marking (statement markings and unknown definitions restrict nobody).
+pub fn most_restrictive<'a>(marking_refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
+    marking_refs
+        .into_iter()
+        .filter_map(tlp_of_marking_ref)
+        .max()
+}
+
+/// An object as the policy engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedObject {
+    /// The STIX `type`, matched against an agreement's scope.
+    pub object_type: String,
+    /// The member whose node the object comes from.
+    pub originator: MemberId,
+    /// `object_marking_refs`.
+    pub object_marking_refs: Vec<String>,
+    /// `granular_markings` that name a marking definition.
+    pub granular_markings: Vec<GranularMarking>,
+    /// The originator's handling codes.
+    pub handling: Handling,
+    /// Who the originator named as recipients of a TLP:RED object.
+    pub red_recipients: Vec<MemberId>,
+    /// The object's top-level property names (to tell whether redaction leaves anything).
+    pub properties: Vec<String>,
+}
+
+/// Why the markings of an object could not be read. An object whose markings cannot be read
+/// must not be released at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarkingError {
+    /// The value is not a JSON object or has no string `type`.
+    #[error("not a STIX object with a type")]
+    NotAnObject,
+    /// A marking property has the wrong shape.
+    #[error("property '{property}' is malformed: {why}")]
+    Malformed {
+        /// The property, e.g. `granular_markings.[2].selectors`.
+        property: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// `x_comity_handling` is malformed.
+    #[error(transparent)]
+    Handling(#[from] HandlingError),
+}
+
+impl MarkedObject {
+    /// Reads the markings of a STIX object that `originator` shared.
+    pub fn from_stix(obj: &Value, originator: MemberId) -> Result<MarkedObject, MarkingError> {
+        let map = obj.as_object().ok_or(MarkingError::NotAnObject)?;
+        let object_type = map
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or(MarkingError::NotAnObject)?
+            .to_owned();
+        let object_marking_refs = strings(map.get("object_marking_refs"), "object_marking_refs")?;
+        let mut granular_markings = Vec::new();
+        if let Some(list) = map.get("granular_markings") {
+            let list = list
+                .as_array()
+                .ok_or_else(|| malformed("granular_markings", "not a list"))?;
+            for (i, g) in list.iter().enumerate() {
+                let selectors_path = format!("granular_markings.[{i}].selectors");
+                let selectors = strings(g.get("selectors"), &selectors_path)?;
+                match g.get("marking_ref") {
+                    Some(Value::String(r)) => granular_markings.push(GranularMarking {
+                        selectors,
+                        marking_ref: r.clone(),
+                    }),
+                    Some(_) => {
+                        return Err(malformed(
+                            &format!("granular_markings.[{i}].marking_ref"),
+                            "not a string",
+                        ))
+                    }
+                    None => {}
+                }
+            }
+        }
+        let handling = Handling::from_property(map.get(super::handling::PROPERTY))?;
+        let red_recipients = strings(map.get(RED_RECIPIENTS), RED_RECIPIENTS)?
+            .into_iter()
+            .map(MemberId)
+            .collect();
+        Ok(MarkedObject {
+            object_type,
+            originator,
+            object_marking_refs,
+            granular_markings,
+            handling,
+            red_recipients,
+            properties: map.keys().cloned().collect(),
+        })
+    }
+
+    /// The object-level TLP level: the most restrictive of `object_marking_refs`.
+    pub fn tlp(&self) -> Option<Tlp> {
+        most_restrictive(self.object_marking_refs.iter().map(String::as_str))
+    }
+}
+
+/// The custom property that names the recipients of a TLP:RED object.
+pub const RED_RECIPIENTS: &str = "x_comity_red_recipients";
+
+fn malformed(property: &str, why: &'static str) -> MarkingError {
+    MarkingError::Malformed {
+        property: property.to_owned(),
+        why,
+    }
+}
+
+/// An optional list of strings; absent is empty.
+fn strings(v: Option<&Value>, property: &str) -> Result<Vec<String>, MarkingError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let list = v
+        .as_array()
+        .ok_or_else(|| malformed(property, "not a list"))?;
+    list.iter()
+        .map(|s| {
+            s.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| malformed(property, "not a list of strings"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comity_stix::tlp::{TLP1_AMBER, TLP1_WHITE, TLP2_CLEAR, TLP2_RED};
+    use serde_json::json;
+
+    #[test]
+    fn the_most_restrictive_tlp_marking_wins_and_tlp1_maps_onto_tlp2() {
+        assert_eq!(most_restrictive([TLP2_CLEAR, TLP1_AMBER]), Some(Tlp::Amber));
+        assert_eq!(most_restrictive([TLP1_WHITE]), Some(Tlp::Clear));
+        assert_eq!(most_restrictive([TLP2_RED, TLP2_CLEAR]), Some(Tlp::Red));
+        let statement = "marking-definition--d81f86b9-975b-4c0b-875e-810c5ad45a4f";
+        assert_eq!(most_restrictive([statement]), None);
+    }
+
+    #[test]
+    fn reads_markings_handling_and_red_recipients_from_an_object() {
+        let obj = json!({
+            "type": "indicator",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "description": "secret",
+            "object_marking_refs": [TLP1_AMBER],
+            "granular_markings": [
+                {"selectors": ["description"], "marking_ref": TLP2_RED},
+                {"selectors": ["name"], "lang": "fr"}
+            ],
+            "x_comity_handling": {"codes": ["H2", "H3"], "restrictions": "not before 1 May"},
+            "x_comity_red_recipients": ["identity--b"]
+        });
+        let m = MarkedObject::from_stix(&obj, MemberId("identity--a".into())).unwrap();
+        assert_eq!(m.object_type, "indicator");
+        assert_eq!(m.tlp(), Some(Tlp::Amber));
+        assert_eq!(m.granular_markings.len(), 1);
+        assert_eq!(m.granular_markings[0].selectors, ["description"]);
+        assert_eq!(m.handling.to_string(), "H2, H3 (not before 1 May)");
+        assert_eq!(m.red_recipients, [MemberId("identity--b".into())]);
+        assert!(m.properties.contains(&"description".to_owned()));
+    }
+
+    #[test]
+    fn malformed_markings_are_refused_with_the_property_named() {
+        let obj = json!({"type": "indicator", "granular_markings": [{"selectors": "description"}]});
+        let err = MarkedObject::from_stix(&obj, MemberId("identity--a".into())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "property 'granular_markings.[0].selectors' is malformed: not a list"
+        );
+    }
+}
