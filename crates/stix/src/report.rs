@@ -90,14 +90,14 @@ impl fmt::Display for Path<'_> {
     }
 }
 
-/// Collects the findings about one object.
-pub(crate) struct Ctx {
-    object_id: Option<String>,
+/// Collects the findings about one object; its id is copied only into findings.
+pub(crate) struct Ctx<'o> {
+    object_id: Option<&'o str>,
     pub(crate) out: Validation,
 }
 
-impl Ctx {
-    pub(crate) fn new(object_id: Option<String>) -> Ctx {
+impl<'o> Ctx<'o> {
+    pub(crate) fn new(object_id: Option<&'o str>) -> Ctx<'o> {
         Ctx {
             object_id,
             out: Validation::default(),
@@ -106,7 +106,7 @@ impl Ctx {
 
     fn violation(&self, path: &Path<'_>, rule: &'static str, message: String) -> Violation {
         Violation {
-            object_id: self.object_id.clone(),
+            object_id: self.object_id.map(str::to_owned),
             path: path.to_string(),
             rule,
             message,

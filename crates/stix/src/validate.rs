@@ -52,7 +52,7 @@ pub fn validate(obj: &Value) -> Validation {
         }
         return out;
     }
-    let mut ctx = Ctx::new(map.get("id").and_then(Value::as_str).map(str::to_owned));
+    let mut ctx = Ctx::new(map.get("id").and_then(Value::as_str));
     check_object(&mut ctx, obj, map);
     ctx.out
 }
@@ -64,7 +64,7 @@ pub fn validate_bundle(bundle: &Value) -> Validation {
         Some(map) => map,
         None => return validate(bundle),
     };
-    let mut ctx = Ctx::new(map.get("id").and_then(Value::as_str).map(str::to_owned));
+    let mut ctx = Ctx::new(map.get("id").and_then(Value::as_str));
     let root = Path::Root;
     match map.get("type").and_then(Value::as_str) {
         Some("bundle") => {}
