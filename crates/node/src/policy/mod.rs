@@ -401,3 +401,6 @@ impl Policy {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;
