@@ -24,7 +24,7 @@ use comity_store::{
     PageRequest, Status, Store, StoreError, StoreResult, StoredObject, User,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 pub use error::redact_url;
 
@@ -53,17 +53,27 @@ impl PgStore {
         let options: PgConnectOptions = url.parse().map_err(|_| {
             StoreError::Unavailable(format!("{shown} is not a valid PostgreSQL URL"))
         })?;
+        let unreachable = |e: sqlx::Error| match error::db(e) {
+            StoreError::Unavailable(why) | StoreError::Backend(why) => {
+                StoreError::Unavailable(format!("cannot connect to {shown}: {why}"))
+            }
+            other => other,
+        };
+        // One direct connection first: it reports the real cause (refused, no such host,
+        // login refused) where a pool would only report a timeout.
+        options
+            .connect()
+            .await
+            .map_err(unreachable)?
+            .close()
+            .await
+            .ok();
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| match error::db(e) {
-                StoreError::Unavailable(why) | StoreError::Backend(why) => {
-                    StoreError::Unavailable(format!("cannot connect to {shown}: {why}"))
-                }
-                other => other,
-            })?;
+            .map_err(unreachable)?;
         Ok(PgStore { pool })
     }
 

@@ -25,15 +25,21 @@ pub async fn up(pool: &PgPool) -> StoreResult<(i64, i64)> {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS comity_schema (
-             version    BIGINT PRIMARY KEY,
-             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-         )",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    let tracked: bool = sqlx::query_scalar("SELECT to_regclass('comity_schema') IS NOT NULL")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    if !tracked {
+        sqlx::query(
+            "CREATE TABLE comity_schema (
+                 version    BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
     let found: i64 = sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM comity_schema")
         .fetch_one(&mut *tx)
         .await
