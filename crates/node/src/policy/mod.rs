@@ -19,7 +19,11 @@
 //! | red-recipients | a RED object does not name the receiving member (this node for local users, the peer for peers) |
 //! | handling | H0 and a purpose that is not law enforcement; H1 and `judicial-assistance`; H2 or H3 and an onward release (`OnwardShare`, or a peer receiving another member's object) |
 //! | agreement | a peer receives GREEN or above and no agreement in force between us and it covers the type, level, handling codes and purpose |
-//! | granular | the markings of the selected properties would deny them and they are all the object's content (or include `id`/`type`…) |
+//! | granular | the properties whose granular markings these rules would deny (they are otherwise redacted) are all the object's content, or include `id`, `type`… |
+//!
+//! GREEN asks more than TLP 2.0 alone: the community is the members that share an agreement
+//! in force with us, and (sovereignty first) that agreement must also cover the object's
+//! type, level, handling codes and the purpose. CLEAR needs no agreement.
 //!
 //! The peer member is the recipient organisation of TLP 2.0; its clients are reached only
 //! through `OnwardShare`, where AMBER is allowed and AMBER+STRICT is not. An object without
