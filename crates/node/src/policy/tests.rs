@@ -578,6 +578,65 @@ fn granular_markings_that_withhold_all_content_deny_with_the_marking_named() {
     );
 }
 
+/// The granular-markings example of the STIX 2.1 specification: an indicator without
+/// object-level markings, TLP 1.0 RED on `description`, AMBER on `indicator_types.[1]`, GREEN
+/// on `indicator_types.[0]`, `name` and `pattern`.
+fn specification_indicator(originator: &str) -> MarkedObject {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/stix-examples/using-granular-markings.json"
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let indicator = &bundle["objects"][1];
+    MarkedObject::from_stix(indicator, id(originator)).unwrap()
+}
+
+#[test]
+fn the_specification_granular_example_is_redacted_per_requester() {
+    let open = Policy {
+        local: id(US),
+        unmarked: Tlp::Clear,
+    };
+    let ours = specification_indicator(US);
+    let ask = |policy: &Policy, obj: &MarkedObject, who: Who| {
+        policy.decide(&Access {
+            object: obj,
+            requester: &requester(who),
+            channel: Channel::TaxiiRead,
+            purpose: Purpose::Intelligence,
+            at: now(),
+        })
+    };
+    let redact = |paths: &[&str]| Decision::Allow {
+        redact: paths.iter().map(|p| p.to_string()).collect(),
+    };
+    assert_eq!(ask(&open, &ours, Who::Partner), redact(&["description"]));
+    assert_eq!(
+        ask(&open, &ours, Who::Narrow),
+        redact(&["description", "indicator_types.[1]"])
+    );
+    assert_eq!(
+        ask(&open, &ours, Who::Outsider),
+        redact(&[
+            "description",
+            "indicator_types.[0]",
+            "indicator_types.[1]",
+            "name",
+            "pattern"
+        ])
+    );
+    // With unmarked objects taken as AMBER, the partner's copy is visible to our viewers
+    // without the RED description (we are not named), and not relayed to another member.
+    let theirs = specification_indicator(PARTNER);
+    let default = Policy::new(id(US));
+    assert_eq!(
+        ask(&default, &theirs, Who::Local(Role::Viewer)),
+        redact(&["description"])
+    );
+    assert!(!ask(&default, &theirs, Who::Other).is_allow());
+}
+
 // ---------------------------------------------------------------- properties
 
 const MEMBERS: [&str; 4] = [US, PARTNER, OTHER, THIRD];
