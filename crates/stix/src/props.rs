@@ -41,6 +41,11 @@ pub(crate) enum Kind {
     /// An external reference's hashes: only hash-algorithm-ov names are allowed.
     ExternalHashes,
     Dictionary,
+    /// A dictionary of header fields whose values are lists of strings; with `single` a value
+    /// may also be one string (then a list holds at least two), as in email headers.
+    Headers {
+        single: bool,
+    },
     Object,
     /// An object with its own property table.
     Nested(&'static [Prop]),
@@ -208,6 +213,7 @@ pub(crate) fn check_value(
         Kind::Hashes => hashes(ctx, path, v, false),
         Kind::ExternalHashes => hashes(ctx, path, v, true),
         Kind::Dictionary => dictionary(ctx, path, v),
+        Kind::Headers { single } => headers(ctx, path, v, *single),
         Kind::Nested(props) => check_nested(ctx, path, v, props, root),
         Kind::NestedList(props) => list(ctx, path, v, |ctx, path, item| {
             check_nested(ctx, path, item, props, root)
@@ -400,6 +406,29 @@ fn dictionary(ctx: &mut Ctx, path: &Path<'_>, v: &Value) {
                 &path.key(k),
                 "dictionary-key",
                 "dictionary keys must be ASCII letters, digits, '_' or '-', at most 250 characters",
+            );
+        }
+    }
+}
+
+fn headers(ctx: &mut Ctx, path: &Path<'_>, v: &Value, single: bool) {
+    dictionary(ctx, path, v);
+    for (k, field) in v.as_object().into_iter().flatten() {
+        let strings = field.as_array().filter(|l| l.iter().all(Value::is_string));
+        let ok = match strings {
+            Some(list) => list.len() >= if single { 2 } else { 1 },
+            None => single && field.is_string(),
+        };
+        if !ok {
+            let what = if single {
+                "a string or a list of at least two strings"
+            } else {
+                "a non-empty list of strings"
+            };
+            ctx.error(
+                &path.key(k),
+                "json-type",
+                format!("a header field must be {what}"),
             );
         }
     }
