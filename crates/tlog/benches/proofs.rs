@@ -185,6 +185,19 @@ fn node_hash<M: Measurement>(c: &mut Criterion<M>) {
             h
         })
     });
+    // The named peer: the same hash with the pure-Rust `sha2` crate.
+    use sha2::{Digest, Sha256};
+    let mut p = [0u8; 32];
+    g.bench_function("node_sha2_peer", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; 65];
+            buf[0] = 1;
+            buf[1..33].copy_from_slice(&p);
+            buf[33..].copy_from_slice(&right.0);
+            p = Sha256::digest(buf).into();
+            p
+        })
+    });
     g.finish();
 }
 
