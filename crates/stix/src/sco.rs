@@ -9,7 +9,10 @@ use crate::report::{Ctx, Path};
 use crate::types::{TypeSpec, CYBER_OBSERVABLE};
 use crate::vocab;
 
-const U64: i64 = i64::MAX;
+/// A count that the spec (or its schema) says must not be negative.
+const NON_NEGATIVE: crate::props::Kind = Integer(0, i64::MAX);
+/// An integer without a range in the spec.
+const INTEGER: crate::props::Kind = Integer(i64::MIN, i64::MAX);
 const ARTIFACT_REF: Targets = Targets::Only(&["artifact"]);
 const EMAIL_ADDR: Targets = Targets::Only(&["email-addr"]);
 const FILE_OR_DIRECTORY: Targets = Targets::Only(&["file", "directory"]);
@@ -25,7 +28,7 @@ const ARTIFACT: &[Prop] = &[
     opt("decryption_key", String),
 ];
 const AUTONOMOUS_SYSTEM: &[Prop] = &[
-    req("number", Integer(0, U64)),
+    req("number", INTEGER),
     opt("name", String),
     opt("rir", String),
 ];
@@ -75,11 +78,11 @@ const EMAIL_MESSAGE: &[Prop] = &[
 const ALTERNATE_DATA_STREAM: &[Prop] = &[
     req("name", String),
     opt("hashes", Hashes),
-    opt("size", Integer(0, U64)),
+    opt("size", NON_NEGATIVE),
 ];
 const PE_SECTION: &[Prop] = &[
     req("name", String),
-    opt("size", Integer(0, U64)),
+    opt("size", NON_NEGATIVE),
     opt("entropy", Number(f64::MIN, f64::MAX)),
     opt("hashes", Hashes),
 ];
@@ -96,9 +99,9 @@ const FILE_EXTENSIONS: &[Ext] = &[
         name: "raster-image-ext",
         needs_optional: true,
         props: &[
-            opt("image_height", Integer(0, U64)),
-            opt("image_width", Integer(0, U64)),
-            opt("bits_per_pixel", Integer(0, U64)),
+            opt("image_height", NON_NEGATIVE),
+            opt("image_width", NON_NEGATIVE),
+            opt("bits_per_pixel", NON_NEGATIVE),
             opt("exif_tags", Dictionary),
         ],
     },
@@ -128,11 +131,11 @@ const FILE_EXTENSIONS: &[Ext] = &[
             req("pe_type", Vocab(vocab::WINDOWS_PEBINARY_TYPE)),
             opt("imphash", String),
             opt("machine_hex", Hex),
-            opt("number_of_sections", Integer(0, U64)),
+            opt("number_of_sections", NON_NEGATIVE),
             opt("time_date_stamp", Timestamp),
             opt("pointer_to_symbol_table_hex", Hex),
-            opt("number_of_symbols", Integer(0, U64)),
-            opt("size_of_optional_header", Integer(0, U64)),
+            opt("number_of_symbols", NON_NEGATIVE),
+            opt("size_of_optional_header", NON_NEGATIVE),
             opt("characteristics_hex", Hex),
             opt("file_header_hashes", Hashes),
             opt("optional_header", Object),
@@ -143,7 +146,7 @@ const FILE_EXTENSIONS: &[Ext] = &[
 const FILE: &[Prop] = &[
     opt("extensions", Extensions(FILE_EXTENSIONS)),
     opt("hashes", Hashes),
-    opt("size", Integer(0, U64)),
+    opt("size", NON_NEGATIVE),
     opt("name", String),
     opt("name_enc", String),
     opt("magic_number_hex", Hex),
@@ -174,7 +177,7 @@ const NETWORK_TRAFFIC_EXTENSIONS: &[Ext] = &[
             req("request_value", String),
             opt("request_version", String),
             opt("request_header", Headers { single: false }),
-            opt("message_body_length", Integer(0, U64)),
+            opt("message_body_length", INTEGER),
             opt("message_body_data_ref", Ref(ARTIFACT_REF)),
         ],
     },
@@ -192,8 +195,8 @@ const NETWORK_TRAFFIC_EXTENSIONS: &[Ext] = &[
             opt("is_listening", Boolean),
             opt("options", Dictionary),
             opt("socket_type", Enum(vocab::SOCKET_TYPE)),
-            opt("socket_descriptor", Integer(0, U64)),
-            opt("socket_handle", Integer(i64::MIN, U64)),
+            opt("socket_descriptor", NON_NEGATIVE),
+            opt("socket_handle", INTEGER),
         ],
     },
     Ext {
@@ -212,10 +215,10 @@ const NETWORK_TRAFFIC: &[Prop] = &[
     opt("src_port", Integer(0, 65535)),
     opt("dst_port", Integer(0, 65535)),
     req("protocols", Strings),
-    opt("src_byte_count", Integer(0, U64)),
-    opt("dst_byte_count", Integer(0, U64)),
-    opt("src_packets", Integer(0, U64)),
-    opt("dst_packets", Integer(0, U64)),
+    opt("src_byte_count", INTEGER),
+    opt("dst_byte_count", INTEGER),
+    opt("src_packets", INTEGER),
+    opt("dst_packets", INTEGER),
     opt("ipfix", Dictionary),
     opt("src_payload_ref", Ref(ARTIFACT_REF)),
     opt("dst_payload_ref", Ref(ARTIFACT_REF)),
@@ -260,7 +263,7 @@ const PROCESS_EXTENSIONS: &[Ext] = &[
 const PROCESS: &[Prop] = &[
     opt("extensions", Extensions(PROCESS_EXTENSIONS)),
     opt("is_hidden", Boolean),
-    opt("pid", Integer(0, U64)),
+    opt("pid", INTEGER),
     opt("created_time", Timestamp),
     opt("cwd", String),
     opt("command_line", String),
@@ -287,7 +290,7 @@ const USER_ACCOUNT_EXTENSIONS: &[Ext] = &[Ext {
     name: "unix-account-ext",
     needs_optional: true,
     props: &[
-        opt("gid", Integer(i64::MIN, U64)),
+        opt("gid", INTEGER),
         opt("groups", Strings),
         opt("home_dir", String),
         opt("shell", String),
@@ -320,7 +323,7 @@ const WINDOWS_REGISTRY_KEY: &[Prop] = &[
     opt("values", NestedList(REGISTRY_VALUE)),
     opt("modified_time", Timestamp),
     opt("creator_user_ref", Ref(USER_ACCOUNT)),
-    opt("number_of_subkeys", Integer(0, U64)),
+    opt("number_of_subkeys", INTEGER),
 ];
 const X509_V3_EXTENSIONS: &[Prop] = &[
     opt("basic_constraints", String),
@@ -352,7 +355,7 @@ const X509_CERTIFICATE: &[Prop] = &[
     opt("subject", String),
     opt("subject_public_key_algorithm", String),
     opt("subject_public_key_modulus", String),
-    opt("subject_public_key_exponent", Integer(0, U64)),
+    opt("subject_public_key_exponent", INTEGER),
     opt("x509_v3_extensions", Nested(X509_V3_EXTENSIONS)),
 ];
 
@@ -411,6 +414,62 @@ fn string_format(ctx: &mut Ctx, map: &Map2, name: &str, ok: fn(&str) -> bool, wh
                 format!("'{v}' is not {what}"),
             );
         }
+    }
+}
+
+fn domain_name(ctx: &mut Ctx, map: &Map2) {
+    string_format(
+        ctx,
+        map,
+        "value",
+        is_domain_name,
+        "a domain name (RFC 1034 / RFC 5890)",
+    );
+}
+
+fn email_addr(ctx: &mut Ctx, map: &Map2) {
+    string_format(
+        ctx,
+        map,
+        "value",
+        is_email_address,
+        "a single email address (local-part@domain)",
+    );
+}
+
+/// Domain-name shape: dot-separated labels of 1 to 63 letters (any script), digits, `-` or `_`,
+/// at most 253 characters, an optional final dot.
+fn is_domain_name(v: &str) -> bool {
+    let name = v.strip_suffix('.').unwrap_or(v);
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.chars().count())
+            && l.chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    };
+    !name.is_empty() && name.chars().count() <= 253 && name.split('.').all(label_ok)
+}
+
+/// `local-part@domain`: a non-empty local part without whitespace, and a domain name or an
+/// address literal in brackets.
+fn is_email_address(v: &str) -> bool {
+    let Some((local, domain)) = v.rsplit_once('@') else {
+        return false;
+    };
+    let literal = domain.starts_with('[') && domain.ends_with(']');
+    !local.is_empty()
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control())
+        && (literal || is_domain_name(domain))
+}
+
+fn x509_certificate(ctx: &mut Ctx, map: &Map2) {
+    some_own_property(ctx, map);
+    if map
+        .get("x509_v3_extensions")
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty)
+    {
+        let msg = "x509_v3_extensions must contain at least one property";
+        ctx.error(&Path::Root.key("x509_v3_extensions"), "at-least-one", msg);
     }
 }
 
@@ -576,8 +635,8 @@ pub(crate) fn spec(ty: &str) -> Option<TypeSpec> {
         "artifact" => (ARTIFACT, Some(artifact)),
         "autonomous-system" => (AUTONOMOUS_SYSTEM, None),
         "directory" => (DIRECTORY, None),
-        "domain-name" => (DOMAIN_NAME, None),
-        "email-addr" => (EMAIL_ADDRESS, None),
+        "domain-name" => (DOMAIN_NAME, Some(domain_name)),
+        "email-addr" => (EMAIL_ADDRESS, Some(email_addr)),
         "email-message" => (EMAIL_MESSAGE, Some(email_message)),
         "file" => (FILE, Some(file)),
         "ipv4-addr" => (IPV4_ADDR, Some(ipv4_addr)),
@@ -590,7 +649,7 @@ pub(crate) fn spec(ty: &str) -> Option<TypeSpec> {
         "url" => (URL, None),
         "user-account" => (USER_ACCOUNT_PROPS, Some(some_own_property)),
         "windows-registry-key" => (WINDOWS_REGISTRY_KEY, Some(windows_registry_key)),
-        "x509-certificate" => (X509_CERTIFICATE, Some(some_own_property)),
+        "x509-certificate" => (X509_CERTIFICATE, Some(x509_certificate)),
         _ => return None,
     };
     Some(TypeSpec {
