@@ -478,3 +478,111 @@ impl<'o> Search<'o> {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::{Observations, Pattern, StixVersion};
+
+    /// 2.0 observed-data, one `x-e` object each: (seconds after midnight, count, name).
+    fn data(items: &[(u32, u64, &str)]) -> Vec<Value> {
+        items
+            .iter()
+            .map(|(s, n, name)| {
+                let t = format!("2024-01-01T00:{:02}:{:02}Z", s / 60, s % 60);
+                json!({"type": "observed-data", "first_observed": t, "last_observed": t,
+                    "number_observed": n, "objects": {"0": {"type": "x-e", "name": name}}})
+            })
+            .collect()
+    }
+
+    fn find(pattern: &str, input: &[Value]) -> Option<Vec<usize>> {
+        let m = Pattern::parse(pattern, StixVersion::V20)
+            .unwrap()
+            .matcher()
+            .unwrap();
+        m.find(&Observations::from_json(input, StixVersion::V20).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn followedby_needs_the_right_order() {
+        let d = data(&[(10, 1, "a"), (20, 1, "b")]);
+        assert_eq!(
+            find("[x-e:name = 'a'] FOLLOWEDBY [x-e:name = 'b']", &d),
+            Some(vec![0, 1])
+        );
+        assert_eq!(
+            find("[x-e:name = 'b'] FOLLOWEDBY [x-e:name = 'a']", &d),
+            None
+        );
+    }
+
+    #[test]
+    fn within_bounds_the_span_of_the_binding() {
+        let d = data(&[(10, 1, "a"), (20, 1, "b")]);
+        assert_eq!(
+            find(
+                "([x-e:name = 'a'] AND [x-e:name = 'b']) WITHIN 5 SECONDS",
+                &d
+            ),
+            None
+        );
+        assert!(find(
+            "([x-e:name = 'a'] AND [x-e:name = 'b']) WITHIN 10 SECONDS",
+            &d
+        )
+        .is_some());
+    }
+
+    #[test]
+    fn repeats_counts_number_observed() {
+        let d = data(&[(10, 3, "a")]);
+        assert_eq!(find("[x-e:name = 'a'] REPEATS 3 TIMES", &d), Some(vec![0]));
+        assert_eq!(find("[x-e:name = 'a'] REPEATS 4 TIMES", &d), None);
+        assert_eq!(
+            find(
+                "[x-e:name = 'a'] AND [x-e:name = 'a'] AND [x-e:name = 'a']",
+                &d
+            ),
+            Some(vec![0])
+        );
+    }
+
+    #[test]
+    fn start_includes_its_instant_and_stop_excludes_its_own() {
+        let d = data(&[(10, 1, "a")]);
+        let at = |start: &str, stop: &str| {
+            find(&format!("[x-e:name = 'a'] START t'2024-01-01T00:00:{start}Z' STOP t'2024-01-01T00:00:{stop}Z'"), &d)
+        };
+        assert!(at("10", "11").is_some());
+        assert!(at("05", "10").is_none());
+        assert!(at("11", "12").is_none());
+    }
+
+    #[test]
+    fn references_resolve_through_object_refs_in_21() {
+        let input = vec![json!({"type": "bundle", "id": "bundle--1", "objects": [
+            {"type": "observed-data", "id": "observed-data--1", "first_observed": "2024-01-01T00:00:00Z",
+             "last_observed": "2024-01-01T00:00:00Z", "number_observed": 1,
+             "object_refs": ["domain-name--1", "ipv4-addr--1"]},
+            {"type": "domain-name", "id": "domain-name--1", "value": "evil.example", "resolves_to_refs": ["ipv4-addr--1"]},
+            {"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "198.51.100.1"}]})];
+        let obs = Observations::from_json(&input, StixVersion::V21).unwrap();
+        let hit = |p: &str| {
+            Pattern::parse(p, StixVersion::V21)
+                .unwrap()
+                .matcher()
+                .unwrap()
+                .find(&obs)
+                .unwrap()
+        };
+        assert!(
+            hit("[domain-name:resolves_to_refs[*].value ISSUBSET '198.51.100.0/24']").is_some()
+        );
+        assert!(hit("[domain-name:resolves_to_refs[0].value = '198.51.100.1']").is_some());
+        assert!(hit("[domain-name:value = 'evil.example' AND NOT EXISTS domain-name:x]").is_some());
+        assert!(hit("[observed-data:number_observed = 1]").is_none());
+    }
+}
