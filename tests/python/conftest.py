@@ -479,6 +479,54 @@ def assert_taxii_error(r: requests.Response, status: int):
 
 
 # --------------------------------------------------------------------------------------
+# PostgreSQL backend: COMITY_TEST_BACKEND=postgres gives every node started by
+# ``running_comity`` a database of its own on $COMITY_TEST_PG (trust auth), created before
+# ``comity init`` and dropped afterwards; the node finds it through ``[database] url`` in
+# its comity.toml, so every CLI command and ``serve`` use it.
+# --------------------------------------------------------------------------------------
+
+PG_SERVER = os.environ.get("COMITY_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def backend() -> str:
+    return os.environ.get("COMITY_TEST_BACKEND", "sqlite")
+
+
+def psql(sql: str, db: str = "postgres") -> str:
+    cp = subprocess.run(["psql", f"{PG_SERVER}/{db}", "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                        capture_output=True, text=True, timeout=60)
+    assert cp.returncode == 0, f"psql failed: {cp.stderr}"
+    return cp.stdout
+
+
+@contextlib.contextmanager
+def postgres_database():
+    """A fresh, empty database; yields its URL and drops it (and its connections) at exit."""
+    name = f"comity_py_{uuid.uuid4().hex}"
+    psql(f"CREATE DATABASE {name}")
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def use_database(data_dir: Path, url: str):
+    """Points the node in data_dir at a PostgreSQL database."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "comity.toml").write_text(f'[database]\nurl = "{url}"\n')
+
+
+@contextlib.contextmanager
+def postgres_backend(data_dir: Path):
+    if backend() != "postgres":
+        yield None
+        return
+    with postgres_database() as url:
+        use_database(data_dir, url)
+        yield url
+
+
+# --------------------------------------------------------------------------------------
 # fixtures (only run when requested)
 # --------------------------------------------------------------------------------------
 
@@ -499,15 +547,16 @@ def comity_binary() -> Path:
 def running_comity(tmpdir: Path, setup=None, start: bool = True):
     """init a fresh node in tmpdir/data, run ``setup(node)`` (users, collections) and serve."""
     node = ComityNode(Path(tmpdir) / "data")
-    node.init()
-    if setup:
-        setup(node)
-    try:
-        if start:
-            node.start()
-        yield node
-    finally:
-        node.stop()
+    with postgres_backend(node.data_dir):  # no-op unless COMITY_TEST_BACKEND=postgres
+        node.init()
+        if setup:
+            setup(node)
+        try:
+            if start:
+                node.start()
+            yield node
+        finally:
+            node.stop()
 
 
 @contextlib.contextmanager

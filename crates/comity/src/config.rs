@@ -1,6 +1,10 @@
 //! Node configuration: the data directory, an optional `comity.toml` inside it, and
 //! `COMITY_*` environment variables. Precedence: command-line flag, then environment,
 //! then the file, then the built-in default.
+//!
+//! The store is the embedded SQLite file in the data directory unless a PostgreSQL URL is
+//! configured (`--database-url`, `COMITY_DATABASE_URL`, or `[database] url` in the file).
+//! A URL is only ever shown with its password redacted.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use comity_store::Store;
+use comity_store_postgres::{redact_url, PgStore};
 use comity_store_sqlite::SqliteStore;
 use serde::Deserialize;
 
@@ -23,6 +28,10 @@ pub struct DataDir {
     /// The node's data directory (created by `comity init`).
     #[arg(long, env = "COMITY_DATA_DIR", default_value = "comity-data")]
     pub data_dir: PathBuf,
+    /// PostgreSQL database of the node (postgres://user:password@host/db), instead of the
+    /// embedded SQLite file; overrides `[database] url` in comity.toml.
+    #[arg(long, env = "COMITY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// Settings read from `comity.toml`.
@@ -35,6 +44,16 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// Title shown in TAXII discovery.
     pub title: Option<String>,
+    /// Where the store lives when it is not the embedded SQLite file.
+    pub database: Option<DatabaseConfig>,
+}
+
+/// The `[database]` table of `comity.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL, `postgres://user:password@host:5432/db`.
+    pub url: Option<String>,
 }
 
 impl FileConfig {
@@ -61,32 +80,134 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 
 # Title shown in TAXII discovery.
 # title = "Comity node"
+
+# The store: the embedded SQLite file in this directory unless a PostgreSQL URL is set
+# here or in COMITY_DATABASE_URL (prefer the environment for a URL with a password).
+# [database]
+# url = "postgres://comity@db.example:5432/comity"
 "#;
 
-impl DataDir {
-    /// Whether `comity init` has run here.
-    pub fn is_initialised(&self) -> bool {
-        self.data_dir
-            .join(comity_store_sqlite::DATABASE_FILE)
-            .exists()
+/// Where a node's store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// The embedded SQLite file in this data directory.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database at this URL.
+    Postgres(String),
+}
+
+impl std::fmt::Display for StoreLocation {
+    /// Names the store for messages; a URL's password is redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(dir) => write!(f, "{}", dir.display()),
+            StoreLocation::Postgres(url) => write!(f, "{}", redact_url(url)),
+        }
+    }
+}
+
+impl StoreLocation {
+    /// A data directory, or a `postgres://` URL.
+    pub fn parse(text: &str) -> Self {
+        if comity_store_postgres::is_postgres_url(text) {
+            StoreLocation::Postgres(text.to_owned())
+        } else {
+            StoreLocation::Sqlite(PathBuf::from(text))
+        }
     }
 
-    /// Opens the node's store; fails with advice when the node is not initialised.
+    /// Opens the store, creating it and bringing its schema up to date when needed.
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(match self {
+            StoreLocation::Sqlite(dir) => Arc::new(
+                SqliteStore::open(dir)
+                    .with_context(|| format!("cannot open the store in {}", dir.display()))?,
+            ),
+            StoreLocation::Postgres(url) => Arc::new(
+                PgStore::open(url)
+                    .await
+                    .with_context(|| format!("cannot open the store at {}", redact_url(url)))?,
+            ),
+        })
+    }
+
+    /// Whether a node lives here: the SQLite file exists, or the database holds the schema
+    /// and an API root. An unreachable database is an error, not "no node".
+    pub async fn holds_node(&self) -> anyhow::Result<bool> {
+        match self {
+            StoreLocation::Sqlite(dir) => Ok(dir.join(comity_store_sqlite::DATABASE_FILE).exists()),
+            StoreLocation::Postgres(url) => {
+                let store = PgStore::connect_only(url).await?;
+                let found =
+                    store.schema_in_database().await? > 0 && !store.api_roots().await?.is_empty();
+                store.close().await;
+                Ok(found)
+            }
+        }
+    }
+}
+
+/// Runs an async store operation from the synchronous configuration API, on the
+/// command's (multi-threaded) runtime.
+fn on_runtime<T>(
+    future: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let handle = tokio::runtime::Handle::try_current()
+        .context("the store can only be opened from within the command's runtime")?;
+    tokio::task::block_in_place(|| handle.block_on(future))
+}
+
+impl DataDir {
+    /// Where the store lives: the configured PostgreSQL URL (flag or environment, then
+    /// `comity.toml`), else the SQLite file in the data directory.
+    pub fn store_location(&self) -> anyhow::Result<StoreLocation> {
+        let url = match &self.database_url {
+            Some(url) => Some(url.clone()),
+            None => FileConfig::load(&self.data_dir)?
+                .database
+                .and_then(|d| d.url),
+        };
+        match url {
+            Some(url) if !url.trim().is_empty() => {
+                if !comity_store_postgres::is_postgres_url(&url) {
+                    anyhow::bail!(
+                        "the database URL {} is not a postgres:// or postgresql:// URL",
+                        redact_url(&url)
+                    );
+                }
+                Ok(StoreLocation::Postgres(url))
+            }
+            _ => Ok(StoreLocation::Sqlite(self.data_dir.clone())),
+        }
+    }
+
+    /// Whether `comity init` has run for this node (for PostgreSQL: the schema exists and
+    /// holds an API root). A store that cannot be reached counts as not initialised; the
+    /// open that follows reports why.
+    pub fn is_initialised(&self) -> bool {
+        self.store_location()
+            .and_then(|location| on_runtime(location.holds_node()))
+            .unwrap_or(false)
+    }
+
+    /// Opens the node's store; fails with advice when the node is not initialised, and
+    /// with the reason when the store cannot be reached or is too new.
     pub fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        if !self.is_initialised() {
+        let location = self.store_location()?;
+        let initialised = on_runtime(location.holds_node())
+            .with_context(|| format!("cannot open the store at {location}"))?;
+        if !initialised {
             anyhow::bail!(
-                "{} holds no Comity node; create one with `comity init --data-dir {}`",
-                self.data_dir.display(),
+                "{location} holds no Comity node; create one with `comity init --data-dir {}`",
                 self.data_dir.display()
             );
         }
-        self.open_or_create_store()
+        on_runtime(location.open())
     }
 
-    /// Opens the node's store, creating the database if needed.
+    /// Opens the node's store, creating the database (or its schema) if needed.
     pub fn open_or_create_store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let store = SqliteStore::open(&self.data_dir)
-            .with_context(|| format!("cannot open the store in {}", self.data_dir.display()))?;
-        Ok(Arc::new(store))
+        let location = self.store_location()?;
+        on_runtime(location.open())
     }
 }

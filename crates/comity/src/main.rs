@@ -58,6 +58,11 @@ enum Command {
     Pattern(cmd::pattern::PatternCommand),
     /// Stream telemetry through the indicators of a bundle; print hits or STIX sightings.
     Match(cmd::telemetry::MatchArgs),
+    /// Bring the store's schema up to date (idempotent; refuses a newer schema).
+    Migrate(cmd::migrate::MigrateArgs),
+    /// Copy a node's store (SQLite data directory or postgres:// URL) into PostgreSQL;
+    /// resumable, verified by counts and SHA-256 per collection.
+    Copy(cmd::copy::CopyArgs),
 }
 
 fn init_logging(format: LogFormat) {
@@ -94,6 +99,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
         Command::Match(args) => cmd::telemetry::run(args),
+        Command::Migrate(args) => run_async(cmd::migrate::run(args)),
+        Command::Copy(args) => run_async(cmd::copy::run(args)),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! One module per subcommand family; each exposes its clap arguments and a `run` function.
 
 pub mod admin;
+pub mod copy;
+pub mod migrate;
 pub mod node;
 pub mod pattern;
 pub mod telemetry;
