@@ -58,7 +58,15 @@ TYPED = ("ipv4-addr 203.0.113.7\n"
 
 
 def hits(stdout):
-    return [(h["indicator"][11:19], h["observation"]) for h in map(json.loads, stdout.splitlines())]
+    """Single-observation hits as (indicator number, observation number)."""
+    return [(h["indicator"][11:19], h["observation"])
+            for h in map(json.loads, stdout.splitlines()) if "observation" in h]
+
+
+def cross_hits(stdout):
+    """Hits across observations as (indicator number, observation numbers)."""
+    return [(h["indicator"][11:19], h["observations"])
+            for h in map(json.loads, stdout.splitlines()) if "observations" in h]
 
 
 def test_typed_and_json_lines_from_stdin(indicators):
@@ -186,3 +194,28 @@ def test_same_hits_as_the_reference_matcher_on_random_data(tmp_path, seed):
     got = {(int(i), k - 1) for i, k in hits(r.stdout)}
     assert len(usable) > 60 and expected
     assert got == expected, [patterns[i] for i, _ in got ^ expected]
+    # Across the whole document: an indicator fires (on one observation or several)
+    # exactly when the reference matches it against all the observed-data together.
+    fired = {int(i) for i, _ in hits(r.stdout)} | {int(i) for i, _ in cross_hits(r.stdout)}
+    whole = {i for i in usable if Pattern(patterns[i], "2.1").match(bundles)}
+    assert fired == whole, [patterns[i] for i in fired ^ whole]
+
+
+def test_patterns_over_several_observations_fire_across_a_document(tmp_path):
+    ind = write_indicators(tmp_path, [
+        indicator(0, "[ipv4-addr:value = '203.0.113.7'] FOLLOWEDBY [domain-name:value = 'evil.example']"),
+        indicator(1, "[domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.7']"),
+        indicator(2, "([ipv4-addr:value = '203.0.113.7'] AND [domain-name:value = 'evil.example']) WITHIN 60 SECONDS"),
+    ])
+    def od(k, t, sco):
+        sco = dict(sco, id=f"{sco['type']}--{k}")
+        return [{"type": "observed-data", "id": f"observed-data--{k}", "first_observed": t, "last_observed": t,
+                 "number_observed": 1, "object_refs": [sco["id"]]}, sco]
+    objects = od(1, "2024-06-01T00:00:00Z", {"type": "ipv4-addr", "value": "203.0.113.7"}) + \
+        od(2, "2024-06-01T00:05:00Z", {"type": "domain-name", "value": "evil.example"})
+    data = tmp_path / "telemetry.json"
+    data.write_text(json.dumps({"type": "bundle", "id": "bundle--9", "objects": objects}, indent=1))
+    r = comity_match("--indicators", ind, data)
+    assert r.returncode == 0, r.stderr
+    assert cross_hits(r.stdout) == [("00000000", [1, 2])]
+    assert hits(r.stdout) == []

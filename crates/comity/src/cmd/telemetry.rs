@@ -1,5 +1,7 @@
 //! `comity match`: stream telemetry through every indicator of a bundle with the compiled
-//! engine, and report hits as JSON lines or as STIX sightings.
+//! engine, and report hits as JSON lines or as STIX sightings. Each observation is matched
+//! on its own; indicators that need several observations are also evaluated across all
+//! observed-data of one input document (a bundle or list), such a hit naming them all.
 //!
 //! Input (files, or standard input): a STIX bundle or JSON list of observed-data; or
 //! lines, each a JSON object (an SCO, an observed-data or a bundle) or a typed value such
@@ -263,10 +265,11 @@ impl Run<'_> {
         };
         if items.iter().any(has_observed_data) {
             let observations = Observations::from_json(&items, StixVersion::V21)?;
+            let base = self.observations;
             for o in &observations.items {
                 self.observe(o)?;
             }
-            return Ok(());
+            return self.across(&observations, base);
         }
         for item in &items {
             match item.get("objects").and_then(Value::as_array) {
@@ -329,6 +332,81 @@ impl Run<'_> {
         if !self.args.quiet && self.last_progress.elapsed() > Duration::from_secs(2) {
             self.last_progress = Instant::now();
             eprintln!("{}", self.summary());
+        }
+        Ok(())
+    }
+
+    /// Indicators that need several observations (AND, FOLLOWEDBY, REPEATS … across
+    /// observed-data) are evaluated over all observed-data of one input document, taking
+    /// those seen while the indicator was valid. Bindings of a single observation were
+    /// already reported by the engine.
+    fn across(&mut self, observations: &Observations<'_>, base: u64) -> anyhow::Result<()> {
+        let items = &observations.items;
+        if items.len() < 2 {
+            return Ok(());
+        }
+        let mut found = Vec::new();
+        for (meta, matcher) in self.engine.indicators() {
+            if matcher.is_single_observation() {
+                continue;
+            }
+            let valid: Vec<usize> = (0..items.len())
+                .filter(|&i| meta.active_during(items[i].first, items[i].last))
+                .collect();
+            if valid.len() < 2 {
+                continue;
+            }
+            let subset = Observations {
+                items: valid.iter().map(|&i| items[i].clone()).collect(),
+            };
+            if let Ok(Some(binding)) = matcher.find(&subset) {
+                if binding.len() >= 2 {
+                    found.push((
+                        meta.id.clone(),
+                        binding.iter().map(|&k| valid[k]).collect::<Vec<_>>(),
+                    ));
+                }
+            }
+        }
+        for (id, binding) in found {
+            self.hits += 1;
+            let first = binding
+                .iter()
+                .map(|&i| items[i].first)
+                .min()
+                .unwrap_or(self.at);
+            let last = binding
+                .iter()
+                .map(|&i| items[i].last)
+                .max()
+                .unwrap_or(self.at);
+            let ids: Vec<&str> = binding.iter().filter_map(|&i| items[i].id).collect();
+            if self.args.sightings {
+                let s = self.sighted.entry(id).or_insert(Sighted {
+                    count: 0,
+                    first,
+                    last,
+                    observed_data: Vec::new(),
+                });
+                s.count += 1;
+                s.first = s.first.min(first);
+                s.last = s.last.max(last);
+                for od in ids {
+                    if !s.observed_data.iter().any(|x| x == od) {
+                        s.observed_data.push(od.to_string());
+                    }
+                }
+            } else {
+                let numbers: Vec<u64> = binding.iter().map(|&i| base + i as u64 + 1).collect();
+                let hit = json!({
+                    "indicator": id,
+                    "observations": numbers,
+                    "observed_data": ids,
+                    "first_observed": first.to_string(),
+                    "last_observed": last.to_string(),
+                });
+                writeln!(self.out, "{hit}")?;
+            }
         }
         Ok(())
     }
