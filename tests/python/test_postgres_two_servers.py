@@ -216,3 +216,50 @@ def test_copy_from_sqlite_keeps_every_taxii_answer_even_when_interrupted(comity_
     assert after.keys() == before.keys()
     for key in before:
         assert after[key] == before[key], f"TAXII answer differs: {key}"
+
+
+def test_a_database_that_goes_away_gives_503_and_the_server_recovers(comity_binary, tmp_path):
+    with postgres_database() as url:
+        db = url.rsplit("/", 1)[1]
+        node = pg_node(tmp_path, "n", url)
+        node.init()
+        node.start()
+        try:
+            cid = node.collections["default"]
+            assert node.session().get(node.objects_url(cid), timeout=30).status_code == 200
+            psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS false")
+            psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")
+            r = node.session().get(node.objects_url(cid), timeout=60)
+            assert r.status_code == 503, (r.status_code, r.text)
+            assert node.alive()
+            psql(f"ALTER DATABASE {db} ALLOW_CONNECTIONS true")
+            r = node.session().get(node.objects_url(cid), timeout=60)
+            assert r.status_code == 200, (r.status_code, r.text)
+        finally:
+            node.stop()
+
+
+def test_an_unreachable_database_or_refused_login_stops_serve_with_a_clear_message(
+        comity_binary, tmp_path):
+    for url, why in [
+        ("postgres://comity:hunter2-pw@127.0.0.1:1/comity", "Connection refused"),
+        ("postgres://no_such_role:hunter2-pw@127.0.0.1:5432/postgres", "no_such_role"),
+    ]:
+        node = ComityNode(tmp_path / "n")
+        cp = node.cli("serve", "--data-dir", node.data_dir, "--listen", "127.0.0.1:0",
+                      env={"COMITY_DATABASE_URL": url}, check=False, timeout=60)
+        err = cp.stderr.decode()
+        assert cp.returncode != 0 and "panicked" not in err, err
+        assert why in err and "postgres://" in err, err
+        assert "hunter2" not in err + cp.stdout.decode(), "the password was echoed"
+
+
+def test_a_newer_schema_is_refused_with_the_reason(comity_binary, tmp_path):
+    with postgres_database() as url:
+        node = pg_node(tmp_path, "n", url)
+        node.init()
+        psql("INSERT INTO comity_schema (version) VALUES (999)", db=url.rsplit("/", 1)[1])
+        cp = node.cli("serve", "--data-dir", node.data_dir, "--listen", "127.0.0.1:0",
+                      check=False, timeout=60)
+        err = cp.stderr.decode()
+        assert cp.returncode != 0 and "schema is version 999" in err, err
