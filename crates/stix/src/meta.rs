@@ -1,9 +1,9 @@
 //! The STIX Meta Objects: marking-definition, language-content and extension-definition.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::id::is_property_name;
-use crate::props::{is_language_tag, opt, req, Kind::*, Prop};
+use crate::props::{is_language_tag, opt, req, JsonObject, Kind::*, Prop};
 use crate::refs::Targets;
 use crate::report::{Ctx, Path};
 use crate::types::{TypeSpec, DOMAIN, MARKING};
@@ -24,7 +24,7 @@ const EXTENSION_DEFINITION: &[Prop] = &[
     opt("extension_properties", Strings),
 ];
 
-fn language_content(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn language_content(ctx: &mut Ctx, map: &JsonObject) {
     let Some(contents) = map.get("contents").and_then(Value::as_object) else {
         return;
     };

@@ -9,6 +9,9 @@ use crate::report::{Ctx, Path};
 use crate::timestamp::Timestamp;
 use crate::vocab;
 
+/// A JSON object: a STIX object or one of its nested objects.
+pub(crate) type JsonObject = Map<String, Value>;
+
 /// The spec data type of one property.
 pub(crate) enum Kind {
     /// Checked by the orchestrator (`type`, `id`, `spec_version`).

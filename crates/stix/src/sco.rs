@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::constraints::{at_least_one, exclusive, requires, time_order};
-use crate::props::{opt, req, Ext, Kind::*, Prop};
+use crate::props::{opt, req, Ext, JsonObject, Kind::*, Prop};
 use crate::refs::Targets;
 use crate::report::{Ctx, Path};
 use crate::types::{TypeSpec, CYBER_OBSERVABLE};
@@ -359,9 +359,7 @@ const X509_CERTIFICATE: &[Prop] = &[
     opt("x509_v3_extensions", Nested(X509_V3_EXTENSIONS)),
 ];
 
-type Map2 = Map<std::string::String, Value>;
-
-fn artifact(ctx: &mut Ctx, map: &Map2) {
+fn artifact(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -374,7 +372,7 @@ fn artifact(ctx: &mut Ctx, map: &Map2) {
     requires(ctx, map, "url", "hashes");
 }
 
-fn email_message(ctx: &mut Ctx, map: &Map2) {
+fn email_message(ctx: &mut Ctx, map: &JsonObject) {
     match map.get("is_multipart").and_then(Value::as_bool) {
         Some(true) => exclusive(ctx, map, "is_multipart", "body"),
         Some(false) => exclusive(ctx, map, "is_multipart", "body_multipart"),
@@ -400,12 +398,12 @@ fn email_message(ctx: &mut Ctx, map: &Map2) {
     }
 }
 
-fn file(ctx: &mut Ctx, map: &Map2) {
+fn file(ctx: &mut Ctx, map: &JsonObject) {
     at_least_one(ctx, map, &["hashes", "name"]);
 }
 
 /// Checks that the string property `name` satisfies `ok`, naming the expected form.
-fn string_format(ctx: &mut Ctx, map: &Map2, name: &str, ok: fn(&str) -> bool, what: &str) {
+fn string_format(ctx: &mut Ctx, map: &JsonObject, name: &str, ok: fn(&str) -> bool, what: &str) {
     if let Some(v) = map.get(name).and_then(Value::as_str) {
         if !ok(v) {
             ctx.error(
@@ -417,7 +415,7 @@ fn string_format(ctx: &mut Ctx, map: &Map2, name: &str, ok: fn(&str) -> bool, wh
     }
 }
 
-fn domain_name(ctx: &mut Ctx, map: &Map2) {
+fn domain_name(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -427,7 +425,7 @@ fn domain_name(ctx: &mut Ctx, map: &Map2) {
     );
 }
 
-fn email_addr(ctx: &mut Ctx, map: &Map2) {
+fn email_addr(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -461,7 +459,7 @@ fn is_email_address(v: &str) -> bool {
         && (literal || is_domain_name(domain))
 }
 
-fn x509_certificate(ctx: &mut Ctx, map: &Map2) {
+fn x509_certificate(ctx: &mut Ctx, map: &JsonObject) {
     some_own_property(ctx, map);
     if map
         .get("x509_v3_extensions")
@@ -473,7 +471,7 @@ fn x509_certificate(ctx: &mut Ctx, map: &Map2) {
     }
 }
 
-fn ipv4_addr(ctx: &mut Ctx, map: &Map2) {
+fn ipv4_addr(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -483,7 +481,7 @@ fn ipv4_addr(ctx: &mut Ctx, map: &Map2) {
     );
 }
 
-fn ipv6_addr(ctx: &mut Ctx, map: &Map2) {
+fn ipv6_addr(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -503,7 +501,7 @@ fn cidr<A: std::str::FromStr>(v: &str, max_prefix: u8) -> bool {
             .is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max_prefix) && !p.starts_with('+'))
 }
 
-fn mac_addr(ctx: &mut Ctx, map: &Map2) {
+fn mac_addr(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -525,7 +523,7 @@ fn is_mac48(v: &str) -> bool {
         })
 }
 
-fn network_traffic(ctx: &mut Ctx, map: &Map2) {
+fn network_traffic(ctx: &mut Ctx, map: &JsonObject) {
     at_least_one(ctx, map, &["src_ref", "dst_ref"]);
     time_order(ctx, map, "start", "end", false);
     if map.get("is_active") == Some(&Value::Bool(true)) {
@@ -533,7 +531,7 @@ fn network_traffic(ctx: &mut Ctx, map: &Map2) {
     }
 }
 
-fn software(ctx: &mut Ctx, map: &Map2) {
+fn software(ctx: &mut Ctx, map: &JsonObject) {
     string_format(
         ctx,
         map,
@@ -565,7 +563,7 @@ fn is_cpe23(v: &str) -> bool {
         )
 }
 
-fn windows_registry_key(ctx: &mut Ctx, map: &Map2) {
+fn windows_registry_key(ctx: &mut Ctx, map: &JsonObject) {
     some_own_property(ctx, map);
     string_format(
         ctx,
@@ -611,7 +609,7 @@ fn is_media_type(v: &str) -> bool {
 
 /// Process, user-account, windows-registry-key and x509-certificate must carry at least one
 /// property of their own (or an extension).
-fn some_own_property(ctx: &mut Ctx, map: &Map2) {
+fn some_own_property(ctx: &mut Ctx, map: &JsonObject) {
     let common = [
         "type",
         "id",

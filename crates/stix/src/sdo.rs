@@ -1,9 +1,9 @@
 //! The 19 STIX Domain Objects: their property tables and type-specific rules.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::constraints::{at_least_one, exclusive, requires, time_order};
-use crate::props::{opt, req, Kind::*, Prop};
+use crate::props::{opt, req, JsonObject, Kind::*, Prop};
 use crate::refs::Targets;
 use crate::report::{Ctx, Path};
 use crate::types::TypeSpec;
@@ -182,15 +182,15 @@ const TOOL: &[Prop] = &[
 ];
 const VULNERABILITY: &[Prop] = &[req("name", String), opt("description", String)];
 
-fn seen_order(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn seen_order(ctx: &mut Ctx, map: &JsonObject) {
     time_order(ctx, map, "first_seen", "last_seen", false);
 }
 
-fn indicator(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn indicator(ctx: &mut Ctx, map: &JsonObject) {
     time_order(ctx, map, "valid_from", "valid_until", true);
 }
 
-fn location(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn location(ctx: &mut Ctx, map: &JsonObject) {
     requires(ctx, map, "latitude", "longitude");
     requires(ctx, map, "longitude", "latitude");
     requires(ctx, map, "precision", "latitude");
@@ -198,7 +198,7 @@ fn location(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
     at_least_one(ctx, map, &["region", "country", "latitude"]);
 }
 
-fn malware(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn malware(ctx: &mut Ctx, map: &JsonObject) {
     if map.get("is_family") == Some(&Value::Bool(true)) && !map.contains_key("name") {
         ctx.error(
             &Path::Root.key("name"),
@@ -209,11 +209,11 @@ fn malware(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
     seen_order(ctx, map);
 }
 
-fn malware_analysis(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn malware_analysis(ctx: &mut Ctx, map: &JsonObject) {
     at_least_one(ctx, map, &["result", "analysis_sco_refs"]);
 }
 
-fn observed_data(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn observed_data(ctx: &mut Ctx, map: &JsonObject) {
     at_least_one(ctx, map, &["objects", "object_refs"]);
     exclusive(ctx, map, "object_refs", "objects");
     time_order(ctx, map, "first_observed", "last_observed", false);

@@ -1,9 +1,9 @@
 //! The two STIX Relationship Objects: relationship and sighting.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::constraints::time_order;
-use crate::props::{opt, req, Kind::*, Prop};
+use crate::props::{opt, req, JsonObject, Kind::*, Prop};
 use crate::refs::Targets;
 use crate::report::{Ctx, Path};
 use crate::types::{TypeSpec, DOMAIN};
@@ -33,7 +33,7 @@ const SIGHTING: &[Prop] = &[
     opt("summary", Boolean),
 ];
 
-fn relationship(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn relationship(ctx: &mut Ctx, map: &JsonObject) {
     if let Some(rt) = map.get("relationship_type").and_then(Value::as_str) {
         let ok = !rt.is_empty()
             && rt
@@ -47,7 +47,7 @@ fn relationship(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
     time_order(ctx, map, "start_time", "stop_time", true);
 }
 
-fn sighting(ctx: &mut Ctx, map: &Map<std::string::String, Value>) {
+fn sighting(ctx: &mut Ctx, map: &JsonObject) {
     time_order(ctx, map, "first_seen", "last_seen", false);
 }
 
