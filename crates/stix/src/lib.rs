@@ -22,6 +22,22 @@
 //! `sco-id-deterministic` (the message carries the deterministic id), `deprecated`,
 //! `bundle-spec-version`, `tlp-noncanonical` (a TLP 2.0 level under a non-standard id).
 //!
+//! ```
+//! let indicator = serde_json::json!({
+//!     "type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+//!     "created": "2024-03-01T10:00:00.000Z", "modified": "2024-03-01T10:00:00.000Z",
+//!     "pattern": "[domain-name:value = 'evil.example.com']", "pattern_type": "stix",
+//!     "valid_from": "2024-03-01T00:00:00Z", "confidence": 101
+//! });
+//! let v = comity_stix::validate(&indicator);
+//! assert_eq!(
+//!     v.errors[0].to_string(),
+//!     "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: confidence: 101 is outside the allowed range 0..=100 [range]"
+//! );
+//! assert_eq!(comity_stix::object_type(&indicator), Some("indicator"));
+//! assert_eq!(comity_stix::spec_version(&indicator), Some("2.1"));
+//! ```
+//!
 //! Indicator patterns are not parsed here: the STIX patterning grammar lives in comity-pattern,
 //! above this crate; `comity validate` joins the two (rule `pattern-syntax`).
 
@@ -64,6 +80,12 @@ pub fn spec_version(obj: &Value) -> Option<&str> {
 
 /// The timestamp that orders versions of an object: `modified`, else `created`, else `None`
 /// (SCOs are not versioned).
+///
+/// ```
+/// let marking = serde_json::json!({"type": "marking-definition", "created": "2017-01-20T00:00:00.000Z"});
+/// assert_eq!(comity_stix::version_key(&marking), Some("2017-01-20T00:00:00.000Z"));
+/// assert_eq!(comity_stix::version_key(&serde_json::json!({"type": "url", "value": "https://a.example"})), None);
+/// ```
 pub fn version_key(obj: &Value) -> Option<&str> {
     obj.get("modified").or_else(|| obj.get("created"))?.as_str()
 }
