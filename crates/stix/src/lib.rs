@@ -15,7 +15,8 @@
 //! `reserved-property`, `external-reference`, `hashes`, `granular-marking`,
 //! `selector-unresolved`, `extensions`, `marking-definition`, `marking-circular`,
 //! `tlp-invalid`, `tlp-noncanonical`, `exclusive-properties`, `dependent-property`,
-//! `at-least-one`, `value-format` (addresses, URIs, language tags, base64, hex, CPE, ...).
+//! `at-least-one`, `value-format` (addresses, URIs, language tags, base64, hex, CPE, ...),
+//! `sco-id-uuidv4` (an SCO without ID Contributing Properties, or a process, needs a UUIDv4).
 //!
 //! Warnings (a SHOULD, or a deprecated form): `open-vocab`, `custom-property-prefix`,
 //! `custom-object-prefix`, `custom-ref`, `extension-custom`, `id-uuid-version`,

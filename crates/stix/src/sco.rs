@@ -461,12 +461,16 @@ fn is_email_address(v: &str) -> bool {
 
 fn x509_certificate(ctx: &mut Ctx, map: &JsonObject) {
     some_own_property(ctx, map);
+    let defined = |ext: &JsonObject| {
+        ext.keys()
+            .any(|k| X509_V3_EXTENSIONS.iter().any(|p| p.name == k))
+    };
     if map
         .get("x509_v3_extensions")
         .and_then(Value::as_object)
-        .is_some_and(Map::is_empty)
+        .is_some_and(|ext| !defined(ext))
     {
-        let msg = "x509_v3_extensions must contain at least one property";
+        let msg = "x509_v3_extensions must contain at least one of its defined properties";
         ctx.error(&Path::Root.key("x509_v3_extensions"), "at-least-one", msg);
     }
 }

@@ -57,12 +57,12 @@ pub fn deterministic_sco_id(obj: &Value) -> Option<String> {
     let ty = map.get("type")?.as_str()?;
     let mut name = Map::new();
     for &prop in contributing_properties(ty)? {
-        if let Some(v) = map.get(prop) {
-            let v = if prop == "hashes" {
-                one_hash(v)?
-            } else {
-                v.clone()
-            };
+        // An unusable hashes dictionary (empty, not an object) contributes nothing.
+        let value = match map.get(prop) {
+            Some(hashes) if prop == "hashes" => one_hash(hashes),
+            other => other.cloned(),
+        };
+        if let Some(v) = value {
             name.insert(prop.to_owned(), v);
         }
     }

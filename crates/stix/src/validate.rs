@@ -238,6 +238,14 @@ fn check_id(
                 "sco-id-deterministic",
                 format!("SCO ids should be deterministic: {d}"),
             ),
+            Some(_) => {}
+            // Section 2.9: with no ID Contributing Properties present (a process never has
+            // any), the id's UUID must be a version 4 one.
+            None if ty.map(class_of) == Some(Class::Sco) && uuid_version(uuid) != 4 => ctx.error(
+                &path,
+                "sco-id-uuidv4",
+                "an SCO without ID Contributing Properties (or a process) must use a UUIDv4 id",
+            ),
             _ if class != Class::Sco && uuid_version(uuid) != 4 => ctx.warn(
                 &path,
                 "id-uuid-version",
