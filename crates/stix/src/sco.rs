@@ -1,6 +1,6 @@
 //! The 18 STIX Cyber-observable Objects: property tables, predefined extensions and rules.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::constraints::{at_least_one, exclusive, requires, time_order};
 use crate::props::{opt, req, Ext, JsonObject, Kind::*, Prop};
