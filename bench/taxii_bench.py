@@ -236,6 +236,7 @@ def run_comity(args, work: Path, res: dict):
         res["lookup"] = wrk_lookups(node, cid_big, ids, 3 if args.quick else 10, workdir=work)
         mem = proc_status(node.pid)
         res["rss_kb"], res["hwm_kb"] = mem.get("VmRSS"), mem.get("VmHWM")
+        res["rss_anon_kb"], res["rss_file_kb"] = mem.get("RssAnon"), mem.get("RssFile")
         res["lookup_n"] = total
     finally:
         node.stop()
@@ -318,6 +319,9 @@ def report(args, c: dict, m: dict) -> str:
         elif l:
             notes.append(f"{name} look-ups: {l['requests']:,} requests, p50 {l['p50_ms']:.2f} ms, max {l['max_ms']:.1f} ms, "
                          f"socket errors {l['errors']}, non-2xx {l['non2xx']}.")
+    if c.get("rss_anon_kb") is not None:
+        notes.append(f"comity RSS after loading: {fmt((c.get('rss_loaded_kb') or 0) / 1024)} MB; after the look-ups: "
+                     f"anonymous {fmt(c['rss_anon_kb'] / 1024)} MB, file-backed {fmt((c.get('rss_file_kb') or 0) / 1024)} MB.")
     if m.get("post_n"):
         notes.append(f"medallion POST measured over {m['post_n']:,} objects with one client thread "
                      "(its memory backend is not safe for concurrent writes).")

@@ -95,11 +95,11 @@ def log_tail(path: Path, n: int = 60) -> str:
 
 
 def proc_status(pid: int) -> dict:
-    """VmRSS / VmHWM of a process in kB."""
+    """VmRSS / VmHWM (and RssAnon / RssFile) of a process in kB."""
     out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
+            if line.startswith(("VmRSS:", "VmHWM:", "RssAnon:", "RssFile:")):
                 k, v = line.split(":", 1)
                 out[k] = int(v.split()[0])
     return out
