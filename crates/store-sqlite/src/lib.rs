@@ -9,6 +9,7 @@
 //! transaction starts `IMMEDIATE` and derives `date_added` inside it.
 
 mod admin;
+mod log;
 mod migrate;
 mod objects;
 
@@ -20,9 +21,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use comity_store::{
     Access, AddOutcome, ApiRoot, Collection, CollectionRef, NewObject, ObjectFilter, Page,
-    PageRequest, Status, Store, StoreError, StoreResult, StoredObject, User,
+    PageRequest, Status, Store, StoreError, StoreResult, StoredCheckpoint, StoredObject,
+    TransparencyLog, TrustedLog, User,
 };
-use rusqlite::Connection;
+use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
+use comity_tlog::Hash;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// Name of the database file inside a data directory.
 pub const DATABASE_FILE: &str = "comity.sqlite3";
@@ -285,6 +289,99 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         self.write(move |c| admin::node_secret(c, &name, init))
             .await
+    }
+    fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
+        Some(self)
+    }
+}
+
+/// Runs `f` in one `IMMEDIATE` transaction and commits it.
+fn in_transaction<T>(
+    c: &mut Connection,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let out = f(&tx)?;
+    tx.commit().map_err(db)?;
+    Ok(out)
+}
+
+#[async_trait]
+impl TransparencyLog for SqliteStore {
+    async fn add_objects_logged(
+        &self,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+        entries: Vec<Vec<u8>>,
+    ) -> StoreResult<Vec<AddOutcome>> {
+        if entries.len() != objects.len() {
+            return Err(StoreError::Backend(format!(
+                "{} log entries for {} objects",
+                entries.len(),
+                objects.len()
+            )));
+        }
+        let collection = collection.clone();
+        self.write(move |c| {
+            in_transaction(c, |tx| {
+                let outcomes = objects::add_in(tx, &collection, &objects)?;
+                let added: Vec<Vec<u8>> = entries
+                    .into_iter()
+                    .zip(&outcomes)
+                    .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
+                    .map(|(e, _)| e)
+                    .collect();
+                log::append_in(tx, &added)?;
+                Ok(outcomes)
+            })
+        })
+        .await
+    }
+    async fn append_entries(&self, entries: Vec<Vec<u8>>) -> StoreResult<u64> {
+        self.write(move |c| in_transaction(c, |tx| log::append_in(tx, &entries)))
+            .await
+    }
+    async fn log_size(&self) -> StoreResult<u64> {
+        self.read(log::size).await
+    }
+    async fn log_entries(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
+        self.read(move |c| {
+            let tx = c.unchecked_transaction().map_err(db)?;
+            log::entries(&tx, start, end)
+        })
+        .await
+    }
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>> {
+        self.read(move |c| log::hashes(c, &indexes)).await
+    }
+    async fn put_checkpoint(&self, checkpoint: StoredCheckpoint) -> StoreResult<()> {
+        self.write(move |c| log::put_checkpoint(c, &checkpoint))
+            .await
+    }
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        self.read(log::latest_checkpoint).await
+    }
+    async fn witnessed(&self, origin: &str) -> StoreResult<Option<WitnessedCheckpoint>> {
+        let origin = origin.to_owned();
+        self.read(move |c| log::witnessed(c, &origin)).await
+    }
+    async fn witness_swap(
+        &self,
+        origin: &str,
+        expected: Option<TreeHead>,
+        new: WitnessedCheckpoint,
+    ) -> StoreResult<bool> {
+        let origin = origin.to_owned();
+        self.write(move |c| log::witness_swap(c, &origin, expected, &new))
+            .await
+    }
+    async fn trust_log(&self, log: TrustedLog) -> StoreResult<()> {
+        self.write(move |c| log::trust(c, &log)).await
+    }
+    async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>> {
+        self.read(log::trusted).await
     }
 }
 

@@ -9,7 +9,9 @@ use comity_store::{
     StoreResult, StoredObject,
 };
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{
+    params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 use crate::admin::collection_key;
 use crate::db;
@@ -33,7 +35,18 @@ pub fn add(
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;
-    let ckey = collection_key(&tx, col)?;
+    let outcomes = add_in(&tx, col, objects)?;
+    tx.commit().map_err(db)?;
+    Ok(outcomes)
+}
+
+/// The work of [`add`] inside a transaction the caller commits.
+pub fn add_in(
+    tx: &Transaction<'_>,
+    col: &CollectionRef,
+    objects: &[NewObject],
+) -> StoreResult<Vec<AddOutcome>> {
+    let ckey = collection_key(tx, col)?;
     let last: Option<i64> = tx
         .prepare_cached("SELECT value FROM meta WHERE name = ?1")
         .map_err(db)?
@@ -107,7 +120,6 @@ pub fn add(
         .map_err(db)?
         .execute(params![LAST_DATE_ADDED, next - 1])
         .map_err(db)?;
-    tx.commit().map_err(db)?;
     Ok(outcomes)
 }
 

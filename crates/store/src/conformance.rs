@@ -61,6 +61,9 @@ pub async fn run_all(store: &dyn Store) {
     statuses_round_trip(store).await;
     users_and_grants(store).await;
     node_secret_is_stable(store).await;
+    if let Some(log) = store.transparency_log() {
+        transparency_log(store, log).await;
+    }
 }
 
 async fn roots_and_collections(store: &dyn Store) {
@@ -420,4 +423,181 @@ async fn node_secret_is_stable(store: &dyn Store) {
     let b = store.node_secret("paging", [9; 32]).await.unwrap();
     assert_eq!(a, [7; 32]);
     assert_eq!(a, b);
+}
+
+/// The transparency log checks, run by [`run_all`] when the backend has a log
+/// ([`Store::transparency_log`]); expects a log without entries and the collection of
+/// [`seed_small`].
+pub async fn transparency_log(store: &dyn Store, log: &dyn TransparencyLog) {
+    log_appends_store_the_tlog_layout(log).await;
+    objects_and_commitments_are_stored_together(store, log).await;
+    checkpoints_keep_the_largest(log).await;
+    witness_state_is_compare_and_swap(log).await;
+    trusted_logs_are_replaced_by_origin(log).await;
+}
+
+fn entry_bytes(n: u64) -> Vec<u8> {
+    format!("entry {n}").into_bytes()
+}
+
+/// The stored hashes of a log of `entries`, computed in memory as the contract says.
+fn expected_hashes(entries: &[Vec<u8>]) -> Vec<comity_tlog::Hash> {
+    use comity_tlog::tree::stored_hashes_for_append;
+    let mut stored = Vec::new();
+    for (n, e) in entries.iter().enumerate() {
+        let new = stored_hashes_for_append(n as u64, comity_tlog::Hash::leaf(e), &stored).unwrap();
+        stored.extend(new);
+    }
+    stored
+}
+
+async fn log_appends_store_the_tlog_layout(log: &dyn TransparencyLog) {
+    assert_eq!(log.log_size().await.unwrap(), 0);
+    assert!(log.latest_checkpoint().await.unwrap().is_none());
+    let first: Vec<Vec<u8>> = (0..300).map(entry_bytes).collect();
+    assert_eq!(log.append_entries(first).await.unwrap(), 0);
+    let second: Vec<Vec<u8>> = (300..301).map(entry_bytes).collect();
+    assert_eq!(log.append_entries(second).await.unwrap(), 300);
+    assert_eq!(log.log_size().await.unwrap(), 301);
+    let all: Vec<Vec<u8>> = (0..301).map(entry_bytes).collect();
+    assert_eq!(log.log_entries(0, 301).await.unwrap(), all);
+    assert_eq!(
+        log.log_entries(299, 301).await.unwrap(),
+        all[299..].to_vec()
+    );
+    let r = log.log_entries(300, 302).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    let want = expected_hashes(&all);
+    let count = comity_tlog::tree::stored_hash_count(301).unwrap();
+    assert_eq!(want.len() as u64, count);
+    // Out of order and repeated, as the proof code asks.
+    let indexes: Vec<u64> = (0..count).rev().chain([5, 5]).collect();
+    let got = log.log_hashes(indexes.clone()).await.unwrap();
+    let expected: Vec<_> = indexes.iter().map(|&i| want[i as usize]).collect();
+    assert_eq!(got, expected);
+    let r = log.log_hashes(vec![count]).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+}
+
+async fn objects_and_commitments_are_stored_together(store: &dyn Store, log: &dyn TransparencyLog) {
+    let col = collection();
+    let before = log.log_size().await.unwrap();
+    let fresh = indicator(900, "2021-01-01T00:00:00.000Z");
+    let known = indicator(1, "2020-01-01T00:00:00.000Z");
+    let out = log
+        .add_objects_logged(
+            &col,
+            vec![known, fresh],
+            vec![b"known".to_vec(), b"fresh".to_vec()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0], AddOutcome::AlreadyStored);
+    assert!(matches!(out[1], AddOutcome::Added { .. }), "{out:?}");
+    assert_eq!(log.log_size().await.unwrap(), before + 1);
+    assert_eq!(
+        log.log_entries(before, before + 1).await.unwrap(),
+        vec![b"fresh".to_vec()]
+    );
+    // A failed add appends nothing.
+    let missing = CollectionRef {
+        api_root: ROOT.into(),
+        id: "00000000-0000-4000-8000-00000000dead".into(),
+    };
+    let r = log
+        .add_objects_logged(
+            &missing,
+            vec![indicator(901, "2021-01-01T00:00:00.000Z")],
+            vec![b"lost".to_vec()],
+        )
+        .await;
+    assert!(r.is_err());
+    assert_eq!(log.log_size().await.unwrap(), before + 1);
+    let page = PageRequest {
+        limit: 10,
+        after: None,
+    };
+    let filter = ObjectFilter {
+        ids: vec![indicator(900, "").id],
+        versions: VersionFilter::all(),
+        ..ObjectFilter::default()
+    };
+    assert_eq!(
+        store
+            .objects(&col, &filter, &page)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    // The tree still follows the layout after mixed appends.
+    let size = log.log_size().await.unwrap();
+    let entries = log.log_entries(0, size).await.unwrap();
+    let want = expected_hashes(&entries);
+    let count = want.len() as u64;
+    assert_eq!(log.log_hashes((0..count).collect()).await.unwrap(), want);
+}
+
+async fn checkpoints_keep_the_largest(log: &dyn TransparencyLog) {
+    let cp = |size: u64, note: &str| StoredCheckpoint {
+        size,
+        note: note.into(),
+    };
+    log.put_checkpoint(cp(5, "five\n")).await.unwrap();
+    log.put_checkpoint(cp(3, "three\n")).await.unwrap();
+    log.put_checkpoint(cp(5, "other five\n")).await.unwrap();
+    assert_eq!(
+        log.latest_checkpoint().await.unwrap(),
+        Some(cp(5, "five\n"))
+    );
+}
+
+async fn witness_state_is_compare_and_swap(log: &dyn TransparencyLog) {
+    use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
+    let head = |size: u64| TreeHead {
+        size,
+        root: comity_tlog::Hash::leaf(&size.to_be_bytes()),
+    };
+    let witnessed = |size: u64| WitnessedCheckpoint {
+        head: head(size),
+        note: format!("note {size}\n"),
+    };
+    let origin = "peer.example/log";
+    assert!(log.witnessed(origin).await.unwrap().is_none());
+    assert!(log.witness_swap(origin, None, witnessed(1)).await.unwrap());
+    assert!(!log.witness_swap(origin, None, witnessed(2)).await.unwrap());
+    assert!(!log
+        .witness_swap(origin, Some(head(7)), witnessed(2))
+        .await
+        .unwrap());
+    assert!(log
+        .witness_swap(origin, Some(head(1)), witnessed(2))
+        .await
+        .unwrap());
+    assert_eq!(log.witnessed(origin).await.unwrap(), Some(witnessed(2)));
+    assert!(log.witnessed("other.example/log").await.unwrap().is_none());
+}
+
+async fn trusted_logs_are_replaced_by_origin(log: &dyn TransparencyLog) {
+    let trusted = |origin: &str, key: &str| TrustedLog {
+        origin: origin.into(),
+        verifier_key: key.into(),
+    };
+    log.trust_log(trusted("b.example/log", "b+1+x"))
+        .await
+        .unwrap();
+    log.trust_log(trusted("a.example/log", "a+1+x"))
+        .await
+        .unwrap();
+    log.trust_log(trusted("b.example/log", "b+2+y"))
+        .await
+        .unwrap();
+    assert_eq!(
+        log.trusted_logs().await.unwrap(),
+        vec![
+            trusted("a.example/log", "a+1+x"),
+            trusted("b.example/log", "b+2+y")
+        ]
+    );
 }

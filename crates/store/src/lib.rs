@@ -3,12 +3,15 @@
 //! This crate owns the [`Store`] trait, spoken in domain terms (API roots, collections,
 //! object versions, statuses, users), and the types that cross it. It never touches a
 //! database itself: backends (`comity-store-sqlite`, later PostgreSQL) implement the trait,
-//! and every backend must pass the shared [`conformance`] suite.
+//! and every backend must pass the shared [`conformance`] suite. The transparency log has a
+//! trait of its own, [`TransparencyLog`], reached through [`Store::transparency_log`].
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod tlog;
 mod types;
 
+pub use tlog::{StoredCheckpoint, TransparencyLog, TrustedLog};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -109,4 +112,9 @@ pub trait Store: Send + Sync + 'static {
     /// A node-wide secret (for example the key that signs pagination tokens), created on
     /// first use with `init` and identical for every process sharing the database.
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]>;
+
+    /// The node's transparency log, when this backend stores one.
+    fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
+        None
+    }
 }

@@ -1,0 +1,95 @@
+//! The storage of the node's transparency log, in domain terms: entries and the stored
+//! hashes of their Merkle tree, signed checkpoints, the witness state per peer log, and
+//! the peer logs an administrator trusts. This module owns the contract only; the tree
+//! arithmetic lives in `comity-tlog`, and backends implement [`TransparencyLog`].
+//!
+//! # What a backend must guarantee
+//!
+//! - Appends are durable when they return, and are serialised across processes: the next
+//!   index is derived inside the write transaction, never cached.
+//! - For each entry `n` the backend persists the entry bytes at index `n` and the hashes
+//!   `comity_tlog::tree::stored_hashes_for_append(n, Hash::leaf(entry), …)` at
+//!   `stored_hash_index(0, n)`, `+1`, … in the same transaction, so that any proof costs
+//!   O(log n) point reads of [`TransparencyLog::log_hashes`].
+//! - [`TransparencyLog::add_objects_logged`] stores objects and their commitments in one
+//!   transaction: an object is stored if and only if its entry is appended.
+//! - [`TransparencyLog::witness_swap`] is an atomic compare-and-swap.
+
+use async_trait::async_trait;
+use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
+use comity_tlog::Hash;
+
+use crate::{AddOutcome, CollectionRef, NewObject, StoreResult};
+
+/// A signed checkpoint of this node's log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// The tree size it commits to.
+    pub size: u64,
+    /// The signed note (C2SP tlog-checkpoint text and signature lines).
+    pub note: String,
+}
+
+/// A peer log this node trusts as a witness and auditor: its origin and verifier key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedLog {
+    /// The log's origin line, e.g. `comity/3f9a1c`.
+    pub origin: String,
+    /// Its C2SP / `sumdb/note` verifier key string.
+    pub verifier_key: String,
+}
+
+/// The node's append-only Merkle log and its witness state. Every method is durable when
+/// it returns `Ok`.
+#[async_trait]
+pub trait TransparencyLog: Send + Sync {
+    /// Adds object versions exactly as [`crate::Store::add_objects`] does and, in the same
+    /// transaction, appends `entries[i]` for every object whose outcome is
+    /// [`AddOutcome::Added`], in input order. `entries` has one item per object.
+    async fn add_objects_logged(
+        &self,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+        entries: Vec<Vec<u8>>,
+    ) -> StoreResult<Vec<AddOutcome>>;
+
+    /// Appends entries in order, with their stored hashes, in one transaction; returns the
+    /// index of the first.
+    async fn append_entries(&self, entries: Vec<Vec<u8>>) -> StoreResult<u64>;
+
+    /// The number of durable entries: the size of the tree.
+    async fn log_size(&self) -> StoreResult<u64>;
+
+    /// Entries `start..end`, in order; [`crate::StoreError::NotFound`] when `end` is past
+    /// the log's size.
+    async fn log_entries(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>>;
+
+    /// The stored hashes at these indexes (`comity_tlog::tree::stored_hash_index`), in the
+    /// order asked, with one query; [`crate::StoreError::NotFound`] for an index not stored.
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>>;
+
+    /// Keeps a signed checkpoint of this log (one per size; storing a size again keeps
+    /// the first).
+    async fn put_checkpoint(&self, checkpoint: StoredCheckpoint) -> StoreResult<()>;
+
+    /// The signed checkpoint of the largest size stored.
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
+
+    /// The latest checkpoint this node cosigned for a peer log `origin`.
+    async fn witnessed(&self, origin: &str) -> StoreResult<Option<WitnessedCheckpoint>>;
+
+    /// Replaces the witnessed checkpoint of `origin` by `new` if the current one still has
+    /// head `expected` (`None`: there is none yet), atomically; `false` changes nothing.
+    async fn witness_swap(
+        &self,
+        origin: &str,
+        expected: Option<TreeHead>,
+        new: WitnessedCheckpoint,
+    ) -> StoreResult<bool>;
+
+    /// Trusts a peer log (adds or replaces its key).
+    async fn trust_log(&self, log: TrustedLog) -> StoreResult<()>;
+
+    /// Every trusted peer log, by origin.
+    async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>>;
+}
