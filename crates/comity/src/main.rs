@@ -58,6 +58,9 @@ enum Command {
     Pattern(cmd::pattern::PatternCommand),
     /// Stream telemetry through the indicators of a bundle; print hits or STIX sightings.
     Match(cmd::telemetry::MatchArgs),
+    /// The node's transparency log: key, checkpoints, entries, proofs, verification, audit.
+    #[command(subcommand)]
+    Log(cmd::log::LogCommand),
     /// Bring the store's schema up to date (idempotent; refuses a newer schema).
     Migrate(cmd::migrate::MigrateArgs),
     /// Copy a node's store (SQLite data directory or postgres:// URL) into PostgreSQL;
@@ -99,6 +102,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
         Command::Match(args) => cmd::telemetry::run(args),
+        Command::Log(command) => run_async(cmd::log::run(command)),
         Command::Migrate(args) => run_async(cmd::migrate::run(args)),
         Command::Copy(args) => run_async(cmd::copy::run(args)),
     };

@@ -2,4 +2,5 @@
 //! the pure crates, never on HTTP or on a particular database.
 
 pub mod intake;
+pub mod log;
 pub mod policy;

@@ -9,6 +9,7 @@ pub mod error;
 pub mod media;
 mod taxii;
 pub mod timefmt;
+mod tlog;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub title: String,
     /// Base URL advertised to clients, when the Host header must not be trusted.
     pub public_url: Option<String>,
+    /// The node's transparency log: when set, accepted objects are committed to it in
+    /// the same transaction, and `/log/…` is served.
+    pub log: Option<Arc<comity_node::log::NodeLog>>,
 }
 
 impl AppState {
@@ -51,7 +55,16 @@ impl AppState {
             paging_key,
             title,
             public_url,
+            log: None,
         })
+    }
+
+    /// The same state, committing to and serving the node's transparency log.
+    pub fn with_log(self, log: comity_node::log::NodeLog) -> Self {
+        AppState {
+            log: Some(Arc::new(log)),
+            ..self
+        }
     }
 }
 
@@ -60,6 +73,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(taxii::routes())
+        .merge(tlog::routes())
         .with_state(state)
 }
 
@@ -69,7 +83,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let signer = tlog::spawn_signer(&state);
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(task) = signer {
+        task.abort();
+    }
+    served
 }

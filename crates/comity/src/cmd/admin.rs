@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use comity_store::{Access, Collection, Role, Store, User};
+use comity_tlog::entry::{COLLECTION_CHANGED, USER_CHANGED};
 
 use crate::cmd::node::DEFAULT_API_ROOT;
 use crate::config::DataDir;
@@ -124,6 +125,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                     password_hash: hash,
                 })
                 .await?;
+            record_user(&data, store.as_ref(), &name, "added", Some(role)).await?;
             eprintln!("Added user {name:?} with role {}.", role.as_str());
         }
         UserCommand::List { data } => {
@@ -136,13 +138,65 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
             let hash = comity_server::hash_password(&password_from_env_or_stdin()?)
                 .map_err(anyhow::Error::msg)?;
             store.set_password_hash(&name, &hash).await?;
+            record_user(&data, store.as_ref(), &name, "password changed", None).await?;
             eprintln!("Changed the password of {name:?}.");
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Commits a user change to the transparency log (name, role, what changed; never a
+/// password or its hash).
+async fn record_user(
+    data: &DataDir,
+    store: &dyn Store,
+    name: &str,
+    change: &str,
+    role: Option<Role>,
+) -> anyhow::Result<()> {
+    let what = serde_json::json!({
+        "user": name,
+        "change": change,
+        "role": role.map(Role::as_str),
+    });
+    let subject = format!("user:{name}");
+    crate::cmd::log::record(&data.data_dir, store, USER_CHANGED, subject, &what).await
+}
+
+/// Commits a collection change to the transparency log.
+async fn record_collection(
+    data: &DataDir,
+    store: &dyn Store,
+    collection: &Collection,
+    what: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let subject = format!("collection:{}/{}", collection.api_root, collection.id);
+    crate::cmd::log::record(&data.data_dir, store, COLLECTION_CHANGED, subject, what).await
+}
+
+/// Grants access and commits the change.
+async fn grant(
+    data: &DataDir,
+    store: &dyn Store,
+    collection: &Collection,
+    user: &str,
+    access: Access,
+) -> anyhow::Result<()> {
+    store
+        .grant(&collection.key(), user, access)
+        .await
+        .with_context(|| format!("cannot grant access to {user:?}"))?;
+    let what = serde_json::json!({
+        "change": "access",
+        "user": user,
+        "read": access.read,
+        "write": access.write,
+    });
+    record_collection(data, store, collection, &what).await
+}
+
 async fn grant_all(
+    data: &DataDir,
     store: &dyn Store,
     collection: &Collection,
     readers: &[String],
@@ -165,10 +219,7 @@ async fn grant_all(
         ),
     ] {
         for user in users {
-            store
-                .grant(&collection.key(), user, access)
-                .await
-                .with_context(|| format!("cannot grant access to {user:?}"))?;
+            grant(data, store, collection, user, access).await?;
         }
     }
     Ok(())
@@ -194,7 +245,18 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                 description,
             };
             store.create_collection(collection.clone()).await?;
-            grant_all(store.as_ref(), &collection, &readers, &writers).await?;
+            record_collection(
+                &data,
+                store.as_ref(),
+                &collection,
+                &serde_json::json!({
+                    "change": "added",
+                    "title": collection.title,
+                    "description": collection.description,
+                }),
+            )
+            .await?;
+            grant_all(&data, store.as_ref(), &collection, &readers, &writers).await?;
             println!("{}", collection.id);
         }
         CollectionCommand::List { api_root, data } => {
@@ -221,7 +283,7 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                 read: read || write,
                 write,
             };
-            store.grant(&c.key(), &user, access).await?;
+            grant(&data, store.as_ref(), &c, &user, access).await?;
             eprintln!(
                 "{user:?} may now read: {}, write: {}.",
                 access.read, access.write

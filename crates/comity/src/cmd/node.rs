@@ -56,6 +56,7 @@ async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (generated_password(), true),
     };
+    crate::cmd::log::create_node_key(dir)?;
     let store = data.open_or_create_store()?;
     store
         .create_api_root(ApiRoot {
@@ -156,12 +157,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => DEFAULT_LISTEN.parse()?,
     };
     let store = args.data.open_store()?;
-    let state = AppState::new(
-        store,
+    crate::cmd::log::create_node_key(&args.data.data_dir)?;
+    crate::cmd::log::record_config(&args.data.data_dir, store.as_ref()).await?;
+    let mut state = AppState::new(
+        store.clone(),
         file.title.unwrap_or_else(|| "Comity node".into()),
         args.public_url.or(file.public_url),
     )
     .await?;
+    if store.transparency_log().is_some() {
+        state = state.with_log(crate::cmd::log::node_log(&args.data.data_dir)?);
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

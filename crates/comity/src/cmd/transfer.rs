@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use comity_node::intake::{self, Refusal};
+use comity_node::log::NodeLog;
 use comity_store::{
     AddOutcome, Collection, NewObject, ObjectFilter, PageRequest, Store, VersionFilter,
 };
@@ -115,6 +116,7 @@ struct Tally {
 
 async fn store_batch(
     store: &dyn Store,
+    log: Option<&NodeLog>,
     collection: &Collection,
     batch: &mut Vec<NewObject>,
     file: &Path,
@@ -127,9 +129,14 @@ async fn store_batch(
         .iter()
         .map(|o| (o.id.clone(), o.version.clone()))
         .collect();
-    let outcomes = store
-        .add_objects(&collection.key(), std::mem::take(batch))
-        .await?;
+    let objects = std::mem::take(batch);
+    let outcomes = match log {
+        Some(log) => {
+            let entries = log.object_entries(&objects)?;
+            NodeLog::add_objects(store, &collection.key(), objects, entries).await?
+        }
+        None => store.add_objects(&collection.key(), objects).await?,
+    };
     for ((id, version), outcome) in ids.into_iter().zip(outcomes) {
         match outcome {
             AddOutcome::Added { .. } => tally.added += 1,
@@ -145,6 +152,13 @@ async fn store_batch(
 /// Runs `comity import`; exits 1 when any object was refused.
 pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let store = args.data.open_store()?;
+    let log = match store.transparency_log() {
+        Some(_) => {
+            crate::cmd::log::create_node_key(&args.data.data_dir)?;
+            Some(crate::cmd::log::node_log(&args.data.data_dir)?)
+        }
+        None => None,
+    };
     let collection =
         resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
     let mut files = Vec::new();
@@ -170,11 +184,27 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 Err(refusal) => tally.refused.push((file.clone(), refusal)),
             }
             if batch.len() == BATCH {
-                store_batch(store.as_ref(), &collection, &mut batch, file, &mut tally).await?;
+                store_batch(
+                    store.as_ref(),
+                    log.as_ref(),
+                    &collection,
+                    &mut batch,
+                    file,
+                    &mut tally,
+                )
+                .await?;
             }
             bar.inc(1);
         }
-        store_batch(store.as_ref(), &collection, &mut batch, file, &mut tally).await?;
+        store_batch(
+            store.as_ref(),
+            log.as_ref(),
+            &collection,
+            &mut batch,
+            file,
+            &mut tally,
+        )
+        .await?;
     }
     bar.finish_and_clear();
     eprintln!(

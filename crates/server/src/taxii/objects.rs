@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use comity_node::intake::{self, Envelope, Refusal};
+use comity_node::log::NodeLog;
 use comity_store::{
     AddOutcome, NewObject, Page, PageRequest, Status, StatusDetail, StoredObject, VersionFilter,
 };
@@ -305,19 +306,30 @@ pub async fn add_objects(
     }
     let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
     let request_timestamp = format_us(now_us());
-    let (candidates, mut failures) = tokio::task::spawn_blocking(move || examine_all(&bytes))
-        .await
-        .map_err(|_| ApiError::internal())??;
+    let log = state.log.clone();
+    let (candidates, commitments, mut failures) = tokio::task::spawn_blocking(move || {
+        let (candidates, failures) = examine_all(&bytes)?;
+        let commitments = log
+            .map(|log| log.object_entries(&candidates))
+            .transpose()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok::<_, ApiError>((candidates, commitments, failures))
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
     let mut successes = Vec::with_capacity(candidates.len());
     if !candidates.is_empty() {
         let details: Vec<(String, String)> = candidates
             .iter()
             .map(|o| (o.id.clone(), o.version.clone()))
             .collect();
-        let outcomes = state
-            .store
-            .add_objects(&access.collection.key(), candidates)
-            .await?;
+        let collection = access.collection.key();
+        let outcomes = match commitments {
+            Some(entries) => {
+                NodeLog::add_objects(state.store.as_ref(), &collection, candidates, entries).await?
+            }
+            None => state.store.add_objects(&collection, candidates).await?,
+        };
         for ((id, version), outcome) in details.into_iter().zip(outcomes) {
             match outcome {
                 AddOutcome::Added { .. } => successes.push(StatusDetail {
