@@ -32,9 +32,11 @@ CREATE TABLE objects (
     date_added   INTEGER NOT NULL,
     is_first     INTEGER NOT NULL,
     is_last      INTEGER NOT NULL,
-    json         TEXT NOT NULL,
-    UNIQUE (ckey, id, version_key)
+    json         TEXT NOT NULL
 ) STRICT;
+-- Named so that id look-ups can insist on it (`INDEXED BY`): left to itself the planner
+-- may walk a date index to satisfy ORDER BY and scan millions of rows.
+CREATE UNIQUE INDEX objects_by_id ON objects (ckey, id, version_key);
 CREATE INDEX objects_by_date ON objects (ckey, date_added);
 CREATE INDEX objects_last_by_date ON objects (ckey, date_added) WHERE is_last = 1;
 CREATE INDEX objects_first_by_date ON objects (ckey, date_added) WHERE is_first = 1;

@@ -190,9 +190,12 @@ pub fn query(
     page: &PageRequest,
 ) -> StoreResult<Page<StoredObject>> {
     let ckey = collection_key(c, col)?;
-    let mut sql = String::from(
-        "SELECT seq, id, version, spec_version, date_added, json FROM objects WHERE ckey = ?",
-    );
+    let mut sql =
+        String::from("SELECT seq, id, version, spec_version, date_added, json FROM objects");
+    if !filter.ids.is_empty() {
+        sql.push_str(" INDEXED BY objects_by_id");
+    }
+    sql.push_str(" WHERE ckey = ?");
     let mut args = vec![Value::Integer(ckey)];
     filter_clause(filter, &mut sql, &mut args);
     if let Some(after) = page.after {
