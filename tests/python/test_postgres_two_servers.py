@@ -8,7 +8,6 @@ Needs PostgreSQL at $COMITY_TEST_PG (default postgres://postgres@127.0.0.1:5432,
 from __future__ import annotations
 
 import itertools
-import json
 import signal
 import subprocess
 import threading
