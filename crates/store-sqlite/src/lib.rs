@@ -33,11 +33,12 @@ pub const DATABASE_FILE: &str = "comity.sqlite3";
 
 /// Page cache of the writer: keeps the id index of a few million objects in memory.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// Page cache of each reader; with [`MAX_IDLE_READERS`] it bounds the memory of reads.
+/// Page cache of each reader; with [`MAX_READERS`] it bounds the memory of reads.
 const READER_CACHE_KIB: i64 = 16 * 1024;
 
-/// How many idle reader connections are kept.
-const MAX_IDLE_READERS: usize = 8;
+/// How many reads run at once; each holds one connection with its page cache, so this
+/// bounds the memory of reads however many clients are connected.
+const MAX_READERS: usize = 8;
 
 /// How often the background checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -52,6 +53,7 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    reader_slots: tokio::sync::Semaphore,
     stop_checkpointer: Arc<AtomicBool>,
 }
 
@@ -93,6 +95,7 @@ impl SqliteStore {
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                reader_slots: tokio::sync::Semaphore::new(MAX_READERS),
                 stop_checkpointer,
             }),
         })
@@ -121,6 +124,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        let _slot = self
+            .inner
+            .reader_slots
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Backend("the store is closing".into()))?;
         let inner = self.inner.clone();
         blocking(move || {
             let idle = inner
@@ -134,7 +143,7 @@ impl SqliteStore {
             };
             let result = f(&conn);
             let mut readers = inner.readers.lock().unwrap_or_else(|e| e.into_inner());
-            if readers.len() < MAX_IDLE_READERS {
+            if readers.len() < MAX_READERS {
                 readers.push(conn);
             }
             result

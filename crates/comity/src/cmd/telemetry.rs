@@ -23,9 +23,12 @@ use serde_json::{json, Map, Value};
 /// Arguments of `comity match`.
 #[derive(clap::Args)]
 pub struct MatchArgs {
-    /// A STIX bundle (or JSON list) whose `indicator` objects with STIX patterns are matched.
+    /// A STIX bundle (or JSON list) whose `indicator` objects with STIX patterns are
+    /// matched [default: every indicator stored in the node of --data-dir].
     #[arg(long)]
-    pub indicators: PathBuf,
+    pub indicators: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: crate::config::DataDir,
     /// Telemetry files; standard input when none (or `-`).
     pub inputs: Vec<PathBuf>,
     /// Print one STIX `sighting` per indicator that fired instead of one line per hit.
@@ -126,14 +129,66 @@ fn now() -> Timestamp {
 }
 
 fn load_indicators(args: &MatchArgs) -> anyhow::Result<Engine> {
-    let items = super::pattern::read_json_items(&args.indicators)?;
-    let mut engine = Engine::new();
-    let flat = items.iter().flat_map(|item| match item.get("objects") {
-        Some(Value::Array(objects)) if item.get("type") == Some(&json!("bundle")) => {
-            objects.iter().collect::<Vec<_>>()
+    match &args.indicators {
+        Some(path) => {
+            let items = super::pattern::read_json_items(path)?;
+            let flat = items.iter().flat_map(|item| match item.get("objects") {
+                Some(Value::Array(objects)) if item.get("type") == Some(&json!("bundle")) => {
+                    objects.iter().collect::<Vec<_>>()
+                }
+                _ => vec![item],
+            });
+            compile(args, flat)
         }
-        _ => vec![item],
-    });
+        None => {
+            let stored = stored_indicators(&args.data)?;
+            compile(args, stored.iter())
+        }
+    }
+}
+
+/// The newest version of every indicator in every collection of the node.
+fn stored_indicators(data: &crate::config::DataDir) -> anyhow::Result<Vec<Value>> {
+    use comity_store::{ObjectFilter, PageRequest, VersionFilter};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = data.open_store()?;
+        let filter = ObjectFilter {
+            types: vec!["indicator".into()],
+            versions: VersionFilter::last(),
+            ..ObjectFilter::default()
+        };
+        let mut found = Vec::new();
+        for root in store.api_roots().await? {
+            for collection in store.collections(&root.name).await? {
+                let mut after = None;
+                loop {
+                    let page = store
+                        .objects(
+                            &collection.key(),
+                            &filter,
+                            &PageRequest { limit: 5000, after },
+                        )
+                        .await?;
+                    for o in &page.items {
+                        found.push(serde_json::from_str(&o.json)?);
+                    }
+                    match page.next {
+                        Some(cursor) => after = Some(cursor),
+                        None => break,
+                    }
+                }
+            }
+        }
+        Ok(found)
+    })
+}
+
+/// Compiles the indicators among `objects` into one engine.
+fn compile<'a>(args: &MatchArgs, flat: impl Iterator<Item = &'a Value>) -> anyhow::Result<Engine> {
+    let mut engine = Engine::new();
     let mut other_types = 0;
     for sdo in flat {
         if sdo.get("type").and_then(Value::as_str) != Some("indicator") {
