@@ -13,6 +13,7 @@
 
 mod admin;
 mod error;
+mod log;
 mod migrate;
 mod objects;
 
@@ -21,8 +22,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use comity_store::{
     Access, AddOutcome, ApiRoot, Collection, CollectionRef, Cursor, NewObject, ObjectFilter, Page,
-    PageRequest, Status, Store, StoreError, StoreResult, StoredObject, User,
+    PageRequest, Status, Store, StoreError, StoreResult, StoredCheckpoint, StoredObject,
+    TransparencyLog, TrustedLog, User,
 };
+use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
+use comity_tlog::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
@@ -203,5 +207,77 @@ impl Store for PgStore {
     }
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
         admin::node_secret(&self.pool, name, init).await
+    }
+    fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl TransparencyLog for PgStore {
+    async fn add_objects_logged(
+        &self,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+        entries: Vec<Vec<u8>>,
+    ) -> StoreResult<Vec<AddOutcome>> {
+        if entries.len() != objects.len() {
+            return Err(StoreError::Backend(format!(
+                "{} log entries for {} objects",
+                entries.len(),
+                objects.len()
+            )));
+        }
+        let mut tx = self.pool.begin().await.map_err(error::db)?;
+        let outcomes = objects::add_in(&mut tx, collection, &objects).await?;
+        let added: Vec<Vec<u8>> = entries
+            .into_iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
+            .map(|(e, _)| e)
+            .collect();
+        log::append_in(&mut tx, &added).await?;
+        tx.commit().await.map_err(error::db)?;
+        Ok(outcomes)
+    }
+    async fn append_entries(&self, entries: Vec<Vec<u8>>) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(error::db)?;
+        objects::lock_clock(&mut tx).await?;
+        let first = log::append_in(&mut tx, &entries).await?;
+        tx.commit().await.map_err(error::db)?;
+        Ok(first)
+    }
+    async fn log_size(&self) -> StoreResult<u64> {
+        let mut c = self.pool.acquire().await.map_err(error::db)?;
+        log::size(&mut c).await
+    }
+    async fn log_entries(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
+        log::entries(&self.pool, start, end).await
+    }
+    async fn log_hashes(&self, indexes: Vec<u64>) -> StoreResult<Vec<Hash>> {
+        log::hashes(&self.pool, &indexes).await
+    }
+    async fn put_checkpoint(&self, checkpoint: StoredCheckpoint) -> StoreResult<()> {
+        log::put_checkpoint(&self.pool, &checkpoint).await
+    }
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        log::latest_checkpoint(&self.pool).await
+    }
+    async fn witnessed(&self, origin: &str) -> StoreResult<Option<WitnessedCheckpoint>> {
+        log::witnessed(&self.pool, origin).await
+    }
+    async fn witness_swap(
+        &self,
+        origin: &str,
+        expected: Option<TreeHead>,
+        new: WitnessedCheckpoint,
+    ) -> StoreResult<bool> {
+        log::witness_swap(&self.pool, origin, expected, &new).await
+    }
+    async fn trust_log(&self, log: TrustedLog) -> StoreResult<()> {
+        log::trust(&self.pool, &log).await
+    }
+    async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>> {
+        log::trusted(&self.pool).await
     }
 }

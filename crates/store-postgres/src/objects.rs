@@ -22,7 +22,7 @@ use crate::error::db;
 /// Locks the store clock until the transaction ends; returns the first `date_added` this
 /// transaction may hand out (after the last one committed, and not before the database's
 /// own clock).
-async fn lock_clock(c: &mut PgConnection) -> StoreResult<i64> {
+pub async fn lock_clock(c: &mut PgConnection) -> StoreResult<i64> {
     sqlx::query_scalar(
         "SELECT greatest(last_date_added + 1,
                          (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
@@ -193,9 +193,21 @@ pub async fn add(
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let ckey = collection_key(&mut tx, col).await?;
-    let mut next = lock_clock(&mut tx).await?;
-    let (stored, mut known) = stored_versions(&mut tx, ckey, objects).await?;
+    let outcomes = add_in(&mut tx, col, objects).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(outcomes)
+}
+
+/// The work of [`add`] inside a transaction the caller commits; holds the store clock
+/// until then.
+pub async fn add_in(
+    tx: &mut PgConnection,
+    col: &CollectionRef,
+    objects: &[NewObject],
+) -> StoreResult<Vec<AddOutcome>> {
+    let ckey = collection_key(&mut *tx, col).await?;
+    let mut next = lock_clock(&mut *tx).await?;
+    let (stored, mut known) = stored_versions(&mut *tx, ckey, objects).await?;
     let mut spans = stored.clone();
     let mut outcomes = Vec::with_capacity(objects.len());
     let mut added = Vec::new();
@@ -240,8 +252,8 @@ pub async fn add(
                 new_last.push(id.as_str());
             }
         }
-        clear_flag(&mut tx, ckey, "is_first", &new_first).await?;
-        clear_flag(&mut tx, ckey, "is_last", &new_last).await?;
+        clear_flag(&mut *tx, ckey, "is_first", &new_first).await?;
+        clear_flag(&mut *tx, ckey, "is_last", &new_last).await?;
         let mut rows = Columns::default();
         for (o, date_added) in &added {
             let span = &spans[&o.id];
@@ -249,10 +261,9 @@ pub async fn add(
             rows.is_first.push(o.version_key == span.min);
             rows.is_last.push(o.version_key == span.max);
         }
-        rows.insert(&mut tx, ckey, false).await?;
-        advance_clock(&mut tx, next - 1).await?;
+        rows.insert(&mut *tx, ckey, false).await?;
+        advance_clock(&mut *tx, next - 1).await?;
     }
-    tx.commit().await.map_err(db)?;
     Ok(outcomes)
 }
 

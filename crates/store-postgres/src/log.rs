@@ -1,0 +1,310 @@
+//! The transparency log in PostgreSQL: entries and stored hashes appended inside the
+//! caller's transaction, which holds the store clock row (so objects and their
+//! commitments commit together and one process at a time derives the next index), point
+//! reads of stored hashes, checkpoints, and the witness state. The tree arithmetic is
+//! `comity-tlog`'s; this module never computes a hash of its own design.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use comity_store::{StoreError, StoreResult, StoredCheckpoint, TrustedLog};
+use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
+use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
+use comity_tlog::Hash;
+use sqlx::{PgConnection, PgPool, Row};
+
+use crate::error::db;
+
+fn tree(e: TreeError) -> StoreError {
+    StoreError::Backend(format!("transparency log: {e}"))
+}
+
+fn to_i64(n: u64) -> StoreResult<i64> {
+    i64::try_from(n).map_err(|_| StoreError::Backend(format!("log index {n} out of range")))
+}
+
+fn to_hash(bytes: Vec<u8>) -> StoreResult<Hash> {
+    bytes
+        .try_into()
+        .map(Hash)
+        .map_err(|_| StoreError::Backend("a stored log hash is not 32 bytes".into()))
+}
+
+/// The number of entries, read inside the current transaction.
+pub async fn size(c: &mut PgConnection) -> StoreResult<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM tlog_entries")
+        .fetch_one(c)
+        .await
+        .map_err(db)?;
+    Ok(n as u64)
+}
+
+/// Stored hashes fetched so far plus the ones this append computed; records the indexes
+/// it lacks, so the caller can fetch them (the tree code reads synchronously).
+struct KnownHashes<'a> {
+    fetched: &'a HashMap<u64, Hash>,
+    base: u64,
+    pending: &'a [Hash],
+    lacking: RefCell<Vec<u64>>,
+}
+
+impl HashReader for KnownHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
+        let mut found = Vec::with_capacity(indexes.len());
+        for &i in indexes {
+            let hash = if i >= self.base {
+                usize::try_from(i - self.base)
+                    .ok()
+                    .and_then(|k| self.pending.get(k).copied())
+            } else {
+                self.fetched.get(&i).copied()
+            };
+            match hash {
+                Some(h) => found.push(h),
+                None if i < self.base => self.lacking.borrow_mut().push(i),
+                None => return Err(TreeError::MissingHash { index: i }),
+            }
+        }
+        match self.lacking.borrow().first() {
+            Some(&index) => Err(TreeError::MissingHash { index }),
+            None => Ok(found),
+        }
+    }
+}
+
+/// Appends entries and their stored hashes inside the caller's transaction (which must
+/// hold the store clock); returns the index of the first.
+pub async fn append_in(c: &mut PgConnection, entries: &[Vec<u8>]) -> StoreResult<u64> {
+    let first = size(&mut *c).await?;
+    if entries.is_empty() {
+        return Ok(first);
+    }
+    let base = stored_hash_count(first).map_err(tree)?;
+    let mut fetched = HashMap::new();
+    let pending = loop {
+        let mut pending: Vec<Hash> = Vec::with_capacity(entries.len() * 2);
+        let mut lacking = Vec::new();
+        for (k, entry) in entries.iter().enumerate() {
+            let reader = KnownHashes {
+                fetched: &fetched,
+                base,
+                pending: &pending,
+                lacking: RefCell::new(Vec::new()),
+            };
+            match stored_hashes_for_append(first + k as u64, Hash::leaf(entry), &reader) {
+                Ok(new) => pending.extend(new),
+                Err(e) => {
+                    lacking = reader.lacking.into_inner();
+                    if lacking.is_empty() {
+                        return Err(tree(e));
+                    }
+                    break;
+                }
+            }
+        }
+        if lacking.is_empty() {
+            break pending;
+        }
+        let wanted: Vec<i64> = lacking
+            .iter()
+            .map(|&i| to_i64(i))
+            .collect::<StoreResult<_>>()?;
+        let rows = sqlx::query("SELECT idx, hash FROM tlog_hashes WHERE idx = ANY($1)")
+            .bind(&wanted)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db)?;
+        if rows.len() < lacking.len() {
+            return Err(tree(TreeError::MissingHash { index: lacking[0] }));
+        }
+        for r in rows {
+            let idx: i64 = r.try_get(0).map_err(db)?;
+            fetched.insert(idx as u64, to_hash(r.try_get(1).map_err(db)?)?);
+        }
+    };
+    let entry_idx: Vec<i64> = (0..entries.len() as u64)
+        .map(|k| to_i64(first + k))
+        .collect::<StoreResult<_>>()?;
+    sqlx::query(
+        "INSERT INTO tlog_entries (idx, entry) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+    )
+    .bind(&entry_idx)
+    .bind(entries)
+    .execute(&mut *c)
+    .await
+    .map_err(db)?;
+    let hash_idx: Vec<i64> = (0..pending.len() as u64)
+        .map(|k| to_i64(base + k))
+        .collect::<StoreResult<_>>()?;
+    let hash_bytes: Vec<&[u8]> = pending.iter().map(|h| h.0.as_slice()).collect();
+    sqlx::query(
+        "INSERT INTO tlog_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+    )
+    .bind(&hash_idx)
+    .bind(&hash_bytes)
+    .execute(&mut *c)
+    .await
+    .map_err(db)?;
+    Ok(first)
+}
+
+/// Entries `start..end`.
+pub async fn entries(pool: &PgPool, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
+    let mut c = pool.acquire().await.map_err(db)?;
+    let size = size(&mut c).await?;
+    if start > end || end > size {
+        return Err(StoreError::NotFound(format!(
+            "log entries {start}..{end} (the log has {size})"
+        )));
+    }
+    sqlx::query_scalar("SELECT entry FROM tlog_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+        .bind(to_i64(start)?)
+        .bind(to_i64(end)?)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db)
+}
+
+/// Stored hashes at `indexes`, in the order asked, with one query.
+pub async fn hashes(pool: &PgPool, indexes: &[u64]) -> StoreResult<Vec<Hash>> {
+    if indexes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<i64> = indexes
+        .iter()
+        .map(|&i| to_i64(i))
+        .collect::<StoreResult<_>>()?;
+    let rows = sqlx::query("SELECT idx, hash FROM tlog_hashes WHERE idx = ANY($1)")
+        .bind(&wanted)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    let mut found = HashMap::new();
+    for r in rows {
+        let idx: i64 = r.try_get(0).map_err(db)?;
+        found.insert(idx as u64, r.try_get::<Vec<u8>, _>(1).map_err(db)?);
+    }
+    indexes
+        .iter()
+        .map(|i| match found.get(i) {
+            Some(b) => to_hash(b.clone()),
+            None => Err(StoreError::NotFound(format!("stored log hash {i}"))),
+        })
+        .collect()
+}
+
+/// Keeps a signed checkpoint; the first one stored for a size stays.
+pub async fn put_checkpoint(pool: &PgPool, cp: &StoredCheckpoint) -> StoreResult<()> {
+    sqlx::query("INSERT INTO tlog_checkpoints (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(to_i64(cp.size)?)
+        .bind(&cp.note)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// The checkpoint of the largest size.
+pub async fn latest_checkpoint(pool: &PgPool) -> StoreResult<Option<StoredCheckpoint>> {
+    let row = sqlx::query("SELECT size, note FROM tlog_checkpoints ORDER BY size DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        Ok(StoredCheckpoint {
+            size: r.try_get::<i64, _>(0).map_err(db)? as u64,
+            note: r.try_get(1).map_err(db)?,
+        })
+    })
+    .transpose()
+}
+
+/// The witnessed checkpoint of a peer log.
+pub async fn witnessed(pool: &PgPool, origin: &str) -> StoreResult<Option<WitnessedCheckpoint>> {
+    let row = sqlx::query("SELECT size, root, note FROM tlog_witnessed WHERE origin = $1")
+        .bind(origin)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        Ok(WitnessedCheckpoint {
+            head: TreeHead {
+                size: r.try_get::<i64, _>(0).map_err(db)? as u64,
+                root: to_hash(r.try_get(1).map_err(db)?)?,
+            },
+            note: r.try_get(2).map_err(db)?,
+        })
+    })
+    .transpose()
+}
+
+/// The atomic compare-and-swap of the witness state: one conditional statement.
+pub async fn witness_swap(
+    pool: &PgPool,
+    origin: &str,
+    expected: Option<TreeHead>,
+    new: &WitnessedCheckpoint,
+) -> StoreResult<bool> {
+    let (size, root) = (to_i64(new.head.size)?, new.head.root.0.as_slice());
+    let changed = match expected {
+        None => {
+            sqlx::query(
+                "INSERT INTO tlog_witnessed (origin, size, root, note) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            )
+            .bind(origin)
+            .bind(size)
+            .bind(root)
+            .bind(&new.note)
+            .execute(pool)
+            .await
+        }
+        Some(old) => {
+            sqlx::query(
+                "UPDATE tlog_witnessed SET size = $2, root = $3, note = $4
+             WHERE origin = $1 AND size = $5 AND root = $6",
+            )
+            .bind(origin)
+            .bind(size)
+            .bind(root)
+            .bind(&new.note)
+            .bind(to_i64(old.size)?)
+            .bind(old.root.0.as_slice())
+            .execute(pool)
+            .await
+        }
+    }
+    .map_err(db)?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// Adds or replaces a trusted peer log.
+pub async fn trust(pool: &PgPool, log: &TrustedLog) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tlog_trusted (origin, verifier_key) VALUES ($1, $2)
+         ON CONFLICT (origin) DO UPDATE SET verifier_key = excluded.verifier_key",
+    )
+    .bind(&log.origin)
+    .bind(&log.verifier_key)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Every trusted peer log, by origin.
+pub async fn trusted(pool: &PgPool) -> StoreResult<Vec<TrustedLog>> {
+    let rows = sqlx::query("SELECT origin, verifier_key FROM tlog_trusted ORDER BY origin")
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(TrustedLog {
+                origin: r.try_get(0).map_err(db)?,
+                verifier_key: r.try_get(1).map_err(db)?,
+            })
+        })
+        .collect()
+}
