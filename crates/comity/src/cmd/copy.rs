@@ -1,7 +1,9 @@
 //! `comity copy`: moves a node's store (an embedded SQLite data directory or another
 //! PostgreSQL database) into a PostgreSQL database, keeping every object version byte for
 //! byte with its original `date_added`, the API roots, collections, users, grants and the
-//! pagination secret. Statuses are not copied (they expire after 48 hours anyway).
+//! pagination secret, and the transparency log (entries, whose stored hashes the target
+//! recomputes, the latest checkpoint, trusted peer logs and what this node witnessed for
+//! them). Statuses are not copied (they expire after 48 hours anyway).
 //!
 //! Resumable: each batch is stored in the same transaction as the source position it
 //! reached, so a copy that is killed continues where it stopped. Verifiable: at the end
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use comity_store::{
     CollectionRef, Cursor, NewObject, ObjectFilter, PageRequest, Store, StoreError, StoredObject,
-    VersionFilter,
+    TransparencyLog, VersionFilter,
 };
 use comity_store_postgres::PgStore;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,12 +79,7 @@ pub async fn collection_digest(
             None => break,
         }
     }
-    let hex = hash
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    Ok((count, hex))
+    Ok((count, hex(&hash.finalize())))
 }
 
 /// The version as the target stores it: indexed columns re-derived from the stored JSON.
@@ -211,6 +208,57 @@ async fn copy_collection(
     Ok(())
 }
 
+/// Entries appended per transaction when copying the transparency log.
+const LOG_BATCH: u64 = 5000;
+
+/// Copies the transparency log from where an earlier run stopped (the target's size),
+/// then its latest checkpoint and witness state; returns the number of entries.
+async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option<u64>> {
+    let (Some(from), Some(to)) = (source.transparency_log(), target.transparency_log()) else {
+        return Ok(None);
+    };
+    let size = from.log_size().await?;
+    let mut done = to.log_size().await?;
+    while done < size {
+        let end = (done + LOG_BATCH).min(size);
+        to.append_entries(from.log_entries(done, end).await?)
+            .await?;
+        done = end;
+    }
+    if let Some(checkpoint) = from.latest_checkpoint().await? {
+        to.put_checkpoint(checkpoint).await?;
+    }
+    for log in from.trusted_logs().await? {
+        if let Some(seen) = from.witnessed(&log.origin).await? {
+            let current = to.witnessed(&log.origin).await?;
+            to.witness_swap(&log.origin, current.map(|c| c.head), seen)
+                .await?;
+        }
+        to.trust_log(log).await?;
+    }
+    Ok(Some(size))
+}
+
+/// Count and SHA-256 of a store's log entries, in order.
+async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> {
+    let size = log.log_size().await?;
+    let mut hash = Sha256::new();
+    let mut start = 0;
+    while start < size {
+        let end = (start + LOG_BATCH).min(size);
+        for entry in log.log_entries(start, end).await? {
+            hash.update((entry.len() as u64).to_be_bytes());
+            hash.update(&entry);
+        }
+        start = end;
+    }
+    Ok((size, hex(&hash.finalize())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Runs `comity copy`.
 pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let from = StoreLocation::parse(&args.from);
@@ -247,6 +295,9 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("copying collection {}", col.id))?;
     }
     bar.finish_and_clear();
+    copy_log(source.as_ref(), &target)
+        .await
+        .context("copying the transparency log")?;
     eprintln!("Copied {from} into {to}. Verifying both sides:");
     let mut all_equal = true;
     println!("collection\tversions\tsha256\tverdict");
@@ -263,6 +314,14 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
                 col.api_root, col.id
             );
         }
+    }
+    if let (Some(from_log), Some(to_log)) = (source.transparency_log(), target.transparency_log()) {
+        let (n_from, sum_from) = log_digest(from_log).await?;
+        let (n_to, sum_to) = log_digest(to_log).await?;
+        let equal = n_from == n_to && sum_from == sum_to;
+        all_equal &= equal;
+        let verdict = if equal { "identical" } else { "DIFFERENT" };
+        println!("transparency-log\t{n_to}\t{sum_to}\t{verdict}");
     }
     target.close().await;
     if all_equal {
