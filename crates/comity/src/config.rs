@@ -182,21 +182,19 @@ impl DataDir {
     }
 
     /// Whether `comity init` has run for this node (for PostgreSQL: the schema exists and
-    /// holds an API root). A store that cannot be reached counts as not initialised; the
-    /// open that follows reports why.
-    pub fn is_initialised(&self) -> bool {
-        self.store_location()
-            .and_then(|location| on_runtime(location.holds_node()))
-            .unwrap_or(false)
+    /// holds an API root). A store that cannot be reached is an error, never taken for an
+    /// empty one.
+    pub fn is_initialised(&self) -> anyhow::Result<bool> {
+        let location = self.store_location()?;
+        on_runtime(location.holds_node())
+            .with_context(|| format!("cannot open the store at {location}"))
     }
 
     /// Opens the node's store; fails with advice when the node is not initialised, and
     /// with the reason when the store cannot be reached or is too new.
     pub fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
         let location = self.store_location()?;
-        let initialised = on_runtime(location.holds_node())
-            .with_context(|| format!("cannot open the store at {location}"))?;
-        if !initialised {
+        if !self.is_initialised()? {
             anyhow::bail!(
                 "{location} holds no Comity node; create one with `comity init --data-dir {}`",
                 self.data_dir.display()

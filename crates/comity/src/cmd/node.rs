@@ -43,7 +43,7 @@ fn generated_password() -> String {
 /// `default`, and the user `admin`. Returns the admin password when it was generated.
 async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
     let dir = &data.data_dir;
-    if data.is_initialised() {
+    if data.is_initialised()? {
         anyhow::bail!("{} already holds a Comity node", dir.display());
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -142,7 +142,7 @@ async fn shutdown_signal() {
 
 /// Runs `comity serve`; initialises the node first when the data directory is empty.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if !args.data.is_initialised() {
+    if !args.data.is_initialised()? {
         eprintln!(
             "No node in {} yet: initialising one.",
             args.data.data_dir.display()
