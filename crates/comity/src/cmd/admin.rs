@@ -118,14 +118,16 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
             }
             let hash = comity_server::hash_password(&password_from_env_or_stdin()?)
                 .map_err(anyhow::Error::msg)?;
-            store
-                .create_user(User {
+            add_user(
+                &data,
+                store.as_ref(),
+                User {
                     name: name.clone(),
                     role,
                     password_hash: hash,
-                })
-                .await?;
-            record_user(&data, store.as_ref(), &name, "added", Some(role)).await?;
+                },
+            )
+            .await?;
             eprintln!("Added user {name:?} with role {}.", role.as_str());
         }
         UserCommand::List { data } => {
@@ -143,6 +145,28 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates a user and commits the change to the transparency log.
+pub(crate) async fn add_user(data: &DataDir, store: &dyn Store, user: User) -> anyhow::Result<()> {
+    let (name, role) = (user.name.clone(), user.role);
+    store.create_user(user).await?;
+    record_user(data, store, &name, "added", Some(role)).await
+}
+
+/// Creates a collection and commits the change to the transparency log.
+pub(crate) async fn add_collection(
+    data: &DataDir,
+    store: &dyn Store,
+    collection: &Collection,
+) -> anyhow::Result<()> {
+    store.create_collection(collection.clone()).await?;
+    let what = serde_json::json!({
+        "change": "added",
+        "title": collection.title,
+        "description": collection.description,
+    });
+    record_collection(data, store, collection, &what).await
 }
 
 /// Commits a user change to the transparency log (name, role, what changed; never a
@@ -175,7 +199,7 @@ async fn record_collection(
 }
 
 /// Grants access and commits the change.
-async fn grant(
+pub(crate) async fn grant(
     data: &DataDir,
     store: &dyn Store,
     collection: &Collection,
@@ -244,18 +268,7 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                 title,
                 description,
             };
-            store.create_collection(collection.clone()).await?;
-            record_collection(
-                &data,
-                store.as_ref(),
-                &collection,
-                &serde_json::json!({
-                    "change": "added",
-                    "title": collection.title,
-                    "description": collection.description,
-                }),
-            )
-            .await?;
+            add_collection(&data, store.as_ref(), &collection).await?;
             grant_all(&data, store.as_ref(), &collection, &readers, &writers).await?;
             println!("{}", collection.id);
         }

@@ -7,6 +7,7 @@ use anyhow::Context;
 use comity_server::AppState;
 use comity_store::{Access, ApiRoot, Collection, Role, User};
 
+use crate::cmd::admin;
 use crate::config::{DataDir, FileConfig, CONFIG_FILE, CONFIG_TEMPLATE, DEFAULT_LISTEN};
 
 /// Name of the API root made by `init`.
@@ -72,25 +73,19 @@ async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
         title: "default".into(),
         description: Some("The node's default collection.".into()),
     };
-    store.create_collection(collection.clone()).await?;
+    admin::add_collection(data, store.as_ref(), &collection).await?;
     let hash = comity_server::hash_password(&password).map_err(anyhow::Error::msg)?;
-    store
-        .create_user(User {
-            name: "admin".into(),
-            role: Role::Admin,
-            password_hash: hash,
-        })
-        .await?;
-    store
-        .grant(
-            &collection.key(),
-            "admin",
-            Access {
-                read: true,
-                write: true,
-            },
-        )
-        .await?;
+    let user = User {
+        name: "admin".into(),
+        role: Role::Admin,
+        password_hash: hash,
+    };
+    admin::add_user(data, store.as_ref(), user).await?;
+    let full = Access {
+        read: true,
+        write: true,
+    };
+    admin::grant(data, store.as_ref(), &collection, "admin", full).await?;
     let config = dir.join(CONFIG_FILE);
     if !config.exists() {
         std::fs::write(&config, CONFIG_TEMPLATE)?;
