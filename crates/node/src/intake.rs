@@ -9,6 +9,7 @@ use comity_store::{NewObject, StatusDetail};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// A container of objects: a TAXII envelope or a STIX bundle (both carry `objects`).
 #[derive(Deserialize)]
@@ -59,8 +60,20 @@ impl From<Refusal> for StatusDetail {
     }
 }
 
+/// A submitted object found valid: the version to store and what the transparency log
+/// commits to, computed from the one parse of the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examined {
+    /// The version to store.
+    pub object: NewObject,
+    /// The member the object names as its creator (`created_by_ref`), if any.
+    pub originator: Option<String>,
+    /// SHA-256 of the object's RFC 8785 canonical JSON.
+    pub content_sha256: [u8; 32],
+}
+
 /// Validates one submitted object; returns it ready to store, or the reasons to refuse it.
-pub fn examine(position: usize, raw: &RawValue) -> Result<NewObject, Refusal> {
+pub fn examine(position: usize, raw: &RawValue) -> Result<Examined, Refusal> {
     let text = raw.get();
     let value: Value = serde_json::from_str(text).map_err(|e| Refusal {
         id: format!("#{position}"),
@@ -109,13 +122,18 @@ pub fn examine(position: usize, raw: &RawValue) -> Result<NewObject, Refusal> {
             )])
         })?
     };
-    Ok(NewObject {
+    let object = NewObject {
         object_type: str_field("type").unwrap_or_default().to_owned(),
         spec_version: str_field("spec_version").unwrap_or("2.1").to_owned(),
         id,
         version,
         version_key,
         json: text.to_owned(),
+    };
+    Ok(Examined {
+        object,
+        originator: str_field("created_by_ref").map(str::to_owned),
+        content_sha256: Sha256::digest(comity_stix::canonical_json(&value).as_bytes()).into(),
     })
 }
 
@@ -221,7 +239,8 @@ mod tests {
     #[test]
     fn keeps_the_text_byte_for_byte() {
         let text = r#"{ "type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.123456Z", "pattern": "[ipv4-addr:value = '10.0.0.1']", "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z" }"#;
-        let obj = examine(0, &raw(text)).unwrap();
+        let examined = examine(0, &raw(text)).unwrap();
+        let obj = &examined.object;
         assert_eq!(obj.json, text);
         assert_eq!(obj.version, "2016-04-06T20:03:48.123456Z");
         assert_eq!(obj.version_key, "2016-04-06T20:03:48.123456000Z");

@@ -21,6 +21,8 @@ use comity_tlog::witness::{
     AddCheckpoint, TreeHead, Witness, WitnessError, WitnessState, WitnessedCheckpoint,
 };
 use comity_tlog::Hash;
+
+use crate::intake::Examined;
 use sha2::{Digest, Sha256};
 
 /// Errors of the node's log.
@@ -119,35 +121,29 @@ impl NodeLog {
 
     /// The entry committing to an accepted object: its id and version, its originator
     /// (`created_by_ref`, else this node) and the SHA-256 of its RFC 8785 canonical JSON.
-    pub fn object_entry(&self, object: &NewObject, time: i64) -> Result<Vec<u8>, LogError> {
-        let value: serde_json::Value =
-            serde_json::from_str(&object.json).map_err(|e| LogError::Object {
-                id: object.id.clone(),
-                reason: e.to_string(),
-            })?;
-        let actor = value
-            .get("created_by_ref")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or(self.origin());
+    pub fn object_entry(&self, examined: &Examined, time: i64) -> Result<Vec<u8>, LogError> {
+        let object = &examined.object;
         let subject = if object.version.is_empty() {
             object.id.clone()
         } else {
             format!("{}@{}", object.id, object.version)
         };
-        let canonical = comity_stix::canonical_json(&value);
         Ok(LogEntry {
             kind: OBJECT_ACCEPTED.into(),
             time,
-            actor: actor.to_owned(),
+            actor: examined
+                .originator
+                .clone()
+                .unwrap_or_else(|| self.origin().to_owned()),
             subject,
-            sha256: Sha256::digest(canonical.as_bytes()).into(),
+            sha256: examined.content_sha256,
         }
         .encode()?)
     }
 
     /// The entries of [`NodeLog::object_entry`] for a batch; CPU work, call it off the
     /// async executor.
-    pub fn object_entries(&self, objects: &[NewObject]) -> Result<Vec<Vec<u8>>, LogError> {
+    pub fn object_entries(&self, objects: &[Examined]) -> Result<Vec<Vec<u8>>, LogError> {
         let time = now_us();
         objects.iter().map(|o| self.object_entry(o, time)).collect()
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use comity_node::intake::{self, Refusal};
+use comity_node::intake::{self, Examined, Refusal};
 use comity_node::log::NodeLog;
 use comity_store::{
     AddOutcome, Collection, NewObject, ObjectFilter, PageRequest, Store, VersionFilter,
@@ -118,7 +118,7 @@ async fn store_batch(
     store: &dyn Store,
     log: Option<&NodeLog>,
     collection: &Collection,
-    batch: &mut Vec<NewObject>,
+    batch: &mut Vec<Examined>,
     file: &Path,
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
@@ -127,14 +127,15 @@ async fn store_batch(
     }
     let ids: Vec<(String, String)> = batch
         .iter()
-        .map(|o| (o.id.clone(), o.version.clone()))
+        .map(|e| (e.object.id.clone(), e.object.version.clone()))
         .collect();
-    let objects = std::mem::take(batch);
-    let outcomes = match log {
-        Some(log) => {
-            let entries = log.object_entries(&objects)?;
-            NodeLog::add_objects(store, &collection.key(), objects, entries).await?
-        }
+    let entries = log.map(|log| log.object_entries(batch)).transpose()?;
+    let objects: Vec<NewObject> = std::mem::take(batch)
+        .into_iter()
+        .map(|e| e.object)
+        .collect();
+    let outcomes = match entries {
+        Some(entries) => NodeLog::add_objects(store, &collection.key(), objects, entries).await?,
         None => store.add_objects(&collection.key(), objects).await?,
     };
     for ((id, version), outcome) in ids.into_iter().zip(outcomes) {

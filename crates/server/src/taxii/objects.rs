@@ -7,7 +7,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use comity_node::intake::{self, Envelope, Refusal};
+use comity_node::intake::{self, Envelope, Examined, Refusal};
 use comity_node::log::NodeLog;
 use comity_store::{
     AddOutcome, NewObject, Page, PageRequest, Status, StatusDetail, StoredObject, VersionFilter,
@@ -245,7 +245,7 @@ pub fn status_json(s: &Status) -> Value {
 }
 
 /// Parses an envelope and examines each object: the ones to store, and the refusals.
-fn examine_all(bytes: &[u8]) -> Result<(Vec<NewObject>, Vec<StatusDetail>), ApiError> {
+fn examine_all(bytes: &[u8]) -> Result<(Vec<Examined>, Vec<StatusDetail>), ApiError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::bad_request(
             "the body must be a TAXII envelope: a JSON object with an `objects` list",
@@ -308,11 +308,12 @@ pub async fn add_objects(
     let request_timestamp = format_us(now_us());
     let log = state.log.clone();
     let (candidates, commitments, mut failures) = tokio::task::spawn_blocking(move || {
-        let (candidates, failures) = examine_all(&bytes)?;
+        let (examined, failures) = examine_all(&bytes)?;
         let commitments = log
-            .map(|log| log.object_entries(&candidates))
+            .map(|log| log.object_entries(&examined))
             .transpose()
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let candidates: Vec<NewObject> = examined.into_iter().map(|e| e.object).collect();
         Ok::<_, ApiError>((candidates, commitments, failures))
     })
     .await
