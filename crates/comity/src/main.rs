@@ -56,7 +56,7 @@ enum Command {
     /// Work with STIX patterns: validate one, or match one against observed-data.
     #[command(subcommand)]
     Pattern(cmd::pattern::PatternCommand),
-    /// Stream telemetry through the indicators of a bundle; print hits or STIX sightings.
+    /// Stream telemetry through every stored indicator (or those of a bundle); print hits or STIX sightings.
     Match(cmd::telemetry::MatchArgs),
     /// The node's transparency log: key, checkpoints, entries, proofs, verification, audit.
     #[command(subcommand)]
