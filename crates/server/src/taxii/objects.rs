@@ -164,6 +164,28 @@ fn object_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The listing of one object's versions for `…/objects/{id}/` and its `versions/`;
+/// 404 when nothing matches on a first page.
+async fn one_object(
+    state: &AppState,
+    access: &CollectionAccess,
+    id: &str,
+    raw: Option<&str>,
+    endpoint: Endpoint,
+    default_versions: VersionFilter,
+) -> Result<Listing, ApiError> {
+    object_id(id)?;
+    let mut q = query::parse(raw, endpoint, default_versions)?;
+    q.filter.ids = vec![id.to_owned()];
+    let listing = page(state, access, endpoint.name(), &q).await?;
+    if listing.page.items.is_empty() && q.next.is_none() {
+        return Err(ApiError::not_found(format!(
+            "no object {id} matching the filters in this collection"
+        )));
+    }
+    Ok(listing)
+}
+
 /// GET `…/objects/{id}/`.
 pub async fn get_object(
     State(state): State<AppState>,
@@ -171,15 +193,15 @@ pub async fn get_object(
     Path((_, _, id)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    object_id(&id)?;
-    let mut q = query::parse(raw.as_deref(), Endpoint::Object, VersionFilter::last())?;
-    q.filter.ids = vec![id.clone()];
-    let listing = page(&state, &access, "object", &q).await?;
-    if listing.page.items.is_empty() && q.next.is_none() {
-        return Err(ApiError::not_found(format!(
-            "no object {id} matching the filters in this collection"
-        )));
-    }
+    let listing = one_object(
+        &state,
+        &access,
+        &id,
+        raw.as_deref(),
+        Endpoint::Object,
+        VersionFilter::last(),
+    )
+    .await?;
     Ok(paged_response(&state, &listing, "objects", |o, out| {
         out.push_str(&o.json)
     }))
@@ -192,15 +214,15 @@ pub async fn versions(
     Path((_, _, id)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    object_id(&id)?;
-    let mut q = query::parse(raw.as_deref(), Endpoint::Versions, VersionFilter::all())?;
-    q.filter.ids = vec![id.clone()];
-    let listing = page(&state, &access, "versions", &q).await?;
-    if listing.page.items.is_empty() && q.next.is_none() {
-        return Err(ApiError::not_found(format!(
-            "no object {id} in this collection"
-        )));
-    }
+    let listing = one_object(
+        &state,
+        &access,
+        &id,
+        raw.as_deref(),
+        Endpoint::Versions,
+        VersionFilter::all(),
+    )
+    .await?;
     Ok(paged_response(&state, &listing, "versions", |o, out| {
         push_json_string(out, &version_of(o))
     }))

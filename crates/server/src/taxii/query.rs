@@ -22,6 +22,16 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// A short name, used to bind `next` tokens to the endpoint that issued them.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Objects => "objects",
+            Endpoint::Object => "object",
+            Endpoint::DeleteObject => "delete",
+            Endpoint::Versions => "versions",
+        }
+    }
+
     fn allows(self, name: &str) -> bool {
         let paging = matches!(name, "added_after" | "limit" | "next");
         match self {
