@@ -5,7 +5,7 @@ use comity_store::{
 };
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_or_db, db};
 
 /// How long statuses are kept, in microseconds (the TAXII minimum is 24 hours).
 const STATUS_RETENTION_US: i64 = 48 * 3600 * 1_000_000;
@@ -21,13 +21,7 @@ pub async fn create_api_root(pool: &PgPool, root: &ApiRoot) -> StoreResult<()> {
     .bind(root.max_content_length as i64)
     .execute(pool)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("API root {:?}", root.name))
-        } else {
-            db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("API root {:?}", root.name)))?;
     Ok(())
 }
 
@@ -65,13 +59,7 @@ pub async fn create_collection(pool: &PgPool, col: &Collection) -> StoreResult<(
     .bind(&col.description)
     .execute(pool)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("collection {}", col.id))
-        } else {
-            db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("collection {}", col.id)))?;
     Ok(())
 }
 
@@ -154,13 +142,7 @@ pub async fn create_user(pool: &PgPool, user: &User) -> StoreResult<()> {
         .bind(&user.password_hash)
         .execute(pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("user {:?}", user.name))
-            } else {
-                db(e)
-            }
-        })?;
+        .map_err(|e| conflict_or_db(e, || format!("user {:?}", user.name)))?;
     Ok(())
 }
 

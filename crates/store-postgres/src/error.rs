@@ -41,8 +41,17 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Maps an insert's error: a unique-key violation means `what` exists already.
+pub(crate) fn conflict_or_db(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(what())
+    } else {
+        db(e)
+    }
+}
+
 /// Whether the error is a unique-constraint violation.
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 

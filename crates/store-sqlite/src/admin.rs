@@ -10,7 +10,16 @@ use crate::db;
 /// How long statuses are kept, in microseconds (the TAXII minimum is 24 hours).
 const STATUS_RETENTION_US: i64 = 48 * 3600 * 1_000_000;
 
-fn unique_violation(e: &rusqlite::Error) -> bool {
+/// Maps an insert's error: a unique-key violation means `what` exists already.
+fn conflict_or_db(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(what())
+    } else {
+        db(e)
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
@@ -21,13 +30,7 @@ pub fn create_api_root(c: &Connection, root: &ApiRoot) -> StoreResult<()> {
         "INSERT INTO api_roots (name, title, description, max_content_length) VALUES (?1, ?2, ?3, ?4)",
         params![root.name, root.title, root.description, root.max_content_length as i64],
     )
-    .map_err(|e| {
-        if unique_violation(&e) {
-            StoreError::Conflict(format!("API root {:?}", root.name))
-        } else {
-            db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("API root {:?}", root.name)))?;
     Ok(())
 }
 
@@ -59,13 +62,7 @@ pub fn create_collection(c: &Connection, col: &Collection) -> StoreResult<()> {
         "INSERT INTO collections (api_root, id, title, description) VALUES (?1, ?2, ?3, ?4)",
         params![col.api_root, col.id, col.title, col.description],
     )
-    .map_err(|e| {
-        if unique_violation(&e) {
-            StoreError::Conflict(format!("collection {}", col.id))
-        } else {
-            db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("collection {}", col.id)))?;
     Ok(())
 }
 
@@ -134,13 +131,7 @@ pub fn create_user(c: &Connection, user: &User) -> StoreResult<()> {
         "INSERT INTO users (name, role, password_hash) VALUES (?1, ?2, ?3)",
         params![user.name, user.role.as_str(), user.password_hash],
     )
-    .map_err(|e| {
-        if unique_violation(&e) {
-            StoreError::Conflict(format!("user {:?}", user.name))
-        } else {
-            db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("user {:?}", user.name)))?;
     Ok(())
 }
 
