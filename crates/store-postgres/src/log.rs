@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use comity_store::log_storage::{to_hash, to_i64, tree};
 use comity_store::{StoreError, StoreResult, StoredCheckpoint, TrustedLog};
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -14,21 +15,6 @@ use comity_tlog::Hash;
 use sqlx::{PgConnection, PgPool, Row};
 
 use crate::error::db;
-
-fn tree(e: TreeError) -> StoreError {
-    StoreError::Backend(format!("transparency log: {e}"))
-}
-
-fn to_i64(n: u64) -> StoreResult<i64> {
-    i64::try_from(n).map_err(|_| StoreError::Backend(format!("log index {n} out of range")))
-}
-
-fn to_hash(bytes: Vec<u8>) -> StoreResult<Hash> {
-    bytes
-        .try_into()
-        .map(Hash)
-        .map_err(|_| StoreError::Backend("a stored log hash is not 32 bytes".into()))
-}
 
 /// The number of entries, read inside the current transaction.
 pub async fn size(c: &mut PgConnection) -> StoreResult<u64> {

@@ -11,7 +11,7 @@ pub mod conformance;
 mod tlog;
 mod types;
 
-pub use tlog::{StoredCheckpoint, TransparencyLog, TrustedLog};
+pub use tlog::{log_storage, StoredCheckpoint, TransparencyLog, TrustedLog};
 pub use types::*;
 
 use async_trait::async_trait;

@@ -93,3 +93,29 @@ pub trait TransparencyLog: Send + Sync {
     /// Every trusted peer log, by origin.
     async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>>;
 }
+
+/// Conversions every backend needs when it stores the log in SQL.
+pub mod log_storage {
+    use comity_tlog::tree::TreeError;
+    use comity_tlog::Hash;
+
+    use crate::{StoreError, StoreResult};
+
+    /// A Merkle-tree error met while appending or proving, as a store error.
+    pub fn tree(e: TreeError) -> StoreError {
+        StoreError::Backend(format!("transparency log: {e}"))
+    }
+
+    /// A log index or size as a SQL integer.
+    pub fn to_i64(n: u64) -> StoreResult<i64> {
+        i64::try_from(n).map_err(|_| StoreError::Backend(format!("log index {n} out of range")))
+    }
+
+    /// A stored hash read back from a SQL blob.
+    pub fn to_hash(bytes: Vec<u8>) -> StoreResult<Hash> {
+        bytes
+            .try_into()
+            .map(Hash)
+            .map_err(|_| StoreError::Backend("a stored log hash is not 32 bytes".into()))
+    }
+}
