@@ -365,27 +365,26 @@ pub async fn query(
         let mut conn = pool.acquire().await.map_err(db)?;
         collection_key(&mut conn, col).await?;
     }
-    let more = rows.len() > page.limit;
-    let mut items = Vec::with_capacity(rows.len().min(page.limit));
-    let mut last = None;
-    for r in rows.iter().take(page.limit) {
-        let date_added: i64 = r.try_get(4).map_err(db)?;
-        last = Some(Cursor {
-            date_added,
-            row: r.try_get(0).map_err(db)?,
-        });
-        items.push(StoredObject {
-            id: r.try_get(1).map_err(db)?,
-            version: r.try_get(2).map_err(db)?,
-            spec_version: r.try_get(3).map_err(db)?,
-            date_added,
-            json: r.try_get(5).map_err(db)?,
-        });
-    }
-    Ok(Page {
-        items,
-        next: if more { last } else { None },
-    })
+    let decoded = rows
+        .iter()
+        .map(|r| {
+            let date_added: i64 = r.try_get(4)?;
+            let cursor = Cursor {
+                date_added,
+                row: r.try_get(0)?,
+            };
+            let object = StoredObject {
+                id: r.try_get(1)?,
+                version: r.try_get(2)?,
+                spec_version: r.try_get(3)?,
+                date_added,
+                json: r.try_get(5)?,
+            };
+            Ok((cursor, object))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(db)?;
+    Ok(Page::from_overfetch(decoded, page.limit))
 }
 
 /// Deletes matching versions of one object and re-derives the first/last flags of the rest.

@@ -206,32 +206,26 @@ pub fn query(
     sql.push_str(" ORDER BY date_added, seq LIMIT ?");
     args.push(Value::Integer(page.limit as i64 + 1));
     let mut stmt = c.prepare_cached(&sql).map_err(db)?;
-    let mut rows = stmt.query(params_from_iter(args)).map_err(db)?;
-    let mut items = Vec::with_capacity(page.limit.min(1024));
-    let mut last = None;
-    let mut more = false;
-    while let Some(row) = rows.next().map_err(db)? {
-        if items.len() == page.limit {
-            more = true;
-            break;
-        }
-        let date_added: i64 = row.get(4).map_err(db)?;
-        last = Some(Cursor {
-            date_added,
-            row: row.get(0).map_err(db)?,
-        });
-        items.push(StoredObject {
-            id: row.get(1).map_err(db)?,
-            version: row.get(2).map_err(db)?,
-            spec_version: row.get(3).map_err(db)?,
-            date_added,
-            json: row.get(5).map_err(db)?,
-        });
-    }
-    Ok(Page {
-        items,
-        next: if more { last } else { None },
-    })
+    let rows = stmt
+        .query_map(params_from_iter(args), |row| {
+            let date_added: i64 = row.get(4)?;
+            let cursor = Cursor {
+                date_added,
+                row: row.get(0)?,
+            };
+            let object = StoredObject {
+                id: row.get(1)?,
+                version: row.get(2)?,
+                spec_version: row.get(3)?,
+                date_added,
+                json: row.get(5)?,
+            };
+            Ok((cursor, object))
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    Ok(Page::from_overfetch(rows, page.limit))
 }
 
 /// Deletes matching versions of one object and re-derives the first/last flags of the rest.

@@ -167,6 +167,27 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
+impl<T> Page<T> {
+    /// A page from rows read in order with `LIMIT limit + 1`, each with its cursor: the
+    /// extra row only tells that there is more.
+    pub fn from_overfetch(rows: Vec<(Cursor, T)>, limit: usize) -> Self {
+        let more = rows.len() > limit;
+        let mut next = None;
+        let items = rows
+            .into_iter()
+            .take(limit)
+            .map(|(cursor, item)| {
+                next = Some(cursor);
+                item
+            })
+            .collect();
+        Page {
+            items,
+            next: if more { next } else { None },
+        }
+    }
+}
+
 /// One object's line in a status resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusDetail {
