@@ -22,6 +22,7 @@ use comity_tlog::witness::{
 };
 use comity_tlog::Hash;
 
+use crate::identity::NodeKey;
 use crate::intake::Examined;
 use sha2::{Digest, Sha256};
 
@@ -89,6 +90,7 @@ pub fn log_of(store: &dyn Store) -> Result<&dyn TransparencyLog, StoreError> {
 pub struct NodeLog {
     signer: Signer,
     cosigner: Signer,
+    key: NodeKey,
 }
 
 impl NodeLog {
@@ -101,7 +103,12 @@ impl NodeLog {
             });
         }
         let cosigner = cosigner_of(&signer)?;
-        Ok(NodeLog { signer, cosigner })
+        let key = NodeKey::from_log_signer(&signer)?;
+        Ok(NodeLog {
+            signer,
+            cosigner,
+            key,
+        })
     }
 
     /// The log's origin (the checkpoint's first line).
@@ -112,6 +119,11 @@ impl NodeLog {
     /// The verifier key of the log's checkpoints.
     pub fn verifier(&self) -> Verifier {
         self.signer.verifier()
+    }
+
+    /// The node's identity key, for signing documents outside the log.
+    pub fn node_key(&self) -> &NodeKey {
+        &self.key
     }
 
     /// The verifier key of this node's witness cosignatures.
@@ -272,25 +284,11 @@ impl NodeLog {
 
 /// The cosignature key made from the log's Ed25519 key: same secret, type 0x04.
 fn cosigner_of(signer: &Signer) -> Result<Signer, NoteError> {
-    let secret = signer.to_secret_string();
-    // PRIVATE+KEY+name+hexid+base64: names hold no '+', base64 may.
-    let material = secret.splitn(5, '+').nth(4).unwrap_or_default();
-    let raw =
-        base64_decode(material).ok_or(NoteError::MalformedKey("key material is not base64"))?;
-    let seed: [u8; 32] = raw
-        .get(1..33)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(NoteError::MalformedKey("Ed25519 seed must be 32 bytes"))?;
     Signer::new(
         signer.name(),
         KeyKind::CosignatureV1,
-        ed25519_dalek::SigningKey::from_bytes(&seed),
+        ed25519_dalek::SigningKey::from_bytes(&crate::identity::seed_of(signer)?),
     )
-}
-
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
 /// The witness state of one request: the state read before, and the swap the witness

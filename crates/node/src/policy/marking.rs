@@ -86,14 +86,58 @@ impl MarkedObject {
     /// Reads the markings of a STIX object that `originator` shared.
     pub fn from_stix(obj: &Value, originator: MemberId) -> Result<MarkedObject, MarkingError> {
         let map = obj.as_object().ok_or(MarkingError::NotAnObject)?;
-        let object_type = map
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or(MarkingError::NotAnObject)?
-            .to_owned();
-        let object_marking_refs = strings(map.get("object_marking_refs"), "object_marking_refs")?;
+        let parts = Parts {
+            object_type: map.get("type").and_then(Value::as_str).map(str::to_owned),
+            created_by_ref: None,
+            object_marking_refs: map.get("object_marking_refs").cloned(),
+            granular_markings: map.get("granular_markings").cloned(),
+            handling: map.get(super::handling::PROPERTY).cloned(),
+            red_recipients: map.get(RED_RECIPIENTS).cloned(),
+            properties: map.keys().cloned().collect(),
+        };
+        parts.assemble(|_| originator)
+    }
+
+    /// Reads the markings of a stored object straight from its JSON text without building
+    /// the whole JSON tree: only the marking properties are parsed, other values are
+    /// skipped. `originator` names the member the object comes from, given its
+    /// `created_by_ref`.
+    pub fn from_json(
+        text: &str,
+        originator: impl FnOnce(Option<&str>) -> MemberId,
+    ) -> Result<MarkedObject, MarkingError> {
+        let parts: Parts = serde_json::from_str(text).map_err(|_| MarkingError::NotAnObject)?;
+        parts.assemble(originator)
+    }
+
+    /// The object-level TLP level: the most restrictive of `object_marking_refs`.
+    pub fn tlp(&self) -> Option<Tlp> {
+        most_restrictive(self.object_marking_refs.iter().map(String::as_str))
+    }
+}
+
+/// The properties the engine reads, still unchecked.
+#[derive(Default)]
+struct Parts {
+    object_type: Option<String>,
+    created_by_ref: Option<String>,
+    object_marking_refs: Option<Value>,
+    granular_markings: Option<Value>,
+    handling: Option<Value>,
+    red_recipients: Option<Value>,
+    properties: Vec<String>,
+}
+
+impl Parts {
+    fn assemble(
+        self,
+        originator: impl FnOnce(Option<&str>) -> MemberId,
+    ) -> Result<MarkedObject, MarkingError> {
+        let object_type = self.object_type.ok_or(MarkingError::NotAnObject)?;
+        let object_marking_refs =
+            strings(self.object_marking_refs.as_ref(), "object_marking_refs")?;
         let mut granular_markings = Vec::new();
-        if let Some(list) = map.get("granular_markings") {
+        if let Some(list) = &self.granular_markings {
             let list = list
                 .as_array()
                 .ok_or_else(|| malformed("granular_markings", "not a list"))?;
@@ -115,25 +159,56 @@ impl MarkedObject {
                 }
             }
         }
-        let handling = Handling::from_property(map.get(super::handling::PROPERTY))?;
-        let red_recipients = strings(map.get(RED_RECIPIENTS), RED_RECIPIENTS)?
+        let handling = Handling::from_property(self.handling.as_ref())?;
+        let red_recipients = strings(self.red_recipients.as_ref(), RED_RECIPIENTS)?
             .into_iter()
             .map(MemberId)
             .collect();
         Ok(MarkedObject {
+            originator: originator(self.created_by_ref.as_deref()),
             object_type,
-            originator,
             object_marking_refs,
             granular_markings,
             handling,
             red_recipients,
-            properties: map.keys().cloned().collect(),
+            properties: self.properties,
         })
     }
+}
 
-    /// The object-level TLP level: the most restrictive of `object_marking_refs`.
-    pub fn tlp(&self) -> Option<Tlp> {
-        most_restrictive(self.object_marking_refs.iter().map(String::as_str))
+impl<'de> serde::Deserialize<'de> for Parts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PartsVisitor)
+    }
+}
+
+struct PartsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for PartsVisitor {
+    type Value = Parts;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a STIX object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
+        use serde::de::IgnoredAny;
+        let mut parts = Parts::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" => parts.object_type = map.next_value::<Option<String>>()?,
+                "created_by_ref" => parts.created_by_ref = map.next_value::<Option<String>>()?,
+                "object_marking_refs" => parts.object_marking_refs = Some(map.next_value()?),
+                "granular_markings" => parts.granular_markings = Some(map.next_value()?),
+                super::handling::PROPERTY => parts.handling = Some(map.next_value()?),
+                RED_RECIPIENTS => parts.red_recipients = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            parts.properties.push(key.into_owned());
+        }
+        Ok(parts)
     }
 }
 
@@ -199,6 +274,36 @@ mod tests {
         assert_eq!(m.handling.to_string(), "H2, H3 (not before 1 May)");
         assert_eq!(m.red_recipients, [MemberId("identity--b".into())]);
         assert!(m.properties.contains(&"description".to_owned()));
+    }
+
+    #[test]
+    fn reading_from_text_agrees_with_reading_from_a_tree() {
+        let obj = json!({
+            "type": "indicator",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created_by_ref": "identity--c",
+            "pattern": "[ipv4-addr:value = '198.51.100.1']",
+            "object_marking_refs": [TLP2_RED],
+            "granular_markings": [{"selectors": ["pattern"], "marking_ref": TLP1_AMBER}],
+            "x_comity_handling": {"codes": ["H1"]},
+            "x_comity_red_recipients": ["identity--b"]
+        });
+        let mut seen = None;
+        let from_text = MarkedObject::from_json(&obj.to_string(), |by| {
+            seen = by.map(str::to_owned);
+            MemberId("identity--a".into())
+        })
+        .unwrap();
+        assert_eq!(seen.as_deref(), Some("identity--c"));
+        let mut from_tree = MarkedObject::from_stix(&obj, MemberId("identity--a".into())).unwrap();
+        from_tree.properties.sort();
+        let mut from_text = from_text;
+        from_text.properties.sort();
+        assert_eq!(from_text, from_tree);
+        for bad in ["[1]", "{\"id\": 1}", "{\"type\": 3}", "not json"] {
+            let err = MarkedObject::from_json(bad, |_| MemberId("identity--a".into()));
+            assert_eq!(err, Err(MarkingError::NotAnObject), "{bad}");
+        }
     }
 
     #[test]

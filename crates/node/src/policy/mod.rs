@@ -33,6 +33,7 @@ mod agreement;
 mod decision;
 mod handling;
 mod marking;
+mod redact;
 
 pub use agreement::{Agreement, AgreementStatus, Purpose, Scope};
 pub use comity_stix::tlp::Tlp;
@@ -41,6 +42,7 @@ pub use handling::{Handling, HandlingCode, HandlingError};
 pub use marking::{
     most_restrictive, GranularMarking, MarkedObject, MarkingError, MemberId, RED_RECIPIENTS,
 };
+pub use redact::redact;
 
 use std::fmt;
 
