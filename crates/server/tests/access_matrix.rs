@@ -49,6 +49,7 @@ async fn start() -> Node {
                 api_root: "default".into(),
                 title: id.into(),
                 description: None,
+                view: None,
             })
             .await
             .unwrap();
@@ -65,6 +66,7 @@ async fn start() -> Node {
             api_root: "default".into(),
             title: String::new(),
             description: None,
+            view: None,
         }
         .key()
     };

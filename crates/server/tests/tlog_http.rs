@@ -56,6 +56,7 @@ async fn start() -> Node {
         api_root: "default".into(),
         title: "c".into(),
         description: None,
+        view: None,
     };
     store.create_collection(collection.clone()).await.unwrap();
     store

@@ -1,7 +1,7 @@
 //! API roots, collections, users, grants, statuses and node secrets: the small tables.
 
 use comity_store::{
-    Access, ApiRoot, Collection, CollectionRef, Status, StoreError, StoreResult, User,
+    Access, ApiRoot, Collection, CollectionRef, Role, Status, StoreError, StoreResult, User,
 };
 use sqlx::{PgConnection, PgPool, Row};
 
@@ -51,12 +51,14 @@ pub async fn create_collection(pool: &PgPool, col: &Collection) -> StoreResult<(
         return Err(StoreError::NotFound(format!("API root {:?}", col.api_root)));
     }
     sqlx::query(
-        "INSERT INTO collections (api_root, id, title, description) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO collections (api_root, id, title, description, view)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&col.api_root)
     .bind(&col.id)
     .bind(&col.title)
     .bind(&col.description)
+    .bind(&col.view)
     .execute(pool)
     .await
     .map_err(|e| conflict_or_db(e, || format!("collection {}", col.id)))?;
@@ -69,7 +71,7 @@ pub async fn collections(
     id: Option<&str>,
 ) -> StoreResult<Vec<Collection>> {
     let rows = sqlx::query(
-        "SELECT api_root, id, title, description FROM collections
+        "SELECT api_root, id, title, description, view FROM collections
          WHERE api_root = $1 AND ($2::text IS NULL OR id = $2) ORDER BY ckey",
     )
     .bind(api_root)
@@ -84,6 +86,7 @@ pub async fn collections(
                 id: r.try_get(1).map_err(db)?,
                 title: r.try_get(2).map_err(db)?,
                 description: r.try_get(3).map_err(db)?,
+                view: r.try_get(4).map_err(db)?,
             })
         })
         .collect()
@@ -171,6 +174,21 @@ pub async fn set_password_hash(pool: &PgPool, name: &str, hash: &str) -> StoreRe
     let changed = sqlx::query("UPDATE users SET password_hash = $2 WHERE name = $1")
         .bind(name)
         .bind(hash)
+        .execute(pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("user {name:?}")));
+    }
+    Ok(())
+}
+
+/// Changes a user's role; `NotFound` for an unknown user.
+pub async fn set_role(pool: &PgPool, name: &str, role: Role) -> StoreResult<()> {
+    let changed = sqlx::query("UPDATE users SET role = $2 WHERE name = $1")
+        .bind(name)
+        .bind(role.as_str())
         .execute(pool)
         .await
         .map_err(db)?

@@ -13,6 +13,7 @@
 
 mod admin;
 mod error;
+mod identity;
 mod log;
 mod migrate;
 mod objects;
@@ -21,9 +22,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, Collection, CollectionRef, Cursor, NewObject, ObjectFilter, Page,
-    PageRequest, Status, Store, StoreError, StoreResult, StoredCheckpoint, StoredObject,
-    TransparencyLog, TrustedLog, User,
+    Access, AddOutcome, ApiRoot, ApiToken, Collection, CollectionRef, Cursor, NewObject,
+    ObjectFilter, Page, PageRequest, RegistryEntry, RegistryKind, Role, Status, Store, StoreError,
+    StoreResult, StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog, User,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -194,6 +195,9 @@ impl Store for PgStore {
     async fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()> {
         admin::set_password_hash(&self.pool, name, password_hash).await
     }
+    async fn set_role(&self, name: &str, role: Role) -> StoreResult<()> {
+        admin::set_role(&self.pool, name, role).await
+    }
     async fn grant(
         &self,
         collection: &CollectionRef,
@@ -204,6 +208,34 @@ impl Store for PgStore {
     }
     async fn access(&self, collection: &CollectionRef, user: &str) -> StoreResult<Access> {
         admin::access(&self.pool, collection, user).await
+    }
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {
+        identity::create_token(&self.pool, token).await
+    }
+    async fn token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        identity::token(&self.pool, id).await
+    }
+    async fn tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        identity::tokens(&self.pool).await
+    }
+    async fn revoke_token(&self, id: &str, at: i64) -> StoreResult<bool> {
+        identity::revoke_token(&self.pool, id, at).await
+    }
+    async fn add_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
+        identity::add_registry_entry(&self.pool, entry).await
+    }
+    async fn update_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
+        identity::update_registry_entry(&self.pool, entry).await
+    }
+    async fn registry_entry(
+        &self,
+        kind: RegistryKind,
+        id: &str,
+    ) -> StoreResult<Option<RegistryEntry>> {
+        identity::registry_entry(&self.pool, kind, id).await
+    }
+    async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>> {
+        identity::registry(&self.pool, kind).await
     }
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
         admin::node_secret(&self.pool, name, init).await

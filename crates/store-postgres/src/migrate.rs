@@ -12,6 +12,7 @@ use crate::error::db;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_transparency_log.sql"),
+    include_str!("../migrations/0003_identity.sql"),
 ];
 
 /// The newest schema version this build knows.

@@ -121,6 +121,58 @@ async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_2_database_migrates_to_3_and_keeps_its_collections() {
+    assert_eq!(PgStore::schema_version(), 3);
+    let db = TestDb::new().await;
+    // What a build that knew two migrations left behind.
+    let mut c = PgConnection::connect(&db.url()).await.unwrap();
+    c.execute(
+        "CREATE TABLE comity_schema (
+             version    BIGINT PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .unwrap();
+    for sql in [
+        include_str!("../migrations/0001_initial.sql"),
+        include_str!("../migrations/0002_transparency_log.sql"),
+    ] {
+        c.execute(sql).await.unwrap();
+    }
+    c.execute(
+        "INSERT INTO comity_schema (version) VALUES (1), (2);
+         INSERT INTO api_roots VALUES ('conformance', 'Old', NULL, 1000);
+         INSERT INTO collections (api_root, id, title, description)
+         VALUES ('conformance', '2f6a4f1e-6b8b-4c67-9b1a-3f1d4d9a0c01', 'old', 'kept');",
+    )
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let store = PgStore::connect_only(&db.url()).await.unwrap();
+    assert_eq!(store.schema_in_database().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), (2, 3));
+    assert_eq!(store.schema_in_database().await.unwrap(), 3);
+    let col = conformance_collection();
+    let old = store
+        .collection(&col.api_root, &col.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (old.title.as_str(), old.description.as_deref(), old.view),
+        ("old", Some("kept"), None)
+    );
+    assert!(store.tokens().await.unwrap().is_empty());
+    assert!(store
+        .registry(comity_store::RegistryKind::Member)
+        .await
+        .unwrap()
+        .is_empty());
+    store.close().await;
+}
+
 /// Two pools are two processes as far as PostgreSQL can tell.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_writing_at_once_keep_one_date_order_and_paging_misses_nothing() {

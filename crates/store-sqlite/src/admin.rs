@@ -1,29 +1,14 @@
 //! API roots, collections, users, grants, statuses and node secrets: the small tables.
 
 use comity_store::{
-    Access, ApiRoot, Collection, CollectionRef, Status, StoreError, StoreResult, User,
+    Access, ApiRoot, Collection, CollectionRef, Role, Status, StoreError, StoreResult, User,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db;
+use crate::{conflict_or_db, db};
 
 /// How long statuses are kept, in microseconds (the TAXII minimum is 24 hours).
 const STATUS_RETENTION_US: i64 = 48 * 3600 * 1_000_000;
-
-/// Maps an insert's error: a unique-key violation means `what` exists already.
-fn conflict_or_db(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
-    if is_unique_violation(&e) {
-        StoreError::Conflict(what())
-    } else {
-        db(e)
-    }
-}
-
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
-}
 
 pub fn create_api_root(c: &Connection, root: &ApiRoot) -> StoreResult<()> {
     c.execute(
@@ -59,8 +44,9 @@ pub fn create_collection(c: &Connection, col: &Collection) -> StoreResult<()> {
         return Err(StoreError::NotFound(format!("API root {:?}", col.api_root)));
     }
     c.execute(
-        "INSERT INTO collections (api_root, id, title, description) VALUES (?1, ?2, ?3, ?4)",
-        params![col.api_root, col.id, col.title, col.description],
+        "INSERT INTO collections (api_root, id, title, description, view)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![col.api_root, col.id, col.title, col.description, col.view],
     )
     .map_err(|e| conflict_or_db(e, || format!("collection {}", col.id)))?;
     Ok(())
@@ -73,7 +59,7 @@ pub fn collections(
 ) -> StoreResult<Vec<Collection>> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT api_root, id, title, description FROM collections
+            "SELECT api_root, id, title, description, view FROM collections
              WHERE api_root = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY ckey",
         )
         .map_err(db)?;
@@ -84,6 +70,7 @@ pub fn collections(
                 id: r.get(1)?,
                 title: r.get(2)?,
                 description: r.get(3)?,
+                view: r.get(4)?,
             })
         })
         .map_err(db)?;
@@ -164,6 +151,20 @@ pub fn set_password_hash(c: &Connection, name: &str, hash: &str) -> StoreResult<
         .execute(
             "UPDATE users SET password_hash = ?2 WHERE name = ?1",
             params![name, hash],
+        )
+        .map_err(db)?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("user {name:?}")));
+    }
+    Ok(())
+}
+
+/// Changes a user's role; `NotFound` for an unknown user.
+pub fn set_role(c: &Connection, name: &str, role: Role) -> StoreResult<()> {
+    let changed = c
+        .execute(
+            "UPDATE users SET role = ?2 WHERE name = ?1",
+            params![name, role.as_str()],
         )
         .map_err(db)?;
     if changed == 0 {

@@ -9,6 +9,7 @@
 //! transaction starts `IMMEDIATE` and derives `date_added` inside it.
 
 mod admin;
+mod identity;
 mod log;
 mod migrate;
 mod objects;
@@ -20,9 +21,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, Collection, CollectionRef, NewObject, ObjectFilter, Page,
-    PageRequest, Status, Store, StoreError, StoreResult, StoredCheckpoint, StoredObject,
-    TransparencyLog, TrustedLog, User,
+    Access, AddOutcome, ApiRoot, ApiToken, Collection, CollectionRef, NewObject, ObjectFilter,
+    Page, PageRequest, RegistryEntry, RegistryKind, Role, Status, Store, StoreError, StoreResult,
+    StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog, User,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -195,6 +196,21 @@ pub(crate) fn db(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Maps an insert's error: a unique-key violation means `what` exists already.
+pub(crate) fn conflict_or_db(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(what())
+    } else {
+        db(e)
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()> {
@@ -279,6 +295,10 @@ impl Store for SqliteStore {
         self.write(move |c| admin::set_password_hash(c, &name, &hash))
             .await
     }
+    async fn set_role(&self, name: &str, role: Role) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(move |c| admin::set_role(c, &name, role)).await
+    }
     async fn grant(
         &self,
         collection: &CollectionRef,
@@ -293,6 +313,44 @@ impl Store for SqliteStore {
         let (collection, user) = (collection.clone(), user.to_owned());
         self.read(move |c| admin::access(c, &collection, &user))
             .await
+    }
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {
+        let token = token.clone();
+        self.write(move |c| identity::create_token(c, &token)).await
+    }
+    async fn token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+        let id = id.to_owned();
+        self.read(move |c| identity::token(c, &id)).await
+    }
+    async fn tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        self.read(identity::tokens).await
+    }
+    async fn revoke_token(&self, id: &str, at: i64) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.write(move |c| identity::revoke_token(c, &id, at))
+            .await
+    }
+    async fn add_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
+        let entry = entry.clone();
+        self.write(move |c| identity::add_registry_entry(c, &entry))
+            .await
+    }
+    async fn update_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
+        let entry = entry.clone();
+        self.write(move |c| identity::update_registry_entry(c, &entry))
+            .await
+    }
+    async fn registry_entry(
+        &self,
+        kind: RegistryKind,
+        id: &str,
+    ) -> StoreResult<Option<RegistryEntry>> {
+        let id = id.to_owned();
+        self.read(move |c| identity::registry_entry(c, kind, &id))
+            .await
+    }
+    async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>> {
+        self.read(move |c| identity::registry(c, kind)).await
     }
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
         let name = name.to_owned();

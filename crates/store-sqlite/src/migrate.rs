@@ -10,6 +10,7 @@ use crate::db;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_transparency_log.sql"),
+    include_str!("../migrations/0003_identity.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -37,4 +38,55 @@ pub fn up(conn: &Connection) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_fresh_database_goes_straight_to_the_latest_schema() {
+        assert_eq!(LATEST, 3);
+        let conn = Connection::open_in_memory().unwrap();
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), LATEST);
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), LATEST);
+    }
+
+    #[test]
+    fn a_schema_2_database_keeps_its_collections_and_gains_identity() {
+        let conn = Connection::open_in_memory().unwrap();
+        // What a build that knew two migrations left behind.
+        for (index, sql) in MIGRATIONS[..2].iter().enumerate() {
+            conn.execute_batch(&format!("{sql}; PRAGMA user_version = {};", index + 1))
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO api_roots VALUES ('default', 'Default', NULL, 1000);
+             INSERT INTO collections (api_root, id, title, description)
+             VALUES ('default', 'c1', 'old', 'kept');",
+        )
+        .unwrap();
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), 3);
+        let cols = crate::admin::collections(&conn, "default", None).unwrap();
+        assert_eq!(cols.len(), 1);
+        assert_eq!(
+            (cols[0].title.as_str(), cols[0].description.as_deref()),
+            ("old", Some("kept"))
+        );
+        assert_eq!(cols[0].view, None);
+        for table in ["api_tokens", "registry"] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{table}");
+        }
+    }
 }

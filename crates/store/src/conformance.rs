@@ -44,6 +44,7 @@ pub async fn seed_small(store: &dyn Store) {
             api_root: ROOT.into(),
             title: "c".into(),
             description: Some("d".into()),
+            view: None,
         })
         .await
         .unwrap();
@@ -61,6 +62,10 @@ pub async fn run_all(store: &dyn Store) {
     statuses_round_trip(store).await;
     users_and_grants(store).await;
     node_secret_is_stable(store).await;
+    tokens_round_trip(store).await;
+    registry_round_trip(store).await;
+    views_round_trip(store).await;
+    roles_change(store).await;
     if let Some(log) = store.transparency_log() {
         transparency_log(store, log).await;
     }
@@ -85,6 +90,7 @@ async fn roots_and_collections(store: &dyn Store) {
             api_root: "missing".into(),
             title: "x".into(),
             description: None,
+            view: None,
         })
         .await;
     assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
@@ -423,6 +429,212 @@ async fn node_secret_is_stable(store: &dyn Store) {
     let b = store.node_secret("paging", [9; 32]).await.unwrap();
     assert_eq!(a, [7; 32]);
     assert_eq!(a, b);
+}
+
+/// A token as an issuer would store it; `n` varies the secret hash.
+fn token(id: &str, created_at: i64, n: u8) -> ApiToken {
+    // Every byte value class: zero, high bit, 0xff.
+    let mut secret_sha256 = [0u8; 32];
+    for (i, b) in secret_sha256.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37).wrapping_add(n);
+    }
+    secret_sha256[0] = 0;
+    secret_sha256[31] = 0xff;
+    ApiToken {
+        id: id.into(),
+        label: format!("label of {id}"),
+        user: "ana".into(),
+        member: None,
+        secret_sha256,
+        created_at,
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+async fn tokens_round_trip(store: &dyn Store) {
+    const T0: i64 = 1_767_225_600_000_000;
+    assert!(store.tokens().await.unwrap().is_empty());
+    let plain = token("tok-1", T0 + 2, 1);
+    let member = ApiToken {
+        label: "misp sync \"ünïcode\"".into(),
+        member: Some("identity--7b1c2d3e-0000-4000-8000-000000000001".into()),
+        expires_at: Some(T0 + 86_400_000_000),
+        ..token("tok-3", T0 + 1, 2)
+    };
+    let tied = token("tok-2", T0 + 1, 3);
+    let born_revoked = ApiToken {
+        revoked_at: Some(T0 + 5),
+        ..token("tok-4", T0 + 3, 4)
+    };
+    for t in [&plain, &member, &tied, &born_revoked] {
+        store.create_token(t).await.unwrap();
+    }
+    assert_eq!(store.token("tok-1").await.unwrap(), Some(plain.clone()));
+    assert_eq!(store.token("tok-3").await.unwrap(), Some(member.clone()));
+    assert_eq!(
+        store.token("tok-4").await.unwrap(),
+        Some(born_revoked.clone())
+    );
+    assert_eq!(store.token("tok-9").await.unwrap(), None);
+    // By created_at, then id: neither the order of creation nor that of ids alone.
+    assert_eq!(
+        store.tokens().await.unwrap(),
+        vec![
+            tied.clone(),
+            member.clone(),
+            plain.clone(),
+            born_revoked.clone()
+        ]
+    );
+    let dup = store
+        .create_token(&ApiToken {
+            label: "impostor".into(),
+            ..token("tok-1", T0 + 9, 9)
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(store.token("tok-1").await.unwrap(), Some(plain.clone()));
+
+    assert!(store.revoke_token("tok-3", T0 + 10).await.unwrap());
+    assert!(!store.revoke_token("tok-3", T0 + 20).await.unwrap());
+    assert!(!store.revoke_token("tok-4", T0 + 20).await.unwrap());
+    let revoked = ApiToken {
+        revoked_at: Some(T0 + 10),
+        ..member
+    };
+    assert_eq!(store.token("tok-3").await.unwrap(), Some(revoked.clone()));
+    assert_eq!(
+        store.token("tok-4").await.unwrap(),
+        Some(born_revoked.clone())
+    );
+    let r = store.revoke_token("tok-9", T0 + 10).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    // Revoking one token touches no other.
+    assert_eq!(
+        store.tokens().await.unwrap(),
+        vec![tied, revoked, plain, born_revoked]
+    );
+}
+
+fn entry(kind: RegistryKind, id: &str, status: &str, document: &str, at: i64) -> RegistryEntry {
+    RegistryEntry {
+        kind,
+        id: id.into(),
+        status: status.into(),
+        document: document.into(),
+        updated_at: at,
+    }
+}
+
+async fn registry_round_trip(store: &dyn Store) {
+    use RegistryKind::{Agreement, Member};
+    const A: &str = "identity--aaaaaaaa-0000-4000-8000-000000000001";
+    const B: &str = "identity--bbbbbbbb-0000-4000-8000-000000000002";
+    const UPPER: &str = "identity--CCCCCCCC-0000-4000-8000-000000000003";
+    // Unicode, escaped and raw quotes, a backslash, a newline, spacing kept as written.
+    let tricky = "{ \"name\": \"CERT Zürich — «ops» 🛡\",\n  \"note\": \"it's \\\"quoted\\\" \\\\ \\u00e9\" }";
+    assert!(store.registry(Member).await.unwrap().is_empty());
+    let b = entry(Member, B, "active", tricky, 10);
+    let a = entry(Member, A, "invited", r#"{"id":"a"}"#, 11);
+    let upper = entry(Member, UPPER, "active", "{}", 12);
+    let pact = entry(Agreement, B, "proposed", r#"{"parties":["a","b"]}"#, 13);
+    for e in [&b, &a, &upper, &pact] {
+        store.add_registry_entry(e).await.unwrap();
+    }
+    assert_eq!(
+        store.registry_entry(Member, B).await.unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(
+        store.registry_entry(Agreement, B).await.unwrap(),
+        Some(pact.clone())
+    );
+    assert_eq!(store.registry_entry(Agreement, A).await.unwrap(), None);
+    // By id, byte-wise: upper case sorts before lower case.
+    assert_eq!(
+        store.registry(Member).await.unwrap(),
+        vec![upper.clone(), a.clone(), b.clone()]
+    );
+    assert_eq!(store.registry(Agreement).await.unwrap(), vec![pact.clone()]);
+
+    let dup = store
+        .add_registry_entry(&entry(Member, B, "active", "{}", 99))
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(store.registry_entry(Member, B).await.unwrap(), Some(b));
+
+    let suspended = entry(Member, B, "suspended", r#"{"why":"ÿ \"late\""}"#, 20);
+    store.update_registry_entry(&suspended).await.unwrap();
+    assert_eq!(
+        store.registry_entry(Member, B).await.unwrap(),
+        Some(suspended.clone())
+    );
+    assert_eq!(
+        store.registry_entry(Agreement, B).await.unwrap(),
+        Some(pact.clone()),
+        "an update touches one kind only"
+    );
+    let missing = store
+        .update_registry_entry(&entry(Agreement, A, "active", "{}", 21))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+    assert_eq!(store.registry_entry(Agreement, A).await.unwrap(), None);
+    assert_eq!(
+        store.registry(Member).await.unwrap(),
+        vec![upper, a, suspended]
+    );
+    assert_eq!(store.registry(Agreement).await.unwrap(), vec![pact]);
+}
+
+async fn views_round_trip(store: &dyn Store) {
+    let view = Collection {
+        id: "2f6a4f1e-6b8b-4c67-9b1a-3f1d4d9a0c02".into(),
+        api_root: ROOT.into(),
+        title: "what peer X may read".into(),
+        description: None,
+        view: Some(format!(
+            r#"{{"source":"{COLLECTION}","member":"identity--7b1c2d3e-0000-4000-8000-000000000001","types":["indicator"],"note":"für "X""}}"#
+        )),
+    };
+    store.create_collection(view.clone()).await.unwrap();
+    assert_eq!(
+        store.collection(ROOT, &view.id).await.unwrap(),
+        Some(view.clone())
+    );
+    let plain = store.collection(ROOT, COLLECTION).await.unwrap().unwrap();
+    assert_eq!(plain.view, None);
+    assert_eq!(store.collections(ROOT).await.unwrap(), vec![plain, view]);
+}
+
+async fn roles_change(store: &dyn Store) {
+    let rolf = User {
+        name: "rolf".into(),
+        role: Role::Viewer,
+        password_hash: "$argon2id$r".into(),
+    };
+    store.create_user(rolf.clone()).await.unwrap();
+    store.set_role("rolf", Role::Liaison).await.unwrap();
+    assert_eq!(
+        store.user("rolf").await.unwrap(),
+        Some(User {
+            role: Role::Liaison,
+            ..rolf.clone()
+        })
+    );
+    store.set_role("rolf", Role::Admin).await.unwrap();
+    assert_eq!(store.user("rolf").await.unwrap().unwrap().role, Role::Admin);
+    assert_eq!(
+        store.user("ana").await.unwrap().unwrap().role,
+        Role::Analyst,
+        "only the named user changes"
+    );
+    let r = store.set_role("nobody", Role::Admin).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    assert!(store.user("nobody").await.unwrap().is_none());
 }
 
 /// The transparency log checks, run by [`run_all`] when the backend has a log

@@ -1,8 +1,9 @@
 //! The storage boundary of a Comity node.
 //!
-//! This crate owns the [`Store`] trait, spoken in domain terms (API roots, collections,
-//! object versions, statuses, users), and the types that cross it. It never touches a
-//! database itself: backends (`comity-store-sqlite`, later PostgreSQL) implement the trait,
+//! This crate owns the [`Store`] trait, spoken in domain terms (API roots, collections
+//! and policy views, object versions, statuses, users, API tokens, the registry of
+//! members and agreements), and the types that cross it. It never touches a database
+//! itself: backends (`comity-store-sqlite`, `comity-store-postgres`) implement the trait,
 //! and every backend must pass the shared [`conformance`] suite. The transparency log has a
 //! trait of its own, [`TransparencyLog`], reached through [`Store::transparency_log`].
 
@@ -54,7 +55,8 @@ pub trait Store: Send + Sync + 'static {
     /// One API root by name.
     async fn api_root(&self, name: &str) -> StoreResult<Option<ApiRoot>>;
 
-    /// Creates a collection in an existing API root.
+    /// Creates a collection in an existing API root, with its [`Collection::view`] when it
+    /// is a policy view.
     async fn create_collection(&self, collection: Collection) -> StoreResult<()>;
     /// Lists the collections of an API root, in creation order.
     async fn collections(&self, api_root: &str) -> StoreResult<Vec<Collection>>;
@@ -99,6 +101,8 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self) -> StoreResult<Vec<User>>;
     /// Replaces a user's password hash.
     async fn set_password_hash(&self, name: &str, password_hash: &str) -> StoreResult<()>;
+    /// Changes a user's role; [`StoreError::NotFound`] for an unknown user.
+    async fn set_role(&self, name: &str, role: Role) -> StoreResult<()>;
     /// Sets a user's permissions on a collection.
     async fn grant(
         &self,
@@ -108,6 +112,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// A user's permissions on a collection (none when never granted).
     async fn access(&self, collection: &CollectionRef, user: &str) -> StoreResult<Access>;
+
+    /// Stores a new API token; [`StoreError::Conflict`] when its id exists.
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()>;
+    /// One API token by id (revoked and expired ones included).
+    async fn token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
+    /// Every API token, ordered by `created_at`, then id.
+    async fn tokens(&self) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes a token at time `at` (microseconds). Returns `false`, changing nothing, when
+    /// it was revoked already (the first time is kept); [`StoreError::NotFound`] for an
+    /// unknown id.
+    async fn revoke_token(&self, id: &str, at: i64) -> StoreResult<bool>;
+
+    /// Adds a registry document; [`StoreError::Conflict`] when one of the same kind and id
+    /// exists (the same id under the other kind is another document).
+    async fn add_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()>;
+    /// Replaces the status, document and `updated_at` of the entry of this kind and id;
+    /// [`StoreError::NotFound`] when there is none.
+    async fn update_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()>;
+    /// One registry document by kind and id.
+    async fn registry_entry(
+        &self,
+        kind: RegistryKind,
+        id: &str,
+    ) -> StoreResult<Option<RegistryEntry>>;
+    /// Every registry document of one kind, ordered by id (byte-wise).
+    async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>>;
 
     /// A node-wide secret (for example the key that signs pagination tokens), created on
     /// first use with `init` and identical for every process sharing the database.

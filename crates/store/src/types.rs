@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::StoreError;
+
 /// A TAXII API root: a named group of collections.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiRoot {
@@ -27,6 +29,10 @@ pub struct Collection {
     pub title: String,
     /// Optional description.
     pub description: Option<String>,
+    /// When set, the collection is a policy view: a JSON description that the node
+    /// interprets (for example "what member X may read of collection C"). Stored as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 impl Collection {
@@ -236,6 +242,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// All roles.
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::Liaison, Role::Admin];
+
     /// The role's name as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -244,6 +253,12 @@ impl Role {
             Role::Liaison => "liaison",
             Role::Admin => "admin",
         }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -280,4 +295,91 @@ pub struct Access {
     pub read: bool,
     /// May add and delete objects.
     pub write: bool,
+}
+
+/// An API token. Only the SHA-256 of its secret is stored; the secret is shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Public identifier (the part of the token before the secret), unique.
+    pub id: String,
+    /// What the holder calls it, e.g. "misp sync".
+    pub label: String,
+    /// The local user it belongs to (for a member token: the admin who issued it).
+    pub user: String,
+    /// When set, the token acts for this peer member (its `identity--…` id), not for `user`.
+    pub member: Option<String>,
+    /// SHA-256 of the secret.
+    pub secret_sha256: [u8; 32],
+    /// Creation time, microseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Expiry (exclusive), microseconds; None = never.
+    pub expires_at: Option<i64>,
+    /// When it was revoked, microseconds; None = not revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// What kind of registry document an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegistryKind {
+    /// A member of the community (a peer node or organisation).
+    Member,
+    /// An agreement between members.
+    Agreement,
+}
+
+impl RegistryKind {
+    /// The kind's name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistryKind::Member => "member",
+            RegistryKind::Agreement => "agreement",
+        }
+    }
+}
+
+impl std::str::FromStr for RegistryKind {
+    type Err = StoreError;
+    /// Reads a stored kind; unknown text is a corrupt row ([`StoreError::Backend`]).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "member" => Ok(RegistryKind::Member),
+            "agreement" => Ok(RegistryKind::Agreement),
+            other => Err(StoreError::Backend(format!(
+                "unknown registry kind {other:?}: expected member or agreement"
+            ))),
+        }
+    }
+}
+
+/// One document of the node's registry (a member record or an agreement): the store keeps
+/// the JSON and a status and never interprets either; the node crate owns their schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryEntry {
+    /// Whether it is a member record or an agreement.
+    pub kind: RegistryKind,
+    /// The document's id (e.g. `identity--…` for a member).
+    pub id: String,
+    /// Its status as the node names it (e.g. `active`, `suspended`).
+    pub status: String,
+    /// The document as JSON text.
+    pub document: String,
+    /// Last change, microseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_kinds_read_back_what_they_store() {
+        for kind in [RegistryKind::Member, RegistryKind::Agreement] {
+            assert_eq!(kind.as_str().parse::<RegistryKind>().unwrap(), kind);
+        }
+        let unknown = "Member".parse::<RegistryKind>();
+        assert!(
+            matches!(unknown, Err(StoreError::Backend(_))),
+            "{unknown:?}"
+        );
+    }
 }

@@ -267,6 +267,7 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                 api_root,
                 title,
                 description,
+                view: None,
             };
             add_collection(&data, store.as_ref(), &collection).await?;
             grant_all(&data, store.as_ref(), &collection, &readers, &writers).await?;

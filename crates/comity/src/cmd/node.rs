@@ -72,6 +72,7 @@ async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
         api_root: DEFAULT_API_ROOT.into(),
         title: "default".into(),
         description: Some("The node's default collection.".into()),
+        view: None,
     };
     admin::add_collection(data, store.as_ref(), &collection).await?;
     let hash = comity_server::hash_password(&password).map_err(anyhow::Error::msg)?;
