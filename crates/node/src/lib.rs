@@ -5,3 +5,6 @@ pub mod identity;
 pub mod intake;
 pub mod log;
 pub mod policy;
+pub mod registry;
+pub mod release;
+pub mod tokens;

@@ -37,6 +37,12 @@ pub const USER_CHANGED: &str = "user.changed";
 pub const COLLECTION_CHANGED: &str = "collection.changed";
 /// Kind of the entry committing to a change of the node configuration.
 pub const CONFIG_CHANGED: &str = "config.changed";
+/// Kind of the entry committing to a change of a federation member's record or standing.
+pub const MEMBER_CHANGED: &str = "member.changed";
+/// Kind of the entry committing to a change of a sharing agreement or its signatures.
+pub const AGREEMENT_CHANGED: &str = "agreement.changed";
+/// Kind of the entry committing to a change of an API token (created, revoked).
+pub const TOKEN_CHANGED: &str = "token.changed";
 
 const MAX_FIELD: usize = 512;
 const MAX_KIND: usize = 64;

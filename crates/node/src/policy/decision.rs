@@ -23,6 +23,8 @@ pub enum Rule {
     Agreement,
     /// Granular markings cover every property that carries content.
     Granular,
+    /// The object's markings cannot be read, so it cannot be released.
+    Markings,
 }
 
 impl Rule {
@@ -37,6 +39,7 @@ impl Rule {
             Rule::Handling => "handling",
             Rule::Agreement => "agreement",
             Rule::Granular => "granular",
+            Rule::Markings => "markings",
         }
     }
 }
@@ -51,7 +54,7 @@ pub struct Denial {
 }
 
 impl Denial {
-    pub(super) fn new(rule: Rule, reason: impl Into<String>) -> Denial {
+    pub(crate) fn new(rule: Rule, reason: impl Into<String>) -> Denial {
         Denial {
             rule,
             reason: reason.into(),

@@ -87,41 +87,15 @@ impl fmt::Display for Channel {
     }
 }
 
-/// The role of a local user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Reads.
-    Viewer,
-    /// Reads, writes intelligence and exports.
-    Analyst,
-    /// Also sends and answers cooperation requests and shares onward.
-    Liaison,
-    /// Everything.
-    Admin,
-}
+pub use comity_store::Role;
 
-impl Role {
-    /// All roles.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::Liaison, Role::Admin];
-
-    fn may_use(self, channel: Channel) -> bool {
-        match channel {
-            Channel::Ui | Channel::TaxiiRead => true,
-            Channel::Export => self != Role::Viewer,
-            Channel::OnwardShare => matches!(self, Role::Liaison | Role::Admin),
-            Channel::FederationSend => false,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Viewer => "viewer",
-            Role::Analyst => "analyst",
-            Role::Liaison => "liaison",
-            Role::Admin => "admin",
-        })
+/// Whether a local user's role may use an exit.
+fn may_use(role: Role, channel: Channel) -> bool {
+    match channel {
+        Channel::Ui | Channel::TaxiiRead => true,
+        Channel::Export => role != Role::Viewer,
+        Channel::OnwardShare => matches!(role, Role::Liaison | Role::Admin),
+        Channel::FederationSend => false,
     }
 }
 
@@ -259,7 +233,7 @@ impl Policy {
                         "a federation send goes to a peer member, not to a local user",
                     ));
                 }
-                if !role.may_use(channel) {
+                if !may_use(*role, channel) {
                     return Err(Denial::new(
                         Rule::Role,
                         format!("the role {role} may not use the {channel} channel"),
