@@ -18,7 +18,11 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use base64::Engine;
-use comity_store::{Access, Collection, Role, Store};
+use comity_node::policy::{Channel, Purpose};
+use comity_node::registry::{Registry, RegistryError};
+use comity_node::release::{local_purpose, Release, ViewSpec};
+use comity_node::tokens::{self, TokenError};
+use comity_store::{Access, Collection, CollectionRef, RegistryKind, Role, Store};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::Semaphore;
@@ -180,32 +184,88 @@ impl Default for Authenticator {
     }
 }
 
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A local user, by password or by one of its API tokens.
+    User {
+        /// User name.
+        name: String,
+        /// Role.
+        role: Role,
+    },
+    /// A peer member, by a token an admin issued for it: it reads the policy views made
+    /// for it and nothing else.
+    Member {
+        /// Its member id (`identity--…`).
+        member: String,
+    },
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// User name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
+    /// Who it is.
+    pub principal: Principal,
 }
 
-fn basic_credentials(parts: &Parts) -> Result<(String, String), ApiError> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("this server requires HTTP Basic authentication"))?;
-    let encoded = value
+impl Caller {
+    /// The caller's name for logs: a user name or a member id.
+    pub fn name(&self) -> &str {
+        match &self.principal {
+            Principal::User { name, .. } => name,
+            Principal::Member { member } => member,
+        }
+    }
+
+    /// The local user behind the call; peer members are refused.
+    pub fn user(&self) -> Result<(&str, Role), ApiError> {
+        match &self.principal {
+            Principal::User { name, role } => Ok((name, *role)),
+            Principal::Member { member } => Err(ApiError::forbidden(format!(
+                "this route serves local users; member {member} reads its policy views only"
+            ))),
+        }
+    }
+
+    /// The local admin behind the call; anyone else is refused.
+    pub fn admin(&self) -> Result<&str, ApiError> {
+        match self.user()? {
+            (name, Role::Admin) => Ok(name),
+            (name, role) => Err(ApiError::forbidden(format!(
+                "user {name:?} is {}; this needs an admin",
+                role.as_str()
+            ))),
+        }
+    }
+}
+
+enum Credentials {
+    Basic { name: String, password: String },
+    Bearer(String),
+}
+
+fn credentials(parts: &Parts) -> Result<Credentials, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("this server requires HTTP Basic or Bearer authentication")
+    })?;
+    let (scheme, rest) = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("basic").then_some(rest.trim())
-        })
+        .and_then(|v| v.split_once(' '))
         .ok_or_else(|| {
-            ApiError::unauthorized("the Authorization header must use the Basic scheme")
+            ApiError::unauthorized("the Authorization header must use the Basic or Bearer scheme")
         })?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Credentials::Bearer(rest.trim().to_owned()));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::unauthorized(
+            "the Authorization header must use the Basic or Bearer scheme",
+        ));
+    }
     let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
+        .decode(rest.trim())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
@@ -214,7 +274,51 @@ fn basic_credentials(parts: &Parts) -> Result<(String, String), ApiError> {
     let (name, password) = decoded
         .split_once(':')
         .ok_or_else(|| ApiError::unauthorized("the Basic credentials lack a ':'"))?;
-    Ok((name.to_owned(), password.to_owned()))
+    Ok(Credentials::Basic {
+        name: name.to_owned(),
+        password: password.to_owned(),
+    })
+}
+
+impl Authenticator {
+    /// Checks a bearer token; `Ok` with whom it acts for. Failures are throttled per token
+    /// id like passwords per user name.
+    pub async fn bearer(&self, store: &dyn Store, presented: &str) -> Result<Principal, ApiError> {
+        let key = format!("token:{}", tokens::id_of(presented));
+        if let Some(wait) = self.throttled(&key) {
+            return Err(ApiError::too_many_attempts(wait));
+        }
+        let token = match tokens::verify(store, presented, comity_node::log::now_us()).await {
+            Ok(token) => token,
+            Err(TokenError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                self.record_failure(&key);
+                tracing::info!(token = %key.escape_debug(), reason = %e, "failed token login");
+                return Err(ApiError::unauthorized(e.to_string()));
+            }
+        };
+        if let Some(member) = token.member {
+            let known = store
+                .registry_entry(RegistryKind::Member, &member)
+                .await?
+                .is_some();
+            return if known {
+                Ok(Principal::Member { member })
+            } else {
+                Err(ApiError::unauthorized(
+                    "the bearer token's member is no longer registered",
+                ))
+            };
+        }
+        let user = store
+            .user(&token.user)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the bearer token's user no longer exists"))?;
+        Ok(Principal::User {
+            name: user.name,
+            role: user.role,
+        })
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -224,36 +328,62 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
-        let (name, password) = basic_credentials(parts)?;
-        let role = state
-            .auth
-            .login(state.store.as_ref(), &name, &password)
-            .await?;
-        let caller = Caller { name, role };
+        let outcome = match credentials(parts)? {
+            Credentials::Basic { name, password } => state
+                .auth
+                .login(state.store.as_ref(), &name, &password)
+                .await
+                .map(|role| Principal::User { name, role }),
+            Credentials::Bearer(token) => state.auth.bearer(state.store.as_ref(), &token).await,
+        };
+        if let Err(e) = &outcome {
+            state.metrics.auth_failure(e.status());
+        }
+        let caller = Caller {
+            principal: outcome?,
+        };
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }
 }
 
 impl Caller {
-    /// The caller's permissions on a collection.
+    /// The caller's permissions on a collection. A policy view is never written; a peer
+    /// member reads only the views made for it.
     pub async fn access(
         &self,
         store: &dyn Store,
         collection: &Collection,
     ) -> Result<Access, ApiError> {
-        if self.role == Role::Admin {
-            return Ok(Access {
+        let view = collection.view.as_deref().map(view_spec).transpose()?;
+        let (name, role) = match &self.principal {
+            Principal::Member { member } => {
+                let read = view.is_some_and(|v| v.member == *member);
+                return Ok(Access { read, write: false });
+            }
+            Principal::User { name, role } => (name, *role),
+        };
+        let mut access = if role == Role::Admin {
+            Access {
                 read: true,
                 write: true,
-            });
-        }
-        let mut access = store.access(&collection.key(), &self.name).await?;
-        if self.role == Role::Viewer {
+            }
+        } else {
+            store.access(&collection.key(), name).await?
+        };
+        if role == Role::Viewer || view.is_some() {
             access.write = false;
         }
         Ok(access)
     }
+}
+
+/// Reads a collection's view definition.
+pub(crate) fn view_spec(text: &str) -> Result<ViewSpec, ApiError> {
+    serde_json::from_str(text).map_err(|e| {
+        tracing::error!(error = %e, "unreadable policy view definition");
+        ApiError::internal()
+    })
 }
 
 /// A collection the caller may use for this request's method: reading for GET, writing
@@ -286,17 +416,68 @@ impl FromRequestParts<AppState> for CollectionAccess {
         }
         let needs_write = parts.method == Method::POST || parts.method == Method::DELETE;
         if needs_write && !access.write {
-            return Err(ApiError::forbidden(format!(
-                "user {:?} may not write to collection {id}",
-                caller.name
-            )));
+            let why = if collection.view.is_some() {
+                format!("collection {id} is a policy view: it is read-only")
+            } else {
+                format!("{:?} may not write to collection {id}", caller.name())
+            };
+            return Err(ApiError::forbidden(why));
         }
         if !needs_write && !access.read {
             return Err(ApiError::forbidden(format!(
-                "user {:?} may not read collection {id}",
-                caller.name
+                "{:?} may not read collection {id}",
+                caller.name()
             )));
         }
         Ok(CollectionAccess { caller, collection })
+    }
+}
+
+impl CollectionAccess {
+    /// What this request reads from and how objects leave: the collection itself for a
+    /// local user, or a view's source collection as its member may read it. Every object
+    /// a read returns passes the returned [`Release`].
+    pub async fn release(&self, state: &AppState) -> Result<(CollectionRef, Release), ApiError> {
+        let registry = Registry::new(state.store.as_ref(), None);
+        let federation = registry.federation().await.map_err(registry_error)?;
+        if let Some(text) = &self.collection.view {
+            let view = view_spec(text)?;
+            let purpose = view.purpose().map_err(|e| {
+                tracing::error!(error = %e, "policy view with an unknown purpose");
+                ApiError::internal()
+            })?;
+            let source = CollectionRef {
+                api_root: self.collection.api_root.clone(),
+                id: view.source.clone(),
+            };
+            let release = Release::for_member(
+                federation,
+                &view.member,
+                view.agreement.as_deref(),
+                Channel::TaxiiRead,
+                purpose,
+            );
+            return Ok((source, release));
+        }
+        let (_, role) = self.caller.user()?;
+        let purpose = registry
+            .local_member()
+            .await
+            .map_err(registry_error)?
+            .map_or(Purpose::Intelligence, |m| local_purpose(&m.record.roles));
+        let release = Release::for_user(federation, role, Channel::TaxiiRead, purpose);
+        Ok((self.collection.key(), release))
+    }
+}
+
+/// Maps a registry failure: storage trouble as such, anything else as an internal error.
+pub(crate) fn registry_error(e: RegistryError) -> ApiError {
+    match e {
+        RegistryError::Store(e) => e.into(),
+        RegistryError::Invalid(why) => ApiError::bad_request(why),
+        other => {
+            tracing::error!(error = %other, "registry failure");
+            ApiError::internal()
+        }
     }
 }

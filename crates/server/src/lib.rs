@@ -1,12 +1,16 @@
-//! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/` and health at `/healthz`.
+//! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/`, the node API at `/api/v1/`
+//! (tokens, members, agreements), the transparency log at `/log/`, `/metrics` and
+//! `/healthz`.
 //!
 //! The server takes a bound listener and a shutdown future ([`serve`]), so tests bind
 //! port 0 and run many nodes in one process. It holds no global state: everything a
 //! handler needs is in [`AppState`].
 
+mod api;
 pub mod auth;
 pub mod error;
 pub mod media;
+pub mod metrics;
 mod taxii;
 pub mod timefmt;
 mod tlog;
@@ -37,6 +41,8 @@ pub struct AppState {
     /// The node's transparency log: when set, accepted objects are committed to it in
     /// the same transaction, and `/log/…` is served.
     pub log: Option<Arc<comity_node::log::NodeLog>>,
+    /// Request, authentication and policy counters served at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -56,6 +62,7 @@ impl AppState {
             title,
             public_url,
             log: None,
+            metrics: Arc::default(),
         })
     }
 
@@ -72,8 +79,14 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::metrics))
         .merge(taxii::routes())
         .merge(tlog::routes())
+        .merge(api::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 

@@ -183,10 +183,11 @@ async fn collection(
 
 async fn status(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path((root, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    caller.user()?;
     query::none(raw.as_deref())?;
     let status = state
         .store

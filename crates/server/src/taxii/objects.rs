@@ -9,10 +9,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use comity_node::intake::{self, Envelope, Examined, Refusal};
 use comity_node::log::NodeLog;
+use comity_node::release::{Release, Released};
 use comity_store::{
     AddOutcome, NewObject, Page, PageRequest, Status, StatusDetail, StoredObject, VersionFilter,
 };
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 use super::query::{self, Endpoint, Query};
 use super::{is_stix_id, paging, taxii_json};
@@ -54,11 +56,34 @@ async fn page(
         limit: q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
         after,
     };
-    let page = state
-        .store
-        .objects(&access.collection.key(), &q.filter, &request)
-        .await?;
+    let (source, release) = access.release(state).await?;
+    let mut page = state.store.objects(&source, &q.filter, &request).await?;
+    page.items = released(state, &release, page.items);
     Ok(Listing { page, scope })
+}
+
+/// The objects of a page that the sharing policy lets out, with withheld properties
+/// removed. A page may come out shorter than its limit; `next` still continues after
+/// the last object read.
+fn released(state: &AppState, release: &Release, items: Vec<StoredObject>) -> Vec<StoredObject> {
+    let channel = release.channel();
+    let mut out = Vec::with_capacity(items.len());
+    for mut o in items {
+        let redacted = match release.object(&o.json) {
+            Released::Allowed(Cow::Borrowed(_)) => None,
+            Released::Allowed(Cow::Owned(json)) => Some(json),
+            Released::Denied(denial) => {
+                state.metrics.denied(channel, denial.rule);
+                continue;
+            }
+        };
+        if let Some(json) = redacted {
+            o.json = json;
+        }
+        out.push(o);
+    }
+    state.metrics.released(channel, out.len() as u64);
+    out
 }
 
 /// Renders an envelope-like body: `{"more":…,"next":…,"<key>":[items]}` plus the
@@ -246,7 +271,7 @@ pub async fn delete_object(
             "no object {id} matching the filters in this collection"
         )));
     }
-    tracing::info!(user = %access.caller.name, object = %id, versions = deleted, "object deleted");
+    tracing::info!(user = %access.caller.name(), object = %id, versions = deleted, "object deleted");
     Ok(StatusCode::OK.into_response())
 }
 
@@ -383,7 +408,7 @@ pub async fn add_objects(
     };
     state.store.put_status(&status).await?;
     tracing::info!(
-        user = %access.caller.name,
+        user = %access.caller.name(),
         collection = %access.collection.id,
         added = status.successes.len(),
         refused = status.failures.len(),

@@ -1,0 +1,355 @@
+//! The node API at `/api/v1/`: API tokens (every local user, for itself; admins for anyone
+//! and for peer members), the members registry and agreements (read by local users, changed
+//! by admins). Bodies are JSON; errors have the TAXII error shape. The same domain services
+//! back the `comity token|member|agreement` commands.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use comity_node::log::now_us;
+use comity_node::policy::{AgreementStatus, MemberStatus};
+use comity_node::registry::{
+    AgreementDraft, Member, MemberRole, NewMember, Registry, ScopeDocument, SignedAgreement,
+};
+use comity_node::tokens::{self, TokenError};
+use comity_store::ApiToken;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{registry_error, Caller};
+use crate::error::ApiError;
+use crate::timefmt::format_us;
+use crate::AppState;
+
+/// Longest token life, and the default.
+const MAX_TOKEN_DAYS: u32 = 366;
+const DEFAULT_TOKEN_DAYS: u32 = 90;
+const DAY_US: i64 = 86_400 * 1_000_000;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/members", get(list_members).post(add_member))
+        .route("/api/v1/members/{id}/suspend", post(suspend_member))
+        .route("/api/v1/members/{id}/reinstate", post(reinstate_member))
+        .route(
+            "/api/v1/agreements",
+            get(list_agreements).post(create_agreement),
+        )
+        .route("/api/v1/agreements/{id}/{action}", post(agreement_status))
+}
+
+/// Reads a JSON body strictly: the right media type, the right shape, no unknown fields.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == "application/json");
+    if !json {
+        return Err(ApiError::unsupported_media_type(
+            "the node API takes Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
+}
+
+fn token_json(t: &ApiToken) -> Value {
+    json!({
+        "id": t.id,
+        "label": t.label,
+        "user": t.user,
+        "member": t.member,
+        "created": format_us(t.created_at),
+        "expires": t.expires_at.map(format_us),
+        "revoked": t.revoked_at.map(format_us),
+    })
+}
+
+fn token_error(e: TokenError) -> ApiError {
+    match e {
+        TokenError::Store(e) => e.into(),
+        other => {
+            tracing::error!(error = %other, "token failure");
+            ApiError::internal()
+        }
+    }
+}
+
+async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let (name, role) = caller.user()?;
+    let all = state.store.tokens().await?;
+    let mine: Vec<Value> = all
+        .iter()
+        .filter(|t| role == comity_store::Role::Admin || t.user == name && t.member.is_none())
+        .map(token_json)
+        .collect();
+    Ok(Json(json!({ "tokens": mine })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    label: String,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+    #[serde(default)]
+    member: Option<String>,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let (name, _) = caller.user()?;
+    let req: TokenRequest = body(&headers, &bytes)?;
+    if req.label.trim().is_empty() || req.label.len() > 128 {
+        return Err(ApiError::bad_request(
+            "a token's label must have 1 to 128 characters",
+        ));
+    }
+    let days = req.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS);
+    if days == 0 || days > MAX_TOKEN_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "expires_in_days must be 1 to {MAX_TOKEN_DAYS}"
+        )));
+    }
+    if let Some(member) = &req.member {
+        caller.admin()?;
+        let registry = Registry::new(state.store.as_ref(), None);
+        let known = registry.member(member).await.map_err(registry_error)?;
+        if known.is_none_or(|m| m.record.local) {
+            return Err(ApiError::bad_request(format!(
+                "{member:?} is not a registered peer member"
+            )));
+        }
+    }
+    let issued = tokens::issue(
+        state.store.as_ref(),
+        state.log.as_deref(),
+        name,
+        &req.label,
+        req.member,
+        Some(now_us() + i64::from(days) * DAY_US),
+    )
+    .await
+    .map_err(token_error)?;
+    tracing::info!(user = %name.escape_debug(), token = %issued.token.id, "API token created");
+    let mut out = token_json(&issued.token);
+    out["token"] = Value::String(issued.secret);
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (name, role) = caller.user()?;
+    let id = tokens::id_of(&id).to_owned();
+    let hidden = || {
+        ApiError::not_found(format!(
+            "no token {:?}",
+            id.chars().take(40).collect::<String>()
+        ))
+    };
+    let token = state.store.token(&id).await?.ok_or_else(hidden)?;
+    if role != comity_store::Role::Admin && token.user != name {
+        return Err(hidden());
+    }
+    let revoked = tokens::revoke(state.store.as_ref(), state.log.as_deref(), &id)
+        .await
+        .map_err(token_error)?;
+    tracing::info!(user = %name.escape_debug(), token = %id, "API token revoked");
+    Ok(Json(json!({ "id": id, "revoked": true, "already_revoked": !revoked })).into_response())
+}
+
+fn member_json(m: &Member) -> Value {
+    json!({
+        "id": m.id.0,
+        "name": m.name(),
+        "status": match m.status { MemberStatus::Active => "active", MemberStatus::Suspended => "suspended" },
+        "local": m.record.local,
+        "country": m.record.country,
+        "roles": m.record.roles,
+        "endpoint": m.record.endpoint,
+        "public_key": m.record.public_key,
+        "identity": m.record.identity,
+        "updated": format_us(m.updated_at),
+    })
+}
+
+async fn list_members(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.user()?;
+    let members = Registry::new(state.store.as_ref(), None)
+        .members()
+        .await
+        .map_err(registry_error)?;
+    let list: Vec<Value> = members.iter().map(member_json).collect();
+    Ok(Json(json!({ "members": list })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberRequest {
+    name: String,
+    country: String,
+    roles: BTreeSet<MemberRole>,
+    public_key: String,
+    #[serde(default)]
+    endpoint: Option<String>,
+    #[serde(default)]
+    contact: Option<String>,
+    #[serde(default)]
+    identity_id: Option<String>,
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let admin = caller.admin()?;
+    let req: MemberRequest = body(&headers, &bytes)?;
+    let record = NewMember {
+        name: req.name,
+        country: req.country,
+        roles: req.roles,
+        public_key: req.public_key,
+        endpoint: req.endpoint,
+        contact: req.contact,
+        identity_id: req.identity_id,
+    }
+    .into_record(false)
+    .map_err(registry_error)?;
+    let member = Registry::new(state.store.as_ref(), state.log.as_deref())
+        .add_member(record)
+        .await
+        .map_err(registry_error)?;
+    tracing::info!(user = %admin.escape_debug(), member = %member.id, "member added");
+    Ok((StatusCode::CREATED, Json(member_json(&member))).into_response())
+}
+
+async fn set_member(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    status: MemberStatus,
+) -> Result<Response, ApiError> {
+    let admin = caller.admin()?;
+    let member = Registry::new(state.store.as_ref(), state.log.as_deref())
+        .set_member_status(id, status)
+        .await
+        .map_err(registry_error)?;
+    tracing::info!(user = %admin.escape_debug(), member = %member.id, ?status, "member standing changed");
+    Ok(Json(member_json(&member)).into_response())
+}
+
+async fn suspend_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    set_member(&state, &caller, &id, MemberStatus::Suspended).await
+}
+
+async fn reinstate_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    set_member(&state, &caller, &id, MemberStatus::Active).await
+}
+
+fn agreement_json(a: &SignedAgreement) -> Value {
+    let status = match a.terms.status {
+        AgreementStatus::Active => "active",
+        AgreementStatus::Suspended => "suspended",
+        AgreementStatus::Terminated => "terminated",
+    };
+    json!({ "status": status, "agreement": a.document })
+}
+
+async fn list_agreements(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.user()?;
+    let agreements = Registry::new(state.store.as_ref(), None)
+        .agreements()
+        .await
+        .map_err(registry_error)?;
+    let list: Vec<Value> = agreements.iter().map(agreement_json).collect();
+    Ok(Json(json!({ "agreements": list })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgreementRequest {
+    title: String,
+    partners: BTreeSet<String>,
+    scope: ScopeDocument,
+    #[serde(default)]
+    valid_from: Option<String>,
+    #[serde(default)]
+    valid_until: Option<String>,
+}
+
+async fn create_agreement(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let admin = caller.admin()?;
+    let req: AgreementRequest = body(&headers, &bytes)?;
+    let log = state.log.as_deref().ok_or_else(|| {
+        ApiError::unavailable("this node has no identity key loaded to sign with")
+    })?;
+    let draft = AgreementDraft {
+        title: req.title,
+        partners: req.partners,
+        scope: req.scope,
+        valid_from: req.valid_from,
+        valid_until: req.valid_until,
+    };
+    let agreement = Registry::new(state.store.as_ref(), Some(log))
+        .create_agreement(draft, log.node_key())
+        .await
+        .map_err(registry_error)?;
+    tracing::info!(user = %admin.escape_debug(), agreement = %agreement.document.id, "agreement signed");
+    Ok((StatusCode::CREATED, Json(agreement_json(&agreement))).into_response())
+}
+
+async fn agreement_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let admin = caller.admin()?;
+    let status = match action.as_str() {
+        "suspend" => AgreementStatus::Suspended,
+        "reinstate" => AgreementStatus::Active,
+        "terminate" => AgreementStatus::Terminated,
+        _ => {
+            return Err(ApiError::not_found(
+                "agreements take suspend, reinstate or terminate",
+            ))
+        }
+    };
+    let agreement = Registry::new(state.store.as_ref(), state.log.as_deref())
+        .set_agreement_status(&id, status)
+        .await
+        .map_err(registry_error)?;
+    tracing::info!(user = %admin.escape_debug(), agreement = %id.escape_debug(), ?status, "agreement status changed");
+    Ok(Json(agreement_json(&agreement)).into_response())
+}

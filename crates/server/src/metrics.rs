@@ -1,0 +1,190 @@
+//! `/metrics` in the OpenMetrics text format, for admins: requests and their latency by
+//! route template, authentication failures, and every release and denial the sharing
+//! policy decided, by channel and rule. Label values come from fixed sets (route templates,
+//! rule names), never from what a client sent, so a client cannot grow the label space.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use comity_node::policy::{Channel, Rule};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    channel: String,
+    rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: u16,
+}
+
+type Latency = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.1 ms to about 3.3 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+/// The node's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Latency,
+    auth_failures: Family<StatusLabels, Counter>,
+    released: Family<DecisionLabels, Counter>,
+    denied: Family<DecisionLabels, Counter>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("comity");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: Latency = Family::new_with_constructor(latency_histogram);
+        let auth_failures = Family::<StatusLabels, Counter>::default();
+        let released = Family::<DecisionLabels, Counter>::default();
+        let denied = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer, by route template",
+            latency.clone(),
+        );
+        registry.register(
+            "auth_failures",
+            "Refused credentials, by the status answered (401, or 429 when throttled)",
+            auth_failures.clone(),
+        );
+        registry.register(
+            "policy_released_objects",
+            "Objects the sharing policy let out, by channel",
+            released.clone(),
+        );
+        registry.register(
+            "policy_denied_objects",
+            "Objects the sharing policy kept in, by channel and the rule that denied",
+            denied.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            auth_failures,
+            released,
+            denied,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a refused credential.
+    pub fn auth_failure(&self, status: StatusCode) {
+        self.auth_failures
+            .get_or_create(&StatusLabels {
+                status: status.as_u16(),
+            })
+            .inc();
+    }
+
+    /// Counts objects the policy released through `channel`.
+    pub fn released(&self, channel: Channel, count: u64) {
+        if count > 0 {
+            self.released
+                .get_or_create(&DecisionLabels {
+                    channel: channel.to_string(),
+                    rule: String::new(),
+                })
+                .inc_by(count);
+        }
+    }
+
+    /// Counts one object the policy denied through `channel` by `rule`.
+    pub fn denied(&self, channel: Channel, rule: Rule) {
+        self.denied
+            .get_or_create(&DecisionLabels {
+                channel: channel.to_string(),
+                rule: rule.as_str().to_owned(),
+            })
+            .inc();
+    }
+
+    fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+/// Middleware: counts every request and its latency by route template.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let response = next.run(request).await;
+    let metrics = &state.metrics;
+    metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+/// GET `/metrics` (admins only).
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.admin()?;
+    let body = state.metrics.render().map_err(|_| ApiError::internal())?;
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(response)
+}
