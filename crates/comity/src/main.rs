@@ -51,6 +51,15 @@ enum Command {
     /// Manage TAXII collections and who may read or write them.
     #[command(subcommand)]
     Collection(cmd::admin::CollectionCommand),
+    /// The federation as this node sees it: its own record and the peer members it pins.
+    #[command(subcommand)]
+    Member(cmd::registry::MemberCommand),
+    /// Sharing agreements: draw up and sign, list, suspend, reinstate, terminate.
+    #[command(subcommand)]
+    Agreement(cmd::registry::AgreementCommand),
+    /// API tokens for users (Bearer authentication) and for peer members reading their views.
+    #[command(subcommand)]
+    Token(cmd::registry::TokenCommand),
     /// Validate STIX 2.1 objects, bundles or TAXII envelopes against every MUST of the spec.
     Validate(cmd::validate::ValidateArgs),
     /// Work with STIX patterns: validate one, or match one against observed-data.
@@ -100,6 +109,9 @@ fn main() -> ExitCode {
         Command::Export(args) => run_async(cmd::transfer::export(args)),
         Command::User(command) => run_async(cmd::admin::user(command)),
         Command::Collection(command) => run_async(cmd::admin::collection(command)),
+        Command::Member(command) => run_async(cmd::registry::member(command)),
+        Command::Agreement(command) => run_async(cmd::registry::agreement(command)),
+        Command::Token(command) => run_async(cmd::registry::token(command)),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
         Command::Match(args) => cmd::telemetry::run(args),

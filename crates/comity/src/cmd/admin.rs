@@ -4,6 +4,8 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use comity_node::registry::Registry;
+use comity_node::release::ViewSpec;
 use comity_store::{Access, Collection, Role, Store, User};
 use comity_tlog::entry::{COLLECTION_CHANGED, USER_CHANGED};
 
@@ -26,6 +28,15 @@ pub enum UserCommand {
     },
     /// List local users and their roles.
     List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Change a user's role.
+    SetRole {
+        /// Login name.
+        name: String,
+        /// viewer, analyst, liaison or admin.
+        role: Role,
         #[command(flatten)]
         data: DataDir,
     },
@@ -61,6 +72,34 @@ pub enum CollectionCommand {
         /// Users who may read and write it (repeat the flag for several).
         #[arg(long = "write", value_name = "USER")]
         writers: Vec<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Add a policy view: a read-only collection showing what a peer member may read of
+    /// another collection, as the sharing policy decides object by object; prints its id.
+    /// Give the member a token (`comity token create --member …`) to let it read the view.
+    AddView {
+        /// Human title.
+        #[arg(long)]
+        title: String,
+        /// The collection whose objects the view filters.
+        #[arg(long)]
+        source: String,
+        /// The member whose reading the view shows (identity--…).
+        #[arg(long)]
+        member: String,
+        /// Only what this agreement covers [default: any agreement in force with the member].
+        #[arg(long)]
+        agreement: Option<String>,
+        /// intelligence, police-cooperation or judicial-assistance.
+        #[arg(long, default_value = "intelligence")]
+        purpose: String,
+        /// API root of both collections.
+        #[arg(long, default_value = DEFAULT_API_ROOT)]
+        api_root: String,
+        /// Local users who may read the view (repeat the flag for several).
+        #[arg(long = "read", value_name = "USER")]
+        readers: Vec<String>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -134,6 +173,12 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
             for u in data.open_store()?.users().await? {
                 println!("{}\t{}", u.name, u.role.as_str());
             }
+        }
+        UserCommand::SetRole { name, role, data } => {
+            let store = data.open_store()?;
+            store.set_role(&name, role).await?;
+            record_user(&data, store.as_ref(), &name, "role changed", Some(role)).await?;
+            eprintln!("User {name:?} is now {}.", role.as_str());
         }
         UserCommand::Passwd { name, data } => {
             let store = data.open_store()?;
@@ -271,6 +316,62 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
             };
             add_collection(&data, store.as_ref(), &collection).await?;
             grant_all(&data, store.as_ref(), &collection, &readers, &writers).await?;
+            println!("{}", collection.id);
+        }
+        CollectionCommand::AddView {
+            title,
+            source,
+            member,
+            agreement,
+            purpose,
+            api_root,
+            readers,
+            data,
+        } => {
+            let store = data.open_store()?;
+            let spec = ViewSpec {
+                source,
+                member,
+                agreement,
+                purpose: Some(purpose),
+            };
+            spec.purpose().map_err(anyhow::Error::msg)?;
+            let source = store
+                .collection(&api_root, &spec.source)
+                .await?
+                .with_context(|| format!("no collection {} in API root {api_root}", spec.source))?;
+            if source.view.is_some() {
+                anyhow::bail!(
+                    "collection {} is a view itself; name a stored collection",
+                    source.id
+                );
+            }
+            let registry = Registry::new(store.as_ref(), None);
+            let known = registry.member(&spec.member).await?;
+            if known.is_none_or(|m| m.record.local) {
+                anyhow::bail!("{:?} is not a registered peer member", spec.member);
+            }
+            if let Some(a) = &spec.agreement {
+                let found = registry
+                    .agreement(a)
+                    .await?
+                    .with_context(|| format!("no agreement {a}"))?;
+                if !found.terms.parties.iter().any(|p| p.0 == spec.member) {
+                    anyhow::bail!("{} is not a party to agreement {a}", spec.member);
+                }
+            }
+            let collection = Collection {
+                id: uuid::Uuid::new_v4().to_string(),
+                api_root,
+                title,
+                description: Some(format!(
+                    "What {} may read of {}.",
+                    spec.member, source.title
+                )),
+                view: Some(serde_json::to_string(&spec)?),
+            };
+            add_collection(&data, store.as_ref(), &collection).await?;
+            grant_all(&data, store.as_ref(), &collection, &readers, &[]).await?;
             println!("{}", collection.id);
         }
         CollectionCommand::List { api_root, data } => {

@@ -6,6 +6,7 @@ pub mod log;
 pub mod migrate;
 pub mod node;
 pub mod pattern;
+pub mod registry;
 pub mod telemetry;
 pub mod transfer;
 pub mod validate;

@@ -20,6 +20,43 @@ pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 10 * 1024 * 1024;
 pub struct InitArgs {
     #[command(flatten)]
     data: DataDir,
+    #[command(flatten)]
+    identity: Identity,
+}
+
+/// This node's member record, as `init` first writes it (change it later with
+/// `comity member set-local`).
+#[derive(clap::Args, Clone, Default)]
+pub struct Identity {
+    /// The organisation running the node, e.g. "CERT-FR" [default: Comity node].
+    #[arg(long, env = "COMITY_ORGANISATION")]
+    organisation: Option<String>,
+    /// Its ISO 3166-1 alpha-2 country code, e.g. FR [default: ZZ, unknown].
+    #[arg(long, env = "COMITY_COUNTRY")]
+    country: Option<String>,
+    /// What it does: cert, police, judicial or central-authority (repeat) [default: cert].
+    #[arg(long = "member-role", value_name = "ROLE")]
+    roles: Vec<comity_node::registry::MemberRole>,
+    /// The node's base URL as peers reach it, e.g. https://cti.cert.example.gov
+    #[arg(long, env = "COMITY_ENDPOINT")]
+    endpoint: Option<String>,
+}
+
+impl Identity {
+    fn facts(self) -> crate::cmd::registry::MemberFacts {
+        let roles = if self.roles.is_empty() {
+            vec![comity_node::registry::MemberRole::Cert]
+        } else {
+            self.roles
+        };
+        crate::cmd::registry::MemberFacts {
+            name: self.organisation.unwrap_or_else(|| "Comity node".into()),
+            country: self.country.unwrap_or_else(|| "ZZ".into()),
+            roles,
+            endpoint: self.endpoint,
+            contact: None,
+        }
+    }
 }
 
 /// Arguments of `comity serve`.
@@ -41,8 +78,9 @@ fn generated_password() -> String {
 }
 
 /// Creates the node: data directory, store, API root `default` with a collection
-/// `default`, and the user `admin`. Returns the admin password when it was generated.
-async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
+/// `default`, the user `admin` and the node's member record. Returns the admin password
+/// when it was generated.
+async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option<String>> {
     let dir = &data.data_dir;
     if data.is_initialised()? {
         anyhow::bail!("{} already holds a Comity node", dir.display());
@@ -87,6 +125,7 @@ async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
         write: true,
     };
     admin::grant(data, store.as_ref(), &collection, "admin", full).await?;
+    let me = crate::cmd::registry::create_local(data, store.as_ref(), identity.facts()).await?;
     let config = dir.join(CONFIG_FILE);
     if !config.exists() {
         std::fs::write(&config, CONFIG_TEMPLATE)?;
@@ -95,6 +134,12 @@ async fn initialise(data: &DataDir) -> anyhow::Result<Option<String>> {
         "Initialised a Comity node in {} (API root `{DEFAULT_API_ROOT}`, collection `default` = {}).",
         dir.display(),
         collection.id
+    );
+    eprintln!(
+        "This node is member {} ({}, country {}); change that with `comity member set-local`.",
+        me.id,
+        me.name(),
+        me.record.country
     );
     Ok(generated.then_some(password))
 }
@@ -106,7 +151,7 @@ fn announce_password(password: &str) {
 
 /// Runs `comity init`.
 pub async fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
-    if let Some(password) = initialise(&args.data).await? {
+    if let Some(password) = initialise(&args.data, args.identity).await? {
         announce_password(&password);
     } else {
         eprintln!("User `admin` has the password given in COMITY_ADMIN_PASSWORD.");
@@ -143,7 +188,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "No node in {} yet: initialising one.",
             args.data.data_dir.display()
         );
-        if let Some(password) = initialise(&args.data).await? {
+        if let Some(password) = initialise(&args.data, Identity::default()).await? {
             announce_password(&password);
         }
     }

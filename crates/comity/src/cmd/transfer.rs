@@ -9,6 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use comity_node::intake::{self, Examined, Refusal};
 use comity_node::log::NodeLog;
+use comity_node::policy::{Channel, Purpose, Role};
+use comity_node::registry::Registry;
+use comity_node::release::{local_purpose, Release, Released};
 use comity_store::{
     AddOutcome, Collection, NewObject, ObjectFilter, PageRequest, Store, VersionFilter,
 };
@@ -53,6 +56,14 @@ pub struct ExportArgs {
     /// Every version of each object, not only the newest.
     #[arg(long)]
     all_versions: bool,
+    /// Export what this peer member (identity--…) may be sent, instead of this
+    /// organisation's own copy: the sharing policy decides for each object.
+    #[arg(long, value_name = "MEMBER")]
+    for_member: Option<String>,
+    /// The purpose of a --for-member export: intelligence, police-cooperation or
+    /// judicial-assistance.
+    #[arg(long, default_value = "intelligence", requires = "for_member")]
+    purpose: String,
     #[command(flatten)]
     data: DataDir,
 }
@@ -245,6 +256,25 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         },
         ..ObjectFilter::default()
     };
+    let registry = Registry::new(store.as_ref(), None);
+    let federation = registry.federation().await?;
+    let release = match &args.for_member {
+        Some(member) => {
+            if !federation.peers.contains_key(member.as_str()) {
+                anyhow::bail!("{member:?} is not a registered peer member");
+            }
+            let purpose: Purpose = args.purpose.parse().map_err(anyhow::Error::msg)?;
+            Release::for_member(federation, member, None, Channel::FederationSend, purpose)
+        }
+        None => {
+            let purpose = registry
+                .local_member()
+                .await?
+                .map_or(Purpose::Intelligence, |m| local_purpose(&m.record.roles));
+            Release::for_user(federation, Role::Admin, Channel::Export, purpose)
+        }
+    };
+    let mut withheld = std::collections::BTreeMap::<&str, u64>::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write!(
@@ -263,11 +293,18 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             )
             .await?;
         for o in &page.items {
+            let json = match release.object(&o.json) {
+                Released::Allowed(json) => json,
+                Released::Denied(denial) => {
+                    *withheld.entry(denial.rule.as_str()).or_default() += 1;
+                    continue;
+                }
+            };
             if count > 0 {
                 out.write_all(b",")?;
             }
             out.write_all(b"\n")?;
-            out.write_all(o.json.as_bytes())?;
+            out.write_all(json.as_bytes())?;
             count += 1;
         }
         match page.next {
@@ -281,5 +318,8 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         "Exported {count} objects from collection {}.",
         collection.id
     );
+    for (rule, n) in withheld {
+        eprintln!("Withheld by the sharing policy ({rule}): {n} objects.");
+    }
     Ok(ExitCode::SUCCESS)
 }
