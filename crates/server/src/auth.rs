@@ -284,7 +284,12 @@ impl Authenticator {
     /// Checks a bearer token; `Ok` with whom it acts for. Failures are throttled per token
     /// id like passwords per user name.
     pub async fn bearer(&self, store: &dyn Store, presented: &str) -> Result<Principal, ApiError> {
-        let key = format!("token:{}", tokens::id_of(presented));
+        // Only the public id of a well-formed token is ever logged or used as a key: a
+        // malformed one may be a secret pasted in the wrong place.
+        let key = match tokens::parse(presented) {
+            Ok((id, _)) => format!("token:{id}"),
+            Err(_) => "token:malformed".to_owned(),
+        };
         if let Some(wait) = self.throttled(&key) {
             return Err(ApiError::too_many_attempts(wait));
         }
@@ -292,7 +297,10 @@ impl Authenticator {
             Ok(token) => token,
             Err(TokenError::Store(e)) => return Err(e.into()),
             Err(e) => {
-                self.record_failure(&key);
+                // Guesses count towards throttling; an expired or revoked token is no guess.
+                if matches!(e, TokenError::Unknown | TokenError::Malformed) {
+                    self.record_failure(&key);
+                }
                 tracing::info!(token = %key.escape_debug(), reason = %e, "failed token login");
                 return Err(ApiError::unauthorized(e.to_string()));
             }

@@ -39,6 +39,11 @@ struct DecisionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: u16,
 }
@@ -56,7 +61,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Latency,
     auth_failures: Family<StatusLabels, Counter>,
-    released: Family<DecisionLabels, Counter>,
+    released: Family<ChannelLabels, Counter>,
     denied: Family<DecisionLabels, Counter>,
 }
 
@@ -72,7 +77,7 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: Latency = Family::new_with_constructor(latency_histogram);
         let auth_failures = Family::<StatusLabels, Counter>::default();
-        let released = Family::<DecisionLabels, Counter>::default();
+        let released = Family::<ChannelLabels, Counter>::default();
         let denied = Family::<DecisionLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -124,9 +129,8 @@ impl Metrics {
     pub fn released(&self, channel: Channel, count: u64) {
         if count > 0 {
             self.released
-                .get_or_create(&DecisionLabels {
+                .get_or_create(&ChannelLabels {
                     channel: channel.to_string(),
-                    rule: String::new(),
                 })
                 .inc_by(count);
         }
