@@ -145,8 +145,9 @@ impl NewMember {
     /// Checks the facts and builds the record (with a fresh STIX identity when none is
     /// named).
     pub fn into_record(self, local: bool) -> Result<MemberRecord, RegistryError> {
-        if self.name.trim().is_empty() || self.name.len() > 256 {
-            return Err(invalid("a member's name must have 1 to 256 characters"));
+        check_text("a member's name", &self.name, 256)?;
+        if let Some(contact) = &self.contact {
+            check_text("a member's contact", contact, 512)?;
         }
         check_country(&self.country)?;
         if self.roles.is_empty() {
@@ -195,6 +196,27 @@ impl NewMember {
     }
 }
 
+/// Refuses text that is empty, too long, or holds control or bidirectional-override
+/// characters (which would forge lines in listings or reverse what a person reads).
+pub fn check_text(what: &str, text: &str, max: usize) -> Result<(), RegistryError> {
+    if text.trim().is_empty() || text.chars().count() > max {
+        return Err(invalid(format!("{what} must have 1 to {max} characters")));
+    }
+    let hostile = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if let Some(c) = text.chars().find(|c| hostile(*c)) {
+        return Err(invalid(format!(
+            "{what} must not contain control or direction-override characters (found U+{:04X})",
+            c as u32
+        )));
+    }
+    Ok(())
+}
+
 fn check_country(code: &str) -> Result<(), RegistryError> {
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
@@ -219,11 +241,14 @@ fn check_identity_id(id: &str) -> Result<(), RegistryError> {
     }
 }
 
+/// A STIX timestamp: UTC with exactly three fractional digits.
 fn timestamp(t: OffsetDateTime) -> String {
-    let t = t
-        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
-        .unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_default()
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime, RegistryError> {
@@ -672,13 +697,22 @@ impl<'a> Registry<'a> {
     /// The federation as the policy engine reads it.
     pub async fn federation(&self) -> Result<Federation, RegistryError> {
         let members = self.members().await?;
-        let agreements = self
+        // An agreement whose signatures do not verify (tampered with in the database, or
+        // signed by a key that is no longer pinned) covers nothing: it is left out, and
+        // said so in the log, rather than stopping every exit.
+        let agreements: Vec<SignedAgreement> = self
             .store
             .registry(RegistryKind::Agreement)
             .await?
             .iter()
-            .map(|e| read_agreement(e, &members))
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|e| match read_agreement(e, &members) {
+                Ok(a) => Some(a),
+                Err(err) => {
+                    tracing::error!(error = %err, "agreement ignored");
+                    None
+                }
+            })
+            .collect();
         let local = members
             .iter()
             .find(|m| m.record.local)

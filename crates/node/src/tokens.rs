@@ -33,6 +33,9 @@ pub enum TokenError {
     /// The token has expired.
     #[error("the bearer token has expired")]
     Expired,
+    /// The token asked for breaks a rule; the message says which.
+    #[error("{0}")]
+    Invalid(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -83,6 +86,8 @@ pub async fn issue(
     member: Option<String>,
     expires_at: Option<i64>,
 ) -> Result<Issued, TokenError> {
+    crate::registry::check_text("a token's label", label, 128)
+        .map_err(|e| TokenError::Invalid(e.to_string()))?;
     let mut id = [0u8; 12];
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut id);

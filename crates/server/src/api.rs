@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
+use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -46,8 +46,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/agreements/{id}/{action}", post(agreement_status))
 }
 
-/// Reads a JSON body strictly: the right media type, the right shape, no unknown fields.
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, ApiError> {
+/// Largest body the node API reads.
+const MAX_BODY: usize = 64 * 1024;
+
+/// Reads a JSON body strictly: the right media type, at most [`MAX_BODY`] bytes, the right
+/// shape, no unknown fields.
+async fn body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -57,7 +61,12 @@ fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Ap
             "the node API takes Content-Type: application/json",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
+    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::too_large(format!(
+            "the node API reads bodies of at most {MAX_BODY} bytes"
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
 }
 
 fn token_json(t: &ApiToken) -> Value {
@@ -75,6 +84,7 @@ fn token_json(t: &ApiToken) -> Value {
 fn token_error(e: TokenError) -> ApiError {
     match e {
         TokenError::Store(e) => e.into(),
+        TokenError::Invalid(why) => ApiError::bad_request(why),
         other => {
             tracing::error!(error = %other, "token failure");
             ApiError::internal()
@@ -107,15 +117,10 @@ async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    raw: Body,
 ) -> Result<Response, ApiError> {
     let (name, _) = caller.user()?;
-    let req: TokenRequest = body(&headers, &bytes)?;
-    if req.label.trim().is_empty() || req.label.len() > 128 {
-        return Err(ApiError::bad_request(
-            "a token's label must have 1 to 128 characters",
-        ));
-    }
+    let req: TokenRequest = body(&headers, raw).await?;
     let days = req.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS);
     if days == 0 || days > MAX_TOKEN_DAYS {
         return Err(ApiError::bad_request(format!(
@@ -216,10 +221,10 @@ async fn add_member(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    raw: Body,
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
-    let req: MemberRequest = body(&headers, &bytes)?;
+    let req: MemberRequest = body(&headers, raw).await?;
     let record = NewMember {
         name: req.name,
         country: req.country,
@@ -308,10 +313,10 @@ async fn create_agreement(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    raw: Body,
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
-    let req: AgreementRequest = body(&headers, &bytes)?;
+    let req: AgreementRequest = body(&headers, raw).await?;
     let log = state.log.as_deref().ok_or_else(|| {
         ApiError::unavailable("this node has no identity key loaded to sign with")
     })?;

@@ -483,6 +483,10 @@ pub(crate) fn registry_error(e: RegistryError) -> ApiError {
     match e {
         RegistryError::Store(e) => e.into(),
         RegistryError::Invalid(why) => ApiError::bad_request(why),
+        corrupt @ RegistryError::Corrupt { .. } => {
+            tracing::error!(error = %corrupt, "registry integrity failure");
+            ApiError::integrity(corrupt.to_string())
+        }
         other => {
             tracing::error!(error = %other, "registry failure");
             ApiError::internal()

@@ -101,6 +101,15 @@ impl ApiError {
             "the server failed to process the request; the event is logged",
         )
     }
+    /// 500: stored data failed an integrity check (a signature that does not verify); the
+    /// description names what and why, so that an admin can act.
+    pub fn integrity(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Integrity failure",
+            description,
+        )
+    }
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -300,3 +300,66 @@ async fn a_suspended_member_reads_nothing_and_denials_are_counted() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(read().await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_agreement_covers_nothing() {
+    use comity_store::RegistryKind;
+    let w = common::start().await;
+    let client = reqwest::Client::new();
+    let green = r#"{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--22222222-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}]}"#;
+    let r = client
+        .post(format!(
+            "{}/taxii2/default/collections/{SRC}/objects/",
+            w.base
+        ))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/taxii+json;version=2.1")
+        .body(green)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let read = || async {
+        let v: serde_json::Value = client
+            .get(format!(
+                "{}/taxii2/default/collections/{VIEW_A}/objects/",
+                w.base
+            ))
+            .bearer_auth(&w.token_a)
+            .header("Accept", "application/taxii+json;version=2.1")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["objects"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(read().await, 1, "GREEN flows under the signed agreement");
+    // Someone with database access widens the agreement's scope without re-signing it.
+    let mut entry = w
+        .store
+        .registry_entry(RegistryKind::Agreement, &w.agreement_a)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(entry.document.contains(r#""max_tlp":"amber""#));
+    entry.document = entry
+        .document
+        .replace(r#""max_tlp":"amber""#, r#""max_tlp":"red""#);
+    w.store.update_registry_entry(&entry).await.unwrap();
+    assert_eq!(read().await, 0, "a tampered agreement covers nothing");
+    let r = client
+        .get(format!("{}/api/v1/agreements", w.base))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let says = body["description"].as_str().unwrap();
+    assert!(
+        says.contains(&w.agreement_a) && says.contains("signature"),
+        "{says}"
+    );
+}

@@ -22,14 +22,50 @@ fn parse(selector: &str) -> Vec<Step> {
         .collect()
 }
 
-/// Removes every selected property or list element from `object`. Selectors that resolve
-/// to nothing are ignored. List elements are removed from the highest index down, so that
-/// several selectors into one list all remove what they named.
+/// Removes every selected property or list element from `object`, and the granular
+/// markings that selected what was removed, so that the object stays valid STIX. Selectors
+/// that resolve to nothing are ignored. List elements are removed from the highest index
+/// down, so that several selectors into one list all remove what they named.
 pub fn redact(object: &mut Value, selectors: &[String]) {
+    if selectors.is_empty() {
+        return;
+    }
     let mut paths: Vec<Vec<Step>> = selectors.iter().map(|s| parse(s)).collect();
     paths.sort();
     for path in paths.iter().rev() {
         remove(object, path);
+    }
+    prune_granular_markings(object, selectors);
+}
+
+/// Drops the selectors that point at or under a removed path, then the granular markings
+/// left without selectors, then `granular_markings` itself when it is empty.
+fn prune_granular_markings(object: &mut Value, removed: &[String]) {
+    let gone = |selector: &str| {
+        removed.iter().any(|r| {
+            selector == r
+                || selector
+                    .strip_prefix(r.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    };
+    let Some(Value::Array(markings)) = object.get_mut("granular_markings") else {
+        return;
+    };
+    for marking in markings.iter_mut() {
+        if let Some(Value::Array(selectors)) = marking.get_mut("selectors") {
+            selectors.retain(|s| !s.as_str().is_some_and(gone));
+        }
+    }
+    markings.retain(|m| {
+        m.get("selectors")
+            .and_then(Value::as_array)
+            .is_some_and(|s| !s.is_empty())
+    });
+    if markings.is_empty() {
+        if let Value::Object(map) = object {
+            map.remove("granular_markings");
+        }
     }
 }
 
@@ -79,7 +115,11 @@ mod tests {
                 {"source_name": "b"},
                 {"source_name": "c"}
             ],
-            "labels": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q", "p", "o"]
+            "labels": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q", "p", "o"],
+            "granular_markings": [
+                {"selectors": ["description", "name"], "marking_ref": "m1"},
+                {"selectors": ["external_references.[0].url"], "marking_ref": "m2"}
+            ]
         });
         redact(
             &mut obj,
@@ -98,7 +138,8 @@ mod tests {
             json!({
                 "type": "report",
                 "external_references": [{"source_name": "a"}, {"source_name": "b"}],
-                "labels": ["x", "z", "w", "v", "u", "t", "s", "r", "q", "o"]
+                "labels": ["x", "z", "w", "v", "u", "t", "s", "r", "q", "o"],
+                "granular_markings": [{"selectors": ["name"], "marking_ref": "m1"}]
             })
         );
     }
