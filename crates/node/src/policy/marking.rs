@@ -9,6 +9,8 @@
 //!   [`super::handling`]);
 //! - `x_comity_red_recipients`: the member ids an originator named for a TLP:RED object.
 
+use std::borrow::Cow;
+
 use comity_stix::tlp::{tlp_of_marking_ref, Tlp};
 use serde_json::Value;
 
@@ -64,7 +66,8 @@ pub struct MarkedObject {
     pub handling: Handling,
     /// Who the originator named as recipients of a TLP:RED object.
     pub red_recipients: Vec<MemberId>,
-    /// The object's top-level property names (to tell whether redaction leaves anything).
+    /// The object's top-level property names, to tell whether redaction leaves anything
+    /// (read, and so filled, only when the object has granular markings).
     pub properties: Vec<String>,
 }
 
@@ -99,7 +102,7 @@ impl MarkedObject {
             granular_markings: map.get("granular_markings").cloned(),
             handling: map.get(super::handling::PROPERTY).cloned(),
             red_recipients: map.get(RED_RECIPIENTS).cloned(),
-            properties: map.keys().cloned().collect(),
+            properties: map.keys().map(|k| Cow::Borrowed(k.as_str())).collect(),
         };
         parts.assemble(|_| originator)
     }
@@ -124,17 +127,17 @@ impl MarkedObject {
 
 /// The properties the engine reads, still unchecked.
 #[derive(Default)]
-struct Parts {
+struct Parts<'a> {
     object_type: Option<String>,
     created_by_ref: Option<String>,
     object_marking_refs: Option<Value>,
     granular_markings: Option<Value>,
     handling: Option<Value>,
     red_recipients: Option<Value>,
-    properties: Vec<String>,
+    properties: Vec<Cow<'a, str>>,
 }
 
-impl Parts {
+impl Parts<'_> {
     fn assemble(
         self,
         originator: impl FnOnce(Option<&str>) -> MemberId,
@@ -177,12 +180,17 @@ impl Parts {
             granular_markings,
             handling,
             red_recipients,
-            properties: self.properties,
+            // Only granular markings need the property names; most objects have none.
+            properties: if self.granular_markings.is_some() {
+                self.properties.into_iter().map(Cow::into_owned).collect()
+            } else {
+                Vec::new()
+            },
         })
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Parts {
+impl<'de> serde::Deserialize<'de> for Parts<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(PartsVisitor)
     }
@@ -190,17 +198,39 @@ impl<'de> serde::Deserialize<'de> for Parts {
 
 struct PartsVisitor;
 
+/// A property name, borrowed from the text when it holds no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
 impl<'de> serde::de::Visitor<'de> for PartsVisitor {
-    type Value = Parts;
+    type Value = Parts<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a STIX object")
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
         use serde::de::IgnoredAny;
         let mut parts = Parts::default();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "type" => parts.object_type = map.next_value::<Option<String>>()?,
                 "created_by_ref" => parts.created_by_ref = map.next_value::<Option<String>>()?,
@@ -212,7 +242,7 @@ impl<'de> serde::de::Visitor<'de> for PartsVisitor {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            parts.properties.push(key.into_owned());
+            parts.properties.push(key);
         }
         Ok(parts)
     }
@@ -306,6 +336,9 @@ mod tests {
         let mut from_text = from_text;
         from_text.properties.sort();
         assert_eq!(from_text, from_tree);
+        let escaped = r#"{"type":"indicator","x_\u0061":1,"granular_markings":[]}"#;
+        let m = MarkedObject::from_json(escaped, |_| MemberId("identity--a".into())).unwrap();
+        assert_eq!(m.properties, ["type", "x_a", "granular_markings"]);
         for bad in ["[1]", "{\"id\": 1}", "{\"type\": 3}", "not json"] {
             let err = MarkedObject::from_json(bad, |_| MemberId("identity--a".into()));
             assert_eq!(err, Err(MarkingError::NotAnObject), "{bad}");
