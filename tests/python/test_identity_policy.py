@@ -860,3 +860,38 @@ def test_secrets_never_reach_logs_or_error_bodies(tmp_path, monkeypatch, request
              for where, text in [("server log", log)] + [(f"response {j}", b) for j, b in enumerate(bodies)]
              if s in text]
     assert not leaks, f"secrets found: {leaks}"
+
+
+def _cli(data_dir: Path, *args, env_extra: dict | None = None):
+    import os
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMITY_")}
+    env["COMITY_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    env.update(env_extra or {})
+    return subprocess.run([str(comity_bin()), *args, "--data-dir", str(data_dir)],
+                          capture_output=True, env=env, timeout=120)
+
+
+def test_the_node_key_can_come_from_the_environment_or_a_configured_file(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        assert _cli(d, "init").returncode == 0
+    key_a = _cli(a, "log", "key").stdout
+    key_b = _cli(b, "log", "key").stdout
+    assert key_a and key_b and key_a != key_b
+    secret_b = (b / "node.key").read_text()
+    # The key itself in COMITY_NODE_KEY wins over the file.
+    assert _cli(a, "log", "key", env_extra={"COMITY_NODE_KEY": secret_b}).stdout == key_b
+    # A malformed key is refused without echoing it.
+    bogus = "PRIVATE+KEY+not+a+key+c2VjcmV0LW1hdGVyaWFs"
+    cp = _cli(a, "log", "key", env_extra={"COMITY_NODE_KEY": bogus})
+    assert cp.returncode == 2 and b"COMITY_NODE_KEY does not hold a node key" in cp.stderr
+    assert b"c2VjcmV0LW1hdGVyaWFs" not in cp.stderr + cp.stdout
+    # node_key_file in comity.toml names another file, relative to the data directory.
+    (a / "keys").mkdir()
+    (a / "node.key").rename(a / "keys" / "identity.key")
+    cp = _cli(a, "log", "key")
+    assert cp.returncode == 2 and b"node.key" in cp.stderr, cp.stderr
+    with open(a / "comity.toml", "a") as f:
+        f.write('\nnode_key_file = "keys/identity.key"\n')
+    assert _cli(a, "log", "key").stdout == key_a

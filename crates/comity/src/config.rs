@@ -46,6 +46,8 @@ pub struct FileConfig {
     pub title: Option<String>,
     /// Where the store lives when it is not the embedded SQLite file.
     pub database: Option<DatabaseConfig>,
+    /// The node identity key file, relative to the data directory (default `node.key`).
+    pub node_key_file: Option<PathBuf>,
 }
 
 /// The `[database]` table of `comity.toml`.
@@ -80,6 +82,10 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 
 # Title shown in TAXII discovery.
 # title = "Comity node"
+
+# The node identity key (Ed25519, mode 0600), relative to this directory. The environment
+# may name another file (COMITY_NODE_KEY_FILE) or hold the key itself (COMITY_NODE_KEY).
+# node_key_file = "node.key"
 
 # The store: the embedded SQLite file in this directory unless a PostgreSQL URL is set
 # here or in COMITY_DATABASE_URL (prefer the environment for a URL with a password).

@@ -363,3 +363,59 @@ async fn a_tampered_agreement_covers_nothing() {
         "{says}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traversal_in_ids_and_oversized_headers_are_refused() {
+    let w = common::start().await;
+    let client = reqwest::Client::new();
+    for (method, path, want) in [
+        (
+            Method::GET,
+            format!("/taxii2/default/collections/{SRC}/objects/..%2F..%2Fetc%2Fpasswd/"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::GET,
+            "/taxii2/default/collections/..%2F..%2Fetc/objects/".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            "/api/v1/members/..%2F..%2Fetc%2Fpasswd/suspend".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tokens/..%2F..%2Fetc%2Fpasswd".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = client
+            .request(method.clone(), format!("{}{path}", w.base))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "{method} {path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["http_status"], want.as_str(), "{method} {path}");
+    }
+    // A megabyte of headers is refused before any handler runs; the server keeps serving.
+    let r = client
+        .get(format!("{}/taxii2/", w.base))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("X-Padding", "a".repeat(1 << 20))
+        .send()
+        .await;
+    match r {
+        Ok(r) => assert_eq!(r.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+        Err(e) => assert!(e.is_request() || e.is_connect() || e.is_body(), "{e}"),
+    }
+    let r = client
+        .get(format!("{}/taxii2/", w.base))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

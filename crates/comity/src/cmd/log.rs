@@ -28,6 +28,12 @@ use crate::config::DataDir;
 pub const KEY_FILE: &str = "node.key";
 /// Environment variable naming a key file to use instead of `<data dir>/node.key`.
 pub const KEY_FILE_ENV: &str = "COMITY_NODE_KEY_FILE";
+/// Environment variable holding the key itself (for secret stores that inject variables).
+pub const KEY_ENV: &str = "COMITY_NODE_KEY";
+
+fn key_from_env() -> Option<String> {
+    std::env::var(KEY_ENV).ok().filter(|k| !k.trim().is_empty())
+}
 
 /// `comity log …` subcommands.
 #[derive(clap::Subcommand)]
@@ -85,10 +91,18 @@ pub enum LogCommand {
     },
 }
 
+/// Where the key lives: `COMITY_NODE_KEY_FILE`, else `node_key_file` in `comity.toml`
+/// (relative to the data directory), else `<data dir>/node.key`.
 fn key_path(data_dir: &Path) -> PathBuf {
-    match std::env::var_os(KEY_FILE_ENV) {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => data_dir.join(KEY_FILE),
+    if let Some(p) = std::env::var_os(KEY_FILE_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let configured = crate::config::FileConfig::load(data_dir)
+        .ok()
+        .and_then(|c| c.node_key_file);
+    match configured {
+        Some(p) => data_dir.join(p),
+        None => data_dir.join(KEY_FILE),
     }
 }
 
@@ -97,7 +111,7 @@ fn key_path(data_dir: &Path) -> PathBuf {
 pub fn create_node_key(data_dir: &Path) -> anyhow::Result<()> {
     use rand::RngCore as _;
     let path = key_path(data_dir);
-    if path.exists() {
+    if path.exists() || key_from_env().is_some() {
         return Ok(());
     }
     let mut seed = [0u8; 32];
@@ -136,8 +150,13 @@ pub fn create_node_key(data_dir: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Loads the node's log key (from `COMITY_NODE_KEY_FILE`, else `<data dir>/node.key`).
+/// Loads the node's identity key: `COMITY_NODE_KEY`, else the file of [`key_path`].
 pub fn node_log(data_dir: &Path) -> anyhow::Result<NodeLog> {
+    if let Some(text) = key_from_env() {
+        let signer = Signer::parse(text.trim())
+            .map_err(|e| anyhow::anyhow!("{KEY_ENV} does not hold a node key: {e}"))?;
+        return Ok(NodeLog::new(signer)?);
+    }
     let path = key_path(data_dir);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
