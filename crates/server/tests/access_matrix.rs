@@ -50,6 +50,7 @@ async fn start() -> Node {
                 title: id.into(),
                 description: None,
                 view: None,
+                origin: None,
             })
             .await
             .unwrap();
@@ -67,6 +68,7 @@ async fn start() -> Node {
             title: String::new(),
             description: None,
             view: None,
+            origin: None,
         }
         .key()
     };

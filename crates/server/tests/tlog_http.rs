@@ -57,6 +57,7 @@ async fn start() -> Node {
         title: "c".into(),
         description: None,
         view: None,
+        origin: None,
     };
     store.create_collection(collection.clone()).await.unwrap();
     store

@@ -51,14 +51,15 @@ pub async fn create_collection(pool: &PgPool, col: &Collection) -> StoreResult<(
         return Err(StoreError::NotFound(format!("API root {:?}", col.api_root)));
     }
     sqlx::query(
-        "INSERT INTO collections (api_root, id, title, description, view)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO collections (api_root, id, title, description, view, origin)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&col.api_root)
     .bind(&col.id)
     .bind(&col.title)
     .bind(&col.description)
     .bind(&col.view)
+    .bind(&col.origin)
     .execute(pool)
     .await
     .map_err(|e| conflict_or_db(e, || format!("collection {}", col.id)))?;
@@ -71,7 +72,7 @@ pub async fn collections(
     id: Option<&str>,
 ) -> StoreResult<Vec<Collection>> {
     let rows = sqlx::query(
-        "SELECT api_root, id, title, description, view FROM collections
+        "SELECT api_root, id, title, description, view, origin FROM collections
          WHERE api_root = $1 AND ($2::text IS NULL OR id = $2) ORDER BY ckey",
     )
     .bind(api_root)
@@ -87,6 +88,7 @@ pub async fn collections(
                 title: r.try_get(2).map_err(db)?,
                 description: r.try_get(3).map_err(db)?,
                 view: r.try_get(4).map_err(db)?,
+                origin: r.try_get(5).map_err(db)?,
             })
         })
         .collect()

@@ -7,12 +7,14 @@
 //! unreachable or refusing database is [`StoreError::Unavailable`], never a panic. Every
 //! process sharing the database behaves as one node: `date_added` comes from a counter
 //! row locked inside each write transaction, so it is strictly increasing across
-//! processes and keyset pagination on `(date_added, seq)` never skips a row; pagination
-//! secrets live in the database. It never logs or returns a password: URLs in messages
-//! go through [`redact_url`].
+//! processes and keyset pagination on `(date_added, seq)` never skips a row; each peer's
+//! outbox seqs come from a counter row locked the same way; pagination secrets live in
+//! the database. It never logs or returns a password: URLs in messages go through
+//! [`redact_url`].
 
 mod admin;
 mod error;
+mod federation;
 mod identity;
 mod log;
 mod migrate;
@@ -22,9 +24,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, Collection, CollectionRef, Cursor, NewObject,
-    ObjectFilter, Page, PageRequest, RegistryEntry, RegistryKind, Role, Status, Store, StoreError,
-    StoreResult, StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog, User,
+    Access, AddOutcome, ApiRoot, ApiToken, Collection, CollectionRef, Cursor, InboxRecord,
+    NewObject, ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest,
+    RegistryEntry, RegistryKind, Role, Status, Store, StoreError, StoreResult, StoredCheckpoint,
+    StoredObject, TransparencyLog, TrustedLog, User,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -237,6 +240,67 @@ impl Store for PgStore {
     async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>> {
         identity::registry(&self.pool, kind).await
     }
+    async fn outbox_push(&self, peer: &str, items: Vec<OutboxItem>) -> StoreResult<Vec<u64>> {
+        federation::push(&self.pool, peer, &items).await
+    }
+    async fn outbox_due(
+        &self,
+        peer: &str,
+        now: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        federation::due(&self.pool, peer, now, limit).await
+    }
+    async fn outbox_after(
+        &self,
+        peer: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        federation::after(&self.pool, peer, after_seq, limit).await
+    }
+    async fn outbox_delivered(
+        &self,
+        peer: &str,
+        seq: u64,
+        at: i64,
+        receipt: &str,
+    ) -> StoreResult<bool> {
+        federation::delivered(&self.pool, peer, seq, at, receipt).await
+    }
+    async fn outbox_failed(
+        &self,
+        peer: &str,
+        seq: u64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<()> {
+        federation::failed(&self.pool, peer, seq, error, next_attempt_at).await
+    }
+    async fn outbox_peers(&self) -> StoreResult<Vec<String>> {
+        federation::peers(&self.pool).await
+    }
+    async fn outbox_stats(&self) -> StoreResult<Vec<OutboxStats>> {
+        federation::stats(&self.pool).await
+    }
+    async fn inbox_record(&self, sender: &str, id: &str) -> StoreResult<Option<InboxRecord>> {
+        federation::record(&self.pool, sender, id).await
+    }
+    async fn inbox_last_seq(&self, sender: &str) -> StoreResult<u64> {
+        federation::last_seq(&self.pool, sender).await
+    }
+    async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool> {
+        federation::put(&self.pool, record).await
+    }
+    async fn inbox_apply(
+        &self,
+        record: &InboxRecord,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+        log_entries: Vec<Vec<u8>>,
+    ) -> StoreResult<Option<Vec<AddOutcome>>> {
+        federation::apply(&self.pool, record, collection, &objects, log_entries).await
+    }
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
         admin::node_secret(&self.pool, name, init).await
     }
@@ -253,22 +317,8 @@ impl TransparencyLog for PgStore {
         objects: Vec<NewObject>,
         entries: Vec<Vec<u8>>,
     ) -> StoreResult<Vec<AddOutcome>> {
-        if entries.len() != objects.len() {
-            return Err(StoreError::Backend(format!(
-                "{} log entries for {} objects",
-                entries.len(),
-                objects.len()
-            )));
-        }
         let mut tx = self.pool.begin().await.map_err(error::db)?;
-        let outcomes = objects::add_in(&mut tx, collection, &objects).await?;
-        let added: Vec<Vec<u8>> = entries
-            .into_iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
-            .map(|(e, _)| e)
-            .collect();
-        log::append_in(&mut tx, &added).await?;
+        let outcomes = log::add_objects_in(&mut tx, collection, &objects, entries).await?;
         tx.commit().await.map_err(error::db)?;
         Ok(outcomes)
     }

@@ -8,13 +8,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use comity_store::log_storage::{to_hash, to_i64, tree};
-use comity_store::{StoreError, StoreResult, StoredCheckpoint, TrustedLog};
+use comity_store::{
+    AddOutcome, CollectionRef, NewObject, StoreError, StoreResult, StoredCheckpoint, TrustedLog,
+};
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
 use sqlx::{PgConnection, PgPool, Row};
 
 use crate::error::db;
+use crate::objects;
 
 /// The number of entries, read inside the current transaction.
 pub async fn size(c: &mut PgConnection) -> StoreResult<u64> {
@@ -132,6 +135,34 @@ pub async fn append_in(c: &mut PgConnection, entries: &[Vec<u8>]) -> StoreResult
     .await
     .map_err(db)?;
     Ok(first)
+}
+
+/// Adds objects as [`objects::add_in`] does (which takes the store clock) and appends
+/// `entries[i]` for every object added, in input order, inside the caller's transaction:
+/// an object is stored if and only if its entry is appended. `entries` has one item per
+/// object.
+pub async fn add_objects_in(
+    tx: &mut PgConnection,
+    col: &CollectionRef,
+    objects: &[NewObject],
+    entries: Vec<Vec<u8>>,
+) -> StoreResult<Vec<AddOutcome>> {
+    if entries.len() != objects.len() {
+        return Err(StoreError::Backend(format!(
+            "{} log entries for {} objects",
+            entries.len(),
+            objects.len()
+        )));
+    }
+    let outcomes = objects::add_in(&mut *tx, col, objects).await?;
+    let added: Vec<Vec<u8>> = entries
+        .into_iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
+        .map(|(e, _)| e)
+        .collect();
+    append_in(tx, &added).await?;
+    Ok(outcomes)
 }
 
 /// Entries `start..end`.

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_transparency_log.sql"),
     include_str!("../migrations/0003_identity.sql"),
+    include_str!("../migrations/0004_federation.sql"),
 ];
 
 /// The newest schema version this build knows.

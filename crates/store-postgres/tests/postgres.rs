@@ -122,8 +122,8 @@ async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_schema_2_database_migrates_to_3_and_keeps_its_collections() {
-    assert_eq!(PgStore::schema_version(), 3);
+async fn a_schema_2_database_migrates_to_4_and_keeps_its_collections() {
+    assert_eq!(PgStore::schema_version(), 4);
     let db = TestDb::new().await;
     // What a build that knew two migrations left behind.
     let mut c = PgConnection::connect(&db.url()).await.unwrap();
@@ -152,8 +152,8 @@ async fn a_schema_2_database_migrates_to_3_and_keeps_its_collections() {
     c.close().await.unwrap();
     let store = PgStore::connect_only(&db.url()).await.unwrap();
     assert_eq!(store.schema_in_database().await.unwrap(), 2);
-    assert_eq!(store.migrate().await.unwrap(), (2, 3));
-    assert_eq!(store.schema_in_database().await.unwrap(), 3);
+    assert_eq!(store.migrate().await.unwrap(), (2, 4));
+    assert_eq!(store.schema_in_database().await.unwrap(), 4);
     let col = conformance_collection();
     let old = store
         .collection(&col.api_root, &col.id)
@@ -161,8 +161,13 @@ async fn a_schema_2_database_migrates_to_3_and_keeps_its_collections() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (old.title.as_str(), old.description.as_deref(), old.view),
-        ("old", Some("kept"), None)
+        (
+            old.title.as_str(),
+            old.description.as_deref(),
+            old.view,
+            old.origin
+        ),
+        ("old", Some("kept"), None, None)
     );
     assert!(store.tokens().await.unwrap().is_empty());
     assert!(store
@@ -170,7 +175,65 @@ async fn a_schema_2_database_migrates_to_3_and_keeps_its_collections() {
         .await
         .unwrap()
         .is_empty());
+    assert!(store.outbox_stats().await.unwrap().is_empty());
+    assert_eq!(store.inbox_last_seq("identity--x").await.unwrap(), 0);
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_3_database_migrates_to_4_and_keeps_its_views() {
+    let db = TestDb::new().await;
+    let mut c = PgConnection::connect(&db.url()).await.unwrap();
+    c.execute(
+        "CREATE TABLE comity_schema (
+             version    BIGINT PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .unwrap();
+    for sql in [
+        include_str!("../migrations/0001_initial.sql"),
+        include_str!("../migrations/0002_transparency_log.sql"),
+        include_str!("../migrations/0003_identity.sql"),
+    ] {
+        c.execute(sql).await.unwrap();
+    }
+    c.execute(
+        r#"INSERT INTO comity_schema (version) VALUES (1), (2), (3);
+           INSERT INTO api_roots VALUES ('conformance', 'Old', NULL, 1000);
+           INSERT INTO collections (api_root, id, title, description, view)
+           VALUES ('conformance', '2f6a4f1e-6b8b-4c67-9b1a-3f1d4d9a0c01', 'a view', NULL,
+                   '{"source":"c1"}');"#,
+    )
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let store = PgStore::connect_only(&db.url()).await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), (3, 4));
+    let col = conformance_collection();
+    let view = store
+        .collection(&col.api_root, &col.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (view.view.as_deref(), view.origin),
+        (Some(r#"{"source":"c1"}"#), None)
+    );
+    assert!(store.outbox_peers().await.unwrap().is_empty());
+    store.close().await;
+}
+
+/// Two pools are two processes: their pushes to one peer share one sequence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_pushing_to_one_peer_share_one_gapless_sequence() {
+    let db = TestDb::new().await;
+    let a = PgStore::open(&db.url()).await.unwrap();
+    let b = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::outbox_pushes_race_without_gaps(&a, &b).await;
+    a.close().await;
+    b.close().await;
 }
 
 /// Two pools are two processes as far as PostgreSQL can tell.

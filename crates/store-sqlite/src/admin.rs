@@ -44,9 +44,16 @@ pub fn create_collection(c: &Connection, col: &Collection) -> StoreResult<()> {
         return Err(StoreError::NotFound(format!("API root {:?}", col.api_root)));
     }
     c.execute(
-        "INSERT INTO collections (api_root, id, title, description, view)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![col.api_root, col.id, col.title, col.description, col.view],
+        "INSERT INTO collections (api_root, id, title, description, view, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            col.api_root,
+            col.id,
+            col.title,
+            col.description,
+            col.view,
+            col.origin
+        ],
     )
     .map_err(|e| conflict_or_db(e, || format!("collection {}", col.id)))?;
     Ok(())
@@ -59,7 +66,7 @@ pub fn collections(
 ) -> StoreResult<Vec<Collection>> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT api_root, id, title, description, view FROM collections
+            "SELECT api_root, id, title, description, view, origin FROM collections
              WHERE api_root = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY ckey",
         )
         .map_err(db)?;
@@ -71,6 +78,7 @@ pub fn collections(
                 title: r.get(2)?,
                 description: r.get(3)?,
                 view: r.get(4)?,
+                origin: r.get(5)?,
             })
         })
         .map_err(db)?;

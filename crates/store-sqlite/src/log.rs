@@ -7,13 +7,15 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use comity_store::log_storage::{to_hash, to_i64, tree};
-use comity_store::{StoreError, StoreResult, StoredCheckpoint, TrustedLog};
+use comity_store::{
+    AddOutcome, CollectionRef, NewObject, StoreError, StoreResult, StoredCheckpoint, TrustedLog,
+};
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::db;
+use crate::{db, objects};
 
 /// The number of entries, read inside the current transaction.
 pub fn size(c: &Connection) -> StoreResult<u64> {
@@ -95,6 +97,33 @@ pub fn append_in(c: &Connection, entries: &[Vec<u8>]) -> StoreResult<u64> {
             .map_err(db)?;
     }
     Ok(first)
+}
+
+/// Adds objects as [`objects::add_in`] does and appends `entries[i]` for every object
+/// added, in input order, inside the caller's transaction: an object is stored if and
+/// only if its entry is appended. `entries` has one item per object.
+pub fn add_objects_in(
+    tx: &Transaction<'_>,
+    col: &CollectionRef,
+    objects: &[NewObject],
+    entries: Vec<Vec<u8>>,
+) -> StoreResult<Vec<AddOutcome>> {
+    if entries.len() != objects.len() {
+        return Err(StoreError::Backend(format!(
+            "{} log entries for {} objects",
+            entries.len(),
+            objects.len()
+        )));
+    }
+    let outcomes = objects::add_in(tx, col, objects)?;
+    let added: Vec<Vec<u8>> = entries
+        .into_iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
+        .map(|(e, _)| e)
+        .collect();
+    append_in(tx, &added)?;
+    Ok(outcomes)
 }
 
 /// Entries `start..end`.

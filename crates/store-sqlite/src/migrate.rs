@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_transparency_log.sql"),
     include_str!("../migrations/0003_identity.sql"),
+    include_str!("../migrations/0004_federation.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -51,7 +52,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 3);
+        assert_eq!(LATEST, 4);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);
@@ -59,14 +60,24 @@ mod tests {
         assert_eq!(version(&conn), LATEST);
     }
 
-    #[test]
-    fn a_schema_2_database_keeps_its_collections_and_gains_identity() {
+    /// A database as a build that knew the first `n` migrations left it.
+    fn at_version(n: usize) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        // What a build that knew two migrations left behind.
-        for (index, sql) in MIGRATIONS[..2].iter().enumerate() {
+        for (index, sql) in MIGRATIONS[..n].iter().enumerate() {
             conn.execute_batch(&format!("{sql}; PRAGMA user_version = {};", index + 1))
                 .unwrap();
         }
+        conn
+    }
+
+    fn rows(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_schema_2_database_keeps_its_collections_and_gains_identity_and_federation() {
+        let conn = at_version(2);
         conn.execute_batch(
             "INSERT INTO api_roots VALUES ('default', 'Default', NULL, 1000);
              INSERT INTO collections (api_root, id, title, description)
@@ -74,19 +85,48 @@ mod tests {
         )
         .unwrap();
         up(&conn).unwrap();
-        assert_eq!(version(&conn), 3);
+        assert_eq!(version(&conn), 4);
         let cols = crate::admin::collections(&conn, "default", None).unwrap();
         assert_eq!(cols.len(), 1);
         assert_eq!(
             (cols[0].title.as_str(), cols[0].description.as_deref()),
             ("old", Some("kept"))
         );
-        assert_eq!(cols[0].view, None);
-        for table in ["api_tokens", "registry"] {
-            let n: i64 = conn
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(n, 0, "{table}");
+        assert_eq!(
+            (cols[0].view.as_deref(), cols[0].origin.as_deref()),
+            (None, None)
+        );
+        for table in [
+            "api_tokens",
+            "registry",
+            "outbox",
+            "outbox_counters",
+            "inbox",
+        ] {
+            assert_eq!(rows(&conn, table), 0, "{table}");
+        }
+    }
+
+    #[test]
+    fn a_schema_3_database_keeps_its_views_and_tokens_and_gains_federation() {
+        let conn = at_version(3);
+        conn.execute_batch(
+            "INSERT INTO api_roots VALUES ('default', 'Default', NULL, 1000);
+             INSERT INTO collections (api_root, id, title, description, view)
+             VALUES ('default', 'v1', 'a view', NULL, '{\"source\":\"c1\"}');
+             INSERT INTO api_tokens (id, label, user_name, secret_sha256, created_at)
+             VALUES ('tok', 'kept', 'ana', zeroblob(32), 1);",
+        )
+        .unwrap();
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), 4);
+        let cols = crate::admin::collections(&conn, "default", None).unwrap();
+        assert_eq!(cols.len(), 1);
+        assert_eq!(cols[0].view.as_deref(), Some(r#"{"source":"c1"}"#));
+        assert_eq!(cols[0].origin, None);
+        assert_eq!(rows(&conn, "api_tokens"), 1);
+        for table in ["outbox", "outbox_counters", "inbox"] {
+            assert_eq!(rows(&conn, table), 0, "{table}");
         }
     }
 }

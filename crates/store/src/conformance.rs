@@ -45,6 +45,7 @@ pub async fn seed_small(store: &dyn Store) {
             title: "c".into(),
             description: Some("d".into()),
             view: None,
+            origin: None,
         })
         .await
         .unwrap();
@@ -69,6 +70,8 @@ pub async fn run_all(store: &dyn Store) {
     if let Some(log) = store.transparency_log() {
         transparency_log(store, log).await;
     }
+    origins_round_trip(store).await;
+    federation(store).await;
 }
 
 async fn roots_and_collections(store: &dyn Store) {
@@ -91,6 +94,7 @@ async fn roots_and_collections(store: &dyn Store) {
             title: "x".into(),
             description: None,
             view: None,
+            origin: None,
         })
         .await;
     assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
@@ -599,6 +603,7 @@ async fn views_round_trip(store: &dyn Store) {
         view: Some(format!(
             r#"{{"source":"{COLLECTION}","member":"identity--7b1c2d3e-0000-4000-8000-000000000001","types":["indicator"],"note":"für "X""}}"#
         )),
+        origin: None,
     };
     store.create_collection(view.clone()).await.unwrap();
     assert_eq!(
@@ -812,4 +817,558 @@ async fn trusted_logs_are_replaced_by_origin(log: &dyn TransparencyLog) {
             trusted("b.example/log", "b+2+y")
         ]
     );
+}
+
+async fn origins_round_trip(store: &dyn Store) {
+    let received = Collection {
+        id: "2f6a4f1e-6b8b-4c67-9b1a-3f1d4d9a0c03".into(),
+        api_root: ROOT.into(),
+        title: "shared by peer A".into(),
+        description: Some("what A shares with us".into()),
+        view: None,
+        origin: Some(PEER_A.into()),
+    };
+    store.create_collection(received.clone()).await.unwrap();
+    assert_eq!(
+        store.collection(ROOT, &received.id).await.unwrap(),
+        Some(received.clone())
+    );
+    let plain = store.collection(ROOT, COLLECTION).await.unwrap().unwrap();
+    assert_eq!(plain.origin, None);
+    let all = store.collections(ROOT).await.unwrap();
+    assert_eq!(all.first(), Some(&plain));
+    assert_eq!(all.last(), Some(&received));
+    assert!(
+        all[..all.len() - 1].iter().all(|c| c.origin.is_none()),
+        "{all:?}"
+    );
+}
+
+/// Peers as the node names them (member ids); the upper-case one sorts first byte-wise.
+const PEER_A: &str = "identity--aaaaaaaa-0000-4000-8000-00000000000a";
+const PEER_B: &str = "identity--bbbbbbbb-0000-4000-8000-00000000000b";
+const PEER_UPPER: &str = "identity--CCCCCCCC-0000-4000-8000-00000000000c";
+const PEER_RACE: &str = "identity--dddddddd-0000-4000-8000-00000000000d";
+const SENDER: &str = "identity--eeeeeeee-0000-4000-8000-00000000000e";
+const OTHER_SENDER: &str = "identity--ffffffff-0000-4000-8000-00000000000f";
+
+/// A time in microseconds around which the federation checks happen.
+const SENT_AT: i64 = 1_767_225_600_000_000;
+
+/// An envelope made at `created_at`, with a body that keeps quotes and non-ASCII text.
+fn envelope(id: &str, created_at: i64) -> OutboxItem {
+    OutboxItem {
+        id: id.into(),
+        kind: "objects".into(),
+        created_at,
+        body: format!(r#"{{"id":"{id}","note":"für \"X\" — «ok»"}}"#),
+    }
+}
+
+fn seqs_of(entries: &[OutboxEntry]) -> Vec<u64> {
+    entries.iter().map(|e| e.seq).collect()
+}
+
+/// The federation checks (outbox and inbox journal), run by [`run_all`].
+async fn federation(store: &dyn Store) {
+    outbox_seqs_are_per_peer_and_conflicts_append_nothing(store).await;
+    outbox_due_keeps_each_peers_order(store).await;
+    delivery_keeps_the_first_receipt(store).await;
+    outbox_peers_and_stats_are_exact(store).await;
+    outbox_pushes_race_without_gaps(store, store).await;
+    inbox_journal_keeps_the_first_record(store).await;
+    inbox_apply_is_one_transaction(store).await;
+}
+
+async fn outbox_seqs_are_per_peer_and_conflicts_append_nothing(store: &dyn Store) {
+    assert!(store.outbox_peers().await.unwrap().is_empty());
+    assert!(store.outbox_stats().await.unwrap().is_empty());
+    assert!(store.outbox_after(PEER_A, 0, 10).await.unwrap().is_empty());
+    assert!(store
+        .outbox_due(PEER_A, SENT_AT, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let a = |n: i64| envelope(&format!("a-{n}"), SENT_AT + 10 + n);
+    assert_eq!(
+        store
+            .outbox_push(PEER_A, vec![a(1), a(2), a(3)])
+            .await
+            .unwrap(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        store
+            .outbox_push(PEER_B, vec![envelope("b-1", SENT_AT)])
+            .await
+            .unwrap(),
+        vec![1],
+        "seqs are counted per peer"
+    );
+    assert_eq!(
+        store.outbox_push(PEER_A, vec![a(4), a(5)]).await.unwrap(),
+        vec![4, 5]
+    );
+    assert_eq!(
+        store.outbox_push(PEER_A, Vec::new()).await.unwrap(),
+        Vec::<u64>::new()
+    );
+    // An id taken in this peer's outbox, or twice in one push: nothing is appended.
+    let taken = store.outbox_push(PEER_A, vec![a(6), a(2)]).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let twice = store.outbox_push(PEER_A, vec![a(6), a(6)]).await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    let stored = store.outbox_after(PEER_A, 0, 100).await.unwrap();
+    assert_eq!(seqs_of(&stored), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        stored.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        vec!["a-1", "a-2", "a-3", "a-4", "a-5"]
+    );
+    // Ids are unique per peer only; a refused push used up no seq.
+    assert_eq!(
+        store
+            .outbox_push(PEER_B, vec![envelope("a-1", SENT_AT + 1)])
+            .await
+            .unwrap(),
+        vec![2]
+    );
+    assert_eq!(
+        store.outbox_push(PEER_A, vec![a(6)]).await.unwrap(),
+        vec![6]
+    );
+    // Stored as given, due from its creation, never tried.
+    let item = a(3);
+    assert_eq!(
+        store.outbox_after(PEER_A, 2, 1).await.unwrap(),
+        vec![OutboxEntry {
+            peer: PEER_A.into(),
+            seq: 3,
+            id: item.id,
+            kind: item.kind,
+            created_at: item.created_at,
+            body: item.body,
+            delivered_at: None,
+            receipt: None,
+            attempts: 0,
+            next_attempt_at: item.created_at,
+            last_error: None,
+        }]
+    );
+}
+
+async fn outbox_due_keeps_each_peers_order(store: &dyn Store) {
+    let peer = PEER_UPPER;
+    let items = (1..=4)
+        .map(|n| envelope(&format!("u-{n}"), SENT_AT + n))
+        .collect();
+    assert_eq!(
+        store.outbox_push(peer, items).await.unwrap(),
+        vec![1, 2, 3, 4]
+    );
+    assert!(
+        store
+            .outbox_due(peer, SENT_AT, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an entry is due from its created_at"
+    );
+    let due = |now: i64, limit: usize| async move {
+        seqs_of(&store.outbox_due(peer, now, limit).await.unwrap())
+    };
+    assert_eq!(due(SENT_AT + 10, 10).await, vec![1, 2, 3, 4]);
+    assert_eq!(due(SENT_AT + 10, 2).await, vec![1, 2]);
+    // A failed entry waiting for its retry holds back the later ones.
+    store
+        .outbox_failed(peer, 1, "connection refused", SENT_AT + 100)
+        .await
+        .unwrap();
+    assert_eq!(due(SENT_AT + 99, 10).await, Vec::<u64>::new());
+    let retry = store.outbox_due(peer, SENT_AT + 100, 10).await.unwrap();
+    assert_eq!(seqs_of(&retry), vec![1, 2, 3, 4]);
+    assert_eq!(
+        (
+            retry[0].attempts,
+            retry[0].last_error.as_deref(),
+            retry[0].next_attempt_at
+        ),
+        (1, Some("connection refused"), SENT_AT + 100)
+    );
+    assert_eq!(
+        (retry[1].attempts, retry[1].last_error.as_deref()),
+        (0, None)
+    );
+    store
+        .outbox_failed(peer, 1, "timeout", SENT_AT + 200)
+        .await
+        .unwrap();
+    assert_eq!(due(SENT_AT + 150, 10).await, Vec::<u64>::new());
+    let again = store.outbox_due(peer, SENT_AT + 200, 1).await.unwrap();
+    assert_eq!(
+        (
+            again[0].seq,
+            again[0].attempts,
+            again[0].last_error.as_deref()
+        ),
+        (1, 2, Some("timeout"))
+    );
+    // Once the head is delivered, the next one leads (and it is due).
+    assert!(store
+        .outbox_delivered(peer, 1, SENT_AT + 150, r#"{"receipt":"u-1"}"#)
+        .await
+        .unwrap());
+    assert_eq!(due(SENT_AT + 150, 10).await, vec![2, 3, 4]);
+    let r = store.outbox_failed(peer, 9, "x", SENT_AT).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    let r = store
+        .outbox_failed("identity--nobody", 1, "x", SENT_AT)
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    assert_eq!(due(SENT_AT + 150, 10).await, vec![2, 3, 4]);
+}
+
+async fn delivery_keeps_the_first_receipt(store: &dyn Store) {
+    let first = r#"{"receipt":"b-1","sig":"one"}"#;
+    assert!(store
+        .outbox_delivered(PEER_B, 1, SENT_AT + 5, first)
+        .await
+        .unwrap());
+    assert!(!store
+        .outbox_delivered(PEER_B, 1, SENT_AT + 6, r#"{"receipt":"b-1","sig":"two"}"#)
+        .await
+        .unwrap());
+    let r = store.outbox_delivered(PEER_B, 3, SENT_AT, "{}").await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    let r = store
+        .outbox_delivered("identity--nobody", 1, SENT_AT, "{}")
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    let item = envelope("b-1", SENT_AT);
+    let entries = store.outbox_after(PEER_B, 0, 10).await.unwrap();
+    assert_eq!(seqs_of(&entries), vec![1, 2]);
+    assert_eq!(
+        entries[0],
+        OutboxEntry {
+            peer: PEER_B.into(),
+            seq: 1,
+            id: item.id,
+            kind: item.kind,
+            created_at: item.created_at,
+            body: item.body,
+            delivered_at: Some(SENT_AT + 5),
+            receipt: Some(first.into()),
+            attempts: 0,
+            next_attempt_at: item.created_at,
+            last_error: None,
+        }
+    );
+    assert_eq!(entries[1].delivered_at, None);
+    // A delivered entry leaves the due list but stays in catch-up pulls.
+    assert_eq!(
+        seqs_of(&store.outbox_due(PEER_B, SENT_AT + 10, 10).await.unwrap()),
+        vec![2]
+    );
+    assert!(store
+        .outbox_delivered(PEER_A, 2, SENT_AT + 7, r#"{"receipt":"a-2"}"#)
+        .await
+        .unwrap());
+    let pulled = store.outbox_after(PEER_A, 1, 3).await.unwrap();
+    assert_eq!(seqs_of(&pulled), vec![2, 3, 4]);
+    assert_eq!(
+        pulled.iter().map(|e| e.delivered_at).collect::<Vec<_>>(),
+        vec![Some(SENT_AT + 7), None, None]
+    );
+    assert!(store.outbox_after(PEER_A, 6, 10).await.unwrap().is_empty());
+    assert_eq!(
+        seqs_of(&store.outbox_due(PEER_A, SENT_AT + 100, 10).await.unwrap()),
+        vec![1, 3, 4, 5, 6]
+    );
+    assert!(store
+        .outbox_delivered(PEER_B, 2, SENT_AT + 8, "{}")
+        .await
+        .unwrap());
+    assert!(store
+        .outbox_due(PEER_B, SENT_AT + 100, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn outbox_peers_and_stats_are_exact(store: &dyn Store) {
+    // B has everything delivered; byte-wise order puts upper case first.
+    assert_eq!(
+        store.outbox_peers().await.unwrap(),
+        vec![PEER_UPPER.to_owned(), PEER_A.to_owned()]
+    );
+    assert_eq!(
+        store.outbox_stats().await.unwrap(),
+        vec![
+            OutboxStats {
+                peer: PEER_UPPER.into(),
+                pending: 3,
+                oldest_pending_at: Some(SENT_AT + 2),
+                last_seq: 4,
+                delivered_seq: 1,
+            },
+            OutboxStats {
+                peer: PEER_A.into(),
+                pending: 5,
+                oldest_pending_at: Some(SENT_AT + 11),
+                last_seq: 6,
+                delivered_seq: 2,
+            },
+            OutboxStats {
+                peer: PEER_B.into(),
+                pending: 0,
+                oldest_pending_at: None,
+                last_seq: 2,
+                delivered_seq: 2,
+            },
+        ]
+    );
+}
+
+/// Fifty single-envelope pushes in a row to [`PEER_RACE`]; returns the seqs given.
+async fn push_fifty(store: &dyn Store, task: usize) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    for i in 0..50 {
+        let item = envelope(&format!("race-{task}-{i}"), SENT_AT);
+        let got = store.outbox_push(PEER_RACE, vec![item]).await.unwrap();
+        assert_eq!(got.len(), 1);
+        seqs.extend(got);
+    }
+    seqs
+}
+
+/// Four tasks push fifty envelopes each to one peer at once, tasks 0 and 2 through `a`,
+/// 1 and 3 through `b` (the same store, or two handles on one database standing for two
+/// processes): the seqs are exactly 1..=200, each task's increasing, and each entry holds
+/// the envelope its seq was given for. Expects no outbox for that peer yet.
+pub async fn outbox_pushes_race_without_gaps(a: &dyn Store, b: &dyn Store) {
+    let (s0, s1, s2, s3) = tokio::join!(
+        push_fifty(a, 0),
+        push_fifty(b, 1),
+        push_fifty(a, 2),
+        push_fifty(b, 3)
+    );
+    let mut given = std::collections::HashMap::new();
+    for (task, seqs) in [s0, s1, s2, s3].into_iter().enumerate() {
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "task {task}: {seqs:?}"
+        );
+        for (i, seq) in seqs.into_iter().enumerate() {
+            assert!(
+                given.insert(seq, format!("race-{task}-{i}")).is_none(),
+                "seq {seq} given twice"
+            );
+        }
+    }
+    let mut all: Vec<u64> = given.keys().copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=200).collect::<Vec<u64>>());
+    let stored = a.outbox_after(PEER_RACE, 0, 1000).await.unwrap();
+    assert_eq!(seqs_of(&stored), all);
+    for e in &stored {
+        assert_eq!(Some(&e.id), given.get(&e.seq), "seq {}", e.seq);
+    }
+}
+
+fn inbox_record(sender: &str, id: &str, seq: u64, outcome: &str) -> InboxRecord {
+    InboxRecord {
+        sender: sender.into(),
+        id: id.into(),
+        seq,
+        kind: "objects".into(),
+        received_at: SENT_AT + seq as i64,
+        outcome: outcome.into(),
+        reason: (outcome == InboxRecord::REFUSED).then(|| "no agreement covers \"x\"".into()),
+        receipt: format!(r#"{{"envelope":"{id}","outcome":"{outcome}","note":"ü"}}"#),
+    }
+}
+
+async fn inbox_journal_keeps_the_first_record(store: &dyn Store) {
+    use InboxRecord as R;
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 0);
+    assert_eq!(store.inbox_record(SENDER, "env-1").await.unwrap(), None);
+    let first = inbox_record(SENDER, "env-1", 1, R::DELIVERED);
+    assert!(store.inbox_put(&first).await.unwrap());
+    let retry = InboxRecord {
+        receipt: "another receipt".into(),
+        received_at: SENT_AT + 99,
+        ..first.clone()
+    };
+    assert!(!store.inbox_put(&retry).await.unwrap());
+    assert_eq!(
+        store.inbox_record(SENDER, "env-1").await.unwrap(),
+        Some(first.clone())
+    );
+    assert!(store
+        .inbox_put(&inbox_record(SENDER, "env-2", 2, R::DELIVERED))
+        .await
+        .unwrap());
+    let refused = inbox_record(SENDER, "env-5", 5, R::REFUSED);
+    assert!(store.inbox_put(&refused).await.unwrap());
+    assert_eq!(
+        store.inbox_record(SENDER, "env-5").await.unwrap(),
+        Some(refused)
+    );
+    assert_eq!(
+        store.inbox_last_seq(SENDER).await.unwrap(),
+        2,
+        "a refused envelope does not count"
+    );
+    // The same envelope id from another sender is another record.
+    let other = inbox_record(OTHER_SENDER, "env-1", 9, R::DELIVERED);
+    assert!(store.inbox_put(&other).await.unwrap());
+    assert_eq!(store.inbox_last_seq(OTHER_SENDER).await.unwrap(), 9);
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 2);
+    assert_eq!(
+        store.inbox_record(SENDER, "env-1").await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(store.inbox_last_seq("identity--nobody").await.unwrap(), 0);
+    let odd = inbox_record(SENDER, "env-odd", 8, "accepted");
+    let r = store.inbox_put(&odd).await;
+    assert!(matches!(r, Err(StoreError::Backend(_))), "{r:?}");
+    assert_eq!(store.inbox_record(SENDER, "env-odd").await.unwrap(), None);
+}
+
+async fn log_size(store: &dyn Store) -> Option<u64> {
+    match store.transparency_log() {
+        Some(log) => Some(log.log_size().await.unwrap()),
+        None => None,
+    }
+}
+
+async fn inbox_apply_is_one_transaction(store: &dyn Store) {
+    let col = collection();
+    let objects_before = store.count_objects(&col).await.unwrap();
+    let log_before = log_size(store).await;
+    let record = inbox_record(SENDER, "env-apply-3", 3, InboxRecord::DELIVERED);
+    let out = store
+        .inbox_apply(
+            &record,
+            &col,
+            vec![
+                indicator(600, "2021-01-01T00:00:00.000Z"),
+                indicator(601, "2021-01-01T00:00:00.000Z"),
+            ],
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .expect("a new envelope is applied");
+    assert_eq!(out.len(), 2);
+    assert!(
+        out.iter().all(|o| matches!(o, AddOutcome::Added { .. })),
+        "{out:?}"
+    );
+    assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 2);
+    assert_eq!(log_size(store).await, log_before, "no entries, no log");
+    assert_eq!(
+        store.inbox_record(SENDER, "env-apply-3").await.unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 3);
+
+    // A replay changes nothing, whatever it carries.
+    let replay = InboxRecord {
+        receipt: "replayed".into(),
+        ..record.clone()
+    };
+    let again = store
+        .inbox_apply(
+            &replay,
+            &col,
+            vec![indicator(602, "2021-01-01T00:00:00.000Z")],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+    assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 2);
+    assert_eq!(
+        store.inbox_record(SENDER, "env-apply-3").await.unwrap(),
+        Some(record)
+    );
+
+    // A failed add records nothing.
+    let missing = CollectionRef {
+        api_root: ROOT.into(),
+        id: "00000000-0000-4000-8000-00000000dead".into(),
+    };
+    let lost = inbox_record(SENDER, "env-apply-4", 4, InboxRecord::DELIVERED);
+    let r = store
+        .inbox_apply(
+            &lost,
+            &missing,
+            vec![indicator(603, "2021-01-01T00:00:00.000Z")],
+            Vec::new(),
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    assert_eq!(
+        store.inbox_record(SENDER, "env-apply-4").await.unwrap(),
+        None
+    );
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 3);
+
+    let Some(log) = store.transparency_log() else {
+        return;
+    };
+    // With log entries: the objects added and their entries commit with the record.
+    let size = log.log_size().await.unwrap();
+    let logged = inbox_record(SENDER, "env-apply-6", 6, InboxRecord::DELIVERED);
+    let out = store
+        .inbox_apply(
+            &logged,
+            &col,
+            vec![
+                indicator(600, "2021-01-01T00:00:00.000Z"),
+                indicator(604, "2021-01-01T00:00:00.000Z"),
+            ],
+            vec![b"entry 600".to_vec(), b"entry 604".to_vec()],
+        )
+        .await
+        .unwrap()
+        .expect("a new envelope is applied");
+    assert_eq!(out[0], AddOutcome::AlreadyStored);
+    assert!(matches!(out[1], AddOutcome::Added { .. }), "{out:?}");
+    assert_eq!(log.log_size().await.unwrap(), size + 1);
+    assert_eq!(
+        log.log_entries(size, size + 1).await.unwrap(),
+        vec![b"entry 604".to_vec()]
+    );
+    assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 3);
+    let replayed = store
+        .inbox_apply(
+            &logged,
+            &col,
+            vec![indicator(605, "2021-01-01T00:00:00.000Z")],
+            vec![b"entry 605".to_vec()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(replayed, None);
+    assert_eq!(log.log_size().await.unwrap(), size + 1);
+    assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 3);
+    // Entries that do not match the objects: an error, and nothing recorded or stored.
+    let mismatched = inbox_record(SENDER, "env-apply-7", 7, InboxRecord::DELIVERED);
+    let r = store
+        .inbox_apply(
+            &mismatched,
+            &col,
+            vec![indicator(606, "2021-01-01T00:00:00.000Z")],
+            vec![b"one".to_vec(), b"two".to_vec()],
+        )
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(
+        store.inbox_record(SENDER, "env-apply-7").await.unwrap(),
+        None
+    );
+    assert_eq!(log.log_size().await.unwrap(), size + 1);
+    assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 3);
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 6);
 }

@@ -2,13 +2,15 @@
 //!
 //! This crate owns the [`Store`] trait, spoken in domain terms (API roots, collections
 //! and policy views, object versions, statuses, users, API tokens, the registry of
-//! members and agreements), and the types that cross it. It never touches a database
-//! itself: backends (`comity-store-sqlite`, `comity-store-postgres`) implement the trait,
-//! and every backend must pass the shared [`conformance`] suite. The transparency log has a
+//! members and agreements, the federation's outbox per peer and inbox journal), and the
+//! types that cross it. It never touches a database itself: backends
+//! (`comity-store-sqlite`, `comity-store-postgres`) implement the trait, and every
+//! backend must pass the shared [`conformance`] suite. The transparency log has a
 //! trait of its own, [`TransparencyLog`], reached through [`Store::transparency_log`].
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod federation_storage;
 mod tlog;
 mod types;
 
@@ -56,7 +58,7 @@ pub trait Store: Send + Sync + 'static {
     async fn api_root(&self, name: &str) -> StoreResult<Option<ApiRoot>>;
 
     /// Creates a collection in an existing API root, with its [`Collection::view`] when it
-    /// is a policy view.
+    /// is a policy view and its [`Collection::origin`] when it receives a member's objects.
     async fn create_collection(&self, collection: Collection) -> StoreResult<()>;
     /// Lists the collections of an API root, in creation order.
     async fn collections(&self, api_root: &str) -> StoreResult<Vec<Collection>>;
@@ -138,6 +140,73 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<RegistryEntry>>;
     /// Every registry document of one kind, ordered by id (byte-wise).
     async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>>;
+
+    /// Appends envelopes to `peer`'s outbox in one transaction, with seqs continuing after
+    /// the last one ever given to that peer (1, 2, … for the first); returns the seqs, in
+    /// input order. Concurrent pushes, from any process, never share or skip a seq. A new
+    /// entry is due from its `created_at`. [`StoreError::Conflict`], appending nothing,
+    /// when an id is already in that peer's outbox (or twice in `items`).
+    async fn outbox_push(&self, peer: &str, items: Vec<OutboxItem>) -> StoreResult<Vec<u64>>;
+    /// The undelivered entries of `peer`, in seq order from the lowest undelivered one, at
+    /// most `limit`, provided that lowest one is due (`next_attempt_at <= now`); empty
+    /// otherwise, so that nothing overtakes an entry waiting for its retry.
+    async fn outbox_due(&self, peer: &str, now: i64, limit: usize)
+        -> StoreResult<Vec<OutboxEntry>>;
+    /// Every entry of `peer` (delivered or not) with a seq above `after_seq`, in seq order,
+    /// at most `limit` (what a peer catching up pulls).
+    async fn outbox_after(
+        &self,
+        peer: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxEntry>>;
+    /// Marks an entry delivered at `at` with the peer's `receipt`. Returns `false`,
+    /// changing nothing, when it was delivered already (the first receipt is kept);
+    /// [`StoreError::NotFound`] when there is no such entry.
+    async fn outbox_delivered(
+        &self,
+        peer: &str,
+        seq: u64,
+        at: i64,
+        receipt: &str,
+    ) -> StoreResult<bool>;
+    /// Records a failed attempt: one more attempt, its `error`, and the time of the next;
+    /// [`StoreError::NotFound`] when there is no such entry.
+    async fn outbox_failed(
+        &self,
+        peer: &str,
+        seq: u64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> StoreResult<()>;
+    /// The peers with undelivered entries, by peer (byte-wise).
+    async fn outbox_peers(&self) -> StoreResult<Vec<String>>;
+    /// The figures of every peer that has any outbox entry, by peer (byte-wise).
+    async fn outbox_stats(&self) -> StoreResult<Vec<OutboxStats>>;
+
+    /// The journal's record of envelope `id` from `sender`.
+    async fn inbox_record(&self, sender: &str, id: &str) -> StoreResult<Option<InboxRecord>>;
+    /// The highest seq recorded from `sender` with outcome [`InboxRecord::DELIVERED`], 0
+    /// if none.
+    async fn inbox_last_seq(&self, sender: &str) -> StoreResult<u64>;
+    /// Records an envelope. Returns `false`, changing nothing, when one with the same
+    /// sender and id is recorded already (the first record is kept). An outcome other
+    /// than [`InboxRecord::DELIVERED`] or [`InboxRecord::REFUSED`] is refused
+    /// ([`StoreError::Backend`]).
+    async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool>;
+    /// Records an envelope and adds its objects to `collection` in one transaction. When
+    /// the sender and id are recorded already, changes nothing and returns `None`.
+    /// Otherwise adds the objects exactly as [`Store::add_objects`] does when `log_entries`
+    /// is empty, or as [`TransparencyLog::add_objects_logged`] does (appending the entries
+    /// of the objects added, in the same transaction) when it is not, and returns the
+    /// outcomes. On an error nothing is stored, the record included.
+    async fn inbox_apply(
+        &self,
+        record: &InboxRecord,
+        collection: &CollectionRef,
+        objects: Vec<NewObject>,
+        log_entries: Vec<Vec<u8>>,
+    ) -> StoreResult<Option<Vec<AddOutcome>>>;
 
     /// A node-wide secret (for example the key that signs pagination tokens), created on
     /// first use with `init` and identical for every process sharing the database.

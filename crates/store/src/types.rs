@@ -33,6 +33,10 @@ pub struct Collection {
     /// interprets (for example "what member X may read of collection C"). Stored as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
+    /// When set, the member (`identity--…`) whose shared objects this collection receives;
+    /// their originator is that member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl Collection {
@@ -367,9 +371,113 @@ pub struct RegistryEntry {
     pub updated_at: i64,
 }
 
+/// One envelope waiting for (or already given to) a peer. The store assigns `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The envelope's id, unique per peer.
+    pub id: String,
+    /// What the envelope carries, as the node names it.
+    pub kind: String,
+    /// When it was made, microseconds since the Unix epoch; the entry is due from then.
+    pub created_at: i64,
+    /// The envelope as JSON text, stored as given.
+    pub body: String,
+}
+
+/// An outbox entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The peer it is for.
+    pub peer: String,
+    /// Its place in the peer's outbox: 1, 2, … without gaps.
+    pub seq: u64,
+    /// The envelope's id, unique per peer.
+    pub id: String,
+    /// What the envelope carries, as the node names it.
+    pub kind: String,
+    /// When it was made, microseconds since the Unix epoch.
+    pub created_at: i64,
+    /// The envelope as JSON text.
+    pub body: String,
+    /// When the peer's signed receipt came back (µs); None while undelivered.
+    pub delivered_at: Option<i64>,
+    /// The peer's receipt (JSON text), once delivered.
+    pub receipt: Option<String>,
+    /// How many attempts failed so far.
+    pub attempts: u32,
+    /// Earliest time of the next attempt (µs).
+    pub next_attempt_at: i64,
+    /// Why the last attempt failed, if one did.
+    pub last_error: Option<String>,
+}
+
+/// Per-peer outbox figures for metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// The peer.
+    pub peer: String,
+    /// Entries not yet delivered.
+    pub pending: u64,
+    /// The earliest `created_at` among the undelivered entries; None when all are delivered.
+    pub oldest_pending_at: Option<i64>,
+    /// The highest seq given to this peer.
+    pub last_seq: u64,
+    /// The highest delivered seq, 0 if none.
+    pub delivered_seq: u64,
+}
+
+/// One envelope received from a peer and what was done with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRecord {
+    /// The member that sent it (`identity--…`).
+    pub sender: String,
+    /// The envelope's id, unique per sender.
+    pub id: String,
+    /// Its seq in the sender's outbox for this node.
+    pub seq: u64,
+    /// What the envelope carries, as the node names it.
+    pub kind: String,
+    /// When it was received, microseconds since the Unix epoch.
+    pub received_at: i64,
+    /// `delivered` or `refused` ([`InboxRecord::DELIVERED`], [`InboxRecord::REFUSED`]).
+    pub outcome: String,
+    /// Why it was refused (or a note on delivery).
+    pub reason: Option<String>,
+    /// The signed receipt returned (JSON text), returned again verbatim to a retry.
+    pub receipt: String,
+}
+
+impl InboxRecord {
+    /// The outcome of an envelope whose content was taken in.
+    pub const DELIVERED: &'static str = "delivered";
+    /// The outcome of an envelope that was refused.
+    pub const REFUSED: &'static str = "refused";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collections_without_view_or_origin_keep_their_json_shape() {
+        let plain = Collection {
+            id: "c".into(),
+            api_root: "r".into(),
+            title: "t".into(),
+            description: None,
+            view: None,
+            origin: None,
+        };
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("view") && !json.contains("origin"), "{json}");
+        assert_eq!(serde_json::from_str::<Collection>(&json).unwrap(), plain);
+        let received = Collection {
+            origin: Some("identity--a".into()),
+            ..plain
+        };
+        let json = serde_json::to_string(&received).unwrap();
+        assert_eq!(serde_json::from_str::<Collection>(&json).unwrap(), received);
+    }
 
     #[test]
     fn registry_kinds_read_back_what_they_store() {

@@ -313,6 +313,7 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                 title,
                 description,
                 view: None,
+                origin: None,
             };
             add_collection(&data, store.as_ref(), &collection).await?;
             grant_all(&data, store.as_ref(), &collection, &readers, &writers).await?;
@@ -369,6 +370,7 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                     spec.member, source.title
                 )),
                 view: Some(serde_json::to_string(&spec)?),
+                origin: None,
             };
             add_collection(&data, store.as_ref(), &collection).await?;
             grant_all(&data, store.as_ref(), &collection, &readers, &[]).await?;

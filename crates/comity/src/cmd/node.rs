@@ -111,6 +111,7 @@ async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option
         title: "default".into(),
         description: Some("The node's default collection.".into()),
         view: None,
+        origin: None,
     };
     admin::add_collection(data, store.as_ref(), &collection).await?;
     let hash = comity_server::hash_password(&password).map_err(anyhow::Error::msg)?;

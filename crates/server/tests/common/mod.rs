@@ -98,6 +98,7 @@ fn collection(id: &str, view: Option<ViewSpec>) -> Collection {
         title: id.into(),
         description: None,
         view: view.map(|v| serde_json::to_string(&v).unwrap()),
+        origin: None,
     }
 }
 
