@@ -41,6 +41,9 @@ enum Command {
     Init(cmd::node::InitArgs),
     /// Run the node (initialising it first if the data directory is empty).
     Serve(cmd::node::ServeArgs),
+    /// Start three fictitious member nodes on loopback with agreements and sample data, and
+    /// show what flowed between them.
+    Demo(cmd::demo::DemoArgs),
     /// Import STIX bundles, envelopes or lists of objects into a collection.
     Import(cmd::transfer::ImportArgs),
     /// Export a collection as one STIX bundle on standard output.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => run_async(cmd::node::init(args)),
         Command::Serve(args) => run_async(cmd::node::serve(args)),
+        Command::Demo(args) => run_async(cmd::demo::run(args)),
         Command::Import(args) => run_async(cmd::transfer::import(args)),
         Command::Export(args) => run_async(cmd::transfer::export(args)),
         Command::User(command) => run_async(cmd::admin::user(command)),

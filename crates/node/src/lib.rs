@@ -1,6 +1,7 @@
 //! Domain services of a Comity node. They depend on the [`comity_store::Store`] trait and
 //! the pure crates, never on HTTP or on a particular database.
 
+pub mod federation;
 pub mod identity;
 pub mod intake;
 pub mod log;

@@ -73,6 +73,7 @@ pub struct Release {
     channel: Channel,
     purpose: Purpose,
     at: OffsetDateTime,
+    origin: Option<MemberId>,
 }
 
 impl Release {
@@ -127,6 +128,16 @@ impl Release {
             channel,
             purpose,
             at: OffsetDateTime::now_utc(),
+            origin: None,
+        }
+    }
+
+    /// The same release for objects that all come from `origin` (a collection of objects
+    /// a peer shared): they are that member's, whatever their `created_by_ref` says.
+    pub fn from_origin(self, origin: Option<&str>) -> Release {
+        Release {
+            origin: origin.map(|o| MemberId(o.to_owned())),
+            ..self
         }
     }
 
@@ -139,8 +150,11 @@ impl Release {
     /// whose markings cannot be read does not leave.
     pub fn object<'a>(&self, json: &'a str) -> Released<'a> {
         let local = &self.policy.local;
-        let marked = match MarkedObject::from_json(json, |by| self.federation.originator(by, local))
-        {
+        let originator = |by: Option<&str>| match &self.origin {
+            Some(origin) => origin.clone(),
+            None => self.federation.originator(by, local),
+        };
+        let marked = match MarkedObject::from_json(json, originator) {
             Ok(m) => m,
             Err(e) => {
                 return Released::Denied(Denial::new(

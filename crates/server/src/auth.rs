@@ -454,18 +454,23 @@ impl CollectionAccess {
                 tracing::error!(error = %e, "policy view with an unknown purpose");
                 ApiError::internal()
             })?;
-            let source = CollectionRef {
-                api_root: self.collection.api_root.clone(),
-                id: view.source.clone(),
-            };
+            let source = state
+                .store
+                .collection(&self.collection.api_root, &view.source)
+                .await?
+                .ok_or_else(|| {
+                    tracing::error!(view = %self.collection.id, "policy view over a missing collection");
+                    ApiError::internal()
+                })?;
             let release = Release::for_member(
                 federation,
                 &view.member,
                 view.agreement.as_deref(),
                 Channel::TaxiiRead,
                 purpose,
-            );
-            return Ok((source, release));
+            )
+            .from_origin(source.origin.as_deref());
+            return Ok((source.key(), release));
         }
         let (_, role) = self.caller.user()?;
         let purpose = registry
@@ -473,7 +478,8 @@ impl CollectionAccess {
             .await
             .map_err(registry_error)?
             .map_or(Purpose::Intelligence, |m| local_purpose(&m.record.roles));
-        let release = Release::for_user(federation, role, Channel::TaxiiRead, purpose);
+        let release = Release::for_user(federation, role, Channel::TaxiiRead, purpose)
+            .from_origin(self.collection.origin.as_deref());
         Ok((self.collection.key(), release))
     }
 }

@@ -101,6 +101,10 @@ impl ApiError {
             "the server failed to process the request; the event is logged",
         )
     }
+    /// 409: the request conflicts with the current state; retrying later may succeed.
+    pub fn conflict(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", description)
+    }
     /// 500: stored data failed an integrity check (a signature that does not verify); the
     /// description names what and why, so that an admin can act.
     pub fn integrity(description: impl Into<String>) -> Self {

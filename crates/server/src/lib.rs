@@ -9,6 +9,7 @@
 mod api;
 pub mod auth;
 pub mod error;
+pub mod federation;
 pub mod media;
 pub mod metrics;
 mod taxii;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub log: Option<Arc<comity_node::log::NodeLog>>,
     /// Request, authentication and policy counters served at `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Wakes the federation sender when envelopes are queued.
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             public_url,
             log: None,
             metrics: Arc::default(),
+            outbox: Arc::default(),
         })
     }
 
@@ -83,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(taxii::routes())
         .merge(tlog::routes())
         .merge(api::routes())
+        .merge(federation::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -97,10 +102,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let signer = tlog::spawn_signer(&state);
+    let sender = federation::spawn_sender(&state);
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    if let Some(task) = signer {
+    for task in [signer, sender].into_iter().flatten() {
         task.abort();
     }
     served

@@ -13,8 +13,10 @@ use comity_node::policy::{Channel, Rule};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -44,6 +46,11 @@ struct ChannelLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PeerLabels {
+    peer: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: u16,
 }
@@ -63,6 +70,9 @@ pub struct Metrics {
     auth_failures: Family<StatusLabels, Counter>,
     released: Family<ChannelLabels, Counter>,
     denied: Family<DecisionLabels, Counter>,
+    envelopes_refused: Counter,
+    outbox_pending: Family<PeerLabels, Gauge>,
+    outbox_lag: Family<PeerLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,8 +114,29 @@ impl Default for Metrics {
             "Objects the sharing policy kept in, by channel and the rule that denied",
             denied.clone(),
         );
+        let envelopes_refused = Counter::default();
+        let outbox_pending = Family::<PeerLabels, Gauge>::default();
+        let outbox_lag = Family::<PeerLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "federation_envelopes_refused",
+            "Envelopes from peers this node refused (with a signed receipt)",
+            envelopes_refused.clone(),
+        );
+        registry.register(
+            "federation_outbox_pending",
+            "Envelopes queued for a peer and not yet delivered",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "federation_outbox_lag_seconds",
+            "Age of the oldest envelope not yet delivered to a peer",
+            outbox_lag.clone(),
+        );
         Metrics {
             registry,
+            envelopes_refused,
+            outbox_pending,
+            outbox_lag,
             requests,
             latency,
             auth_failures,
@@ -146,6 +177,11 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts an envelope refused by the inbox.
+    pub fn envelope_refused(&self) {
+        self.envelopes_refused.inc();
+    }
+
     fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
@@ -184,6 +220,20 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 /// GET `/metrics` (admins only).
 pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.admin()?;
+    let now = comity_node::log::now_us();
+    for peer in state.store.outbox_stats().await? {
+        let labels = PeerLabels { peer: peer.peer };
+        let pending = i64::try_from(peer.pending).unwrap_or(i64::MAX);
+        state
+            .metrics
+            .outbox_pending
+            .get_or_create(&labels)
+            .set(pending);
+        let lag = peer
+            .oldest_pending_at
+            .map_or(0.0, |t| (now - t).max(0) as f64 / 1e6);
+        state.metrics.outbox_lag.get_or_create(&labels).set(lag);
+    }
     let body = state.metrics.render().map_err(|_| ApiError::internal())?;
     let mut response = body.into_response();
     response.headers_mut().insert(

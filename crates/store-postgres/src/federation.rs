@@ -280,14 +280,11 @@ pub async fn record(pool: &PgPool, sender: &str, id: &str) -> StoreResult<Option
 
 /// The highest seq delivered from `sender`, 0 if none.
 pub async fn last_seq(pool: &PgPool, sender: &str) -> StoreResult<u64> {
-    // The literal matches the partial index `inbox_delivered` (InboxRecord::DELIVERED).
-    let n: i64 = sqlx::query_scalar(
-        "SELECT coalesce(max(seq), 0) FROM inbox WHERE sender = $1 AND outcome = 'delivered'",
-    )
-    .bind(sender)
-    .fetch_one(pool)
-    .await
-    .map_err(db)?;
+    let n: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM inbox WHERE sender = $1")
+        .bind(sender)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
     seq_from_sql(n)
 }
 

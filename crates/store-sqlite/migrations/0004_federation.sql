@@ -38,7 +38,7 @@ CREATE TABLE inbox (
     receipt     TEXT NOT NULL,
     PRIMARY KEY (sender, id)
 ) STRICT;
-CREATE INDEX inbox_delivered ON inbox (sender, seq) WHERE outcome = 'delivered';
+CREATE INDEX inbox_by_seq ON inbox (sender, seq);
 
 -- The member (`identity--…`) whose shared objects the collection receives; NULL for a
 -- collection of this node's own.

@@ -271,12 +271,8 @@ pub fn record(c: &Connection, sender: &str, id: &str) -> StoreResult<Option<Inbo
 
 /// The highest seq delivered from `sender`, 0 if none.
 pub fn last_seq(c: &Connection, sender: &str) -> StoreResult<u64> {
-    // The literal matches the partial index `inbox_delivered` (InboxRecord::DELIVERED).
     let n: i64 = c
-        .prepare_cached(
-            "SELECT coalesce(max(seq), 0) FROM inbox
-             WHERE sender = ?1 AND outcome = 'delivered'",
-        )
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM inbox WHERE sender = ?1")
         .map_err(db)?
         .query_row(params![sender], |r| r.get(0))
         .map_err(db)?;

@@ -1207,22 +1207,22 @@ async fn inbox_journal_keeps_the_first_record(store: &dyn Store) {
         .inbox_put(&inbox_record(SENDER, "env-2", 2, R::DELIVERED))
         .await
         .unwrap());
-    let refused = inbox_record(SENDER, "env-5", 5, R::REFUSED);
+    let refused = inbox_record(SENDER, "env-3", 3, R::REFUSED);
     assert!(store.inbox_put(&refused).await.unwrap());
     assert_eq!(
-        store.inbox_record(SENDER, "env-5").await.unwrap(),
+        store.inbox_record(SENDER, "env-3").await.unwrap(),
         Some(refused)
     );
     assert_eq!(
         store.inbox_last_seq(SENDER).await.unwrap(),
-        2,
-        "a refused envelope does not count"
+        3,
+        "a refused envelope is final: it counts"
     );
     // The same envelope id from another sender is another record.
     let other = inbox_record(OTHER_SENDER, "env-1", 9, R::DELIVERED);
     assert!(store.inbox_put(&other).await.unwrap());
     assert_eq!(store.inbox_last_seq(OTHER_SENDER).await.unwrap(), 9);
-    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 2);
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 3);
     assert_eq!(
         store.inbox_record(SENDER, "env-1").await.unwrap(),
         Some(first)

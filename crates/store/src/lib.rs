@@ -186,8 +186,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The journal's record of envelope `id` from `sender`.
     async fn inbox_record(&self, sender: &str, id: &str) -> StoreResult<Option<InboxRecord>>;
-    /// The highest seq recorded from `sender` with outcome [`InboxRecord::DELIVERED`], 0
-    /// if none.
+    /// The highest seq recorded from `sender`, delivered or refused (both are final), 0 if
+    /// none.
     async fn inbox_last_seq(&self, sender: &str) -> StoreResult<u64>;
     /// Records an envelope. Returns `false`, changing nothing, when one with the same
     /// sender and id is recorded already (the first record is kept). An outcome other

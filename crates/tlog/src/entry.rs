@@ -41,6 +41,8 @@ pub const CONFIG_CHANGED: &str = "config.changed";
 pub const MEMBER_CHANGED: &str = "member.changed";
 /// Kind of the entry committing to a change of a sharing agreement or its signatures.
 pub const AGREEMENT_CHANGED: &str = "agreement.changed";
+/// Kind of the entry committing to an envelope this node refused (its signed receipt).
+pub const ENVELOPE_REFUSED: &str = "envelope.refused";
 /// Kind of the entry committing to a change of an API token (created, revoked).
 pub const TOKEN_CHANGED: &str = "token.changed";
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod copy;
+pub mod demo;
 pub mod log;
 pub mod migrate;
 pub mod node;

@@ -43,6 +43,21 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// An identity given in code.
+    pub(crate) fn new(
+        organisation: &str,
+        country: &str,
+        roles: Vec<comity_node::registry::MemberRole>,
+        endpoint: String,
+    ) -> Identity {
+        Identity {
+            organisation: Some(organisation.to_owned()),
+            country: Some(country.to_owned()),
+            roles,
+            endpoint: Some(endpoint),
+        }
+    }
+
     fn facts(self) -> crate::cmd::registry::MemberFacts {
         let roles = if self.roles.is_empty() {
             vec![comity_node::registry::MemberRole::Cert]
@@ -72,7 +87,7 @@ pub struct ServeArgs {
     public_url: Option<String>,
 }
 
-fn generated_password() -> String {
+pub(crate) fn generated_password() -> String {
     use rand::distributions::{Alphanumeric, DistString};
     Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
 }
@@ -81,6 +96,20 @@ fn generated_password() -> String {
 /// `default`, the user `admin` and the node's member record. Returns the admin password
 /// when it was generated.
 async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option<String>> {
+    let (password, generated) = match std::env::var("COMITY_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (generated_password(), true),
+    };
+    initialise_with(data, identity, &password).await?;
+    Ok(generated.then_some(password))
+}
+
+/// [`initialise`] with the admin password given.
+pub(crate) async fn initialise_with(
+    data: &DataDir,
+    identity: Identity,
+    password: &str,
+) -> anyhow::Result<()> {
     let dir = &data.data_dir;
     if data.is_initialised()? {
         anyhow::bail!("{} already holds a Comity node", dir.display());
@@ -91,10 +120,6 @@ async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    let (password, generated) = match std::env::var("COMITY_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => (p, false),
-        _ => (generated_password(), true),
-    };
     crate::cmd::log::create_node_key(dir)?;
     let store = data.open_or_create_store()?;
     store
@@ -114,7 +139,7 @@ async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option
         origin: None,
     };
     admin::add_collection(data, store.as_ref(), &collection).await?;
-    let hash = comity_server::hash_password(&password).map_err(anyhow::Error::msg)?;
+    let hash = comity_server::hash_password(password).map_err(anyhow::Error::msg)?;
     let user = User {
         name: "admin".into(),
         role: Role::Admin,
@@ -142,7 +167,7 @@ async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option
         me.name(),
         me.record.country
     );
-    Ok(generated.then_some(password))
+    Ok(())
 }
 
 fn announce_password(password: &str) {
@@ -160,7 +185,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

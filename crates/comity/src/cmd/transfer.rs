@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use comity_node::federation::plan;
 use comity_node::intake::{self, Examined, Refusal};
 use comity_node::log::NodeLog;
 use comity_node::policy::{Channel, Purpose, Role};
-use comity_node::registry::Registry;
+use comity_node::registry::{Federation, Registry};
 use comity_node::release::{local_purpose, Release, Released};
 use comity_store::{
     AddOutcome, Collection, NewObject, ObjectFilter, PageRequest, Store, VersionFilter,
@@ -121,6 +122,7 @@ fn objects_of(text: &str) -> Result<Vec<&RawValue>, serde_json::Error> {
 #[derive(Default)]
 struct Tally {
     added: u64,
+    queued: usize,
     already: u64,
     refused: Vec<(PathBuf, Refusal)>,
 }
@@ -128,6 +130,7 @@ struct Tally {
 async fn store_batch(
     store: &dyn Store,
     log: Option<&NodeLog>,
+    sharing: Option<&Federation>,
     collection: &Collection,
     batch: &mut Vec<Examined>,
     file: &Path,
@@ -141,6 +144,10 @@ async fn store_batch(
         .map(|e| (e.object.id.clone(), e.object.version.clone()))
         .collect();
     let entries = log.map(|log| log.object_entries(batch)).transpose()?;
+    let texts: Vec<String> = match sharing {
+        Some(_) => batch.iter().map(|e| e.object.json.clone()).collect(),
+        None => Vec::new(),
+    };
     let objects: Vec<NewObject> = std::mem::take(batch)
         .into_iter()
         .map(|e| e.object)
@@ -149,14 +156,21 @@ async fn store_batch(
         Some(entries) => NodeLog::add_objects(store, &collection.key(), objects, entries).await?,
         None => store.add_objects(&collection.key(), objects).await?,
     };
-    for ((id, version), outcome) in ids.into_iter().zip(outcomes) {
+    let mut added = Vec::new();
+    for (i, ((id, version), outcome)) in ids.into_iter().zip(outcomes).enumerate() {
         match outcome {
-            AddOutcome::Added { .. } => tally.added += 1,
+            AddOutcome::Added { .. } => {
+                tally.added += 1;
+                added.extend(texts.get(i).map(String::as_str));
+            }
             AddOutcome::AlreadyStored => tally.already += 1,
             AddOutcome::ConflictingVersion => tally
                 .refused
                 .push((file.to_owned(), Refusal::version_conflict(id, version))),
         }
+    }
+    if let Some(federation) = sharing {
+        tally.queued += plan::enqueue(store, federation, &added).await?;
     }
     Ok(())
 }
@@ -173,6 +187,11 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let collection =
         resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
+    // Objects imported into a plain collection are shared like objects posted over TAXII.
+    let federation = match (&log, &collection.origin, &collection.view) {
+        (Some(_), None, None) => Some(Registry::new(store.as_ref(), None).federation().await?),
+        _ => None,
+    };
     let mut files = Vec::new();
     for p in &args.paths {
         json_files(p, &mut files)?;
@@ -199,6 +218,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 store_batch(
                     store.as_ref(),
                     log.as_ref(),
+                    federation.as_ref(),
                     &collection,
                     &mut batch,
                     file,
@@ -211,6 +231,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         store_batch(
             store.as_ref(),
             log.as_ref(),
+            federation.as_ref(),
             &collection,
             &mut batch,
             file,
@@ -227,6 +248,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         tally.already,
         tally.refused.len()
     );
+    if tally.queued > 0 {
+        eprintln!(
+            "Queued {} objects for peers under the agreements in force; `comity serve` delivers them.",
+            tally.queued
+        );
+    }
     for (file, refusal) in &tally.refused {
         eprintln!(
             "  refused {} in {}: {}",
@@ -273,7 +300,8 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .map_or(Purpose::Intelligence, |m| local_purpose(&m.record.roles));
             Release::for_user(federation, Role::Admin, Channel::Export, purpose)
         }
-    };
+    }
+    .from_origin(collection.origin.as_deref());
     let mut withheld = std::collections::BTreeMap::<&str, u64>::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

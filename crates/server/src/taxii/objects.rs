@@ -366,6 +366,15 @@ pub async fn add_objects(
     .await
     .map_err(|_| ApiError::internal())??;
     let mut successes = Vec::with_capacity(candidates.len());
+    // Objects stored in a plain collection are shared with the peers whose agreements
+    // cover them; received objects (a collection with an origin) are not passed on here.
+    let shareable = access.collection.origin.is_none() && access.collection.view.is_none();
+    let texts: Vec<String> = if shareable && state.log.is_some() {
+        candidates.iter().map(|o| o.json.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let mut added = Vec::new();
     if !candidates.is_empty() {
         let details: Vec<(String, String)> = candidates
             .iter()
@@ -378,13 +387,16 @@ pub async fn add_objects(
             }
             None => state.store.add_objects(&collection, candidates).await?,
         };
-        for ((id, version), outcome) in details.into_iter().zip(outcomes) {
+        for (i, ((id, version), outcome)) in details.into_iter().zip(outcomes).enumerate() {
             match outcome {
-                AddOutcome::Added { .. } => successes.push(StatusDetail {
-                    id,
-                    version,
-                    message: None,
-                }),
+                AddOutcome::Added { .. } => {
+                    added.extend(texts.get(i).map(String::as_str));
+                    successes.push(StatusDetail {
+                        id,
+                        version,
+                        message: None,
+                    })
+                }
                 AddOutcome::AlreadyStored => successes.push(StatusDetail {
                     id,
                     version,
@@ -407,6 +419,7 @@ pub async fn add_objects(
         pendings: Vec::new(),
     };
     state.store.put_status(&status).await?;
+    crate::federation::share(&state, &added).await;
     tracing::info!(
         user = %access.caller.name(),
         collection = %access.collection.id,

@@ -1,0 +1,333 @@
+//! `comity demo`: three fictitious national authorities on loopback, each a full node with
+//! its own SQLite data directory, one bilateral and one trilateral agreement between them,
+//! and sample intelligence under mixed TLP markings shared as the agreements allow. It
+//! prints where each node is, how to log in, and what flowed and what did not.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
+use comity_server::AppState;
+use comity_store::Store;
+use serde_json::json;
+
+use crate::cmd::node::{generated_password, initialise_with, shutdown_signal, Identity};
+use crate::config::DataDir;
+
+/// Arguments of `comity demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Directory for the three nodes' data (must not exist yet).
+    #[arg(long, default_value = "comity-demo")]
+    dir: PathBuf,
+    /// First of three consecutive loopback ports.
+    #[arg(long, default_value_t = 8431)]
+    port: u16,
+    /// Set everything up, let it flow, print the summary and stop (for scripts).
+    #[arg(long)]
+    once: bool,
+}
+
+struct Node {
+    name: &'static str,
+    country: &'static str,
+    role: MemberRole,
+    addr: SocketAddr,
+    data: DataDir,
+    password: String,
+    store: std::sync::Arc<dyn Store>,
+    id: String,
+    public_key: String,
+}
+
+const TLP: [(&str, &str); 5] = [
+    (
+        "CLEAR",
+        "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    ),
+    (
+        "GREEN",
+        "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    ),
+    (
+        "AMBER",
+        "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    ),
+    (
+        "AMBER+STRICT",
+        "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    ),
+    (
+        "RED",
+        "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    ),
+];
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Sample intelligence of `by`: indicators and malware under every TLP level, RED ones
+/// naming `red_for` as their recipient.
+fn samples(by: &str, red_for: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for (i, (level, marking)) in TLP.iter().cycle().take(20).enumerate() {
+        let malware = i % 4 == 3;
+        let ty = if malware { "malware" } else { "indicator" };
+        let mut o = json!({
+            "type": ty,
+            "spec_version": "2.1",
+            "id": format!("{ty}--{}", uuid::Uuid::new_v4()),
+            "created": "2026-11-27T08:00:00.000Z",
+            "modified": "2026-11-27T08:00:00.000Z",
+            "created_by_ref": by,
+            "name": format!("Demo {ty} {i} ({level})"),
+            "object_marking_refs": [marking],
+        });
+        if malware {
+            o["is_family"] = json!(false);
+        } else {
+            o["pattern"] = json!(format!("[ipv4-addr:value = '198.51.100.{i}']"));
+            o["pattern_type"] = json!("stix");
+            o["valid_from"] = json!("2026-11-27T08:00:00Z");
+        }
+        if *level == "RED" {
+            o["x_comity_red_recipients"] = json!([red_for]);
+        }
+        out.push(o);
+    }
+    out
+}
+
+/// Runs `comity demo`.
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.dir.exists() {
+        anyhow::bail!(
+            "{} exists already; remove it or name another with --dir",
+            args.dir.display()
+        );
+    }
+    let plan = [
+        ("CERT of Arcadia", "XA", MemberRole::Cert),
+        ("Police of Borduria", "XB", MemberRole::Police),
+        (
+            "Central Authority of Carpania",
+            "XC",
+            MemberRole::CentralAuthority,
+        ),
+    ];
+    let mut nodes = Vec::new();
+    for (i, (name, country, role)) in plan.into_iter().enumerate() {
+        let addr: SocketAddr = format!("127.0.0.1:{}", args.port + i as u16).parse()?;
+        let data = DataDir {
+            data_dir: args
+                .dir
+                .join(format!("node-{}", country.to_ascii_lowercase())),
+            database_url: None,
+        };
+        let password = generated_password();
+        let identity = Identity::new(name, country, vec![role], format!("http://{addr}"));
+        initialise_with(&data, identity, &password).await?;
+        let store = data.open_store()?;
+        let me = Registry::new(store.as_ref(), None)
+            .local_member()
+            .await?
+            .context("the node has no member record")?;
+        nodes.push(Node {
+            name,
+            country,
+            role,
+            addr,
+            data,
+            password,
+            store,
+            id: me.id.0.clone(),
+            public_key: me.record.public_key.clone(),
+        });
+    }
+    // Each node pins the others, then signs its copy of each agreement it is party to.
+    for me in &nodes {
+        let log = crate::cmd::log::node_log(&me.data.data_dir)?;
+        let registry = Registry::new(me.store.as_ref(), Some(&log));
+        for peer in nodes.iter().filter(|p| p.id != me.id) {
+            let record = NewMember {
+                name: peer.name.into(),
+                country: peer.country.into(),
+                roles: [peer.role].into(),
+                public_key: peer.public_key.clone(),
+                endpoint: Some(format!("http://{}", peer.addr)),
+                contact: None,
+                identity_id: Some(peer.id.clone()),
+            }
+            .into_record(false)?;
+            registry.add_member(record).await?;
+        }
+        let (a, b, c) = (&nodes[0].id, &nodes[1].id, &nodes[2].id);
+        let agreements = [
+            (
+                "Arcadia–Borduria: ransomware and phishing",
+                vec![a, b],
+                set(&["indicator", "malware"]),
+                "amber",
+                set(&["intelligence", "police-cooperation"]),
+            ),
+            (
+                "Arcadia–Borduria–Carpania: cross-border fraud",
+                vec![a, b, c],
+                set(&["indicator"]),
+                "green",
+                set(&["intelligence", "police-cooperation", "judicial-assistance"]),
+            ),
+        ];
+        for (title, parties, types, max_tlp, purposes) in agreements {
+            if !parties.contains(&&me.id) {
+                continue;
+            }
+            let draft = AgreementDraft {
+                title: title.into(),
+                partners: parties
+                    .iter()
+                    .filter(|p| ***p != me.id)
+                    .map(|p| (*p).clone())
+                    .collect(),
+                scope: ScopeDocument {
+                    object_types: types,
+                    max_tlp: max_tlp.into(),
+                    handling: BTreeSet::new(),
+                    purposes,
+                },
+                valid_from: None,
+                valid_until: None,
+            };
+            registry.create_agreement(draft, log.node_key()).await?;
+        }
+    }
+    // Serve all three in this process.
+    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut servers = Vec::new();
+    let mut states = Vec::new();
+    for node in &nodes {
+        let log = crate::cmd::log::node_log(&node.data.data_dir)?;
+        let state = AppState::new(
+            node.store.clone(),
+            format!("Comity demo: {}", node.name),
+            None,
+        )
+        .await?
+        .with_log(log);
+        let listener = tokio::net::TcpListener::bind(node.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", node.addr))?;
+        let mut rx = stop.subscribe();
+        servers.push(tokio::spawn(comity_server::serve(
+            listener,
+            state.clone(),
+            async move {
+                let _ = rx.recv().await;
+            },
+        )));
+        states.push(state);
+    }
+    // Each node shares its samples as a TAXII client would post them.
+    let client = reqwest::Client::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let red_for = &nodes[(i + 1) % nodes.len()].id;
+        let collection = node
+            .store
+            .collections("default")
+            .await?
+            .into_iter()
+            .find(|c| c.title == "default")
+            .context("no default collection")?;
+        let r = client
+            .post(format!(
+                "http://{}/taxii2/default/collections/{}/objects/",
+                node.addr, collection.id
+            ))
+            .basic_auth("admin", Some(&node.password))
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .header("Accept", "application/taxii+json;version=2.1")
+            .body(json!({ "objects": samples(&node.id, red_for) }).to_string())
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status() == 202,
+            "posting samples to {} failed: {}",
+            node.name,
+            r.status()
+        );
+    }
+    // Wait until every outbox is empty (or 30 s).
+    for _ in 0..60 {
+        let mut pending = 0;
+        for node in &nodes {
+            pending += node
+                .store
+                .outbox_stats()
+                .await?
+                .iter()
+                .map(|s| s.pending)
+                .sum::<u64>();
+        }
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    summary(&nodes, &args).await?;
+    if !args.once {
+        eprintln!("The three nodes run until Ctrl-C.");
+        shutdown_signal().await;
+    }
+    let _ = stop.send(());
+    for s in servers {
+        let _ = s.await;
+    }
+    drop(states);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn summary(nodes: &[Node], args: &DemoArgs) -> anyhow::Result<()> {
+    println!(
+        "Comity demo: three member authorities on loopback ({}).\n",
+        args.dir.display()
+    );
+    for node in nodes {
+        println!("{} ({}, {})", node.name, node.country, node.role);
+        println!(
+            "  TAXII   http://{}/taxii2/   user admin, password {}",
+            node.addr, node.password
+        );
+        println!("  member  {}", node.id);
+        println!("  data    {}", node.data.data_dir.display());
+        for c in node.store.collections("default").await? {
+            let n = node.store.count_objects(&c.key()).await?;
+            println!("  collection {:<40} {n:>3} objects  ({})", c.title, c.id);
+        }
+        for s in node.store.outbox_stats().await? {
+            let to = nodes
+                .iter()
+                .find(|n| n.id == s.peer)
+                .map_or(s.peer.as_str(), |n| n.name);
+            println!(
+                "  sent to {to}: {} envelopes delivered, {} pending",
+                s.delivered_seq, s.pending
+            );
+        }
+        println!();
+    }
+    println!(
+        "What flowed: each node's \"Shared by …\" collections hold what its partners' agreements"
+    );
+    println!("and markings let through (CLEAR and GREEN under the trilateral, up to AMBER between");
+    println!("Arcadia and Borduria, RED only to its named recipient); AMBER+STRICT never leaves.");
+    println!(
+        "What did not: `comity export --data-dir <data> --for-member <member>` on the sender, and"
+    );
+    println!("`comity_policy_denied_objects_total` at /metrics; every act is in `comity log`.");
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Receiving an envelope: check who sent it (a registered, active member whose pinned key
+//! verifies the signature), that it is for this node, timely and next in the sender's
+//! sequence; deduplicate by id; check every object against the agreements in force with
+//! the sender and the policy engine; store what passes atomically with the inbox record
+//! and the log commitments; answer with a receipt signed by this node. A refusal is signed
+//! and recorded too, never silent.
+
+use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::identity::PublicKey;
+use crate::intake;
+use crate::log::{now_us, LogError, NodeLog};
+use crate::policy::{
+    Access, Channel, Decision, MarkedObject, MemberId, MemberStatus, Peer, Policy, Purpose,
+    Requester,
+};
+use crate::registry::{Registry, RegistryError};
+
+use super::envelope::{Envelope, EnvelopeError, Kind, Receipt, RefusedObject, Signed};
+
+/// The API root where received objects are kept.
+pub const API_ROOT: &str = "default";
+
+/// What the inbox answers.
+#[derive(Debug)]
+pub enum Answer {
+    /// Applied (or applied before: the same receipt again). Some objects may have been
+    /// refused; the receipt lists them.
+    Delivered(Signed),
+    /// Refused as a whole, for good; the signed receipt says why.
+    Refused(Signed),
+    /// Not now: an earlier envelope of the sender is missing. Nothing was recorded; the
+    /// sender retries after sending the missing one.
+    OutOfOrder {
+        /// The sequence number this node expects next from the sender.
+        expected: u64,
+    },
+}
+
+/// Failures that are this node's, not the sender's: the sender should retry.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The registry could not be read.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// This node has no member record.
+    #[error("this node has no member record; run `comity init`")]
+    NoIdentity,
+}
+
+/// The inbox of this node.
+pub struct Inbox<'a> {
+    store: &'a dyn Store,
+    log: &'a NodeLog,
+}
+
+impl<'a> Inbox<'a> {
+    /// The inbox over `store`, signing receipts and committing with `log`.
+    pub fn new(store: &'a dyn Store, log: &'a NodeLog) -> Inbox<'a> {
+        Inbox { store, log }
+    }
+
+    /// Receives one envelope (its JSON text).
+    pub async fn receive(&self, text: &[u8]) -> Result<Answer, InboxError> {
+        let registry = Registry::new(self.store, Some(self.log));
+        let local = registry
+            .local_member()
+            .await?
+            .ok_or(InboxError::NoIdentity)?
+            .id
+            .0;
+        let signed = match Signed::parse(text) {
+            Ok(s) => s,
+            Err(e) => return Ok(self.refuse_unrecorded(&local, "", "", 0, &e.to_string())),
+        };
+        let env = &signed.envelope;
+        let refuse = |e: EnvelopeError| {
+            self.refuse_unrecorded(&local, &env.from, &env.id, env.seq, &e.to_string())
+        };
+        if env.to != local {
+            return Ok(refuse(EnvelopeError::NotForUs(env.to.clone())));
+        }
+        let Some(sender) = registry.member(&env.from).await? else {
+            return Ok(refuse(EnvelopeError::UnknownSender(env.from.clone())));
+        };
+        let key: PublicKey = match sender.record.public_key.parse() {
+            Ok(k) => k,
+            Err(_) => return Ok(refuse(EnvelopeError::UnknownSender(env.from.clone()))),
+        };
+        if let Err(e) = signed.verify(&key) {
+            return Ok(refuse(e));
+        }
+        // From here the sender is who it says: answers are recorded against it.
+        if let Some(done) = self.store.inbox_record(&env.from, &env.id).await? {
+            let receipt = Signed::parse(done.receipt.as_bytes())
+                .map_err(|e| StoreError::Backend(format!("stored receipt unreadable: {e}")))?;
+            return Ok(if done.outcome == "delivered" {
+                Answer::Delivered(receipt)
+            } else {
+                Answer::Refused(receipt)
+            });
+        }
+        if sender.status == MemberStatus::Suspended {
+            return self
+                .refuse_recorded(
+                    &local,
+                    env,
+                    EnvelopeError::SuspendedSender(env.from.clone()).to_string(),
+                )
+                .await;
+        }
+        if let Err(e) = signed.check_time(OffsetDateTime::now_utc()) {
+            return self.refuse_recorded(&local, env, e.to_string()).await;
+        }
+        if env.kind != Kind::StixObjects {
+            let why = format!(
+                "envelopes of kind {} are not accepted by this node yet",
+                env.kind.as_str()
+            );
+            return self.refuse_recorded(&local, env, why).await;
+        }
+        let last = self.store.inbox_last_seq(&env.from).await?;
+        if env.seq <= last {
+            let why = format!(
+                "sequence number {} was used already by another envelope from {}; the next is {}",
+                env.seq,
+                env.from,
+                last + 1
+            );
+            return self.refuse_recorded(&local, env, why).await;
+        }
+        if env.seq > last + 1 {
+            return Ok(Answer::OutOfOrder { expected: last + 1 });
+        }
+        self.apply(&local, env).await
+    }
+
+    /// Applies a `stix-objects` envelope from a verified, active sender.
+    async fn apply(&self, local: &str, env: &Envelope) -> Result<Answer, InboxError> {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            objects: Vec<Box<RawValue>>,
+        }
+        let body: Body = match serde_json::from_str(env.body.get()) {
+            Ok(b) => b,
+            Err(e) => {
+                let why = format!("the body is not {{\"objects\": [...]}}: {e}");
+                return self.refuse_recorded(local, env, why).await;
+            }
+        };
+        let federation = Registry::new(self.store, None).federation().await?;
+        let ours = MemberId(local.to_owned());
+        let sender = MemberId(env.from.clone());
+        // The sender's releases to us are judged as the sender's node would judge them: the
+        // same engine, with the sender as the giver and this node as the receiving peer.
+        let us_as_peer = Requester::Peer(Peer {
+            member: ours.clone(),
+            status: MemberStatus::Active,
+            agreements: federation
+                .peers
+                .get(&sender)
+                .map(|p| p.agreements.clone())
+                .unwrap_or_default(),
+        });
+        let policy = Policy::new(sender.clone());
+        let now = OffsetDateTime::now_utc();
+        let mut accepted = Vec::new();
+        let mut refused = Vec::new();
+        for (i, raw) in body.objects.iter().enumerate() {
+            let mut examined = match intake::examine(i, raw) {
+                Ok(e) => e,
+                Err(r) => {
+                    refused.push(RefusedObject {
+                        id: Some(r.id),
+                        reason: r.reasons.join("; "),
+                    });
+                    continue;
+                }
+            };
+            let marked = match MarkedObject::from_json(raw.get(), |_| sender.clone()) {
+                Ok(m) => m,
+                Err(e) => {
+                    refused.push(RefusedObject {
+                        id: Some(examined.object.id.clone()),
+                        reason: format!("its markings cannot be read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let allowed = Purpose::ALL.into_iter().any(|purpose| {
+                matches!(
+                    policy.decide(&Access {
+                        object: &marked,
+                        requester: &us_as_peer,
+                        channel: Channel::FederationSend,
+                        purpose,
+                        at: now,
+                    }),
+                    Decision::Allow { .. }
+                )
+            });
+            if !allowed {
+                refused.push(RefusedObject {
+                    id: Some(examined.object.id.clone()),
+                    reason: format!(
+                        "no agreement in force between {} and this node covers it",
+                        env.from
+                    ),
+                });
+                continue;
+            }
+            examined.originator = Some(env.from.clone());
+            accepted.push(examined);
+        }
+        let collection = self.collection_for(&env.from).await?;
+        let entries = if self.store.transparency_log().is_some() {
+            self.log.object_entries(&accepted)?
+        } else {
+            Vec::new()
+        };
+        let count = accepted.len() as u64;
+        let reason = (!refused.is_empty()).then(|| format!("{} objects refused", refused.len()));
+        let receipt = self.receipt(local, env, "delivered", reason, count, refused);
+        let record = InboxRecord {
+            sender: env.from.clone(),
+            id: env.id.clone(),
+            seq: env.seq,
+            kind: env.kind.as_str().to_owned(),
+            received_at: now_us(),
+            outcome: "delivered".into(),
+            reason: None,
+            receipt: receipt.to_json(),
+        };
+        let objects = accepted.into_iter().map(|e| e.object).collect();
+        match self
+            .store
+            .inbox_apply(&record, &collection, objects, entries)
+            .await?
+        {
+            Some(_) => Ok(Answer::Delivered(receipt)),
+            // Applied concurrently by another request: answer with what was recorded.
+            None => {
+                let done = self
+                    .store
+                    .inbox_record(&env.from, &env.id)
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("inbox record vanished".into()))?;
+                let receipt = Signed::parse(done.receipt.as_bytes())
+                    .map_err(|e| StoreError::Backend(format!("stored receipt unreadable: {e}")))?;
+                Ok(Answer::Delivered(receipt))
+            }
+        }
+    }
+
+    /// The collection that receives `sender`'s objects, made on first use.
+    async fn collection_for(&self, sender: &str) -> Result<CollectionRef, InboxError> {
+        let existing = self
+            .store
+            .collections(API_ROOT)
+            .await?
+            .into_iter()
+            .find(|c| c.origin.as_deref() == Some(sender));
+        if let Some(c) = existing {
+            return Ok(c.key());
+        }
+        let name = Registry::new(self.store, None)
+            .member(sender)
+            .await?
+            .map_or_else(|| sender.to_owned(), |m| m.name().to_owned());
+        let collection = Collection {
+            id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, sender.as_bytes()).to_string(),
+            api_root: API_ROOT.to_owned(),
+            title: format!("Shared by {name}"),
+            description: Some(format!("Objects {sender} shared with this node.")),
+            view: None,
+            origin: Some(sender.to_owned()),
+        };
+        match self.store.create_collection(collection.clone()).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => Ok(collection.key()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn receipt(
+        &self,
+        local: &str,
+        env: &Envelope,
+        outcome: &str,
+        reason: Option<String>,
+        accepted: u64,
+        refused: Vec<RefusedObject>,
+    ) -> Signed {
+        let body = Receipt {
+            envelope: env.id.clone(),
+            seq: env.seq,
+            outcome: outcome.to_owned(),
+            reason,
+            accepted,
+            refused,
+        };
+        let raw = serde_json::value::to_raw_value(&body)
+            .unwrap_or_else(|_| RawValue::from_string("{}".to_owned()).expect("{} is JSON"));
+        Envelope::new(local, &env.from, Kind::Receipt, 0, raw).sign(self.log.node_key())
+    }
+
+    /// A refusal of something whose sender cannot be trusted: signed, not recorded (an
+    /// unauthenticated sender must not be able to fill the journal).
+    fn refuse_unrecorded(&self, local: &str, from: &str, id: &str, seq: u64, why: &str) -> Answer {
+        tracing::warn!(from = %from.escape_debug(), envelope = %id.escape_debug(), reason = %why, "envelope refused");
+        let env = Envelope {
+            v: super::envelope::VERSION,
+            id: id.to_owned(),
+            from: from.to_owned(),
+            to: local.to_owned(),
+            kind: Kind::StixObjects,
+            created: String::new(),
+            seq,
+            body: RawValue::from_string("null".to_owned()).expect("null is JSON"),
+        };
+        Answer::Refused(self.receipt(local, &env, "refused", Some(why.to_owned()), 0, Vec::new()))
+    }
+
+    /// A refusal of an authenticated sender's envelope: signed, recorded (so a retry gets
+    /// the same answer), and committed to the log.
+    async fn refuse_recorded(
+        &self,
+        local: &str,
+        env: &Envelope,
+        why: String,
+    ) -> Result<Answer, InboxError> {
+        tracing::warn!(from = %env.from, envelope = %env.id.escape_debug(), reason = %why, "envelope refused");
+        let receipt = self.receipt(local, env, "refused", Some(why.clone()), 0, Vec::new());
+        let record = InboxRecord {
+            sender: env.from.clone(),
+            id: env.id.clone(),
+            seq: env.seq,
+            kind: env.kind.as_str().to_owned(),
+            received_at: now_us(),
+            outcome: "refused".into(),
+            reason: Some(why),
+            receipt: receipt.to_json(),
+        };
+        self.store.inbox_put(&record).await?;
+        if self.store.transparency_log().is_some() {
+            let act = crate::log::Act {
+                kind: comity_tlog::entry::ENVELOPE_REFUSED.to_owned(),
+                actor: env.from.clone(),
+                subject: format!("envelope:{}", env.id),
+                canonical: record.receipt.clone().into_bytes(),
+            };
+            self.log.record(self.store, act).await?;
+        }
+        Ok(Answer::Refused(receipt))
+    }
+}

@@ -1,0 +1,244 @@
+//! Federation over HTTP: the inbox at `POST /federation/v1/inbox` (authenticated by the
+//! envelope's signature, never by a password) and the sender, a background task that
+//! delivers each peer's outbox in sequence order with exponential backoff and jitter,
+//! verifying every receipt with the peer's pinned key before marking an envelope delivered.
+
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use comity_node::federation::envelope::{timestamp, Envelope, Kind, Receipt, Signed};
+use comity_node::federation::inbox::{Answer, Inbox, InboxError};
+use comity_node::federation::plan;
+use comity_node::identity::PublicKey;
+use comity_node::log::now_us;
+use comity_node::registry::Registry;
+use comity_store::OutboxEntry;
+use serde_json::value::RawValue;
+use tokio::task::JoinHandle;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Largest envelope accepted.
+pub const MAX_ENVELOPE: usize = 64 * 1024 * 1024;
+/// Envelopes sent per peer per round before the sender looks at other peers.
+const BATCH: usize = 16;
+/// Longest wait between two attempts at one envelope.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/federation/v1/inbox", post(inbox))
+}
+
+fn envelope_response(status: StatusCode, signed: &Signed) -> Response {
+    let mut response = (status, signed.to_json()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// POST `/federation/v1/inbox`: one signed envelope in, one signed receipt out (200
+/// delivered, 422 refused), or 409 when an earlier envelope of the sender is missing.
+async fn inbox(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let log = state
+        .log
+        .clone()
+        .ok_or_else(|| ApiError::unavailable("this node has no identity key loaded"))?;
+    let bytes = to_bytes(body, MAX_ENVELOPE).await.map_err(|_| {
+        ApiError::too_large(format!("an envelope may have at most {MAX_ENVELOPE} bytes"))
+    })?;
+    match Inbox::new(state.store.as_ref(), &log).receive(&bytes).await {
+        Ok(Answer::Delivered(receipt)) => Ok(envelope_response(StatusCode::OK, &receipt)),
+        Ok(Answer::Refused(receipt)) => {
+            state.metrics.envelope_refused();
+            Ok(envelope_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &receipt,
+            ))
+        }
+        Ok(Answer::OutOfOrder { expected }) => Err(ApiError::conflict(format!(
+            "an earlier envelope is missing: this node expects sequence number {expected} next"
+        ))),
+        Err(InboxError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "inbox failure");
+            Err(ApiError::unavailable(
+                "the inbox cannot apply envelopes right now; retry",
+            ))
+        }
+    }
+}
+
+/// Queues, for every peer an agreement lets receive them, the objects just stored (their
+/// JSON texts), and wakes the sender.
+pub async fn share(state: &AppState, objects: &[&str]) {
+    if objects.is_empty() || state.log.is_none() {
+        return;
+    }
+    let registry = Registry::new(state.store.as_ref(), None);
+    let outcome = match registry.federation().await {
+        Ok(federation) => plan::enqueue(state.store.as_ref(), &federation, objects)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match outcome {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::debug!(objects = n, "queued for peers");
+            state.outbox.notify_one();
+        }
+        Err(e) => tracing::error!(error = %e, "objects stored but not queued for peers"),
+    }
+}
+
+/// Starts the sender when the node has a key; it runs until aborted.
+pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
+    state.log.as_ref()?;
+    let state = state.clone();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .ok()?;
+    Some(tokio::spawn(async move {
+        loop {
+            let woken = state.outbox.notified();
+            if let Err(e) = deliver_due(&state, &client).await {
+                tracing::warn!(error = %e, "delivery round failed");
+            }
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }))
+}
+
+/// One round: every peer with due envelopes gets them in order until one fails.
+async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<(), String> {
+    let store = state.store.as_ref();
+    let registry = Registry::new(store, None);
+    let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
+        let Some(member) = registry.member(&peer).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let (Some(endpoint), Ok(key)) = (
+            member.record.endpoint.as_deref(),
+            member.record.public_key.parse::<PublicKey>(),
+        ) else {
+            continue;
+        };
+        loop {
+            let due = store
+                .outbox_due(&peer, now_us(), BATCH)
+                .await
+                .map_err(|e| e.to_string())?;
+            if due.is_empty() {
+                break;
+            }
+            let mut failed = false;
+            for entry in due {
+                if let Err(why) = deliver(state, client, &local.id.0, endpoint, &key, &entry).await
+                {
+                    let wait = backoff(entry.attempts);
+                    tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
+                    store
+                        .outbox_failed(&peer, entry.seq, &why, now_us() + wait.as_micros() as i64)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    failed = true;
+                    break;
+                }
+            }
+            if failed {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exponential backoff from one second, capped, with ±25 % jitter.
+fn backoff(attempts: u32) -> Duration {
+    use rand::Rng as _;
+    let base = Duration::from_secs(1u64 << attempts.min(9)).min(MAX_BACKOFF);
+    base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+}
+
+/// Sends one envelope and records the peer's verified receipt.
+async fn deliver(
+    state: &AppState,
+    client: &reqwest::Client,
+    local: &str,
+    endpoint: &str,
+    key: &PublicKey,
+    entry: &OutboxEntry,
+) -> Result<(), String> {
+    let log = state.log.as_ref().ok_or("no node key")?;
+    let kind = Kind::parse(&entry.kind).ok_or_else(|| format!("unknown kind {}", entry.kind))?;
+    let created =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)
+            .map_err(|e| e.to_string())?;
+    let envelope = Envelope {
+        v: comity_node::federation::envelope::VERSION,
+        id: entry.id.clone(),
+        from: local.to_owned(),
+        to: entry.peer.clone(),
+        kind,
+        created: timestamp(created),
+        seq: entry.seq,
+        body: RawValue::from_string(entry.body.clone()).map_err(|e| e.to_string())?,
+    }
+    .sign(log.node_key());
+    let url = format!("{}/federation/v1/inbox", endpoint.trim_end_matches('/'));
+    let response = client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body(envelope.to_json())
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("broken answer from {url}: {e}"))?;
+    if status != reqwest::StatusCode::OK && status != reqwest::StatusCode::UNPROCESSABLE_ENTITY {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+        return Err(format!("{url} answered {status}: {text}"));
+    }
+    let receipt = Signed::parse(&bytes).map_err(|e| format!("receipt from {url}: {e}"))?;
+    receipt
+        .verify(key)
+        .map_err(|e| format!("receipt from {url}: {e}"))?;
+    let body: Receipt = serde_json::from_str(receipt.envelope.body.get())
+        .map_err(|e| format!("receipt from {url}: {e}"))?;
+    if receipt.envelope.kind != Kind::Receipt
+        || receipt.envelope.from != entry.peer
+        || body.envelope != entry.id
+    {
+        return Err(format!("{url} answered with a receipt for something else"));
+    }
+    if body.outcome == "refused" {
+        tracing::warn!(peer = %entry.peer, seq = entry.seq, reason = ?body.reason, "envelope refused by the peer");
+    } else if !body.refused.is_empty() {
+        tracing::warn!(peer = %entry.peer, seq = entry.seq, refused = body.refused.len(), "objects refused by the peer");
+    }
+    state
+        .store
+        .outbox_delivered(&entry.peer, entry.seq, now_us(), &receipt.to_json())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
