@@ -9,16 +9,15 @@ use axum::body::{to_bytes, Body};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
-use comity_node::federation::envelope::{timestamp, Envelope, Kind, Receipt, Signed};
+use comity_node::federation::envelope::{Kind, Receipt, Signed};
 use comity_node::federation::inbox::{Answer, Inbox, InboxError};
-use comity_node::federation::plan;
+use comity_node::federation::{plan, pull};
 use comity_node::identity::PublicKey;
 use comity_node::log::now_us;
 use comity_node::registry::Registry;
 use comity_store::OutboxEntry;
-use serde_json::value::RawValue;
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
@@ -28,11 +27,165 @@ use crate::AppState;
 pub const MAX_ENVELOPE: usize = 64 * 1024 * 1024;
 /// Envelopes sent per peer per round before the sender looks at other peers.
 const BATCH: usize = 16;
+/// How often the node pulls what its peers queued for it (catch-up after an outage).
+const PULL_EVERY: Duration = Duration::from_secs(30);
 /// Longest wait between two attempts at one envelope.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/federation/v1/inbox", post(inbox))
+    Router::new()
+        .route("/federation/v1/inbox", post(inbox))
+        .route("/federation/v1/outbox", get(outbox))
+}
+
+/// The scheme of the `Authorization` header that carries a signed pull request.
+pub const PULL_SCHEME: &str = "Comity-Envelope";
+
+/// GET `/federation/v1/outbox?after=SEQ`: what this node queued for the asking member
+/// after SEQ, at most 100 envelopes, each signed. The member proves who it is with a fresh
+/// `pull` envelope, base64 in `Authorization: Comity-Envelope <…>`.
+async fn outbox(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    use base64::Engine as _;
+    let log = state
+        .log
+        .clone()
+        .ok_or_else(|| ApiError::unavailable("this node has no identity key loaded"))?;
+    let after: u64 = raw
+        .as_deref()
+        .and_then(|q| q.strip_prefix("after="))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("the query must be exactly after=<sequence number>")
+        })?;
+    let request = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix(PULL_SCHEME))
+        .and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+        })
+        .ok_or_else(|| {
+            ApiError::unauthorized(format!(
+                "a pull needs `Authorization: {PULL_SCHEME} <base64 of a signed pull envelope>`"
+            ))
+        })?;
+    let registry = Registry::new(state.store.as_ref(), None);
+    let local = registry
+        .local_member()
+        .await
+        .map_err(crate::auth::registry_error)?
+        .ok_or_else(|| ApiError::unavailable("this node has no member record"))?;
+    let (peer, asked) = match pull::verify(state.store.as_ref(), &local.id.0, &request).await {
+        Ok(v) => v,
+        Err(pull::PullError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::unauthorized(e.to_string())),
+    };
+    if asked != after {
+        return Err(ApiError::bad_request(format!(
+            "the signed request asks for after={asked}, the query for after={after}"
+        )));
+    }
+    let (envelopes, more) = match pull::answer(
+        state.store.as_ref(),
+        &local.id.0,
+        log.node_key(),
+        &peer,
+        after,
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(pull::PullError::Store(e)) => return Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "pull failed");
+            return Err(ApiError::internal());
+        }
+    };
+    let mut body = String::from("{\"more\":");
+    body.push_str(if more { "true" } else { "false" });
+    body.push_str(",\"envelopes\":[");
+    for (i, e) in envelopes.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&e.to_json());
+    }
+    body.push_str("]}");
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// Pulls from every peer with an endpoint what it queued for this node after the last
+/// envelope recorded from it, and applies it through the inbox in order.
+async fn pull_all(state: &AppState, client: &reqwest::Client) -> Result<(), String> {
+    use base64::Engine as _;
+    let log = state.log.as_ref().ok_or("no node key")?;
+    let store = state.store.as_ref();
+    let registry = Registry::new(store, None);
+    let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    for member in registry.members().await.map_err(|e| e.to_string())? {
+        let Some(endpoint) = member
+            .record
+            .endpoint
+            .as_deref()
+            .filter(|_| !member.record.local)
+        else {
+            continue;
+        };
+        loop {
+            let after = store
+                .inbox_last_seq(&member.id.0)
+                .await
+                .map_err(|e| e.to_string())?;
+            let request = pull::request(&local.id.0, &member.id.0, after, log.node_key());
+            let header = base64::engine::general_purpose::STANDARD.encode(request.to_json());
+            let url = format!(
+                "{}/federation/v1/outbox?after={after}",
+                endpoint.trim_end_matches('/')
+            );
+            let response = client
+                .get(&url)
+                .header("Authorization", format!("{PULL_SCHEME} {header}"))
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach {url}: {e}"))?;
+            if !response.status().is_success() {
+                return Err(format!("{url} answered {}", response.status()));
+            }
+            #[derive(serde::Deserialize)]
+            struct Pulled {
+                more: bool,
+                envelopes: Vec<Box<serde_json::value::RawValue>>,
+            }
+            let answer: Pulled = response.json().await.map_err(|e| format!("{url}: {e}"))?;
+            let inbox = Inbox::new(store, log);
+            for envelope in &answer.envelopes {
+                match inbox.receive(envelope.get().as_bytes()).await {
+                    Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) => {}
+                    Ok(Answer::OutOfOrder { expected }) => {
+                        return Err(format!("{url} skipped envelopes: expected {expected}"))
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            if !answer.more || answer.envelopes.is_empty() {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn envelope_response(status: StatusCode, signed: &Signed) -> Response {
@@ -99,7 +252,8 @@ pub async fn share(state: &AppState, objects: &[&str]) {
     }
 }
 
-/// Starts the sender when the node has a key; it runs until aborted.
+/// Starts the sender (which also pulls from peers every 30 s) when the node has a key; it
+/// runs until aborted.
 pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
     state.log.as_ref()?;
     let state = state.clone();
@@ -109,10 +263,17 @@ pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
         .build()
         .ok()?;
     Some(tokio::spawn(async move {
+        let mut last_pull: Option<std::time::Instant> = None;
         loop {
             let woken = state.outbox.notified();
             if let Err(e) = deliver_due(&state, &client).await {
                 tracing::warn!(error = %e, "delivery round failed");
+            }
+            if last_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY) {
+                last_pull = Some(std::time::Instant::now());
+                if let Err(e) = pull_all(&state, &client).await {
+                    tracing::info!(error = %e, "catch-up pull failed");
+                }
             }
             tokio::select! {
                 _ = woken => {}
@@ -186,21 +347,7 @@ async fn deliver(
     entry: &OutboxEntry,
 ) -> Result<(), String> {
     let log = state.log.as_ref().ok_or("no node key")?;
-    let kind = Kind::parse(&entry.kind).ok_or_else(|| format!("unknown kind {}", entry.kind))?;
-    let created =
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)
-            .map_err(|e| e.to_string())?;
-    let envelope = Envelope {
-        v: comity_node::federation::envelope::VERSION,
-        id: entry.id.clone(),
-        from: local.to_owned(),
-        to: entry.peer.clone(),
-        kind,
-        created: timestamp(created),
-        seq: entry.seq,
-        body: RawValue::from_string(entry.body.clone()).map_err(|e| e.to_string())?,
-    }
-    .sign(log.node_key());
+    let envelope = pull::outbox_envelope(entry, local, log.node_key())?;
     let url = format!("{}/federation/v1/inbox", endpoint.trim_end_matches('/'));
     let response = client
         .post(&url)

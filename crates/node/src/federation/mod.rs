@@ -5,3 +5,4 @@
 pub mod envelope;
 pub mod inbox;
 pub mod plan;
+pub mod pull;

@@ -1,0 +1,131 @@
+//! Catch-up: a peer that missed envelopes (it was down, or could not be reached) asks for
+//! those after the last sequence number it recorded. The request is itself a `pull`
+//! envelope signed by the asking member's key, fresh (within [`MAX_PULL_AGE`]) and
+//! addressed to this node; the answer is the outbox for that member, signed again.
+
+use comity_store::{OutboxEntry, Store, StoreError};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::identity::{NodeKey, PublicKey};
+use crate::policy::MemberStatus;
+use crate::registry::{Registry, RegistryError};
+
+use super::envelope::{timestamp, Envelope, EnvelopeError, Kind, Signed, VERSION};
+
+/// How old a pull request may be.
+pub const MAX_PULL_AGE: time::Duration = time::Duration::minutes(5);
+/// Most envelopes one answer carries.
+pub const PULL_LIMIT: usize = 100;
+
+/// Why a pull was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// The request is not a valid pull from an active member.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The request is not a pull, or its body is not `{"after": N}`.
+    #[error("not a pull request: {0}")]
+    NotAPull(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The registry could not be read.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// The signed envelope for an outbox entry, as it is delivered or pulled.
+pub fn outbox_envelope(entry: &OutboxEntry, local: &str, key: &NodeKey) -> Result<Signed, String> {
+    let kind = Kind::parse(&entry.kind).ok_or_else(|| format!("unknown kind {}", entry.kind))?;
+    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)
+        .map_err(|e| e.to_string())?;
+    Ok(Envelope {
+        v: VERSION,
+        id: entry.id.clone(),
+        from: local.to_owned(),
+        to: entry.peer.clone(),
+        kind,
+        created: timestamp(created),
+        seq: entry.seq,
+        body: RawValue::from_string(entry.body.clone()).map_err(|e| e.to_string())?,
+    }
+    .sign(key))
+}
+
+/// A pull request from `local` to `peer` for what came after `after`.
+pub fn request(local: &str, peer: &str, after: u64, key: &NodeKey) -> Signed {
+    let body = RawValue::from_string(format!("{{\"after\":{after}}}")).expect("JSON object");
+    Envelope::new(local, peer, Kind::Pull, 0, body).sign(key)
+}
+
+/// Checks a pull request; returns the asking member and the sequence number it has.
+pub async fn verify(
+    store: &dyn Store,
+    local: &str,
+    text: &[u8],
+) -> Result<(String, u64), PullError> {
+    let signed = Signed::parse(text)?;
+    let env = &signed.envelope;
+    if env.kind != Kind::Pull {
+        return Err(PullError::NotAPull(format!(
+            "the kind is {}",
+            env.kind.as_str()
+        )));
+    }
+    if env.to != local {
+        return Err(EnvelopeError::NotForUs(env.to.clone()).into());
+    }
+    let member = Registry::new(store, None)
+        .member(&env.from)
+        .await?
+        .filter(|m| !m.record.local)
+        .ok_or_else(|| EnvelopeError::UnknownSender(env.from.clone()))?;
+    let key: PublicKey = member
+        .record
+        .public_key
+        .parse()
+        .map_err(|_| EnvelopeError::UnknownSender(env.from.clone()))?;
+    signed.verify(&key)?;
+    if member.status == MemberStatus::Suspended {
+        return Err(EnvelopeError::SuspendedSender(env.from.clone()).into());
+    }
+    let now = OffsetDateTime::now_utc();
+    signed.check_time(now)?;
+    let created =
+        OffsetDateTime::parse(&env.created, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| PullError::NotAPull("bad time".into()))?;
+    if created < now - MAX_PULL_AGE {
+        return Err(EnvelopeError::Time {
+            created: env.created.clone(),
+            why: "is more than 5 minutes old; a pull request must be fresh",
+        }
+        .into());
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        after: u64,
+    }
+    let body: Body = serde_json::from_str(env.body.get())
+        .map_err(|e| PullError::NotAPull(format!("the body is not {{\"after\": N}}: {e}")))?;
+    Ok((env.from.clone(), body.after))
+}
+
+/// The signed envelopes for `peer` after `after`, and whether more follow.
+pub async fn answer(
+    store: &dyn Store,
+    local: &str,
+    key: &NodeKey,
+    peer: &str,
+    after: u64,
+) -> Result<(Vec<Signed>, bool), PullError> {
+    let entries = store.outbox_after(peer, after, PULL_LIMIT + 1).await?;
+    let more = entries.len() > PULL_LIMIT;
+    let envelopes = entries
+        .iter()
+        .take(PULL_LIMIT)
+        .map(|e| outbox_envelope(e, local, key).map_err(|why| StoreError::Backend(why).into()))
+        .collect::<Result<Vec<_>, PullError>>()?;
+    Ok((envelopes, more))
+}

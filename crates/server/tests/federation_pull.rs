@@ -1,0 +1,285 @@
+//! Catch-up between two real nodes over HTTP: A queues objects for B while B is down; B
+//! pulls them with a signed request and applies them; when B comes back, A's pushes get the
+//! same receipts and A's outbox drains, with every object stored once at B. Forged, stale
+//! and mismatched pull requests are refused.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use comity_node::federation::inbox::{Answer, Inbox};
+use comity_node::federation::pull;
+use comity_node::log::NodeLog;
+use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
+use comity_server::{hash_password, AppState};
+use comity_store::{ApiRoot, Collection, Role, Store, User};
+use comity_store_sqlite::SqliteStore;
+use comity_tlog::note::{KeyKind, Signer};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "a long test passphrase";
+const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
+
+struct Node {
+    store: Arc<dyn Store>,
+    log: NodeLog,
+    id: String,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+async fn node(seed: u8, name: &str) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    store
+        .create_api_root(ApiRoot {
+            name: "default".into(),
+            title: "t".into(),
+            description: None,
+            max_content_length: 1_000_000,
+        })
+        .await
+        .unwrap();
+    store
+        .create_collection(Collection {
+            id: COL.into(),
+            api_root: "default".into(),
+            title: "default".into(),
+            description: None,
+            view: None,
+            origin: None,
+        })
+        .await
+        .unwrap();
+    store
+        .create_user(User {
+            name: "admin".into(),
+            role: Role::Admin,
+            password_hash: hash_password(PASSWORD).unwrap(),
+        })
+        .await
+        .unwrap();
+    let signer = Signer::new(
+        &format!("comity/{name}"),
+        KeyKind::Ed25519,
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+    )
+    .unwrap();
+    let log = NodeLog::new(signer).unwrap();
+    // Reserve a port for the node's server, started later.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let record = NewMember {
+        name: name.into(),
+        country: "ZZ".into(),
+        roles: [MemberRole::Cert].into(),
+        public_key: log.node_key().public_key().to_string(),
+        endpoint: Some(format!("http://{addr}")),
+        contact: None,
+        identity_id: None,
+    }
+    .into_record(true)
+    .unwrap();
+    let id = Registry::new(store.as_ref(), Some(&log))
+        .add_member(record)
+        .await
+        .unwrap()
+        .id
+        .0;
+    Node {
+        store,
+        log,
+        id,
+        addr,
+        _dir: dir,
+    }
+}
+
+/// `a` pins `b` and signs an agreement with it for indicators up to AMBER.
+async fn pin_and_agree(a: &Node, b: &Node) {
+    let registry = Registry::new(a.store.as_ref(), Some(&a.log));
+    let mine = Registry::new(b.store.as_ref(), None)
+        .local_member()
+        .await
+        .unwrap()
+        .unwrap();
+    let mut record = mine.record.clone();
+    record.local = false;
+    registry.add_member(record).await.unwrap();
+    let set = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<BTreeSet<_>>();
+    registry
+        .create_agreement(
+            AgreementDraft {
+                title: "a and b".into(),
+                partners: set(&[&b.id]),
+                scope: ScopeDocument {
+                    object_types: set(&["indicator"]),
+                    max_tlp: "amber".into(),
+                    handling: BTreeSet::new(),
+                    purposes: set(&["intelligence"]),
+                },
+                valid_from: None,
+                valid_until: None,
+            },
+            a.log.node_key(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn serve(n: &Node) -> tokio::sync::oneshot::Sender<()> {
+    let state = AppState::new(n.store.clone(), "t".into(), None)
+        .await
+        .unwrap()
+        .with_log(n.log.clone());
+    let listener = tokio::net::TcpListener::bind(n.addr).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(comity_server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    tx
+}
+
+fn indicator(i: usize) -> Value {
+    json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--00000000-0000-4000-8000-{i:012}"),
+        "created": "2026-11-27T08:00:00.000Z", "modified": "2026-11-27T08:00:00.000Z",
+        "pattern": format!("[ipv4-addr:value = '198.51.100.{i}']"),
+        "pattern_type": "stix", "valid_from": "2026-11-27T08:00:00Z",
+        "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
+    })
+}
+
+async fn received(b: &Node, from: &Node) -> u64 {
+    let collections = b.store.collections("default").await.unwrap();
+    match collections
+        .iter()
+        .find(|c| c.origin.as_deref() == Some(from.id.as_str()))
+    {
+        Some(c) => b.store.count_objects(&c.key()).await.unwrap(),
+        None => 0,
+    }
+}
+
+fn pull_get(a: &Node, after: u64, header: Option<String>) -> reqwest::RequestBuilder {
+    let req = reqwest::Client::new().get(format!(
+        "http://{}/federation/v1/outbox?after={after}",
+        a.addr
+    ));
+    match header {
+        Some(h) => req.header("Authorization", h),
+        None => req,
+    }
+}
+
+fn header_of(signed: &comity_node::federation::envelope::Signed) -> String {
+    use base64::Engine as _;
+    format!(
+        "Comity-Envelope {}",
+        base64::engine::general_purpose::STANDARD.encode(signed.to_json())
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_was_down_pulls_what_it_missed_and_pushes_then_dedup() {
+    let a = node(1, "a").await;
+    let b = node(2, "b").await;
+    pin_and_agree(&a, &b).await;
+    pin_and_agree(&b, &a).await;
+    let _a_running = serve(&a).await;
+    // B is down: A stores objects, which it cannot push.
+    let objects: Vec<Value> = (0..25).map(indicator).collect();
+    let r = reqwest::Client::new()
+        .post(format!(
+            "http://{}/taxii2/default/collections/{COL}/objects/",
+            a.addr
+        ))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/taxii+json;version=2.1")
+        .body(json!({ "objects": objects }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let stats = a.store.outbox_stats().await.unwrap();
+    assert_eq!(stats.len(), 1);
+    assert_eq!(
+        (stats[0].peer.as_str(), stats[0].pending),
+        (b.id.as_str(), 1)
+    );
+
+    // Refused pulls: none, forged (C's key claiming to be B), query mismatch, not a pull.
+    let r = pull_get(&a, 0, None).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let c = node(3, "c").await;
+    let mut forged = pull::request(&b.id, &a.id, 0, c.log.node_key());
+    let r = pull_get(&a, 0, Some(header_of(&forged)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("signature"));
+    forged = pull::request(&b.id, &a.id, 5, b.log.node_key());
+    let r = pull_get(&a, 0, Some(header_of(&forged)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = pull_get(&a, 0, Some("Comity-Envelope !!!".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // B pulls with its own key and applies what it gets, in order.
+    let request = pull::request(&b.id, &a.id, 0, b.log.node_key());
+    let r = pull_get(&a, 0, Some(header_of(&request)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["more"], json!(false));
+    let envelopes = answer["envelopes"].as_array().unwrap();
+    assert_eq!(envelopes.len(), 1);
+    let inbox = Inbox::new(b.store.as_ref(), &b.log);
+    match inbox
+        .receive(envelopes[0].to_string().as_bytes())
+        .await
+        .unwrap()
+    {
+        Answer::Delivered(_) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(received(&b, &a).await, 25);
+
+    // B comes up; A's push of the same envelope gets the recorded receipt and drains.
+    let _b_running = serve(&b).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let pending: u64 = a
+            .store
+            .outbox_stats()
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.pending)
+            .sum();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A's outbox never drained"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(received(&b, &a).await, 25, "each object is stored once");
+    let entry = &a.store.outbox_after(&b.id, 0, 10).await.unwrap()[0];
+    let receipt: Value = serde_json::from_str(entry.receipt.as_deref().unwrap()).unwrap();
+    assert_eq!(receipt["from"], json!(b.id));
+    assert_eq!(receipt["body"]["accepted"], json!(25));
+}
