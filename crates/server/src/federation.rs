@@ -283,51 +283,70 @@ pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
     }))
 }
 
-/// One round: every peer with due envelopes gets them in order until one fails.
+/// One round: every peer with due envelopes gets them in order until one fails; peers are
+/// served concurrently, so a slow or unreachable peer does not hold up the others.
 async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<(), String> {
     let store = state.store.as_ref();
     let registry = Registry::new(store, None);
     let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
         return Ok(());
     };
+    let mut peers = tokio::task::JoinSet::new();
     for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
         let Some(member) = registry.member(&peer).await.map_err(|e| e.to_string())? else {
             continue;
         };
         let (Some(endpoint), Ok(key)) = (
-            member.record.endpoint.as_deref(),
+            member.record.endpoint.clone(),
             member.record.public_key.parse::<PublicKey>(),
         ) else {
             continue;
         };
-        loop {
-            let due = store
-                .outbox_due(&peer, now_us(), BATCH)
-                .await
-                .map_err(|e| e.to_string())?;
-            if due.is_empty() {
-                break;
-            }
-            let mut failed = false;
-            for entry in due {
-                if let Err(why) = deliver(state, client, &local.id.0, endpoint, &key, &entry).await
-                {
-                    let wait = backoff(entry.attempts);
-                    tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
-                    store
-                        .outbox_failed(&peer, entry.seq, &why, now_us() + wait.as_micros() as i64)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    failed = true;
-                    break;
-                }
-            }
-            if failed {
-                break;
+        let (state, client, local) = (state.clone(), client.clone(), local.id.0.clone());
+        peers.spawn(
+            async move { deliver_peer(&state, &client, &local, &peer, &endpoint, &key).await },
+        );
+    }
+    let mut first_error = Ok(());
+    while let Some(done) = peers.join_next().await {
+        let outcome = done.map_err(|e| e.to_string()).and_then(|r| r);
+        if first_error.is_ok() {
+            first_error = outcome;
+        }
+    }
+    first_error
+}
+
+/// Delivers one peer's due envelopes in sequence order until none is due or one fails.
+async fn deliver_peer(
+    state: &AppState,
+    client: &reqwest::Client,
+    local: &str,
+    peer: &str,
+    endpoint: &str,
+    key: &PublicKey,
+) -> Result<(), String> {
+    let store = state.store.as_ref();
+    loop {
+        let due = store
+            .outbox_due(peer, now_us(), BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        for entry in due {
+            if let Err(why) = deliver(state, client, local, endpoint, key, &entry).await {
+                let wait = backoff(entry.attempts);
+                tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
+                store
+                    .outbox_failed(peer, entry.seq, &why, now_us() + wait.as_micros() as i64)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                return Ok(());
             }
         }
     }
-    Ok(())
 }
 
 /// Exponential backoff from one second, capped, with ±25 % jitter.

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Replication benchmark: 100,000 indicators stored on node A, shared with two peers B and C
+under agreements, measured end to end (from the first POST to A until both peers' inbox
+collections hold every object), with the outbox lag A reports while it replicates.
+
+Three real `comity serve` processes on loopback, each with its own SQLite data directory,
+set up through the CLI exactly as an admin would (member records, pinned keys, agreements).
+The comity binary is $COMITY_BIN or target/release/comity.
+
+    .venv/bin/python bench/federation_bench.py [--objects 100000] [--clients 4]
+
+Prints a table and writes bench/out/federation.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "python"))
+sys.path.insert(0, str(REPO / "bench"))
+from conftest import ComityNode, free_port  # noqa: E402
+from taxii_bench import envelopes, post_all  # noqa: E402
+
+OUT = REPO / "bench" / "out"
+LAG_RE = re.compile(r'comity_federation_outbox_lag_seconds\{peer="([^"]+)"\} ([0-9.e+-]+)')
+PENDING_RE = re.compile(r'comity_federation_outbox_pending\{peer="([^"]+)"\} ([0-9]+)')
+
+
+def show_local(node: ComityNode) -> dict:
+    return json.loads(node.cli("member", "show-local", "--data-dir", node.data_dir).stdout)
+
+
+def setup(work: Path, binary: Path | None) -> list[ComityNode]:
+    nodes = []
+    for name, country in (("A", "XA"), ("B", "XB"), ("C", "XC")):
+        n = ComityNode(work / name, binary)
+        n.port = free_port()
+        n.cli("init", "--data-dir", n.data_dir, "--organisation", f"Node {name}",
+              "--country", country, "--member-role", "cert",
+              "--endpoint", f"http://127.0.0.1:{n.port}",
+              env={"COMITY_ADMIN_PASSWORD": "bench password"})
+        n.admin = ("admin", "bench password")
+        nodes.append(n)
+    records = [show_local(n) for n in nodes]
+    for n in nodes:
+        for other, rec in zip(nodes, records):
+            if other is n:
+                continue
+            n.cli("member", "add", "--data-dir", n.data_dir, "--name", rec["identity"]["name"],
+                  "--country", rec["country"], "--role", "cert", "--public-key", rec["public_key"],
+                  "--id", rec["identity"]["id"], "--endpoint", rec["endpoint"])
+    a_id = records[0]["identity"]["id"]
+    for peer, rec in zip(nodes[1:], records[1:]):
+        for side, other in ((nodes[0], rec["identity"]["id"]), (peer, a_id)):
+            side.cli("agreement", "create", "--data-dir", side.data_dir, "--title", "bench",
+                     "--with", other, "--type", "indicator", "--max-tlp", "green",
+                     "--purpose", "intelligence")
+    for n in nodes:
+        n.start(port=n.port)
+    return nodes
+
+
+def count_shared(node: ComityNode) -> int:
+    """Objects in the node's "Shared by …" collections (from `comity collection list`)."""
+    out = node.cli("collection", "list", "--data-dir", node.data_dir).stdout.decode()
+    return sum(int(line.split("\t")[2].split()[0]) for line in out.splitlines()
+               if "\tShared by" in line)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--objects", type=int, default=100_000)
+    ap.add_argument("--clients", type=int, default=4)
+    args = ap.parse_args()
+    binary = Path(__import__("os").environ.get("COMITY_BIN", REPO / "target" / "release" / "comity"))
+    per = 1000
+    bodies, _ = envelopes(args.objects // per, per, "fed-bench")
+    # GREEN marking on every object, so that the agreements carry them.
+    green = b',"object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}'
+    bodies = [b.replace(b'"valid_from":"2024-01-01T00:00:00Z"}',
+                        b'"valid_from":"2024-01-01T00:00:00Z"' + green) for b in bodies]
+    with tempfile.TemporaryDirectory() as tmp:
+        nodes = setup(Path(tmp), binary)
+        a, b, c = nodes
+        cid = next(col["id"] for col in requests.get(
+            a.base + "/taxii2/default/collections/", auth=a.admin,
+            headers={"Accept": "application/taxii+json;version=2.1"}, timeout=60).json()["collections"]
+            if col["title"] == "default")
+        lags: list[float] = []
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                text = requests.get(a.base + "/metrics", auth=a.admin, timeout=60).text
+                lag = max((float(v) for _, v in LAG_RE.findall(text)), default=0.0)
+                lags.append(lag)
+                time.sleep(0.25)
+
+        watcher = threading.Thread(target=watch)
+        t0 = time.perf_counter()
+        watcher.start()
+        post_s, stored = post_all(a, cid, bodies, args.clients)
+        while True:
+            text = requests.get(a.base + "/metrics", auth=a.admin, timeout=60).text
+            pending = sum(int(v) for _, v in PENDING_RE.findall(text))
+            if pending == 0 and PENDING_RE.findall(text):
+                break
+            time.sleep(0.05)
+        total_s = time.perf_counter() - t0
+        stop.set()
+        watcher.join()
+        for n in nodes:
+            n.stop()
+        got = {n.data_dir.name: count_shared(n) for n in (b, c)}
+    replicated = sum(got.values())
+    result = {
+        "objects": stored,
+        "peers": 2,
+        "store_on_A_seconds": round(post_s, 2),
+        "end_to_end_seconds": round(total_s, 2),
+        "replicated_objects": replicated,
+        "replicated_per_peer": got,
+        "objects_per_second_end_to_end": round(stored / total_s),
+        "deliveries_per_second": round(replicated / total_s),
+        "max_lag_seconds": round(max(lags, default=0.0), 2),
+        "median_lag_seconds": round(sorted(lags)[len(lags) // 2], 2) if lags else 0.0,
+    }
+    OUT.mkdir(exist_ok=True)
+    (OUT / "federation.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    if any(v != stored for v in got.values()):
+        raise SystemExit(f"replication incomplete: {got} of {stored}")
+
+
+if __name__ == "__main__":
+    main()
