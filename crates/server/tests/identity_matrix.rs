@@ -230,40 +230,54 @@ async fn token_failures_say_why_without_echoing_the_secret() {
     assert_eq!(get(token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_suspended_member_reads_nothing_and_denials_are_counted() {
-    let w = common::start().await;
-    let client = reqwest::Client::new();
-    let clear = r#"{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--11111111-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"]}]}"#;
-    let r = client
+/// Posts one marked indicator to the source collection as admin.
+async fn post_indicator(w: &World, id: &str, marking: &str) {
+    let body = format!(
+        r#"{{"objects":[{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["{marking}"]}}]}}"#
+    );
+    let r = reqwest::Client::new()
         .post(format!(
             "{}/taxii2/default/collections/{SRC}/objects/",
             w.base
         ))
         .basic_auth("admin", Some(PASSWORD))
         .header("Content-Type", "application/taxii+json;version=2.1")
-        .body(clear)
+        .body(body)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let read = || async {
-        let v: serde_json::Value = client
-            .get(format!(
-                "{}/taxii2/default/collections/{VIEW_A}/objects/",
-                w.base
-            ))
-            .header("Authorization", format!("Bearer {}", w.token_a))
-            .header("Accept", "application/taxii+json;version=2.1")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["objects"].as_array().map_or(0, Vec::len)
-    };
-    assert_eq!(read().await, 1);
+}
+
+/// How many objects member A reads in its view, with its token.
+async fn view_a_count(w: &World) -> usize {
+    let v: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/taxii2/default/collections/{VIEW_A}/objects/",
+            w.base
+        ))
+        .bearer_auth(&w.token_a)
+        .header("Accept", "application/taxii+json;version=2.1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["objects"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_member_reads_nothing_and_denials_are_counted() {
+    let w = common::start().await;
+    let client = reqwest::Client::new();
+    post_indicator(
+        &w,
+        "indicator--11111111-17d4-4cbf-938f-98ee46b3cd3f",
+        "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    )
+    .await;
+    assert_eq!(view_a_count(&w).await, 1);
     let admin_post = |path: String| {
         client
             .post(format!("{}{path}", w.base))
@@ -274,7 +288,7 @@ async fn a_suspended_member_reads_nothing_and_denials_are_counted() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(read().await, 0);
+    assert_eq!(view_a_count(&w).await, 0);
     let metrics = client
         .get(format!("{}/metrics", w.base))
         .basic_auth("admin", Some(PASSWORD))
@@ -298,7 +312,7 @@ async fn a_suspended_member_reads_nothing_and_denials_are_counted() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(read().await, 1);
+    assert_eq!(view_a_count(&w).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,36 +320,17 @@ async fn a_tampered_agreement_covers_nothing() {
     use comity_store::RegistryKind;
     let w = common::start().await;
     let client = reqwest::Client::new();
-    let green = r#"{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--22222222-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}]}"#;
-    let r = client
-        .post(format!(
-            "{}/taxii2/default/collections/{SRC}/objects/",
-            w.base
-        ))
-        .basic_auth("admin", Some(PASSWORD))
-        .header("Content-Type", "application/taxii+json;version=2.1")
-        .body(green)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let read = || async {
-        let v: serde_json::Value = client
-            .get(format!(
-                "{}/taxii2/default/collections/{VIEW_A}/objects/",
-                w.base
-            ))
-            .bearer_auth(&w.token_a)
-            .header("Accept", "application/taxii+json;version=2.1")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["objects"].as_array().map_or(0, Vec::len)
-    };
-    assert_eq!(read().await, 1, "GREEN flows under the signed agreement");
+    post_indicator(
+        &w,
+        "indicator--22222222-17d4-4cbf-938f-98ee46b3cd3f",
+        "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    )
+    .await;
+    assert_eq!(
+        view_a_count(&w).await,
+        1,
+        "GREEN flows under the signed agreement"
+    );
     // Someone with database access widens the agreement's scope without re-signing it.
     let mut entry = w
         .store
@@ -348,7 +343,11 @@ async fn a_tampered_agreement_covers_nothing() {
         .document
         .replace(r#""max_tlp":"amber""#, r#""max_tlp":"red""#);
     w.store.update_registry_entry(&entry).await.unwrap();
-    assert_eq!(read().await, 0, "a tampered agreement covers nothing");
+    assert_eq!(
+        view_a_count(&w).await,
+        0,
+        "a tampered agreement covers nothing"
+    );
     let r = client
         .get(format!("{}/api/v1/agreements", w.base))
         .basic_auth("admin", Some(PASSWORD))

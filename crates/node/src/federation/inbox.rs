@@ -100,13 +100,7 @@ impl<'a> Inbox<'a> {
         }
         // From here the sender is who it says: answers are recorded against it.
         if let Some(done) = self.store.inbox_record(&env.from, &env.id).await? {
-            let receipt = Signed::parse(done.receipt.as_bytes())
-                .map_err(|e| StoreError::Backend(format!("stored receipt unreadable: {e}")))?;
-            return Ok(if done.outcome == "delivered" {
-                Answer::Delivered(receipt)
-            } else {
-                Answer::Refused(receipt)
-            });
+            return recorded_answer(&done);
         }
         if sender.status == MemberStatus::Suspended {
             return self
@@ -228,17 +222,8 @@ impl<'a> Inbox<'a> {
         };
         let count = accepted.len() as u64;
         let reason = (!refused.is_empty()).then(|| format!("{} objects refused", refused.len()));
-        let receipt = self.receipt(local, env, "delivered", reason, count, refused);
-        let record = InboxRecord {
-            sender: env.from.clone(),
-            id: env.id.clone(),
-            seq: env.seq,
-            kind: env.kind.as_str().to_owned(),
-            received_at: now_us(),
-            outcome: "delivered".into(),
-            reason: None,
-            receipt: receipt.to_json(),
-        };
+        let receipt = self.receipt(local, env, InboxRecord::DELIVERED, reason, count, refused);
+        let record = record_of(env, InboxRecord::DELIVERED, None, &receipt);
         let objects = accepted.into_iter().map(|e| e.object).collect();
         match self
             .store
@@ -253,9 +238,7 @@ impl<'a> Inbox<'a> {
                     .inbox_record(&env.from, &env.id)
                     .await?
                     .ok_or_else(|| StoreError::Backend("inbox record vanished".into()))?;
-                let receipt = Signed::parse(done.receipt.as_bytes())
-                    .map_err(|e| StoreError::Backend(format!("stored receipt unreadable: {e}")))?;
-                Ok(Answer::Delivered(receipt))
+                recorded_answer(&done)
             }
         }
     }
@@ -325,7 +308,14 @@ impl<'a> Inbox<'a> {
             seq,
             body: RawValue::from_string("null".to_owned()).expect("null is JSON"),
         };
-        Answer::Refused(self.receipt(local, &env, "refused", Some(why.to_owned()), 0, Vec::new()))
+        Answer::Refused(self.receipt(
+            local,
+            &env,
+            InboxRecord::REFUSED,
+            Some(why.to_owned()),
+            0,
+            Vec::new(),
+        ))
     }
 
     /// A refusal of an authenticated sender's envelope: signed, recorded (so a retry gets
@@ -337,17 +327,15 @@ impl<'a> Inbox<'a> {
         why: String,
     ) -> Result<Answer, InboxError> {
         tracing::warn!(from = %env.from, envelope = %env.id.escape_debug(), reason = %why, "envelope refused");
-        let receipt = self.receipt(local, env, "refused", Some(why.clone()), 0, Vec::new());
-        let record = InboxRecord {
-            sender: env.from.clone(),
-            id: env.id.clone(),
-            seq: env.seq,
-            kind: env.kind.as_str().to_owned(),
-            received_at: now_us(),
-            outcome: "refused".into(),
-            reason: Some(why),
-            receipt: receipt.to_json(),
-        };
+        let receipt = self.receipt(
+            local,
+            env,
+            InboxRecord::REFUSED,
+            Some(why.clone()),
+            0,
+            Vec::new(),
+        );
+        let record = record_of(env, InboxRecord::REFUSED, Some(why), &receipt);
         self.store.inbox_put(&record).await?;
         if self.store.transparency_log().is_some() {
             let act = crate::log::Act {
@@ -360,4 +348,34 @@ impl<'a> Inbox<'a> {
         }
         Ok(Answer::Refused(receipt))
     }
+}
+
+/// The journal record of an answered envelope.
+fn record_of(
+    env: &Envelope,
+    outcome: &str,
+    reason: Option<String>,
+    receipt: &Signed,
+) -> InboxRecord {
+    InboxRecord {
+        sender: env.from.clone(),
+        id: env.id.clone(),
+        seq: env.seq,
+        kind: env.kind.as_str().to_owned(),
+        received_at: now_us(),
+        outcome: outcome.to_owned(),
+        reason,
+        receipt: receipt.to_json(),
+    }
+}
+
+/// The answer given before to the envelope of `done`: the same signed receipt.
+fn recorded_answer(done: &InboxRecord) -> Result<Answer, InboxError> {
+    let receipt = Signed::parse(done.receipt.as_bytes())
+        .map_err(|e| StoreError::Backend(format!("stored receipt unreadable: {e}")))?;
+    Ok(if done.outcome == InboxRecord::DELIVERED {
+        Answer::Delivered(receipt)
+    } else {
+        Answer::Refused(receipt)
+    })
 }
