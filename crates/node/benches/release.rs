@@ -63,6 +63,7 @@ fn federation() -> Federation {
     };
     Federation {
         local: Some(MemberId(LOCAL.into())),
+        local_roles: BTreeSet::new(),
         peers: [(MemberId(PEER.into()), peer)].into(),
     }
 }

@@ -425,11 +425,29 @@ pub struct AgreementDraft {
 pub struct Federation {
     /// This node's member id, when its record exists.
     pub local: Option<MemberId>,
+    /// This node's roles (what its own users read for follows from them).
+    pub local_roles: BTreeSet<MemberRole>,
     /// Every other member, with its standing and agreements.
     pub peers: HashMap<MemberId, Peer>,
 }
 
 impl Federation {
+    /// The purpose this node's own users read for: police units for police cooperation,
+    /// judicial and central authorities for judicial assistance, others (CERTs) for
+    /// intelligence.
+    pub fn local_purpose(&self) -> Purpose {
+        let roles = &self.local_roles;
+        if roles.contains(&MemberRole::Police) {
+            Purpose::PoliceCooperation
+        } else if roles.contains(&MemberRole::Judicial)
+            || roles.contains(&MemberRole::CentralAuthority)
+        {
+            Purpose::JudicialAssistance
+        } else {
+            Purpose::Intelligence
+        }
+    }
+
     /// The member an object comes from, given its `created_by_ref`: a registered peer when
     /// the reference names one, this node otherwise.
     pub fn originator(&self, created_by_ref: Option<&str>, local: &MemberId) -> MemberId {
@@ -713,10 +731,9 @@ impl<'a> Registry<'a> {
                 }
             })
             .collect();
-        let local = members
-            .iter()
-            .find(|m| m.record.local)
-            .map(|m| m.id.clone());
+        let me = members.iter().find(|m| m.record.local);
+        let local = me.map(|m| m.id.clone());
+        let local_roles = me.map(|m| m.record.roles.clone()).unwrap_or_default();
         let peers = members
             .into_iter()
             .filter(|m| !m.record.local)
@@ -734,7 +751,11 @@ impl<'a> Registry<'a> {
                 (m.id, peer)
             })
             .collect();
-        Ok(Federation { local, peers })
+        Ok(Federation {
+            local,
+            local_roles,
+            peers,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use crate::policy::{
     Access, Channel, Decision, Denial, MarkedObject, MemberId, MemberStatus, Peer, Policy, Purpose,
     Requester, Role, Rule,
 };
-use crate::registry::{Federation, MemberRole};
+use crate::registry::Federation;
 
 /// A collection defined as a policy view: what `member` may read of the `source`
 /// collection (under `agreement` only, when named) for `purpose`.
@@ -35,20 +35,6 @@ impl ViewSpec {
         self.purpose
             .as_deref()
             .map_or(Ok(Purpose::Intelligence), str::parse)
-    }
-}
-
-/// The purpose this node's own users read for, from its member roles: police units read for
-/// police cooperation, judicial and central authorities for judicial assistance, others
-/// (CERTs) for intelligence.
-pub fn local_purpose(roles: &std::collections::BTreeSet<MemberRole>) -> Purpose {
-    if roles.contains(&MemberRole::Police) {
-        Purpose::PoliceCooperation
-    } else if roles.contains(&MemberRole::Judicial) || roles.contains(&MemberRole::CentralAuthority)
-    {
-        Purpose::JudicialAssistance
-    } else {
-        Purpose::Intelligence
     }
 }
 

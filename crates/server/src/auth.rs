@@ -18,9 +18,9 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use base64::Engine;
-use comity_node::policy::{Channel, Purpose};
+use comity_node::policy::Channel;
 use comity_node::registry::{Registry, RegistryError};
-use comity_node::release::{local_purpose, Release, ViewSpec};
+use comity_node::release::{Release, ViewSpec};
 use comity_node::tokens::{self, TokenError};
 use comity_store::{Access, Collection, CollectionRef, RegistryKind, Role, Store};
 use hmac::{Hmac, Mac};
@@ -473,11 +473,7 @@ impl CollectionAccess {
             return Ok((source.key(), release));
         }
         let (_, role) = self.caller.user()?;
-        let purpose = registry
-            .local_member()
-            .await
-            .map_err(registry_error)?
-            .map_or(Purpose::Intelligence, |m| local_purpose(&m.record.roles));
+        let purpose = federation.local_purpose();
         let release = Release::for_user(federation, role, Channel::TaxiiRead, purpose)
             .from_origin(self.collection.origin.as_deref());
         Ok((self.collection.key(), release))

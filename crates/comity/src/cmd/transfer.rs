@@ -12,7 +12,7 @@ use comity_node::intake::{self, Examined, Refusal};
 use comity_node::log::NodeLog;
 use comity_node::policy::{Channel, Purpose, Role};
 use comity_node::registry::{Federation, Registry};
-use comity_node::release::{local_purpose, Release, Released};
+use comity_node::release::{Release, Released};
 use comity_store::{
     AddOutcome, Collection, NewObject, ObjectFilter, PageRequest, Store, VersionFilter,
 };
@@ -294,10 +294,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             Release::for_member(federation, member, None, Channel::FederationSend, purpose)
         }
         None => {
-            let purpose = registry
-                .local_member()
-                .await?
-                .map_or(Purpose::Intelligence, |m| local_purpose(&m.record.roles));
+            let purpose = federation.local_purpose();
             Release::for_user(federation, Role::Admin, Channel::Export, purpose)
         }
     }
