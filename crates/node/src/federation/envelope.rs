@@ -1,7 +1,10 @@
 //! Envelopes: everything that crosses a border. An envelope names its sender and receiver
 //! (member ids), its kind, when it was made, its place in the sender's sequence for that
-//! receiver, and a JSON body; the sender signs it with its node key (Ed25519 over the RFC
-//! 8785 canonical JSON of the envelope without its signature). This module builds, signs,
+//! receiver, and a JSON body; the sender signs it with its node key: Ed25519 over the RFC
+//! 8785 canonical JSON of the envelope's members other than `body` and `signature`, plus
+//! `body_sha256`, the hex SHA-256 of the body's bytes exactly as they travel. The body is
+//! hashed, not canonicalised, so a thousand-object envelope costs one pass to sign or check;
+//! it travels verbatim, so its bytes are the same at both ends. This module builds, signs,
 //! parses and checks envelopes; it never stores or sends them.
 
 use serde::{Deserialize, Serialize};
@@ -153,15 +156,30 @@ impl Envelope {
 
     /// Signs it with the sender's node key.
     pub fn sign(self, key: &NodeKey) -> Signed {
-        let signature = key.sign(&self.canonical_value());
+        let signature = key.sign(&self.signed_value());
         Signed {
             envelope: self,
             signature,
         }
     }
 
-    fn canonical_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+    /// What the signature covers: the members other than the body, and the body's digest.
+    fn signed_value(&self) -> Value {
+        use sha2::{Digest, Sha256};
+        let digest: String = Sha256::digest(self.body.get().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        serde_json::json!({
+            "v": self.v,
+            "id": self.id,
+            "from": self.from,
+            "to": self.to,
+            "kind": self.kind,
+            "created": self.created,
+            "seq": self.seq,
+            "body_sha256": digest,
+        })
     }
 }
 
@@ -208,7 +226,7 @@ impl Signed {
 
     /// Checks the signature with the sender's pinned key.
     pub fn verify(&self, key: &PublicKey) -> Result<(), EnvelopeError> {
-        key.verify(&self.envelope.canonical_value(), &self.signature)
+        key.verify(&self.envelope.signed_value(), &self.signature)
             .map_err(|e: KeyError| EnvelopeError::BadSignature {
                 from: self.envelope.from.clone(),
                 why: e.to_string(),
@@ -239,13 +257,19 @@ impl Signed {
         Ok(())
     }
 
-    /// The JSON text that travels.
+    /// The JSON text that travels; the body is written verbatim.
     pub fn to_json(&self) -> String {
-        let mut value = self.envelope.canonical_value();
-        if let Value::Object(map) = &mut value {
-            map.insert("signature".into(), Value::String(self.signature.clone()));
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(flatten)]
+            envelope: &'a Envelope,
+            signature: &'a str,
         }
-        value.to_string()
+        serde_json::to_string(&Wire {
+            envelope: &self.envelope,
+            signature: &self.signature,
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -336,6 +360,15 @@ mod tests {
         ));
         assert!(matches!(
             signed.verify(&key(2).public_key()),
+            Err(EnvelopeError::BadSignature { .. })
+        ));
+        let body_changed = signed
+            .to_json()
+            .replace(r#"{"objects":[1]}"#, r#"{"objects":[2]}"#);
+        assert_ne!(body_changed, signed.to_json());
+        let changed = Signed::parse(body_changed.as_bytes()).unwrap();
+        assert!(matches!(
+            changed.verify(&k.public_key()),
             Err(EnvelopeError::BadSignature { .. })
         ));
         let mut v2: Value = serde_json::from_str(&signed.to_json()).unwrap();
