@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -556,12 +557,69 @@ def canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def verify_signed(text: str | bytes | dict, key: Ed25519PublicKey) -> dict:
-    """The envelope without its signature, after checking the signature with `key`."""
-    env = dict(text) if isinstance(text, dict) else json.loads(text)
+# What an envelope's signature covers: these members, and `body_sha256`, the hex SHA-256 of
+# the body's bytes exactly as they travel (the body is sent verbatim, never re-serialised).
+SIGNED_MEMBERS = ("v", "id", "from", "to", "kind", "created", "seq")
+
+
+def _skip_ws(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def raw_members(text: str | bytes) -> dict[str, str]:
+    """The members of a JSON object, each value as the exact text it has in `text`."""
+    text = text.decode() if isinstance(text, bytes) else text
+    dec = json.JSONDecoder()
+    i = _skip_ws(text, 0)
+    assert text[i] == "{", text[:100]
+    out: dict[str, str] = {}
+    i = _skip_ws(text, i + 1)
+    while text[i] != "}":
+        key, i = dec.raw_decode(text, i)
+        i = _skip_ws(text, i)
+        assert text[i] == ":", text[i:i + 50]
+        start = _skip_ws(text, i + 1)
+        _, end = dec.raw_decode(text, start)
+        out[key] = text[start:end]
+        i = _skip_ws(text, end)
+        if text[i] == ",":
+            i = _skip_ws(text, i + 1)
+    return out
+
+
+def raw_elements(text: str) -> list[str]:
+    """The elements of a JSON array, each as the exact text it has in `text`."""
+    dec = json.JSONDecoder()
+    i = _skip_ws(text, 0)
+    assert text[i] == "[", text[:100]
+    out = []
+    i = _skip_ws(text, i + 1)
+    while text[i] != "]":
+        _, end = dec.raw_decode(text, i)
+        out.append(text[i:end])
+        i = _skip_ws(text, end)
+        if text[i] == ",":
+            i = _skip_ws(text, i + 1)
+    return out
+
+
+def signed_part(env: dict, body_text: str | None) -> bytes:
+    part = {k: env[k] for k in SIGNED_MEMBERS if k in env}
+    if body_text is not None:
+        part["body_sha256"] = hashlib.sha256(body_text.encode()).hexdigest()
+    return canonical(part)
+
+
+def verify_signed(text: str | bytes, key: Ed25519PublicKey) -> dict:
+    """The envelope (JSON text as it travelled) without its signature, after checking the
+    signature with `key`."""
+    raw = raw_members(text)
+    env = {k: json.loads(v) for k, v in raw.items()}
     sig = env.pop("signature")
     try:
-        key.verify(base64.b64decode(sig, validate=True), canonical(env))
+        key.verify(base64.b64decode(sig, validate=True), signed_part(env, raw.get("body")))
     except InvalidSignature:
         raise AssertionError(f"signature does not verify: {env}") from None
     return env
@@ -634,8 +692,14 @@ def envelope(frm: str, to: str, seq: int, objects: list | None = None, *, kind: 
 
 
 def signed(env: dict, key: Ed25519PrivateKey) -> bytes:
-    sig = base64.b64encode(key.sign(canonical(env))).decode()
-    return json.dumps({**env, "signature": sig}).encode()
+    """The envelope as it travels, signed with `key`: the body written once, compactly, and
+    hashed as written."""
+    body_text = json.dumps(env["body"], separators=(",", ":"), ensure_ascii=False) if "body" in env else None
+    sig = base64.b64encode(key.sign(signed_part(env, body_text))).decode()
+    rest = json.dumps({**{k: v for k, v in env.items() if k != "body"}, "signature": sig}, ensure_ascii=False)
+    if body_text is None:
+        return rest.encode()
+    return (rest[:-1] + ', "body": ' + body_text + "}").encode()
 
 
 def post_inbox(receiver: Member, data: bytes, timeout: float = 120) -> requests.Response:
@@ -1165,10 +1229,17 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
     refusal(r, b, forged, f"the signature does not verify with the pinned key of {a.id}")
     refusals += 1
     tampered = envelope(a.id, b.id, 2, [indicator(8, CLEAR)])
-    data = json.loads(signed(tampered, key_a))
-    data["body"]["objects"][0]["name"] = "changed on the way"
-    r = post_inbox(b, json.dumps(data).encode())
+    data = signed(tampered, key_a)
+    assert data.count(b"federated indicator 8") == 1
+    r = post_inbox(b, data.replace(b"federated indicator 8", b"federated indicator 9"))
     refusal(r, b, tampered, f"the signature does not verify with the pinned key of {a.id}")
+    refusals += 1
+    # the body is signed as its bytes travel: the same JSON spaced out does not verify
+    respaced = envelope(a.id, b.id, 2, [indicator(8, CLEAR)])
+    data = signed(respaced, key_a)
+    body = raw_members(data)["body"]
+    r = post_inbox(b, data.replace(body.encode(), json.dumps(json.loads(body), indent=1).encode()))
+    refusal(r, b, respaced, f"the signature does not verify with the pinned key of {a.id}")
     refusals += 1
     stranger = f"identity--{uuid.uuid4()}"
     e = envelope(stranger, b.id, 1, [indicator(9, CLEAR)])
@@ -1373,7 +1444,7 @@ def test_catch_up_pulls_give_each_member_its_own_outbox_and_nothing_to_anyone_el
             body = r.json()
             assert set(body) == {"more", "envelopes"} and body["more"] is False, {k: body[k] for k in body
                                                                                   if k != "envelopes"}
-            envs = [verify_signed(e, a.key) for e in body["envelopes"]]
+            envs = [verify_signed(e, a.key) for e in raw_elements(raw_members(r.text)["envelopes"])]
             for e in envs:
                 assert (e["v"], e["from"], e["to"], e["kind"]) == (1, a.id, asker.id, "stix-objects"), e
             return envs
