@@ -3,6 +3,8 @@
 //! delivers each peer's outbox in sequence order with exponential backoff and jitter,
 //! verifying every receipt with the peer's pinned key before marking an envelope delivered.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
@@ -263,17 +265,25 @@ pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
         .build()
         .ok()?;
     Some(tokio::spawn(async move {
-        let mut last_pull: Option<std::time::Instant> = None;
-        loop {
-            let woken = state.outbox.notified();
-            if let Err(e) = deliver_due(&state, &client).await {
-                tracing::warn!(error = %e, "delivery round failed");
-            }
-            if last_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY) {
-                last_pull = Some(std::time::Instant::now());
-                if let Err(e) = pull_all(&state, &client).await {
+        // Children are aborted with this task: the JoinSet is dropped with it.
+        let mut tasks = tokio::task::JoinSet::new();
+        let (puller_state, puller_client) = (state.clone(), client.clone());
+        tasks.spawn(async move {
+            loop {
+                if let Err(e) = pull_all(&puller_state, &puller_client).await {
                     tracing::info!(error = %e, "catch-up pull failed");
                 }
+                tokio::time::sleep(PULL_EVERY).await;
+            }
+        });
+        // Each peer is delivered to by a task of its own, so a slow or silent peer holds
+        // up nobody else; a peer has at most one such task at a time.
+        let in_flight = Arc::new(Mutex::new(HashSet::<String>::new()));
+        loop {
+            let woken = state.outbox.notified();
+            while tasks.try_join_next().is_some() {}
+            if let Err(e) = start_due(&state, &client, &in_flight, &mut tasks).await {
+                tracing::warn!(error = %e, "delivery round failed");
             }
             tokio::select! {
                 _ = woken => {}
@@ -283,50 +293,62 @@ pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
     }))
 }
 
-/// One round: every peer with due envelopes gets them in order until one fails; peers are
-/// served concurrently, so a slow or unreachable peer does not hold up the others.
-async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<(), String> {
+/// Starts a delivery task for every peer with due envelopes that has none running.
+async fn start_due(
+    state: &AppState,
+    client: &reqwest::Client,
+    in_flight: &Arc<Mutex<HashSet<String>>>,
+    tasks: &mut tokio::task::JoinSet<()>,
+) -> Result<(), String> {
     let store = state.store.as_ref();
-    let registry = Registry::new(store, None);
-    let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
-        return Ok(());
-    };
-    let mut peers = tokio::task::JoinSet::new();
     for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
-        let Some(member) = registry.member(&peer).await.map_err(|e| e.to_string())? else {
+        if !in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(peer.clone())
+        {
             continue;
-        };
-        let (Some(endpoint), Ok(key)) = (
-            member.record.endpoint.clone(),
-            member.record.public_key.parse::<PublicKey>(),
-        ) else {
-            continue;
-        };
-        let (state, client, local) = (state.clone(), client.clone(), local.id.0.clone());
-        peers.spawn(
-            async move { deliver_peer(&state, &client, &local, &peer, &endpoint, &key).await },
-        );
-    }
-    let mut first_error = Ok(());
-    while let Some(done) = peers.join_next().await {
-        let outcome = done.map_err(|e| e.to_string()).and_then(|r| r);
-        if first_error.is_ok() {
-            first_error = outcome;
         }
+        let (state, client, in_flight) = (state.clone(), client.clone(), in_flight.clone());
+        tasks.spawn(async move {
+            if let Err(e) = deliver_peer(&state, &client, &peer).await {
+                tracing::warn!(peer = %peer, error = %e, "delivery failed");
+            }
+            in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&peer);
+        });
     }
-    first_error
+    Ok(())
 }
 
 /// Delivers one peer's due envelopes in sequence order until none is due or one fails.
+/// What leaves is decided again now: a suspended member gets nothing (its envelopes wait),
+/// and objects no agreement in force covers any more are taken out of the envelope.
 async fn deliver_peer(
     state: &AppState,
     client: &reqwest::Client,
-    local: &str,
     peer: &str,
-    endpoint: &str,
-    key: &PublicKey,
 ) -> Result<(), String> {
     let store = state.store.as_ref();
+    let registry = Registry::new(store, None);
+    let federation = registry.federation().await.map_err(|e| e.to_string())?;
+    let Some(local) = federation.local.clone() else {
+        return Ok(());
+    };
+    let Some(member) = registry.member(peer).await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    if member.status == comity_node::policy::MemberStatus::Suspended {
+        return Ok(());
+    }
+    let (Some(endpoint), Ok(key)) = (
+        member.record.endpoint.clone(),
+        member.record.public_key.parse::<PublicKey>(),
+    ) else {
+        return Ok(());
+    };
     loop {
         let due = store
             .outbox_due(peer, now_us(), BATCH)
@@ -335,8 +357,9 @@ async fn deliver_peer(
         if due.is_empty() {
             return Ok(());
         }
-        for entry in due {
-            if let Err(why) = deliver(state, client, local, endpoint, key, &entry).await {
+        for mut entry in due {
+            entry.body = plan::still_allowed(&federation, peer, &entry.body)?;
+            if let Err(why) = deliver(state, client, &local.0, &endpoint, &key, &entry).await {
                 let wait = backoff(entry.attempts);
                 tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
                 store

@@ -39,7 +39,9 @@ CREATE TABLE inbox (
     receipt     TEXT NOT NULL,
     PRIMARY KEY (sender, id)
 );
-CREATE INDEX inbox_by_seq ON inbox (sender, seq);
+-- One envelope per sequence number and sender: concurrent envelopes claiming the same
+-- number cannot both be recorded.
+CREATE UNIQUE INDEX inbox_by_seq ON inbox (sender, seq);
 
 -- The member (`identity--…`) whose shared objects the collection receives; NULL for a
 -- collection of this node's own.

@@ -289,7 +289,8 @@ pub async fn last_seq(pool: &PgPool, sender: &str) -> StoreResult<u64> {
 }
 
 /// Inserts a record unless its sender and id are recorded (then `false`). Only that
-/// conflict is ignored: a record breaking another rule is an error.
+/// conflict is ignored: another record of the sender with the same sequence number is a
+/// `Conflict`, and a record breaking another rule is an error.
 async fn put_in(c: &mut PgConnection, r: &InboxRecord) -> StoreResult<bool> {
     let inserted = sqlx::query(&format!(
         "INSERT INTO inbox ({INBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -305,7 +306,14 @@ async fn put_in(c: &mut PgConnection, r: &InboxRecord) -> StoreResult<bool> {
     .bind(&r.receipt)
     .execute(c)
     .await
-    .map_err(db)?
+    .map_err(|e| {
+        conflict_or_db(e, || {
+            format!(
+                "an inbox record of {:?} with sequence number {}",
+                r.sender, r.seq
+            )
+        })
+    })?
     .rows_affected();
     Ok(inserted == 1)
 }

@@ -298,7 +298,14 @@ pub fn put(c: &Connection, r: &InboxRecord) -> StoreResult<bool> {
             r.reason,
             r.receipt
         ])
-        .map_err(db)?;
+        .map_err(|e| {
+            conflict_or_db(e, || {
+                format!(
+                    "an inbox record of {:?} with sequence number {}",
+                    r.sender, r.seq
+                )
+            })
+        })?;
     Ok(changed == 1)
 }
 

@@ -1245,7 +1245,7 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
     let col = collection();
     let objects_before = store.count_objects(&col).await.unwrap();
     let log_before = log_size(store).await;
-    let record = inbox_record(SENDER, "env-apply-3", 3, InboxRecord::DELIVERED);
+    let record = inbox_record(SENDER, "env-apply-4", 4, InboxRecord::DELIVERED);
     let out = store
         .inbox_apply(
             &record,
@@ -1267,10 +1267,10 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
     assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 2);
     assert_eq!(log_size(store).await, log_before, "no entries, no log");
     assert_eq!(
-        store.inbox_record(SENDER, "env-apply-3").await.unwrap(),
+        store.inbox_record(SENDER, "env-apply-4").await.unwrap(),
         Some(record.clone())
     );
-    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 3);
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 4);
 
     // A replay changes nothing, whatever it carries.
     let replay = InboxRecord {
@@ -1289,16 +1289,35 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
     assert_eq!(again, None);
     assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 2);
     assert_eq!(
-        store.inbox_record(SENDER, "env-apply-3").await.unwrap(),
+        store.inbox_record(SENDER, "env-apply-4").await.unwrap(),
         Some(record)
     );
+    // Another envelope with a sequence number already recorded is a conflict, and stores
+    // nothing: one sequence number, one envelope.
+    let twin = inbox_record(SENDER, "env-apply-twin", 4, InboxRecord::DELIVERED);
+    let r = store
+        .inbox_apply(
+            &twin,
+            &col,
+            vec![indicator(607, "2021-01-01T00:00:00.000Z")],
+            Vec::new(),
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    let r = store.inbox_put(&twin).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(
+        store.inbox_record(SENDER, "env-apply-twin").await.unwrap(),
+        None
+    );
+    assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 2);
 
     // A failed add records nothing.
     let missing = CollectionRef {
         api_root: ROOT.into(),
         id: "00000000-0000-4000-8000-00000000dead".into(),
     };
-    let lost = inbox_record(SENDER, "env-apply-4", 4, InboxRecord::DELIVERED);
+    let lost = inbox_record(SENDER, "env-apply-5", 5, InboxRecord::DELIVERED);
     let r = store
         .inbox_apply(
             &lost,
@@ -1309,10 +1328,10 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
         .await;
     assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
     assert_eq!(
-        store.inbox_record(SENDER, "env-apply-4").await.unwrap(),
+        store.inbox_record(SENDER, "env-apply-5").await.unwrap(),
         None
     );
-    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 3);
+    assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 4);
 
     let Some(log) = store.transparency_log() else {
         return;

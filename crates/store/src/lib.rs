@@ -190,16 +190,18 @@ pub trait Store: Send + Sync + 'static {
     /// none.
     async fn inbox_last_seq(&self, sender: &str) -> StoreResult<u64>;
     /// Records an envelope. Returns `false`, changing nothing, when one with the same
-    /// sender and id is recorded already (the first record is kept). An outcome other
-    /// than [`InboxRecord::DELIVERED`] or [`InboxRecord::REFUSED`] is refused
-    /// ([`StoreError::Backend`]).
+    /// sender and id is recorded already (the first record is kept). Another envelope of
+    /// the sender with the same sequence number is a [`StoreError::Conflict`]: one number,
+    /// one envelope. An outcome other than [`InboxRecord::DELIVERED`] or
+    /// [`InboxRecord::REFUSED`] is refused ([`StoreError::Backend`]).
     async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool>;
     /// Records an envelope and adds its objects to `collection` in one transaction. When
     /// the sender and id are recorded already, changes nothing and returns `None`.
     /// Otherwise adds the objects exactly as [`Store::add_objects`] does when `log_entries`
     /// is empty, or as [`TransparencyLog::add_objects_logged`] does (appending the entries
     /// of the objects added, in the same transaction) when it is not, and returns the
-    /// outcomes. On an error nothing is stored, the record included.
+    /// outcomes. On an error nothing is stored, the record included; a sequence number
+    /// already recorded for the sender is a [`StoreError::Conflict`].
     async fn inbox_apply(
         &self,
         record: &InboxRecord,

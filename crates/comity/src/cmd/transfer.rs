@@ -163,7 +163,11 @@ async fn store_batch(
                 tally.added += 1;
                 added.extend(texts.get(i).map(String::as_str));
             }
-            AddOutcome::AlreadyStored => tally.already += 1,
+            AddOutcome::AlreadyStored => {
+                // Offered again, so that an import rerun after a crash shares them.
+                tally.already += 1;
+                added.extend(texts.get(i).map(String::as_str));
+            }
             AddOutcome::ConflictingVersion => tally
                 .refused
                 .push((file.to_owned(), Refusal::version_conflict(id, version))),

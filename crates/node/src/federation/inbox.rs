@@ -102,14 +102,19 @@ impl<'a> Inbox<'a> {
         if let Some(done) = self.store.inbox_record(&env.from, &env.id).await? {
             return recorded_answer(&done);
         }
+        // The sequence first: only the next envelope is answered for good. One that was
+        // overtaken is refused without a record (its number belongs to another envelope);
+        // one beyond the next waits for the sender to send the missing ones.
+        let last = self.store.inbox_last_seq(&env.from).await?;
+        if env.seq <= last {
+            return Ok(self.used_already(&local, env, last));
+        }
+        if env.seq > last + 1 {
+            return Ok(Answer::OutOfOrder { expected: last + 1 });
+        }
         if sender.status == MemberStatus::Suspended {
-            return self
-                .refuse_recorded(
-                    &local,
-                    env,
-                    EnvelopeError::SuspendedSender(env.from.clone()).to_string(),
-                )
-                .await;
+            let why = EnvelopeError::SuspendedSender(env.from.clone()).to_string();
+            return self.refuse_recorded(&local, env, why).await;
         }
         if let Err(e) = signed.check_time(OffsetDateTime::now_utc()) {
             return self.refuse_recorded(&local, env, e.to_string()).await;
@@ -120,19 +125,6 @@ impl<'a> Inbox<'a> {
                 env.kind.as_str()
             );
             return self.refuse_recorded(&local, env, why).await;
-        }
-        let last = self.store.inbox_last_seq(&env.from).await?;
-        if env.seq <= last {
-            let why = format!(
-                "sequence number {} was used already by another envelope from {}; the next is {}",
-                env.seq,
-                env.from,
-                last + 1
-            );
-            return self.refuse_recorded(&local, env, why).await;
-        }
-        if env.seq > last + 1 {
-            return Ok(Answer::OutOfOrder { expected: last + 1 });
         }
         self.apply(&local, env).await
     }
@@ -225,11 +217,16 @@ impl<'a> Inbox<'a> {
         let receipt = self.receipt(local, env, InboxRecord::DELIVERED, reason, count, refused);
         let record = record_of(env, InboxRecord::DELIVERED, None, &receipt);
         let objects = accepted.into_iter().map(|e| e.object).collect();
-        match self
+        let applied = match self
             .store
             .inbox_apply(&record, &collection, objects, entries)
-            .await?
+            .await
         {
+            // Another envelope took this sequence number meanwhile.
+            Err(StoreError::Conflict(_)) => return Ok(self.used_already(local, env, env.seq)),
+            other => other?,
+        };
+        match applied {
             Some(_) => Ok(Answer::Delivered(receipt)),
             // Applied concurrently by another request: answer with what was recorded.
             None => {
@@ -294,6 +291,18 @@ impl<'a> Inbox<'a> {
         Envelope::new(local, &env.from, Kind::Receipt, 0, raw).sign(self.log.node_key())
     }
 
+    /// The refusal of an envelope whose sequence number another envelope of the sender
+    /// took: not recorded, since the number is that other envelope's.
+    fn used_already(&self, local: &str, env: &Envelope, last: u64) -> Answer {
+        let why = format!(
+            "sequence number {} was used already by another envelope from {}; the next is {}",
+            env.seq,
+            env.from,
+            last + 1
+        );
+        self.refuse_unrecorded(local, &env.from, &env.id, env.seq, &why)
+    }
+
     /// A refusal of something whose sender cannot be trusted: signed, not recorded (an
     /// unauthenticated sender must not be able to fill the journal).
     fn refuse_unrecorded(&self, local: &str, from: &str, id: &str, seq: u64, why: &str) -> Answer {
@@ -336,7 +345,12 @@ impl<'a> Inbox<'a> {
             Vec::new(),
         );
         let record = record_of(env, InboxRecord::REFUSED, Some(why), &receipt);
-        self.store.inbox_put(&record).await?;
+        match self.store.inbox_put(&record).await {
+            Err(StoreError::Conflict(_)) => return Ok(self.used_already(local, env, env.seq)),
+            other => {
+                other?;
+            }
+        }
         if self.store.transparency_log().is_some() {
             let act = crate::log::Act {
                 kind: comity_tlog::entry::ENVELOPE_REFUSED.to_owned(),

@@ -18,43 +18,104 @@ pub const ENVELOPE_OBJECTS: usize = 1000;
 /// The objects (JSON text, redacted for it) that each peer may be sent, by peer; peers
 /// that may receive none are left out.
 pub fn plan(federation: &Federation, objects: &[&str]) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut peers: Vec<_> = federation.peers.values().collect();
-    peers.sort_by(|a, b| a.member.cmp(&b.member));
-    for peer in peers {
-        if peer.status != MemberStatus::Active || peer.agreements.is_empty() {
-            continue;
-        }
-        let purposes: Vec<Purpose> = Purpose::ALL
-            .into_iter()
-            .filter(|p| peer.agreements.iter().any(|a| a.scope.purposes.contains(p)))
-            .collect();
-        let releases: Vec<Release> = purposes
-            .into_iter()
-            .map(|purpose| {
-                Release::for_member(
-                    federation.clone(),
-                    &peer.member.0,
-                    None,
-                    Channel::FederationSend,
-                    purpose,
-                )
-            })
-            .collect();
-        let shared: Vec<String> = objects
-            .iter()
-            .filter_map(|o| {
-                releases.iter().find_map(|r| match r.object(o) {
-                    Released::Allowed(json) => Some(json.into_owned()),
-                    Released::Denied(_) => None,
-                })
-            })
-            .collect();
-        if !shared.is_empty() {
-            out.push((peer.member.0.clone(), shared));
-        }
+    let mut peers: Vec<&String> = federation.peers.keys().map(|m| &m.0).collect();
+    peers.sort();
+    peers
+        .into_iter()
+        .filter_map(|peer| {
+            let shared = for_peer(federation, peer, objects);
+            (!shared.is_empty()).then(|| (peer.clone(), shared))
+        })
+        .collect()
+}
+
+/// The objects (JSON text, redacted for it) that `peer` may be sent now: none when it is
+/// unknown or suspended or shares no agreement with this node.
+pub fn for_peer(federation: &Federation, peer: &str, objects: &[&str]) -> Vec<String> {
+    let Some(member) = federation.peers.get(peer) else {
+        return Vec::new();
+    };
+    if member.status != MemberStatus::Active {
+        return Vec::new();
     }
-    out
+    let releases: Vec<Release> = Purpose::ALL
+        .into_iter()
+        .filter(|p| {
+            member
+                .agreements
+                .iter()
+                .any(|a| a.scope.purposes.contains(p))
+        })
+        .map(|purpose| {
+            Release::for_member(
+                federation.clone(),
+                peer,
+                None,
+                Channel::FederationSend,
+                purpose,
+            )
+        })
+        .collect();
+    if releases.is_empty() {
+        // CLEAR needs no agreement.
+        let release = Release::for_member(
+            federation.clone(),
+            peer,
+            None,
+            Channel::FederationSend,
+            Purpose::Intelligence,
+        );
+        return released(&[release], objects);
+    }
+    released(&releases, objects)
+}
+
+fn released(releases: &[Release], objects: &[&str]) -> Vec<String> {
+    objects
+        .iter()
+        .filter_map(|o| {
+            releases.iter().find_map(|r| match r.object(o) {
+                Released::Allowed(json) => Some(json.into_owned()),
+                Released::Denied(_) => None,
+            })
+        })
+        .collect()
+}
+
+/// The objects of an envelope body `{"objects": [...]}`, as JSON texts.
+pub fn body_objects(body: &str) -> Result<Vec<Box<serde_json::value::RawValue>>, String> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        objects: Vec<Box<serde_json::value::RawValue>>,
+    }
+    serde_json::from_str::<Body>(body)
+        .map(|b| b.objects)
+        .map_err(|e| format!("the body is not {{\"objects\": [...]}}: {e}"))
+}
+
+/// The body of a queued envelope with only what `peer` may still be sent now.
+pub fn still_allowed(federation: &Federation, peer: &str, body: &str) -> Result<String, String> {
+    let objects = body_objects(body)?;
+    let texts: Vec<&str> = objects.iter().map(|o| o.get()).collect();
+    let allowed = for_peer(federation, peer, &texts);
+    if allowed.len() < texts.len() {
+        tracing::info!(peer = %peer, withheld = texts.len() - allowed.len(), "objects withheld at delivery: the policy no longer lets them go");
+    }
+    Ok(objects_body(&allowed))
+}
+
+/// The body of an envelope of `objects`.
+pub fn objects_body(objects: &[String]) -> String {
+    let mut body = String::with_capacity(16 + objects.iter().map(|o| o.len() + 1).sum::<usize>());
+    body.push_str("{\"objects\":[");
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(o);
+    }
+    body.push_str("]}");
+    body
 }
 
 /// Queues what [`plan`] gives in each peer's outbox; returns how many objects were queued.
@@ -80,18 +141,4 @@ pub async fn enqueue(
         store.outbox_push(&peer, items).await?;
     }
     Ok(queued)
-}
-
-/// `{"objects":[…]}` from JSON texts, without re-serialising them.
-fn objects_body(objects: &[String]) -> String {
-    let mut body = String::with_capacity(16 + objects.iter().map(|o| o.len() + 1).sum::<usize>());
-    body.push_str("{\"objects\":[");
-    for (i, o) in objects.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(o);
-    }
-    body.push_str("]}");
-    body
 }

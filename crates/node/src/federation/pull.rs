@@ -113,6 +113,8 @@ pub async fn verify(
 }
 
 /// The signed envelopes for `peer` after `after`, and whether more follow.
+/// What leaves is decided again now, as for a push: objects the policy no longer lets go
+/// to `peer` are taken out.
 pub async fn answer(
     store: &dyn Store,
     local: &str,
@@ -120,12 +122,17 @@ pub async fn answer(
     peer: &str,
     after: u64,
 ) -> Result<(Vec<Signed>, bool), PullError> {
+    let federation = Registry::new(store, None).federation().await?;
     let entries = store.outbox_after(peer, after, PULL_LIMIT + 1).await?;
     let more = entries.len() > PULL_LIMIT;
     let envelopes = entries
-        .iter()
+        .into_iter()
         .take(PULL_LIMIT)
-        .map(|e| outbox_envelope(e, local, key).map_err(|why| StoreError::Backend(why).into()))
-        .collect::<Result<Vec<_>, PullError>>()?;
+        .map(|mut e| {
+            e.body = super::plan::still_allowed(&federation, peer, &e.body)?;
+            outbox_envelope(&e, local, key)
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(StoreError::Backend)?;
     Ok((envelopes, more))
 }

@@ -374,7 +374,8 @@ pub async fn add_objects(
     } else {
         Vec::new()
     };
-    let mut added = Vec::new();
+    // What to offer peers: every object stored or already there, in order.
+    let mut offered = Vec::new();
     if !candidates.is_empty() {
         let details: Vec<(String, String)> = candidates
             .iter()
@@ -390,18 +391,24 @@ pub async fn add_objects(
         for (i, ((id, version), outcome)) in details.into_iter().zip(outcomes).enumerate() {
             match outcome {
                 AddOutcome::Added { .. } => {
-                    added.extend(texts.get(i).map(String::as_str));
+                    offered.extend(texts.get(i).map(String::as_str));
                     successes.push(StatusDetail {
                         id,
                         version,
                         message: None,
                     })
                 }
-                AddOutcome::AlreadyStored => successes.push(StatusDetail {
-                    id,
-                    version,
-                    message: Some("already stored".into()),
-                }),
+                AddOutcome::AlreadyStored => {
+                    // Shared again: a client retrying after a crash between storing and
+                    // queuing must not leave the objects stored but never shared. The
+                    // receivers store each version once.
+                    offered.extend(texts.get(i).map(String::as_str));
+                    successes.push(StatusDetail {
+                        id,
+                        version,
+                        message: Some("already stored".into()),
+                    })
+                }
                 AddOutcome::ConflictingVersion => {
                     failures.push(Refusal::version_conflict(id, version).into())
                 }
@@ -419,7 +426,7 @@ pub async fn add_objects(
         pendings: Vec::new(),
     };
     state.store.put_status(&status).await?;
-    crate::federation::share(&state, &added).await;
+    crate::federation::share(&state, &offered).await;
     tracing::info!(
         user = %access.caller.name(),
         collection = %access.collection.id,
