@@ -323,8 +323,11 @@ async fn summary(nodes: &[Node], args: &DemoArgs) -> anyhow::Result<()> {
     println!(
         "What flowed: each node's \"Shared by …\" collections hold what its partners' agreements"
     );
-    println!("and markings let through (CLEAR and GREEN under the trilateral, up to AMBER between");
-    println!("Arcadia and Borduria, RED only to its named recipient); AMBER+STRICT never leaves.");
+    println!("and markings let through: CLEAR to everyone, GREEN indicators under the trilateral,");
+    println!(
+        "up to AMBER (malware too) between Arcadia and Borduria. AMBER+STRICT never leaves, and"
+    );
+    println!("RED would need an agreement reaching RED and the recipient named: none here does.");
     println!(
         "What did not: `comity export --data-dir <data> --for-member <member>` on the sender, and"
     );

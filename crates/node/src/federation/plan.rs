@@ -65,14 +65,16 @@ pub fn for_peer(federation: &Federation, peer: &str, objects: &[&str]) -> Vec<St
             Channel::FederationSend,
             Purpose::Intelligence,
         );
-        return released(&[release], objects);
+        return released(&[release], peer, objects);
     }
-    released(&releases, objects)
+    released(&releases, peer, objects)
 }
 
-fn released(releases: &[Release], objects: &[&str]) -> Vec<String> {
+fn released(releases: &[Release], peer: &str, objects: &[&str]) -> Vec<String> {
     objects
         .iter()
+        // A member's own objects are not sent back to it.
+        .filter(|o| created_by(o).as_deref() != Some(peer))
         .filter_map(|o| {
             releases.iter().find_map(|r| match r.object(o) {
                 Released::Allowed(json) => Some(json.into_owned()),
@@ -80,6 +82,17 @@ fn released(releases: &[Release], objects: &[&str]) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// The `created_by_ref` of an object's JSON text.
+fn created_by(object: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct CreatedBy {
+        created_by_ref: Option<String>,
+    }
+    serde_json::from_str::<CreatedBy>(object)
+        .ok()
+        .and_then(|c| c.created_by_ref)
 }
 
 /// The objects of an envelope body `{"objects": [...]}`, as JSON texts.
