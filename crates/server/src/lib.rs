@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes the federation sender when envelopes are queued.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Pull requests answered recently, refused if replayed.
+    pub pulls: Arc<federation::ReplayGuard>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             log: None,
             metrics: Arc::default(),
             outbox: Arc::default(),
+            pulls: Arc::default(),
         })
     }
 

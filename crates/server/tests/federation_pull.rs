@@ -243,6 +243,13 @@ async fn a_node_that_was_down_pulls_what_it_missed_and_pushes_then_dedup() {
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["more"], json!(false));
+    // The same signed request again, while it is fresh: refused.
+    let r = pull_get(&a, 0, Some(header_of(&request)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("answered already"));
     let envelopes = answer["envelopes"].as_array().unwrap();
     assert_eq!(envelopes.len(), 1);
     let inbox = Inbox::new(b.store.as_ref(), &b.log);

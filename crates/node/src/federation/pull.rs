@@ -59,12 +59,19 @@ pub fn request(local: &str, peer: &str, after: u64, key: &NodeKey) -> Signed {
     Envelope::new(local, peer, Kind::Pull, 0, body).sign(key)
 }
 
-/// Checks a pull request; returns the asking member and the sequence number it has.
-pub async fn verify(
-    store: &dyn Store,
-    local: &str,
-    text: &[u8],
-) -> Result<(String, u64), PullError> {
+/// A verified pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// The asking member.
+    pub member: String,
+    /// The last sequence number it has.
+    pub after: u64,
+    /// The request envelope's id: a request is answered once.
+    pub id: String,
+}
+
+/// Checks a pull request: signed by an active member, addressed to this node, fresh.
+pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullRequest, PullError> {
     let signed = Signed::parse(text)?;
     let env = &signed.envelope;
     if env.kind != Kind::Pull {
@@ -109,7 +116,11 @@ pub async fn verify(
     }
     let body: Body = serde_json::from_str(env.body.get())
         .map_err(|e| PullError::NotAPull(format!("the body is not {{\"after\": N}}: {e}")))?;
-    Ok((env.from.clone(), body.after))
+    Ok(PullRequest {
+        member: env.from.clone(),
+        after: body.after,
+        id: env.id.clone(),
+    })
 }
 
 /// The signed envelopes for `peer` after `after`, and whether more follow.
