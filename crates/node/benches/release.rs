@@ -64,6 +64,7 @@ fn federation() -> Federation {
     Federation {
         local: Some(MemberId(LOCAL.into())),
         local_roles: BTreeSet::new(),
+        changed_at: 0,
         peers: [(MemberId(PEER.into()), peer)].into(),
     }
 }

@@ -429,9 +429,29 @@ pub struct Federation {
     pub local_roles: BTreeSet<MemberRole>,
     /// Every other member, with its standing and agreements.
     pub peers: HashMap<MemberId, Peer>,
+    /// The last change to any member or agreement, microseconds since the Unix epoch.
+    pub changed_at: i64,
 }
 
 impl Federation {
+    /// Whether a decision taken at `then` (microseconds) still holds now: nothing in the
+    /// registry changed since, and no agreement started or ended in between.
+    pub fn unchanged_since(&self, then: i64) -> bool {
+        let (Ok(then_t), now) = (
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(then) * 1000),
+            OffsetDateTime::now_utc(),
+        ) else {
+            return false;
+        };
+        let crossed = |t: OffsetDateTime| then_t < t && t <= now;
+        self.changed_at < then
+            && !self
+                .peers
+                .values()
+                .flat_map(|p| &p.agreements)
+                .any(|a| crossed(a.valid_from) || a.valid_until.is_some_and(crossed))
+    }
+
     /// The purpose this node's own users read for: police units for police cooperation,
     /// judicial and central authorities for judicial assistance, others (CERTs) for
     /// intelligence.
@@ -715,13 +735,17 @@ impl<'a> Registry<'a> {
     /// The federation as the policy engine reads it.
     pub async fn federation(&self) -> Result<Federation, RegistryError> {
         let members = self.members().await?;
+        let entries = self.store.registry(RegistryKind::Agreement).await?;
+        let changed_at = entries
+            .iter()
+            .map(|e| e.updated_at)
+            .chain(members.iter().map(|m| m.updated_at))
+            .max()
+            .unwrap_or(0);
         // An agreement whose signatures do not verify (tampered with in the database, or
         // signed by a key that is no longer pinned) covers nothing: it is left out, and
         // said so in the log, rather than stopping every exit.
-        let agreements: Vec<SignedAgreement> = self
-            .store
-            .registry(RegistryKind::Agreement)
-            .await?
+        let agreements: Vec<SignedAgreement> = entries
             .iter()
             .filter_map(|e| match read_agreement(e, &members) {
                 Ok(a) => Some(a),
@@ -755,6 +779,7 @@ impl<'a> Registry<'a> {
             local,
             local_roles,
             peers,
+            changed_at,
         })
     }
 }

@@ -106,8 +106,17 @@ pub fn body_objects(body: &str) -> Result<Vec<Box<serde_json::value::RawValue>>,
         .map_err(|e| format!("the body is not {{\"objects\": [...]}}: {e}"))
 }
 
-/// The body of a queued envelope with only what `peer` may still be sent now.
-pub fn still_allowed(federation: &Federation, peer: &str, body: &str) -> Result<String, String> {
+/// The body of an envelope queued at `queued_at` with only what `peer` may still be sent
+/// now: the body as queued when nothing the decision rests on has changed since.
+pub fn still_allowed(
+    federation: &Federation,
+    peer: &str,
+    queued_at: i64,
+    body: &str,
+) -> Result<String, String> {
+    if federation.unchanged_since(queued_at) {
+        return Ok(body.to_owned());
+    }
     let objects = body_objects(body)?;
     let texts: Vec<&str> = objects.iter().map(|o| o.get()).collect();
     let allowed = for_peer(federation, peer, &texts);

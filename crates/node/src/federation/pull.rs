@@ -140,7 +140,7 @@ pub async fn answer(
         .into_iter()
         .take(PULL_LIMIT)
         .map(|mut e| {
-            e.body = super::plan::still_allowed(&federation, peer, &e.body)?;
+            e.body = super::plan::still_allowed(&federation, peer, e.created_at, &e.body)?;
             outbox_envelope(&e, local, key)
         })
         .collect::<Result<Vec<_>, String>>()
