@@ -14,6 +14,7 @@ use comity_store::{RegistryEntry, RegistryKind, Store, StoreError};
 use comity_tlog::entry::{AGREEMENT_CHANGED, MEMBER_CHANGED};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sha2::Digest as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -836,6 +837,13 @@ fn agreement_json(a: &SignedAgreement) -> Value {
 
 /// Reads a stored agreement and checks every signature against the signer's pinned key: an
 /// agreement whose signatures do not verify is reported, never applied.
+/// The digests of agreement documents whose signatures verified in this process.
+fn verified() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
+    static VERIFIED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+        std::sync::OnceLock::new();
+    VERIFIED.get_or_init(Default::default)
+}
+
 fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreement, RegistryError> {
     let corrupt = |why: String| RegistryError::Corrupt {
         kind: "agreement",
@@ -850,7 +858,6 @@ fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreeme
         "terminated" => AgreementStatus::Terminated,
         other => return Err(corrupt(format!("unknown status {other:?}"))),
     };
-    let body = document.signed_body();
     for sig in &document.signatures {
         let pinned = members
             .iter()
@@ -862,12 +869,30 @@ fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreeme
                 sig.member
             )));
         }
-        let key: PublicKey = sig
-            .public_key
-            .parse()
-            .map_err(|err: KeyError| corrupt(err.to_string()))?;
-        key.verify(&body, &sig.signature)
-            .map_err(|err| corrupt(format!("signature of {}: {err}", sig.member)))?;
+    }
+    // Whether the signatures verify depends only on the document's text (which carries the
+    // signers' keys, checked against the pinned ones above), so each text is verified once
+    // per process; every exit reads the agreements, and Ed25519 costs tens of µs.
+    let digest: [u8; 32] = sha2::Sha256::digest(e.document.as_bytes()).into();
+    if !verified()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&digest)
+    {
+        let body = document.signed_body();
+        for sig in &document.signatures {
+            let key: PublicKey = sig
+                .public_key
+                .parse()
+                .map_err(|err: KeyError| corrupt(err.to_string()))?;
+            key.verify(&body, &sig.signature)
+                .map_err(|err| corrupt(format!("signature of {}: {err}", sig.member)))?;
+        }
+        let mut set = verified().lock().unwrap_or_else(|p| p.into_inner());
+        if set.len() >= 10_000 {
+            set.clear();
+        }
+        set.insert(digest);
     }
     let terms = document
         .to_policy(status)
