@@ -37,7 +37,8 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Create a node: data directory, store, API root `default` with a collection `default`,
-    /// and the user `admin` (password from COMITY_ADMIN_PASSWORD, else generated and shown once).
+    /// the user `admin` (password from COMITY_ADMIN_PASSWORD, else generated and shown once),
+    /// the identity key and the node's member record (--organisation, --country, --member-role).
     Init(cmd::node::InitArgs),
     /// Run the node (initialising it first if the data directory is empty).
     Serve(cmd::node::ServeArgs),
