@@ -277,21 +277,6 @@ impl Member {
     }
 }
 
-fn status_text(s: MemberStatus) -> &'static str {
-    match s {
-        MemberStatus::Active => "active",
-        MemberStatus::Suspended => "suspended",
-    }
-}
-
-fn agreement_status_text(s: AgreementStatus) -> &'static str {
-    match s {
-        AgreementStatus::Active => "active",
-        AgreementStatus::Suspended => "suspended",
-        AgreementStatus::Terminated => "terminated",
-    }
-}
-
 /// What an agreement covers, as written in its document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeDocument {
@@ -364,9 +349,7 @@ impl AgreementDocument {
             .handling
             .iter()
             .map(|c| {
-                HandlingCode::ALL
-                    .into_iter()
-                    .find(|h| h.as_str() == c)
+                HandlingCode::parse(c)
                     .ok_or_else(|| invalid(format!("handling code {c:?} is not H0, H1, H2 or H3")))
             })
             .collect::<Result<_, _>>()?;
@@ -569,7 +552,7 @@ impl<'a> Registry<'a> {
         if member.status == status {
             return Err(invalid(format!(
                 "member {id} is {} already",
-                status_text(status)
+                status.as_str()
             )));
         }
         member.status = status;
@@ -700,7 +683,7 @@ impl<'a> Registry<'a> {
         if agreement.terms.status == status {
             return Err(invalid(format!(
                 "agreement {id} is {} already",
-                agreement_status_text(status)
+                status.as_str()
             )));
         }
         agreement.terms.status = status;
@@ -789,14 +772,14 @@ fn member_entry(m: &Member) -> RegistryEntry {
     RegistryEntry {
         kind: RegistryKind::Member,
         id: m.id.0.clone(),
-        status: status_text(m.status).to_owned(),
+        status: m.status.as_str().to_owned(),
         document: serde_json::to_string(&m.record).unwrap_or_default(),
         updated_at: m.updated_at,
     }
 }
 
 fn member_json(m: &Member) -> Value {
-    json!({"status": status_text(m.status), "record": m.record})
+    json!({"status": m.status.as_str(), "record": m.record})
 }
 
 fn read_member(e: &RegistryEntry) -> Result<Member, RegistryError> {
@@ -807,11 +790,8 @@ fn read_member(e: &RegistryEntry) -> Result<Member, RegistryError> {
     };
     let record: MemberRecord =
         serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
-    let status = match e.status.as_str() {
-        "active" => MemberStatus::Active,
-        "suspended" => MemberStatus::Suspended,
-        other => return Err(corrupt(format!("unknown status {other:?}"))),
-    };
+    let status = MemberStatus::parse(&e.status)
+        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status)))?;
     Ok(Member {
         id: MemberId(e.id.clone()),
         record,
@@ -824,7 +804,7 @@ fn agreement_entry(a: &SignedAgreement) -> Result<RegistryEntry, RegistryError> 
     Ok(RegistryEntry {
         kind: RegistryKind::Agreement,
         id: a.document.id.clone(),
-        status: agreement_status_text(a.terms.status).to_owned(),
+        status: a.terms.status.as_str().to_owned(),
         document: serde_json::to_string(&a.document)
             .map_err(|e| invalid(format!("cannot encode the agreement: {e}")))?,
         updated_at: now_us(),
@@ -832,7 +812,7 @@ fn agreement_entry(a: &SignedAgreement) -> Result<RegistryEntry, RegistryError> 
 }
 
 fn agreement_json(a: &SignedAgreement) -> Value {
-    json!({"status": agreement_status_text(a.terms.status), "document": a.document})
+    json!({"status": a.terms.status.as_str(), "document": a.document})
 }
 
 /// Reads a stored agreement and checks every signature against the signer's pinned key: an
@@ -852,12 +832,8 @@ fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreeme
     };
     let document: AgreementDocument =
         serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
-    let status = match e.status.as_str() {
-        "active" => AgreementStatus::Active,
-        "suspended" => AgreementStatus::Suspended,
-        "terminated" => AgreementStatus::Terminated,
-        other => return Err(corrupt(format!("unknown status {other:?}"))),
-    };
+    let status = AgreementStatus::parse(&e.status)
+        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status)))?;
     for sig in &document.signatures {
         let pinned = members
             .iter()

@@ -181,7 +181,7 @@ fn member_json(m: &Member) -> Value {
     json!({
         "id": m.id.0,
         "name": m.name(),
-        "status": match m.status { MemberStatus::Active => "active", MemberStatus::Suspended => "suspended" },
+        "status": m.status.as_str(),
         "local": m.record.local,
         "country": m.record.country,
         "roles": m.record.roles,
@@ -276,12 +276,7 @@ async fn reinstate_member(
 }
 
 fn agreement_json(a: &SignedAgreement) -> Value {
-    let status = match a.terms.status {
-        AgreementStatus::Active => "active",
-        AgreementStatus::Suspended => "suspended",
-        AgreementStatus::Terminated => "terminated",
-    };
-    json!({ "status": status, "agreement": a.document })
+    json!({ "status": a.terms.status.as_str(), "agreement": a.document })
 }
 
 async fn list_agreements(

@@ -222,20 +222,13 @@ fn facts_into(facts: MemberFacts, public_key: String, id: Option<String>) -> New
     }
 }
 
-fn status_word(s: MemberStatus) -> &'static str {
-    match s {
-        MemberStatus::Active => "active",
-        MemberStatus::Suspended => "suspended",
-    }
-}
-
 fn member_line(m: &Member) -> String {
     let roles: Vec<&str> = m.record.roles.iter().map(|r| r.as_str()).collect();
     let who = if m.record.local { " (this node)" } else { "" };
     format!(
         "{}\t{}\t{}\t{}\t{}{who}",
         m.id,
-        status_word(m.status),
+        m.status.as_str(),
         m.record.country,
         roles.join(","),
         m.name()
@@ -337,18 +330,14 @@ async fn set_member(data: &DataDir, id: &str, status: MemberStatus) -> anyhow::R
         "Member {} ({}) is now {}.",
         m.id,
         m.name(),
-        status_word(m.status)
+        m.status.as_str()
     );
     Ok(())
 }
 
 fn agreement_line(a: &SignedAgreement) -> String {
     let d = &a.document;
-    let status = match a.terms.status {
-        AgreementStatus::Active => "active",
-        AgreementStatus::Suspended => "suspended",
-        AgreementStatus::Terminated => "terminated",
-    };
+    let status = a.terms.status.as_str();
     let parties: Vec<&str> = d.parties.iter().map(String::as_str).collect();
     let types: Vec<&str> = d.scope.object_types.iter().map(String::as_str).collect();
     format!(

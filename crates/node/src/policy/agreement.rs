@@ -82,6 +82,29 @@ pub enum AgreementStatus {
     Terminated,
 }
 
+impl AgreementStatus {
+    /// Every status.
+    pub const ALL: [AgreementStatus; 3] = [
+        AgreementStatus::Active,
+        AgreementStatus::Suspended,
+        AgreementStatus::Terminated,
+    ];
+
+    /// The status as stored and shown: `active`, `suspended` or `terminated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgreementStatus::Active => "active",
+            AgreementStatus::Suspended => "suspended",
+            AgreementStatus::Terminated => "terminated",
+        }
+    }
+
+    /// The status written as `s`.
+    pub fn parse(s: &str) -> Option<AgreementStatus> {
+        AgreementStatus::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 /// What an agreement covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {

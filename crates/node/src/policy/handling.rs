@@ -48,6 +48,11 @@ impl HandlingCode {
         }
     }
 
+    /// The code written as `s`, e.g. `H2`.
+    pub fn parse(s: &str) -> Option<HandlingCode> {
+        HandlingCode::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// What the code means, in one line.
     pub fn meaning(self) -> &'static str {
         match self {
@@ -108,10 +113,8 @@ impl Handling {
             let s = c
                 .as_str()
                 .ok_or(HandlingError::Malformed("'codes' is not a list of strings"))?;
-            let code = HandlingCode::ALL
-                .into_iter()
-                .find(|k| k.as_str() == s)
-                .ok_or_else(|| HandlingError::UnknownCode(s.to_owned()))?;
+            let code =
+                HandlingCode::parse(s).ok_or_else(|| HandlingError::UnknownCode(s.to_owned()))?;
             codes.insert(code);
         }
         let restrictions = match map.get("restrictions") {

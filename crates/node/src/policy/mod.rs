@@ -108,6 +108,24 @@ pub enum MemberStatus {
     Suspended,
 }
 
+impl MemberStatus {
+    /// Both standings.
+    pub const ALL: [MemberStatus; 2] = [MemberStatus::Active, MemberStatus::Suspended];
+
+    /// The standing as stored and shown: `active` or `suspended`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Suspended => "suspended",
+        }
+    }
+
+    /// The standing written as `s`.
+    pub fn parse(s: &str) -> Option<MemberStatus> {
+        MemberStatus::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
 /// A peer member asking for, or being sent, an object. The member is the recipient
 /// organisation in the sense of TLP 2.0.
 #[derive(Debug, Clone, PartialEq, Eq)]
