@@ -19,7 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use base64::Engine;
 use comity_node::policy::Channel;
-use comity_node::registry::{Registry, RegistryError};
+use comity_node::registry::RegistryError;
 use comity_node::release::{Release, ViewSpec};
 use comity_node::tokens::{self, TokenError};
 use comity_store::{Access, Collection, CollectionRef, RegistryKind, Role, Store};
@@ -28,6 +28,7 @@ use sha2::Sha256;
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
+use crate::meta_cache::MetaCache;
 use crate::AppState;
 
 /// Failed logins allowed per user name within [`FAILURE_WINDOW`].
@@ -125,14 +126,14 @@ impl Authenticator {
     /// Checks a name and password against the store; `Ok` with the user's role.
     pub async fn login(
         &self,
-        store: &dyn Store,
+        meta: &MetaCache,
         name: &str,
         password: &str,
     ) -> Result<Role, ApiError> {
         if let Some(wait) = self.throttled(name) {
             return Err(ApiError::too_many_attempts(wait));
         }
-        let user = store.user(name).await?;
+        let user = meta.user(name).await?;
         let stored = user
             .as_ref()
             .map(|u| u.password_hash.as_str())
@@ -339,7 +340,7 @@ impl FromRequestParts<AppState> for Caller {
         let outcome = match credentials(parts)? {
             Credentials::Basic { name, password } => state
                 .auth
-                .login(state.store.as_ref(), &name, &password)
+                .login(&state.meta, &name, &password)
                 .await
                 .map(|role| Principal::User { name, role }),
             Credentials::Bearer(token) => state.auth.bearer(state.store.as_ref(), &token).await,
@@ -360,7 +361,7 @@ impl Caller {
     /// member reads only the views made for it.
     pub async fn access(
         &self,
-        store: &dyn Store,
+        meta: &MetaCache,
         collection: &Collection,
     ) -> Result<Access, ApiError> {
         let view = collection.view.as_deref().map(view_spec).transpose()?;
@@ -377,7 +378,7 @@ impl Caller {
                 write: true,
             }
         } else {
-            store.access(&collection.key(), name).await?
+            meta.access(&collection.key(), name).await?
         };
         if role == Role::Viewer || view.is_some() {
             access.write = false;
@@ -417,8 +418,8 @@ impl FromRequestParts<AppState> for CollectionAccess {
             _ => return Err(ApiError::internal()),
         };
         let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
-        let collection = state.store.collection(root, id).await?.ok_or_else(hidden)?;
-        let access = caller.access(state.store.as_ref(), &collection).await?;
+        let collection = state.meta.collection(root, id).await?.ok_or_else(hidden)?;
+        let access = caller.access(&state.meta, &collection).await?;
         if !access.read && !access.write {
             return Err(hidden());
         }
@@ -446,8 +447,7 @@ impl CollectionAccess {
     /// local user, or a view's source collection as its member may read it. Every object
     /// a read returns passes the returned [`Release`].
     pub async fn release(&self, state: &AppState) -> Result<(CollectionRef, Release), ApiError> {
-        let registry = Registry::new(state.store.as_ref(), None);
-        let federation = registry.federation().await.map_err(registry_error)?;
+        let federation = state.meta.federation().await.map_err(registry_error)?;
         if let Some(text) = &self.collection.view {
             let view = view_spec(text)?;
             let purpose = view.purpose().map_err(|e| {
@@ -455,7 +455,7 @@ impl CollectionAccess {
                 ApiError::internal()
             })?;
             let source = state
-                .store
+                .meta
                 .collection(&self.collection.api_root, &view.source)
                 .await?
                 .ok_or_else(|| {

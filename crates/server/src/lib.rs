@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod federation;
 pub mod media;
+pub mod meta_cache;
 pub mod metrics;
 mod taxii;
 pub mod timefmt;
@@ -31,6 +32,8 @@ pub use auth::hash_password;
 pub struct AppState {
     /// The node's storage.
     pub store: Arc<dyn Store>,
+    /// Users, grants, collections and the federation, read once per change.
+    pub meta: Arc<meta_cache::MetaCache>,
     /// Credential verification and throttling.
     pub auth: Arc<auth::Authenticator>,
     /// Key that authenticates pagination tokens (identical for every process of a node).
@@ -61,6 +64,7 @@ impl AppState {
         rand::Rng::fill(&mut rand::thread_rng(), &mut fresh);
         let paging_key = store.node_secret("paging", fresh).await?;
         Ok(AppState {
+            meta: Arc::new(meta_cache::MetaCache::new(store.clone())),
             store,
             auth: Arc::new(auth::Authenticator::new()),
             paging_key,

@@ -304,6 +304,12 @@ impl Store for PgStore {
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
         admin::node_secret(&self.pool, name, init).await
     }
+    async fn meta_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT version FROM meta_version")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(error::db)
+    }
     fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
         Some(self)
     }

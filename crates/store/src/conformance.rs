@@ -72,6 +72,7 @@ pub async fn run_all(store: &dyn Store) {
     }
     origins_round_trip(store).await;
     federation(store).await;
+    meta_version_follows_what_servers_cache(store).await;
 }
 
 async fn roots_and_collections(store: &dyn Store) {
@@ -1390,4 +1391,80 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
     assert_eq!(log.log_size().await.unwrap(), size + 1);
     assert_eq!(store.count_objects(&col).await.unwrap(), objects_before + 3);
     assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 6);
+}
+
+/// Every kind of change a server caches moves [`Store::meta_version`]; objects, statuses
+/// and the outbox do not.
+async fn meta_version_follows_what_servers_cache(store: &dyn Store) {
+    let mut last = store.meta_version().await.unwrap();
+    let mut moved = |now: i64, what: &str| {
+        assert!(
+            now > last,
+            "{what} did not move the meta version ({last} -> {now})"
+        );
+        last = now;
+    };
+    store
+        .create_api_root(ApiRoot {
+            name: "meta".into(),
+            title: "meta".into(),
+            description: None,
+            max_content_length: 1000,
+        })
+        .await
+        .unwrap();
+    moved(store.meta_version().await.unwrap(), "an API root");
+    let col = Collection {
+        id: "meta-collection".into(),
+        api_root: "meta".into(),
+        title: "m".into(),
+        description: None,
+        view: None,
+        origin: None,
+    };
+    store.create_collection(col.clone()).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a collection");
+    let user = User {
+        name: "meta-user".into(),
+        role: Role::Viewer,
+        password_hash: "$argon2id$m".into(),
+    };
+    store.create_user(user).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a user");
+    store
+        .set_password_hash("meta-user", "$argon2id$n")
+        .await
+        .unwrap();
+    moved(store.meta_version().await.unwrap(), "a password");
+    store.set_role("meta-user", Role::Analyst).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a role");
+    let access = Access {
+        read: true,
+        write: false,
+    };
+    store.grant(&col.key(), "meta-user", access).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a grant");
+    store.create_token(&token("meta-tok", 1, 9)).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a token");
+    store.revoke_token("meta-tok", 2).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a revocation");
+    let member = entry(RegistryKind::Member, "identity--meta", "active", "{}", 1);
+    store.add_registry_entry(&member).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a member");
+    let suspended = RegistryEntry {
+        status: "suspended".into(),
+        ..member
+    };
+    store.update_registry_entry(&suspended).await.unwrap();
+    moved(store.meta_version().await.unwrap(), "a member's status");
+
+    store
+        .add_objects(&col.key(), vec![indicator(900, "2021-01-01T00:00:00.000Z")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.meta_version().await.unwrap(),
+        last,
+        "objects moved it"
+    );
 }

@@ -214,6 +214,12 @@ pub trait Store: Send + Sync + 'static {
     /// first use with `init` and identical for every process sharing the database.
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]>;
 
+    /// A number that changes with every change to API roots, collections, users, grants,
+    /// tokens or the registry, whichever process makes it, and with nothing else (adding
+    /// objects leaves it alone). A cache of those is current while it is unchanged. Meant
+    /// to be read on every request: backends answer it as cheaply as they can.
+    async fn meta_version(&self) -> StoreResult<i64>;
+
     /// The node's transparency log, when this backend stores one.
     fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
         None

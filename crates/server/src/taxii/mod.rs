@@ -146,7 +146,7 @@ async fn collections(
     }
     let mut visible = Vec::new();
     for c in state.store.collections(&root).await? {
-        let access = caller.access(state.store.as_ref(), &c).await?;
+        let access = caller.access(&state.meta, &c).await?;
         if access.read || access.write {
             visible.push(collection_json(&c, access.read, access.write));
         }
@@ -168,11 +168,11 @@ async fn collection(
     query::none(raw.as_deref())?;
     let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
     let c = state
-        .store
+        .meta
         .collection(&root, &id)
         .await?
         .ok_or_else(hidden)?;
-    let access = caller.access(state.store.as_ref(), &c).await?;
+    let access = caller.access(&state.meta, &c).await?;
     if !access.read && !access.write {
         return Err(hidden());
     }
