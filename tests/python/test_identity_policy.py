@@ -802,6 +802,12 @@ def test_api_changes_need_an_admin(world):
         body = assert_taxii_error(r, 403)
         assert body["description"] == 'user "alice" is analyst; this needs an admin', (path, body)
     assert members_listing(n) == before
+    # a peer member's token cannot sign for this node, nor propose, nor end an agreement
+    for token in (w.token_a, w.token_b):
+        for path, body_in in ((f"/api/v1/agreements/{w.agreement}/sign", None),
+                              ("/api/v1/agreements", refusals[1][2]),
+                              (f"/api/v1/agreements/{w.agreement}/terminate", None)):
+            assert_taxii_error(api(n, "POST", path, auth=BearerAuth(token), body=body_in), 403)
     r = api(n, "GET", "/api/v1/agreements", auth=ANALYST)
     assert r.status_code == 200, r.text
     assert [(a["agreement"]["id"], a["status"]) for a in r.json()["agreements"]] == [(w.agreement, "active")]
