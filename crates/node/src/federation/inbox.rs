@@ -1,8 +1,9 @@
 //! Receiving an envelope: check who sent it (a registered, active member whose pinned key
 //! verifies the signature), that it is for this node, timely and next in the sender's
-//! sequence; deduplicate by id; check every object against the agreements in force with
-//! the sender and the policy engine; store what passes atomically with the inbox record
-//! and the log commitments; answer with a receipt signed by this node. A refusal is signed
+//! sequence; deduplicate by id; then apply it by kind: for `stix-objects`, check every
+//! object against the agreements in force with the sender and the policy engine and store
+//! what passes atomically with the inbox record and the log commitments; for `agreement`,
+//! see [`super::agreement`]. Answer with a receipt signed by this node. A refusal is signed
 //! and recorded too, never silent.
 
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
