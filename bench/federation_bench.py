@@ -4,7 +4,8 @@ under agreements, measured end to end (from the first POST to A until both peers
 collections hold every object), with the outbox lag A reports while it replicates.
 
 Three real `comity serve` processes on loopback, each with its own SQLite data directory,
-set up through the CLI exactly as an admin would (member records, pinned keys, agreements).
+set up through the CLI exactly as an admin would (member records, pinned keys, agreements
+proposed by A and signed by each peer).
 The comity binary is $COMITY_BIN or target/release/comity.
 
     .venv/bin/python bench/federation_bench.py [--objects 100000] [--clients 4]
@@ -59,15 +60,33 @@ def setup(work: Path, binary: Path | None) -> list[ComityNode]:
             n.cli("member", "add", "--data-dir", n.data_dir, "--name", rec["identity"]["name"],
                   "--country", rec["country"], "--role", "cert", "--public-key", rec["public_key"],
                   "--id", rec["identity"]["id"], "--endpoint", rec["endpoint"])
-    a_id = records[0]["identity"]["id"]
-    for peer, rec in zip(nodes[1:], records[1:]):
-        for side, other in ((nodes[0], rec["identity"]["id"]), (peer, a_id)):
-            side.cli("agreement", "create", "--data-dir", side.data_dir, "--title", "bench",
-                     "--with", other, "--type", "indicator", "--max-tlp", "green",
-                     "--purpose", "intelligence")
     for n in nodes:
         n.start(port=n.port)
+    # A proposes an agreement to each peer, which signs what it receives; in force once A
+    # holds the peer's signature.
+    a = nodes[0]
+    for peer, rec in zip(nodes[1:], records[1:]):
+        ag = a.cli("agreement", "create", "--data-dir", a.data_dir, "--title", "bench",
+                   "--with", rec["identity"]["id"], "--type", "indicator", "--max-tlp", "green",
+                   "--purpose", "intelligence").stdout.decode().strip()
+        wait_for(lambda: agreement_status(peer, ag) == "proposed", f"the proposal at {rec['identity']['name']}")
+        peer.cli("agreement", "sign", ag, "--data-dir", peer.data_dir)
+        wait_for(lambda: agreement_status(a, ag) == "active", "the agreement in force at A")
     return nodes
+
+
+def agreement_status(node: ComityNode, agreement: str) -> str | None:
+    """The status of `agreement` on `node` (`comity agreement list`), None when it has none."""
+    out = node.cli("agreement", "list", "--data-dir", node.data_dir).stdout.decode()
+    return next((line.split("\t")[1] for line in out.splitlines() if line.startswith(agreement)), None)
+
+
+def wait_for(ready, what: str, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > end:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.2)
 
 
 def count_shared(node: ComityNode) -> int:

@@ -1,8 +1,9 @@
 """Federation between real nodes: signed envelopes, durable outboxes, the inbox.
 
 Three `comity serve` processes on loopback (A, B, C), set up only with the CLI: `init` with
-endpoints, mutual `member add` with ids, keys and endpoints, and each party's copy of the
-agreements. Objects posted to A over TAXII must reach B's and C's "Shared by A" collections
+endpoints, mutual `member add` with ids, keys and endpoints, and agreements proposed by one
+party and signed by every other (the documents handed over with `comity agreement show` and
+`import`, so that the outboxes carry only objects). Objects posted to A over TAXII must reach B's and C's "Shared by A" collections
 exactly as the policy engine allows, object by object (the expected recipients are computed
 here, in Python, from the rules), exactly once, in sequence order, whatever happens:
 
@@ -13,6 +14,10 @@ here, in Python, from the rules), exactly once, in sequence order, whatever happ
    straight to B's inbox, signed with A's real key (read from A's data directory) or not;
 4. a flaky network: a TCP proxy between A and B that drops, delays, then truncates answers;
 5. `comity demo --once` as a smoke test;
+6. agreements across nodes: proposed over the API, signed on each node (API and CLI), in
+   force everywhere only once every signature is there, then objects flow; and forged,
+   foreign, changed, replayed and suspended-sender agreement envelopes, each refused with a
+   signed receipt and logged, the stored agreements unchanged;
 
 and around them: catch-up pulls (a member reads only its own outbox), a peer registering
 the sender late, a crash between storing objects and queuing them, a member suspended (or
@@ -90,7 +95,7 @@ NAMES = {"A": ("CERT-A", "XA", "cert"), "B": ("Police-B", "XB", "police"), "C": 
 
 @dataclass(frozen=True)
 class Terms:
-    """An agreement as each of its parties signs it (`comity agreement create`)."""
+    """The terms of an agreement, proposed by its first party (`comity agreement create`)."""
     title: str
     parties: str  # letters, e.g. "AB"
     types: tuple
@@ -373,23 +378,59 @@ def pin(on: Member, peer: Member, endpoint: str | None = None):
     assert out == peer.id, out
 
 
-def sign_agreement(members: dict[str, Member], terms: Terms) -> dict[str, str]:
-    """Each party signs its own copy; returns letter -> agreement id on that node."""
-    out = {}
-    for me in terms.parties:
-        if me not in members:
-            continue
-        m = members[me]
-        args = ["agreement", "create", "--data-dir", m.node.data_dir, "--title", terms.title,
-                "--type", ",".join(terms.types), "--max-tlp", terms.max_tlp, "--purpose", ",".join(terms.purposes)]
-        for other in terms.parties:
-            if other != me:
-                args += ["--with", members[other].id]
-        if terms.handling:
-            args += ["--handling", ",".join(terms.handling)]
-        out[me] = m.cli_text(*args)
-        assert re.fullmatch(r"agreement--[0-9a-f-]{36}", out[me]), out[me]
-    return out
+def create_args(m: Member, terms: Terms, members: dict[str, Member]) -> list[str]:
+    """`comity agreement create` on `m` for `terms`, with every other party."""
+    args = ["agreement", "create", "--data-dir", m.node.data_dir, "--title", terms.title,
+            "--type", ",".join(terms.types), "--max-tlp", terms.max_tlp, "--purpose", ",".join(terms.purposes)]
+    for other in terms.parties:
+        if other != m.letter:
+            args += ["--with", members[other].id]
+    if terms.handling:
+        args += ["--handling", ",".join(terms.handling)]
+    return args
+
+
+def agreement_doc(m: Member, agreement: str) -> bytes:
+    """The agreement as `m` holds it (`comity agreement show`: the signed document)."""
+    return m.node.cli("agreement", "show", agreement, "--data-dir", m.node.data_dir).stdout
+
+
+def import_doc(m: Member, doc: bytes, tmp: Path) -> str:
+    path = tmp / f"agreement-{uuid.uuid4()}.json"
+    path.write_bytes(doc)
+    return m.cli_text("agreement", "import", str(path), "--data-dir", m.node.data_dir)
+
+
+def agreements_of(m: Member) -> dict[str, dict]:
+    """id -> {"status", "signed", "missing", "agreement"}, as `m`'s node API lists them."""
+    r = requests.get(m.url + "/api/v1/agreements", auth=m.node.admin, timeout=60)
+    assert r.status_code == 200, (r.status_code, r.text)
+    return {a["agreement"]["id"]: a for a in r.json()["agreements"]}
+
+
+def sign_agreement(members: dict[str, Member], terms: Terms, tmp: Path) -> dict[str, str]:
+    """The first party proposes `terms`, every other party's node signs the proposal, and
+    every party takes in every signed copy, the documents handed over out of band (`comity
+    agreement create|sign --offline`, `show`, `import`: the outboxes carry only objects).
+    Every party then holds the same agreement, signed by all; returns letter -> its id."""
+    parties = [members[x] for x in terms.parties]
+    proposer = parties[0]
+    agreement = proposer.cli_text(*create_args(proposer, terms, members), "--offline")
+    assert re.fullmatch(r"agreement--[0-9a-f-]{36}", agreement), agreement
+    proposal = agreement_doc(proposer, agreement)
+    copies = [proposal]
+    for m in parties[1:]:
+        assert import_doc(m, proposal, tmp) == agreement
+        m.node.cli("agreement", "sign", agreement, "--offline", "--data-dir", m.node.data_dir)
+        copies.append(agreement_doc(m, agreement))
+    for m in parties:
+        for doc in copies:
+            import_doc(m, doc, tmp)
+        listed = m.cli_text("agreement", "list", "--data-dir", m.node.data_dir)
+        line = next(x for x in listed.splitlines() if x.startswith(agreement))
+        n = len(parties)
+        assert line.split("\t")[1:3] == ["active", f"signed {n}/{n}"], line
+    return {x: agreement for x in terms.parties}
 
 
 @dataclass
@@ -410,7 +451,7 @@ class World:
 def federation(tmp: Path, letters: str, terms: list[Terms], *, serve: str | None = None,
                endpoints: dict[tuple[str, str], str] | None = None, ports: dict[str, int] | None = None):
     """Members `letters` (on `ports[x]` when given), each pinning every other (at
-    `endpoints[(on, peer)]` when given), each signing its copies of `terms`; the members in
+    `endpoints[(on, peer)]` when given), all signing `terms` (see `sign_agreement`); the members in
     `serve` (default all) serving."""
     with contextlib.ExitStack() as stack:
         members = {x: init_member(tmp, x, stack, port=(ports or {}).get(x)) for x in letters}
@@ -418,7 +459,7 @@ def federation(tmp: Path, letters: str, terms: list[Terms], *, serve: str | None
             for b in letters:
                 if a != b:
                     pin(members[a], members[b], (endpoints or {}).get((a, b)))
-        signed_ids = {t.title: sign_agreement(members, t) for t in terms}
+        signed_ids = {t.title: sign_agreement(members, t, tmp) for t in terms}
         for x in (letters if serve is None else serve):
             members[x].start()
         yield World(members, terms, signed_ids)
@@ -1132,11 +1173,12 @@ def test_nothing_queued_leaves_once_the_member_is_suspended_or_the_agreement_end
 
 
 def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
-    """The usual order of joining: A registers B and signs; B does the same a little later.
-    Meanwhile A's first envelope is refused as coming from an unknown member (a refusal B
-    does not record, which A takes as final), so B then answers A's next envelopes 409 (it
-    expects seq 1). Once B has registered A, its catch-up pull (every 30 s) must fetch what
-    it missed: the later objects, and the earlier ones too."""
+    """The usual order of joining: A registers B and proposes an agreement; B registers A a
+    little later. Meanwhile A's proposal is refused as coming from an unknown member (a
+    refusal B does not record, which A takes as final), so B then answers A's next envelopes
+    (CLEAR objects, which need no agreement) 409: it expects seq 1. Once B has registered A,
+    its catch-up pull (every 30 s) must fetch what it missed: the proposal, which B's admin
+    then signs, and the CLEAR objects; what A shares once the agreement is in force follows."""
     with contextlib.ExitStack() as stack:
         a = init_member(tmp_path, "A", stack)
         b = init_member(tmp_path, "B", stack)
@@ -1145,16 +1187,19 @@ def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
         w = World(members, [AB])
         for x in "AB":
             members[x].start()
-        a.cli_text("agreement", "create", "--data-dir", a.node.data_dir, "--title", AB.title, "--with", b.id,
-                   "--type", ",".join(AB.types), "--max-tlp", AB.max_tlp, "--handling", "H2")
-        ids = {x: m.id for x, m in members.items()}
-        first = deliverable(0, 20, ids)
-        add_and_wait(a.node, a.node.collections["default"], first)
+        ag = a.cli_text(*create_args(a, AB, members))
         wait_until(lambda: (metric(b.node, "comity_federation_envelopes_refused_total") or 0) >= 1, 120,
-                   "B refusing an envelope of an unknown member", nodes=[a.node, b.node])
+                   "B refusing the proposal of an unknown member", nodes=[a.node, b.node])
+        ids = {x: m.id for x, m in members.items()}
+        first = [o for o in deliverable(0, 60, ids) if o["object_marking_refs"] == [CLEAR]]
+        add_and_wait(a.node, a.node.collections["default"], first)
         pin(b, a)
-        b.cli_text("agreement", "create", "--data-dir", b.node.data_dir, "--title", AB.title, "--with", a.id,
-                   "--type", ",".join(AB.types), "--max-tlp", AB.max_tlp, "--handling", "H2")
+        wait_until(lambda: ag in agreements_of(b), 90, "B pulling A's proposal", nodes=[a.node, b.node])
+        held = agreements_of(b)[ag]
+        assert (held["status"], held["signed"], held["missing"]) == ("proposed", [a.id], [b.id]), held
+        b.node.cli("agreement", "sign", ag, "--data-dir", b.node.data_dir)
+        wait_until(lambda: agreements_of(a)[ag]["status"] == "active", 90, "B's signature at A",
+                   nodes=[a.node, b.node])
         later = deliverable(100, 20, ids)
         add_and_wait(a.node, a.node.collections["default"], later)
         want_later = {o["id"] for o in later}
@@ -1651,3 +1696,192 @@ def test_demo_once_shares_what_its_agreements_allow(tmp_path):
                 title = f"Shared by {nodes[giver]['name']}"
                 assert_same(held[peer].get(title, []), readable, {o["id"]: o for o in own}, f"{peer}'s {title}")
                 assert nodes[peer]["collections"][title][0] == len(expected)
+
+
+# --------------------------------------------------------------------------------------
+# 6. agreements across nodes
+# --------------------------------------------------------------------------------------
+
+
+def log_entries(m: Member) -> list[dict]:
+    """Every entry of `m`'s transparency log (`comity log checkpoint|entry`)."""
+    cp = m.node.cli("log", "checkpoint", "--data-dir", m.node.data_dir).stdout.decode()
+    size = int(cp.splitlines()[1])
+    return [json.loads(m.node.cli("log", "entry", str(i), "--data-dir", m.node.data_dir).stdout)
+            for i in range(size)]
+
+
+def agreement_committed(m: Member, held: dict) -> bool:
+    """Whether `m`'s log commits to the agreement exactly as `held` (one entry of the node
+    API's listing) says: an `agreement.changed` entry by `m` over its status and document."""
+    digest = hashlib.sha256(canonical({"status": held["status"], "document": held["agreement"]})).hexdigest()
+    return any(e["kind"] == "agreement.changed" and e["subject"] == held["agreement"]["id"]
+               and e["sha256"] == digest for e in log_entries(m))
+
+
+def test_an_agreement_proposed_and_signed_across_nodes_is_in_force_everywhere_then_objects_flow(tmp_path):
+    """A proposes ABC over the node API; B's admin signs over the API, C's with the CLI. No
+    node applies it until it holds all three signatures; then each holds the same terms
+    signed by all three, each signature is in its signer's log, and objects flow."""
+    with federation(tmp_path, "ABC", []) as w:
+        a, b, c = w["A"], w["B"], w["C"]
+        ids = {x: w[x].id for x in "ABC"}
+        r = requests.post(a.url + "/api/v1/agreements", auth=a.node.admin, timeout=60, json={
+            "title": ABC.title, "partners": [b.id, c.id],
+            "scope": {"object_types": list(ABC.types), "max_tlp": ABC.max_tlp, "handling": [],
+                      "purposes": list(ABC.purposes)}})
+        assert r.status_code == 201, r.text
+        proposed = r.json()
+        ag = proposed["agreement"]["id"]
+        assert (proposed["status"], proposed["signed"], sorted(proposed["missing"])) == (
+            "proposed", [a.id], sorted([b.id, c.id])), proposed
+        assert agreement_committed(a, proposed)
+        # while it is proposed, a GREEN indicator of A is shared with nobody
+        early = indicator(900, GREEN)
+        add_and_wait(a.node, a.node.collections["default"], [early])
+        for m in (b, c):
+            wait_until(lambda m=m: ag in agreements_of(m), 60, f"the proposal at {m.letter}", nodes=[a.node, m.node])
+            held = agreements_of(m)[ag]
+            assert (held["status"], held["signed"]) == ("proposed", [a.id]), held
+            assert held["agreement"] == proposed["agreement"], "the proposal arrives as it was made"
+        # B signs over the API: still proposed everywhere (C is missing)
+        r = requests.post(f"{b.url}/api/v1/agreements/{ag}/sign", auth=b.node.admin, timeout=60)
+        assert r.status_code == 200, r.text
+        signed_b = r.json()
+        assert (signed_b["status"], signed_b["missing"]) == ("proposed", [c.id]), signed_b
+        assert agreement_committed(b, signed_b), "B's signature is in B's log"
+        r = requests.post(f"{b.url}/api/v1/agreements/{ag}/sign", auth=b.node.admin, timeout=60)
+        assert assert_taxii_error(r, 400)["description"] == f"this node has signed agreement {ag} already"
+        wait_until(lambda: set(agreements_of(a)[ag]["signed"]) == {a.id, b.id}, 60, "B's signature at A",
+                   nodes=[a.node, b.node])
+        assert agreements_of(a)[ag]["status"] == "proposed"
+        # C signs with the CLI (the server running): C holds all three, then A and B do
+        c.node.cli("agreement", "sign", ag, "--data-dir", c.node.data_dir)
+        for m in (a, b, c):
+            wait_until(lambda m=m: agreements_of(m)[ag]["status"] == "active", 60, f"in force at {m.letter}",
+                       nodes=[a.node, b.node, c.node])
+        docs = {}
+        for m in (a, b, c):
+            held = agreements_of(m)[ag]
+            assert (sorted(held["signed"]), held["missing"]) == (sorted(ids.values()), []), (m.letter, held)
+            doc = json.loads(agreement_doc(m, ag))
+            docs[m.letter] = doc
+            sigs = {s["member"]: s for s in doc.pop("signatures")}
+            assert set(sigs) == set(ids.values())
+            for member, sig in sigs.items():
+                signer = next(x for x in (a, b, c) if x.id == member)
+                assert sig["public_key"] == signer.public_key
+                signer.key.verify(base64.b64decode(sig["signature"]), canonical(doc))
+            line = next(x for x in m.cli_text("agreement", "list", "--data-dir", m.node.data_dir).splitlines()
+                        if x.startswith(ag))
+            assert line.split("\t")[1:3] == ["active", "signed 3/3"], line
+        assert docs["A"] == docs["B"] == docs["C"], "every party holds the same terms"
+        for m in (a, b, c):
+            assert agreement_committed(m, agreements_of(m)[ag]), f"{m.letter}'s log lacks the signed agreement"
+        # now objects flow, to both
+        objs = [indicator(901 + i, GREEN) for i in range(5)]
+        add_and_wait(a.node, a.node.collections["default"], objs)
+        for m in (b, c):
+            wait_until(lambda m=m: {o["id"] for o in objs} <= {o["id"] for o in shared_by(m, a)}, 90,
+                       f"objects at {m.letter}", nodes=[a.node, m.node])
+            got = {o["id"] for o in shared_by(m, a)}
+            assert early["id"] not in got, "an object stored before the agreement was in force went out"
+            assert got == {o["id"] for o in objs}, (m.letter, got)
+
+
+def agreement_body(parties: list[Member], proposer: Member, *, agreement_id: str | None = None,
+                   max_tlp: str = "amber", sign: list[tuple[str, str, Ed25519PrivateKey]] | None = None) -> dict:
+    """An agreement document made here: terms by `proposer`, and a signature for each
+    (member id, public key, private key) of `sign` (the proposer's by default)."""
+    doc = {
+        "id": agreement_id or f"agreement--{uuid.uuid4()}",
+        "title": "made by hand",
+        "proposer": proposer.id,
+        "parties": sorted(p.id for p in parties),
+        "scope": {"object_types": ["indicator"], "max_tlp": max_tlp, "handling": [], "purposes": ["intelligence"]},
+        "valid_from": "2026-01-01T00:00:00.000Z",
+        "valid_until": None,
+        "created": "2026-01-01T00:00:00.000Z",
+    }
+    sign = sign if sign is not None else [(proposer.id, proposer.public_key, node_key(proposer))]
+    doc["signatures"] = [{"member": member, "public_key": pub,
+                          "signature": base64.b64encode(key.sign(canonical(doc))).decode()}
+                         for member, pub, key in sign]
+    return doc
+
+
+def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tmp_path):
+    """Agreement envelopes made by hand, signed with A's (or C's) real key, straight to B's
+    inbox: a good proposal is stored as proposed; a forged party signature, a signature by
+    a member who is no party, changed terms under the same id, a sender who is no party, and
+    a suspended sender are each refused with a signed receipt, recorded, and committed to
+    B's log as `envelope.refused`, B's agreements unchanged. A replayed envelope gets the
+    very same receipt and changes nothing."""
+    with federation(tmp_path, "ABC", [], serve="B") as w:
+        a, b, c = w["A"], w["B"], w["C"]
+        key_a, key_c = node_key(a), node_key(c)
+        forger = Ed25519PrivateKey.generate()
+        good = agreement_body([a, b], a)
+        ag = good["id"]
+
+        def send(seq: int, doc: dict, frm: Member = a, key=key_a) -> tuple[dict, requests.Response]:
+            env = envelope(frm.id, b.id, seq, kind="agreement", body={"agreement": doc})
+            return env, post_inbox(b, signed(env, key))
+
+        # 1. the proposal: stored as proposed, not signed for B
+        e1, r1 = send(1, good)
+        body = receipt(r1, b, 200, to=a.id, envelope_id=e1["id"], seq=1, outcome="delivered")
+        assert body == {"envelope": e1["id"], "seq": 1, "outcome": "delivered", "accepted": 1}, body
+        held = agreements_of(b)
+        assert list(held) == [ag] and held[ag]["agreement"] == good, held
+        assert (held[ag]["status"], held[ag]["signed"], held[ag]["missing"]) == ("proposed", [a.id], [b.id])
+        assert agreement_committed(b, held[ag])
+        before_log = len(log_entries(b))
+
+        # 2. a replay: the very same receipt, nothing applied again
+        r = post_inbox(b, signed(e1, key_a))
+        assert r.status_code == 200 and r.content == r1.content, (r.status_code, r.text, r1.text)
+        assert agreements_of(b) == held
+        assert len(log_entries(b)) == before_log, "a replay is not applied again"
+
+        def refused_and_logged(seq: int, doc: dict, reason: str, frm: Member = a, key=key_a):
+            env, r = send(seq, doc, frm, key)
+            refusal(r, b, env, reason)
+            assert agreements_of(b) == held, f"{reason}: B's agreements changed"
+            assert post_inbox(b, signed(env, key)).content == r.content, "a recorded refusal is answered the same"
+            entries = [e for e in log_entries(b) if e["subject"] == f"envelope:{env['id']}"]
+            assert [(e["kind"], e["actor"]) for e in entries] == [("envelope.refused", frm.id)], entries
+            return env
+
+        # 3. a forged signature of a party (B's pinned key claimed, another key used)
+        forged = agreement_body([a, b], a, agreement_id=ag, sign=[(a.id, a.public_key, key_a),
+                                                                  (b.id, b.public_key, forger)])
+        refused_and_logged(2, forged, f"the signature of {b.id} on agreement {ag} does not verify with its pinned key")
+        # 4. a signature by a member who is not a party (C's real one)
+        foreign = agreement_body([a, b], a, agreement_id=ag, sign=[(a.id, a.public_key, key_a),
+                                                                   (c.id, c.public_key, key_c)])
+        refused_and_logged(3, foreign, f"carries a signature by {c.id}, who is not one of its parties")
+        # 5. changed terms under the same id, rightly signed by A
+        changed = agreement_body([a, b], a, agreement_id=ag, max_tlp="red")
+        refused_and_logged(4, changed, f"this node holds agreement {ag} with other terms")
+        # 6. a sender who is not a party (C, with its own key)
+        refused_and_logged(1, good, f"the sender {c.id} is not a party to agreement {ag}", frm=c, key=key_c)
+        # 7. a suspended sender: refused, even for a new agreement
+        b.node.cli("member", "suspend", a.id, "--data-dir", b.node.data_dir)
+        fresh = agreement_body([a, b], a)
+        refused_and_logged(5, fresh, f"the sender {a.id} is suspended")
+        b.node.cli("member", "reinstate", a.id, "--data-dir", b.node.data_dir)
+        assert fresh["id"] not in agreements_of(b)
+        journal = db_rows(b, "SELECT seq, kind, outcome FROM inbox WHERE sender = ? ORDER BY seq", a.id)
+        if journal is not None:
+            assert journal == [(1, "agreement", "delivered"), (2, "agreement", "refused"),
+                               (3, "agreement", "refused"), (4, "agreement", "refused"),
+                               (5, "agreement", "refused")], journal
+
+        # B's admin signs the agreement as A proposed it: in force on B
+        b.node.cli("agreement", "sign", ag, "--data-dir", b.node.data_dir)
+        now = agreements_of(b)[ag]
+        assert (now["status"], sorted(now["signed"]), now["missing"]) == ("active", sorted([a.id, b.id]), []), now
+        assert {k: v for k, v in now["agreement"].items() if k != "signatures"} == \
+            {k: v for k, v in good.items() if k != "signatures"}, "the terms are A's"
+        assert agreement_committed(b, now), "B's signature is in B's log"

@@ -271,7 +271,29 @@ def init_peer(tmp: Path, name: str, country: str) -> dict:
     peer.cli("init", "--data-dir", peer.data_dir, "--organisation", name, "--country", country,
              env={"COMITY_ADMIN_PASSWORD": "peer-" + secrets.token_hex(8)})
     rec = cli_json(peer, "member", "show-local", "--data-dir", peer.data_dir)
-    return {"id": rec["identity"]["id"], "public_key": rec["public_key"], "name": name, "country": country}
+    return {"id": rec["identity"]["id"], "public_key": rec["public_key"], "name": name, "country": country,
+            "node": peer}
+
+
+def countersign(n: ComityNode, peer: dict, agreement: str, tmp: Path):
+    """The peer's own node signs the agreement `n` proposed, the document going each way
+    out of band (`comity agreement show` there, `comity agreement import` here): then `n`
+    holds both signatures and the agreement is in force on it."""
+    p = peer["node"]
+    local = cli_json(n, "member", "show-local", "--data-dir", n.data_dir)
+    local_id = local["identity"]["id"]
+    if p.cli("member", "show", local_id, "--data-dir", p.data_dir, check=False).returncode != 0:
+        out = cli_text(p, "member", "add", "--data-dir", p.data_dir, "--name", local["identity"]["name"],
+                       "--country", local["country"], "--role", local["roles"][0],
+                       "--public-key", local["public_key"], "--id", local_id)
+        assert out == local_id, out
+    proposal = tmp / f"{agreement}.proposed.json"
+    proposal.write_bytes(n.cli("agreement", "show", agreement, "--data-dir", n.data_dir).stdout)
+    assert cli_text(p, "agreement", "import", str(proposal), "--data-dir", p.data_dir) == agreement
+    p.cli("agreement", "sign", agreement, "--offline", "--data-dir", p.data_dir)
+    signed = tmp / f"{agreement}.signed.json"
+    signed.write_bytes(p.cli("agreement", "show", agreement, "--data-dir", p.data_dir).stdout)
+    assert cli_text(n, "agreement", "import", str(signed), "--data-dir", n.data_dir) == agreement
 
 
 @dataclass
@@ -310,6 +332,7 @@ def policy_world(tmp: Path, peers: dict):
                                     "CTI with A", "--with", peers["A"]["id"], "--type", "indicator",
                                     "--max-tlp", "amber", "--purpose", "intelligence")
         assert re.fullmatch(r"agreement--[0-9a-f-]{36}", ids["agreement"]), ids["agreement"]
+        countersign(n, peers["A"], ids["agreement"], tmp)
         ids["source"] = n.add_collection("source", read=["admin", "alice"], write=["admin"])
         for key in ("A", "B"):
             ids["view_" + key] = cli_text(n, "collection", "add-view", "--data-dir", n.data_dir, "--title",
@@ -552,6 +575,19 @@ def test_suspension_and_agreement_changes_take_effect_at_once(peers, tmp_path):
         assert r.status_code == 201, r.text
         red_ag = r.json()["agreement"]["id"]
         assert r.json()["agreement"]["parties"] == sorted([w.local, w.a])
+        assert (r.json()["status"], r.json()["signed"], r.json()["missing"]) == ("proposed", [w.local], [w.a]), r.text
+        # proposed: nothing more flows until A has signed too
+        assert_released(read_view_as(w, w.token_a), w.objects, EXPECTED_A, "RED agreement proposed")
+        r = api(n, "POST", f"/api/v1/agreements/{red_ag}/reinstate")
+        body = assert_taxii_error(r, 400)
+        assert body["description"] == f"agreement {red_ag} is not in force yet: it awaits the signatures of {w.a}"
+        r = api(n, "POST", f"/api/v1/agreements/{red_ag}/sign")
+        body = assert_taxii_error(r, 400)
+        assert body["description"] == f"this node has signed agreement {red_ag} already", body
+        countersign(n, peers["A"], red_ag, tmp_path)
+        listed = {a["agreement"]["id"]: a for a in api(n, "GET", "/api/v1/agreements").json()["agreements"]}
+        assert (listed[red_ag]["status"], listed[red_ag]["missing"]) == ("active", []), listed[red_ag]
+        assert set(listed[red_ag]["signed"]) == {w.local, w.a}, listed[red_ag]
         assert_released(read_view_as(w, w.token_a), w.objects, EXPECTED_A | RED_EXTRA_A, "RED agreement")
 
         for a in (ag, red_ag):
@@ -757,6 +793,7 @@ def test_api_changes_need_an_admin(world):
             "object_types": ["indicator"], "max_tlp": "green", "handling": [], "purposes": ["intelligence"]}}),
         ("POST", f"/api/v1/members/{w.a}/suspend", None),
         ("POST", f"/api/v1/agreements/{w.agreement}/terminate", None),
+        ("POST", f"/api/v1/agreements/{w.agreement}/sign", None),
         ("POST", "/api/v1/tokens", {"label": "for A", "member": w.a}),
         ("GET", "/metrics", None),
     ]
@@ -765,6 +802,12 @@ def test_api_changes_need_an_admin(world):
         body = assert_taxii_error(r, 403)
         assert body["description"] == 'user "alice" is analyst; this needs an admin', (path, body)
     assert members_listing(n) == before
+    # a peer member's token cannot sign for this node, nor propose, nor end an agreement
+    for token in (w.token_a, w.token_b):
+        for path, body_in in ((f"/api/v1/agreements/{w.agreement}/sign", None),
+                              ("/api/v1/agreements", refusals[1][2]),
+                              (f"/api/v1/agreements/{w.agreement}/terminate", None)):
+            assert_taxii_error(api(n, "POST", path, auth=BearerAuth(token), body=body_in), 403)
     r = api(n, "GET", "/api/v1/agreements", auth=ANALYST)
     assert r.status_code == 200, r.text
     assert [(a["agreement"]["id"], a["status"]) for a in r.json()["agreements"]] == [(w.agreement, "active")]

@@ -58,7 +58,7 @@ enum Command {
     /// The federation as this node sees it: its own record and the peer members it pins.
     #[command(subcommand)]
     Member(cmd::registry::MemberCommand),
-    /// Sharing agreements: draw up and sign, list, suspend, reinstate, terminate.
+    /// Sharing agreements: propose, sign, import, list, suspend, reinstate, terminate.
     #[command(subcommand)]
     Agreement(cmd::registry::AgreementCommand),
     /// API tokens for users (Bearer authentication) and for peer members reading their views.

@@ -3,9 +3,11 @@
 //! policy engine reads ([`Federation`]). Every change is committed to the transparency log
 //! when the node has one.
 //!
-//! For now an admin adds and suspends members and creates agreements, which this node
-//! signs with its identity key; admission by vote comes with governance, and collecting the
-//! other parties' signatures with federation.
+//! For now an admin adds and suspends members. Agreements travel between their parties:
+//! one party proposes (its node signs the terms), each other party's node signs the same
+//! terms, and an agreement is in force on a node only once that node holds every party's
+//! signature, each verified with the signer's pinned key. Admission by vote comes with
+//! governance.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -336,6 +338,158 @@ impl AgreementDocument {
         body
     }
 
+    /// Whether `other` has exactly the same terms (everything but the signatures).
+    pub fn same_terms(&self, other: &AgreementDocument) -> bool {
+        comity_stix::canonical_json(&self.signed_body())
+            == comity_stix::canonical_json(&other.signed_body())
+    }
+
+    /// Whether `member` has signed (as far as this document says).
+    pub fn signed_by(&self, member: &str) -> bool {
+        self.signatures.iter().any(|s| s.member == member)
+    }
+
+    /// The parties whose signatures are missing, by id.
+    pub fn missing(&self) -> Vec<String> {
+        self.parties
+            .iter()
+            .filter(|p| !self.signed_by(p))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether every party has signed.
+    pub fn is_complete(&self) -> bool {
+        self.parties.iter().all(|p| self.signed_by(p))
+    }
+
+    /// Checks the terms of a document drawn up elsewhere (received from a party or
+    /// imported) as [`Registry::create_agreement`] checks a draft, and reads them.
+    pub fn check_terms(&self) -> Result<Agreement, RegistryError> {
+        // Refusals quote ids; what they quote stays short.
+        let long = |s: &str| s.len() > 128;
+        if long(&self.id)
+            || long(&self.proposer)
+            || self.parties.iter().any(|p| long(p))
+            || self
+                .signatures
+                .iter()
+                .any(|s| long(&s.member) || long(&s.public_key) || long(&s.signature))
+        {
+            return Err(invalid(
+                "an agreement's ids, keys and signatures have at most 128 characters each",
+            ));
+        }
+        if self.parties.len() > 1000 {
+            return Err(invalid("an agreement has at most 1000 parties"));
+        }
+        let id_ok = self
+            .id
+            .strip_prefix("agreement--")
+            .and_then(|u| uuid::Uuid::parse_str(u).ok())
+            .is_some_and(|u| u.hyphenated().to_string() == self.id["agreement--".len()..]);
+        if !id_ok {
+            return Err(invalid(format!(
+                "{:?} is not an agreement id (agreement--<lowercase UUID>)",
+                self.id
+            )));
+        }
+        check_text("an agreement's title", &self.title, 256)?;
+        if self.parties.len() < 2 {
+            return Err(invalid(format!(
+                "agreement {} needs at least two parties",
+                self.id
+            )));
+        }
+        for party in &self.parties {
+            check_identity_id(party)?;
+        }
+        if !self.parties.contains(&self.proposer) {
+            return Err(invalid(format!(
+                "the proposer {} of agreement {} is not one of its parties",
+                self.proposer, self.id
+            )));
+        }
+        if self.scope.object_types.is_empty() || self.scope.purposes.is_empty() {
+            return Err(invalid(
+                "an agreement's scope needs at least one object type and one purpose",
+            ));
+        }
+        parse_time("created", &self.created)?;
+        let terms = self.to_policy(AgreementStatus::Proposed)?;
+        if terms.valid_until.is_some_and(|u| u <= terms.valid_from) {
+            return Err(invalid("valid_until must come after valid_from"));
+        }
+        Ok(terms)
+    }
+
+    /// Checks every signature: by a party, at most one per party, made with the key this
+    /// node pins for it, and valid over the terms. The Ed25519 checks are skipped for a
+    /// document text whose signatures verified before in this process (`text` is the
+    /// document as stored or received, which carries the signers' keys, compared with the
+    /// pinned ones every time).
+    fn verify_signatures(&self, text: &str, members: &[Member]) -> Result<(), String> {
+        let mut seen = BTreeSet::new();
+        for sig in &self.signatures {
+            if !self.parties.contains(&sig.member) {
+                return Err(format!(
+                    "agreement {} carries a signature by {}, who is not one of its parties",
+                    self.id, sig.member
+                ));
+            }
+            if !seen.insert(sig.member.as_str()) {
+                return Err(format!(
+                    "agreement {} carries two signatures by {}",
+                    self.id, sig.member
+                ));
+            }
+            let pinned = members
+                .iter()
+                .find(|m| m.id.0 == sig.member)
+                .ok_or_else(|| {
+                    format!(
+                        "agreement {} is signed by {}, which is not a registered member of this node",
+                        self.id, sig.member
+                    )
+                })?;
+            if pinned.record.public_key != sig.public_key {
+                return Err(format!(
+                    "the signature of {} on agreement {} is made with a key that is not its pinned key",
+                    sig.member, self.id
+                ));
+            }
+        }
+        // Every exit reads the agreements, and Ed25519 costs tens of µs: each text is
+        // verified once per process.
+        let digest: [u8; 32] = sha2::Sha256::digest(text.as_bytes()).into();
+        if verified()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&digest)
+        {
+            return Ok(());
+        }
+        let body = self.signed_body();
+        for sig in &self.signatures {
+            let key: PublicKey = sig
+                .public_key
+                .parse()
+                .map_err(|err: KeyError| format!("the key of {}: {err}", sig.member))?;
+            key.verify(&body, &sig.signature).map_err(|err| {
+                format!(
+                    "the signature of {} on agreement {} does not verify with its pinned key: {err}",
+                    sig.member, self.id
+                )
+            })?;
+        }
+        let mut set = verified().lock().unwrap_or_else(|p| p.into_inner());
+        if set.len() >= 10_000 {
+            set.clear();
+        }
+        set.insert(digest);
+        Ok(())
+    }
+
     /// The scope and period as the policy engine reads them.
     fn to_policy(&self, status: AgreementStatus) -> Result<Agreement, RegistryError> {
         let s = &self.scope;
@@ -386,6 +540,42 @@ pub struct SignedAgreement {
     pub document: AgreementDocument,
     /// The engine's reading (scope, period, status).
     pub terms: Agreement,
+}
+
+/// What taking in a copy of an agreement changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The agreement as this node holds it now.
+    pub agreement: SignedAgreement,
+    /// The parties whose signatures were new to this node.
+    pub added: Vec<String>,
+}
+
+/// Serialises the changes to agreements in this process: each reads the document, adds
+/// to it and writes it back, and two signatures arriving at once must both be kept.
+static AGREEMENT_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Why [`Registry::change_agreement`]'s change makes no new version.
+enum ChangeError {
+    /// There is nothing to change: the agreement as held.
+    Unchanged(Box<SignedAgreement>),
+    /// The change is refused.
+    Refused(RegistryError),
+}
+
+/// Nothing to change in this agreement.
+struct Unchanged(SignedAgreement);
+
+impl From<Unchanged> for ChangeError {
+    fn from(u: Unchanged) -> ChangeError {
+        ChangeError::Unchanged(Box::new(u.0))
+    }
+}
+
+impl From<RegistryError> for ChangeError {
+    fn from(e: RegistryError) -> ChangeError {
+        ChangeError::Refused(e)
+    }
 }
 
 /// What an admin fills in to draw up an agreement.
@@ -589,13 +779,16 @@ impl<'a> Registry<'a> {
         Ok(self.members().await?.into_iter().find(|m| m.record.local))
     }
 
-    /// Draws up an agreement between this node and `draft.partners`, signed with this
-    /// node's key; it is in force from its start date. The partners' signatures are added
-    /// when they send them.
+    /// Proposes an agreement between this node and `draft.partners`: draws it up, signs
+    /// its terms with this node's key, stores it as proposed and queues it for every other
+    /// party (unless `send` is false: the document then goes to them out of band, e.g.
+    /// `comity agreement show` and `comity agreement import`). It comes into force on a
+    /// node once that node holds every party's signature.
     pub async fn create_agreement(
         &self,
         draft: AgreementDraft,
         key: &NodeKey,
+        send: bool,
     ) -> Result<SignedAgreement, RegistryError> {
         let local = self
             .local_member()
@@ -645,7 +838,7 @@ impl<'a> Registry<'a> {
             created: timestamp(now),
             signatures: Vec::new(),
         };
-        let terms = document.to_policy(AgreementStatus::Active)?;
+        let terms = document.to_policy(AgreementStatus::Proposed)?;
         if terms.valid_until.is_some_and(|u| u <= terms.valid_from) {
             return Err(invalid("valid_until must come after valid_from"));
         }
@@ -664,33 +857,244 @@ impl<'a> Registry<'a> {
             agreement_json(&agreement),
         )
         .await?;
+        if send {
+            crate::federation::agreement::queue(self.store, &local.id.0, &agreement.document)
+                .await?;
+        }
         Ok(agreement)
     }
 
-    /// Suspends, reinstates or terminates an agreement. A terminated one stays terminated.
+    /// Signs a proposed agreement this node is party to with this node's key, commits the
+    /// signature to the log and queues the document with every signature this node holds
+    /// for the other parties (unless `send` is false). It is in force here once every
+    /// party's signature is present.
+    pub async fn sign_agreement(
+        &self,
+        id: &str,
+        key: &NodeKey,
+        send: bool,
+    ) -> Result<SignedAgreement, RegistryError> {
+        let local = self
+            .local_member()
+            .await?
+            .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
+        if key.public_key().to_string() != local.record.public_key {
+            return Err(invalid(
+                "the node key does not match the public key of this node's member record",
+            ));
+        }
+        let me = &local.id.0;
+        let (agreement, _) = self
+            .change_agreement(id, |held| {
+                let mut agreement = held.ok_or_else(|| invalid(format!("no agreement {id}")))?;
+                let document = &mut agreement.document;
+                if !document.parties.contains(me) {
+                    return Err(
+                        invalid(format!("this node is not a party to agreement {id}")).into(),
+                    );
+                }
+                if document.signed_by(me) {
+                    return Err(
+                        invalid(format!("this node has signed agreement {id} already")).into(),
+                    );
+                }
+                if agreement.terms.status == AgreementStatus::Terminated {
+                    return Err(invalid(format!("agreement {id} is terminated for good")).into());
+                }
+                document.signatures.push(PartySignature {
+                    member: me.clone(),
+                    public_key: local.record.public_key.clone(),
+                    signature: key.sign(&document.signed_body()),
+                });
+                if agreement.terms.status == AgreementStatus::Proposed && document.is_complete() {
+                    agreement.terms.status = AgreementStatus::Active;
+                }
+                Ok(Some(agreement))
+            })
+            .await?;
+        if send {
+            crate::federation::agreement::queue(self.store, me, &agreement.document).await?;
+        }
+        Ok(agreement)
+    }
+
+    /// Takes in a copy of an agreement, received from the party `sender` or (`None`)
+    /// imported by an admin: its terms are checked, this node must be a party and so must
+    /// the sender, every party must be registered here, every signature must verify with
+    /// the signer's pinned key, and the proposer's must be there. A copy of an agreement
+    /// held already must have exactly the same terms; its signatures are added to those
+    /// held (none is ever dropped). A new agreement is stored as proposed until every party
+    /// has signed; nothing is signed for this node. A refusal is [`RegistryError::Invalid`]
+    /// and changes nothing; a change is committed to the log.
+    pub async fn merge_agreement(
+        &self,
+        incoming: AgreementDocument,
+        sender: Option<&str>,
+    ) -> Result<Merged, RegistryError> {
+        let local = self
+            .local_member()
+            .await?
+            .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
+        let id = incoming.id.clone();
+        let terms = incoming.check_terms()?;
+        if !incoming.parties.contains(&local.id.0) {
+            return Err(invalid(format!(
+                "this node is not a party to agreement {id}"
+            )));
+        }
+        if let Some(sender) = sender.filter(|s| !incoming.parties.contains(*s)) {
+            return Err(invalid(format!(
+                "the sender {sender} is not a party to agreement {id}"
+            )));
+        }
+        let members = self.members().await?;
+        if let Some(stranger) = incoming
+            .parties
+            .iter()
+            .find(|p| !members.iter().any(|m| &m.id.0 == *p))
+        {
+            return Err(invalid(format!(
+                "party {stranger} of agreement {id} is not a registered member of this node"
+            )));
+        }
+        let text = serde_json::to_string(&incoming)
+            .map_err(|e| invalid(format!("cannot encode the agreement: {e}")))?;
+        incoming
+            .verify_signatures(&text, &members)
+            .map_err(invalid)?;
+        if !incoming.signed_by(&incoming.proposer) {
+            return Err(invalid(format!(
+                "agreement {id} does not carry the signature of its proposer {}",
+                incoming.proposer
+            )));
+        }
+        let mut added = Vec::new();
+        let (agreement, _) = self
+            .change_agreement(&id, |held| {
+                added.clear();
+                let Some(mut held) = held else {
+                    let status = if incoming.is_complete() {
+                        AgreementStatus::Active
+                    } else {
+                        AgreementStatus::Proposed
+                    };
+                    added.extend(incoming.signatures.iter().map(|s| s.member.clone()));
+                    return Ok(Some(SignedAgreement {
+                        document: incoming.clone(),
+                        terms: Agreement {
+                            status,
+                            ..terms.clone()
+                        },
+                    }));
+                };
+                if !held.document.same_terms(&incoming) {
+                    return Err(invalid(format!(
+                        "this node holds agreement {id} with other terms; changed terms need a new agreement"
+                    ))
+                    .into());
+                }
+                for sig in &incoming.signatures {
+                    if !held.document.signed_by(&sig.member) {
+                        added.push(sig.member.clone());
+                        held.document.signatures.push(sig.clone());
+                    }
+                }
+                if added.is_empty() {
+                    return Err(Unchanged(held).into());
+                }
+                if held.terms.status == AgreementStatus::Proposed && held.document.is_complete() {
+                    held.terms.status = AgreementStatus::Active;
+                }
+                Ok(Some(held))
+            })
+            .await?;
+        Ok(Merged { agreement, added })
+    }
+
+    /// Reads agreement `id` (`None` when this node holds none), lets `change` make its new
+    /// version (`Err(Unchanged)` when there is nothing to change), and writes it only if
+    /// nobody wrote it in between (compare and swap), committing it to the log; otherwise
+    /// reads it again and retries. Returns the agreement and whether it changed.
+    async fn change_agreement(
+        &self,
+        id: &str,
+        mut change: impl FnMut(Option<SignedAgreement>) -> Result<Option<SignedAgreement>, ChangeError>,
+    ) -> Result<(SignedAgreement, bool), RegistryError> {
+        // Within one process changes wait for each other; across processes sharing the
+        // store, the compare and swap catches the one that came second.
+        let _guard = AGREEMENT_CHANGES.lock().await;
+        for _ in 0..32 {
+            let members = self.members().await?;
+            let entry = self
+                .store
+                .registry_entry(RegistryKind::Agreement, id)
+                .await?;
+            let held = entry
+                .as_ref()
+                .map(|e| read_agreement(e, &members))
+                .transpose()?;
+            let agreement = match change(held) {
+                Ok(Some(a)) => a,
+                Ok(None) => return Err(invalid(format!("no agreement {id}"))),
+                Err(ChangeError::Unchanged(a)) => return Ok((*a, false)),
+                Err(ChangeError::Refused(e)) => return Err(e),
+            };
+            let new = agreement_entry(&agreement)?;
+            let written = match &entry {
+                None => match self.store.add_registry_entry(&new).await {
+                    Ok(()) => true,
+                    Err(StoreError::Conflict(_)) => false,
+                    Err(e) => return Err(e.into()),
+                },
+                Some(old) => self.store.replace_registry_entry(&new, old).await?,
+            };
+            if written {
+                self.commit(AGREEMENT_CHANGED, id, agreement_json(&agreement))
+                    .await?;
+                return Ok((agreement, true));
+            }
+            tracing::debug!(agreement = %id, "agreement changed meanwhile; reading it again");
+        }
+        Err(invalid(format!(
+            "agreement {id} keeps changing under this node; try again"
+        )))
+    }
+
+    /// Suspends, reinstates or terminates an agreement. A terminated one stays terminated;
+    /// a proposed one can only be terminated (declined).
     pub async fn set_agreement_status(
         &self,
         id: &str,
         status: AgreementStatus,
     ) -> Result<SignedAgreement, RegistryError> {
-        let mut agreement = self
-            .agreement(id)
-            .await?
-            .ok_or_else(|| invalid(format!("no agreement {id}")))?;
-        if agreement.terms.status == AgreementStatus::Terminated {
-            return Err(invalid(format!("agreement {id} is terminated for good")));
-        }
-        if agreement.terms.status == status {
-            return Err(invalid(format!(
-                "agreement {id} is {} already",
-                status.as_str()
-            )));
-        }
-        agreement.terms.status = status;
-        self.store
-            .update_registry_entry(&agreement_entry(&agreement)?)
-            .await?;
-        self.commit(AGREEMENT_CHANGED, id, agreement_json(&agreement))
+        let (agreement, _) = self
+            .change_agreement(id, |held| {
+                let mut agreement = held.ok_or_else(|| invalid(format!("no agreement {id}")))?;
+                let current = agreement.terms.status;
+                if current == AgreementStatus::Terminated {
+                    return Err(invalid(format!("agreement {id} is terminated for good")).into());
+                }
+                if status == AgreementStatus::Proposed {
+                    return Err(invalid(
+                        "an agreement is proposed only until every party has signed it",
+                    )
+                    .into());
+                }
+                if current == AgreementStatus::Proposed && status != AgreementStatus::Terminated {
+                    return Err(invalid(format!(
+                        "agreement {id} is not in force yet: it awaits the signatures of {}",
+                        agreement.document.missing().join(", ")
+                    ))
+                    .into());
+                }
+                if current == status {
+                    return Err(
+                        invalid(format!("agreement {id} is {} already", status.as_str())).into(),
+                    );
+                }
+                agreement.terms.status = status;
+                Ok(Some(agreement))
+            })
             .await?;
         Ok(agreement)
     }
@@ -815,8 +1219,6 @@ fn agreement_json(a: &SignedAgreement) -> Value {
     json!({"status": a.terms.status.as_str(), "document": a.document})
 }
 
-/// Reads a stored agreement and checks every signature against the signer's pinned key: an
-/// agreement whose signatures do not verify is reported, never applied.
 /// The digests of agreement documents whose signatures verified in this process.
 fn verified() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
     static VERIFIED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
@@ -824,6 +1226,8 @@ fn verified() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> 
     VERIFIED.get_or_init(Default::default)
 }
 
+/// Reads a stored agreement and checks every signature against the signer's pinned key: an
+/// agreement whose signatures do not verify is reported, never applied.
 fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreement, RegistryError> {
     let corrupt = |why: String| RegistryError::Corrupt {
         kind: "agreement",
@@ -834,41 +1238,19 @@ fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreeme
         serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
     let status = AgreementStatus::parse(&e.status)
         .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status)))?;
-    for sig in &document.signatures {
-        let pinned = members
-            .iter()
-            .find(|m| m.id.0 == sig.member)
-            .ok_or_else(|| corrupt(format!("signed by unknown member {}", sig.member)))?;
-        if pinned.record.public_key != sig.public_key {
-            return Err(corrupt(format!(
-                "signed by {} with a key that is not its pinned key",
-                sig.member
-            )));
-        }
-    }
-    // Whether the signatures verify depends only on the document's text (which carries the
-    // signers' keys, checked against the pinned ones above), so each text is verified once
-    // per process; every exit reads the agreements, and Ed25519 costs tens of µs.
-    let digest: [u8; 32] = sha2::Sha256::digest(e.document.as_bytes()).into();
-    if !verified()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .contains(&digest)
+    document
+        .verify_signatures(&e.document, members)
+        .map_err(corrupt)?;
+    // Only a document signed by every party is ever put in force (or suspended): one that
+    // says so without the signatures was changed behind this node's back.
+    if matches!(status, AgreementStatus::Active | AgreementStatus::Suspended)
+        && !document.is_complete()
     {
-        let body = document.signed_body();
-        for sig in &document.signatures {
-            let key: PublicKey = sig
-                .public_key
-                .parse()
-                .map_err(|err: KeyError| corrupt(err.to_string()))?;
-            key.verify(&body, &sig.signature)
-                .map_err(|err| corrupt(format!("signature of {}: {err}", sig.member)))?;
-        }
-        let mut set = verified().lock().unwrap_or_else(|p| p.into_inner());
-        if set.len() >= 10_000 {
-            set.clear();
-        }
-        set.insert(digest);
+        return Err(corrupt(format!(
+            "it is marked {} but lacks the signatures of {}",
+            status.as_str(),
+            document.missing().join(", ")
+        )));
     }
     let terms = document
         .to_policy(status)

@@ -43,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/api/v1/agreements",
             get(list_agreements).post(create_agreement),
         )
+        .route("/api/v1/agreements/{id}/sign", post(sign_agreement))
         .route("/api/v1/agreements/{id}/{action}", post(agreement_status))
 }
 
@@ -275,8 +276,21 @@ async fn reinstate_member(
     set_member(&state, &caller, &id, MemberStatus::Active).await
 }
 
+/// An agreement as the API shows it: its status here, which parties' signatures this node
+/// holds and which are missing, and the signed document.
 fn agreement_json(a: &SignedAgreement) -> Value {
-    json!({ "status": a.terms.status.as_str(), "agreement": a.document })
+    let signed: Vec<&str> = a
+        .document
+        .signatures
+        .iter()
+        .map(|s| s.member.as_str())
+        .collect();
+    json!({
+        "status": a.terms.status.as_str(),
+        "signed": signed,
+        "missing": a.document.missing(),
+        "agreement": a.document,
+    })
 }
 
 async fn list_agreements(
@@ -323,11 +337,32 @@ async fn create_agreement(
         valid_until: req.valid_until,
     };
     let agreement = Registry::new(state.store.as_ref(), Some(log))
-        .create_agreement(draft, log.node_key())
+        .create_agreement(draft, log.node_key(), true)
         .await
         .map_err(registry_error)?;
-    tracing::info!(user = %admin.escape_debug(), agreement = %agreement.document.id, "agreement signed");
+    state.outbox.notify_one();
+    tracing::info!(user = %admin.escape_debug(), agreement = %agreement.document.id, "agreement proposed");
     Ok((StatusCode::CREATED, Json(agreement_json(&agreement))).into_response())
+}
+
+/// POST `/api/v1/agreements/{id}/sign` (admins): this node signs a proposed agreement it is
+/// party to; the signature goes to the other parties.
+async fn sign_agreement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let admin = caller.admin()?;
+    let log = state.log.as_deref().ok_or_else(|| {
+        ApiError::unavailable("this node has no identity key loaded to sign with")
+    })?;
+    let agreement = Registry::new(state.store.as_ref(), Some(log))
+        .sign_agreement(&id, log.node_key(), true)
+        .await
+        .map_err(registry_error)?;
+    state.outbox.notify_one();
+    tracing::info!(user = %admin.escape_debug(), agreement = %id.escape_debug(), status = agreement.terms.status.as_str(), "agreement signed");
+    Ok(Json(agreement_json(&agreement)).into_response())
 }
 
 async fn agreement_status(

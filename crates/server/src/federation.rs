@@ -385,7 +385,9 @@ async fn deliver_peer(
             return Ok(());
         }
         for mut entry in due {
-            entry.body = plan::still_allowed(&federation, peer, entry.created_at, &entry.body)?;
+            if entry.kind == Kind::StixObjects.as_str() {
+                entry.body = plan::still_allowed(&federation, peer, entry.created_at, &entry.body)?;
+            }
             if let Err(why) = deliver(state, client, &local.0, &endpoint, &key, &entry).await {
                 let wait = backoff(entry.attempts);
                 tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");

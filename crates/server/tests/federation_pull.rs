@@ -10,6 +10,7 @@ use std::time::Duration;
 use comity_node::federation::inbox::{Answer, Inbox};
 use comity_node::federation::pull;
 use comity_node::log::NodeLog;
+use comity_node::policy::AgreementStatus;
 use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
 use comity_server::{hash_password, AppState};
 use comity_store::{ApiRoot, Collection, Role, Store, User};
@@ -97,8 +98,8 @@ async fn node(seed: u8, name: &str) -> Node {
     }
 }
 
-/// `a` pins `b` and signs an agreement with it for indicators up to AMBER.
-async fn pin_and_agree(a: &Node, b: &Node) {
+/// `a` pins `b`.
+async fn pin(a: &Node, b: &Node) {
     let registry = Registry::new(a.store.as_ref(), Some(&a.log));
     let mine = Registry::new(b.store.as_ref(), None)
         .local_member()
@@ -108,8 +109,14 @@ async fn pin_and_agree(a: &Node, b: &Node) {
     let mut record = mine.record.clone();
     record.local = false;
     registry.add_member(record).await.unwrap();
+}
+
+/// `a` proposes an agreement with `b` for indicators up to AMBER, `b` signs it, and both
+/// hold both signatures (handed over out of band, so that the outboxes hold only objects).
+async fn agree(a: &Node, b: &Node) {
+    let registry = Registry::new(a.store.as_ref(), Some(&a.log));
     let set = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<BTreeSet<_>>();
-    registry
+    let proposal = registry
         .create_agreement(
             AgreementDraft {
                 title: "a and b".into(),
@@ -124,9 +131,23 @@ async fn pin_and_agree(a: &Node, b: &Node) {
                 valid_until: None,
             },
             a.log.node_key(),
+            false,
         )
         .await
+        .unwrap()
+        .document;
+    let at_b = Registry::new(b.store.as_ref(), Some(&b.log));
+    at_b.merge_agreement(proposal.clone(), None).await.unwrap();
+    let signed = at_b
+        .sign_agreement(&proposal.id, b.log.node_key(), false)
+        .await
         .unwrap();
+    assert_eq!(signed.terms.status, AgreementStatus::Active);
+    let merged = registry
+        .merge_agreement(signed.document, None)
+        .await
+        .unwrap();
+    assert_eq!(merged.agreement.terms.status, AgreementStatus::Active);
 }
 
 async fn serve(n: &Node) -> tokio::sync::oneshot::Sender<()> {
@@ -187,8 +208,9 @@ fn header_of(signed: &comity_node::federation::envelope::Signed) -> String {
 async fn a_node_that_was_down_pulls_what_it_missed_and_pushes_then_dedup() {
     let a = node(1, "a").await;
     let b = node(2, "b").await;
-    pin_and_agree(&a, &b).await;
-    pin_and_agree(&b, &a).await;
+    pin(&a, &b).await;
+    pin(&b, &a).await;
+    agree(&a, &b).await;
     let _a_running = serve(&a).await;
     // B is down: A stores objects, which it cannot push.
     let objects: Vec<Value> = (0..25).map(indicator).collect();

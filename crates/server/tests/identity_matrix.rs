@@ -104,6 +104,12 @@ async fn every_route_for_every_caller_with_tokens_and_members() {
             "/api/v1/agreements".into(),
             Some(BAD_AGREEMENT),
         ),
+        // Signed by this node already: admin's 400 shows the route was reached.
+        (
+            Method::POST,
+            format!("/api/v1/agreements/{}/sign", w.agreement_a),
+            None,
+        ),
         (Method::GET, "/metrics".into(), None),
     ];
     use StatusCode as S;
@@ -118,26 +124,26 @@ async fn every_route_for_every_caller_with_tokens_and_members() {
     let cr = S::CREATED;
     // Columns in the order of `routes`.
     let admin = [
-        ok, ok, ok, acc, ok, ok, fb, ok, ok, cr, ok, bad, bad, ok, bad, ok,
+        ok, ok, ok, acc, ok, ok, fb, ok, ok, cr, ok, bad, bad, ok, bad, bad, ok,
     ];
     let analyst = [
-        ok, ok, ok, acc, nf, nf, nf, nf, ok, cr, ok, fb, fb, ok, fb, fb,
+        ok, ok, ok, acc, nf, nf, nf, nf, ok, cr, ok, fb, fb, ok, fb, fb, fb,
     ];
     let liaison = [
-        ok, ok, ok, fb, nf, ok, fb, ok, ok, cr, ok, fb, fb, ok, fb, fb,
+        ok, ok, ok, fb, nf, ok, fb, ok, ok, cr, ok, fb, fb, ok, fb, fb, fb,
     ];
     let viewer = [
-        ok, ok, ok, fb, nf, nf, nf, nf, ok, cr, ok, fb, fb, ok, fb, fb,
+        ok, ok, ok, fb, nf, nf, nf, nf, ok, cr, ok, fb, fb, ok, fb, fb, fb,
     ];
     let member_a = [
-        ok, ok, nf, nf, nf, ok, fb, nf, fb, fb, fb, fb, fb, fb, fb, fb,
+        ok, ok, nf, nf, nf, ok, fb, nf, fb, fb, fb, fb, fb, fb, fb, fb, fb,
     ];
     let member_b = [
-        ok, ok, nf, nf, nf, nf, nf, ok, fb, fb, fb, fb, fb, fb, fb, fb,
+        ok, ok, nf, nf, nf, nf, nf, ok, fb, fb, fb, fb, fb, fb, fb, fb, fb,
     ];
-    let expected = |who: Who| -> [StatusCode; 16] {
+    let expected = |who: Who| -> [StatusCode; 17] {
         match who {
-            Who::Nobody | Who::ExpiredToken | Who::RevokedToken | Who::ForgedToken => [no; 16],
+            Who::Nobody | Who::ExpiredToken | Who::RevokedToken | Who::ForgedToken => [no; 17],
             Who::User("admin") => admin,
             Who::User("analyst") | Who::AnalystToken => analyst,
             Who::User("liaison") => liaison,

@@ -137,6 +137,30 @@ pub async fn update_registry_entry(pool: &PgPool, e: &RegistryEntry) -> StoreRes
     Ok(())
 }
 
+/// Replaces an entry while its status and document are those of `expected`.
+pub async fn replace_registry_entry(
+    pool: &PgPool,
+    e: &RegistryEntry,
+    expected: &RegistryEntry,
+) -> StoreResult<bool> {
+    let changed = sqlx::query(
+        "UPDATE registry SET status = $3, document = $4, updated_at = $5
+         WHERE kind = $1 AND id = $2 AND status = $6 AND document = $7",
+    )
+    .bind(e.kind.as_str())
+    .bind(&e.id)
+    .bind(&e.status)
+    .bind(&e.document)
+    .bind(e.updated_at)
+    .bind(&expected.status)
+    .bind(&expected.document)
+    .execute(pool)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
 /// The columns [`registry_row`] reads.
 const REGISTRY_COLUMNS: &str = "kind, id, status, document, updated_at";
 

@@ -230,6 +230,13 @@ impl Store for PgStore {
     async fn update_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
         identity::update_registry_entry(&self.pool, entry).await
     }
+    async fn replace_registry_entry(
+        &self,
+        entry: &RegistryEntry,
+        expected: &RegistryEntry,
+    ) -> StoreResult<bool> {
+        identity::replace_registry_entry(&self.pool, entry, expected).await
+    }
     async fn registry_entry(
         &self,
         kind: RegistryKind,

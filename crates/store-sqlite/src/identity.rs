@@ -141,6 +141,31 @@ pub fn update_registry_entry(c: &Connection, e: &RegistryEntry) -> StoreResult<(
     Ok(())
 }
 
+/// Replaces an entry while its status and document are those of `expected`.
+pub fn replace_registry_entry(
+    c: &Connection,
+    e: &RegistryEntry,
+    expected: &RegistryEntry,
+) -> StoreResult<bool> {
+    let changed = c
+        .prepare_cached(
+            "UPDATE registry SET status = ?3, document = ?4, updated_at = ?5
+             WHERE kind = ?1 AND id = ?2 AND status = ?6 AND document = ?7",
+        )
+        .map_err(db)?
+        .execute(params![
+            e.kind.as_str(),
+            e.id,
+            e.status,
+            e.document,
+            e.updated_at,
+            expected.status,
+            expected.document
+        ])
+        .map_err(db)?;
+    Ok(changed == 1)
+}
+
 /// The columns [`registry_row`] reads.
 const REGISTRY_COLUMNS: &str = "kind, id, status, document, updated_at";
 

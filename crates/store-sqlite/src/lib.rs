@@ -348,6 +348,15 @@ impl Store for SqliteStore {
         self.write(move |c| identity::update_registry_entry(c, &entry))
             .await
     }
+    async fn replace_registry_entry(
+        &self,
+        entry: &RegistryEntry,
+        expected: &RegistryEntry,
+    ) -> StoreResult<bool> {
+        let (entry, expected) = (entry.clone(), expected.clone());
+        self.write(move |c| identity::replace_registry_entry(c, &entry, &expected))
+            .await
+    }
     async fn registry_entry(
         &self,
         kind: RegistryKind,

@@ -580,6 +580,38 @@ async fn registry_round_trip(store: &dyn Store) {
         Some(pact.clone()),
         "an update touches one kind only"
     );
+    // A compare and swap replaces only what it expects.
+    let stale = entry(Member, B, "active", "{}", 10);
+    let swapped = entry(Member, B, "suspended", r#"{"v":2}"#, 30);
+    assert!(!store
+        .replace_registry_entry(&swapped, &stale)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.registry_entry(Member, B).await.unwrap(),
+        Some(suspended.clone()),
+        "a stale compare and swap changes nothing"
+    );
+    assert!(store
+        .replace_registry_entry(&swapped, &suspended)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.registry_entry(Member, B).await.unwrap(),
+        Some(swapped.clone())
+    );
+    assert!(!store
+        .replace_registry_entry(&suspended, &suspended)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .replace_registry_entry(&entry(Agreement, A, "active", "{}", 21), &pact)
+            .await
+            .unwrap(),
+        "no such entry"
+    );
+    store.update_registry_entry(&suspended).await.unwrap();
     let missing = store
         .update_registry_entry(&entry(Agreement, A, "active", "{}", 21))
         .await;

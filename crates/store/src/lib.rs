@@ -132,6 +132,15 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the status, document and `updated_at` of the entry of this kind and id;
     /// [`StoreError::NotFound`] when there is none.
     async fn update_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()>;
+    /// Replaces the status, document and `updated_at` of the entry of this kind and id only
+    /// while its stored status and document are still those of `expected` (a compare and
+    /// swap, atomic across processes sharing the store). Returns `false`, changing nothing,
+    /// when they are not (or there is no such entry).
+    async fn replace_registry_entry(
+        &self,
+        entry: &RegistryEntry,
+        expected: &RegistryEntry,
+    ) -> StoreResult<bool>;
     /// One registry document by kind and id.
     async fn registry_entry(
         &self,

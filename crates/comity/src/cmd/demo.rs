@@ -1,5 +1,7 @@
 //! `comity demo`: three fictitious national authorities on loopback, each a full node with
-//! its own SQLite data directory, one bilateral and one trilateral agreement between them,
+//! its own SQLite data directory, one bilateral and one trilateral agreement between them
+//! (proposed by one node, signed by each other party's node, in force once every node holds
+//! every signature),
 //! and sample intelligence under mixed TLP markings shared as the agreements allow. It
 //! prints where each node is, how to log in, and what flowed and what did not.
 
@@ -149,7 +151,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             public_key: me.record.public_key.clone(),
         });
     }
-    // Each node pins the others, then signs its copy of each agreement it is party to.
+    // Each node pins the others.
     for me in &nodes {
         let log = crate::cmd::log::node_log(&me.data.data_dir)?;
         let registry = Registry::new(me.store.as_ref(), Some(&log));
@@ -165,45 +167,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             }
             .into_record(false)?;
             registry.add_member(record).await?;
-        }
-        let (a, b, c) = (&nodes[0].id, &nodes[1].id, &nodes[2].id);
-        let agreements = [
-            (
-                "Arcadia–Borduria: ransomware and phishing",
-                vec![a, b],
-                set(&["indicator", "malware"]),
-                "amber",
-                set(&["intelligence", "police-cooperation"]),
-            ),
-            (
-                "Arcadia–Borduria–Carpania: cross-border fraud",
-                vec![a, b, c],
-                set(&["indicator"]),
-                "green",
-                set(&["intelligence", "police-cooperation", "judicial-assistance"]),
-            ),
-        ];
-        for (title, parties, types, max_tlp, purposes) in agreements {
-            if !parties.contains(&&me.id) {
-                continue;
-            }
-            let draft = AgreementDraft {
-                title: title.into(),
-                partners: parties
-                    .iter()
-                    .filter(|p| ***p != me.id)
-                    .map(|p| (*p).clone())
-                    .collect(),
-                scope: ScopeDocument {
-                    object_types: types,
-                    max_tlp: max_tlp.into(),
-                    handling: BTreeSet::new(),
-                    purposes,
-                },
-                valid_from: None,
-                valid_until: None,
-            };
-            registry.create_agreement(draft, log.node_key()).await?;
         }
     }
     // Serve all three in this process.
@@ -232,6 +195,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         )));
         states.push(state);
     }
+    agree(&nodes, &states).await?;
     // Each node shares its samples as a TAXII client would post them.
     let client = reqwest::Client::new();
     for (i, node) in nodes.iter().enumerate() {
@@ -289,6 +253,81 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     drop(states);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Arcadia proposes both agreements; each other party's node signs what it received, and
+/// the signatures travel until every node holds every party's signature (or 60 s pass).
+async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
+    let (a, b, c) = (&nodes[0].id, &nodes[1].id, &nodes[2].id);
+    let agreements = [
+        (
+            "Arcadia–Borduria: ransomware and phishing",
+            vec![b],
+            set(&["indicator", "malware"]),
+            "amber",
+            set(&["intelligence", "police-cooperation"]),
+        ),
+        (
+            "Arcadia–Borduria–Carpania: cross-border fraud",
+            vec![b, c],
+            set(&["indicator"]),
+            "green",
+            set(&["intelligence", "police-cooperation", "judicial-assistance"]),
+        ),
+    ];
+    let log_a = crate::cmd::log::node_log(&nodes[0].data.data_dir)?;
+    let proposer = Registry::new(nodes[0].store.as_ref(), Some(&log_a));
+    let mut ids = Vec::new();
+    for (title, partners, types, max_tlp, purposes) in agreements {
+        let draft = AgreementDraft {
+            title: title.into(),
+            partners: partners.into_iter().cloned().collect(),
+            scope: ScopeDocument {
+                object_types: types,
+                max_tlp: max_tlp.into(),
+                handling: BTreeSet::new(),
+                purposes,
+            },
+            valid_from: None,
+            valid_until: None,
+        };
+        let agreement = proposer
+            .create_agreement(draft, log_a.node_key(), true)
+            .await?;
+        ids.push((agreement.document.id, agreement.document.parties));
+    }
+    states[0].outbox.notify_one();
+    debug_assert!(ids.iter().all(|(_, parties)| parties.contains(a)));
+    let mut signed = BTreeSet::new();
+    for _ in 0..120 {
+        let mut in_force = 0;
+        for (node, state) in nodes.iter().zip(states) {
+            let log = crate::cmd::log::node_log(&node.data.data_dir)?;
+            let registry = Registry::new(node.store.as_ref(), Some(&log));
+            for (id, parties) in &ids {
+                if !parties.contains(&node.id) {
+                    in_force += 1;
+                    continue;
+                }
+                let Some(held) = registry.agreement(id).await? else {
+                    continue;
+                };
+                if !held.document.signed_by(&node.id)
+                    && signed.insert((node.id.clone(), id.clone()))
+                {
+                    registry.sign_agreement(id, log.node_key(), true).await?;
+                    state.outbox.notify_one();
+                } else if held.document.is_complete() {
+                    in_force += 1;
+                }
+            }
+        }
+        if in_force == nodes.len() * ids.len() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    anyhow::bail!("the agreements did not come into force on every node within 60 s")
 }
 
 async fn summary(nodes: &[Node], args: &DemoArgs) -> anyhow::Result<()> {

@@ -9,7 +9,8 @@ use anyhow::Context;
 use comity_node::log::{now_us, NodeLog};
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
-    AgreementDraft, Member, MemberRole, NewMember, Registry, ScopeDocument, SignedAgreement,
+    AgreementDocument, AgreementDraft, Member, MemberRole, NewMember, Registry, ScopeDocument,
+    SignedAgreement,
 };
 use comity_node::tokens;
 use comity_store::Store;
@@ -95,7 +96,9 @@ pub enum MemberCommand {
 /// Subcommands of `comity agreement`.
 #[derive(clap::Subcommand)]
 pub enum AgreementCommand {
-    /// Draw up an agreement with one or more members and sign it with this node's key.
+    /// Propose an agreement to one or more members: this node signs its terms and sends
+    /// them to the other parties, each of which signs it in turn (`comity agreement sign`).
+    /// It is in force on a node once that node holds every party's signature.
     Create {
         /// A title people recognise.
         #[arg(long)]
@@ -131,15 +134,41 @@ pub enum AgreementCommand {
         /// In force until, exclusive (RFC 3339) [default: no end].
         #[arg(long)]
         until: Option<String>,
+        /// Send nothing: the other parties get the document out of band (`comity agreement
+        /// show ID > FILE` here, `comity agreement import FILE` there).
+        #[arg(long)]
+        offline: bool,
         #[command(flatten)]
         data: DataDir,
     },
-    /// List agreements: id, status, parties, scope, title.
+    /// Sign a proposed agreement this node is party to (committed to the log) and send the
+    /// signed document to the other parties.
+    Sign {
+        /// Agreement id (agreement--…).
+        id: String,
+        /// Send nothing: hand the signed document (`comity agreement show ID`) to the other
+        /// parties out of band.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Take in an agreement document received out of band (as `comity agreement show`
+    /// prints it), checked exactly as one received from a party: its signatures are added to
+    /// any held. Nothing is signed for this node.
+    Import {
+        /// The document, JSON; `-` for standard input.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List agreements: id, status, signatures held, parties, scope, title.
     List {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Print one agreement with its signatures as JSON.
+    /// Print one agreement document with its signatures as JSON (which `comity agreement
+    /// import` takes); the status and the missing signatures go to standard error.
     Show {
         /// Agreement id (agreement--…).
         id: String,
@@ -340,8 +369,19 @@ fn agreement_line(a: &SignedAgreement) -> String {
     let status = a.terms.status.as_str();
     let parties: Vec<&str> = d.parties.iter().map(String::as_str).collect();
     let types: Vec<&str> = d.scope.object_types.iter().map(String::as_str).collect();
+    let missing = d.missing();
+    let signed = if missing.is_empty() {
+        format!("signed {}/{}", d.parties.len(), d.parties.len())
+    } else {
+        format!(
+            "signed {}/{} (missing {})",
+            d.parties.len() - missing.len(),
+            d.parties.len(),
+            missing.join(",")
+        )
+    };
     format!(
-        "{}\t{status}\t{}\tmax TLP:{}\t{}\t{}",
+        "{}\t{status}\t{signed}\t{}\tmax TLP:{}\t{}\t{}",
         d.id,
         parties.join(","),
         d.scope.max_tlp.to_ascii_uppercase(),
@@ -362,6 +402,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
             purposes,
             from,
             until,
+            offline,
             data,
         } => {
             let store = data.open_store()?;
@@ -383,10 +424,54 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
             };
             let recorder = store.transparency_log().map(|_| &log);
             let a = Registry::new(store.as_ref(), recorder)
-                .create_agreement(draft, log.node_key())
+                .create_agreement(draft, log.node_key(), !offline)
                 .await?;
-            eprintln!("Signed agreement {} ({}).", a.document.id, a.document.title);
+            let next = if offline {
+                "hand it to them with `comity agreement show`"
+            } else {
+                "sent to them"
+            };
+            eprintln!(
+                "Proposed and signed agreement {} ({}); it awaits the signatures of {} ({next}).",
+                a.document.id,
+                a.document.title,
+                a.document.missing().join(", ")
+            );
             println!("{}", a.document.id);
+            return Ok(ExitCode::SUCCESS);
+        }
+        AgreementCommand::Sign { id, offline, data } => {
+            let store = data.open_store()?;
+            let log = crate::cmd::log::node_log(&data.data_dir)?;
+            let recorder = store.transparency_log().map(|_| &log);
+            let a = Registry::new(store.as_ref(), recorder)
+                .sign_agreement(&id, log.node_key(), !offline)
+                .await?;
+            eprintln!("Signed agreement {}.", a.document.id);
+            eprintln!("{}", agreement_line(&a));
+            return Ok(ExitCode::SUCCESS);
+        }
+        AgreementCommand::Import { file, data } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let document: AgreementDocument = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not an agreement document", file.display()))?;
+            let store = data.open_store()?;
+            let log = load_log(&data, store.as_ref())?;
+            let merged = Registry::new(store.as_ref(), log.as_ref())
+                .merge_agreement(document, None)
+                .await?;
+            eprintln!(
+                "Agreement {}: {} new signature(s).",
+                merged.agreement.document.id,
+                merged.added.len()
+            );
+            eprintln!("{}", agreement_line(&merged.agreement));
+            println!("{}", merged.agreement.document.id);
             return Ok(ExitCode::SUCCESS);
         }
         AgreementCommand::List { data } => {
@@ -402,6 +487,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 .agreement(&id)
                 .await?
                 .with_context(|| format!("no agreement {id}"))?;
+            eprintln!("{}", agreement_line(&a));
             print_json(&a.document)?;
             return Ok(ExitCode::SUCCESS);
         }

@@ -1,8 +1,9 @@
 //! Receiving an envelope: check who sent it (a registered, active member whose pinned key
 //! verifies the signature), that it is for this node, timely and next in the sender's
-//! sequence; deduplicate by id; check every object against the agreements in force with
-//! the sender and the policy engine; store what passes atomically with the inbox record
-//! and the log commitments; answer with a receipt signed by this node. A refusal is signed
+//! sequence; deduplicate by id; then apply it by kind: for `stix-objects`, check every
+//! object against the agreements in force with the sender and the policy engine and store
+//! what passes atomically with the inbox record and the log commitments; for `agreement`,
+//! see [`super::agreement`]. Answer with a receipt signed by this node. A refusal is signed
 //! and recorded too, never silent.
 
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
@@ -119,14 +120,54 @@ impl<'a> Inbox<'a> {
         if let Err(e) = signed.check_time(OffsetDateTime::now_utc()) {
             return self.refuse_recorded(&local, env, e.to_string()).await;
         }
-        if env.kind != Kind::StixObjects {
-            let why = format!(
-                "envelopes of kind {} are not accepted by this node yet",
-                env.kind.as_str()
-            );
-            return self.refuse_recorded(&local, env, why).await;
+        match env.kind {
+            Kind::StixObjects => self.apply(&local, env).await,
+            Kind::Agreement => super::agreement::receive(self, &local, env).await,
+            other => {
+                let why = format!(
+                    "envelopes of kind {} are not accepted by this node yet",
+                    other.as_str()
+                );
+                self.refuse_recorded(&local, env, why).await
+            }
         }
-        self.apply(&local, env).await
+    }
+
+    /// The store this inbox writes to.
+    pub(super) fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+
+    /// The log this inbox commits to.
+    pub(super) fn log(&self) -> &'a NodeLog {
+        self.log
+    }
+
+    /// Records an envelope whose content was taken in already (by its kind's module) and
+    /// answers with a signed receipt; `accepted` counts what it brought.
+    pub(super) async fn deliver_recorded(
+        &self,
+        local: &str,
+        env: &Envelope,
+        accepted: u64,
+    ) -> Result<Answer, InboxError> {
+        let outcome = InboxRecord::DELIVERED;
+        let receipt = self.receipt(local, env, outcome, None, accepted, Vec::new());
+        let record = record_of(env, outcome, None, &receipt);
+        match self.store.inbox_put(&record).await {
+            Ok(true) => Ok(Answer::Delivered(receipt)),
+            // Recorded concurrently by another request: answer with what was recorded.
+            Ok(false) => {
+                let done = self
+                    .store
+                    .inbox_record(&env.from, &env.id)
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("inbox record vanished".into()))?;
+                recorded_answer(&done)
+            }
+            Err(StoreError::Conflict(_)) => Ok(self.used_already(local, env, env.seq)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Applies a `stix-objects` envelope from a verified, active sender.
@@ -329,7 +370,7 @@ impl<'a> Inbox<'a> {
 
     /// A refusal of an authenticated sender's envelope: signed, recorded (so a retry gets
     /// the same answer), and committed to the log.
-    async fn refuse_recorded(
+    pub(super) async fn refuse_recorded(
         &self,
         local: &str,
         env: &Envelope,

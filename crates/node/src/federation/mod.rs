@@ -2,6 +2,7 @@
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
 //! envelope is checked and applied ([`inbox`]); the HTTP transport lives in the server.
 
+pub mod agreement;
 pub mod envelope;
 pub mod inbox;
 pub mod plan;

@@ -125,7 +125,7 @@ pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullR
 
 /// The signed envelopes for `peer` after `after`, and whether more follow.
 /// What leaves is decided again now, as for a push: objects the policy no longer lets go
-/// to `peer` are taken out.
+/// to `peer` are taken out (other kinds, such as agreements, go as queued).
 pub async fn answer(
     store: &dyn Store,
     local: &str,
@@ -140,7 +140,9 @@ pub async fn answer(
         .into_iter()
         .take(PULL_LIMIT)
         .map(|mut e| {
-            e.body = super::plan::still_allowed(&federation, peer, e.created_at, &e.body)?;
+            if e.kind == Kind::StixObjects.as_str() {
+                e.body = super::plan::still_allowed(&federation, peer, e.created_at, &e.body)?;
+            }
             outbox_envelope(&e, local, key)
         })
         .collect::<Result<Vec<_>, String>>()

@@ -74,7 +74,9 @@ impl fmt::Display for Purpose {
 /// validity period and the time of the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgreementStatus {
-    /// Signed and applied.
+    /// Proposed, awaiting the signatures of some parties: nothing flows under it yet.
+    Proposed,
+    /// Signed by every party and applied.
     Active,
     /// Put on hold by a party; nothing flows under it until it is active again.
     Suspended,
@@ -84,15 +86,17 @@ pub enum AgreementStatus {
 
 impl AgreementStatus {
     /// Every status.
-    pub const ALL: [AgreementStatus; 3] = [
+    pub const ALL: [AgreementStatus; 4] = [
+        AgreementStatus::Proposed,
         AgreementStatus::Active,
         AgreementStatus::Suspended,
         AgreementStatus::Terminated,
     ];
 
-    /// The status as stored and shown: `active`, `suspended` or `terminated`.
+    /// The status as stored and shown: `proposed`, `active`, `suspended` or `terminated`.
     pub fn as_str(self) -> &'static str {
         match self {
+            AgreementStatus::Proposed => "proposed",
             AgreementStatus::Active => "active",
             AgreementStatus::Suspended => "suspended",
             AgreementStatus::Terminated => "terminated",
@@ -151,6 +155,11 @@ impl Agreement {
         let id = &self.id;
         match self.status {
             AgreementStatus::Active => {}
+            AgreementStatus::Proposed => {
+                return Some(format!(
+                    "agreement {id} is not signed by all its parties yet"
+                ))
+            }
             AgreementStatus::Suspended => return Some(format!("agreement {id} is suspended")),
             AgreementStatus::Terminated => return Some(format!("agreement {id} is terminated")),
         }

@@ -746,6 +746,7 @@ fn arbitrary_agreement() -> impl Strategy<Value = Agreement> {
         proptest::option::of(-3i64..3),
         proptest::sample::select(
             &[
+                AgreementStatus::Proposed,
                 AgreementStatus::Active,
                 AgreementStatus::Suspended,
                 AgreementStatus::Terminated,

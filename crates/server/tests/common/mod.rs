@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use comity_node::identity::NodeKey;
 use comity_node::log::{now_us, NodeLog};
-use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
+use comity_node::registry::{
+    AgreementDocument, AgreementDraft, MemberRole, NewMember, PartySignature, Registry,
+    ScopeDocument,
+};
 use comity_node::release::ViewSpec;
 use comity_node::tokens;
 use comity_server::{hash_password, AppState};
@@ -74,6 +77,18 @@ fn member(name: &str, id: Option<&str>, seed: u8, roles: &[MemberRole]) -> NewMe
         contact: None,
         identity_id: id.map(str::to_owned),
     }
+}
+
+/// `doc` with the signature of `member`, whose node key is made from `seed`.
+pub fn countersign(doc: &AgreementDocument, member: &str, seed: u8) -> AgreementDocument {
+    let key = NodeKey::from_log_signer(&signer("peer", seed)).unwrap();
+    let mut doc = doc.clone();
+    doc.signatures.push(PartySignature {
+        member: member.to_owned(),
+        public_key: key.public_key().to_string(),
+        signature: key.sign(&doc.signed_body()),
+    });
+    doc
 }
 
 fn set<const N: usize>(items: [&str; N]) -> BTreeSet<String> {
@@ -172,7 +187,7 @@ pub async fn start() -> World {
             .unwrap();
         registry.add_member(record).await.unwrap();
     }
-    let agreement_a = registry
+    let proposal = registry
         .create_agreement(
             AgreementDraft {
                 title: "with A".into(),
@@ -187,9 +202,18 @@ pub async fn start() -> World {
                 valid_until: None,
             },
             log.node_key(),
+            false,
         )
         .await
         .unwrap()
+        .document;
+    // A signs too (its node would, on receiving the proposal): the agreement is in force.
+    let signed_by_a = countersign(&proposal, A, 2);
+    let agreement_a = registry
+        .merge_agreement(signed_by_a, Some(A))
+        .await
+        .unwrap()
+        .agreement
         .document
         .id;
 

@@ -1,0 +1,501 @@
+//! The rules of agreements across nodes, over real SQLite stores: propose, receive, sign,
+//! merge, and what is refused.
+
+use std::collections::BTreeSet;
+
+use comity_store::{RegistryKind, Store};
+use comity_store_sqlite::SqliteStore;
+use comity_tlog::note::{KeyKind, Signer};
+
+use crate::identity::NodeKey;
+use crate::log::NodeLog;
+use crate::policy::AgreementStatus;
+use crate::registry::{
+    AgreementDocument, AgreementDraft, MemberRole, NewMember, PartySignature, Registry,
+    RegistryError, ScopeDocument,
+};
+
+struct Node {
+    store: SqliteStore,
+    log: NodeLog,
+    id: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Node {
+    fn registry(&self) -> Registry<'_> {
+        Registry::new(&self.store, Some(&self.log))
+    }
+}
+
+fn signer(seed: u8) -> Signer {
+    Signer::new(
+        &format!("comity/n{seed}"),
+        KeyKind::Ed25519,
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+    )
+    .unwrap()
+}
+
+async fn node(seed: u8) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let log = NodeLog::new(signer(seed)).unwrap();
+    let record = NewMember {
+        name: format!("node {seed}"),
+        country: "ZZ".into(),
+        roles: [MemberRole::Cert].into(),
+        public_key: log.node_key().public_key().to_string(),
+        endpoint: None,
+        contact: None,
+        identity_id: None,
+    }
+    .into_record(true)
+    .unwrap();
+    let id = Registry::new(&store, Some(&log))
+        .add_member(record)
+        .await
+        .unwrap()
+        .id
+        .0;
+    Node {
+        store,
+        log,
+        id,
+        _dir: dir,
+    }
+}
+
+/// `on` pins `peer`.
+async fn pin(on: &Node, peer: &Node) {
+    let mut record = Registry::new(&peer.store, None)
+        .local_member()
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    record.local = false;
+    on.registry().add_member(record).await.unwrap();
+}
+
+/// Three nodes, each pinning the others.
+async fn three() -> [Node; 3] {
+    let nodes = [node(1).await, node(2).await, node(3).await];
+    for a in &nodes {
+        for b in &nodes {
+            if a.id != b.id {
+                pin(a, b).await;
+            }
+        }
+    }
+    nodes
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+async fn propose(by: &Node, with: &[&Node]) -> AgreementDocument {
+    by.registry()
+        .create_agreement(
+            AgreementDraft {
+                title: "CTI".into(),
+                partners: with.iter().map(|n| n.id.clone()).collect(),
+                scope: ScopeDocument {
+                    object_types: set(&["indicator"]),
+                    max_tlp: "amber".into(),
+                    handling: BTreeSet::new(),
+                    purposes: set(&["intelligence"]),
+                },
+                valid_from: None,
+                valid_until: None,
+            },
+            by.log.node_key(),
+            true,
+        )
+        .await
+        .unwrap()
+        .document
+}
+
+async fn held(n: &Node, id: &str) -> crate::registry::SignedAgreement {
+    n.registry().agreement(id).await.unwrap().unwrap()
+}
+
+fn refused(r: Result<crate::registry::Merged, RegistryError>, says: &str) {
+    match r {
+        Err(RegistryError::Invalid(why)) => assert!(why.contains(says), "{why:?} lacks {says:?}"),
+        other => panic!("expected a refusal saying {says:?}, got {other:?}"),
+    }
+}
+
+/// The agreements the policy engine sees between `n` and `peer`.
+async fn in_force(n: &Node, peer: &Node) -> usize {
+    let federation = n.registry().federation().await.unwrap();
+    federation.peers[&crate::policy::MemberId(peer.id.clone())]
+        .agreements
+        .iter()
+        .filter(|a| a.status == AgreementStatus::Active)
+        .count()
+}
+
+#[tokio::test]
+async fn an_agreement_is_in_force_where_every_party_has_signed() {
+    let [a, b, c] = three().await;
+    let doc = propose(&a, &[&b, &c]).await;
+    assert_eq!(
+        held(&a, &doc.id).await.terms.status,
+        AgreementStatus::Proposed
+    );
+    assert_eq!(doc.missing(), {
+        let mut m = vec![b.id.clone(), c.id.clone()];
+        m.sort();
+        m
+    });
+    // the proposal is queued for B and C, one envelope each
+    for peer in [&b, &c] {
+        let queued = a.store.outbox_after(&peer.id, 0, 10).await.unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].kind, "agreement");
+        assert!(queued[0].body.contains(&doc.id));
+    }
+    assert_eq!(in_force(&a, &b).await, 0);
+
+    // B receives it: stored as proposed, not signed for B
+    let m = b
+        .registry()
+        .merge_agreement(doc.clone(), Some(&a.id))
+        .await
+        .unwrap();
+    assert_eq!(m.added, vec![a.id.clone()]);
+    assert_eq!(m.agreement.terms.status, AgreementStatus::Proposed);
+    assert!(!m.agreement.document.signed_by(&b.id));
+    // the same copy again changes nothing
+    let again = b
+        .registry()
+        .merge_agreement(doc.clone(), Some(&a.id))
+        .await
+        .unwrap();
+    assert!(again.added.is_empty());
+
+    // B signs: queued for A and C; still proposed (C is missing)
+    let signed_b = b
+        .registry()
+        .sign_agreement(&doc.id, b.log.node_key(), true)
+        .await
+        .unwrap();
+    assert_eq!(signed_b.terms.status, AgreementStatus::Proposed);
+    assert_eq!(signed_b.document.missing(), vec![c.id.clone()]);
+    assert_eq!(b.store.outbox_after(&a.id, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(b.store.outbox_after(&c.id, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        b.registry()
+            .sign_agreement(&doc.id, b.log.node_key(), true)
+            .await
+            .err()
+            .map(|e| e.to_string()),
+        Some(format!("this node has signed agreement {} already", doc.id))
+    );
+    // reinstating (or suspending) a proposed agreement is refused; it awaits C
+    let e = b
+        .registry()
+        .set_agreement_status(&doc.id, AgreementStatus::Active)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("awaits the signatures of"), "{e}");
+
+    // C takes in B's copy before A's: the proposer's signature comes with it
+    c.registry()
+        .merge_agreement(signed_b.document.clone(), Some(&b.id))
+        .await
+        .unwrap();
+    let signed_c = c
+        .registry()
+        .sign_agreement(&doc.id, c.log.node_key(), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_c.terms.status,
+        AgreementStatus::Active,
+        "C holds all three"
+    );
+    assert_eq!(in_force(&c, &a).await, 1);
+
+    // A gets B's signature, then C's: in force once both are there
+    let m = a
+        .registry()
+        .merge_agreement(signed_b.document.clone(), Some(&b.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (m.added, m.agreement.terms.status),
+        (vec![b.id.clone()], AgreementStatus::Proposed)
+    );
+    let m = a
+        .registry()
+        .merge_agreement(signed_c.document.clone(), Some(&c.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (m.added, m.agreement.terms.status),
+        (vec![c.id.clone()], AgreementStatus::Active)
+    );
+    assert_eq!(in_force(&a, &b).await, 1);
+    assert_eq!(in_force(&a, &c).await, 1);
+    // an older copy (the first proposal) takes nothing away
+    let m = a
+        .registry()
+        .merge_agreement(doc.clone(), Some(&a.id))
+        .await
+        .unwrap();
+    assert!(m.added.is_empty());
+    assert!(held(&a, &doc.id).await.document.is_complete());
+
+    // B gets C's: all three hold all signatures
+    b.registry()
+        .merge_agreement(signed_c.document.clone(), Some(&c.id))
+        .await
+        .unwrap();
+    for n in [&a, &b, &c] {
+        let h = held(n, &doc.id).await;
+        assert_eq!(h.terms.status, AgreementStatus::Active);
+        assert!(h.document.same_terms(&doc));
+        assert_eq!(h.document.missing(), Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn bad_copies_are_refused_and_change_nothing() {
+    let [a, b, c] = three().await;
+    let doc = propose(&a, &[&b]).await;
+    b.registry()
+        .merge_agreement(doc.clone(), Some(&a.id))
+        .await
+        .unwrap();
+    let before = b
+        .store
+        .registry_entry(RegistryKind::Agreement, &doc.id)
+        .await
+        .unwrap();
+
+    // a forged signature of a party (made with another key, claiming B's pinned key)
+    let mut forged = doc.clone();
+    let b_key = Registry::new(&a.store, None)
+        .member(&b.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .record
+        .public_key;
+    let forger = NodeKey::from_log_signer(&signer(99)).unwrap();
+    forged.signatures.push(PartySignature {
+        member: b.id.clone(),
+        public_key: b_key.clone(),
+        signature: forger.sign(&doc.signed_body()),
+    });
+    refused(
+        a.registry()
+            .merge_agreement(forged.clone(), Some(&b.id))
+            .await,
+        &format!(
+            "the signature of {} on agreement {} does not verify with its pinned key",
+            b.id, doc.id
+        ),
+    );
+    // ... or with the forger's own key
+    forged.signatures.last_mut().unwrap().public_key = forger.public_key().to_string();
+    refused(
+        a.registry().merge_agreement(forged, Some(&b.id)).await,
+        "is made with a key that is not its pinned key",
+    );
+
+    // a signature by a member who is not a party
+    let mut stranger = doc.clone();
+    stranger.signatures.push(PartySignature {
+        member: c.id.clone(),
+        public_key: c.log.node_key().public_key().to_string(),
+        signature: c.log.node_key().sign(&doc.signed_body()),
+    });
+    refused(
+        b.registry().merge_agreement(stranger, Some(&a.id)).await,
+        &format!(
+            "carries a signature by {}, who is not one of its parties",
+            c.id
+        ),
+    );
+
+    // changed terms under the same id, rightly signed by the proposer
+    let mut changed = doc.clone();
+    changed.scope.max_tlp = "red".into();
+    changed.signatures = vec![PartySignature {
+        member: a.id.clone(),
+        public_key: a.log.node_key().public_key().to_string(),
+        signature: a.log.node_key().sign(&changed.signed_body()),
+    }];
+    refused(
+        b.registry().merge_agreement(changed, Some(&a.id)).await,
+        &format!("this node holds agreement {} with other terms", doc.id),
+    );
+
+    // a sender who is not a party
+    refused(
+        b.registry().merge_agreement(doc.clone(), Some(&c.id)).await,
+        &format!("the sender {} is not a party to agreement {}", c.id, doc.id),
+    );
+    // an agreement this node is not party to
+    refused(
+        c.registry().merge_agreement(doc.clone(), Some(&a.id)).await,
+        &format!("this node is not a party to agreement {}", doc.id),
+    );
+    // without the proposer's signature
+    let mut unsigned = doc.clone();
+    unsigned.signatures.clear();
+    let fresh = node(7).await;
+    pin(&fresh, &a).await;
+    pin(&fresh, &b).await;
+    let mut other = unsigned.clone();
+    other.parties = set(&[&a.id, &fresh.id]);
+    refused(
+        fresh.registry().merge_agreement(other, Some(&a.id)).await,
+        &format!("does not carry the signature of its proposer {}", a.id),
+    );
+    // bad terms
+    let mut bad = doc.clone();
+    bad.id = "agreement--nope".into();
+    refused(
+        b.registry().merge_agreement(bad, Some(&a.id)).await,
+        "is not an agreement id",
+    );
+    let mut huge = doc.clone();
+    huge.signatures[0].member = "x".repeat(100_000);
+    match b.registry().merge_agreement(huge, Some(&a.id)).await {
+        Err(RegistryError::Invalid(why)) => {
+            assert!(why.contains("at most 128 characters"), "{why}");
+            assert!(
+                why.len() < 200,
+                "a refusal does not quote what it refuses at length"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut unparsable = doc.clone();
+    unparsable.scope.max_tlp = "purple".into();
+    refused(
+        b.registry().merge_agreement(unparsable, Some(&a.id)).await,
+        "max TLP \"purple\" is not",
+    );
+
+    let after = b
+        .store
+        .registry_entry(RegistryKind::Agreement, &doc.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        before.map(|e| e.document),
+        after.map(|e| e.document),
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn a_stored_agreement_marked_active_without_every_signature_covers_nothing() {
+    let [a, b, _c] = three().await;
+    let doc = propose(&a, &[&b]).await;
+    let mut entry = a
+        .store
+        .registry_entry(RegistryKind::Agreement, &doc.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.status, "proposed");
+    entry.status = "active".into();
+    a.store.update_registry_entry(&entry).await.unwrap();
+    let e = a.registry().agreement(&doc.id).await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("marked active but lacks the signatures of"),
+        "{e}"
+    );
+    assert_eq!(in_force(&a, &b).await, 0);
+}
+
+#[tokio::test]
+async fn without_sending_nothing_is_queued_and_a_copy_can_be_imported() {
+    let [a, b, _c] = three().await;
+    let doc = a
+        .registry()
+        .create_agreement(
+            AgreementDraft {
+                title: "air gap".into(),
+                partners: set(&[&b.id]),
+                scope: ScopeDocument {
+                    object_types: set(&["indicator"]),
+                    max_tlp: "green".into(),
+                    handling: BTreeSet::new(),
+                    purposes: set(&["intelligence"]),
+                },
+                valid_from: None,
+                valid_until: None,
+            },
+            a.log.node_key(),
+            false,
+        )
+        .await
+        .unwrap()
+        .document;
+    assert!(a.store.outbox_after(&b.id, 0, 10).await.unwrap().is_empty());
+    b.registry()
+        .merge_agreement(doc.clone(), None)
+        .await
+        .unwrap();
+    let signed = b
+        .registry()
+        .sign_agreement(&doc.id, b.log.node_key(), false)
+        .await
+        .unwrap();
+    assert!(b.store.outbox_after(&a.id, 0, 10).await.unwrap().is_empty());
+    assert_eq!(signed.terms.status, AgreementStatus::Active);
+    let m = a
+        .registry()
+        .merge_agreement(signed.document, None)
+        .await
+        .unwrap();
+    assert_eq!(m.agreement.terms.status, AgreementStatus::Active);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_arriving_at_once_are_all_kept() {
+    let [a, b, c] = three().await;
+    let doc = propose(&a, &[&b, &c]).await;
+    for n in [&b, &c] {
+        n.registry()
+            .merge_agreement(doc.clone(), Some(&a.id))
+            .await
+            .unwrap();
+    }
+    let from_b = b
+        .registry()
+        .sign_agreement(&doc.id, b.log.node_key(), false)
+        .await
+        .unwrap()
+        .document;
+    let from_c = c
+        .registry()
+        .sign_agreement(&doc.id, c.log.node_key(), false)
+        .await
+        .unwrap()
+        .document;
+    // two handles on A's database; in one process changes wait for each other, and the
+    // store's compare and swap (in the conformance suite) covers two processes
+    let other = SqliteStore::open(a._dir.path()).unwrap();
+    let (at_a, at_a_too) = (a.registry(), Registry::new(&other, Some(&a.log)));
+    let (rb, rc) = tokio::join!(
+        at_a.merge_agreement(from_b, Some(&b.id)),
+        at_a_too.merge_agreement(from_c, Some(&c.id)),
+    );
+    rb.unwrap();
+    rc.unwrap();
+    let h = held(&a, &doc.id).await;
+    assert_eq!(h.document.missing(), Vec::<String>::new());
+    assert_eq!(h.terms.status, AgreementStatus::Active);
+}
