@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_transparency_log.sql"),
     include_str!("../migrations/0003_identity.sql"),
     include_str!("../migrations/0004_federation.sql"),
+    include_str!("../migrations/0005_witnessing.sql"),
 ];
 
 /// The newest schema version this build knows.

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_transparency_log.sql"),
     include_str!("../migrations/0003_identity.sql"),
     include_str!("../migrations/0004_federation.sql"),
+    include_str!("../migrations/0005_witnessing.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -52,7 +53,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 4);
+        assert_eq!(LATEST, 5);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);
@@ -85,7 +86,7 @@ mod tests {
         )
         .unwrap();
         up(&conn).unwrap();
-        assert_eq!(version(&conn), 4);
+        assert_eq!(version(&conn), LATEST);
         let cols = crate::admin::collections(&conn, "default", None).unwrap();
         assert_eq!(cols.len(), 1);
         assert_eq!(
@@ -119,7 +120,7 @@ mod tests {
         )
         .unwrap();
         up(&conn).unwrap();
-        assert_eq!(version(&conn), 4);
+        assert_eq!(version(&conn), LATEST);
         let cols = crate::admin::collections(&conn, "default", None).unwrap();
         assert_eq!(cols.len(), 1);
         assert_eq!(cols[0].view.as_deref(), Some(r#"{"source":"c1"}"#));
