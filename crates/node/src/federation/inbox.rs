@@ -37,6 +37,9 @@ pub enum Answer {
         /// The sequence number this node expects next from the sender.
         expected: u64,
     },
+    /// A checkpoint envelope was witnessed: cosigned or refused, in a signed `cosignature`
+    /// envelope (see [`super::witnessing`]).
+    Witness(super::witnessing::Witnessed),
 }
 
 /// Failures that are this node's, not the sender's: the sender should retry.
@@ -98,7 +101,17 @@ impl<'a> Inbox<'a> {
         if let Err(e) = signed.verify(&key) {
             return Ok(refuse(e));
         }
-        // From here the sender is who it says: answers are recorded against it.
+        // From here the sender is who it says. Checkpoints are unsequenced and answered with
+        // a cosignature, not a receipt.
+        if env.kind == Kind::Checkpoint {
+            return super::witnessing::receive(
+                self.store, self.log, &local, &sender, &key, &signed,
+            )
+            .await
+            .map(Answer::Witness)
+            .map_err(InboxError::from);
+        }
+        // Answers are recorded against the sender.
         if let Some(done) = self.store.inbox_record(&env.from, &env.id).await? {
             return recorded_answer(&done);
         }
