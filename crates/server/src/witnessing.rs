@@ -67,30 +67,40 @@ pub async fn round(
         Ok(m) => m,
         Err(e) => return vec![(String::new(), Err(e.to_string()))],
     };
-    let mut out = Vec::new();
+    // Each peer in a task of its own, so a slow or silent peer holds up nobody else.
+    let mut tasks = tokio::task::JoinSet::new();
     for member in members {
         if member.record.local || member.status == MemberStatus::Suspended {
             continue;
         }
         let (Some(endpoint), Ok(key)) = (
-            member.record.endpoint.as_deref(),
+            member.record.endpoint.clone(),
             member.record.public_key.parse::<PublicKey>(),
         ) else {
             continue;
         };
-        let outcome = match witness_peer(state, client, &local, &member.id.0, endpoint, &key).await
-        {
-            Ok(None) => continue,
-            Ok(Some(o)) => Ok(o),
-            Err(e) => Err(e),
-        };
-        match &outcome {
-            Ok(Outcome::Cosigned { .. }) => state.metrics.cosignature(&member.id.0),
-            Ok(Outcome::Alert { kind, new: true }) => state.metrics.witness_alert(kind),
-            _ => {}
-        }
-        out.push((member.id.0.clone(), outcome));
+        let (state, client, local, peer) =
+            (state.clone(), client.clone(), local.clone(), member.id.0);
+        tasks.spawn(async move {
+            let outcome = witness_peer(&state, &client, &local, &peer, &endpoint, &key).await;
+            match &outcome {
+                Ok(Some(Outcome::Cosigned { .. })) => state.metrics.cosignature(&peer),
+                Ok(Some(Outcome::Alert { kind, new: true })) => state.metrics.witness_alert(kind),
+                _ => {}
+            }
+            (peer, outcome)
+        });
     }
+    let mut out = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((_, Ok(None))) => {}
+            Ok((peer, Ok(Some(o)))) => out.push((peer, Ok(o))),
+            Ok((peer, Err(e))) => out.push((peer, Err(e))),
+            Err(e) => out.push((String::new(), Err(format!("witnessing task failed: {e}")))),
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 

@@ -3,7 +3,8 @@
 //! sequence; deduplicate by id; check every object against the agreements in force with
 //! the sender and the policy engine; store what passes atomically with the inbox record
 //! and the log commitments; answer with a receipt signed by this node. A refusal is signed
-//! and recorded too, never silent.
+//! and recorded too, never silent. A `checkpoint` envelope (unsequenced) goes to the
+//! witness instead ([`super::witnessing`]), which answers with a signed `cosignature`.
 
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;

@@ -829,3 +829,99 @@ pub async fn checkpoint_with_cosignatures(
     }
     Ok(Some(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comity_tlog::note::Signer;
+
+    fn signer(name: &str, kind: KeyKind, seed: u8) -> Signer {
+        Signer::new(
+            name,
+            kind,
+            ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+        )
+        .unwrap()
+    }
+
+    fn public(seed: u8) -> PublicKey {
+        crate::identity::NodeKey::from_log_signer(&signer("comity/x", KeyKind::Ed25519, seed))
+            .unwrap()
+            .public_key()
+    }
+
+    const TEXT: &str = "comity/a\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+
+    #[test]
+    fn a_cosignature_verifies_only_with_the_pinned_key_and_over_its_checkpoint() {
+        let line = signer("comity/b", KeyKind::CosignatureV1, 2)
+            .cosign(TEXT, 1_800_000_000)
+            .unwrap()
+            .to_line();
+        assert_eq!(verify_cosignature(&public(2), TEXT, &line), Ok(()));
+        // Another key, another text, a log signature instead of a cosignature, nothing.
+        assert!(verify_cosignature(&public(3), TEXT, &line).is_err());
+        let other = TEXT.replace("\n5\n", "\n6\n");
+        assert!(verify_cosignature(&public(2), &other, &line).is_err());
+        let log_sig = signer("comity/b", KeyKind::Ed25519, 2)
+            .sign(TEXT)
+            .unwrap()
+            .to_line();
+        assert!(verify_cosignature(&public(2), TEXT, &log_sig).is_err());
+        assert!(verify_cosignature(&public(2), TEXT, "").is_err());
+        assert!(verify_cosignature(&public(2), TEXT, "garbage\n").is_err());
+        // Every line must verify.
+        let two = format!("{line}{log_sig}");
+        assert!(verify_cosignature(&public(2), TEXT, &two).is_err());
+    }
+
+    #[test]
+    fn bodies_are_strict_and_round_trip() {
+        let body = CosignatureBody {
+            envelope: "e".into(),
+            outcome: "refused".into(),
+            status: 409,
+            cosignature: None,
+            known_size: Some(7),
+            reason: Some("r".into()),
+            evidence: None,
+        };
+        let text = serde_json::to_string(&body).unwrap();
+        assert_eq!(
+            text,
+            r#"{"envelope":"e","outcome":"refused","status":409,"known_size":7,"reason":"r"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<CosignatureBody>(&text).unwrap(),
+            body
+        );
+        assert!(serde_json::from_str::<CosignatureBody>(
+            r#"{"envelope":"e","outcome":"cosigned","status":200,"extra":1}"#
+        )
+        .is_err());
+        assert!(
+            serde_json::from_str::<CheckpointBody>(r#"{"add_checkpoint":"old 0\n\n","x":1}"#)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_pinned_key_is_a_log_key_under_the_checkpoints_origin() {
+        let log = signer("comity/a", KeyKind::Ed25519, 4);
+        let pinned = public(4);
+        let verifier = pinned.note_verifier("comity/a", KeyKind::Ed25519).unwrap();
+        assert_eq!(verifier, log.verifier());
+        assert!(pinned.is_key_of(&log.verifier()));
+        assert!(!public(5).is_key_of(&log.verifier()));
+        let note = Checkpoint::parse(TEXT)
+            .unwrap()
+            .sign(&log)
+            .unwrap()
+            .to_string();
+        assert!(Checkpoint::open(note.as_bytes(), "comity/a", &[verifier]).is_ok());
+        let elsewhere = public(4)
+            .note_verifier("comity/other", KeyKind::Ed25519)
+            .unwrap();
+        assert!(Checkpoint::open(note.as_bytes(), "comity/a", &[elsewhere]).is_err());
+    }
+}
