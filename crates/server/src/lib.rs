@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tlog::routes())
         .merge(api::routes())
         .merge(federation::routes())
+        .merge(witnessing::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -4,17 +4,54 @@
 //! The exchange is a direct request and response, not the durable outbox: a cosignature
 //! is an answer, and a checkpoint that could not be delivered is superseded by the next
 //! round's (see `comity_node::federation::witnessing`). What is checked and kept lives
-//! there; this module only carries envelopes and counts outcomes in `/metrics`.
+//! there; this module only carries envelopes, counts outcomes in `/metrics`, and shows
+//! admins the alerts at `GET /api/v1/witness/alerts`.
 
 use std::time::Duration;
 
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use comity_node::federation::witnessing::{self, Outcome, Prepared};
 use comity_node::identity::PublicKey;
+use comity_node::log::log_of;
 use comity_node::policy::MemberStatus;
 use comity_node::registry::Registry;
+use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::timefmt::format_us;
 use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/witness/alerts", get(alerts))
+}
+
+/// GET `/api/v1/witness/alerts` (admins): every alert raised while witnessing, oldest
+/// first, with its evidence (both signed notes and the proof).
+async fn alerts(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.admin()?;
+    let alerts = log_of(state.store.as_ref())?.witness_alerts().await?;
+    let items: Vec<Value> = alerts
+        .into_iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "at": format_us(a.at),
+                "peer": a.peer,
+                "kind": a.kind,
+                "detail": a.detail,
+                "ours": a.ours,
+                "theirs": a.theirs,
+                "proof": a.proof,
+                "digest": a.digest,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "alerts": items })))
+}
 
 /// How often checkpoints are submitted when `comity.toml` says nothing.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(60);

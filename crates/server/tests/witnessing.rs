@@ -339,6 +339,26 @@ async fn forks_rollbacks_and_bad_proofs_raise_alerts_with_evidence_and_change_no
     grow(&a, 2).await;
     assert!(matches!(round(&a).await[0].1, Ok(Outcome::Cosigned { .. })));
     assert_eq!(witnessed_size(&b, &a).await, Some(size + 2));
+    // Admins read the alerts with their evidence over the node API.
+    let r = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/witness/alerts", b.addr))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let listed: serde_json::Value = r.json().await.unwrap();
+    let listed = listed["alerts"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0]["kind"], FORK);
+    assert_eq!(listed[0]["theirs"], other.as_str());
+    assert_eq!(listed[0]["ours"], cosigned.note.as_str());
+    let anonymous = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/witness/alerts", b.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
