@@ -48,6 +48,17 @@ pub struct FileConfig {
     pub database: Option<DatabaseConfig>,
     /// The node identity key file, relative to the data directory (default `node.key`).
     pub node_key_file: Option<PathBuf>,
+    /// Witnessing: how often the node submits its checkpoint to its peers.
+    pub witnessing: Option<WitnessingConfig>,
+}
+
+/// The `[witnessing]` table of `comity.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessingConfig {
+    /// Seconds between two rounds of submitting the latest checkpoint to each active peer
+    /// (default 60; at least 1).
+    pub interval_seconds: Option<u64>,
 }
 
 /// The `[database]` table of `comity.toml`.
@@ -86,6 +97,12 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # The node identity key (Ed25519, mode 0600), relative to this directory. The environment
 # may name another file (COMITY_NODE_KEY_FILE) or hold the key itself (COMITY_NODE_KEY).
 # node_key_file = "node.key"
+
+# Witnessing: every interval the node sends its latest checkpoint to each active peer
+# (when its log grew, or the peer's cosignature is ten intervals old) and collects their
+# cosignatures.
+# [witnessing]
+# interval_seconds = 60
 
 # The store: the embedded SQLite file in this directory unless a PostgreSQL URL is set
 # here or in COMITY_DATABASE_URL (prefer the environment for a URL with a password).

@@ -74,6 +74,10 @@ enum Command {
     /// The node's transparency log: key, checkpoints, entries, proofs, verification, audit.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
+    /// Witnessing: alerts raised on inconsistent checkpoints (with evidence), and this
+    /// node's checkpoint with the cosignatures its peers gave it.
+    #[command(subcommand)]
+    Witness(cmd::witness::WitnessCommand),
     /// Bring the store's schema up to date (idempotent; refuses a newer schema).
     Migrate(cmd::migrate::MigrateArgs),
     /// Copy a node's store (SQLite data directory or postgres:// URL) into PostgreSQL;
@@ -121,6 +125,7 @@ fn main() -> ExitCode {
         Command::Pattern(command) => cmd::pattern::run(command),
         Command::Match(args) => cmd::telemetry::run(args),
         Command::Log(command) => run_async(cmd::log::run(command)),
+        Command::Witness(command) => run_async(cmd::witness::run(command)),
         Command::Migrate(args) => run_async(cmd::migrate::run(args)),
         Command::Copy(args) => run_async(cmd::copy::run(args)),
     };

@@ -82,6 +82,21 @@ pub enum KeyError {
 }
 
 impl PublicKey {
+    /// This key as a C2SP note verifier named `name` (a log origin), of `kind`: a log's
+    /// checkpoint key (Ed25519) or its cosignature key (cosignature/v1).
+    pub fn note_verifier(
+        &self,
+        name: &str,
+        kind: comity_tlog::note::KeyKind,
+    ) -> Result<comity_tlog::note::Verifier, NoteError> {
+        comity_tlog::note::Verifier::new(name, kind, self.0)
+    }
+
+    /// Whether a note verifier holds this key (whatever its name and kind).
+    pub fn is_key_of(&self, verifier: &comity_tlog::note::Verifier) -> bool {
+        verifier.public_key() == &self.0
+    }
+
     /// Checks a signature from [`NodeKey::sign`] over `document`.
     pub fn verify(&self, document: &Value, signature: &str) -> Result<(), KeyError> {
         let raw: [u8; 64] = BASE64

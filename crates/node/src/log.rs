@@ -246,30 +246,48 @@ impl NodeLog {
         let origin = Checkpoint::parse(&note.text)
             .map_err(WitnessError::MalformedCheckpoint)?
             .origin;
-        let mut witness =
-            Witness::new(vec![self.cosigner.clone()]).map_err(WitnessError::Cosign)?;
+        let mut keys = Vec::new();
         for trusted in log.trusted_logs().await.map_err(WitnessError::state)? {
             if trusted.origin == origin {
-                let key =
-                    Verifier::parse(&trusted.verifier_key).map_err(WitnessError::Forbidden)?;
-                witness
-                    .trust_log(&origin, vec![key])
-                    .map_err(WitnessError::Forbidden)?;
+                keys.push(Verifier::parse(&trusted.verifier_key).map_err(WitnessError::Forbidden)?);
             }
         }
+        self.witness(store, body, now, &origin, keys).await
+    }
+
+    /// Runs the witness on an `add-checkpoint` body for the log `origin`, whose checkpoint
+    /// keys are `keys` (none: the origin is unknown), and stores the new state with one
+    /// compare-and-swap; returns the cosignature lines.
+    pub async fn witness(
+        &self,
+        store: &dyn Store,
+        body: &[u8],
+        now: u64,
+        origin: &str,
+        keys: Vec<Verifier>,
+    ) -> Result<String, WitnessError> {
+        let log = log_of(store).map_err(WitnessError::state)?;
+        let req = AddCheckpoint::parse(body)?;
+        let mut witness =
+            Witness::new(vec![self.cosigner.clone()]).map_err(WitnessError::Cosign)?;
+        if !keys.is_empty() {
+            witness
+                .trust_log(origin, keys)
+                .map_err(WitnessError::Forbidden)?;
+        }
         let mut state = Snapshot {
-            latest: log.witnessed(&origin).await.map_err(WitnessError::state)?,
+            latest: log.witnessed(origin).await.map_err(WitnessError::state)?,
             swap: None,
         };
         let lines = witness.add_checkpoint(body, &mut state, now)?;
         let (expected, new) = state.swap.ok_or_else(|| WitnessError::state(no_log()))?;
         if !log
-            .witness_swap(&origin, expected, new)
+            .witness_swap(origin, expected, new)
             .await
             .map_err(WitnessError::state)?
         {
             let known_size = log
-                .witnessed(&origin)
+                .witnessed(origin)
                 .await
                 .map_err(WitnessError::state)?
                 .map_or(0, |w| w.head.size);

@@ -202,7 +202,7 @@ async fn pull_all(state: &AppState, client: &reqwest::Client) -> Result<(), Stri
             let inbox = Inbox::new(store, log);
             for envelope in &answer.envelopes {
                 match inbox.receive(envelope.get().as_bytes()).await {
-                    Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) => {}
+                    Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
                     Ok(Answer::OutOfOrder { expected }) => {
                         return Err(format!("{url} skipped envelopes: expected {expected}"))
                     }
@@ -244,6 +244,14 @@ async fn inbox(State(state): State<AppState>, body: Body) -> Result<Response, Ap
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &receipt,
             ))
+        }
+        Ok(Answer::Witness(witnessed)) => {
+            if let Some(kind) = witnessed.alert {
+                state.metrics.witness_alert(kind);
+            }
+            let status =
+                StatusCode::from_u16(witnessed.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            Ok(envelope_response(status, &witnessed.answer))
         }
         Ok(Answer::OutOfOrder { expected }) => Err(ApiError::conflict(format!(
             "an earlier envelope is missing: this node expects sequence number {expected} next"

@@ -16,6 +16,7 @@ pub mod metrics;
 mod taxii;
 pub mod timefmt;
 mod tlog;
+pub mod witnessing;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Pull requests answered recently, refused if replayed.
     pub pulls: Arc<federation::ReplayGuard>,
+    /// How often the node submits its checkpoint to its peers for cosigning.
+    pub witness_every: std::time::Duration,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             metrics: Arc::default(),
             outbox: Arc::default(),
             pulls: Arc::default(),
+            witness_every: witnessing::DEFAULT_EVERY,
         })
     }
 
@@ -81,6 +85,14 @@ impl AppState {
     pub fn with_log(self, log: comity_node::log::NodeLog) -> Self {
         AppState {
             log: Some(Arc::new(log)),
+            ..self
+        }
+    }
+
+    /// The same state, submitting checkpoints to peers every `every`.
+    pub fn with_witness_every(self, every: std::time::Duration) -> Self {
+        AppState {
+            witness_every: every,
             ..self
         }
     }
@@ -95,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tlog::routes())
         .merge(api::routes())
         .merge(federation::routes())
+        .merge(witnessing::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -110,10 +123,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
+    let witness = witnessing::spawn(&state);
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    for task in [signer, sender].into_iter().flatten() {
+    for task in [signer, sender, witness].into_iter().flatten() {
         task.abort();
     }
     served

@@ -51,6 +51,11 @@ struct PeerLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: u16,
 }
@@ -73,6 +78,8 @@ pub struct Metrics {
     envelopes_refused: Counter,
     outbox_pending: Family<PeerLabels, Gauge>,
     outbox_lag: Family<PeerLabels, Gauge<f64, AtomicU64>>,
+    witness_alerts: Family<KindLabels, Counter>,
+    cosignatures: Family<PeerLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -132,8 +139,22 @@ impl Default for Metrics {
             "Age of the oldest envelope not yet delivered to a peer",
             outbox_lag.clone(),
         );
+        let witness_alerts = Family::<KindLabels, Counter>::default();
+        let cosignatures = Family::<PeerLabels, Counter>::default();
+        registry.register(
+            "witness_alerts",
+            "Inconsistencies met while witnessing (fork, rollback, inconsistent, refused, peer-ahead)",
+            witness_alerts.clone(),
+        );
+        registry.register(
+            "witness_cosignatures",
+            "Cosignatures of this node's checkpoints collected from a peer",
+            cosignatures.clone(),
+        );
         Metrics {
             registry,
+            witness_alerts,
+            cosignatures,
             envelopes_refused,
             outbox_pending,
             outbox_lag,
@@ -180,6 +201,24 @@ impl Metrics {
     /// Counts an envelope refused by the inbox.
     pub fn envelope_refused(&self) {
         self.envelopes_refused.inc();
+    }
+
+    /// Counts an inconsistency met while witnessing, by kind (a fixed set).
+    pub fn witness_alert(&self, kind: &str) {
+        self.witness_alerts
+            .get_or_create(&KindLabels {
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a cosignature collected from a registered peer.
+    pub fn cosignature(&self, peer: &str) {
+        self.cosignatures
+            .get_or_create(&PeerLabels {
+                peer: peer.to_owned(),
+            })
+            .inc();
     }
 
     fn render(&self) -> Result<String, std::fmt::Error> {

@@ -13,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use comity_node::federation::witnessing::checkpoint_with_cosignatures;
 use comity_node::log::{log_of, tile_bytes, LogError, NodeLog};
 use comity_tlog::tiles::Tile;
 use comity_tlog::witness::{WitnessError, CONFLICT_CONTENT_TYPE};
@@ -31,6 +32,7 @@ const SIGN_EVERY: Duration = Duration::from_secs(1);
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
+        .route("/log/checkpoint/cosigned", get(cosigned))
         .route("/log/tile/{*path}", get(tile))
         .route("/log/add-checkpoint", post(add_checkpoint))
 }
@@ -64,14 +66,26 @@ fn text(body: impl Into<Body>, content_type: &'static str) -> Response {
         .into_response()
 }
 
-/// GET `/log/checkpoint`: the latest signed checkpoint.
+/// GET `/log/checkpoint`: the latest signed checkpoint, with the cosignature lines peers
+/// gave it appended (none yet, typically, for a checkpoint just signed).
 async fn checkpoint(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
     let log = node_log(&state)?;
-    let cp = log
-        .checkpoint(state.store.as_ref())
+    let note = checkpoint_with_cosignatures(state.store.as_ref(), &log, false)
         .await
-        .map_err(log_failure)?;
-    Ok(text(cp.note, "text/plain; charset=utf-8"))
+        .map_err(log_failure)?
+        .unwrap_or_default();
+    Ok(text(note, "text/plain; charset=utf-8"))
+}
+
+/// GET `/log/checkpoint/cosigned`: the largest checkpoint peers have cosigned, with every
+/// cosignature collected for it; 404 before any.
+async fn cosigned(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+    let log = node_log(&state)?;
+    let note = checkpoint_with_cosignatures(state.store.as_ref(), &log, true)
+        .await
+        .map_err(log_failure)?
+        .ok_or_else(|| ApiError::not_found("no peer has cosigned a checkpoint of this log yet"))?;
+    Ok(text(note, "text/plain; charset=utf-8"))
 }
 
 /// GET `/log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]`.

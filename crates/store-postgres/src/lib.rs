@@ -24,10 +24,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, Collection, CollectionRef, Cursor, InboxRecord,
-    NewObject, ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest,
+    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
+    InboxRecord, NewObject, ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest,
     RegistryEntry, RegistryKind, Role, Status, Store, StoreError, StoreResult, StoredCheckpoint,
-    StoredObject, TransparencyLog, TrustedLog, User,
+    StoredObject, TransparencyLog, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -374,5 +374,20 @@ impl TransparencyLog for PgStore {
     }
     async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>> {
         log::trusted(&self.pool).await
+    }
+    async fn put_cosignature(&self, cosignature: CollectedCosignature) -> StoreResult<()> {
+        log::put_cosignature(&self.pool, &cosignature).await
+    }
+    async fn cosignatures(&self, size: Option<u64>) -> StoreResult<Vec<CollectedCosignature>> {
+        log::cosignatures(&self.pool, size).await
+    }
+    async fn latest_cosignature(&self, witness: &str) -> StoreResult<Option<CollectedCosignature>> {
+        log::latest_cosignature(&self.pool, witness).await
+    }
+    async fn put_witness_alert(&self, alert: WitnessAlert) -> StoreResult<Option<u64>> {
+        log::put_witness_alert(&self.pool, &alert).await
+    }
+    async fn witness_alerts(&self) -> StoreResult<Vec<WitnessAlert>> {
+        log::witness_alerts(&self.pool).await
     }
 }

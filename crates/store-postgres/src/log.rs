@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use comity_store::log_storage::{to_hash, to_i64, tree};
 use comity_store::{
-    AddOutcome, CollectionRef, NewObject, StoreError, StoreResult, StoredCheckpoint, TrustedLog,
+    AddOutcome, CollectedCosignature, CollectionRef, NewObject, StoreError, StoreResult,
+    StoredCheckpoint, TrustedLog, WitnessAlert,
 };
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -321,6 +322,127 @@ pub async fn trusted(pool: &PgPool) -> StoreResult<Vec<TrustedLog>> {
             Ok(TrustedLog {
                 origin: r.try_get(0).map_err(db)?,
                 verifier_key: r.try_get(1).map_err(db)?,
+            })
+        })
+        .collect()
+}
+
+fn cosignature_row(r: &sqlx::postgres::PgRow) -> StoreResult<CollectedCosignature> {
+    Ok(CollectedCosignature {
+        witness: r.try_get(0).map_err(db)?,
+        size: r.try_get::<i64, _>(1).map_err(db)? as u64,
+        checkpoint: r.try_get(2).map_err(db)?,
+        line: r.try_get(3).map_err(db)?,
+        received_at: r.try_get(4).map_err(db)?,
+    })
+}
+
+/// Keeps (or replaces) a peer's cosignature of one size.
+pub async fn put_cosignature(pool: &PgPool, cs: &CollectedCosignature) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tlog_cosignatures (witness, size, checkpoint, line, received_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (witness, size) DO UPDATE SET checkpoint = excluded.checkpoint,
+             line = excluded.line, received_at = excluded.received_at",
+    )
+    .bind(&cs.witness)
+    .bind(to_i64(cs.size)?)
+    .bind(&cs.checkpoint)
+    .bind(&cs.line)
+    .bind(cs.received_at)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The cosignatures of one size, or of the largest size that has any.
+pub async fn cosignatures(
+    pool: &PgPool,
+    size: Option<u64>,
+) -> StoreResult<Vec<CollectedCosignature>> {
+    let size = match size {
+        Some(s) => to_i64(s)?,
+        None => {
+            let max: Option<i64> = sqlx::query_scalar("SELECT MAX(size) FROM tlog_cosignatures")
+                .fetch_one(pool)
+                .await
+                .map_err(db)?;
+            match max {
+                Some(s) => s,
+                None => return Ok(Vec::new()),
+            }
+        }
+    };
+    let rows = sqlx::query(
+        "SELECT witness, size, checkpoint, line, received_at FROM tlog_cosignatures
+         WHERE size = $1 ORDER BY witness",
+    )
+    .bind(size)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter().map(cosignature_row).collect()
+}
+
+/// The cosignature of the largest size from one witness.
+pub async fn latest_cosignature(
+    pool: &PgPool,
+    witness: &str,
+) -> StoreResult<Option<CollectedCosignature>> {
+    let row = sqlx::query(
+        "SELECT witness, size, checkpoint, line, received_at FROM tlog_cosignatures
+         WHERE witness = $1 ORDER BY size DESC LIMIT 1",
+    )
+    .bind(witness)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(cosignature_row).transpose()
+}
+
+/// Keeps an alert unless one with the same digest is kept; returns its id when new.
+pub async fn put_witness_alert(pool: &PgPool, a: &WitnessAlert) -> StoreResult<Option<u64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO witness_alerts (at, peer, kind, detail, ours, theirs, proof, digest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (digest) DO NOTHING RETURNING id",
+    )
+    .bind(a.at)
+    .bind(&a.peer)
+    .bind(&a.kind)
+    .bind(&a.detail)
+    .bind(&a.ours)
+    .bind(&a.theirs)
+    .bind(&a.proof)
+    .bind(&a.digest)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    Ok(id.map(|i| i as u64))
+}
+
+/// Every alert, oldest first.
+pub async fn witness_alerts(pool: &PgPool) -> StoreResult<Vec<WitnessAlert>> {
+    let rows = sqlx::query(
+        "SELECT id, at, peer, kind, detail, ours, theirs, proof, digest FROM witness_alerts
+         ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(WitnessAlert {
+                id: r.try_get::<i64, _>(0).map_err(db)? as u64,
+                at: r.try_get(1).map_err(db)?,
+                peer: r.try_get(2).map_err(db)?,
+                kind: r.try_get(3).map_err(db)?,
+                detail: r.try_get(4).map_err(db)?,
+                ours: r.try_get(5).map_err(db)?,
+                theirs: r.try_get(6).map_err(db)?,
+                proof: r.try_get(7).map_err(db)?,
+                digest: r.try_get(8).map_err(db)?,
             })
         })
         .collect()

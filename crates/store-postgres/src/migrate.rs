@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_identity.sql"),
     include_str!("../migrations/0004_federation.sql"),
     include_str!("../migrations/0005_meta_version.sql"),
+    include_str!("../migrations/0006_witnessing.sql"),
 ];
 
 /// The newest schema version this build knows.

@@ -23,10 +23,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, Collection, CollectionRef, InboxRecord, NewObject,
-    ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest, RegistryEntry,
-    RegistryKind, Role, Status, Store, StoreError, StoreResult, StoredCheckpoint, StoredObject,
-    TransparencyLog, TrustedLog, User,
+    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
+    InboxRecord, NewObject, ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest,
+    RegistryEntry, RegistryKind, Role, Status, Store, StoreError, StoreResult, StoredCheckpoint,
+    StoredObject, TransparencyLog, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -535,6 +535,24 @@ impl TransparencyLog for SqliteStore {
     }
     async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>> {
         self.read(log::trusted).await
+    }
+    async fn put_cosignature(&self, cosignature: CollectedCosignature) -> StoreResult<()> {
+        self.write(move |c| log::put_cosignature(c, &cosignature))
+            .await
+    }
+    async fn cosignatures(&self, size: Option<u64>) -> StoreResult<Vec<CollectedCosignature>> {
+        self.read(move |c| log::cosignatures(c, size)).await
+    }
+    async fn latest_cosignature(&self, witness: &str) -> StoreResult<Option<CollectedCosignature>> {
+        let witness = witness.to_owned();
+        self.read(move |c| log::latest_cosignature(c, &witness))
+            .await
+    }
+    async fn put_witness_alert(&self, alert: WitnessAlert) -> StoreResult<Option<u64>> {
+        self.write(move |c| log::put_witness_alert(c, &alert)).await
+    }
+    async fn witness_alerts(&self) -> StoreResult<Vec<WitnessAlert>> {
+        self.read(log::witness_alerts).await
     }
 }
 

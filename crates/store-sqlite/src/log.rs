@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use comity_store::log_storage::{to_hash, to_i64, tree};
 use comity_store::{
-    AddOutcome, CollectionRef, NewObject, StoreError, StoreResult, StoredCheckpoint, TrustedLog,
+    AddOutcome, CollectedCosignature, CollectionRef, NewObject, StoreError, StoreResult,
+    StoredCheckpoint, TrustedLog, WitnessAlert,
 };
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -273,6 +274,111 @@ pub fn trusted(c: &Connection) -> StoreResult<Vec<TrustedLog>> {
             Ok(TrustedLog {
                 origin: r.get(0)?,
                 verifier_key: r.get(1)?,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
+}
+
+fn cosignature_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectedCosignature> {
+    Ok(CollectedCosignature {
+        witness: r.get(0)?,
+        size: r.get::<_, i64>(1)? as u64,
+        checkpoint: r.get(2)?,
+        line: r.get(3)?,
+        received_at: r.get(4)?,
+    })
+}
+
+/// Keeps (or replaces) a peer's cosignature of one size.
+pub fn put_cosignature(c: &Connection, cs: &CollectedCosignature) -> StoreResult<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO tlog_cosignatures (witness, size, checkpoint, line, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            cs.witness,
+            to_i64(cs.size)?,
+            cs.checkpoint,
+            cs.line,
+            cs.received_at
+        ],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The cosignatures of one size, or of the largest size that has any.
+pub fn cosignatures(c: &Connection, size: Option<u64>) -> StoreResult<Vec<CollectedCosignature>> {
+    let size = match size {
+        Some(s) => to_i64(s)?,
+        None => match c
+            .query_row("SELECT MAX(size) FROM tlog_cosignatures", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map_err(db)?
+        {
+            Some(s) => s,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut stmt = c
+        .prepare(
+            "SELECT witness, size, checkpoint, line, received_at FROM tlog_cosignatures
+             WHERE size = ?1 ORDER BY witness",
+        )
+        .map_err(db)?;
+    let rows = stmt.query_map(params![size], cosignature_row).map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
+}
+
+/// The cosignature of the largest size from one witness.
+pub fn latest_cosignature(
+    c: &Connection,
+    witness: &str,
+) -> StoreResult<Option<CollectedCosignature>> {
+    c.query_row(
+        "SELECT witness, size, checkpoint, line, received_at FROM tlog_cosignatures
+         WHERE witness = ?1 ORDER BY size DESC LIMIT 1",
+        params![witness],
+        cosignature_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
+/// Keeps an alert unless one with the same digest is kept; returns its id when new.
+pub fn put_witness_alert(c: &Connection, a: &WitnessAlert) -> StoreResult<Option<u64>> {
+    let changed = c
+        .execute(
+            "INSERT OR IGNORE INTO witness_alerts
+             (at, peer, kind, detail, ours, theirs, proof, digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![a.at, a.peer, a.kind, a.detail, a.ours, a.theirs, a.proof, a.digest],
+        )
+        .map_err(db)?;
+    Ok((changed == 1).then(|| c.last_insert_rowid() as u64))
+}
+
+/// Every alert, oldest first.
+pub fn witness_alerts(c: &Connection) -> StoreResult<Vec<WitnessAlert>> {
+    let mut stmt = c
+        .prepare(
+            "SELECT id, at, peer, kind, detail, ours, theirs, proof, digest FROM witness_alerts
+             ORDER BY id",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(WitnessAlert {
+                id: r.get::<_, i64>(0)? as u64,
+                at: r.get(1)?,
+                peer: r.get(2)?,
+                kind: r.get(3)?,
+                detail: r.get(4)?,
+                ours: r.get(5)?,
+                theirs: r.get(6)?,
+                proof: r.get(7)?,
+                digest: r.get(8)?,
             })
         })
         .map_err(db)?;

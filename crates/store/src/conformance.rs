@@ -684,6 +684,8 @@ pub async fn transparency_log(store: &dyn Store, log: &dyn TransparencyLog) {
     checkpoints_keep_the_largest(log).await;
     witness_state_is_compare_and_swap(log).await;
     trusted_logs_are_replaced_by_origin(log).await;
+    cosignatures_are_kept_per_witness_and_size(log).await;
+    witness_alerts_keep_each_evidence_once(log).await;
 }
 
 fn entry_bytes(n: u64) -> Vec<u8> {
@@ -848,6 +850,90 @@ async fn trusted_logs_are_replaced_by_origin(log: &dyn TransparencyLog) {
         vec![
             trusted("a.example/log", "a+1+x"),
             trusted("b.example/log", "b+2+y")
+        ]
+    );
+}
+
+async fn cosignatures_are_kept_per_witness_and_size(log: &dyn TransparencyLog) {
+    let cs = |witness: &str, size: u64, line: &str| CollectedCosignature {
+        witness: witness.into(),
+        size,
+        checkpoint: format!("checkpoint {size}\n"),
+        line: line.into(),
+        received_at: 1_000 + size as i64,
+    };
+    assert!(log.cosignatures(None).await.unwrap().is_empty());
+    assert!(log
+        .latest_cosignature("identity--b")
+        .await
+        .unwrap()
+        .is_none());
+    log.put_cosignature(cs("identity--b", 3, "b3\n"))
+        .await
+        .unwrap();
+    log.put_cosignature(cs("identity--c", 5, "c5\n"))
+        .await
+        .unwrap();
+    log.put_cosignature(cs("identity--b", 5, "b5\n"))
+        .await
+        .unwrap();
+    log.put_cosignature(cs("identity--b", 5, "b5 again\n"))
+        .await
+        .unwrap();
+    assert_eq!(
+        log.cosignatures(None).await.unwrap(),
+        vec![
+            cs("identity--b", 5, "b5 again\n"),
+            cs("identity--c", 5, "c5\n")
+        ]
+    );
+    assert_eq!(
+        log.cosignatures(Some(3)).await.unwrap(),
+        vec![cs("identity--b", 3, "b3\n")]
+    );
+    assert!(log.cosignatures(Some(4)).await.unwrap().is_empty());
+    assert_eq!(
+        log.latest_cosignature("identity--b").await.unwrap(),
+        Some(cs("identity--b", 5, "b5 again\n"))
+    );
+    assert!(log
+        .latest_cosignature("identity--x")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn witness_alerts_keep_each_evidence_once(log: &dyn TransparencyLog) {
+    let alert = |digest: &str, at: i64| WitnessAlert {
+        id: 0,
+        at,
+        peer: "identity--b".into(),
+        kind: "fork".into(),
+        detail: "two roots for size 5".into(),
+        ours: "ours\n".into(),
+        theirs: "theirs\n".into(),
+        proof: String::new(),
+        digest: digest.into(),
+    };
+    assert!(log.witness_alerts().await.unwrap().is_empty());
+    let first = log.put_witness_alert(alert("d1", 10)).await.unwrap();
+    let again = log.put_witness_alert(alert("d1", 11)).await.unwrap();
+    let second = log.put_witness_alert(alert("d2", 12)).await.unwrap();
+    assert!(first.is_some() && second.is_some(), "{first:?} {second:?}");
+    assert_eq!(again, None);
+    assert_ne!(first, second);
+    let kept = log.witness_alerts().await.unwrap();
+    assert_eq!(
+        kept,
+        vec![
+            WitnessAlert {
+                id: first.unwrap(),
+                ..alert("d1", 10)
+            },
+            WitnessAlert {
+                id: second.unwrap(),
+                ..alert("d2", 12)
+            }
         ]
     );
 }

@@ -14,7 +14,9 @@ pub mod federation_storage;
 mod tlog;
 mod types;
 
-pub use tlog::{log_storage, StoredCheckpoint, TransparencyLog, TrustedLog};
+pub use tlog::{
+    log_storage, CollectedCosignature, StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert,
+};
 pub use types::*;
 
 use async_trait::async_trait;

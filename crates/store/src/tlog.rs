@@ -1,6 +1,7 @@
 //! The storage of the node's transparency log, in domain terms: entries and the stored
-//! hashes of their Merkle tree, signed checkpoints, the witness state per peer log, and
-//! the peer logs an administrator trusts. This module owns the contract only; the tree
+//! hashes of their Merkle tree, signed checkpoints, the witness state per peer log, the
+//! peer logs an administrator trusts, the cosignatures peers gave this node's checkpoints,
+//! and the alerts (with their evidence) raised when witnessing met an inconsistency. This module owns the contract only; the tree
 //! arithmetic lives in `comity-tlog`, and backends implement [`TransparencyLog`].
 //!
 //! # What a backend must guarantee
@@ -37,6 +38,45 @@ pub struct TrustedLog {
     pub origin: String,
     /// Its C2SP / `sumdb/note` verifier key string.
     pub verifier_key: String,
+}
+
+/// A peer's cosignature of one of this node's checkpoints, verified with the peer's pinned
+/// key before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectedCosignature {
+    /// The cosigning peer (its member id).
+    pub witness: String,
+    /// The size of the checkpoint cosigned.
+    pub size: u64,
+    /// The signed checkpoint note that was cosigned, as this node sent it.
+    pub checkpoint: String,
+    /// The cosignature line(s) (C2SP tlog-cosignature, each ending in a newline).
+    pub line: String,
+    /// When it was received (µs since the epoch).
+    pub received_at: i64,
+}
+
+/// An inconsistency met while witnessing, kept as evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessAlert {
+    /// Its number, given by the store (0 before it is stored).
+    pub id: u64,
+    /// When it was raised (µs since the epoch).
+    pub at: i64,
+    /// The member whose log or answer is in question.
+    pub peer: String,
+    /// What was found, e.g. `fork`, `rollback`, `bad-proof`, `refused`, `peer-ahead`.
+    pub kind: String,
+    /// A sentence for people.
+    pub detail: String,
+    /// The checkpoint held before (cosigned or sent), a signed note; empty when none.
+    pub ours: String,
+    /// The checkpoint or answer that contradicts it, as received; empty when none.
+    pub theirs: String,
+    /// The consistency proof involved (base64 hashes, one a line); empty when none.
+    pub proof: String,
+    /// Hex SHA-256 of the evidence: the same evidence is kept once.
+    pub digest: String,
 }
 
 /// The node's append-only Merkle log and its witness state. Every method is durable when
@@ -92,6 +132,24 @@ pub trait TransparencyLog: Send + Sync {
 
     /// Every trusted peer log, by origin.
     async fn trusted_logs(&self) -> StoreResult<Vec<TrustedLog>>;
+
+    /// Keeps a peer's cosignature of one of this node's checkpoints (one per peer and
+    /// size; storing it again replaces it).
+    async fn put_cosignature(&self, cosignature: CollectedCosignature) -> StoreResult<()>;
+
+    /// The cosignatures of the checkpoint of `size` (`None`: of the largest size that has
+    /// any), by witness.
+    async fn cosignatures(&self, size: Option<u64>) -> StoreResult<Vec<CollectedCosignature>>;
+
+    /// The cosignature of the largest size collected from `witness`.
+    async fn latest_cosignature(&self, witness: &str) -> StoreResult<Option<CollectedCosignature>>;
+
+    /// Keeps an alert with its evidence; returns its id, or `None` when an alert with the
+    /// same digest is kept already (nothing changes).
+    async fn put_witness_alert(&self, alert: WitnessAlert) -> StoreResult<Option<u64>>;
+
+    /// Every alert kept, oldest first.
+    async fn witness_alerts(&self) -> StoreResult<Vec<WitnessAlert>>;
 }
 
 /// Conversions every backend needs when it stores the log in SQL.

@@ -45,6 +45,9 @@ pub const AGREEMENT_CHANGED: &str = "agreement.changed";
 pub const ENVELOPE_REFUSED: &str = "envelope.refused";
 /// Kind of the entry committing to a change of an API token (created, revoked).
 pub const TOKEN_CHANGED: &str = "token.changed";
+/// Witnessing met an inconsistency (a fork, a rollback, a refused checkpoint); the entry
+/// commits to the evidence kept in the store.
+pub const WITNESS_ALERT: &str = "witness.alert";
 
 const MAX_FIELD: usize = 512;
 const MAX_KIND: usize = 64;

@@ -3,7 +3,7 @@
 //! byte with its original `date_added`, the API roots, collections, users, grants and the
 //! pagination secret, and the transparency log (entries, whose stored hashes the target
 //! recomputes, the latest checkpoint, trusted peer logs and what this node witnessed for
-//! them). Statuses are not copied (they expire after 48 hours anyway).
+//! them, the cosignatures peers gave it and the witnessing alerts). Statuses are not copied (they expire after 48 hours anyway).
 //!
 //! Resumable: each batch is stored in the same transaction as the source position it
 //! reached, so a copy that is killed continues where it stopped. Verifiable: at the end
@@ -235,6 +235,22 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option
                 .await?;
         }
         to.trust_log(log).await?;
+    }
+    // What witnessing collected: the largest cosigned checkpoint's cosignatures, each peer's
+    // latest (the size its next consistency proof starts from), and the alerts (kept once
+    // per evidence, so a second run adds nothing).
+    let mut cosignatures = from.cosignatures(None).await?;
+    for member in comity_node::registry::Registry::new(source, None)
+        .members()
+        .await?
+    {
+        cosignatures.extend(from.latest_cosignature(&member.id.0).await?);
+    }
+    for cosignature in cosignatures {
+        to.put_cosignature(cosignature).await?;
+    }
+    for alert in from.witness_alerts().await? {
+        to.put_witness_alert(alert).await?;
     }
     Ok(Some(size))
 }

@@ -269,7 +269,7 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open(data: &DataDir) -> anyhow::Result<(std::sync::Arc<dyn Store>, NodeLog)> {
+pub(crate) fn open(data: &DataDir) -> anyhow::Result<(std::sync::Arc<dyn Store>, NodeLog)> {
     let log = node_log(&data.data_dir)?;
     Ok((data.open_store()?, log))
 }

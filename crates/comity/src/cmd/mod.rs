@@ -11,3 +11,4 @@ pub mod registry;
 pub mod telemetry;
 pub mod transfer;
 pub mod validate;
+pub mod witness;

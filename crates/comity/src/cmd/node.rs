@@ -235,6 +235,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if store.transparency_log().is_some() {
         state = state.with_log(crate::cmd::log::node_log(&args.data.data_dir)?);
     }
+    if let Some(seconds) = file.witnessing.as_ref().and_then(|w| w.interval_seconds) {
+        anyhow::ensure!(
+            seconds >= 1,
+            "[witnessing] interval_seconds in {CONFIG_FILE} must be at least 1"
+        );
+        state = state.with_witness_every(std::time::Duration::from_secs(seconds));
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -4,7 +4,8 @@
 //! object against the agreements in force with the sender and the policy engine and store
 //! what passes atomically with the inbox record and the log commitments; for `agreement`,
 //! see [`super::agreement`]. Answer with a receipt signed by this node. A refusal is signed
-//! and recorded too, never silent.
+//! and recorded too, never silent. A `checkpoint` envelope (unsequenced) goes to the
+//! witness instead ([`super::witnessing`]), which answers with a signed `cosignature`.
 
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;
@@ -38,6 +39,9 @@ pub enum Answer {
         /// The sequence number this node expects next from the sender.
         expected: u64,
     },
+    /// A checkpoint envelope was witnessed: cosigned or refused, in a signed `cosignature`
+    /// envelope (see [`super::witnessing`]).
+    Witness(super::witnessing::Witnessed),
 }
 
 /// Failures that are this node's, not the sender's: the sender should retry.
@@ -99,7 +103,17 @@ impl<'a> Inbox<'a> {
         if let Err(e) = signed.verify(&key) {
             return Ok(refuse(e));
         }
-        // From here the sender is who it says: answers are recorded against it.
+        // From here the sender is who it says. Checkpoints are unsequenced and answered with
+        // a cosignature, not a receipt.
+        if env.kind == Kind::Checkpoint {
+            return super::witnessing::receive(
+                self.store, self.log, &local, &sender, &key, &signed,
+            )
+            .await
+            .map(Answer::Witness)
+            .map_err(InboxError::from);
+        }
+        // Answers are recorded against the sender.
         if let Some(done) = self.store.inbox_record(&env.from, &env.id).await? {
             return recorded_answer(&done);
         }

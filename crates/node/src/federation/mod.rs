@@ -1,9 +1,11 @@
 //! Federation: sovereign nodes sharing under agreements over signed envelopes. This module
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
-//! envelope is checked and applied ([`inbox`]); the HTTP transport lives in the server.
+//! envelope is checked and applied ([`inbox`]), and how nodes witness each other's logs
+//! ([`witnessing`]); the HTTP transport lives in the server.
 
 pub mod agreement;
 pub mod envelope;
 pub mod inbox;
 pub mod plan;
 pub mod pull;
+pub mod witnessing;
