@@ -92,7 +92,7 @@ pub async fn issue(
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut id);
     rand::rngs::OsRng.fill_bytes(&mut secret);
-    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let id = hex::encode(id);
     let secret = URL_SAFE_NO_PAD.encode(secret);
     let token = ApiToken {
         id: id.clone(),

@@ -152,7 +152,7 @@ impl LogEntry {
         let wire = Wire {
             actor: self.actor.clone(),
             kind: self.kind.clone(),
-            sha256: self.sha256.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: hex::encode(self.sha256),
             subject: self.subject.clone(),
             time: self.time,
             v: VERSION,
@@ -198,9 +198,7 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
+    hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 

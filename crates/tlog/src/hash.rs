@@ -74,7 +74,7 @@ impl Hash {
 
     /// The lowercase hex form of the hash.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 

@@ -79,7 +79,7 @@ pub async fn collection_digest(
             None => break,
         }
     }
-    Ok((count, hex(&hash.finalize())))
+    Ok((count, hex::encode(hash.finalize())))
 }
 
 /// The version as the target stores it: indexed columns re-derived from the stored JSON.
@@ -268,11 +268,7 @@ async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> 
         }
         start = end;
     }
-    Ok((size, hex(&hash.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok((size, hex::encode(hash.finalize())))
 }
 
 /// Runs `comity copy`.

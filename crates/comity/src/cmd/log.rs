@@ -120,7 +120,7 @@ pub fn create_node_key(data_dir: &Path) -> anyhow::Result<()> {
     rand::rngs::OsRng.fill_bytes(&mut id);
     let origin = format!(
         "comity/{}",
-        id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        hex::encode(id)
     );
     let signer = Signer::new(
         &origin,
@@ -199,10 +199,7 @@ pub async fn record_config(data_dir: &Path, store: &dyn Store) -> anyhow::Result
     let Ok(bytes) = std::fs::read(&config) else {
         return Ok(());
     };
-    let digest: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(Sha256::digest(&bytes));
     let seen = data_dir.join("log-config.sha256");
     if std::fs::read_to_string(&seen).is_ok_and(|s| s.trim() == digest) {
         return Ok(());

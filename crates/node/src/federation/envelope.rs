@@ -166,10 +166,7 @@ impl Envelope {
     /// What the signature covers: the members other than the body, and the body's digest.
     fn signed_value(&self) -> Value {
         use sha2::{Digest, Sha256};
-        let digest: String = Sha256::digest(self.body.get().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = hex::encode(Sha256::digest(self.body.get().as_bytes()));
         serde_json::json!({
             "v": self.v,
             "id": self.id,

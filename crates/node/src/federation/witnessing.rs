@@ -157,7 +157,7 @@ pub async fn raise(
     } else {
         canonical.clone()
     };
-    let digest = hex(&Sha256::digest(identity.as_bytes()));
+    let digest = hex::encode(Sha256::digest(identity.as_bytes()));
     let id = log_of(store)?
         .put_witness_alert(WitnessAlert {
             id: 0,
@@ -199,10 +199,6 @@ pub async fn raise(
         ),
     }
     Ok(id)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn proof_text(proof: &[Hash]) -> String {
