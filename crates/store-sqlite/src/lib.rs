@@ -2,9 +2,10 @@
 //!
 //! It owns one database file in the node's data directory, in WAL mode with full
 //! synchronisation, so that a transaction that returned is on disk and readers never wait
-//! for writers. One writer connection serialises writes (SQLite allows one writer anyway);
-//! a small pool of reader connections serves queries. Blocking calls run on tokio's
-//! blocking pool, never on the async executor. Other processes (for example
+//! for writers. One writer connection on a thread of its own serialises writes (SQLite
+//! allows one writer anyway) and commits concurrent ones together ([`writer`]); a small
+//! pool of reader connections serves queries on tokio's blocking pool, never on the async
+//! executor. Other processes (for example
 //! `comity import` while `comity serve` runs) may write to the same file: every write
 //! transaction starts `IMMEDIATE` and derives `date_added` (and each peer's outbox seqs)
 //! inside it.
@@ -15,6 +16,7 @@ mod identity;
 mod log;
 mod migrate;
 mod objects;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,7 +57,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
     /// Answers [`Store::meta_version`] in place, without a hand-off to a blocking thread:
     /// one row by primary key costs microseconds, far less than the hand-off.
@@ -101,7 +103,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
-                writer: Mutex::new(writer),
+                writer: writer::Writer::start(writer)?,
                 readers: Mutex::new(Vec::new()),
                 probe: Mutex::new(probe),
                 reader_slots: tokio::sync::Semaphore::new(MAX_READERS),
@@ -120,12 +122,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut conn)
-        })
-        .await
+        self.inner.writer.write(f).await
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -466,8 +463,15 @@ impl Store for SqliteStore {
 /// Runs `f` in one `IMMEDIATE` transaction and commits it.
 fn in_transaction<T>(
     c: &mut Connection,
-    f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+    f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
+    if !c.is_autocommit() {
+        // Inside the writer's group transaction: a savepoint makes this all or nothing.
+        let sp = c.savepoint().map_err(db)?;
+        let out = f(&sp)?;
+        sp.commit().map_err(db)?;
+        return Ok(out);
+    }
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db)?;

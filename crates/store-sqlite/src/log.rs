@@ -14,7 +14,7 @@ use comity_store::{
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{db, objects};
 
@@ -104,7 +104,7 @@ pub fn append_in(c: &Connection, entries: &[Vec<u8>]) -> StoreResult<u64> {
 /// added, in input order, inside the caller's transaction: an object is stored if and
 /// only if its entry is appended. `entries` has one item per object.
 pub fn add_objects_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     col: &CollectionRef,
     objects: &[NewObject],
     entries: Vec<Vec<u8>>,

@@ -9,9 +9,7 @@ use comity_store::{
     StoreResult, StoredObject,
 };
 use rusqlite::types::Value;
-use rusqlite::{
-    params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior,
-};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::admin::collection_key;
 use crate::db;
@@ -32,17 +30,12 @@ pub fn add(
     col: &CollectionRef,
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db)?;
-    let outcomes = add_in(&tx, col, objects)?;
-    tx.commit().map_err(db)?;
-    Ok(outcomes)
+    crate::in_transaction(c, |tx| add_in(tx, col, objects))
 }
 
 /// The work of [`add`] inside a transaction the caller commits.
 pub fn add_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     col: &CollectionRef,
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
@@ -235,16 +228,14 @@ pub fn delete(
     id: &str,
     filter: &ObjectFilter,
 ) -> StoreResult<u64> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db)?;
-    let ckey = collection_key(&tx, col)?;
-    let mut sql = String::from("DELETE FROM objects WHERE ckey = ? AND id = ?");
-    let mut args = vec![Value::Integer(ckey), Value::Text(id.to_owned())];
-    filter_clause(filter, &mut sql, &mut args);
-    let deleted = tx.execute(&sql, params_from_iter(args)).map_err(db)? as u64;
-    if deleted > 0 {
-        tx.execute(
+    crate::in_transaction(c, |tx| {
+        let ckey = collection_key(tx, col)?;
+        let mut sql = String::from("DELETE FROM objects WHERE ckey = ? AND id = ?");
+        let mut args = vec![Value::Integer(ckey), Value::Text(id.to_owned())];
+        filter_clause(filter, &mut sql, &mut args);
+        let deleted = tx.execute(&sql, params_from_iter(args)).map_err(db)? as u64;
+        if deleted > 0 {
+            tx.execute(
             "UPDATE objects SET
                 is_first = (version_key = (SELECT min(version_key) FROM objects WHERE ckey = ?1 AND id = ?2)),
                 is_last  = (version_key = (SELECT max(version_key) FROM objects WHERE ckey = ?1 AND id = ?2))
@@ -252,9 +243,9 @@ pub fn delete(
             params![ckey, id],
         )
         .map_err(db)?;
-    }
-    tx.commit().map_err(db)?;
-    Ok(deleted)
+        }
+        Ok(deleted)
+    })
 }
 
 /// Number of stored versions in a collection.

@@ -118,10 +118,7 @@ pub fn create_node_key(data_dir: &Path) -> anyhow::Result<()> {
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let mut id = [0u8; 6];
     rand::rngs::OsRng.fill_bytes(&mut id);
-    let origin = format!(
-        "comity/{}",
-        hex::encode(id)
-    );
+    let origin = format!("comity/{}", hex::encode(id));
     let signer = Signer::new(
         &origin,
         KeyKind::Ed25519,
