@@ -3,6 +3,8 @@
 //! same receipts and A's outbox drains, with every object stored once at B. Forged, stale
 //! and mismatched pull requests are refused.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +13,12 @@ use comity_node::federation::inbox::{Answer, Inbox};
 use comity_node::federation::pull;
 use comity_node::log::NodeLog;
 use comity_node::policy::AgreementStatus;
-use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
-use comity_server::{hash_password, AppState};
-use comity_store::{ApiRoot, Collection, Role, Store, User};
+use comity_node::registry::{AgreementDraft, Registry, ScopeDocument};
+use comity_server::AppState;
+use comity_store::{ApiRoot, Collection, Store};
 use comity_store_sqlite::SqliteStore;
-use comity_tlog::note::{KeyKind, Signer};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long test passphrase";
 const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
 
 struct Node {
@@ -52,43 +52,15 @@ async fn node(seed: u8, name: &str) -> Node {
         })
         .await
         .unwrap();
-    store
-        .create_user(User {
-            name: "admin".into(),
-            role: Role::Admin,
-            password_hash: hash_password(PASSWORD).unwrap(),
-        })
-        .await
-        .unwrap();
-    let signer = Signer::new(
-        &format!("comity/{name}"),
-        KeyKind::Ed25519,
-        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
-    )
-    .unwrap();
+    common::add_admin(store.as_ref()).await;
+    let signer = common::signer(&format!("comity/{name}"), seed);
     let log = NodeLog::new(signer).unwrap();
     // Reserve a port for the node's server, started later.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    let record = NewMember {
-        name: name.into(),
-        country: "ZZ".into(),
-        roles: [MemberRole::Cert].into(),
-        public_key: log.node_key().public_key().to_string(),
-        endpoint: Some(format!("http://{addr}")),
-        contact: None,
-        identity_id: None,
-    }
-    .into_record(true)
-    .unwrap();
-    let id = Registry::new(store.as_ref(), Some(&log))
-        .add_member(record)
-        .await
-        .unwrap()
-        .id
-        .0;
+    let id = common::register_local(store.as_ref(), &log, name, addr).await;
     Node {
         store,
         log,
@@ -219,7 +191,7 @@ async fn a_node_that_was_down_pulls_what_it_missed_and_pushes_then_dedup() {
             "http://{}/taxii2/default/collections/{COL}/objects/",
             a.addr
         ))
-        .basic_auth("admin", Some(PASSWORD))
+        .basic_auth("admin", Some(common::PASSWORD))
         .header("Content-Type", "application/taxii+json;version=2.1")
         .body(json!({ "objects": objects }).to_string())
         .send()

@@ -5,6 +5,8 @@
 //! by A raise alerts there. Bad input (forged signatures, unknown senders, garbage proofs,
 //! oversized notes) is refused precisely, changing nothing.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,17 +17,15 @@ use comity_node::federation::witnessing::{
     REFUSED, ROLLBACK,
 };
 use comity_node::log::{log_of, NodeLog};
-use comity_node::registry::{MemberRole, NewMember, Registry};
-use comity_server::{hash_password, AppState};
-use comity_store::{Role, Store, User};
+use comity_node::registry::Registry;
+use comity_server::AppState;
+use comity_store::Store;
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Note, Signer};
 use comity_tlog::witness::AddCheckpoint;
 use comity_tlog::Hash;
 use serde_json::value::RawValue;
-
-const PASSWORD: &str = "a long test passphrase";
 
 struct Node {
     store: Arc<dyn Store>,
@@ -40,40 +40,12 @@ struct Node {
 async fn node(seed: u8, name: &str) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    store
-        .create_user(User {
-            name: "admin".into(),
-            role: Role::Admin,
-            password_hash: hash_password(PASSWORD).unwrap(),
-        })
-        .await
-        .unwrap();
-    let signer = Signer::new(
-        &format!("comity/{name}"),
-        KeyKind::Ed25519,
-        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
-    )
-    .unwrap();
+    common::add_admin(store.as_ref()).await;
+    let signer = common::signer(&format!("comity/{name}"), seed);
     let log = NodeLog::new(signer.clone()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let record = NewMember {
-        name: name.into(),
-        country: "ZZ".into(),
-        roles: [MemberRole::Cert].into(),
-        public_key: log.node_key().public_key().to_string(),
-        endpoint: Some(format!("http://{addr}")),
-        contact: None,
-        identity_id: None,
-    }
-    .into_record(true)
-    .unwrap();
-    let id = Registry::new(store.as_ref(), Some(&log))
-        .add_member(record)
-        .await
-        .unwrap()
-        .id
-        .0;
+    let id = common::register_local(store.as_ref(), &log, name, addr).await;
     // The background round stays out of the way: the tests run rounds themselves.
     let state = AppState::new(store.clone(), "t".into(), None)
         .await
@@ -223,7 +195,7 @@ async fn two_nodes_cosign_each_others_checkpoints_and_serve_them() {
     for path in ["/log/checkpoint", "/log/checkpoint/cosigned"] {
         let r = client
             .get(format!("http://{}{path}", a.addr))
-            .basic_auth("admin", Some(PASSWORD))
+            .basic_auth("admin", Some(common::PASSWORD))
             .send()
             .await
             .unwrap();
@@ -342,7 +314,7 @@ async fn forks_rollbacks_and_bad_proofs_raise_alerts_with_evidence_and_change_no
     // Admins read the alerts with their evidence over the node API.
     let r = reqwest::Client::new()
         .get(format!("http://{}/api/v1/witness/alerts", b.addr))
-        .basic_auth("admin", Some(PASSWORD))
+        .basic_auth("admin", Some(common::PASSWORD))
         .send()
         .await
         .unwrap();

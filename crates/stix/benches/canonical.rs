@@ -1,24 +1,15 @@
 //! RFC 8785 canonical JSON of the ICS ATT&CK bundle's objects (hashed for every object a
 //! node stores), beside the `serde_json_canonicalizer` crate in the same run.
 
+mod common;
+
 use std::hint::black_box;
 
 use comity_stix::canonical_json;
 use criterion::{criterion_main, Criterion, Throughput};
-use serde_json::Value;
-
-fn ics_objects() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/attack/ics-attack-18.1.json"
-    );
-    let text = std::fs::read_to_string(path).expect("ICS ATT&CK bundle");
-    let bundle: Value = serde_json::from_str(&text).expect("JSON");
-    bundle["objects"].as_array().cloned().unwrap_or_default()
-}
 
 fn bench(c: &mut Criterion) {
-    let objects = ics_objects();
+    let objects = common::ics_objects();
     for o in &objects {
         assert_eq!(
             canonical_json(o),

@@ -1,6 +1,8 @@
 //! Validation speed: a typical indicator (target: at most 5 µs on one core), an ATT&CK
 //! technique, an SCO with a deterministic id, and the whole ICS ATT&CK bundle per object.
 
+mod common;
+
 use std::hint::black_box;
 
 use comity_stix::validate;
@@ -27,16 +29,6 @@ fn indicator() -> Value {
     })
 }
 
-fn ics_objects() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/attack/ics-attack-18.1.json"
-    );
-    let text = std::fs::read_to_string(path).expect("ICS ATT&CK bundle");
-    let bundle: Value = serde_json::from_str(&text).expect("JSON");
-    bundle["objects"].as_array().cloned().unwrap_or_default()
-}
-
 fn bench(c: &mut Criterion) {
     let indicator = indicator();
     assert!(validate(&indicator).is_valid());
@@ -44,7 +36,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| validate(black_box(&indicator)))
     });
 
-    let objects = ics_objects();
+    let objects = common::ics_objects();
     let technique = objects
         .iter()
         .find(|o| o["type"] == "attack-pattern")
@@ -112,7 +104,7 @@ fn benches() {
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     on_cpu_per_object("on-CPU indicator", &[indicator()], 200_000);
-    on_cpu_per_object("on-CPU ics-attack-18.1 objects", &ics_objects(), 20);
+    on_cpu_per_object("on-CPU ics-attack-18.1 objects", &common::ics_objects(), 20);
 }
 
 criterion_main!(benches);

@@ -55,6 +55,46 @@ pub struct World {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// A user `admin` with [`PASSWORD`], in `store`.
+pub async fn add_admin(store: &dyn Store) {
+    store
+        .create_user(User {
+            name: "admin".into(),
+            role: Role::Admin,
+            password_hash: hash_password(PASSWORD).unwrap(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Registers the node whose log is `log` as the local member of `store`, a CERT reachable
+/// at `addr`; returns its member id.
+pub async fn register_local(
+    store: &dyn Store,
+    log: &NodeLog,
+    name: &str,
+    addr: std::net::SocketAddr,
+) -> String {
+    let record = NewMember {
+        name: name.into(),
+        country: "ZZ".into(),
+        roles: [MemberRole::Cert].into(),
+        public_key: log.node_key().public_key().to_string(),
+        endpoint: Some(format!("http://{addr}")),
+        contact: None,
+        identity_id: None,
+    }
+    .into_record(true)
+    .unwrap();
+    Registry::new(store, Some(log))
+        .add_member(record)
+        .await
+        .unwrap()
+        .id
+        .0
+}
+
+/// The log signer (and so the node key) made from `seed`.
 pub fn signer(name: &str, seed: u8) -> Signer {
     Signer::new(
         name,
