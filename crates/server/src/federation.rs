@@ -272,8 +272,7 @@ pub async fn share(state: &AppState, objects: &[&str]) {
     if objects.is_empty() || state.log.is_none() {
         return;
     }
-    let registry = Registry::new(state.store.as_ref(), None);
-    let outcome = match registry.federation().await {
+    let outcome = match state.meta.federation().await {
         Ok(federation) => plan::enqueue(state.store.as_ref(), &federation, objects)
             .await
             .map_err(|e| e.to_string()),
