@@ -40,24 +40,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/federation/v1/outbox", get(outbox))
 }
 
-/// Remembers the pull requests answered in the last [`pull::MAX_PULL_AGE`], so that a
-/// captured request cannot be replayed while it is fresh (per serving process).
-#[derive(Debug, Default)]
-pub struct ReplayGuard {
-    seen: Mutex<std::collections::HashMap<String, std::time::Instant>>,
-}
-
-impl ReplayGuard {
-    /// Whether `id` is seen for the first time (and remember it).
-    pub fn first_use(&self, id: &str) -> bool {
-        let window = Duration::from_secs(pull::MAX_PULL_AGE.whole_seconds().unsigned_abs());
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.retain(|_, at| at.elapsed() < window);
-        seen.insert(id.to_owned(), std::time::Instant::now())
-            .is_none()
-    }
-}
-
 /// The scheme of the `Authorization` header that carries a signed pull request.
 pub const PULL_SCHEME: &str = "Comity-Envelope";
 
@@ -104,17 +86,11 @@ async fn outbox(
     let pull::PullRequest {
         member: peer,
         after: asked,
-        id,
     } = match pull::verify(state.store.as_ref(), &local.id.0, &request).await {
         Ok(v) => v,
         Err(pull::PullError::Store(e)) => return Err(e.into()),
         Err(e) => return Err(ApiError::unauthorized(e.to_string())),
     };
-    if !state.pulls.first_use(&id) {
-        return Err(ApiError::unauthorized(
-            "this pull request was answered already; sign a new one",
-        ));
-    }
     if asked != after {
         return Err(ApiError::bad_request(format!(
             "the signed request asks for after={asked}, the query for after={after}"

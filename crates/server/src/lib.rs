@@ -50,8 +50,6 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes the federation sender when envelopes are queued.
     pub outbox: Arc<tokio::sync::Notify>,
-    /// Pull requests answered recently, refused if replayed.
-    pub pulls: Arc<federation::ReplayGuard>,
     /// How often the node submits its checkpoint to its peers for cosigning.
     pub witness_every: std::time::Duration,
 }
@@ -76,7 +74,6 @@ impl AppState {
             log: None,
             metrics: Arc::default(),
             outbox: Arc::default(),
-            pulls: Arc::default(),
             witness_every: witnessing::DEFAULT_EVERY,
         })
     }

@@ -397,7 +397,7 @@ async fn bad_input_is_refused_precisely_and_changes_nothing() {
         )
         .unwrap(),
     );
-    unknown.id = "unknown".into();
+    unknown.id = uuid::Uuid::new_v4().to_string();
     let (status, receipt, _) = deliver(&b, &unknown.sign(stranger_log.node_key())).await;
     assert_eq!((status, receipt.envelope.kind), (422, Kind::Receipt));
     assert!(receipt

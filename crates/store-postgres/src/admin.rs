@@ -263,3 +263,22 @@ pub async fn node_secret(pool: &PgPool, name: &str, init: [u8; 32]) -> StoreResu
         .try_into()
         .map_err(|_| StoreError::Backend(format!("node secret {name:?} is corrupt")))
 }
+
+/// Records the first use of a one-time id; `false` when it was used and has not expired.
+pub async fn first_use(pool: &PgPool, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+    sqlx::query("DELETE FROM used_ids WHERE expires_at <= $1")
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    let inserted = sqlx::query(
+        "INSERT INTO used_ids (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    Ok(inserted == 1)
+}

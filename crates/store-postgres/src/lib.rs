@@ -311,6 +311,9 @@ impl Store for PgStore {
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
         admin::node_secret(&self.pool, name, init).await
     }
+    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+        admin::first_use(&self.pool, id, expires_at, now).await
+    }
     async fn meta_version(&self) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT version FROM meta_version")
             .fetch_one(&self.pool)

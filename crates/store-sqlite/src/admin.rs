@@ -230,3 +230,15 @@ pub fn node_secret(c: &Connection, name: &str, init: [u8; 32]) -> StoreResult<[u
         .try_into()
         .map_err(|_| StoreError::Backend(format!("node secret {name:?} is corrupt")))
 }
+
+/// Records the first use of a one-time id; `false` when it was used and has not expired.
+pub fn first_use(c: &Connection, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+    c.prepare_cached("DELETE FROM used_ids WHERE expires_at <= ?1")
+        .and_then(|mut q| q.execute(params![now]))
+        .map_err(db)?;
+    let inserted = c
+        .prepare_cached("INSERT OR IGNORE INTO used_ids (id, expires_at) VALUES (?1, ?2)")
+        .and_then(|mut q| q.execute(params![id, expires_at]))
+        .map_err(db)?;
+    Ok(inserted == 1)
+}

@@ -448,6 +448,11 @@ impl Store for SqliteStore {
         self.write(move |c| admin::node_secret(c, &name, init))
             .await
     }
+    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.write(move |c| admin::first_use(c, &id, expires_at, now))
+            .await
+    }
     async fn meta_version(&self) -> StoreResult<i64> {
         let probe = self.inner.probe.lock().unwrap_or_else(|e| e.into_inner());
         probe

@@ -73,6 +73,7 @@ pub async fn run_all(store: &dyn Store) {
     origins_round_trip(store).await;
     federation(store).await;
     meta_version_follows_what_servers_cache(store).await;
+    one_time_ids_are_used_once_until_they_expire(store).await;
 }
 
 async fn roots_and_collections(store: &dyn Store) {
@@ -1585,4 +1586,18 @@ async fn meta_version_follows_what_servers_cache(store: &dyn Store) {
         last,
         "objects moved it"
     );
+}
+
+/// A one-time id is accepted once; again only after it expired.
+async fn one_time_ids_are_used_once_until_they_expire(store: &dyn Store) {
+    assert!(store.first_use("pull:a", 100, 10).await.unwrap());
+    assert!(!store.first_use("pull:a", 200, 20).await.unwrap());
+    assert!(store.first_use("pull:b", 100, 20).await.unwrap());
+    // Hostile ids are ids like any other (callers keep NUL out: PostgreSQL text has none).
+    let odd = "pull:'; DROP TABLE used_ids; --\u{7f}é";
+    assert!(store.first_use(odd, 100, 20).await.unwrap());
+    assert!(!store.first_use(odd, 100, 30).await.unwrap());
+    // At its expiry it is forgotten, and may be used again.
+    assert!(store.first_use("pull:a", 300, 100).await.unwrap());
+    assert!(!store.first_use("pull:a", 300, 101).await.unwrap());
 }

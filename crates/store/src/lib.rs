@@ -231,6 +231,11 @@ pub trait Store: Send + Sync + 'static {
     /// to be read on every request: backends answer it as cheaply as they can.
     async fn meta_version(&self) -> StoreResult<i64>;
 
+    /// Records the first use of a one-time id (a signed request's), remembered until
+    /// `expires_at` (microseconds; ids expired by `now` are forgotten). `Ok(false)` when it
+    /// was used before: the request is a replay, whichever process answered it first.
+    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool>;
+
     /// The node's transparency log, when this backend stores one.
     fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
         None

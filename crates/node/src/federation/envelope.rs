@@ -206,6 +206,12 @@ impl Signed {
             return Err(EnvelopeError::Version(v));
         }
         let w: Wire = serde_json::from_slice(text).map_err(malformed)?;
+        if uuid::Uuid::try_parse(&w.id).is_err() {
+            return Err(EnvelopeError::Malformed(format!(
+                "the id {:?} is not a UUID",
+                w.id.chars().take(64).collect::<String>()
+            )));
+        }
         Ok(Signed {
             envelope: Envelope {
                 v: w.v,
@@ -386,6 +392,17 @@ mod tests {
             Signed::parse(extra.to_string().as_bytes()),
             Err(EnvelopeError::Malformed(_))
         ));
+        for id in ["", "x", "'; DROP TABLE inbox; --", "\u{0}"] {
+            let mut odd: Value = serde_json::from_str(&signed.to_json()).unwrap();
+            odd["id"] = json!(id);
+            assert!(
+                matches!(
+                    Signed::parse(odd.to_string().as_bytes()),
+                    Err(EnvelopeError::Malformed(m)) if m.contains("is not a UUID")
+                ),
+                "{id:?}"
+            );
+        }
         let now = OffsetDateTime::now_utc();
         assert!(signed.check_time(now + time::Duration::days(91)).is_err());
         assert!(signed.check_time(now - time::Duration::minutes(6)).is_err());

@@ -30,6 +30,9 @@ pub enum PullError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request was answered before.
+    #[error("this pull request was answered already; sign a new one")]
+    Replayed,
     /// The registry could not be read.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -66,11 +69,10 @@ pub struct PullRequest {
     pub member: String,
     /// The last sequence number it has.
     pub after: u64,
-    /// The request envelope's id: a request is answered once.
-    pub id: String,
 }
 
-/// Checks a pull request: signed by an active member, addressed to this node, fresh.
+/// Checks a pull request: signed by an active member, addressed to this node, fresh, and
+/// never answered before (by any process of this node).
 pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullRequest, PullError> {
     let signed = Signed::parse(text)?;
     let env = &signed.envelope;
@@ -116,10 +118,19 @@ pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullR
     }
     let body: Body = serde_json::from_str(env.body.get())
         .map_err(|e| PullError::NotAPull(format!("the body is not {{\"after\": N}}: {e}")))?;
+    // Answered once, by any process of this node: remembered for as long as the request
+    // could pass the checks above (it may be dated up to the allowed skew ahead).
+    let now_us = crate::log::now_us();
+    let window_us = 2 * MAX_PULL_AGE.whole_microseconds() as i64;
+    if !store
+        .first_use(&format!("pull:{}", env.id), now_us + window_us, now_us)
+        .await?
+    {
+        return Err(PullError::Replayed);
+    }
     Ok(PullRequest {
         member: env.from.clone(),
         after: body.after,
-        id: env.id.clone(),
     })
 }
 
