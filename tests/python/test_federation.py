@@ -1170,6 +1170,11 @@ def test_nothing_queued_leaves_once_the_member_is_suspended_or_the_agreement_end
                    nodes=[a.node, b.node])
         got = shared_by(b, a)
         assert got == [], f"B, {change} on A, received {len(got)} objects queued before"
+        if change == "agreement terminated":
+            # A's withdrawal reached B: the agreement has ended there too
+            ag = w.agreements[AB.title]["B"]
+            wait_until(lambda: agreements_of(b)[ag]["status"] == "terminated", 120,
+                       "B hears that A withdrew", nodes=[a.node, b.node])
 
 
 def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
@@ -1885,3 +1890,26 @@ def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tm
         assert {k: v for k, v in now["agreement"].items() if k != "signatures"} == \
             {k: v for k, v in good.items() if k != "signatures"}, "the terms are A's"
         assert agreement_committed(b, now), "B's signature is in B's log"
+
+        # A party's withdrawal travels: a non-party's, or one for an agreement B does not
+        # hold, is refused; A's ends the agreement on B, committed to B's log, once.
+        def withdraw(seq: int, ag_id: str, frm: Member = a, key=key_a):
+            env = envelope(frm.id, b.id, seq, kind="agreement", body={"terminated": ag_id})
+            return env, post_inbox(b, signed(env, key))
+
+        env, r = withdraw(2, ag, frm=c, key=key_c)
+        refusal(r, b, env, f"{c.id} is not a party to agreement {ag}")
+        unknown = f"agreement--{uuid.uuid4()}"
+        env, r = withdraw(6, unknown)
+        refusal(r, b, env, f"this node holds no agreement {unknown}")
+        mixed = envelope(a.id, b.id, 7, kind="agreement", body={"agreement": good, "terminated": ag})
+        refusal(post_inbox(b, signed(mixed, key_a)), b, mixed, "either an agreement or a termination")
+        assert agreements_of(b)[ag]["status"] == "active", "refusals changed nothing"
+        env, r = withdraw(8, ag)
+        body = receipt(r, b, 200, to=a.id, envelope_id=env["id"], seq=8, outcome="delivered")
+        assert body["accepted"] == 1, body
+        ended = agreements_of(b)[ag]
+        assert ended["status"] == "terminated", ended
+        assert agreement_committed(b, ended), "the end is in B's log"
+        env, r = withdraw(9, ag)
+        assert receipt(r, b, 200, to=a.id, envelope_id=env["id"], seq=9, outcome="delivered")["accepted"] == 0

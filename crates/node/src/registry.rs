@@ -1061,11 +1061,15 @@ impl<'a> Registry<'a> {
     }
 
     /// Suspends, reinstates or terminates an agreement. A terminated one stays terminated;
-    /// a proposed one can only be terminated (declined).
+    /// a proposed one can only be terminated (declined). Suspension is this node's own
+    /// decision; a termination is this party's withdrawal, which ends the agreement for
+    /// every party: with `send`, it is queued for the others
+    /// ([`crate::federation::agreement::queue_termination`]).
     pub async fn set_agreement_status(
         &self,
         id: &str,
         status: AgreementStatus,
+        send: bool,
     ) -> Result<SignedAgreement, RegistryError> {
         let (agreement, _) = self
             .change_agreement(id, |held| {
@@ -1096,7 +1100,37 @@ impl<'a> Registry<'a> {
                 Ok(Some(agreement))
             })
             .await?;
+        if send && status == AgreementStatus::Terminated {
+            if let Some(local) = self.local_member().await? {
+                crate::federation::agreement::queue_termination(
+                    self.store,
+                    &local.id.0,
+                    &agreement.document,
+                )
+                .await?;
+            }
+        }
         Ok(agreement)
+    }
+
+    /// Party `party` withdrew from agreement `id` (its signed envelope says so): the
+    /// agreement ends here too. `Ok(false)` when it had ended already.
+    pub async fn withdrawn(&self, id: &str, party: &str) -> Result<bool, RegistryError> {
+        let (_, changed) = self
+            .change_agreement(id, |held| {
+                let mut agreement =
+                    held.ok_or_else(|| invalid(format!("this node holds no agreement {id}")))?;
+                if !agreement.document.parties.iter().any(|p| p == party) {
+                    return Err(invalid(format!("{party} is not a party to agreement {id}")).into());
+                }
+                if agreement.terms.status == AgreementStatus::Terminated {
+                    return Err(ChangeError::Unchanged(Box::new(agreement)));
+                }
+                agreement.terms.status = AgreementStatus::Terminated;
+                Ok(Some(agreement))
+            })
+            .await?;
+        Ok(changed)
     }
 
     /// One agreement, its signatures checked against the pinned keys.

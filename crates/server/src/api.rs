@@ -382,7 +382,7 @@ async fn agreement_status(
         }
     };
     let agreement = Registry::new(state.store.as_ref(), state.log.as_deref())
-        .set_agreement_status(&id, status)
+        .set_agreement_status(&id, status, true)
         .await
         .map_err(registry_error)?;
     tracing::info!(user = %admin.escape_debug(), agreement = %id.escape_debug(), ?status, "agreement status changed");

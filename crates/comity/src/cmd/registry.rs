@@ -189,10 +189,14 @@ pub enum AgreementCommand {
         #[command(flatten)]
         data: DataDir,
     },
-    /// End an agreement for good.
+    /// End an agreement for good: this party withdraws (or declines a proposal), and the
+    /// other parties' nodes are told, which ends it there too.
     Terminate {
         /// Agreement id.
         id: String,
+        /// Tell nobody: the other parties end their copies themselves.
+        #[arg(long)]
+        offline: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -491,15 +495,17 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
             print_json(&a.document)?;
             return Ok(ExitCode::SUCCESS);
         }
-        AgreementCommand::Suspend { id, data } => (data, (id, AgreementStatus::Suspended)),
-        AgreementCommand::Reinstate { id, data } => (data, (id, AgreementStatus::Active)),
-        AgreementCommand::Terminate { id, data } => (data, (id, AgreementStatus::Terminated)),
+        AgreementCommand::Suspend { id, data } => (data, (id, AgreementStatus::Suspended, false)),
+        AgreementCommand::Reinstate { id, data } => (data, (id, AgreementStatus::Active, false)),
+        AgreementCommand::Terminate { id, offline, data } => {
+            (data, (id, AgreementStatus::Terminated, !offline))
+        }
     };
-    let (id, status) = change;
+    let (id, status, send) = change;
     let store = data.open_store()?;
     let log = load_log(&data, store.as_ref())?;
     let a = Registry::new(store.as_ref(), log.as_ref())
-        .set_agreement_status(&id, status)
+        .set_agreement_status(&id, status, send)
         .await?;
     eprintln!("{}", agreement_line(&a));
     Ok(ExitCode::SUCCESS)

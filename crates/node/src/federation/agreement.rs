@@ -6,6 +6,11 @@
 //! stores it as proposed and signs only when its admin says so; its signature is committed
 //! to its log and the signed document goes to the other parties the same way. On each node
 //! the agreement is in force once every party's signature is there.
+//!
+//! A party withdraws by terminating the agreement on its node: `{"terminated": ID}` goes to
+//! the other parties the same way, and since the terms were signed as a whole by all of
+//! them, the agreement ends on every node that takes it in (the sender must be a party).
+//! Suspension is each node's own decision and does not travel.
 
 use comity_store::{OutboxItem, Store, StoreError};
 use serde::Deserialize;
@@ -16,11 +21,12 @@ use crate::registry::{AgreementDocument, Registry, RegistryError};
 use super::envelope::{Envelope, Kind};
 use super::inbox::{Answer, Inbox, InboxError};
 
-/// The body of an `agreement` envelope.
+/// The body of an `agreement` envelope: a document, or a party's withdrawal.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body {
-    agreement: AgreementDocument,
+    agreement: Option<AgreementDocument>,
+    terminated: Option<String>,
 }
 
 /// The body of an `agreement` envelope carrying `document`.
@@ -34,7 +40,25 @@ pub async fn queue(
     local: &str,
     document: &AgreementDocument,
 ) -> Result<(), StoreError> {
-    let body = body(document);
+    queue_body(store, local, document, body(document)).await
+}
+
+/// Queues `local`'s withdrawal from `document` for every other party.
+pub async fn queue_termination(
+    store: &dyn Store,
+    local: &str,
+    document: &AgreementDocument,
+) -> Result<(), StoreError> {
+    let body = serde_json::json!({ "terminated": document.id }).to_string();
+    queue_body(store, local, document, body).await
+}
+
+async fn queue_body(
+    store: &dyn Store,
+    local: &str,
+    document: &AgreementDocument,
+    body: String,
+) -> Result<(), StoreError> {
     for party in document.parties.iter().filter(|p| *p != local) {
         let item = OutboxItem {
             id: uuid::Uuid::new_v4().to_string(),
@@ -55,18 +79,37 @@ pub(super) async fn receive(
     local: &str,
     env: &Envelope,
 ) -> Result<Answer, InboxError> {
-    let body: Body = match serde_json::from_str(env.body.get()) {
-        Ok(b) => b,
+    let registry = Registry::new(inbox.store(), Some(inbox.log()));
+    let document = match serde_json::from_str(env.body.get()) {
+        Ok(Body {
+            agreement: Some(document),
+            terminated: None,
+        }) => document,
+        Ok(Body {
+            agreement: None,
+            terminated: Some(id),
+        }) => {
+            return match registry.withdrawn(&id, &env.from).await {
+                Ok(changed) => {
+                    tracing::info!(from = %env.from, agreement = %id, "a party withdrew: agreement terminated");
+                    inbox.deliver_recorded(local, env, u64::from(changed)).await
+                }
+                Err(RegistryError::Invalid(why)) => inbox.refuse_recorded(local, env, why).await,
+                Err(e) => Err(e.into()),
+            };
+        }
+        Ok(_) => {
+            let why = "the body holds either an agreement or a termination".to_owned();
+            return inbox.refuse_recorded(local, env, why).await;
+        }
         Err(e) => {
-            let why = format!("the body is not {{\"agreement\": {{...}}}}: {e}");
+            let why = format!(
+                "the body is not {{\"agreement\": {{...}}}} or {{\"terminated\": ID}}: {e}"
+            );
             return inbox.refuse_recorded(local, env, why).await;
         }
     };
-    let registry = Registry::new(inbox.store(), Some(inbox.log()));
-    let merged = match registry
-        .merge_agreement(body.agreement, Some(&env.from))
-        .await
-    {
+    let merged = match registry.merge_agreement(document, Some(&env.from)).await {
         Ok(m) => m,
         Err(RegistryError::Invalid(why)) => return inbox.refuse_recorded(local, env, why).await,
         Err(e) => return Err(e.into()),

@@ -199,7 +199,7 @@ async fn an_agreement_is_in_force_where_every_party_has_signed() {
     // reinstating (or suspending) a proposed agreement is refused; it awaits C
     let e = b
         .registry()
-        .set_agreement_status(&doc.id, AgreementStatus::Active)
+        .set_agreement_status(&doc.id, AgreementStatus::Active, true)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("awaits the signatures of"), "{e}");
@@ -498,4 +498,65 @@ async fn signatures_arriving_at_once_are_all_kept() {
     let h = held(&a, &doc.id).await;
     assert_eq!(h.document.missing(), Vec::<String>::new());
     assert_eq!(h.terms.status, AgreementStatus::Active);
+}
+
+#[tokio::test]
+async fn a_partys_withdrawal_travels_and_ends_the_agreement_for_all() {
+    let [a, b, c] = three().await;
+    let doc = propose(&a, &[&b]).await;
+    b.registry()
+        .merge_agreement(doc.clone(), Some(&a.id))
+        .await
+        .unwrap();
+    let signed = b
+        .registry()
+        .sign_agreement(&doc.id, b.log.node_key(), true)
+        .await
+        .unwrap();
+    a.registry()
+        .merge_agreement(signed.document, Some(&b.id))
+        .await
+        .unwrap();
+    assert_eq!(in_force(&a, &b).await, 1);
+    let queued_before = a.store.outbox_after(&b.id, 0, 10).await.unwrap().len();
+
+    // Suspension is A's own business: nothing is queued.
+    a.registry()
+        .set_agreement_status(&doc.id, AgreementStatus::Suspended, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.store.outbox_after(&b.id, 0, 10).await.unwrap().len(),
+        queued_before
+    );
+    // Termination is A's withdrawal: queued for B.
+    a.registry()
+        .set_agreement_status(&doc.id, AgreementStatus::Terminated, true)
+        .await
+        .unwrap();
+    let queued = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
+    assert_eq!(queued.len(), queued_before + 1);
+    let last = queued.last().unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&last.body).unwrap(),
+        serde_json::json!({ "terminated": doc.id })
+    );
+
+    // On B: a non-party's word changes nothing; A's ends it, once.
+    let e = b.registry().withdrawn(&doc.id, &c.id).await.unwrap_err();
+    assert!(e.to_string().contains("is not a party"), "{e}");
+    assert_eq!(in_force(&b, &a).await, 1);
+    assert!(b.registry().withdrawn(&doc.id, &a.id).await.unwrap());
+    assert_eq!(
+        held(&b, &doc.id).await.terms.status,
+        AgreementStatus::Terminated
+    );
+    assert_eq!(in_force(&b, &a).await, 0);
+    assert!(!b.registry().withdrawn(&doc.id, &a.id).await.unwrap());
+    let e = b
+        .registry()
+        .withdrawn("agreement--00000000-0000-4000-8000-000000000000", &a.id)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("holds no agreement"), "{e}");
 }
