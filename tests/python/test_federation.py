@@ -788,6 +788,9 @@ class FlakyProxy:
     - ``delay``: waits ``delay`` seconds, forwards, waits again, answers in full;
     - ``truncate``: forwards, then answers only the first half of the response and closes;
     - ``hold``: forwards, then keeps the answer until ``release()``;
+    - ``garbage``: forwards, then answers 200 with bytes that are no receipt at all;
+    - ``forged``: forwards, then answers the real receipt with one character of its
+      signature changed;
     - ``pass`` (when the plan is used up): forwards and answers in full.
 
     Answers carry ``Connection: close`` so that every request takes a new connection, and so
@@ -822,10 +825,10 @@ class FlakyProxy:
         self.released.set()
 
     def log(self, done_only: bool = True) -> list[dict]:
-        """The envelopes posted through the proxy (done ones only, unless asked)."""
+        """The sequenced envelopes posted through the proxy (done ones only, unless asked)."""
         with self.lock:
             return [dict(e) for e in self.seen if (e["done"] or not done_only)
-                    and (e["request"] or "").startswith(f"POST {INBOX} ")]
+                    and (e["request"] or "").startswith(f"POST {INBOX} ") and e["seq"] != 0]
 
     def close(self):
         self.closed = True
@@ -878,15 +881,18 @@ class FlakyProxy:
             request = self._read_message(conn)
             line = request.split(b"\r\n", 1)[0].decode(errors="replace")
             body = request.partition(b"\r\n\r\n")[2]
-            with self.lock:
-                entry["request"] = line
-                # the plan is for envelopes; anything else the node asks passes
-                mode = entry["mode"] = (self.plan.popleft() if self.plan and line.startswith(f"POST {INBOX} ")
-                                        else "pass")
+            seq = None
             with contextlib.suppress(ValueError, AttributeError):
                 env = json.loads(body)
                 with self.lock:
                     entry["id"], entry["seq"] = env.get("id"), env.get("seq")
+                seq = env.get("seq")
+            with self.lock:
+                entry["request"] = line
+                # the plan is for sequenced envelopes; anything else the node sends (pulls,
+                # witnessing's unsequenced checkpoints) passes
+                planned = line.startswith(f"POST {INBOX} ") and seq != 0
+                mode = entry["mode"] = self.plan.popleft() if self.plan and planned else "pass"
             if mode == "drop":
                 return
             if mode == "delay":
@@ -907,6 +913,16 @@ class FlakyProxy:
                 self.released.wait(300)
             if mode == "truncate":
                 conn.sendall(response[: len(response) // 2])
+            elif mode == "garbage":
+                junk = b"\x00\xffnot a receipt <html>" + bytes(range(256))
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(junk)).encode() + b"\r\nConnection: close\r\n\r\n" + junk)
+            elif mode == "forged":
+                head, _, answer = response.partition(b"\r\n\r\n")
+                sig = re.search(rb'"signature":"([A-Za-z0-9+/])', answer)
+                at = sig.start(1)
+                flipped = b"B" if answer[at:at + 1] != b"B" else b"C"
+                conn.sendall(head + b"\r\n\r\n" + answer[:at] + flipped + answer[at + 1:])
             else:
                 conn.sendall(response)
         except OSError as e:
@@ -1546,10 +1562,13 @@ def test_a_flaky_network_delivers_everything_exactly_once(tmp_path):
         b_port = free_port()
         proxy = FlakyProxy(b_port, delay=2.0)
         stack.callback(proxy.close)
-        # the plan, connection by connection: three dropped, two delayed, three truncated
+        # the plan, connection by connection: three dropped, two delayed, three truncated,
+        # two answered with garbage, two with a forged receipt
         proxy.then("drop", 3)
         proxy.then("delay", 2)
         proxy.then("truncate", 3)
+        proxy.then("garbage", 2)
+        proxy.then("forged", 2)
         w = stack.enter_context(federation(tmp_path, "AB", [AB], ports={"B": b_port},
                                            endpoints={("A", "B"): proxy.url}))
         a, b = w["A"], w["B"]
@@ -1567,7 +1586,8 @@ def test_a_flaky_network_delivers_everything_exactly_once(tmp_path):
         post(100)  # queued behind the first envelope while the network is down
         wait_until(lambda: len(proxy.log()) >= 5, 180, "drops and delays", nodes=[a.node, b.node])
         post(200)  # the truncated ones
-        wait_until(lambda: len(proxy.log()) >= 9, 180, "truncations then a clean pass", nodes=[a.node, b.node])
+        wait_until(lambda: len(proxy.log()) >= 13, 240, "truncations, garbage, forgeries, then a clean pass",
+                   nodes=[a.node, b.node])
         post(300)  # after the network healed
         wait_drained(a, [b], others=(b.node,))
         assert_holds(w, b, a, posted, posted, "after the flaky network")
@@ -1576,7 +1596,13 @@ def test_a_flaky_network_delivers_everything_exactly_once(tmp_path):
         seen = proxy.log()
         got = [(s["mode"], s["seq"], s["status"]) for s in seen]
         assert got == [("drop", 1, None)] * 3 + [("delay", 1, 200), ("delay", 2, 200)] + [
-            ("truncate", 3, 200)] * 3 + [("pass", 3, 200), ("pass", 4, 200)], got
+            ("truncate", 3, 200)] * 3 + [("garbage", 3, 200)] * 2 + [("forged", 3, 200)] * 2 + [
+            ("pass", 3, 200), ("pass", 4, 200)], got
+        # A reported each bad answer and kept serving its users meanwhile
+        warnings = a.node.log_path.read_text(errors="replace")
+        assert warnings.count("delivery failed") >= 9, warnings[-2000:]
+        assert requests.get(a.node.base + "/taxii2/", auth=a.node.admin, timeout=30,
+                            headers={"Accept": "application/taxii+json;version=2.1"}).status_code == 200
         # a retry is the same envelope; the answer to a retry is the receipt already given
         for seq in (1, 3):
             tries = [s for s in seen if s["seq"] == seq]
