@@ -7,7 +7,8 @@ party and signed by every other (the documents handed over with `comity agreemen
 exactly as the policy engine allows, object by object (the expected recipients are computed
 here, in Python, from the rules), exactly once, in sequence order, whatever happens:
 
-1. exact delivery of ~300 objects under every TLP level, handling codes, RED recipients,
+1. exact delivery of 300 objects (in envelopes of 50), then of 100,000 (in envelopes of
+   1,000, posted from two clients), under every TLP level, handling codes, RED recipients,
    granular markings and objects of other members;
 2. kill -9 of the receiver and of the sender while envelopes are queued or in flight;
 3. forged, replayed, out-of-order, malformed, untimely and unauthorised envelopes posted
