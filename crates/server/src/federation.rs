@@ -403,7 +403,15 @@ async fn deliver_peer(
         }
         for mut entry in due {
             if entry.kind == Kind::StixObjects.as_str() {
-                entry.body = plan::still_allowed(&federation, peer, entry.created_at, &entry.body)?;
+                match plan::still_allowed(&federation, peer, entry.created_at, &entry.body) {
+                    Ok(body) => entry.body = body,
+                    Err(e) => {
+                        if let Some(previous) = recording.take() {
+                            previous.await?;
+                        }
+                        return Err(e);
+                    }
+                }
             }
             let sending = send(client, &local.0, &endpoint, &key, &entry, state);
             let sent = match recording.take() {
@@ -430,7 +438,7 @@ async fn deliver_peer(
     }
 }
 
-/// The write of a verified receipt, under way.
+/// The write of a verified receipt, to be awaited (it starts when first polled).
 type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
 
 /// Records `receipt` (verified, received now) as the answer to `entry`.
