@@ -10,13 +10,15 @@ The comity binary is $COMITY_BIN or target/release/comity.
 
     .venv/bin/python bench/federation_bench.py [--objects 100000] [--clients 4]
 
-Prints a table and writes bench/out/federation.json.
+Prints the figures (with each node's CPU seconds per object and the load average, since
+the machine is shared) and writes bench/out/federation.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -89,6 +91,12 @@ def wait_for(ready, what: str, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+def cpu_seconds(node: ComityNode) -> float:
+    """User + system CPU seconds the node's process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{node.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def count_shared(node: ComityNode) -> int:
     """Objects in the node's "Shared by …" collections (from `comity collection list`)."""
     out = node.cli("collection", "list", "--data-dir", node.data_dir).stdout.decode()
@@ -101,7 +109,7 @@ def main() -> None:
     ap.add_argument("--objects", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=4)
     args = ap.parse_args()
-    binary = Path(__import__("os").environ.get("COMITY_BIN", REPO / "target" / "release" / "comity"))
+    binary = Path(os.environ.get("COMITY_BIN", REPO / "target" / "release" / "comity"))
     per = 1000
     bodies, _ = envelopes(args.objects // per, per, "fed-bench")
     # GREEN marking on every object, so that the agreements carry them.
@@ -126,6 +134,8 @@ def main() -> None:
                 time.sleep(0.25)
 
         watcher = threading.Thread(target=watch)
+        load_before = os.getloadavg()
+        cpu0 = {n.data_dir.name: cpu_seconds(n) for n in nodes}
         t0 = time.perf_counter()
         watcher.start()
         post_s, stored = post_all(a, cid, bodies, args.clients)
@@ -136,6 +146,8 @@ def main() -> None:
                 break
             time.sleep(0.05)
         total_s = time.perf_counter() - t0
+        cpu = {n.data_dir.name: cpu_seconds(n) - cpu0[n.data_dir.name] for n in nodes}
+        load_after = os.getloadavg()
         stop.set()
         watcher.join()
         for n in nodes:
@@ -153,6 +165,10 @@ def main() -> None:
         "deliveries_per_second": round(replicated / total_s),
         "max_lag_seconds": round(max(lags, default=0.0), 2),
         "median_lag_seconds": round(sorted(lags)[len(lags) // 2], 2) if lags else 0.0,
+        # CPU of each node's process while it replicated, per object stored on A
+        "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+        "cpu_us_per_object": {k: round(v * 1e6 / stored, 1) for k, v in cpu.items()},
+        "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "federation.json").write_text(json.dumps(result, indent=2))

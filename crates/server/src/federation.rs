@@ -359,7 +359,16 @@ async fn deliver_peer(
     ) else {
         return Ok(());
     };
+    // The receipt of one envelope is recorded while the next one is sent: the peer has
+    // applied the first already (it answers only then), and should this node stop before
+    // the record is written, the envelope goes again and the peer answers it with the
+    // receipt it recorded. Records are written in sequence order, each finished before the
+    // outbox is read again or a failure is recorded.
+    let mut recording: Option<Recording> = None;
     loop {
+        if let Some(previous) = recording.take() {
+            previous.await?;
+        }
         let due = store
             .outbox_due(peer, now_us(), BATCH)
             .await
@@ -369,19 +378,54 @@ async fn deliver_peer(
         }
         for mut entry in due {
             if entry.kind == Kind::StixObjects.as_str() {
-                entry.body = plan::still_allowed(&federation, peer, entry.created_at, &entry.body)?;
+                match plan::still_allowed(&federation, peer, entry.created_at, &entry.body) {
+                    Ok(body) => entry.body = body,
+                    Err(e) => {
+                        if let Some(previous) = recording.take() {
+                            previous.await?;
+                        }
+                        return Err(e);
+                    }
+                }
             }
-            if let Err(why) = deliver(state, client, &local.0, &endpoint, &key, &entry).await {
-                let wait = backoff(entry.attempts);
-                tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
-                store
-                    .outbox_failed(peer, entry.seq, &why, now_us() + wait.as_micros() as i64)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                return Ok(());
+            let sending = send(client, &local.0, &endpoint, &key, &entry, state);
+            let sent = match recording.take() {
+                Some(previous) => {
+                    let (sent, recorded) = tokio::join!(sending, previous);
+                    recorded?;
+                    sent
+                }
+                None => sending.await,
+            };
+            match sent {
+                Ok(receipt) => recording = Some(record(state, &entry, receipt)),
+                Err(why) => {
+                    let wait = backoff(entry.attempts);
+                    tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
+                    store
+                        .outbox_failed(peer, entry.seq, &why, now_us() + wait.as_micros() as i64)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Ok(());
+                }
             }
         }
     }
+}
+
+/// The write of a verified receipt, to be awaited (it starts when first polled).
+type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Records `receipt` (verified, received now) as the answer to `entry`.
+fn record(state: &AppState, entry: &OutboxEntry, receipt: Signed) -> Recording {
+    let (store, peer, seq, at) = (state.store.clone(), entry.peer.clone(), entry.seq, now_us());
+    Box::pin(async move {
+        store
+            .outbox_delivered(&peer, seq, at, &receipt.to_json())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Exponential backoff from one second, capped, with ±25 % jitter.
@@ -391,15 +435,15 @@ fn backoff(attempts: u32) -> Duration {
     base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
 }
 
-/// Sends one envelope and records the peer's verified receipt.
-async fn deliver(
-    state: &AppState,
+/// Sends one envelope and returns the peer's receipt, verified.
+async fn send(
     client: &reqwest::Client,
     local: &str,
     endpoint: &str,
     key: &PublicKey,
     entry: &OutboxEntry,
-) -> Result<(), String> {
+    state: &AppState,
+) -> Result<Signed, String> {
     let log = state.log.as_ref().ok_or("no node key")?;
     let envelope = pull::outbox_envelope(entry, local, log.node_key())?;
     let url = format!("{}/federation/v1/inbox", endpoint.trim_end_matches('/'));
@@ -436,10 +480,5 @@ async fn deliver(
     } else if !body.refused.is_empty() {
         tracing::warn!(peer = %entry.peer, seq = entry.seq, refused = body.refused.len(), "objects refused by the peer");
     }
-    state
-        .store
-        .outbox_delivered(&entry.peer, entry.seq, now_us(), &receipt.to_json())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(receipt)
 }
