@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use comity_node::federation::envelope::{Kind, Receipt, Signed};
 use comity_node::federation::inbox::{Answer, Inbox, InboxError};
-use comity_node::federation::{plan, pull};
+use comity_node::federation::{plan, pull, sighting};
 use comity_node::identity::PublicKey;
 use comity_node::log::now_us;
 use comity_node::registry::Registry;
@@ -395,6 +395,9 @@ async fn deliver_peer(
         for mut entry in due {
             if entry.kind == Kind::StixObjects.as_str() {
                 entry.body = plan::still_allowed(&federation, peer, entry.created_at, &entry.body)?;
+            } else if entry.kind == Kind::Sighting.as_str() {
+                entry.body =
+                    sighting::still_allowed(&federation, peer, entry.created_at, &entry.body)?;
             }
             if let Err(why) = deliver(state, client, &local.0, &endpoint, &key, &entry).await {
                 let wait = backoff(entry.attempts);
