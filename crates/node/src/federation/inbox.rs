@@ -3,9 +3,10 @@
 //! sequence; deduplicate by id; then apply it by kind: for `stix-objects`, check every
 //! object against the agreements in force with the sender and the policy engine and store
 //! what passes atomically with the inbox record and the log commitments; for `agreement`,
-//! see [`super::agreement`]; for `sighting`, see [`super::sighting`]. Answer with a receipt signed by this node. A refusal is signed
-//! and recorded too, never silent. A `checkpoint` envelope (unsequenced) goes to the
-//! witness instead ([`super::witnessing`]), which answers with a signed `cosignature`.
+//! see [`super::agreement`]; for `sighting`, see [`super::sighting`]. Answer with a receipt
+//! signed by this node. A refusal is signed and recorded too, never silent. A `checkpoint`
+//! envelope (unsequenced) goes to the witness instead ([`super::witnessing`]), which
+//! answers with a signed `cosignature`.
 
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;

@@ -35,7 +35,8 @@
 //! judges it. Then it is stored in the collection "Sightings from <member>" (origin = the
 //! sender) with the inbox record and its log commitment in one transaction. Anything else
 //! is refused as a whole with a signed receipt, recorded and committed to the log; a replay
-//! gets the same receipt. [`received`] counts what arrived, per sighted object and member.
+//! gets the same receipt. [`received`] counts what arrived, per sighted object and member
+//! (`comity sightings`, `GET /api/v1/sightings`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,6 +232,9 @@ pub async fn enqueue(
     let Some(local) = federation.local.clone() else {
         return Ok(0);
     };
+    if federation.peers.is_empty() {
+        return Ok(0);
+    }
     let now = OffsetDateTime::now_utc();
     let mut queued = 0;
     for text in objects {
@@ -458,9 +462,29 @@ pub struct Seen {
     pub last_seen: Option<String>,
 }
 
-/// The sightings received from members, per sighted object and member, ordered by object
-/// then member; only those of `target` when given.
-pub async fn received(store: &dyn Store, target: Option<&str>) -> Result<Vec<Seen>, StoreError> {
+/// The collections that receive members' sightings ("Sightings from <member>").
+pub async fn sighting_collections(store: &dyn Store) -> Result<Vec<Collection>, StoreError> {
+    Ok(store
+        .collections(API_ROOT)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            c.origin
+                .as_deref()
+                .is_some_and(|o| c.id == collection_id(o))
+        })
+        .collect())
+}
+
+/// The sightings received in `collections` (see [`sighting_collections`]), per sighted
+/// object and member, ordered by object then member; only those of `target` when given,
+/// and only the sightings `keep` (given the collection and the sighting's JSON) lets count.
+pub async fn received(
+    store: &dyn Store,
+    collections: &[Collection],
+    target: Option<&str>,
+    keep: impl Fn(&Collection, &str) -> bool,
+) -> Result<Vec<Seen>, StoreError> {
     #[derive(Deserialize)]
     struct Sighting {
         sighting_of_ref: String,
@@ -474,8 +498,8 @@ pub async fn received(store: &dyn Store, target: Option<&str>) -> Result<Vec<See
         ..ObjectFilter::default()
     };
     let mut seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
-    for c in store.collections(API_ROOT).await? {
-        let Some(member) = c.origin.clone().filter(|o| c.id == collection_id(o)) else {
+    for c in collections {
+        let Some(member) = c.origin.clone() else {
             continue;
         };
         let mut after = None;
@@ -487,7 +511,7 @@ pub async fn received(store: &dyn Store, target: Option<&str>) -> Result<Vec<See
                 let Ok(s) = serde_json::from_str::<Sighting>(&o.json) else {
                     continue;
                 };
-                if target.is_some_and(|t| t != s.sighting_of_ref) {
+                if target.is_some_and(|t| t != s.sighting_of_ref) || !keep(c, &o.json) {
                     continue;
                 }
                 let entry = seen

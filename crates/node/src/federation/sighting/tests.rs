@@ -340,7 +340,14 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
         .unwrap();
     assert_eq!(c.title, "Sightings from node 2");
     assert_eq!(c.origin.as_deref(), Some(b.id.as_str()));
-    let seen = received(&a.store, Some(INDICATOR)).await.unwrap();
+    let seen = received(
+        &a.store,
+        &sighting_collections(&a.store).await.unwrap(),
+        Some(INDICATOR),
+        |_, _| true,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         seen,
         vec![Seen {
@@ -351,13 +358,17 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
             last_seen: Some("2026-02-01T00:00:00.000Z".into()),
         }]
     );
-    assert!(received(
-        &a.store,
-        Some("indicator--0b7c1f34-2e57-4d55-8f6a-444444444444")
-    )
-    .await
-    .unwrap()
-    .is_empty());
+    let all = sighting_collections(&a.store).await.unwrap();
+    assert_eq!(all.len(), 1);
+    let other = Some("indicator--0b7c1f34-2e57-4d55-8f6a-444444444444");
+    assert!(received(&a.store, &all, other, |_, _| true)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(received(&a.store, &all, None, |_, _| false)
+        .await
+        .unwrap()
+        .is_empty());
 
     // a replay gets the same receipt
     let entry = &b.store.outbox_after(&a.id, 0, 10).await.unwrap()[0];
@@ -605,5 +616,43 @@ async fn a_forged_sighting_is_refused_unrecorded() {
         .await
         .unwrap()
         .is_none());
+    assert!(a.objects_in(&collection_id(&b.id)).await.is_empty());
+}
+
+#[tokio::test]
+async fn what_leaves_is_decided_again_at_delivery() {
+    let [a, b, _c] = setup().await;
+    assert_eq!(
+        b.post(&[sighting(S1, INDICATOR, AMBER, json!({}))]).await,
+        1
+    );
+    let entry = b
+        .store
+        .outbox_after(&a.id, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "sighting")
+        .unwrap();
+    // nothing changed: the body as queued
+    let now = b.federation().await;
+    assert_eq!(
+        still_allowed(&now, &a.id, entry.created_at, &entry.body).unwrap(),
+        entry.body
+    );
+    // the agreement suspended on B since: withheld, and the originator stores nothing
+    let agreement = now.peers[&MemberId(a.id.clone())].agreements[0].id.clone();
+    b.registry()
+        .set_agreement_status(&agreement, AgreementStatus::Suspended)
+        .await
+        .unwrap();
+    let later = b.federation().await;
+    let withheld = still_allowed(&later, &a.id, entry.created_at, &entry.body).unwrap();
+    assert_eq!(withheld, body(None));
+    let mut entry = entry;
+    entry.body = withheld;
+    let signed = pull::outbox_envelope(&entry, &b.id, b.log.node_key()).unwrap();
+    let (delivered, r) = receipt(&a.receive(&signed).await);
+    assert!(delivered && r.accepted == 0, "{r:?}");
     assert!(a.objects_in(&collection_id(&b.id)).await.is_empty());
 }
