@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use comity_node::federation::sighting::received;
+use comity_node::federation::sighting::{received, sighting_collections};
 
 use crate::config::DataDir;
 
@@ -26,7 +26,14 @@ pub struct SightingsArgs {
 /// the member, how many sightings, the sum of their counts, the latest time seen.
 pub async fn run(args: SightingsArgs) -> anyhow::Result<ExitCode> {
     let store = args.data.open_store()?;
-    let seen = received(store.as_ref(), args.indicator.as_deref()).await?;
+    let collections = sighting_collections(store.as_ref()).await?;
+    let seen = received(
+        store.as_ref(),
+        &collections,
+        args.indicator.as_deref(),
+        |_, _| true,
+    )
+    .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&seen)?);
     } else {
