@@ -60,8 +60,13 @@ def sighting(of: str, marking: str = AMBER, **extra) -> dict:
 
 
 def counted(m, indicator_id: str) -> list[dict]:
-    out = m.node.cli("sightings", "--indicator", indicator_id, "--json", "--data-dir", m.node.data_dir).stdout
-    return json.loads(out)
+    """What `comity sightings --indicator` counts, checked against `GET /api/v1/sightings`."""
+    out = json.loads(m.node.cli("sightings", "--indicator", indicator_id, "--json",
+                                "--data-dir", m.node.data_dir).stdout)
+    r = requests.get(m.url + "/api/v1/sightings", params={"indicator": indicator_id}, auth=m.node.admin, timeout=60)
+    assert r.status_code == 200, (r.status_code, r.text)
+    assert r.json() == {"sightings": out}, (r.json(), out)
+    return out
 
 
 def test_a_sighting_goes_back_to_the_originator_only(tmp_path):
@@ -89,6 +94,13 @@ def test_a_sighting_goes_back_to_the_originator_only(tmp_path):
             {k: v for k, v in s1.items() if k not in ("where_sighted_refs", "observed_data_refs")}
         assert counted(a, ind["id"]) == [{"target": ind["id"], "member": b.id, "sightings": 1, "count": 4,
                                           "last_seen": T0}]
+
+        r = requests.get(a.url + "/api/v1/sightings", auth=a.node.admin, timeout=60)
+        assert r.status_code == 200 and len(r.json()["sightings"]) == 1, r.text
+        r = requests.get(a.url + "/api/v1/sightings?indicator=x;drop", auth=a.node.admin, timeout=60)
+        assert r.status_code == 400, r.text
+        r = requests.get(a.url + "/api/v1/sightings", timeout=60)
+        assert r.status_code == 401, r.text
 
         # a second sighting, imported with the CLI beside the running server
         s2 = sighting(ind["id"], count=6, last_seen="2024-05-02T10:00:00.000Z")
