@@ -116,12 +116,21 @@ def test_a_sighting_goes_back_to_the_originator_only(tmp_path):
                     if e["kind"] == "object.accepted" and e["actor"] == b.id}
         assert {s1["id"], s2["id"]} <= accepted, accepted
 
+        # a TLP:RED sighting not naming A stays with B (the policy decides, as for any exit),
+        # and so does one of B's own indicator
+        own = indicator(2, AMBER)
+        st = add_and_wait(b.node, b.node.collections["default"], [sighting(ind["id"], RED), own,
+                                                                   sighting(own["id"])])
+        assert st["success_count"] == 3, st
+
         # C, not the originator, gets nothing: no envelope, no sighting
         wait_drained(b, [a], others=(a.node, c.node))
         assert outbox_figures(b.node).get(c.id, (0, 0))[0] == 0
         kinds = db_rows(b, "SELECT peer, kind FROM outbox ORDER BY peer, seq")
-        if kinds is not None:  # SQLite: B's journal holds exactly the two sightings, for A
-            assert kinds == [(a.id, "sighting"), (a.id, "sighting")], kinds
+        if kinds is not None:  # SQLite: B's journal holds the two sightings for A, its indicator for C
+            assert kinds == sorted([(a.id, "sighting"), (a.id, "sighting"), (a.id, "stix-objects"),
+                                    (c.id, "stix-objects")]), kinds
+        assert len(sightings_from(a, b)) == 2
         assert sightings_from(c, b) is None
         assert not any(o["type"] == "sighting" for o in shared_by(c, b))
         # and A got the sightings only as sightings (no agreement lists the type)
