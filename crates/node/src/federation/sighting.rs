@@ -3,9 +3,10 @@
 //! in a `sighting` envelope, `{"sighting": OBJECT}`, through the same durable outbox as
 //! everything else (sequence, retries, receipts, pulls).
 //!
-//! **Who gets it.** The originator of the sighted object: the member whose collection
-//! ("Shared by …", origin = that member) holds it, or the member its `created_by_ref` names
-//! when it is held in a plain collection. Nobody else: other peers get the sighting only as
+//! **Who gets it.** The originator of the sighted object: the member its `created_by_ref`
+//! names when that is a registered member, else the member whose collection ("Shared by
+//! …", origin = that member) holds it. An object a member relayed goes back to its
+//! creator, not to the member in between. Nobody else: other peers get the sighting only as
 //! an ordinary shared object, when an agreement's `object_types` lists `sighting`.
 //!
 //! **The rule.** Sovereignty first: an agreement in force between this node and the
@@ -30,7 +31,7 @@
 //! **Receiving.** The sender must be an active member (checked by the inbox) with an
 //! agreement in force with this node; the body must be `{"sighting": OBJECT}`; the object a
 //! valid STIX 2.1 sighting whose `sighting_of_ref` names an object this node originated
-//! (held in a plain collection and not created by another member); and the policy engine
+//! (created by this node, or held in a plain collection and not created by another member); and the policy engine
 //! must let it come from the sender under their agreements, judged as the sender's node
 //! judges it. Then it is stored in the collection "Sightings from <member>" (origin = the
 //! sender) with the inbox record and its log commitment in one transaction. Anything else
@@ -180,9 +181,10 @@ pub fn outgoing(json: &str, local: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-/// The members that originated the object `id` as this node holds it: the origin of each
-/// collection holding it, or, in a plain collection, the member its `created_by_ref`
-/// names (this node when it names no registered peer). Views are not looked at.
+/// The members that originated the object `id` as this node holds it, one per collection
+/// holding it: the member its `created_by_ref` names when that is a registered member (a
+/// peer, or this node), else the collection's origin (the member that shared it), else, in
+/// a plain collection, this node. Views are not looked at.
 pub async fn originators(
     store: &dyn Store,
     federation: &Federation,
@@ -207,14 +209,14 @@ pub async fn originators(
             let Some(held) = store.objects(&c.key(), &filter, &page).await?.items.pop() else {
                 continue;
             };
-            found.insert(match c.origin {
-                Some(origin) => MemberId(origin),
-                None => {
-                    let by = serde_json::from_str::<Head>(&held.json)
-                        .ok()
-                        .and_then(|h| h.created_by_ref);
-                    federation.originator(by.as_deref(), local)
-                }
+            let by = serde_json::from_str::<Head>(&held.json)
+                .ok()
+                .and_then(|h| h.created_by_ref)
+                .filter(|by| *by == local.0 || federation.peers.contains_key(by.as_str()));
+            found.insert(match (by, c.origin) {
+                (Some(by), _) => MemberId(by),
+                (None, Some(origin)) => MemberId(origin),
+                (None, None) => local.clone(),
             });
         }
     }

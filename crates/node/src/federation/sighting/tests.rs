@@ -656,3 +656,37 @@ async fn what_leaves_is_decided_again_at_delivery() {
     assert!(delivered && r.accepted == 0, "{r:?}");
     assert!(a.objects_in(&collection_id(&b.id)).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_sighting_of_a_relayed_object_goes_to_its_creator() {
+    let [a, b, c] = setup().await;
+    // C's GREEN indicator, which A holds under C's name and passes on to B
+    let relayed = "indicator--0b7c1f34-2e57-4d55-8f6a-999999999999";
+    let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let mut of_c = indicator(green);
+    of_c["id"] = json!(relayed);
+    c.post(std::slice::from_ref(&of_c)).await;
+    of_c["created_by_ref"] = json!(c.id);
+    assert_eq!(
+        a.post(&[of_c]).await,
+        1,
+        "A passes C's GREEN indicator to B"
+    );
+    assert!(matches!(
+        deliver(&a, &b).await.as_slice(),
+        [Answer::Delivered(_)]
+    ));
+    // B sights it: the sighting goes to C, its creator, not to A, which relayed it
+    let s = sighting(S1, relayed, AMBER, json!({}));
+    assert_eq!(b.post(&[s]).await, 1);
+    assert_eq!(sightings_queued(&b, &a).await, 0);
+    assert_eq!(sightings_queued(&b, &c).await, 1);
+    let answers = deliver(&b, &c).await;
+    let (delivered, r) = receipt(answers.last().unwrap());
+    assert!(delivered && r.accepted == 1, "{r:?}");
+    assert_eq!(c.objects_in(&collection_id(&b.id)).await.len(), 1);
+    // A, asked by hand, refuses it: A did not create C's indicator
+    let body = super::body(Some(&sighting(S1, relayed, AMBER, json!({})).to_string()));
+    let answer = send(&b, &a, body).await;
+    refused_and_recorded(&a, &b, answer, "not an object this node originated").await;
+}
