@@ -63,6 +63,8 @@ use super::inbox::{Answer, Inbox, InboxError, API_ROOT};
 
 /// The STIX type this module carries.
 pub const SIGHTING: &str = "sighting";
+/// Most sighted objects looked up in one query.
+const LOOKUP: usize = 500;
 
 /// The body of a `sighting` envelope: the sighting, or `null` when it was withheld at
 /// delivery.
@@ -191,33 +193,50 @@ pub async fn originators(
     local: &MemberId,
     id: &str,
 ) -> Result<BTreeSet<MemberId>, StoreError> {
-    let filter = ObjectFilter {
-        ids: vec![id.to_owned()],
-        versions: VersionFilter::last(),
-        ..ObjectFilter::default()
-    };
-    let page = PageRequest {
-        limit: 1,
-        after: None,
-    };
-    let mut found = BTreeSet::new();
+    let mut all = originators_of(store, federation, local, &[id.to_owned()]).await?;
+    Ok(all.remove(id).unwrap_or_default())
+}
+
+/// [`originators`] of many objects at once, by id (ids held nowhere are left out): one
+/// query per collection for every [`LOOKUP`] ids.
+pub async fn originators_of(
+    store: &dyn Store,
+    federation: &Federation,
+    local: &MemberId,
+    ids: &[String],
+) -> Result<BTreeMap<String, BTreeSet<MemberId>>, StoreError> {
+    let mut found: BTreeMap<String, BTreeSet<MemberId>> = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
     for root in store.api_roots().await? {
         for c in store.collections(&root.name).await? {
             if c.view.is_some() {
                 continue;
             }
-            let Some(held) = store.objects(&c.key(), &filter, &page).await?.items.pop() else {
-                continue;
-            };
-            let by = serde_json::from_str::<Head>(&held.json)
-                .ok()
-                .and_then(|h| h.created_by_ref)
-                .filter(|by| *by == local.0 || federation.peers.contains_key(by.as_str()));
-            found.insert(match (by, c.origin) {
-                (Some(by), _) => MemberId(by),
-                (None, Some(origin)) => MemberId(origin),
-                (None, None) => local.clone(),
-            });
+            for chunk in ids.chunks(LOOKUP) {
+                let filter = ObjectFilter {
+                    ids: chunk.to_vec(),
+                    versions: VersionFilter::last(),
+                    ..ObjectFilter::default()
+                };
+                let page = PageRequest {
+                    limit: chunk.len(),
+                    after: None,
+                };
+                for held in store.objects(&c.key(), &filter, &page).await?.items {
+                    let by = serde_json::from_str::<Head>(&held.json)
+                        .ok()
+                        .and_then(|h| h.created_by_ref)
+                        .filter(|by| *by == local.0 || federation.peers.contains_key(by.as_str()));
+                    let member = match (by, &c.origin) {
+                        (Some(by), _) => MemberId(by),
+                        (None, Some(origin)) => MemberId(origin.clone()),
+                        (None, None) => local.clone(),
+                    };
+                    found.entry(held.id).or_default().insert(member);
+                }
+            }
         }
     }
     Ok(found)
@@ -237,25 +256,33 @@ pub async fn enqueue(
     if federation.peers.is_empty() {
         return Ok(0);
     }
+    // The sightings among the objects, then where their sighted objects come from.
+    let sightings: Vec<(&str, Head, String)> = objects
+        .iter()
+        .filter(|text| text.contains("\"sighting\""))
+        .filter_map(|text| {
+            let head = serde_json::from_str::<Head>(text).ok()?;
+            let target = head.sighting_of_ref.clone()?;
+            (head.object_type == SIGHTING).then_some((*text, head, target))
+        })
+        .collect();
+    if sightings.is_empty() {
+        return Ok(0);
+    }
+    let mut targets: Vec<String> = sightings.iter().map(|(_, _, t)| t.clone()).collect();
+    targets.sort();
+    targets.dedup();
+    let held = originators_of(store, federation, &local, &targets).await?;
     let now = OffsetDateTime::now_utc();
     let mut queued = 0;
-    for text in objects {
-        if !text.contains("\"sighting\"") {
-            continue;
-        }
-        let Ok(head) = serde_json::from_str::<Head>(text) else {
-            continue;
-        };
-        let (SIGHTING, Some(target)) = (head.object_type.as_str(), head.sighting_of_ref) else {
-            continue;
-        };
+    for (text, head, target) in &sightings {
         let by = federation.originator(head.created_by_ref.as_deref(), &local);
-        for member in originators(store, federation, &local, &target).await? {
+        for member in held.get(target).into_iter().flatten() {
             // Not back to ourselves, nor to the member who made the sighting.
-            if member == local || member == by {
+            if *member == local || *member == by {
                 continue;
             }
-            let Some(peer) = federation.peers.get(&member) else {
+            let Some(peer) = federation.peers.get(member) else {
                 continue;
             };
             let released = release(&local, peer, by.clone(), text, now)

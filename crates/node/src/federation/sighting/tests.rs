@@ -690,3 +690,33 @@ async fn a_sighting_of_a_relayed_object_goes_to_its_creator() {
     let answer = send(&b, &a, body).await;
     refused_and_recorded(&a, &b, answer, "not an object this node originated").await;
 }
+
+#[tokio::test]
+async fn many_sightings_in_one_request_are_looked_up_together() {
+    let [a, b, _c] = setup().await;
+    let mut batch: Vec<Value> = (0..3)
+        .map(|i| {
+            let id = format!("sighting--0b7c1f34-2e57-4d55-8f6a-00000000010{i}");
+            sighting(&id, INDICATOR, AMBER, json!({}))
+        })
+        .collect();
+    batch.push(sighting(
+        "sighting--0b7c1f34-2e57-4d55-8f6a-000000000199",
+        "indicator--0b7c1f34-2e57-4d55-8f6a-000000000198",
+        AMBER,
+        json!({}),
+    ));
+    assert_eq!(b.post(&batch).await, 3);
+    assert_eq!(sightings_queued(&b, &a).await, 3);
+    deliver(&b, &a).await;
+    let seen = received(
+        &a.store,
+        &sighting_collections(&a.store).await.unwrap(),
+        None,
+        |_, _| true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].sightings, seen[0].count), (3, 9));
+}
