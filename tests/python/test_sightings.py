@@ -116,6 +116,18 @@ def test_a_sighting_goes_back_to_the_originator_only(tmp_path):
                     if e["kind"] == "object.accepted" and e["actor"] == b.id}
         assert {s1["id"], s2["id"]} <= accepted, accepted
 
+        # the indicator fires in B's telemetry: `comity match` writes the sighting (unmarked:
+        # AMBER to the policy), imported it goes back to A too
+        r = b.node.cli("match", "--data-dir", b.node.data_dir, "--sightings", "--identity", b.id, "--quiet",
+                       input=b"ipv4-addr 10.0.0.1\nipv4-addr 192.0.2.99\n")
+        matched = [json.loads(line) for line in r.stdout.decode().splitlines()]
+        assert [m["sighting_of_ref"] for m in matched] == [ind["id"]], matched
+        path.write_text(json.dumps(matched))
+        b.node.cli("import", str(path), "--data-dir", b.node.data_dir)
+        wait_until(lambda: len(sightings_from(a, b) or []) == 3, 120, "A holds the matched sighting",
+                   nodes=[a.node, b.node])
+        assert counted(a, ind["id"])[0]["sightings"] == 3
+
         # a TLP:RED sighting not naming A stays with B (the policy decides, as for any exit),
         # and so does one of B's own indicator
         own = indicator(2, AMBER)
@@ -128,9 +140,8 @@ def test_a_sighting_goes_back_to_the_originator_only(tmp_path):
         assert outbox_figures(b.node).get(c.id, (0, 0))[0] == 0
         kinds = db_rows(b, "SELECT peer, kind FROM outbox ORDER BY peer, seq")
         if kinds is not None:  # SQLite: B's journal holds the two sightings for A, its indicator for C
-            assert kinds == sorted([(a.id, "sighting"), (a.id, "sighting"), (a.id, "stix-objects"),
-                                    (c.id, "stix-objects")]), kinds
-        assert len(sightings_from(a, b)) == 2
+            assert kinds == sorted([(a.id, "sighting")] * 3 + [(a.id, "stix-objects"), (c.id, "stix-objects")]), kinds
+        assert len(sightings_from(a, b)) == 3
         assert sightings_from(c, b) is None
         assert not any(o["type"] == "sighting" for o in shared_by(c, b))
         # and A got the sightings only as sightings (no agreement lists the type)
