@@ -1379,8 +1379,8 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
                  created=stamp(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=91)))
     refusal(send(e), b, e, "is more than 90 days old")
     refusals += 1
-    e = envelope(a.id, b.id, 5, None, kind="sighting", body={"sighting": "x"})
-    refusal(send(e), b, e, "envelopes of kind sighting are not accepted by this node yet")
+    e = envelope(a.id, b.id, 5, None, kind="cosignature", body={"cosignature": "x"})
+    refusal(send(e), b, e, "envelopes of kind cosignature are not accepted by this node yet")
     refusals += 1
     e = envelope(a.id, b.id, 6, None, body={"objets": [indicator(17, CLEAR)]})
     refusal(send(e), b, e, 'the body is not {"objects": [...]}')
@@ -1492,7 +1492,7 @@ def test_a_refused_envelope_beyond_the_next_seq_does_not_use_up_the_ones_before(
     bad = {
         "future": envelope(a.id, b.id, 5, [indicator(2, CLEAR)], created=stamp(now + dt.timedelta(hours=1))),
         "old": envelope(a.id, b.id, 5, [indicator(2, CLEAR)], created=stamp(now - dt.timedelta(days=91))),
-        "kind": envelope(a.id, b.id, 5, None, kind="sighting", body={}),
+        "kind": envelope(a.id, b.id, 5, None, kind="cosignature", body={}),
     }[why]
     r = post_inbox(b, signed(bad, key_a))
     first = (r.status_code, r.text[:300])

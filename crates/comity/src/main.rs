@@ -78,6 +78,9 @@ enum Command {
     /// node's checkpoint with the cosignatures its peers gave it.
     #[command(subcommand)]
     Witness(cmd::witness::WitnessCommand),
+    /// Sightings members sent back about objects this node originated, counted per object
+    /// and member (--indicator ID for one object).
+    Sightings(cmd::sighting::SightingsArgs),
     /// Bring the store's schema up to date (idempotent; refuses a newer schema).
     Migrate(cmd::migrate::MigrateArgs),
     /// Copy a node's store (SQLite data directory or postgres:// URL) into PostgreSQL;
@@ -126,6 +129,7 @@ fn main() -> ExitCode {
         Command::Match(args) => cmd::telemetry::run(args),
         Command::Log(command) => run_async(cmd::log::run(command)),
         Command::Witness(command) => run_async(cmd::witness::run(command)),
+        Command::Sightings(args) => run_async(cmd::sighting::run(args)),
         Command::Migrate(args) => run_async(cmd::migrate::run(args)),
         Command::Copy(args) => run_async(cmd::copy::run(args)),
     };

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use comity_node::federation::envelope::{Kind, Receipt, Signed};
 use comity_node::federation::inbox::{Answer, Inbox, InboxError};
-use comity_node::federation::{plan, pull};
+use comity_node::federation::{plan, pull, sighting};
 use comity_node::identity::PublicKey;
 use comity_node::log::now_us;
 use comity_node::registry::Registry;
@@ -377,16 +377,33 @@ async fn deliver_peer(
             return Ok(());
         }
         for mut entry in due {
-            if entry.kind == Kind::StixObjects.as_str() {
-                match plan::still_allowed(&federation, peer, entry.created_at, &entry.body) {
-                    Ok(body) => entry.body = body,
-                    Err(e) => {
-                        if let Some(previous) = recording.take() {
-                            previous.await?;
-                        }
-                        return Err(e);
+            // Objects and sightings leave only as the policy decides now.
+            let decided = if entry.kind == Kind::StixObjects.as_str() {
+                Some(plan::still_allowed(
+                    &federation,
+                    peer,
+                    entry.created_at,
+                    &entry.body,
+                ))
+            } else if entry.kind == Kind::Sighting.as_str() {
+                Some(sighting::still_allowed(
+                    &federation,
+                    peer,
+                    entry.created_at,
+                    &entry.body,
+                ))
+            } else {
+                None
+            };
+            match decided {
+                Some(Ok(body)) => entry.body = body,
+                Some(Err(e)) => {
+                    if let Some(previous) = recording.take() {
+                        previous.await?;
                     }
+                    return Err(e);
                 }
+                None => {}
             }
             let sending = send(client, &local.0, &endpoint, &key, &entry, state);
             let sent = match recording.take() {

@@ -13,6 +13,7 @@ pub mod federation;
 pub mod media;
 pub mod meta_cache;
 pub mod metrics;
+mod sightings;
 mod taxii;
 pub mod timefmt;
 mod tlog;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(taxii::routes())
         .merge(tlog::routes())
         .merge(api::routes())
+        .merge(sightings::routes())
         .merge(federation::routes())
         .merge(witnessing::routes())
         .route_layer(axum::middleware::from_fn_with_state(

@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod node;
 pub mod pattern;
 pub mod registry;
+pub mod sighting;
 pub mod telemetry;
 pub mod transfer;
 pub mod validate;

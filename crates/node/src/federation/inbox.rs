@@ -3,9 +3,10 @@
 //! sequence; deduplicate by id; then apply it by kind: for `stix-objects`, check every
 //! object against the agreements in force with the sender and the policy engine and store
 //! what passes atomically with the inbox record and the log commitments; for `agreement`,
-//! see [`super::agreement`]. Answer with a receipt signed by this node. A refusal is signed
-//! and recorded too, never silent. A `checkpoint` envelope (unsequenced) goes to the
-//! witness instead ([`super::witnessing`]), which answers with a signed `cosignature`.
+//! see [`super::agreement`]; for `sighting`, see [`super::sighting`]. Answer with a receipt
+//! signed by this node. A refusal is signed and recorded too, never silent. A `checkpoint`
+//! envelope (unsequenced) goes to the witness instead ([`super::witnessing`]), which
+//! answers with a signed `cosignature`.
 
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;
@@ -137,6 +138,7 @@ impl<'a> Inbox<'a> {
         match env.kind {
             Kind::StixObjects => self.apply(&local, env).await,
             Kind::Agreement => super::agreement::receive(self, &local, env).await,
+            Kind::Sighting => super::sighting::receive(self, &local, env).await,
             other => {
                 let why = format!(
                     "envelopes of kind {} are not accepted by this node yet",
@@ -295,15 +297,45 @@ impl<'a> Inbox<'a> {
         }
     }
 
-    /// The collection that receives `sender`'s objects, made on first use.
-    async fn collection_for(&self, sender: &str) -> Result<CollectionRef, InboxError> {
-        let existing = self
+    /// Stores `objects` (accepted from `env`, all of them) in `collection` with the inbox
+    /// record and their log commitments `entries` in one transaction, and answers with a
+    /// signed receipt; a concurrent or earlier application gets the receipt recorded then.
+    pub(super) async fn apply_objects(
+        &self,
+        local: &str,
+        env: &Envelope,
+        collection: &CollectionRef,
+        objects: Vec<comity_store::NewObject>,
+        entries: Vec<Vec<u8>>,
+    ) -> Result<Answer, InboxError> {
+        let count = objects.len() as u64;
+        let receipt = self.receipt(local, env, InboxRecord::DELIVERED, None, count, Vec::new());
+        let record = record_of(env, InboxRecord::DELIVERED, None, &receipt);
+        let applied = match self
             .store
-            .collections(API_ROOT)
+            .inbox_apply(&record, collection, objects, entries)
+            .await
+        {
+            Err(StoreError::Conflict(_)) => return Ok(self.used_already(local, env, env.seq)),
+            other => other?,
+        };
+        if applied.is_some() {
+            return Ok(Answer::Delivered(receipt));
+        }
+        let done = self
+            .store
+            .inbox_record(&env.from, &env.id)
             .await?
-            .into_iter()
-            .find(|c| c.origin.as_deref() == Some(sender));
-        if let Some(c) = existing {
+            .ok_or_else(|| StoreError::Backend("inbox record vanished".into()))?;
+        recorded_answer(&done)
+    }
+
+    /// The collection that receives `sender`'s objects, made on first use. Its id is
+    /// derived from the sender's (other collections, such as the sender's sightings, have
+    /// the same origin).
+    async fn collection_for(&self, sender: &str) -> Result<CollectionRef, InboxError> {
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, sender.as_bytes()).to_string();
+        if let Some(c) = self.store.collection(API_ROOT, &id).await? {
             return Ok(c.key());
         }
         let name = Registry::new(self.store, None)
@@ -311,7 +343,7 @@ impl<'a> Inbox<'a> {
             .await?
             .map_or_else(|| sender.to_owned(), |m| m.name().to_owned());
         let collection = Collection {
-            id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, sender.as_bytes()).to_string(),
+            id,
             api_root: API_ROOT.to_owned(),
             title: format!("Shared by {name}"),
             description: Some(format!("Objects {sender} shared with this node.")),

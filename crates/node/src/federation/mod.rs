@@ -1,6 +1,7 @@
 //! Federation: sovereign nodes sharing under agreements over signed envelopes. This module
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
-//! envelope is checked and applied ([`inbox`]), and how nodes witness each other's logs
+//! envelope is checked and applied ([`inbox`]), sightings sent back to the originators of
+//! what they sighted ([`sighting`]), and how nodes witness each other's logs
 //! ([`witnessing`]); the HTTP transport lives in the server.
 
 pub mod agreement;
@@ -8,4 +9,5 @@ pub mod envelope;
 pub mod inbox;
 pub mod plan;
 pub mod pull;
+pub mod sighting;
 pub mod witnessing;

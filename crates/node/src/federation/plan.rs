@@ -140,7 +140,8 @@ pub fn objects_body(objects: &[String]) -> String {
     body
 }
 
-/// Queues what [`plan`] gives in each peer's outbox; returns how many objects were queued.
+/// Queues what [`plan`] gives in each peer's outbox, and the sightings [`super::sighting`]
+/// sends back to originators; returns how many objects were queued.
 pub async fn enqueue(
     store: &dyn Store,
     federation: &Federation,
@@ -162,5 +163,7 @@ pub async fn enqueue(
             .collect();
         store.outbox_push(&peer, items).await?;
     }
+    // Sightings of other members' objects also go back to their originators.
+    queued += super::sighting::enqueue(store, federation, objects).await?;
     Ok(queued)
 }

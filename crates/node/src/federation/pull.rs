@@ -135,8 +135,8 @@ pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullR
 }
 
 /// The signed envelopes for `peer` after `after`, and whether more follow.
-/// What leaves is decided again now, as for a push: objects the policy no longer lets go
-/// to `peer` are taken out (other kinds, such as agreements, go as queued).
+/// What leaves is decided again now, as for a push: objects and sightings the policy no
+/// longer lets go to `peer` are taken out (other kinds, such as agreements, go as queued).
 pub async fn answer(
     store: &dyn Store,
     local: &str,
@@ -153,6 +153,8 @@ pub async fn answer(
         .map(|mut e| {
             if e.kind == Kind::StixObjects.as_str() {
                 e.body = super::plan::still_allowed(&federation, peer, e.created_at, &e.body)?;
+            } else if e.kind == Kind::Sighting.as_str() {
+                e.body = super::sighting::still_allowed(&federation, peer, e.created_at, &e.body)?;
             }
             outbox_envelope(&e, local, key)
         })

@@ -1,0 +1,75 @@
+//! `GET /api/v1/sightings[?indicator=ID]`: the sightings members sent back about objects
+//! this node originated, counted per sighted object and member, for a local user: only
+//! the collections "Sightings from <member>" the user may read, and only the sightings the
+//! sharing policy lets the user read there (as a TAXII read of that collection would).
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use comity_node::federation::sighting::{received, sighting_collections};
+use comity_node::policy::Channel;
+use comity_node::release::{Release, Released};
+use serde_json::json;
+
+use crate::auth::{registry_error, Caller};
+use crate::error::ApiError;
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/sightings", get(list_sightings))
+}
+
+/// The sighted object asked for: none, or `indicator=<STIX id>`.
+fn target(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw.filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    let id = raw.strip_prefix("indicator=").ok_or_else(|| {
+        ApiError::bad_request("the query may only be indicator=<the sighted object's STIX id>")
+    })?;
+    let valid = id.split_once("--").is_some_and(|(t, u)| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && uuid::Uuid::parse_str(u).is_ok()
+    });
+    if !valid {
+        return Err(ApiError::bad_request(format!(
+            "{id:?} is not a STIX identifier"
+        )));
+    }
+    Ok(Some(id.to_owned()))
+}
+
+async fn list_sightings(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (_, role) = caller.user()?;
+    let target = target(raw.as_deref())?;
+    let store = state.store.as_ref();
+    let federation = state.meta.federation().await.map_err(registry_error)?;
+    let purpose = federation.local_purpose();
+    let mut readable = Vec::new();
+    let mut releases = HashMap::new();
+    for c in sighting_collections(store).await? {
+        if !caller.access(&state.meta, &c).await?.read {
+            continue;
+        }
+        let release = Release::for_user(federation.clone(), role, Channel::TaxiiRead, purpose)
+            .from_origin(c.origin.as_deref());
+        releases.insert(c.id.clone(), release);
+        readable.push(c);
+    }
+    let seen = received(store, &readable, target.as_deref(), |c, json| {
+        releases
+            .get(&c.id)
+            .is_some_and(|r| matches!(r.object(json), Released::Allowed(_)))
+    })
+    .await?;
+    Ok(Json(json!({ "sightings": seen })).into_response())
+}
