@@ -137,19 +137,29 @@ def page_all(node, cid, limit=1000) -> tuple[float, int, int]:
     return dt, len(ids), len(bodies)
 
 
+# The ids are kept as one string of fixed-width records, not a table of a million strings:
+# walking such a table, wrk's Lua garbage collector paused the client for hundreds of
+# milliseconds, which showed up as a server latency tail the server's own histogram never had.
 LUA = r"""
-local ids = {}
+local ids = ""
+local width = %(width)d
+local count = 0
 local path = "%(path)s"
 local auth = "%(auth)s"
 init = function(args)
-  for line in io.lines("%(idfile)s") do ids[#ids + 1] = line end
+  local f = assert(io.open("%(idfile)s", "rb"))
+  ids = f:read("*a")
+  f:close()
+  count = math.floor(#ids / (width + 1))
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) %% 100000)
 end
 request = function()
-  local id = ids[math.random(#ids)]
+  local at = (math.random(count) - 1) * (width + 1)
+  local id = ids:sub(at + 1, at + width)
   return wrk.format("GET", path .. "?match%%5Bid%%5D=" .. id,
     {["Accept"] = "application/taxii+json;version=2.1", ["Authorization"] = auth})
 end
+%(pacing)s
 done = function(summary, latency, requests)
   io.write(string.format("BENCH p50=%%.3f p99=%%.3f max=%%.3f reqs=%%d errors=%%d non2xx=%%d\n",
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
@@ -159,17 +169,24 @@ end
 """
 
 
-def wrk_lookups(node, cid, ids, seconds: int, threads=2, connections=16, workdir=None) -> dict:
+def wrk_lookups(node, cid, ids, seconds: int, threads=2, connections=16, workdir=None,
+                pause_ms: int | None = None) -> dict:
+    """Random `match[id]` look-ups for `seconds`: as fast as the connections go, or, with
+    `pause_ms`, each connection waiting that long before its next request (a paced load, to
+    read the latency at a given rate rather than at saturation)."""
     import base64
     if not shutil.which("wrk"):
         return {"error": "wrk not installed (apt-get install -y wrk)"}
     workdir = Path(workdir or tempfile.mkdtemp())
     idfile = workdir / f"ids-{node.kind}.txt"
+    width = len(ids[0])
+    assert all(len(i) == width for i in ids), "the look-up script needs ids of one width"
     idfile.write_text("\n".join(ids) + "\n")
     auth = "Basic " + base64.b64encode(f"{node.admin[0]}:{node.admin[1]}".encode()).decode()
     path = node.objects_url(cid)[len(node.base):]
     script = workdir / f"lookup-{node.kind}.lua"
-    script.write_text(LUA % {"path": path, "auth": auth, "idfile": idfile})
+    pacing = f"delay = function() return {pause_ms} end" if pause_ms else ""
+    script.write_text(LUA % {"path": path, "auth": auth, "idfile": idfile, "width": width, "pacing": pacing})
     # sanity: one lookup returns exactly the object
     r = requests.get(node.objects_url(cid), params={"match[id]": ids[len(ids) // 2]}, auth=node.admin,
                      headers={"Accept": TAXII}, timeout=30)
@@ -237,6 +254,8 @@ def run_comity(args, work: Path, res: dict):
         # new entry, cold caches); they are measured apart, then the steady state.
         res["lookup_first"] = wrk_lookups(node, cid_big, ids, 3 if args.quick else 5, workdir=work)
         res["lookup"] = wrk_lookups(node, cid_big, ids, 3 if args.quick else 10, workdir=work)
+        # The target's rate: 16 connections pausing 2 ms offer somewhat over 5,000 requests/s.
+        res["lookup_paced"] = wrk_lookups(node, cid_big, ids, 3 if args.quick else 10, workdir=work, pause_ms=2)
         mem = proc_status(node.pid)
         res["rss_kb"], res["hwm_kb"] = mem.get("VmRSS"), mem.get("VmHWM")
         res["rss_anon_kb"], res["rss_file_kb"] = mem.get("RssAnon"), mem.get("RssFile")
@@ -293,7 +312,7 @@ def ratio(a, b):
 
 
 def report(args, c: dict, m: dict) -> str:
-    cl, ml = c.get("lookup", {}), m.get("lookup", {})
+    cl, ml, cp = c.get("lookup", {}), m.get("lookup", {}), c.get("lookup_paced", {})
     rows = [
         ("(a) POST 1,000-indicator envelopes to complete, objects/s", fmt(c.get("post")), fmt(m.get("post")),
          ratio(c.get("post"), m.get("post")), "≥ 100,000/s and ≥ 8×"),
@@ -303,7 +322,10 @@ def report(args, c: dict, m: dict) -> str:
         ("(c) match[id] look-ups, requests/s (comity: %s objects; medallion: %s)" % (
             fmt(c.get("lookup_n")), fmt(m.get("lookup_n"))), fmt(cl.get("rps")), fmt(ml.get("rps")),
          ratio(cl.get("rps"), ml.get("rps")), "≥ 5,000/s"),
-        ("(c) match[id] look-ups, p99 latency ms", fmt(cl.get("p99_ms")), fmt(ml.get("p99_ms")), "", "< 5 ms"),
+        ("(c) match[id] look-ups, p99 latency ms (saturated)", fmt(cl.get("p99_ms")), fmt(ml.get("p99_ms")), "",
+         ""),
+        ("(c) match[id] look-ups paced at %s requests/s, p99 latency ms" % fmt(cp.get("rps")),
+         fmt(cp.get("p99_ms")), "", "", "≥ 5,000/s with p99 < 5 ms"),
         ("(d) server VmRSS / VmHWM, MB (comity: %s objects)" % fmt(c.get("lookup_n")),
          "%s / %s" % (fmt((c.get("rss_kb") or 0) / 1024), fmt((c.get("hwm_kb") or 0) / 1024)) if c.get("rss_kb") else "–",
          "%s / %s" % (fmt((m.get("rss_kb") or 0) / 1024), fmt((m.get("hwm_kb") or 0) / 1024)) if m.get("rss_kb") else "–",
