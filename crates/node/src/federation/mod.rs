@@ -10,4 +10,6 @@ pub mod inbox;
 pub mod plan;
 pub mod pull;
 pub mod sighting;
+#[cfg(test)]
+mod test_nodes;
 pub mod witnessing;

@@ -5,78 +5,13 @@ use std::collections::BTreeSet;
 
 use comity_store::{RegistryKind, Store};
 use comity_store_sqlite::SqliteStore;
-use comity_tlog::note::{KeyKind, Signer};
 
+use crate::federation::test_nodes::{node, pin, set, signer, Node};
 use crate::identity::NodeKey;
-use crate::log::NodeLog;
 use crate::policy::AgreementStatus;
 use crate::registry::{
-    AgreementDocument, AgreementDraft, MemberRole, NewMember, PartySignature, Registry,
-    RegistryError, ScopeDocument,
+    AgreementDocument, AgreementDraft, PartySignature, Registry, RegistryError, ScopeDocument,
 };
-
-struct Node {
-    store: SqliteStore,
-    log: NodeLog,
-    id: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Node {
-    fn registry(&self) -> Registry<'_> {
-        Registry::new(&self.store, Some(&self.log))
-    }
-}
-
-fn signer(seed: u8) -> Signer {
-    Signer::new(
-        &format!("comity/n{seed}"),
-        KeyKind::Ed25519,
-        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
-    )
-    .unwrap()
-}
-
-async fn node(seed: u8) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let log = NodeLog::new(signer(seed)).unwrap();
-    let record = NewMember {
-        name: format!("node {seed}"),
-        country: "ZZ".into(),
-        roles: [MemberRole::Cert].into(),
-        public_key: log.node_key().public_key().to_string(),
-        endpoint: None,
-        contact: None,
-        identity_id: None,
-    }
-    .into_record(true)
-    .unwrap();
-    let id = Registry::new(&store, Some(&log))
-        .add_member(record)
-        .await
-        .unwrap()
-        .id
-        .0;
-    Node {
-        store,
-        log,
-        id,
-        _dir: dir,
-    }
-}
-
-/// `on` pins `peer`.
-async fn pin(on: &Node, peer: &Node) {
-    let mut record = Registry::new(&peer.store, None)
-        .local_member()
-        .await
-        .unwrap()
-        .unwrap()
-        .record;
-    record.local = false;
-    on.registry().add_member(record).await.unwrap();
-}
 
 /// Three nodes, each pinning the others.
 async fn three() -> [Node; 3] {
@@ -89,10 +24,6 @@ async fn three() -> [Node; 3] {
         }
     }
     nodes
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 async fn propose(by: &Node, with: &[&Node]) -> AgreementDocument {
@@ -487,7 +418,7 @@ async fn signatures_arriving_at_once_are_all_kept() {
         .document;
     // two handles on A's database; in one process changes wait for each other, and the
     // store's compare and swap (in the conformance suite) covers two processes
-    let other = SqliteStore::open(a._dir.path()).unwrap();
+    let other = SqliteStore::open(a.dir.path()).unwrap();
     let (at_a, at_a_too) = (a.registry(), Registry::new(&other, Some(&a.log)));
     let (rb, rc) = tokio::join!(
         at_a.merge_agreement(from_b, Some(&b.id)),

@@ -5,8 +5,6 @@
 use std::collections::BTreeSet;
 
 use comity_store::{ApiRoot, Collection, InboxRecord, ObjectFilter, PageRequest, Store};
-use comity_store_sqlite::SqliteStore;
-use comity_tlog::note::{KeyKind, Signer};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -14,26 +12,17 @@ use time::OffsetDateTime;
 use super::*;
 use crate::federation::envelope::{Envelope, Kind, Receipt, Signed};
 use crate::federation::inbox::{Answer, Inbox};
+use crate::federation::test_nodes::{self, pin, set, Node};
 use crate::federation::{plan, pull};
 use crate::log::NodeLog;
-use crate::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
+use crate::registry::{AgreementDraft, ScopeDocument};
 
 const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
 const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
 const INDICATOR: &str = "indicator--6b1f0a6e-4c1a-4f39-9a43-7e6c1b2b9a01";
 
-struct Node {
-    store: SqliteStore,
-    log: NodeLog,
-    id: String,
-    _dir: tempfile::TempDir,
-}
-
+/// What these tests do with a node, beyond [`Node`]'s own.
 impl Node {
-    fn registry(&self) -> Registry<'_> {
-        Registry::new(&self.store, Some(&self.log))
-    }
-
     async fn federation(&self) -> crate::registry::Federation {
         self.registry().federation().await.unwrap()
     }
@@ -106,20 +95,10 @@ impl Node {
     }
 }
 
-fn signer(seed: u8) -> Signer {
-    Signer::new(
-        &format!("comity/s{seed}"),
-        KeyKind::Ed25519,
-        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
-    )
-    .unwrap()
-}
-
+/// A node with an API root and the plain collection "plain".
 async fn node(seed: u8) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let log = NodeLog::new(signer(seed)).unwrap();
-    store
+    let node = test_nodes::node(seed).await;
+    node.store
         .create_api_root(ApiRoot {
             name: API_ROOT.into(),
             title: "default".into(),
@@ -128,7 +107,7 @@ async fn node(seed: u8) -> Node {
         })
         .await
         .unwrap();
-    store
+    node.store
         .create_collection(Collection {
             id: "plain".into(),
             api_root: API_ROOT.into(),
@@ -139,44 +118,7 @@ async fn node(seed: u8) -> Node {
         })
         .await
         .unwrap();
-    let record = NewMember {
-        name: format!("node {seed}"),
-        country: "ZZ".into(),
-        roles: [MemberRole::Cert].into(),
-        public_key: log.node_key().public_key().to_string(),
-        endpoint: None,
-        contact: None,
-        identity_id: None,
-    }
-    .into_record(true)
-    .unwrap();
-    let id = Registry::new(&store, Some(&log))
-        .add_member(record)
-        .await
-        .unwrap()
-        .id
-        .0;
-    Node {
-        store,
-        log,
-        id,
-        _dir: dir,
-    }
-}
-
-async fn pin(on: &Node, peer: &Node) {
-    let mut record = Registry::new(&peer.store, None)
-        .local_member()
-        .await
-        .unwrap()
-        .unwrap()
-        .record;
-    record.local = false;
-    on.registry().add_member(record).await.unwrap();
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
+    node
 }
 
 /// An agreement between `a` and `b` covering `types` up to AMBER for intelligence, in force

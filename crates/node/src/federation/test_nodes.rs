@@ -1,0 +1,84 @@
+//! Nodes for the federation tests: a real SQLite store in a temporary directory, a log
+//! whose key is made from a seed, and the node's own member record.
+
+use std::collections::BTreeSet;
+
+use comity_store_sqlite::SqliteStore;
+use comity_tlog::note::{KeyKind, Signer};
+
+use crate::log::NodeLog;
+use crate::registry::{MemberRole, NewMember, Registry};
+
+/// One node under test.
+pub(crate) struct Node {
+    pub store: SqliteStore,
+    pub log: NodeLog,
+    /// Its member id.
+    pub id: String,
+    /// Its data directory, which another store may open as a second process would.
+    pub dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// The node's registry, committing to its log.
+    pub fn registry(&self) -> Registry<'_> {
+        Registry::new(&self.store, Some(&self.log))
+    }
+}
+
+/// The log signer (and so the node key) made from `seed`.
+pub(crate) fn signer(seed: u8) -> Signer {
+    Signer::new(
+        &format!("comity/n{seed}"),
+        KeyKind::Ed25519,
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+    )
+    .unwrap()
+}
+
+/// A fresh node, a CERT with no endpoint, registered as its own local member.
+pub(crate) async fn node(seed: u8) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let log = NodeLog::new(signer(seed)).unwrap();
+    let record = NewMember {
+        name: format!("node {seed}"),
+        country: "ZZ".into(),
+        roles: [MemberRole::Cert].into(),
+        public_key: log.node_key().public_key().to_string(),
+        endpoint: None,
+        contact: None,
+        identity_id: None,
+    }
+    .into_record(true)
+    .unwrap();
+    let id = Registry::new(&store, Some(&log))
+        .add_member(record)
+        .await
+        .unwrap()
+        .id
+        .0;
+    Node {
+        store,
+        log,
+        id,
+        dir,
+    }
+}
+
+/// `on` pins `peer`.
+pub(crate) async fn pin(on: &Node, peer: &Node) {
+    let mut record = Registry::new(&peer.store, None)
+        .local_member()
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    record.local = false;
+    on.registry().add_member(record).await.unwrap();
+}
+
+/// A set of strings.
+pub(crate) fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
