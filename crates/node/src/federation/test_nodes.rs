@@ -7,7 +7,7 @@ use comity_store_sqlite::SqliteStore;
 use comity_tlog::note::{KeyKind, Signer};
 
 use crate::log::NodeLog;
-use crate::registry::{MemberRole, NewMember, Registry};
+use crate::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
 
 /// One node under test.
 pub(crate) struct Node {
@@ -81,4 +81,25 @@ pub(crate) async fn pin(on: &Node, peer: &Node) {
 /// A set of strings.
 pub(crate) fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// An agreement with `partners` on `types` up to `max_tlp`, for intelligence, open-ended.
+pub(crate) fn draft(
+    title: &str,
+    partners: &[&str],
+    types: &[&str],
+    max_tlp: &str,
+) -> AgreementDraft {
+    AgreementDraft {
+        title: title.into(),
+        partners: set(partners),
+        scope: ScopeDocument {
+            object_types: set(types),
+            max_tlp: max_tlp.into(),
+            handling: BTreeSet::new(),
+            purposes: set(&["intelligence"]),
+        },
+        valid_from: None,
+        valid_until: None,
+    }
 }

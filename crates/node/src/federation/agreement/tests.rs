@@ -1,17 +1,13 @@
 //! The rules of agreements across nodes, over real SQLite stores: propose, receive, sign,
 //! merge, and what is refused.
 
-use std::collections::BTreeSet;
-
 use comity_store::{RegistryKind, Store};
 use comity_store_sqlite::SqliteStore;
 
-use crate::federation::test_nodes::{node, pin, set, signer, Node};
+use crate::federation::test_nodes::{draft, node, pin, set, signer, Node};
 use crate::identity::NodeKey;
 use crate::policy::AgreementStatus;
-use crate::registry::{
-    AgreementDocument, AgreementDraft, PartySignature, Registry, RegistryError, ScopeDocument,
-};
+use crate::registry::{AgreementDocument, PartySignature, Registry, RegistryError};
 
 /// Three nodes, each pinning the others.
 async fn three() -> [Node; 3] {
@@ -29,18 +25,12 @@ async fn three() -> [Node; 3] {
 async fn propose(by: &Node, with: &[&Node]) -> AgreementDocument {
     by.registry()
         .create_agreement(
-            AgreementDraft {
-                title: "CTI".into(),
-                partners: with.iter().map(|n| n.id.clone()).collect(),
-                scope: ScopeDocument {
-                    object_types: set(&["indicator"]),
-                    max_tlp: "amber".into(),
-                    handling: BTreeSet::new(),
-                    purposes: set(&["intelligence"]),
-                },
-                valid_from: None,
-                valid_until: None,
-            },
+            draft(
+                "CTI",
+                &with.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+                &["indicator"],
+                "amber",
+            ),
             by.log.node_key(),
             true,
         )
@@ -356,18 +346,7 @@ async fn without_sending_nothing_is_queued_and_a_copy_can_be_imported() {
     let doc = a
         .registry()
         .create_agreement(
-            AgreementDraft {
-                title: "air gap".into(),
-                partners: set(&[&b.id]),
-                scope: ScopeDocument {
-                    object_types: set(&["indicator"]),
-                    max_tlp: "green".into(),
-                    handling: BTreeSet::new(),
-                    purposes: set(&["intelligence"]),
-                },
-                valid_from: None,
-                valid_until: None,
-            },
+            draft("air gap", &[&b.id], &["indicator"], "green"),
             a.log.node_key(),
             false,
         )

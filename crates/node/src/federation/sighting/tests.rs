@@ -12,10 +12,9 @@ use time::OffsetDateTime;
 use super::*;
 use crate::federation::envelope::{Envelope, Kind, Receipt, Signed};
 use crate::federation::inbox::{Answer, Inbox};
-use crate::federation::test_nodes::{self, pin, set, Node};
+use crate::federation::test_nodes::{self, draft, pin, Node};
 use crate::federation::{plan, pull};
 use crate::log::NodeLog;
-use crate::registry::{AgreementDraft, ScopeDocument};
 
 const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
 const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
@@ -127,18 +126,7 @@ async fn agree(a: &Node, b: &Node, types: &[&str]) {
     let doc = a
         .registry()
         .create_agreement(
-            AgreementDraft {
-                title: "CTI".into(),
-                partners: [b.id.clone()].into(),
-                scope: ScopeDocument {
-                    object_types: set(types),
-                    max_tlp: "amber".into(),
-                    handling: BTreeSet::new(),
-                    purposes: set(&["intelligence"]),
-                },
-                valid_from: None,
-                valid_until: None,
-            },
+            draft("CTI", &[&b.id], types, "amber"),
             a.log.node_key(),
             false,
         )
