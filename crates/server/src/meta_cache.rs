@@ -27,6 +27,7 @@ struct Snapshot {
     users: HashMap<String, Option<User>>,
     collections: HashMap<(String, String), Option<Collection>>,
     access: HashMap<(String, String, String), Access>,
+    /// At most one entry: a map so that the federation takes the same path as the rest.
     federation: HashMap<(), Federation>,
 }
 
