@@ -7,7 +7,9 @@ use comity_store_sqlite::SqliteStore;
 use comity_tlog::note::{KeyKind, Signer};
 
 use crate::log::NodeLog;
-use crate::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
+use crate::registry::{
+    AgreementDocument, AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument,
+};
 
 /// One node under test.
 pub(crate) struct Node {
@@ -102,4 +104,29 @@ pub(crate) fn draft(
         valid_from: None,
         valid_until: None,
     }
+}
+
+/// `party` takes in `proposer`'s `doc`, signs it (queuing its signature for the others
+/// when `send`), and `proposer` takes in the signed copy: in force on both.
+pub(crate) async fn countersign(
+    proposer: &Node,
+    party: &Node,
+    doc: &AgreementDocument,
+    send: bool,
+) {
+    party
+        .registry()
+        .merge_agreement(doc.clone(), Some(&proposer.id))
+        .await
+        .unwrap();
+    let signed = party
+        .registry()
+        .sign_agreement(&doc.id, party.log.node_key(), send)
+        .await
+        .unwrap();
+    proposer
+        .registry()
+        .merge_agreement(signed.document, Some(&party.id))
+        .await
+        .unwrap();
 }

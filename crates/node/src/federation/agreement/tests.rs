@@ -4,7 +4,7 @@
 use comity_store::{RegistryKind, Store};
 use comity_store_sqlite::SqliteStore;
 
-use crate::federation::test_nodes::{draft, node, pin, set, signer, Node};
+use crate::federation::test_nodes::{countersign, draft, node, pin, set, signer, Node};
 use crate::identity::NodeKey;
 use crate::policy::AgreementStatus;
 use crate::registry::{AgreementDocument, PartySignature, Registry, RegistryError};
@@ -414,19 +414,7 @@ async fn signatures_arriving_at_once_are_all_kept() {
 async fn a_partys_withdrawal_travels_and_ends_the_agreement_for_all() {
     let [a, b, c] = three().await;
     let doc = propose(&a, &[&b]).await;
-    b.registry()
-        .merge_agreement(doc.clone(), Some(&a.id))
-        .await
-        .unwrap();
-    let signed = b
-        .registry()
-        .sign_agreement(&doc.id, b.log.node_key(), true)
-        .await
-        .unwrap();
-    a.registry()
-        .merge_agreement(signed.document, Some(&b.id))
-        .await
-        .unwrap();
+    countersign(&a, &b, &doc, true).await;
     assert_eq!(in_force(&a, &b).await, 1);
     let queued_before = a.store.outbox_after(&b.id, 0, 10).await.unwrap().len();
 

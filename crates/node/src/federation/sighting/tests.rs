@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::federation::envelope::{Envelope, Kind, Receipt, Signed};
 use crate::federation::inbox::{Answer, Inbox};
-use crate::federation::test_nodes::{self, draft, pin, Node};
+use crate::federation::test_nodes::{self, countersign, draft, pin, Node};
 use crate::federation::{plan, pull};
 use crate::log::NodeLog;
 
@@ -133,19 +133,7 @@ async fn agree(a: &Node, b: &Node, types: &[&str]) {
         .await
         .unwrap()
         .document;
-    b.registry()
-        .merge_agreement(doc.clone(), Some(&a.id))
-        .await
-        .unwrap();
-    let signed = b
-        .registry()
-        .sign_agreement(&doc.id, b.log.node_key(), false)
-        .await
-        .unwrap();
-    a.registry()
-        .merge_agreement(signed.document, Some(&b.id))
-        .await
-        .unwrap();
+    countersign(a, b, &doc, false).await;
 }
 
 /// Delivers every envelope `from` queued for `to` that `to` has not recorded yet; returns
