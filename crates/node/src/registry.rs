@@ -790,15 +790,7 @@ impl<'a> Registry<'a> {
         key: &NodeKey,
         send: bool,
     ) -> Result<SignedAgreement, RegistryError> {
-        let local = self
-            .local_member()
-            .await?
-            .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
-        if key.public_key().to_string() != local.record.public_key {
-            return Err(invalid(
-                "the node key does not match the public key of this node's member record",
-            ));
-        }
+        let local = self.signing_member(key).await?;
         if draft.title.trim().is_empty() || draft.title.len() > 256 {
             return Err(invalid(
                 "an agreement's title must have 1 to 256 characters",
@@ -874,15 +866,7 @@ impl<'a> Registry<'a> {
         key: &NodeKey,
         send: bool,
     ) -> Result<SignedAgreement, RegistryError> {
-        let local = self
-            .local_member()
-            .await?
-            .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
-        if key.public_key().to_string() != local.record.public_key {
-            return Err(invalid(
-                "the node key does not match the public key of this node's member record",
-            ));
-        }
+        let local = self.signing_member(key).await?;
         let me = &local.id.0;
         let (agreement, _) = self
             .change_agreement(id, |held| {
@@ -1058,6 +1042,20 @@ impl<'a> Registry<'a> {
         Err(invalid(format!(
             "agreement {id} keeps changing under this node; try again"
         )))
+    }
+
+    /// This node's member record, which `key` must be the node key of: what signs for it.
+    async fn signing_member(&self, key: &NodeKey) -> Result<Member, RegistryError> {
+        let local = self
+            .local_member()
+            .await?
+            .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
+        if key.public_key().to_string() != local.record.public_key {
+            return Err(invalid(
+                "the node key does not match the public key of this node's member record",
+            ));
+        }
+        Ok(local)
     }
 
     /// Suspends, reinstates or terminates an agreement. A terminated one stays terminated;

@@ -173,14 +173,7 @@ impl<'a> Inbox<'a> {
         match self.store.inbox_put(&record).await {
             Ok(true) => Ok(Answer::Delivered(receipt)),
             // Recorded concurrently by another request: answer with what was recorded.
-            Ok(false) => {
-                let done = self
-                    .store
-                    .inbox_record(&env.from, &env.id)
-                    .await?
-                    .ok_or_else(|| StoreError::Backend("inbox record vanished".into()))?;
-                recorded_answer(&done)
-            }
+            Ok(false) => self.recorded(env).await,
             Err(StoreError::Conflict(_)) => Ok(self.used_already(local, env, env.seq)),
             Err(e) => Err(e.into()),
         }
@@ -286,14 +279,7 @@ impl<'a> Inbox<'a> {
         match applied {
             Some(_) => Ok(Answer::Delivered(receipt)),
             // Applied concurrently by another request: answer with what was recorded.
-            None => {
-                let done = self
-                    .store
-                    .inbox_record(&env.from, &env.id)
-                    .await?
-                    .ok_or_else(|| StoreError::Backend("inbox record vanished".into()))?;
-                recorded_answer(&done)
-            }
+            None => self.recorded(env).await,
         }
     }
 
@@ -322,6 +308,11 @@ impl<'a> Inbox<'a> {
         if applied.is_some() {
             return Ok(Answer::Delivered(receipt));
         }
+        self.recorded(env).await
+    }
+
+    /// The answer recorded for `env` by the request that got there first.
+    async fn recorded(&self, env: &Envelope) -> Result<Answer, InboxError> {
         let done = self
             .store
             .inbox_record(&env.from, &env.id)
@@ -335,25 +326,14 @@ impl<'a> Inbox<'a> {
     /// the same origin).
     async fn collection_for(&self, sender: &str) -> Result<CollectionRef, InboxError> {
         let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, sender.as_bytes()).to_string();
-        if let Some(c) = self.store.collection(API_ROOT, &id).await? {
-            return Ok(c.key());
-        }
-        let name = Registry::new(self.store, None)
-            .member(sender)
-            .await?
-            .map_or_else(|| sender.to_owned(), |m| m.name().to_owned());
-        let collection = Collection {
+        member_collection(
+            self.store,
+            sender,
             id,
-            api_root: API_ROOT.to_owned(),
-            title: format!("Shared by {name}"),
-            description: Some(format!("Objects {sender} shared with this node.")),
-            view: None,
-            origin: Some(sender.to_owned()),
-        };
-        match self.store.create_collection(collection.clone()).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => Ok(collection.key()),
-            Err(e) => Err(e.into()),
-        }
+            |name| format!("Shared by {name}"),
+            format!("Objects {sender} shared with this node."),
+        )
+        .await
     }
 
     fn receipt(
@@ -479,4 +459,35 @@ fn recorded_answer(done: &InboxRecord) -> Result<Answer, InboxError> {
     } else {
         Answer::Refused(receipt)
     })
+}
+
+/// Collection `id`, holding what member `sender` sent this node, made on first use with its
+/// origin set to `sender`, the title `title` gives for the member's registered name (else
+/// its id), and `description`.
+pub(super) async fn member_collection(
+    store: &dyn Store,
+    sender: &str,
+    id: String,
+    title: impl FnOnce(&str) -> String,
+    description: String,
+) -> Result<CollectionRef, InboxError> {
+    if let Some(c) = store.collection(API_ROOT, &id).await? {
+        return Ok(c.key());
+    }
+    let name = Registry::new(store, None)
+        .member(sender)
+        .await?
+        .map_or_else(|| sender.to_owned(), |m| m.name().to_owned());
+    let collection = Collection {
+        id,
+        api_root: API_ROOT.to_owned(),
+        title: title(&name),
+        description: Some(description),
+        view: None,
+        origin: Some(sender.to_owned()),
+    };
+    match store.create_collection(collection.clone()).await {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(collection.key()),
+        Err(e) => Err(e.into()),
+    }
 }

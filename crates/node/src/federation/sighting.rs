@@ -59,7 +59,7 @@ use crate::policy::{
 use crate::registry::{Federation, Registry};
 
 use super::envelope::{Envelope, Kind};
-use super::inbox::{Answer, Inbox, InboxError, API_ROOT};
+use super::inbox::{member_collection, Answer, Inbox, InboxError, API_ROOT};
 
 /// The STIX type this module carries.
 pub const SIGHTING: &str = "sighting";
@@ -365,28 +365,14 @@ pub fn collection_id(sender: &str) -> String {
 
 /// The collection that receives `sender`'s sightings, made on first use.
 async fn collection_for(store: &dyn Store, sender: &str) -> Result<CollectionRef, InboxError> {
-    let id = collection_id(sender);
-    if let Some(c) = store.collection(API_ROOT, &id).await? {
-        return Ok(c.key());
-    }
-    let name = Registry::new(store, None)
-        .member(sender)
-        .await?
-        .map_or_else(|| sender.to_owned(), |m| m.name().to_owned());
-    let collection = Collection {
-        id,
-        api_root: API_ROOT.to_owned(),
-        title: format!("Sightings from {name}"),
-        description: Some(format!(
-            "Sightings {sender} reported of objects this node originated."
-        )),
-        view: None,
-        origin: Some(sender.to_owned()),
-    };
-    match store.create_collection(collection.clone()).await {
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(collection.key()),
-        Err(e) => Err(e.into()),
-    }
+    member_collection(
+        store,
+        sender,
+        collection_id(sender),
+        |name| format!("Sightings from {name}"),
+        format!("Sightings {sender} reported of objects this node originated."),
+    )
+    .await
 }
 
 /// Applies a `sighting` envelope from a verified, active sender (see the module doc).
