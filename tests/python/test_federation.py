@@ -147,13 +147,9 @@ class Model:
         ours = originator == giver
         if not ours and level > LEVEL[GREEN]:
             return False  # another member's AMBER and above is never relayed
-        if level == LEVEL[RED] and self.ids[receiver] not in obj.get("x_comity_red_recipients", []):
+        if not self._any_reader(obj, level, receiver, purpose):
             return False
         codes = set(obj.get("x_comity_handling", {}).get("codes", []))
-        if "H0" in codes and purpose not in LAW_ENFORCEMENT:
-            return False
-        if "H1" in codes and purpose == "judicial-assistance":
-            return False
         if not ours and codes & {"H2", "H3"}:
             return False
         if level > LEVEL[CLEAR]:
@@ -162,16 +158,17 @@ class Model:
 
     def _check_local(self, obj: dict, level: int, reader: str, originator: str, purpose: str) -> bool:
         """The engine's rules for a TAXII read by a user of `reader`'s node."""
-        if originator == reader:
-            return True
+        return originator == reader or self._any_reader(obj, level, reader, purpose)
+
+    def _any_reader(self, obj: dict, level: int, reader: str, purpose: str) -> bool:
+        """The rules for every reader, local or peer: RED only to its named recipients, H0
+        only for police cooperation or judicial assistance, H1 never for judicial assistance."""
         if level == LEVEL[RED] and self.ids[reader] not in obj.get("x_comity_red_recipients", []):
             return False
         codes = set(obj.get("x_comity_handling", {}).get("codes", []))
         if "H0" in codes and purpose not in LAW_ENFORCEMENT:
             return False
-        if "H1" in codes and purpose == "judicial-assistance":
-            return False
-        return True
+        return not ("H1" in codes and purpose == "judicial-assistance")
 
     @staticmethod
     def _release(obj: dict, check, purposes) -> dict | None:
