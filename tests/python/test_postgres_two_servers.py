@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import (ADMIN_PASSWORD, SHARED_DATA, ComityNode, add_and_wait, make_indicator,
+from conftest import (ADMIN_PASSWORD, TEST_DATA, ComityNode, add_and_wait, make_indicator,
                       post_objects, postgres_database, psql, taxii_headers, target, use_database,
                       wait_status)
 
 pytestmark = pytest.mark.skipif(target() != "comity", reason="comity with PostgreSQL only")
 
-ICS_ATTACK = SHARED_DATA / "attack" / "ics-attack-18.1.json"
+ICS_ATTACK = TEST_DATA / "attack" / "ics-attack-18.1.json"
 
 
 def pg_node(root: Path, name: str, url: str) -> ComityNode:

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from conftest import REPO, SHARED_DATA, comity_bin
+from conftest import REPO, TEST_DATA, comity_bin
 
 CORPUS = REPO / "crates" / "stix" / "tests" / "corpus"
-DATA_FILES = sorted((SHARED_DATA / "attack").glob("*.json")) + sorted((SHARED_DATA / "stix-examples").glob("*.json"))
+DATA_FILES = sorted((TEST_DATA / "attack").glob("*.json")) + sorted((TEST_DATA / "stix-examples").glob("*.json"))
 
 # Case key (corpus path relative to the corpus directory, or object id) -> why the two differ.
 DISAGREEMENTS = {

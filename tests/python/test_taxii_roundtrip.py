@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (SHARED_DATA, add_and_wait, comity_bin, fetch_all, running_comity, running_medallion,
+from conftest import (TEST_DATA, add_and_wait, comity_bin, fetch_all, running_comity, running_medallion,
                       target)
 
-FILES = [SHARED_DATA / "attack" / "ics-attack-18.1.json"] + sorted((SHARED_DATA / "stix-examples").glob("*.json"))
+FILES = [TEST_DATA / "attack" / "ics-attack-18.1.json"] + sorted((TEST_DATA / "stix-examples").glob("*.json"))
 
 
 def load_objects(path: Path) -> list:
@@ -128,7 +128,7 @@ def test_import_cli_while_serving_then_fetch_back(node):
 def test_export_cli_json_equal(node):
     """`comity export` of a collection filled over TAXII yields the same objects."""
     node.require("cli")
-    path = SHARED_DATA / "stix-examples" / "poisonivy.json"
+    path = TEST_DATA / "stix-examples" / "poisonivy.json"
     cid = node.collections[path.stem]
     objs = load_objects(path)
     if not fetch_all(node, cid, limit=10):

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 fn data(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../tests/data")
         .join(rel)
 }
 

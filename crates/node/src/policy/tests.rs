@@ -584,7 +584,7 @@ fn granular_markings_that_withhold_all_content_deny_with_the_marking_named() {
 fn specification_indicator(originator: &str) -> MarkedObject {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/stix-examples/using-granular-markings.json"
+        "/../../tests/data/stix-examples/using-granular-markings.json"
     );
     let bundle: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
