@@ -262,6 +262,22 @@ mod tests {
         );
     }
 
+    /// Found by the `stix_object` fuzz target (`fuzz/regressions/stix_object/`): numbers
+    /// must be parsed to the nearest double, or the commitment (SHA-256 of the RFC 8785
+    /// text) differs from what any other implementation computes. serde_json's default
+    /// fast parser reads 1.1111111111111112e+60 as 1.1111111111111113e+60.
+    #[test]
+    fn commits_to_the_canonical_text_of_the_nearest_double() {
+        use sha2::{Digest, Sha256};
+        let text = r#"{"type":"x-number","id":"x-number--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","spec_version":"2.1","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","x_n":1.1111111111111112e60}"#;
+        let examined = examine(0, &raw(text)).unwrap();
+        let canonical = r#"{"created":"2016-04-06T20:03:48.000Z","id":"x-number--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z","spec_version":"2.1","type":"x-number","x_n":1.1111111111111112e+60}"#;
+        assert_eq!(
+            hex::encode(examined.content_sha256),
+            hex::encode(Sha256::digest(canonical))
+        );
+    }
+
     #[test]
     fn refuses_non_objects_by_position() {
         let refusal = examine(7, &raw("[1,2]")).unwrap_err();
