@@ -15,6 +15,9 @@ fuzz_target!(|data: &[u8]| {
     let key: PublicKey = "ed25519:6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw="
         .parse()
         .expect("a valid key");
-    assert!(signed.verify(&key).is_err(), "no input verifies without the private key");
+    assert!(
+        signed.verify(&key).is_err(),
+        "no input verifies without the private key"
+    );
     let _ = Signed::parse(signed.to_json().as_bytes()).expect("what it writes it reads");
 });

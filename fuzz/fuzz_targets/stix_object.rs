@@ -15,7 +15,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
         let _ = comity_stix::validate_bundle(&value);
         let canonical = comity_stix::canonical_json(&value);
-        let again: serde_json::Value = serde_json::from_str(&canonical).expect("canonical JSON parses");
-        assert_eq!(canonical, comity_stix::canonical_json(&again), "canonical JSON is a fixed point");
+        let again: serde_json::Value =
+            serde_json::from_str(&canonical).expect("canonical JSON parses");
+        assert_eq!(
+            canonical,
+            comity_stix::canonical_json(&again),
+            "canonical JSON is a fixed point"
+        );
     }
 });
