@@ -86,6 +86,12 @@ enum Command {
     /// Copy a node's store (SQLite data directory or postgres:// URL) into PostgreSQL;
     /// resumable, verified by counts and SHA-256 per collection.
     Copy(cmd::copy::CopyArgs),
+    /// Back up a node on the embedded store while it runs: one file with a consistent
+    /// snapshot, the identity key and comity.toml, and the digests `restore` checks.
+    Backup(cmd::backup::BackupArgs),
+    /// Restore a backup into a new data directory, checked against its digests (counts and
+    /// SHA-256 per collection and of the transparency log).
+    Restore(cmd::backup::RestoreArgs),
 }
 
 fn init_logging(format: LogFormat) {
@@ -132,6 +138,8 @@ fn main() -> ExitCode {
         Command::Sightings(args) => run_async(cmd::sighting::run(args)),
         Command::Migrate(args) => run_async(cmd::migrate::run(args)),
         Command::Copy(args) => run_async(cmd::copy::run(args)),
+        Command::Backup(args) => run_async(cmd::backup::run_backup(args)),
+        Command::Restore(args) => run_async(cmd::backup::run_restore(args)),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@
 //! inside it.
 
 mod admin;
+pub mod backup;
 mod federation;
 mod identity;
 mod log;

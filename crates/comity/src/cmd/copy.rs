@@ -8,20 +8,19 @@
 //! Resumable: each batch is stored in the same transaction as the source position it
 //! reached, so a copy that is killed continues where it stopped. Verifiable: at the end
 //! both sides are read back through the same store trait and their counts and SHA-256
-//! digests per collection ([`collection_digest`]) are printed and compared.
+//! digests per collection and of the log ([`NodeDigest`]) are printed and compared.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use comity_store::{
-    CollectionRef, Cursor, NewObject, ObjectFilter, PageRequest, Store, StoreError, StoredObject,
-    TransparencyLog, VersionFilter,
+    CollectionRef, Cursor, NewObject, PageRequest, Store, StoreError, StoredObject,
 };
 use comity_store_postgres::PgStore;
 use indicatif::{ProgressBar, ProgressStyle};
-use sha2::{Digest, Sha256};
 
+use crate::cmd::digest::{every_version, NodeDigest, LOG_BATCH};
 use crate::config::StoreLocation;
 
 /// Secrets that make a node's answers reproducible (pagination tokens), copied as they are.
@@ -39,47 +38,6 @@ pub struct CopyArgs {
     /// Object versions per transaction.
     #[arg(long, default_value_t = 2000)]
     batch: usize,
-}
-
-fn every_version() -> ObjectFilter {
-    ObjectFilter {
-        versions: VersionFilter::all(),
-        ..ObjectFilter::default()
-    }
-}
-
-/// Count and SHA-256 of a collection's versions in `date_added` order. Each version
-/// contributes its id, version, `date_added` and JSON, each length-prefixed, so both
-/// sides of a copy hash exactly the same bytes when they hold the same data.
-pub async fn collection_digest(
-    store: &dyn Store,
-    collection: &CollectionRef,
-) -> anyhow::Result<(u64, String)> {
-    let mut hash = Sha256::new();
-    let mut count = 0u64;
-    let mut after = None;
-    loop {
-        let page = store
-            .objects(
-                collection,
-                &every_version(),
-                &PageRequest { limit: 5000, after },
-            )
-            .await?;
-        for o in &page.items {
-            for field in [o.id.as_bytes(), o.version.as_bytes(), o.json.as_bytes()] {
-                hash.update((field.len() as u64).to_be_bytes());
-                hash.update(field);
-            }
-            hash.update(o.date_added.to_be_bytes());
-            count += 1;
-        }
-        match page.next {
-            Some(cursor) => after = Some(cursor),
-            None => break,
-        }
-    }
-    Ok((count, hex::encode(hash.finalize())))
 }
 
 /// The version as the target stores it: indexed columns re-derived from the stored JSON.
@@ -208,9 +166,6 @@ async fn copy_collection(
     Ok(())
 }
 
-/// Entries appended per transaction when copying the transparency log.
-const LOG_BATCH: u64 = 5000;
-
 /// Copies the transparency log from where an earlier run stopped (the target's size),
 /// then its latest checkpoint and witness state; returns the number of entries.
 async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option<u64>> {
@@ -255,22 +210,6 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option
     Ok(Some(size))
 }
 
-/// Count and SHA-256 of a store's log entries, in order.
-async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> {
-    let size = log.log_size().await?;
-    let mut hash = Sha256::new();
-    let mut start = 0;
-    while start < size {
-        let end = (start + LOG_BATCH).min(size);
-        for entry in log.log_entries(start, end).await? {
-            hash.update((entry.len() as u64).to_be_bytes());
-            hash.update(&entry);
-        }
-        start = end;
-    }
-    Ok((size, hex::encode(hash.finalize())))
-}
-
 /// Runs `comity copy`.
 pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let from = StoreLocation::parse(&args.from);
@@ -311,30 +250,10 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("copying the transparency log")?;
     eprintln!("Copied {from} into {to}. Verifying both sides:");
-    let mut all_equal = true;
-    println!("collection\tversions\tsha256\tverdict");
-    for col in &collections {
-        let (n_from, sum_from) = collection_digest(source.as_ref(), col).await?;
-        let (n_to, sum_to) = collection_digest(&target, col).await?;
-        let equal = n_from == n_to && sum_from == sum_to;
-        all_equal &= equal;
-        if equal {
-            println!("{}/{}\t{n_to}\t{sum_to}\tidentical", col.api_root, col.id);
-        } else {
-            println!(
-                "{}/{}\t{n_from} -> {n_to}\t{sum_from} -> {sum_to}\tDIFFERENT",
-                col.api_root, col.id
-            );
-        }
-    }
-    if let (Some(from_log), Some(to_log)) = (source.transparency_log(), target.transparency_log()) {
-        let (n_from, sum_from) = log_digest(from_log).await?;
-        let (n_to, sum_to) = log_digest(to_log).await?;
-        let equal = n_from == n_to && sum_from == sum_to;
-        all_equal &= equal;
-        let verdict = if equal { "identical" } else { "DIFFERENT" };
-        println!("transparency-log\t{n_to}\t{sum_to}\t{verdict}");
-    }
+    let all_equal = NodeDigest::compare(
+        &NodeDigest::of(source.as_ref()).await?,
+        &NodeDigest::of(&target).await?,
+    );
     target.close().await;
     if all_equal {
         eprintln!("Every collection is identical on both sides.");

@@ -124,17 +124,8 @@ pub fn create_node_key(data_dir: &Path) -> anyhow::Result<()> {
         KeyKind::Ed25519,
         ed25519_dalek::SigningKey::from_bytes(&seed),
     )?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(&path) {
-        Ok(mut file) => {
-            writeln!(file, "{}", signer.to_secret_string())?;
-            file.sync_all()?;
+    match write_node_key(&path, &signer) {
+        Ok(()) => {
             eprintln!(
                 "Created the node identity key {} (log origin {origin}).",
                 path.display()
@@ -142,17 +133,21 @@ pub fn create_node_key(data_dir: &Path) -> anyhow::Result<()> {
             Ok(())
         }
         // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::AlreadyExists) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
 }
 
 /// Loads the node's identity key: `COMITY_NODE_KEY`, else the file of [`key_path`].
-pub fn node_log(data_dir: &Path) -> anyhow::Result<NodeLog> {
+pub fn node_key(data_dir: &Path) -> anyhow::Result<Signer> {
     if let Some(text) = key_from_env() {
-        let signer = Signer::parse(text.trim())
-            .map_err(|e| anyhow::anyhow!("{KEY_ENV} does not hold a node key: {e}"))?;
-        return Ok(NodeLog::new(signer)?);
+        return Signer::parse(text.trim())
+            .map_err(|e| anyhow::anyhow!("{KEY_ENV} does not hold a node key: {e}"));
     }
     let path = key_path(data_dir);
     let text = std::fs::read_to_string(&path).with_context(|| {
@@ -161,9 +156,30 @@ pub fn node_log(data_dir: &Path) -> anyhow::Result<NodeLog> {
             path.display()
         )
     })?;
-    let signer = Signer::parse(text.trim())
-        .map_err(|e| anyhow::anyhow!("{} is not a node key: {e}", path.display()))?;
-    Ok(NodeLog::new(signer)?)
+    Signer::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("{} is not a node key: {e}", path.display()))
+}
+
+/// The node's transparency log, signed with its identity key ([`node_key`]).
+pub fn node_log(data_dir: &Path) -> anyhow::Result<NodeLog> {
+    Ok(NodeLog::new(node_key(data_dir)?)?)
+}
+
+/// Writes `signer` as the key file `path` (mode 0600); fails if the file exists.
+pub fn write_node_key(path: &Path, signer: &Signer) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{}", signer.to_secret_string())?;
+    file.sync_all()?;
+    Ok(())
 }
 
 /// Commits an administrative act (a user, collection or configuration change) to the log:

@@ -1,8 +1,10 @@
 //! One module per subcommand family; each exposes its clap arguments and a `run` function.
 
 pub mod admin;
+pub mod backup;
 pub mod copy;
 pub mod demo;
+pub mod digest;
 pub mod log;
 pub mod migrate;
 pub mod node;
