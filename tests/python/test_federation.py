@@ -152,9 +152,8 @@ class Model:
         codes = set(obj.get("x_comity_handling", {}).get("codes", []))
         if not ours and codes & {"H2", "H3"}:
             return False
-        if level > LEVEL[CLEAR]:
-            return any(t.covers(obj, level, purpose) for t in self.between(giver, receiver))
-        return True
+        # README sharing rule 1: CLEAR too travels only under an agreement that covers it
+        return any(t.covers(obj, level, purpose) for t in self.between(giver, receiver))
 
     def _check_local(self, obj: dict, level: int, reader: str, originator: str, purpose: str) -> bool:
         """The engine's rules for a TAXII read by a user of `reader`'s node."""
@@ -1221,10 +1220,11 @@ def test_nothing_queued_leaves_once_the_member_is_suspended_or_the_agreement_end
 def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
     """The usual order of joining: A registers B and proposes an agreement; B registers A a
     little later. Meanwhile A's proposal is refused as coming from an unknown member (a
-    refusal B does not record, which A takes as final), so B then answers A's next envelopes
-    (CLEAR objects, which need no agreement) 409: it expects seq 1. Once B has registered A,
-    its catch-up pull (every 30 s) must fetch what it missed: the proposal, which B's admin
-    then signs, and the CLEAR objects; what A shares once the agreement is in force follows."""
+    refusal B does not record, which A takes as final). CLEAR objects A stores before the
+    agreement is in force are queued for nobody (README sharing rule 1: CLEAR too travels
+    only under an agreement in force). Once B has registered A, its catch-up pull (every
+    30 s) must fetch what it missed: the proposal, which B's admin then signs; what A shares
+    once the agreement is in force follows, and B answers it only once it holds seq 1."""
     with contextlib.ExitStack() as stack:
         a = init_member(tmp_path, "A", stack)
         b = init_member(tmp_path, "B", stack)
@@ -1255,9 +1255,10 @@ def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
         except AssertionError:
             raise AssertionError(f"B holds {len(shared_by(b, a))} of the {len(later)} objects A shared after B "
                                  f"registered it; A's outbox: {outbox_figures(a.node)}\n{a.node.log()[-1500:]}")
-        every = {o["id"]: o for o in first + later}
-        wait_until(lambda: len(shared_by(b, a)) >= len(every), 90, "the earlier objects at B", nodes=[a.node, b.node])
+        every = {o["id"]: o for o in later}
         assert_holds(w, b, a, every, every, "after B registered A")
+        early = {o["id"] for o in first} & {o["id"] for o in shared_by(b, a)}
+        assert not early, f"README sharing rule 1: CLEAR objects stored before the agreement reached B: {early}"
 
 
 # --------------------------------------------------------------------------------------

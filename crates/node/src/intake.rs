@@ -110,6 +110,9 @@ pub fn examine(position: usize, raw: &RawValue) -> Result<Examined, Refusal> {
     if let Some(problem) = pattern_problem(&value) {
         reasons.push(problem);
     }
+    if let Some(problem) = handling_problem(&value) {
+        reasons.push(problem);
+    }
     if !reasons.is_empty() {
         return Err(refuse(reasons));
     }
@@ -155,6 +158,15 @@ fn pattern_problem(value: &Value) -> Option<String> {
         .err()?;
     let id = value.get("id").and_then(Value::as_str).unwrap_or("?");
     Some(format!("{id}: pattern: {problem} [pattern-syntax]"))
+}
+
+/// `x_comity_handling`, when present, must be read exactly as the policy engine reads it: an
+/// object the node cannot interpret would be stored and then never leave, unexplained.
+fn handling_problem(value: &Value) -> Option<String> {
+    let property = value.get(crate::policy::HANDLING)?;
+    let problem = crate::policy::Handling::from_property(Some(property)).err()?;
+    let id = value.get("id").and_then(Value::as_str).unwrap_or("?");
+    Some(format!("{id}: {problem} [handling-codes]"))
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -276,6 +288,34 @@ mod tests {
             hex::encode(examined.content_sha256),
             hex::encode(Sha256::digest(canonical))
         );
+    }
+
+    #[test]
+    fn refuses_handling_codes_the_policy_cannot_read_naming_the_shape() {
+        let id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+        let object = |handling: &str| {
+            format!(
+                r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z","x_comity_handling":{handling}}}"#
+            )
+        };
+        for (bad, why) in [
+            (r#""H2""#, "it is a string"),
+            (r#"["H2"]"#, "it is a list"),
+            (r#"{"codes":["h2"]}"#, r#"unknown handling code "h2""#),
+            (r#"{"codes":["H9"]}"#, r#"unknown handling code "H9""#),
+        ] {
+            let refusal = examine(0, &raw(&object(bad))).unwrap_err();
+            let message = refusal.message();
+            assert_eq!(refusal.id, id);
+            assert!(
+                message.starts_with(&format!("{id}: property 'x_comity_handling' "))
+                    && message.contains(why)
+                    && message.ends_with("[handling-codes]"),
+                "{bad}: {message}"
+            );
+        }
+        let good = object(r#"{"codes":["H2","H3"],"restrictions":"not before the raid"}"#);
+        assert!(examine(0, &raw(&good)).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod federation;
 pub mod identity;
 pub mod intake;
 pub mod log;
+pub mod member_file;
 pub mod policy;
 pub mod registry;
 pub mod release;

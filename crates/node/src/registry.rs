@@ -125,6 +125,45 @@ pub struct MemberRecord {
     pub local: bool,
 }
 
+impl MemberRecord {
+    /// The record's member id (its identity's id).
+    pub fn id(&self) -> Option<&str> {
+        self.identity["id"].as_str()
+    }
+
+    /// Checks a record made elsewhere (a peer's member record file) by the rules
+    /// [`NewMember::into_record`] applies to the facts it is made from.
+    pub fn check(&self) -> Result<(), RegistryError> {
+        let identity = &self.identity;
+        if identity["type"] != "identity" || identity["spec_version"] != "2.1" {
+            return Err(invalid(
+                "the record's identity is not a STIX 2.1 identity object",
+            ));
+        }
+        check_identity_id(self.id().unwrap_or_default())?;
+        let name = identity["name"].as_str().unwrap_or_default();
+        check_text("a member's name", name, 256)?;
+        if let Some(contact) = identity.get("contact_information") {
+            check_text(
+                "a member's contact",
+                contact.as_str().unwrap_or_default(),
+                512,
+            )?;
+        }
+        NewMember {
+            name: name.to_owned(),
+            country: self.country.clone(),
+            roles: self.roles.clone(),
+            public_key: self.public_key.clone(),
+            endpoint: self.endpoint.clone(),
+            contact: None,
+            identity_id: self.id().map(str::to_owned),
+        }
+        .into_record(false)
+        .map(drop)
+    }
+}
+
 /// The facts a member record is made from.
 #[derive(Debug, Clone)]
 pub struct NewMember {
@@ -687,6 +726,27 @@ impl<'a> Registry<'a> {
         if record.local && self.local_member().await?.is_some() {
             return Err(invalid("this node already has its own member record"));
         }
+        let members = self.members().await?;
+        if let Some(holder) = members
+            .iter()
+            .find(|m| m.record.public_key == record.public_key && m.id.0 != id)
+        {
+            let whose = if holder.record.local {
+                "this node's own key".to_owned()
+            } else {
+                format!(
+                    "pinned already for member {} ({}); one key is one member: if that \
+                     member was registered by mistake, `comity member remove {}` first",
+                    holder.id,
+                    holder.name(),
+                    holder.id
+                )
+            };
+            return Err(invalid(format!(
+                "public key {} is {whose}",
+                record.public_key
+            )));
+        }
         let member = Member {
             id: MemberId(id),
             record,
@@ -753,6 +813,48 @@ impl<'a> Registry<'a> {
         self.commit(MEMBER_CHANGED, id, member_json(&member))
             .await?;
         Ok(member)
+    }
+
+    /// Removes peer member `id` registered by mistake, with the envelopes still waiting in
+    /// its outbox (committed to the log as `member.changed`, status `removed`); returns it
+    /// with how many envelopes were dropped. Refused for this node's own record, and while
+    /// an agreement that is not terminated names it or any agreement holds its signature
+    /// (its signatures must stay verifiable): terminate those first, or suspend it.
+    pub async fn remove_member(&self, id: &str) -> Result<(Member, u64), RegistryError> {
+        let member = self
+            .member(id)
+            .await?
+            .ok_or_else(|| invalid(format!("no member {id} is registered")))?;
+        if member.record.local {
+            return Err(invalid("this node cannot remove its own member record"));
+        }
+        for a in self.agreements().await? {
+            let d = &a.document;
+            if d.signed_by(id) {
+                return Err(invalid(format!(
+                    "agreement {} ({}) holds the signature of {id}, which must stay verifiable: \
+                     suspend the member instead",
+                    d.id, d.title
+                )));
+            }
+            if a.terms.status != AgreementStatus::Terminated && d.parties.iter().any(|p| p == id) {
+                return Err(invalid(format!(
+                    "agreement {} ({}) names {id} as a party and is {}: terminate it first \
+                     (`comity agreement terminate {}`)",
+                    d.id,
+                    d.title,
+                    a.terms.status.as_str(),
+                    d.id
+                )));
+            }
+        }
+        let dropped = self.store.remove_member(id).await.map_err(|e| match e {
+            StoreError::NotFound(_) => invalid(format!("no member {id} is registered")),
+            other => other.into(),
+        })?;
+        let what = json!({"status": "removed", "record": member.record});
+        self.commit(MEMBER_CHANGED, id, what).await?;
+        Ok((member, dropped))
     }
 
     /// One member.
@@ -1289,3 +1391,6 @@ fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreeme
         .map_err(|err| corrupt(err.to_string()))?;
     Ok(SignedAgreement { document, terms })
 }
+
+#[cfg(test)]
+mod member_tests;

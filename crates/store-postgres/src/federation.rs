@@ -346,3 +346,35 @@ pub async fn apply(
     tx.commit().await.map_err(db)?;
     Ok(Some(outcomes))
 }
+
+/// Removes a member's registry entry and its waiting envelopes, in one transaction; the
+/// peer's counter goes back to its last delivered seq.
+pub async fn remove_member(pool: &PgPool, id: &str) -> StoreResult<u64> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let removed = sqlx::query("DELETE FROM registry WHERE kind = 'member' AND id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if removed == 0 {
+        return Err(StoreError::NotFound(format!("member {id:?}")));
+    }
+    let dropped = sqlx::query("DELETE FROM outbox WHERE peer = $1 AND delivered_at IS NULL")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    sqlx::query(
+        "UPDATE outbox_counters
+         SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM outbox WHERE peer = $1)
+         WHERE peer = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(dropped)
+}

@@ -247,6 +247,9 @@ impl Store for PgStore {
     async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>> {
         identity::registry(&self.pool, kind).await
     }
+    async fn remove_member(&self, id: &str) -> StoreResult<u64> {
+        federation::remove_member(&self.pool, id).await
+    }
     async fn outbox_push(&self, peer: &str, items: Vec<OutboxItem>) -> StoreResult<Vec<u64>> {
         federation::push(&self.pool, peer, &items).await
     }

@@ -330,3 +330,30 @@ pub fn apply(
         Ok(Some(outcomes))
     })
 }
+
+/// Removes a member's registry entry and its waiting envelopes; the peer's counter goes
+/// back to its last delivered seq (the caller's savepoint makes it one transaction).
+pub fn remove_member(c: &Connection, id: &str) -> StoreResult<u64> {
+    let removed = c
+        .prepare_cached("DELETE FROM registry WHERE kind = 'member' AND id = ?1")
+        .map_err(db)?
+        .execute(params![id])
+        .map_err(db)?;
+    if removed == 0 {
+        return Err(StoreError::NotFound(format!("member {id:?}")));
+    }
+    let dropped = c
+        .prepare_cached("DELETE FROM outbox WHERE peer = ?1 AND delivered_at IS NULL")
+        .map_err(db)?
+        .execute(params![id])
+        .map_err(db)?;
+    c.prepare_cached(
+        "UPDATE outbox_counters
+         SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM outbox WHERE peer = ?1)
+         WHERE peer = ?1",
+    )
+    .map_err(db)?
+    .execute(params![id])
+    .map_err(db)?;
+    Ok(dropped as u64)
+}

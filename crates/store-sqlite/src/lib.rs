@@ -367,6 +367,10 @@ impl Store for SqliteStore {
     async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>> {
         self.read(move |c| identity::registry(c, kind)).await
     }
+    async fn remove_member(&self, id: &str) -> StoreResult<u64> {
+        let id = id.to_owned();
+        self.write(move |c| federation::remove_member(c, &id)).await
+    }
     async fn outbox_push(&self, peer: &str, items: Vec<OutboxItem>) -> StoreResult<Vec<u64>> {
         let peer = peer.to_owned();
         self.write(move |c| federation::push(c, &peer, &items))

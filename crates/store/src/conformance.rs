@@ -998,6 +998,80 @@ async fn federation(store: &dyn Store) {
     outbox_pushes_race_without_gaps(store, store).await;
     inbox_journal_keeps_the_first_record(store).await;
     inbox_apply_is_one_transaction(store).await;
+    removing_a_member_drops_only_what_waits_for_it(store).await;
+}
+
+/// A member removed takes its waiting envelopes with it, nothing of anyone else's; its
+/// next envelope follows the last one it was delivered.
+async fn removing_a_member_drops_only_what_waits_for_it(store: &dyn Store) {
+    const GONE: &str = "identity--99999999-0000-4000-8000-000000000009";
+    let member = |id: &str| RegistryEntry {
+        kind: RegistryKind::Member,
+        id: id.into(),
+        status: "active".into(),
+        document: "{}".into(),
+        updated_at: SENT_AT,
+    };
+    let missing = store.remove_member(GONE).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+    store.add_registry_entry(&member(GONE)).await.unwrap();
+    let items = (1..=4)
+        .map(|n| envelope(&format!("gone-{n}"), SENT_AT + n))
+        .collect();
+    assert_eq!(
+        store.outbox_push(GONE, items).await.unwrap(),
+        vec![1, 2, 3, 4]
+    );
+    assert!(store
+        .outbox_delivered(GONE, 1, SENT_AT + 9, "{}")
+        .await
+        .unwrap());
+    let others = store.outbox_after(PEER_A, 0, 100).await.unwrap();
+    let version = store.meta_version().await.unwrap();
+    // An agreement of the same id is another document: it stays.
+    let agreement = RegistryEntry {
+        kind: RegistryKind::Agreement,
+        ..member(GONE)
+    };
+    store.add_registry_entry(&agreement).await.unwrap();
+    assert_eq!(store.remove_member(GONE).await.unwrap(), 3);
+    assert!(
+        store.meta_version().await.unwrap() > version,
+        "caches must hear of it"
+    );
+    assert_eq!(
+        store
+            .registry_entry(RegistryKind::Member, GONE)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .registry_entry(RegistryKind::Agreement, GONE)
+            .await
+            .unwrap(),
+        Some(agreement)
+    );
+    assert_eq!(
+        seqs_of(&store.outbox_after(GONE, 0, 10).await.unwrap()),
+        vec![1]
+    );
+    assert_eq!(store.outbox_after(PEER_A, 0, 100).await.unwrap(), others);
+    let again = store.remove_member(GONE).await;
+    assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
+    store.add_registry_entry(&member(GONE)).await.unwrap();
+    assert_eq!(
+        store
+            .outbox_push(GONE, vec![envelope("gone-5", SENT_AT + 20)])
+            .await
+            .unwrap(),
+        vec![2],
+        "the next envelope follows the last delivered one"
+    );
 }
 
 async fn outbox_seqs_are_per_peer_and_conflicts_append_nothing(store: &dyn Store) {

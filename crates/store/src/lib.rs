@@ -151,6 +151,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<RegistryEntry>>;
     /// Every registry document of one kind, ordered by id (byte-wise).
     async fn registry(&self, kind: RegistryKind) -> StoreResult<Vec<RegistryEntry>>;
+    /// Removes member `id`'s registry entry and the envelopes still waiting in its outbox,
+    /// in one transaction; delivered envelopes stay, and the next envelope pushed for that
+    /// id follows the last delivered one (so a member registered again under the same id
+    /// sees no gap). Returns how many waiting envelopes were dropped;
+    /// [`StoreError::NotFound`], changing nothing, when no member has that id.
+    async fn remove_member(&self, id: &str) -> StoreResult<u64>;
 
     /// Appends envelopes to `peer`'s outbox in one transaction, with seqs continuing after
     /// the last one ever given to that peer (1, 2, … for the first); returns the seqs, in

@@ -2,11 +2,12 @@
 //! node sees it, the agreements it signs, and API tokens. The same domain services back
 //! the node API at `/api/v1/`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use comity_node::log::{now_us, NodeLog};
+use comity_node::member_file::MemberFile;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
     AgreementDocument, AgreementDraft, Member, MemberRole, NewMember, Registry, ScopeDocument,
@@ -40,16 +41,32 @@ pub struct MemberFacts {
 /// Subcommands of `comity member`.
 #[derive(clap::Subcommand)]
 pub enum MemberCommand {
-    /// Register a peer member with its pinned public key (committed to the log).
+    /// Register a peer member with its pinned public key (committed to the log): from the
+    /// file its node wrote (`comity member show-local --out FILE`), or from every fact by
+    /// hand, its identity id included.
     Add {
+        /// The peer's signed member record file: pinned exactly (id, key, endpoint, roles,
+        /// country) once its signature verifies.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "country", "roles", "endpoint", "contact", "public_key", "id"], required_unless_present = "name")]
+        from: Option<std::path::PathBuf>,
         #[command(flatten)]
-        facts: MemberFacts,
+        facts: Option<MemberFacts>,
         /// Its node's public key as `comity member show-local` prints it (ed25519:…).
-        #[arg(long)]
-        public_key: String,
-        /// Its STIX identity id (identity--…), as its own node shows it.
-        #[arg(long)]
+        #[arg(long, requires = "name")]
+        public_key: Option<String>,
+        /// Its STIX identity id (identity--…), as its own node shows it: without it the
+        /// peer's envelopes are not recognised as its own.
+        #[arg(long, requires = "name")]
         id: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Remove a member registered by mistake, with the envelopes waiting in its outbox
+    /// (committed to the log). Refused while an agreement that is not terminated names it
+    /// or any agreement holds its signature.
+    Remove {
+        /// Member id (identity--…).
+        id: String,
         #[command(flatten)]
         data: DataDir,
     },
@@ -67,6 +84,10 @@ pub enum MemberCommand {
     },
     /// Print this node's own record as JSON: what peers need to register it.
     ShowLocal {
+        /// Write the record, signed with this node's key, to FILE instead: the file peers
+        /// pin with `comity member add --from FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -162,8 +183,13 @@ pub enum AgreementCommand {
         #[command(flatten)]
         data: DataDir,
     },
-    /// List agreements: id, status, signatures held, parties, scope, title.
+    /// List agreements: id, status, signatures held and who still has to sign, parties (by
+    /// member name), scope, title.
     List {
+        /// Print JSON instead, with member ids: id, title, status, parties, signed, missing,
+        /// scope.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -290,19 +316,47 @@ pub async fn create_local(
 pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
     match command {
         MemberCommand::Add {
+            from,
             facts,
             public_key,
             id,
             data,
         } => {
+            let record = match (from, facts, public_key) {
+                (Some(file), _, _) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    MemberFile::read(&text).with_context(|| file.display().to_string())?
+                }
+                (None, Some(facts), Some(key)) => facts_into(facts, key, id).into_record(false)?,
+                _ => {
+                    anyhow::bail!("give --from FILE, or --name, --country, --role and --public-key")
+                }
+            };
             let store = data.open_store()?;
             let log = load_log(&data, store.as_ref())?;
-            let record = facts_into(facts, public_key, id).into_record(false)?;
             let m = Registry::new(store.as_ref(), log.as_ref())
                 .add_member(record)
                 .await?;
-            eprintln!("Registered member {} ({}).", m.id, m.name());
+            eprintln!(
+                "Registered member {} ({}), key {}; confirm the key with them.",
+                m.id,
+                m.name(),
+                m.record.public_key
+            );
             println!("{}", m.id);
+        }
+        MemberCommand::Remove { id, data } => {
+            let store = data.open_store()?;
+            let log = load_log(&data, store.as_ref())?;
+            let (m, dropped) = Registry::new(store.as_ref(), log.as_ref())
+                .remove_member(&id)
+                .await?;
+            eprintln!(
+                "Removed member {} ({}) and {dropped} envelope(s) waiting for it.",
+                m.id,
+                m.name()
+            );
         }
         MemberCommand::List { data } => {
             let store = data.open_store()?;
@@ -318,7 +372,7 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("no member {id} is registered"))?;
             print_json(&m.record)?;
         }
-        MemberCommand::ShowLocal { data } => {
+        MemberCommand::ShowLocal { out, data } => {
             let store = data.open_store()?;
             let m = Registry::new(store.as_ref(), None)
                 .local_member()
@@ -326,7 +380,24 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
                 .context(
                     "this node has no member record; set one with `comity member set-local`",
                 )?;
-            print_json(&m.record)?;
+            match out {
+                None => print_json(&m.record)?,
+                Some(path) => {
+                    let log = crate::cmd::log::node_log(&data.data_dir)?;
+                    let file = MemberFile::sign(&m.record, log.node_key())?;
+                    std::fs::write(&path, serde_json::to_string_pretty(&file)? + "\n")
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "Wrote the signed member record of {} ({}), key {}, to {}; peers pin it \
+                         with `comity member add --from {}`.",
+                        m.id,
+                        m.name(),
+                        m.record.public_key,
+                        path.display(),
+                        path.display()
+                    );
+                }
+            }
         }
         MemberCommand::SetLocal { facts, data } => {
             let store = data.open_store()?;
@@ -368,10 +439,40 @@ async fn set_member(data: &DataDir, id: &str, status: MemberStatus) -> anyhow::R
     Ok(())
 }
 
-fn agreement_line(a: &SignedAgreement) -> String {
+/// Member names by id, for showing agreements as people read them.
+struct Names(HashMap<String, String>);
+
+impl Names {
+    async fn of(store: &dyn Store) -> anyhow::Result<Names> {
+        let members = Registry::new(store, None).members().await?;
+        Ok(Names(
+            members
+                .iter()
+                .map(|m| {
+                    let who = if m.record.local {
+                        format!("{} (this node)", m.name())
+                    } else {
+                        m.name().to_owned()
+                    };
+                    (m.id.0.clone(), who)
+                })
+                .collect(),
+        ))
+    }
+
+    /// The names of `ids` (an id no member has is shown as it is), comma-separated.
+    fn list<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> String {
+        let names: Vec<&str> = ids
+            .into_iter()
+            .map(|id| self.0.get(id).map_or(id.as_str(), String::as_str))
+            .collect();
+        names.join(", ")
+    }
+}
+
+fn agreement_line(a: &SignedAgreement, names: &Names) -> String {
     let d = &a.document;
     let status = a.terms.status.as_str();
-    let parties: Vec<&str> = d.parties.iter().map(String::as_str).collect();
     let types: Vec<&str> = d.scope.object_types.iter().map(String::as_str).collect();
     let missing = d.missing();
     let signed = if missing.is_empty() {
@@ -381,17 +482,38 @@ fn agreement_line(a: &SignedAgreement) -> String {
             "signed {}/{} (missing {})",
             d.parties.len() - missing.len(),
             d.parties.len(),
-            missing.join(",")
+            names.list(&missing)
         )
     };
     format!(
         "{}\t{status}\t{signed}\t{}\tmax TLP:{}\t{}\t{}",
         d.id,
-        parties.join(","),
+        names.list(&d.parties),
         d.scope.max_tlp.to_ascii_uppercase(),
         types.join(","),
         d.title
     )
+}
+
+/// An agreement for `agreement list --json`: ids, not names.
+fn agreement_json(a: &SignedAgreement) -> serde_json::Value {
+    let d = &a.document;
+    let signed: Vec<&str> = d.signatures.iter().map(|s| s.member.as_str()).collect();
+    serde_json::json!({
+        "id": d.id,
+        "title": d.title,
+        "status": a.terms.status.as_str(),
+        "parties": d.parties,
+        "signed": signed,
+        "missing": d.missing(),
+        "scope": d.scope,
+    })
+}
+
+/// Prints an agreement's summary line on standard error.
+async fn report(store: &dyn Store, a: &SignedAgreement) -> anyhow::Result<()> {
+    eprintln!("{}", agreement_line(a, &Names::of(store).await?));
+    Ok(())
 }
 
 /// Runs `comity agreement …`.
@@ -439,7 +561,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 "Proposed and signed agreement {} ({}); it awaits the signatures of {} ({next}).",
                 a.document.id,
                 a.document.title,
-                a.document.missing().join(", ")
+                Names::of(store.as_ref()).await?.list(&a.document.missing())
             );
             println!("{}", a.document.id);
             return Ok(ExitCode::SUCCESS);
@@ -452,7 +574,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 .sign_agreement(&id, log.node_key(), !offline)
                 .await?;
             eprintln!("Signed agreement {}.", a.document.id);
-            eprintln!("{}", agreement_line(&a));
+            report(store.as_ref(), &a).await?;
             return Ok(ExitCode::SUCCESS);
         }
         AgreementCommand::Import { file, data } => {
@@ -474,14 +596,20 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 merged.agreement.document.id,
                 merged.added.len()
             );
-            eprintln!("{}", agreement_line(&merged.agreement));
+            report(store.as_ref(), &merged.agreement).await?;
             println!("{}", merged.agreement.document.id);
             return Ok(ExitCode::SUCCESS);
         }
-        AgreementCommand::List { data } => {
+        AgreementCommand::List { json, data } => {
             let store = data.open_store()?;
-            for a in Registry::new(store.as_ref(), None).agreements().await? {
-                println!("{}", agreement_line(&a));
+            let agreements = Registry::new(store.as_ref(), None).agreements().await?;
+            if json {
+                print_json(&agreements.iter().map(agreement_json).collect::<Vec<_>>())?;
+            } else {
+                let names = Names::of(store.as_ref()).await?;
+                for a in &agreements {
+                    println!("{}", agreement_line(a, &names));
+                }
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -491,7 +619,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 .agreement(&id)
                 .await?
                 .with_context(|| format!("no agreement {id}"))?;
-            eprintln!("{}", agreement_line(&a));
+            report(store.as_ref(), &a).await?;
             print_json(&a.document)?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -507,7 +635,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
     let a = Registry::new(store.as_ref(), log.as_ref())
         .set_agreement_status(&id, status, send)
         .await?;
-    eprintln!("{}", agreement_line(&a));
+    report(store.as_ref(), &a).await?;
     Ok(ExitCode::SUCCESS)
 }
 

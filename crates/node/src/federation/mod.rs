@@ -11,5 +11,5 @@ pub mod plan;
 pub mod pull;
 pub mod sighting;
 #[cfg(test)]
-mod test_nodes;
+pub(crate) mod test_nodes;
 pub mod witnessing;

@@ -30,7 +30,8 @@ pub fn plan(federation: &Federation, objects: &[&str]) -> Vec<(String, Vec<Strin
 }
 
 /// The objects (JSON text, redacted for it) that `peer` may be sent now: none when it is
-/// unknown or suspended or shares no agreement with this node.
+/// unknown or suspended or shares no agreement with this node (CLEAR included: an object
+/// travels only under an agreement in force whose scope covers it).
 pub fn for_peer(federation: &Federation, peer: &str, objects: &[&str]) -> Vec<String> {
     let Some(member) = federation.peers.get(peer) else {
         return Vec::new();
@@ -56,17 +57,7 @@ pub fn for_peer(federation: &Federation, peer: &str, objects: &[&str]) -> Vec<St
             )
         })
         .collect();
-    if releases.is_empty() {
-        // CLEAR needs no agreement.
-        let release = Release::for_member(
-            federation.clone(),
-            peer,
-            None,
-            Channel::FederationSend,
-            Purpose::Intelligence,
-        );
-        return released(&[release], peer, objects);
-    }
+    // No purpose of any agreement: nothing leaves, CLEAR included.
     released(&releases, peer, objects)
 }
 

@@ -79,15 +79,30 @@ pub struct Handling {
     pub restrictions: Option<String>,
 }
 
-/// Why `x_comity_handling` could not be read.
+/// The shape `x_comity_handling` must have, as error messages state it.
+pub const SHAPE: &str = r#"{"codes": [...], "restrictions": "text"} with codes among "H0", "H1", "H2", "H3" and restrictions optional"#;
+
+/// Why `x_comity_handling` could not be read; every message names the shape expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandlingError {
     /// The property is not `{"codes": [...], "restrictions": "..."}`.
-    #[error("property 'x_comity_handling' is malformed: {0}")]
-    Malformed(&'static str),
-    /// A code other than H0–H3.
-    #[error("property 'x_comity_handling' has the unknown handling code '{0}'")]
+    #[error("property 'x_comity_handling' must be {SHAPE}: {0}")]
+    Malformed(String),
+    /// A code other than H0–H3 (they are written in capitals).
+    #[error("property 'x_comity_handling' has the unknown handling code {0:?}: codes are \"H0\", \"H1\", \"H2\" or \"H3\", written exactly so")]
     UnknownCode(String),
+}
+
+/// What a JSON value is, in words, for error messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 impl Handling {
@@ -101,18 +116,26 @@ impl Handling {
         let Some(v) = v else {
             return Ok(Handling::default());
         };
+        let malformed = |why: String| HandlingError::Malformed(why);
         let map = v
             .as_object()
-            .ok_or(HandlingError::Malformed("not an object"))?;
-        let list = map
-            .get("codes")
-            .and_then(Value::as_array)
-            .ok_or(HandlingError::Malformed("'codes' is not a list"))?;
+            .ok_or_else(|| malformed(format!("it is {}", kind(v))))?;
+        if let Some(other) = map
+            .keys()
+            .find(|k| !matches!(k.as_str(), "codes" | "restrictions"))
+        {
+            return Err(malformed(format!("it has the unknown member {other:?}")));
+        }
+        let list = match map.get("codes") {
+            Some(Value::Array(list)) => list,
+            Some(other) => return Err(malformed(format!("'codes' is {}", kind(other)))),
+            None => return Err(malformed("'codes' is missing".to_owned())),
+        };
         let mut codes = BTreeSet::new();
         for c in list {
             let s = c
                 .as_str()
-                .ok_or(HandlingError::Malformed("'codes' is not a list of strings"))?;
+                .ok_or_else(|| malformed(format!("'codes' holds {}", kind(c))))?;
             let code =
                 HandlingCode::parse(s).ok_or_else(|| HandlingError::UnknownCode(s.to_owned()))?;
             codes.insert(code);
@@ -120,7 +143,7 @@ impl Handling {
         let restrictions = match map.get("restrictions") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(HandlingError::Malformed("'restrictions' is not a string")),
+            Some(other) => return Err(malformed(format!("'restrictions' is {}", kind(other)))),
         };
         Ok(Handling {
             codes,
@@ -152,6 +175,42 @@ mod tests {
             Handling::from_property(Some(&v)),
             Err(HandlingError::UnknownCode("H9".into()))
         );
+    }
+
+    /// The shapes analysts write by mistake are refused with the shape expected (they used
+    /// to be stored and then never left the node).
+    #[test]
+    fn every_other_shape_is_refused_naming_the_shape_expected() {
+        let cases = [
+            (json!("H2"), "it is a string"),
+            (json!(["H2"]), "it is a list"),
+            (json!({"codes": "H2"}), "'codes' is a string"),
+            (json!({"codes": [2]}), "'codes' holds a number"),
+            (json!({}), "'codes' is missing"),
+            (
+                json!({"codes": ["H3"], "restrictions": 1}),
+                "'restrictions' is a number",
+            ),
+            (
+                json!({"codes": ["H2"], "code": ["H0"]}),
+                "unknown member \"code\"",
+            ),
+        ];
+        for (v, why) in cases {
+            let e = Handling::from_property(Some(&v)).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains(SHAPE), "{v}: {e}");
+        }
+        for code in ["h2", "H9", " H2", "H 2"] {
+            let v = json!({ "codes": [code] });
+            assert_eq!(
+                Handling::from_property(Some(&v)),
+                Err(HandlingError::UnknownCode(code.into())),
+                "{v}"
+            );
+        }
+        let v = json!({"codes": ["H3", "H0"], "restrictions": "not before the joint operation"});
+        let h = Handling::from_property(Some(&v)).unwrap();
+        assert_eq!(h.to_string(), "H0, H3 (not before the joint operation)");
     }
 
     #[test]

@@ -18,12 +18,14 @@
 //! | tlp | a local user exports another member's RED object; a peer gets another member's object above GREEN (we may not relay AMBER/RED) |
 //! | red-recipients | a RED object does not name the receiving member (this node for local users, the peer for peers) |
 //! | handling | H0 and a purpose that is not law enforcement; H1 and `judicial-assistance`; H2 or H3 and an onward release (`OnwardShare`, or a peer receiving another member's object) |
-//! | agreement | a peer receives GREEN or above and no agreement in force between us and it covers the type, level, handling codes and purpose |
+//! | agreement | a peer receives an object (CLEAR included) and no agreement in force between us and it covers the type, level, handling codes and purpose |
 //! | granular | the properties whose granular markings these rules would deny (they are otherwise redacted) are all the object's content, or include `id`, `type`… |
 //!
-//! GREEN asks more than TLP 2.0 alone: the community is the members that share an agreement
-//! in force with us, and (sovereignty first) that agreement must also cover the object's
-//! type, level, handling codes and the purpose. CLEAR needs no agreement.
+//! A peer's reading asks more than TLP 2.0 alone: the community is the members that share an
+//! agreement in force with us, and (sovereignty first) that agreement must also cover the
+//! object's type, level, handling codes and the purpose. CLEAR lifts the TLP limit, not the
+//! agreement's scope: CLEAR malware does not reach a member whose agreements cover only
+//! indicators. The README's sharing rules state the same for users.
 //!
 //! The peer member is the recipient organisation of TLP 2.0; its clients are reached only
 //! through `OnwardShare`, where AMBER is allowed and AMBER+STRICT is not. An object without
@@ -38,7 +40,7 @@ mod redact;
 pub use agreement::{Agreement, AgreementStatus, Purpose, Scope};
 pub use comity_stix::tlp::Tlp;
 pub use decision::{Decision, Denial, Rule};
-pub use handling::{Handling, HandlingCode, HandlingError};
+pub use handling::{Handling, HandlingCode, HandlingError, PROPERTY as HANDLING};
 pub use marking::{
     most_restrictive, GranularMarking, MarkedObject, MarkingError, MemberId, RED_RECIPIENTS,
 };
@@ -318,9 +320,11 @@ impl Policy {
             ));
         }
         self.check_handling(access, peer.is_some() && !ours)?;
+        // CLEAR lifts the TLP limit, not the agreement's scope: a peer gets nothing that
+        // no agreement in force covers.
         match peer {
-            Some(peer) if level > Tlp::Clear => self.check_agreements(access, peer, level),
-            _ => Ok(()),
+            Some(peer) => self.check_agreements(access, peer, level),
+            None => Ok(()),
         }
     }
 
@@ -400,5 +404,7 @@ impl Policy {
     }
 }
 
+#[cfg(test)]
+mod readme_rules;
 #[cfg(test)]
 mod tests;

@@ -318,7 +318,8 @@ fn oracle_allows(case: &Case, level: Tlp) -> bool {
         HandlingCode::H1 => case.purpose != Purpose::JudicialAssistance,
         HandlingCode::H2 | HandlingCode::H3 => !onward,
     });
-    handling_ok && (local || level == Tlp::Clear || agreement_covers(case, level))
+    // README sharing rule 1: CLEAR too reaches a peer only under an agreement in force.
+    handling_ok && (local || agreement_covers(case, level))
 }
 
 /// `None` for deny, else the selectors to redact.
@@ -616,15 +617,10 @@ fn the_specification_granular_example_is_redacted_per_requester() {
         ask(&open, &ours, Who::Narrow),
         redact(&["description", "indicator_types.[1]"])
     );
-    assert_eq!(
-        ask(&open, &ours, Who::Outsider),
-        redact(&[
-            "description",
-            "indicator_types.[0]",
-            "indicator_types.[1]",
-            "name",
-            "pattern"
-        ])
+    let outsider = ask(&open, &ours, Who::Outsider);
+    assert!(
+        matches!(&outsider, Decision::Deny { reason } if reason.rule == Rule::Agreement),
+        "README sharing rule 1: a member without an agreement gets nothing, CLEAR included: {outsider:?}"
     );
     // With unmarked objects taken as AMBER, the partner's copy is visible to our viewers
     // without the RED description (we are not named), and not relayed to another member.
@@ -867,10 +863,10 @@ proptest! {
         prop_assert!(!d.is_allow(), "{d:?}");
     }
 
-    /// Without an agreement in force that names both parties, a peer gets only CLEAR objects
-    /// or its own.
+    /// Without an agreement in force that names both parties, a peer gets only its own
+    /// objects (README sharing rule 1: CLEAR included).
     #[test]
-    fn without_an_agreement_in_force_a_peer_gets_only_clear_or_its_own(
+    fn without_an_agreement_in_force_a_peer_gets_only_its_own(
         obj in marked_object(),
         mut peer in peer_with(MemberStatus::Active),
         channel in channel(),
@@ -887,7 +883,10 @@ proptest! {
         let level = obj.tlp().unwrap_or(Tlp::Amber);
         let d = decide(&obj, &Requester::Peer(peer.clone()), channel, purpose);
         if d.is_allow() {
-            prop_assert!(level == Tlp::Clear || obj.originator == peer.member, "{d:?}");
+            prop_assert!(
+                obj.originator == peer.member,
+                "README sharing rule 1: {level} allowed without an agreement: {d:?}"
+            );
         }
     }
 
