@@ -229,6 +229,10 @@ pub struct Status {
     pub failures: Vec<StatusDetail>,
     /// Objects not yet processed.
     pub pendings: Vec<StatusDetail>,
+    /// The local user who posted the request; only that user and admins may read the
+    /// status. A status without one (written before posters were kept) is for admins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<String>,
 }
 
 /// Role of a local user.

@@ -424,6 +424,7 @@ pub async fn add_objects(
         successes,
         failures,
         pendings: Vec::new(),
+        poster: Some(access.caller.name().to_owned()),
     };
     state.store.put_status(&status).await?;
     crate::federation::share(&state, &offered).await;
