@@ -101,8 +101,20 @@ pub struct StoredObject {
     pub spec_version: String,
     /// Server time the version was added, microseconds since the Unix epoch.
     pub date_added: i64,
+    /// Storage row number: with `date_added`, where the version stands in a listing.
+    pub row: i64,
     /// The object's JSON exactly as received.
     pub json: String,
+}
+
+impl StoredObject {
+    /// The cursor that continues a listing right after this version.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            date_added: self.date_added,
+            row: self.row,
+        }
+    }
 }
 
 /// Which versions of each object a query selects (TAXII `match[version]`).
