@@ -329,3 +329,56 @@ fn base64_basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
+
+/// GET of a path as `name`, with the status code and the body.
+async fn get_as(node: &Node, name: &str, path: &str) -> (StatusCode, String) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", node.base))
+        .header("Accept", "application/taxii+json;version=2.1")
+        .basic_auth(name, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_is_read_only_by_its_poster_and_admins() {
+    let node = start().await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/taxii2/default/collections/{COL}/objects/",
+            node.base
+        ))
+        .header("Accept", "application/taxii+json;version=2.1")
+        .header("Content-Type", "application/taxii+json;version=2.1")
+        .basic_auth("writer", Some(PASSWORD))
+        .body(envelope())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let posted: serde_json::Value = r.json().await.unwrap();
+    let id = posted["id"].as_str().unwrap();
+    let path = format!("/taxii2/default/status/{id}/");
+    for reader in ["writer", "admin"] {
+        let (code, body) = get_as(&node, reader, &path).await;
+        assert_eq!(code, StatusCode::OK, "{reader}: {body}");
+        assert!(body.contains(IND), "{reader} sees the object ids: {body}");
+    }
+    // Anyone else, whatever its grants, gets exactly the answer for a status that does
+    // not exist, and learns no object id.
+    let absent = "/taxii2/default/status/1b9a5b3c-0000-4000-8000-000000000001/";
+    for other in ["reader", "viewer", "stranger"] {
+        let (code, body) = get_as(&node, other, &path).await;
+        let (absent_code, absent_body) = get_as(&node, other, absent).await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "{other}: {body}");
+        assert_eq!(absent_code, StatusCode::NOT_FOUND);
+        assert!(!body.contains(IND), "{other}: {body}");
+        assert_eq!(
+            body.replace(id, "ID"),
+            absent_body.replace("1b9a5b3c-0000-4000-8000-000000000001", "ID"),
+            "{other}: a hidden status reads as an absent one"
+        );
+    }
+}

@@ -378,6 +378,7 @@ pub async fn query(
                 version: r.try_get(2)?,
                 spec_version: r.try_get(3)?,
                 date_added,
+                row: cursor.row,
                 json: r.try_get(5)?,
             };
             Ok((cursor, object))

@@ -211,6 +211,7 @@ pub fn query(
                 version: row.get(2)?,
                 spec_version: row.get(3)?,
                 date_added,
+                row: cursor.row,
                 json: row.get(5)?,
             };
             Ok((cursor, object))

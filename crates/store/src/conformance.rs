@@ -385,6 +385,7 @@ async fn statuses_round_trip(store: &dyn Store) {
             message: Some("why".into()),
         }],
         pendings: vec![],
+        poster: Some("ana".into()),
     };
     store.put_status(&status).await.unwrap();
     assert_eq!(

@@ -101,8 +101,20 @@ pub struct StoredObject {
     pub spec_version: String,
     /// Server time the version was added, microseconds since the Unix epoch.
     pub date_added: i64,
+    /// Storage row number: with `date_added`, where the version stands in a listing.
+    pub row: i64,
     /// The object's JSON exactly as received.
     pub json: String,
+}
+
+impl StoredObject {
+    /// The cursor that continues a listing right after this version.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            date_added: self.date_added,
+            row: self.row,
+        }
+    }
 }
 
 /// Which versions of each object a query selects (TAXII `match[version]`).
@@ -229,6 +241,10 @@ pub struct Status {
     pub failures: Vec<StatusDetail>,
     /// Objects not yet processed.
     pub pendings: Vec<StatusDetail>,
+    /// The local user who posted the request; only that user and admins may read the
+    /// status. A status without one (written before posters were kept) is for admins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<String>,
 }
 
 /// Role of a local user.

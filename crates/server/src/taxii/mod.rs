@@ -12,6 +12,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use comity_store::{Role, Status};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
@@ -181,18 +182,23 @@ async fn collection(
     ))
 }
 
+/// GET `…/status/{id}/`: only for the user who posted the request and for admins; anyone
+/// else gets the same 404 as for a status that does not exist, since a status lists the
+/// ids of the objects posted.
 async fn status(
     State(state): State<AppState>,
     caller: Caller,
     Path((root, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    caller.user()?;
+    let (name, role) = caller.user()?;
     query::none(raw.as_deref())?;
+    let readable = |s: &Status| role == Role::Admin || s.poster.as_deref() == Some(name);
     let status = state
         .store
         .status(&root, &id)
         .await?
+        .filter(readable)
         .ok_or_else(|| ApiError::not_found(format!("no status {id:?} in API root {root:?}")))?;
     Ok(taxii_json(objects::status_json(&status).to_string()))
 }

@@ -35,8 +35,12 @@ struct Listing {
     scope: String,
 }
 
-/// Reads the page a query asks for. `next` tokens are bound to the collection and the
-/// endpoint and the filters, so a token cannot be replayed on another collection or query.
+/// Reads the page a query asks for, counting only what the caller may read: a page holds
+/// up to `limit` objects the sharing policy releases, `more` is true only when another
+/// releasable object follows, and `next` continues right after the last object returned.
+/// Withheld objects leave no trace: no empty pages, no `more`, no token position of
+/// theirs. `next` tokens are bound to the collection, the endpoint and the filters, so a
+/// token cannot be replayed on another collection or query.
 async fn page(
     state: &AppState,
     access: &CollectionAccess,
@@ -47,43 +51,63 @@ async fn page(
         "{}/{}|{endpoint}|{:?}",
         access.collection.api_root, access.collection.id, q.filter
     );
-    let after = q
+    let mut after = q
         .next
         .as_deref()
         .map(|t| paging::decode(&state.paging_key, &scope, t))
         .transpose()?;
-    let request = PageRequest {
-        limit: q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
-        after,
-    };
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
     let (source, release) = access.release(state).await?;
-    let mut page = state.store.objects(&source, &q.filter, &request).await?;
-    page.items = released(state, &release, page.items);
-    Ok(Listing { page, scope })
+    let mut items = Vec::new();
+    // One more than the page, so that one read usually tells whether there is more; the
+    // reads that follow skip withheld objects in growing batches.
+    let mut batch = limit + 1;
+    let more = 'read: loop {
+        let request = PageRequest {
+            limit: batch,
+            after,
+        };
+        let read = state.store.objects(&source, &q.filter, &request).await?;
+        for o in read.items {
+            if let Some(o) = released(state, &release, o) {
+                if items.len() == limit {
+                    break 'read true;
+                }
+                items.push(o);
+            }
+        }
+        match read.next {
+            Some(cursor) => after = Some(cursor),
+            None => break false,
+        }
+        batch = (batch * 2).min(MAX_LIMIT);
+    };
+    state
+        .metrics
+        .released(release.channel(), items.len() as u64);
+    let next = if more {
+        items.last().map(StoredObject::cursor)
+    } else {
+        None
+    };
+    Ok(Listing {
+        page: Page { items, next },
+        scope,
+    })
 }
 
-/// The objects of a page that the sharing policy lets out, with withheld properties
-/// removed. A page may come out shorter than its limit; `next` still continues after
-/// the last object read.
-fn released(state: &AppState, release: &Release, items: Vec<StoredObject>) -> Vec<StoredObject> {
-    let channel = release.channel();
-    let mut out = Vec::with_capacity(items.len());
-    for mut o in items {
-        let redacted = match release.object(&o.json) {
-            Released::Allowed(Cow::Borrowed(_)) => None,
-            Released::Allowed(Cow::Owned(json)) => Some(json),
-            Released::Denied(denial) => {
-                state.metrics.denied(channel, denial.rule);
-                continue;
-            }
-        };
-        if let Some(json) = redacted {
-            o.json = json;
+/// The object as the sharing policy lets it out (withheld properties removed), or `None`
+/// when it is withheld, counted by the rule that withheld it.
+fn released(state: &AppState, release: &Release, mut o: StoredObject) -> Option<StoredObject> {
+    match release.object(&o.json) {
+        Released::Allowed(Cow::Borrowed(_)) => {}
+        Released::Allowed(Cow::Owned(json)) => o.json = json,
+        Released::Denied(denial) => {
+            state.metrics.denied(release.channel(), denial.rule);
+            return None;
         }
-        out.push(o);
     }
-    state.metrics.released(channel, out.len() as u64);
-    out
+    Some(o)
 }
 
 /// Renders an envelope-like body: `{"more":…,"next":…,"<key>":[items]}` plus the
@@ -424,6 +448,7 @@ pub async fn add_objects(
         successes,
         failures,
         pendings: Vec::new(),
+        poster: Some(access.caller.name().to_owned()),
     };
     state.store.put_status(&status).await?;
     crate::federation::share(&state, &offered).await;
