@@ -66,6 +66,7 @@ fn federation() -> Federation {
         local_roles: BTreeSet::new(),
         changed_at: 0,
         peers: [(MemberId(PEER.into()), peer)].into(),
+        markings: Default::default(),
     }
 }
 

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use comity_store::{RegistryEntry, RegistryKind, Store, StoreError};
 use comity_tlog::entry::{AGREEMENT_CHANGED, MEMBER_CHANGED};
@@ -23,7 +24,8 @@ use time::OffsetDateTime;
 use crate::identity::{KeyError, NodeKey, PublicKey};
 use crate::log::{now_us, Act, LogError, NodeLog};
 use crate::policy::{
-    Agreement, AgreementStatus, HandlingCode, MemberId, MemberStatus, Peer, Purpose, Scope, Tlp,
+    Agreement, AgreementStatus, HandlingCode, MarkingDefinitions, MemberId, MemberStatus, Peer,
+    Purpose, Scope, Tlp,
 };
 
 /// Errors of the registry.
@@ -644,6 +646,8 @@ pub struct Federation {
     pub peers: HashMap<MemberId, Peer>,
     /// The last change to any member or agreement, microseconds since the Unix epoch.
     pub changed_at: i64,
+    /// The marking definitions this node holds, which marking references resolve against.
+    pub markings: Arc<MarkingDefinitions>,
 }
 
 impl Federation {
@@ -1297,11 +1301,14 @@ impl<'a> Registry<'a> {
                 (m.id, peer)
             })
             .collect();
+        let definitions = self.store.marking_definitions().await?;
+        let markings = MarkingDefinitions::from_json(definitions.iter().map(String::as_str));
         Ok(Federation {
             local,
             local_roles,
             peers,
             changed_at,
+            markings: Arc::new(markings),
         })
     }
 }

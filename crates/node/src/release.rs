@@ -107,8 +107,12 @@ impl Release {
             .local
             .clone()
             .unwrap_or_else(|| MemberId(UNREGISTERED.to_owned()));
+        let policy = Policy {
+            markings: federation.markings.clone(),
+            ..Policy::new(local)
+        };
         Release {
-            policy: Policy::new(local),
+            policy,
             federation,
             requester,
             channel,

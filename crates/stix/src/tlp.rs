@@ -1,6 +1,7 @@
 //! Traffic Light Protocol markings: the TLP 2.0 marking definitions (defined through the
 //! extension-definition `TLP2_EXTENSION`) and the STIX 2.1 TLP 1.0 definitions, mapped onto TLP 2.0.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The extension-definition that TLP 2.0 marking definitions use.
@@ -108,10 +109,29 @@ impl fmt::Display for Tlp {
 }
 
 /// The TLP level a marking reference stands for, TLP 1.0 ids mapped to their 2.0 equivalents.
+/// The UUID part is compared as the spec compares UUIDs, whatever the case of its hex digits.
 pub fn tlp_of_marking_ref(marking_ref: &str) -> Option<Tlp> {
-    Tlp::ALL
-        .into_iter()
-        .find(|t| t.marking_ref() == marking_ref || t.tlp1_marking_ref() == Some(marking_ref))
+    let is = |t: Tlp, id: &str| t.marking_ref() == id || t.tlp1_marking_ref() == Some(id);
+    if let Some(t) = Tlp::ALL.into_iter().find(|t| is(*t, marking_ref)) {
+        return Some(t);
+    }
+    let id = canonical_marking_ref(marking_ref)?;
+    Tlp::ALL.into_iter().find(|t| is(*t, &id))
+}
+
+/// A marking reference as one identifier: `marking-definition--` and an RFC 4122 UUID, with
+/// the UUID's hex digits in lower case (borrowed when they are already). `None` when the text
+/// is not such an identifier: another type, surrounding whitespace, a malformed UUID.
+pub fn canonical_marking_ref(marking_ref: &str) -> Option<Cow<'_, str>> {
+    let (ty, uuid) = crate::id::parse_identifier(marking_ref).ok()?;
+    if ty != "marking-definition" {
+        return None;
+    }
+    if uuid.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(Cow::Owned(marking_ref.to_ascii_lowercase()))
+    } else {
+        Some(Cow::Borrowed(marking_ref))
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +150,28 @@ mod tests {
             tlp_of_marking_ref("marking-definition--d81f86b9-975b-4c0b-875e-810c5ad45a4f"),
             None
         );
+    }
+
+    #[test]
+    fn compares_the_uuid_part_whatever_its_case() {
+        let red = "marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1";
+        assert_eq!(tlp_of_marking_ref(red), Some(Tlp::Red));
+        assert_eq!(canonical_marking_ref(red).as_deref(), Some(TLP2_RED));
+        assert_eq!(
+            tlp_of_marking_ref("marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED"),
+            Some(Tlp::Red)
+        );
+        for not_an_id in [
+            " marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+            "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\n",
+            "MARKING-DEFINITION--e828b379-4e03-4974-9ac4-e53a884c97c1",
+            "identity--e828b379-4e03-4974-9ac4-e53a884c97c1",
+            "marking-definition--e828b3794e0349749ac4e53a884c97c1",
+            "marking-definition--red",
+        ] {
+            assert_eq!(tlp_of_marking_ref(not_an_id), None, "{not_an_id:?}");
+            assert_eq!(canonical_marking_ref(not_an_id), None, "{not_an_id:?}");
+        }
     }
 
     #[test]

@@ -177,6 +177,9 @@ impl Store for PgStore {
     ) -> StoreResult<u64> {
         objects::delete(&self.pool, collection, id, filter).await
     }
+    async fn marking_definitions(&self) -> StoreResult<Vec<String>> {
+        objects::marking_definitions(&self.pool).await
+    }
     async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64> {
         objects::count(&self.pool, collection).await
     }

@@ -415,6 +415,14 @@ pub async fn delete(
 }
 
 /// Number of stored versions in a collection.
+/// The JSON text of every stored marking-definition version, in any collection.
+pub async fn marking_definitions(pool: &PgPool) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar("SELECT json FROM objects WHERE type = 'marking-definition' ORDER BY seq")
+        .fetch_all(pool)
+        .await
+        .map_err(db)
+}
+
 pub async fn count(pool: &PgPool, col: &CollectionRef) -> StoreResult<u64> {
     let mut conn = pool.acquire().await.map_err(db)?;
     let ckey = collection_key(&mut conn, col).await?;

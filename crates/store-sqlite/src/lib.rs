@@ -273,6 +273,9 @@ impl Store for SqliteStore {
         self.write(move |c| objects::delete(c, &collection, &id, &filter))
             .await
     }
+    async fn marking_definitions(&self) -> StoreResult<Vec<String>> {
+        self.read(objects::marking_definitions).await
+    }
     async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64> {
         let collection = collection.clone();
         self.read(move |c| objects::count(c, &collection)).await

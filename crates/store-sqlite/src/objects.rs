@@ -250,6 +250,19 @@ pub fn delete(
 }
 
 /// Number of stored versions in a collection.
+/// The JSON text of every stored marking-definition version, in any collection.
+pub fn marking_definitions(c: &Connection) -> StoreResult<Vec<String>> {
+    c.prepare_cached(
+        "SELECT json FROM objects INDEXED BY objects_marking_definitions
+         WHERE type = 'marking-definition' ORDER BY seq",
+    )
+    .map_err(db)?
+    .query_map([], |r| r.get(0))
+    .map_err(db)?
+    .collect::<Result<_, _>>()
+    .map_err(db)
+}
+
 pub fn count(c: &Connection, col: &CollectionRef) -> StoreResult<u64> {
     let ckey = collection_key(c, col)?;
     c.prepare_cached("SELECT count(*) FROM objects WHERE ckey = ?1")

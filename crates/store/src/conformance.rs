@@ -1661,6 +1661,51 @@ async fn meta_version_follows_what_servers_cache(store: &dyn Store) {
         last,
         "objects moved it"
     );
+
+    let id = "marking-definition--00000000-0000-4000-8000-000000000901";
+    let definition = format!(
+        r#"{{"type":"marking-definition","spec_version":"2.1","id":"{id}","created":"2020-01-01T00:00:00.000Z","definition_type":"statement","definition":{{"statement":"Copyright"}}}}"#
+    );
+    store
+        .add_objects(
+            &col.key(),
+            vec![NewObject {
+                id: id.into(),
+                object_type: "marking-definition".into(),
+                version: "2020-01-01T00:00:00.000Z".into(),
+                version_key: "2020-01-01T00:00:00.000000000Z".into(),
+                spec_version: "2.1".into(),
+                json: definition.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    let added = store.meta_version().await.unwrap();
+    assert!(
+        added > last,
+        "a marking definition did not move the meta version"
+    );
+    let held = store.marking_definitions().await.unwrap();
+    assert!(held.contains(&definition), "{held:?}");
+    assert!(held.iter().all(|j| j.contains("marking-definition")));
+    let all = ObjectFilter {
+        versions: VersionFilter {
+            all: true,
+            ..VersionFilter::default()
+        },
+        ..ObjectFilter::default()
+    };
+    assert_eq!(store.delete_object(&col.key(), id, &all).await.unwrap(), 1);
+    let deleted = store.meta_version().await.unwrap();
+    assert!(
+        deleted > added,
+        "deleting a marking definition did not move the meta version"
+    );
+    assert!(!store
+        .marking_definitions()
+        .await
+        .unwrap()
+        .contains(&definition));
 }
 
 /// A one-time id is accepted once; again only after it expired.

@@ -89,6 +89,9 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         filter: &ObjectFilter,
     ) -> StoreResult<u64>;
+    /// The JSON text of every stored version of every `marking-definition`, in any
+    /// collection, in the order they were added: what marking references resolve against.
+    async fn marking_definitions(&self) -> StoreResult<Vec<String>>;
     /// Number of object versions in a collection.
     async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64>;
 
@@ -232,8 +235,8 @@ pub trait Store: Send + Sync + 'static {
     async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]>;
 
     /// A number that changes with every change to API roots, collections, users, grants,
-    /// tokens or the registry, whichever process makes it, and with nothing else (adding
-    /// objects leaves it alone). A cache of those is current while it is unchanged. Meant
+    /// tokens, the registry or the stored marking definitions, whichever process makes it,
+    /// and with nothing else (adding other objects leaves it alone). A cache of those is current while it is unchanged. Meant
     /// to be read on every request: backends answer it as cheaply as they can.
     async fn meta_version(&self) -> StoreResult<i64>;
 

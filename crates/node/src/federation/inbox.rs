@@ -8,6 +8,8 @@
 //! envelope (unsequenced) goes to the witness instead ([`super::witnessing`]), which
 //! answers with a signed `cosignature`.
 
+use std::sync::Arc;
+
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
@@ -206,12 +208,31 @@ impl<'a> Inbox<'a> {
                 .map(|p| p.agreements.clone())
                 .unwrap_or_default(),
         });
-        let policy = Policy::new(sender.clone());
+        let examined: Vec<_> = body
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| intake::examine(i, raw))
+            .collect();
+        // Marking references resolve against the definitions this node holds and those that
+        // come in the same envelope (as ATT&CK's copyright statement comes with its objects).
+        let mut markings = (*federation.markings).clone();
+        markings.hold_json(
+            examined
+                .iter()
+                .flatten()
+                .filter(|e| e.object.object_type == "marking-definition")
+                .map(|e| e.object.json.as_str()),
+        );
+        let policy = Policy {
+            markings: Arc::new(markings),
+            ..Policy::new(sender.clone())
+        };
         let now = OffsetDateTime::now_utc();
         let mut accepted = Vec::new();
         let mut refused = Vec::new();
-        for (i, raw) in body.objects.iter().enumerate() {
-            let mut examined = match intake::examine(i, raw) {
+        for (raw, examined) in body.objects.iter().zip(examined) {
+            let mut examined = match examined {
                 Ok(e) => e,
                 Err(r) => {
                     refused.push(RefusedObject {

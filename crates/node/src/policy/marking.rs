@@ -11,9 +11,10 @@
 
 use std::borrow::Cow;
 
-use comity_stix::tlp::{tlp_of_marking_ref, Tlp};
+use comity_stix::tlp::Tlp;
 use serde_json::Value;
 
+use super::definitions::MarkingDefinitions;
 use super::handling::{Handling, HandlingError};
 
 /// The id of a federation member: the STIX id of its `identity` (`identity--…`).
@@ -40,15 +41,6 @@ pub struct GranularMarking {
     pub selectors: Vec<String>,
     /// The marking-definition id applied to the selected properties.
     pub marking_ref: String,
-}
-
-/// The most restrictive TLP level among marking references, or `None` when none is a TLP
-/// marking (statement markings and unknown definitions restrict nobody).
-pub fn most_restrictive<'a>(marking_refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
-    marking_refs
-        .into_iter()
-        .filter_map(tlp_of_marking_ref)
-        .max()
 }
 
 /// An object as the policy engine sees it.
@@ -119,9 +111,11 @@ impl MarkedObject {
         parts.assemble(originator)
     }
 
-    /// The object-level TLP level: the most restrictive of `object_marking_refs`.
-    pub fn tlp(&self) -> Option<Tlp> {
-        most_restrictive(self.object_marking_refs.iter().map(String::as_str))
+    /// The object-level TLP level: the most restrictive of `object_marking_refs` as
+    /// `definitions` resolve them (a reference they cannot resolve is RED); `None` when no
+    /// reference restricts.
+    pub fn tlp(&self, definitions: &MarkingDefinitions) -> Option<Tlp> {
+        definitions.most_restrictive(self.object_marking_refs.iter().map(String::as_str))
     }
 }
 
@@ -281,11 +275,30 @@ mod tests {
 
     #[test]
     fn the_most_restrictive_tlp_marking_wins_and_tlp1_maps_onto_tlp2() {
-        assert_eq!(most_restrictive([TLP2_CLEAR, TLP1_AMBER]), Some(Tlp::Amber));
-        assert_eq!(most_restrictive([TLP1_WHITE]), Some(Tlp::Clear));
-        assert_eq!(most_restrictive([TLP2_RED, TLP2_CLEAR]), Some(Tlp::Red));
+        let none = MarkingDefinitions::default();
+        assert_eq!(
+            none.most_restrictive([TLP2_CLEAR, TLP1_AMBER]),
+            Some(Tlp::Amber)
+        );
+        assert_eq!(none.most_restrictive([TLP1_WHITE]), Some(Tlp::Clear));
+        assert_eq!(
+            none.most_restrictive([TLP2_RED, TLP2_CLEAR]),
+            Some(Tlp::Red)
+        );
+        // A statement restricts nobody once the node holds it; until then it is unknown: RED.
         let statement = "marking-definition--d81f86b9-975b-4c0b-875e-810c5ad45a4f";
-        assert_eq!(most_restrictive([statement]), None);
+        assert_eq!(none.most_restrictive([statement]), Some(Tlp::Red));
+        let held = MarkingDefinitions::from_json([json!({
+            "type": "marking-definition", "id": statement, "definition_type": "statement",
+            "definition": {"statement": "Copyright"}
+        })
+        .to_string()
+        .as_str()]);
+        assert_eq!(held.most_restrictive([statement]), None);
+        assert_eq!(
+            held.most_restrictive([statement, TLP1_WHITE]),
+            Some(Tlp::Clear)
+        );
     }
 
     #[test]
@@ -304,7 +317,7 @@ mod tests {
         });
         let m = MarkedObject::from_stix(&obj, MemberId("identity--a".into())).unwrap();
         assert_eq!(m.object_type, "indicator");
-        assert_eq!(m.tlp(), Some(Tlp::Amber));
+        assert_eq!(m.tlp(&MarkingDefinitions::default()), Some(Tlp::Amber));
         assert_eq!(m.granular_markings.len(), 1);
         assert_eq!(m.granular_markings[0].selectors, ["description"]);
         assert_eq!(m.handling.to_string(), "H2, H3 (not before 1 May)");

@@ -30,9 +30,14 @@
 //! The peer member is the recipient organisation of TLP 2.0; its clients are reached only
 //! through `OnwardShare`, where AMBER is allowed and AMBER+STRICT is not. An object without
 //! any TLP marking is treated as [`Policy::unmarked`] (AMBER unless configured).
+//!
+//! Markings fail closed ([`MarkingDefinitions`]): a reference the node cannot resolve (an
+//! unknown id, a definition it does not hold or cannot interpret, a malformed id) is RED,
+//! whether it marks the object or some of its properties.
 
 mod agreement;
 mod decision;
+mod definitions;
 mod handling;
 mod marking;
 mod redact;
@@ -40,15 +45,14 @@ mod redact;
 pub use agreement::{Agreement, AgreementStatus, Purpose, Scope};
 pub use comity_stix::tlp::Tlp;
 pub use decision::{Decision, Denial, Rule};
+pub use definitions::MarkingDefinitions;
 pub use handling::{Handling, HandlingCode, HandlingError, PROPERTY as HANDLING};
-pub use marking::{
-    most_restrictive, GranularMarking, MarkedObject, MarkingError, MemberId, RED_RECIPIENTS,
-};
+pub use marking::{GranularMarking, MarkedObject, MarkingError, MemberId, RED_RECIPIENTS};
 pub use redact::redact;
 
 use std::fmt;
+use std::sync::Arc;
 
-use comity_stix::tlp::tlp_of_marking_ref;
 use time::OffsetDateTime;
 
 /// An exit through which an object can leave.
@@ -174,6 +178,8 @@ pub struct Policy {
     pub local: MemberId,
     /// The level assumed for an object without any TLP marking.
     pub unmarked: Tlp,
+    /// The marking definitions this node holds; a reference they cannot resolve is RED.
+    pub markings: Arc<MarkingDefinitions>,
 }
 
 /// Properties without which an object cannot be shown at all.
@@ -193,6 +199,7 @@ impl Policy {
         Policy {
             local,
             unmarked: Tlp::Amber,
+            markings: Arc::default(),
         }
     }
 
@@ -200,14 +207,14 @@ impl Policy {
     /// `access.channel`, and which of its properties must be removed first.
     pub fn decide(&self, access: &Access<'_>) -> Decision {
         let object = access.object;
-        let level = object.tlp().unwrap_or(self.unmarked);
+        let level = object.tlp(&self.markings).unwrap_or(self.unmarked);
         if let Err(reason) = self.check(access, level) {
             return Decision::Deny { reason };
         }
         let mut redact = Vec::new();
         let mut first_reason = None;
         for g in &object.granular_markings {
-            let Some(granular) = tlp_of_marking_ref(&g.marking_ref).filter(|t| *t > level) else {
+            let Some(granular) = self.markings.level(&g.marking_ref).filter(|t| *t > level) else {
                 continue;
             };
             if let Err(reason) = self.check(access, granular) {

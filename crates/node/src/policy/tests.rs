@@ -29,6 +29,21 @@ fn id(s: &str) -> MemberId {
     MemberId(s.to_owned())
 }
 
+/// Our policy, holding the statement marking definition `STATEMENT` (a copyright notice).
+fn policy() -> Policy {
+    let statement = serde_json::json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": STATEMENT,
+        "created": "2017-01-20T00:00:00.000Z", "definition_type": "statement",
+        "definition": {"statement": "Copyright 2026, Example Corp"}
+    });
+    Policy {
+        markings: std::sync::Arc::new(MarkingDefinitions::from_json([statement
+            .to_string()
+            .as_str()])),
+        ..Policy::new(id(US))
+    }
+}
+
 fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
 }
@@ -410,7 +425,7 @@ fn code_sets() -> Vec<BTreeSet<HandlingCode>> {
 
 #[test]
 fn every_level_channel_requester_origin_code_purpose_and_granular_marking_matches_the_oracle() {
-    let policy = Policy::new(id(US));
+    let policy = policy();
     let (mut cases, mut allowed, mut redacted) = (0usize, 0usize, 0usize);
     let mut failures = Vec::new();
     for who in WHO {
@@ -472,7 +487,7 @@ fn every_level_channel_requester_origin_code_purpose_and_granular_marking_matche
 // ---------------------------------------------------------------- reasons
 
 fn decide(obj: &MarkedObject, req: &Requester, channel: Channel, purpose: Purpose) -> Decision {
-    Policy::new(id(US)).decide(&Access {
+    policy().decide(&Access {
         object: obj,
         requester: req,
         channel,
@@ -596,8 +611,8 @@ fn specification_indicator(originator: &str) -> MarkedObject {
 #[test]
 fn the_specification_granular_example_is_redacted_per_requester() {
     let open = Policy {
-        local: id(US),
         unmarked: Tlp::Clear,
+        ..policy()
     };
     let ours = specification_indicator(US);
     let ask = |policy: &Policy, obj: &MarkedObject, who: Who| {
@@ -625,7 +640,7 @@ fn the_specification_granular_example_is_redacted_per_requester() {
     // With unmarked objects taken as AMBER, the partner's copy is visible to our viewers
     // without the RED description (we are not named), and not relayed to another member.
     let theirs = specification_indicator(PARTNER);
-    let default = Policy::new(id(US));
+    let default = policy();
     assert_eq!(
         ask(&default, &theirs, Who::Local(Role::Viewer)),
         redact(&["description"])
@@ -818,8 +833,8 @@ proptest! {
         channel in channel(),
         purpose in purpose(),
     ) {
-        let mut policy = Policy::new(id(US));
-        if obj.tlp().is_none() {
+        let mut policy = policy();
+        if obj.tlp(&policy.markings).is_none() {
             policy.unmarked = Tlp::Clear;
         }
         let mut more = obj.clone();
@@ -880,7 +895,7 @@ proptest! {
                 || !a.parties.contains(&id(US))
                 || !a.parties.contains(&peer.member)
         });
-        let level = obj.tlp().unwrap_or(Tlp::Amber);
+        let level = obj.tlp(&policy().markings).unwrap_or(Tlp::Amber);
         let d = decide(&obj, &Requester::Peer(peer.clone()), channel, purpose);
         if d.is_allow() {
             prop_assert!(
@@ -901,6 +916,127 @@ proptest! {
         if let Decision::Allow { redact } = decide(&obj, &req, channel, purpose) {
             for path in redact {
                 prop_assert!(obj.granular_markings.iter().any(|g| g.selectors.contains(&path)));
+            }
+        }
+    }
+}
+
+/// A marking reference written otherwise: its UUID's hex digits in random case (the same
+/// marking), or something this node cannot resolve (whitespace around it, an unknown id,
+/// another type's id, a malformed UUID).
+#[derive(Debug, Clone)]
+enum Spelling {
+    Case(u64),
+    Unresolvable(Unresolvable),
+}
+
+#[derive(Debug, Clone)]
+enum Unresolvable {
+    Padded(&'static str, bool),
+    Unknown(u128),
+    OtherType,
+    Truncated,
+}
+
+impl Spelling {
+    fn apply(&self, marking_ref: &str) -> String {
+        match self {
+            Spelling::Case(mask) => marking_ref
+                .char_indices()
+                .map(|(i, c)| {
+                    let uuid_part = i >= "marking-definition--".len();
+                    if uuid_part && mask >> (i % 64) & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect(),
+            Spelling::Unresolvable(Unresolvable::Padded(ws, before)) if *before => {
+                format!("{ws}{marking_ref}")
+            }
+            Spelling::Unresolvable(Unresolvable::Padded(ws, _)) => format!("{marking_ref}{ws}"),
+            Spelling::Unresolvable(Unresolvable::Unknown(bits)) => format!(
+                "marking-definition--{}",
+                uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid()
+            ),
+            Spelling::Unresolvable(Unresolvable::OtherType) => {
+                marking_ref.replacen("marking-definition", "identity", 1)
+            }
+            Spelling::Unresolvable(Unresolvable::Truncated) => {
+                marking_ref[..marking_ref.len() - 1].to_owned()
+            }
+        }
+    }
+}
+
+fn spelling() -> impl Strategy<Value = Spelling> {
+    prop_oneof![
+        any::<u64>().prop_map(Spelling::Case),
+        (
+            proptest::sample::select(&[" ", "\t", "\n", "\u{a0}", "\u{200b}"][..]),
+            any::<bool>()
+        )
+            .prop_map(|(ws, before)| Spelling::Unresolvable(Unresolvable::Padded(ws, before))),
+        any::<u128>().prop_map(|b| Spelling::Unresolvable(Unresolvable::Unknown(b))),
+        Just(Spelling::Unresolvable(Unresolvable::OtherType)),
+        Just(Spelling::Unresolvable(Unresolvable::Truncated)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Writing one marking reference of an object otherwise never widens who may read it: in
+    /// another case it is the same marking (the same decision); unresolvable, it decides
+    /// exactly as TLP:RED in its place would, and never less restrictively than before.
+    #[test]
+    fn case_whitespace_and_unknown_markings_never_widen_who_may_read(
+        obj in marked_object(),
+        which in any::<proptest::sample::Index>(),
+        written in spelling(),
+        req in arbitrary_requester(),
+        channel in channel(),
+        purpose in purpose(),
+    ) {
+        let slots = obj.object_marking_refs.len() + obj.granular_markings.len();
+        prop_assume!(slots > 0);
+        let slot = which.index(slots);
+        let with = |text: &str| {
+            let mut o = obj.clone();
+            match o.object_marking_refs.get_mut(slot) {
+                Some(r) => *r = text.to_owned(),
+                None => {
+                    o.granular_markings[slot - obj.object_marking_refs.len()].marking_ref =
+                        text.to_owned()
+                }
+            }
+            o
+        };
+        let original = obj
+            .object_marking_refs
+            .iter()
+            .chain(obj.granular_markings.iter().map(|g| &g.marking_ref))
+            .nth(slot)
+            .unwrap()
+            .clone();
+        let policy = policy();
+        let ask = |o: &MarkedObject| {
+            policy.decide(&Access { object: o, requester: &req, channel, purpose, at: now() })
+        };
+        let before = ask(&obj);
+        let after = ask(&with(&written.apply(&original)));
+        match &written {
+            Spelling::Case(_) => prop_assert_eq!(&after, &before),
+            Spelling::Unresolvable(_) => {
+                prop_assert_eq!(&after, &ask(&with(ids::TLP2_RED)));
+                match (&before, &after) {
+                    (Decision::Deny { .. }, after) => prop_assert!(!after.is_allow(), "{after:?}"),
+                    (Decision::Allow { redact: b }, Decision::Allow { redact: a }) => {
+                        prop_assert!(b.iter().all(|p| a.contains(p)), "{b:?} then {a:?}");
+                    }
+                    (Decision::Allow { .. }, Decision::Deny { .. }) => {}
+                }
             }
         }
     }
