@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_meta_version.sql"),
     include_str!("../migrations/0006_witnessing.sql"),
     include_str!("../migrations/0007_used_ids.sql"),
+    include_str!("../migrations/0008_log_openings.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 7);
+        assert_eq!(LATEST, 8);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);

@@ -225,6 +225,15 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option
             .await?;
         done = end;
     }
+    // The openings of sealed entries, over the whole log: a run cut off between an append
+    // and its openings leaves some behind, and keeping one again changes nothing.
+    let mut start = 0;
+    while start < size {
+        let end = (start + LOG_BATCH).min(size);
+        to.keep_openings(from.openings_between(start, end).await?)
+            .await?;
+        start = end;
+    }
     if let Some(checkpoint) = from.latest_checkpoint().await? {
         to.put_checkpoint(checkpoint).await?;
     }
@@ -255,7 +264,7 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option
     Ok(Some(size))
 }
 
-/// Count and SHA-256 of a store's log entries, in order.
+/// Count and SHA-256 of a store's log entries, in order, and of their kept openings.
 async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> {
     let size = log.log_size().await?;
     let mut hash = Sha256::new();
@@ -265,6 +274,13 @@ async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> 
         for entry in log.log_entries(start, end).await? {
             hash.update((entry.len() as u64).to_be_bytes());
             hash.update(&entry);
+        }
+        for o in log.openings_between(start, end).await? {
+            hash.update(o.index.to_be_bytes());
+            for part in [o.scope.as_bytes(), o.subject.as_bytes(), &o.opening] {
+                hash.update((part.len() as u64).to_be_bytes());
+                hash.update(part);
+            }
         }
         start = end;
     }
