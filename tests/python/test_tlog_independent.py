@@ -172,6 +172,25 @@ def test_every_inclusion_proof_verifies_against_the_checkpoint(fixture):
         assert root_from_inclusion(proof["index"], size, leaf_hash(entry.encode() + b" "), hashes) != root
 
 
+def test_version_2_entries_commit_to_their_openings(fixture):
+    """Entry version 2, from its description: the entry shows kind and time, and its
+    commitment is SHA-256 of the domain line and the opening's canonical bytes."""
+    assert len(fixture["openings"]) == len(fixture["entries"])
+    salts = set()
+    for entry, opening in zip(fixture["entries"], fixture["openings"]):
+        e, o = json.loads(entry), json.loads(opening)
+        assert sorted(e) == ["commitment", "kind", "time", "v"] and e["v"] == 2
+        assert sorted(o) == ["actor", "salt", "sha256", "subject"]
+        assert json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False) == opening
+        assert len(o["salt"]) == 64 and o["subject"] not in entry
+        salts.add(o["salt"])
+        digest = hashlib.sha256(b"comity/log-opening/v2\n" + opening.encode()).hexdigest()
+        assert e["commitment"] == digest
+        changed = opening.replace(o["salt"], "0" * 64)
+        assert hashlib.sha256(b"comity/log-opening/v2\n" + changed.encode()).hexdigest() != digest
+    assert len(salts) == len(fixture["entries"])
+
+
 def test_consistency_proof_from_an_older_tree_verifies(fixture):
     text, _ = split_note(fixture["checkpoint"])
     _, size, root = parse_checkpoint(text)

@@ -1,6 +1,8 @@
 """The transparency log of a running node, driven through `comity log …` and HTTP.
 
-Objects posted over TAXII are committed to the log; `comity log checkpoint/entry/prove`
+Objects posted over TAXII are committed to the log through salted commitments (entry
+version 2) that open, for an admin, to exactly the object (`/log/objects/…` and
+`comity log verify-object`); `comity log checkpoint/entry/prove`
 give a proof that `comity log verify` and an independent Python verifier (the one of
 test_tlog_independent.py, written from the RFC and C2SP specs) accept; a node killed with
 SIGKILL during heavy appends keeps every acknowledged entry and stays consistent with every
@@ -81,18 +83,44 @@ def test_posted_objects_are_committed_and_proofs_verify_independently(comity_bin
         assert tree_root([leaf_hash(e) for e in entries]) == root
         accepted = [json.loads(e) for e in entries if json.loads(e)["kind"] == "object.accepted"]
         assert len(accepted) == 5
-        by_subject = {e["subject"]: e for e in accepted}
+        # Version 2: an entry shows its kind and time; the rest is a salted commitment,
+        # opened only for a reader of the object, with the object.
+        for entry in accepted:
+            assert sorted(entry) == ["commitment", "kind", "time", "v"] and entry["v"] == 2
+        commitments = {e["commitment"] for e in accepted}
+        (tmp_path / "key").write_text(vkey + "\n")
         for obj in objects:
-            entry = by_subject[f"{obj['id']}@{obj['modified']}"]
-            assert entry["sha256"] == hashlib.sha256(canonical(obj)).hexdigest()
-            assert entry["actor"] == origin  # no created_by_ref: this node originated it
-            assert entry["v"] == 1
+            found = opened(node, obj)
+            assert found["entry"] in [e.decode() for e in entries]
+            assert json.loads(found["entry"])["commitment"] in commitments
+            opening = json.loads(found["opening"])
+            assert opening["subject"] == f"{obj['id']}@{obj['modified']}"
+            assert opening["sha256"] == hashlib.sha256(canonical(obj)).hexdigest()
+            assert opening["actor"] == origin  # no created_by_ref: this node originated it
+            # Offline, with the CLI: the object, its entry, opening and proof.
+            (tmp_path / "commitments.json").write_text(json.dumps({"commitments": [found]}))
+            (tmp_path / "object.json").write_text(json.dumps(obj))
+            ok = node.cli("log", "verify-object", "--key", tmp_path / "key",
+                          tmp_path / "commitments.json", tmp_path / "object.json")
+            assert b"OK: " + opening["subject"].encode() in ok.stdout
+        # A changed object, a forged opening or a proof of another entry do not verify.
+        found = opened(node, objects[0])
+        bad_object = dict(objects[0], pattern="[ipv4-addr:value = '192.0.2.1']")
+        salt = json.loads(found["opening"])["salt"]
+        forged = dict(found, opening=found["opening"].replace(salt, "0" * 64))
+        other = dict(found, proof=opened(node, objects[1])["proof"])
+        for name, commitment, obj in [("object", found, bad_object), ("opening", forged, objects[0]),
+                                      ("proof", other, objects[0])]:
+            (tmp_path / "commitments.json").write_text(json.dumps({"commitments": [commitment]}))
+            (tmp_path / "object.json").write_text(json.dumps(obj))
+            bad = node.cli("log", "verify-object", "--key", tmp_path / "key",
+                           tmp_path / "commitments.json", tmp_path / "object.json", check=False)
+            assert bad.returncode == 1 and b"verification failed" in bad.stderr, name
 
         index = size - 1
         proof_text = log_cli(node, "prove", str(index)).stdout
         (tmp_path / "proof").write_bytes(proof_text)
         (tmp_path / "entry").write_bytes(entries[index])
-        (tmp_path / "key").write_text(vkey + "\n")
         ok = node.cli("log", "verify", "--key", tmp_path / "key", tmp_path / "proof", tmp_path / "entry")
         assert b"OK" in ok.stdout
         (tmp_path / "bad").write_bytes(entries[index] + b" ")
@@ -162,13 +190,29 @@ def test_kill9_during_appends_keeps_acknowledged_entries_and_consistency(comity_
         entries = entries_of_range(node, size)
         leaves = [leaf_hash(e) for e in entries]
         assert tree_root(leaves) == root
-        subjects = {json.loads(e)["subject"] for e in entries}
-        for obj in acknowledged:
-            assert f"{obj['id']}@{obj['modified']}" in subjects
+        # Every acknowledged object has its entry: each of a sample opens to it.
+        assert sum(json.loads(e)["kind"] == "object.accepted" for e in entries) >= len(acknowledged)
+        on_record = {e.decode() for e in entries}
+        for obj in acknowledged[::max(1, len(acknowledged) // 25)] + acknowledged[-1:]:
+            found = opened(node, obj)
+            assert found["entry"] in on_record and found["index"] < size
         for old_size, old_root in published:
             assert old_size <= size
             if old_size:
                 assert tree_root(leaves[:old_size]) == old_root
+
+
+def opened(node, obj: dict) -> dict:
+    """The one commitment the node gives an admin for `obj` (in the default collection),
+    checked the way an independent reader would: the opening hashes to the commitment."""
+    cid = node.collections["default"]
+    r = requests.get(node.base + f"/log/objects/{node.api_root_name}/{cid}/{obj['id']}/",
+                     auth=node.admin, timeout=30)
+    assert r.status_code == 200, (r.status_code, r.text)
+    (found,) = r.json()["commitments"]
+    digest = hashlib.sha256(b"comity/log-opening/v2\n" + found["opening"].encode()).hexdigest()
+    assert json.loads(found["entry"])["commitment"] == digest
+    return found
 
 
 def entries_of_range(node, size: int) -> list[bytes]:

@@ -1,7 +1,9 @@
 //! The node's transparency log, domain side: which acts become entries and what an entry
 //! commits to, signing checkpoints over durable entries, proofs and tiles read through the
-//! store, and the witness that cosigns peer logs. It never puts confidential content in an
-//! entry (only kinds, times, identifiers and hashes), and never does HTTP or file I/O.
+//! store, and the witness that cosigns peer logs. Every entry it writes is sealed (entry
+//! encoding version 2): only its kind and time are in the clear, and the opening of its
+//! salted commitment is kept in the store and given out only with the subject, by
+//! [`NodeLog::object_proofs`]. It never does HTTP or file I/O.
 //!
 //! Later features append their own kinds through [`NodeLog::record`] with an [`Act`].
 
@@ -9,10 +11,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use comity_store::{
-    AddOutcome, CollectionRef, NewObject, Store, StoreError, StoredCheckpoint, TransparencyLog,
+    AddOutcome, CollectionRef, NewObject, OpenableEntry, Store, StoreError, StoredCheckpoint,
+    StoredObject, TransparencyLog,
 };
 use comity_tlog::checkpoint::Checkpoint;
-use comity_tlog::entry::{EntryError, LogEntry, OBJECT_ACCEPTED};
+use comity_tlog::entry::{Entry, EntryError, LogEntry, Opening, OBJECT_ACCEPTED};
 use comity_tlog::note::{KeyKind, Note, NoteError, Signer, Verifier};
 use comity_tlog::offline::TlogProof;
 use comity_tlog::tiles::{encode_bundle, Tile, TileError, TileKind, TILE_WIDTH};
@@ -44,6 +47,16 @@ pub enum LogError {
     /// Signing or key handling failed.
     #[error(transparent)]
     Note(#[from] NoteError),
+    /// A kept opening does not open its entry for the object it was kept for.
+    #[error("the log entry {index} kept for {subject} does not commit to it: {reason}")]
+    Opening {
+        /// The entry's index.
+        index: u64,
+        /// The subject it was kept for.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
     /// An object's JSON could not be read to hash it.
     #[error("cannot commit to object {id}: {reason}")]
     Object {
@@ -131,31 +144,26 @@ impl NodeLog {
         self.cosigner.verifier()
     }
 
-    /// The entry committing to an accepted object: its id and version, its originator
-    /// (`created_by_ref`, else this node) and the SHA-256 of its RFC 8785 canonical JSON.
-    pub fn object_entry(&self, examined: &Examined, time: i64) -> Result<Vec<u8>, LogError> {
+    /// The entry committing to an accepted object, sealed with a fresh random salt: its id
+    /// and version, its originator (`created_by_ref`, else this node) and the SHA-256 of
+    /// its RFC 8785 canonical JSON, of which the entry shows only a salted commitment.
+    pub fn object_entry(&self, examined: &Examined, time: i64) -> Result<OpenableEntry, LogError> {
         let object = &examined.object;
-        let subject = if object.version.is_empty() {
-            object.id.clone()
-        } else {
-            format!("{}@{}", object.id, object.version)
-        };
-        Ok(LogEntry {
+        seal(LogEntry {
             kind: OBJECT_ACCEPTED.into(),
             time,
             actor: examined
                 .originator
                 .clone()
                 .unwrap_or_else(|| self.origin().to_owned()),
-            subject,
+            subject: subject_of(&object.id, &object.version),
             sha256: examined.content_sha256,
-        }
-        .encode()?)
+        })
     }
 
     /// The entries of [`NodeLog::object_entry`] for a batch; CPU work, call it off the
     /// async executor.
-    pub fn object_entries(&self, objects: &[Examined]) -> Result<Vec<Vec<u8>>, LogError> {
+    pub fn object_entries(&self, objects: &[Examined]) -> Result<Vec<OpenableEntry>, LogError> {
         let time = now_us();
         objects.iter().map(|o| self.object_entry(o, time)).collect()
     }
@@ -166,24 +174,66 @@ impl NodeLog {
         store: &dyn Store,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        entries: Vec<Vec<u8>>,
+        entries: Vec<OpenableEntry>,
     ) -> Result<Vec<AddOutcome>, StoreError> {
         log_of(store)?
             .add_objects_logged(collection, objects, entries)
             .await
     }
 
+    /// The log entries committing to `object` (a version stored in `collection`), each
+    /// with its opening and a proof against the latest checkpoint. Only for a caller who
+    /// may read the object as it is stored: the opening reveals its originator and hash.
+    /// An entry whose opening does not commit to exactly this object is an error, never
+    /// handed out.
+    pub async fn object_proofs(
+        &self,
+        store: &dyn Store,
+        collection: &CollectionRef,
+        object: &StoredObject,
+    ) -> Result<Vec<ObjectProof>, LogError> {
+        let subject = subject_of(&object.id, &object.version);
+        let value: serde_json::Value =
+            serde_json::from_str(&object.json).map_err(|e| LogError::Object {
+                id: object.id.clone(),
+                reason: e.to_string(),
+            })?;
+        let sha256: [u8; 32] = Sha256::digest(comity_stix::canonical_json(&value)).into();
+        let kept = log_of(store)?.openings(Some(collection), &subject).await?;
+        let mut out = Vec::with_capacity(kept.len());
+        for k in kept {
+            let bad = |reason: String| LogError::Opening {
+                index: k.index,
+                subject: subject.clone(),
+                reason,
+            };
+            let opening = Opening::decode(&k.opening).map_err(|e| bad(e.to_string()))?;
+            let act = Entry::decode(&k.entry)
+                .and_then(|e| e.reveal(Some(&opening)))
+                .map_err(|e| bad(e.to_string()))?;
+            if act.subject != subject || act.sha256 != sha256 {
+                return Err(bad("it names another subject or content".into()));
+            }
+            out.push(ObjectProof {
+                proof: self.prove(store, k.index).await?,
+                index: k.index,
+                entry: k.entry,
+                opening: k.opening,
+            });
+        }
+        Ok(out)
+    }
+
     /// Appends one act; returns its index. The act's time is now.
     pub async fn record(&self, store: &dyn Store, act: Act) -> Result<u64, LogError> {
-        let entry = LogEntry {
+        let entry = seal(LogEntry {
             kind: act.kind,
             time: now_us(),
             actor: act.actor,
             subject: act.subject,
             sha256: Sha256::digest(&act.canonical).into(),
-        }
-        .encode()?;
-        Ok(log_of(store)?.append_entries(vec![entry]).await?)
+        })?;
+        Ok(log_of(store)?.append_openable(vec![entry]).await?)
     }
 
     /// The latest signed checkpoint, signing and storing a new one first when the log has
@@ -298,6 +348,41 @@ impl NodeLog {
         }
         Ok(lines)
     }
+}
+
+/// A log entry committing to an object, with what opens it, as given to its readers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectProof {
+    /// The entry's index.
+    pub index: u64,
+    /// The entry's bytes (version 2).
+    pub entry: Vec<u8>,
+    /// The opening's bytes.
+    pub opening: Vec<u8>,
+    /// The entry's inclusion in the latest checkpoint.
+    pub proof: TlogProof,
+}
+
+/// How an entry names an object version: `id@version`, or the id of an unversioned object.
+fn subject_of(id: &str, version: &str) -> String {
+    if version.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{id}@{version}")
+    }
+}
+
+/// Seals an act as a version 2 entry with 32 bytes from a cryptographically secure
+/// generator (the thread's, seeded by the operating system), drawn for this entry alone;
+/// the store keeps the opening under the act's subject.
+pub fn seal(act: LogEntry) -> Result<OpenableEntry, LogError> {
+    let salt: [u8; 32] = rand::Rng::gen(&mut rand::thread_rng());
+    let (entry, opening) = act.seal(salt)?;
+    Ok(OpenableEntry {
+        entry,
+        subject: act.subject,
+        opening: opening.encode()?,
+    })
 }
 
 /// The cosignature key made from the log's Ed25519 key: same secret, type 0x04.

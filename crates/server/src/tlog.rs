@@ -1,9 +1,12 @@
-//! The transparency log over HTTP: the C2SP tlog-tiles read endpoints (`/log/checkpoint`,
-//! `/log/tile/…`) for authenticated callers, the C2SP tlog-witness endpoint
-//! `POST /log/add-checkpoint` for peers (authenticated by their log signature), and the
-//! background task that signs a checkpoint every second when the log has grown. Handlers
-//! only translate; what is logged and how it is proven lives in `comity_node::log`.
+//! The transparency log over HTTP: the C2SP tlog-tiles read endpoints (`/log/checkpoint`
+//! and hash tiles for authenticated callers, entry bundles for admins only), an object's
+//! entries with their openings and proofs for those who may read the object
+//! (`/log/objects/…`), the C2SP tlog-witness endpoint `POST /log/add-checkpoint` for peers
+//! (authenticated by their log signature), and the background task that signs a
+//! checkpoint every second when the log has grown. Handlers only translate; what is
+//! logged and how it is proven lives in `comity_node::log`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,13 +15,16 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Json;
 use axum::Router;
 use comity_node::federation::witnessing::checkpoint_with_cosignatures;
 use comity_node::log::{log_of, tile_bytes, LogError, NodeLog};
-use comity_tlog::tiles::Tile;
+use comity_node::release::Released;
+use comity_store::{ObjectFilter, PageRequest, VersionFilter};
+use comity_tlog::tiles::{Tile, TileKind};
 use comity_tlog::witness::{WitnessError, CONFLICT_CONTENT_TYPE};
 
-use crate::auth::Caller;
+use crate::auth::{Caller, CollectionAccess};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -34,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/checkpoint/cosigned", get(cosigned))
         .route("/log/tile/{*path}", get(tile))
+        .route(
+            "/log/objects/{root}/{collection}/{object}/",
+            get(object_proofs),
+        )
         .route("/log/add-checkpoint", post(add_checkpoint))
 }
 
@@ -88,19 +98,85 @@ async fn cosigned(State(state): State<AppState>, _caller: Caller) -> Result<Resp
     Ok(text(note, "text/plain; charset=utf-8"))
 }
 
-/// GET `/log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]`.
+/// GET `/log/tile/<L>/<N>[.p/<W>]` (hash tiles: what witnesses and auditors need) and
+/// `/log/tile/entries/<N>[.p/<W>]` (entry bundles: admins only, as entries name the kind
+/// and time of every act).
 async fn tile(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
     node_log(&state)?;
     let tile = Tile::parse_path(&format!("tile/{path}"))
         .map_err(|e| ApiError::not_found(e.to_string()))?;
+    if tile.kind == TileKind::Entries {
+        caller.admin().map_err(|_| {
+            ApiError::forbidden("entry bundles of the transparency log are for admins only")
+        })?;
+    }
     let log = log_of(state.store.as_ref())?;
     let size = log.log_size().await?;
     let bytes = tile_bytes(log, tile, size).await.map_err(log_failure)?;
     Ok(text(bytes, "application/octet-stream"))
+}
+
+/// Most versions of one object answered by `/log/objects/…`.
+const MAX_VERSIONS: usize = 1000;
+
+/// GET `/log/objects/{root}/{collection}/{object}/`: for every version of the object that
+/// the caller may read in full in this collection (as TAXII would return it, unredacted),
+/// the log entries committing to it, each with its opening and a `tlog-proof@v1` proof:
+/// `{"commitments":[{"id","version","index","entry","opening","proof"}]}`. A version the
+/// caller may not read, or reads redacted, is left out; none at all is the same 404 as an
+/// absent object.
+async fn object_proofs(
+    State(state): State<AppState>,
+    access: CollectionAccess,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let log = node_log(&state)?;
+    let absent = || ApiError::not_found(format!("no object {id:?} to prove in this collection"));
+    if !crate::taxii::is_stix_id(&id) {
+        return Err(absent());
+    }
+    let (source, release) = access.release(&state).await?;
+    let filter = ObjectFilter {
+        ids: vec![id.clone()],
+        versions: VersionFilter::all(),
+        ..ObjectFilter::default()
+    };
+    let request = PageRequest {
+        limit: MAX_VERSIONS,
+        after: None,
+    };
+    let page = state.store.objects(&source, &filter, &request).await?;
+    let mut commitments = Vec::new();
+    for object in page.items {
+        if !matches!(
+            release.object(&object.json),
+            Released::Allowed(Cow::Borrowed(_))
+        ) {
+            continue;
+        }
+        let proofs = log
+            .object_proofs(state.store.as_ref(), &source, &object)
+            .await
+            .map_err(log_failure)?;
+        commitments.extend(proofs.into_iter().map(|p| {
+            serde_json::json!({
+                "id": object.id,
+                "version": object.version,
+                "index": p.index,
+                "entry": String::from_utf8_lossy(&p.entry),
+                "opening": String::from_utf8_lossy(&p.opening),
+                "proof": p.proof.to_string(),
+            })
+        }));
+    }
+    if commitments.is_empty() {
+        return Err(absent());
+    }
+    Ok(Json(serde_json::json!({ "commitments": commitments })))
 }
 
 /// POST `/log/add-checkpoint`: cosigns a trusted peer's checkpoint that is consistent with

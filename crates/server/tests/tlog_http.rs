@@ -197,9 +197,12 @@ async fn posted_objects_are_committed_and_served_as_checkpoint_and_tiles() {
             "{missing}"
         );
     }
+    // Entries are sealed (version 2): kind and time in the clear, the rest committed.
     let entry: serde_json::Value = serde_json::from_slice(&entries[0]).unwrap();
+    let members: Vec<&String> = entry.as_object().unwrap().keys().collect();
+    assert_eq!(members, ["commitment", "kind", "time", "v"]);
     assert_eq!(entry["kind"], "object.accepted");
-    assert_eq!(entry["actor"], "comity/test");
+    assert_eq!(entry["v"], 2);
 }
 
 /// A peer log in memory: its entries' stored hashes and signed checkpoints.

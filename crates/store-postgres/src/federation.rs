@@ -332,7 +332,7 @@ pub async fn apply(
     record: &InboxRecord,
     col: &CollectionRef,
     objects: &[NewObject],
-    log_entries: Vec<Vec<u8>>,
+    log_entries: Vec<comity_store::OpenableEntry>,
 ) -> StoreResult<Option<Vec<AddOutcome>>> {
     let mut tx = pool.begin().await.map_err(db)?;
     if !put_in(&mut tx, record).await? {

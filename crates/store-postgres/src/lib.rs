@@ -23,11 +23,13 @@ mod objects;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
-    InboxRecord, NewObject, ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest,
-    RegistryEntry, RegistryKind, Role, Status, Store, StoreError, StoreResult, StoredCheckpoint,
-    StoredObject, TransparencyLog, TrustedLog, User, WitnessAlert,
+    InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
+    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, Role, ScopedOpening, Status,
+    Store, StoreError, StoreResult, StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog,
+    User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -310,7 +312,7 @@ impl Store for PgStore {
         record: &InboxRecord,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        log_entries: Vec<Vec<u8>>,
+        log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>> {
         federation::apply(&self.pool, record, collection, &objects, log_entries).await
     }
@@ -337,7 +339,7 @@ impl TransparencyLog for PgStore {
         &self,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        entries: Vec<Vec<u8>>,
+        entries: Vec<OpenableEntry>,
     ) -> StoreResult<Vec<AddOutcome>> {
         let mut tx = self.pool.begin().await.map_err(error::db)?;
         let outcomes = log::add_objects_in(&mut tx, collection, &objects, entries).await?;
@@ -350,6 +352,29 @@ impl TransparencyLog for PgStore {
         let first = log::append_in(&mut tx, &entries).await?;
         tx.commit().await.map_err(error::db)?;
         Ok(first)
+    }
+    async fn append_openable(&self, entries: Vec<OpenableEntry>) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(error::db)?;
+        objects::lock_clock(&mut tx).await?;
+        let first = log::append_openable_in(&mut tx, "", &entries).await?;
+        tx.commit().await.map_err(error::db)?;
+        Ok(first)
+    }
+    async fn openings(
+        &self,
+        collection: Option<&CollectionRef>,
+        subject: &str,
+    ) -> StoreResult<Vec<KeptOpening>> {
+        log::openings(&self.pool, &scope_of(collection), subject).await
+    }
+    async fn openings_between(&self, start: u64, end: u64) -> StoreResult<Vec<ScopedOpening>> {
+        log::openings_between(&self.pool, start, end).await
+    }
+    async fn keep_openings(&self, openings: Vec<ScopedOpening>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(error::db)?;
+        log::keep_openings_in(&mut tx, &openings).await?;
+        tx.commit().await.map_err(error::db)?;
+        Ok(())
     }
     async fn log_size(&self) -> StoreResult<u64> {
         let mut c = self.pool.acquire().await.map_err(error::db)?;

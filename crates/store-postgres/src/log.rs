@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use comity_store::log_storage::{to_hash, to_i64, tree};
 use comity_store::{
-    AddOutcome, CollectedCosignature, CollectionRef, NewObject, StoreError, StoreResult,
-    StoredCheckpoint, TrustedLog, WitnessAlert,
+    scope_of, AddOutcome, CollectedCosignature, CollectionRef, KeptOpening, NewObject,
+    OpenableEntry, ScopedOpening, StoreError, StoreResult, StoredCheckpoint, TrustedLog,
+    WitnessAlert,
 };
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -138,15 +139,67 @@ pub async fn append_in(c: &mut PgConnection, entries: &[Vec<u8>]) -> StoreResult
     Ok(first)
 }
 
+/// Appends openable entries as [`append_in`] does (the caller holds the store clock) and
+/// keeps their openings under `scope`, inside the caller's transaction; returns the index
+/// of the first.
+pub async fn append_openable_in(
+    c: &mut PgConnection,
+    scope: &str,
+    entries: &[OpenableEntry],
+) -> StoreResult<u64> {
+    let bytes: Vec<Vec<u8>> = entries.iter().map(|e| e.entry.clone()).collect();
+    let first = append_in(&mut *c, &bytes).await?;
+    let openings: Vec<ScopedOpening> = entries
+        .iter()
+        .enumerate()
+        .map(|(k, e)| ScopedOpening {
+            index: first + k as u64,
+            scope: scope.to_owned(),
+            subject: e.subject.clone(),
+            opening: e.opening.clone(),
+        })
+        .collect();
+    keep_openings_in(c, &openings).await?;
+    Ok(first)
+}
+
+/// Keeps openings of entries already appended, inside the caller's transaction; an entry
+/// that has one keeps it.
+pub async fn keep_openings_in(c: &mut PgConnection, openings: &[ScopedOpening]) -> StoreResult<()> {
+    if openings.is_empty() {
+        return Ok(());
+    }
+    let idx: Vec<i64> = openings
+        .iter()
+        .map(|o| to_i64(o.index))
+        .collect::<StoreResult<_>>()?;
+    let scopes: Vec<&str> = openings.iter().map(|o| o.scope.as_str()).collect();
+    let subjects: Vec<&str> = openings.iter().map(|o| o.subject.as_str()).collect();
+    let bytes: Vec<&[u8]> = openings.iter().map(|o| o.opening.as_slice()).collect();
+    sqlx::query(
+        "INSERT INTO tlog_openings (idx, scope, subject, opening) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[]) \
+         ON CONFLICT (idx) DO NOTHING",
+    )
+    .bind(&idx)
+    .bind(&scopes)
+    .bind(&subjects)
+    .bind(&bytes)
+    .execute(&mut *c)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 /// Adds objects as [`objects::add_in`] does (which takes the store clock) and appends
-/// `entries[i]` for every object added, in input order, inside the caller's transaction:
-/// an object is stored if and only if its entry is appended. `entries` has one item per
-/// object.
+/// `entries[i]` for every object added, in input order, keeping its opening in the
+/// collection's scope, inside the caller's transaction: an object is stored if and only
+/// if its entry is appended. `entries` has one item per object.
 pub async fn add_objects_in(
     tx: &mut PgConnection,
     col: &CollectionRef,
     objects: &[NewObject],
-    entries: Vec<Vec<u8>>,
+    entries: Vec<OpenableEntry>,
 ) -> StoreResult<Vec<AddOutcome>> {
     if entries.len() != objects.len() {
         return Err(StoreError::Backend(format!(
@@ -156,14 +209,64 @@ pub async fn add_objects_in(
         )));
     }
     let outcomes = objects::add_in(&mut *tx, col, objects).await?;
-    let added: Vec<Vec<u8>> = entries
+    let added: Vec<OpenableEntry> = entries
         .into_iter()
         .zip(&outcomes)
         .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
         .map(|(e, _)| e)
         .collect();
-    append_in(tx, &added).await?;
+    append_openable_in(tx, &scope_of(Some(col)), &added).await?;
     Ok(outcomes)
+}
+
+/// The openings kept for `subject` under `scope`, with their entries, in log order.
+pub async fn openings(pool: &PgPool, scope: &str, subject: &str) -> StoreResult<Vec<KeptOpening>> {
+    let rows = sqlx::query(
+        "SELECT o.idx, e.entry, o.opening FROM tlog_openings o \
+         JOIN tlog_entries e ON e.idx = o.idx \
+         WHERE o.scope = $1 AND o.subject = $2 ORDER BY o.idx",
+    )
+    .bind(scope)
+    .bind(subject)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(KeptOpening {
+                index: r.try_get::<i64, _>(0).map_err(db)? as u64,
+                entry: r.try_get(1).map_err(db)?,
+                opening: r.try_get(2).map_err(db)?,
+            })
+        })
+        .collect()
+}
+
+/// The openings of entries `start..end`, in log order.
+pub async fn openings_between(
+    pool: &PgPool,
+    start: u64,
+    end: u64,
+) -> StoreResult<Vec<ScopedOpening>> {
+    let rows = sqlx::query(
+        "SELECT idx, scope, subject, opening FROM tlog_openings \
+         WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+    )
+    .bind(to_i64(start)?)
+    .bind(to_i64(end)?)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScopedOpening {
+                index: r.try_get::<i64, _>(0).map_err(db)? as u64,
+                scope: r.try_get(1).map_err(db)?,
+                subject: r.try_get(2).map_err(db)?,
+                opening: r.try_get(3).map_err(db)?,
+            })
+        })
+        .collect()
 }
 
 /// Entries `start..end`.

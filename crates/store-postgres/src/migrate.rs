@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_witnessing.sql"),
     include_str!("../migrations/0007_used_ids.sql"),
     include_str!("../migrations/0008_marking_definitions.sql"),
+    include_str!("../migrations/0009_log_openings.sql"),
 ];
 
 /// The newest schema version this build knows.

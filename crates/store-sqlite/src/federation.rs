@@ -316,7 +316,7 @@ pub fn apply(
     record: &InboxRecord,
     col: &CollectionRef,
     objects: &[NewObject],
-    log_entries: Vec<Vec<u8>>,
+    log_entries: Vec<comity_store::OpenableEntry>,
 ) -> StoreResult<Option<Vec<AddOutcome>>> {
     in_transaction(c, |tx| {
         if !put(tx, record)? {

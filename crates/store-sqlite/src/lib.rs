@@ -25,11 +25,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
-    InboxRecord, NewObject, ObjectFilter, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest,
-    RegistryEntry, RegistryKind, Role, Status, Store, StoreError, StoreResult, StoredCheckpoint,
-    StoredObject, TransparencyLog, TrustedLog, User, WitnessAlert,
+    InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
+    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, Role, ScopedOpening, Status,
+    Store, StoreError, StoreResult, StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog,
+    User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -445,7 +447,7 @@ impl Store for SqliteStore {
         record: &InboxRecord,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        log_entries: Vec<Vec<u8>>,
+        log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>> {
         let (record, collection) = (record.clone(), collection.clone());
         self.write(move |c| federation::apply(c, &record, &collection, &objects, log_entries))
@@ -499,7 +501,7 @@ impl TransparencyLog for SqliteStore {
         &self,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        entries: Vec<Vec<u8>>,
+        entries: Vec<OpenableEntry>,
     ) -> StoreResult<Vec<AddOutcome>> {
         let collection = collection.clone();
         self.write(move |c| {
@@ -511,6 +513,26 @@ impl TransparencyLog for SqliteStore {
     }
     async fn append_entries(&self, entries: Vec<Vec<u8>>) -> StoreResult<u64> {
         self.write(move |c| in_transaction(c, |tx| log::append_in(tx, &entries)))
+            .await
+    }
+    async fn append_openable(&self, entries: Vec<OpenableEntry>) -> StoreResult<u64> {
+        self.write(move |c| in_transaction(c, |tx| log::append_openable_in(tx, "", &entries)))
+            .await
+    }
+    async fn openings(
+        &self,
+        collection: Option<&CollectionRef>,
+        subject: &str,
+    ) -> StoreResult<Vec<KeptOpening>> {
+        let (scope, subject) = (scope_of(collection), subject.to_owned());
+        self.read(move |c| log::openings(c, &scope, &subject)).await
+    }
+    async fn openings_between(&self, start: u64, end: u64) -> StoreResult<Vec<ScopedOpening>> {
+        self.read(move |c| log::openings_between(c, start, end))
+            .await
+    }
+    async fn keep_openings(&self, openings: Vec<ScopedOpening>) -> StoreResult<()> {
+        self.write(move |c| in_transaction(c, |tx| log::keep_openings_in(tx, &openings)))
             .await
     }
     async fn log_size(&self) -> StoreResult<u64> {

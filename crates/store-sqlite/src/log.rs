@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 
 use comity_store::log_storage::{to_hash, to_i64, tree};
 use comity_store::{
-    AddOutcome, CollectedCosignature, CollectionRef, NewObject, StoreError, StoreResult,
-    StoredCheckpoint, TrustedLog, WitnessAlert,
+    scope_of, AddOutcome, CollectedCosignature, CollectionRef, KeptOpening, NewObject,
+    OpenableEntry, ScopedOpening, StoreError, StoreResult, StoredCheckpoint, TrustedLog,
+    WitnessAlert,
 };
 use comity_tlog::tree::{stored_hash_count, stored_hashes_for_append, HashReader, TreeError};
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -100,14 +101,42 @@ pub fn append_in(c: &Connection, entries: &[Vec<u8>]) -> StoreResult<u64> {
     Ok(first)
 }
 
+/// Appends openable entries as [`append_in`] does and keeps their openings under `scope`,
+/// inside the caller's transaction; returns the index of the first.
+pub fn append_openable_in(
+    c: &Connection,
+    scope: &str,
+    entries: &[OpenableEntry],
+) -> StoreResult<u64> {
+    let bytes: Vec<Vec<u8>> = entries.iter().map(|e| e.entry.clone()).collect();
+    let first = append_in(c, &bytes)?;
+    let mut insert = c
+        .prepare_cached(
+            "INSERT INTO tlog_openings (idx, scope, subject, opening) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(db)?;
+    for (k, e) in entries.iter().enumerate() {
+        insert
+            .execute(params![
+                to_i64(first + k as u64)?,
+                scope,
+                e.subject,
+                e.opening
+            ])
+            .map_err(db)?;
+    }
+    Ok(first)
+}
+
 /// Adds objects as [`objects::add_in`] does and appends `entries[i]` for every object
-/// added, in input order, inside the caller's transaction: an object is stored if and
-/// only if its entry is appended. `entries` has one item per object.
+/// added, in input order, keeping its opening in the collection's scope, inside the
+/// caller's transaction: an object is stored if and only if its entry is appended.
+/// `entries` has one item per object.
 pub fn add_objects_in(
     tx: &Connection,
     col: &CollectionRef,
     objects: &[NewObject],
-    entries: Vec<Vec<u8>>,
+    entries: Vec<OpenableEntry>,
 ) -> StoreResult<Vec<AddOutcome>> {
     if entries.len() != objects.len() {
         return Err(StoreError::Backend(format!(
@@ -117,14 +146,73 @@ pub fn add_objects_in(
         )));
     }
     let outcomes = objects::add_in(tx, col, objects)?;
-    let added: Vec<Vec<u8>> = entries
+    let added: Vec<OpenableEntry> = entries
         .into_iter()
         .zip(&outcomes)
         .filter(|(_, o)| matches!(o, AddOutcome::Added { .. }))
         .map(|(e, _)| e)
         .collect();
-    append_in(tx, &added)?;
+    append_openable_in(tx, &scope_of(Some(col)), &added)?;
     Ok(outcomes)
+}
+
+/// The openings kept for `subject` under `scope`, with their entries, in log order.
+pub fn openings(c: &Connection, scope: &str, subject: &str) -> StoreResult<Vec<KeptOpening>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT o.idx, e.entry, o.opening FROM tlog_openings o \
+             JOIN tlog_entries e ON e.idx = o.idx \
+             WHERE o.scope = ?1 AND o.subject = ?2 ORDER BY o.idx",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![scope, subject], |r| {
+            Ok(KeptOpening {
+                index: r.get::<_, i64>(0)? as u64,
+                entry: r.get(1)?,
+                opening: r.get(2)?,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
+}
+
+/// The openings of entries `start..end`, in log order.
+pub fn openings_between(c: &Connection, start: u64, end: u64) -> StoreResult<Vec<ScopedOpening>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT idx, scope, subject, opening FROM tlog_openings \
+             WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![to_i64(start)?, to_i64(end)?], |r| {
+            Ok(ScopedOpening {
+                index: r.get::<_, i64>(0)? as u64,
+                scope: r.get(1)?,
+                subject: r.get(2)?,
+                opening: r.get(3)?,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
+}
+
+/// Keeps openings of entries already appended, inside the caller's transaction; an entry
+/// that has one keeps it.
+pub fn keep_openings_in(c: &Connection, openings: &[ScopedOpening]) -> StoreResult<()> {
+    let mut insert = c
+        .prepare_cached(
+            "INSERT INTO tlog_openings (idx, scope, subject, opening) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (idx) DO NOTHING",
+        )
+        .map_err(db)?;
+    for o in openings {
+        insert
+            .execute(params![to_i64(o.index)?, o.scope, o.subject, o.opening])
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Entries `start..end`.

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_witnessing.sql"),
     include_str!("../migrations/0007_used_ids.sql"),
     include_str!("../migrations/0008_marking_definitions.sql"),
+    include_str!("../migrations/0009_log_openings.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -56,7 +57,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 7);
+        assert_eq!(LATEST, 9);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);

@@ -683,11 +683,22 @@ async fn roles_change(store: &dyn Store) {
 pub async fn transparency_log(store: &dyn Store, log: &dyn TransparencyLog) {
     log_appends_store_the_tlog_layout(log).await;
     objects_and_commitments_are_stored_together(store, log).await;
+    openings_are_kept_per_scope_and_copied(log).await;
     checkpoints_keep_the_largest(log).await;
     witness_state_is_compare_and_swap(log).await;
     trusted_logs_are_replaced_by_origin(log).await;
     cosignatures_are_kept_per_witness_and_size(log).await;
     witness_alerts_keep_each_evidence_once(log).await;
+}
+
+/// An entry whose bytes are `text`, with the opening `opening of TEXT` under the subject
+/// `subject of TEXT`.
+fn openable(text: &str) -> OpenableEntry {
+    OpenableEntry {
+        entry: text.as_bytes().to_vec(),
+        subject: format!("subject of {text}"),
+        opening: format!("opening of {text}").into_bytes(),
+    }
 }
 
 fn entry_bytes(n: u64) -> Vec<u8> {
@@ -742,7 +753,7 @@ async fn objects_and_commitments_are_stored_together(store: &dyn Store, log: &dy
         .add_objects_logged(
             &col,
             vec![known, fresh],
-            vec![b"known".to_vec(), b"fresh".to_vec()],
+            vec![openable("known"), openable("fresh")],
         )
         .await
         .unwrap();
@@ -762,7 +773,7 @@ async fn objects_and_commitments_are_stored_together(store: &dyn Store, log: &dy
         .add_objects_logged(
             &missing,
             vec![indicator(901, "2021-01-01T00:00:00.000Z")],
-            vec![b"lost".to_vec()],
+            vec![openable("lost")],
         )
         .await;
     assert!(r.is_err());
@@ -791,6 +802,85 @@ async fn objects_and_commitments_are_stored_together(store: &dyn Store, log: &dy
     let want = expected_hashes(&entries);
     let count = want.len() as u64;
     assert_eq!(log.log_hashes((0..count).collect()).await.unwrap(), want);
+}
+
+async fn openings_are_kept_per_scope_and_copied(log: &dyn TransparencyLog) {
+    let col = collection();
+    let other = CollectionRef {
+        api_root: ROOT.into(),
+        id: "00000000-0000-4000-8000-00000000beef".into(),
+    };
+    // The opening of the object added above is kept in its collection's scope only.
+    let kept = log.openings(Some(&col), "subject of fresh").await.unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].entry, b"fresh".to_vec());
+    assert_eq!(kept[0].opening, b"opening of fresh".to_vec());
+    let fresh_index = kept[0].index;
+    assert_eq!(
+        log.log_entries(fresh_index, fresh_index + 1).await.unwrap(),
+        vec![b"fresh".to_vec()]
+    );
+    for (scope, subject) in [
+        (Some(&other), "subject of fresh"),
+        (None, "subject of fresh"),
+        (Some(&col), "subject of known"),
+        (Some(&col), "subject of lost"),
+        (Some(&col), "subject of fres"),
+    ] {
+        assert!(
+            log.openings(scope, subject).await.unwrap().is_empty(),
+            "{scope:?} {subject}"
+        );
+    }
+    // The node's own acts, in the node's scope.
+    let first = log
+        .append_openable(vec![openable("act a"), openable("act b")])
+        .await
+        .unwrap();
+    let acts = log.openings(None, "subject of act b").await.unwrap();
+    assert_eq!(
+        acts,
+        vec![KeptOpening {
+            index: first + 1,
+            entry: b"act b".to_vec(),
+            opening: b"opening of act b".to_vec(),
+        }]
+    );
+    assert!(log
+        .openings(Some(&col), "subject of act a")
+        .await
+        .unwrap()
+        .is_empty());
+    // What a copy carries: every opening of a range with its scope, kept again elsewhere.
+    let size = log.log_size().await.unwrap();
+    let all = log.openings_between(0, size).await.unwrap();
+    let scopes: Vec<(u64, String, String)> = all
+        .iter()
+        .map(|o| (o.index, o.scope.clone(), o.subject.clone()))
+        .collect();
+    assert_eq!(
+        scopes,
+        vec![
+            (fresh_index, scope_of(Some(&col)), "subject of fresh".into()),
+            (first, String::new(), "subject of act a".into()),
+            (first + 1, String::new(), "subject of act b".into()),
+        ]
+    );
+    assert_eq!(
+        log.openings_between(first + 1, first + 1).await.unwrap(),
+        vec![]
+    );
+    // Keeping an opening again for an entry changes nothing: the first is kept.
+    let again = ScopedOpening {
+        opening: b"forged".to_vec(),
+        ..all[1].clone()
+    };
+    log.keep_openings(vec![again]).await.unwrap();
+    assert_eq!(log.openings_between(0, size).await.unwrap(), all);
+    assert_eq!(
+        log.openings(None, "subject of act a").await.unwrap()[0].opening,
+        b"opening of act a".to_vec()
+    );
 }
 
 async fn checkpoints_keep_the_largest(log: &dyn TransparencyLog) {
@@ -1542,7 +1632,7 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
                 indicator(600, "2021-01-01T00:00:00.000Z"),
                 indicator(604, "2021-01-01T00:00:00.000Z"),
             ],
-            vec![b"entry 600".to_vec(), b"entry 604".to_vec()],
+            vec![openable("entry 600"), openable("entry 604")],
         )
         .await
         .unwrap()
@@ -1560,7 +1650,7 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
             &logged,
             &col,
             vec![indicator(605, "2021-01-01T00:00:00.000Z")],
-            vec![b"entry 605".to_vec()],
+            vec![openable("entry 605")],
         )
         .await
         .unwrap();
@@ -1574,7 +1664,7 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
             &mismatched,
             &col,
             vec![indicator(606, "2021-01-01T00:00:00.000Z")],
-            vec![b"one".to_vec(), b"two".to_vec()],
+            vec![openable("one"), openable("two")],
         )
         .await;
     assert!(r.is_err(), "{r:?}");

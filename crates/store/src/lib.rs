@@ -15,7 +15,8 @@ mod tlog;
 mod types;
 
 pub use tlog::{
-    log_storage, CollectedCosignature, StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert,
+    log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
+    StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert,
 };
 pub use types::*;
 
@@ -227,7 +228,7 @@ pub trait Store: Send + Sync + 'static {
         record: &InboxRecord,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        log_entries: Vec<Vec<u8>>,
+        log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>>;
 
     /// A node-wide secret (for example the key that signs pagination tokens), created on

@@ -15,6 +15,9 @@
 //! - [`TransparencyLog::add_objects_logged`] stores objects and their commitments in one
 //!   transaction: an object is stored if and only if its entry is appended.
 //! - [`TransparencyLog::witness_swap`] is an atomic compare-and-swap.
+//! - The opening of an [`OpenableEntry`] is kept in the same transaction as its entry,
+//!   under the entry's index, its scope (the collection of an object, or none for the
+//!   node's own acts) and its subject, and is read back only by [`TransparencyLog::openings`].
 
 use async_trait::async_trait;
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -29,6 +32,47 @@ pub struct StoredCheckpoint {
     pub size: u64,
     /// The signed note (C2SP tlog-checkpoint text and signature lines).
     pub note: String,
+}
+
+/// A log entry (encoding version 2) with the opening of its commitment, which the store
+/// keeps beside it and which the node gives only to those who may read the subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenableEntry {
+    /// The entry's bytes, as appended.
+    pub entry: Vec<u8>,
+    /// What the entry commits to, as looked up: an object's `id@version`, an act's subject.
+    pub subject: String,
+    /// The opening's bytes (`comity_tlog::entry::Opening`).
+    pub opening: Vec<u8>,
+}
+
+/// An opening kept for one entry, with the entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptOpening {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The entry's bytes.
+    pub entry: Vec<u8>,
+    /// The opening's bytes.
+    pub opening: Vec<u8>,
+}
+
+/// An opening with the scope and subject it is kept under, as a copy carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedOpening {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// `api_root/collection id` of an object's collection; empty for the node's own acts.
+    pub scope: String,
+    /// What the entry commits to.
+    pub subject: String,
+    /// The opening's bytes.
+    pub opening: Vec<u8>,
+}
+
+/// The scope openings of objects in `collection` are kept under.
+pub fn scope_of(collection: Option<&CollectionRef>) -> String {
+    collection.map_or_else(String::new, |c| format!("{}/{}", c.api_root, c.id))
 }
 
 /// A peer log this node trusts as a witness and auditor: its origin and verifier key.
@@ -85,17 +129,39 @@ pub struct WitnessAlert {
 pub trait TransparencyLog: Send + Sync {
     /// Adds object versions exactly as [`crate::Store::add_objects`] does and, in the same
     /// transaction, appends `entries[i]` for every object whose outcome is
-    /// [`AddOutcome::Added`], in input order. `entries` has one item per object.
+    /// [`AddOutcome::Added`], in input order, keeping its opening in the scope of
+    /// `collection`. `entries` has one item per object.
     async fn add_objects_logged(
         &self,
         collection: &CollectionRef,
         objects: Vec<NewObject>,
-        entries: Vec<Vec<u8>>,
+        entries: Vec<OpenableEntry>,
     ) -> StoreResult<Vec<AddOutcome>>;
 
     /// Appends entries in order, with their stored hashes, in one transaction; returns the
-    /// index of the first.
+    /// index of the first. For entries whose openings are kept elsewhere or that have none
+    /// (version 1 entries, a copied log).
     async fn append_entries(&self, entries: Vec<Vec<u8>>) -> StoreResult<u64>;
+
+    /// Appends entries as [`TransparencyLog::append_entries`] does and keeps their
+    /// openings in the node's own scope (no collection), in the same transaction.
+    async fn append_openable(&self, entries: Vec<OpenableEntry>) -> StoreResult<u64>;
+
+    /// The openings kept for `subject` in the scope of `collection` (`None`: the node's
+    /// own acts), in log order.
+    async fn openings(
+        &self,
+        collection: Option<&CollectionRef>,
+        subject: &str,
+    ) -> StoreResult<Vec<KeptOpening>>;
+
+    /// Openings `start..end` by entry index, with their scope and subject, in log order
+    /// (entries without one are absent): what a copy of the log carries over.
+    async fn openings_between(&self, start: u64, end: u64) -> StoreResult<Vec<ScopedOpening>>;
+
+    /// Keeps openings of entries already appended (a copied log), in one transaction; an
+    /// entry that has an opening keeps it, so a copy can run again.
+    async fn keep_openings(&self, openings: Vec<ScopedOpening>) -> StoreResult<()>;
 
     /// The number of durable entries: the size of the tree.
     async fn log_size(&self) -> StoreResult<u64>;

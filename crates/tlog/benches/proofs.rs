@@ -31,7 +31,7 @@ fn tree_size() -> u64 {
         .unwrap_or(10_000_000)
 }
 
-/// A typical entry: an `object.accepted` commitment (about 250 bytes).
+/// A typical entry: an `object.accepted` commitment (version 2, about 120 bytes).
 fn entry(i: u64) -> Vec<u8> {
     LogEntry {
         kind: OBJECT_ACCEPTED.into(),
@@ -40,8 +40,9 @@ fn entry(i: u64) -> Vec<u8> {
         subject: format!("indicator--00000000-0000-4000-8000-{i:012}@2026-11-27T00:00:00.000Z"),
         sha256: [7; 32],
     }
-    .encode()
+    .seal(Hash::leaf(&i.to_le_bytes()).0)
     .expect("valid entry")
+    .0
 }
 
 /// Deterministic pseudo-random indexes below `n` (xorshift).

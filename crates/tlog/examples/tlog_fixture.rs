@@ -1,7 +1,8 @@
 //! Test fixture for the independent Python verifier
 //! (`tests/python/test_tlog_independent.py`): builds a small log of
 //! [`LogEntry`] records with fixed test keys and prints, as JSON, the signed
-//! and cosigned checkpoint, the verifier keys, the entries, inclusion proofs
+//! and cosigned checkpoint, the verifier keys, the entries (version 2) and
+//! their openings, inclusion proofs
 //! for every entry, a consistency proof and one `tlog-proof@v1` text.
 //! The keys are derived from constant seeds: never use them for anything real.
 
@@ -35,6 +36,7 @@ fn main() {
 
     let mut stored: Vec<Hash> = Vec::new();
     let mut entries = Vec::new();
+    let mut openings = Vec::new();
     for i in 0..SIZE {
         let entry = LogEntry {
             kind: OBJECT_ACCEPTED.into(),
@@ -43,11 +45,13 @@ fn main() {
             subject: format!("indicator--00000000-0000-4000-8000-{i:012}@2026-11-27T00:00:00.000Z"),
             sha256: Hash::leaf(&i.to_be_bytes()).0,
         }
-        .encode()
+        .seal(Hash::leaf(&i.to_le_bytes()).0)
         .expect("valid entry");
+        let (entry, opening) = (entry.0, entry.1.encode().expect("valid opening"));
         let new = stored_hashes_for_append(i, Hash::leaf(&entry), &stored).expect("append");
         stored.extend(new);
         entries.push(String::from_utf8(entry).expect("entries are JSON text"));
+        openings.push(String::from_utf8(opening).expect("openings are JSON text"));
     }
 
     let checkpoint = Checkpoint {
@@ -81,6 +85,7 @@ fn main() {
         "witness_vkey": witness.verifier().to_string(),
         "checkpoint": signed,
         "entries": entries,
+        "openings": openings,
         "inclusion": proofs,
         "consistency": {
             "old_size": OLD_SIZE,

@@ -211,7 +211,8 @@ proptest! {
         let _ = TlogProof::parse(&bytes);
         let _ = comity_tlog::tiles::Tile::parse_path(&text);
         let _ = comity_tlog::tiles::decode_bundle(&bytes, 3);
-        let _ = comity_tlog::entry::LogEntry::decode(&bytes);
+        let _ = comity_tlog::entry::Entry::decode(&bytes);
+        let _ = comity_tlog::entry::Opening::decode(&bytes);
     }
 
     /// Structured near-misses: valid prefixes with arbitrary tails.

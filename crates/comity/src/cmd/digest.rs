@@ -150,7 +150,7 @@ async fn collection_digest(
     Ok((count, hex::encode(hash.finalize())))
 }
 
-/// Count and SHA-256 of a store's log entries, in order.
+/// Count and SHA-256 of a store's log entries, in order, and of their kept openings.
 async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> {
     let size = log.log_size().await?;
     let mut hash = Sha256::new();
@@ -160,6 +160,13 @@ async fn log_digest(log: &dyn TransparencyLog) -> anyhow::Result<(u64, String)> 
         for entry in log.log_entries(start, end).await? {
             hash.update((entry.len() as u64).to_be_bytes());
             hash.update(&entry);
+        }
+        for o in log.openings_between(start, end).await? {
+            hash.update(o.index.to_be_bytes());
+            for part in [o.scope.as_bytes(), o.subject.as_bytes(), &o.opening] {
+                hash.update((part.len() as u64).to_be_bytes());
+                hash.update(part);
+            }
         }
         start = end;
     }

@@ -13,6 +13,7 @@ use anyhow::{bail, Context};
 use comity_node::log::{log_of, Act, NodeLog};
 use comity_store::{Store, TrustedLog};
 use comity_tlog::checkpoint::Checkpoint;
+use comity_tlog::entry::{Entry, LogEntry, Opening, OBJECT_ACCEPTED};
 use comity_tlog::note::{KeyKind, Note, Signer, Verifier};
 use comity_tlog::offline::{TlogProof, TrustPolicy};
 use comity_tlog::proof::consistency_proof;
@@ -71,6 +72,19 @@ pub enum LogCommand {
         proof: PathBuf,
         /// The raw entry file.
         entry: PathBuf,
+    },
+    /// Verify offline that the STIX object in OBJECT is committed to by an entry of the log
+    /// signed by the key in KEYFILE: COMMITMENTS is the JSON answer of
+    /// `GET /log/objects/{root}/{collection}/{object}/` (entries, openings and proofs).
+    /// Exit 0 when one entry's opening names exactly this object and its proof verifies.
+    VerifyObject {
+        /// File holding the log's verifier key (and optionally witness keys), one a line.
+        #[arg(long)]
+        key: PathBuf,
+        /// The commitments file.
+        commitments: PathBuf,
+        /// The STIX object, as read from the node.
+        object: PathBuf,
     },
     /// Trust a peer log for auditing and witnessing: its origin and verifier key.
     Trust {
@@ -219,14 +233,14 @@ pub async fn record_config(data_dir: &Path, store: &dyn Store) -> anyhow::Result
     }
     let log = node_log(data_dir)?;
     if store.transparency_log().is_some() {
-        let entry = comity_tlog::entry::LogEntry {
+        let entry = comity_node::log::seal(LogEntry {
             kind: comity_tlog::entry::CONFIG_CHANGED.into(),
             time: comity_node::log::now_us(),
             actor: log.origin().to_owned(),
             subject: crate::config::CONFIG_FILE.into(),
             sha256: Sha256::digest(&bytes).into(),
-        };
-        log_of(store)?.append_entries(vec![entry.encode()?]).await?;
+        })?;
+        log_of(store)?.append_openable(vec![entry]).await?;
     }
     std::fs::write(&seen, format!("{digest}\n"))?;
     Ok(())
@@ -257,6 +271,11 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
             print!("{}", log.prove(store.as_ref(), index).await?);
         }
         LogCommand::Verify { key, proof, entry } => return verify(&key, &proof, &entry),
+        LogCommand::VerifyObject {
+            key,
+            commitments,
+            object,
+        } => return verify_object(&key, &commitments, &object),
         LogCommand::Trust { origin, vkey, data } => {
             let verifier = Verifier::parse(&vkey)?;
             if verifier.kind() != KeyKind::Ed25519 {
@@ -284,7 +303,9 @@ pub(crate) fn open(data: &DataDir) -> anyhow::Result<(std::sync::Arc<dyn Store>,
     Ok((data.open_store()?, log))
 }
 
-fn verify(key: &Path, proof: &Path, entry: &Path) -> anyhow::Result<ExitCode> {
+/// The trust policy of a key file: the log's Ed25519 key (its name is the origin) and any
+/// witness keys, one a line.
+fn trust_policy(key: &Path) -> anyhow::Result<TrustPolicy> {
     let keys =
         std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?;
     let keys: Vec<Verifier> = keys
@@ -301,12 +322,16 @@ fn verify(key: &Path, proof: &Path, entry: &Path) -> anyhow::Result<ExitCode> {
         .context("the key file holds no Ed25519 log key")?
         .name()
         .to_owned();
-    let policy = TrustPolicy {
+    Ok(TrustPolicy {
         origin,
         log_keys,
         witnesses,
         min_cosignatures: 0,
-    };
+    })
+}
+
+fn verify(key: &Path, proof: &Path, entry: &Path) -> anyhow::Result<ExitCode> {
+    let policy = trust_policy(key)?;
     let proof = std::fs::read(proof).with_context(|| format!("cannot read {}", proof.display()))?;
     let entry = std::fs::read(entry).with_context(|| format!("cannot read {}", entry.display()))?;
     let parsed = TlogProof::parse(&proof)?;
@@ -323,6 +348,94 @@ fn verify(key: &Path, proof: &Path, entry: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// One commitment of `GET /log/objects/…`.
+#[derive(serde::Deserialize)]
+struct ObjectCommitment {
+    index: u64,
+    entry: String,
+    /// Absent for a version 1 entry, which names its subject in the clear.
+    opening: Option<String>,
+    proof: String,
+}
+
+/// The commitments file: `{"commitments":[…]}`.
+#[derive(serde::Deserialize)]
+struct ObjectCommitments {
+    commitments: Vec<ObjectCommitment>,
+}
+
+/// Checks one commitment: the proof puts the entry in the log, and the entry (through its
+/// opening, for version 2) accepted exactly `subject` with content hash `sha256`.
+fn check_commitment(
+    c: &ObjectCommitment,
+    policy: &TrustPolicy,
+    subject: &str,
+    sha256: &[u8; 32],
+) -> anyhow::Result<(LogEntry, Checkpoint)> {
+    let proof = TlogProof::parse(c.proof.as_bytes())?;
+    if proof.index != c.index {
+        bail!("its proof is for entry {}", proof.index);
+    }
+    let checkpoint = proof.verify(&Hash::leaf(c.entry.as_bytes()), policy)?;
+    let opening = c
+        .opening
+        .as_deref()
+        .map(|o| Opening::decode(o.as_bytes()))
+        .transpose()
+        .context("its opening is malformed")?;
+    let act = Entry::decode(c.entry.as_bytes())?.reveal(opening.as_ref())?;
+    if act.kind != OBJECT_ACCEPTED {
+        bail!("it is a {} entry, not {OBJECT_ACCEPTED}", act.kind);
+    }
+    if act.subject != subject {
+        bail!("it commits to {}, not {subject}", act.subject);
+    }
+    if &act.sha256 != sha256 {
+        bail!(
+            "it commits to content with SHA-256 {}, not this object's {}",
+            hex::encode(act.sha256),
+            hex::encode(sha256)
+        );
+    }
+    Ok((act, checkpoint))
+}
+
+fn verify_object(key: &Path, commitments: &Path, object: &Path) -> anyhow::Result<ExitCode> {
+    let policy = trust_policy(key)?;
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let commitments: ObjectCommitments = serde_json::from_slice(&read(commitments)?)
+        .context("the commitments file is not the JSON of GET /log/objects/…")?;
+    let object: serde_json::Value =
+        serde_json::from_slice(&read(object)?).context("the object file is not JSON")?;
+    let id = object
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .context("the object has no string id")?;
+    let subject = match comity_stix::version_key(&object) {
+        Some(version) => format!("{id}@{version}"),
+        None => id.to_owned(),
+    };
+    let sha256: [u8; 32] = Sha256::digest(comity_stix::canonical_json(&object)).into();
+    let mut failures = Vec::new();
+    for c in &commitments.commitments {
+        match check_commitment(c, &policy, &subject, &sha256) {
+            Ok((act, cp)) => {
+                println!(
+                    "OK: {subject} is committed to by entry {} of the log {} of size {} (originator {}).",
+                    c.index, cp.origin, cp.size, act.actor
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => failures.push(format!("entry {}: {e:#}", c.index)),
+        }
+    }
+    eprintln!("verification failed: no entry commits to {subject}");
+    for f in failures {
+        eprintln!("  {f}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 /// A peer node's log over HTTP.

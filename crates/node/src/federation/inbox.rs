@@ -313,7 +313,7 @@ impl<'a> Inbox<'a> {
         env: &Envelope,
         collection: &CollectionRef,
         objects: Vec<comity_store::NewObject>,
-        entries: Vec<Vec<u8>>,
+        entries: Vec<comity_store::OpenableEntry>,
     ) -> Result<Answer, InboxError> {
         let count = objects.len() as u64;
         let receipt = self.receipt(local, env, InboxRecord::DELIVERED, None, count, Vec::new());

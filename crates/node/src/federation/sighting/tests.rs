@@ -430,7 +430,7 @@ async fn logged(n: &Node, kind: &str) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|e| comity_tlog::entry::LogEntry::decode(e).unwrap().kind == kind)
+        .filter(|e| comity_tlog::entry::Entry::decode(e).unwrap().kind() == kind)
         .count()
 }
 
