@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_meta_version.sql"),
     include_str!("../migrations/0006_witnessing.sql"),
     include_str!("../migrations/0007_used_ids.sql"),
+    include_str!("../migrations/0008_collection_federation.sql"),
 ];
 
 /// The newest schema version this build knows.

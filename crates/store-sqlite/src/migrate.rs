@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_meta_version.sql"),
     include_str!("../migrations/0006_witnessing.sql"),
     include_str!("../migrations/0007_used_ids.sql"),
+    include_str!("../migrations/0008_collection_federation.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 7);
+        assert_eq!(LATEST, 8);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);
@@ -99,6 +100,9 @@ mod tests {
             (cols[0].view.as_deref(), cols[0].origin.as_deref()),
             (None, None)
         );
+        // A plain collection was shared before collections had a federation setting: it
+        // stays federated after the upgrade.
+        assert!(crate::admin::collection_federated(&conn, &cols[0].key()).unwrap());
         for table in [
             "api_tokens",
             "registry",
@@ -127,6 +131,7 @@ mod tests {
         assert_eq!(cols.len(), 1);
         assert_eq!(cols[0].view.as_deref(), Some(r#"{"source":"c1"}"#));
         assert_eq!(cols[0].origin, None);
+        assert!(!crate::admin::collection_federated(&conn, &cols[0].key()).unwrap());
         assert_eq!(rows(&conn, "api_tokens"), 1);
         for table in ["outbox", "outbox_counters", "inbox"] {
             assert_eq!(rows(&conn, table), 0, "{table}");

@@ -426,7 +426,7 @@ pub async fn add_objects(
         pendings: Vec::new(),
     };
     state.store.put_status(&status).await?;
-    crate::federation::share(&state, &offered).await;
+    crate::federation::share(&state, &access.collection.key(), &offered).await;
     tracing::info!(
         user = %access.caller.name(),
         collection = %access.collection.id,
