@@ -56,6 +56,7 @@ pub struct InboxGate {
     global: Arc<Semaphore>,
     per_sender: Arc<Mutex<HashMap<String, usize>>>,
     quotas: Quotas,
+    decoy: PublicKey,
 }
 
 /// A request let through: the sender's slot, given back when dropped.
@@ -104,6 +105,20 @@ impl From<ApiError> for Refused {
 const NOT_A_MEMBER: &str =
     "the request is not signed with the pinned key of a registered, active member of this node";
 
+/// A public key whose private half no one holds (a fresh random key, its secret dropped).
+fn decoy_key() -> PublicKey {
+    let mut seed = [0u8; 32];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut seed);
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    use base64::Engine as _;
+    format!(
+        "ed25519:{}",
+        base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+    )
+    .parse()
+    .expect("an Ed25519 public key in its text form")
+}
+
 impl InboxGate {
     /// A gate with these limits, nothing in use.
     pub fn new(limits: InboxLimits) -> InboxGate {
@@ -112,6 +127,7 @@ impl InboxGate {
             per_sender: Arc::new(Mutex::new(HashMap::new())),
             quotas: Quotas::new(limits.quotas),
             limits,
+            decoy: decoy_key(),
         }
     }
 
@@ -149,13 +165,16 @@ impl InboxGate {
         let key = member
             .filter(|m| !m.record.local && m.status == MemberStatus::Active)
             .and_then(|m| m.record.public_key.parse::<PublicKey>().ok());
-        let verified = key
-            .ok_or(RequestSignatureError::BadSignature(
-                signature.sender.clone(),
-            ))
-            .and_then(|key| signature.verify(&key, "POST", path));
-        if let Err(e) = verified {
-            tracing::warn!(sender = %signature.sender.escape_debug(), reason = %e, "inbox request refused");
+        // A signature is checked whether or not the sender is an active member (against a
+        // key no one holds when it is not), so that the time taken does not tell either.
+        let verified = signature.verify(&key.unwrap_or(self.decoy), "POST", path);
+        let refused = match (key, verified) {
+            (Some(_), Ok(())) => None,
+            (Some(_), Err(e)) => Some(e.to_string()),
+            (None, _) => Some("not a registered, active peer member".to_owned()),
+        };
+        if let Some(reason) = refused {
+            tracing::warn!(sender = %signature.sender.escape_debug(), reason = %reason, "inbox request refused");
             return Err(Refused(ApiError::unauthorized(NOT_A_MEMBER)));
         }
         // Used once, by any process of the node, while it could pass as fresh.
