@@ -267,3 +267,53 @@ impl InboxGate {
         Ok(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(concurrent: usize, per_sender: usize) -> InboxGate {
+        InboxGate::new(InboxLimits {
+            concurrent,
+            concurrent_per_sender: per_sender,
+            ..InboxLimits::default()
+        })
+    }
+
+    fn status(r: Result<Admitted, Refused>) -> u16 {
+        match r {
+            Ok(_) => 200,
+            Err(Refused(e)) => e.status().as_u16(),
+        }
+    }
+
+    #[test]
+    fn requests_are_bounded_per_sender_and_in_all_and_slots_come_back() {
+        let g = gate(3, 2);
+        let a1 = g.admit("a").unwrap();
+        let a2 = g.admit("a").unwrap();
+        assert_eq!(status(g.admit("a")), 429, "a third request of one sender");
+        let b1 = g.admit("b").unwrap();
+        assert_eq!(status(g.admit("c")), 503, "a fourth request in all");
+        drop(a1);
+        let a3 = g.admit("a").unwrap();
+        drop((a2, a3, b1));
+        // every slot is back: three senders at once again, none left counted
+        let all: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|s| g.admit(s).unwrap())
+            .collect();
+        drop(all);
+        assert!(g.per_sender.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_refusal_at_the_door_closes_the_connection() {
+        let g = gate(1, 1);
+        let _held = g.admit("a").unwrap();
+        let response = g.admit("b").err().unwrap().into_response();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(response.headers()[header::CONNECTION], "close");
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+}
