@@ -62,11 +62,15 @@ def setup(work: Path, binary: Path | None) -> list[ComityNode]:
             n.cli("member", "add", "--data-dir", n.data_dir, "--name", rec["identity"]["name"],
                   "--country", rec["country"], "--role", "cert", "--public-key", rec["public_key"],
                   "--id", rec["identity"]["id"], "--endpoint", rec["endpoint"])
+    # Sharing a collection is an admin's explicit choice: A shares its default collection.
+    a = nodes[0]
+    default = next(line.split("\t")[0] for line in a.cli("collection", "list", "--data-dir", a.data_dir)
+                   .stdout.decode().splitlines() if line.split("\t")[1] == "default")
+    a.cli("collection", "federate", default, "on", "--data-dir", a.data_dir)
     for n in nodes:
         n.start(port=n.port)
     # A proposes an agreement to each peer, which signs what it receives; in force once A
     # holds the peer's signature.
-    a = nodes[0]
     for peer, rec in zip(nodes[1:], records[1:]):
         ag = a.cli("agreement", "create", "--data-dir", a.data_dir, "--title", "bench",
                    "--with", rec["identity"]["id"], "--type", "indicator", "--max-tlp", "green",

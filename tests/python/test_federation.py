@@ -84,6 +84,8 @@ NOT_CONTENT = {"type", "spec_version", "id", "created", "modified", "created_by_
 
 T0 = "2024-05-01T10:00:00.000Z"
 INBOX = "/federation/v1/inbox"
+# what the inbox tells every request not signed by a registered, active member
+NOT_A_MEMBER = "the request is not signed with the pinned key of a registered, active member of this node"
 DRAIN_TIMEOUT = 300  # seconds; the machine is slow and backoff grows to minutes
 
 # the three member authorities of the tests
@@ -212,9 +214,16 @@ class Model:
         return self._release(obj, lambda lvl, p: self._check(obj, lvl, giver, peer, originator, p), purposes)
 
     def accepted(self, obj: dict, giver: str, receiver: str) -> bool:
-        """Whether `receiver`'s inbox stores `obj` from `giver` (judged as `giver`'s own)."""
-        return self._release(obj, lambda lvl, p: self._check(obj, lvl, giver, receiver, giver, p),
-                             PURPOSES) is not None
+        """Whether `receiver`'s inbox stores `obj` from `giver` (judged as `giver`'s own): an
+        agreement between them must cover it for the purpose, whatever its TLP (CLEAR too)."""
+        level = level_of(obj)
+        agreements = self.between(giver, receiver)
+
+        def check(lvl: int, p: str) -> bool:
+            return (any(t.covers(obj, level, p) for t in agreements)
+                    and self._check(obj, lvl, giver, receiver, giver, p))
+
+        return self._release(obj, check, PURPOSES) is not None
 
     def read(self, obj: dict, reader: str, origin: str, role: str) -> dict | None:
         """What the admin of `reader`'s node reads over TAXII of an object `origin` shared
@@ -365,7 +374,17 @@ def init_member(tmp: Path, letter: str, stack: contextlib.ExitStack, port: int |
     rec = cli_json(node, "member", "show-local", "--data-dir", node.data_dir)
     m.id, m.public_key = rec["identity"]["id"], rec["public_key"]
     assert rec["endpoint"] == m.url, rec
+    federate_default(node)
     return m
+
+
+def federate_default(node: ComityNode, state: str = "on") -> str:
+    """Sharing a collection is an admin's explicit choice (off for a new one): the members of
+    these tests share what is stored in their `default` collection. Returns its id."""
+    cid = next(line.split("\t")[0] for line in node.cli("collection", "list", "--data-dir", node.data_dir)
+               .stdout.decode().splitlines() if line.split("\t")[1] == "default")
+    node.cli("collection", "federate", cid, state, "--data-dir", node.data_dir)
+    return cid
 
 
 def pin(on: Member, peer: Member, endpoint: str | None = None):
@@ -743,9 +762,34 @@ def signed(env: dict, key: Ed25519PrivateKey) -> bytes:
     return (rest[:-1] + ', "body": ' + body_text + "}").encode()
 
 
-def post_inbox(receiver: Member, data: bytes, timeout: float = 120) -> requests.Response:
-    return requests.post(receiver.url + INBOX, data=data, headers={"Content-Type": "application/json"},
-                         timeout=timeout)
+def request_signature(data: bytes, key: Ed25519PrivateKey, sender: str, *, created: int | None = None,
+                      nonce: str | None = None, path: str = INBOX) -> dict:
+    """The headers of an inbox request signed by `sender` with `key` (RFC 9421: Ed25519 over
+    the method, the path and the Content-Digest, with created, keyid, nonce and alg)."""
+    digest = "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
+    params = (f'("@method" "@path" "content-digest");created={int(time.time()) if created is None else created};'
+              f'keyid="{sender}";nonce="{nonce or uuid.uuid4()}";alg="ed25519"')
+    base = f'"@method": POST\n"@path": {path}\n"content-digest": {digest}\n"@signature-params": {params}'
+    sig = base64.b64encode(key.sign(base.encode())).decode()
+    return {"Content-Digest": digest, "Signature-Input": f"comity={params}", "Signature": f"comity=:{sig}:"}
+
+
+def post_inbox(receiver: Member, data: bytes, key: Ed25519PrivateKey | None = None, *, sender: str | None = None,
+               headers: dict | None = None, timeout: float = 120) -> requests.Response:
+    """POST `data` to the receiver's inbox, the request signed with `key` as `sender` (by
+    default the envelope's `from`); unsigned without a key."""
+    h = {"Content-Type": "application/json", **(headers or {})}
+    if key is not None:
+        h.update(request_signature(data, key, sender or json.loads(data)["from"]))
+    return requests.post(receiver.url + INBOX, data=data, headers=h, timeout=timeout)
+
+
+def unsigned_error(r: requests.Response, status: int, says: str) -> dict:
+    """An HTTP error with no signed statement in it: the TAXII error shape, saying `says`."""
+    err = assert_taxii_error(r, status)
+    assert says in err["description"], f"{err['description']!r} lacks {says!r}"
+    assert "signature" not in json.loads(r.content) and "envelope" not in json.loads(r.content), r.text
+    return err
 
 
 def receipt(r: requests.Response, receiver: Member, status: int, *, to: str, envelope_id: str, seq: int,
@@ -971,9 +1015,14 @@ def three_nodes_share_exactly(tmp_path, n: int, per: int, clients: int = 1):
         assert any("H2" in o.get("x_comity_handling", {}).get("codes", []) for o in stored_b.values())
         assert any("H0" in o.get("x_comity_handling", {}).get("codes", []) for o in stored_c.values())
         assert any("granular_markings" in names[i] and "description" not in o for i, o in stored_b.items())
-        # A's node and C's inbox judge alike, and A sends no member its own objects back:
-        # C's inbox refuses nothing A sends (refusals are tested on crafted envelopes).
-        assert set(sent_c) == set(stored_c), set(sent_c) ^ set(stored_c)
+        # A's node and C's inbox judge alike, and A sends no member its own objects back,
+        # except that C's inbox takes in only what an agreement in force covers, TLP:CLEAR
+        # included: of what A sends, C refuses exactly the CLEAR objects no agreement covers.
+        assert set(stored_c) <= set(sent_c), set(stored_c) - set(sent_c)
+        uncovered = set(sent_c) - set(stored_c)
+        assert all(level_of(names[i]) == 0 for i in uncovered), describe(names, uncovered)
+        assert all(not any(t.covers(names[i], 0, p) for t in w.model.between("A", "C") for p in PURPOSES)
+                   for i in uncovered), describe(names, uncovered)
 
         # posted in n/per requests: an envelope for each peer that may receive some of a request
         batches = [objects[i:i + per] for i in range(0, len(objects), per)]
@@ -1219,12 +1268,12 @@ def test_nothing_queued_leaves_once_the_member_is_suspended_or_the_agreement_end
 
 def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
     """The usual order of joining: A registers B and proposes an agreement; B registers A a
-    little later. Meanwhile A's proposal is refused as coming from an unknown member (a
-    refusal B does not record, which A takes as final). CLEAR objects A stores before the
-    agreement is in force are queued for nobody (README sharing rule 1: CLEAR too travels
-    only under an agreement in force). Once B has registered A, its catch-up pull (every
-    30 s) must fetch what it missed: the proposal, which B's admin then signs; what A shares
-    once the agreement is in force follows, and B answers it only once it holds seq 1."""
+    little later. Meanwhile B turns A's requests away before reading them (A is not a
+    registered member: an unsigned 401, nothing recorded), and A keeps the proposal for its
+    retries. CLEAR objects A stores before the agreement is in force are queued for nobody
+    (README sharing rule 1: CLEAR too travels only under an agreement in force). Once B has
+    registered A, A's retries (or B's catch-up pull) bring the proposal, which B's admin
+    then signs; what A shares once the agreement is in force follows."""
     with contextlib.ExitStack() as stack:
         a = init_member(tmp_path, "A", stack)
         b = init_member(tmp_path, "B", stack)
@@ -1234,15 +1283,17 @@ def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
         for x in "AB":
             members[x].start()
         ag = a.cli_text(*create_args(a, AB, members))
-        wait_until(lambda: (metric(b.node, "comity_federation_envelopes_refused_total") or 0) >= 1, 120,
-                   "B refusing the proposal of an unknown member", nodes=[a.node, b.node])
+        wait_until(lambda: f"inbox request refused sender={a.id}" in b.node.log(), 120,
+                   "B turning away the requests of an unknown member", nodes=[a.node, b.node])
         ids = {x: m.id for x, m in members.items()}
         first = [o for o in deliverable(0, 60, ids) if o["object_marking_refs"] == [CLEAR]]
         add_and_wait(a.node, a.node.collections["default"], first)
         pin(b, a)
-        wait_until(lambda: ag in agreements_of(b), 90, "B pulling A's proposal", nodes=[a.node, b.node])
+        wait_until(lambda: ag in agreements_of(b), 90, "B getting A's proposal", nodes=[a.node, b.node])
         held = agreements_of(b)[ag]
         assert (held["status"], held["signed"], held["missing"]) == ("proposed", [a.id], [b.id]), held
+        wait_drained(a, [b], others=(b.node,))
+        assert shared_by(b, a) == [], "objects taken in before an agreement was in force"
         b.node.cli("agreement", "sign", ag, "--data-dir", b.node.data_dir)
         wait_until(lambda: agreements_of(a)[ag]["status"] == "active", 90, "B's signature at A",
                    nodes=[a.node, b.node])
@@ -1259,6 +1310,9 @@ def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
         assert_holds(w, b, a, every, every, "after B registered A")
         early = {o["id"] for o in first} & {o["id"] for o in shared_by(b, a)}
         assert not early, f"README sharing rule 1: CLEAR objects stored before the agreement reached B: {early}"
+        journal = db_rows(b, "SELECT kind, outcome, reason FROM inbox WHERE sender = ? ORDER BY seq", a.id)
+        if journal is not None:
+            assert journal[0][:2] == ("agreement", "delivered"), journal
 
 
 # --------------------------------------------------------------------------------------
@@ -1283,7 +1337,7 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
     refusals = 0
 
     def send(env: dict, key=key_a) -> requests.Response:
-        return post_inbox(b, signed(env, key))
+        return post_inbox(b, signed(env, key), key)
 
     # 1. the next envelope: delivered, receipt signed by B
     good = [indicator(1, CLEAR), indicator(2, GREEN), malware(3, AMBER), indicator(4, GREEN,
@@ -1315,75 +1369,97 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
         err = assert_taxii_error(send(e), 409)
         assert "expects sequence number 2 next" in err["description"], err
 
-    # 5. refusals of what cannot be trusted: signed by B, not recorded
+    # 5. what cannot be trusted gets an unsigned HTTP error, never a statement signed by B,
+    # and is not recorded. A request not signed with the pinned key of a registered, active
+    # member is refused before its body is read (the same answer whoever it claims to be):
+    not_member = NOT_A_MEMBER
     forged = envelope(a.id, b.id, 2, [indicator(7, CLEAR)])
-    r = send(forged, forger)
-    refusal(r, b, forged, f"the signature does not verify with the pinned key of {a.id}")
-    refusals += 1
-    tampered = envelope(a.id, b.id, 2, [indicator(8, CLEAR)])
-    data = signed(tampered, key_a)
-    assert data.count(b"federated indicator 8") == 1
-    r = post_inbox(b, data.replace(b"federated indicator 8", b"federated indicator 9"))
-    refusal(r, b, tampered, f"the signature does not verify with the pinned key of {a.id}")
-    refusals += 1
-    # the body is signed as its bytes travel: the same JSON spaced out does not verify
-    respaced = envelope(a.id, b.id, 2, [indicator(8, CLEAR)])
-    data = signed(respaced, key_a)
-    body = raw_members(data)["body"]
-    r = post_inbox(b, data.replace(body.encode(), json.dumps(json.loads(body), indent=1).encode()))
-    refusal(r, b, respaced, f"the signature does not verify with the pinned key of {a.id}")
-    refusals += 1
+    unsigned_error(send(forged, forger), 401, not_member)
+    unsigned_error(post_inbox(b, signed(forged, key_a)), 401, "the request has no Content-Digest header")
     stranger = f"identity--{uuid.uuid4()}"
     e = envelope(stranger, b.id, 1, [indicator(9, CLEAR)])
-    refusal(send(e, forger), b, e, f"the sender {stranger} is not a registered member")
-    refusals += 1
-    e = envelope(a.id, c.id, 2, [indicator(10, CLEAR)])
-    refusal(send(e), b, e, f"the envelope is addressed to {c.id}, not to this node")
-    refusals += 1
-    r = post_inbox(b, b'{"v":1,"id":"' + str(uuid.uuid4()).encode() + b'","from":')
-    refusal(r, b, None, "not an envelope: EOF while parsing")
-    refusals += 1
-    r = post_inbox(b, b"\xff\xfe not json")
-    refusal(r, b, None, "not an envelope:")
-    refusals += 1
-    e = envelope(a.id, b.id, 2, [indicator(11, CLEAR)], extra_field=1)
-    r = send(e)
-    refusal(r, b, None, "not an envelope: unknown field `extra_field`")
-    refusals += 1
-    e = envelope(a.id, b.id, 2, [indicator(12, CLEAR)], v=2)
-    refusal(send(e), b, None, "envelope format version 2 is not supported (this node reads version 1)")
-    refusals += 1
-    e = envelope(a.id, b.id, 2, [indicator(13, CLEAR)], kind="gossip")
-    refusal(send(e), b, None, "not an envelope: unknown variant `gossip`")
-    refusals += 1
-    e = {k: v for k, v in envelope(a.id, b.id, 2, [indicator(14, CLEAR)]).items() if k != "created"}
-    refusal(send(e), b, None, "not an envelope: missing field `created`")
-    refusals += 1
-    # none of these was recorded: the forged envelope's id, rightly signed, is delivered as seq 2
-    assert_holds(w, b, a, stored, stored, "after refusals that are not recorded")
+    unsigned_error(send(e, forger), 401, not_member)
+    # B itself is not a peer of B
+    e = envelope(b.id, b.id, 1, [indicator(9, CLEAR)])
+    unsigned_error(post_inbox(b, signed(e, key_a), key_a), 401, not_member)
+    # a request signed by A, replayed, or with its signature, digest or time changed
+    data = signed(forged, key_a)
+    h = request_signature(data, key_a, a.id)
+    r = post_inbox(b, data, headers=h)
+    receipt(r, b, 200, to=a.id, envelope_id=forged["id"], seq=2, outcome="delivered")
+    stored.update({o["id"]: o for o in forged["body"]["objects"]})
+    unsigned_error(post_inbox(b, data, headers=h), 401, "this request signature was used already")
+    e = envelope(a.id, b.id, 3, [indicator(26, CLEAR)])
+    data = signed(e, key_a)
+    h = request_signature(data, key_a, a.id)
+    raw = bytearray(base64.b64decode(h["Signature"][len("comity=:"):-1]))
+    raw[10] ^= 1
+    h["Signature"] = "comity=:" + base64.b64encode(bytes(raw)).decode() + ":"
+    unsigned_error(post_inbox(b, data, headers=h), 401, not_member)
+    h = request_signature(data, key_a, a.id, created=int(time.time()) - 600)
+    unsigned_error(post_inbox(b, data, headers=h), 401, "more than 300 s from this node's clock")
+    h = request_signature(data, key_a, a.id)
+    unsigned_error(post_inbox(b, data + b" ", headers=h), 400, "the body does not match the signed Content-Digest")
+    h = request_signature(data, key_a, a.id)
+    h["Signature-Input"] = h["Signature-Input"].replace(' "content-digest"', "")
+    unsigned_error(post_inbox(b, data, headers=h), 401, "the covered components must be")
+    # signed requests of A whose envelope A did not sign, or that are no envelope of A's
+    forged = envelope(a.id, b.id, 3, [indicator(7, CLEAR)])
+    unsigned_error(post_inbox(b, signed(forged, forger), key_a), 400,
+                   f"the signature does not verify with the pinned key of {a.id}")
+    tampered = envelope(a.id, b.id, 3, [indicator(8, CLEAR)])
+    data = signed(tampered, key_a)
+    assert data.count(b"federated indicator 8") == 1
+    r = post_inbox(b, data.replace(b"federated indicator 8", b"federated indicator 9"), key_a)
+    unsigned_error(r, 400, f"the signature does not verify with the pinned key of {a.id}")
+    # the body is signed as its bytes travel: the same JSON spaced out does not verify
+    respaced = envelope(a.id, b.id, 3, [indicator(8, CLEAR)])
+    data = signed(respaced, key_a)
+    body = raw_members(data)["body"]
+    r = post_inbox(b, data.replace(body.encode(), json.dumps(json.loads(body), indent=1).encode()), key_a)
+    unsigned_error(r, 400, f"the signature does not verify with the pinned key of {a.id}")
+    e = envelope(c.id, b.id, 1, [indicator(9, CLEAR)])
+    unsigned_error(post_inbox(b, signed(e, key_a), key_a, sender=a.id), 400,
+                   f"the envelope is from {c.id}, but the request was signed by {a.id}")
+    e = envelope(a.id, c.id, 3, [indicator(10, CLEAR)])
+    unsigned_error(send(e), 400, f"the envelope is addressed to {c.id}, not to this node")
+    r = post_inbox(b, b'{"v":1,"id":"' + str(uuid.uuid4()).encode() + b'","from":', key_a, sender=a.id)
+    unsigned_error(r, 400, "not an envelope: EOF while parsing")
+    r = post_inbox(b, b"\xff\xfe not json", key_a, sender=a.id)
+    unsigned_error(r, 400, "not an envelope:")
+    e = envelope(a.id, b.id, 3, [indicator(11, CLEAR)], extra_field=1)
+    unsigned_error(send(e), 400, "not an envelope: unknown field `extra_field`")
+    e = envelope(a.id, b.id, 3, [indicator(12, CLEAR)], v=2)
+    unsigned_error(send(e), 400, "envelope format version 2 is not supported (this node reads version 1)")
+    e = envelope(a.id, b.id, 3, [indicator(13, CLEAR)], kind="gossip")
+    unsigned_error(send(e), 400, "not an envelope: unknown variant `gossip`")
+    e = {k: v for k, v in envelope(a.id, b.id, 3, [indicator(14, CLEAR)]).items() if k != "created"}
+    unsigned_error(send(e), 400, "not an envelope: missing field `created`")
+    # none of these was recorded: the forged envelope's id, rightly signed, is delivered as seq 3
+    assert_holds(w, b, a, stored, stored, "after rejections that are not recorded")
     r = send(forged)
-    body = receipt(r, b, 200, to=a.id, envelope_id=forged["id"], seq=2, outcome="delivered")
+    body = receipt(r, b, 200, to=a.id, envelope_id=forged["id"], seq=3, outcome="delivered")
     assert body["accepted"] == 1, body
     stored.update({o["id"]: o for o in forged["body"]["objects"]})
 
     # 6. refusals recorded against A (they take their sequence number)
-    e = envelope(a.id, b.id, 3, [indicator(15, CLEAR)],
+    e = envelope(a.id, b.id, 4, [indicator(15, CLEAR)],
                  created=stamp(dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)))
     r = send(e)
     refusal(r, b, e, "is in the future (more than 5 minutes ahead of this node's clock)")
     assert send(e).content == r.content, "a recorded refusal is answered the same"
     refusals += 2
-    e = envelope(a.id, b.id, 4, [indicator(16, CLEAR)],
+    e = envelope(a.id, b.id, 5, [indicator(16, CLEAR)],
                  created=stamp(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=91)))
     refusal(send(e), b, e, "is more than 90 days old")
     refusals += 1
-    e = envelope(a.id, b.id, 5, None, kind="cosignature", body={"cosignature": "x"})
+    e = envelope(a.id, b.id, 6, None, kind="cosignature", body={"cosignature": "x"})
     refusal(send(e), b, e, "envelopes of kind cosignature are not accepted by this node yet")
     refusals += 1
-    e = envelope(a.id, b.id, 6, None, body={"objets": [indicator(17, CLEAR)]})
+    e = envelope(a.id, b.id, 7, None, body={"objets": [indicator(17, CLEAR)]})
     refusal(send(e), b, e, 'the body is not {"objects": [...]}')
     refusals += 1
-    e = envelope(a.id, b.id, 7, [indicator(18, CLEAR)], created="yesterday")
+    e = envelope(a.id, b.id, 8, [indicator(18, CLEAR)], created="yesterday")
     refusal(send(e), b, e, 'the envelope\'s time "yesterday" is not an RFC 3339 timestamp')
     refusals += 1
 
@@ -1398,9 +1474,9 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
     }
     fine = indicator(23, AMBER)
     invalid = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}"}
-    e = envelope(a.id, b.id, 8, [*c_stuff.values(), fine, invalid])
+    e = envelope(a.id, b.id, 9, [*c_stuff.values(), fine, invalid])
     r = send(e)
-    body = receipt(r, b, 200, to=a.id, envelope_id=e["id"], seq=8, outcome="delivered")
+    body = receipt(r, b, 200, to=a.id, envelope_id=e["id"], seq=9, outcome="delivered")
     assert body["accepted"] == 1, body
     assert body["reason"] == f"{len(c_stuff) + 1} objects refused", body
     why = {x["id"]: x["reason"] for x in body["refused"]}
@@ -1410,40 +1486,43 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
     assert why[invalid["id"]], body
     stored[fine["id"]] = fine
 
-    # 8. a suspended sender: refused and recorded, then reinstated
+    # 8. a suspended sender: refused at the door, unsigned and unrecorded; once reinstated,
+    # the same envelope is delivered
     b.node.cli("member", "suspend", a.id, "--data-dir", b.node.data_dir)
-    e = envelope(a.id, b.id, 9, [indicator(24, CLEAR)])
-    refusal(send(e), b, e, f"the sender {a.id} is suspended")
-    refusals += 1
+    e = envelope(a.id, b.id, 10, [indicator(24, CLEAR)])
+    unsigned_error(send(e), 401, not_member)
     b.node.cli("member", "reinstate", a.id, "--data-dir", b.node.data_dir)
-    assert send(e).status_code == 422, "the refusal is recorded: the same envelope is refused again"
-    refusals += 1
+    body = receipt(send(e), b, 200, to=a.id, envelope_id=e["id"], seq=10, outcome="delivered")
+    assert body["accepted"] == 1, body
+    stored.update({o["id"]: o for o in e["body"]["objects"]})
     assert_holds(w, b, a, stored, stored, "after all bad envelopes")
 
-    # 9. more than 64 MiB: 413 and nothing else
-    r = post_inbox(b, b"x" * (64 * 1024 * 1024 + 1), timeout=600)
-    assert_taxii_error(r, 413)
+    # 9. more than 64 MiB: 413 before the body is read (signed by A), 401 unsigned
+    big = b"x" * (64 * 1024 * 1024 + 1)
+    unsigned_error(post_inbox(b, big, key_a, sender=a.id, timeout=600), 413, "at most 67108864 bytes")
+    unsigned_error(post_inbox(b, big, timeout=600), 401, "the request has no Content-Digest header")
     assert b.node.healthy()
 
     # the refusals were counted; A, reinstated, goes on at seq 10
     assert (metric(b.node, "comity_federation_envelopes_refused_total") or 0) - refused_before == refusals
-    e = envelope(a.id, b.id, 10, [indicator(25, GREEN)])
-    body = receipt(send(e), b, 200, to=a.id, envelope_id=e["id"], seq=10, outcome="delivered")
+    e = envelope(a.id, b.id, 11, [indicator(25, GREEN)])
+    body = receipt(send(e), b, 200, to=a.id, envelope_id=e["id"], seq=11, outcome="delivered")
     assert body["accepted"] == 1, body
     stored.update({o["id"]: o for o in e["body"]["objects"]})
     assert_holds(w, b, a, stored, stored, "at the end")
     journal = db_rows(b, "SELECT seq, outcome FROM inbox WHERE sender = ? ORDER BY received_at", a.id)
     if journal is not None:
         # The envelope that reused seq 1 is not in the journal: one number, one envelope.
-        assert journal == [(1, "delivered"), (2, "delivered"), (3, "refused"), (4, "refused"),
-                           (5, "refused"), (6, "refused"), (7, "refused"), (8, "delivered"), (9, "refused"),
-                           (10, "delivered")], journal
+        assert journal == [(1, "delivered"), (2, "delivered"), (3, "delivered"), (4, "refused"),
+                           (5, "refused"), (6, "refused"), (7, "refused"), (8, "refused"), (9, "delivered"),
+                           (10, "delivered"), (11, "delivered")], journal
         assert db_rows(b, "SELECT count(*) FROM inbox WHERE sender != ?", a.id) == [(0,)]
 
 
 def test_concurrent_envelopes_with_one_sequence_number_are_applied_once(inbox_world):
     """Eight different envelopes of A, all with the next sequence number, at once: one is
-    delivered, seven are refused as "used already", and only the winner's objects are stored."""
+    delivered, seven are refused (as "used already", or turned away as too many at once),
+    and only the winner's objects are stored."""
     w = inbox_world
     a, b = w["A"], w["B"]
     key_a = node_key(a)
@@ -1458,7 +1537,7 @@ def test_concurrent_envelopes_with_one_sequence_number_are_applied_once(inbox_wo
 
         def go(k):
             start.wait()
-            answers[k] = post_inbox(b, bodies[k])
+            answers[k] = post_inbox(b, bodies[k], key_a)
 
         threads = [threading.Thread(target=go, args=(k,)) for k in range(len(envs))]
         for t in threads:
@@ -1471,8 +1550,12 @@ def test_concurrent_envelopes_with_one_sequence_number_are_applied_once(inbox_wo
         for k in won:
             stored.update({o["id"]: o for o in envs[k]["body"]["objects"]})
         assert len(won) == 1, f"seq {seq}: {len(won)} envelopes delivered with one sequence number: {report}"
+        # B serves at most 2 requests of one sender at once: the others are turned away at
+        # the door (429, unsigned, nothing applied) or lose the race inside (signed refusal).
         for k, r in enumerate(answers):
-            if k not in won:
+            if k not in won and r.status_code == 429:
+                unsigned_error(r, 429, "envelopes in flight already")
+            elif k not in won:
                 refusal(r, b, envs[k], f"sequence number {seq} was used already")
     assert_holds(w, b, a, stored, stored, "after concurrent envelopes")
 
@@ -1485,17 +1568,17 @@ def test_a_refused_envelope_beyond_the_next_seq_does_not_use_up_the_ones_before(
     a, b = w["A"], w["B"]
     key_a = node_key(a)
     e1 = envelope(a.id, b.id, 1, [indicator(1, CLEAR)])
-    receipt(post_inbox(b, signed(e1, key_a)), b, 200, to=a.id, envelope_id=e1["id"], seq=1, outcome="delivered")
+    receipt(post_inbox(b, signed(e1, key_a), key_a), b, 200, to=a.id, envelope_id=e1["id"], seq=1, outcome="delivered")
     now = dt.datetime.now(dt.timezone.utc)
     bad = {
         "future": envelope(a.id, b.id, 5, [indicator(2, CLEAR)], created=stamp(now + dt.timedelta(hours=1))),
         "old": envelope(a.id, b.id, 5, [indicator(2, CLEAR)], created=stamp(now - dt.timedelta(days=91))),
         "kind": envelope(a.id, b.id, 5, None, kind="cosignature", body={}),
     }[why]
-    r = post_inbox(b, signed(bad, key_a))
+    r = post_inbox(b, signed(bad, key_a), key_a)
     first = (r.status_code, r.text[:300])
     e2 = envelope(a.id, b.id, 2, [indicator(3, CLEAR)])
-    r2 = post_inbox(b, signed(e2, key_a))
+    r2 = post_inbox(b, signed(e2, key_a), key_a)
     assert r2.status_code == 200, (f"the envelope with seq 5 ({why}) was answered {first}; then the next one, "
                                    f"seq 2, was answered {r2.status_code}: {r2.text[:400]}")
     receipt(r2, b, 200, to=a.id, envelope_id=e2["id"], seq=2, outcome="delivered")
@@ -1883,7 +1966,7 @@ def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tm
 
         def send(seq: int, doc: dict, frm: Member = a, key=key_a) -> tuple[dict, requests.Response]:
             env = envelope(frm.id, b.id, seq, kind="agreement", body={"agreement": doc})
-            return env, post_inbox(b, signed(env, key))
+            return env, post_inbox(b, signed(env, key), key)
 
         # 1. the proposal: stored as proposed, not signed for B
         e1, r1 = send(1, good)
@@ -1896,7 +1979,7 @@ def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tm
         before_log = len(log_entries(b))
 
         # 2. a replay: the very same receipt, nothing applied again
-        r = post_inbox(b, signed(e1, key_a))
+        r = post_inbox(b, signed(e1, key_a), key_a)
         assert r.status_code == 200 and r.content == r1.content, (r.status_code, r.text, r1.text)
         assert agreements_of(b) == held
         assert len(log_entries(b)) == before_log, "a replay is not applied again"
@@ -1905,7 +1988,7 @@ def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tm
             env, r = send(seq, doc, frm, key)
             refusal(r, b, env, reason)
             assert agreements_of(b) == held, f"{reason}: B's agreements changed"
-            assert post_inbox(b, signed(env, key)).content == r.content, "a recorded refusal is answered the same"
+            assert post_inbox(b, signed(env, key), key).content == r.content, "a recorded refusal is answered the same"
             entries = [e for e in log_entries(b) if e["subject"] == f"envelope:{env['id']}"]
             assert [(e["kind"], e["actor"]) for e in entries] == [("envelope.refused", frm.id)], entries
             return env
@@ -1923,17 +2006,19 @@ def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tm
         refused_and_logged(4, changed, f"this node holds agreement {ag} with other terms")
         # 6. a sender who is not a party (C, with its own key)
         refused_and_logged(1, good, f"the sender {c.id} is not a party to agreement {ag}", frm=c, key=key_c)
-        # 7. a suspended sender: refused, even for a new agreement
+        # 7. a suspended sender: turned away before its body is read (unsigned, unrecorded),
+        # even for a new agreement
         b.node.cli("member", "suspend", a.id, "--data-dir", b.node.data_dir)
         fresh = agreement_body([a, b], a)
-        refused_and_logged(5, fresh, f"the sender {a.id} is suspended")
+        _, r = send(5, fresh, a, key_a)
+        unsigned_error(r, 401, NOT_A_MEMBER)
         b.node.cli("member", "reinstate", a.id, "--data-dir", b.node.data_dir)
         assert fresh["id"] not in agreements_of(b)
+        assert agreements_of(b) == held
         journal = db_rows(b, "SELECT seq, kind, outcome FROM inbox WHERE sender = ? ORDER BY seq", a.id)
         if journal is not None:
             assert journal == [(1, "agreement", "delivered"), (2, "agreement", "refused"),
-                               (3, "agreement", "refused"), (4, "agreement", "refused"),
-                               (5, "agreement", "refused")], journal
+                               (3, "agreement", "refused"), (4, "agreement", "refused")], journal
 
         # B's admin signs the agreement as A proposed it: in force on B
         b.node.cli("agreement", "sign", ag, "--data-dir", b.node.data_dir)
@@ -1947,21 +2032,21 @@ def test_bad_agreement_envelopes_are_refused_with_a_signed_receipt_and_logged(tm
         # hold, is refused; A's ends the agreement on B, committed to B's log, once.
         def withdraw(seq: int, ag_id: str, frm: Member = a, key=key_a):
             env = envelope(frm.id, b.id, seq, kind="agreement", body={"terminated": ag_id})
-            return env, post_inbox(b, signed(env, key))
+            return env, post_inbox(b, signed(env, key), key)
 
         env, r = withdraw(2, ag, frm=c, key=key_c)
         refusal(r, b, env, f"{c.id} is not a party to agreement {ag}")
         unknown = f"agreement--{uuid.uuid4()}"
-        env, r = withdraw(6, unknown)
+        env, r = withdraw(5, unknown)
         refusal(r, b, env, f"this node holds no agreement {unknown}")
-        mixed = envelope(a.id, b.id, 7, kind="agreement", body={"agreement": good, "terminated": ag})
-        refusal(post_inbox(b, signed(mixed, key_a)), b, mixed, "either an agreement or a termination")
+        mixed = envelope(a.id, b.id, 6, kind="agreement", body={"agreement": good, "terminated": ag})
+        refusal(post_inbox(b, signed(mixed, key_a), key_a), b, mixed, "either an agreement or a termination")
         assert agreements_of(b)[ag]["status"] == "active", "refusals changed nothing"
-        env, r = withdraw(8, ag)
-        body = receipt(r, b, 200, to=a.id, envelope_id=env["id"], seq=8, outcome="delivered")
+        env, r = withdraw(7, ag)
+        body = receipt(r, b, 200, to=a.id, envelope_id=env["id"], seq=7, outcome="delivered")
         assert body["accepted"] == 1, body
         ended = agreements_of(b)[ag]
         assert ended["status"] == "terminated", ended
         assert agreement_committed(b, ended), "the end is in B's log"
-        env, r = withdraw(9, ag)
-        assert receipt(r, b, 200, to=a.id, envelope_id=env["id"], seq=9, outcome="delivered")["accepted"] == 0
+        env, r = withdraw(8, ag)
+        assert receipt(r, b, 200, to=a.id, envelope_id=env["id"], seq=8, outcome="delivered")["accepted"] == 0

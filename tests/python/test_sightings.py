@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import add_and_wait, fetch_all, target
 from test_federation import (AMBER, RED, T0, Terms, db_rows, envelope, federation, indicator, log_entries, metric,
-                             node_key, outbox_figures, post_inbox, receipt, refusal, shared_by, signed, wait_drained,
+                             NOT_A_MEMBER, node_key, outbox_figures, post_inbox, receipt, refusal, shared_by, signed,
+                             unsigned_error, wait_drained,
                              wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: federation")
@@ -162,7 +163,7 @@ def test_bad_sighting_envelopes_are_refused_with_a_signed_receipt_and_logged(tmp
 
         def send(body: dict, frm=b, key=key_b, at: int | None = None):
             env = envelope(frm.id, a.id, at if at is not None else seq + 1, kind="sighting", body=body)
-            return env, post_inbox(a, signed(env, key))
+            return env, post_inbox(a, signed(env, key), key)
 
         def refused_and_logged(body: dict, reason: str, frm=b, key=key_b, at: int | None = None):
             nonlocal seq
@@ -170,7 +171,7 @@ def test_bad_sighting_envelopes_are_refused_with_a_signed_receipt_and_logged(tmp
             refusal(r, a, env, reason)
             if frm is b:
                 seq += 1
-            assert post_inbox(a, signed(env, key)).content == r.content, "a recorded refusal is answered the same"
+            assert post_inbox(a, signed(env, key), key).content == r.content, "a recorded refusal is answered the same"
             assert sightings_from(a, frm) is None, "nothing stored"
             logged[env["id"]] = frm.id
 
@@ -192,13 +193,16 @@ def test_bad_sighting_envelopes_are_refused_with_a_signed_receipt_and_logged(tmp
         # from C, which has no agreement with A
         refused_and_logged({"sighting": sighting(ind["id"])}, f"no agreement is in force between {c.id}",
                            frm=c, key=key_c, at=1)
-        # from a suspended B
+        # from a suspended B: turned away before its body is read, unsigned, not recorded
         a.node.cli("member", "suspend", b.id, "--data-dir", a.node.data_dir)
-        refused_and_logged({"sighting": sighting(ind["id"])}, f"the sender {b.id} is suspended")
+        env, r = send({"sighting": sighting(ind["id"])})
+        unsigned_error(r, 401, NOT_A_MEMBER)
         a.node.cli("member", "reinstate", b.id, "--data-dir", a.node.data_dir)
-        # forged: not B's key; refused, not recorded, not logged
+        # forged: not B's key; an unsigned error, not recorded, not logged
         env, r = send({"sighting": sighting(ind["id"])}, key=forger)
-        refusal(r, a, env, f"the signature does not verify with the pinned key of {b.id}")
+        unsigned_error(r, 401, NOT_A_MEMBER)
+        r = post_inbox(a, signed(env, forger), key_b)
+        unsigned_error(r, 400, f"the signature does not verify with the pinned key of {b.id}")
         assert sightings_from(a, b) is None
         # every recorded refusal is committed to A's log once, the forged one not at all
         entries = [e for e in log_entries(a) if e["subject"].startswith("envelope:")]
@@ -211,7 +215,7 @@ def test_bad_sighting_envelopes_are_refused_with_a_signed_receipt_and_logged(tmp
         env, r = send({"sighting": good})
         body = receipt(r, a, 200, to=b.id, envelope_id=env["id"], seq=seq + 1, outcome="delivered")
         assert body["accepted"] == 1, body
-        again = post_inbox(a, signed(env, key_b))
+        again = post_inbox(a, signed(env, key_b), key_b)
         assert again.status_code == 200 and again.content == r.content
         assert [o["id"] for o in sightings_from(a, b)] == [good["id"]]
         assert counted(a, ind["id"])[0]["sightings"] == 1

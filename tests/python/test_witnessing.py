@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import add_and_wait, backend, target
 from test_federation import (INBOX, Member, db_rows, envelope, init_member, metric, node_key, pin,
-                             post_inbox, refusal, signed, verify_signed, wait_until)
+                             post_inbox, signed, unsigned_error, verify_signed, wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: witnessing")
 
@@ -222,7 +222,7 @@ def test_three_nodes_collect_cosignatures_and_a_forked_checkpoint_raises_an_aler
         forged_text = f"{a_origin}\n{size}\n{base64.b64encode(hashlib.sha256(b'fork').digest()).decode()}\n"
         forged = sign_note(forged_text, a_origin, key_a)
         env, data = checkpoint_envelope(a, b, f"old {size}\n\n{forged}", key_a)
-        body = witness_answer(post_inbox(b, data), b, a, env, 422)
+        body = witness_answer(post_inbox(b, data, key_a), b, a, env, 422)
         assert body["outcome"] == "refused" and "forked" in body["reason"], body
         assert check_log_signature(body["evidence"], a_origin, a.key) == (size, root)
         assert cosigners(body["evidence"], {"B": (origin_of(b), b.key)}) == {"B"}
@@ -234,7 +234,7 @@ def test_three_nodes_collect_cosignatures_and_a_forked_checkpoint_raises_an_aler
         assert metric(b.node, "comity_witness_alerts_total", kind="fork") == 1
         # The same forgery again: the same evidence, kept once.
         env2, data2 = checkpoint_envelope(a, b, f"old {size}\n\n{forged}", key_a)
-        witness_answer(post_inbox(b, data2), b, a, env2, 422)
+        witness_answer(post_inbox(b, data2, key_a), b, a, env2, 422)
         assert len(alerts(b)) == 1
         # Committed to B's log (SQLite: read B's entries directly).
         rows = db_rows(b, "SELECT entry FROM tlog_entries")
@@ -246,20 +246,21 @@ def test_three_nodes_collect_cosignatures_and_a_forked_checkpoint_raises_an_aler
         good = f"old {size}\n\n{note}"
         stranger = Ed25519PrivateKey.generate()
         env, data = checkpoint_envelope(a, b, good, stranger)
-        refusal(post_inbox(b, data), b, env, "does not verify with the pinned key")
+        unsigned_error(post_inbox(b, data, key_a), 400, "does not verify with the pinned key")
+        unsigned_error(post_inbox(b, data, stranger), 401, "not signed with the pinned key of a registered")
         env, data = checkpoint_envelope(a, b, good, key_a, **{"from": "identity--" + str(uuid.uuid4())})
-        refusal(post_inbox(b, data), b, env, "is not a registered member")
+        unsigned_error(post_inbox(b, data, key_a), 401, "not signed with the pinned key of a registered")
         env, data = checkpoint_envelope(a, b, f"old {size}\nnot*a*hash\n\n{note}", key_a)
-        body = witness_answer(post_inbox(b, data), b, a, env, 400)
+        body = witness_answer(post_inbox(b, data, key_a), b, a, env, 400)
         assert "proof line is not a base64 hash" in body["reason"], body
         for extra, want in ((1 << 20, "the limit is 1048576"), ((1 << 20) + 8192, "request body too large")):
             big = sign_note(forged_text + "x" * extra + "\n", a_origin, key_a)
             env, data = checkpoint_envelope(a, b, f"old {size}\n\n{big}", key_a)
-            body = witness_answer(post_inbox(b, data), b, a, env, 400)
+            body = witness_answer(post_inbox(b, data, key_a), b, a, env, 400)
             assert want in body["reason"], body
         impostor = sign_note(forged_text, a_origin, stranger)
         env, data = checkpoint_envelope(a, b, f"old {size}\n\n{impostor}", key_a)
-        body = witness_answer(post_inbox(b, data), b, a, env, 403)
+        body = witness_answer(post_inbox(b, data, key_a), b, a, env, 403)
         assert "not signed by the pinned key" in body["reason"], body
         assert len(alerts(b)) == 1 and metric(b.node, "comity_witness_alerts_total", kind="fork") == 1
         # A's next real checkpoint is still cosigned by B (and C).

@@ -50,6 +50,74 @@ pub struct FileConfig {
     pub node_key_file: Option<PathBuf>,
     /// Witnessing: how often the node submits its checkpoint to its peers.
     pub witnessing: Option<WitnessingConfig>,
+    /// The federation inbox: body cap, concurrency and per-peer quotas.
+    pub federation: Option<FederationConfig>,
+}
+
+/// The `[federation]` table of `comity.toml`; each setting unset keeps its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Largest envelope body an authenticated peer may send (default 64 MiB).
+    pub max_envelope_bytes: Option<usize>,
+    /// Inbox requests served at once, all peers together (default 8).
+    pub inbox_concurrency: Option<usize>,
+    /// Inbox requests served at once for one peer (default 2).
+    pub inbox_concurrency_per_peer: Option<usize>,
+    /// Objects a peer may send per hour (default 1,000,000).
+    pub quota_objects_per_hour: Option<u64>,
+    /// Envelope body bytes a peer may send per hour (default 1 GiB).
+    pub quota_bytes_per_hour: Option<u64>,
+}
+
+impl FederationConfig {
+    /// The inbox limits these settings give; every limit must be at least 1.
+    pub fn inbox_limits(&self) -> anyhow::Result<comity_server::inbox_gate::InboxLimits> {
+        let mut limits = comity_server::inbox_gate::InboxLimits::default();
+        let set = |name: &str, value: Option<u64>, slot: &mut u64| -> anyhow::Result<()> {
+            if let Some(v) = value {
+                anyhow::ensure!(
+                    v >= 1,
+                    "[federation] {name} in {CONFIG_FILE} must be at least 1"
+                );
+                *slot = v;
+            }
+            Ok(())
+        };
+        let as_u64 = |v: Option<usize>| v.map(|v| v as u64);
+        let mut max = limits.max_envelope_bytes as u64;
+        let mut all = limits.concurrent as u64;
+        let mut per_peer = limits.concurrent_per_sender as u64;
+        set(
+            "max_envelope_bytes",
+            as_u64(self.max_envelope_bytes),
+            &mut max,
+        )?;
+        set(
+            "inbox_concurrency",
+            as_u64(self.inbox_concurrency),
+            &mut all,
+        )?;
+        set(
+            "inbox_concurrency_per_peer",
+            as_u64(self.inbox_concurrency_per_peer),
+            &mut per_peer,
+        )?;
+        set(
+            "quota_objects_per_hour",
+            self.quota_objects_per_hour,
+            &mut limits.quotas.objects_per_hour,
+        )?;
+        set(
+            "quota_bytes_per_hour",
+            self.quota_bytes_per_hour,
+            &mut limits.quotas.bytes_per_hour,
+        )?;
+        limits.max_envelope_bytes = max as usize;
+        limits.concurrent = all as usize;
+        limits.concurrent_per_sender = per_peer as usize;
+        Ok(limits)
+    }
 }
 
 /// The `[witnessing]` table of `comity.toml`.
@@ -103,6 +171,16 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # cosignatures.
 # [witnessing]
 # interval_seconds = 60
+
+# The federation inbox: requests must be signed by a registered, active member (checked
+# before the body is read); then each body is capped, requests are bounded at once (all
+# peers, and per peer), and each peer may send so many objects and bytes per hour.
+# [federation]
+# max_envelope_bytes = 67108864
+# inbox_concurrency = 8
+# inbox_concurrency_per_peer = 2
+# quota_objects_per_hour = 1000000
+# quota_bytes_per_hour = 1073741824
 
 # The store: the embedded SQLite file in this directory unless a PostgreSQL URL is set
 # here or in COMITY_DATABASE_URL (prefer the environment for a URL with a password).

@@ -61,6 +61,11 @@ impl NodeKey {
         let bytes = comity_stix::canonical_json(document);
         BASE64.encode(self.key.sign(bytes.as_bytes()).to_bytes())
     }
+
+    /// A raw Ed25519 signature over `message` (for HTTP message signatures).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
 }
 
 /// A member's pinned public key.
@@ -107,6 +112,15 @@ impl PublicKey {
         let bytes = comity_stix::canonical_json(document);
         self.0
             .verify(bytes.as_bytes(), &Signature::from_bytes(&raw))
+            .map_err(|_| KeyError::BadSignature(self.to_string()))
+    }
+}
+
+impl PublicKey {
+    /// Checks a raw Ed25519 signature from [`NodeKey::sign_bytes`] over `message`.
+    pub fn verify_bytes(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), KeyError> {
+        self.0
+            .verify(message, &Signature::from_bytes(signature))
             .map_err(|_| KeyError::BadSignature(self.to_string()))
     }
 }

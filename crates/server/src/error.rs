@@ -85,6 +85,25 @@ impl ApiError {
             )
         }
     }
+    /// 429: the caller has its share of a limited resource in use; retry after the given
+    /// seconds.
+    pub fn too_many_requests(description: impl Into<String>, retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests",
+                description,
+            )
+        }
+    }
+    /// The same error, telling the client to retry after the given seconds.
+    pub fn with_retry_after(self, retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..self
+        }
+    }
     /// 503: storage is unavailable.
     pub fn unavailable(description: impl Into<String>) -> Self {
         Self::new(

@@ -1,5 +1,5 @@
 //! Federation over HTTP: the inbox at `POST /federation/v1/inbox` (authenticated by the
-//! envelope's signature, never by a password) and the sender, a background task that
+//! request's signature, then the envelope's, never by a password) and the sender, a background task that
 //! delivers each peer's outbox in sequence order with exponential backoff and jitter,
 //! verifying every receipt with the peer's pinned key before marking an envelope delivered.
 
@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use comity_node::federation::envelope::{Kind, Receipt, Signed};
 use comity_node::federation::inbox::{Answer, Inbox, InboxError};
-use comity_node::federation::{plan, pull, sighting};
+use comity_node::federation::{plan, pull, request_signature, sighting};
 use comity_node::identity::PublicKey;
 use comity_node::log::now_us;
 use comity_node::registry::Registry;
@@ -23,10 +23,9 @@ use comity_store::OutboxEntry;
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
+use crate::inbox_gate::Refused;
 use crate::AppState;
 
-/// Largest envelope accepted.
-pub const MAX_ENVELOPE: usize = 64 * 1024 * 1024;
 /// Envelopes sent per peer per round before the sender looks at other peers.
 const BATCH: usize = 16;
 /// How often the node pulls what its peers queued for it (catch-up after an outage).
@@ -36,7 +35,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/federation/v1/inbox", post(inbox))
+        .route(INBOX_PATH, post(inbox))
         .route("/federation/v1/outbox", get(outbox))
 }
 
@@ -175,10 +174,17 @@ async fn pull_all(state: &AppState, client: &reqwest::Client) -> Result<(), Stri
                 envelopes: Vec<Box<serde_json::value::RawValue>>,
             }
             let answer: Pulled = response.json().await.map_err(|e| format!("{url}: {e}"))?;
-            let inbox = Inbox::new(store, log);
+            let inbox = Inbox::new(store, log).with_quotas(state.inbox.quotas());
             for envelope in &answer.envelopes {
-                match inbox.receive(envelope.get().as_bytes()).await {
+                match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
+                    Ok(Answer::OverQuota { retry_after, .. }) => {
+                        return Err(format!(
+                        "{url}: over the quota of {}; pulling again in {retry_after} s or later",
+                        member.id.0
+                    ))
+                    }
+                    Ok(Answer::Rejected(why)) => return Err(format!("{url}: {why}")),
                     Ok(Answer::OutOfOrder { expected }) => {
                         return Err(format!("{url} skipped envelopes: expected {expected}"))
                     }
@@ -202,17 +208,34 @@ fn envelope_response(status: StatusCode, signed: &Signed) -> Response {
     response
 }
 
+/// The path of the inbox, as requests sign it.
+pub const INBOX_PATH: &str = "/federation/v1/inbox";
+
 /// POST `/federation/v1/inbox`: one signed envelope in, one signed receipt out (200
-/// delivered, 422 refused), or 409 when an earlier envelope of the sender is missing.
-async fn inbox(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+/// delivered, 422 refused, 429 over the sender's quota), or 409 when an earlier envelope of
+/// the sender is missing. The request must be signed by a registered, active member (see
+/// [`crate::inbox_gate`]); anything else gets a small unsigned error before its body is
+/// read, and an envelope that is not the signing member's gets an unsigned 400.
+async fn inbox(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<Response, Refused> {
     let log = state
         .log
         .clone()
         .ok_or_else(|| ApiError::unavailable("this node has no identity key loaded"))?;
-    let bytes = to_bytes(body, MAX_ENVELOPE).await.map_err(|_| {
-        ApiError::too_large(format!("an envelope may have at most {MAX_ENVELOPE} bytes"))
-    })?;
-    match Inbox::new(state.store.as_ref(), &log).receive(&bytes).await {
+    let gate = &state.inbox;
+    let signature = gate
+        .authenticate(state.store.as_ref(), &headers, INBOX_PATH)
+        .await?;
+    let _admitted = gate.admit(&signature.sender)?;
+    let bytes = gate.read_body(&headers, body, &signature).await?;
+    let answer = Inbox::new(state.store.as_ref(), &log)
+        .with_quotas(gate.quotas())
+        .receive(&signature.sender, &bytes)
+        .await;
+    match answer {
         Ok(Answer::Delivered(receipt)) => Ok(envelope_response(StatusCode::OK, &receipt)),
         Ok(Answer::Refused(receipt)) => {
             state.metrics.envelope_refused();
@@ -220,6 +243,17 @@ async fn inbox(State(state): State<AppState>, body: Body) -> Result<Response, Ap
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &receipt,
             ))
+        }
+        Ok(Answer::OverQuota {
+            receipt,
+            retry_after,
+        }) => {
+            state.metrics.envelope_refused();
+            let mut response = envelope_response(StatusCode::TOO_MANY_REQUESTS, &receipt);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            Ok(response)
         }
         Ok(Answer::Witness(witnessed)) => {
             if let Some(kind) = witnessed.alert {
@@ -229,24 +263,33 @@ async fn inbox(State(state): State<AppState>, body: Body) -> Result<Response, Ap
                 StatusCode::from_u16(witnessed.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             Ok(envelope_response(status, &witnessed.answer))
         }
+        Ok(Answer::Rejected(why)) => Err(ApiError::bad_request(why.to_string()).into()),
         Ok(Answer::OutOfOrder { expected }) => Err(ApiError::conflict(format!(
             "an earlier envelope is missing: this node expects sequence number {expected} next"
-        ))),
-        Err(InboxError::Store(e)) => Err(e.into()),
+        ))
+        .into()),
+        Err(InboxError::Store(e)) => Err(ApiError::from(e).into()),
         Err(e) => {
             tracing::error!(error = %e, "inbox failure");
-            Err(ApiError::unavailable(
-                "the inbox cannot apply envelopes right now; retry",
-            ))
+            Err(ApiError::unavailable("the inbox cannot apply envelopes right now; retry").into())
         }
     }
 }
 
-/// Queues, for every peer an agreement lets receive them, the objects just stored (their
-/// JSON texts), and wakes the sender.
-pub async fn share(state: &AppState, objects: &[&str]) {
+/// Queues, for every peer an agreement lets receive them, the objects just stored in
+/// `collection` (their JSON texts), and wakes the sender; nothing when the collection is not
+/// federated (an admin's choice) or that cannot be read.
+pub async fn share(state: &AppState, collection: &comity_store::CollectionRef, objects: &[&str]) {
     if objects.is_empty() || state.log.is_none() {
         return;
+    }
+    match state.store.collection_federated(collection).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(collection = %collection.id, error = %e, "objects stored but not queued for peers: whether the collection is federated cannot be read");
+            return;
+        }
     }
     let outcome = match state.meta.federation().await {
         Ok(federation) => plan::enqueue(state.store.as_ref(), &federation, objects)
@@ -452,6 +495,37 @@ fn backoff(attempts: u32) -> Duration {
     base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
 }
 
+/// The inbox URL of a peer at `endpoint`.
+pub(crate) fn inbox_url(endpoint: &str) -> String {
+    format!("{}{INBOX_PATH}", endpoint.trim_end_matches('/'))
+}
+
+/// A POST of `envelope` (its JSON text) to the inbox at `url`, the request signed by
+/// `local`'s node `key` as the inbox requires.
+pub(crate) fn post_to_inbox(
+    client: &reqwest::Client,
+    url: &str,
+    local: &str,
+    key: &comity_node::identity::NodeKey,
+    envelope: String,
+) -> reqwest::RequestBuilder {
+    let signed = request_signature::sign(
+        key,
+        local,
+        "POST",
+        INBOX_PATH,
+        envelope.as_bytes(),
+        now_us() / 1_000_000,
+    );
+    client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("Content-Digest", signed.content_digest)
+        .header("Signature-Input", signed.signature_input)
+        .header("Signature", signed.signature)
+        .body(envelope)
+}
+
 /// Sends one envelope and returns the peer's receipt, verified.
 async fn send(
     client: &reqwest::Client,
@@ -463,11 +537,8 @@ async fn send(
 ) -> Result<Signed, String> {
     let log = state.log.as_ref().ok_or("no node key")?;
     let envelope = pull::outbox_envelope(entry, local, log.node_key())?;
-    let url = format!("{}/federation/v1/inbox", endpoint.trim_end_matches('/'));
-    let response = client
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .body(envelope.to_json())
+    let url = inbox_url(endpoint);
+    let response = post_to_inbox(client, &url, local, log.node_key(), envelope.to_json())
         .send()
         .await
         .map_err(|e| format!("cannot reach {url}: {e}"))?;

@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 pub mod error;
 pub mod federation;
+pub mod inbox_gate;
 pub mod media;
 pub mod meta_cache;
 pub mod metrics;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub outbox: Arc<tokio::sync::Notify>,
     /// How often the node submits its checkpoint to its peers for cosigning.
     pub witness_every: std::time::Duration,
+    /// The federation inbox's limits (authentication, body cap, concurrency, quotas).
+    pub inbox: Arc<inbox_gate::InboxGate>,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             metrics: Arc::default(),
             outbox: Arc::default(),
             witness_every: witnessing::DEFAULT_EVERY,
+            inbox: Arc::new(inbox_gate::InboxGate::new(Default::default())),
         })
     }
 
@@ -83,6 +87,14 @@ impl AppState {
     pub fn with_log(self, log: comity_node::log::NodeLog) -> Self {
         AppState {
             log: Some(Arc::new(log)),
+            ..self
+        }
+    }
+
+    /// The same state, with these limits on the federation inbox.
+    pub fn with_inbox_limits(self, limits: inbox_gate::InboxLimits) -> Self {
+        AppState {
+            inbox: Arc::new(inbox_gate::InboxGate::new(limits)),
             ..self
         }
     }

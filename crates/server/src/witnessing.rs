@@ -167,14 +167,13 @@ async fn witness_peer(
             Prepared::UpToDate => return Ok(None),
             Prepared::Alert { kind, new } => return Ok(Some(Outcome::Alert { kind, new })),
         };
-        let url = format!("{}/federation/v1/inbox", endpoint.trim_end_matches('/'));
-        let response = client
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(sub.envelope.to_json())
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+        let url = crate::federation::inbox_url(endpoint);
+        let envelope = sub.envelope.to_json();
+        let response =
+            crate::federation::post_to_inbox(client, &url, local, log.node_key(), envelope)
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach {url}: {e}"))?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()

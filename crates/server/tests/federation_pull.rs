@@ -52,6 +52,17 @@ async fn node(seed: u8, name: &str) -> Node {
         })
         .await
         .unwrap();
+    // Sharing a collection is an admin's choice: these nodes share theirs.
+    store
+        .set_collection_federated(
+            &comity_store::CollectionRef {
+                api_root: "default".into(),
+                id: COL.into(),
+            },
+            true,
+        )
+        .await
+        .unwrap();
     common::add_admin(store.as_ref()).await;
     let signer = common::signer(&format!("comity/{name}"), seed);
     let log = NodeLog::new(signer).unwrap();
@@ -248,7 +259,7 @@ async fn a_node_that_was_down_pulls_what_it_missed_and_pushes_then_dedup() {
     assert_eq!(envelopes.len(), 1);
     let inbox = Inbox::new(b.store.as_ref(), &b.log);
     match inbox
-        .receive(envelopes[0].to_string().as_bytes())
+        .receive(&a.id, envelopes[0].to_string().as_bytes())
         .await
         .unwrap()
     {

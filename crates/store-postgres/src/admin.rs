@@ -94,6 +94,48 @@ pub async fn collections(
         .collect()
 }
 
+/// Whether a collection's objects are shared with peers.
+pub async fn collection_federated(pool: &PgPool, col: &CollectionRef) -> StoreResult<bool> {
+    sqlx::query_scalar("SELECT federated FROM collections WHERE api_root = $1 AND id = $2")
+        .bind(&col.api_root)
+        .bind(&col.id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("collection {}", col.id)))
+}
+
+/// Turns sharing of a plain collection's objects with peers on or off.
+pub async fn set_collection_federated(
+    pool: &PgPool,
+    col: &CollectionRef,
+    on: bool,
+) -> StoreResult<()> {
+    let plain: bool = sqlx::query_scalar(
+        "SELECT view IS NULL AND origin IS NULL FROM collections WHERE api_root = $1 AND id = $2",
+    )
+    .bind(&col.api_root)
+    .bind(&col.id)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?
+    .ok_or_else(|| StoreError::NotFound(format!("collection {}", col.id)))?;
+    if !plain {
+        return Err(StoreError::Conflict(format!(
+            "collection {} is a policy view or holds a member's objects; only plain collections are federated",
+            col.id
+        )));
+    }
+    sqlx::query("UPDATE collections SET federated = $3 WHERE api_root = $1 AND id = $2")
+        .bind(&col.api_root)
+        .bind(&col.id)
+        .bind(on)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
 /// The internal key of a collection, or `NotFound`.
 pub async fn collection_key(c: &mut PgConnection, col: &CollectionRef) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT ckey FROM collections WHERE api_root = $1 AND id = $2")

@@ -156,6 +156,16 @@ impl Store for PgStore {
             .await?
             .pop())
     }
+    async fn collection_federated(&self, collection: &CollectionRef) -> StoreResult<bool> {
+        admin::collection_federated(&self.pool, collection).await
+    }
+    async fn set_collection_federated(
+        &self,
+        collection: &CollectionRef,
+        on: bool,
+    ) -> StoreResult<()> {
+        admin::set_collection_federated(&self.pool, collection, on).await
+    }
     async fn add_objects(
         &self,
         collection: &CollectionRef,

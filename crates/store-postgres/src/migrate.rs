@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_used_ids.sql"),
     include_str!("../migrations/0008_marking_definitions.sql"),
     include_str!("../migrations/0009_log_openings.sql"),
+    include_str!("../migrations/0010_collection_federation.sql"),
 ];
 
 /// The newest schema version this build knows.

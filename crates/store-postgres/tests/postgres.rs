@@ -123,7 +123,7 @@ async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_2_database_migrates_to_the_latest_and_keeps_its_collections() {
-    assert_eq!(PgStore::schema_version(), 9);
+    assert_eq!(PgStore::schema_version(), 10);
     let db = TestDb::new().await;
     // What a build that knew two migrations left behind.
     let mut c = PgConnection::connect(&db.url()).await.unwrap();
@@ -166,6 +166,9 @@ async fn a_schema_2_database_migrates_to_the_latest_and_keeps_its_collections() 
         .await
         .unwrap()
         .unwrap();
+    // A plain collection was shared before collections had a federation setting: it stays
+    // federated after the upgrade.
+    assert!(store.collection_federated(&old.key()).await.unwrap());
     assert_eq!(
         (
             old.title.as_str(),
@@ -226,6 +229,7 @@ async fn a_schema_3_database_migrates_to_the_latest_and_keeps_its_views() {
         .await
         .unwrap()
         .unwrap();
+    assert!(!store.collection_federated(&view.key()).await.unwrap());
     assert_eq!(
         (view.view.as_deref(), view.origin),
         (Some(r#"{"source":"c1"}"#), None)

@@ -59,6 +59,44 @@ pub fn create_collection(c: &Connection, col: &Collection) -> StoreResult<()> {
     Ok(())
 }
 
+/// Whether a collection's objects are shared with peers.
+pub fn collection_federated(c: &Connection, col: &CollectionRef) -> StoreResult<bool> {
+    c.query_row(
+        "SELECT federated FROM collections WHERE api_root = ?1 AND id = ?2",
+        params![col.api_root, col.id],
+        |r| r.get::<_, i64>(0),
+    )
+    .optional()
+    .map_err(db)?
+    .map(|f| f != 0)
+    .ok_or_else(|| StoreError::NotFound(format!("collection {}", col.id)))
+}
+
+/// Turns sharing of a plain collection's objects with peers on or off.
+pub fn set_collection_federated(c: &Connection, col: &CollectionRef, on: bool) -> StoreResult<()> {
+    let plain: bool = c
+        .query_row(
+            "SELECT view IS NULL AND origin IS NULL FROM collections WHERE api_root = ?1 AND id = ?2",
+            params![col.api_root, col.id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("collection {}", col.id)))?;
+    if !plain {
+        return Err(StoreError::Conflict(format!(
+            "collection {} is a policy view or holds a member's objects; only plain collections are federated",
+            col.id
+        )));
+    }
+    c.execute(
+        "UPDATE collections SET federated = ?3 WHERE api_root = ?1 AND id = ?2",
+        params![col.api_root, col.id, on],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
 pub fn collections(
     c: &Connection,
     api_root: &str,

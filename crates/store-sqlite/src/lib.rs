@@ -246,6 +246,20 @@ impl Store for SqliteStore {
         self.read(move |c| Ok(admin::collections(c, &api_root, Some(&id))?.pop()))
             .await
     }
+    async fn collection_federated(&self, collection: &CollectionRef) -> StoreResult<bool> {
+        let collection = collection.clone();
+        self.read(move |c| admin::collection_federated(c, &collection))
+            .await
+    }
+    async fn set_collection_federated(
+        &self,
+        collection: &CollectionRef,
+        on: bool,
+    ) -> StoreResult<()> {
+        let collection = collection.clone();
+        self.write(move |c| admin::set_collection_federated(c, &collection, on))
+            .await
+    }
     async fn add_objects(
         &self,
         collection: &CollectionRef,

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_used_ids.sql"),
     include_str!("../migrations/0008_marking_definitions.sql"),
     include_str!("../migrations/0009_log_openings.sql"),
+    include_str!("../migrations/0010_collection_federation.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -57,7 +58,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 9);
+        assert_eq!(LATEST, 10);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);
@@ -101,6 +102,9 @@ mod tests {
             (cols[0].view.as_deref(), cols[0].origin.as_deref()),
             (None, None)
         );
+        // A plain collection was shared before collections had a federation setting: it
+        // stays federated after the upgrade.
+        assert!(crate::admin::collection_federated(&conn, &cols[0].key()).unwrap());
         for table in [
             "api_tokens",
             "registry",
@@ -129,6 +133,7 @@ mod tests {
         assert_eq!(cols.len(), 1);
         assert_eq!(cols[0].view.as_deref(), Some(r#"{"source":"c1"}"#));
         assert_eq!(cols[0].origin, None);
+        assert!(!crate::admin::collection_federated(&conn, &cols[0].key()).unwrap());
         assert_eq!(rows(&conn, "api_tokens"), 1);
         for table in ["outbox", "outbox_counters", "inbox"] {
             assert_eq!(rows(&conn, table), 0, "{table}");

@@ -74,6 +74,7 @@ pub async fn run_all(store: &dyn Store) {
     federation(store).await;
     meta_version_follows_what_servers_cache(store).await;
     one_time_ids_are_used_once_until_they_expire(store).await;
+    collections_are_federated_only_when_turned_on(store).await;
 }
 
 async fn roots_and_collections(store: &dyn Store) {
@@ -1810,4 +1811,47 @@ async fn one_time_ids_are_used_once_until_they_expire(store: &dyn Store) {
     // At its expiry it is forgotten, and may be used again.
     assert!(store.first_use("pull:a", 300, 100).await.unwrap());
     assert!(!store.first_use("pull:a", 300, 101).await.unwrap());
+}
+
+async fn collections_are_federated_only_when_turned_on(store: &dyn Store) {
+    let key = |id: &str| CollectionRef {
+        api_root: ROOT.into(),
+        id: id.into(),
+    };
+    let plain = key(COLLECTION);
+    assert!(!store.collection_federated(&plain).await.unwrap());
+    store.set_collection_federated(&plain, true).await.unwrap();
+    assert!(store.collection_federated(&plain).await.unwrap());
+    store.set_collection_federated(&plain, false).await.unwrap();
+    assert!(!store.collection_federated(&plain).await.unwrap());
+    let missing = key("8c1b7f7e-0000-4000-8000-00000000fed0");
+    let r = store.collection_federated(&missing).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    let r = store.set_collection_federated(&missing, true).await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    // Views and members' collections are never federated: they show or hold what others
+    // gave; turning them on is refused and changes nothing.
+    for (id, view, origin) in [
+        ("8c1b7f7e-0000-4000-8000-00000000fed1", Some("{}"), None),
+        (
+            "8c1b7f7e-0000-4000-8000-00000000fed2",
+            None,
+            Some("identity--x"),
+        ),
+    ] {
+        store
+            .create_collection(Collection {
+                id: id.into(),
+                api_root: ROOT.into(),
+                title: "not plain".into(),
+                description: None,
+                view: view.map(str::to_owned),
+                origin: origin.map(str::to_owned),
+            })
+            .await
+            .unwrap();
+        let r = store.set_collection_federated(&key(id), true).await;
+        assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+        assert!(!store.collection_federated(&key(id)).await.unwrap());
+    }
 }

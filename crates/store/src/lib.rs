@@ -67,6 +67,16 @@ pub trait Store: Send + Sync + 'static {
     async fn collections(&self, api_root: &str) -> StoreResult<Vec<Collection>>;
     /// One collection of an API root.
     async fn collection(&self, api_root: &str, id: &str) -> StoreResult<Option<Collection>>;
+    /// Whether the objects stored in a collection are shared with peers: an admin's choice,
+    /// off for a new collection; `NotFound` when there is no such collection.
+    async fn collection_federated(&self, collection: &CollectionRef) -> StoreResult<bool>;
+    /// Turns sharing of a plain collection's objects with peers on or off; `NotFound` when
+    /// there is no such collection, `Conflict` for a policy view or a member's collection.
+    async fn set_collection_federated(
+        &self,
+        collection: &CollectionRef,
+        on: bool,
+    ) -> StoreResult<()>;
 
     /// Adds object versions to a collection in one durable transaction. Returns one outcome
     /// per input, in order. Versions already stored with equal content are reported as

@@ -103,7 +103,22 @@ pub enum CollectionCommand {
         #[command(flatten)]
         data: DataDir,
     },
-    /// List collections with their object counts.
+    /// Turn sharing of a collection's objects with peers on or off (off for a new
+    /// collection): with it on, what is stored in the collection is offered to every peer
+    /// the agreements in force and the sharing policy allow. Committed to the log.
+    Federate {
+        /// Collection id.
+        collection: String,
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// API root of the collection.
+        #[arg(long, default_value = DEFAULT_API_ROOT)]
+        api_root: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List collections with their object counts and whether they are federated.
     List {
         /// API root to list.
         #[arg(long, default_value = DEFAULT_API_ROOT)]
@@ -243,6 +258,22 @@ async fn record_collection(
     crate::cmd::log::record(&data.data_dir, store, COLLECTION_CHANGED, subject, what).await
 }
 
+/// Turns sharing of a plain collection's objects with peers on or off, and commits the
+/// change to the log.
+pub(crate) async fn federate(
+    data: &DataDir,
+    store: &dyn Store,
+    collection: &Collection,
+    on: bool,
+) -> anyhow::Result<()> {
+    store
+        .set_collection_federated(&collection.key(), on)
+        .await
+        .with_context(|| format!("collection {}", collection.id))?;
+    let what = serde_json::json!({"federated": on});
+    record_collection(data, store, collection, &what).await
+}
+
 /// Grants access and commits the change.
 pub(crate) async fn grant(
     data: &DataDir,
@@ -380,8 +411,36 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
             let store = data.open_store()?;
             for c in store.collections(&api_root).await? {
                 let n = store.count_objects(&c.key()).await?;
-                println!("{}\t{}\t{n} objects", c.id, c.title);
+                let shared = if store.collection_federated(&c.key()).await? {
+                    "federated"
+                } else {
+                    "not federated"
+                };
+                println!("{}\t{}\t{n} objects\t{shared}", c.id, c.title);
             }
+        }
+        CollectionCommand::Federate {
+            collection,
+            state,
+            api_root,
+            data,
+        } => {
+            let store = data.open_store()?;
+            let c = store
+                .collection(&api_root, &collection)
+                .await?
+                .with_context(|| format!("no collection {collection} in API root {api_root}"))?;
+            let on = state == "on";
+            federate(&data, store.as_ref(), &c, on).await?;
+            eprintln!(
+                "Collection {:?} is {}.",
+                c.title,
+                if on {
+                    "federated: its objects are offered to peers as the agreements and the policy allow"
+                } else {
+                    "not federated: its objects stay on this node"
+                }
+            );
         }
         CollectionCommand::Grant {
             collection,

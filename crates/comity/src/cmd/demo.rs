@@ -207,6 +207,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .into_iter()
             .find(|c| c.title == "default")
             .context("no default collection")?;
+        // Sharing a collection is an admin's explicit choice: the demo shares its default.
+        crate::cmd::admin::federate(&node.data, node.store.as_ref(), &collection, true).await?;
         let r = client
             .post(format!(
                 "http://{}/taxii2/default/collections/{}/objects/",

@@ -242,6 +242,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
         state = state.with_witness_every(std::time::Duration::from_secs(seconds));
     }
+    if let Some(federation) = &file.federation {
+        state = state.with_inbox_limits(federation.inbox_limits()?);
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -191,10 +191,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let collection =
         resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
-    // Objects imported into a plain collection are shared like objects posted over TAXII.
-    let federation = match (&log, &collection.origin, &collection.view) {
-        (Some(_), None, None) => Some(Registry::new(store.as_ref(), None).federation().await?),
-        _ => None,
+    // Objects imported into a federated collection are shared like objects posted over
+    // TAXII (only plain collections are federated, and only once an admin turned it on).
+    let federation = if log.is_some() && store.collection_federated(&collection.key()).await? {
+        Some(Registry::new(store.as_ref(), None).federation().await?)
+    } else {
+        None
     };
     let mut files = Vec::new();
     for p in &args.paths {

@@ -105,6 +105,14 @@ pub enum EnvelopeError {
     /// Addressed to someone else.
     #[error("the envelope is addressed to {0}, not to this node")]
     NotForUs(String),
+    /// The envelope names another sender than the member that signed the request.
+    #[error("the envelope is from {from}, but the request was signed by {sender}")]
+    NotFromSender {
+        /// The envelope's `from`.
+        from: String,
+        /// The member that signed the request.
+        sender: String,
+    },
     /// The sender is not a registered member.
     #[error("the sender {0} is not a registered member")]
     UnknownSender(String),

@@ -4,12 +4,15 @@
 //! object against the agreements in force with the sender and the policy engine and store
 //! what passes atomically with the inbox record and the log commitments; for `agreement`,
 //! see [`super::agreement`]; for `sighting`, see [`super::sighting`]. Answer with a receipt
-//! signed by this node. A refusal is signed and recorded too, never silent. A `checkpoint`
+//! signed by this node. A refusal of an authenticated member is signed and recorded too,
+//! never silent; anything that does not come from the member that signed the request (see
+//! [`super::request_signature`]) is rejected unsigned. A `checkpoint`
 //! envelope (unsequenced) goes to the witness instead ([`super::witnessing`]), which
 //! answers with a signed `cosignature`.
 
 use std::sync::Arc;
 
+use comity_stix::tlp::Tlp;
 use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
@@ -18,12 +21,13 @@ use crate::identity::PublicKey;
 use crate::intake;
 use crate::log::{now_us, LogError, NodeLog};
 use crate::policy::{
-    Access, Channel, Decision, MarkedObject, MemberId, MemberStatus, Peer, Policy, Purpose,
-    Requester,
+    Access, Agreement, AgreementStatus, Channel, Decision, MarkedObject, MemberId, MemberStatus,
+    Peer, Policy, Purpose, Requester,
 };
 use crate::registry::{Registry, RegistryError};
 
 use super::envelope::{Envelope, EnvelopeError, Kind, Receipt, RefusedObject, Signed};
+use super::quota::{OverQuota, Quotas};
 
 /// The API root where received objects are kept.
 pub const API_ROOT: &str = "default";
@@ -45,6 +49,17 @@ pub enum Answer {
     /// A checkpoint envelope was witnessed: cosigned or refused, in a signed `cosignature`
     /// envelope (see [`super::witnessing`]).
     Witness(super::witnessing::Witnessed),
+    /// Beyond the sender's quota: refused, signed, not recorded (the sender retries after
+    /// `retry_after` seconds).
+    OverQuota {
+        /// The signed refusal.
+        receipt: Signed,
+        /// Seconds after which the envelope would fit.
+        retry_after: u64,
+    },
+    /// Not an envelope signed by the member the request came from: nothing is signed,
+    /// recorded or applied; the reason is for the HTTP error.
+    Rejected(EnvelopeError),
 }
 
 /// Failures that are this node's, not the sender's: the sender should retry.
@@ -68,16 +83,30 @@ pub enum InboxError {
 pub struct Inbox<'a> {
     store: &'a dyn Store,
     log: &'a NodeLog,
+    quotas: Option<&'a Quotas>,
 }
 
 impl<'a> Inbox<'a> {
     /// The inbox over `store`, signing receipts and committing with `log`.
     pub fn new(store: &'a dyn Store, log: &'a NodeLog) -> Inbox<'a> {
-        Inbox { store, log }
+        Inbox {
+            store,
+            log,
+            quotas: None,
+        }
     }
 
-    /// Receives one envelope (its JSON text).
-    pub async fn receive(&self, text: &[u8]) -> Result<Answer, InboxError> {
+    /// The same inbox, taking shared objects only within each sender's `quotas`.
+    pub fn with_quotas(self, quotas: &'a Quotas) -> Inbox<'a> {
+        Inbox {
+            quotas: Some(quotas),
+            ..self
+        }
+    }
+
+    /// Receives one envelope (its JSON text) that came from member `sender`: the member
+    /// whose signature on the request was verified, or the peer it was pulled from.
+    pub async fn receive(&self, sender: &str, text: &[u8]) -> Result<Answer, InboxError> {
         let registry = Registry::new(self.store, Some(self.log));
         let local = registry
             .local_member()
@@ -85,26 +114,33 @@ impl<'a> Inbox<'a> {
             .ok_or(InboxError::NoIdentity)?
             .id
             .0;
+        let rejected = |e: EnvelopeError| {
+            tracing::warn!(from = %sender, reason = %e, "envelope rejected");
+            Ok(Answer::Rejected(e))
+        };
         let signed = match Signed::parse(text) {
             Ok(s) => s,
-            Err(e) => return Ok(self.refuse_unrecorded(&local, "", "", 0, &e.to_string())),
+            Err(e) => return rejected(e),
         };
         let env = &signed.envelope;
-        let refuse = |e: EnvelopeError| {
-            self.refuse_unrecorded(&local, &env.from, &env.id, env.seq, &e.to_string())
-        };
+        if env.from != sender {
+            return rejected(EnvelopeError::NotFromSender {
+                from: env.from.clone(),
+                sender: sender.to_owned(),
+            });
+        }
         if env.to != local {
-            return Ok(refuse(EnvelopeError::NotForUs(env.to.clone())));
+            return rejected(EnvelopeError::NotForUs(env.to.clone()));
         }
         let Some(sender) = registry.member(&env.from).await? else {
-            return Ok(refuse(EnvelopeError::UnknownSender(env.from.clone())));
+            return rejected(EnvelopeError::UnknownSender(env.from.clone()));
         };
         let key: PublicKey = match sender.record.public_key.parse() {
             Ok(k) => k,
-            Err(_) => return Ok(refuse(EnvelopeError::UnknownSender(env.from.clone()))),
+            Err(_) => return rejected(EnvelopeError::UnknownSender(env.from.clone())),
         };
         if let Err(e) = signed.verify(&key) {
-            return Ok(refuse(e));
+            return rejected(e);
         }
         // From here the sender is who it says. Checkpoints are unsequenced and answered with
         // a cosignature, not a receipt.
@@ -197,16 +233,33 @@ impl<'a> Inbox<'a> {
         let federation = Registry::new(self.store, None).federation().await?;
         let ours = MemberId(local.to_owned());
         let sender = MemberId(env.from.clone());
+        let now = OffsetDateTime::now_utc();
+        let agreements = federation
+            .peers
+            .get(&sender)
+            .map(|p| p.agreements.clone())
+            .unwrap_or_default();
+        // Nothing is taken in without an agreement in force with the sender, not even
+        // TLP:CLEAR; the whole envelope is refused before any object is looked at.
+        if !agreements.iter().any(|a| in_force(a, now)) {
+            let why = format!(
+                "no agreement in force between {} and this node: nothing it shares is taken in",
+                env.from
+            );
+            return self.refuse_recorded(local, env, why).await;
+        }
+        if let Some(quotas) = self.quotas {
+            let size = env.body.get().len() as u64;
+            if let Err(over) = quotas.take(&env.from, body.objects.len() as u64, size) {
+                return Ok(self.over_quota(local, env, &over));
+            }
+        }
         // The sender's releases to us are judged as the sender's node would judge them: the
         // same engine, with the sender as the giver and this node as the receiving peer.
         let us_as_peer = Requester::Peer(Peer {
             member: ours.clone(),
             status: MemberStatus::Active,
-            agreements: federation
-                .peers
-                .get(&sender)
-                .map(|p| p.agreements.clone())
-                .unwrap_or_default(),
+            agreements: agreements.clone(),
         });
         let examined: Vec<_> = body
             .objects
@@ -252,8 +305,14 @@ impl<'a> Inbox<'a> {
                     continue;
                 }
             };
+            // An agreement in force must cover it (whatever its TLP level; unmarked counts as
+            // AMBER, as for the engine), and the engine must let it come from the sender.
+            let level = marked.tlp(&policy.markings).unwrap_or(Tlp::Amber);
             let allowed = Purpose::ALL.into_iter().any(|purpose| {
-                matches!(
+                agreements.iter().any(|a| {
+                    a.gap(&marked, level, &sender, &ours, purpose, now)
+                        .is_none()
+                }) && matches!(
                     policy.decide(&Access {
                         object: &marked,
                         requester: &us_as_peer,
@@ -379,8 +438,27 @@ impl<'a> Inbox<'a> {
         Envelope::new(local, &env.from, Kind::Receipt, 0, raw).sign(self.log.node_key())
     }
 
+    /// The refusal of an envelope beyond the sender's quota: signed, not recorded (it may
+    /// come again once the sender's allowance has refilled).
+    fn over_quota(&self, local: &str, env: &Envelope, over: &OverQuota) -> Answer {
+        tracing::warn!(from = %env.from, envelope = %env.id, reason = %over, "envelope over quota");
+        let receipt = self.receipt(
+            local,
+            env,
+            InboxRecord::REFUSED,
+            Some(over.to_string()),
+            0,
+            Vec::new(),
+        );
+        Answer::OverQuota {
+            receipt,
+            retry_after: over.retry_after,
+        }
+    }
+
     /// The refusal of an envelope whose sequence number another envelope of the sender
-    /// took: not recorded, since the number is that other envelope's.
+    /// took: signed (the sender is authenticated), not recorded, since the number is that
+    /// other envelope's.
     fn used_already(&self, local: &str, env: &Envelope, last: u64) -> Answer {
         let why = format!(
             "sequence number {} was used already by another envelope from {}; the next is {}",
@@ -388,31 +466,8 @@ impl<'a> Inbox<'a> {
             env.from,
             last + 1
         );
-        self.refuse_unrecorded(local, &env.from, &env.id, env.seq, &why)
-    }
-
-    /// A refusal of something whose sender cannot be trusted: signed, not recorded (an
-    /// unauthenticated sender must not be able to fill the journal).
-    fn refuse_unrecorded(&self, local: &str, from: &str, id: &str, seq: u64, why: &str) -> Answer {
-        tracing::warn!(from = %from.escape_debug(), envelope = %id.escape_debug(), reason = %why, "envelope refused");
-        let env = Envelope {
-            v: super::envelope::VERSION,
-            id: id.to_owned(),
-            from: from.to_owned(),
-            to: local.to_owned(),
-            kind: Kind::StixObjects,
-            created: String::new(),
-            seq,
-            body: RawValue::from_string("null".to_owned()).expect("null is JSON"),
-        };
-        Answer::Refused(self.receipt(
-            local,
-            &env,
-            InboxRecord::REFUSED,
-            Some(why.to_owned()),
-            0,
-            Vec::new(),
-        ))
+        tracing::warn!(from = %env.from, envelope = %env.id, reason = %why, "envelope refused");
+        Answer::Refused(self.receipt(local, env, InboxRecord::REFUSED, Some(why), 0, Vec::new()))
     }
 
     /// A refusal of an authenticated sender's envelope: signed, recorded (so a retry gets
@@ -450,6 +505,14 @@ impl<'a> Inbox<'a> {
         }
         Ok(Answer::Refused(receipt))
     }
+}
+
+/// Whether `agreement` is in force at `now`: signed by every party, not suspended or ended,
+/// within its dates.
+fn in_force(agreement: &Agreement, now: OffsetDateTime) -> bool {
+    agreement.status == AgreementStatus::Active
+        && agreement.valid_from <= now
+        && agreement.valid_until.is_none_or(|until| now < until)
 }
 
 /// The journal record of an answered envelope.

@@ -9,6 +9,8 @@ pub mod envelope;
 pub mod inbox;
 pub mod plan;
 pub mod pull;
+pub mod quota;
+pub mod request_signature;
 pub mod sighting;
 #[cfg(test)]
 pub(crate) mod test_nodes;

@@ -451,7 +451,7 @@ pub async fn add_objects(
         poster: Some(access.caller.name().to_owned()),
     };
     state.store.put_status(&status).await?;
-    crate::federation::share(&state, &offered).await;
+    crate::federation::share(&state, &access.collection.key(), &offered).await;
     tracing::info!(
         user = %access.caller.name(),
         collection = %access.collection.id,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::*;
-use crate::federation::envelope::{Envelope, Kind, Receipt, Signed};
+use crate::federation::envelope::{Envelope, EnvelopeError, Kind, Receipt, Signed};
 use crate::federation::inbox::{Answer, Inbox};
 use crate::federation::test_nodes::{self, countersign, draft, pin, Node};
 use crate::federation::{plan, pull};
@@ -88,7 +88,7 @@ impl Node {
 
     async fn receive(&self, signed: &Signed) -> Answer {
         Inbox::new(&self.store, &self.log)
-            .receive(signed.to_json().as_bytes())
+            .receive(&signed.envelope.from, signed.to_json().as_bytes())
             .await
             .unwrap()
     }
@@ -513,7 +513,7 @@ async fn the_originator_refuses_what_it_should_not_take() {
 }
 
 #[tokio::test]
-async fn a_forged_sighting_is_refused_unrecorded() {
+async fn a_forged_sighting_is_rejected_unsigned_and_unrecorded() {
     let [a, b, _c] = setup().await;
     let s = super::body(Some(&sighting(S1, INDICATOR, AMBER, json!({})).to_string()));
     let env = Envelope::new(
@@ -525,15 +525,12 @@ async fn a_forged_sighting_is_refused_unrecorded() {
     );
     // signed by A's key, not B's
     let forged = env.sign(a.log.node_key());
-    let (delivered, r) = receipt(&a.receive(&forged).await);
-    assert!(!delivered);
-    assert!(r.reason.unwrap().contains("signature"));
-    assert!(a
-        .store
-        .inbox_record(&b.id, &r.envelope)
-        .await
-        .unwrap()
-        .is_none());
+    let id = forged.envelope.id.clone();
+    match a.receive(&forged).await {
+        Answer::Rejected(EnvelopeError::BadSignature { from, .. }) => assert_eq!(from, b.id),
+        other => panic!("a forged envelope must get no signed answer: {other:?}"),
+    }
+    assert!(a.store.inbox_record(&b.id, &id).await.unwrap().is_none());
     assert!(a.objects_in(&collection_id(&b.id)).await.is_empty());
 }
 

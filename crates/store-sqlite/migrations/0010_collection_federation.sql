@@ -1,0 +1,6 @@
+-- Sharing a collection's objects with peers is an explicit admin choice (`comity collection
+-- federate`), committed to the log: a collection made from now on is not federated. Every
+-- plain collection that exists already was shared under the agreements before this
+-- migration, so it stays federated (an upgrade changes nothing until an admin does).
+ALTER TABLE collections ADD COLUMN federated INTEGER NOT NULL DEFAULT 0;
+UPDATE collections SET federated = 1 WHERE view IS NULL AND origin IS NULL;
