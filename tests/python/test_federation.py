@@ -1844,10 +1844,11 @@ def test_demo_once_shares_what_its_agreements_allow(tmp_path):
 
 
 def log_entries(m: Member) -> list[dict]:
-    """Every entry of `m`'s transparency log (`comity log checkpoint|entry`)."""
+    """Every entry of `m`'s transparency log in the clear (`comity log checkpoint|entry
+    --reveal`: version 2 entries opened with the openings the node keeps)."""
     cp = m.node.cli("log", "checkpoint", "--data-dir", m.node.data_dir).stdout.decode()
     size = int(cp.splitlines()[1])
-    return [json.loads(m.node.cli("log", "entry", str(i), "--data-dir", m.node.data_dir).stdout)
+    return [json.loads(m.node.cli("log", "entry", str(i), "--reveal", "--data-dir", m.node.data_dir).stdout)
             for i in range(size)]
 
 

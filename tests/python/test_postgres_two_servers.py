@@ -177,6 +177,18 @@ def copy_cmd(src: Path, url: str, batch: int) -> list[str]:
             "--batch", str(batch)]
 
 
+def log_openings(node, cid: str, objects: list[dict]) -> list[tuple]:
+    """Index, entry and opening of each object's log commitment, as an admin reads them."""
+    out = []
+    for obj in objects:
+        r = requests.get(node.base + f"/log/objects/{node.api_root_name}/{cid}/{obj['id']}/",
+                         auth=node.admin, timeout=30)
+        assert r.status_code == 200, (r.status_code, r.text)
+        out.extend((c["index"], c["entry"], c["opening"]) for c in r.json()["commitments"])
+    assert len(out) >= len(objects)
+    return out
+
+
 def test_copy_from_sqlite_keeps_every_taxii_answer_even_when_interrupted(comity_binary, tmp_path):
     src = ComityNode(tmp_path / "sqlite")
     src.init()
@@ -189,6 +201,7 @@ def test_copy_from_sqlite_keeps_every_taxii_answer_even_when_interrupted(comity_
             st = add_and_wait(src, second, objs[i:i + 500])
             assert st["failure_count"] == 0, st
         before = taxii_answers(src)
+        openings_before = log_openings(src, second, [objs[0], objs[-1]])
     finally:
         src.stop()
 
@@ -221,6 +234,8 @@ def test_copy_from_sqlite_keeps_every_taxii_answer_even_when_interrupted(comity_
         dst.start()
         try:
             after = taxii_answers(dst)
+            # The log entries' openings came along: readers still get them.
+            assert log_openings(dst, second, [objs[0], objs[-1]]) == openings_before
         finally:
             dst.stop()
     assert after.keys() == before.keys()

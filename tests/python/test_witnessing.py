@@ -237,9 +237,10 @@ def test_three_nodes_collect_cosignatures_and_a_forked_checkpoint_raises_an_aler
         witness_answer(post_inbox(b, data2, key_a), b, a, env2, 422)
         assert len(alerts(b)) == 1
         # Committed to B's log (SQLite: read B's entries directly).
-        rows = db_rows(b, "SELECT entry FROM tlog_entries")
+        # Sealed entries (version 2): actor and subject are in the openings kept beside them.
+        rows = db_rows(b, "SELECT e.entry, o.opening FROM tlog_entries e JOIN tlog_openings o USING (idx)")
         if rows is not None:
-            logged = [json.loads(r[0]) for r in rows if b'"witness.alert"' in r[0]]
+            logged = [json.loads(r[1]) for r in rows if b'"witness.alert"' in r[0]]
             assert [(e["actor"], e["subject"]) for e in logged] == [(a.id, f"witness-alert:{found[0]['id']}")]
 
         # Bad input: precise refusals, no alert, no change.

@@ -184,8 +184,8 @@ impl NodeLog {
     /// The log entries committing to `object` (a version stored in `collection`), each
     /// with its opening and a proof against the latest checkpoint. Only for a caller who
     /// may read the object as it is stored: the opening reveals its originator and hash.
-    /// An entry whose opening does not commit to exactly this object is an error, never
-    /// handed out.
+    /// An entry whose opening commits to another content is left out; one whose opening
+    /// does not open it is an error.
     pub async fn object_proofs(
         &self,
         store: &dyn Store,
@@ -211,8 +211,10 @@ impl NodeLog {
             let act = Entry::decode(&k.entry)
                 .and_then(|e| e.reveal(Some(&opening)))
                 .map_err(|e| bad(e.to_string()))?;
+            // An earlier content of this version (deleted, then added again) has its own
+            // entry: it is not this object's, and is not handed out with it.
             if act.subject != subject || act.sha256 != sha256 {
-                return Err(bad("it names another subject or content".into()));
+                continue;
             }
             out.push(ObjectProof {
                 proof: self.prove(store, k.index).await?,

@@ -3,7 +3,8 @@
 //! grants and a granted analyst are refused; hash tiles and checkpoints stay readable);
 //! a RED IPv4 SCO is recovered by brute force over a /16 from a version 1 entry but not
 //! from a version 2 entry; and an object's entries, openings and proofs go to those who
-//! may read the object, and verify, while everyone else gets the 404 of an absent object.
+//! may read the object, and verify, while everyone else gets the 404 of an absent object;
+//! a version deleted and added again with other content is proven by its own entry only.
 
 mod common;
 
@@ -378,4 +379,29 @@ async fn readers_verify_inclusion_of_what_they_may_read_and_no_one_else_learns_o
         .status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_deleted_and_added_again_is_proven_by_its_own_entry_only() {
+    let world = start().await;
+    let first = indicator(3, TLP2_GREEN);
+    post(&world, std::slice::from_ref(&first)).await;
+    let id = first["id"].as_str().unwrap();
+    let r = reqwest::Client::new()
+        .delete(format!(
+            "{}/taxii2/default/collections/{SRC}/objects/{id}/",
+            world.base
+        ))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Accept", "application/taxii+json;version=2.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut again = first.clone();
+    again["pattern"] = json!("[ipv4-addr:value = '192.0.2.99']");
+    post(&world, std::slice::from_ref(&again)).await;
+    let proofs = object_proofs(&world, &Who::User("admin"), SRC, id).await;
+    assert_eq!(proofs.len(), 1, "{proofs:?}");
+    verify(&world, &proofs[0], &again);
 }

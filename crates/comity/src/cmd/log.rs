@@ -53,6 +53,10 @@ pub enum LogCommand {
     Entry {
         /// Zero-based entry index.
         index: u64,
+        /// Print the act in the clear instead, as JSON (`actor`, `kind`, `sha256`,
+        /// `subject`, `time`): a version 2 entry opened with the opening kept for it.
+        #[arg(long)]
+        reveal: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -256,15 +260,25 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
             let (store, log) = open(&data)?;
             print!("{}", log.checkpoint(store.as_ref()).await?.note);
         }
-        LogCommand::Entry { index, data } => {
+        LogCommand::Entry {
+            index,
+            reveal,
+            data,
+        } => {
             let (store, _) = open(&data)?;
             let end = index.checked_add(1).context("index too large")?;
-            let entry = log_of(store.as_ref())?
+            let log = log_of(store.as_ref())?;
+            let entry = log
                 .log_entries(index, end)
                 .await?
                 .pop()
                 .context("no such entry")?;
-            std::io::stdout().write_all(&entry)?;
+            if reveal {
+                let opening = log.openings_between(index, end).await?.pop();
+                println!("{}", revealed(&entry, opening.map(|o| o.opening))?);
+            } else {
+                std::io::stdout().write_all(&entry)?;
+            }
         }
         LogCommand::Prove { index, data } => {
             let (store, log) = open(&data)?;
@@ -436,6 +450,22 @@ fn verify_object(key: &Path, commitments: &Path, object: &Path) -> anyhow::Resul
         eprintln!("  {f}");
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// The act of `entry` in the clear, as JSON, opened with `opening` for version 2.
+fn revealed(entry: &[u8], opening: Option<Vec<u8>>) -> anyhow::Result<serde_json::Value> {
+    let opening = opening
+        .map(|o| Opening::decode(&o))
+        .transpose()
+        .context("the opening kept for this entry is malformed")?;
+    let act = Entry::decode(entry)?.reveal(opening.as_ref())?;
+    Ok(serde_json::json!({
+        "actor": act.actor,
+        "kind": act.kind,
+        "sha256": hex::encode(act.sha256),
+        "subject": act.subject,
+        "time": act.time,
+    }))
 }
 
 /// A peer node's log over HTTP.
