@@ -96,7 +96,7 @@ async fn outbox(
             "the signed request asks for after={asked}, the query for after={after}"
         )));
     }
-    let (envelopes, more) = match pull::answer(
+    let (envelopes, more, withheld) = match pull::answer(
         state.store.as_ref(),
         &local.id.0,
         log.node_key(),
@@ -112,6 +112,7 @@ async fn outbox(
             return Err(ApiError::internal());
         }
     };
+    state.metrics.withheld(&withheld);
     let mut body = String::from("{\"more\":");
     body.push_str(if more { "true" } else { "false" });
     body.push_str(",\"envelopes\":[");
@@ -255,10 +256,12 @@ pub async fn share(state: &AppState, objects: &[&str]) {
         Err(e) => Err(e.to_string()),
     };
     match outcome {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::debug!(objects = n, "queued for peers");
-            state.outbox.notify_one();
+        Ok(queued) => {
+            state.metrics.withheld(&queued.withheld);
+            if queued.objects > 0 {
+                tracing::debug!(objects = queued.objects, "queued for peers");
+                state.outbox.notify_one();
+            }
         }
         Err(e) => tracing::error!(error = %e, "objects stored but not queued for peers"),
     }
@@ -379,12 +382,16 @@ async fn deliver_peer(
         for mut entry in due {
             // Objects and sightings leave only as the policy decides now.
             let decided = if entry.kind == Kind::StixObjects.as_str() {
-                Some(plan::still_allowed(
+                let mut withheld = plan::Withheld::default();
+                let body = plan::still_allowed(
                     &federation,
                     peer,
                     entry.created_at,
                     &entry.body,
-                ))
+                    &mut withheld,
+                );
+                state.metrics.withheld(&withheld);
+                Some(body)
             } else if entry.kind == Kind::Sighting.as_str() {
                 Some(sighting::still_allowed(
                     &federation,
