@@ -386,7 +386,9 @@ async fn summary(nodes: &[Node], withheld: &[Withheld], args: &DemoArgs) -> anyh
     println!("CLEAR malware does not reach Carpania, whose only agreement covers indicators.");
     println!("AMBER+STRICT and RED would need an agreement reaching them (RED also the recipient");
     println!("named): none here does. Every withheld object is counted at /metrics as");
-    println!("`comity_policy_denied_objects_total{{channel=\"federation send\",rule=…}}`; the rules");
+    println!(
+        "`comity_policy_denied_objects_total{{channel=\"federation send\",rule=…}}`; the rules"
+    );
     println!("are the README's sharing rules; every act is in `comity log`.");
     Ok(())
 }
