@@ -51,10 +51,13 @@ TOKEN_RE = re.compile(r"^comity_([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$")
 MEMBER_ID_RE = re.compile(r"identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # what each peer may read of the source collection (names of objects in `policy_objects`)
-EXPECTED_A = {"clear", "green", "amber", "unmarked", "granular", "clear_malware", "amber_by_local",
+# (README sharing rules 1 and 2: CLEAR too needs an agreement in force whose types cover it,
+# so A, whose agreement covers indicators, does not get CLEAR malware, and B, without an
+# agreement, gets only its own objects)
+EXPECTED_A = {"clear", "green", "amber", "unmarked", "granular", "amber_by_local",
               "green_by_stranger", "b_green"}
-EXPECTED_B = {"clear", "clear_malware", "b_green", "b_amber", "b_clear_h2"}
-CLEAR_ONLY = {"clear", "clear_malware"}
+EXPECTED_B = {"b_green", "b_amber", "b_clear_h2"}
+WITHOUT_AGREEMENT: set[str] = set()
 # the ones A may read only under an agreement that reaches RED
 RED_EXTRA_A = {"amber_strict", "red_to_a"}
 
@@ -524,11 +527,11 @@ def test_export_for_member_gives_the_same_set(world):
     err = cp.stderr.decode()
     withheld = {m.group(1): int(m.group(2))
                 for m in re.finditer(r"Withheld by the sharing policy \(([a-z-]+)\): (\d+) objects", err)}
-    assert withheld == {"agreement": 4, "red-recipients": 1, "tlp": 1, "handling": 1}, err
+    assert withheld == {"agreement": 5, "red-recipients": 1, "tlp": 1, "handling": 1}, err
     assert f"Exported {len(EXPECTED_A)} objects" in err, err
 
 
-def test_view_for_member_b_without_agreement_gives_clear_and_its_own(world):
+def test_view_for_member_b_without_agreement_gives_only_its_own(world):
     w = world
     got = read_view_as(w, w.token_b, "b")
     assert_released(got, w.objects, EXPECTED_B, "B's token")
@@ -563,7 +566,7 @@ def test_suspension_and_agreement_changes_take_effect_at_once(peers, tmp_path):
         ag = w.agreement
         r = api(n, "POST", f"/api/v1/agreements/{ag}/suspend")
         assert r.status_code == 200 and r.json()["status"] == "suspended", r.text
-        assert_released(read_view_as(w, w.token_a), w.objects, CLEAR_ONLY, "agreement suspended")
+        assert_released(read_view_as(w, w.token_a), w.objects, WITHOUT_AGREEMENT, "agreement suspended")
         r = api(n, "POST", f"/api/v1/agreements/{ag}/reinstate")
         assert r.status_code == 200 and r.json()["status"] == "active", r.text
         assert_released(read_view_as(w, w.token_a), w.objects, EXPECTED_A, "agreement reinstated")
@@ -593,11 +596,11 @@ def test_suspension_and_agreement_changes_take_effect_at_once(peers, tmp_path):
         for a in (ag, red_ag):
             r = api(n, "POST", f"/api/v1/agreements/{a}/terminate")
             assert r.status_code == 200 and r.json()["status"] == "terminated", r.text
-        assert_released(read_view_as(w, w.token_a), w.objects, CLEAR_ONLY, "agreements terminated")
+        assert_released(read_view_as(w, w.token_a), w.objects, WITHOUT_AGREEMENT, "agreements terminated")
         r = api(n, "POST", f"/api/v1/agreements/{ag}/reinstate")
         body = assert_taxii_error(r, 400)
         assert body["description"] == f"agreement {ag} is terminated for good", body
-        assert_released(read_view_as(w, w.token_a), w.objects, CLEAR_ONLY, "still terminated")
+        assert_released(read_view_as(w, w.token_a), w.objects, WITHOUT_AGREEMENT, "still terminated")
         # B never had an agreement: its view did not change
         assert_released(read_view_as(w, w.token_b, "b"), w.objects, EXPECTED_B, "B")
 

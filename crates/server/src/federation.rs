@@ -95,7 +95,7 @@ async fn outbox(
             "the signed request asks for after={asked}, the query for after={after}"
         )));
     }
-    let (envelopes, more) = match pull::answer(
+    let (envelopes, more, withheld) = match pull::answer(
         state.store.as_ref(),
         &local.id.0,
         log.node_key(),
@@ -111,6 +111,7 @@ async fn outbox(
             return Err(ApiError::internal());
         }
     };
+    state.metrics.withheld(&withheld);
     let mut body = String::from("{\"more\":");
     body.push_str(if more { "true" } else { "false" });
     body.push_str(",\"envelopes\":[");
@@ -298,10 +299,12 @@ pub async fn share(state: &AppState, collection: &comity_store::CollectionRef, o
         Err(e) => Err(e.to_string()),
     };
     match outcome {
-        Ok(0) => {}
-        Ok(n) => {
-            tracing::debug!(objects = n, "queued for peers");
-            state.outbox.notify_one();
+        Ok(queued) => {
+            state.metrics.withheld(&queued.withheld);
+            if queued.objects > 0 {
+                tracing::debug!(objects = queued.objects, "queued for peers");
+                state.outbox.notify_one();
+            }
         }
         Err(e) => tracing::error!(error = %e, "objects stored but not queued for peers"),
     }
@@ -422,12 +425,16 @@ async fn deliver_peer(
         for mut entry in due {
             // Objects and sightings leave only as the policy decides now.
             let decided = if entry.kind == Kind::StixObjects.as_str() {
-                Some(plan::still_allowed(
+                let mut withheld = plan::Withheld::default();
+                let body = plan::still_allowed(
                     &federation,
                     peer,
                     entry.created_at,
                     &entry.body,
-                ))
+                    &mut withheld,
+                );
+                state.metrics.withheld(&withheld);
+                Some(body)
             } else if entry.kind == Kind::Sighting.as_str() {
                 Some(sighting::still_allowed(
                     &federation,

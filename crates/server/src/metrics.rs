@@ -188,6 +188,18 @@ impl Metrics {
         }
     }
 
+    /// Counts the objects the policy withheld from peers on the federation channel.
+    pub fn withheld(&self, withheld: &comity_node::federation::plan::Withheld) {
+        for ((_, rule), tally) in &withheld.0 {
+            self.denied
+                .get_or_create(&DecisionLabels {
+                    channel: Channel::FederationSend.to_string(),
+                    rule: rule.as_str().to_owned(),
+                })
+                .inc_by(tally.count);
+        }
+    }
+
     /// Counts one object the policy denied through `channel` by `rule`.
     pub fn denied(&self, channel: Channel, rule: Rule) {
         self.denied

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use comity_node::federation::plan::{self, Withheld};
 use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
 use comity_server::AppState;
 use comity_store::Store;
@@ -196,8 +197,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         states.push(state);
     }
     agree(&nodes, &states).await?;
-    // Each node shares its samples as a TAXII client would post them.
+    // Each node shares its samples as a TAXII client would post them; what its policy
+    // withholds from each peer is decided again here by the same engine, to show why.
     let client = reqwest::Client::new();
+    let mut withheld = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let red_for = &nodes[(i + 1) % nodes.len()].id;
         let collection = node
@@ -209,6 +212,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .context("no default collection")?;
         // Sharing a collection is an admin's explicit choice: the demo shares its default.
         crate::cmd::admin::federate(&node.data, node.store.as_ref(), &collection, true).await?;
+        let objects = samples(&node.id, red_for);
+        let texts: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let federation = Registry::new(node.store.as_ref(), None)
+            .federation()
+            .await?;
+        withheld.push(plan::plan(&federation, &texts).withheld);
         let r = client
             .post(format!(
                 "http://{}/taxii2/default/collections/{}/objects/",
@@ -217,7 +227,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .basic_auth("admin", Some(&node.password))
             .header("Content-Type", "application/taxii+json;version=2.1")
             .header("Accept", "application/taxii+json;version=2.1")
-            .body(json!({ "objects": samples(&node.id, red_for) }).to_string())
+            .body(json!({ "objects": &objects }).to_string())
             .send()
             .await?;
         anyhow::ensure!(
@@ -244,7 +254,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    summary(&nodes, &args).await?;
+    summary(&nodes, &withheld, &args).await?;
     if !args.once {
         eprintln!("The three nodes run until Ctrl-C.");
         shutdown_signal().await;
@@ -332,12 +342,18 @@ async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
     anyhow::bail!("the agreements did not come into force on every node within 60 s")
 }
 
-async fn summary(nodes: &[Node], args: &DemoArgs) -> anyhow::Result<()> {
+async fn summary(nodes: &[Node], withheld: &[Withheld], args: &DemoArgs) -> anyhow::Result<()> {
     println!(
         "Comity demo: three member authorities on loopback ({}).\n",
         args.dir.display()
     );
-    for node in nodes {
+    let name_of = |id: &str| {
+        nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map_or_else(|| id.to_owned(), |n| n.name.to_owned())
+    };
+    for (node, withheld) in nodes.iter().zip(withheld) {
         println!("{} ({}, {})", node.name, node.country, node.role);
         println!(
             "  TAXII   http://{}/taxii2/   user admin, password {}",
@@ -359,19 +375,22 @@ async fn summary(nodes: &[Node], args: &DemoArgs) -> anyhow::Result<()> {
                 s.delivered_seq, s.pending
             );
         }
+        for line in crate::cmd::withheld::lines(withheld, "  ", name_of) {
+            println!("{line}");
+        }
         println!();
     }
     println!(
         "What flowed: each node's \"Shared by …\" collections hold what its partners' agreements"
     );
-    println!("and markings let through: CLEAR to everyone, GREEN indicators under the trilateral,");
+    println!("cover: GREEN and CLEAR indicators under the trilateral, up to AMBER (malware too)");
+    println!("between Arcadia and Borduria. CLEAR lifts the TLP limit, not an agreement's types:");
+    println!("CLEAR malware does not reach Carpania, whose only agreement covers indicators.");
+    println!("AMBER+STRICT and RED would need an agreement reaching them (RED also the recipient");
+    println!("named): none here does. Every withheld object is counted at /metrics as");
     println!(
-        "up to AMBER (malware too) between Arcadia and Borduria. AMBER+STRICT never leaves, and"
+        "`comity_policy_denied_objects_total{{channel=\"federation send\",rule=…}}`; the rules"
     );
-    println!("RED would need an agreement reaching RED and the recipient named: none here does.");
-    println!(
-        "What did not: `comity export --data-dir <data> --for-member <member>` on the sender, and"
-    );
-    println!("`comity_policy_denied_objects_total` at /metrics; every act is in `comity log`.");
+    println!("are the README's sharing rules; every act is in `comity log`.");
     Ok(())
 }

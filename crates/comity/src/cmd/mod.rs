@@ -14,4 +14,5 @@ pub mod sighting;
 pub mod telemetry;
 pub mod transfer;
 pub mod validate;
+pub mod withheld;
 pub mod witness;

@@ -123,6 +123,7 @@ fn objects_of(text: &str) -> Result<Vec<&RawValue>, serde_json::Error> {
 struct Tally {
     added: u64,
     queued: usize,
+    withheld: plan::Withheld,
     already: u64,
     refused: Vec<(PathBuf, Refusal)>,
 }
@@ -174,7 +175,9 @@ async fn store_batch(
         }
     }
     if let Some(federation) = sharing {
-        tally.queued += plan::enqueue(store, federation, &added).await?;
+        let queued = plan::enqueue(store, federation, &added).await?;
+        tally.queued += queued.objects;
+        tally.withheld.merge(queued.withheld);
     }
     Ok(())
 }
@@ -259,6 +262,16 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             "Queued {} objects for peers under the agreements in force; `comity serve` delivers them.",
             tally.queued
         );
+    }
+    let names = Registry::new(store.as_ref(), None).members().await?;
+    let name_of = |id: &str| {
+        names
+            .iter()
+            .find(|m| m.id.0 == id)
+            .map_or_else(|| id.to_owned(), |m| m.name().to_owned())
+    };
+    for line in crate::cmd::withheld::lines(&tally.withheld, "  ", name_of) {
+        eprintln!("{line}");
     }
     for (file, refusal) in &tally.refused {
         eprintln!(

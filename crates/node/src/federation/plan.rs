@@ -3,10 +3,12 @@
 //! the policy engine releases to it through the federation channel (redacted as it says),
 //! queued in that peer's durable outbox.
 
+use std::collections::BTreeMap;
+
 use comity_store::{OutboxItem, Store, StoreError};
 
 use crate::log::now_us;
-use crate::policy::{Channel, MemberStatus, Purpose};
+use crate::policy::{Channel, Denial, MemberStatus, Purpose, Rule};
 use crate::registry::Federation;
 use crate::release::{Release, Released};
 
@@ -15,64 +17,166 @@ use super::envelope::Kind;
 /// Most objects one envelope carries.
 pub const ENVELOPE_OBJECTS: usize = 1000;
 
-/// The objects (JSON text, redacted for it) that each peer may be sent, by peer; peers
-/// that may receive none are left out.
-pub fn plan(federation: &Federation, objects: &[&str]) -> Vec<(String, Vec<String>)> {
+/// How many objects the policy withheld from one peer by one rule, with the first one as
+/// an example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithheldTally {
+    /// How many objects.
+    pub count: u64,
+    /// The id of the first one.
+    pub example: String,
+    /// Why it was withheld.
+    pub reason: String,
+}
+
+/// Objects the policy withheld from peers on the federation channel, by peer and rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Withheld(pub BTreeMap<(String, Rule), WithheldTally>);
+
+impl Withheld {
+    fn add(&mut self, peer: &str, object: &str, denial: Denial) {
+        self.0
+            .entry((peer.to_owned(), denial.rule))
+            .and_modify(|t| t.count += 1)
+            .or_insert_with(|| WithheldTally {
+                count: 1,
+                example: object_id(object),
+                reason: denial.reason,
+            });
+    }
+
+    /// Adds the tallies of `other`, keeping the first examples.
+    pub fn merge(&mut self, other: Withheld) {
+        for (key, tally) in other.0 {
+            self.0
+                .entry(key)
+                .and_modify(|t| t.count += tally.count)
+                .or_insert(tally);
+        }
+    }
+
+    /// Whether nothing was withheld.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What planning decided for objects just stored.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The objects (JSON text, redacted for it) each peer may be sent, by peer; peers that
+    /// may receive none are left out.
+    pub shared: Vec<(String, Vec<String>)>,
+    /// What was withheld from whom, and why.
+    pub withheld: Withheld,
+}
+
+/// What each peer may be sent of `objects`, and what is withheld from whom.
+pub fn plan(federation: &Federation, objects: &[&str]) -> Plan {
     let mut peers: Vec<&String> = federation.peers.keys().map(|m| &m.0).collect();
     peers.sort();
-    peers
-        .into_iter()
-        .filter_map(|peer| {
-            let shared = for_peer(federation, peer, objects);
-            (!shared.is_empty()).then(|| (peer.clone(), shared))
-        })
-        .collect()
+    let mut plan = Plan::default();
+    for peer in peers {
+        let shared = decide_for_peer(federation, peer, objects, &mut plan.withheld);
+        if !shared.is_empty() {
+            plan.shared.push((peer.clone(), shared));
+        }
+    }
+    plan
 }
 
 /// The objects (JSON text, redacted for it) that `peer` may be sent now: none when it is
 /// unknown or suspended or shares no agreement with this node (CLEAR included: an object
-/// travels only under an agreement in force whose scope covers it).
-pub fn for_peer(federation: &Federation, peer: &str, objects: &[&str]) -> Vec<String> {
-    let Some(member) = federation.peers.get(peer) else {
-        return Vec::new();
+/// travels only under an agreement in force whose scope covers it). What is withheld is
+/// tallied in `withheld`.
+pub fn decide_for_peer(
+    federation: &Federation,
+    peer: &str,
+    objects: &[&str],
+    withheld: &mut Withheld,
+) -> Vec<String> {
+    let releases: Vec<Release> = match federation.peers.get(peer) {
+        Some(member) => Purpose::ALL
+            .into_iter()
+            .filter(|p| {
+                member
+                    .agreements
+                    .iter()
+                    .any(|a| a.scope.purposes.contains(p))
+            })
+            .map(|purpose| {
+                Release::for_member(
+                    federation.clone(),
+                    peer,
+                    None,
+                    Channel::FederationSend,
+                    purpose,
+                )
+            })
+            .collect(),
+        None => Vec::new(),
     };
-    if member.status != MemberStatus::Active {
-        return Vec::new();
+    let suspended = federation
+        .peers
+        .get(peer)
+        .is_none_or(|m| m.status != MemberStatus::Active);
+    let mut shared = Vec::new();
+    // A member's own objects are not sent back to it.
+    for o in objects
+        .iter()
+        .filter(|o| created_by(o).as_deref() != Some(peer))
+    {
+        let mut first_denial = None;
+        let allowed = releases.iter().find_map(|r| match r.object(o) {
+            Released::Allowed(json) => Some(json.into_owned()),
+            Released::Denied(d) => {
+                first_denial.get_or_insert(d);
+                None
+            }
+        });
+        match allowed {
+            Some(json) => shared.push(json),
+            None => {
+                let denial = first_denial.unwrap_or_else(|| no_purpose(peer, suspended));
+                withheld.add(peer, o, denial);
+            }
+        }
     }
-    let releases: Vec<Release> = Purpose::ALL
-        .into_iter()
-        .filter(|p| {
-            member
-                .agreements
-                .iter()
-                .any(|a| a.scope.purposes.contains(p))
-        })
-        .map(|purpose| {
-            Release::for_member(
-                federation.clone(),
-                peer,
-                None,
-                Channel::FederationSend,
-                purpose,
-            )
-        })
-        .collect();
-    // No purpose of any agreement: nothing leaves, CLEAR included.
-    released(&releases, peer, objects)
+    shared
 }
 
-fn released(releases: &[Release], peer: &str, objects: &[&str]) -> Vec<String> {
-    objects
-        .iter()
-        // A member's own objects are not sent back to it.
-        .filter(|o| created_by(o).as_deref() != Some(peer))
-        .filter_map(|o| {
-            releases.iter().find_map(|r| match r.object(o) {
-                Released::Allowed(json) => Some(json.into_owned()),
-                Released::Denied(_) => None,
-            })
-        })
-        .collect()
+/// Why nothing could be tried for `peer`: it is unknown or suspended, or no agreement it
+/// shares with this node names any purpose.
+fn no_purpose(peer: &str, suspended: bool) -> Denial {
+    if suspended {
+        Denial::new(
+            Rule::SuspendedMember,
+            format!("member {peer} is suspended or unknown"),
+        )
+    } else {
+        Denial::new(
+            Rule::Agreement,
+            format!("{peer} shares no agreement with this node"),
+        )
+    }
+}
+
+/// The objects (JSON text, redacted for it) that `peer` may be sent now (see
+/// [`decide_for_peer`]).
+pub fn for_peer(federation: &Federation, peer: &str, objects: &[&str]) -> Vec<String> {
+    decide_for_peer(federation, peer, objects, &mut Withheld::default())
+}
+
+/// The `id` of an object's JSON text (empty when it has none).
+fn object_id(object: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Option<String>,
+    }
+    serde_json::from_str::<Id>(object)
+        .ok()
+        .and_then(|i| i.id)
+        .unwrap_or_default()
 }
 
 /// The `created_by_ref` of an object's JSON text.
@@ -98,19 +202,21 @@ pub fn body_objects(body: &str) -> Result<Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// The body of an envelope queued at `queued_at` with only what `peer` may still be sent
-/// now: the body as queued when nothing the decision rests on has changed since.
+/// now: the body as queued when nothing the decision rests on has changed since. What is
+/// taken out is tallied in `withheld`.
 pub fn still_allowed(
     federation: &Federation,
     peer: &str,
     queued_at: i64,
     body: &str,
+    withheld: &mut Withheld,
 ) -> Result<String, String> {
     if federation.unchanged_since(queued_at) {
         return Ok(body.to_owned());
     }
     let objects = body_objects(body)?;
     let texts: Vec<&str> = objects.iter().map(|o| o.get()).collect();
-    let allowed = for_peer(federation, peer, &texts);
+    let allowed = decide_for_peer(federation, peer, &texts, withheld);
     if allowed.len() < texts.len() {
         tracing::info!(peer = %peer, withheld = texts.len() - allowed.len(), "objects withheld at delivery: the policy no longer lets them go");
     }
@@ -131,15 +237,25 @@ pub fn objects_body(objects: &[String]) -> String {
     body
 }
 
+/// What [`enqueue`] queued, and what it withheld from whom.
+#[derive(Debug, Default)]
+pub struct Queued {
+    /// Objects queued, all peers together (sightings included).
+    pub objects: usize,
+    /// Objects withheld from peers, by peer and rule.
+    pub withheld: Withheld,
+}
+
 /// Queues what [`plan`] gives in each peer's outbox, and the sightings [`super::sighting`]
-/// sends back to originators; returns how many objects were queued.
+/// sends back to originators.
 pub async fn enqueue(
     store: &dyn Store,
     federation: &Federation,
     objects: &[&str],
-) -> Result<usize, StoreError> {
+) -> Result<Queued, StoreError> {
+    let Plan { shared, withheld } = plan(federation, objects);
     let mut queued = 0;
-    for (peer, shared) in plan(federation, objects) {
+    for (peer, shared) in shared {
         let items = shared
             .chunks(ENVELOPE_OBJECTS)
             .map(|chunk| {
@@ -156,5 +272,8 @@ pub async fn enqueue(
     }
     // Sightings of other members' objects also go back to their originators.
     queued += super::sighting::enqueue(store, federation, objects).await?;
-    Ok(queued)
+    Ok(Queued {
+        objects: queued,
+        withheld,
+    })
 }

@@ -134,16 +134,18 @@ pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullR
     })
 }
 
-/// The signed envelopes for `peer` after `after`, and whether more follow.
-/// What leaves is decided again now, as for a push: objects and sightings the policy no
-/// longer lets go to `peer` are taken out (other kinds, such as agreements, go as queued).
+/// The signed envelopes for `peer` after `after`, whether more follow, and what was taken
+/// out. What leaves is decided again now, as for a push: objects and sightings the policy
+/// no longer lets go to `peer` are taken out (other kinds, such as agreements, go as
+/// queued).
 pub async fn answer(
     store: &dyn Store,
     local: &str,
     key: &NodeKey,
     peer: &str,
     after: u64,
-) -> Result<(Vec<Signed>, bool), PullError> {
+) -> Result<(Vec<Signed>, bool, super::plan::Withheld), PullError> {
+    let mut withheld = super::plan::Withheld::default();
     let federation = Registry::new(store, None).federation().await?;
     let entries = store.outbox_after(peer, after, PULL_LIMIT + 1).await?;
     let more = entries.len() > PULL_LIMIT;
@@ -152,7 +154,13 @@ pub async fn answer(
         .take(PULL_LIMIT)
         .map(|mut e| {
             if e.kind == Kind::StixObjects.as_str() {
-                e.body = super::plan::still_allowed(&federation, peer, e.created_at, &e.body)?;
+                e.body = super::plan::still_allowed(
+                    &federation,
+                    peer,
+                    e.created_at,
+                    &e.body,
+                    &mut withheld,
+                )?;
             } else if e.kind == Kind::Sighting.as_str() {
                 e.body = super::sighting::still_allowed(&federation, peer, e.created_at, &e.body)?;
             }
@@ -160,5 +168,5 @@ pub async fn answer(
         })
         .collect::<Result<Vec<_>, String>>()
         .map_err(StoreError::Backend)?;
-    Ok((envelopes, more))
+    Ok((envelopes, more, withheld))
 }

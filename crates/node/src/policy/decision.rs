@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// The rule that denied a release; stable names for counting denials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     /// The channel does not serve this kind of requester.
     Channel,

@@ -58,6 +58,7 @@ impl Node {
         plan::enqueue(&self.store, &self.federation().await, &texts)
             .await
             .unwrap()
+            .objects
     }
 
     /// The objects of one collection, newest versions.
