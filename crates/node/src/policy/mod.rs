@@ -46,7 +46,7 @@ pub use decision::{Decision, Denial, Rule};
 pub use definitions::MarkingDefinitions;
 pub use handling::{Handling, HandlingCode, HandlingError};
 pub use marking::{GranularMarking, MarkedObject, MarkingError, MemberId, RED_RECIPIENTS};
-pub use redact::redact;
+pub use redact::{redact, redact_valid, Withheld};
 
 use std::fmt;
 use std::sync::Arc;
