@@ -170,7 +170,7 @@ impl Release {
                 let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
                     return Released::Denied(Denial::new(Rule::Markings, "it is not valid JSON"));
                 };
-                match crate::policy::redact_valid(&value, &redact) {
+                match crate::policy::redact_valid(value, &redact) {
                     Ok(value) => Released::Allowed(Cow::Owned(value.to_string())),
                     Err(e) => Released::Denied(Denial::new(Rule::Granular, e.to_string())),
                 }

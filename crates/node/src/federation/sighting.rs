@@ -151,7 +151,7 @@ pub fn release(
             Decision::Allow { redact } => {
                 let value: Value =
                     serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
-                return crate::policy::redact_valid(&value, &redact)
+                return crate::policy::redact_valid(value, &redact)
                     .map(|v| v.to_string())
                     .map_err(|e| e.to_string());
             }

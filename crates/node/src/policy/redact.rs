@@ -59,8 +59,7 @@ const MAX_ROUNDS: usize = 8;
 /// such as an external reference or a kill-chain phase; an emptied optional list or
 /// dictionary); where that cannot mend it (a required property of the object, its identity,
 /// its markings), the object is withheld.
-pub fn redact_valid(object: &Value, selectors: &[String]) -> Result<Value, Withheld> {
-    let mut value = object.clone();
+pub fn redact_valid(mut value: Value, selectors: &[String]) -> Result<Value, Withheld> {
     redact(&mut value, selectors);
     for _ in 0..MAX_ROUNDS {
         let errors = comity_stix::validate(&value).errors;
@@ -300,7 +299,7 @@ mod tests {
             "external_references": [{"source_name": "partner", "url": "https://secret.example"}],
             "granular_markings": [{"selectors": ["external_references.[0].url"], "marking_ref": RED}]
         }));
-        let out = redact_valid(&obj, &sel(&["external_references.[0].url"])).unwrap();
+        let out = redact_valid(obj.clone(), &sel(&["external_references.[0].url"])).unwrap();
         let mut want = obj.clone();
         want.as_object_mut().unwrap().remove("external_references");
         want.as_object_mut().unwrap().remove("granular_markings");
@@ -312,7 +311,7 @@ mod tests {
         let obj = indicator(json!({
             "granular_markings": [{"selectors": ["pattern"], "marking_ref": RED}]
         }));
-        let err = redact_valid(&obj, &sel(&["pattern"])).unwrap_err();
+        let err = redact_valid(obj.clone(), &sel(&["pattern"])).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"),
@@ -330,7 +329,7 @@ mod tests {
             "labels": ["informant", "operation"],
             "granular_markings": [{"selectors": ["labels.[0]", "labels.[1]"], "marking_ref": RED}]
         }));
-        let out = redact_valid(&obj, &sel(&["labels.[0]", "labels.[1]"])).unwrap();
+        let out = redact_valid(obj.clone(), &sel(&["labels.[0]", "labels.[1]"])).unwrap();
         assert!(
             out.get("labels").is_none() && out.get("granular_markings").is_none(),
             "{out}"
@@ -350,7 +349,7 @@ mod tests {
                 {"selectors": ["kill_chain_phases.[1]"], "marking_ref": AMBER}
             ]
         }));
-        let out = redact_valid(&obj, &sel(&["kill_chain_phases.[0].phase_name"])).unwrap();
+        let out = redact_valid(obj.clone(), &sel(&["kill_chain_phases.[0].phase_name"])).unwrap();
         assert_eq!(
             out["kill_chain_phases"],
             json!([{"kill_chain_name": "lockheed-martin-cyber-kill-chain", "phase_name": "delivery"}])
@@ -367,7 +366,7 @@ mod tests {
         // dropping the granular marking: the object is withheld.
         let mut obj = indicator(json!({"description": "d"}));
         obj["granular_markings"] = json!([{"selectors": ["labels.[3]"], "marking_ref": AMBER}]);
-        assert!(redact_valid(&obj, &sel(&["description"])).is_err());
+        assert!(redact_valid(obj.clone(), &sel(&["description"])).is_err());
         assert!(enclosing_element(&obj, "granular_markings[0].selectors[0]").is_none());
         assert!(enclosing_element(&obj, "id").is_none());
         assert!(enclosing_element(&obj, "").is_none());
@@ -490,7 +489,7 @@ mod tests {
                 }
                 obj["granular_markings"] = Value::Array(granular);
                 prop_assume!(comity_stix::validate(&obj).is_valid());
-                let Ok(out) = redact_valid(&obj, &withheld) else {
+                let Ok(out) = redact_valid(obj.clone(), &withheld) else {
                     return Ok(());
                 };
                 let verdict = comity_stix::validate(&out);
