@@ -123,7 +123,7 @@ async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_2_database_migrates_to_the_latest_and_keeps_its_collections() {
-    assert_eq!(PgStore::schema_version(), 7);
+    assert_eq!(PgStore::schema_version(), 8);
     let db = TestDb::new().await;
     // What a build that knew two migrations left behind.
     let mut c = PgConnection::connect(&db.url()).await.unwrap();
@@ -152,8 +152,8 @@ async fn a_schema_2_database_migrates_to_the_latest_and_keeps_its_collections() 
     c.close().await.unwrap();
     let store = PgStore::connect_only(&db.url()).await.unwrap();
     assert_eq!(store.schema_in_database().await.unwrap(), 2);
-    assert_eq!(store.migrate().await.unwrap(), (2, 7));
-    assert_eq!(store.schema_in_database().await.unwrap(), 7);
+    assert_eq!(store.migrate().await.unwrap(), (2, 8));
+    assert_eq!(store.schema_in_database().await.unwrap(), 8);
     let col = conformance_collection();
     let old = store
         .collection(&col.api_root, &col.id)
@@ -210,7 +210,7 @@ async fn a_schema_3_database_migrates_to_the_latest_and_keeps_its_views() {
     .unwrap();
     c.close().await.unwrap();
     let store = PgStore::connect_only(&db.url()).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), (3, 7));
+    assert_eq!(store.migrate().await.unwrap(), (3, 8));
     let col = conformance_collection();
     let view = store
         .collection(&col.api_root, &col.id)
