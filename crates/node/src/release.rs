@@ -1,6 +1,7 @@
 //! Releasing stored objects through an exit: every object that leaves (a TAXII read, an
 //! export, a policy view) passes [`Release::object`], which asks the one policy engine and
-//! removes what granular markings withhold. No exit decides on its own.
+//! removes what granular markings withhold, so that what leaves is still valid STIX (or does
+//! not leave). No exit decides on its own.
 
 use std::borrow::Cow;
 
@@ -166,11 +167,13 @@ impl Release {
                 Released::Allowed(Cow::Borrowed(json))
             }
             Decision::Allow { redact } => {
-                let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
+                let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
                     return Released::Denied(Denial::new(Rule::Markings, "it is not valid JSON"));
                 };
-                crate::policy::redact(&mut value, &redact);
-                Released::Allowed(Cow::Owned(value.to_string()))
+                match crate::policy::redact_valid(value, &redact) {
+                    Ok(value) => Released::Allowed(Cow::Owned(value.to_string())),
+                    Err(e) => Released::Denied(Denial::new(Rule::Granular, e.to_string())),
+                }
             }
         }
     }

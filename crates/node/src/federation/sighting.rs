@@ -149,10 +149,11 @@ pub fn release(
         match decision {
             Decision::Allow { redact } if redact.is_empty() => return Ok(json.to_owned()),
             Decision::Allow { redact } => {
-                let mut value: Value =
+                let value: Value =
                     serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
-                crate::policy::redact(&mut value, &redact);
-                return Ok(value.to_string());
+                return crate::policy::redact_valid(value, &redact)
+                    .map(|v| v.to_string())
+                    .map_err(|e| e.to_string());
             }
             Decision::Deny { reason } => {
                 why.get_or_insert(reason.reason);

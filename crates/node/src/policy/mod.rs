@@ -48,7 +48,7 @@ pub use decision::{Decision, Denial, Rule};
 pub use definitions::MarkingDefinitions;
 pub use handling::{Handling, HandlingCode, HandlingError, PROPERTY as HANDLING};
 pub use marking::{GranularMarking, MarkedObject, MarkingError, MemberId, RED_RECIPIENTS};
-pub use redact::redact;
+pub use redact::{redact, redact_valid, Withheld};
 
 use std::fmt;
 use std::sync::Arc;
