@@ -7,6 +7,7 @@
 //! handler needs is in [`AppState`].
 
 mod api;
+pub mod argon_pool;
 pub mod auth;
 pub mod connections;
 pub mod error;
