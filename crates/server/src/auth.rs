@@ -78,16 +78,10 @@ impl<K: Hash + Eq> FailureCounts<K> {
         }
     }
 
-    /// Seconds to wait when `key` has used up its failures, else `None`.
-    fn throttled(&self, key: &K) -> Option<u64> {
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let w = windows.get(key)?;
-        let elapsed = w.since.elapsed();
-        (w.count >= self.max && elapsed < FAILURE_WINDOW)
-            .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
-    }
-
-    fn record(&self, key: K) {
+    /// Counts one failure of `key` in advance, or the seconds to wait when `key` has used
+    /// up its failures. Counting before the verification keeps concurrent guesses within
+    /// the budget; a verification that succeeds gives its failure back ([`Self::refund`]).
+    fn charge(&self, key: K) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= MAX_ENTRIES {
             windows.retain(|_, w| w.since.elapsed() < FAILURE_WINDOW);
@@ -96,13 +90,25 @@ impl<K: Hash + Eq> FailureCounts<K> {
             count: 0,
             since: Instant::now(),
         });
-        if w.since.elapsed() >= FAILURE_WINDOW {
+        let elapsed = w.since.elapsed();
+        if elapsed >= FAILURE_WINDOW {
             *w = Window {
                 count: 0,
                 since: Instant::now(),
             };
+        } else if w.count >= self.max {
+            return Err((FAILURE_WINDOW - elapsed).as_secs().max(1));
         }
         w.count += 1;
+        Ok(())
+    }
+
+    /// Gives back a failure charged for an attempt that succeeded.
+    fn refund(&self, key: &K) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = windows.get_mut(key) {
+            w.count = w.count.saturating_sub(1);
+        }
     }
 }
 
@@ -141,18 +147,24 @@ impl Authenticator {
         mac.finalize().into_bytes().into()
     }
 
-    /// 429 when this address has used up its failures for `name` or for all names.
-    fn check_throttle(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
-        let wait = self
-            .by_name
-            .throttled(&(address, name.to_owned()))
-            .or_else(|| self.by_address.throttled(&address));
-        wait.map_or(Ok(()), |wait| Err(ApiError::too_many_attempts(wait)))
+    /// Charges one failure to this address for `name` and for all names, before a
+    /// verification; 429 when either has none left.
+    fn charge(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
+        let pair = (address, name.to_owned());
+        self.by_name
+            .charge(pair.clone())
+            .map_err(ApiError::too_many_attempts)?;
+        if let Err(wait) = self.by_address.charge(address) {
+            self.by_name.refund(&pair);
+            return Err(ApiError::too_many_attempts(wait));
+        }
+        Ok(())
     }
 
-    fn record_failure(&self, address: IpAddr, name: &str) {
-        self.by_name.record((address, name.to_owned()));
-        self.by_address.record(address);
+    /// Gives back what [`Self::charge`] took, for a credential that proved right.
+    fn refund(&self, address: IpAddr, name: &str) {
+        self.by_name.refund(&(address, name.to_owned()));
+        self.by_address.refund(&address);
     }
 
     fn is_verified(&self, print: &[u8; 32]) -> bool {
@@ -191,15 +203,15 @@ impl Authenticator {
         if let Some(u) = user.as_ref().filter(|_| self.is_verified(&print)) {
             return Ok(u.role);
         }
-        self.check_throttle(address, name)?;
+        self.charge(address, name)?;
         let valid = self.argon.verify(password, stored).await;
         match user {
             Some(u) if valid => {
+                self.refund(address, name);
                 self.remember(print);
                 Ok(u.role)
             }
             _ => {
-                self.record_failure(address, name);
                 tracing::info!(user = %name.escape_debug(), address = %address, "failed login");
                 Err(ApiError::unauthorized("wrong user name or password"))
             }
@@ -328,20 +340,23 @@ impl Authenticator {
             Err(_) => "token:malformed".to_owned(),
         };
         let print = self.fingerprint(&key, "", presented);
-        if !self.is_verified(&print) {
-            self.check_throttle(address, &key)?;
+        let charged = !self.is_verified(&print);
+        if charged {
+            self.charge(address, &key)?;
         }
-        let token = match tokens::verify(store, presented, comity_node::log::now_us()).await {
+        let verified = tokens::verify(store, presented, comity_node::log::now_us()).await;
+        // Only guesses count: a right, expired or revoked token, or a store failure, does not.
+        let guessed = matches!(verified, Err(TokenError::Unknown | TokenError::Malformed));
+        if charged && !guessed {
+            self.refund(address, &key);
+        }
+        let token = match verified {
             Ok(token) => {
                 self.remember(print);
                 token
             }
             Err(TokenError::Store(e)) => return Err(e.into()),
             Err(e) => {
-                // Guesses count towards throttling; an expired or revoked token is no guess.
-                if matches!(e, TokenError::Unknown | TokenError::Malformed) {
-                    self.record_failure(address, &key);
-                }
                 tracing::info!(token = %key.escape_debug(), reason = %e, "failed token login");
                 return Err(ApiError::unauthorized(e.to_string()));
             }
