@@ -161,3 +161,28 @@ def test_connections_beyond_the_per_address_limit_are_refused(narrow):
         s.close()
     r = requests.get(f"{narrow.base}/taxii2/", auth=narrow.admin, timeout=10)
     assert r.status_code == 200
+
+
+@pytest.fixture(scope="module")
+def full(comity_binary, tmp_path_factory):
+    """A node with room for 6 connections in all."""
+    with node_with(tmp_path_factory, header_timeout_seconds=30, idle_timeout_seconds=30,
+                   max=6, max_per_address=64) as n:
+        yield n
+
+
+def test_at_the_global_limit_the_quietest_connection_makes_room(full):
+    held = [connect(full, source=f"127.0.1.{i + 1}") for i in range(6)]
+    # all six just arrived: a seventh is closed at once
+    extra = connect(full, source="127.0.2.1")
+    assert wait_closed(extra, 5) < 1
+    extra.close()
+    assert not any(is_closed(s) for s in held)
+    # once they have been quiet a while, a new client is served in place of the quietest
+    time.sleep(1.5)
+    assert healthz(full) == 200
+    time.sleep(0.3)
+    closed = [i for i, s in enumerate(held) if is_closed(s)]
+    assert closed == [0], closed
+    for s in held:
+        s.close()

@@ -22,7 +22,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, watch, Notify};
 use tower::ServiceExt;
 
 /// Limits on connections; [`Default`] suits a small node.
@@ -33,7 +33,8 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// A connection with no bytes in either direction for this long is closed.
     pub idle_timeout: Duration,
-    /// Connections open at once; beyond it new ones are closed at once.
+    /// Connections open at once; beyond it a new one is closed at once, unless the
+    /// connection quiet the longest (at least a second) can be closed in its favour.
     pub max_connections: usize,
     /// Connections open at once from one address (an IPv6 /64 counts as one address).
     pub max_per_address: usize,
@@ -65,49 +66,93 @@ pub fn source_address(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// A connection quiet for at least this long may be closed to admit a new one when the
+/// node is at its global limit, so that idle connections cannot keep clients out.
+const SHEDDABLE_AFTER: Duration = Duration::from_secs(1);
+
 /// Open connections, globally and per address.
 struct Gate {
     limits: ConnectionLimits,
-    slots: Arc<Semaphore>,
-    per_address: Mutex<HashMap<IpAddr, usize>>,
+    /// Time origin of every connection's last-activity clock.
+    base: Instant,
+    open: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    per_address: HashMap<IpAddr, usize>,
+    connections: HashMap<u64, Activity>,
+    next_id: u64,
+}
+
+/// What the gate knows of one connection: when bytes last moved, and how to close it.
+#[derive(Clone)]
+struct Activity {
+    last_ms: Arc<AtomicU64>,
+    shed: Arc<Notify>,
 }
 
 /// One admitted connection; gives its places back when dropped.
 struct Admission {
     gate: Arc<Gate>,
+    id: u64,
     address: IpAddr,
-    _slot: OwnedSemaphorePermit,
+    activity: Activity,
 }
 
 impl Gate {
+    fn now_ms(&self) -> u64 {
+        self.base.elapsed().as_millis() as u64
+    }
+
+    /// Admits a connection from `peer`, or `None` when its address is at its limit, or
+    /// the node is at its limit and no connection has been quiet long enough to be closed
+    /// in its favour (the quietest one is).
     fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Admission> {
-        let slot = self.slots.clone().try_acquire_owned().ok()?;
         let address = source_address(peer);
-        let mut open = self.per_address.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(address).or_insert(0);
-        if *count >= self.limits.max_per_address {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.per_address.get(&address).copied().unwrap_or(0) >= self.limits.max_per_address {
             return None;
         }
-        *count += 1;
+        if open.connections.len() >= self.limits.max_connections {
+            let quiet_since = self
+                .now_ms()
+                .saturating_sub(SHEDDABLE_AFTER.as_millis() as u64);
+            let (&id, quietest) = open
+                .connections
+                .iter()
+                .min_by_key(|(_, a)| a.last_ms.load(Ordering::Relaxed))?;
+            if quietest.last_ms.load(Ordering::Relaxed) > quiet_since {
+                return None;
+            }
+            quietest.shed.notify_one();
+            open.connections.remove(&id);
+        }
+        let id = open.next_id;
+        open.next_id += 1;
+        let activity = Activity {
+            last_ms: Arc::new(AtomicU64::new(self.now_ms())),
+            shed: Arc::new(Notify::new()),
+        };
+        open.connections.insert(id, activity.clone());
+        *open.per_address.entry(address).or_insert(0) += 1;
         Some(Admission {
             gate: self.clone(),
+            id,
             address,
-            _slot: slot,
+            activity,
         })
     }
 }
 
 impl Drop for Admission {
     fn drop(&mut self) {
-        let mut open = self
-            .gate
-            .per_address
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.address) {
+        let mut open = self.gate.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.connections.remove(&self.id);
+        if let Some(count) = open.per_address.get_mut(&self.address) {
             *count -= 1;
             if *count == 0 {
-                open.remove(&self.address);
+                open.per_address.remove(&self.address);
             }
         }
     }
@@ -116,14 +161,14 @@ impl Drop for Admission {
 /// A stream that notes when bytes last moved, for the idle timeout.
 struct Watched<S> {
     inner: S,
-    start: Instant,
-    last: Arc<AtomicU64>,
+    base: Instant,
+    last_ms: Arc<AtomicU64>,
 }
 
 impl<S> Watched<S> {
     fn touch(&self) {
-        let ms = self.start.elapsed().as_millis() as u64;
-        self.last.store(ms, Ordering::Relaxed);
+        let ms = self.base.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
     }
 }
 
@@ -188,9 +233,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let gate = Arc::new(Gate {
         limits,
-        slots: Arc::new(Semaphore::new(limits.max_connections)),
-        per_address: Mutex::new(HashMap::new()),
+        base: Instant::now(),
+        open: Mutex::default(),
     });
+    // Every connection holds a sender; when all are gone, every connection has ended.
+    let (alive, mut all_ended) = mpsc::channel::<()>(1);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -233,16 +280,17 @@ pub async fn serve(
             app.clone(),
             builder.clone(),
             stopping.clone(),
+            alive.clone(),
         ));
     }
     drop(listener);
     let _ = stop.send(true);
-    // Every connection holds one slot until it ends: having them all back means done.
-    let _all = gate.slots.acquire_many(limits.max_connections as u32).await;
+    drop(alive);
+    let _ = all_ended.recv().await;
     Ok(())
 }
 
-/// Serves one connection until it ends, idles out or the server stops.
+/// Serves one connection until it ends, idles out, is shed or the server stops.
 async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
     peer: SocketAddr,
@@ -250,14 +298,15 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     app: Router,
     builder: auto::Builder<TokioExecutor>,
     mut stopping: watch::Receiver<bool>,
+    _alive: mpsc::Sender<()>,
 ) {
-    let idle = admission.gate.limits.idle_timeout;
-    let last = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
+    let gate = admission.gate.clone();
+    let idle = gate.limits.idle_timeout;
+    let Activity { last_ms, shed } = admission.activity.clone();
     let io = TokioIo::new(Watched {
         inner: stream,
-        start,
-        last: last.clone(),
+        base: gate.base,
+        last_ms: last_ms.clone(),
     });
     let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
         request.extensions_mut().insert(ConnectInfo(peer));
@@ -266,16 +315,19 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     let mut draining = false;
+    let quiet_until = || gate.base + Duration::from_millis(last_ms.load(Ordering::Relaxed)) + idle;
     loop {
-        let quiet_since = start + Duration::from_millis(last.load(Ordering::Relaxed));
         tokio::select! {
             _ = conn.as_mut() => break,
-            () = tokio::time::sleep_until((quiet_since + idle).into()) => {
-                let latest = start + Duration::from_millis(last.load(Ordering::Relaxed));
-                if latest + idle <= Instant::now() {
+            () = tokio::time::sleep_until(quiet_until().into()) => {
+                if quiet_until() <= Instant::now() {
                     tracing::debug!(peer = %peer.ip(), "idle connection closed");
                     break;
                 }
+            }
+            () = shed.notified() => {
+                tracing::debug!(peer = %peer.ip(), "quiet connection closed for a new one");
+                break;
             }
             _ = stopping.changed(), if !draining => {
                 draining = true;
