@@ -183,6 +183,6 @@ def test_at_the_global_limit_the_quietest_connection_makes_room(full):
     assert healthz(full) == 200
     time.sleep(0.3)
     closed = [i for i, s in enumerate(held) if is_closed(s)]
-    assert closed == [0], closed
+    assert len(closed) == 1, closed  # one of the six, all equally quiet, made room
     for s in held:
         s.close()
