@@ -33,8 +33,11 @@ class Sampler(threading.Thread):
 
     def run(self):
         while not self.stop.is_set():
-            self.rss.append(rss_mb(self.pid))
-            self.fds.append(open_fds(self.pid))
+            try:
+                self.rss.append(rss_mb(self.pid))
+                self.fds.append(open_fds(self.pid))
+            except (OSError, KeyError):  # the process has ended
+                return
             time.sleep(0.2)
 
 
@@ -82,14 +85,23 @@ def first_sign_ins(node, users: list[tuple[str, str]], pause: float = 0.3) -> li
     return took
 
 
-def normal_client(node, seconds: float) -> list[float]:
-    """Latencies of a signed-in client reading discovery over keep-alive for `seconds`."""
+def normal_client(node, seconds: float, refused: list | None = None) -> list[float]:
+    """Latencies of a signed-in client reading discovery over keep-alive for `seconds`.
+    With `refused`, connections the server closed are noted there and retried."""
     s = requests.Session()
     took = []
     deadline = time.time() + seconds
     while time.time() < deadline:
         t0 = time.time()
-        r = s.get(node.base + "/taxii2/", auth=node.admin, headers=taxii_headers(), timeout=60)
+        try:
+            r = s.get(node.base + "/taxii2/", auth=node.admin, headers=taxii_headers(),
+                      timeout=60)
+        except requests.ConnectionError:
+            if refused is None:
+                raise
+            refused.append(time.time())
+            s = requests.Session()
+            continue
         took.append(time.time() - t0)
         assert r.status_code == 200, r.status_code
         time.sleep(0.05)
