@@ -52,6 +52,8 @@ pub struct FileConfig {
     pub witnessing: Option<WitnessingConfig>,
     /// The federation inbox: body cap, concurrency and per-peer quotas.
     pub federation: Option<FederationConfig>,
+    /// Connection limits and timeouts of the server.
+    pub connections: Option<ConnectionsConfig>,
 }
 
 /// The `[federation]` table of `comity.toml`; each setting unset keeps its default.
@@ -120,6 +122,79 @@ impl FederationConfig {
     }
 }
 
+/// `[connections]` in comity.toml: the limits that keep one client from taking the node
+/// down (see `comity_server::connections::ConnectionLimits` for what each means).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    pub header_timeout_seconds: Option<u64>,
+    pub idle_timeout_seconds: Option<u64>,
+    pub max: Option<usize>,
+    pub max_per_address: Option<usize>,
+}
+
+/// The same limits from flags or the environment, which win over the file.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ConnectionArgs {
+    /// Seconds a client has to send a request's headers [default: 10].
+    #[arg(long, env = "COMITY_HEADER_TIMEOUT_SECONDS")]
+    pub header_timeout_seconds: Option<u64>,
+    /// Seconds without traffic after which a connection is closed [default: 60].
+    #[arg(long, env = "COMITY_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Connections open at once [default: 512].
+    #[arg(long, env = "COMITY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one address (IPv6: one /64) [default: 64].
+    #[arg(long, env = "COMITY_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+}
+
+impl ConnectionArgs {
+    /// The limits: flags and environment, else the file, else the defaults; each at least 1.
+    pub fn limits(
+        &self,
+        file: Option<&ConnectionsConfig>,
+    ) -> anyhow::Result<comity_server::connections::ConnectionLimits> {
+        let unset = ConnectionsConfig::default();
+        let file = file.unwrap_or(&unset);
+        let defaults = comity_server::connections::ConnectionLimits::default();
+        let pick = |name: &str, arg: Option<u64>, file: Option<u64>, default: u64| {
+            let value = arg.or(file).unwrap_or(default);
+            anyhow::ensure!(value >= 1, "[connections] {name} must be at least 1");
+            Ok(value)
+        };
+        let seconds = std::time::Duration::from_secs;
+        let count = |n: Option<usize>| n.map(|n| n as u64);
+        Ok(comity_server::connections::ConnectionLimits {
+            header_timeout: seconds(pick(
+                "header_timeout_seconds",
+                self.header_timeout_seconds,
+                file.header_timeout_seconds,
+                defaults.header_timeout.as_secs(),
+            )?),
+            idle_timeout: seconds(pick(
+                "idle_timeout_seconds",
+                self.idle_timeout_seconds,
+                file.idle_timeout_seconds,
+                defaults.idle_timeout.as_secs(),
+            )?),
+            max_connections: pick(
+                "max",
+                count(self.max_connections),
+                count(file.max),
+                defaults.max_connections as u64,
+            )? as usize,
+            max_per_address: pick(
+                "max_per_address",
+                count(self.max_connections_per_address),
+                count(file.max_per_address),
+                defaults.max_per_address as u64,
+            )? as usize,
+        })
+    }
+}
+
 /// The `[witnessing]` table of `comity.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +256,17 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # inbox_concurrency_per_peer = 2
 # quota_objects_per_hour = 1000000
 # quota_bytes_per_hour = 1073741824
+# Connections: a client must send a request's headers within header_timeout_seconds (also
+# how long an idle keep-alive connection stays open); a connection with no traffic for
+# idle_timeout_seconds is closed; at most `max` connections at once, and at most
+# max_per_address from one address (an IPv6 /64 counts as one). Beyond a limit new
+# connections are closed at once. Environment: COMITY_HEADER_TIMEOUT_SECONDS,
+# COMITY_IDLE_TIMEOUT_SECONDS, COMITY_MAX_CONNECTIONS, COMITY_MAX_CONNECTIONS_PER_ADDRESS.
+# [connections]
+# header_timeout_seconds = 10
+# idle_timeout_seconds = 60
+# max = 512
+# max_per_address = 64
 
 # The store: the embedded SQLite file in this directory unless a PostgreSQL URL is set
 # here or in COMITY_DATABASE_URL (prefer the environment for a URL with a password).

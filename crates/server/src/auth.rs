@@ -3,18 +3,23 @@
 //!
 //! Argon2id is deliberately slow, so a verified credential is remembered as a keyed hash of
 //! (user, stored password hash, password) for a few minutes: a changed password changes the
-//! stored hash and so invalidates the entry at once. Failed logins are throttled per user
-//! name, and Argon2 work is bounded by a semaphore so a password-guessing flood cannot
-//! starve other clients. Secrets are never logged.
+//! stored hash and so invalidates the entry at once. Failed sign-ins are throttled by the
+//! client's address and the name together (5 a minute), and by address alone (20 a
+//! minute, whatever the names), so guessing cannot lock anyone else out; a credential
+//! verified in the last minutes is never throttled, so an authenticated client is not
+//! locked out either. Argon2 work runs in a bounded pool ([`crate::argon_pool`]). Secrets
+//! are never logged.
 
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use base64::Engine;
@@ -25,19 +30,23 @@ use comity_node::tokens::{self, TokenError};
 use comity_store::{Access, Collection, CollectionRef, RegistryKind, Role, Store};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::Semaphore;
 
+use crate::argon_pool::ArgonPool;
+use crate::connections::source_address;
 use crate::error::ApiError;
 use crate::meta_cache::MetaCache;
 use crate::AppState;
 
-/// Failed logins allowed per user name within [`FAILURE_WINDOW`].
+/// Failed sign-ins allowed per address and name within [`FAILURE_WINDOW`].
 const MAX_FAILURES: u32 = 5;
+/// Failed sign-ins allowed per address within [`FAILURE_WINDOW`], whatever the names.
+const MAX_ADDRESS_FAILURES: u32 = 20;
 /// Window over which failures are counted, and how long a throttled name waits.
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 /// How long a verified credential is remembered.
 const CACHE_TTL: Duration = Duration::from_secs(300);
-/// Upper bound on remembered credentials and tracked names.
+/// Number of remembered credentials (and of tracked failures) past which expired ones are
+/// forgotten.
 const MAX_ENTRIES: usize = 10_000;
 
 /// Hashes a new password with Argon2id and a random salt (PHC string).
@@ -49,27 +58,67 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot hash password: {e}"))
 }
 
-fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-struct Failures {
+/// Failed sign-ins of one key over the current window.
+struct Window {
     count: u32,
     since: Instant,
+}
+
+/// Failed sign-ins counted per key (address and name, or address), each over its window.
+struct FailureCounts<K> {
+    max: u32,
+    windows: Mutex<HashMap<K, Window>>,
+}
+
+impl<K: Hash + Eq> FailureCounts<K> {
+    fn new(max: u32) -> Self {
+        FailureCounts {
+            max,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one failure of `key` in advance, or the seconds to wait when `key` has used
+    /// up its failures. Counting before the verification keeps concurrent guesses within
+    /// the budget; a verification that succeeds gives its failure back ([`Self::refund`]).
+    fn charge(&self, key: K) -> Result<(), u64> {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() >= MAX_ENTRIES {
+            windows.retain(|_, w| w.since.elapsed() < FAILURE_WINDOW);
+        }
+        let w = windows.entry(key).or_insert(Window {
+            count: 0,
+            since: Instant::now(),
+        });
+        let elapsed = w.since.elapsed();
+        if elapsed >= FAILURE_WINDOW {
+            *w = Window {
+                count: 0,
+                since: Instant::now(),
+            };
+        } else if w.count >= self.max {
+            return Err((FAILURE_WINDOW - elapsed).as_secs().max(1));
+        }
+        w.count += 1;
+        Ok(())
+    }
+
+    /// Gives back a failure charged for an attempt that succeeded.
+    fn refund(&self, key: &K) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = windows.get_mut(key) {
+            w.count = w.count.saturating_sub(1);
+        }
+    }
 }
 
 /// Verifies credentials; shared by all requests of one server.
 pub struct Authenticator {
     cache_key: [u8; 32],
     verified: Mutex<HashMap<[u8; 32], Instant>>,
-    failures: Mutex<HashMap<String, Failures>>,
-    argon_slots: Semaphore,
+    by_name: FailureCounts<(IpAddr, String)>,
+    by_address: FailureCounts<IpAddr>,
+    argon: ArgonPool,
     decoy_hash: String,
 }
 
@@ -81,8 +130,9 @@ impl Authenticator {
         Authenticator {
             cache_key,
             verified: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
-            argon_slots: Semaphore::new(2),
+            by_name: FailureCounts::new(MAX_FAILURES),
+            by_address: FailureCounts::new(MAX_ADDRESS_FAILURES),
+            argon: ArgonPool::new(),
             decoy_hash: hash_password("decoy password for unknown users").unwrap_or_default(),
         }
     }
@@ -97,82 +147,72 @@ impl Authenticator {
         mac.finalize().into_bytes().into()
     }
 
-    fn throttled(&self, name: &str) -> Option<u64> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let f = failures.get(name)?;
-        let elapsed = f.since.elapsed();
-        (f.count >= MAX_FAILURES && elapsed < FAILURE_WINDOW)
-            .then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
+    /// Charges one failure to this address for `name` and for all names, before a
+    /// verification; 429 when either has none left.
+    fn charge(&self, address: IpAddr, name: &str) -> Result<(), ApiError> {
+        let pair = (address, name.to_owned());
+        self.by_name
+            .charge(pair.clone())
+            .map_err(ApiError::too_many_attempts)?;
+        if let Err(wait) = self.by_address.charge(address) {
+            self.by_name.refund(&pair);
+            return Err(ApiError::too_many_attempts(wait));
+        }
+        Ok(())
     }
 
-    fn record_failure(&self, name: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= MAX_ENTRIES {
-            failures.retain(|_, f| f.since.elapsed() < FAILURE_WINDOW);
-        }
-        let entry = failures.entry(name.to_owned()).or_insert(Failures {
-            count: 0,
-            since: Instant::now(),
-        });
-        if entry.since.elapsed() >= FAILURE_WINDOW {
-            *entry = Failures {
-                count: 0,
-                since: Instant::now(),
-            };
-        }
-        entry.count += 1;
+    /// Gives back what [`Self::charge`] took, for a credential that proved right.
+    fn refund(&self, address: IpAddr, name: &str) {
+        self.by_name.refund(&(address, name.to_owned()));
+        self.by_address.refund(&address);
     }
 
-    /// Checks a name and password against the store; `Ok` with the user's role.
+    fn is_verified(&self, print: &[u8; 32]) -> bool {
+        let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        verified
+            .get(print)
+            .is_some_and(|at| at.elapsed() < CACHE_TTL)
+    }
+
+    fn remember(&self, print: [u8; 32]) {
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= MAX_ENTRIES {
+            verified.retain(|_, at| at.elapsed() < CACHE_TTL);
+        }
+        verified.insert(print, Instant::now());
+    }
+
+    /// Checks a name and password from a client at `address` against the store; `Ok`
+    /// with the user's role. A password verified in the last minutes is accepted without
+    /// Argon2 and whatever the throttles say; anything else waits for its address's
+    /// throttles first.
     pub async fn login(
         &self,
         meta: &MetaCache,
+        address: IpAddr,
         name: &str,
         password: &str,
     ) -> Result<Role, ApiError> {
-        if let Some(wait) = self.throttled(name) {
-            return Err(ApiError::too_many_attempts(wait));
-        }
+        let address = source_address(address);
         let user = meta.user(name).await?;
         let stored = user
             .as_ref()
             .map(|u| u.password_hash.as_str())
             .unwrap_or(&self.decoy_hash);
         let print = self.fingerprint(name, stored, password);
-        let cached = {
-            let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-            verified
-                .get(&print)
-                .is_some_and(|at| at.elapsed() < CACHE_TTL)
-        };
-        let ok = match (&user, cached) {
-            (Some(_), true) => true,
-            _ => {
-                let _slot = self
-                    .argon_slots
-                    .acquire()
-                    .await
-                    .map_err(|_| ApiError::internal())?;
-                let (password, stored) = (password.to_owned(), stored.to_owned());
-                let valid =
-                    tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-                        .await
-                        .map_err(|_| ApiError::internal())?;
-                valid && user.is_some()
-            }
-        };
+        if let Some(u) = user.as_ref().filter(|_| self.is_verified(&print)) {
+            return Ok(u.role);
+        }
+        self.charge(address, name)?;
+        let valid = self.argon.verify(password, stored).await;
         match user {
-            Some(u) if ok => {
-                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-                if verified.len() >= MAX_ENTRIES {
-                    verified.retain(|_, at| at.elapsed() < CACHE_TTL);
-                }
-                verified.insert(print, Instant::now());
+            Some(u) if valid => {
+                self.refund(address, name);
+                self.remember(print);
                 Ok(u.role)
             }
             _ => {
-                self.record_failure(name);
-                tracing::info!(user = %name.escape_debug(), "failed login");
+                tracing::info!(user = %name.escape_debug(), address = %address, "failed login");
                 Err(ApiError::unauthorized("wrong user name or password"))
             }
         }
@@ -282,26 +322,41 @@ fn credentials(parts: &Parts) -> Result<Credentials, ApiError> {
 }
 
 impl Authenticator {
-    /// Checks a bearer token; `Ok` with whom it acts for. Failures are throttled per token
-    /// id like passwords per user name.
-    pub async fn bearer(&self, store: &dyn Store, presented: &str) -> Result<Principal, ApiError> {
+    /// Checks a bearer token from a client at `address`; `Ok` with whom it acts for.
+    /// Failures are throttled per address and token id like passwords per address and
+    /// user name; a token verified in the last minutes passes the throttles (and is still
+    /// checked against the store, so a revoked one is refused at once).
+    pub async fn bearer(
+        &self,
+        store: &dyn Store,
+        address: IpAddr,
+        presented: &str,
+    ) -> Result<Principal, ApiError> {
+        let address = source_address(address);
         // Only the public id of a well-formed token is ever logged or used as a key: a
         // malformed one may be a secret pasted in the wrong place.
         let key = match tokens::parse(presented) {
             Ok((id, _)) => format!("token:{id}"),
             Err(_) => "token:malformed".to_owned(),
         };
-        if let Some(wait) = self.throttled(&key) {
-            return Err(ApiError::too_many_attempts(wait));
+        let print = self.fingerprint(&key, "", presented);
+        let charged = !self.is_verified(&print);
+        if charged {
+            self.charge(address, &key)?;
         }
-        let token = match tokens::verify(store, presented, comity_node::log::now_us()).await {
-            Ok(token) => token,
+        let verified = tokens::verify(store, presented, comity_node::log::now_us()).await;
+        // Only guesses count: a right, expired or revoked token, or a store failure, does not.
+        let guessed = matches!(verified, Err(TokenError::Unknown | TokenError::Malformed));
+        if charged && !guessed {
+            self.refund(address, &key);
+        }
+        let token = match verified {
+            Ok(token) => {
+                self.remember(print);
+                token
+            }
             Err(TokenError::Store(e)) => return Err(e.into()),
             Err(e) => {
-                // Guesses count towards throttling; an expired or revoked token is no guess.
-                if matches!(e, TokenError::Unknown | TokenError::Malformed) {
-                    self.record_failure(&key);
-                }
                 tracing::info!(token = %key.escape_debug(), reason = %e, "failed token login");
                 return Err(ApiError::unauthorized(e.to_string()));
             }
@@ -337,13 +392,24 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
+        // Served by `connections::serve`, every request knows its client; one without (a
+        // router driven directly) shares a single unknown address.
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         let outcome = match credentials(parts)? {
             Credentials::Basic { name, password } => state
                 .auth
-                .login(&state.meta, &name, &password)
+                .login(&state.meta, address, &name, &password)
                 .await
                 .map(|role| Principal::User { name, role }),
-            Credentials::Bearer(token) => state.auth.bearer(state.store.as_ref(), &token).await,
+            Credentials::Bearer(token) => {
+                state
+                    .auth
+                    .bearer(state.store.as_ref(), address, &token)
+                    .await
+            }
         };
         if let Err(e) = &outcome {
             state.metrics.auth_failure(e.status());

@@ -7,7 +7,9 @@
 //! handler needs is in [`AppState`].
 
 mod api;
+pub mod argon_pool;
 pub mod auth;
+pub mod connections;
 pub mod error;
 pub mod federation;
 pub mod inbox_gate;
@@ -126,18 +128,27 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// Serves until `shutdown` completes, then finishes in-flight requests, with the default
+/// [`ConnectionLimits`](connections::ConnectionLimits).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_limits(listener, state, Default::default(), shutdown).await
+}
+
+/// Serves until `shutdown` completes within `limits`, then finishes in-flight requests.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    state: AppState,
+    limits: connections::ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = connections::serve(listener, router(state), limits, shutdown).await;
     for task in [signer, sender, witness].into_iter().flatten() {
         task.abort();
     }

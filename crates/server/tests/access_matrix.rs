@@ -382,3 +382,68 @@ async fn a_status_is_read_only_by_its_poster_and_admins() {
         );
     }
 }
+
+/// A client whose connections come from `source` (any 127.0.0.0/8 address).
+fn client_from(source: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(source.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+async fn discovery(node: &Node, client: &reqwest::Client, name: &str, password: &str) -> u16 {
+    client
+        .get(format!("{}/taxii2/", node.base))
+        .header("Accept", "application/taxii+json;version=2.1")
+        .basic_auth(name, Some(password))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guesser_locks_out_only_itself() {
+    let node = start().await;
+    let (user, attacker, bystander) = (
+        client_from("127.0.0.1"),
+        client_from("127.0.0.2"),
+        client_from("127.0.0.3"),
+    );
+    // admin is signed in before the attack.
+    assert_eq!(discovery(&node, &user, "admin", PASSWORD).await, 200);
+    // Five wrong passwords for admin and for victim, with no valid credential.
+    for name in ["admin", "victim"] {
+        for i in 0..5 {
+            assert_eq!(
+                discovery(&node, &attacker, name, &format!("guess {i}")).await,
+                401
+            );
+        }
+        assert_eq!(discovery(&node, &attacker, name, "guess 6").await, 429);
+    }
+    // The client that failed is throttled for those names, even with the right password.
+    assert_eq!(discovery(&node, &attacker, "victim", PASSWORD).await, 429);
+    // An authenticated client is not locked out, from its own address...
+    assert_eq!(discovery(&node, &user, "admin", PASSWORD).await, 200);
+    // ...and a client that has not failed signs in with the right password, first time.
+    assert_eq!(discovery(&node, &bystander, "victim", PASSWORD).await, 200);
+    assert_eq!(discovery(&node, &user, "reader", PASSWORD).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_names_from_one_address_are_throttled_by_address() {
+    let node = start().await;
+    let (attacker, bystander) = (client_from("127.0.0.2"), client_from("127.0.0.3"));
+    let mut codes = Vec::new();
+    for i in 0..30 {
+        codes.push(discovery(&node, &attacker, &format!("fresh{i}"), "guess").await);
+    }
+    assert_eq!(codes[..20], [401; 20], "{codes:?}");
+    assert_eq!(codes[20..], [429; 10], "{codes:?}");
+    // A real user the attacker never named, from the attacker's address: also throttled
+    // (that address has failed); from another address: served.
+    assert_eq!(discovery(&node, &attacker, "reader", PASSWORD).await, 429);
+    assert_eq!(discovery(&node, &bystander, "reader", PASSWORD).await, 200);
+}

@@ -424,3 +424,45 @@ async fn traversal_in_ids_and_oversized_headers_are_refused() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_a_token_id_from_elsewhere_does_not_lock_the_token() {
+    let w = common::start().await;
+    let get = |client: reqwest::Client, token: String| {
+        let url = format!("{}/taxii2/", w.base);
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .header("Accept", "application/taxii+json;version=2.1")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let (id, _) = w.analyst_token.rsplit_once('.').unwrap();
+    for i in 0..5 {
+        let guess = format!("{id}.{}", format!("{i}").repeat(43));
+        assert_eq!(
+            get(from("127.0.0.2"), guess).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let guess = format!("{id}.{}", "x".repeat(43));
+    assert_eq!(
+        get(from("127.0.0.2"), guess).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The real token, from a client that has not failed, is served.
+    assert_eq!(
+        get(from("127.0.0.1"), w.analyst_token.clone()).await,
+        StatusCode::OK
+    );
+}

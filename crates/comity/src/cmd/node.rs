@@ -85,6 +85,8 @@ pub struct ServeArgs {
     /// Base URL advertised in TAXII discovery, e.g. https://cti.example.gov
     #[arg(long, env = "COMITY_PUBLIC_URL")]
     public_url: Option<String>,
+    #[command(flatten)]
+    connections: crate::config::ConnectionArgs,
 }
 
 pub(crate) fn generated_password() -> String {
@@ -245,12 +247,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(federation) = &file.federation {
         state = state.with_inbox_limits(federation.inbox_limits()?);
     }
+    let limits = args.connections.limits(file.connections.as_ref())?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr()?;
     tracing::info!(address = %bound, "serving TAXII 2.1 at http://{bound}/taxii2/");
     eprintln!("Comity node serving TAXII 2.1 at http://{bound}/taxii2/ (Ctrl-C to stop)");
-    comity_server::serve(listener, state, shutdown_signal()).await?;
+    comity_server::serve_with_limits(listener, state, limits, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
