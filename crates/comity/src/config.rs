@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use comity_node::Node;
 use comity_store::Store;
 use comity_store_postgres::{redact_url, PgStore};
 use comity_store_sqlite::SqliteStore;
@@ -388,6 +389,13 @@ impl DataDir {
             );
         }
         on_runtime(location.open())
+    }
+
+    /// Opens the node: its store and its identity key (which signs its log).
+    pub fn open_node(&self) -> anyhow::Result<Node> {
+        let store = self.open_store()?;
+        let key = crate::cmd::log::node_key(&self.data_dir)?;
+        Ok(Node::new(store, key)?)
     }
 
     /// Opens the node's store, creating the database (or its schema) if needed.

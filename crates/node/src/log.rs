@@ -27,6 +27,7 @@ use comity_tlog::Hash;
 
 use crate::identity::NodeKey;
 use crate::intake::Examined;
+use comity_stix::clock::now_us;
 use sha2::{Digest, Sha256};
 
 /// Errors of the node's log.
@@ -78,14 +79,6 @@ pub struct Act {
     pub subject: String,
     /// The canonical JSON of what it acted on (hashed, never logged).
     pub canonical: Vec<u8>,
-}
-
-/// The time now, in microseconds since the Unix epoch.
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
 }
 
 fn no_log() -> StoreError {

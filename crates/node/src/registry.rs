@@ -22,11 +22,12 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::identity::{KeyError, NodeKey, PublicKey};
-use crate::log::{now_us, Act, LogError, NodeLog};
+use crate::log::{Act, LogError, NodeLog};
 use crate::policy::{
     Agreement, AgreementStatus, HandlingCode, MarkingDefinitions, MemberId, MemberStatus, Peer,
     Purpose, Scope, Tlp,
 };
+use comity_stix::clock::now_us;
 
 /// Errors of the registry.
 #[derive(Debug, thiserror::Error)]
@@ -695,22 +696,146 @@ impl Federation {
     }
 }
 
-/// The registry of one node over its store, committing changes to its log when it has one.
+/// What the registry holds, read: members, agreements (their signatures checked) and the
+/// federation view. Writes go through [`Registry`].
+#[derive(Clone, Copy)]
+pub struct Directory<'a> {
+    store: &'a dyn Store,
+}
+
+impl<'a> Directory<'a> {
+    /// The registry in `store`, for reading.
+    pub fn new(store: &'a dyn Store) -> Directory<'a> {
+        Directory { store }
+    }
+
+    /// One member.
+    pub async fn member(&self, id: &str) -> Result<Option<Member>, RegistryError> {
+        self.store
+            .registry_entry(RegistryKind::Member, id)
+            .await?
+            .map(|e| read_member(&e))
+            .transpose()
+    }
+
+    /// Every member, this node included, by id.
+    pub async fn members(&self) -> Result<Vec<Member>, RegistryError> {
+        self.store
+            .registry(RegistryKind::Member)
+            .await?
+            .iter()
+            .map(read_member)
+            .collect()
+    }
+
+    /// This node's own record, once `comity init` has made it.
+    pub async fn local_member(&self) -> Result<Option<Member>, RegistryError> {
+        Ok(self.members().await?.into_iter().find(|m| m.record.local))
+    }
+
+    /// One agreement, its signatures checked against the pinned keys.
+    pub async fn agreement(&self, id: &str) -> Result<Option<SignedAgreement>, RegistryError> {
+        let members = self.members().await?;
+        self.store
+            .registry_entry(RegistryKind::Agreement, id)
+            .await?
+            .map(|e| read_agreement(&e, &members))
+            .transpose()
+    }
+
+    /// Every agreement, by id.
+    pub async fn agreements(&self) -> Result<Vec<SignedAgreement>, RegistryError> {
+        let members = self.members().await?;
+        self.store
+            .registry(RegistryKind::Agreement)
+            .await?
+            .iter()
+            .map(|e| read_agreement(e, &members))
+            .collect()
+    }
+
+    /// The federation as the policy engine reads it.
+    pub async fn federation(&self) -> Result<Federation, RegistryError> {
+        let members = self.members().await?;
+        let entries = self.store.registry(RegistryKind::Agreement).await?;
+        let changed_at = entries
+            .iter()
+            .map(|e| e.updated_at)
+            .chain(members.iter().map(|m| m.updated_at))
+            .max()
+            .unwrap_or(0);
+        // An agreement whose signatures do not verify (tampered with in the database, or
+        // signed by a key that is no longer pinned) covers nothing: it is left out, and
+        // said so in the log, rather than stopping every exit.
+        let agreements: Vec<SignedAgreement> = entries
+            .iter()
+            .filter_map(|e| match read_agreement(e, &members) {
+                Ok(a) => Some(a),
+                Err(err) => {
+                    tracing::error!(error = %err, "agreement ignored");
+                    None
+                }
+            })
+            .collect();
+        let me = members.iter().find(|m| m.record.local);
+        let local = me.map(|m| m.id.clone());
+        let local_roles = me.map(|m| m.record.roles.clone()).unwrap_or_default();
+        let peers = members
+            .into_iter()
+            .filter(|m| !m.record.local)
+            .map(|m| {
+                let shared = agreements
+                    .iter()
+                    .filter(|a| a.terms.parties.contains(&m.id))
+                    .map(|a| a.terms.clone())
+                    .collect();
+                let peer = Peer {
+                    member: m.id.clone(),
+                    status: m.status,
+                    agreements: shared,
+                };
+                (m.id, peer)
+            })
+            .collect();
+        let definitions = self.store.marking_definitions().await?;
+        let markings = MarkingDefinitions::from_json(definitions.iter().map(String::as_str));
+        Ok(Federation {
+            local,
+            local_roles,
+            peers,
+            changed_at,
+            markings: Arc::new(markings),
+        })
+    }
+}
+
+/// The registry of one node over its store, committing every change to its log.
 pub struct Registry<'a> {
     store: &'a dyn Store,
-    log: Option<&'a NodeLog>,
+    log: &'a NodeLog,
+    directory: Directory<'a>,
+}
+
+impl<'a> std::ops::Deref for Registry<'a> {
+    type Target = Directory<'a>;
+
+    fn deref(&self) -> &Directory<'a> {
+        &self.directory
+    }
 }
 
 impl<'a> Registry<'a> {
     /// The registry in `store`; `log` receives a commitment for every change.
-    pub fn new(store: &'a dyn Store, log: Option<&'a NodeLog>) -> Registry<'a> {
-        Registry { store, log }
+    pub fn new(store: &'a dyn Store, log: &'a NodeLog) -> Registry<'a> {
+        Registry {
+            store,
+            log,
+            directory: Directory { store },
+        }
     }
 
     async fn commit(&self, kind: &str, subject: &str, what: Value) -> Result<(), RegistryError> {
-        let (Some(log), Some(_)) = (self.log, self.store.transparency_log()) else {
-            return Ok(());
-        };
+        let log = self.log;
         let act = Act {
             kind: kind.to_owned(),
             actor: log.origin().to_owned(),
@@ -859,30 +984,6 @@ impl<'a> Registry<'a> {
         let what = json!({"status": "removed", "record": member.record});
         self.commit(MEMBER_CHANGED, id, what).await?;
         Ok((member, dropped))
-    }
-
-    /// One member.
-    pub async fn member(&self, id: &str) -> Result<Option<Member>, RegistryError> {
-        self.store
-            .registry_entry(RegistryKind::Member, id)
-            .await?
-            .map(|e| read_member(&e))
-            .transpose()
-    }
-
-    /// Every member, this node included, by id.
-    pub async fn members(&self) -> Result<Vec<Member>, RegistryError> {
-        self.store
-            .registry(RegistryKind::Member)
-            .await?
-            .iter()
-            .map(read_member)
-            .collect()
-    }
-
-    /// This node's own record, once `comity init` has made it.
-    pub async fn local_member(&self) -> Result<Option<Member>, RegistryError> {
-        Ok(self.members().await?.into_iter().find(|m| m.record.local))
     }
 
     /// Proposes an agreement between this node and `draft.partners`: draws it up, signs
@@ -1235,81 +1336,6 @@ impl<'a> Registry<'a> {
             })
             .await?;
         Ok(changed)
-    }
-
-    /// One agreement, its signatures checked against the pinned keys.
-    pub async fn agreement(&self, id: &str) -> Result<Option<SignedAgreement>, RegistryError> {
-        let members = self.members().await?;
-        self.store
-            .registry_entry(RegistryKind::Agreement, id)
-            .await?
-            .map(|e| read_agreement(&e, &members))
-            .transpose()
-    }
-
-    /// Every agreement, by id.
-    pub async fn agreements(&self) -> Result<Vec<SignedAgreement>, RegistryError> {
-        let members = self.members().await?;
-        self.store
-            .registry(RegistryKind::Agreement)
-            .await?
-            .iter()
-            .map(|e| read_agreement(e, &members))
-            .collect()
-    }
-
-    /// The federation as the policy engine reads it.
-    pub async fn federation(&self) -> Result<Federation, RegistryError> {
-        let members = self.members().await?;
-        let entries = self.store.registry(RegistryKind::Agreement).await?;
-        let changed_at = entries
-            .iter()
-            .map(|e| e.updated_at)
-            .chain(members.iter().map(|m| m.updated_at))
-            .max()
-            .unwrap_or(0);
-        // An agreement whose signatures do not verify (tampered with in the database, or
-        // signed by a key that is no longer pinned) covers nothing: it is left out, and
-        // said so in the log, rather than stopping every exit.
-        let agreements: Vec<SignedAgreement> = entries
-            .iter()
-            .filter_map(|e| match read_agreement(e, &members) {
-                Ok(a) => Some(a),
-                Err(err) => {
-                    tracing::error!(error = %err, "agreement ignored");
-                    None
-                }
-            })
-            .collect();
-        let me = members.iter().find(|m| m.record.local);
-        let local = me.map(|m| m.id.clone());
-        let local_roles = me.map(|m| m.record.roles.clone()).unwrap_or_default();
-        let peers = members
-            .into_iter()
-            .filter(|m| !m.record.local)
-            .map(|m| {
-                let shared = agreements
-                    .iter()
-                    .filter(|a| a.terms.parties.contains(&m.id))
-                    .map(|a| a.terms.clone())
-                    .collect();
-                let peer = Peer {
-                    member: m.id.clone(),
-                    status: m.status,
-                    agreements: shared,
-                };
-                (m.id, peer)
-            })
-            .collect();
-        let definitions = self.store.marking_definitions().await?;
-        let markings = MarkingDefinitions::from_json(definitions.iter().map(String::as_str));
-        Ok(Federation {
-            local,
-            local_roles,
-            peers,
-            changed_at,
-            markings: Arc::new(markings),
-        })
     }
 }
 

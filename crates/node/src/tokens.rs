@@ -13,7 +13,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::log::{now_us, Act, LogError, NodeLog};
+use crate::log::{Act, LogError};
+use crate::node::Node;
+use comity_stix::clock::now_us;
 
 /// The prefix every token starts with, so that secret scanners can find leaked ones.
 pub const PREFIX: &str = "comity_";
@@ -79,8 +81,7 @@ pub fn id_of(text: &str) -> &str {
 /// Issues a token for `user` (or, when `member` is set, for that peer member), valid until
 /// `expires_at` (microseconds) when given.
 pub async fn issue(
-    store: &dyn Store,
-    log: Option<&NodeLog>,
+    node: &Node,
     user: &str,
     label: &str,
     member: Option<String>,
@@ -104,8 +105,8 @@ pub async fn issue(
         expires_at,
         revoked_at: None,
     };
-    store.create_token(&token).await?;
-    commit(store, log, &token, "created").await?;
+    node.store().create_token(&token).await?;
+    commit(node, &token, "created").await?;
     Ok(Issued {
         secret: format!("{PREFIX}{id}.{secret}"),
         token,
@@ -130,29 +131,18 @@ pub async fn verify(store: &dyn Store, presented: &str, now: i64) -> Result<ApiT
 }
 
 /// Revokes a token; `Ok(false)` when it was revoked already.
-pub async fn revoke(
-    store: &dyn Store,
-    log: Option<&NodeLog>,
-    id: &str,
-) -> Result<bool, TokenError> {
-    let revoked = store.revoke_token(id, now_us()).await?;
+pub async fn revoke(node: &Node, id: &str) -> Result<bool, TokenError> {
+    let revoked = node.store().revoke_token(id, now_us()).await?;
     if revoked {
-        if let Some(token) = store.token(id).await? {
-            commit(store, log, &token, "revoked").await?;
+        if let Some(token) = node.store().token(id).await? {
+            commit(node, &token, "revoked").await?;
         }
     }
     Ok(revoked)
 }
 
-async fn commit(
-    store: &dyn Store,
-    log: Option<&NodeLog>,
-    token: &ApiToken,
-    change: &str,
-) -> Result<(), TokenError> {
-    let Some(log) = log.filter(|_| store.transparency_log().is_some()) else {
-        return Ok(());
-    };
+async fn commit(node: &Node, token: &ApiToken, change: &str) -> Result<(), TokenError> {
+    let log = node.log();
     let what = json!({
         "change": change,
         "id": token.id,
@@ -167,7 +157,7 @@ async fn commit(
         subject: token.id.clone(),
         canonical: comity_stix::canonical_json(&what).into_bytes(),
     };
-    log.record(store, act).await?;
+    log.record(node.store(), act).await?;
     Ok(())
 }
 

@@ -11,12 +11,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use comity_node::log::now_us;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
-    AgreementDraft, Member, MemberRole, NewMember, Registry, ScopeDocument, SignedAgreement,
+    AgreementDraft, Directory, Member, MemberRole, NewMember, ScopeDocument, SignedAgreement,
 };
 use comity_node::tokens::{self, TokenError};
+use comity_stix::clock::now_us;
 use comity_store::ApiToken;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -24,8 +24,8 @@ use serde_json::{json, Value};
 
 use crate::auth::{registry_error, Caller};
 use crate::error::ApiError;
-use crate::timefmt::format_us;
 use crate::AppState;
+use comity_stix::clock::format_us;
 
 /// Longest token life, and the default.
 const MAX_TOKEN_DAYS: u32 = 366;
@@ -95,7 +95,7 @@ fn token_error(e: TokenError) -> ApiError {
 
 async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let (name, role) = caller.user()?;
-    let all = state.store.tokens().await?;
+    let all = state.node.store().tokens().await?;
     let mine: Vec<Value> = all
         .iter()
         .filter(|t| role == comity_store::Role::Admin || t.user == name && t.member.is_none())
@@ -130,7 +130,7 @@ async fn create_token(
     }
     if let Some(member) = &req.member {
         caller.admin()?;
-        let registry = Registry::new(state.store.as_ref(), None);
+        let registry = Directory::new(state.node.store());
         let known = registry.member(member).await.map_err(registry_error)?;
         if known.is_none_or(|m| m.record.local) {
             return Err(ApiError::bad_request(format!(
@@ -139,8 +139,7 @@ async fn create_token(
         }
     }
     let issued = tokens::issue(
-        state.store.as_ref(),
-        state.log.as_deref(),
+        &state.node,
         name,
         &req.label,
         req.member,
@@ -167,11 +166,11 @@ async fn revoke_token(
             id.chars().take(40).collect::<String>()
         ))
     };
-    let token = state.store.token(&id).await?.ok_or_else(hidden)?;
+    let token = state.node.store().token(&id).await?.ok_or_else(hidden)?;
     if role != comity_store::Role::Admin && token.user != name {
         return Err(hidden());
     }
-    let revoked = tokens::revoke(state.store.as_ref(), state.log.as_deref(), &id)
+    let revoked = tokens::revoke(&state.node, &id)
         .await
         .map_err(token_error)?;
     tracing::info!(user = %name.escape_debug(), token = %id, "API token revoked");
@@ -195,7 +194,7 @@ fn member_json(m: &Member) -> Value {
 
 async fn list_members(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.user()?;
-    let members = Registry::new(state.store.as_ref(), None)
+    let members = Directory::new(state.node.store())
         .members()
         .await
         .map_err(registry_error)?;
@@ -237,7 +236,9 @@ async fn add_member(
     }
     .into_record(false)
     .map_err(registry_error)?;
-    let member = Registry::new(state.store.as_ref(), state.log.as_deref())
+    let member = state
+        .node
+        .registry()
         .add_member(record)
         .await
         .map_err(registry_error)?;
@@ -252,7 +253,9 @@ async fn set_member(
     status: MemberStatus,
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
-    let member = Registry::new(state.store.as_ref(), state.log.as_deref())
+    let member = state
+        .node
+        .registry()
         .set_member_status(id, status)
         .await
         .map_err(registry_error)?;
@@ -298,7 +301,7 @@ async fn list_agreements(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.user()?;
-    let agreements = Registry::new(state.store.as_ref(), None)
+    let agreements = Directory::new(state.node.store())
         .agreements()
         .await
         .map_err(registry_error)?;
@@ -326,9 +329,6 @@ async fn create_agreement(
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
     let req: AgreementRequest = body(&headers, raw).await?;
-    let log = state.log.as_deref().ok_or_else(|| {
-        ApiError::unavailable("this node has no identity key loaded to sign with")
-    })?;
     let draft = AgreementDraft {
         title: req.title,
         partners: req.partners,
@@ -336,11 +336,13 @@ async fn create_agreement(
         valid_from: req.valid_from,
         valid_until: req.valid_until,
     };
-    let agreement = Registry::new(state.store.as_ref(), Some(log))
-        .create_agreement(draft, log.node_key(), true)
+    let agreement = state
+        .node
+        .registry()
+        .create_agreement(draft, state.node.log().node_key(), true)
         .await
         .map_err(registry_error)?;
-    state.outbox.notify_one();
+    state.node.outbox_ready();
     tracing::info!(user = %admin.escape_debug(), agreement = %agreement.document.id, "agreement proposed");
     Ok((StatusCode::CREATED, Json(agreement_json(&agreement))).into_response())
 }
@@ -353,14 +355,13 @@ async fn sign_agreement(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
-    let log = state.log.as_deref().ok_or_else(|| {
-        ApiError::unavailable("this node has no identity key loaded to sign with")
-    })?;
-    let agreement = Registry::new(state.store.as_ref(), Some(log))
-        .sign_agreement(&id, log.node_key(), true)
+    let agreement = state
+        .node
+        .registry()
+        .sign_agreement(&id, state.node.log().node_key(), true)
         .await
         .map_err(registry_error)?;
-    state.outbox.notify_one();
+    state.node.outbox_ready();
     tracing::info!(user = %admin.escape_debug(), agreement = %id.escape_debug(), status = agreement.terms.status.as_str(), "agreement signed");
     Ok(Json(agreement_json(&agreement)).into_response())
 }
@@ -381,7 +382,9 @@ async fn agreement_status(
             ))
         }
     };
-    let agreement = Registry::new(state.store.as_ref(), state.log.as_deref())
+    let agreement = state
+        .node
+        .registry()
         .set_agreement_status(&id, status, true)
         .await
         .map_err(registry_error)?;

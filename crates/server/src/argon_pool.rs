@@ -117,7 +117,7 @@ mod tests {
     #[tokio::test]
     async fn verifies_like_argon2_and_reuses_its_buffers() {
         let pool = ArgonPool::new();
-        let phc = crate::auth::hash_password("right").unwrap();
+        let phc = comity_node::admin::hash_password("right").unwrap();
         assert!(pool.verify("right", &phc).await);
         assert!(!pool.verify("wrong", &phc).await);
         assert!(!pool.verify("right", "not a hash").await);

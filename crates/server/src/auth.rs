@@ -16,9 +16,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
@@ -34,8 +31,8 @@ use sha2::Sha256;
 use crate::argon_pool::ArgonPool;
 use crate::connections::source_address;
 use crate::error::ApiError;
-use crate::meta_cache::MetaCache;
 use crate::AppState;
+use comity_node::view::NodeView;
 
 /// Failed sign-ins allowed per address and name within [`FAILURE_WINDOW`].
 const MAX_FAILURES: u32 = 5;
@@ -48,15 +45,6 @@ const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Number of remembered credentials (and of tracked failures) past which expired ones are
 /// forgotten.
 const MAX_ENTRIES: usize = 10_000;
-
-/// Hashes a new password with Argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash password: {e}"))
-}
 
 /// Failed sign-ins of one key over the current window.
 struct Window {
@@ -133,7 +121,8 @@ impl Authenticator {
             by_name: FailureCounts::new(MAX_FAILURES),
             by_address: FailureCounts::new(MAX_ADDRESS_FAILURES),
             argon: ArgonPool::new(),
-            decoy_hash: hash_password("decoy password for unknown users").unwrap_or_default(),
+            decoy_hash: comity_node::admin::hash_password("decoy password for unknown users")
+                .unwrap_or_default(),
         }
     }
 
@@ -188,7 +177,7 @@ impl Authenticator {
     /// throttles first.
     pub async fn login(
         &self,
-        meta: &MetaCache,
+        meta: &NodeView,
         address: IpAddr,
         name: &str,
         password: &str,
@@ -344,7 +333,7 @@ impl Authenticator {
         if charged {
             self.charge(address, &key)?;
         }
-        let verified = tokens::verify(store, presented, comity_node::log::now_us()).await;
+        let verified = tokens::verify(store, presented, comity_stix::clock::now_us()).await;
         // Only guesses count: a right, expired or revoked token, or a store failure, does not.
         let guessed = matches!(verified, Err(TokenError::Unknown | TokenError::Malformed));
         if charged && !guessed {
@@ -401,14 +390,11 @@ impl FromRequestParts<AppState> for Caller {
         let outcome = match credentials(parts)? {
             Credentials::Basic { name, password } => state
                 .auth
-                .login(&state.meta, address, &name, &password)
+                .login(state.node.view(), address, &name, &password)
                 .await
                 .map(|role| Principal::User { name, role }),
             Credentials::Bearer(token) => {
-                state
-                    .auth
-                    .bearer(state.store.as_ref(), address, &token)
-                    .await
+                state.auth.bearer(state.node.store(), address, &token).await
             }
         };
         if let Err(e) = &outcome {
@@ -427,7 +413,7 @@ impl Caller {
     /// member reads only the views made for it.
     pub async fn access(
         &self,
-        meta: &MetaCache,
+        meta: &NodeView,
         collection: &Collection,
     ) -> Result<Access, ApiError> {
         let view = collection.view.as_deref().map(view_spec).transpose()?;
@@ -484,8 +470,13 @@ impl FromRequestParts<AppState> for CollectionAccess {
             _ => return Err(ApiError::internal()),
         };
         let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
-        let collection = state.meta.collection(root, id).await?.ok_or_else(hidden)?;
-        let access = caller.access(&state.meta, &collection).await?;
+        let collection = state
+            .node
+            .view()
+            .collection(root, id)
+            .await?
+            .ok_or_else(hidden)?;
+        let access = caller.access(state.node.view(), &collection).await?;
         if !access.read && !access.write {
             return Err(hidden());
         }
@@ -513,7 +504,12 @@ impl CollectionAccess {
     /// local user, or a view's source collection as its member may read it. Every object
     /// a read returns passes the returned [`Release`].
     pub async fn release(&self, state: &AppState) -> Result<(CollectionRef, Release), ApiError> {
-        let federation = state.meta.federation().await.map_err(registry_error)?;
+        let federation = state
+            .node
+            .view()
+            .federation()
+            .await
+            .map_err(registry_error)?;
         if let Some(text) = &self.collection.view {
             let view = view_spec(text)?;
             let purpose = view.purpose().map_err(|e| {
@@ -521,7 +517,8 @@ impl CollectionAccess {
                 ApiError::internal()
             })?;
             let source = state
-                .meta
+                .node
+                .view()
                 .collection(&self.collection.api_root, &view.source)
                 .await?
                 .ok_or_else(|| {

@@ -17,8 +17,8 @@ use comity_node::federation::envelope::{Kind, Receipt, Signed};
 use comity_node::federation::inbox::{Answer, Inbox, InboxError};
 use comity_node::federation::{plan, pull, request_signature, sighting};
 use comity_node::identity::PublicKey;
-use comity_node::log::now_us;
-use comity_node::registry::Registry;
+use comity_node::registry::Directory;
+use comity_stix::clock::now_us;
 use comity_store::OutboxEntry;
 use tokio::task::JoinHandle;
 
@@ -51,10 +51,7 @@ async fn outbox(
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
     use base64::Engine as _;
-    let log = state
-        .log
-        .clone()
-        .ok_or_else(|| ApiError::unavailable("this node has no identity key loaded"))?;
+    let log = state.node.log();
     let after: u64 = raw
         .as_deref()
         .and_then(|q| q.strip_prefix("after="))
@@ -76,7 +73,7 @@ async fn outbox(
                 "a pull needs `Authorization: {PULL_SCHEME} <base64 of a signed pull envelope>`"
             ))
         })?;
-    let registry = Registry::new(state.store.as_ref(), None);
+    let registry = Directory::new(state.node.store());
     let local = registry
         .local_member()
         .await
@@ -85,7 +82,7 @@ async fn outbox(
     let pull::PullRequest {
         member: peer,
         after: asked,
-    } = match pull::verify(state.store.as_ref(), &local.id.0, &request).await {
+    } = match pull::verify(state.node.store(), &local.id.0, &request).await {
         Ok(v) => v,
         Err(pull::PullError::Store(e)) => return Err(e.into()),
         Err(e) => return Err(ApiError::unauthorized(e.to_string())),
@@ -96,7 +93,7 @@ async fn outbox(
         )));
     }
     let (envelopes, more, withheld) = match pull::answer(
-        state.store.as_ref(),
+        state.node.store(),
         &local.id.0,
         log.node_key(),
         &peer,
@@ -134,9 +131,9 @@ async fn outbox(
 /// envelope recorded from it, and applies it through the inbox in order.
 async fn pull_all(state: &AppState, client: &reqwest::Client) -> Result<(), String> {
     use base64::Engine as _;
-    let log = state.log.as_ref().ok_or("no node key")?;
-    let store = state.store.as_ref();
-    let registry = Registry::new(store, None);
+    let log = state.node.log();
+    let store = state.node.store();
+    let registry = Directory::new(store);
     let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
         return Ok(());
     };
@@ -222,17 +219,14 @@ async fn inbox(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, Refused> {
-    let log = state
-        .log
-        .clone()
-        .ok_or_else(|| ApiError::unavailable("this node has no identity key loaded"))?;
+    let log = state.node.log();
     let gate = &state.inbox;
     let signature = gate
-        .authenticate(state.store.as_ref(), &headers, INBOX_PATH)
+        .authenticate(state.node.store(), &headers, INBOX_PATH)
         .await?;
     let _admitted = gate.admit(&signature.sender)?;
     let bytes = gate.read_body(&headers, body, &signature).await?;
-    let answer = Inbox::new(state.store.as_ref(), &log)
+    let answer = Inbox::new(state.node.store(), log)
         .with_quotas(gate.quotas())
         .receive(&signature.sender, &bytes)
         .await;
@@ -277,43 +271,8 @@ async fn inbox(
     }
 }
 
-/// Queues, for every peer an agreement lets receive them, the objects just stored in
-/// `collection` (their JSON texts), and wakes the sender; nothing when the collection is not
-/// federated (an admin's choice) or that cannot be read.
-pub async fn share(state: &AppState, collection: &comity_store::CollectionRef, objects: &[&str]) {
-    if objects.is_empty() || state.log.is_none() {
-        return;
-    }
-    match state.store.collection_federated(collection).await {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(e) => {
-            tracing::error!(collection = %collection.id, error = %e, "objects stored but not queued for peers: whether the collection is federated cannot be read");
-            return;
-        }
-    }
-    let outcome = match state.meta.federation().await {
-        Ok(federation) => plan::enqueue(state.store.as_ref(), &federation, objects)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match outcome {
-        Ok(queued) => {
-            state.metrics.withheld(&queued.withheld);
-            if queued.objects > 0 {
-                tracing::debug!(objects = queued.objects, "queued for peers");
-                state.outbox.notify_one();
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "objects stored but not queued for peers"),
-    }
-}
-
-/// Starts the sender (which also pulls from peers every 30 s) when the node has a key; it
-/// runs until aborted.
+/// Starts the sender (which also pulls from peers every 30 s); it runs until aborted.
 pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
-    state.log.as_ref()?;
     let state = state.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -336,7 +295,7 @@ pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
         // up nobody else; a peer has at most one such task at a time.
         let in_flight = Arc::new(Mutex::new(HashSet::<String>::new()));
         loop {
-            let woken = state.outbox.notified();
+            let woken = state.node.outbox_queued();
             while tasks.try_join_next().is_some() {}
             if let Err(e) = start_due(&state, &client, &in_flight, &mut tasks).await {
                 tracing::warn!(error = %e, "delivery round failed");
@@ -356,7 +315,7 @@ async fn start_due(
     in_flight: &Arc<Mutex<HashSet<String>>>,
     tasks: &mut tokio::task::JoinSet<()>,
 ) -> Result<(), String> {
-    let store = state.store.as_ref();
+    let store = state.node.store();
     for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
         if !in_flight
             .lock()
@@ -387,8 +346,8 @@ async fn deliver_peer(
     client: &reqwest::Client,
     peer: &str,
 ) -> Result<(), String> {
-    let store = state.store.as_ref();
-    let registry = Registry::new(store, None);
+    let store = state.node.store();
+    let registry = Directory::new(store);
     let federation = registry.federation().await.map_err(|e| e.to_string())?;
     let Some(local) = federation.local.clone() else {
         return Ok(());
@@ -485,7 +444,12 @@ type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), S
 
 /// Records `receipt` (verified, received now) as the answer to `entry`.
 fn record(state: &AppState, entry: &OutboxEntry, receipt: Signed) -> Recording {
-    let (store, peer, seq, at) = (state.store.clone(), entry.peer.clone(), entry.seq, now_us());
+    let (store, peer, seq, at) = (
+        state.node.store_arc(),
+        entry.peer.clone(),
+        entry.seq,
+        now_us(),
+    );
     Box::pin(async move {
         store
             .outbox_delivered(&peer, seq, at, &receipt.to_json())
@@ -542,7 +506,7 @@ async fn send(
     entry: &OutboxEntry,
     state: &AppState,
 ) -> Result<Signed, String> {
-    let log = state.log.as_ref().ok_or("no node key")?;
+    let log = state.node.log();
     let envelope = pull::outbox_envelope(entry, local, log.node_key())?;
     let url = inbox_url(endpoint);
     let response = post_to_inbox(client, &url, local, log.node_key(), envelope.to_json())

@@ -16,7 +16,7 @@ use comity_node::federation::quota::{QuotaLimits, Quotas};
 use comity_node::federation::request_signature::{RequestSignature, RequestSignatureError};
 use comity_node::identity::PublicKey;
 use comity_node::policy::MemberStatus;
-use comity_node::registry::Registry;
+use comity_node::registry::Directory;
 use comity_store::Store;
 use http_body_util::BodyExt as _;
 use sha2::{Digest, Sha256};
@@ -154,11 +154,11 @@ impl InboxGate {
             header("signature"),
         )
         .map_err(unauthorized)?;
-        let now_us = comity_node::log::now_us();
+        let now_us = comity_stix::clock::now_us();
         signature
             .check_time(now_us / 1_000_000)
             .map_err(unauthorized)?;
-        let member = Registry::new(store, None)
+        let member = Directory::new(store)
             .member(&signature.sender)
             .await
             .map_err(crate::auth::registry_error)?;

@@ -14,11 +14,9 @@ pub mod error;
 pub mod federation;
 pub mod inbox_gate;
 pub mod media;
-pub mod meta_cache;
 pub mod metrics;
 mod sightings;
 mod taxii;
-pub mod timefmt;
 mod tlog;
 pub mod witnessing;
 
@@ -27,18 +25,14 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
-use comity_store::Store;
+use comity_node::Node;
 use tokio::net::TcpListener;
-
-pub use auth::hash_password;
 
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The node's storage.
-    pub store: Arc<dyn Store>,
-    /// Users, grants, collections and the federation, read once per change.
-    pub meta: Arc<meta_cache::MetaCache>,
+    /// The node: its store, identity key, log and read views.
+    pub node: Node,
     /// Credential verification and throttling.
     pub auth: Arc<auth::Authenticator>,
     /// Key that authenticates pagination tokens (identical for every process of a node).
@@ -47,13 +41,8 @@ pub struct AppState {
     pub title: String,
     /// Base URL advertised to clients, when the Host header must not be trusted.
     pub public_url: Option<String>,
-    /// The node's transparency log: when set, accepted objects are committed to it in
-    /// the same transaction, and `/log/…` is served.
-    pub log: Option<Arc<comity_node::log::NodeLog>>,
     /// Request, authentication and policy counters served at `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
-    /// Wakes the federation sender when envelopes are queued.
-    pub outbox: Arc<tokio::sync::Notify>,
     /// How often the node submits its checkpoint to its peers for cosigning.
     pub witness_every: std::time::Duration,
     /// The federation inbox's limits (authentication, body cap, concurrency, quotas).
@@ -61,36 +50,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state for a store, loading the node's paging key from it.
+    /// Builds the state for a node, loading the node's paging key from its store.
     pub async fn new(
-        store: Arc<dyn Store>,
+        node: Node,
         title: String,
         public_url: Option<String>,
     ) -> Result<Self, comity_store::StoreError> {
         let mut fresh = [0u8; 32];
         rand::Rng::fill(&mut rand::thread_rng(), &mut fresh);
-        let paging_key = store.node_secret("paging", fresh).await?;
+        let paging_key = node.store().node_secret("paging", fresh).await?;
         Ok(AppState {
-            meta: Arc::new(meta_cache::MetaCache::new(store.clone())),
-            store,
+            node,
             auth: Arc::new(auth::Authenticator::new()),
             paging_key,
             title,
             public_url,
-            log: None,
             metrics: Arc::default(),
-            outbox: Arc::default(),
             witness_every: witnessing::DEFAULT_EVERY,
             inbox: Arc::new(inbox_gate::InboxGate::new(Default::default())),
         })
-    }
-
-    /// The same state, committing to and serving the node's transparency log.
-    pub fn with_log(self, log: comity_node::log::NodeLog) -> Self {
-        AppState {
-            log: Some(Arc::new(log)),
-            ..self
-        }
     }
 
     /// The same state, with these limits on the federation inbox.
@@ -149,7 +127,7 @@ pub async fn serve_with_limits(
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);
     let served = connections::serve(listener, router(state), limits, shutdown).await;
-    for task in [signer, sender, witness].into_iter().flatten() {
+    for task in [Some(signer), sender, witness].into_iter().flatten() {
         task.abort();
     }
     served

@@ -271,8 +271,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 /// GET `/metrics` (admins only).
 pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.admin()?;
-    let now = comity_node::log::now_us();
-    for peer in state.store.outbox_stats().await? {
+    let now = comity_stix::clock::now_us();
+    for peer in state.node.store().outbox_stats().await? {
         let labels = PeerLabels { peer: peer.peer };
         let pending = i64::try_from(peer.pending).unwrap_or(i64::MAX);
         state

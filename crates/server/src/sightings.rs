@@ -30,13 +30,7 @@ fn target(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     let id = raw.strip_prefix("indicator=").ok_or_else(|| {
         ApiError::bad_request("the query may only be indicator=<the sighted object's STIX id>")
     })?;
-    let valid = id.split_once("--").is_some_and(|(t, u)| {
-        !t.is_empty()
-            && t.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && uuid::Uuid::parse_str(u).is_ok()
-    });
-    if !valid {
+    if !comity_stix::is_identifier(id) {
         return Err(ApiError::bad_request(format!(
             "{id:?} is not a STIX identifier"
         )));
@@ -51,13 +45,18 @@ async fn list_sightings(
 ) -> Result<Response, ApiError> {
     let (_, role) = caller.user()?;
     let target = target(raw.as_deref())?;
-    let store = state.store.as_ref();
-    let federation = state.meta.federation().await.map_err(registry_error)?;
+    let store = state.node.store();
+    let federation = state
+        .node
+        .view()
+        .federation()
+        .await
+        .map_err(registry_error)?;
     let purpose = federation.local_purpose();
     let mut readable = Vec::new();
     let mut releases = HashMap::new();
     for c in sighting_collections(store).await? {
-        if !caller.access(&state.meta, &c).await?.read {
+        if !caller.access(state.node.view(), &c).await?.read {
             continue;
         }
         let release = Release::for_user(federation.clone(), role, Channel::TaxiiRead, purpose)

@@ -7,7 +7,6 @@
 //! logged and how it is proven lives in `comity_node::log`.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
@@ -18,7 +17,7 @@ use axum::routing::{get, post};
 use axum::Json;
 use axum::Router;
 use comity_node::federation::witnessing::checkpoint_with_cosignatures;
-use comity_node::log::{log_of, tile_bytes, LogError, NodeLog};
+use comity_node::log::{log_of, tile_bytes, LogError};
 use comity_node::release::Released;
 use comity_store::{ObjectFilter, PageRequest, VersionFilter};
 use comity_tlog::tiles::{Tile, TileKind};
@@ -47,13 +46,6 @@ pub fn routes() -> Router<AppState> {
         .route("/log/add-checkpoint", post(add_checkpoint))
 }
 
-fn node_log(state: &AppState) -> Result<Arc<NodeLog>, ApiError> {
-    state
-        .log
-        .clone()
-        .ok_or_else(|| ApiError::not_found("this node keeps no transparency log"))
-}
-
 fn log_failure(e: LogError) -> ApiError {
     match e {
         LogError::Store(s) => s.into(),
@@ -79,8 +71,8 @@ fn text(body: impl Into<Body>, content_type: &'static str) -> Response {
 /// GET `/log/checkpoint`: the latest signed checkpoint, with the cosignature lines peers
 /// gave it appended (none yet, typically, for a checkpoint just signed).
 async fn checkpoint(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    let log = node_log(&state)?;
-    let note = checkpoint_with_cosignatures(state.store.as_ref(), &log, false)
+    let log = state.node.log();
+    let note = checkpoint_with_cosignatures(state.node.store(), log, false)
         .await
         .map_err(log_failure)?
         .unwrap_or_default();
@@ -90,8 +82,8 @@ async fn checkpoint(State(state): State<AppState>, _caller: Caller) -> Result<Re
 /// GET `/log/checkpoint/cosigned`: the largest checkpoint peers have cosigned, with every
 /// cosignature collected for it; 404 before any.
 async fn cosigned(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    let log = node_log(&state)?;
-    let note = checkpoint_with_cosignatures(state.store.as_ref(), &log, true)
+    let log = state.node.log();
+    let note = checkpoint_with_cosignatures(state.node.store(), log, true)
         .await
         .map_err(log_failure)?
         .ok_or_else(|| ApiError::not_found("no peer has cosigned a checkpoint of this log yet"))?;
@@ -106,7 +98,6 @@ async fn tile(
     caller: Caller,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
-    node_log(&state)?;
     let tile = Tile::parse_path(&format!("tile/{path}"))
         .map_err(|e| ApiError::not_found(e.to_string()))?;
     if tile.kind == TileKind::Entries {
@@ -114,7 +105,7 @@ async fn tile(
             ApiError::forbidden("entry bundles of the transparency log are for admins only")
         })?;
     }
-    let log = log_of(state.store.as_ref())?;
+    let log = log_of(state.node.store())?;
     let size = log.log_size().await?;
     let bytes = tile_bytes(log, tile, size).await.map_err(log_failure)?;
     Ok(text(bytes, "application/octet-stream"))
@@ -134,9 +125,9 @@ async fn object_proofs(
     access: CollectionAccess,
     Path((_, _, id)): Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let log = node_log(&state)?;
+    let log = state.node.log();
     let absent = || ApiError::not_found(format!("no object {id:?} to prove in this collection"));
-    if !crate::taxii::is_stix_id(&id) {
+    if !comity_stix::is_identifier(&id) {
         return Err(absent());
     }
     let (source, release) = access.release(&state).await?;
@@ -149,7 +140,11 @@ async fn object_proofs(
         limit: MAX_VERSIONS,
         after: None,
     };
-    let page = state.store.objects(&source, &filter, &request).await?;
+    let page = state
+        .node
+        .store()
+        .objects(&source, &filter, &request)
+        .await?;
     let mut commitments = Vec::new();
     for object in page.items {
         if !matches!(
@@ -159,7 +154,7 @@ async fn object_proofs(
             continue;
         }
         let proofs = log
-            .object_proofs(state.store.as_ref(), &source, &object)
+            .object_proofs(state.node.store(), &source, &object)
             .await
             .map_err(log_failure)?;
         commitments.extend(proofs.into_iter().map(|p| {
@@ -187,16 +182,14 @@ async fn add_checkpoint(State(state): State<AppState>, body: Body) -> Response {
         *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         r
     };
-    let Some(log) = state.log.clone() else {
-        return refusal(404, "text/plain", "this node is not a witness\n".into());
-    };
+    let log = state.node.log();
     let Ok(bytes) = to_bytes(body, MAX_WITNESS_BODY).await else {
         return refusal(400, "text/plain", "request body too large\n".into());
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    match log.add_checkpoint(state.store.as_ref(), &bytes, now).await {
+    match log.add_checkpoint(state.node.store(), &bytes, now).await {
         Ok(lines) => text(lines, "text/plain; charset=utf-8"),
         Err(e) => {
             if let WitnessError::Inconsistent {
@@ -220,16 +213,15 @@ async fn add_checkpoint(State(state): State<AppState>, body: Body) -> Response {
 }
 
 /// Signs a checkpoint every second when the log has grown, until the task is dropped.
-pub fn spawn_signer(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let log = state.log.clone()?;
-    let store = state.store.clone();
-    Some(tokio::spawn(async move {
+pub fn spawn_signer(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let node = state.node.clone();
+    tokio::spawn(async move {
         let mut tick = tokio::time::interval(SIGN_EVERY);
         loop {
             tick.tick().await;
-            if let Err(e) = log.checkpoint(store.as_ref()).await {
+            if let Err(e) = node.log().checkpoint(node.store()).await {
                 tracing::warn!(error = %e, "signing a checkpoint failed");
             }
         }
-    }))
+    })
 }

@@ -16,14 +16,14 @@ use comity_node::federation::witnessing::{self, Outcome, Prepared};
 use comity_node::identity::PublicKey;
 use comity_node::log::log_of;
 use comity_node::policy::MemberStatus;
-use comity_node::registry::Registry;
+use comity_node::registry::Directory;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::timefmt::format_us;
 use crate::AppState;
+use comity_stix::clock::format_us;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/witness/alerts", get(alerts))
@@ -33,7 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// first, with its evidence (both signed notes and the proof).
 async fn alerts(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.admin()?;
-    let alerts = log_of(state.store.as_ref())?.witness_alerts().await?;
+    let alerts = log_of(state.node.store())?.witness_alerts().await?;
     let items: Vec<Value> = alerts
         .into_iter()
         .map(|a| {
@@ -62,7 +62,6 @@ const REFRESH_ROUNDS: u32 = 10;
 
 /// Starts the witnessing task when the node has a key; it runs until aborted.
 pub fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
-    state.log.as_ref()?;
     let state = state.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -94,7 +93,7 @@ pub async fn round(
     state: &AppState,
     client: &reqwest::Client,
 ) -> Vec<(String, Result<Outcome, String>)> {
-    let registry = Registry::new(state.store.as_ref(), None);
+    let registry = Directory::new(state.node.store());
     let local = match registry.local_member().await {
         Ok(Some(m)) => m.id.0,
         Ok(None) => return Vec::new(),
@@ -151,8 +150,8 @@ async fn witness_peer(
     endpoint: &str,
     key: &PublicKey,
 ) -> Result<Option<Outcome>, String> {
-    let log = state.log.as_ref().ok_or("no node key")?;
-    let store = state.store.as_ref();
+    let log = state.node.log();
+    let store = state.node.store();
     let refresh = state
         .witness_every
         .saturating_mul(REFRESH_ROUNDS)

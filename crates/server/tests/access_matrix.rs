@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use comity_server::{hash_password, AppState};
+use comity_node::admin::hash_password;
+use comity_server::AppState;
 use comity_store::{Access, ApiRoot, Collection, Role, Store, User};
 use comity_store_sqlite::SqliteStore;
+use comity_tlog::note::{KeyKind, Signer};
 use reqwest::{Method, StatusCode};
 
 const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
@@ -86,7 +88,14 @@ async fn start() -> Node {
     store.grant(&key(COL), "viewer", rw).await.unwrap();
     store.grant(&key(OTHER), "stranger", rw).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
-    let state = AppState::new(store, "test".into(), None).await.unwrap();
+    let key = Signer::new(
+        "comity/test",
+        KeyKind::Ed25519,
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+    )
+    .unwrap();
+    let node = comity_node::Node::new(store, key).unwrap();
+    let state = AppState::new(node, "test".into(), None).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -13,7 +13,7 @@ use comity_node::federation::inbox::{Answer, Inbox};
 use comity_node::federation::pull;
 use comity_node::log::NodeLog;
 use comity_node::policy::AgreementStatus;
-use comity_node::registry::{AgreementDraft, Registry, ScopeDocument};
+use comity_node::registry::{AgreementDraft, Directory, Registry, ScopeDocument};
 use comity_server::AppState;
 use comity_store::{ApiRoot, Collection, Store};
 use comity_store_sqlite::SqliteStore;
@@ -83,8 +83,8 @@ async fn node(seed: u8, name: &str) -> Node {
 
 /// `a` pins `b`.
 async fn pin(a: &Node, b: &Node) {
-    let registry = Registry::new(a.store.as_ref(), Some(&a.log));
-    let mine = Registry::new(b.store.as_ref(), None)
+    let registry = Registry::new(a.store.as_ref(), &a.log);
+    let mine = Directory::new(b.store.as_ref())
         .local_member()
         .await
         .unwrap()
@@ -97,7 +97,7 @@ async fn pin(a: &Node, b: &Node) {
 /// `a` proposes an agreement with `b` for indicators up to AMBER, `b` signs it, and both
 /// hold both signatures (handed over out of band, so that the outboxes hold only objects).
 async fn agree(a: &Node, b: &Node) {
-    let registry = Registry::new(a.store.as_ref(), Some(&a.log));
+    let registry = Registry::new(a.store.as_ref(), &a.log);
     let set = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<BTreeSet<_>>();
     let proposal = registry
         .create_agreement(
@@ -119,7 +119,7 @@ async fn agree(a: &Node, b: &Node) {
         .await
         .unwrap()
         .document;
-    let at_b = Registry::new(b.store.as_ref(), Some(&b.log));
+    let at_b = Registry::new(b.store.as_ref(), &b.log);
     at_b.merge_agreement(proposal.clone(), None).await.unwrap();
     let signed = at_b
         .sign_agreement(&proposal.id, b.log.node_key(), false)
@@ -134,10 +134,13 @@ async fn agree(a: &Node, b: &Node) {
 }
 
 async fn serve(n: &Node) -> tokio::sync::oneshot::Sender<()> {
-    let state = AppState::new(n.store.clone(), "t".into(), None)
-        .await
-        .unwrap()
-        .with_log(n.log.clone());
+    let state = AppState::new(
+        comity_node::Node::with_log(n.store.clone(), n.log.clone()),
+        "t".into(),
+        None,
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind(n.addr).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(comity_server::serve(listener, state, async {

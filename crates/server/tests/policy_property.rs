@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 use comity_node::policy::{
     redact, Access, Channel, Decision, MarkedObject, MemberId, Policy, Purpose, Requester,
 };
-use comity_node::registry::Registry;
+use comity_node::registry::Directory;
 use common::{World, A, B, C, PASSWORD, SRC, VIEW_A, VIEW_B};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -217,10 +217,7 @@ fn auth(req: reqwest::RequestBuilder, w: &World, reader: Reader) -> reqwest::Req
 
 /// What the engine says for `object` read by `reader` through `collection` now.
 async fn expected(w: &World, reader: Reader, collection: &str, object: &Value) -> Decision {
-    let federation = Registry::new(w.store.as_ref(), None)
-        .federation()
-        .await
-        .unwrap();
+    let federation = Directory::new(w.store.as_ref()).federation().await.unwrap();
     let local = MemberId(w.local.clone());
     let by = object["created_by_ref"].as_str();
     let originator = federation.originator(by, &local);

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use comity_node::admin::hash_password;
 use comity_node::log::NodeLog;
-use comity_server::{hash_password, AppState};
+use comity_server::AppState;
 use comity_store::{Access, ApiRoot, Collection, Role, Store, TrustedLog, User};
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::checkpoint::Checkpoint;
@@ -84,10 +85,13 @@ async fn start() -> Node {
         .unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
     let log = NodeLog::new(signer("comity/test", 1)).unwrap();
-    let state = AppState::new(store.clone(), "test".into(), None)
-        .await
-        .unwrap()
-        .with_log(log.clone());
+    let state = AppState::new(
+        comity_node::Node::with_log(store.clone(), log.clone()),
+        "test".into(),
+        None,
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

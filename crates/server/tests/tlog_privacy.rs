@@ -59,7 +59,7 @@ async fn add_viewer_without_grants(world: &World) {
         .create_user(User {
             name: "nobody".into(),
             role: Role::Viewer,
-            password_hash: comity_server::hash_password(PASSWORD).unwrap(),
+            password_hash: comity_node::admin::hash_password(PASSWORD).unwrap(),
         })
         .await
         .unwrap();
@@ -215,7 +215,7 @@ async fn a_red_ipv4_is_recovered_from_a_version_1_entry_but_not_from_a_version_2
     let old = ipv4("198.18.7.9", TLP2_RED);
     let v1 = LogEntry {
         kind: OBJECT_ACCEPTED.into(),
-        time: comity_node::log::now_us(),
+        time: comity_stix::clock::now_us(),
         actor: origin.clone(),
         subject: old["id"].as_str().unwrap().into(),
         sha256: sha256_of(&old),

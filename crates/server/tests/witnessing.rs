@@ -17,7 +17,7 @@ use comity_node::federation::witnessing::{
     REFUSED, ROLLBACK,
 };
 use comity_node::log::{log_of, NodeLog};
-use comity_node::registry::Registry;
+use comity_node::registry::{Directory, Registry};
 use comity_server::AppState;
 use comity_store::Store;
 use comity_store_sqlite::SqliteStore;
@@ -47,11 +47,14 @@ async fn node(seed: u8, name: &str) -> Node {
     let addr = listener.local_addr().unwrap();
     let id = common::register_local(store.as_ref(), &log, name, addr).await;
     // The background round stays out of the way: the tests run rounds themselves.
-    let state = AppState::new(store.clone(), "t".into(), None)
-        .await
-        .unwrap()
-        .with_log(log.clone())
-        .with_witness_every(Duration::from_secs(3600));
+    let state = AppState::new(
+        comity_node::Node::with_log(store.clone(), log.clone()),
+        "t".into(),
+        None,
+    )
+    .await
+    .unwrap()
+    .with_witness_every(Duration::from_secs(3600));
     let served = state.clone();
     tokio::spawn(comity_server::serve(
         listener,
@@ -71,14 +74,14 @@ async fn node(seed: u8, name: &str) -> Node {
 
 /// `on` pins `peer` (its id, key and endpoint).
 async fn pin(on: &Node, peer: &Node) {
-    let mut record = Registry::new(peer.store.as_ref(), None)
+    let mut record = Directory::new(peer.store.as_ref())
         .local_member()
         .await
         .unwrap()
         .unwrap()
         .record;
     record.local = false;
-    Registry::new(on.store.as_ref(), Some(&on.log))
+    Registry::new(on.store.as_ref(), &on.log)
         .add_member(record)
         .await
         .unwrap();
@@ -86,7 +89,7 @@ async fn pin(on: &Node, peer: &Node) {
 
 async fn grow(n: &Node, entries: usize) {
     let batch = (0..entries)
-        .map(|i| format!("{{\"grown\":{i},\"at\":{}}}", comity_node::log::now_us()).into_bytes())
+        .map(|i| format!("{{\"grown\":{i},\"at\":{}}}", comity_stix::clock::now_us()).into_bytes())
         .collect();
     log_of(n.store.as_ref())
         .unwrap()

@@ -21,6 +21,27 @@ pub(crate) fn parse_identifier(s: &str) -> Result<(&str, &str), IdError> {
     Ok((ty, uuid))
 }
 
+/// Whether `s` has the shape of a STIX identifier as a look-up key: a type of a-z, 0-9 and
+/// `-` (1 to 250 characters), `--`, and a UUID in its 8-4-4-4-12 form. Looser than
+/// validation (any UUID version), so that a look-up of any stored id is accepted and
+/// anything else is refused before it reaches a store.
+pub fn is_identifier(s: &str) -> bool {
+    match s.split_once("--") {
+        Some((t, uuid)) => {
+            is_type_key(t) && uuid.len() == 36 && uuid::Uuid::try_parse(uuid).is_ok()
+        }
+        None => false,
+    }
+}
+
+/// Whether `s` has the shape of a STIX type as a look-up key: a-z, 0-9 and `-`, 1 to 250
+/// characters (looser than the type-name rule of validation).
+pub fn is_type_key(s: &str) -> bool {
+    (1..=250).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// Type-name rule: a-z, 0-9 and `-`, no `--`, 3 to 250 characters, starting with a letter.
 pub(crate) fn is_type_name(s: &str) -> bool {
     let b = s.as_bytes();

@@ -60,9 +60,11 @@ mod types;
 mod validate;
 mod vocab;
 
+pub mod clock;
 pub mod tlp;
 
 pub use canonical::canonical_json;
+pub use id::{is_identifier, is_type_key};
 pub use report::{Validation, Violation};
 pub use sco_id::{deterministic_sco_id, SCO_ID_NAMESPACE};
 pub use validate::{validate, validate_bundle};

@@ -4,10 +4,10 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use comity_node::registry::Registry;
+use comity_node::admin;
 use comity_node::release::ViewSpec;
-use comity_store::{Access, Collection, Role, Store, User};
-use comity_tlog::entry::{COLLECTION_CHANGED, USER_CHANGED};
+use comity_node::Node;
+use comity_store::{Access, Collection, Role};
 
 use crate::cmd::node::DEFAULT_API_ROOT;
 use crate::config::DataDir;
@@ -166,22 +166,8 @@ fn password_from_env_or_stdin() -> anyhow::Result<String> {
 pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     match command {
         UserCommand::Add { name, role, data } => {
-            let store = data.open_store()?;
-            if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
-                anyhow::bail!("a user name must be non-empty, without ':' or control characters");
-            }
-            let hash = comity_server::hash_password(&password_from_env_or_stdin()?)
-                .map_err(anyhow::Error::msg)?;
-            add_user(
-                &data,
-                store.as_ref(),
-                User {
-                    name: name.clone(),
-                    role,
-                    password_hash: hash,
-                },
-            )
-            .await?;
+            let node = data.open_node()?;
+            admin::add_user(&node, &name, role, &password_from_env_or_stdin()?).await?;
             eprintln!("Added user {name:?} with role {}.", role.as_str());
         }
         UserCommand::List { data } => {
@@ -190,139 +176,41 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UserCommand::SetRole { name, role, data } => {
-            let store = data.open_store()?;
-            store.set_role(&name, role).await?;
-            record_user(&data, store.as_ref(), &name, "role changed", Some(role)).await?;
+            admin::set_role(&data.open_node()?, &name, role).await?;
             eprintln!("User {name:?} is now {}.", role.as_str());
         }
         UserCommand::Passwd { name, data } => {
-            let store = data.open_store()?;
-            let hash = comity_server::hash_password(&password_from_env_or_stdin()?)
-                .map_err(anyhow::Error::msg)?;
-            store.set_password_hash(&name, &hash).await?;
-            record_user(&data, store.as_ref(), &name, "password changed", None).await?;
+            let node = data.open_node()?;
+            admin::set_password(&node, &name, &password_from_env_or_stdin()?).await?;
             eprintln!("Changed the password of {name:?}.");
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Creates a user and commits the change to the transparency log.
-pub(crate) async fn add_user(data: &DataDir, store: &dyn Store, user: User) -> anyhow::Result<()> {
-    let (name, role) = (user.name.clone(), user.role);
-    store.create_user(user).await?;
-    record_user(data, store, &name, "added", Some(role)).await
-}
-
-/// Creates a collection and commits the change to the transparency log.
-pub(crate) async fn add_collection(
-    data: &DataDir,
-    store: &dyn Store,
-    collection: &Collection,
-) -> anyhow::Result<()> {
-    store.create_collection(collection.clone()).await?;
-    let what = serde_json::json!({
-        "change": "added",
-        "title": collection.title,
-        "description": collection.description,
-    });
-    record_collection(data, store, collection, &what).await
-}
-
-/// Commits a user change to the transparency log (name, role, what changed; never a
-/// password or its hash).
-async fn record_user(
-    data: &DataDir,
-    store: &dyn Store,
-    name: &str,
-    change: &str,
-    role: Option<Role>,
-) -> anyhow::Result<()> {
-    let what = serde_json::json!({
-        "user": name,
-        "change": change,
-        "role": role.map(Role::as_str),
-    });
-    let subject = format!("user:{name}");
-    crate::cmd::log::record(&data.data_dir, store, USER_CHANGED, subject, &what).await
-}
-
-/// Commits a collection change to the transparency log.
-async fn record_collection(
-    data: &DataDir,
-    store: &dyn Store,
-    collection: &Collection,
-    what: &serde_json::Value,
-) -> anyhow::Result<()> {
-    let subject = format!("collection:{}/{}", collection.api_root, collection.id);
-    crate::cmd::log::record(&data.data_dir, store, COLLECTION_CHANGED, subject, what).await
-}
-
-/// Turns sharing of a plain collection's objects with peers on or off, and commits the
-/// change to the log.
-pub(crate) async fn federate(
-    data: &DataDir,
-    store: &dyn Store,
-    collection: &Collection,
-    on: bool,
-) -> anyhow::Result<()> {
-    store
-        .set_collection_federated(&collection.key(), on)
-        .await
-        .with_context(|| format!("collection {}", collection.id))?;
-    let what = serde_json::json!({"federated": on});
-    record_collection(data, store, collection, &what).await
-}
-
-/// Grants access and commits the change.
-pub(crate) async fn grant(
-    data: &DataDir,
-    store: &dyn Store,
-    collection: &Collection,
-    user: &str,
-    access: Access,
-) -> anyhow::Result<()> {
-    store
-        .grant(&collection.key(), user, access)
-        .await
-        .with_context(|| format!("cannot grant access to {user:?}"))?;
-    let what = serde_json::json!({
-        "change": "access",
-        "user": user,
-        "read": access.read,
-        "write": access.write,
-    });
-    record_collection(data, store, collection, &what).await
-}
-
-async fn grant_all(
-    data: &DataDir,
-    store: &dyn Store,
+/// Grants `readers` read access and `writers` read and write access to `collection`.
+pub(crate) async fn grant_all(
+    node: &Node,
     collection: &Collection,
     readers: &[String],
     writers: &[String],
 ) -> anyhow::Result<()> {
-    for (users, access) in [
-        (
-            readers,
-            Access {
-                read: true,
-                write: false,
-            },
-        ),
-        (
-            writers,
-            Access {
-                read: true,
-                write: true,
-            },
-        ),
-    ] {
+    for (users, write) in [(readers, false), (writers, true)] {
         for user in users {
-            grant(data, store, collection, user, access).await?;
+            let access = Access { read: true, write };
+            admin::grant(node, collection, user, access)
+                .await
+                .with_context(|| format!("cannot grant access to {user:?}"))?;
         }
     }
     Ok(())
+}
+
+async fn find_collection(node: &Node, api_root: &str, id: &str) -> anyhow::Result<Collection> {
+    node.store()
+        .collection(api_root, id)
+        .await?
+        .with_context(|| format!("no collection {id} in API root {api_root}"))
 }
 
 /// Runs `comity collection …`.
@@ -337,7 +225,7 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
             writers,
             data,
         } => {
-            let store = data.open_store()?;
+            let node = data.open_node()?;
             let collection = Collection {
                 id: id.unwrap_or_else(uuid::Uuid::new_v4).to_string(),
                 api_root,
@@ -346,8 +234,8 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
                 view: None,
                 origin: None,
             };
-            add_collection(&data, store.as_ref(), &collection).await?;
-            grant_all(&data, store.as_ref(), &collection, &readers, &writers).await?;
+            admin::add_collection(&node, &collection).await?;
+            grant_all(&node, &collection, &readers, &writers).await?;
             println!("{}", collection.id);
         }
         CollectionCommand::AddView {
@@ -360,51 +248,15 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
             readers,
             data,
         } => {
-            let store = data.open_store()?;
+            let node = data.open_node()?;
             let spec = ViewSpec {
                 source,
                 member,
                 agreement,
                 purpose: Some(purpose),
             };
-            spec.purpose().map_err(anyhow::Error::msg)?;
-            let source = store
-                .collection(&api_root, &spec.source)
-                .await?
-                .with_context(|| format!("no collection {} in API root {api_root}", spec.source))?;
-            if source.view.is_some() {
-                anyhow::bail!(
-                    "collection {} is a view itself; name a stored collection",
-                    source.id
-                );
-            }
-            let registry = Registry::new(store.as_ref(), None);
-            let known = registry.member(&spec.member).await?;
-            if known.is_none_or(|m| m.record.local) {
-                anyhow::bail!("{:?} is not a registered peer member", spec.member);
-            }
-            if let Some(a) = &spec.agreement {
-                let found = registry
-                    .agreement(a)
-                    .await?
-                    .with_context(|| format!("no agreement {a}"))?;
-                if !found.terms.parties.iter().any(|p| p.0 == spec.member) {
-                    anyhow::bail!("{} is not a party to agreement {a}", spec.member);
-                }
-            }
-            let collection = Collection {
-                id: uuid::Uuid::new_v4().to_string(),
-                api_root,
-                title,
-                description: Some(format!(
-                    "What {} may read of {}.",
-                    spec.member, source.title
-                )),
-                view: Some(serde_json::to_string(&spec)?),
-                origin: None,
-            };
-            add_collection(&data, store.as_ref(), &collection).await?;
-            grant_all(&data, store.as_ref(), &collection, &readers, &[]).await?;
+            let collection = admin::add_view(&node, &api_root, title, spec).await?;
+            grant_all(&node, &collection, &readers, &[]).await?;
             println!("{}", collection.id);
         }
         CollectionCommand::List { api_root, data } => {
@@ -425,13 +277,12 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
             api_root,
             data,
         } => {
-            let store = data.open_store()?;
-            let c = store
-                .collection(&api_root, &collection)
-                .await?
-                .with_context(|| format!("no collection {collection} in API root {api_root}"))?;
+            let node = data.open_node()?;
+            let c = find_collection(&node, &api_root, &collection).await?;
             let on = state == "on";
-            federate(&data, store.as_ref(), &c, on).await?;
+            admin::federate(&node, &c, on)
+                .await
+                .with_context(|| format!("collection {}", c.id))?;
             eprintln!(
                 "Collection {:?} is {}.",
                 c.title,
@@ -450,16 +301,15 @@ pub async fn collection(command: CollectionCommand) -> anyhow::Result<ExitCode> 
             api_root,
             data,
         } => {
-            let store = data.open_store()?;
-            let c = store
-                .collection(&api_root, &collection)
-                .await?
-                .with_context(|| format!("no collection {collection} in API root {api_root}"))?;
+            let node = data.open_node()?;
+            let c = find_collection(&node, &api_root, &collection).await?;
             let access = Access {
                 read: read || write,
                 write,
             };
-            grant(&data, store.as_ref(), &c, &user, access).await?;
+            admin::grant(&node, &c, &user, access)
+                .await
+                .with_context(|| format!("cannot grant access to {user:?}"))?;
             eprintln!(
                 "{user:?} may now read: {}, write: {}.",
                 access.read, access.write

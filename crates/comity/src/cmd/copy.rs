@@ -204,7 +204,7 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option
     // latest (the size its next consistency proof starts from), and the alerts (kept once
     // per evidence, so a second run adds nothing).
     let mut cosignatures = from.cosignatures(None).await?;
-    for member in comity_node::registry::Registry::new(source, None)
+    for member in comity_node::registry::Directory::new(source)
         .members()
         .await?
     {

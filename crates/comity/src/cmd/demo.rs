@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use comity_node::federation::plan::{self, Withheld};
-use comity_node::registry::{AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument};
+use comity_node::registry::{AgreementDraft, Directory, MemberRole, NewMember, ScopeDocument};
 use comity_server::AppState;
-use comity_store::Store;
 use serde_json::json;
 
 use crate::cmd::node::{generated_password, initialise_with, shutdown_signal, Identity};
@@ -35,14 +34,14 @@ pub struct DemoArgs {
     once: bool,
 }
 
-struct Node {
+struct DemoNode {
     name: &'static str,
     country: &'static str,
     role: MemberRole,
     addr: SocketAddr,
     data: DataDir,
     password: String,
-    store: std::sync::Arc<dyn Store>,
+    node: comity_node::Node,
     id: String,
     public_key: String,
 }
@@ -135,27 +134,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let password = generated_password();
         let identity = Identity::new(name, country, vec![role], format!("http://{addr}"));
         initialise_with(&data, identity, &password).await?;
-        let store = data.open_store()?;
-        let me = Registry::new(store.as_ref(), None)
+        let node = data.open_node()?;
+        let me = Directory::new(node.store())
             .local_member()
             .await?
             .context("the node has no member record")?;
-        nodes.push(Node {
+        nodes.push(DemoNode {
             name,
             country,
             role,
             addr,
             data,
             password,
-            store,
+            node,
             id: me.id.0.clone(),
             public_key: me.record.public_key.clone(),
         });
     }
     // Each node pins the others.
     for me in &nodes {
-        let log = crate::cmd::log::node_log(&me.data.data_dir)?;
-        let registry = Registry::new(me.store.as_ref(), Some(&log));
+        let registry = me.node.registry();
         for peer in nodes.iter().filter(|p| p.id != me.id) {
             let record = NewMember {
                 name: peer.name.into(),
@@ -175,14 +173,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut servers = Vec::new();
     let mut states = Vec::new();
     for node in &nodes {
-        let log = crate::cmd::log::node_log(&node.data.data_dir)?;
         let state = AppState::new(
-            node.store.clone(),
+            node.node.clone(),
             format!("Comity demo: {}", node.name),
             None,
         )
-        .await?
-        .with_log(log);
+        .await?;
         let listener = tokio::net::TcpListener::bind(node.addr)
             .await
             .with_context(|| format!("cannot listen on {}", node.addr))?;
@@ -204,20 +200,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (i, node) in nodes.iter().enumerate() {
         let red_for = &nodes[(i + 1) % nodes.len()].id;
         let collection = node
-            .store
+            .node
+            .store()
             .collections("default")
             .await?
             .into_iter()
             .find(|c| c.title == "default")
             .context("no default collection")?;
         // Sharing a collection is an admin's explicit choice: the demo shares its default.
-        crate::cmd::admin::federate(&node.data, node.store.as_ref(), &collection, true).await?;
+        comity_node::admin::federate(&node.node, &collection, true).await?;
         let objects = samples(&node.id, red_for);
         let texts: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let federation = Registry::new(node.store.as_ref(), None)
-            .federation()
-            .await?;
+        let federation = Directory::new(node.node.store()).federation().await?;
         withheld.push(plan::plan(&federation, &texts).withheld);
         let r = client
             .post(format!(
@@ -242,7 +237,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let mut pending = 0;
         for node in &nodes {
             pending += node
-                .store
+                .node
+                .store()
                 .outbox_stats()
                 .await?
                 .iter()
@@ -269,7 +265,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// Arcadia proposes both agreements; each other party's node signs what it received, and
 /// the signatures travel until every node holds every party's signature (or 60 s pass).
-async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
+async fn agree(nodes: &[DemoNode], states: &[AppState]) -> anyhow::Result<()> {
     let (a, b, c) = (&nodes[0].id, &nodes[1].id, &nodes[2].id);
     let agreements = [
         (
@@ -287,8 +283,7 @@ async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
             set(&["intelligence", "police-cooperation", "judicial-assistance"]),
         ),
     ];
-    let log_a = crate::cmd::log::node_log(&nodes[0].data.data_dir)?;
-    let proposer = Registry::new(nodes[0].store.as_ref(), Some(&log_a));
+    let proposer = nodes[0].node.registry();
     let mut ids = Vec::new();
     for (title, partners, types, max_tlp, purposes) in agreements {
         let draft = AgreementDraft {
@@ -304,18 +299,17 @@ async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
             valid_until: None,
         };
         let agreement = proposer
-            .create_agreement(draft, log_a.node_key(), true)
+            .create_agreement(draft, nodes[0].node.log().node_key(), true)
             .await?;
         ids.push((agreement.document.id, agreement.document.parties));
     }
-    states[0].outbox.notify_one();
+    states[0].node.outbox_ready();
     debug_assert!(ids.iter().all(|(_, parties)| parties.contains(a)));
     let mut signed = BTreeSet::new();
     for _ in 0..120 {
         let mut in_force = 0;
         for (node, state) in nodes.iter().zip(states) {
-            let log = crate::cmd::log::node_log(&node.data.data_dir)?;
-            let registry = Registry::new(node.store.as_ref(), Some(&log));
+            let registry = node.node.registry();
             for (id, parties) in &ids {
                 if !parties.contains(&node.id) {
                     in_force += 1;
@@ -327,8 +321,10 @@ async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
                 if !held.document.signed_by(&node.id)
                     && signed.insert((node.id.clone(), id.clone()))
                 {
-                    registry.sign_agreement(id, log.node_key(), true).await?;
-                    state.outbox.notify_one();
+                    registry
+                        .sign_agreement(id, node.node.log().node_key(), true)
+                        .await?;
+                    state.node.outbox_ready();
                 } else if held.document.is_complete() {
                     in_force += 1;
                 }
@@ -342,7 +338,7 @@ async fn agree(nodes: &[Node], states: &[AppState]) -> anyhow::Result<()> {
     anyhow::bail!("the agreements did not come into force on every node within 60 s")
 }
 
-async fn summary(nodes: &[Node], withheld: &[Withheld], args: &DemoArgs) -> anyhow::Result<()> {
+async fn summary(nodes: &[DemoNode], withheld: &[Withheld], args: &DemoArgs) -> anyhow::Result<()> {
     println!(
         "Comity demo: three member authorities on loopback ({}).\n",
         args.dir.display()
@@ -361,11 +357,11 @@ async fn summary(nodes: &[Node], withheld: &[Withheld], args: &DemoArgs) -> anyh
         );
         println!("  member  {}", node.id);
         println!("  data    {}", node.data.data_dir.display());
-        for c in node.store.collections("default").await? {
-            let n = node.store.count_objects(&c.key()).await?;
+        for c in node.node.store().collections("default").await? {
+            let n = node.node.store().count_objects(&c.key()).await?;
             println!("  collection {:<40} {n:>3} objects  ({})", c.title, c.id);
         }
-        for s in node.store.outbox_stats().await? {
+        for s in node.node.store().outbox_stats().await? {
             let to = nodes
                 .iter()
                 .find(|n| n.id == s.peer)

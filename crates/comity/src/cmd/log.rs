@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use anyhow::{bail, Context};
-use comity_node::log::{log_of, Act, NodeLog};
+use comity_node::log::{log_of, NodeLog};
+use comity_node::Node;
 use comity_store::{Store, TrustedLog};
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::entry::{Entry, LogEntry, Opening, OBJECT_ACCEPTED};
@@ -200,32 +201,9 @@ pub fn write_node_key(path: &Path, signer: &Signer) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Commits an administrative act (a user, collection or configuration change) to the log:
-/// `what` is hashed as canonical JSON, never logged.
-pub async fn record(
-    data_dir: &Path,
-    store: &dyn Store,
-    kind: &str,
-    subject: String,
-    what: &serde_json::Value,
-) -> anyhow::Result<()> {
-    if store.transparency_log().is_none() {
-        return Ok(());
-    }
-    let log = node_log(data_dir)?;
-    let act = Act {
-        kind: kind.to_owned(),
-        actor: log.origin().to_owned(),
-        subject,
-        canonical: comity_stix::canonical_json(what).into_bytes(),
-    };
-    log.record(store, act).await?;
-    Ok(())
-}
-
 /// Commits the configuration file when it differs from the one committed last (its hash
 /// is kept in the data directory).
-pub async fn record_config(data_dir: &Path, store: &dyn Store) -> anyhow::Result<()> {
+pub async fn record_config(data_dir: &Path, node: &Node) -> anyhow::Result<()> {
     let config = data_dir.join(crate::config::CONFIG_FILE);
     let Ok(bytes) = std::fs::read(&config) else {
         return Ok(());
@@ -235,17 +213,7 @@ pub async fn record_config(data_dir: &Path, store: &dyn Store) -> anyhow::Result
     if std::fs::read_to_string(&seen).is_ok_and(|s| s.trim() == digest) {
         return Ok(());
     }
-    let log = node_log(data_dir)?;
-    if store.transparency_log().is_some() {
-        let entry = comity_node::log::seal(LogEntry {
-            kind: comity_tlog::entry::CONFIG_CHANGED.into(),
-            time: comity_node::log::now_us(),
-            actor: log.origin().to_owned(),
-            subject: crate::config::CONFIG_FILE.into(),
-            sha256: Sha256::digest(&bytes).into(),
-        })?;
-        log_of(store)?.append_openable(vec![entry]).await?;
-    }
+    comity_node::admin::record_config(node, crate::config::CONFIG_FILE, &bytes).await?;
     std::fs::write(&seen, format!("{digest}\n"))?;
     Ok(())
 }

@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use comity_node::{admin, Node};
 use comity_server::AppState;
-use comity_store::{Access, ApiRoot, Collection, Role, User};
+use comity_store::{Access, ApiRoot, Collection, Role};
 
-use crate::cmd::admin;
 use crate::config::{DataDir, FileConfig, CONFIG_FILE, CONFIG_TEMPLATE, DEFAULT_LISTEN};
 
 /// Name of the API root made by `init`.
@@ -124,14 +124,17 @@ pub(crate) async fn initialise_with(
     }
     crate::cmd::log::create_node_key(dir)?;
     let store = data.open_or_create_store()?;
-    store
-        .create_api_root(ApiRoot {
+    let node = Node::new(store, crate::cmd::log::node_key(dir)?)?;
+    admin::add_api_root(
+        &node,
+        ApiRoot {
             name: DEFAULT_API_ROOT.into(),
             title: "Comity default API root".into(),
             description: Some("Intelligence held by this node.".into()),
             max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
-        })
-        .await?;
+        },
+    )
+    .await?;
     let collection = Collection {
         id: uuid::Uuid::new_v4().to_string(),
         api_root: DEFAULT_API_ROOT.into(),
@@ -140,20 +143,14 @@ pub(crate) async fn initialise_with(
         view: None,
         origin: None,
     };
-    admin::add_collection(data, store.as_ref(), &collection).await?;
-    let hash = comity_server::hash_password(password).map_err(anyhow::Error::msg)?;
-    let user = User {
-        name: "admin".into(),
-        role: Role::Admin,
-        password_hash: hash,
-    };
-    admin::add_user(data, store.as_ref(), user).await?;
+    admin::add_collection(&node, &collection).await?;
+    admin::add_user(&node, "admin", Role::Admin, password).await?;
     let full = Access {
         read: true,
         write: true,
     };
-    admin::grant(data, store.as_ref(), &collection, "admin", full).await?;
-    let me = crate::cmd::registry::create_local(data, store.as_ref(), identity.facts()).await?;
+    admin::grant(&node, &collection, "admin", full).await?;
+    let me = crate::cmd::registry::create_local(&node, identity.facts()).await?;
     let config = dir.join(CONFIG_FILE);
     if !config.exists() {
         std::fs::write(&config, CONFIG_TEMPLATE)?;
@@ -225,18 +222,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(addr) => addr,
         None => DEFAULT_LISTEN.parse()?,
     };
-    let store = args.data.open_store()?;
     crate::cmd::log::create_node_key(&args.data.data_dir)?;
-    crate::cmd::log::record_config(&args.data.data_dir, store.as_ref()).await?;
+    let node = args.data.open_node()?;
+    crate::cmd::log::record_config(&args.data.data_dir, &node).await?;
     let mut state = AppState::new(
-        store.clone(),
+        node,
         file.title.unwrap_or_else(|| "Comity node".into()),
         args.public_url.or(file.public_url),
     )
     .await?;
-    if store.transparency_log().is_some() {
-        state = state.with_log(crate::cmd::log::node_log(&args.data.data_dir)?);
-    }
     if let Some(seconds) = file.witnessing.as_ref().and_then(|w| w.interval_seconds) {
         anyhow::ensure!(
             seconds >= 1,

@@ -6,14 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use comity_node::log::{now_us, NodeLog};
 use comity_node::member_file::MemberFile;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
-    AgreementDocument, AgreementDraft, Member, MemberRole, NewMember, Registry, ScopeDocument,
+    AgreementDocument, AgreementDraft, Directory, Member, MemberRole, NewMember, ScopeDocument,
     SignedAgreement,
 };
 use comity_node::tokens;
+use comity_node::Node;
+use comity_stix::clock::now_us;
 use comity_store::Store;
 
 use crate::config::DataDir;
@@ -262,13 +263,6 @@ pub enum TokenCommand {
     },
 }
 
-fn load_log(data: &DataDir, store: &dyn Store) -> anyhow::Result<Option<NodeLog>> {
-    if store.transparency_log().is_none() {
-        return Ok(None);
-    }
-    crate::cmd::log::node_log(&data.data_dir).map(Some)
-}
-
 fn facts_into(facts: MemberFacts, public_key: String, id: Option<String>) -> NewMember {
     NewMember {
         name: facts.name,
@@ -300,16 +294,10 @@ fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 /// Creates this node's own member record (at `comity init`).
-pub async fn create_local(
-    data: &DataDir,
-    store: &dyn Store,
-    facts: MemberFacts,
-) -> anyhow::Result<Member> {
-    let log = crate::cmd::log::node_log(&data.data_dir)?;
-    let public_key = log.node_key().public_key().to_string();
+pub async fn create_local(node: &Node, facts: MemberFacts) -> anyhow::Result<Member> {
+    let public_key = node.log().node_key().public_key().to_string();
     let record = facts_into(facts, public_key, None).into_record(true)?;
-    let recorder = store.transparency_log().map(|_| &log);
-    Ok(Registry::new(store, recorder).add_member(record).await?)
+    Ok(node.registry().add_member(record).await?)
 }
 
 /// Runs `comity member …`.
@@ -333,11 +321,8 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("give --from FILE, or --name, --country, --role and --public-key")
                 }
             };
-            let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
-            let m = Registry::new(store.as_ref(), log.as_ref())
-                .add_member(record)
-                .await?;
+            let node = data.open_node()?;
+            let m = node.registry().add_member(record).await?;
             eprintln!(
                 "Registered member {} ({}), key {}; confirm the key with them.",
                 m.id,
@@ -347,11 +332,8 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
             println!("{}", m.id);
         }
         MemberCommand::Remove { id, data } => {
-            let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
-            let (m, dropped) = Registry::new(store.as_ref(), log.as_ref())
-                .remove_member(&id)
-                .await?;
+            let node = data.open_node()?;
+            let (m, dropped) = node.registry().remove_member(&id).await?;
             eprintln!(
                 "Removed member {} ({}) and {dropped} envelope(s) waiting for it.",
                 m.id,
@@ -360,13 +342,13 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::List { data } => {
             let store = data.open_store()?;
-            for m in Registry::new(store.as_ref(), None).members().await? {
+            for m in Directory::new(store.as_ref()).members().await? {
                 println!("{}", member_line(&m));
             }
         }
         MemberCommand::Show { id, data } => {
             let store = data.open_store()?;
-            let m = Registry::new(store.as_ref(), None)
+            let m = Directory::new(store.as_ref())
                 .member(&id)
                 .await?
                 .with_context(|| format!("no member {id} is registered"))?;
@@ -374,7 +356,7 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::ShowLocal { out, data } => {
             let store = data.open_store()?;
-            let m = Registry::new(store.as_ref(), None)
+            let m = Directory::new(store.as_ref())
                 .local_member()
                 .await?
                 .context(
@@ -400,17 +382,16 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
             }
         }
         MemberCommand::SetLocal { facts, data } => {
-            let store = data.open_store()?;
-            let log = crate::cmd::log::node_log(&data.data_dir)?;
-            let registry = Registry::new(store.as_ref(), Some(&log));
-            let public_key = log.node_key().public_key().to_string();
+            let node = data.open_node()?;
+            let registry = node.registry();
+            let public_key = node.log().node_key().public_key().to_string();
             let m = match registry.local_member().await? {
                 Some(current) => {
                     let id = current.id.0.clone();
                     let record = facts_into(facts, public_key, Some(id)).into_record(true)?;
                     registry.update_local(record).await?
                 }
-                None => create_local(&data, store.as_ref(), facts).await?,
+                None => create_local(&node, facts).await?,
             };
             eprintln!("This node is member {} ({}).", m.id, m.name());
         }
@@ -425,11 +406,8 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn set_member(data: &DataDir, id: &str, status: MemberStatus) -> anyhow::Result<()> {
-    let store = data.open_store()?;
-    let log = load_log(data, store.as_ref())?;
-    let m = Registry::new(store.as_ref(), log.as_ref())
-        .set_member_status(id, status)
-        .await?;
+    let node = data.open_node()?;
+    let m = node.registry().set_member_status(id, status).await?;
     eprintln!(
         "Member {} ({}) is now {}.",
         m.id,
@@ -444,7 +422,7 @@ struct Names(HashMap<String, String>);
 
 impl Names {
     async fn of(store: &dyn Store) -> anyhow::Result<Names> {
-        let members = Registry::new(store, None).members().await?;
+        let members = Directory::new(store).members().await?;
         Ok(Names(
             members
                 .iter()
@@ -531,8 +509,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
             offline,
             data,
         } => {
-            let store = data.open_store()?;
-            let log = crate::cmd::log::node_log(&data.data_dir)?;
+            let node = data.open_node()?;
             let draft = AgreementDraft {
                 title,
                 partners: partners.into_iter().collect(),
@@ -548,9 +525,9 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 valid_from: from,
                 valid_until: until,
             };
-            let recorder = store.transparency_log().map(|_| &log);
-            let a = Registry::new(store.as_ref(), recorder)
-                .create_agreement(draft, log.node_key(), !offline)
+            let a = node
+                .registry()
+                .create_agreement(draft, node.log().node_key(), !offline)
                 .await?;
             let next = if offline {
                 "hand it to them with `comity agreement show`"
@@ -561,20 +538,19 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 "Proposed and signed agreement {} ({}); it awaits the signatures of {} ({next}).",
                 a.document.id,
                 a.document.title,
-                Names::of(store.as_ref()).await?.list(&a.document.missing())
+                Names::of(node.store()).await?.list(&a.document.missing())
             );
             println!("{}", a.document.id);
             return Ok(ExitCode::SUCCESS);
         }
         AgreementCommand::Sign { id, offline, data } => {
-            let store = data.open_store()?;
-            let log = crate::cmd::log::node_log(&data.data_dir)?;
-            let recorder = store.transparency_log().map(|_| &log);
-            let a = Registry::new(store.as_ref(), recorder)
-                .sign_agreement(&id, log.node_key(), !offline)
+            let node = data.open_node()?;
+            let a = node
+                .registry()
+                .sign_agreement(&id, node.log().node_key(), !offline)
                 .await?;
             eprintln!("Signed agreement {}.", a.document.id);
-            report(store.as_ref(), &a).await?;
+            report(node.store(), &a).await?;
             return Ok(ExitCode::SUCCESS);
         }
         AgreementCommand::Import { file, data } => {
@@ -586,23 +562,20 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
             };
             let document: AgreementDocument = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not an agreement document", file.display()))?;
-            let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
-            let merged = Registry::new(store.as_ref(), log.as_ref())
-                .merge_agreement(document, None)
-                .await?;
+            let node = data.open_node()?;
+            let merged = node.registry().merge_agreement(document, None).await?;
             eprintln!(
                 "Agreement {}: {} new signature(s).",
                 merged.agreement.document.id,
                 merged.added.len()
             );
-            report(store.as_ref(), &merged.agreement).await?;
+            report(node.store(), &merged.agreement).await?;
             println!("{}", merged.agreement.document.id);
             return Ok(ExitCode::SUCCESS);
         }
         AgreementCommand::List { json, data } => {
             let store = data.open_store()?;
-            let agreements = Registry::new(store.as_ref(), None).agreements().await?;
+            let agreements = Directory::new(store.as_ref()).agreements().await?;
             if json {
                 print_json(&agreements.iter().map(agreement_json).collect::<Vec<_>>())?;
             } else {
@@ -615,7 +588,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
         }
         AgreementCommand::Show { id, data } => {
             let store = data.open_store()?;
-            let a = Registry::new(store.as_ref(), None)
+            let a = Directory::new(store.as_ref())
                 .agreement(&id)
                 .await?
                 .with_context(|| format!("no agreement {id}"))?;
@@ -630,12 +603,12 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
         }
     };
     let (id, status, send) = change;
-    let store = data.open_store()?;
-    let log = load_log(&data, store.as_ref())?;
-    let a = Registry::new(store.as_ref(), log.as_ref())
+    let node = data.open_node()?;
+    let a = node
+        .registry()
         .set_agreement_status(&id, status, send)
         .await?;
-    report(store.as_ref(), &a).await?;
+    report(node.store(), &a).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -649,28 +622,19 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
             member,
             data,
         } => {
-            let store = data.open_store()?;
-            store
+            let node = data.open_node()?;
+            node.store()
                 .user(&user)
                 .await?
                 .with_context(|| format!("no user {user:?}"))?;
             if let Some(m) = &member {
-                let known = Registry::new(store.as_ref(), None).member(m).await?;
+                let known = Directory::new(node.store()).member(m).await?;
                 if known.is_none_or(|k| k.record.local) {
                     anyhow::bail!("{m:?} is not a registered peer member");
                 }
             }
-            let log = load_log(&data, store.as_ref())?;
             let expires = now_us() + i64::from(expires_in_days) * 86_400_000_000;
-            let issued = tokens::issue(
-                store.as_ref(),
-                log.as_ref(),
-                &user,
-                &label,
-                member,
-                Some(expires),
-            )
-            .await?;
+            let issued = tokens::issue(&node, &user, &label, member, Some(expires)).await?;
             eprintln!(
                 "Created token {} ({label}); it is shown once and expires in {expires_in_days} days. \
                  Use it as `Authorization: Bearer <token>`.",
@@ -687,12 +651,12 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
                     .as_deref()
                     .map_or_else(|| format!("user:{}", t.user), |m| format!("member:{m}"));
                 let state = match (t.revoked_at, t.expires_at) {
-                    (Some(at), _) => format!("revoked {}", comity_server::timefmt::format_us(at)),
+                    (Some(at), _) => format!("revoked {}", comity_stix::clock::format_us(at)),
                     (None, Some(at)) if at <= now => {
-                        format!("expired {}", comity_server::timefmt::format_us(at))
+                        format!("expired {}", comity_stix::clock::format_us(at))
                     }
                     (None, Some(at)) => {
-                        format!("expires {}", comity_server::timefmt::format_us(at))
+                        format!("expires {}", comity_stix::clock::format_us(at))
                     }
                     (None, None) => "never expires".into(),
                 };
@@ -700,10 +664,9 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { id, data } => {
-            let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
+            let node = data.open_node()?;
             let id = tokens::id_of(&id).to_owned();
-            if tokens::revoke(store.as_ref(), log.as_ref(), &id).await? {
+            if tokens::revoke(&node, &id).await? {
                 eprintln!("Revoked token {id}.");
             } else {
                 eprintln!("Token {id} was revoked already.");

@@ -9,13 +9,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use comity_node::federation::plan;
 use comity_node::intake::{self, Examined, Refusal};
-use comity_node::log::NodeLog;
+use comity_node::objects::{self, Outcome, Sharing};
 use comity_node::policy::{Channel, Purpose, Role};
-use comity_node::registry::{Federation, Registry};
+use comity_node::registry::Directory;
 use comity_node::release::{Release, Released};
-use comity_store::{
-    AddOutcome, Collection, NewObject, ObjectFilter, PageRequest, Store, VersionFilter,
-};
+use comity_node::Node;
+use comity_store::{AddOutcome, Collection, ObjectFilter, PageRequest, Store, VersionFilter};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::value::RawValue;
 
@@ -129,9 +128,7 @@ struct Tally {
 }
 
 async fn store_batch(
-    store: &dyn Store,
-    log: Option<&NodeLog>,
-    sharing: Option<&Federation>,
+    node: &Node,
     collection: &Collection,
     batch: &mut Vec<Examined>,
     file: &Path,
@@ -140,67 +137,41 @@ async fn store_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    let ids: Vec<(String, String)> = batch
-        .iter()
-        .map(|e| (e.object.id.clone(), e.object.version.clone()))
-        .collect();
-    let entries = log.map(|log| log.object_entries(batch)).transpose()?;
-    let texts: Vec<String> = match sharing {
-        Some(_) => batch.iter().map(|e| e.object.json.clone()).collect(),
-        None => Vec::new(),
-    };
-    let objects: Vec<NewObject> = std::mem::take(batch)
-        .into_iter()
-        .map(|e| e.object)
-        .collect();
-    let outcomes = match entries {
-        Some(entries) => NodeLog::add_objects(store, &collection.key(), objects, entries).await?,
-        None => store.add_objects(&collection.key(), objects).await?,
-    };
-    let mut added = Vec::new();
-    for (i, ((id, version), outcome)) in ids.into_iter().zip(outcomes).enumerate() {
+    let prepared = objects::prepare(node.log(), std::mem::take(batch))?;
+    let stored = objects::add(node, collection, prepared).await?;
+    for Outcome {
+        id,
+        version,
+        outcome,
+    } in stored.outcomes
+    {
         match outcome {
-            AddOutcome::Added { .. } => {
-                tally.added += 1;
-                added.extend(texts.get(i).map(String::as_str));
-            }
-            AddOutcome::AlreadyStored => {
-                // Offered again, so that an import rerun after a crash shares them.
-                tally.already += 1;
-                added.extend(texts.get(i).map(String::as_str));
-            }
+            AddOutcome::Added { .. } => tally.added += 1,
+            AddOutcome::AlreadyStored => tally.already += 1,
             AddOutcome::ConflictingVersion => tally
                 .refused
                 .push((file.to_owned(), Refusal::version_conflict(id, version))),
         }
     }
-    if let Some(federation) = sharing {
-        let queued = plan::enqueue(store, federation, &added).await?;
-        tally.queued += queued.objects;
-        tally.withheld.merge(queued.withheld);
+    match stored.sharing {
+        Sharing::Queued(queued) => {
+            tally.queued += queued.objects;
+            tally.withheld.merge(queued.withheld);
+        }
+        Sharing::Failed(why) => anyhow::bail!("objects stored but not queued for peers: {why}"),
+        Sharing::NotFederated => {}
     }
     Ok(())
 }
 
 /// Runs `comity import`; exits 1 when any object was refused.
 pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let store = args.data.open_store()?;
-    let log = match store.transparency_log() {
-        Some(_) => {
-            crate::cmd::log::create_node_key(&args.data.data_dir)?;
-            Some(crate::cmd::log::node_log(&args.data.data_dir)?)
-        }
-        None => None,
-    };
-    let collection =
-        resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
+    crate::cmd::log::create_node_key(&args.data.data_dir)?;
+    let node = args.data.open_node()?;
     // Objects imported into a federated collection are shared like objects posted over
     // TAXII (only plain collections are federated, and only once an admin turned it on).
-    let federation = if log.is_some() && store.collection_federated(&collection.key()).await? {
-        Some(Registry::new(store.as_ref(), None).federation().await?)
-    } else {
-        None
-    };
+    let collection =
+        resolve_collection(node.store(), &args.api_root, args.collection.as_deref()).await?;
     let mut files = Vec::new();
     for p in &args.paths {
         json_files(p, &mut files)?;
@@ -224,29 +195,11 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 Err(refusal) => tally.refused.push((file.clone(), refusal)),
             }
             if batch.len() == BATCH {
-                store_batch(
-                    store.as_ref(),
-                    log.as_ref(),
-                    federation.as_ref(),
-                    &collection,
-                    &mut batch,
-                    file,
-                    &mut tally,
-                )
-                .await?;
+                store_batch(&node, &collection, &mut batch, file, &mut tally).await?;
             }
             bar.inc(1);
         }
-        store_batch(
-            store.as_ref(),
-            log.as_ref(),
-            federation.as_ref(),
-            &collection,
-            &mut batch,
-            file,
-            &mut tally,
-        )
-        .await?;
+        store_batch(&node, &collection, &mut batch, file, &mut tally).await?;
     }
     bar.finish_and_clear();
     eprintln!(
@@ -263,7 +216,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             tally.queued
         );
     }
-    let names = Registry::new(store.as_ref(), None).members().await?;
+    let names = Directory::new(node.store()).members().await?;
     let name_of = |id: &str| {
         names
             .iter()
@@ -302,7 +255,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         },
         ..ObjectFilter::default()
     };
-    let registry = Registry::new(store.as_ref(), None);
+    let registry = Directory::new(store.as_ref());
     let federation = registry.federation().await?;
     let release = match &args.for_member {
         Some(member) => {

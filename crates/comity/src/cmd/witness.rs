@@ -45,7 +45,7 @@ pub async fn run(command: WitnessCommand) -> anyhow::Result<ExitCode> {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     a.id,
-                    comity_server::timefmt::format_us(a.at),
+                    comity_stix::clock::format_us(a.at),
                     a.peer,
                     a.kind,
                     a.detail
@@ -65,7 +65,7 @@ pub async fn run(command: WitnessCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("no alert {id}"))?;
             let json = serde_json::json!({
                 "id": alert.id,
-                "at": comity_server::timefmt::format_us(alert.at),
+                "at": comity_stix::clock::format_us(alert.at),
                 "peer": alert.peer,
                 "kind": alert.kind,
                 "detail": alert.detail,

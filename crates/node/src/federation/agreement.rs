@@ -15,8 +15,8 @@
 use comity_store::{OutboxItem, Store, StoreError};
 use serde::Deserialize;
 
-use crate::log::now_us;
 use crate::registry::{AgreementDocument, Registry, RegistryError};
+use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, Kind};
 use super::inbox::{Answer, Inbox, InboxError};
@@ -79,7 +79,7 @@ pub(super) async fn receive(
     local: &str,
     env: &Envelope,
 ) -> Result<Answer, InboxError> {
-    let registry = Registry::new(inbox.store(), Some(inbox.log()));
+    let registry = Registry::new(inbox.store(), inbox.log());
     let document = match serde_json::from_str(env.body.get()) {
         Ok(Body {
             agreement: Some(document),

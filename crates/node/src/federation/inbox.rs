@@ -19,12 +19,13 @@ use time::OffsetDateTime;
 
 use crate::identity::PublicKey;
 use crate::intake;
-use crate::log::{now_us, LogError, NodeLog};
+use crate::log::{LogError, NodeLog};
 use crate::policy::{
     Access, Agreement, AgreementStatus, Channel, Decision, MarkedObject, MemberId, MemberStatus,
     Peer, Policy, Purpose, Requester,
 };
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Directory, Registry, RegistryError};
+use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, EnvelopeError, Kind, Receipt, RefusedObject, Signed};
 use super::quota::{OverQuota, Quotas};
@@ -107,7 +108,7 @@ impl<'a> Inbox<'a> {
     /// Receives one envelope (its JSON text) that came from member `sender`: the member
     /// whose signature on the request was verified, or the peer it was pulled from.
     pub async fn receive(&self, sender: &str, text: &[u8]) -> Result<Answer, InboxError> {
-        let registry = Registry::new(self.store, Some(self.log));
+        let registry = Registry::new(self.store, self.log);
         let local = registry
             .local_member()
             .await?
@@ -230,7 +231,7 @@ impl<'a> Inbox<'a> {
                 return self.refuse_recorded(local, env, why).await;
             }
         };
-        let federation = Registry::new(self.store, None).federation().await?;
+        let federation = Directory::new(self.store).federation().await?;
         let ours = MemberId(local.to_owned());
         let sender = MemberId(env.from.clone());
         let now = OffsetDateTime::now_utc();
@@ -558,7 +559,7 @@ pub(super) async fn member_collection(
     if let Some(c) = store.collection(API_ROOT, &id).await? {
         return Ok(c.key());
     }
-    let name = Registry::new(store, None)
+    let name = Directory::new(store)
         .member(sender)
         .await?
         .map_or_else(|| sender.to_owned(), |m| m.name().to_owned());

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use comity_store::{OutboxItem, Store, StoreError};
 
-use crate::log::now_us;
 use crate::policy::{Channel, Denial, MemberStatus, Purpose, Rule};
 use crate::registry::Federation;
 use crate::release::{Release, Released};
+use comity_stix::clock::now_us;
 
 use super::envelope::Kind;
 

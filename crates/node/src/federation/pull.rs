@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::identity::{NodeKey, PublicKey};
 use crate::policy::MemberStatus;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Directory, RegistryError};
 
 use super::envelope::{timestamp, Envelope, EnvelopeError, Kind, Signed, VERSION};
 
@@ -85,7 +85,7 @@ pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullR
     if env.to != local {
         return Err(EnvelopeError::NotForUs(env.to.clone()).into());
     }
-    let member = Registry::new(store, None)
+    let member = Directory::new(store)
         .member(&env.from)
         .await?
         .filter(|m| !m.record.local)
@@ -120,7 +120,7 @@ pub async fn verify(store: &dyn Store, local: &str, text: &[u8]) -> Result<PullR
         .map_err(|e| PullError::NotAPull(format!("the body is not {{\"after\": N}}: {e}")))?;
     // Answered once, by any process of this node: remembered for as long as the request
     // could pass the checks above (it may be dated up to the allowed skew ahead).
-    let now_us = crate::log::now_us();
+    let now_us = comity_stix::clock::now_us();
     let window_us = 2 * MAX_PULL_AGE.whole_microseconds() as i64;
     if !store
         .first_use(&format!("pull:{}", env.id), now_us + window_us, now_us)
@@ -146,7 +146,7 @@ pub async fn answer(
     after: u64,
 ) -> Result<(Vec<Signed>, bool, super::plan::Withheld), PullError> {
     let mut withheld = super::plan::Withheld::default();
-    let federation = Registry::new(store, None).federation().await?;
+    let federation = Directory::new(store).federation().await?;
     let entries = store.outbox_after(peer, after, PULL_LIMIT + 1).await?;
     let more = entries.len() > PULL_LIMIT;
     let envelopes = entries

@@ -51,12 +51,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::intake;
-use crate::log::now_us;
 use crate::policy::{
     Access, Agreement, AgreementStatus, Channel, Decision, MarkedObject, MemberId, MemberStatus,
     Peer, Policy, Purpose, Requester,
 };
-use crate::registry::{Federation, Registry};
+use crate::registry::{Directory, Federation};
+use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, Kind};
 use super::inbox::{member_collection, Answer, Inbox, InboxError, API_ROOT};
@@ -394,7 +394,7 @@ pub(super) async fn receive(
         return inbox.deliver_recorded(local, env, 0).await;
     };
     let store = inbox.store();
-    let federation = Registry::new(store, None).federation().await?;
+    let federation = Directory::new(store).federation().await?;
     let ours = MemberId(local.to_owned());
     let sender = MemberId(env.from.clone());
     let now = OffsetDateTime::now_utc();

@@ -8,7 +8,7 @@ use comity_tlog::note::{KeyKind, Signer};
 
 use crate::log::NodeLog;
 use crate::registry::{
-    AgreementDocument, AgreementDraft, MemberRole, NewMember, Registry, ScopeDocument,
+    AgreementDocument, AgreementDraft, Directory, MemberRole, NewMember, Registry, ScopeDocument,
 };
 
 /// One node under test.
@@ -24,7 +24,7 @@ pub(crate) struct Node {
 impl Node {
     /// The node's registry, committing to its log.
     pub fn registry(&self) -> Registry<'_> {
-        Registry::new(&self.store, Some(&self.log))
+        Registry::new(&self.store, &self.log)
     }
 }
 
@@ -54,7 +54,7 @@ pub(crate) async fn node(seed: u8) -> Node {
     }
     .into_record(true)
     .unwrap();
-    let id = Registry::new(&store, Some(&log))
+    let id = Registry::new(&store, &log)
         .add_member(record)
         .await
         .unwrap()
@@ -70,7 +70,7 @@ pub(crate) async fn node(seed: u8) -> Node {
 
 /// `on` pins `peer`.
 pub(crate) async fn pin(on: &Node, peer: &Node) {
-    let mut record = Registry::new(&peer.store, None)
+    let mut record = Directory::new(&peer.store)
         .local_member()
         .await
         .unwrap()

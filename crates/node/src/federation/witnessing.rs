@@ -50,9 +50,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::identity::PublicKey;
-use crate::log::{log_of, now_us, with_hashes, Act, LogError, NodeLog};
+use crate::log::{log_of, with_hashes, Act, LogError, NodeLog};
 use crate::policy::MemberStatus;
 use crate::registry::Member;
+use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, EnvelopeError, Kind, Signed};
 

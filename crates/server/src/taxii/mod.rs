@@ -20,8 +20,6 @@ use crate::error::ApiError;
 use crate::media::{self, TAXII_MEDIA_TYPE};
 use crate::AppState;
 
-pub use query::is_stix_id;
-
 /// The TAXII routes, mounted under `/taxii2/`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -82,7 +80,7 @@ async fn discovery(
 ) -> Result<Response, ApiError> {
     query::none(raw.as_deref())?;
     let base = base_url(&state, &headers);
-    let roots = state.store.api_roots().await?;
+    let roots = state.node.store().api_roots().await?;
     let urls: Vec<String> = roots
         .iter()
         .map(|r| format!("{base}/taxii2/{}/", r.name))
@@ -106,7 +104,8 @@ async fn api_root(
 ) -> Result<Response, ApiError> {
     query::none(raw.as_deref())?;
     let root = state
-        .store
+        .node
+        .store()
         .api_root(&root)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no API root {root:?}")))?;
@@ -142,12 +141,12 @@ async fn collections(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     query::none(raw.as_deref())?;
-    if state.store.api_root(&root).await?.is_none() {
+    if state.node.store().api_root(&root).await?.is_none() {
         return Err(ApiError::not_found(format!("no API root {root:?}")));
     }
     let mut visible = Vec::new();
-    for c in state.store.collections(&root).await? {
-        let access = caller.access(&state.meta, &c).await?;
+    for c in state.node.store().collections(&root).await? {
+        let access = caller.access(state.node.view(), &c).await?;
         if access.read || access.write {
             visible.push(collection_json(&c, access.read, access.write));
         }
@@ -169,11 +168,12 @@ async fn collection(
     query::none(raw.as_deref())?;
     let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
     let c = state
-        .meta
+        .node
+        .view()
         .collection(&root, &id)
         .await?
         .ok_or_else(hidden)?;
-    let access = caller.access(&state.meta, &c).await?;
+    let access = caller.access(state.node.view(), &c).await?;
     if !access.read && !access.write {
         return Err(hidden());
     }
@@ -195,7 +195,8 @@ async fn status(
     query::none(raw.as_deref())?;
     let readable = |s: &Status| role == Role::Admin || s.poster.as_deref() == Some(name);
     let status = state
-        .store
+        .node
+        .store()
         .status(&root, &id)
         .await?
         .filter(readable)

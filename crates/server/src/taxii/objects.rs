@@ -7,22 +7,21 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use comity_node::intake::{self, Envelope, Examined, Refusal};
-use comity_node::log::NodeLog;
+use comity_node::intake::{self, Envelope, Examined};
+use comity_node::objects::{self, Posted, Sharing};
 use comity_node::release::{Release, Released};
-use comity_store::{
-    AddOutcome, NewObject, Page, PageRequest, Status, StatusDetail, StoredObject, VersionFilter,
-};
+use comity_store::{Page, PageRequest, Status, StatusDetail, StoredObject, VersionFilter};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 
 use super::query::{self, Endpoint, Query};
-use super::{is_stix_id, paging, taxii_json};
+use super::{paging, taxii_json};
 use crate::auth::CollectionAccess;
 use crate::error::ApiError;
 use crate::media::require_taxii_content;
-use crate::timefmt::{format_us, now_us};
 use crate::AppState;
+use comity_stix::clock::format_us;
+use comity_stix::is_identifier as is_stix_id;
 
 /// Page size when the client names none.
 const DEFAULT_LIMIT: usize = 1000;
@@ -67,7 +66,11 @@ async fn page(
             limit: batch,
             after,
         };
-        let read = state.store.objects(&source, &q.filter, &request).await?;
+        let read = state
+            .node
+            .store()
+            .objects(&source, &q.filter, &request)
+            .await?;
         for o in read.items {
             if let Some(o) = released(state, &release, o) {
                 if items.len() == limit {
@@ -287,7 +290,8 @@ pub async fn delete_object(
     object_id(&id)?;
     let q = query::parse(raw.as_deref(), Endpoint::DeleteObject, VersionFilter::all())?;
     let deleted = state
-        .store
+        .node
+        .store()
         .delete_object(&access.collection.key(), &id, &q.filter)
         .await?;
     if deleted == 0 {
@@ -358,7 +362,8 @@ pub async fn add_objects(
     query::none(raw.as_deref())?;
     require_taxii_content(&headers)?;
     let root = state
-        .store
+        .node
+        .store()
         .api_root(&access.collection.api_root)
         .await?
         .ok_or_else(|| ApiError::not_found("API root"))?;
@@ -376,82 +381,37 @@ pub async fn add_objects(
         return Err(too_large());
     }
     let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
-    let request_timestamp = format_us(now_us());
-    let log = state.log.clone();
-    let (candidates, commitments, mut failures) = tokio::task::spawn_blocking(move || {
+    let request_timestamp = objects::request_timestamp();
+    let node = state.node.clone();
+    let (prepared, failures) = tokio::task::spawn_blocking(move || {
         let (examined, failures) = examine_all(&bytes)?;
-        let commitments = log
-            .map(|log| log.object_entries(&examined))
-            .transpose()
+        let prepared = objects::prepare(node.log(), examined)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let candidates: Vec<NewObject> = examined.into_iter().map(|e| e.object).collect();
-        Ok::<_, ApiError>((candidates, commitments, failures))
+        Ok::<_, ApiError>((prepared, failures))
     })
     .await
     .map_err(|_| ApiError::internal())??;
-    let mut successes = Vec::with_capacity(candidates.len());
-    // Objects stored in a plain collection are shared with the peers whose agreements
-    // cover them; received objects (a collection with an origin) are not passed on here.
-    let shareable = access.collection.origin.is_none() && access.collection.view.is_none();
-    let texts: Vec<String> = if shareable && state.log.is_some() {
-        candidates.iter().map(|o| o.json.clone()).collect()
-    } else {
-        Vec::new()
-    };
-    // What to offer peers: every object stored or already there, in order.
-    let mut offered = Vec::new();
-    if !candidates.is_empty() {
-        let details: Vec<(String, String)> = candidates
-            .iter()
-            .map(|o| (o.id.clone(), o.version.clone()))
-            .collect();
-        let collection = access.collection.key();
-        let outcomes = match commitments {
-            Some(entries) => {
-                NodeLog::add_objects(state.store.as_ref(), &collection, candidates, entries).await?
-            }
-            None => state.store.add_objects(&collection, candidates).await?,
-        };
-        for (i, ((id, version), outcome)) in details.into_iter().zip(outcomes).enumerate() {
-            match outcome {
-                AddOutcome::Added { .. } => {
-                    offered.extend(texts.get(i).map(String::as_str));
-                    successes.push(StatusDetail {
-                        id,
-                        version,
-                        message: None,
-                    })
-                }
-                AddOutcome::AlreadyStored => {
-                    // Shared again: a client retrying after a crash between storing and
-                    // queuing must not leave the objects stored but never shared. The
-                    // receivers store each version once.
-                    offered.extend(texts.get(i).map(String::as_str));
-                    successes.push(StatusDetail {
-                        id,
-                        version,
-                        message: Some("already stored".into()),
-                    })
-                }
-                AddOutcome::ConflictingVersion => {
-                    failures.push(Refusal::version_conflict(id, version).into())
-                }
+    let Posted { status, sharing } = objects::post(
+        &state.node,
+        &access.collection,
+        prepared,
+        failures,
+        access.caller.name(),
+        request_timestamp,
+    )
+    .await?;
+    match sharing {
+        Sharing::Queued(queued) => {
+            state.metrics.withheld(&queued.withheld);
+            if queued.objects > 0 {
+                tracing::debug!(objects = queued.objects, "queued for peers");
             }
         }
+        Sharing::Failed(why) => {
+            tracing::error!(collection = %access.collection.id, error = %why, "objects stored but not queued for peers")
+        }
+        Sharing::NotFederated => {}
     }
-    let status = Status {
-        id: uuid::Uuid::new_v4().to_string(),
-        api_root: access.collection.api_root.clone(),
-        status: "complete".into(),
-        request_timestamp,
-        created_us: now_us(),
-        successes,
-        failures,
-        pendings: Vec::new(),
-        poster: Some(access.caller.name().to_owned()),
-    };
-    state.store.put_status(&status).await?;
-    crate::federation::share(&state, &access.collection.key(), &offered).await;
     tracing::info!(
         user = %access.caller.name(),
         collection = %access.collection.id,

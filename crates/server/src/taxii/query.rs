@@ -6,7 +6,8 @@ use comity_node::intake::version_key;
 use comity_store::{ObjectFilter, VersionFilter};
 
 use crate::error::ApiError;
-use crate::timefmt;
+use comity_stix::clock as timefmt;
+use comity_stix::{is_identifier as is_stix_id, is_type_key as is_stix_type};
 
 /// The filters an endpoint accepts.
 #[derive(Clone, Copy)]
@@ -66,22 +67,6 @@ pub fn none(raw: Option<&str>) -> Result<(), ApiError> {
             "this endpoint takes no query parameters",
         )),
         _ => Ok(()),
-    }
-}
-
-fn is_stix_type(s: &str) -> bool {
-    (1..=250).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// Whether `s` has the shape of a STIX identifier (`type--uuid`).
-pub fn is_stix_id(s: &str) -> bool {
-    match s.split_once("--") {
-        Some((t, uuid)) => {
-            is_stix_type(t) && uuid::Uuid::try_parse(uuid).is_ok() && uuid.len() == 36
-        }
-        None => false,
     }
 }
 

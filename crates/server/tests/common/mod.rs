@@ -8,15 +8,18 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use comity_node::admin::hash_password;
 use comity_node::identity::NodeKey;
-use comity_node::log::{now_us, NodeLog};
+use comity_node::log::NodeLog;
 use comity_node::registry::{
     AgreementDocument, AgreementDraft, MemberRole, NewMember, PartySignature, Registry,
     ScopeDocument,
 };
 use comity_node::release::ViewSpec;
 use comity_node::tokens;
-use comity_server::{hash_password, AppState};
+use comity_node::Node;
+use comity_server::AppState;
+use comity_stix::clock::now_us;
 use comity_store::{Access, ApiRoot, Collection, Role, Store, User};
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::note::{KeyKind, Signer};
@@ -86,7 +89,7 @@ pub async fn register_local(
     }
     .into_record(true)
     .unwrap();
-    Registry::new(store, Some(log))
+    Registry::new(store, log)
         .add_member(record)
         .await
         .unwrap()
@@ -212,7 +215,7 @@ pub async fn start() -> World {
     }
 
     let log = NodeLog::new(signer("comity/test", 1)).unwrap();
-    let registry = Registry::new(store.as_ref(), Some(&log));
+    let registry = Registry::new(store.as_ref(), &log);
     let mut me = member("This node", None, 1, &[MemberRole::Cert]);
     me.public_key = log.node_key().public_key().to_string();
     let local = registry
@@ -257,35 +260,24 @@ pub async fn start() -> World {
         .document
         .id;
 
+    let node = Node::with_log(store.clone(), log.clone());
     let issue = |user: &'static str, member: Option<&str>, expires: i64| {
-        let (store, log, member) = (store.clone(), log.clone(), member.map(str::to_owned));
+        let (node, member) = (node.clone(), member.map(str::to_owned));
         async move {
-            tokens::issue(
-                store.as_ref(),
-                Some(&log),
-                user,
-                "test",
-                member,
-                Some(expires),
-            )
-            .await
-            .unwrap()
+            tokens::issue(&node, user, "test", member, Some(expires))
+                .await
+                .unwrap()
         }
     };
     let later = now_us() + 3_600_000_000;
     let analyst_token = issue("analyst", None, later).await.secret;
     let expired_token = issue("analyst", None, now_us() - 1).await.secret;
     let revoked = issue("analyst", None, later).await;
-    tokens::revoke(store.as_ref(), Some(&log), &revoked.token.id)
-        .await
-        .unwrap();
+    tokens::revoke(&node, &revoked.token.id).await.unwrap();
     let token_a = issue("admin", Some(A), later).await.secret;
     let token_b = issue("admin", Some(B), later).await.secret;
 
-    let state = AppState::new(store.clone(), "test".into(), None)
-        .await
-        .unwrap()
-        .with_log(log.clone());
+    let state = AppState::new(node, "test".into(), None).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

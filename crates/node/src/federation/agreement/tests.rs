@@ -7,7 +7,7 @@ use comity_store_sqlite::SqliteStore;
 use crate::federation::test_nodes::{countersign, draft, node, pin, set, signer, Node};
 use crate::identity::NodeKey;
 use crate::policy::AgreementStatus;
-use crate::registry::{AgreementDocument, PartySignature, Registry, RegistryError};
+use crate::registry::{AgreementDocument, Directory, PartySignature, Registry, RegistryError};
 
 /// Three nodes, each pinning the others.
 async fn three() -> [Node; 3] {
@@ -201,7 +201,7 @@ async fn bad_copies_are_refused_and_change_nothing() {
 
     // a forged signature of a party (made with another key, claiming B's pinned key)
     let mut forged = doc.clone();
-    let b_key = Registry::new(&a.store, None)
+    let b_key = Directory::new(&a.store)
         .member(&b.id)
         .await
         .unwrap()
@@ -398,7 +398,7 @@ async fn signatures_arriving_at_once_are_all_kept() {
     // two handles on A's database; in one process changes wait for each other, and the
     // store's compare and swap (in the conformance suite) covers two processes
     let other = SqliteStore::open(a.dir.path()).unwrap();
-    let (at_a, at_a_too) = (a.registry(), Registry::new(&other, Some(&a.log)));
+    let (at_a, at_a_too) = (a.registry(), Registry::new(&other, &a.log));
     let (rb, rc) = tokio::join!(
         at_a.merge_agreement(from_b, Some(&b.id)),
         at_a_too.merge_agreement(from_c, Some(&c.id)),

@@ -1,5 +1,6 @@
-//! Server timestamps: microseconds since the Unix epoch, written as RFC 3339 UTC with six
-//! fraction digits (TAXII's `date_added`), and parsed from any RFC 3339 form.
+//! Timestamps as Comity keeps them: microseconds since the Unix epoch, written as RFC 3339
+//! UTC with six fraction digits (TAXII's `date_added`), parsed from any RFC 3339 form, and
+//! the one clock every crate reads.
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;

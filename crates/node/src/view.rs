@@ -15,7 +15,7 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use comity_node::registry::{Federation, Registry, RegistryError};
+use crate::registry::{Directory, Federation, RegistryError};
 use comity_store::{Access, Collection, CollectionRef, Store, StoreError, User};
 
 /// Upper bound on the entries of each map.
@@ -32,15 +32,15 @@ struct Snapshot {
 }
 
 /// The cache of one server process over its store.
-pub struct MetaCache {
+pub struct NodeView {
     store: Arc<dyn Store>,
     snapshot: Mutex<Snapshot>,
 }
 
-impl MetaCache {
+impl NodeView {
     /// An empty cache over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        MetaCache {
+        NodeView {
             store,
             snapshot: Mutex::new(Snapshot::default()),
         }
@@ -87,7 +87,7 @@ impl MetaCache {
 
     /// The members and the agreements in force, as [`Registry::federation`] reads them.
     pub async fn federation(&self) -> Result<Federation, RegistryError> {
-        let registry = Registry::new(self.store.as_ref(), None);
+        let registry = Directory::new(self.store.as_ref());
         self.cached(|s| &mut s.federation, (), || registry.federation())
             .await
     }
@@ -143,7 +143,7 @@ mod tests {
     use comity_store::{ApiRoot, Role};
     use comity_store_sqlite::SqliteStore;
 
-    async fn fixture() -> (tempfile::TempDir, Arc<dyn Store>, MetaCache) {
+    async fn fixture() -> (tempfile::TempDir, Arc<dyn Store>, NodeView) {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
         store
@@ -155,7 +155,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let cache = MetaCache::new(store.clone());
+        let cache = NodeView::new(store.clone());
         (dir, store, cache)
     }
 

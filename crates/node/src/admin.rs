@@ -1,0 +1,242 @@
+//! Administrative acts: API roots, local users (roles, passwords), collections, policy
+//! views, grants, and whether a collection is federated. Every change but an API root's is
+//! committed to the transparency log: names, roles and what changed, never a password or
+//! its hash. The CLI, the node API and the web UI all come here.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::Argon2;
+use comity_stix::clock::now_us;
+use comity_store::{Access, ApiRoot, Collection, Role, StoreError, User};
+use comity_tlog::entry::{LogEntry, COLLECTION_CHANGED, CONFIG_CHANGED, USER_CHANGED};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::log::{Act, LogError};
+use crate::node::Node;
+use crate::registry::RegistryError;
+use crate::release::ViewSpec;
+
+/// Why an administrative act was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The request itself is wrong (a bad name, an unknown member, a view of a view…).
+    #[error("{0}")]
+    Invalid(String),
+    /// What the act names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The store failed or refused (a conflict, a missing user).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Committing the act to the log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The registry could not be read.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Hashes a new password with Argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, AdminError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AdminError::Invalid(format!("cannot hash the password: {e}")))
+}
+
+/// Creates an API root (not logged: it holds no intelligence and grants nobody anything).
+pub async fn add_api_root(node: &Node, root: ApiRoot) -> Result<(), AdminError> {
+    Ok(node.store().create_api_root(root).await?)
+}
+
+/// Adds a local user with `password` (hashed here; the text is never kept).
+pub async fn add_user(
+    node: &Node,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> Result<(), AdminError> {
+    if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(
+            "a user name must be non-empty, without ':' or control characters".into(),
+        ));
+    }
+    let user = User {
+        name: name.to_owned(),
+        role,
+        password_hash: hash_password(password)?,
+    };
+    node.store().create_user(user).await?;
+    record_user(node, name, "added", Some(role)).await
+}
+
+/// Changes a user's role.
+pub async fn set_role(node: &Node, name: &str, role: Role) -> Result<(), AdminError> {
+    node.store().set_role(name, role).await?;
+    record_user(node, name, "role changed", Some(role)).await
+}
+
+/// Changes a user's password.
+pub async fn set_password(node: &Node, name: &str, password: &str) -> Result<(), AdminError> {
+    node.store()
+        .set_password_hash(name, &hash_password(password)?)
+        .await?;
+    record_user(node, name, "password changed", None).await
+}
+
+/// Creates a collection.
+pub async fn add_collection(node: &Node, collection: &Collection) -> Result<(), AdminError> {
+    node.store().create_collection(collection.clone()).await?;
+    let what = json!({
+        "change": "added",
+        "title": collection.title,
+        "description": collection.description,
+    });
+    record_collection(node, collection, &what).await
+}
+
+/// Creates a policy view in `api_root`: a read-only collection showing what `spec.member`
+/// may read of `spec.source`. The source must be a stored collection, the member a
+/// registered peer, and a named agreement one the member is party to.
+pub async fn add_view(
+    node: &Node,
+    api_root: &str,
+    title: String,
+    spec: ViewSpec,
+) -> Result<Collection, AdminError> {
+    spec.purpose().map_err(AdminError::Invalid)?;
+    let store = node.store();
+    let source = store
+        .collection(api_root, &spec.source)
+        .await?
+        .ok_or_else(|| {
+            AdminError::NotFound(format!(
+                "no collection {} in API root {api_root}",
+                spec.source
+            ))
+        })?;
+    if source.view.is_some() {
+        return Err(AdminError::Invalid(format!(
+            "collection {} is a view itself; name a stored collection",
+            source.id
+        )));
+    }
+    let registry = node.registry();
+    let known = registry.member(&spec.member).await?;
+    if known.is_none_or(|m| m.record.local) {
+        return Err(AdminError::Invalid(format!(
+            "{:?} is not a registered peer member",
+            spec.member
+        )));
+    }
+    if let Some(a) = &spec.agreement {
+        let found = registry
+            .agreement(a)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("no agreement {a}")))?;
+        if !found.terms.parties.iter().any(|p| p.0 == spec.member) {
+            return Err(AdminError::Invalid(format!(
+                "{} is not a party to agreement {a}",
+                spec.member
+            )));
+        }
+    }
+    let collection = Collection {
+        id: uuid::Uuid::new_v4().to_string(),
+        api_root: api_root.to_owned(),
+        title,
+        description: Some(format!(
+            "What {} may read of {}.",
+            spec.member, source.title
+        )),
+        view: Some(serde_json::to_string(&spec).map_err(|e| AdminError::Invalid(e.to_string()))?),
+        origin: None,
+    };
+    add_collection(node, &collection).await?;
+    Ok(collection)
+}
+
+/// Turns sharing of a plain collection's objects with peers on or off.
+pub async fn federate(node: &Node, collection: &Collection, on: bool) -> Result<(), AdminError> {
+    node.store()
+        .set_collection_federated(&collection.key(), on)
+        .await?;
+    record_collection(node, collection, &json!({"federated": on})).await
+}
+
+/// Sets `user`'s access to `collection`.
+pub async fn grant(
+    node: &Node,
+    collection: &Collection,
+    user: &str,
+    access: Access,
+) -> Result<(), AdminError> {
+    node.store().grant(&collection.key(), user, access).await?;
+    let what = json!({
+        "change": "access",
+        "user": user,
+        "read": access.read,
+        "write": access.write,
+    });
+    record_collection(node, collection, &what).await
+}
+
+/// Commits a user change (name, role, what changed).
+async fn record_user(
+    node: &Node,
+    name: &str,
+    change: &str,
+    role: Option<Role>,
+) -> Result<(), AdminError> {
+    let what = json!({
+        "user": name,
+        "change": change,
+        "role": role.map(Role::as_str),
+    });
+    record(node, USER_CHANGED, format!("user:{name}"), &what).await
+}
+
+/// Commits a collection change.
+async fn record_collection(
+    node: &Node,
+    collection: &Collection,
+    what: &Value,
+) -> Result<(), AdminError> {
+    let subject = format!("collection:{}/{}", collection.api_root, collection.id);
+    record(node, COLLECTION_CHANGED, subject, what).await
+}
+
+/// Commits a configuration file's content (its SHA-256, never its text) to the log.
+pub async fn record_config(node: &Node, name: &str, bytes: &[u8]) -> Result<(), AdminError> {
+    let entry = crate::log::seal(LogEntry {
+        kind: CONFIG_CHANGED.into(),
+        time: now_us(),
+        actor: node.log().origin().to_owned(),
+        subject: name.to_owned(),
+        sha256: Sha256::digest(bytes).into(),
+    })?;
+    crate::log::log_of(node.store())?
+        .append_openable(vec![entry])
+        .await?;
+    Ok(())
+}
+
+/// Commits an administrative act: `what` is hashed as canonical JSON, never logged.
+pub async fn record(
+    node: &Node,
+    kind: &str,
+    subject: String,
+    what: &Value,
+) -> Result<(), AdminError> {
+    let log = node.log();
+    let act = Act {
+        kind: kind.to_owned(),
+        actor: log.origin().to_owned(),
+        subject,
+        canonical: comity_stix::canonical_json(what).into_bytes(),
+    };
+    log.record(node.store(), act).await?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! The node context every workflow runs in: the store, the identity key and the
+//! transparency log, none optional. A workflow that writes takes a [`Node`], so every act
+//! `ARCHITECTURE.md` says is logged is logged: there is no way to reach a writer without
+//! the log. What a request handler reads to authorise and answer comes from
+//! [`Node::view`], which writes nothing.
+
+use std::sync::Arc;
+
+use comity_store::Store;
+use comity_tlog::note::{NoteError, Signer};
+use tokio::sync::Notify;
+
+use crate::log::NodeLog;
+use crate::registry::Registry;
+use crate::view::NodeView;
+
+/// One node: cheap to clone (every clone is the same node).
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    log: NodeLog,
+    view: NodeView,
+    outbox: Notify,
+}
+
+impl Node {
+    /// The node over `store`, signing with `key` (the key `comity init` made).
+    pub fn new(store: Arc<dyn Store>, key: Signer) -> Result<Node, NoteError> {
+        Ok(Node::with_log(store, NodeLog::new(key)?))
+    }
+
+    /// The node over `store` with its log.
+    pub fn with_log(store: Arc<dyn Store>, log: NodeLog) -> Node {
+        Node {
+            inner: Arc::new(Inner {
+                view: NodeView::new(store.clone()),
+                store,
+                log,
+                outbox: Notify::new(),
+            }),
+        }
+    }
+
+    /// The store, for reads; writes go through the node's workflows.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// A handle on the store, for tasks that outlive a borrow.
+    pub fn store_arc(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
+    /// The node's transparency log (and identity key).
+    pub fn log(&self) -> &NodeLog {
+        &self.inner.log
+    }
+
+    /// What requests read before their data (users, grants, collections, the federation),
+    /// cached while nothing changes.
+    pub fn view(&self) -> &NodeView {
+        &self.inner.view
+    }
+
+    /// Members and agreements: every change committed to the log.
+    pub fn registry(&self) -> Registry<'_> {
+        Registry::new(self.store(), self.log())
+    }
+
+    /// Wakes the federation sender: something was queued for a peer.
+    pub fn outbox_ready(&self) {
+        self.inner.outbox.notify_one();
+    }
+
+    /// Completes when something was queued for a peer since the last wake-up.
+    pub async fn outbox_queued(&self) {
+        self.inner.outbox.notified().await
+    }
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("origin", &self.inner.log.origin())
+            .finish_non_exhaustive()
+    }
+}
