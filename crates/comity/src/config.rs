@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use comity_store::Store;
+use comity_store::{ObjectStore, Store};
 use comity_store_postgres::{redact_url, PgStore};
 use comity_store_sqlite::SqliteStore;
 use serde::Deserialize;

@@ -140,7 +140,7 @@ impl MetaCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use comity_store::{ApiRoot, Role};
+    use comity_store::{ApiRoot, IdentityStore, ObjectStore, Role};
     use comity_store_sqlite::SqliteStore;
 
     async fn fixture() -> (tempfile::TempDir, Arc<dyn Store>, MetaCache) {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use comity_server::{hash_password, AppState};
-use comity_store::{Access, ApiRoot, Collection, Role, Store, User};
+use comity_store::{Access, ApiRoot, Collection, IdentityStore, ObjectStore, Role, Store, User};
 use comity_store_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 

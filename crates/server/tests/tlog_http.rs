@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use comity_node::log::NodeLog;
 use comity_server::{hash_password, AppState};
-use comity_store::{Access, ApiRoot, Collection, Role, Store, TrustedLog, User};
+use comity_store::prelude::*;
+use comity_store::{Access, ApiRoot, Collection, Role, TrustedLog, User};
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Signer, Verifier};
@@ -75,7 +76,6 @@ async fn start() -> Node {
     store.grant(&collection.key(), "admin", all).await.unwrap();
     store
         .transparency_log()
-        .unwrap()
         .trust_log(TrustedLog {
             origin: PEER.into(),
             verifier_key: signer(PEER, 9).verifier().to_string(),
@@ -293,7 +293,6 @@ async fn the_witness_cosigns_a_trusted_peer_and_refuses_forks_replays_and_strang
     let witnessed = node
         .store
         .transparency_log()
-        .unwrap()
         .witnessed(PEER)
         .await
         .unwrap()

@@ -67,9 +67,7 @@ pub async fn run_all(store: &dyn Store) {
     registry_round_trip(store).await;
     views_round_trip(store).await;
     roles_change(store).await;
-    if let Some(log) = store.transparency_log() {
-        transparency_log(store, log).await;
-    }
+    transparency_log(store, store.transparency_log()).await;
     origins_round_trip(store).await;
     federation(store).await;
     meta_version_follows_what_servers_cache(store).await;
@@ -1520,11 +1518,8 @@ async fn inbox_journal_keeps_the_first_record(store: &dyn Store) {
     assert_eq!(store.inbox_record(SENDER, "env-odd").await.unwrap(), None);
 }
 
-async fn log_size(store: &dyn Store) -> Option<u64> {
-    match store.transparency_log() {
-        Some(log) => Some(log.log_size().await.unwrap()),
-        None => None,
-    }
+async fn log_size(store: &dyn Store) -> u64 {
+    store.transparency_log().log_size().await.unwrap()
 }
 
 async fn inbox_apply_is_one_transaction(store: &dyn Store) {
@@ -1619,9 +1614,7 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
     );
     assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 4);
 
-    let Some(log) = store.transparency_log() else {
-        return;
-    };
+    let log = store.transparency_log();
     // With log entries: the objects added and their entries commit with the record.
     let size = log.log_size().await.unwrap();
     let logged = inbox_record(SENDER, "env-apply-6", 6, InboxRecord::DELIVERED);

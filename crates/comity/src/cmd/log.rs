@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use anyhow::{bail, Context};
-use comity_node::log::{log_of, Act, NodeLog};
+use comity_node::log::{Act, NodeLog};
 use comity_store::{Store, TrustedLog};
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::entry::{Entry, LogEntry, Opening, OBJECT_ACCEPTED};
@@ -209,9 +209,6 @@ pub async fn record(
     subject: String,
     what: &serde_json::Value,
 ) -> anyhow::Result<()> {
-    if store.transparency_log().is_none() {
-        return Ok(());
-    }
     let log = node_log(data_dir)?;
     let act = Act {
         kind: kind.to_owned(),
@@ -236,16 +233,17 @@ pub async fn record_config(data_dir: &Path, store: &dyn Store) -> anyhow::Result
         return Ok(());
     }
     let log = node_log(data_dir)?;
-    if store.transparency_log().is_some() {
-        let entry = comity_node::log::seal(LogEntry {
-            kind: comity_tlog::entry::CONFIG_CHANGED.into(),
-            time: comity_node::log::now_us(),
-            actor: log.origin().to_owned(),
-            subject: crate::config::CONFIG_FILE.into(),
-            sha256: Sha256::digest(&bytes).into(),
-        })?;
-        log_of(store)?.append_openable(vec![entry]).await?;
-    }
+    let entry = comity_node::log::seal(LogEntry {
+        kind: comity_tlog::entry::CONFIG_CHANGED.into(),
+        time: comity_node::log::now_us(),
+        actor: log.origin().to_owned(),
+        subject: crate::config::CONFIG_FILE.into(),
+        sha256: Sha256::digest(&bytes).into(),
+    })?;
+    store
+        .transparency_log()
+        .append_openable(vec![entry])
+        .await?;
     std::fs::write(&seen, format!("{digest}\n"))?;
     Ok(())
 }
@@ -267,7 +265,7 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
         } => {
             let (store, _) = open(&data)?;
             let end = index.checked_add(1).context("index too large")?;
-            let log = log_of(store.as_ref())?;
+            let log = store.transparency_log();
             let entry = log
                 .log_entries(index, end)
                 .await?
@@ -299,7 +297,8 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             let store = data.open_store()?;
-            log_of(store.as_ref())?
+            store
+                .transparency_log()
                 .trust_log(TrustedLog {
                     origin: origin.clone(),
                     verifier_key: vkey,
@@ -584,7 +583,7 @@ async fn audit(url: &str, data: &DataDir) -> anyhow::Result<ExitCode> {
     let note_text = String::from_utf8(note_bytes).context("the checkpoint is not UTF-8")?;
     let note = Note::parse(note_text.as_bytes())?;
     let origin = Checkpoint::parse(&note.text)?.origin;
-    let local = log_of(store.as_ref())?;
+    let local = store.transparency_log();
     let trusted = local
         .trusted_logs()
         .await?

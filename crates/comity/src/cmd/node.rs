@@ -234,9 +234,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.public_url.or(file.public_url),
     )
     .await?;
-    if store.transparency_log().is_some() {
-        state = state.with_log(crate::cmd::log::node_log(&args.data.data_dir)?);
-    }
+    state = state.with_log(crate::cmd::log::node_log(&args.data.data_dir)?);
     if let Some(seconds) = file.witnessing.as_ref().and_then(|w| w.interval_seconds) {
         anyhow::ensure!(
             seconds >= 1,

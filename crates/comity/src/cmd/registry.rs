@@ -262,10 +262,7 @@ pub enum TokenCommand {
     },
 }
 
-fn load_log(data: &DataDir, store: &dyn Store) -> anyhow::Result<Option<NodeLog>> {
-    if store.transparency_log().is_none() {
-        return Ok(None);
-    }
+fn load_log(data: &DataDir) -> anyhow::Result<Option<NodeLog>> {
     crate::cmd::log::node_log(&data.data_dir).map(Some)
 }
 
@@ -308,7 +305,7 @@ pub async fn create_local(
     let log = crate::cmd::log::node_log(&data.data_dir)?;
     let public_key = log.node_key().public_key().to_string();
     let record = facts_into(facts, public_key, None).into_record(true)?;
-    let recorder = store.transparency_log().map(|_| &log);
+    let recorder = Some(&log);
     Ok(Registry::new(store, recorder).add_member(record).await?)
 }
 
@@ -334,7 +331,7 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
                 }
             };
             let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
+            let log = load_log(&data)?;
             let m = Registry::new(store.as_ref(), log.as_ref())
                 .add_member(record)
                 .await?;
@@ -348,7 +345,7 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Remove { id, data } => {
             let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
+            let log = load_log(&data)?;
             let (m, dropped) = Registry::new(store.as_ref(), log.as_ref())
                 .remove_member(&id)
                 .await?;
@@ -426,7 +423,7 @@ pub async fn member(command: MemberCommand) -> anyhow::Result<ExitCode> {
 
 async fn set_member(data: &DataDir, id: &str, status: MemberStatus) -> anyhow::Result<()> {
     let store = data.open_store()?;
-    let log = load_log(data, store.as_ref())?;
+    let log = load_log(data)?;
     let m = Registry::new(store.as_ref(), log.as_ref())
         .set_member_status(id, status)
         .await?;
@@ -548,7 +545,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 valid_from: from,
                 valid_until: until,
             };
-            let recorder = store.transparency_log().map(|_| &log);
+            let recorder = Some(&log);
             let a = Registry::new(store.as_ref(), recorder)
                 .create_agreement(draft, log.node_key(), !offline)
                 .await?;
@@ -569,7 +566,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
         AgreementCommand::Sign { id, offline, data } => {
             let store = data.open_store()?;
             let log = crate::cmd::log::node_log(&data.data_dir)?;
-            let recorder = store.transparency_log().map(|_| &log);
+            let recorder = Some(&log);
             let a = Registry::new(store.as_ref(), recorder)
                 .sign_agreement(&id, log.node_key(), !offline)
                 .await?;
@@ -587,7 +584,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
             let document: AgreementDocument = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not an agreement document", file.display()))?;
             let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
+            let log = load_log(&data)?;
             let merged = Registry::new(store.as_ref(), log.as_ref())
                 .merge_agreement(document, None)
                 .await?;
@@ -631,7 +628,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
     };
     let (id, status, send) = change;
     let store = data.open_store()?;
-    let log = load_log(&data, store.as_ref())?;
+    let log = load_log(&data)?;
     let a = Registry::new(store.as_ref(), log.as_ref())
         .set_agreement_status(&id, status, send)
         .await?;
@@ -660,7 +657,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("{m:?} is not a registered peer member");
                 }
             }
-            let log = load_log(&data, store.as_ref())?;
+            let log = load_log(&data)?;
             let expires = now_us() + i64::from(expires_in_days) * 86_400_000_000;
             let issued = tokens::issue(
                 store.as_ref(),
@@ -701,7 +698,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::Revoke { id, data } => {
             let store = data.open_store()?;
-            let log = load_log(&data, store.as_ref())?;
+            let log = load_log(&data)?;
             let id = tokens::id_of(&id).to_owned();
             if tokens::revoke(store.as_ref(), log.as_ref(), &id).await? {
                 eprintln!("Revoked token {id}.");

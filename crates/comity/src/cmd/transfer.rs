@@ -185,13 +185,8 @@ async fn store_batch(
 /// Runs `comity import`; exits 1 when any object was refused.
 pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let store = args.data.open_store()?;
-    let log = match store.transparency_log() {
-        Some(_) => {
-            crate::cmd::log::create_node_key(&args.data.data_dir)?;
-            Some(crate::cmd::log::node_log(&args.data.data_dir)?)
-        }
-        None => None,
-    };
+    crate::cmd::log::create_node_key(&args.data.data_dir)?;
+    let log = Some(crate::cmd::log::node_log(&args.data.data_dir)?);
     let collection =
         resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
     // Objects imported into a federated collection are shared like objects posted over

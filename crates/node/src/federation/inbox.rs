@@ -337,11 +337,7 @@ impl<'a> Inbox<'a> {
             accepted.push(examined);
         }
         let collection = self.collection_for(&env.from).await?;
-        let entries = if self.store.transparency_log().is_some() {
-            self.log.object_entries(&accepted)?
-        } else {
-            Vec::new()
-        };
+        let entries = self.log.object_entries(&accepted)?;
         let count = accepted.len() as u64;
         let reason = (!refused.is_empty()).then(|| format!("{} objects refused", refused.len()));
         let receipt = self.receipt(local, env, InboxRecord::DELIVERED, reason, count, refused);
@@ -494,15 +490,13 @@ impl<'a> Inbox<'a> {
                 other?;
             }
         }
-        if self.store.transparency_log().is_some() {
-            let act = crate::log::Act {
-                kind: comity_tlog::entry::ENVELOPE_REFUSED.to_owned(),
-                actor: env.from.clone(),
-                subject: format!("envelope:{}", env.id),
-                canonical: record.receipt.clone().into_bytes(),
-            };
-            self.log.record(self.store, act).await?;
-        }
+        let act = crate::log::Act {
+            kind: comity_tlog::entry::ENVELOPE_REFUSED.to_owned(),
+            actor: env.from.clone(),
+            subject: format!("envelope:{}", env.id),
+            canonical: record.receipt.clone().into_bytes(),
+        };
+        self.log.record(self.store, act).await?;
         Ok(Answer::Refused(receipt))
     }
 }

@@ -451,13 +451,9 @@ pub(super) async fn receive(
     }
     examined.originator = Some(env.from.clone());
     let collection = collection_for(store, &env.from).await?;
-    let entries = if store.transparency_log().is_some() {
-        inbox
-            .log()
-            .object_entries(std::slice::from_ref(&examined))?
-    } else {
-        Vec::new()
-    };
+    let entries = inbox
+        .log()
+        .object_entries(std::slice::from_ref(&examined))?;
     inbox
         .apply_objects(local, env, &collection, vec![examined.object], entries)
         .await

@@ -50,7 +50,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::identity::PublicKey;
-use crate::log::{log_of, now_us, with_hashes, Act, LogError, NodeLog};
+use crate::log::{now_us, with_hashes, Act, LogError, NodeLog};
 use crate::policy::MemberStatus;
 use crate::registry::Member;
 
@@ -158,7 +158,8 @@ pub async fn raise(
         canonical.clone()
     };
     let digest = hex::encode(Sha256::digest(identity.as_bytes()));
-    let id = log_of(store)?
+    let id = store
+        .transparency_log()
         .put_witness_alert(WitnessAlert {
             id: 0,
             at: now_us(),
@@ -357,7 +358,7 @@ pub async fn receive(
     };
     // The member's log is the first origin it presented with its key: bind it, and refuse
     // another origin with the same key, or this origin trusted with another key.
-    let tlog = log_of(store)?;
+    let tlog = store.transparency_log();
     let mut bound = false;
     for trusted in tlog.trusted_logs().await? {
         let same_key = Verifier::parse(&trusted.verifier_key).is_ok_and(|v| key.is_key_of(&v));
@@ -529,7 +530,7 @@ pub async fn prepare(
     refresh_us: i64,
 ) -> Result<Prepared, LogError> {
     let checkpoint = log.checkpoint(store).await?;
-    let tlog = log_of(store)?;
+    let tlog = store.transparency_log();
     let last = tlog.latest_cosignature(peer).await?;
     if old_size.is_none() {
         if let Some(last) = &last {
@@ -689,8 +690,8 @@ pub async fn answered(
         ("cosigned", 200) => {
             let lines = body.cosignature.unwrap_or_default();
             verify_cosignature(key, &text, &lines)?;
-            log_of(store)
-                .map_err(|e| e.to_string())?
+            store
+                .transparency_log()
                 .put_cosignature(CollectedCosignature {
                     witness: sub.peer.clone(),
                     size: sub.checkpoint.size,
@@ -802,7 +803,7 @@ pub async fn checkpoint_with_cosignatures(
     log: &NodeLog,
     cosigned: bool,
 ) -> Result<Option<String>, LogError> {
-    let tlog = log_of(store)?;
+    let tlog = store.transparency_log();
     let (note, cosignatures) = if cosigned {
         let all = tlog.cosignatures(None).await?;
         match all.first() {

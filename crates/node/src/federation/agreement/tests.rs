@@ -1,7 +1,8 @@
 //! The rules of agreements across nodes, over real SQLite stores: propose, receive, sign,
 //! merge, and what is refused.
 
-use comity_store::{RegistryKind, Store};
+use comity_store::prelude::*;
+use comity_store::RegistryKind;
 use comity_store_sqlite::SqliteStore;
 
 use crate::federation::test_nodes::{countersign, draft, node, pin, set, signer, Node};

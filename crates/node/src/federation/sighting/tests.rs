@@ -4,7 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use comity_store::{ApiRoot, Collection, InboxRecord, ObjectFilter, PageRequest, Store};
+use comity_store::prelude::*;
+use comity_store::{ApiRoot, Collection, InboxRecord, ObjectFilter, PageRequest};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -425,7 +426,7 @@ fn outgoing_strips_local_references() {
 
 /// How many entries of `kind` the log of `n` holds.
 async fn logged(n: &Node, kind: &str) -> usize {
-    let tlog = n.store.transparency_log().unwrap();
+    let tlog = n.store.transparency_log();
     let size = tlog.log_size().await.unwrap();
     tlog.log_entries(0, size)
         .await
