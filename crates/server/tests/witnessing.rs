@@ -297,7 +297,7 @@ async fn forks_rollbacks_and_bad_proofs_raise_alerts_with_evidence_and_change_no
     let (status, _, alert) = deliver(&b, &checkpoint_envelope(&a, &b, &text, &a.log)).await;
     assert_eq!((status, alert), (422, Some(INCONSISTENT)));
 
-    let kinds: Vec<String> = alerts(&b).await.into_iter().map(|a| a.kind).collect();
+    let kinds: Vec<&str> = alerts(&b).await.iter().map(|a| a.kind.as_str()).collect();
     assert_eq!(kinds, vec![FORK, ROLLBACK, INCONSISTENT]);
     // Every alert is committed to B's log.
     let bsize = b.store.transparency_log().log_size().await.unwrap();

@@ -645,6 +645,57 @@ mod tests {
         comity_store::conformance::outbox_pushes_race_without_gaps(&a, &b).await;
     }
 
+    /// Text that no enum of the store names, written behind the store's back, is read as a
+    /// corrupt row: the read fails, nothing is guessed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unknown_stored_texts_fail_closed() {
+        use comity_store::{OutboxKind, RegistryStatus, WitnessAlertKind};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let member = RegistryEntry {
+            kind: RegistryKind::Member,
+            id: "identity--m".into(),
+            status: RegistryStatus::Active,
+            document: "{}".into(),
+            updated_at: 1,
+        };
+        store.add_registry_entry(&member).await.unwrap();
+        let item = OutboxItem {
+            id: "e1".into(),
+            kind: OutboxKind::Sighting,
+            created_at: 1,
+            body: "{}".into(),
+        };
+        store.outbox_push("identity--m", vec![item]).await.unwrap();
+        let alert = WitnessAlert {
+            id: 0,
+            at: 1,
+            peer: "identity--m".into(),
+            kind: WitnessAlertKind::PeerAhead,
+            detail: "d".into(),
+            ours: String::new(),
+            theirs: String::new(),
+            proof: String::new(),
+            digest: "x".into(),
+        };
+        store.put_witness_alert(alert).await.unwrap();
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.execute_batch(
+            "UPDATE registry SET status = 'Active';
+             UPDATE outbox SET kind = 'sightings';
+             UPDATE witness_alerts SET kind = 'bad-proof';",
+        )
+        .unwrap();
+        let corrupt = |r: StoreResult<_>| matches!(r, Err(StoreError::Backend(_)));
+        assert!(corrupt(
+            store.registry(RegistryKind::Member).await.map(|_| ())
+        ));
+        assert!(corrupt(
+            store.outbox_after("identity--m", 0, 10).await.map(|_| ())
+        ));
+        assert!(corrupt(store.witness_alerts().await.map(|_| ())));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reopening_keeps_data_and_refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();

@@ -14,12 +14,13 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod federation_storage;
-mod tlog;
+#[macro_use]
 mod types;
+mod tlog;
 
 pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
-    StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert,
+    StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert, WitnessAlertKind,
 };
 pub use types::*;
 
@@ -276,8 +277,7 @@ pub trait FederationStore: Send + Sync {
     /// Records an envelope. Returns `false`, changing nothing, when one with the same
     /// sender and id is recorded already (the first record is kept). Another envelope of
     /// the sender with the same sequence number is a [`StoreError::Conflict`]: one number,
-    /// one envelope. An outcome other than [`InboxRecord::DELIVERED`] or
-    /// [`InboxRecord::REFUSED`] is refused ([`StoreError::Backend`]).
+    /// one envelope.
     async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool>;
     /// Records an envelope and adds its objects to `collection` in one transaction. When
     /// the sender and id are recorded already, changes nothing and returns `None`.

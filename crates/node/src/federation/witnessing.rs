@@ -39,7 +39,9 @@
 //! evidence ([`comity_store::WitnessAlert`]), committed to the log as `witness.alert`, and
 //! reported as a tracing error; it changes no witness state.
 
-use comity_store::{CollectedCosignature, Store, StoreError, StoredCheckpoint, WitnessAlert};
+use comity_store::{
+    CollectedCosignature, Store, StoreError, StoredCheckpoint, WitnessAlert, WitnessAlertKind,
+};
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Note, NoteSignature, Verifier};
 use comity_tlog::witness::{AddCheckpoint, WitnessError};
@@ -60,15 +62,15 @@ use super::envelope::{Envelope, EnvelopeError, Kind, Signed};
 pub const MAX_CHECKPOINT_AGE: time::Duration = time::Duration::minutes(5);
 
 /// A member presented a checkpoint smaller than one this node cosigned.
-pub const ROLLBACK: &str = "rollback";
+pub const ROLLBACK: &str = WitnessAlertKind::Rollback.as_str();
 /// A member presented a checkpoint of a size this node cosigned, with another root.
-pub const FORK: &str = "fork";
+pub const FORK: &str = WitnessAlertKind::Fork.as_str();
 /// A member's consistency proof does not verify against what this node cosigned.
-pub const INCONSISTENT: &str = "inconsistent";
+pub const INCONSISTENT: &str = WitnessAlertKind::Inconsistent.as_str();
 /// A peer refused this node's checkpoint as inconsistent with what it cosigned.
-pub const REFUSED: &str = "refused";
+pub const REFUSED: &str = WitnessAlertKind::Refused.as_str();
 /// A peer says it cosigned a larger tree of this node's log than the log has.
-pub const PEER_AHEAD: &str = "peer-ahead";
+pub const PEER_AHEAD: &str = WitnessAlertKind::PeerAhead.as_str();
 
 /// The body of a `checkpoint` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +166,7 @@ pub async fn raise(
             id: 0,
             at: now_us(),
             peer: alert.peer.clone(),
-            kind: alert.kind.to_owned(),
+            kind: alert.kind.parse()?,
             detail: alert.detail.clone(),
             ours: alert.ours.clone(),
             theirs: alert.theirs.clone(),
