@@ -1,6 +1,6 @@
 //! What every request reads before its data — the caller's user record and grants, the
 //! collection, and the federation (members and agreements, signatures verified) — kept in
-//! memory and trusted while [`Store::meta_version`] is unchanged.
+//! memory and trusted while [`comity_store::IdentityStore::meta_version`] is unchanged.
 //!
 //! The version moves with every change to those tables, whichever process makes it (the
 //! CLI beside a running server included), so a cached answer is never older than the

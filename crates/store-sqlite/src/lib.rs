@@ -62,7 +62,7 @@ struct Inner {
     path: PathBuf,
     writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
-    /// Answers [`Store::meta_version`] in place, without a hand-off to a blocking thread:
+    /// Answers [`IdentityStore::meta_version`] in place, without a hand-off to a blocking thread:
     /// one row by primary key costs microseconds, far less than the hand-off.
     probe: Mutex<Connection>,
     reader_slots: tokio::sync::Semaphore,

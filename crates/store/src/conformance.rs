@@ -1666,7 +1666,7 @@ async fn inbox_apply_is_one_transaction(store: &dyn Store) {
     assert_eq!(store.inbox_last_seq(SENDER).await.unwrap(), 6);
 }
 
-/// Every kind of change a server caches moves [`Store::meta_version`]; objects, statuses
+/// Every kind of change a server caches moves [`IdentityStore::meta_version`]; objects, statuses
 /// and the outbox do not.
 async fn meta_version_follows_what_servers_cache(store: &dyn Store) {
     let mut last = store.meta_version().await.unwrap();

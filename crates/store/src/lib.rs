@@ -8,8 +8,8 @@
 //! never touches a database itself: backends (`comity-store-sqlite`,
 //! `comity-store-postgres`) implement every role, and every backend must pass the shared
 //! [`conformance`] suite. The transparency log has a trait of its own, [`TransparencyLog`],
-//! reached through [`Store::transparency_log`]. Callers bring the traits into scope with
-//! `use comity_store::prelude::*;`.
+//! reached through [`Store::transparency_log`]. Code that holds a concrete backend brings
+//! the traits into scope with `use comity_store::prelude::*;`.
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -54,9 +54,10 @@ pub enum StoreError {
 /// Result alias for store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The traits a caller needs in scope to call store methods on a `&dyn Store`: the role
-/// traits are supertraits of [`Store`], and a supertrait's methods are only found when it
-/// is imported (`use comity_store::prelude::*;`).
+/// The store's traits, for code that calls store methods on a concrete backend
+/// (`SqliteStore`, `PgStore`): a method of a role trait is only found on such a value when
+/// its trait is in scope (`use comity_store::prelude::*;`). A `&dyn Store` finds them
+/// without.
 pub mod prelude {
     pub use crate::{
         FederationStore, IdentityStore, ObjectStore, RegistryStore, Store, TransparencyLog,

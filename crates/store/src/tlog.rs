@@ -145,7 +145,7 @@ pub struct WitnessAlert {
 /// it returns `Ok`.
 #[async_trait]
 pub trait TransparencyLog: Send + Sync {
-    /// Adds object versions exactly as [`crate::Store::add_objects`] does and, in the same
+    /// Adds object versions exactly as [`crate::ObjectStore::add_objects`] does and, in the same
     /// transaction, appends `entries[i]` for every object whose outcome is
     /// [`AddOutcome::Added`], in input order, keeping its opening in the scope of
     /// `collection`. `entries` has one item per object.

@@ -133,7 +133,7 @@ pub struct NewObject {
     pub json: String,
 }
 
-/// What happened to one object of an [`crate::Store::add_objects`] call.
+/// What happened to one object of an [`crate::ObjectStore::add_objects`] call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddOutcome {
     /// Newly stored with this `date_added` (microseconds since the Unix epoch).
