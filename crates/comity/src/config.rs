@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use comity_node::Node;
-use comity_store::Store;
+use comity_store::{ObjectStore, Store};
 use comity_store_postgres::{redact_url, PgStore};
 use comity_store_sqlite::SqliteStore;
 use serde::Deserialize;

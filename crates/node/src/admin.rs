@@ -217,7 +217,8 @@ pub async fn record_config(node: &Node, name: &str, bytes: &[u8]) -> Result<(), 
         subject: name.to_owned(),
         sha256: Sha256::digest(bytes).into(),
     })?;
-    crate::log::log_of(node.store())?
+    node.store()
+        .transparency_log()
         .append_openable(vec![entry])
         .await?;
     Ok(())

@@ -81,15 +81,6 @@ pub struct Act {
     pub canonical: Vec<u8>,
 }
 
-fn no_log() -> StoreError {
-    StoreError::Backend("the transparency log is not supported by this backend".into())
-}
-
-/// The store's transparency log, or an error naming the missing support.
-pub fn log_of(store: &dyn Store) -> Result<&dyn TransparencyLog, StoreError> {
-    store.transparency_log().ok_or_else(no_log)
-}
-
 /// This node's log: its signing key (whose name is the log's origin) and the same key as a
 /// witness cosigner.
 #[derive(Debug, Clone)]
@@ -169,7 +160,8 @@ impl NodeLog {
         objects: Vec<NewObject>,
         entries: Vec<OpenableEntry>,
     ) -> Result<Vec<AddOutcome>, StoreError> {
-        log_of(store)?
+        store
+            .transparency_log()
             .add_objects_logged(collection, objects, entries)
             .await
     }
@@ -192,7 +184,10 @@ impl NodeLog {
                 reason: e.to_string(),
             })?;
         let sha256: [u8; 32] = Sha256::digest(comity_stix::canonical_json(&value)).into();
-        let kept = log_of(store)?.openings(Some(collection), &subject).await?;
+        let kept = store
+            .transparency_log()
+            .openings(Some(collection), &subject)
+            .await?;
         let mut out = Vec::with_capacity(kept.len());
         for k in kept {
             let bad = |reason: String| LogError::Opening {
@@ -228,13 +223,16 @@ impl NodeLog {
             subject: act.subject,
             sha256: Sha256::digest(&act.canonical).into(),
         })?;
-        Ok(log_of(store)?.append_openable(vec![entry]).await?)
+        Ok(store
+            .transparency_log()
+            .append_openable(vec![entry])
+            .await?)
     }
 
     /// The latest signed checkpoint, signing and storing a new one first when the log has
     /// grown. Only durable entries are covered: the size and hashes are read from the store.
     pub async fn checkpoint(&self, store: &dyn Store) -> Result<StoredCheckpoint, LogError> {
-        let log = log_of(store)?;
+        let log = store.transparency_log();
         let size = log.log_size().await?;
         let latest = log.latest_checkpoint().await?;
         if let Some(cp) = latest.filter(|cp| cp.size >= size) {
@@ -262,7 +260,7 @@ impl NodeLog {
     /// A `c2sp.org/tlog-proof@v1` proof of entry `index` against the latest checkpoint.
     pub async fn prove(&self, store: &dyn Store, index: u64) -> Result<TlogProof, LogError> {
         let cp = self.checkpoint(store).await?;
-        let log = log_of(store)?;
+        let log = store.transparency_log();
         let inclusion = with_hashes(log, |r| {
             comity_tlog::proof::inclusion_proof(index, cp.size, r)
         })
@@ -284,7 +282,7 @@ impl NodeLog {
         body: &[u8],
         now: u64,
     ) -> Result<String, WitnessError> {
-        let log = log_of(store).map_err(WitnessError::state)?;
+        let log = store.transparency_log();
         let req = AddCheckpoint::parse(body)?;
         let note =
             Note::parse(req.checkpoint.as_bytes()).map_err(WitnessError::MalformedCheckpoint)?;
@@ -311,7 +309,7 @@ impl NodeLog {
         origin: &str,
         keys: Vec<Verifier>,
     ) -> Result<String, WitnessError> {
-        let log = log_of(store).map_err(WitnessError::state)?;
+        let log = store.transparency_log();
         let req = AddCheckpoint::parse(body)?;
         let mut witness =
             Witness::new(vec![self.cosigner.clone()]).map_err(WitnessError::Cosign)?;
@@ -325,7 +323,11 @@ impl NodeLog {
             swap: None,
         };
         let lines = witness.add_checkpoint(body, &mut state, now)?;
-        let (expected, new) = state.swap.ok_or_else(|| WitnessError::state(no_log()))?;
+        let (expected, new) = state.swap.ok_or_else(|| {
+            WitnessError::state(StoreError::Backend(
+                "the witness cosigned without a new state to store".into(),
+            ))
+        })?;
         if !log
             .witness_swap(origin, expected, new)
             .await

@@ -1343,7 +1343,7 @@ fn member_entry(m: &Member) -> RegistryEntry {
     RegistryEntry {
         kind: RegistryKind::Member,
         id: m.id.0.clone(),
-        status: m.status.as_str().to_owned(),
+        status: m.status.into(),
         document: serde_json::to_string(&m.record).unwrap_or_default(),
         updated_at: m.updated_at,
     }
@@ -1361,8 +1361,8 @@ fn read_member(e: &RegistryEntry) -> Result<Member, RegistryError> {
     };
     let record: MemberRecord =
         serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
-    let status = MemberStatus::parse(&e.status)
-        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status)))?;
+    let status = MemberStatus::parse(e.status.as_str())
+        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status.as_str())))?;
     Ok(Member {
         id: MemberId(e.id.clone()),
         record,
@@ -1375,7 +1375,7 @@ fn agreement_entry(a: &SignedAgreement) -> Result<RegistryEntry, RegistryError> 
     Ok(RegistryEntry {
         kind: RegistryKind::Agreement,
         id: a.document.id.clone(),
-        status: a.terms.status.as_str().to_owned(),
+        status: a.terms.status.into(),
         document: serde_json::to_string(&a.document)
             .map_err(|e| invalid(format!("cannot encode the agreement: {e}")))?,
         updated_at: now_us(),
@@ -1403,8 +1403,8 @@ fn read_agreement(e: &RegistryEntry, members: &[Member]) -> Result<SignedAgreeme
     };
     let document: AgreementDocument =
         serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
-    let status = AgreementStatus::parse(&e.status)
-        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status)))?;
+    let status = AgreementStatus::parse(e.status.as_str())
+        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status.as_str())))?;
     document
         .verify_signatures(&e.document, members)
         .map_err(corrupt)?;

@@ -1,6 +1,6 @@
 //! What every request reads before its data — the caller's user record and grants, the
 //! collection, and the federation (members and agreements, signatures verified) — kept in
-//! memory and trusted while [`Store::meta_version`] is unchanged.
+//! memory and trusted while [`comity_store::IdentityStore::meta_version`] is unchanged.
 //!
 //! The version moves with every change to those tables, whichever process makes it (the
 //! CLI beside a running server included), so a cached answer is never older than the
@@ -16,16 +16,40 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use crate::registry::{Directory, Federation, RegistryError};
+use crate::release::ViewSpec;
 use comity_store::{Access, Collection, CollectionRef, Store, StoreError, User};
 
 /// Upper bound on the entries of each map.
 const MAX_ENTRIES: usize = 10_000;
 
+/// A collection as the cache keeps it: its policy view definition is parsed once, when the
+/// collection is loaded, not on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedCollection {
+    /// The collection as stored.
+    pub collection: Collection,
+    /// Its policy view: `None` for a plain collection, `Err` (with the parser's reason) for
+    /// a stored definition that does not parse, which every use refuses.
+    pub view: Option<Result<Arc<ViewSpec>, String>>,
+}
+
+impl CachedCollection {
+    /// A stored collection with its view definition parsed.
+    pub fn new(collection: Collection) -> Self {
+        let view = collection.view.as_deref().map(|text| {
+            serde_json::from_str(text)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+        CachedCollection { collection, view }
+    }
+}
+
 #[derive(Default)]
 struct Snapshot {
     version: i64,
     users: HashMap<String, Option<User>>,
-    collections: HashMap<(String, String), Option<Collection>>,
+    collections: HashMap<(String, String), Option<CachedCollection>>,
     access: HashMap<(String, String, String), Access>,
     /// At most one entry: a map so that the federation takes the same path as the rest.
     federation: HashMap<(), Federation>,
@@ -53,18 +77,23 @@ impl NodeView {
             .await
     }
 
-    /// A collection of an API root.
+    /// A collection of an API root, with its policy view parsed.
     pub async fn collection(
         &self,
         api_root: &str,
         id: &str,
-    ) -> Result<Option<Collection>, StoreError> {
+    ) -> Result<Option<CachedCollection>, StoreError> {
         let store = self.store.as_ref();
         let key = (api_root.to_owned(), id.to_owned());
         self.cached(
             |s| &mut s.collections,
             key,
-            || store.collection(api_root, id),
+            || async {
+                Ok(store
+                    .collection(api_root, id)
+                    .await?
+                    .map(CachedCollection::new))
+            },
         )
         .await
     }
@@ -140,7 +169,7 @@ impl NodeView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use comity_store::{ApiRoot, Role};
+    use comity_store::{ApiRoot, IdentityStore, ObjectStore, Role};
     use comity_store_sqlite::SqliteStore;
 
     async fn fixture() -> (tempfile::TempDir, Arc<dyn Store>, NodeView) {
@@ -187,7 +216,13 @@ mod tests {
         };
         assert_eq!(cache.collection("r", "c").await.unwrap(), None);
         other.create_collection(col.clone()).await.unwrap();
-        assert_eq!(cache.collection("r", "c").await.unwrap(), Some(col.clone()));
+        assert_eq!(
+            cache.collection("r", "c").await.unwrap(),
+            Some(CachedCollection {
+                collection: col.clone(),
+                view: None
+            })
+        );
         assert_eq!(
             cache.access(&col.key(), "ana").await.unwrap(),
             Access::default()
@@ -198,6 +233,33 @@ mod tests {
         };
         other.grant(&col.key(), "ana", read).await.unwrap();
         assert_eq!(cache.access(&col.key(), "ana").await.unwrap(), read);
+    }
+
+    #[test]
+    fn a_view_is_parsed_once_and_an_unreadable_one_is_kept_as_an_error() {
+        let plain = Collection {
+            id: "c".into(),
+            api_root: "r".into(),
+            title: "t".into(),
+            description: None,
+            view: None,
+            origin: None,
+        };
+        assert_eq!(CachedCollection::new(plain.clone()).view, None);
+        let view = Collection {
+            view: Some(r#"{"source":"s","member":"identity--m"}"#.into()),
+            ..plain.clone()
+        };
+        let parsed = CachedCollection::new(view).view.unwrap().unwrap();
+        assert_eq!(
+            (parsed.source.as_str(), parsed.member.as_str()),
+            ("s", "identity--m")
+        );
+        let broken = Collection {
+            view: Some(r#"{"source":"s"}"#.into()),
+            ..plain
+        };
+        assert!(matches!(CachedCollection::new(broken).view, Some(Err(_))));
     }
 
     #[tokio::test]

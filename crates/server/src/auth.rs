@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
@@ -32,7 +32,7 @@ use crate::argon_pool::ArgonPool;
 use crate::connections::source_address;
 use crate::error::ApiError;
 use crate::AppState;
-use comity_node::view::NodeView;
+use comity_node::view::{CachedCollection, NodeView};
 
 /// Failed sign-ins allowed per address and name within [`FAILURE_WINDOW`].
 const MAX_FAILURES: u32 = 5;
@@ -417,6 +417,29 @@ impl Caller {
         collection: &Collection,
     ) -> Result<Access, ApiError> {
         let view = collection.view.as_deref().map(view_spec).transpose()?;
+        self.access_with_view(meta, collection, view.as_ref()).await
+    }
+
+    /// The caller's permissions on a cached collection, whose policy view was parsed when
+    /// it was cached.
+    pub async fn access_cached(
+        &self,
+        meta: &NodeView,
+        cached: &CachedCollection,
+    ) -> Result<Access, ApiError> {
+        let view = cached_view(cached)?;
+        self.access_with_view(meta, &cached.collection, view.as_deref())
+            .await
+    }
+
+    /// The caller's permissions on a collection whose policy view (if any) is parsed
+    /// already.
+    async fn access_with_view(
+        &self,
+        meta: &NodeView,
+        collection: &Collection,
+        view: Option<&ViewSpec>,
+    ) -> Result<Access, ApiError> {
         let (name, role) = match &self.principal {
             Principal::Member { member } => {
                 let read = view.is_some_and(|v| v.member == *member);
@@ -441,10 +464,22 @@ impl Caller {
 
 /// Reads a collection's view definition.
 pub(crate) fn view_spec(text: &str) -> Result<ViewSpec, ApiError> {
-    serde_json::from_str(text).map_err(|e| {
-        tracing::error!(error = %e, "unreadable policy view definition");
-        ApiError::internal()
-    })
+    serde_json::from_str(text).map_err(|e| unreadable_view(&e.to_string()))
+}
+
+/// The view definition of a cached collection, parsed when it was loaded; an unreadable one
+/// fails exactly as [`view_spec`] does.
+fn cached_view(collection: &CachedCollection) -> Result<Option<Arc<ViewSpec>>, ApiError> {
+    match &collection.view {
+        None => Ok(None),
+        Some(Ok(view)) => Ok(Some(view.clone())),
+        Some(Err(why)) => Err(unreadable_view(why)),
+    }
+}
+
+fn unreadable_view(why: &str) -> ApiError {
+    tracing::error!(error = %why, "unreadable policy view definition");
+    ApiError::internal()
 }
 
 /// A collection the caller may use for this request's method: reading for GET, writing
@@ -455,6 +490,8 @@ pub struct CollectionAccess {
     pub caller: Caller,
     /// The collection.
     pub collection: Collection,
+    /// Its policy view, when it is one, as parsed when the collection was cached.
+    pub view: Option<Arc<ViewSpec>>,
 }
 
 impl FromRequestParts<AppState> for CollectionAccess {
@@ -470,13 +507,17 @@ impl FromRequestParts<AppState> for CollectionAccess {
             _ => return Err(ApiError::internal()),
         };
         let hidden = || ApiError::not_found(format!("no collection {id:?} in API root {root:?}"));
-        let collection = state
+        let cached = state
             .node
             .view()
             .collection(root, id)
             .await?
             .ok_or_else(hidden)?;
-        let access = caller.access(state.node.view(), &collection).await?;
+        let view = cached_view(&cached)?;
+        let collection = cached.collection;
+        let access = caller
+            .access_with_view(state.node.view(), &collection, view.as_deref())
+            .await?;
         if !access.read && !access.write {
             return Err(hidden());
         }
@@ -495,7 +536,11 @@ impl FromRequestParts<AppState> for CollectionAccess {
                 caller.name()
             )));
         }
-        Ok(CollectionAccess { caller, collection })
+        Ok(CollectionAccess {
+            caller,
+            collection,
+            view,
+        })
     }
 }
 
@@ -510,8 +555,7 @@ impl CollectionAccess {
             .federation()
             .await
             .map_err(registry_error)?;
-        if let Some(text) = &self.collection.view {
-            let view = view_spec(text)?;
+        if let Some(view) = &self.view {
             let purpose = view.purpose().map_err(|e| {
                 tracing::error!(error = %e, "policy view with an unknown purpose");
                 ApiError::internal()
@@ -521,6 +565,7 @@ impl CollectionAccess {
                 .view()
                 .collection(&self.collection.api_root, &view.source)
                 .await?
+                .map(|source| source.collection)
                 .ok_or_else(|| {
                     tracing::error!(view = %self.collection.id, "policy view over a missing collection");
                     ApiError::internal()

@@ -19,7 +19,7 @@ use comity_node::federation::{plan, pull, request_signature, sighting};
 use comity_node::identity::PublicKey;
 use comity_node::registry::Directory;
 use comity_stix::clock::now_us;
-use comity_store::OutboxEntry;
+use comity_store::{OutboxEntry, OutboxKind};
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
@@ -383,7 +383,7 @@ async fn deliver_peer(
         }
         for mut entry in due {
             // Objects and sightings leave only as the policy decides now.
-            let decided = if entry.kind == Kind::StixObjects.as_str() {
+            let decided = if entry.kind == OutboxKind::StixObjects {
                 let mut withheld = plan::Withheld::default();
                 let body = plan::still_allowed(
                     &federation,
@@ -394,7 +394,7 @@ async fn deliver_peer(
                 );
                 state.metrics.withheld(&withheld);
                 Some(body)
-            } else if entry.kind == Kind::Sighting.as_str() {
+            } else if entry.kind == OutboxKind::Sighting {
                 Some(sighting::still_allowed(
                     &federation,
                     peer,

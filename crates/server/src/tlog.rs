@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::Json;
 use axum::Router;
 use comity_node::federation::witnessing::checkpoint_with_cosignatures;
-use comity_node::log::{log_of, tile_bytes, LogError};
+use comity_node::log::{tile_bytes, LogError};
 use comity_node::release::Released;
 use comity_store::{ObjectFilter, PageRequest, VersionFilter};
 use comity_tlog::tiles::{Tile, TileKind};
@@ -105,7 +105,7 @@ async fn tile(
             ApiError::forbidden("entry bundles of the transparency log are for admins only")
         })?;
     }
-    let log = log_of(state.node.store())?;
+    let log = state.node.store().transparency_log();
     let size = log.log_size().await?;
     let bytes = tile_bytes(log, tile, size).await.map_err(log_failure)?;
     Ok(text(bytes, "application/octet-stream"))

@@ -14,7 +14,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use comity_node::federation::witnessing::{self, Outcome, Prepared};
 use comity_node::identity::PublicKey;
-use comity_node::log::log_of;
 use comity_node::policy::MemberStatus;
 use comity_node::registry::Directory;
 use serde_json::{json, Value};
@@ -33,7 +32,12 @@ pub(crate) fn routes() -> Router<AppState> {
 /// first, with its evidence (both signed notes and the proof).
 async fn alerts(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.admin()?;
-    let alerts = log_of(state.node.store())?.witness_alerts().await?;
+    let alerts = state
+        .node
+        .store()
+        .transparency_log()
+        .witness_alerts()
+        .await?;
     let items: Vec<Value> = alerts
         .into_iter()
         .map(|a| {

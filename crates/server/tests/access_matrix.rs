@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use comity_node::admin::hash_password;
 use comity_server::AppState;
-use comity_store::{Access, ApiRoot, Collection, Role, Store, User};
+use comity_store::{Access, ApiRoot, Collection, IdentityStore, ObjectStore, Role, Store, User};
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::note::{KeyKind, Signer};
 use reqwest::{Method, StatusCode};

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use comity_node::admin::hash_password;
 use comity_node::log::NodeLog;
 use comity_server::AppState;
-use comity_store::{Access, ApiRoot, Collection, Role, Store, TrustedLog, User};
+use comity_store::prelude::*;
+use comity_store::{Access, ApiRoot, Collection, Role, TrustedLog, User};
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Signer, Verifier};
@@ -76,7 +77,6 @@ async fn start() -> Node {
     store.grant(&collection.key(), "admin", all).await.unwrap();
     store
         .transparency_log()
-        .unwrap()
         .trust_log(TrustedLog {
             origin: PEER.into(),
             verifier_key: signer(PEER, 9).verifier().to_string(),
@@ -297,7 +297,6 @@ async fn the_witness_cosigns_a_trusted_peer_and_refuses_forks_replays_and_strang
     let witnessed = node
         .store
         .transparency_log()
-        .unwrap()
         .witnessed(PEER)
         .await
         .unwrap()

@@ -222,17 +222,10 @@ async fn a_red_ipv4_is_recovered_from_a_version_1_entry_but_not_from_a_version_2
     }
     .encode_v1()
     .unwrap();
-    let first = world
-        .store
-        .transparency_log()
-        .unwrap()
-        .log_size()
-        .await
-        .unwrap();
+    let first = world.store.transparency_log().log_size().await.unwrap();
     world
         .store
         .transparency_log()
-        .unwrap()
         .append_entries(vec![v1])
         .await
         .unwrap();

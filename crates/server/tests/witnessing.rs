@@ -16,7 +16,7 @@ use comity_node::federation::witnessing::{
     self, CheckpointBody, CosignatureBody, Outcome, Prepared, FORK, INCONSISTENT, PEER_AHEAD,
     REFUSED, ROLLBACK,
 };
-use comity_node::log::{log_of, NodeLog};
+use comity_node::log::NodeLog;
 use comity_node::registry::{Directory, Registry};
 use comity_server::AppState;
 use comity_store::Store;
@@ -91,8 +91,8 @@ async fn grow(n: &Node, entries: usize) {
     let batch = (0..entries)
         .map(|i| format!("{{\"grown\":{i},\"at\":{}}}", comity_stix::clock::now_us()).into_bytes())
         .collect();
-    log_of(n.store.as_ref())
-        .unwrap()
+    n.store
+        .transparency_log()
         .append_entries(batch)
         .await
         .unwrap();
@@ -159,8 +159,8 @@ fn body_of(answer: &Signed) -> CosignatureBody {
 }
 
 async fn witnessed_size(b: &Node, a: &Node) -> Option<u64> {
-    log_of(b.store.as_ref())
-        .unwrap()
+    b.store
+        .transparency_log()
         .witnessed(a.log.origin())
         .await
         .unwrap()
@@ -168,11 +168,7 @@ async fn witnessed_size(b: &Node, a: &Node) -> Option<u64> {
 }
 
 async fn alerts(n: &Node) -> Vec<comity_store::WitnessAlert> {
-    log_of(n.store.as_ref())
-        .unwrap()
-        .witness_alerts()
-        .await
-        .unwrap()
+    n.store.transparency_log().witness_alerts().await.unwrap()
 }
 
 async fn pair() -> (Node, Node) {
@@ -231,11 +227,7 @@ async fn two_nodes_cosign_each_others_checkpoints_and_serve_them() {
         );
     }
     // B's member key was bound to A's log origin on first sight.
-    let trusted = log_of(b.store.as_ref())
-        .unwrap()
-        .trusted_logs()
-        .await
-        .unwrap();
+    let trusted = b.store.transparency_log().trusted_logs().await.unwrap();
     assert_eq!(trusted.len(), 1);
     assert_eq!(trusted[0].origin, a.log.origin());
     assert!(alerts(&a).await.is_empty() && alerts(&b).await.is_empty());
@@ -246,8 +238,9 @@ async fn forks_rollbacks_and_bad_proofs_raise_alerts_with_evidence_and_change_no
     let (a, b) = pair().await;
     grow(&a, 10).await;
     assert!(matches!(round(&a).await[0].1, Ok(Outcome::Cosigned { .. })));
-    let cosigned = log_of(b.store.as_ref())
-        .unwrap()
+    let cosigned = b
+        .store
+        .transparency_log()
         .witnessed(a.log.origin())
         .await
         .unwrap()
@@ -307,12 +300,13 @@ async fn forks_rollbacks_and_bad_proofs_raise_alerts_with_evidence_and_change_no
     let (status, _, alert) = deliver(&b, &checkpoint_envelope(&a, &b, &text, &a.log)).await;
     assert_eq!((status, alert), (422, Some(INCONSISTENT)));
 
-    let kinds: Vec<String> = alerts(&b).await.into_iter().map(|a| a.kind).collect();
+    let kinds: Vec<&str> = alerts(&b).await.iter().map(|a| a.kind.as_str()).collect();
     assert_eq!(kinds, vec![FORK, ROLLBACK, INCONSISTENT]);
     // Every alert is committed to B's log.
-    let bsize = log_of(b.store.as_ref()).unwrap().log_size().await.unwrap();
-    let entries = log_of(b.store.as_ref())
-        .unwrap()
+    let bsize = b.store.transparency_log().log_size().await.unwrap();
+    let entries = b
+        .store
+        .transparency_log()
         .log_entries(0, bsize)
         .await
         .unwrap();
@@ -586,8 +580,9 @@ async fn the_sender_checks_answers_and_raises_alerts_on_inconsistencies() {
     let mut elsewhere = refusal(409, Some(1));
     elsewhere.envelope = "another".into();
     assert!(check(409, answer(elsewhere, &b.log)).await.is_err());
-    assert!(log_of(a.store.as_ref())
-        .unwrap()
+    assert!(a
+        .store
+        .transparency_log()
         .latest_cosignature(&b.id)
         .await
         .unwrap()

@@ -26,7 +26,7 @@ fn entry_row(r: &PgRow) -> StoreResult<OutboxEntry> {
         peer: r.try_get(0).map_err(db)?,
         seq: seq_from_sql(r.try_get(1).map_err(db)?)?,
         id: r.try_get(2).map_err(db)?,
-        kind: r.try_get(3).map_err(db)?,
+        kind: r.try_get::<String, _>(3).map_err(db)?.parse()?,
         created_at: r.try_get(4).map_err(db)?,
         body: r.try_get(5).map_err(db)?,
         delivered_at: r.try_get(6).map_err(db)?,
@@ -257,7 +257,7 @@ fn record_row(r: &PgRow) -> StoreResult<InboxRecord> {
         seq: seq_from_sql(r.try_get(2).map_err(db)?)?,
         kind: r.try_get(3).map_err(db)?,
         received_at: r.try_get(4).map_err(db)?,
-        outcome: r.try_get(5).map_err(db)?,
+        outcome: r.try_get::<String, _>(5).map_err(db)?.parse()?,
         reason: r.try_get(6).map_err(db)?,
         receipt: r.try_get(7).map_err(db)?,
     })
@@ -301,7 +301,7 @@ async fn put_in(c: &mut PgConnection, r: &InboxRecord) -> StoreResult<bool> {
     .bind(seq_to_sql(r.seq)?)
     .bind(&r.kind)
     .bind(r.received_at)
-    .bind(&r.outcome)
+    .bind(r.outcome.as_str())
     .bind(&r.reason)
     .bind(&r.receipt)
     .execute(c)

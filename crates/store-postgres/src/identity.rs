@@ -103,7 +103,7 @@ pub async fn add_registry_entry(pool: &PgPool, e: &RegistryEntry) -> StoreResult
     )
     .bind(e.kind.as_str())
     .bind(&e.id)
-    .bind(&e.status)
+    .bind(e.status.as_str())
     .bind(&e.document)
     .bind(e.updated_at)
     .execute(pool)
@@ -120,7 +120,7 @@ pub async fn update_registry_entry(pool: &PgPool, e: &RegistryEntry) -> StoreRes
     )
     .bind(e.kind.as_str())
     .bind(&e.id)
-    .bind(&e.status)
+    .bind(e.status.as_str())
     .bind(&e.document)
     .bind(e.updated_at)
     .execute(pool)
@@ -149,10 +149,10 @@ pub async fn replace_registry_entry(
     )
     .bind(e.kind.as_str())
     .bind(&e.id)
-    .bind(&e.status)
+    .bind(e.status.as_str())
     .bind(&e.document)
     .bind(e.updated_at)
-    .bind(&expected.status)
+    .bind(expected.status.as_str())
     .bind(&expected.document)
     .execute(pool)
     .await
@@ -169,7 +169,7 @@ fn registry_row(r: &PgRow) -> StoreResult<RegistryEntry> {
     Ok(RegistryEntry {
         kind: kind.parse()?,
         id: r.try_get(1).map_err(db)?,
-        status: r.try_get(2).map_err(db)?,
+        status: r.try_get::<String, _>(2).map_err(db)?.parse()?,
         document: r.try_get(3).map_err(db)?,
         updated_at: r.try_get(4).map_err(db)?,
     })

@@ -23,13 +23,13 @@ mod objects;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comity_store::prelude::*;
 use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
     InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
     OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, Role, ScopedOpening, Status,
-    Store, StoreError, StoreResult, StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog,
-    User, WitnessAlert,
+    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -135,7 +135,7 @@ impl PgStore {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl ObjectStore for PgStore {
     async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()> {
         admin::create_api_root(&self.pool, &root).await
     }
@@ -201,6 +201,10 @@ impl Store for PgStore {
     async fn status(&self, api_root: &str, id: &str) -> StoreResult<Option<Status>> {
         admin::status(&self.pool, api_root, id).await
     }
+}
+
+#[async_trait]
+impl IdentityStore for PgStore {
     async fn create_user(&self, user: User) -> StoreResult<()> {
         admin::create_user(&self.pool, &user).await
     }
@@ -239,6 +243,22 @@ impl Store for PgStore {
     async fn revoke_token(&self, id: &str, at: i64) -> StoreResult<bool> {
         identity::revoke_token(&self.pool, id, at).await
     }
+    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
+        admin::node_secret(&self.pool, name, init).await
+    }
+    async fn meta_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT version FROM meta_version")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(error::db)
+    }
+    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+        admin::first_use(&self.pool, id, expires_at, now).await
+    }
+}
+
+#[async_trait]
+impl RegistryStore for PgStore {
     async fn add_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
         identity::add_registry_entry(&self.pool, entry).await
     }
@@ -265,6 +285,10 @@ impl Store for PgStore {
     async fn remove_member(&self, id: &str) -> StoreResult<u64> {
         federation::remove_member(&self.pool, id).await
     }
+}
+
+#[async_trait]
+impl FederationStore for PgStore {
     async fn outbox_push(&self, peer: &str, items: Vec<OutboxItem>) -> StoreResult<Vec<u64>> {
         federation::push(&self.pool, peer, &items).await
     }
@@ -326,20 +350,11 @@ impl Store for PgStore {
     ) -> StoreResult<Option<Vec<AddOutcome>>> {
         federation::apply(&self.pool, record, collection, &objects, log_entries).await
     }
-    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
-        admin::node_secret(&self.pool, name, init).await
-    }
-    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
-        admin::first_use(&self.pool, id, expires_at, now).await
-    }
-    async fn meta_version(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT version FROM meta_version")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(error::db)
-    }
-    fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
-        Some(self)
+}
+
+impl Store for PgStore {
+    fn transparency_log(&self) -> &dyn TransparencyLog {
+        self
     }
 }
 

@@ -513,7 +513,7 @@ pub async fn put_witness_alert(pool: &PgPool, a: &WitnessAlert) -> StoreResult<O
     )
     .bind(a.at)
     .bind(&a.peer)
-    .bind(&a.kind)
+    .bind(a.kind.as_str())
     .bind(&a.detail)
     .bind(&a.ours)
     .bind(&a.theirs)
@@ -540,7 +540,7 @@ pub async fn witness_alerts(pool: &PgPool) -> StoreResult<Vec<WitnessAlert>> {
                 id: r.try_get::<i64, _>(0).map_err(db)? as u64,
                 at: r.try_get(1).map_err(db)?,
                 peer: r.try_get(2).map_err(db)?,
-                kind: r.try_get(3).map_err(db)?,
+                kind: r.try_get::<String, _>(3).map_err(db)?.parse()?,
                 detail: r.try_get(4).map_err(db)?,
                 ours: r.try_get(5).map_err(db)?,
                 theirs: r.try_get(6).map_err(db)?,

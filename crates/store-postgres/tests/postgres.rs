@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use comity_store::prelude::*;
 use comity_store::{
     AddOutcome, CollectionRef, Cursor, NewObject, ObjectFilter, PageRequest, Store, StoreError,
     VersionFilter,

@@ -31,9 +31,7 @@ fn process_cpu_seconds() -> f64 {
 async fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = SqliteStore::open(dir.path()).expect("a fresh store");
-    let log = store
-        .transparency_log()
-        .expect("the SQLite store keeps a log");
+    let log = store.transparency_log();
     let entry = |i: u64| format!(r#"{{"kind":"bench.append","n":{i},"v":1}}"#).into_bytes();
     let cpu_before = process_cpu_seconds();
     let started = Instant::now();

@@ -23,7 +23,7 @@ fn entry_row(r: &Row<'_>) -> StoreResult<OutboxEntry> {
         peer: r.get(0).map_err(db)?,
         seq: seq_from_sql(r.get(1).map_err(db)?)?,
         id: r.get(2).map_err(db)?,
-        kind: r.get(3).map_err(db)?,
+        kind: r.get::<_, String>(3).map_err(db)?.parse()?,
         created_at: r.get(4).map_err(db)?,
         body: r.get(5).map_err(db)?,
         delivered_at: r.get(6).map_err(db)?,
@@ -79,7 +79,7 @@ pub fn push(c: &mut Connection, peer: &str, items: &[OutboxItem]) -> StoreResult
                     peer,
                     seq_to_sql(seq)?,
                     item.id,
-                    item.kind,
+                    item.kind.as_str(),
                     item.created_at,
                     item.body
                 ])
@@ -253,7 +253,7 @@ fn record_row(r: &Row<'_>) -> StoreResult<InboxRecord> {
         seq: seq_from_sql(r.get(2).map_err(db)?)?,
         kind: r.get(3).map_err(db)?,
         received_at: r.get(4).map_err(db)?,
-        outcome: r.get(5).map_err(db)?,
+        outcome: r.get::<_, String>(5).map_err(db)?.parse()?,
         reason: r.get(6).map_err(db)?,
         receipt: r.get(7).map_err(db)?,
     })
@@ -294,7 +294,7 @@ pub fn put(c: &Connection, r: &InboxRecord) -> StoreResult<bool> {
             seq_to_sql(r.seq)?,
             r.kind,
             r.received_at,
-            r.outcome,
+            r.outcome.as_str(),
             r.reason,
             r.receipt
         ])

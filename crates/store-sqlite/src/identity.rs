@@ -107,7 +107,7 @@ pub fn add_registry_entry(c: &Connection, e: &RegistryEntry) -> StoreResult<()> 
     .execute(params![
         e.kind.as_str(),
         e.id,
-        e.status,
+        e.status.as_str(),
         e.document,
         e.updated_at
     ])
@@ -126,7 +126,7 @@ pub fn update_registry_entry(c: &Connection, e: &RegistryEntry) -> StoreResult<(
         .execute(params![
             e.kind.as_str(),
             e.id,
-            e.status,
+            e.status.as_str(),
             e.document,
             e.updated_at
         ])
@@ -156,10 +156,10 @@ pub fn replace_registry_entry(
         .execute(params![
             e.kind.as_str(),
             e.id,
-            e.status,
+            e.status.as_str(),
             e.document,
             e.updated_at,
-            expected.status,
+            expected.status.as_str(),
             expected.document
         ])
         .map_err(db)?;
@@ -169,7 +169,7 @@ pub fn replace_registry_entry(
 /// The columns [`registry_row`] reads.
 const REGISTRY_COLUMNS: &str = "kind, id, status, document, updated_at";
 
-/// A registry row, with its kind still as stored text.
+/// A registry row, with its kind and status still as stored text.
 type RawEntry = (String, String, String, String, i64);
 
 fn registry_row(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
@@ -181,7 +181,7 @@ fn registry_entry_of(row: RawEntry) -> StoreResult<RegistryEntry> {
     Ok(RegistryEntry {
         kind: kind.parse()?,
         id,
-        status,
+        status: status.parse()?,
         document,
         updated_at,
     })

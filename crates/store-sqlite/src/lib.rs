@@ -25,13 +25,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comity_store::prelude::*;
 use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
     InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
     OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, Role, ScopedOpening, Status,
-    Store, StoreError, StoreResult, StoredCheckpoint, StoredObject, TransparencyLog, TrustedLog,
-    User, WitnessAlert,
+    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -62,7 +62,7 @@ struct Inner {
     path: PathBuf,
     writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
-    /// Answers [`Store::meta_version`] in place, without a hand-off to a blocking thread:
+    /// Answers [`IdentityStore::meta_version`] in place, without a hand-off to a blocking thread:
     /// one row by primary key costs microseconds, far less than the hand-off.
     probe: Mutex<Connection>,
     reader_slots: tokio::sync::Semaphore,
@@ -220,7 +220,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl ObjectStore for SqliteStore {
     async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()> {
         self.write(move |c| admin::create_api_root(c, &root)).await
     }
@@ -304,6 +304,10 @@ impl Store for SqliteStore {
         let (api_root, id) = (api_root.to_owned(), id.to_owned());
         self.read(move |c| admin::status(c, &api_root, &id)).await
     }
+}
+
+#[async_trait]
+impl IdentityStore for SqliteStore {
     async fn create_user(&self, user: User) -> StoreResult<()> {
         self.write(move |c| admin::create_user(c, &user)).await
     }
@@ -355,6 +359,27 @@ impl Store for SqliteStore {
         self.write(move |c| identity::revoke_token(c, &id, at))
             .await
     }
+    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
+        let name = name.to_owned();
+        self.write(move |c| admin::node_secret(c, &name, init))
+            .await
+    }
+    async fn meta_version(&self) -> StoreResult<i64> {
+        let probe = self.inner.probe.lock().unwrap_or_else(|e| e.into_inner());
+        probe
+            .prepare_cached("SELECT version FROM meta_version")
+            .and_then(|mut q| q.query_row([], |r| r.get(0)))
+            .map_err(db)
+    }
+    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.write(move |c| admin::first_use(c, &id, expires_at, now))
+            .await
+    }
+}
+
+#[async_trait]
+impl RegistryStore for SqliteStore {
     async fn add_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()> {
         let entry = entry.clone();
         self.write(move |c| identity::add_registry_entry(c, &entry))
@@ -390,6 +415,10 @@ impl Store for SqliteStore {
         let id = id.to_owned();
         self.write(move |c| federation::remove_member(c, &id)).await
     }
+}
+
+#[async_trait]
+impl FederationStore for SqliteStore {
     async fn outbox_push(&self, peer: &str, items: Vec<OutboxItem>) -> StoreResult<Vec<u64>> {
         let peer = peer.to_owned();
         self.write(move |c| federation::push(c, &peer, &items))
@@ -467,25 +496,11 @@ impl Store for SqliteStore {
         self.write(move |c| federation::apply(c, &record, &collection, &objects, log_entries))
             .await
     }
-    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]> {
-        let name = name.to_owned();
-        self.write(move |c| admin::node_secret(c, &name, init))
-            .await
-    }
-    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
-        let id = id.to_owned();
-        self.write(move |c| admin::first_use(c, &id, expires_at, now))
-            .await
-    }
-    async fn meta_version(&self) -> StoreResult<i64> {
-        let probe = self.inner.probe.lock().unwrap_or_else(|e| e.into_inner());
-        probe
-            .prepare_cached("SELECT version FROM meta_version")
-            .and_then(|mut q| q.query_row([], |r| r.get(0)))
-            .map_err(db)
-    }
-    fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
-        Some(self)
+}
+
+impl Store for SqliteStore {
+    fn transparency_log(&self) -> &dyn TransparencyLog {
+        self
     }
 }
 
@@ -628,6 +643,57 @@ mod tests {
         let a = SqliteStore::open(dir.path()).unwrap();
         let b = SqliteStore::open(dir.path()).unwrap();
         comity_store::conformance::outbox_pushes_race_without_gaps(&a, &b).await;
+    }
+
+    /// Text that no enum of the store names, written behind the store's back, is read as a
+    /// corrupt row: the read fails, nothing is guessed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unknown_stored_texts_fail_closed() {
+        use comity_store::{OutboxKind, RegistryStatus, WitnessAlertKind};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let member = RegistryEntry {
+            kind: RegistryKind::Member,
+            id: "identity--m".into(),
+            status: RegistryStatus::Active,
+            document: "{}".into(),
+            updated_at: 1,
+        };
+        store.add_registry_entry(&member).await.unwrap();
+        let item = OutboxItem {
+            id: "e1".into(),
+            kind: OutboxKind::Sighting,
+            created_at: 1,
+            body: "{}".into(),
+        };
+        store.outbox_push("identity--m", vec![item]).await.unwrap();
+        let alert = WitnessAlert {
+            id: 0,
+            at: 1,
+            peer: "identity--m".into(),
+            kind: WitnessAlertKind::PeerAhead,
+            detail: "d".into(),
+            ours: String::new(),
+            theirs: String::new(),
+            proof: String::new(),
+            digest: "x".into(),
+        };
+        store.put_witness_alert(alert).await.unwrap();
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.execute_batch(
+            "UPDATE registry SET status = 'Active';
+             UPDATE outbox SET kind = 'sightings';
+             UPDATE witness_alerts SET kind = 'bad-proof';",
+        )
+        .unwrap();
+        let corrupt = |r: StoreResult<_>| matches!(r, Err(StoreError::Backend(_)));
+        assert!(corrupt(
+            store.registry(RegistryKind::Member).await.map(|_| ())
+        ));
+        assert!(corrupt(
+            store.outbox_after("identity--m", 0, 10).await.map(|_| ())
+        ));
+        assert!(corrupt(store.witness_alerts().await.map(|_| ())));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -441,7 +441,16 @@ pub fn put_witness_alert(c: &Connection, a: &WitnessAlert) -> StoreResult<Option
             "INSERT OR IGNORE INTO witness_alerts
              (at, peer, kind, detail, ours, theirs, proof, digest)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![a.at, a.peer, a.kind, a.detail, a.ours, a.theirs, a.proof, a.digest],
+            params![
+                a.at,
+                a.peer,
+                a.kind.as_str(),
+                a.detail,
+                a.ours,
+                a.theirs,
+                a.proof,
+                a.digest
+            ],
         )
         .map_err(db)?;
     Ok((changed == 1).then(|| c.last_insert_rowid() as u64))
@@ -457,18 +466,29 @@ pub fn witness_alerts(c: &Connection) -> StoreResult<Vec<WitnessAlert>> {
         .map_err(db)?;
     let rows = stmt
         .query_map([], |r| {
-            Ok(WitnessAlert {
-                id: r.get::<_, i64>(0)? as u64,
-                at: r.get(1)?,
-                peer: r.get(2)?,
-                kind: r.get(3)?,
-                detail: r.get(4)?,
-                ours: r.get(5)?,
-                theirs: r.get(6)?,
-                proof: r.get(7)?,
-                digest: r.get(8)?,
-            })
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+            ))
         })
         .map_err(db)?;
-    rows.collect::<Result<_, _>>().map_err(db)
+    let mut alerts = Vec::new();
+    for row in rows {
+        let (id, at, peer, kind, [detail, ours, theirs, proof, digest]) = row.map_err(db)?;
+        alerts.push(WitnessAlert {
+            id: id as u64,
+            at,
+            peer,
+            kind: kind.parse()?,
+            detail,
+            ours,
+            theirs,
+            proof,
+            digest,
+        });
+    }
+    Ok(alerts)
 }

@@ -1,22 +1,26 @@
 //! The storage boundary of a Comity node.
 //!
-//! This crate owns the [`Store`] trait, spoken in domain terms (API roots, collections
-//! and policy views, object versions, statuses, users, API tokens, the registry of
-//! members and agreements, the federation's outbox per peer and inbox journal), and the
-//! types that cross it. It never touches a database itself: backends
-//! (`comity-store-sqlite`, `comity-store-postgres`) implement the trait, and every
-//! backend must pass the shared [`conformance`] suite. The transparency log has a
-//! trait of its own, [`TransparencyLog`], reached through [`Store::transparency_log`].
+//! This crate owns the [`Store`] trait, spoken in domain terms and split by role:
+//! [`ObjectStore`] (API roots, collections and policy views, object versions, statuses),
+//! [`IdentityStore`] (users, grants, API tokens, node secrets, one-time ids),
+//! [`RegistryStore`] (the registry of members and agreements) and [`FederationStore`]
+//! (the federation's outbox per peer and inbox journal); and the types that cross it. It
+//! never touches a database itself: backends (`comity-store-sqlite`,
+//! `comity-store-postgres`) implement every role, and every backend must pass the shared
+//! [`conformance`] suite. The transparency log has a trait of its own, [`TransparencyLog`],
+//! reached through [`Store::transparency_log`]. Code that holds a concrete backend brings
+//! the traits into scope with `use comity_store::prelude::*;`.
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod federation_storage;
-mod tlog;
+#[macro_use]
 mod types;
+mod tlog;
 
 pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
-    StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert,
+    StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert, WitnessAlertKind,
 };
 pub use types::*;
 
@@ -50,9 +54,30 @@ pub enum StoreError {
 /// Result alias for store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The storage of one node. Every method is durable when it returns `Ok`.
+/// The store's traits, for code that calls store methods on a concrete backend
+/// (`SqliteStore`, `PgStore`): a method of a role trait is only found on such a value when
+/// its trait is in scope (`use comity_store::prelude::*;`). A `&dyn Store` finds them
+/// without.
+pub mod prelude {
+    pub use crate::{
+        FederationStore, IdentityStore, ObjectStore, RegistryStore, Store, TransparencyLog,
+    };
+}
+
+/// The storage of one node: every role a backend plays, and its transparency log. Code
+/// that is handed a store takes `&dyn Store`; every method of the role traits is durable
+/// when it returns `Ok`.
+pub trait Store:
+    ObjectStore + IdentityStore + RegistryStore + FederationStore + Send + Sync + 'static
+{
+    /// The node's transparency log, which every backend stores.
+    fn transparency_log(&self) -> &dyn TransparencyLog;
+}
+
+/// API roots, collections, object versions, status resources and the marking definitions
+/// among the objects. Every method is durable when it returns `Ok`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ObjectStore: Send + Sync {
     /// Creates an API root.
     async fn create_api_root(&self, root: ApiRoot) -> StoreResult<()>;
     /// Lists API roots, by name.
@@ -110,7 +135,12 @@ pub trait Store: Send + Sync + 'static {
     async fn put_status(&self, status: &Status) -> StoreResult<()>;
     /// One status resource of an API root.
     async fn status(&self, api_root: &str, id: &str) -> StoreResult<Option<Status>>;
+}
 
+/// Users and their roles and grants, API tokens, node-wide secrets, one-time ids and the
+/// version of everything cached per request. Every method is durable when it returns `Ok`.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
     /// Creates a local user.
     async fn create_user(&self, user: User) -> StoreResult<()>;
     /// One user by name.
@@ -142,6 +172,26 @@ pub trait Store: Send + Sync + 'static {
     /// unknown id.
     async fn revoke_token(&self, id: &str, at: i64) -> StoreResult<bool>;
 
+    /// A node-wide secret (for example the key that signs pagination tokens), created on
+    /// first use with `init` and identical for every process sharing the database.
+    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]>;
+
+    /// A number that changes with every change to API roots, collections, users, grants,
+    /// tokens, the registry or the stored marking definitions, whichever process makes it,
+    /// and with nothing else (adding other objects leaves it alone). A cache of those is current while it is unchanged. Meant
+    /// to be read on every request: backends answer it as cheaply as they can.
+    async fn meta_version(&self) -> StoreResult<i64>;
+
+    /// Records the first use of a one-time id (a signed request's), remembered until
+    /// `expires_at` (microseconds; ids expired by `now` are forgotten). `Ok(false)` when it
+    /// was used before: the request is a replay, whichever process answered it first.
+    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool>;
+}
+
+/// The node's registry: member records and agreements, kept as documents with a status.
+/// Every method is durable when it returns `Ok`.
+#[async_trait]
+pub trait RegistryStore: Send + Sync {
     /// Adds a registry document; [`StoreError::Conflict`] when one of the same kind and id
     /// exists (the same id under the other kind is another document).
     async fn add_registry_entry(&self, entry: &RegistryEntry) -> StoreResult<()>;
@@ -171,7 +221,12 @@ pub trait Store: Send + Sync + 'static {
     /// sees no gap). Returns how many waiting envelopes were dropped;
     /// [`StoreError::NotFound`], changing nothing, when no member has that id.
     async fn remove_member(&self, id: &str) -> StoreResult<u64>;
+}
 
+/// The federation's outbox per peer and inbox journal per sender. Every method is durable
+/// when it returns `Ok`.
+#[async_trait]
+pub trait FederationStore: Send + Sync {
     /// Appends envelopes to `peer`'s outbox in one transaction, with seqs continuing after
     /// the last one ever given to that peer (1, 2, … for the first); returns the seqs, in
     /// input order. Concurrent pushes, from any process, never share or skip a seq. A new
@@ -223,12 +278,11 @@ pub trait Store: Send + Sync + 'static {
     /// Records an envelope. Returns `false`, changing nothing, when one with the same
     /// sender and id is recorded already (the first record is kept). Another envelope of
     /// the sender with the same sequence number is a [`StoreError::Conflict`]: one number,
-    /// one envelope. An outcome other than [`InboxRecord::DELIVERED`] or
-    /// [`InboxRecord::REFUSED`] is refused ([`StoreError::Backend`]).
+    /// one envelope.
     async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool>;
     /// Records an envelope and adds its objects to `collection` in one transaction. When
     /// the sender and id are recorded already, changes nothing and returns `None`.
-    /// Otherwise adds the objects exactly as [`Store::add_objects`] does when `log_entries`
+    /// Otherwise adds the objects exactly as [`ObjectStore::add_objects`] does when `log_entries`
     /// is empty, or as [`TransparencyLog::add_objects_logged`] does (appending the entries
     /// of the objects added, in the same transaction) when it is not, and returns the
     /// outcomes. On an error nothing is stored, the record included; a sequence number
@@ -240,24 +294,4 @@ pub trait Store: Send + Sync + 'static {
         objects: Vec<NewObject>,
         log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>>;
-
-    /// A node-wide secret (for example the key that signs pagination tokens), created on
-    /// first use with `init` and identical for every process sharing the database.
-    async fn node_secret(&self, name: &str, init: [u8; 32]) -> StoreResult<[u8; 32]>;
-
-    /// A number that changes with every change to API roots, collections, users, grants,
-    /// tokens, the registry or the stored marking definitions, whichever process makes it,
-    /// and with nothing else (adding other objects leaves it alone). A cache of those is current while it is unchanged. Meant
-    /// to be read on every request: backends answer it as cheaply as they can.
-    async fn meta_version(&self) -> StoreResult<i64>;
-
-    /// Records the first use of a one-time id (a signed request's), remembered until
-    /// `expires_at` (microseconds; ids expired by `now` are forgotten). `Ok(false)` when it
-    /// was used before: the request is a replay, whichever process answered it first.
-    async fn first_use(&self, id: &str, expires_at: i64, now: i64) -> StoreResult<bool>;
-
-    /// The node's transparency log, when this backend stores one.
-    fn transparency_log(&self) -> Option<&dyn TransparencyLog> {
-        None
-    }
 }

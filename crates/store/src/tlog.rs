@@ -23,7 +23,9 @@ use async_trait::async_trait;
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
 
-use crate::{AddOutcome, CollectionRef, NewObject, StoreResult};
+use serde::Serialize;
+
+use crate::{AddOutcome, CollectionRef, NewObject, StoreError, StoreResult};
 
 /// A signed checkpoint of this node's log, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +102,22 @@ pub struct CollectedCosignature {
     pub received_at: i64,
 }
 
+stored_text! {
+    /// What kind of inconsistency a witnessing alert reports.
+    pub enum WitnessAlertKind("witness alert kind") {
+        /// A member presented a checkpoint smaller than one this node cosigned.
+        Rollback => "rollback",
+        /// A member presented a checkpoint of a size this node cosigned, with another root.
+        Fork => "fork",
+        /// A member's consistency proof does not verify against what this node cosigned.
+        Inconsistent => "inconsistent",
+        /// A peer refused this node's checkpoint as inconsistent with what it cosigned.
+        Refused => "refused",
+        /// A peer says it cosigned a larger tree of this node's log than the log has.
+        PeerAhead => "peer-ahead",
+    }
+}
+
 /// An inconsistency met while witnessing, kept as evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WitnessAlert {
@@ -109,8 +127,8 @@ pub struct WitnessAlert {
     pub at: i64,
     /// The member whose log or answer is in question.
     pub peer: String,
-    /// What was found, e.g. `fork`, `rollback`, `bad-proof`, `refused`, `peer-ahead`.
-    pub kind: String,
+    /// What was found.
+    pub kind: WitnessAlertKind,
     /// A sentence for people.
     pub detail: String,
     /// The checkpoint held before (cosigned or sent), a signed note; empty when none.
@@ -127,7 +145,7 @@ pub struct WitnessAlert {
 /// it returns `Ok`.
 #[async_trait]
 pub trait TransparencyLog: Send + Sync {
-    /// Adds object versions exactly as [`crate::Store::add_objects`] does and, in the same
+    /// Adds object versions exactly as [`crate::ObjectStore::add_objects`] does and, in the same
     /// transaction, appends `entries[i]` for every object whose outcome is
     /// [`AddOutcome::Added`], in input order, keeping its opening in the scope of
     /// `collection`. `entries` has one item per object.

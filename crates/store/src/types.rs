@@ -5,6 +5,63 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 
+/// A closed set of values stored as text: `as_str` gives the text stored (and shown),
+/// `FromStr` reads it back and fails closed with [`StoreError::Backend`] on any other text,
+/// `Display` and `Serialize` write the same text.
+macro_rules! stored_text {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The text stored and shown.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = StoreError;
+            /// Reads stored text; any other text is a corrupt row ([`StoreError::Backend`]).
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(StoreError::Backend(format!(
+                        concat!("unknown ", $what, " {:?}: expected one of {}"),
+                        other,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 /// A TAXII API root: a named group of collections.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiRoot {
@@ -76,7 +133,7 @@ pub struct NewObject {
     pub json: String,
 }
 
-/// What happened to one object of an [`crate::Store::add_objects`] call.
+/// What happened to one object of an [`crate::ObjectStore::add_objects`] call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddOutcome {
     /// Newly stored with this `date_added` (microseconds since the Unix epoch).
@@ -371,6 +428,43 @@ impl std::str::FromStr for RegistryKind {
     }
 }
 
+stored_text! {
+    /// The status of a registry entry, as stored. Which statuses a member or an agreement
+    /// may have is the node's business; the store keeps one of these.
+    pub enum RegistryStatus("registry status") {
+        /// An agreement proposed and awaiting signatures.
+        Proposed => "proposed",
+        /// A member in good standing; an agreement signed by every party.
+        Active => "active",
+        /// A suspended member or agreement.
+        Suspended => "suspended",
+        /// An agreement ended for good.
+        Terminated => "terminated",
+    }
+}
+
+stored_text! {
+    /// What an envelope in an outbox carries, named as in the envelope.
+    pub enum OutboxKind("outbox kind") {
+        /// Shared STIX objects.
+        StixObjects => "stix-objects",
+        /// A sighting sent back to an object's originator.
+        Sighting => "sighting",
+        /// An agreement proposal, signature or termination.
+        Agreement => "agreement",
+    }
+}
+
+stored_text! {
+    /// What became of an envelope received from a peer.
+    pub enum InboxOutcome("inbox outcome") {
+        /// Its content was taken in.
+        Delivered => "delivered",
+        /// It was refused.
+        Refused => "refused",
+    }
+}
+
 /// One document of the node's registry (a member record or an agreement): the store keeps
 /// the JSON and a status and never interprets either; the node crate owns their schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,8 +473,9 @@ pub struct RegistryEntry {
     pub kind: RegistryKind,
     /// The document's id (e.g. `identity--…` for a member).
     pub id: String,
-    /// Its status as the node names it (e.g. `active`, `suspended`).
-    pub status: String,
+    /// Its status (a member is `active` or `suspended`; an agreement may also be
+    /// `proposed` or `terminated`).
+    pub status: RegistryStatus,
     /// The document as JSON text.
     pub document: String,
     /// Last change, microseconds since the Unix epoch.
@@ -392,8 +487,8 @@ pub struct RegistryEntry {
 pub struct OutboxItem {
     /// The envelope's id, unique per peer.
     pub id: String,
-    /// What the envelope carries, as the node names it.
-    pub kind: String,
+    /// What the envelope carries.
+    pub kind: OutboxKind,
     /// When it was made, microseconds since the Unix epoch; the entry is due from then.
     pub created_at: i64,
     /// The envelope as JSON text, stored as given.
@@ -409,8 +504,8 @@ pub struct OutboxEntry {
     pub seq: u64,
     /// The envelope's id, unique per peer.
     pub id: String,
-    /// What the envelope carries, as the node names it.
-    pub kind: String,
+    /// What the envelope carries.
+    pub kind: OutboxKind,
     /// When it was made, microseconds since the Unix epoch.
     pub created_at: i64,
     /// The envelope as JSON text.
@@ -455,19 +550,12 @@ pub struct InboxRecord {
     pub kind: String,
     /// When it was received, microseconds since the Unix epoch.
     pub received_at: i64,
-    /// `delivered` or `refused` ([`InboxRecord::DELIVERED`], [`InboxRecord::REFUSED`]).
-    pub outcome: String,
+    /// Delivered or refused.
+    pub outcome: InboxOutcome,
     /// Why it was refused (or a note on delivery).
     pub reason: Option<String>,
     /// The signed receipt returned (JSON text), returned again verbatim to a retry.
     pub receipt: String,
-}
-
-impl InboxRecord {
-    /// The outcome of an envelope whose content was taken in.
-    pub const DELIVERED: &'static str = "delivered";
-    /// The outcome of an envelope that was refused.
-    pub const REFUSED: &'static str = "refused";
 }
 
 #[cfg(test)]
@@ -505,5 +593,52 @@ mod tests {
             matches!(unknown, Err(StoreError::Backend(_))),
             "{unknown:?}"
         );
+    }
+
+    /// Reads back every value from its text, and writes exactly that text in JSON.
+    fn round_trip<T>(all: &[T], texts: &[&str])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + Serialize,
+        T: std::str::FromStr<Err = StoreError>,
+    {
+        let written: Vec<String> = all.iter().map(|v| v.to_string()).collect();
+        assert_eq!(written, texts);
+        for (v, text) in all.iter().zip(texts) {
+            assert_eq!(text.parse::<T>().unwrap(), *v);
+            assert_eq!(serde_json::to_string(v).unwrap(), format!("{text:?}"));
+        }
+    }
+
+    /// Unknown text, including a near miss, is a corrupt row, never a guess.
+    fn fails_closed<T: std::str::FromStr<Err = StoreError> + std::fmt::Debug>(texts: &[&str]) {
+        for text in texts {
+            let read = text.parse::<T>();
+            assert!(
+                matches!(read, Err(StoreError::Backend(_))),
+                "{text:?}: {read:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_texts_are_exactly_those_of_before() {
+        round_trip(
+            RegistryStatus::ALL,
+            &["proposed", "active", "suspended", "terminated"],
+        );
+        round_trip(OutboxKind::ALL, &["stix-objects", "sighting", "agreement"]);
+        round_trip(InboxOutcome::ALL, &["delivered", "refused"]);
+        round_trip(
+            crate::WitnessAlertKind::ALL,
+            &["rollback", "fork", "inconsistent", "refused", "peer-ahead"],
+        );
+    }
+
+    #[test]
+    fn unknown_stored_texts_fail_closed() {
+        fails_closed::<RegistryStatus>(&["", "Active", "expired", " active"]);
+        fails_closed::<OutboxKind>(&["", "stix_objects", "checkpoint", "pull"]);
+        fails_closed::<InboxOutcome>(&["", "accepted", "Delivered"]);
+        fails_closed::<crate::WitnessAlertKind>(&["", "bad-proof", "peer_ahead"]);
     }
 }

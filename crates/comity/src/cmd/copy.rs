@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use comity_store::{
-    CollectionRef, Cursor, NewObject, PageRequest, Store, StoreError, StoredObject,
+    CollectionRef, Cursor, IdentityStore, NewObject, ObjectStore, PageRequest, Store, StoreError,
+    StoredObject,
 };
 use comity_store_postgres::PgStore;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -168,10 +169,8 @@ async fn copy_collection(
 
 /// Copies the transparency log from where an earlier run stopped (the target's size),
 /// then its latest checkpoint and witness state; returns the number of entries.
-async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option<u64>> {
-    let (Some(from), Some(to)) = (source.transparency_log(), target.transparency_log()) else {
-        return Ok(None);
-    };
+async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<u64> {
+    let (from, to) = (source.transparency_log(), target.transparency_log());
     let size = from.log_size().await?;
     let mut done = to.log_size().await?;
     while done < size {
@@ -216,7 +215,7 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<Option
     for alert in from.witness_alerts().await? {
         to.put_witness_alert(alert).await?;
     }
-    Ok(Some(size))
+    Ok(size)
 }
 
 /// Runs `comity copy`.

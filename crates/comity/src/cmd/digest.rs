@@ -47,14 +47,12 @@ impl NodeDigest {
             }
         }
         parts.sort_by(|a, b| a.part.cmp(&b.part));
-        if let Some(log) = store.transparency_log() {
-            let (count, sha256) = log_digest(log).await?;
-            parts.push(PartDigest {
-                part: "transparency-log".into(),
-                count,
-                sha256,
-            });
-        }
+        let (count, sha256) = log_digest(store.transparency_log()).await?;
+        parts.push(PartDigest {
+            part: "transparency-log".into(),
+            count,
+            sha256,
+        });
         Ok(NodeDigest { parts })
     }
 

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use anyhow::{bail, Context};
-use comity_node::log::{log_of, NodeLog};
+use comity_node::log::NodeLog;
 use comity_node::Node;
 use comity_store::{Store, TrustedLog};
 use comity_tlog::checkpoint::Checkpoint;
@@ -235,7 +235,7 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
         } => {
             let (store, _) = open(&data)?;
             let end = index.checked_add(1).context("index too large")?;
-            let log = log_of(store.as_ref())?;
+            let log = store.transparency_log();
             let entry = log
                 .log_entries(index, end)
                 .await?
@@ -267,7 +267,8 @@ pub async fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             let store = data.open_store()?;
-            log_of(store.as_ref())?
+            store
+                .transparency_log()
                 .trust_log(TrustedLog {
                     origin: origin.clone(),
                     verifier_key: vkey,
@@ -552,7 +553,7 @@ async fn audit(url: &str, data: &DataDir) -> anyhow::Result<ExitCode> {
     let note_text = String::from_utf8(note_bytes).context("the checkpoint is not UTF-8")?;
     let note = Note::parse(note_text.as_bytes())?;
     let origin = Checkpoint::parse(&note.text)?.origin;
-    let local = log_of(store.as_ref())?;
+    let local = store.transparency_log();
     let trusted = local
         .trusted_logs()
         .await?

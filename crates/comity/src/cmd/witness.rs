@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use comity_node::federation::witnessing::checkpoint_with_cosignatures;
-use comity_node::log::log_of;
 
 use crate::config::DataDir;
 
@@ -40,7 +39,7 @@ pub async fn run(command: WitnessCommand) -> anyhow::Result<ExitCode> {
     match command {
         WitnessCommand::Alerts { data } => {
             let store = data.open_store()?;
-            let alerts = log_of(store.as_ref())?.witness_alerts().await?;
+            let alerts = store.transparency_log().witness_alerts().await?;
             for a in &alerts {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
@@ -57,7 +56,8 @@ pub async fn run(command: WitnessCommand) -> anyhow::Result<ExitCode> {
         }
         WitnessCommand::Alert { id, data } => {
             let store = data.open_store()?;
-            let alert = log_of(store.as_ref())?
+            let alert = store
+                .transparency_log()
                 .witness_alerts()
                 .await?
                 .into_iter()

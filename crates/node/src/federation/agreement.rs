@@ -12,13 +12,13 @@
 //! them, the agreement ends on every node that takes it in (the sender must be a party).
 //! Suspension is each node's own decision and does not travel.
 
-use comity_store::{OutboxItem, Store, StoreError};
+use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
 use serde::Deserialize;
 
 use crate::registry::{AgreementDocument, Registry, RegistryError};
 use comity_stix::clock::now_us;
 
-use super::envelope::{Envelope, Kind};
+use super::envelope::Envelope;
 use super::inbox::{Answer, Inbox, InboxError};
 
 /// The body of an `agreement` envelope: a document, or a party's withdrawal.
@@ -62,7 +62,7 @@ async fn queue_body(
     for party in document.parties.iter().filter(|p| *p != local) {
         let item = OutboxItem {
             id: uuid::Uuid::new_v4().to_string(),
-            kind: Kind::Agreement.as_str().to_owned(),
+            kind: OutboxKind::Agreement,
             created_at: now_us(),
             body: body.clone(),
         };

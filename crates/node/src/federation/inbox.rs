@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use comity_stix::tlp::Tlp;
-use comity_store::{Collection, CollectionRef, InboxRecord, Store, StoreError};
+use comity_store::{Collection, CollectionRef, InboxOutcome, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
@@ -206,7 +206,7 @@ impl<'a> Inbox<'a> {
         env: &Envelope,
         accepted: u64,
     ) -> Result<Answer, InboxError> {
-        let outcome = InboxRecord::DELIVERED;
+        let outcome = InboxOutcome::Delivered;
         let receipt = self.receipt(local, env, outcome, None, accepted, Vec::new());
         let record = record_of(env, outcome, None, &receipt);
         match self.store.inbox_put(&record).await {
@@ -338,15 +338,11 @@ impl<'a> Inbox<'a> {
             accepted.push(examined);
         }
         let collection = self.collection_for(&env.from).await?;
-        let entries = if self.store.transparency_log().is_some() {
-            self.log.object_entries(&accepted)?
-        } else {
-            Vec::new()
-        };
+        let entries = self.log.object_entries(&accepted)?;
         let count = accepted.len() as u64;
         let reason = (!refused.is_empty()).then(|| format!("{} objects refused", refused.len()));
-        let receipt = self.receipt(local, env, InboxRecord::DELIVERED, reason, count, refused);
-        let record = record_of(env, InboxRecord::DELIVERED, None, &receipt);
+        let receipt = self.receipt(local, env, InboxOutcome::Delivered, reason, count, refused);
+        let record = record_of(env, InboxOutcome::Delivered, None, &receipt);
         let objects = accepted.into_iter().map(|e| e.object).collect();
         let applied = match self
             .store
@@ -376,8 +372,8 @@ impl<'a> Inbox<'a> {
         entries: Vec<comity_store::OpenableEntry>,
     ) -> Result<Answer, InboxError> {
         let count = objects.len() as u64;
-        let receipt = self.receipt(local, env, InboxRecord::DELIVERED, None, count, Vec::new());
-        let record = record_of(env, InboxRecord::DELIVERED, None, &receipt);
+        let receipt = self.receipt(local, env, InboxOutcome::Delivered, None, count, Vec::new());
+        let record = record_of(env, InboxOutcome::Delivered, None, &receipt);
         let applied = match self
             .store
             .inbox_apply(&record, collection, objects, entries)
@@ -421,7 +417,7 @@ impl<'a> Inbox<'a> {
         &self,
         local: &str,
         env: &Envelope,
-        outcome: &str,
+        outcome: InboxOutcome,
         reason: Option<String>,
         accepted: u64,
         refused: Vec<RefusedObject>,
@@ -429,7 +425,7 @@ impl<'a> Inbox<'a> {
         let body = Receipt {
             envelope: env.id.clone(),
             seq: env.seq,
-            outcome: outcome.to_owned(),
+            outcome: outcome.as_str().to_owned(),
             reason,
             accepted,
             refused,
@@ -446,7 +442,7 @@ impl<'a> Inbox<'a> {
         let receipt = self.receipt(
             local,
             env,
-            InboxRecord::REFUSED,
+            InboxOutcome::Refused,
             Some(over.to_string()),
             0,
             Vec::new(),
@@ -468,7 +464,7 @@ impl<'a> Inbox<'a> {
             last + 1
         );
         tracing::warn!(from = %env.from, envelope = %env.id, reason = %why, "envelope refused");
-        Answer::Refused(self.receipt(local, env, InboxRecord::REFUSED, Some(why), 0, Vec::new()))
+        Answer::Refused(self.receipt(local, env, InboxOutcome::Refused, Some(why), 0, Vec::new()))
     }
 
     /// A refusal of an authenticated sender's envelope: signed, recorded (so a retry gets
@@ -483,27 +479,25 @@ impl<'a> Inbox<'a> {
         let receipt = self.receipt(
             local,
             env,
-            InboxRecord::REFUSED,
+            InboxOutcome::Refused,
             Some(why.clone()),
             0,
             Vec::new(),
         );
-        let record = record_of(env, InboxRecord::REFUSED, Some(why), &receipt);
+        let record = record_of(env, InboxOutcome::Refused, Some(why), &receipt);
         match self.store.inbox_put(&record).await {
             Err(StoreError::Conflict(_)) => return Ok(self.used_already(local, env, env.seq)),
             other => {
                 other?;
             }
         }
-        if self.store.transparency_log().is_some() {
-            let act = crate::log::Act {
-                kind: comity_tlog::entry::ENVELOPE_REFUSED.to_owned(),
-                actor: env.from.clone(),
-                subject: format!("envelope:{}", env.id),
-                canonical: record.receipt.clone().into_bytes(),
-            };
-            self.log.record(self.store, act).await?;
-        }
+        let act = crate::log::Act {
+            kind: comity_tlog::entry::ENVELOPE_REFUSED.to_owned(),
+            actor: env.from.clone(),
+            subject: format!("envelope:{}", env.id),
+            canonical: record.receipt.clone().into_bytes(),
+        };
+        self.log.record(self.store, act).await?;
         Ok(Answer::Refused(receipt))
     }
 }
@@ -519,7 +513,7 @@ fn in_force(agreement: &Agreement, now: OffsetDateTime) -> bool {
 /// The journal record of an answered envelope.
 fn record_of(
     env: &Envelope,
-    outcome: &str,
+    outcome: InboxOutcome,
     reason: Option<String>,
     receipt: &Signed,
 ) -> InboxRecord {
@@ -529,7 +523,7 @@ fn record_of(
         seq: env.seq,
         kind: env.kind.as_str().to_owned(),
         received_at: now_us(),
-        outcome: outcome.to_owned(),
+        outcome,
         reason,
         receipt: receipt.to_json(),
     }
@@ -539,7 +533,7 @@ fn record_of(
 fn recorded_answer(done: &InboxRecord) -> Result<Answer, InboxError> {
     let receipt = Signed::parse(done.receipt.as_bytes())
         .map_err(|e| StoreError::Backend(format!("stored receipt unreadable: {e}")))?;
-    Ok(if done.outcome == InboxRecord::DELIVERED {
+    Ok(if done.outcome == InboxOutcome::Delivered {
         Answer::Delivered(receipt)
     } else {
         Answer::Refused(receipt)

@@ -5,14 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use comity_store::{OutboxItem, Store, StoreError};
+use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
 
 use crate::policy::{Channel, Denial, MemberStatus, Purpose, Rule};
 use crate::registry::Federation;
 use crate::release::{Release, Released};
 use comity_stix::clock::now_us;
-
-use super::envelope::Kind;
 
 /// Most objects one envelope carries.
 pub const ENVELOPE_OBJECTS: usize = 1000;
@@ -262,7 +260,7 @@ pub async fn enqueue(
                 queued += chunk.len();
                 OutboxItem {
                     id: uuid::Uuid::new_v4().to_string(),
-                    kind: Kind::StixObjects.as_str().to_owned(),
+                    kind: OutboxKind::StixObjects,
                     created_at: now_us(),
                     body: objects_body(chunk),
                 }

@@ -3,7 +3,7 @@
 //! envelope signed by the asking member's key, fresh (within [`MAX_PULL_AGE`]) and
 //! addressed to this node; the answer is the outbox for that member, signed again.
 
-use comity_store::{OutboxEntry, Store, StoreError};
+use comity_store::{OutboxEntry, OutboxKind, Store, StoreError};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
@@ -40,7 +40,8 @@ pub enum PullError {
 
 /// The signed envelope for an outbox entry, as it is delivered or pulled.
 pub fn outbox_envelope(entry: &OutboxEntry, local: &str, key: &NodeKey) -> Result<Signed, String> {
-    let kind = Kind::parse(&entry.kind).ok_or_else(|| format!("unknown kind {}", entry.kind))?;
+    let kind =
+        Kind::parse(entry.kind.as_str()).ok_or_else(|| format!("unknown kind {}", entry.kind))?;
     let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)
         .map_err(|e| e.to_string())?;
     Ok(Envelope {
@@ -153,7 +154,7 @@ pub async fn answer(
         .into_iter()
         .take(PULL_LIMIT)
         .map(|mut e| {
-            if e.kind == Kind::StixObjects.as_str() {
+            if e.kind == OutboxKind::StixObjects {
                 e.body = super::plan::still_allowed(
                     &federation,
                     peer,
@@ -161,7 +162,7 @@ pub async fn answer(
                     &e.body,
                     &mut withheld,
                 )?;
-            } else if e.kind == Kind::Sighting.as_str() {
+            } else if e.kind == OutboxKind::Sighting {
                 e.body = super::sighting::still_allowed(&federation, peer, e.created_at, &e.body)?;
             }
             outbox_envelope(&e, local, key)

@@ -42,8 +42,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use comity_store::{
-    Collection, CollectionRef, ObjectFilter, OutboxItem, PageRequest, Store, StoreError,
-    VersionFilter,
+    Collection, CollectionRef, ObjectFilter, OutboxItem, OutboxKind, PageRequest, Store,
+    StoreError, VersionFilter,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -58,7 +58,7 @@ use crate::policy::{
 use crate::registry::{Directory, Federation};
 use comity_stix::clock::now_us;
 
-use super::envelope::{Envelope, Kind};
+use super::envelope::Envelope;
 use super::inbox::{member_collection, Answer, Inbox, InboxError, API_ROOT};
 
 /// The STIX type this module carries.
@@ -292,7 +292,7 @@ pub async fn enqueue(
                 Ok(json) => {
                     let item = OutboxItem {
                         id: uuid::Uuid::new_v4().to_string(),
-                        kind: Kind::Sighting.as_str().to_owned(),
+                        kind: OutboxKind::Sighting,
                         created_at: now_us(),
                         body: body(Some(&json)),
                     };
@@ -451,13 +451,9 @@ pub(super) async fn receive(
     }
     examined.originator = Some(env.from.clone());
     let collection = collection_for(store, &env.from).await?;
-    let entries = if store.transparency_log().is_some() {
-        inbox
-            .log()
-            .object_entries(std::slice::from_ref(&examined))?
-    } else {
-        Vec::new()
-    };
+    let entries = inbox
+        .log()
+        .object_entries(std::slice::from_ref(&examined))?;
     inbox
         .apply_objects(local, env, &collection, vec![examined.object], entries)
         .await

@@ -39,7 +39,9 @@
 //! evidence ([`comity_store::WitnessAlert`]), committed to the log as `witness.alert`, and
 //! reported as a tracing error; it changes no witness state.
 
-use comity_store::{CollectedCosignature, Store, StoreError, StoredCheckpoint, WitnessAlert};
+use comity_store::{
+    CollectedCosignature, Store, StoreError, StoredCheckpoint, WitnessAlert, WitnessAlertKind,
+};
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Note, NoteSignature, Verifier};
 use comity_tlog::witness::{AddCheckpoint, WitnessError};
@@ -50,7 +52,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::identity::PublicKey;
-use crate::log::{log_of, with_hashes, Act, LogError, NodeLog};
+use crate::log::{with_hashes, Act, LogError, NodeLog};
 use crate::policy::MemberStatus;
 use crate::registry::Member;
 use comity_stix::clock::now_us;
@@ -61,15 +63,15 @@ use super::envelope::{Envelope, EnvelopeError, Kind, Signed};
 pub const MAX_CHECKPOINT_AGE: time::Duration = time::Duration::minutes(5);
 
 /// A member presented a checkpoint smaller than one this node cosigned.
-pub const ROLLBACK: &str = "rollback";
+pub const ROLLBACK: &str = WitnessAlertKind::Rollback.as_str();
 /// A member presented a checkpoint of a size this node cosigned, with another root.
-pub const FORK: &str = "fork";
+pub const FORK: &str = WitnessAlertKind::Fork.as_str();
 /// A member's consistency proof does not verify against what this node cosigned.
-pub const INCONSISTENT: &str = "inconsistent";
+pub const INCONSISTENT: &str = WitnessAlertKind::Inconsistent.as_str();
 /// A peer refused this node's checkpoint as inconsistent with what it cosigned.
-pub const REFUSED: &str = "refused";
+pub const REFUSED: &str = WitnessAlertKind::Refused.as_str();
 /// A peer says it cosigned a larger tree of this node's log than the log has.
-pub const PEER_AHEAD: &str = "peer-ahead";
+pub const PEER_AHEAD: &str = WitnessAlertKind::PeerAhead.as_str();
 
 /// The body of a `checkpoint` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,12 +161,13 @@ pub async fn raise(
         canonical.clone()
     };
     let digest = hex::encode(Sha256::digest(identity.as_bytes()));
-    let id = log_of(store)?
+    let id = store
+        .transparency_log()
         .put_witness_alert(WitnessAlert {
             id: 0,
             at: now_us(),
             peer: alert.peer.clone(),
-            kind: alert.kind.to_owned(),
+            kind: alert.kind.parse()?,
             detail: alert.detail.clone(),
             ours: alert.ours.clone(),
             theirs: alert.theirs.clone(),
@@ -358,7 +361,7 @@ pub async fn receive(
     };
     // The member's log is the first origin it presented with its key: bind it, and refuse
     // another origin with the same key, or this origin trusted with another key.
-    let tlog = log_of(store)?;
+    let tlog = store.transparency_log();
     let mut bound = false;
     for trusted in tlog.trusted_logs().await? {
         let same_key = Verifier::parse(&trusted.verifier_key).is_ok_and(|v| key.is_key_of(&v));
@@ -530,7 +533,7 @@ pub async fn prepare(
     refresh_us: i64,
 ) -> Result<Prepared, LogError> {
     let checkpoint = log.checkpoint(store).await?;
-    let tlog = log_of(store)?;
+    let tlog = store.transparency_log();
     let last = tlog.latest_cosignature(peer).await?;
     if old_size.is_none() {
         if let Some(last) = &last {
@@ -690,8 +693,8 @@ pub async fn answered(
         ("cosigned", 200) => {
             let lines = body.cosignature.unwrap_or_default();
             verify_cosignature(key, &text, &lines)?;
-            log_of(store)
-                .map_err(|e| e.to_string())?
+            store
+                .transparency_log()
                 .put_cosignature(CollectedCosignature {
                     witness: sub.peer.clone(),
                     size: sub.checkpoint.size,
@@ -803,7 +806,7 @@ pub async fn checkpoint_with_cosignatures(
     log: &NodeLog,
     cosigned: bool,
 ) -> Result<Option<String>, LogError> {
-    let tlog = log_of(store)?;
+    let tlog = store.transparency_log();
     let (note, cosignatures) = if cosigned {
         let all = tlog.cosignatures(None).await?;
         match all.first() {

@@ -109,6 +109,18 @@ impl AgreementStatus {
     }
 }
 
+impl From<AgreementStatus> for comity_store::RegistryStatus {
+    /// The status an agreement's registry entry is stored with.
+    fn from(status: AgreementStatus) -> Self {
+        match status {
+            AgreementStatus::Proposed => comity_store::RegistryStatus::Proposed,
+            AgreementStatus::Active => comity_store::RegistryStatus::Active,
+            AgreementStatus::Suspended => comity_store::RegistryStatus::Suspended,
+            AgreementStatus::Terminated => comity_store::RegistryStatus::Terminated,
+        }
+    }
+}
+
 /// What an agreement covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {

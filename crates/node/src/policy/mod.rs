@@ -132,6 +132,16 @@ impl MemberStatus {
     }
 }
 
+impl From<MemberStatus> for comity_store::RegistryStatus {
+    /// The status a member's registry entry is stored with.
+    fn from(status: MemberStatus) -> Self {
+        match status {
+            MemberStatus::Active => comity_store::RegistryStatus::Active,
+            MemberStatus::Suspended => comity_store::RegistryStatus::Suspended,
+        }
+    }
+}
+
 /// A peer member asking for, or being sent, an object. The member is the recipient
 /// organisation in the sense of TLP 2.0.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! member registered by mistake can be removed with what waits in its outbox, and a member
 //! record file pins a peer exactly.
 
-use comity_store::Store;
+use comity_store::prelude::*;
 
 use crate::federation::test_nodes::{countersign, draft, node, pin, Node};
 use crate::member_file::MemberFile;
@@ -75,13 +75,7 @@ async fn a_key_pinned_under_a_wrong_id_is_refused_again_until_that_member_is_rem
         .set_agreement_status(&doc.id, AgreementStatus::Terminated, true)
         .await
         .unwrap();
-    let log_before = a
-        .store
-        .transparency_log()
-        .unwrap()
-        .log_size()
-        .await
-        .unwrap();
+    let log_before = a.store.transparency_log().log_size().await.unwrap();
     let (removed, dropped) = a.registry().remove_member(&wrong).await.unwrap();
     assert_eq!(
         (removed.id.0.as_str(), dropped),
@@ -96,12 +90,7 @@ async fn a_key_pinned_under_a_wrong_id_is_refused_again_until_that_member_is_rem
         .is_empty());
     assert!(a.registry().member(&wrong).await.unwrap().is_none());
     assert_eq!(
-        a.store
-            .transparency_log()
-            .unwrap()
-            .log_size()
-            .await
-            .unwrap(),
+        a.store.transparency_log().log_size().await.unwrap(),
         log_before + 1,
         "the removal is committed to the log"
     );

@@ -173,12 +173,12 @@ async fn collection(
         .collection(&root, &id)
         .await?
         .ok_or_else(hidden)?;
-    let access = caller.access(state.node.view(), &c).await?;
+    let access = caller.access_cached(state.node.view(), &c).await?;
     if !access.read && !access.write {
         return Err(hidden());
     }
     Ok(taxii_json(
-        collection_json(&c, access.read, access.write).to_string(),
+        collection_json(&c.collection, access.read, access.write).to_string(),
     ))
 }
 

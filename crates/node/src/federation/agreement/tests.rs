@@ -1,7 +1,8 @@
 //! The rules of agreements across nodes, over real SQLite stores: propose, receive, sign,
 //! merge, and what is refused.
 
-use comity_store::{RegistryKind, Store};
+use comity_store::prelude::*;
+use comity_store::{OutboxKind, RegistryKind, RegistryStatus};
 use comity_store_sqlite::SqliteStore;
 
 use crate::federation::test_nodes::{countersign, draft, node, pin, set, signer, Node};
@@ -77,7 +78,7 @@ async fn an_agreement_is_in_force_where_every_party_has_signed() {
     for peer in [&b, &c] {
         let queued = a.store.outbox_after(&peer.id, 0, 10).await.unwrap();
         assert_eq!(queued.len(), 1);
-        assert_eq!(queued[0].kind, "agreement");
+        assert_eq!(queued[0].kind, OutboxKind::Agreement);
         assert!(queued[0].body.contains(&doc.id));
     }
     assert_eq!(in_force(&a, &b).await, 0);
@@ -328,8 +329,8 @@ async fn a_stored_agreement_marked_active_without_every_signature_covers_nothing
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(entry.status, "proposed");
-    entry.status = "active".into();
+    assert_eq!(entry.status, RegistryStatus::Proposed);
+    entry.status = RegistryStatus::Active;
     a.store.update_registry_entry(&entry).await.unwrap();
     let e = a.registry().agreement(&doc.id).await.unwrap_err();
     assert!(

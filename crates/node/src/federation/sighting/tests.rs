@@ -4,7 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use comity_store::{ApiRoot, Collection, InboxRecord, ObjectFilter, PageRequest, Store};
+use comity_store::prelude::*;
+use comity_store::{ApiRoot, Collection, InboxOutcome, ObjectFilter, OutboxKind, PageRequest};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -192,7 +193,7 @@ async fn sightings_queued(from: &Node, to: &Node) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|e| e.kind == "sighting")
+        .filter(|e| e.kind == OutboxKind::Sighting)
         .count()
 }
 
@@ -237,7 +238,7 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
     assert!(b.store.outbox_after(&c.id, 0, 10).await.unwrap().is_empty());
     let queued = b.store.outbox_after(&a.id, 0, 10).await.unwrap();
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].kind, "sighting");
+    assert_eq!(queued[0].kind, OutboxKind::Sighting);
     let body: Value = serde_json::from_str(&queued[0].body).unwrap();
     let sent = &body["sighting"];
     assert_eq!(sent["where_sighted_refs"], json!([b.id]));
@@ -425,7 +426,7 @@ fn outgoing_strips_local_references() {
 
 /// How many entries of `kind` the log of `n` holds.
 async fn logged(n: &Node, kind: &str) -> usize {
-    let tlog = n.store.transparency_log().unwrap();
+    let tlog = n.store.transparency_log();
     let size = tlog.log_size().await.unwrap();
     tlog.log_entries(0, size)
         .await
@@ -463,7 +464,7 @@ async fn refused_and_recorded(to: &Node, from: &Node, answer: Answer, says: &str
         .await
         .unwrap()
         .expect("recorded");
-    assert_eq!(record.outcome, InboxRecord::REFUSED);
+    assert_eq!(record.outcome, InboxOutcome::Refused);
     assert!(to.objects_in(&collection_id(&from.id)).await.is_empty());
 }
 
@@ -548,7 +549,7 @@ async fn what_leaves_is_decided_again_at_delivery() {
         .await
         .unwrap()
         .into_iter()
-        .find(|e| e.kind == "sighting")
+        .find(|e| e.kind == OutboxKind::Sighting)
         .unwrap();
     // nothing changed: the body as queued
     let now = b.federation().await;
