@@ -24,9 +24,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import add_and_wait, proc_status, target
-from test_federation import (AB, CLEAR, GREEN, INBOX, NOT_A_MEMBER, envelope, federation, indicator, log_entries,
-                             malware, node_key, post_inbox, receipt, request_signature, shared_by, signed,
-                             unsigned_error, wait_until)
+from federation_nodes import (AB, CLEAR, GREEN, INBOX, NOT_A_MEMBER, envelope, federation, indicator, log_entries,
+                              malware, node_key, post_inbox, receipt, request_signature, shared_by, signed,
+                              unsigned_error, wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: federation")
 

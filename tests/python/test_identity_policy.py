@@ -32,6 +32,7 @@ from taxii2client import v21 as tc
 
 from conftest import (ADMIN_PASSWORD, TAXII, ComityNode, add_and_wait, assert_taxii_error, comity_bin,
                       postgres_backend, running_comity, target, taxii_headers)
+from federation_nodes import cli_json
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: members, tokens, policy")
 
@@ -80,10 +81,6 @@ class BearerAuth(requests.auth.AuthBase):
 
 def cli_text(node: ComityNode, *args, **kw) -> str:
     return node.cli(*args, **kw).stdout.decode().strip()
-
-
-def cli_json(node: ComityNode, *args):
-    return json.loads(node.cli(*args).stdout)
 
 
 def refused(node: ComityNode, *args) -> str:

@@ -26,7 +26,7 @@ import pytest
 from stix2validator import ValidationOptions, validate_instance
 
 from conftest import add_and_wait, target
-from test_federation import Terms, federation, shared_by, wait_drained
+from federation_nodes import Terms, federation, shared_by, wait_drained
 from test_identity_policy import BearerAuth, read_collection
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: sharing policy")

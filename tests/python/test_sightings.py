@@ -22,10 +22,10 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from conftest import add_and_wait, fetch_all, target
-from test_federation import (AMBER, RED, T0, Terms, db_rows, envelope, federation, indicator, log_entries, metric,
-                             NOT_A_MEMBER, node_key, outbox_figures, post_inbox, receipt, refusal, shared_by, signed,
-                             unsigned_error, wait_drained,
-                             wait_until)
+from federation_nodes import (AMBER, RED, T0, Terms, db_rows, envelope, federation, indicator, log_entries, metric,
+                              NOT_A_MEMBER, node_key, outbox_figures, post_inbox, receipt, refusal, shared_by, signed,
+                              unsigned_error, wait_drained,
+                              wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: federation")
 

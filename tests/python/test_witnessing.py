@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import add_and_wait, backend, target
-from test_federation import (INBOX, Member, db_rows, envelope, init_member, metric, node_key, pin,
-                             post_inbox, signed, unsigned_error, verify_signed, wait_until)
+from federation_nodes import (INBOX, Member, db_rows, envelope, init_member, metric, node_key, pin,
+                              post_inbox, signed, unsigned_error, verify_signed, wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: witnessing")
 

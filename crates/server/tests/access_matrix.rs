@@ -1,79 +1,17 @@
 //! Every TAXII route × every kind of caller, over real HTTP against a real server on a
 //! real SQLite store: the expected status of each pair, denials included.
 
-use std::sync::Arc;
+mod common;
 
-use comity_node::admin::hash_password;
-use comity_server::AppState;
-use comity_store::{Access, ApiRoot, Collection, IdentityStore, ObjectStore, Role, Store, User};
-use comity_store_sqlite::SqliteStore;
-use comity_tlog::note::{KeyKind, Signer};
+use comity_store::{Access, Role};
+use common::{Node, TestNode, PASSWORD};
 use reqwest::{Method, StatusCode};
 
 const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
 const OTHER: &str = "7d0f3c11-2c1e-4f3a-8d0c-1a2b3c4d5e6f";
 const IND: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
-const PASSWORD: &str = "a long test passphrase";
-
-struct Node {
-    base: String,
-    _dir: tempfile::TempDir,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn user(store: &dyn Store, name: &str, role: Role) {
-    store
-        .create_user(User {
-            name: name.into(),
-            role,
-            password_hash: hash_password(PASSWORD).unwrap(),
-        })
-        .await
-        .unwrap();
-}
 
 async fn start() -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    store
-        .create_api_root(ApiRoot {
-            name: "default".into(),
-            title: "t".into(),
-            description: None,
-            max_content_length: 100_000,
-        })
-        .await
-        .unwrap();
-    for id in [COL, OTHER] {
-        store
-            .create_collection(Collection {
-                id: id.into(),
-                api_root: "default".into(),
-                title: id.into(),
-                description: None,
-                view: None,
-                origin: None,
-            })
-            .await
-            .unwrap();
-    }
-    user(&store, "admin", Role::Admin).await;
-    user(&store, "writer", Role::Analyst).await;
-    user(&store, "reader", Role::Analyst).await;
-    user(&store, "viewer", Role::Viewer).await;
-    user(&store, "stranger", Role::Analyst).await;
-    user(&store, "victim", Role::Admin).await;
-    let key = |id: &str| {
-        Collection {
-            id: id.into(),
-            api_root: "default".into(),
-            title: String::new(),
-            description: None,
-            view: None,
-            origin: None,
-        }
-        .key()
-    };
     let rw = Access {
         read: true,
         write: true,
@@ -82,31 +20,23 @@ async fn start() -> Node {
         read: true,
         write: false,
     };
-    store.grant(&key(COL), "writer", rw).await.unwrap();
-    store.grant(&key(COL), "reader", ro).await.unwrap();
-    // A viewer granted write still may not write: the role caps the grant.
-    store.grant(&key(COL), "viewer", rw).await.unwrap();
-    store.grant(&key(OTHER), "stranger", rw).await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(store);
-    let key = Signer::new(
-        "comity/test",
-        KeyKind::Ed25519,
-        ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
-    )
-    .unwrap();
-    let node = comity_node::Node::new(store, key).unwrap();
-    let state = AppState::new(node, "test".into(), None).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(comity_server::serve(listener, state, async {
-        let _ = rx.await;
-    }));
-    Node {
-        base,
-        _dir: dir,
-        _shutdown: tx,
-    }
+    TestNode::new()
+        .with_api_root(100_000)
+        .with_collection(COL, COL)
+        .with_collection(OTHER, OTHER)
+        .with_user("admin", Role::Admin)
+        .with_user("writer", Role::Analyst)
+        .with_user("reader", Role::Analyst)
+        .with_user("viewer", Role::Viewer)
+        .with_user("stranger", Role::Analyst)
+        .with_user("victim", Role::Admin)
+        .with_grant(COL, "writer", rw)
+        .with_grant(COL, "reader", ro)
+        // A viewer granted write still may not write: the role caps the grant.
+        .with_grant(COL, "viewer", rw)
+        .with_grant(OTHER, "stranger", rw)
+        .start()
+        .await
 }
 
 fn envelope() -> String {

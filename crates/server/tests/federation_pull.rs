@@ -6,79 +6,30 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use comity_node::federation::inbox::{Answer, Inbox};
 use comity_node::federation::pull;
-use comity_node::log::NodeLog;
 use comity_node::policy::AgreementStatus;
 use comity_node::registry::{AgreementDraft, Directory, Registry, ScopeDocument};
-use comity_server::AppState;
-use comity_store::{ApiRoot, Collection, Store};
-use comity_store_sqlite::SqliteStore;
+use common::{Node, Server, TestNode};
 use serde_json::{json, Value};
 
 const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
 
-struct Node {
-    store: Arc<dyn Store>,
-    log: NodeLog,
-    id: String,
-    addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
+/// A node not yet serving, its port reserved for the server started by [`serve`].
 async fn node(seed: u8, name: &str) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    store
-        .create_api_root(ApiRoot {
-            name: "default".into(),
-            title: "t".into(),
-            description: None,
-            max_content_length: 1_000_000,
-        })
+    TestNode::new()
+        .with_api_root(1_000_000)
+        .with_collection(COL, "default")
+        // Sharing a collection is an admin's choice: these nodes share theirs.
+        .federated(COL)
+        .with_user("admin", comity_store::Role::Admin)
+        .with_log(common::signer(&format!("comity/{name}"), seed))
+        .registered_as(name)
+        .titled("t")
+        .build()
         .await
-        .unwrap();
-    store
-        .create_collection(Collection {
-            id: COL.into(),
-            api_root: "default".into(),
-            title: "default".into(),
-            description: None,
-            view: None,
-            origin: None,
-        })
-        .await
-        .unwrap();
-    // Sharing a collection is an admin's choice: these nodes share theirs.
-    store
-        .set_collection_federated(
-            &comity_store::CollectionRef {
-                api_root: "default".into(),
-                id: COL.into(),
-            },
-            true,
-        )
-        .await
-        .unwrap();
-    common::add_admin(store.as_ref()).await;
-    let signer = common::signer(&format!("comity/{name}"), seed);
-    let log = NodeLog::new(signer).unwrap();
-    // Reserve a port for the node's server, started later.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let id = common::register_local(store.as_ref(), &log, name, addr).await;
-    Node {
-        store,
-        log,
-        id,
-        addr,
-        _dir: dir,
-    }
 }
 
 /// `a` pins `b`.
@@ -133,20 +84,8 @@ async fn agree(a: &Node, b: &Node) {
     assert_eq!(merged.agreement.terms.status, AgreementStatus::Active);
 }
 
-async fn serve(n: &Node) -> tokio::sync::oneshot::Sender<()> {
-    let state = AppState::new(
-        comity_node::Node::with_log(n.store.clone(), n.log.clone()),
-        "t".into(),
-        None,
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind(n.addr).await.unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(comity_server::serve(listener, state, async {
-        let _ = rx.await;
-    }));
-    tx
+async fn serve(n: &Node) -> Server {
+    n.serve().await
 }
 
 fn indicator(i: usize) -> Value {

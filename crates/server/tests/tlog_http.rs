@@ -3,108 +3,36 @@
 //! trusted peer, refuses its fork (422), replays of older sizes (409), unknown logs (404)
 //! and malformed bodies (400), changing nothing when it refuses.
 
-use std::sync::Arc;
+mod common;
 
-use comity_node::admin::hash_password;
-use comity_node::log::NodeLog;
-use comity_server::AppState;
-use comity_store::prelude::*;
-use comity_store::{Access, ApiRoot, Collection, Role, TrustedLog, User};
-use comity_store_sqlite::SqliteStore;
+use comity_store::{Access, Role};
 use comity_tlog::checkpoint::Checkpoint;
-use comity_tlog::note::{KeyKind, Signer, Verifier};
+use comity_tlog::note::{Signer, Verifier};
 use comity_tlog::proof::consistency_proof;
 use comity_tlog::tiles::Tile;
 use comity_tlog::tree::stored_hashes_for_append;
 use comity_tlog::witness::AddCheckpoint;
 use comity_tlog::Hash;
+use common::{signer, Node, TestNode, PASSWORD};
 use reqwest::StatusCode;
 
 const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
-const PASSWORD: &str = "a long test passphrase";
 const PEER: &str = "peer.example/log";
 
-struct Node {
-    base: String,
-    store: Arc<dyn Store>,
-    log: NodeLog,
-    _dir: tempfile::TempDir,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-}
-
-fn signer(name: &str, seed: u8) -> Signer {
-    Signer::new(
-        name,
-        KeyKind::Ed25519,
-        ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
-    )
-    .unwrap()
-}
-
 async fn start() -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    store
-        .create_api_root(ApiRoot {
-            name: "default".into(),
-            title: "t".into(),
-            description: None,
-            max_content_length: 1_000_000,
-        })
-        .await
-        .unwrap();
-    let collection = Collection {
-        id: COL.into(),
-        api_root: "default".into(),
-        title: "c".into(),
-        description: None,
-        view: None,
-        origin: None,
-    };
-    store.create_collection(collection.clone()).await.unwrap();
-    store
-        .create_user(User {
-            name: "admin".into(),
-            role: Role::Admin,
-            password_hash: hash_password(PASSWORD).unwrap(),
-        })
-        .await
-        .unwrap();
     let all = Access {
         read: true,
         write: true,
     };
-    store.grant(&collection.key(), "admin", all).await.unwrap();
-    store
-        .transparency_log()
-        .trust_log(TrustedLog {
-            origin: PEER.into(),
-            verifier_key: signer(PEER, 9).verifier().to_string(),
-        })
+    TestNode::new()
+        .with_api_root(1_000_000)
+        .with_collection(COL, "c")
+        .with_user("admin", Role::Admin)
+        .with_grant(COL, "admin", all)
+        .trusting(PEER, &signer(PEER, 9))
+        .with_log(signer("comity/test", 1))
+        .start()
         .await
-        .unwrap();
-    let store: Arc<dyn Store> = Arc::new(store);
-    let log = NodeLog::new(signer("comity/test", 1)).unwrap();
-    let state = AppState::new(
-        comity_node::Node::with_log(store.clone(), log.clone()),
-        "test".into(),
-        None,
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(comity_server::serve(listener, state, async {
-        let _ = rx.await;
-    }));
-    Node {
-        base,
-        store,
-        log,
-        _dir: dir,
-        _shutdown: tx,
-    }
 }
 
 fn indicator(n: u32) -> String {

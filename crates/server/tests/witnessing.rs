@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use comity_node::federation::envelope::{Envelope, Kind, Signed};
@@ -18,58 +17,23 @@ use comity_node::federation::witnessing::{
 };
 use comity_node::log::NodeLog;
 use comity_node::registry::{Directory, Registry};
-use comity_server::AppState;
-use comity_store::Store;
-use comity_store_sqlite::SqliteStore;
 use comity_tlog::checkpoint::Checkpoint;
 use comity_tlog::note::{KeyKind, Note, Signer};
 use comity_tlog::witness::AddCheckpoint;
 use comity_tlog::Hash;
+use common::{Node, TestNode};
 use serde_json::value::RawValue;
 
-struct Node {
-    store: Arc<dyn Store>,
-    log: NodeLog,
-    signer: Signer,
-    id: String,
-    addr: std::net::SocketAddr,
-    state: AppState,
-    _dir: tempfile::TempDir,
-}
-
 async fn node(seed: u8, name: &str) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    common::add_admin(store.as_ref()).await;
-    let signer = common::signer(&format!("comity/{name}"), seed);
-    let log = NodeLog::new(signer.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let id = common::register_local(store.as_ref(), &log, name, addr).await;
     // The background round stays out of the way: the tests run rounds themselves.
-    let state = AppState::new(
-        comity_node::Node::with_log(store.clone(), log.clone()),
-        "t".into(),
-        None,
-    )
-    .await
-    .unwrap()
-    .with_witness_every(Duration::from_secs(3600));
-    let served = state.clone();
-    tokio::spawn(comity_server::serve(
-        listener,
-        served,
-        std::future::pending(),
-    ));
-    Node {
-        store,
-        log,
-        signer,
-        id,
-        addr,
-        state,
-        _dir: dir,
-    }
+    TestNode::new()
+        .with_user("admin", comity_store::Role::Admin)
+        .with_log(common::signer(&format!("comity/{name}"), seed))
+        .registered_as(name)
+        .with_witness_every(Duration::from_secs(3600))
+        .titled("t")
+        .start()
+        .await
 }
 
 /// `on` pins `peer` (its id, key and endpoint).
@@ -99,7 +63,7 @@ async fn grow(n: &Node, entries: usize) {
 }
 
 async fn round(n: &Node) -> Vec<(String, Result<Outcome, String>)> {
-    comity_server::witnessing::round(&n.state, &reqwest::Client::new()).await
+    comity_server::witnessing::round(n.state(), &reqwest::Client::new()).await
 }
 
 /// A checkpoint envelope from `from` to `to` carrying `text`, signed with `key`.

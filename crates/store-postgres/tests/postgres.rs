@@ -83,12 +83,14 @@ fn all_versions() -> ObjectFilter {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passes_the_store_conformance_suite() {
-    let db = TestDb::new().await;
-    let store = PgStore::open(&db.url()).await.unwrap();
-    comity_store::conformance::run_all(&store).await;
-    store.close().await;
+/// The store conformance suite, one test per check, each on a database of its own.
+mod conformance {
+    use super::*;
+
+    comity_store::conformance_tests!(|| async {
+        let db = TestDb::new().await;
+        (PgStore::open(&db.url()).await.unwrap(), db)
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

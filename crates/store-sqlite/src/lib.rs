@@ -628,11 +628,14 @@ impl TransparencyLog for SqliteStore {
 mod tests {
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn passes_the_store_conformance_suite() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        comity_store::conformance::run_all(&store).await;
+    /// The store conformance suite, one test per check, each on a database of its own.
+    mod conformance {
+        use super::*;
+
+        comity_store::conformance_tests!(|| async {
+            let dir = tempfile::tempdir().unwrap();
+            (SqliteStore::open(dir.path()).unwrap(), dir)
+        });
     }
 
     /// Two stores on one file are two processes as far as the seqs can tell: each has a

@@ -1,5 +1,7 @@
-//! The conformance suite every [`Store`] backend must pass. A backend's tests call
-//! [`run_all`] on a fresh, empty store. Each check names the behaviour it pins down.
+//! The conformance suite every [`Store`] backend must pass. A backend's tests invoke
+//! [`conformance_tests!`](crate::conformance_tests), which makes one test per check, each
+//! on a fresh, empty store (see [`checks`]); [`run_all`] runs every check in order on one
+//! store. Each check names the behaviour it pins down.
 
 use crate::*;
 
@@ -1841,5 +1843,206 @@ async fn collections_are_federated_only_when_turned_on(store: &dyn Store) {
         let r = store.set_collection_federated(&key(id), true).await;
         assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
         assert!(!store.collection_federated(&key(id)).await.unwrap());
+    }
+}
+
+/// The names of the checks, in the order [`run_all`] runs them; [`conformance_tests!`]
+/// makes one test of each.
+///
+/// [`conformance_tests!`]: crate::conformance_tests
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __conformance_check_names {
+    ($then:ident! $args:tt) => {
+        $crate::$then! { $args
+            roots_and_collections
+            adding_is_idempotent_and_dates_increase
+            version_flags_follow_modified
+            filters_select_exactly
+            paging_neither_skips_nor_repeats
+            deleting_rederives_first_and_last
+            statuses_round_trip
+            users_and_grants
+            node_secret_is_stable
+            tokens_round_trip
+            registry_round_trip
+            views_round_trip
+            roles_change
+            log_appends_store_the_tlog_layout
+            objects_and_commitments_are_stored_together
+            openings_are_kept_per_scope_and_copied
+            checkpoints_keep_the_largest
+            witness_state_is_compare_and_swap
+            trusted_logs_are_replaced_by_origin
+            cosignatures_are_kept_per_witness_and_size
+            witness_alerts_keep_each_evidence_once
+            origins_round_trip
+            outbox_seqs_are_per_peer_and_conflicts_append_nothing
+            outbox_due_keeps_each_peers_order
+            delivery_keeps_the_first_receipt
+            outbox_peers_and_stats_are_exact
+            outbox_pushes_race_without_gaps
+            inbox_journal_keeps_the_first_record
+            inbox_apply_is_one_transaction
+            removing_a_member_drops_only_what_waits_for_it
+            meta_version_follows_what_servers_cache
+            one_time_ids_are_used_once_until_they_expire
+            collections_are_federated_only_when_turned_on
+        }
+    };
+}
+
+/// One test per conformance check, each on a fresh store of its own, so that one failing
+/// check hides none of the others and the tests may run in parallel.
+///
+/// `$fresh` is a closure returning a future of `(store, guard)`: the store to check (any
+/// type that derefs or coerces to `&dyn Store` through `&store`) and whatever must live as
+/// long as the test does (a temporary directory, a database dropped afterwards).
+///
+/// ```ignore
+/// comity_store::conformance_tests!(|| async {
+///     let dir = tempfile::tempdir().unwrap();
+///     (SqliteStore::open(dir.path()).unwrap(), dir)
+/// });
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:expr) => {
+        $crate::__conformance_check_names!(__conformance_tests_each!($fresh));
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __conformance_tests_each {
+    ($fresh:tt $($check:ident)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (store, guard) = ($fresh)().await;
+                $crate::conformance::checks::$check(&store).await;
+                drop(store);
+                drop(guard);
+            }
+        )*
+    };
+}
+
+/// Each check as [`conformance_tests!`] runs it on a fresh, empty store: the store is
+/// seeded with [`seed_small`], then the checks whose data this one reads run first (as in
+/// [`run_all`]), then the check itself. The transparency log checks pass without looking
+/// when the backend has no log, as [`run_all`] skips them.
+///
+/// [`conformance_tests!`]: crate::conformance_tests
+pub mod checks {
+    use super::*;
+
+    /// A check on the store, after `seed_small` and the checks named in `after`.
+    macro_rules! on_store {
+        ($($name:ident after [$($before:ident),*];)*) => {$(
+            #[doc = concat!("`", stringify!($name), "`, on a fresh store.")]
+            pub async fn $name(store: &dyn Store) {
+                seed_small(store).await;
+                $( super::$before(store).await; )*
+                super::$name(store).await;
+            }
+        )*};
+    }
+
+    on_store! {
+        roots_and_collections after [];
+        adding_is_idempotent_and_dates_increase after [];
+        version_flags_follow_modified after [];
+        filters_select_exactly after [
+            adding_is_idempotent_and_dates_increase,
+            version_flags_follow_modified
+        ];
+        paging_neither_skips_nor_repeats after [
+            adding_is_idempotent_and_dates_increase,
+            version_flags_follow_modified,
+            filters_select_exactly
+        ];
+        deleting_rederives_first_and_last after [version_flags_follow_modified];
+        statuses_round_trip after [];
+        users_and_grants after [];
+        node_secret_is_stable after [];
+        tokens_round_trip after [];
+        registry_round_trip after [];
+        views_round_trip after [];
+        roles_change after [users_and_grants];
+        origins_round_trip after [];
+        outbox_seqs_are_per_peer_and_conflicts_append_nothing after [];
+        outbox_due_keeps_each_peers_order after [
+            outbox_seqs_are_per_peer_and_conflicts_append_nothing
+        ];
+        delivery_keeps_the_first_receipt after [
+            outbox_seqs_are_per_peer_and_conflicts_append_nothing,
+            outbox_due_keeps_each_peers_order
+        ];
+        outbox_peers_and_stats_are_exact after [
+            outbox_seqs_are_per_peer_and_conflicts_append_nothing,
+            outbox_due_keeps_each_peers_order,
+            delivery_keeps_the_first_receipt
+        ];
+        inbox_journal_keeps_the_first_record after [];
+        inbox_apply_is_one_transaction after [inbox_journal_keeps_the_first_record];
+        removing_a_member_drops_only_what_waits_for_it after [
+            outbox_seqs_are_per_peer_and_conflicts_append_nothing,
+            outbox_due_keeps_each_peers_order,
+            delivery_keeps_the_first_receipt
+        ];
+        meta_version_follows_what_servers_cache after [];
+        one_time_ids_are_used_once_until_they_expire after [];
+        collections_are_federated_only_when_turned_on after [];
+    }
+
+    /// The race of [`super::outbox_pushes_race_without_gaps`] through one store.
+    pub async fn outbox_pushes_race_without_gaps(store: &dyn Store) {
+        seed_small(store).await;
+        super::outbox_pushes_race_without_gaps(store, store).await;
+    }
+
+    /// A check on the log, after `seed_small` and the log checks named in `after`.
+    macro_rules! on_log {
+        ($($name:ident after [$($before:ident),*];)*) => {$(
+            #[doc = concat!("`", stringify!($name), "`, on a fresh store's log.")]
+            pub async fn $name(store: &dyn Store) {
+                let log = store.transparency_log();
+                seed_small(store).await;
+                $( log_step!($before, store, log); )*
+                log_step!($name, store, log);
+            }
+        )*};
+    }
+
+    /// Runs one log check, with the store where it takes one.
+    macro_rules! log_step {
+        (adding_is_idempotent_and_dates_increase, $store:ident, $log:ident) => {
+            super::adding_is_idempotent_and_dates_increase($store).await
+        };
+        (objects_and_commitments_are_stored_together, $store:ident, $log:ident) => {
+            super::objects_and_commitments_are_stored_together($store, $log).await
+        };
+        ($name:ident, $store:ident, $log:ident) => {
+            super::$name($log).await
+        };
+    }
+
+    on_log! {
+        log_appends_store_the_tlog_layout after [];
+        objects_and_commitments_are_stored_together after [
+            adding_is_idempotent_and_dates_increase,
+            log_appends_store_the_tlog_layout
+        ];
+        openings_are_kept_per_scope_and_copied after [
+            adding_is_idempotent_and_dates_increase,
+            log_appends_store_the_tlog_layout,
+            objects_and_commitments_are_stored_together
+        ];
+        checkpoints_keep_the_largest after [];
+        witness_state_is_compare_and_swap after [];
+        trusted_logs_are_replaced_by_origin after [];
+        cosignatures_are_kept_per_witness_and_size after [];
+        witness_alerts_keep_each_evidence_once after [];
     }
 }
