@@ -12,6 +12,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use comity_node::federation::sender::sign_for_inbox;
+use comity_node::federation::transport::PeerTransport;
 use comity_node::federation::witnessing::{self, Outcome, Prepared};
 use comity_node::identity::PublicKey;
 use comity_node::log::log_of;
@@ -22,6 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::federation::HttpTransport;
 use crate::AppState;
 use comity_stix::clock::format_us;
 
@@ -166,18 +169,13 @@ async fn witness_peer(
             Prepared::UpToDate => return Ok(None),
             Prepared::Alert { kind, new } => return Ok(Some(Outcome::Alert { kind, new })),
         };
-        let url = crate::federation::inbox_url(endpoint);
         let envelope = sub.envelope.to_json();
-        let response =
-            crate::federation::post_to_inbox(client, &url, local, log.node_key(), envelope)
-                .send()
-                .await
-                .map_err(|e| format!("cannot reach {url}: {e}"))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
+        let signature = sign_for_inbox(log.node_key(), local, &envelope);
+        let answer = HttpTransport::with_client(client.clone())
+            .post_inbox(endpoint, envelope, signature)
             .await
-            .map_err(|e| format!("broken answer from {url}: {e}"))?;
+            .map_err(|e| e.0)?;
+        let (status, bytes) = (answer.status, answer.body);
         match witnessing::answered(store, log, local, key, &sub, status, &bytes).await? {
             Outcome::Retry { known_size } if old.is_none() => old = Some(known_size),
             other => return Ok(Some(other)),

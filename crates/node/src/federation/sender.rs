@@ -1,0 +1,327 @@
+//! The sender: a background task that delivers each peer's outbox in sequence order with
+//! exponential backoff and jitter, verifying every receipt with the peer's pinned key
+//! before marking an envelope delivered, and that pulls every 30 s what peers queued for
+//! this node (catch-up after an outage, see [`super::pull::catch_up`]). The envelopes wait
+//! in the store, one queue per peer; the [`PeerTransport`] carries them.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use comity_stix::clock::now_us;
+use comity_store::OutboxEntry;
+use tokio::task::JoinHandle;
+
+use crate::identity::{NodeKey, PublicKey};
+use crate::node::Node;
+use crate::policy::MemberStatus;
+use crate::registry::Directory;
+
+use super::envelope::{Kind, Receipt, Signed};
+use super::plan::Withheld;
+use super::quota::Quotas;
+use super::request_signature::{self, SignatureHeaders};
+use super::transport::{inbox_url, PeerTransport, INBOX_PATH};
+use super::{plan, pull, sighting};
+
+/// Envelopes sent per peer per round before the sender looks at other peers.
+const BATCH: usize = 16;
+/// How often the node pulls what its peers queued for it (catch-up after an outage).
+const PULL_EVERY: Duration = Duration::from_secs(30);
+/// Longest wait between two attempts at one envelope.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Told of objects the policy took out of an envelope as it left.
+pub type WithheldHook = Arc<dyn Fn(&Withheld) + Send + Sync>;
+
+/// The sender of one node: cheap to clone (every clone is the same sender).
+#[derive(Clone)]
+pub struct Sender {
+    node: Node,
+    transport: Arc<dyn PeerTransport>,
+    quotas: Arc<Quotas>,
+    withheld: WithheldHook,
+}
+
+impl Sender {
+    /// The sender of `node` over `transport`; what is pulled is applied within `quotas`
+    /// (those of the node's inbox).
+    pub fn new(node: Node, transport: Arc<dyn PeerTransport>, quotas: Arc<Quotas>) -> Sender {
+        Sender {
+            node,
+            transport,
+            quotas,
+            withheld: Arc::new(|_| {}),
+        }
+    }
+
+    /// Calls `hook` with what the policy took out of each envelope as it left.
+    pub fn on_withheld(self, hook: impl Fn(&Withheld) + Send + Sync + 'static) -> Sender {
+        Sender {
+            withheld: Arc::new(hook),
+            ..self
+        }
+    }
+
+    /// Starts the sender (which also pulls from peers every 30 s); it runs until aborted.
+    pub fn spawn(self) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            // Children are aborted with this task: the JoinSet is dropped with it.
+            let mut tasks = tokio::task::JoinSet::new();
+            let puller = self.clone();
+            tasks.spawn(async move {
+                loop {
+                    if let Err(e) =
+                        pull::catch_up(&puller.node, puller.transport.as_ref(), &puller.quotas)
+                            .await
+                    {
+                        tracing::info!(error = %e, "catch-up pull failed");
+                    }
+                    tokio::time::sleep(PULL_EVERY).await;
+                }
+            });
+            // Each peer is delivered to by a task of its own, so a slow or silent peer holds
+            // up nobody else; a peer has at most one such task at a time.
+            let in_flight = Arc::new(Mutex::new(HashSet::<String>::new()));
+            loop {
+                let woken = self.node.outbox_queued();
+                while tasks.try_join_next().is_some() {}
+                if let Err(e) = self.start_due(&in_flight, &mut tasks).await {
+                    tracing::warn!(error = %e, "delivery round failed");
+                }
+                tokio::select! {
+                    _ = woken => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        })
+    }
+
+    /// Starts a delivery task for every peer with due envelopes that has none running.
+    async fn start_due(
+        &self,
+        in_flight: &Arc<Mutex<HashSet<String>>>,
+        tasks: &mut tokio::task::JoinSet<()>,
+    ) -> Result<(), String> {
+        let store = self.node.store();
+        for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
+            if !in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(peer.clone())
+            {
+                continue;
+            }
+            let (sender, in_flight) = (self.clone(), in_flight.clone());
+            tasks.spawn(async move {
+                if let Err(e) = sender.deliver_peer(&peer).await {
+                    tracing::warn!(peer = %peer, error = %e, "delivery failed");
+                }
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&peer);
+            });
+        }
+        Ok(())
+    }
+
+    /// Delivers one peer's due envelopes in sequence order until none is due or one fails.
+    /// What leaves is decided again now: a suspended member gets nothing (its envelopes
+    /// wait), and objects no agreement in force covers any more are taken out of the
+    /// envelope.
+    pub async fn deliver_peer(&self, peer: &str) -> Result<(), String> {
+        let store = self.node.store();
+        let registry = Directory::new(store);
+        let federation = registry.federation().await.map_err(|e| e.to_string())?;
+        let Some(local) = federation.local.clone() else {
+            return Ok(());
+        };
+        let Some(member) = registry.member(peer).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        if member.status == MemberStatus::Suspended {
+            return Ok(());
+        }
+        let (Some(endpoint), Ok(key)) = (
+            member.record.endpoint.clone(),
+            member.record.public_key.parse::<PublicKey>(),
+        ) else {
+            return Ok(());
+        };
+        // The receipt of one envelope is recorded while the next one is sent: the peer has
+        // applied the first already (it answers only then), and should this node stop
+        // before the record is written, the envelope goes again and the peer answers it
+        // with the receipt it recorded. Records are written in sequence order, each
+        // finished before the outbox is read again or a failure is recorded.
+        let mut recording: Option<Recording> = None;
+        loop {
+            if let Some(previous) = recording.take() {
+                previous.await?;
+            }
+            let due = store
+                .outbox_due(peer, now_us(), BATCH)
+                .await
+                .map_err(|e| e.to_string())?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for mut entry in due {
+                // Objects and sightings leave only as the policy decides now.
+                let decided = if entry.kind == Kind::StixObjects.as_str() {
+                    let mut withheld = Withheld::default();
+                    let body = plan::still_allowed(
+                        &federation,
+                        peer,
+                        entry.created_at,
+                        &entry.body,
+                        &mut withheld,
+                    );
+                    (self.withheld)(&withheld);
+                    Some(body)
+                } else if entry.kind == Kind::Sighting.as_str() {
+                    Some(sighting::still_allowed(
+                        &federation,
+                        peer,
+                        entry.created_at,
+                        &entry.body,
+                    ))
+                } else {
+                    None
+                };
+                match decided {
+                    Some(Ok(body)) => entry.body = body,
+                    Some(Err(e)) => {
+                        if let Some(previous) = recording.take() {
+                            previous.await?;
+                        }
+                        return Err(e);
+                    }
+                    None => {}
+                }
+                let sending = self.send(&local.0, &endpoint, &key, &entry);
+                let sent = match recording.take() {
+                    Some(previous) => {
+                        let (sent, recorded) = tokio::join!(sending, previous);
+                        recorded?;
+                        sent
+                    }
+                    None => sending.await,
+                };
+                match sent {
+                    Ok(receipt) => recording = Some(self.record(&entry, receipt)),
+                    Err(why) => {
+                        let wait = backoff(entry.attempts);
+                        tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
+                        store
+                            .outbox_failed(
+                                peer,
+                                entry.seq,
+                                &why,
+                                now_us() + wait.as_micros() as i64,
+                            )
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records `receipt` (verified, received now) as the answer to `entry`.
+    fn record(&self, entry: &OutboxEntry, receipt: Signed) -> Recording {
+        let (store, peer, seq, at) = (
+            self.node.store_arc(),
+            entry.peer.clone(),
+            entry.seq,
+            now_us(),
+        );
+        Box::pin(async move {
+            store
+                .outbox_delivered(&peer, seq, at, &receipt.to_json())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    /// Sends one envelope and returns the peer's receipt, verified.
+    async fn send(
+        &self,
+        local: &str,
+        endpoint: &str,
+        key: &PublicKey,
+        entry: &OutboxEntry,
+    ) -> Result<Signed, String> {
+        let log = self.node.log();
+        let envelope = pull::outbox_envelope(entry, local, log.node_key())?.to_json();
+        let url = inbox_url(endpoint);
+        let signature = sign_for_inbox(log.node_key(), local, &envelope);
+        let answer = self
+            .transport
+            .post_inbox(endpoint, envelope, signature)
+            .await
+            .map_err(|e| e.0)?;
+        let bytes = answer.body;
+        if answer.status != 200 && answer.status != 422 {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+            return Err(format!("{url} answered {}: {text}", answer.status_text));
+        }
+        let receipt = Signed::parse(&bytes).map_err(|e| format!("receipt from {url}: {e}"))?;
+        receipt
+            .verify(key)
+            .map_err(|e| format!("receipt from {url}: {e}"))?;
+        let body: Receipt = serde_json::from_str(receipt.envelope.body.get())
+            .map_err(|e| format!("receipt from {url}: {e}"))?;
+        if receipt.envelope.kind != Kind::Receipt
+            || receipt.envelope.from != entry.peer
+            || body.envelope != entry.id
+        {
+            return Err(format!("{url} answered with a receipt for something else"));
+        }
+        if body.outcome == "refused" {
+            tracing::warn!(peer = %entry.peer, seq = entry.seq, reason = ?body.reason, "envelope refused by the peer");
+        } else if !body.refused.is_empty() {
+            tracing::warn!(peer = %entry.peer, seq = entry.seq, refused = body.refused.len(), "objects refused by the peer");
+        }
+        Ok(receipt)
+    }
+}
+
+/// The write of a verified receipt, to be awaited (it starts when first polled).
+type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Exponential backoff from one second, capped, with ±25 % jitter.
+fn backoff(attempts: u32) -> Duration {
+    use rand::Rng as _;
+    let base = Duration::from_secs(1u64 << attempts.min(9)).min(MAX_BACKOFF);
+    base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+}
+
+/// The signature of a POST of `envelope` (its JSON text) to a peer's inbox by `local`,
+/// made with its node `key`, as the inbox requires.
+pub fn sign_for_inbox(key: &NodeKey, local: &str, envelope: &str) -> SignatureHeaders {
+    request_signature::sign(
+        key,
+        local,
+        "POST",
+        INBOX_PATH,
+        envelope.as_bytes(),
+        now_us() / 1_000_000,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_with_jitter_and_a_cap() {
+        for attempts in 0..12 {
+            let base = Duration::from_secs(1u64 << attempts.min(9)).min(MAX_BACKOFF);
+            let wait = backoff(attempts);
+            assert!(wait >= base.mul_f64(0.75) && wait <= base.mul_f64(1.25));
+        }
+    }
+}
