@@ -17,4 +17,5 @@ pub mod sighting;
 #[cfg(test)]
 pub(crate) mod test_nodes;
 pub mod transport;
+pub mod witnesser;
 pub mod witnessing;

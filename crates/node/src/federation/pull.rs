@@ -224,10 +224,12 @@ pub async fn catch_up(
             for envelope in &answer.envelopes {
                 match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
-                    Ok(Answer::OverQuota { retry_after, .. }) => return Err(format!(
+                    Ok(Answer::OverQuota { retry_after, .. }) => {
+                        return Err(format!(
                         "{url}: over the quota of {}; pulling again in {retry_after} s or later",
                         member.id.0
-                    )),
+                    ))
+                    }
                     Ok(Answer::Rejected(why)) => return Err(format!("{url}: {why}")),
                     Ok(Answer::OutOfOrder { expected }) => {
                         return Err(format!("{url} skipped envelopes: expected {expected}"))
