@@ -316,6 +316,140 @@ pub fn sign_for_inbox(key: &NodeKey, local: &str, envelope: &str) -> SignatureHe
 mod tests {
     use super::*;
 
+    use async_trait::async_trait;
+    use comity_store::Store;
+    use comity_store_sqlite::SqliteStore;
+
+    use crate::federation::inbox::{Answer, Inbox};
+    use crate::federation::test_nodes::{self, draft, signer, Node as TestNode};
+    use crate::federation::transport::{DeliveryError, PeerAnswer};
+    use crate::log::NodeLog;
+    use crate::registry::Directory;
+
+    /// Carries envelopes straight into the peer's inbox, or fails when `down`.
+    struct Direct {
+        store: SqliteStore,
+        log: NodeLog,
+        from: String,
+        down: bool,
+    }
+
+    #[async_trait]
+    impl PeerTransport for Direct {
+        async fn post_inbox(
+            &self,
+            _endpoint: &str,
+            envelope: String,
+            _signature: SignatureHeaders,
+        ) -> Result<PeerAnswer, DeliveryError> {
+            if self.down {
+                return Err(DeliveryError("cannot reach the peer".into()));
+            }
+            let answer = Inbox::new(&self.store, &self.log)
+                .receive(&self.from, envelope.as_bytes())
+                .await
+                .map_err(|e| DeliveryError(e.to_string()))?;
+            let (status, receipt) = match answer {
+                Answer::Delivered(r) => (200, r),
+                Answer::Refused(r) => (422, r),
+                other => return Err(DeliveryError(format!("{other:?}"))),
+            };
+            Ok(PeerAnswer {
+                status,
+                status_text: status.to_string(),
+                body: receipt.to_json().into_bytes(),
+            })
+        }
+
+        async fn get_outbox(
+            &self,
+            _endpoint: &str,
+            _after: u64,
+            _authorization: String,
+        ) -> Result<PeerAnswer, DeliveryError> {
+            Err(DeliveryError("no pulls here".into()))
+        }
+    }
+
+    /// `on` pins `peer`, reachable at an endpoint.
+    async fn pin_reachable(on: &TestNode, peer: &TestNode) {
+        let mut record = Directory::new(&peer.store)
+            .local_member()
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        record.local = false;
+        record.endpoint = Some("https://peer.example".into());
+        on.registry().add_member(record).await.unwrap();
+    }
+
+    /// Node `a` (seed 1) with an agreement proposal queued for `b` (seed 2), and the
+    /// sender of `a` over a transport into `b`'s inbox.
+    async fn proposal_queued(down: bool) -> (TestNode, TestNode, Sender) {
+        let (a, b) = (test_nodes::node(1).await, test_nodes::node(2).await);
+        pin_reachable(&a, &b).await;
+        pin_reachable(&b, &a).await;
+        a.registry()
+            .create_agreement(
+                draft("CTI", &[&b.id], &["indicator"], "amber"),
+                a.log.node_key(),
+                true,
+            )
+            .await
+            .unwrap();
+        let node = Node::with_log(
+            Arc::new(SqliteStore::open(a.dir.path()).unwrap()),
+            NodeLog::new(signer(1)).unwrap(),
+        );
+        let transport = Direct {
+            store: SqliteStore::open(b.dir.path()).unwrap(),
+            log: NodeLog::new(signer(2)).unwrap(),
+            from: a.id.clone(),
+            down,
+        };
+        let quotas = Arc::new(Quotas::new(Default::default()));
+        (a, b, Sender::new(node, Arc::new(transport), quotas))
+    }
+
+    #[tokio::test]
+    async fn the_sender_delivers_the_outbox_and_records_the_verified_receipt() {
+        let (a, b, sender) = proposal_queued(false).await;
+        let queued = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
+        assert!(!queued.is_empty());
+        sender.deliver_peer(&b.id).await.unwrap();
+        let after = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
+        assert_eq!(after.len(), queued.len());
+        for entry in &after {
+            assert!(entry.delivered_at.is_some(), "{entry:?}");
+            let receipt = Signed::parse(entry.receipt.as_deref().unwrap().as_bytes()).unwrap();
+            assert_eq!(receipt.envelope.kind, Kind::Receipt);
+            assert_eq!(receipt.envelope.from, b.id);
+        }
+        assert_eq!(
+            b.store.inbox_last_seq(&a.id).await.unwrap(),
+            queued.last().unwrap().seq
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_delivery_is_retried_later_with_backoff() {
+        let (a, b, sender) = proposal_queued(true).await;
+        sender.deliver_peer(&b.id).await.unwrap();
+        let entry = a.store.outbox_after(&b.id, 0, 10).await.unwrap().remove(0);
+        assert_eq!(entry.delivered_at, None);
+        assert_eq!(entry.attempts, 1);
+        assert_eq!(entry.last_error.as_deref(), Some("cannot reach the peer"));
+        assert!(entry.next_attempt_at >= now_us() + 500_000, "{entry:?}");
+        assert!(a
+            .store
+            .outbox_due(&b.id, now_us(), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(b.store.inbox_last_seq(&a.id).await.unwrap(), 0);
+    }
+
     #[test]
     fn backoff_doubles_from_one_second_with_jitter_and_a_cap() {
         for attempts in 0..12 {
