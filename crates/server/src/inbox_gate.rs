@@ -55,7 +55,7 @@ pub struct InboxGate {
     limits: InboxLimits,
     global: Arc<Semaphore>,
     per_sender: Arc<Mutex<HashMap<String, usize>>>,
-    quotas: Quotas,
+    quotas: Arc<Quotas>,
     decoy: PublicKey,
 }
 
@@ -125,7 +125,7 @@ impl InboxGate {
         InboxGate {
             global: Arc::new(Semaphore::new(limits.concurrent)),
             per_sender: Arc::new(Mutex::new(HashMap::new())),
-            quotas: Quotas::new(limits.quotas),
+            quotas: Arc::new(Quotas::new(limits.quotas)),
             limits,
             decoy: decoy_key(),
         }
@@ -134,6 +134,11 @@ impl InboxGate {
     /// The senders' quotas.
     pub fn quotas(&self) -> &Quotas {
         &self.quotas
+    }
+
+    /// The senders' quotas, shared (pulled envelopes count against them too).
+    pub fn shared_quotas(&self) -> Arc<Quotas> {
+        self.quotas.clone()
     }
 
     /// Authenticates a `POST` to `path` from its headers alone: the signature parses, is

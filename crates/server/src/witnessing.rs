@@ -1,26 +1,23 @@
-//! Witnessing over HTTP: a background task that, every interval, submits this node's latest
-//! checkpoint to each active peer as a signed `checkpoint` envelope posted to the peer's
-//! inbox, and handles the signed `cosignature` envelope that comes back in the response.
-//! The exchange is a direct request and response, not the durable outbox: a cosignature
-//! is an answer, and a checkpoint that could not be delivered is superseded by the next
-//! round's (see `comity_node::federation::witnessing`). What is checked and kept lives
-//! there; this module only carries envelopes, counts outcomes in `/metrics`, and shows
-//! admins the alerts at `GET /api/v1/witness/alerts`.
+//! Witnessing over HTTP: the node's witnessing task
+//! (`comity_node::federation::witnesser`) submits this node's latest checkpoint to each
+//! active peer over [`HttpTransport`]; what is checked and kept lives in
+//! `comity_node::federation::witnessing`. This module starts it, counts outcomes in
+//! `/metrics`, and shows admins the alerts at `GET /api/v1/witness/alerts`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use comity_node::federation::witnessing::{self, Outcome, Prepared};
-use comity_node::identity::PublicKey;
-use comity_node::policy::MemberStatus;
-use comity_node::registry::Directory;
+use comity_node::federation::witnesser::Witnesser;
+use comity_node::federation::witnessing::Outcome;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::federation::HttpTransport;
 use crate::AppState;
 use comity_stix::clock::format_us;
 
@@ -60,35 +57,10 @@ async fn alerts(State(state): State<AppState>, caller: Caller) -> Result<Json<Va
 /// How often checkpoints are submitted when `comity.toml` says nothing.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(60);
 
-/// A peer that cosigned the latest checkpoint is sent it again after this many intervals,
-/// so that its cosignature stays fresh.
-const REFRESH_ROUNDS: u32 = 10;
-
-/// Starts the witnessing task when the node has a key; it runs until aborted.
+/// Starts the node's witnessing task over HTTP; it runs until aborted.
 pub fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
-    let state = state.clone();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .ok()?;
-    Some(tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(state.witness_every).await;
-            for (peer, outcome) in round(&state, &client).await {
-                match outcome {
-                    Ok(Outcome::Cosigned { size }) => {
-                        tracing::debug!(peer = %peer, size, "checkpoint cosigned")
-                    }
-                    Ok(Outcome::Refused { status, reason }) => {
-                        tracing::info!(peer = %peer, status, reason = %reason, "checkpoint not cosigned")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::info!(peer = %peer, error = %e, "witnessing failed"),
-                }
-            }
-        }
-    }))
+    let transport = HttpTransport::new(Duration::from_secs(30))?;
+    Some(witnesser(state, transport).spawn())
 }
 
 /// One round: every active peer with an endpoint and a key is sent the latest checkpoint
@@ -97,98 +69,20 @@ pub async fn round(
     state: &AppState,
     client: &reqwest::Client,
 ) -> Vec<(String, Result<Outcome, String>)> {
-    let registry = Directory::new(state.node.store());
-    let local = match registry.local_member().await {
-        Ok(Some(m)) => m.id.0,
-        Ok(None) => return Vec::new(),
-        Err(e) => return vec![(String::new(), Err(e.to_string()))],
-    };
-    let members = match registry.members().await {
-        Ok(m) => m,
-        Err(e) => return vec![(String::new(), Err(e.to_string()))],
-    };
-    // Each peer in a task of its own, so a slow or silent peer holds up nobody else.
-    let mut tasks = tokio::task::JoinSet::new();
-    for member in members {
-        if member.record.local || member.status == MemberStatus::Suspended {
-            continue;
-        }
-        let (Some(endpoint), Ok(key)) = (
-            member.record.endpoint.clone(),
-            member.record.public_key.parse::<PublicKey>(),
-        ) else {
-            continue;
-        };
-        let (state, client, local, peer) =
-            (state.clone(), client.clone(), local.clone(), member.id.0);
-        tasks.spawn(async move {
-            let outcome = witness_peer(&state, &client, &local, &peer, &endpoint, &key).await;
-            match &outcome {
-                Ok(Some(Outcome::Cosigned { .. })) => state.metrics.cosignature(&peer),
-                Ok(Some(Outcome::Alert { kind, new: true })) => state.metrics.witness_alert(kind),
-                _ => {}
-            }
-            (peer, outcome)
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok((_, Ok(None))) => {}
-            Ok((peer, Ok(Some(o)))) => out.push((peer, Ok(o))),
-            Ok((peer, Err(e))) => out.push((peer, Err(e))),
-            Err(e) => out.push((String::new(), Err(format!("witnessing task failed: {e}")))),
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    witnesser(state, HttpTransport::with_client(client.clone()))
+        .round()
+        .await
 }
 
-/// Submits the latest checkpoint to one peer; after a 409, once more from the size the
-/// peer knows. `None`: the peer cosigned the latest checkpoint recently, nothing was sent.
-async fn witness_peer(
-    state: &AppState,
-    client: &reqwest::Client,
-    local: &str,
-    peer: &str,
-    endpoint: &str,
-    key: &PublicKey,
-) -> Result<Option<Outcome>, String> {
-    let log = state.node.log();
-    let store = state.node.store();
-    let refresh = state
-        .witness_every
-        .saturating_mul(REFRESH_ROUNDS)
-        .as_micros() as i64;
-    let mut old = None;
-    for _ in 0..2 {
-        let sub = match witnessing::prepare(store, log, local, peer, old, refresh)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            Prepared::Send(sub) => sub,
-            Prepared::UpToDate => return Ok(None),
-            Prepared::Alert { kind, new } => return Ok(Some(Outcome::Alert { kind, new })),
-        };
-        let url = crate::federation::inbox_url(endpoint);
-        let envelope = sub.envelope.to_json();
-        let response =
-            crate::federation::post_to_inbox(client, &url, local, log.node_key(), envelope)
-                .send()
-                .await
-                .map_err(|e| format!("cannot reach {url}: {e}"))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("broken answer from {url}: {e}"))?;
-        match witnessing::answered(store, log, local, key, &sub, status, &bytes).await? {
-            Outcome::Retry { known_size } if old.is_none() => old = Some(known_size),
-            other => return Ok(Some(other)),
-        }
-    }
-    Ok(Some(Outcome::Refused {
-        status: 409,
-        reason: "the peer's known size changed twice".into(),
-    }))
+/// The node's witnessing over `transport`, counting cosignatures and new alerts in
+/// `/metrics`.
+fn witnesser(state: &AppState, transport: HttpTransport) -> Witnesser {
+    let metrics = state.metrics.clone();
+    Witnesser::new(state.node.clone(), Arc::new(transport), state.witness_every).on_outcome(
+        move |peer, outcome| match outcome {
+            Outcome::Cosigned { .. } => metrics.cosignature(peer),
+            Outcome::Alert { kind, new: true } => metrics.witness_alert(kind),
+            _ => {}
+        },
+    )
 }

@@ -2,7 +2,8 @@
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
 //! envelope is checked and applied ([`inbox`]), sightings sent back to the originators of
 //! what they sighted ([`sighting`]), and how nodes witness each other's logs
-//! ([`witnessing`]); the HTTP transport lives in the server.
+//! ([`witnessing`]), and the [`sender`] that delivers each peer's outbox over a
+//! [`transport::PeerTransport`] (the server's is HTTP).
 
 pub mod agreement;
 pub mod envelope;
@@ -11,7 +12,10 @@ pub mod plan;
 pub mod pull;
 pub mod quota;
 pub mod request_signature;
+pub mod sender;
 pub mod sighting;
 #[cfg(test)]
 pub(crate) mod test_nodes;
+pub mod transport;
+pub mod witnesser;
 pub mod witnessing;

@@ -12,6 +12,10 @@ use crate::policy::MemberStatus;
 use crate::registry::{Directory, RegistryError};
 
 use super::envelope::{timestamp, Envelope, EnvelopeError, Kind, Signed, VERSION};
+use super::inbox::{Answer, Inbox};
+use super::quota::Quotas;
+use super::transport::{outbox_url, PeerTransport, PULL_SCHEME};
+use crate::node::Node;
 
 /// How old a pull request may be.
 pub const MAX_PULL_AGE: time::Duration = time::Duration::minutes(5);
@@ -170,4 +174,74 @@ pub async fn answer(
         .collect::<Result<Vec<_>, String>>()
         .map_err(StoreError::Backend)?;
     Ok((envelopes, more, withheld))
+}
+
+/// Pulls from every peer with an endpoint what it queued for this node after the last
+/// envelope recorded from it, and applies it through the inbox (within `quotas`) in order.
+pub async fn catch_up(
+    node: &Node,
+    transport: &dyn PeerTransport,
+    quotas: &Quotas,
+) -> Result<(), String> {
+    use base64::Engine as _;
+    let log = node.log();
+    let store = node.store();
+    let registry = Directory::new(store);
+    let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    for member in registry.members().await.map_err(|e| e.to_string())? {
+        let Some(endpoint) = member
+            .record
+            .endpoint
+            .as_deref()
+            .filter(|_| !member.record.local)
+        else {
+            continue;
+        };
+        loop {
+            let after = store
+                .inbox_last_seq(&member.id.0)
+                .await
+                .map_err(|e| e.to_string())?;
+            let request = request(&local.id.0, &member.id.0, after, log.node_key());
+            let header = base64::engine::general_purpose::STANDARD.encode(request.to_json());
+            let url = outbox_url(endpoint, after);
+            let response = transport
+                .get_outbox(endpoint, after, format!("{PULL_SCHEME} {header}"))
+                .await
+                .map_err(|e| e.0)?;
+            if !response.is_success() {
+                return Err(format!("{url} answered {}", response.status_text));
+            }
+            #[derive(serde::Deserialize)]
+            struct Pulled {
+                more: bool,
+                envelopes: Vec<Box<RawValue>>,
+            }
+            let answer: Pulled =
+                serde_json::from_slice(&response.body).map_err(|e| format!("{url}: {e}"))?;
+            let inbox = Inbox::new(store, log).with_quotas(quotas);
+            for envelope in &answer.envelopes {
+                match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
+                    Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
+                    Ok(Answer::OverQuota { retry_after, .. }) => {
+                        return Err(format!(
+                        "{url}: over the quota of {}; pulling again in {retry_after} s or later",
+                        member.id.0
+                    ))
+                    }
+                    Ok(Answer::Rejected(why)) => return Err(format!("{url}: {why}")),
+                    Ok(Answer::OutOfOrder { expected }) => {
+                        return Err(format!("{url} skipped envelopes: expected {expected}"))
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            if !answer.more || answer.envelopes.is_empty() {
+                break;
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,461 @@
+//! The sender: a background task that delivers each peer's outbox in sequence order with
+//! exponential backoff and jitter, verifying every receipt with the peer's pinned key
+//! before marking an envelope delivered, and that pulls every 30 s what peers queued for
+//! this node (catch-up after an outage, see [`super::pull::catch_up`]). The envelopes wait
+//! in the store, one queue per peer; the [`PeerTransport`] carries them.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use comity_stix::clock::now_us;
+use comity_store::{OutboxEntry, OutboxKind};
+use tokio::task::JoinHandle;
+
+use crate::identity::{NodeKey, PublicKey};
+use crate::node::Node;
+use crate::policy::MemberStatus;
+use crate::registry::Directory;
+
+use super::envelope::{Kind, Receipt, Signed};
+use super::plan::Withheld;
+use super::quota::Quotas;
+use super::request_signature::{self, SignatureHeaders};
+use super::transport::{inbox_url, PeerTransport, INBOX_PATH};
+use super::{plan, pull, sighting};
+
+/// Envelopes sent per peer per round before the sender looks at other peers.
+const BATCH: usize = 16;
+/// How often the node pulls what its peers queued for it (catch-up after an outage).
+const PULL_EVERY: Duration = Duration::from_secs(30);
+/// Longest wait between two attempts at one envelope.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Told of objects the policy took out of an envelope as it left.
+pub type WithheldHook = Arc<dyn Fn(&Withheld) + Send + Sync>;
+
+/// The sender of one node: cheap to clone (every clone is the same sender).
+#[derive(Clone)]
+pub struct Sender {
+    node: Node,
+    transport: Arc<dyn PeerTransport>,
+    quotas: Arc<Quotas>,
+    withheld: WithheldHook,
+}
+
+impl Sender {
+    /// The sender of `node` over `transport`; what is pulled is applied within `quotas`
+    /// (those of the node's inbox).
+    pub fn new(node: Node, transport: Arc<dyn PeerTransport>, quotas: Arc<Quotas>) -> Sender {
+        Sender {
+            node,
+            transport,
+            quotas,
+            withheld: Arc::new(|_| {}),
+        }
+    }
+
+    /// Calls `hook` with what the policy took out of each envelope as it left.
+    pub fn on_withheld(self, hook: impl Fn(&Withheld) + Send + Sync + 'static) -> Sender {
+        Sender {
+            withheld: Arc::new(hook),
+            ..self
+        }
+    }
+
+    /// Starts the sender (which also pulls from peers every 30 s); it runs until aborted.
+    pub fn spawn(self) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            // Children are aborted with this task: the JoinSet is dropped with it.
+            let mut tasks = tokio::task::JoinSet::new();
+            let puller = self.clone();
+            tasks.spawn(async move {
+                loop {
+                    if let Err(e) =
+                        pull::catch_up(&puller.node, puller.transport.as_ref(), &puller.quotas)
+                            .await
+                    {
+                        tracing::info!(error = %e, "catch-up pull failed");
+                    }
+                    tokio::time::sleep(PULL_EVERY).await;
+                }
+            });
+            // Each peer is delivered to by a task of its own, so a slow or silent peer holds
+            // up nobody else; a peer has at most one such task at a time.
+            let in_flight = Arc::new(Mutex::new(HashSet::<String>::new()));
+            loop {
+                let woken = self.node.outbox_queued();
+                while tasks.try_join_next().is_some() {}
+                if let Err(e) = self.start_due(&in_flight, &mut tasks).await {
+                    tracing::warn!(error = %e, "delivery round failed");
+                }
+                tokio::select! {
+                    _ = woken => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        })
+    }
+
+    /// Starts a delivery task for every peer with due envelopes that has none running.
+    async fn start_due(
+        &self,
+        in_flight: &Arc<Mutex<HashSet<String>>>,
+        tasks: &mut tokio::task::JoinSet<()>,
+    ) -> Result<(), String> {
+        let store = self.node.store();
+        for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
+            if !in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(peer.clone())
+            {
+                continue;
+            }
+            let (sender, in_flight) = (self.clone(), in_flight.clone());
+            tasks.spawn(async move {
+                if let Err(e) = sender.deliver_peer(&peer).await {
+                    tracing::warn!(peer = %peer, error = %e, "delivery failed");
+                }
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&peer);
+            });
+        }
+        Ok(())
+    }
+
+    /// Delivers one peer's due envelopes in sequence order until none is due or one fails.
+    /// What leaves is decided again now: a suspended member gets nothing (its envelopes
+    /// wait), and objects no agreement in force covers any more are taken out of the
+    /// envelope.
+    pub async fn deliver_peer(&self, peer: &str) -> Result<(), String> {
+        let store = self.node.store();
+        let registry = Directory::new(store);
+        let federation = registry.federation().await.map_err(|e| e.to_string())?;
+        let Some(local) = federation.local.clone() else {
+            return Ok(());
+        };
+        let Some(member) = registry.member(peer).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        if member.status == MemberStatus::Suspended {
+            return Ok(());
+        }
+        let (Some(endpoint), Ok(key)) = (
+            member.record.endpoint.clone(),
+            member.record.public_key.parse::<PublicKey>(),
+        ) else {
+            return Ok(());
+        };
+        // The receipt of one envelope is recorded while the next one is sent: the peer has
+        // applied the first already (it answers only then), and should this node stop
+        // before the record is written, the envelope goes again and the peer answers it
+        // with the receipt it recorded. Records are written in sequence order, each
+        // finished before the outbox is read again or a failure is recorded.
+        let mut recording: Option<Recording> = None;
+        loop {
+            if let Some(previous) = recording.take() {
+                previous.await?;
+            }
+            let due = store
+                .outbox_due(peer, now_us(), BATCH)
+                .await
+                .map_err(|e| e.to_string())?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for mut entry in due {
+                // Objects and sightings leave only as the policy decides now.
+                let decided = if entry.kind == OutboxKind::StixObjects {
+                    let mut withheld = Withheld::default();
+                    let body = plan::still_allowed(
+                        &federation,
+                        peer,
+                        entry.created_at,
+                        &entry.body,
+                        &mut withheld,
+                    );
+                    (self.withheld)(&withheld);
+                    Some(body)
+                } else if entry.kind == OutboxKind::Sighting {
+                    Some(sighting::still_allowed(
+                        &federation,
+                        peer,
+                        entry.created_at,
+                        &entry.body,
+                    ))
+                } else {
+                    None
+                };
+                match decided {
+                    Some(Ok(body)) => entry.body = body,
+                    Some(Err(e)) => {
+                        if let Some(previous) = recording.take() {
+                            previous.await?;
+                        }
+                        return Err(e);
+                    }
+                    None => {}
+                }
+                let sending = self.send(&local.0, &endpoint, &key, &entry);
+                let sent = match recording.take() {
+                    Some(previous) => {
+                        let (sent, recorded) = tokio::join!(sending, previous);
+                        recorded?;
+                        sent
+                    }
+                    None => sending.await,
+                };
+                match sent {
+                    Ok(receipt) => recording = Some(self.record(&entry, receipt)),
+                    Err(why) => {
+                        let wait = backoff(entry.attempts);
+                        tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
+                        store
+                            .outbox_failed(
+                                peer,
+                                entry.seq,
+                                &why,
+                                now_us() + wait.as_micros() as i64,
+                            )
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records `receipt` (verified, received now) as the answer to `entry`.
+    fn record(&self, entry: &OutboxEntry, receipt: Signed) -> Recording {
+        let (store, peer, seq, at) = (
+            self.node.store_arc(),
+            entry.peer.clone(),
+            entry.seq,
+            now_us(),
+        );
+        Box::pin(async move {
+            store
+                .outbox_delivered(&peer, seq, at, &receipt.to_json())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    /// Sends one envelope and returns the peer's receipt, verified.
+    async fn send(
+        &self,
+        local: &str,
+        endpoint: &str,
+        key: &PublicKey,
+        entry: &OutboxEntry,
+    ) -> Result<Signed, String> {
+        let log = self.node.log();
+        let envelope = pull::outbox_envelope(entry, local, log.node_key())?.to_json();
+        let url = inbox_url(endpoint);
+        let signature = sign_for_inbox(log.node_key(), local, &envelope);
+        let answer = self
+            .transport
+            .post_inbox(endpoint, envelope, signature)
+            .await
+            .map_err(|e| e.0)?;
+        let bytes = answer.body;
+        if answer.status != 200 && answer.status != 422 {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+            return Err(format!("{url} answered {}: {text}", answer.status_text));
+        }
+        let receipt = Signed::parse(&bytes).map_err(|e| format!("receipt from {url}: {e}"))?;
+        receipt
+            .verify(key)
+            .map_err(|e| format!("receipt from {url}: {e}"))?;
+        let body: Receipt = serde_json::from_str(receipt.envelope.body.get())
+            .map_err(|e| format!("receipt from {url}: {e}"))?;
+        if receipt.envelope.kind != Kind::Receipt
+            || receipt.envelope.from != entry.peer
+            || body.envelope != entry.id
+        {
+            return Err(format!("{url} answered with a receipt for something else"));
+        }
+        if body.outcome == "refused" {
+            tracing::warn!(peer = %entry.peer, seq = entry.seq, reason = ?body.reason, "envelope refused by the peer");
+        } else if !body.refused.is_empty() {
+            tracing::warn!(peer = %entry.peer, seq = entry.seq, refused = body.refused.len(), "objects refused by the peer");
+        }
+        Ok(receipt)
+    }
+}
+
+/// The write of a verified receipt, to be awaited (it starts when first polled).
+type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Exponential backoff from one second, capped, with ±25 % jitter.
+fn backoff(attempts: u32) -> Duration {
+    use rand::Rng as _;
+    let base = Duration::from_secs(1u64 << attempts.min(9)).min(MAX_BACKOFF);
+    base.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+}
+
+/// The signature of a POST of `envelope` (its JSON text) to a peer's inbox by `local`,
+/// made with its node `key`, as the inbox requires.
+pub fn sign_for_inbox(key: &NodeKey, local: &str, envelope: &str) -> SignatureHeaders {
+    request_signature::sign(
+        key,
+        local,
+        "POST",
+        INBOX_PATH,
+        envelope.as_bytes(),
+        now_us() / 1_000_000,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use async_trait::async_trait;
+    use comity_store::prelude::*;
+    use comity_store_sqlite::SqliteStore;
+
+    use crate::federation::inbox::{Answer, Inbox};
+    use crate::federation::test_nodes::{self, draft, signer, Node as TestNode};
+    use crate::federation::transport::{DeliveryError, PeerAnswer};
+    use crate::log::NodeLog;
+    use crate::registry::Directory;
+
+    /// Carries envelopes straight into the peer's inbox, or fails when `down`.
+    struct Direct {
+        store: SqliteStore,
+        log: NodeLog,
+        from: String,
+        down: bool,
+    }
+
+    #[async_trait]
+    impl PeerTransport for Direct {
+        async fn post_inbox(
+            &self,
+            _endpoint: &str,
+            envelope: String,
+            _signature: SignatureHeaders,
+        ) -> Result<PeerAnswer, DeliveryError> {
+            if self.down {
+                return Err(DeliveryError("cannot reach the peer".into()));
+            }
+            let answer = Inbox::new(&self.store, &self.log)
+                .receive(&self.from, envelope.as_bytes())
+                .await
+                .map_err(|e| DeliveryError(e.to_string()))?;
+            let (status, receipt) = match answer {
+                Answer::Delivered(r) => (200, r),
+                Answer::Refused(r) => (422, r),
+                other => return Err(DeliveryError(format!("{other:?}"))),
+            };
+            Ok(PeerAnswer {
+                status,
+                status_text: status.to_string(),
+                body: receipt.to_json().into_bytes(),
+            })
+        }
+
+        async fn get_outbox(
+            &self,
+            _endpoint: &str,
+            _after: u64,
+            _authorization: String,
+        ) -> Result<PeerAnswer, DeliveryError> {
+            Err(DeliveryError("no pulls here".into()))
+        }
+    }
+
+    /// `on` pins `peer`, reachable at an endpoint.
+    async fn pin_reachable(on: &TestNode, peer: &TestNode) {
+        let mut record = Directory::new(&peer.store)
+            .local_member()
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        record.local = false;
+        record.endpoint = Some("https://peer.example".into());
+        on.registry().add_member(record).await.unwrap();
+    }
+
+    /// Node `a` (seed 1) with an agreement proposal queued for `b` (seed 2), and the
+    /// sender of `a` over a transport into `b`'s inbox.
+    async fn proposal_queued(down: bool) -> (TestNode, TestNode, Sender) {
+        let (a, b) = (test_nodes::node(1).await, test_nodes::node(2).await);
+        pin_reachable(&a, &b).await;
+        pin_reachable(&b, &a).await;
+        a.registry()
+            .create_agreement(
+                draft("CTI", &[&b.id], &["indicator"], "amber"),
+                a.log.node_key(),
+                true,
+            )
+            .await
+            .unwrap();
+        let node = Node::with_log(
+            Arc::new(SqliteStore::open(a.dir.path()).unwrap()),
+            NodeLog::new(signer(1)).unwrap(),
+        );
+        let transport = Direct {
+            store: SqliteStore::open(b.dir.path()).unwrap(),
+            log: NodeLog::new(signer(2)).unwrap(),
+            from: a.id.clone(),
+            down,
+        };
+        let quotas = Arc::new(Quotas::new(Default::default()));
+        (a, b, Sender::new(node, Arc::new(transport), quotas))
+    }
+
+    #[tokio::test]
+    async fn the_sender_delivers_the_outbox_and_records_the_verified_receipt() {
+        let (a, b, sender) = proposal_queued(false).await;
+        let queued = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
+        assert!(!queued.is_empty());
+        sender.deliver_peer(&b.id).await.unwrap();
+        let after = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
+        assert_eq!(after.len(), queued.len());
+        for entry in &after {
+            assert!(entry.delivered_at.is_some(), "{entry:?}");
+            let receipt = Signed::parse(entry.receipt.as_deref().unwrap().as_bytes()).unwrap();
+            assert_eq!(receipt.envelope.kind, Kind::Receipt);
+            assert_eq!(receipt.envelope.from, b.id);
+        }
+        assert_eq!(
+            b.store.inbox_last_seq(&a.id).await.unwrap(),
+            queued.last().unwrap().seq
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_delivery_is_retried_later_with_backoff() {
+        let (a, b, sender) = proposal_queued(true).await;
+        sender.deliver_peer(&b.id).await.unwrap();
+        let entry = a.store.outbox_after(&b.id, 0, 10).await.unwrap().remove(0);
+        assert_eq!(entry.delivered_at, None);
+        assert_eq!(entry.attempts, 1);
+        assert_eq!(entry.last_error.as_deref(), Some("cannot reach the peer"));
+        assert!(entry.next_attempt_at >= now_us() + 500_000, "{entry:?}");
+        assert!(a
+            .store
+            .outbox_due(&b.id, now_us(), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(b.store.inbox_last_seq(&a.id).await.unwrap(), 0);
+    }
+
+    #[test]
+    fn backoff_doubles_from_one_second_with_jitter_and_a_cap() {
+        for attempts in 0..12 {
+            let base = Duration::from_secs(1u64 << attempts.min(9)).min(MAX_BACKOFF);
+            let wait = backoff(attempts);
+            assert!(wait >= base.mul_f64(0.75) && wait <= base.mul_f64(1.25));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! How a node reaches its peers: a [`PeerTransport`] carries signed envelopes to a peer's
+//! inbox and fetches what a peer queued for this node. The node decides what to send,
+//! signs it and checks what comes back; the transport only carries bytes (the server's
+//! is HTTP).
+
+use async_trait::async_trait;
+
+use super::request_signature::SignatureHeaders;
+
+/// The path of the inbox, as requests sign it.
+pub const INBOX_PATH: &str = "/federation/v1/inbox";
+
+/// The path of the outbox a peer pulls from.
+pub const OUTBOX_PATH: &str = "/federation/v1/outbox";
+
+/// The scheme of the `Authorization` header that carries a signed pull request.
+pub const PULL_SCHEME: &str = "Comity-Envelope";
+
+/// The inbox URL of a peer at `endpoint`.
+pub fn inbox_url(endpoint: &str) -> String {
+    format!("{}{INBOX_PATH}", endpoint.trim_end_matches('/'))
+}
+
+/// The outbox URL of a peer at `endpoint`, for what came after `after`.
+pub fn outbox_url(endpoint: &str, after: u64) -> String {
+    format!(
+        "{}{OUTBOX_PATH}?after={after}",
+        endpoint.trim_end_matches('/')
+    )
+}
+
+/// What a peer answered: its status code and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerAnswer {
+    /// The status code.
+    pub status: u16,
+    /// The status as logged (`404 Not Found`).
+    pub status_text: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl PeerAnswer {
+    /// Whether the status is a success (2xx).
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Why a peer could not be reached or its answer not read; the attempt may be retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeliveryError(pub String);
+
+/// The carrier between this node and its peers.
+#[async_trait]
+pub trait PeerTransport: Send + Sync + 'static {
+    /// POSTs `envelope` (its JSON text) to the inbox of the peer at `endpoint`, the
+    /// request signed with `signature` (made over [`INBOX_PATH`]); returns the answer.
+    async fn post_inbox(
+        &self,
+        endpoint: &str,
+        envelope: String,
+        signature: SignatureHeaders,
+    ) -> Result<PeerAnswer, DeliveryError>;
+
+    /// GETs what the peer at `endpoint` queued for this node after `after`, proving who
+    /// asks with `authorization` (the `Authorization` header's value).
+    async fn get_outbox(
+        &self,
+        endpoint: &str,
+        after: u64,
+        authorization: String,
+    ) -> Result<PeerAnswer, DeliveryError>;
+}
