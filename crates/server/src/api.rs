@@ -13,7 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
-    AgreementDraft, Directory, Member, MemberRole, NewMember, ScopeDocument, SignedAgreement,
+    AgreementDraft, Member, MemberRole, NewMember, ScopeDocument, SignedAgreement,
 };
 use comity_node::tokens::{self, TokenError};
 use comity_stix::clock::now_us;
@@ -130,7 +130,7 @@ async fn create_token(
     }
     if let Some(member) = &req.member {
         caller.admin()?;
-        let registry = Directory::new(state.node.store());
+        let registry = state.node.directory();
         let known = registry.member(member).await.map_err(registry_error)?;
         if known.is_none_or(|m| m.record.local) {
             return Err(ApiError::bad_request(format!(
@@ -194,7 +194,9 @@ fn member_json(m: &Member) -> Value {
 
 async fn list_members(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.user()?;
-    let members = Directory::new(state.node.store())
+    let members = state
+        .node
+        .directory()
         .members()
         .await
         .map_err(registry_error)?;
@@ -301,7 +303,9 @@ async fn list_agreements(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.user()?;
-    let agreements = Directory::new(state.node.store())
+    let agreements = state
+        .node
+        .directory()
         .agreements()
         .await
         .map_err(registry_error)?;

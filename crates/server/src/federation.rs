@@ -172,7 +172,9 @@ async fn pull_all(state: &AppState, client: &reqwest::Client) -> Result<(), Stri
                 envelopes: Vec<Box<serde_json::value::RawValue>>,
             }
             let answer: Pulled = response.json().await.map_err(|e| format!("{url}: {e}"))?;
-            let inbox = Inbox::new(store, log).with_quotas(state.inbox.quotas());
+            let inbox = Inbox::new(store, log)
+                .with_quotas(state.inbox.quotas())
+                .with_registry_state(state.node.registry_state());
             for envelope in &answer.envelopes {
                 match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
@@ -228,6 +230,7 @@ async fn inbox(
     let bytes = gate.read_body(&headers, body, &signature).await?;
     let answer = Inbox::new(state.node.store(), log)
         .with_quotas(gate.quotas())
+        .with_registry_state(state.node.registry_state())
         .receive(&signature.sender, &bytes)
         .await;
     match answer {

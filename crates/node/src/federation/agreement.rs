@@ -1,7 +1,7 @@
 //! Agreements across nodes. One party proposes: its node signs the terms and queues an
 //! `agreement` envelope, `{"agreement": DOCUMENT}` (the terms and the signatures so far), for
 //! every other party in the durable outbox. Each party's node takes in what it receives
-//! (checked as [`Registry::merge_agreement`] says: the sender is a party, every signature
+//! (checked as [`Registry::merge_agreement`](crate::registry::Registry::merge_agreement) says: the sender is a party, every signature
 //! verifies with the signer's pinned key, the terms are those of any copy held already),
 //! stores it as proposed and signs only when its admin says so; its signature is committed
 //! to its log and the signed document goes to the other parties the same way. On each node
@@ -15,7 +15,7 @@
 use comity_store::{OutboxItem, Store, StoreError};
 use serde::Deserialize;
 
-use crate::registry::{AgreementDocument, Registry, RegistryError};
+use crate::registry::{AgreementDocument, RegistryError};
 use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, Kind};
@@ -72,14 +72,14 @@ async fn queue_body(
 }
 
 /// Applies an `agreement` envelope from a verified, active sender: refused (signed,
-/// recorded, logged) when its document does not pass [`Registry::merge_agreement`],
+/// recorded, logged) when its document does not pass [`Registry::merge_agreement`](crate::registry::Registry::merge_agreement),
 /// delivered otherwise, the receipt counting the signatures that were new here.
 pub(super) async fn receive(
     inbox: &Inbox<'_>,
     local: &str,
     env: &Envelope,
 ) -> Result<Answer, InboxError> {
-    let registry = Registry::new(inbox.store(), inbox.log());
+    let registry = inbox.registry();
     let document = match serde_json::from_str(env.body.get()) {
         Ok(Body {
             agreement: Some(document),

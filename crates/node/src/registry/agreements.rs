@@ -6,13 +6,12 @@ use comity_store::{RegistryEntry, RegistryKind, StoreError};
 use comity_tlog::entry::AGREEMENT_CHANGED;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::Digest as _;
 use time::OffsetDateTime;
 
 use super::members::Member;
 use super::{
     check_identity_id, check_text, invalid, parse_time, timestamp, Directory, Registry,
-    RegistryError,
+    RegistryError, RegistryState,
 };
 use crate::identity::{KeyError, NodeKey, PublicKey};
 use crate::policy::{
@@ -166,10 +165,15 @@ impl AgreementDocument {
 
     /// Checks every signature: by a party, at most one per party, made with the key this
     /// node pins for it, and valid over the terms. The Ed25519 checks are skipped for a
-    /// document text whose signatures verified before in this process (`text` is the
-    /// document as stored or received, which carries the signers' keys, compared with the
-    /// pinned ones every time).
-    fn verify_signatures(&self, text: &str, members: &[Member]) -> Result<(), String> {
+    /// document text whose signatures verified before on this node, as its `state` says
+    /// (`text` is the document as stored or received, which carries the signers' keys,
+    /// compared with the pinned ones every time); without a state they are never skipped.
+    fn verify_signatures(
+        &self,
+        text: &str,
+        members: &[Member],
+        state: Option<&RegistryState>,
+    ) -> Result<(), String> {
         let mut seen = BTreeSet::new();
         for sig in &self.signatures {
             if !self.parties.contains(&sig.member) {
@@ -201,13 +205,8 @@ impl AgreementDocument {
             }
         }
         // Every exit reads the agreements, and Ed25519 costs tens of µs: each text is
-        // verified once per process.
-        let digest: [u8; 32] = sha2::Sha256::digest(text.as_bytes()).into();
-        if verified()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&digest)
-        {
+        // verified once per node.
+        if state.is_some_and(|s| s.verified(text)) {
             return Ok(());
         }
         let body = self.signed_body();
@@ -223,11 +222,9 @@ impl AgreementDocument {
                 )
             })?;
         }
-        let mut set = verified().lock().unwrap_or_else(|p| p.into_inner());
-        if set.len() >= 10_000 {
-            set.clear();
+        if let Some(state) = state {
+            state.remember(text);
         }
-        set.insert(digest);
         Ok(())
     }
 
@@ -292,10 +289,6 @@ pub struct Merged {
     pub added: Vec<String>,
 }
 
-/// Serialises the changes to agreements in this process: each reads the document, adds
-/// to it and writes it back, and two signatures arriving at once must both be kept.
-static AGREEMENT_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Why [`Registry::change_agreement`]'s change makes no new version.
 enum ChangeError {
     /// There is nothing to change: the agreement as held.
@@ -341,7 +334,7 @@ impl<'a> Directory<'a> {
         self.store
             .registry_entry(RegistryKind::Agreement, id)
             .await?
-            .map(|e| read_agreement(&e, &members))
+            .map(|e| read_agreement(&e, &members, self.state))
             .transpose()
     }
 
@@ -352,7 +345,7 @@ impl<'a> Directory<'a> {
             .registry(RegistryKind::Agreement)
             .await?
             .iter()
-            .map(|e| read_agreement(e, &members))
+            .map(|e| read_agreement(e, &members, self.state))
             .collect()
     }
 }
@@ -523,7 +516,7 @@ impl<'a> Registry<'a> {
         let text = serde_json::to_string(&incoming)
             .map_err(|e| invalid(format!("cannot encode the agreement: {e}")))?;
         incoming
-            .verify_signatures(&text, &members)
+            .verify_signatures(&text, &members, self.state)
             .map_err(invalid)?;
         if !incoming.signed_by(&incoming.proposer) {
             return Err(invalid(format!(
@@ -583,9 +576,13 @@ impl<'a> Registry<'a> {
         id: &str,
         mut change: impl FnMut(Option<SignedAgreement>) -> Result<Option<SignedAgreement>, ChangeError>,
     ) -> Result<(SignedAgreement, bool), RegistryError> {
-        // Within one process changes wait for each other; across processes sharing the
-        // store, the compare and swap catches the one that came second.
-        let _guard = AGREEMENT_CHANGES.lock().await;
+        // On one node changes wait for each other (see `RegistryState`); across processes
+        // sharing the store, and without a node's state, the compare and swap catches the
+        // one that came second.
+        let _guard = match self.directory.state {
+            Some(state) => Some(state.changes.lock().await),
+            None => None,
+        };
         for _ in 0..32 {
             let members = self.members().await?;
             let entry = self
@@ -594,7 +591,7 @@ impl<'a> Registry<'a> {
                 .await?;
             let held = entry
                 .as_ref()
-                .map(|e| read_agreement(e, &members))
+                .map(|e| read_agreement(e, &members, self.state))
                 .transpose()?;
             let agreement = match change(held) {
                 Ok(Some(a)) => a,
@@ -726,18 +723,12 @@ fn agreement_json(a: &SignedAgreement) -> Value {
     json!({"status": a.terms.status.as_str(), "document": a.document})
 }
 
-/// The digests of agreement documents whose signatures verified in this process.
-fn verified() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
-    static VERIFIED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
-        std::sync::OnceLock::new();
-    VERIFIED.get_or_init(Default::default)
-}
-
 /// Reads a stored agreement and checks every signature against the signer's pinned key: an
 /// agreement whose signatures do not verify is reported, never applied.
 pub(super) fn read_agreement(
     e: &RegistryEntry,
     members: &[Member],
+    state: Option<&RegistryState>,
 ) -> Result<SignedAgreement, RegistryError> {
     let corrupt = |why: String| RegistryError::Corrupt {
         kind: "agreement",
@@ -749,7 +740,7 @@ pub(super) fn read_agreement(
     let status = AgreementStatus::parse(&e.status)
         .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status)))?;
     document
-        .verify_signatures(&e.document, members)
+        .verify_signatures(&e.document, members, state)
         .map_err(corrupt)?;
     // Only a document signed by every party is ever put in force (or suspended): one that
     // says so without the signatures was changed behind this node's back.

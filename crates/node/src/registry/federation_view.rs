@@ -88,7 +88,7 @@ impl<'a> Directory<'a> {
         // said so in the log, rather than stopping every exit.
         let agreements: Vec<SignedAgreement> = entries
             .iter()
-            .filter_map(|e| match read_agreement(e, &members) {
+            .filter_map(|e| match read_agreement(e, &members, self.state) {
                 Ok(a) => Some(a),
                 Err(err) => {
                     tracing::error!(error = %err, "agreement ignored");

@@ -25,8 +25,11 @@ pub use agreements::{
 pub use federation_view::Federation;
 pub use members::{Member, MemberRecord, MemberRole, NewMember};
 
+use std::collections::HashSet;
+
 use comity_store::{Store, StoreError};
 use serde_json::Value;
+use sha2::Digest as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -125,13 +128,70 @@ fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime, RegistryError> {
 #[derive(Clone, Copy)]
 pub struct Directory<'a> {
     store: &'a dyn Store,
+    /// The node's registry state, when read through a node.
+    state: Option<&'a RegistryState>,
 }
 
 impl<'a> Directory<'a> {
-    /// The registry in `store`, for reading.
+    /// The registry in `store`, for reading, without a node: every agreement's signatures
+    /// are verified each time they are read (the CLI's reads of a bare store).
     pub fn new(store: &'a dyn Store) -> Directory<'a> {
-        Directory { store }
+        Directory { store, state: None }
     }
+
+    /// The registry in `store` of the node whose registry state is `state`: an agreement
+    /// text whose signatures verified once on this node is not verified again.
+    pub fn with_state(store: &'a dyn Store, state: &'a RegistryState) -> Directory<'a> {
+        Directory {
+            store,
+            state: Some(state),
+        }
+    }
+}
+
+/// What one node's registry keeps between acts, owned by [`crate::Node`] (never shared
+/// between nodes, even in one process): the lock its agreement changes take turns on, and
+/// the digests of the agreement texts whose signatures verified on it.
+///
+/// A [`Registry`] or [`Directory`] made from a node ([`crate::Node::registry`],
+/// [`crate::Node::directory`]) uses the node's state. One made with `new` over a bare
+/// store has none: it verifies every signature every time, and its agreement changes rely
+/// on the store's compare and swap alone (which is what guards two processes sharing a
+/// store in any case), retrying when another change came first.
+#[derive(Debug, Default)]
+pub struct RegistryState {
+    /// Serialises this node's changes to agreements: each reads the document, adds to it
+    /// and writes it back, and two signatures arriving at once must both be kept.
+    changes: tokio::sync::Mutex<()>,
+    /// SHA-256 digests of agreement texts whose signatures verified on this node.
+    verified: std::sync::Mutex<HashSet<[u8; 32]>>,
+}
+
+impl RegistryState {
+    /// At most this many digests are kept; the set starts again when full.
+    const MAX_VERIFIED: usize = 10_000;
+
+    /// Whether `text` (an agreement document as stored or received) verified on this node.
+    pub fn verified(&self, text: &str) -> bool {
+        let digest = digest(text);
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&digest)
+    }
+
+    /// Notes that the signatures of `text` verified.
+    fn remember(&self, text: &str) {
+        let mut set = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if set.len() >= Self::MAX_VERIFIED {
+            set.clear();
+        }
+        set.insert(digest(text));
+    }
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    sha2::Sha256::digest(text.as_bytes()).into()
 }
 
 /// The registry of one node over its store, committing every change to its log.
@@ -150,12 +210,27 @@ impl<'a> std::ops::Deref for Registry<'a> {
 }
 
 impl<'a> Registry<'a> {
-    /// The registry in `store`; `log` receives a commitment for every change.
+    /// The registry in `store`; `log` receives a commitment for every change. Without a
+    /// node's [`RegistryState`]: see there what that means.
     pub fn new(store: &'a dyn Store, log: &'a NodeLog) -> Registry<'a> {
         Registry {
             store,
             log,
-            directory: Directory { store },
+            directory: Directory::new(store),
+        }
+    }
+
+    /// The registry in `store` of the node whose log is `log` and whose registry state is
+    /// `state` (what [`crate::Node::registry`] makes).
+    pub fn with_state(
+        store: &'a dyn Store,
+        log: &'a NodeLog,
+        state: &'a RegistryState,
+    ) -> Registry<'a> {
+        Registry {
+            store,
+            log,
+            directory: Directory::with_state(store, state),
         }
     }
 
@@ -174,3 +249,5 @@ impl<'a> Registry<'a> {
 
 #[cfg(test)]
 mod member_tests;
+#[cfg(test)]
+mod state_tests;

@@ -398,7 +398,7 @@ async fn signatures_arriving_at_once_are_all_kept() {
     // two handles on A's database; in one process changes wait for each other, and the
     // store's compare and swap (in the conformance suite) covers two processes
     let other = SqliteStore::open(a.dir.path()).unwrap();
-    let (at_a, at_a_too) = (a.registry(), Registry::new(&other, &a.log));
+    let (at_a, at_a_too) = (a.registry(), Registry::with_state(&other, &a.log, &a.state));
     let (rb, rc) = tokio::join!(
         at_a.merge_agreement(from_b, Some(&b.id)),
         at_a_too.merge_agreement(from_c, Some(&c.id)),
