@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::note::{KeyKind, Signer};
 
+use crate::federation::agreement as agreements;
 use crate::log::NodeLog;
 use crate::registry::{
     AgreementDocument, AgreementDraft, Directory, MemberRole, NewMember, Registry, RegistryState,
@@ -123,9 +124,7 @@ pub(crate) async fn countersign(
         .merge_agreement(doc.clone(), Some(&proposer.id))
         .await
         .unwrap();
-    let signed = party
-        .registry()
-        .sign_agreement(&doc.id, party.log.node_key(), send)
+    let signed = agreements::sign(&party.registry(), &doc.id, party.log.node_key(), send)
         .await
         .unwrap();
     proposer

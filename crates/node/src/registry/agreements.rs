@@ -280,6 +280,51 @@ pub struct SignedAgreement {
     pub terms: Agreement,
 }
 
+/// What an agreement act of this node changed, and so what the other parties are to hear
+/// of it. The registry only records; the federation queues
+/// ([`crate::federation::agreement::queue_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementChange {
+    /// This node proposed or signed: the document with every signature it holds goes to
+    /// the other parties.
+    Signed {
+        /// The agreement as this node holds it now.
+        agreement: SignedAgreement,
+        /// This node's member id.
+        by: String,
+    },
+    /// This node withdrew (terminated the agreement): the other parties are told.
+    Withdrawn {
+        /// The agreement as this node holds it now.
+        agreement: SignedAgreement,
+        /// This node's member id.
+        by: String,
+    },
+    /// A change that is this node's own business (a suspension or a reinstatement):
+    /// nothing travels.
+    Local(SignedAgreement),
+}
+
+impl AgreementChange {
+    /// The agreement as this node holds it now.
+    pub fn agreement(&self) -> &SignedAgreement {
+        match self {
+            AgreementChange::Signed { agreement, .. }
+            | AgreementChange::Withdrawn { agreement, .. }
+            | AgreementChange::Local(agreement) => agreement,
+        }
+    }
+
+    /// The agreement as this node holds it now, taken.
+    pub fn into_agreement(self) -> SignedAgreement {
+        match self {
+            AgreementChange::Signed { agreement, .. }
+            | AgreementChange::Withdrawn { agreement, .. }
+            | AgreementChange::Local(agreement) => agreement,
+        }
+    }
+}
+
 /// What taking in a copy of an agreement changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merged {
@@ -352,16 +397,16 @@ impl<'a> Directory<'a> {
 
 impl<'a> Registry<'a> {
     /// Proposes an agreement between this node and `draft.partners`: draws it up, signs
-    /// its terms with this node's key, stores it as proposed and queues it for every other
-    /// party (unless `send` is false: the document then goes to them out of band, e.g.
-    /// `comity agreement show` and `comity agreement import`). It comes into force on a
-    /// node once that node holds every party's signature.
+    /// its terms with this node's key and stores it as proposed. Returns the change, which
+    /// the other parties are to hear of ([`crate::federation::agreement::propose`] queues
+    /// it; otherwise the document goes to them out of band, e.g. `comity agreement show`
+    /// and `comity agreement import`). It comes into force on a node once that node holds
+    /// every party's signature.
     pub async fn create_agreement(
         &self,
         draft: AgreementDraft,
         key: &NodeKey,
-        send: bool,
-    ) -> Result<SignedAgreement, RegistryError> {
+    ) -> Result<AgreementChange, RegistryError> {
         let local = self.signing_member(key).await?;
         if draft.title.trim().is_empty() || draft.title.len() > 256 {
             return Err(invalid(
@@ -421,23 +466,21 @@ impl<'a> Registry<'a> {
             agreement_json(&agreement),
         )
         .await?;
-        if send {
-            crate::federation::agreement::queue(self.store, &local.id.0, &agreement.document)
-                .await?;
-        }
-        Ok(agreement)
+        Ok(AgreementChange::Signed {
+            agreement,
+            by: local.id.0,
+        })
     }
 
-    /// Signs a proposed agreement this node is party to with this node's key, commits the
-    /// signature to the log and queues the document with every signature this node holds
-    /// for the other parties (unless `send` is false). It is in force here once every
-    /// party's signature is present.
+    /// Signs a proposed agreement this node is party to with this node's key and commits
+    /// the signature to the log. Returns the change: the document with every signature
+    /// this node holds, for the other parties ([`crate::federation::agreement::sign`]
+    /// queues it). It is in force here once every party's signature is present.
     pub async fn sign_agreement(
         &self,
         id: &str,
         key: &NodeKey,
-        send: bool,
-    ) -> Result<SignedAgreement, RegistryError> {
+    ) -> Result<AgreementChange, RegistryError> {
         let local = self.signing_member(key).await?;
         let me = &local.id.0;
         let (agreement, _) = self
@@ -468,10 +511,10 @@ impl<'a> Registry<'a> {
                 Ok(Some(agreement))
             })
             .await?;
-        if send {
-            crate::federation::agreement::queue(self.store, me, &agreement.document).await?;
-        }
-        Ok(agreement)
+        Ok(AgreementChange::Signed {
+            agreement,
+            by: local.id.0,
+        })
     }
 
     /// Takes in a copy of an agreement, received from the party `sender` or (`None`)
@@ -636,15 +679,14 @@ impl<'a> Registry<'a> {
 
     /// Suspends, reinstates or terminates an agreement. A terminated one stays terminated;
     /// a proposed one can only be terminated (declined). Suspension is this node's own
-    /// decision; a termination is this party's withdrawal, which ends the agreement for
-    /// every party: with `send`, it is queued for the others
-    /// ([`crate::federation::agreement::queue_termination`]).
+    /// decision ([`AgreementChange::Local`]); a termination is this party's withdrawal,
+    /// which ends the agreement for every party ([`AgreementChange::Withdrawn`]: see
+    /// [`crate::federation::agreement::set_status`], which queues it for the others).
     pub async fn set_agreement_status(
         &self,
         id: &str,
         status: AgreementStatus,
-        send: bool,
-    ) -> Result<SignedAgreement, RegistryError> {
+    ) -> Result<AgreementChange, RegistryError> {
         let (agreement, _) = self
             .change_agreement(id, |held| {
                 let mut agreement = held.ok_or_else(|| invalid(format!("no agreement {id}")))?;
@@ -674,17 +716,15 @@ impl<'a> Registry<'a> {
                 Ok(Some(agreement))
             })
             .await?;
-        if send && status == AgreementStatus::Terminated {
+        if status == AgreementStatus::Terminated {
             if let Some(local) = self.local_member().await? {
-                crate::federation::agreement::queue_termination(
-                    self.store,
-                    &local.id.0,
-                    &agreement.document,
-                )
-                .await?;
+                return Ok(AgreementChange::Withdrawn {
+                    agreement,
+                    by: local.id.0,
+                });
             }
         }
-        Ok(agreement)
+        Ok(AgreementChange::Local(agreement))
     }
 
     /// Party `party` withdrew from agreement `id` (its signed envelope says so): the

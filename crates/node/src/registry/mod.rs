@@ -20,7 +20,8 @@ mod federation_view;
 mod members;
 
 pub use agreements::{
-    AgreementDocument, AgreementDraft, Merged, PartySignature, ScopeDocument, SignedAgreement,
+    AgreementChange, AgreementDocument, AgreementDraft, Merged, PartySignature, ScopeDocument,
+    SignedAgreement,
 };
 pub use federation_view::Federation;
 pub use members::{Member, MemberRecord, MemberRole, NewMember};
@@ -244,6 +245,11 @@ impl<'a> Registry<'a> {
         };
         log.record(self.store, act).await?;
         Ok(())
+    }
+
+    /// The store this registry writes to.
+    pub(crate) fn store(&self) -> &'a dyn Store {
+        self.store
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use comity_store::{RegistryKind, Store};
 use comity_store_sqlite::SqliteStore;
 
+use crate::federation::agreement as agreements;
 use crate::federation::test_nodes::{countersign, draft, node, pin, signer};
 use crate::log::NodeLog;
 use crate::policy::AgreementStatus;
@@ -22,16 +23,15 @@ async fn two_nodes_in_one_process_do_not_share_verified_agreements() {
     let (a, b) = (node(1).await, node(2).await);
     pin(&a, &b).await;
     pin(&b, &a).await;
-    let doc = a
-        .registry()
-        .create_agreement(
-            draft("CTI", &[&b.id], &["indicator"], "green"),
-            a.log.node_key(),
-            false,
-        )
-        .await
-        .unwrap()
-        .document;
+    let doc = agreements::propose(
+        &a.registry(),
+        draft("CTI", &[&b.id], &["indicator"], "green"),
+        a.log.node_key(),
+        false,
+    )
+    .await
+    .unwrap()
+    .document;
     countersign(&a, &b, &doc, false).await;
 
     // Two nodes over A's database, as two servers in one process would be.
