@@ -11,7 +11,7 @@ use comity_tlog::note::{NoteError, Signer};
 use tokio::sync::Notify;
 
 use crate::log::NodeLog;
-use crate::registry::Registry;
+use crate::registry::{Directory, Registry, RegistryState};
 use crate::view::NodeView;
 
 /// One node: cheap to clone (every clone is the same node).
@@ -24,6 +24,9 @@ struct Inner {
     store: Arc<dyn Store>,
     log: NodeLog,
     view: NodeView,
+    /// What the registry keeps between acts (its lock, the verified agreement texts): this
+    /// node's own, never shared with another node in the same process.
+    registry: Arc<RegistryState>,
     outbox: Notify,
 }
 
@@ -35,9 +38,11 @@ impl Node {
 
     /// The node over `store` with its log.
     pub fn with_log(store: Arc<dyn Store>, log: NodeLog) -> Node {
+        let registry = Arc::new(RegistryState::default());
         Node {
             inner: Arc::new(Inner {
-                view: NodeView::new(store.clone()),
+                view: NodeView::with_registry_state(store.clone(), registry.clone()),
+                registry,
                 store,
                 log,
                 outbox: Notify::new(),
@@ -68,7 +73,18 @@ impl Node {
 
     /// Members and agreements: every change committed to the log.
     pub fn registry(&self) -> Registry<'_> {
-        Registry::new(self.store(), self.log())
+        Registry::with_state(self.store(), self.log(), &self.inner.registry)
+    }
+
+    /// Members and agreements, read (agreement signatures verified once on this node).
+    pub fn directory(&self) -> Directory<'_> {
+        Directory::with_state(self.store(), &self.inner.registry)
+    }
+
+    /// The registry's state on this node, for what reads or writes the registry with the
+    /// store and the log rather than the node (the federation inbox).
+    pub fn registry_state(&self) -> &RegistryState {
+        &self.inner.registry
     }
 
     /// Wakes the federation sender: something was queued for a peer.

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use crate::registry::{Directory, Federation, RegistryError};
+use crate::registry::{Directory, Federation, RegistryError, RegistryState};
 use crate::release::ViewSpec;
 use comity_store::{Access, Collection, CollectionRef, Store, StoreError, User};
 
@@ -58,14 +58,21 @@ struct Snapshot {
 /// The cache of one server process over its store.
 pub struct NodeView {
     store: Arc<dyn Store>,
+    registry: Arc<RegistryState>,
     snapshot: Mutex<Snapshot>,
 }
 
 impl NodeView {
-    /// An empty cache over `store`.
+    /// An empty cache over `store`, with a registry state of its own.
     pub fn new(store: Arc<dyn Store>) -> Self {
+        NodeView::with_registry_state(store, Arc::default())
+    }
+
+    /// An empty cache over `store`, reading the registry with the node's `registry` state.
+    pub fn with_registry_state(store: Arc<dyn Store>, registry: Arc<RegistryState>) -> Self {
         NodeView {
             store,
+            registry,
             snapshot: Mutex::new(Snapshot::default()),
         }
     }
@@ -116,7 +123,7 @@ impl NodeView {
 
     /// The members and the agreements in force, as [`Registry::federation`] reads them.
     pub async fn federation(&self) -> Result<Federation, RegistryError> {
-        let registry = Directory::new(self.store.as_ref());
+        let registry = Directory::with_state(self.store.as_ref(), &self.registry);
         self.cached(|s| &mut s.federation, (), || registry.federation())
             .await
     }

@@ -11,9 +11,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use comity_node::federation::agreement as agreements;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
-    AgreementDraft, Directory, Member, MemberRole, NewMember, ScopeDocument, SignedAgreement,
+    AgreementDraft, Member, MemberRole, NewMember, ScopeDocument, SignedAgreement,
 };
 use comity_node::tokens::{self, TokenError};
 use comity_stix::clock::now_us;
@@ -130,7 +131,7 @@ async fn create_token(
     }
     if let Some(member) = &req.member {
         caller.admin()?;
-        let registry = Directory::new(state.node.store());
+        let registry = state.node.directory();
         let known = registry.member(member).await.map_err(registry_error)?;
         if known.is_none_or(|m| m.record.local) {
             return Err(ApiError::bad_request(format!(
@@ -194,7 +195,9 @@ fn member_json(m: &Member) -> Value {
 
 async fn list_members(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.user()?;
-    let members = Directory::new(state.node.store())
+    let members = state
+        .node
+        .directory()
         .members()
         .await
         .map_err(registry_error)?;
@@ -301,7 +304,9 @@ async fn list_agreements(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.user()?;
-    let agreements = Directory::new(state.node.store())
+    let agreements = state
+        .node
+        .directory()
         .agreements()
         .await
         .map_err(registry_error)?;
@@ -336,12 +341,14 @@ async fn create_agreement(
         valid_from: req.valid_from,
         valid_until: req.valid_until,
     };
-    let agreement = state
-        .node
-        .registry()
-        .create_agreement(draft, state.node.log().node_key(), true)
-        .await
-        .map_err(registry_error)?;
+    let agreement = agreements::propose(
+        &state.node.registry(),
+        draft,
+        state.node.log().node_key(),
+        true,
+    )
+    .await
+    .map_err(registry_error)?;
     state.node.outbox_ready();
     tracing::info!(user = %admin.escape_debug(), agreement = %agreement.document.id, "agreement proposed");
     Ok((StatusCode::CREATED, Json(agreement_json(&agreement))).into_response())
@@ -355,12 +362,14 @@ async fn sign_agreement(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
-    let agreement = state
-        .node
-        .registry()
-        .sign_agreement(&id, state.node.log().node_key(), true)
-        .await
-        .map_err(registry_error)?;
+    let agreement = agreements::sign(
+        &state.node.registry(),
+        &id,
+        state.node.log().node_key(),
+        true,
+    )
+    .await
+    .map_err(registry_error)?;
     state.node.outbox_ready();
     tracing::info!(user = %admin.escape_debug(), agreement = %id.escape_debug(), status = agreement.terms.status.as_str(), "agreement signed");
     Ok(Json(agreement_json(&agreement)).into_response())
@@ -382,10 +391,7 @@ async fn agreement_status(
             ))
         }
     };
-    let agreement = state
-        .node
-        .registry()
-        .set_agreement_status(&id, status, true)
+    let agreement = agreements::set_status(&state.node.registry(), &id, status, true)
         .await
         .map_err(registry_error)?;
     tracing::info!(user = %admin.escape_debug(), agreement = %id.escape_debug(), ?status, "agreement status changed");

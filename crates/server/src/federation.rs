@@ -21,7 +21,6 @@ use comity_node::federation::transport::{
     inbox_url, outbox_url, DeliveryError, PeerAnswer, PeerTransport, OUTBOX_PATH,
 };
 pub use comity_node::federation::transport::{INBOX_PATH, PULL_SCHEME};
-use comity_node::registry::Directory;
 use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
@@ -65,7 +64,7 @@ async fn outbox(
                 "a pull needs `Authorization: {PULL_SCHEME} <base64 of a signed pull envelope>`"
             ))
         })?;
-    let registry = Directory::new(state.node.store());
+    let registry = state.node.directory();
     let local = registry
         .local_member()
         .await
@@ -147,6 +146,7 @@ async fn inbox(
     let bytes = gate.read_body(&headers, body, &signature).await?;
     let answer = Inbox::new(state.node.store(), log)
         .with_quotas(gate.quotas())
+        .with_registry_state(state.node.registry_state())
         .receive(&signature.sender, &bytes)
         .await;
     match answer {

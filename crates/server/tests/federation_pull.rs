@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use comity_node::federation::agreement as agreements;
 use comity_node::federation::inbox::{Answer, Inbox};
 use comity_node::federation::pull;
 use comity_node::policy::AgreementStatus;
@@ -50,30 +51,29 @@ async fn pin(a: &Node, b: &Node) {
 async fn agree(a: &Node, b: &Node) {
     let registry = Registry::new(a.store.as_ref(), &a.log);
     let set = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<BTreeSet<_>>();
-    let proposal = registry
-        .create_agreement(
-            AgreementDraft {
-                title: "a and b".into(),
-                partners: set(&[&b.id]),
-                scope: ScopeDocument {
-                    object_types: set(&["indicator"]),
-                    max_tlp: "amber".into(),
-                    handling: BTreeSet::new(),
-                    purposes: set(&["intelligence"]),
-                },
-                valid_from: None,
-                valid_until: None,
+    let proposal = agreements::propose(
+        &registry,
+        AgreementDraft {
+            title: "a and b".into(),
+            partners: set(&[&b.id]),
+            scope: ScopeDocument {
+                object_types: set(&["indicator"]),
+                max_tlp: "amber".into(),
+                handling: BTreeSet::new(),
+                purposes: set(&["intelligence"]),
             },
-            a.log.node_key(),
-            false,
-        )
-        .await
-        .unwrap()
-        .document;
+            valid_from: None,
+            valid_until: None,
+        },
+        a.log.node_key(),
+        false,
+    )
+    .await
+    .unwrap()
+    .document;
     let at_b = Registry::new(b.store.as_ref(), &b.log);
     at_b.merge_agreement(proposal.clone(), None).await.unwrap();
-    let signed = at_b
-        .sign_agreement(&proposal.id, b.log.node_key(), false)
+    let signed = agreements::sign(&at_b, &proposal.id, b.log.node_key(), false)
         .await
         .unwrap();
     assert_eq!(signed.terms.status, AgreementStatus::Active);

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use comity_node::federation::agreement as agreements;
 use comity_node::federation::plan::{self, Withheld};
 use comity_node::registry::{AgreementDraft, Directory, MemberRole, NewMember, ScopeDocument};
 use comity_server::AppState;
@@ -298,9 +299,8 @@ async fn agree(nodes: &[DemoNode], states: &[AppState]) -> anyhow::Result<()> {
             valid_from: None,
             valid_until: None,
         };
-        let agreement = proposer
-            .create_agreement(draft, nodes[0].node.log().node_key(), true)
-            .await?;
+        let agreement =
+            agreements::propose(&proposer, draft, nodes[0].node.log().node_key(), true).await?;
         ids.push((agreement.document.id, agreement.document.parties));
     }
     states[0].node.outbox_ready();
@@ -321,9 +321,7 @@ async fn agree(nodes: &[DemoNode], states: &[AppState]) -> anyhow::Result<()> {
                 if !held.document.signed_by(&node.id)
                     && signed.insert((node.id.clone(), id.clone()))
                 {
-                    registry
-                        .sign_agreement(id, node.node.log().node_key(), true)
-                        .await?;
+                    agreements::sign(&registry, id, node.node.log().node_key(), true).await?;
                     state.node.outbox_ready();
                 } else if held.document.is_complete() {
                     in_force += 1;

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use comity_node::federation::agreement as agreements;
 use comity_node::member_file::MemberFile;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
@@ -525,9 +526,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
                 valid_from: from,
                 valid_until: until,
             };
-            let a = node
-                .registry()
-                .create_agreement(draft, node.log().node_key(), !offline)
+            let a = agreements::propose(&node.registry(), draft, node.log().node_key(), !offline)
                 .await?;
             let next = if offline {
                 "hand it to them with `comity agreement show`"
@@ -545,10 +544,8 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
         }
         AgreementCommand::Sign { id, offline, data } => {
             let node = data.open_node()?;
-            let a = node
-                .registry()
-                .sign_agreement(&id, node.log().node_key(), !offline)
-                .await?;
+            let a =
+                agreements::sign(&node.registry(), &id, node.log().node_key(), !offline).await?;
             eprintln!("Signed agreement {}.", a.document.id);
             report(node.store(), &a).await?;
             return Ok(ExitCode::SUCCESS);
@@ -604,10 +601,7 @@ pub async fn agreement(command: AgreementCommand) -> anyhow::Result<ExitCode> {
     };
     let (id, status, send) = change;
     let node = data.open_node()?;
-    let a = node
-        .registry()
-        .set_agreement_status(&id, status, send)
-        .await?;
+    let a = agreements::set_status(&node.registry(), &id, status, send).await?;
     report(node.store(), &a).await?;
     Ok(ExitCode::SUCCESS)
 }

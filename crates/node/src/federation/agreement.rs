@@ -11,11 +11,20 @@
 //! the other parties the same way, and since the terms were signed as a whole by all of
 //! them, the agreement ends on every node that takes it in (the sender must be a party).
 //! Suspension is each node's own decision and does not travel.
+//!
+//! The registry records an act and returns what changed ([`AgreementChange`]); the
+//! workflows here ([`propose`], [`sign`], [`set_status`]) do the act and queue what the
+//! other parties are to hear of it ([`queue_change`]), unless told not to send (the
+//! document then goes to them out of band).
 
 use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
 use serde::Deserialize;
 
-use crate::registry::{AgreementDocument, Registry, RegistryError};
+use crate::identity::NodeKey;
+use crate::policy::AgreementStatus;
+use crate::registry::{
+    AgreementChange, AgreementDocument, AgreementDraft, Registry, RegistryError, SignedAgreement,
+};
 use comity_stix::clock::now_us;
 
 use super::envelope::Envelope;
@@ -32,6 +41,66 @@ struct Body {
 /// The body of an `agreement` envelope carrying `document`.
 pub fn body(document: &AgreementDocument) -> String {
     serde_json::json!({ "agreement": document }).to_string()
+}
+
+/// Proposes an agreement ([`Registry::create_agreement`]) signed with `key` and, with
+/// `send`, queues it for every other party.
+pub async fn propose(
+    registry: &Registry<'_>,
+    draft: AgreementDraft,
+    key: &NodeKey,
+    send: bool,
+) -> Result<SignedAgreement, RegistryError> {
+    let change = registry.create_agreement(draft, key).await?;
+    finish(registry, change, send).await
+}
+
+/// Signs agreement `id` with `key` ([`Registry::sign_agreement`]) and, with `send`, queues
+/// the document with every signature this node holds for the other parties.
+pub async fn sign(
+    registry: &Registry<'_>,
+    id: &str,
+    key: &NodeKey,
+    send: bool,
+) -> Result<SignedAgreement, RegistryError> {
+    let change = registry.sign_agreement(id, key).await?;
+    finish(registry, change, send).await
+}
+
+/// Suspends, reinstates or terminates agreement `id` ([`Registry::set_agreement_status`])
+/// and, with `send`, queues a termination (this party's withdrawal) for the other parties;
+/// a suspension or a reinstatement does not travel.
+pub async fn set_status(
+    registry: &Registry<'_>,
+    id: &str,
+    status: AgreementStatus,
+    send: bool,
+) -> Result<SignedAgreement, RegistryError> {
+    let change = registry.set_agreement_status(id, status).await?;
+    finish(registry, change, send).await
+}
+
+async fn finish(
+    registry: &Registry<'_>,
+    change: AgreementChange,
+    send: bool,
+) -> Result<SignedAgreement, RegistryError> {
+    if send {
+        queue_change(registry.store(), &change).await?;
+    }
+    Ok(change.into_agreement())
+}
+
+/// Queues what the other parties are to hear of `change`: the signed document, or this
+/// node's withdrawal; nothing for a change that is this node's own business.
+pub async fn queue_change(store: &dyn Store, change: &AgreementChange) -> Result<(), StoreError> {
+    match change {
+        AgreementChange::Signed { agreement, by } => queue(store, by, &agreement.document).await,
+        AgreementChange::Withdrawn { agreement, by } => {
+            queue_termination(store, by, &agreement.document).await
+        }
+        AgreementChange::Local(_) => Ok(()),
+    }
 }
 
 /// Queues `document` for every party but `local`, one envelope each in that party's outbox.
@@ -79,7 +148,7 @@ pub(super) async fn receive(
     local: &str,
     env: &Envelope,
 ) -> Result<Answer, InboxError> {
-    let registry = Registry::new(inbox.store(), inbox.log());
+    let registry = inbox.registry();
     let document = match serde_json::from_str(env.body.get()) {
         Ok(Body {
             agreement: Some(document),

@@ -24,7 +24,7 @@ use crate::policy::{
     Access, Agreement, AgreementStatus, Channel, Decision, MarkedObject, MemberId, MemberStatus,
     Peer, Policy, Purpose, Requester,
 };
-use crate::registry::{Directory, Registry, RegistryError};
+use crate::registry::{Directory, Registry, RegistryError, RegistryState};
 use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, EnvelopeError, Kind, Receipt, RefusedObject, Signed};
@@ -85,6 +85,7 @@ pub struct Inbox<'a> {
     store: &'a dyn Store,
     log: &'a NodeLog,
     quotas: Option<&'a Quotas>,
+    registry: Option<&'a RegistryState>,
 }
 
 impl<'a> Inbox<'a> {
@@ -94,6 +95,25 @@ impl<'a> Inbox<'a> {
             store,
             log,
             quotas: None,
+            registry: None,
+        }
+    }
+
+    /// The same inbox, changing the registry with the node's registry `state`
+    /// ([`crate::Node::registry_state`]); without it, agreement changes rely on the store's
+    /// compare and swap alone and signatures are verified every time.
+    pub fn with_registry_state(self, state: &'a RegistryState) -> Inbox<'a> {
+        Inbox {
+            registry: Some(state),
+            ..self
+        }
+    }
+
+    /// The node's registry, committing to the inbox's log.
+    pub(super) fn registry(&self) -> Registry<'a> {
+        match self.registry {
+            Some(state) => Registry::with_state(self.store, self.log, state),
+            None => Registry::new(self.store, self.log),
         }
     }
 
@@ -108,7 +128,7 @@ impl<'a> Inbox<'a> {
     /// Receives one envelope (its JSON text) that came from member `sender`: the member
     /// whose signature on the request was verified, or the peer it was pulled from.
     pub async fn receive(&self, sender: &str, text: &[u8]) -> Result<Answer, InboxError> {
-        let registry = Registry::new(self.store, self.log);
+        let registry = self.registry();
         let local = registry
             .local_member()
             .await?

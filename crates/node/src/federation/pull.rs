@@ -186,7 +186,7 @@ pub async fn catch_up(
     use base64::Engine as _;
     let log = node.log();
     let store = node.store();
-    let registry = Directory::new(store);
+    let registry = node.directory();
     let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
         return Ok(());
     };
@@ -221,7 +221,9 @@ pub async fn catch_up(
             }
             let answer: Pulled =
                 serde_json::from_slice(&response.body).map_err(|e| format!("{url}: {e}"))?;
-            let inbox = Inbox::new(store, log).with_quotas(quotas);
+            let inbox = Inbox::new(store, log)
+                .with_quotas(quotas)
+                .with_registry_state(node.registry_state());
             for envelope in &answer.envelopes {
                 match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}

@@ -15,7 +15,6 @@ use tokio::task::JoinHandle;
 use crate::identity::{NodeKey, PublicKey};
 use crate::node::Node;
 use crate::policy::MemberStatus;
-use crate::registry::Directory;
 
 use super::envelope::{Kind, Receipt, Signed};
 use super::plan::Withheld;
@@ -132,7 +131,7 @@ impl Sender {
     /// envelope.
     pub async fn deliver_peer(&self, peer: &str) -> Result<(), String> {
         let store = self.node.store();
-        let registry = Directory::new(store);
+        let registry = self.node.directory();
         let federation = registry.federation().await.map_err(|e| e.to_string())?;
         let Some(local) = federation.local.clone() else {
             return Ok(());
@@ -390,14 +389,14 @@ mod tests {
         let (a, b) = (test_nodes::node(1).await, test_nodes::node(2).await);
         pin_reachable(&a, &b).await;
         pin_reachable(&b, &a).await;
-        a.registry()
-            .create_agreement(
-                draft("CTI", &[&b.id], &["indicator"], "amber"),
-                a.log.node_key(),
-                true,
-            )
-            .await
-            .unwrap();
+        crate::federation::agreement::propose(
+            &a.registry(),
+            draft("CTI", &[&b.id], &["indicator"], "amber"),
+            a.log.node_key(),
+            true,
+        )
+        .await
+        .unwrap();
         let node = Node::with_log(
             Arc::new(SqliteStore::open(a.dir.path()).unwrap()),
             NodeLog::new(signer(1)).unwrap(),

@@ -6,15 +6,19 @@ use std::collections::BTreeSet;
 use comity_store_sqlite::SqliteStore;
 use comity_tlog::note::{KeyKind, Signer};
 
+use crate::federation::agreement as agreements;
 use crate::log::NodeLog;
 use crate::registry::{
-    AgreementDocument, AgreementDraft, Directory, MemberRole, NewMember, Registry, ScopeDocument,
+    AgreementDocument, AgreementDraft, Directory, MemberRole, NewMember, Registry, RegistryState,
+    ScopeDocument,
 };
 
 /// One node under test.
 pub(crate) struct Node {
     pub store: SqliteStore,
     pub log: NodeLog,
+    /// Its registry state, as a [`crate::Node`] owns one.
+    pub state: RegistryState,
     /// Its member id.
     pub id: String,
     /// Its data directory, which another store may open as a second process would.
@@ -24,7 +28,7 @@ pub(crate) struct Node {
 impl Node {
     /// The node's registry, committing to its log.
     pub fn registry(&self) -> Registry<'_> {
-        Registry::new(&self.store, &self.log)
+        Registry::with_state(&self.store, &self.log, &self.state)
     }
 }
 
@@ -63,6 +67,7 @@ pub(crate) async fn node(seed: u8) -> Node {
     Node {
         store,
         log,
+        state: RegistryState::default(),
         id,
         dir,
     }
@@ -119,9 +124,7 @@ pub(crate) async fn countersign(
         .merge_agreement(doc.clone(), Some(&proposer.id))
         .await
         .unwrap();
-    let signed = party
-        .registry()
-        .sign_agreement(&doc.id, party.log.node_key(), send)
+    let signed = agreements::sign(&party.registry(), &doc.id, party.log.node_key(), send)
         .await
         .unwrap();
     proposer

@@ -13,7 +13,6 @@ use tokio::task::JoinHandle;
 use crate::identity::PublicKey;
 use crate::node::Node;
 use crate::policy::MemberStatus;
-use crate::registry::Directory;
 
 use super::sender::sign_for_inbox;
 use super::transport::PeerTransport;
@@ -78,7 +77,7 @@ impl Witnesser {
     /// One round: every active peer with an endpoint and a key is sent the latest
     /// checkpoint (unless it cosigned it recently); returns what came of each submission.
     pub async fn round(&self) -> Vec<(String, Result<Outcome, String>)> {
-        let registry = Directory::new(self.node.store());
+        let registry = self.node.directory();
         let local = match registry.local_member().await {
             Ok(Some(m)) => m.id.0,
             Ok(None) => return Vec::new(),

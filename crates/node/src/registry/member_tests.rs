@@ -4,6 +4,7 @@
 
 use comity_store::prelude::*;
 
+use crate::federation::agreement as agreements;
 use crate::federation::test_nodes::{countersign, draft, node, pin, Node};
 use crate::member_file::MemberFile;
 use crate::policy::{AgreementStatus, MemberStatus};
@@ -44,16 +45,15 @@ async fn a_key_pinned_under_a_wrong_id_is_refused_again_until_that_member_is_rem
     let wrong = pin_by_hand_without_id(&a, &b).await;
     assert_ne!(wrong, b.id);
     // An agreement proposed to the wrong id queues an envelope that can never be delivered.
-    let doc = a
-        .registry()
-        .create_agreement(
-            draft("CTI", &[&wrong], &["indicator"], "green"),
-            a.log.node_key(),
-            true,
-        )
-        .await
-        .unwrap()
-        .document;
+    let doc = agreements::propose(
+        &a.registry(),
+        draft("CTI", &[&wrong], &["indicator"], "green"),
+        a.log.node_key(),
+        true,
+    )
+    .await
+    .unwrap()
+    .document;
     assert_eq!(a.store.outbox_after(&wrong, 0, 10).await.unwrap().len(), 1);
 
     // The right id with the same key: one key is one member.
@@ -71,8 +71,7 @@ async fn a_key_pinned_under_a_wrong_id_is_refused_again_until_that_member_is_rem
             doc.id
         ),
     );
-    a.registry()
-        .set_agreement_status(&doc.id, AgreementStatus::Terminated, true)
+    agreements::set_status(&a.registry(), &doc.id, AgreementStatus::Terminated, true)
         .await
         .unwrap();
     let log_before = a.store.transparency_log().log_size().await.unwrap();
@@ -118,19 +117,17 @@ async fn this_node_and_a_member_whose_signature_is_held_are_not_removed() {
         a.registry().add_member(mine).await,
         "is this node's own key",
     );
-    let doc = a
-        .registry()
-        .create_agreement(
-            draft("CTI", &[&b.id], &["indicator"], "green"),
-            a.log.node_key(),
-            true,
-        )
-        .await
-        .unwrap()
-        .document;
+    let doc = agreements::propose(
+        &a.registry(),
+        draft("CTI", &[&b.id], &["indicator"], "green"),
+        a.log.node_key(),
+        true,
+    )
+    .await
+    .unwrap()
+    .document;
     countersign(&a, &b, &doc, false).await;
-    a.registry()
-        .set_agreement_status(&doc.id, AgreementStatus::Terminated, false)
+    agreements::set_status(&a.registry(), &doc.id, AgreementStatus::Terminated, false)
         .await
         .unwrap();
     refused(

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use comity_node::admin::hash_password;
+use comity_node::federation::agreement as agreements;
 use comity_node::identity::NodeKey;
 use comity_node::log::NodeLog;
 use comity_node::registry::{
@@ -448,26 +449,26 @@ pub async fn start() -> World {
             .unwrap();
         registry.add_member(record).await.unwrap();
     }
-    let proposal = registry
-        .create_agreement(
-            AgreementDraft {
-                title: "with A".into(),
-                partners: set([A]),
-                scope: ScopeDocument {
-                    object_types: set(["indicator", "report"]),
-                    max_tlp: "amber".into(),
-                    handling: set(["H0", "H1"]),
-                    purposes: set(["intelligence"]),
-                },
-                valid_from: None,
-                valid_until: None,
+    let proposal = agreements::propose(
+        &registry,
+        AgreementDraft {
+            title: "with A".into(),
+            partners: set([A]),
+            scope: ScopeDocument {
+                object_types: set(["indicator", "report"]),
+                max_tlp: "amber".into(),
+                handling: set(["H0", "H1"]),
+                purposes: set(["intelligence"]),
             },
-            log.node_key(),
-            false,
-        )
-        .await
-        .unwrap()
-        .document;
+            valid_from: None,
+            valid_until: None,
+        },
+        log.node_key(),
+        false,
+    )
+    .await
+    .unwrap()
+    .document;
     // A signs too (its node would, on receiving the proposal): the agreement is in force.
     let signed_by_a = countersign(&proposal, A, 2);
     let agreement_a = registry

@@ -5,6 +5,7 @@ use comity_store::prelude::*;
 use comity_store::{OutboxKind, RegistryKind, RegistryStatus};
 use comity_store_sqlite::SqliteStore;
 
+use crate::federation::agreement as agreements;
 use crate::federation::test_nodes::{countersign, draft, node, pin, set, signer, Node};
 use crate::identity::NodeKey;
 use crate::policy::AgreementStatus;
@@ -24,20 +25,20 @@ async fn three() -> [Node; 3] {
 }
 
 async fn propose(by: &Node, with: &[&Node]) -> AgreementDocument {
-    by.registry()
-        .create_agreement(
-            draft(
-                "CTI",
-                &with.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
-                &["indicator"],
-                "amber",
-            ),
-            by.log.node_key(),
-            true,
-        )
-        .await
-        .unwrap()
-        .document
+    agreements::propose(
+        &by.registry(),
+        draft(
+            "CTI",
+            &with.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+            &["indicator"],
+            "amber",
+        ),
+        by.log.node_key(),
+        true,
+    )
+    .await
+    .unwrap()
+    .document
 }
 
 async fn held(n: &Node, id: &str) -> crate::registry::SignedAgreement {
@@ -101,9 +102,7 @@ async fn an_agreement_is_in_force_where_every_party_has_signed() {
     assert!(again.added.is_empty());
 
     // B signs: queued for A and C; still proposed (C is missing)
-    let signed_b = b
-        .registry()
-        .sign_agreement(&doc.id, b.log.node_key(), true)
+    let signed_b = agreements::sign(&b.registry(), &doc.id, b.log.node_key(), true)
         .await
         .unwrap();
     assert_eq!(signed_b.terms.status, AgreementStatus::Proposed);
@@ -111,17 +110,14 @@ async fn an_agreement_is_in_force_where_every_party_has_signed() {
     assert_eq!(b.store.outbox_after(&a.id, 0, 10).await.unwrap().len(), 1);
     assert_eq!(b.store.outbox_after(&c.id, 0, 10).await.unwrap().len(), 1);
     assert_eq!(
-        b.registry()
-            .sign_agreement(&doc.id, b.log.node_key(), true)
+        agreements::sign(&b.registry(), &doc.id, b.log.node_key(), true)
             .await
             .err()
             .map(|e| e.to_string()),
         Some(format!("this node has signed agreement {} already", doc.id))
     );
     // reinstating (or suspending) a proposed agreement is refused; it awaits C
-    let e = b
-        .registry()
-        .set_agreement_status(&doc.id, AgreementStatus::Active, true)
+    let e = agreements::set_status(&b.registry(), &doc.id, AgreementStatus::Active, true)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("awaits the signatures of"), "{e}");
@@ -131,9 +127,7 @@ async fn an_agreement_is_in_force_where_every_party_has_signed() {
         .merge_agreement(signed_b.document.clone(), Some(&b.id))
         .await
         .unwrap();
-    let signed_c = c
-        .registry()
-        .sign_agreement(&doc.id, c.log.node_key(), true)
+    let signed_c = agreements::sign(&c.registry(), &doc.id, c.log.node_key(), true)
         .await
         .unwrap();
     assert_eq!(
@@ -344,24 +338,21 @@ async fn a_stored_agreement_marked_active_without_every_signature_covers_nothing
 #[tokio::test]
 async fn without_sending_nothing_is_queued_and_a_copy_can_be_imported() {
     let [a, b, _c] = three().await;
-    let doc = a
-        .registry()
-        .create_agreement(
-            draft("air gap", &[&b.id], &["indicator"], "green"),
-            a.log.node_key(),
-            false,
-        )
-        .await
-        .unwrap()
-        .document;
+    let doc = agreements::propose(
+        &a.registry(),
+        draft("air gap", &[&b.id], &["indicator"], "green"),
+        a.log.node_key(),
+        false,
+    )
+    .await
+    .unwrap()
+    .document;
     assert!(a.store.outbox_after(&b.id, 0, 10).await.unwrap().is_empty());
     b.registry()
         .merge_agreement(doc.clone(), None)
         .await
         .unwrap();
-    let signed = b
-        .registry()
-        .sign_agreement(&doc.id, b.log.node_key(), false)
+    let signed = agreements::sign(&b.registry(), &doc.id, b.log.node_key(), false)
         .await
         .unwrap();
     assert!(b.store.outbox_after(&a.id, 0, 10).await.unwrap().is_empty());
@@ -384,22 +375,18 @@ async fn signatures_arriving_at_once_are_all_kept() {
             .await
             .unwrap();
     }
-    let from_b = b
-        .registry()
-        .sign_agreement(&doc.id, b.log.node_key(), false)
+    let from_b = agreements::sign(&b.registry(), &doc.id, b.log.node_key(), false)
         .await
         .unwrap()
         .document;
-    let from_c = c
-        .registry()
-        .sign_agreement(&doc.id, c.log.node_key(), false)
+    let from_c = agreements::sign(&c.registry(), &doc.id, c.log.node_key(), false)
         .await
         .unwrap()
         .document;
     // two handles on A's database; in one process changes wait for each other, and the
     // store's compare and swap (in the conformance suite) covers two processes
     let other = SqliteStore::open(a.dir.path()).unwrap();
-    let (at_a, at_a_too) = (a.registry(), Registry::new(&other, &a.log));
+    let (at_a, at_a_too) = (a.registry(), Registry::with_state(&other, &a.log, &a.state));
     let (rb, rc) = tokio::join!(
         at_a.merge_agreement(from_b, Some(&b.id)),
         at_a_too.merge_agreement(from_c, Some(&c.id)),
@@ -420,8 +407,7 @@ async fn a_partys_withdrawal_travels_and_ends_the_agreement_for_all() {
     let queued_before = a.store.outbox_after(&b.id, 0, 10).await.unwrap().len();
 
     // Suspension is A's own business: nothing is queued.
-    a.registry()
-        .set_agreement_status(&doc.id, AgreementStatus::Suspended, true)
+    agreements::set_status(&a.registry(), &doc.id, AgreementStatus::Suspended, true)
         .await
         .unwrap();
     assert_eq!(
@@ -429,8 +415,7 @@ async fn a_partys_withdrawal_travels_and_ends_the_agreement_for_all() {
         queued_before
     );
     // Termination is A's withdrawal: queued for B.
-    a.registry()
-        .set_agreement_status(&doc.id, AgreementStatus::Terminated, true)
+    agreements::set_status(&a.registry(), &doc.id, AgreementStatus::Terminated, true)
         .await
         .unwrap();
     let queued = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
@@ -458,4 +443,54 @@ async fn a_partys_withdrawal_travels_and_ends_the_agreement_for_all() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("holds no agreement"), "{e}");
+}
+
+#[tokio::test]
+async fn the_registry_returns_the_change_and_queues_nothing_itself() {
+    let [a, b, _c] = three().await;
+    let change = a
+        .registry()
+        .create_agreement(
+            draft("CTI", &[&b.id], &["indicator"], "green"),
+            a.log.node_key(),
+        )
+        .await
+        .unwrap();
+    let crate::registry::AgreementChange::Signed { agreement, by } = &change else {
+        panic!("a proposal is signed by this node: {change:?}");
+    };
+    assert_eq!(by, &a.id);
+    assert!(agreement.document.signed_by(&a.id));
+    assert!(a.store.outbox_after(&b.id, 0, 10).await.unwrap().is_empty());
+    // The federation queues it: one envelope for B with the document.
+    super::queue_change(&a.store, &change).await.unwrap();
+    let queued = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].body, super::body(&agreement.document));
+
+    countersign(&a, &b, &agreement.document, false).await;
+    let suspended = a
+        .registry()
+        .set_agreement_status(&agreement.document.id, AgreementStatus::Suspended)
+        .await
+        .unwrap();
+    assert!(matches!(
+        suspended,
+        crate::registry::AgreementChange::Local(_)
+    ));
+    super::queue_change(&a.store, &suspended).await.unwrap();
+    assert_eq!(a.store.outbox_after(&b.id, 0, 10).await.unwrap().len(), 1);
+    let terminated = a
+        .registry()
+        .set_agreement_status(&agreement.document.id, AgreementStatus::Terminated)
+        .await
+        .unwrap();
+    assert!(matches!(
+        &terminated,
+        crate::registry::AgreementChange::Withdrawn { by, .. } if by == &a.id
+    ));
+    assert_eq!(
+        terminated.agreement().terms.status,
+        AgreementStatus::Terminated
+    );
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::*;
+use crate::federation::agreement as agreements;
 use crate::federation::envelope::{Envelope, EnvelopeError, Kind, Receipt, Signed};
 use crate::federation::inbox::{Answer, Inbox};
 use crate::federation::test_nodes::{self, countersign, draft, pin, Node};
@@ -125,16 +126,15 @@ async fn node(seed: u8) -> Node {
 /// An agreement between `a` and `b` covering `types` up to AMBER for intelligence, in force
 /// on both nodes (its envelopes are taken out of the outboxes).
 async fn agree(a: &Node, b: &Node, types: &[&str]) {
-    let doc = a
-        .registry()
-        .create_agreement(
-            draft("CTI", &[&b.id], types, "amber"),
-            a.log.node_key(),
-            false,
-        )
-        .await
-        .unwrap()
-        .document;
+    let doc = agreements::propose(
+        &a.registry(),
+        draft("CTI", &[&b.id], types, "amber"),
+        a.log.node_key(),
+        false,
+    )
+    .await
+    .unwrap()
+    .document;
     countersign(a, b, &doc, false).await;
 }
 
@@ -559,8 +559,7 @@ async fn what_leaves_is_decided_again_at_delivery() {
     );
     // the agreement suspended on B since: withheld, and the originator stores nothing
     let agreement = now.peers[&MemberId(a.id.clone())].agreements[0].id.clone();
-    b.registry()
-        .set_agreement_status(&agreement, AgreementStatus::Suspended, false)
+    agreements::set_status(&b.registry(), &agreement, AgreementStatus::Suspended, false)
         .await
         .unwrap();
     let later = b.federation().await;

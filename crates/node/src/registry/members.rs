@@ -1,0 +1,422 @@
+//! Member records and the member acts.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use comity_store::{RegistryEntry, RegistryKind, StoreError};
+use comity_tlog::entry::MEMBER_CHANGED;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use super::{
+    check_country, check_identity_id, check_text, invalid, timestamp, Directory, Registry,
+    RegistryError,
+};
+use crate::identity::PublicKey;
+use crate::policy::{AgreementStatus, MemberId, MemberStatus};
+use comity_stix::clock::now_us;
+
+/// What a member authority does in the federation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemberRole {
+    /// A national CERT/CSIRT.
+    Cert,
+    /// A police cyber unit.
+    Police,
+    /// A judicial authority.
+    Judicial,
+    /// A central authority for mutual legal assistance.
+    CentralAuthority,
+}
+
+impl MemberRole {
+    /// All roles.
+    pub const ALL: [MemberRole; 4] = [
+        MemberRole::Cert,
+        MemberRole::Police,
+        MemberRole::Judicial,
+        MemberRole::CentralAuthority,
+    ];
+
+    /// The role as written, e.g. `central-authority`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Cert => "cert",
+            MemberRole::Police => "police",
+            MemberRole::Judicial => "judicial",
+            MemberRole::CentralAuthority => "central-authority",
+        }
+    }
+}
+
+impl fmt::Display for MemberRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MemberRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<MemberRole, String> {
+        MemberRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown member role {s:?}: expected cert, police, judicial or central-authority")
+            })
+    }
+}
+
+/// A member's record as peers pin it: its STIX `identity`, public key, endpoint, roles and
+/// country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    /// The member's STIX 2.1 `identity` object (an organisation in the government sector).
+    pub identity: Value,
+    /// Its node's Ed25519 public key, `ed25519:<base64>`.
+    pub public_key: String,
+    /// Its node's base URL, when known.
+    pub endpoint: Option<String>,
+    /// What it does.
+    pub roles: BTreeSet<MemberRole>,
+    /// ISO 3166-1 alpha-2 country code, e.g. `FR`.
+    pub country: String,
+    /// Whether this is this node's own record.
+    #[serde(default)]
+    pub local: bool,
+}
+
+impl MemberRecord {
+    /// The record's member id (its identity's id).
+    pub fn id(&self) -> Option<&str> {
+        self.identity["id"].as_str()
+    }
+
+    /// Checks a record made elsewhere (a peer's member record file) by the rules
+    /// [`NewMember::into_record`] applies to the facts it is made from.
+    pub fn check(&self) -> Result<(), RegistryError> {
+        let identity = &self.identity;
+        if identity["type"] != "identity" || identity["spec_version"] != "2.1" {
+            return Err(invalid(
+                "the record's identity is not a STIX 2.1 identity object",
+            ));
+        }
+        check_identity_id(self.id().unwrap_or_default())?;
+        let name = identity["name"].as_str().unwrap_or_default();
+        check_text("a member's name", name, 256)?;
+        if let Some(contact) = identity.get("contact_information") {
+            check_text(
+                "a member's contact",
+                contact.as_str().unwrap_or_default(),
+                512,
+            )?;
+        }
+        NewMember {
+            name: name.to_owned(),
+            country: self.country.clone(),
+            roles: self.roles.clone(),
+            public_key: self.public_key.clone(),
+            endpoint: self.endpoint.clone(),
+            contact: None,
+            identity_id: self.id().map(str::to_owned),
+        }
+        .into_record(false)
+        .map(drop)
+    }
+}
+
+/// The facts a member record is made from.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    /// The organisation's name.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// What it does.
+    pub roles: BTreeSet<MemberRole>,
+    /// Its node's public key, `ed25519:<base64>`.
+    pub public_key: String,
+    /// Its node's base URL.
+    pub endpoint: Option<String>,
+    /// How to reach the organisation.
+    pub contact: Option<String>,
+    /// Its STIX identity id, when it has one already; a new one is made otherwise.
+    pub identity_id: Option<String>,
+}
+
+impl NewMember {
+    /// Checks the facts and builds the record (with a fresh STIX identity when none is
+    /// named).
+    pub fn into_record(self, local: bool) -> Result<MemberRecord, RegistryError> {
+        check_text("a member's name", &self.name, 256)?;
+        if let Some(contact) = &self.contact {
+            check_text("a member's contact", contact, 512)?;
+        }
+        check_country(&self.country)?;
+        if self.roles.is_empty() {
+            return Err(invalid(
+                "a member needs at least one role: cert, police, judicial or central-authority",
+            ));
+        }
+        self.public_key
+            .parse::<PublicKey>()
+            .map_err(|e| invalid(format!("public key {:?}: {e}", self.public_key)))?;
+        if let Some(url) = &self.endpoint {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok || url.len() > 2048 || url.chars().any(char::is_whitespace) {
+                return Err(invalid(format!("endpoint {url:?} is not an http(s) URL")));
+            }
+        }
+        let id = match self.identity_id {
+            Some(id) => {
+                check_identity_id(&id)?;
+                id
+            }
+            None => format!("identity--{}", uuid::Uuid::new_v4()),
+        };
+        let now = timestamp(OffsetDateTime::now_utc());
+        let mut identity = json!({
+            "type": "identity",
+            "spec_version": "2.1",
+            "id": id,
+            "created": now,
+            "modified": now,
+            "name": self.name,
+            "identity_class": "organization",
+            "sectors": ["government-national"],
+        });
+        if let Some(contact) = self.contact {
+            identity["contact_information"] = Value::String(contact);
+        }
+        Ok(MemberRecord {
+            identity,
+            public_key: self.public_key,
+            endpoint: self.endpoint,
+            roles: self.roles,
+            country: self.country,
+            local,
+        })
+    }
+}
+
+/// A member as this node knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Its id (the id of its STIX identity).
+    pub id: MemberId,
+    /// Its record.
+    pub record: MemberRecord,
+    /// Its standing.
+    pub status: MemberStatus,
+    /// Last change, microseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+impl Member {
+    /// The organisation's name.
+    pub fn name(&self) -> &str {
+        self.record.identity["name"].as_str().unwrap_or_default()
+    }
+}
+
+impl<'a> Directory<'a> {
+    /// One member.
+    pub async fn member(&self, id: &str) -> Result<Option<Member>, RegistryError> {
+        self.store
+            .registry_entry(RegistryKind::Member, id)
+            .await?
+            .map(|e| read_member(&e))
+            .transpose()
+    }
+
+    /// Every member, this node included, by id.
+    pub async fn members(&self) -> Result<Vec<Member>, RegistryError> {
+        self.store
+            .registry(RegistryKind::Member)
+            .await?
+            .iter()
+            .map(read_member)
+            .collect()
+    }
+
+    /// This node's own record, once `comity init` has made it.
+    pub async fn local_member(&self) -> Result<Option<Member>, RegistryError> {
+        Ok(self.members().await?.into_iter().find(|m| m.record.local))
+    }
+}
+
+impl<'a> Registry<'a> {
+    /// Registers a member (this node's own record when `record.local`).
+    pub async fn add_member(&self, record: MemberRecord) -> Result<Member, RegistryError> {
+        let id = record.identity["id"]
+            .as_str()
+            .ok_or_else(|| invalid("the member's identity has no id"))?
+            .to_owned();
+        if record.local && self.local_member().await?.is_some() {
+            return Err(invalid("this node already has its own member record"));
+        }
+        let members = self.members().await?;
+        if let Some(holder) = members
+            .iter()
+            .find(|m| m.record.public_key == record.public_key && m.id.0 != id)
+        {
+            let whose = if holder.record.local {
+                "this node's own key".to_owned()
+            } else {
+                format!(
+                    "pinned already for member {} ({}); one key is one member: if that \
+                     member was registered by mistake, `comity member remove {}` first",
+                    holder.id,
+                    holder.name(),
+                    holder.id
+                )
+            };
+            return Err(invalid(format!(
+                "public key {} is {whose}",
+                record.public_key
+            )));
+        }
+        let member = Member {
+            id: MemberId(id),
+            record,
+            status: MemberStatus::Active,
+            updated_at: now_us(),
+        };
+        self.store
+            .add_registry_entry(&member_entry(&member))
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    invalid(format!("member {} is registered already", member.id))
+                }
+                other => other.into(),
+            })?;
+        self.commit(MEMBER_CHANGED, &member.id.0, member_json(&member))
+            .await?;
+        Ok(member)
+    }
+
+    /// Replaces this node's own record (name, country, roles, endpoint, contact).
+    pub async fn update_local(&self, record: MemberRecord) -> Result<Member, RegistryError> {
+        let mut member = self
+            .local_member()
+            .await?
+            .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
+        member.record = MemberRecord {
+            local: true,
+            ..record
+        };
+        member.updated_at = now_us();
+        self.store
+            .update_registry_entry(&member_entry(&member))
+            .await?;
+        self.commit(MEMBER_CHANGED, &member.id.0, member_json(&member))
+            .await?;
+        Ok(member)
+    }
+
+    /// Suspends or reinstates a peer member.
+    pub async fn set_member_status(
+        &self,
+        id: &str,
+        status: MemberStatus,
+    ) -> Result<Member, RegistryError> {
+        let mut member = self
+            .member(id)
+            .await?
+            .ok_or_else(|| invalid(format!("no member {id} is registered")))?;
+        if member.record.local {
+            return Err(invalid("this node cannot suspend or reinstate itself"));
+        }
+        if member.status == status {
+            return Err(invalid(format!(
+                "member {id} is {} already",
+                status.as_str()
+            )));
+        }
+        member.status = status;
+        member.updated_at = now_us();
+        self.store
+            .update_registry_entry(&member_entry(&member))
+            .await?;
+        self.commit(MEMBER_CHANGED, id, member_json(&member))
+            .await?;
+        Ok(member)
+    }
+
+    /// Removes peer member `id` registered by mistake, with the envelopes still waiting in
+    /// its outbox (committed to the log as `member.changed`, status `removed`); returns it
+    /// with how many envelopes were dropped. Refused for this node's own record, and while
+    /// an agreement that is not terminated names it or any agreement holds its signature
+    /// (its signatures must stay verifiable): terminate those first, or suspend it.
+    pub async fn remove_member(&self, id: &str) -> Result<(Member, u64), RegistryError> {
+        let member = self
+            .member(id)
+            .await?
+            .ok_or_else(|| invalid(format!("no member {id} is registered")))?;
+        if member.record.local {
+            return Err(invalid("this node cannot remove its own member record"));
+        }
+        for a in self.agreements().await? {
+            let d = &a.document;
+            if d.signed_by(id) {
+                return Err(invalid(format!(
+                    "agreement {} ({}) holds the signature of {id}, which must stay verifiable: \
+                     suspend the member instead",
+                    d.id, d.title
+                )));
+            }
+            if a.terms.status != AgreementStatus::Terminated && d.parties.iter().any(|p| p == id) {
+                return Err(invalid(format!(
+                    "agreement {} ({}) names {id} as a party and is {}: terminate it first \
+                     (`comity agreement terminate {}`)",
+                    d.id,
+                    d.title,
+                    a.terms.status.as_str(),
+                    d.id
+                )));
+            }
+        }
+        let dropped = self.store.remove_member(id).await.map_err(|e| match e {
+            StoreError::NotFound(_) => invalid(format!("no member {id} is registered")),
+            other => other.into(),
+        })?;
+        let what = json!({"status": "removed", "record": member.record});
+        self.commit(MEMBER_CHANGED, id, what).await?;
+        Ok((member, dropped))
+    }
+}
+
+fn member_entry(m: &Member) -> RegistryEntry {
+    RegistryEntry {
+        kind: RegistryKind::Member,
+        id: m.id.0.clone(),
+        status: m.status.into(),
+        document: serde_json::to_string(&m.record).unwrap_or_default(),
+        updated_at: m.updated_at,
+    }
+}
+
+fn member_json(m: &Member) -> Value {
+    json!({"status": m.status.as_str(), "record": m.record})
+}
+
+fn read_member(e: &RegistryEntry) -> Result<Member, RegistryError> {
+    let corrupt = |why: String| RegistryError::Corrupt {
+        kind: "member",
+        id: e.id.clone(),
+        why,
+    };
+    let record: MemberRecord =
+        serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
+    let status = MemberStatus::parse(e.status.as_str())
+        .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status.as_str())))?;
+    Ok(Member {
+        id: MemberId(e.id.clone()),
+        record,
+        status,
+        updated_at: e.updated_at,
+    })
+}
