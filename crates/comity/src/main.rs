@@ -46,31 +46,31 @@ enum Command {
     /// show what flowed between them.
     Demo(cmd::demo::DemoArgs),
     /// Import STIX bundles, envelopes or lists of objects into a collection.
-    Import(cmd::transfer::ImportArgs),
+    Import(cmd::import::ImportArgs),
     /// Export a collection as one STIX bundle on standard output.
-    Export(cmd::transfer::ExportArgs),
+    Export(cmd::export::ExportArgs),
     /// Manage local users.
     #[command(subcommand)]
-    User(cmd::admin::UserCommand),
+    User(cmd::user::UserCommand),
     /// Manage TAXII collections and who may read or write them.
     #[command(subcommand)]
-    Collection(cmd::admin::CollectionCommand),
+    Collection(cmd::collection::CollectionCommand),
     /// The federation as this node sees it: its own record and the peer members it pins.
     #[command(subcommand)]
-    Member(cmd::registry::MemberCommand),
+    Member(cmd::member::MemberCommand),
     /// Sharing agreements: propose, sign, import, list, suspend, reinstate, terminate.
     #[command(subcommand)]
-    Agreement(cmd::registry::AgreementCommand),
+    Agreement(cmd::agreement::AgreementCommand),
     /// API tokens for users (Bearer authentication) and for peer members reading their views.
     #[command(subcommand)]
-    Token(cmd::registry::TokenCommand),
+    Token(cmd::token::TokenCommand),
     /// Validate STIX 2.1 objects, bundles or TAXII envelopes against every MUST of the spec.
     Validate(cmd::validate::ValidateArgs),
     /// Work with STIX patterns: validate one, or match one against observed-data.
     #[command(subcommand)]
     Pattern(cmd::pattern::PatternCommand),
     /// Stream telemetry through every stored indicator (or those of a bundle); print hits or STIX sightings.
-    Match(cmd::telemetry::MatchArgs),
+    Match(cmd::matching::MatchArgs),
     /// The node's transparency log: key, checkpoints, entries, proofs, verification, audit.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
@@ -123,16 +123,16 @@ fn main() -> ExitCode {
         Command::Init(args) => run_async(cmd::node::init(args)),
         Command::Serve(args) => run_async(cmd::node::serve(args)),
         Command::Demo(args) => run_async(cmd::demo::run(args)),
-        Command::Import(args) => run_async(cmd::transfer::import(args)),
-        Command::Export(args) => run_async(cmd::transfer::export(args)),
-        Command::User(command) => run_async(cmd::admin::user(command)),
-        Command::Collection(command) => run_async(cmd::admin::collection(command)),
-        Command::Member(command) => run_async(cmd::registry::member(command)),
-        Command::Agreement(command) => run_async(cmd::registry::agreement(command)),
-        Command::Token(command) => run_async(cmd::registry::token(command)),
+        Command::Import(args) => run_async(cmd::import::run(args)),
+        Command::Export(args) => run_async(cmd::export::run(args)),
+        Command::User(command) => run_async(cmd::user::run(command)),
+        Command::Collection(command) => run_async(cmd::collection::run(command)),
+        Command::Member(command) => run_async(cmd::member::run(command)),
+        Command::Agreement(command) => run_async(cmd::agreement::run(command)),
+        Command::Token(command) => run_async(cmd::token::run(command)),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
-        Command::Match(args) => cmd::telemetry::run(args),
+        Command::Match(args) => cmd::matching::run(args),
         Command::Log(command) => run_async(cmd::log::run(command)),
         Command::Witness(command) => run_async(cmd::witness::run(command)),
         Command::Sightings(args) => run_async(cmd::sighting::run(args)),

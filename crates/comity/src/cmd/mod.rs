@@ -1,18 +1,22 @@
 //! One module per subcommand family; each exposes its clap arguments and a `run` function.
 
-pub mod admin;
+pub mod agreement;
 pub mod backup;
+pub mod collection;
 pub mod copy;
 pub mod demo;
 pub mod digest;
+pub mod export;
+pub mod import;
 pub mod log;
+pub mod matching;
+pub mod member;
 pub mod migrate;
 pub mod node;
 pub mod pattern;
-pub mod registry;
 pub mod sighting;
-pub mod telemetry;
-pub mod transfer;
+pub mod token;
+pub mod user;
 pub mod validate;
 pub mod withheld;
 pub mod witness;

@@ -58,13 +58,13 @@ impl Identity {
         }
     }
 
-    fn facts(self) -> crate::cmd::registry::MemberFacts {
+    fn facts(self) -> crate::cmd::member::MemberFacts {
         let roles = if self.roles.is_empty() {
             vec![comity_node::registry::MemberRole::Cert]
         } else {
             self.roles
         };
-        crate::cmd::registry::MemberFacts {
+        crate::cmd::member::MemberFacts {
             name: self.organisation.unwrap_or_else(|| "Comity node".into()),
             country: self.country.unwrap_or_else(|| "ZZ".into()),
             roles,
@@ -150,7 +150,7 @@ pub(crate) async fn initialise_with(
         write: true,
     };
     admin::grant(&node, &collection, "admin", full).await?;
-    let me = crate::cmd::registry::create_local(&node, identity.facts()).await?;
+    let me = crate::cmd::member::create_local(&node, identity.facts()).await?;
     let config = dir.join(CONFIG_FILE);
     if !config.exists() {
         std::fs::write(&config, CONFIG_TEMPLATE)?;
