@@ -67,8 +67,18 @@ pub async fn add(
     prepared: Prepared,
 ) -> Result<Stored, StoreError> {
     let Prepared { objects, entries } = prepared;
-    let shareable = collection.origin.is_none() && collection.view.is_none();
-    let texts: Vec<String> = if shareable {
+    // Only a plain collection an admin federated offers its objects to peers; its texts are
+    // kept for that, and only then.
+    let plain = collection.origin.is_none() && collection.view.is_none();
+    let federated = match plain {
+        true => node
+            .store()
+            .collection_federated(&collection.key())
+            .await
+            .map_err(|e| format!("whether the collection is federated cannot be read: {e}")),
+        false => Ok(false),
+    };
+    let texts: Vec<String> = if federated == Ok(true) {
         objects.iter().map(|o| o.json.clone()).collect()
     } else {
         Vec::new()
@@ -94,27 +104,19 @@ pub async fn add(
             }
         })
         .collect();
-    let sharing = if shareable {
-        share(node, collection, &offered).await
-    } else {
-        Sharing::NotFederated
+    let sharing = match federated {
+        Ok(true) => share(node, &offered).await,
+        Ok(false) => Sharing::NotFederated,
+        Err(why) => Sharing::Failed(why),
     };
     Ok(Stored { outcomes, sharing })
 }
 
-/// Queues `objects` (stored in `collection`) for the peers that may receive them.
-async fn share(node: &Node, collection: &Collection, objects: &[&str]) -> Sharing {
+/// Queues `objects` (just stored in a federated collection) for the peers that may
+/// receive them.
+async fn share(node: &Node, objects: &[&str]) -> Sharing {
     if objects.is_empty() {
         return Sharing::NotFederated;
-    }
-    match node.store().collection_federated(&collection.key()).await {
-        Ok(true) => {}
-        Ok(false) => return Sharing::NotFederated,
-        Err(e) => {
-            return Sharing::Failed(format!(
-                "whether the collection is federated cannot be read: {e}"
-            ))
-        }
     }
     let queued = match node.view().federation().await {
         Ok(federation) => plan::enqueue(node.store(), &federation, objects)
