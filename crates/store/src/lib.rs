@@ -4,7 +4,8 @@
 //! [`ObjectStore`] (API roots, collections and policy views, object versions, statuses),
 //! [`IdentityStore`] (users, grants, API tokens, node secrets, one-time ids),
 //! [`RegistryStore`] (the registry of members and agreements) and [`FederationStore`]
-//! (the federation's outbox per peer and inbox journal); and the types that cross it. It
+//! (the federation's outbox per peer and inbox journal) and [`RequestStore`] (cooperation
+//! requests and their signed histories); and the types that cross it. It
 //! never touches a database itself: backends (`comity-store-sqlite`,
 //! `comity-store-postgres`) implement every role, and every backend must pass the shared
 //! [`conformance`] suite. The transparency log has a trait of its own, [`TransparencyLog`],
@@ -14,6 +15,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod federation_storage;
+mod requests;
 #[macro_use]
 mod types;
 mod tlog;
@@ -22,6 +24,7 @@ pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
     StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert, WitnessAlertKind,
 };
+pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -60,7 +63,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// without.
 pub mod prelude {
     pub use crate::{
-        FederationStore, IdentityStore, ObjectStore, RegistryStore, Store, TransparencyLog,
+        FederationStore, IdentityStore, ObjectStore, RegistryStore, RequestStore, Store,
+        TransparencyLog,
     };
 }
 
@@ -68,7 +72,14 @@ pub mod prelude {
 /// that is handed a store takes `&dyn Store`; every method of the role traits is durable
 /// when it returns `Ok`.
 pub trait Store:
-    ObjectStore + IdentityStore + RegistryStore + FederationStore + Send + Sync + 'static
+    ObjectStore
+    + IdentityStore
+    + RegistryStore
+    + FederationStore
+    + RequestStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The node's transparency log, which every backend stores.
     fn transparency_log(&self) -> &dyn TransparencyLog;
@@ -294,4 +305,26 @@ pub trait FederationStore: Send + Sync {
         objects: Vec<NewObject>,
         log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>>;
+}
+
+/// Cooperation requests: headers and signed histories. Every method is durable when it
+/// returns `Ok`.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
+    /// Saves a draft: inserts the header, or replaces a stored one that is still a draft
+    /// with no events. A request with events is a [`StoreError::Conflict`], changing
+    /// nothing.
+    async fn save_request_draft(&self, header: &RequestRecord) -> StoreResult<()>;
+    /// Appends one event in one transaction with its header, log entry and envelope.
+    /// Returns `false`, changing nothing, when the same event (same request, `n` and
+    /// SHA-256) is stored already. Another event at that place, or an `n` that is not the
+    /// stored header's `events + 1` (1 when there is no header), is a
+    /// [`StoreError::Conflict`], changing nothing.
+    async fn append_request_event(&self, append: &RequestAppend) -> StoreResult<bool>;
+    /// The header of request `id`.
+    async fn request(&self, id: &str) -> StoreResult<Option<RequestRecord>>;
+    /// The events of request `id`, in order.
+    async fn request_events(&self, id: &str) -> StoreResult<Vec<RequestEvent>>;
+    /// The headers `filter` selects, most recently updated first (ties by id, descending).
+    async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>>;
 }

@@ -452,6 +452,8 @@ stored_text! {
         Sighting => "sighting",
         /// An agreement proposal, signature or termination.
         Agreement => "agreement",
+        /// An event of a cooperation request.
+        Request => "request",
     }
 }
 
