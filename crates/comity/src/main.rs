@@ -61,6 +61,10 @@ enum Command {
     /// Sharing agreements: propose, sign, import, list, suspend, reinstate, terminate.
     #[command(subcommand)]
     Agreement(cmd::agreement::AgreementCommand),
+    /// Cooperation requests between members (assistance, preservation, disclosure,
+    /// production, mutual legal assistance): draft, list, show, make acts.
+    #[command(subcommand)]
+    Request(cmd::request::RequestCommand),
     /// API tokens for users (Bearer authentication) and for peer members reading their views.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Collection(command) => run_async(cmd::collection::run(command)),
         Command::Member(command) => run_async(cmd::member::run(command)),
         Command::Agreement(command) => run_async(cmd::agreement::run(command)),
+        Command::Request(command) => run_async(cmd::request::run(command)),
         Command::Token(command) => run_async(cmd::token::run(command)),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),

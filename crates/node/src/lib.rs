@@ -12,6 +12,7 @@ pub mod objects;
 pub mod policy;
 pub mod registry;
 pub mod release;
+pub mod requests;
 pub mod tokens;
 pub mod view;
 

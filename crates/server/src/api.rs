@@ -54,6 +54,15 @@ const MAX_BODY: usize = 64 * 1024;
 /// Reads a JSON body strictly: the right media type, at most [`MAX_BODY`] bytes, the right
 /// shape, no unknown fields.
 async fn body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+    body_within(headers, body, MAX_BODY).await
+}
+
+/// Reads a JSON body as [`body`] does, of at most `max` bytes.
+pub(crate) async fn body_within<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+) -> Result<T, ApiError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -63,10 +72,8 @@ async fn body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T,
             "the node API takes Content-Type: application/json",
         ));
     }
-    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::too_large(format!(
-            "the node API reads bodies of at most {MAX_BODY} bytes"
-        ))
+    let bytes = to_bytes(body, max).await.map_err(|_| {
+        ApiError::too_large(format!("this route reads bodies of at most {max} bytes"))
     })?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
 }

@@ -185,3 +185,25 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+impl From<comity_node::requests::RequestError> for ApiError {
+    fn from(e: comity_node::requests::RequestError) -> Self {
+        use comity_node::requests::RequestError;
+        match e {
+            RequestError::Invalid(_) | RequestError::Event(_) => {
+                ApiError::bad_request(e.to_string())
+            }
+            RequestError::Missing(_) => ApiError::unprocessable(e.to_string()),
+            RequestError::Machine(_) | RequestError::Busy(_) | RequestError::NoIdentity => {
+                ApiError::conflict(e.to_string())
+            }
+            RequestError::NotFound(_) => ApiError::not_found(e.to_string()),
+            RequestError::Store(e) => e.into(),
+            RequestError::Registry(e) => crate::auth::registry_error(e),
+            RequestError::Log(e) => {
+                tracing::error!(error = %e, "log failure");
+                ApiError::internal()
+            }
+        }
+    }
+}

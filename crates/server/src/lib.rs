@@ -15,6 +15,7 @@ pub mod federation;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
+mod requests;
 mod sightings;
 mod taxii;
 mod tlog;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tlog::routes())
         .merge(api::routes())
         .merge(sightings::routes())
+        .merge(requests::routes())
         .merge(federation::routes())
         .merge(witnessing::routes())
         .route_layer(axum::middleware::from_fn_with_state(

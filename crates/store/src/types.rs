@@ -628,7 +628,10 @@ mod tests {
             RegistryStatus::ALL,
             &["proposed", "active", "suspended", "terminated"],
         );
-        round_trip(OutboxKind::ALL, &["stix-objects", "sighting", "agreement"]);
+        round_trip(
+            OutboxKind::ALL,
+            &["stix-objects", "sighting", "agreement", "request"],
+        );
         round_trip(InboxOutcome::ALL, &["delivered", "refused"]);
         round_trip(
             crate::WitnessAlertKind::ALL,

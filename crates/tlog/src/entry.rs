@@ -75,6 +75,9 @@ pub const MEMBER_CHANGED: &str = "member.changed";
 pub const AGREEMENT_CHANGED: &str = "agreement.changed";
 /// Kind of the entry committing to an envelope this node refused (its signed receipt).
 pub const ENVELOPE_REFUSED: &str = "envelope.refused";
+/// Kind of the entry committing to an event of a cooperation request (submitted,
+/// answered, executed, …), made by this node or received from the other party.
+pub const REQUEST_EVENT: &str = "request.event";
 /// Kind of the entry committing to a change of an API token (created, revoked).
 pub const TOKEN_CHANGED: &str = "token.changed";
 /// Witnessing met an inconsistency (a fork, a rollback, a refused checkpoint); the entry

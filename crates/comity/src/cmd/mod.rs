@@ -14,6 +14,7 @@ pub mod member;
 pub mod migrate;
 pub mod node;
 pub mod pattern;
+pub mod request;
 pub mod sighting;
 pub mod token;
 pub mod user;

@@ -31,6 +31,8 @@ pub enum Kind {
     Sighting,
     /// An agreement proposal, or a party's signature of one.
     Agreement,
+    /// A signed event of a cooperation request: `{"event": EVENT}`.
+    Request,
     /// A signed checkpoint of the sender's log.
     Checkpoint,
     /// A cosignature of the receiver's checkpoint.
@@ -48,6 +50,7 @@ impl Kind {
             Kind::StixObjects => "stix-objects",
             Kind::Sighting => "sighting",
             Kind::Agreement => "agreement",
+            Kind::Request => "request",
             Kind::Checkpoint => "checkpoint",
             Kind::Cosignature => "cosignature",
             Kind::Receipt => "receipt",

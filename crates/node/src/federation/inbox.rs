@@ -198,6 +198,7 @@ impl<'a> Inbox<'a> {
             Kind::StixObjects => self.apply(&local, env).await,
             Kind::Agreement => super::agreement::receive(self, &local, env).await,
             Kind::Sighting => super::sighting::receive(self, &local, env).await,
+            Kind::Request => super::request::receive(self, &local, env, &key).await,
             other => {
                 let why = format!(
                     "envelopes of kind {} are not accepted by this node yet",

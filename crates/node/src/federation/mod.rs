@@ -1,7 +1,7 @@
 //! Federation: sovereign nodes sharing under agreements over signed envelopes. This module
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
 //! envelope is checked and applied ([`inbox`]), sightings sent back to the originators of
-//! what they sighted ([`sighting`]), and how nodes witness each other's logs
+//! what they sighted ([`sighting`]), the events of cooperation requests ([`request`]), and how nodes witness each other's logs
 //! ([`witnessing`]), and the [`sender`] that delivers each peer's outbox over a
 //! [`transport::PeerTransport`] (the server's is HTTP).
 
@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod plan;
 pub mod pull;
 pub mod quota;
+pub mod request;
 pub mod request_signature;
 pub mod sender;
 pub mod sighting;

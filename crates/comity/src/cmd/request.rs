@@ -1,0 +1,319 @@
+//! `comity request …`: cooperation requests between members, for a liaison officer or an
+//! admin of this node (`--officer`, a local user with one of those roles; the name goes
+//! into the signed events). Works while `comity serve` runs: what is made here is queued
+//! for the other party and sent by the running node. The same workflow backs
+//! `/api/v1/requests`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use comity_node::node::Node;
+use comity_node::requests::{
+    self, Act, Attachment, Details, NewRequest, RefusalReason, Request, RequestKind, State,
+};
+use comity_store::Role;
+
+use crate::config::DataDir;
+
+/// Subcommands of `comity request`.
+#[derive(clap::Subcommand)]
+pub enum RequestCommand {
+    /// Write a new request as a draft (nothing leaves until `transition ID submit`). The
+    /// document is JSON: `authority` {name, contact, time_zone, office_hours, channel},
+    /// `legal_basis` {instrument, article, domestic_law}, `summary`, `offence`,
+    /// `case_numbers`, `handling`, `details` {the kind's own fields}; submitting names any
+    /// field that is missing, with the article that requires it.
+    New {
+        /// assistance, preservation, disclosure, production or mla.
+        #[arg(long)]
+        kind: RequestKind,
+        /// The requested member's id (identity--…; `comity member list`).
+        #[arg(long)]
+        to: String,
+        /// An emergency (an imminent risk to life or safety): deadlines in hours; the
+        /// document must give `emergency_justification`.
+        #[arg(long)]
+        emergency: bool,
+        /// The document, a JSON file; `-` for standard input.
+        #[arg(long)]
+        document: PathBuf,
+        #[command(flatten)]
+        who: Officer,
+    },
+    /// List requests, most recently updated first: id, kind, state, partner, due, flags.
+    List {
+        /// Only those with this member on the other side.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<RequestKind>,
+        /// Only this state (submitted, under_review, refused, …).
+        #[arg(long)]
+        state: Option<State>,
+        /// Only those whose answer is overdue.
+        #[arg(long)]
+        overdue: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: Officer,
+    },
+    /// Show one request with its signed history (opening it on the requested side records
+    /// the signed retrieval receipt the requester receives).
+    Show {
+        /// Request id (request--…).
+        id: String,
+        /// Print JSON instead (every event with its signature and hash).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: Officer,
+    },
+    /// Make an act: submit, acknowledge, review, request_info, supply_info, accept,
+    /// accept_with_conditions, accept_conditions, postpone, resume, refuse, execute,
+    /// execute_partially, complete, close, preserve, extend, link, lapse, release, withdraw.
+    /// `show` lists the acts allowed now.
+    Transition {
+        /// Request id.
+        id: String,
+        /// The act.
+        act: Act,
+        /// Free text: why, what is asked or supplied.
+        #[arg(long)]
+        note: Option<String>,
+        /// refuse: essential_interests, political_offence, dual_criminality, immunity,
+        /// fundamental_rights, ne_bis_in_idem, incomplete, data_not_held, impossible, other.
+        #[arg(long)]
+        reason: Option<String>,
+        /// accept_with_conditions: the conditions.
+        #[arg(long)]
+        conditions: Option<String>,
+        /// preserve, extend: until when (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// link: the request that follows the preservation.
+        #[arg(long)]
+        link: Option<String>,
+        /// A file delivered or supplied, listed by its SHA-256 in the signed event (repeat).
+        #[arg(long = "attach", value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: Officer,
+    },
+}
+
+/// Who acts, and on which node.
+#[derive(clap::Args)]
+pub struct Officer {
+    /// The local user making the act: a liaison officer or an admin.
+    #[arg(long, env = "COMITY_OFFICER")]
+    officer: String,
+    #[command(flatten)]
+    data: DataDir,
+}
+
+impl Officer {
+    /// The node, once the officer is known to be a liaison officer or an admin of it.
+    async fn open(&self) -> anyhow::Result<Node> {
+        let node = self.data.open_node()?;
+        let user = node
+            .store()
+            .user(&self.officer)
+            .await?
+            .with_context(|| format!("no local user {:?}", self.officer))?;
+        if !matches!(user.role, Role::Liaison | Role::Admin) {
+            bail!(
+                "user {:?} is {}; cooperation requests are for liaison officers and admins",
+                self.officer,
+                user.role.as_str()
+            );
+        }
+        Ok(node)
+    }
+}
+
+/// Runs `comity request …`.
+pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        RequestCommand::New {
+            kind,
+            to,
+            emergency,
+            document,
+            who,
+        } => {
+            let node = who.open().await?;
+            let text = if document.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&document)
+                    .with_context(|| format!("reading {}", document.display()))?
+            };
+            let document = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", document.display()))?;
+            let new = NewRequest {
+                kind,
+                to,
+                emergency,
+                document,
+            };
+            let made = requests::draft(&node, &who.officer, new).await?;
+            println!("{}", made.id);
+            eprintln!(
+                "drafted; send it with: comity request transition {} submit",
+                made.id
+            );
+        }
+        RequestCommand::List {
+            partner,
+            kind,
+            state,
+            overdue,
+            limit,
+            json,
+            who,
+        } => {
+            let node = who.open().await?;
+            let query = requests::Query {
+                partner,
+                kind,
+                state,
+                overdue,
+                limit,
+            };
+            let found = requests::list(&node, &query).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                for r in &found {
+                    println!("{}", line(r));
+                }
+            }
+        }
+        RequestCommand::Show { id, json, who } => {
+            let node = who.open().await?;
+            let r = requests::open(&node, &who.officer, &id).await?;
+            print(&r, json)?;
+        }
+        RequestCommand::Transition {
+            id,
+            act,
+            note,
+            reason,
+            conditions,
+            until,
+            link,
+            attach,
+            json,
+            who,
+        } => {
+            let node = who.open().await?;
+            let reason = reason
+                .map(|r| serde_json::from_value::<RefusalReason>(serde_json::Value::String(r)))
+                .transpose()
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "unknown reason: expected one of {}",
+                        RefusalReason::ALL.join(", ")
+                    )
+                })?;
+            let attachments = attach
+                .iter()
+                .map(|p| attachment(p))
+                .collect::<anyhow::Result<_>>()?;
+            let details = Details {
+                note,
+                reason,
+                conditions,
+                until,
+                link,
+                attachments,
+            };
+            let r = requests::act(&node, &who.officer, &id, act, details).await?;
+            print(&r, json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A file listed by name, SHA-256 and size, read in a stream.
+fn attachment(path: &PathBuf) -> anyhow::Result<Attachment> {
+    use sha2::{Digest, Sha256};
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("{} has no usable file name", path.display()))?;
+    Ok(Attachment {
+        name: name.to_owned(),
+        sha256: hex::encode(hasher.finalize()),
+        size,
+    })
+}
+
+fn line(r: &Request) -> String {
+    let partner = match r.side {
+        requests::Side::Requester => format!("to {}", r.requested),
+        requests::Side::Requested => format!("from {}", r.requester),
+    };
+    let mut flags = Vec::new();
+    if r.emergency {
+        flags.push("EMERGENCY");
+    }
+    if r.overdue {
+        flags.push("OVERDUE");
+    }
+    format!(
+        "{}\t{}\t{}\t{partner}\tdue {}\t{}",
+        r.id,
+        r.kind,
+        r.state,
+        r.due.as_deref().unwrap_or("-"),
+        flags.join(",")
+    )
+}
+
+fn print(r: &Request, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    println!("{}", line(r));
+    println!("updated {}; created {}", r.updated, r.created);
+    let allowed: Vec<&str> = r.allowed.iter().map(Act::as_str).collect();
+    println!(
+        "allowed now: {}",
+        if allowed.is_empty() {
+            "nothing".to_owned()
+        } else {
+            allowed.join(", ")
+        }
+    );
+    println!("document:\n{}", serde_json::to_string_pretty(&r.document)?);
+    println!("history:");
+    for h in &r.history {
+        let e = &h.event;
+        let details = if e.details.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", serde_json::to_string(&e.details)?)
+        };
+        println!(
+            "  {:>3} {} {} by {} ({}) -> {}{details}  sha256 {}",
+            e.n, e.at, e.act, e.by, e.officer, e.state, h.sha256
+        );
+    }
+    Ok(())
+}

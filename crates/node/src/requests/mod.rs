@@ -1,0 +1,884 @@
+//! Cooperation requests between members: police assistance, expedited preservation and
+//! disclosure, production and mutual legal assistance. Written once here; the node API,
+//! the CLI and the federation inbox call these entry points.
+//!
+//! A request is a document (its fields, checked against the instruments by
+//! [`kinds::missing`]) and a history of signed events ([`event`]), the same on both nodes.
+//! Every act of either party is one event: checked by the state machine ([`machine`]),
+//! signed by the acting member's node, appended to the local history with its log entry and
+//! the envelope for the other party in one transaction, then taken in by the other node the
+//! same way, through the federation inbox. The requested node records the delivery itself
+//! (its signed `deliver` event), and the first time one of its liaison officers opens the
+//! request it records the retrieval: both go back to the requester as receipts.
+//!
+//! Deadlines count from the signed time of the requested side's acknowledgement
+//! ([`kinds::RequestKind::response_seconds`]), never from arrival; *overdue* is computed on
+//! reading.
+//!
+//! Not built yet: attachments' bytes (events carry their hashes only), notifications,
+//! per-member deadline settings, and the resolution of two acts made at the same moment by
+//! the two parties (the second to arrive is refused by the other node; see the README).
+
+pub mod event;
+pub mod kinds;
+pub mod machine;
+
+use comity_stix::clock::{format_us, now_us, parse_us};
+use comity_store::{
+    OutboxItem, OutboxKind, RequestAppend, RequestEvent, RequestFilter, RequestRecord, Store,
+    StoreError,
+};
+use comity_tlog::entry::{LogEntry, REQUEST_EVENT};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::federation::envelope::MAX_SKEW;
+use crate::identity::PublicKey;
+use crate::log::{LogError, NodeLog};
+use crate::node::Node;
+use crate::registry::{Directory, RegistryError};
+
+pub use event::{Attachment, Details, Event, EventError, SignedEvent};
+pub use kinds::{Field, RefusalReason, RequestKind};
+pub use machine::{Act, MachineError, Side, State};
+
+/// Most acts retried when another act on the same request got there first.
+const RETRIES: usize = 3;
+/// The largest request document, in bytes of JSON.
+pub const MAX_DOCUMENT_BYTES: usize = 128 * 1024;
+/// Members of a document the node writes itself.
+const NODE_FIELDS: [&str; 4] = ["kind", "from", "to", "emergency"];
+
+/// Why a request act failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The input is not acceptable; the text says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// Required fields are missing, each named with the article that requires it.
+    #[error("the request lacks required fields: {}", field_list(.0))]
+    Missing(Vec<Field>),
+    /// The state machine does not allow the act.
+    #[error(transparent)]
+    Machine(#[from] MachineError),
+    /// No such request on this node.
+    #[error("request {0} not found")]
+    NotFound(String),
+    /// Other acts kept getting there first.
+    #[error("request {0} changed while this act was made; read it again and retry")]
+    Busy(String),
+    /// An event that cannot be read or whose signature fails.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// This node has no member record.
+    #[error("this node has no member record; run `comity init`")]
+    NoIdentity,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The registry could not be read.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+fn field_list(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{} ({})", f.path, f.source))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn invalid(why: impl Into<String>) -> RequestError {
+    RequestError::Invalid(why.into())
+}
+
+/// A new request, before it is saved as a draft.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// Its kind.
+    pub kind: RequestKind,
+    /// The requested member's id.
+    pub to: String,
+    /// Whether it is an emergency (an imminent risk to life or safety, justified in the
+    /// document's `emergency_justification`).
+    pub emergency: bool,
+    /// Its fields (a JSON object; `kind`, `from`, `to` and `emergency` are the node's).
+    pub document: Value,
+}
+
+/// A request as this node shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    /// Its id.
+    pub id: String,
+    /// Its kind.
+    pub kind: RequestKind,
+    /// The requesting member.
+    pub requester: String,
+    /// The requested member.
+    pub requested: String,
+    /// This node's side.
+    pub side: Side,
+    /// Where it stands.
+    pub state: State,
+    /// Whether it is an emergency.
+    pub emergency: bool,
+    /// When it was made.
+    pub created: String,
+    /// When its last event happened.
+    pub updated: String,
+    /// When the requested side's answer is due, if a clock runs.
+    pub due: Option<String>,
+    /// Whether that time has passed.
+    pub overdue: bool,
+    /// The acts this node's side may make now.
+    pub allowed: Vec<Act>,
+    /// Its fields.
+    pub document: Value,
+    /// Its signed history (empty in a list).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One event of a history, as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+    /// Its signature.
+    pub signature: String,
+    /// Hex SHA-256 of its stored text.
+    pub sha256: String,
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// With this member on the other side.
+    pub partner: Option<String>,
+    /// Of this kind.
+    pub kind: Option<RequestKind>,
+    /// In this state.
+    pub state: Option<State>,
+    /// Only the overdue ones.
+    pub overdue: bool,
+    /// At most this many (at most [`MAX_LIST`]).
+    pub limit: usize,
+}
+
+/// The most requests one list returns.
+pub const MAX_LIST: usize = 1000;
+
+/// Saves a new request as a draft, made by `officer`: nothing leaves the node until it is
+/// submitted.
+pub async fn draft(node: &Node, officer: &str, new: NewRequest) -> Result<Request, RequestError> {
+    let local = local_member(node.directory()).await?;
+    if new.to == local {
+        return Err(invalid(
+            "a request goes to another member, not to this node",
+        ));
+    }
+    match node.directory().member(&new.to).await? {
+        None => {
+            return Err(invalid(format!(
+                "{} is not a registered member",
+                new.to.escape_debug()
+            )))
+        }
+        Some(m) if m.status != crate::policy::MemberStatus::Active => {
+            return Err(invalid(format!("member {} is suspended", new.to)))
+        }
+        Some(_) => {}
+    }
+    let document = with_node_fields(new.document, new.kind, &local, &new.to, new.emergency)?;
+    let now = now_us();
+    let header = RequestRecord {
+        id: format!("request--{}", uuid::Uuid::new_v4()),
+        kind: new.kind.as_str().to_owned(),
+        requester: local.clone(),
+        requested: new.to,
+        state: State::Draft.as_str().to_owned(),
+        emergency: new.emergency,
+        created_at: now,
+        updated_at: now,
+        due_at: None,
+        events: 0,
+        document: document.to_string(),
+    };
+    node.store().save_request_draft(&header).await?;
+    tracing::info!(request = %header.id, officer = %officer.escape_debug(), kind = %new.kind, "request drafted");
+    view(&header, &[], &local)
+}
+
+/// `document` with the members the node writes itself; refused when it is not a JSON
+/// object, too large, or says otherwise about them.
+fn with_node_fields(
+    document: Value,
+    kind: RequestKind,
+    from: &str,
+    to: &str,
+    emergency: bool,
+) -> Result<Value, RequestError> {
+    let Value::Object(mut fields) = document else {
+        return Err(invalid("a request document is a JSON object"));
+    };
+    let ours = [
+        Value::from(kind.as_str()),
+        Value::from(from),
+        Value::from(to),
+        Value::from(emergency),
+    ];
+    for (name, value) in NODE_FIELDS.iter().zip(ours) {
+        if let Some(given) = fields.get(*name) {
+            if *given != value {
+                return Err(invalid(format!(
+                    "the document's {name} is {given}, but the request's is {value}"
+                )));
+            }
+        }
+        fields.insert((*name).to_owned(), value);
+    }
+    let document = Value::Object(fields);
+    let size = document.to_string().len();
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(invalid(format!(
+            "the document is {size} bytes; a request document may have {MAX_DOCUMENT_BYTES}"
+        )));
+    }
+    Ok(document)
+}
+
+/// Makes act `act` on request `id`, by `officer` of this node, with `details`: checked by
+/// the state machine and the act's rules, signed, appended with its log entry, and queued
+/// for the other party.
+pub async fn act(
+    node: &Node,
+    officer: &str,
+    id: &str,
+    act: Act,
+    details: Details,
+) -> Result<Request, RequestError> {
+    if act == Act::Deliver {
+        return Err(invalid(
+            "deliver is recorded by the requested node when the request arrives",
+        ));
+    }
+    let local = local_member(node.directory()).await?;
+    for _ in 0..RETRIES {
+        let (header, events) = read(node.store(), id).await?;
+        let side = side_of(&header, &local).ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
+        let history = History::of(&header, &events)?;
+        let at = now_us().max(history.last_at);
+        let state = machine::next(history.kind, history.state, act, side, history.retrieved)?;
+        check_details(act, &details, &history, at)?;
+        let document = if act == Act::Submit {
+            let doc: Value = serde_json::from_str(&header.document)
+                .map_err(|e| StoreError::Backend(format!("stored request unreadable: {e}")))?;
+            check_document(history.kind, &doc)?;
+            Some(doc)
+        } else {
+            None
+        };
+        let signed = Event {
+            v: event::VERSION,
+            request: id.to_owned(),
+            n: header.events + 1,
+            prev: events.last().map(|e| e.sha256.clone()),
+            act,
+            by: local.clone(),
+            officer: officer.to_owned(),
+            at: format_us(at),
+            state,
+            details: details.clone(),
+            document,
+        }
+        .sign(node.log().node_key());
+        let other = match side {
+            Side::Requester => header.requested.clone(),
+            Side::Requested => header.requester.clone(),
+        };
+        match append(node.store(), &header, &signed, at, Some(&other)).await {
+            Ok(_) => {
+                node.outbox_ready();
+                tracing::info!(request = %id, act = %act, state = %state, "request event made");
+                return show_as(node.store(), id, &local).await;
+            }
+            Err(RequestError::Store(StoreError::Conflict(_))) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(RequestError::Busy(id.to_owned()))
+}
+
+/// Request `id` with its history, as `officer` of this node opens it. The first time an
+/// officer of the requested side opens a delivered request, the node records the signed
+/// retrieval receipt and sends it to the requester.
+pub async fn open(node: &Node, officer: &str, id: &str) -> Result<Request, RequestError> {
+    let local = local_member(node.directory()).await?;
+    let request = show_as(node.store(), id, &local).await?;
+    if request.allowed.contains(&Act::Retrieve) {
+        match act(node, officer, id, Act::Retrieve, Details::default()).await {
+            Ok(r) => return Ok(r),
+            // Another officer opened it at the same moment.
+            Err(RequestError::Machine(MachineError::RetrievedAlready)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    show_as(node.store(), id, &local).await
+}
+
+/// The requests `query` selects, most recently updated first, without their histories.
+pub async fn list(node: &Node, query: &Query) -> Result<Vec<Request>, RequestError> {
+    let local = local_member(node.directory()).await?;
+    let filter = RequestFilter {
+        partner: query.partner.clone(),
+        kind: query.kind.map(|k| k.as_str().to_owned()),
+        state: query.state.map(|s| s.as_str().to_owned()),
+        due_before: query.overdue.then(now_us),
+        before: None,
+        limit: query.limit.clamp(1, MAX_LIST),
+    };
+    node.store()
+        .requests(&filter)
+        .await?
+        .iter()
+        .map(|h| view(h, &[], &local))
+        .collect()
+}
+
+/// Takes in an event that member `from` (whose pinned key is `key`) sent this node, `local`,
+/// as its JSON text: checked as the acting node checked it, plus the signature, the chain
+/// and the time. Returns whether it was new (a replay changes nothing). Once a submitted
+/// request is in, this node records its delivery and sends that back.
+pub(crate) async fn take_in(
+    store: &dyn Store,
+    log: &NodeLog,
+    local: &str,
+    from: &str,
+    key: &PublicKey,
+    json: &str,
+) -> Result<bool, RequestError> {
+    let signed = SignedEvent::parse(json)?;
+    let ev = &signed.event;
+    if ev.by != from {
+        return Err(invalid(format!(
+            "the event was made by {}, but {from} sent it",
+            ev.by.escape_debug()
+        )));
+    }
+    signed.verify(key)?;
+    if !is_request_id(&ev.request) {
+        return Err(invalid(format!(
+            "{} is not a request id (request--<UUID>)",
+            ev.request.escape_debug()
+        )));
+    }
+    let stored = store.request(&ev.request).await?;
+    let (header, events) = match stored {
+        None if ev.n == 1 => (first_header(&signed, local)?, Vec::new()),
+        None => {
+            return Err(invalid(format!(
+                "request {} is not known here; its history starts with event 1",
+                ev.request
+            )))
+        }
+        Some(h) => {
+            let events = store.request_events(&h.id).await?;
+            (h, events)
+        }
+    };
+    if header.requester != from && header.requested != from || from == local {
+        return Err(invalid(format!(
+            "{from} is not the other party of request {}",
+            header.id
+        )));
+    }
+    if ev.n <= header.events {
+        let held = events.iter().find(|e| e.n == ev.n);
+        if held.is_some_and(|e| e.sha256 == signed.sha256) {
+            deliver_if_due(store, log, local, &header).await?;
+            return Ok(false);
+        }
+        return Err(invalid(format!(
+            "event {} of request {} differs from the one held here (sha256 {})",
+            ev.n,
+            header.id,
+            held.map_or("none", |e| e.sha256.as_str())
+        )));
+    }
+    if ev.n != header.events + 1 {
+        return Err(invalid(format!(
+            "event {} of request {} is out of order: the next is {}",
+            ev.n,
+            header.id,
+            header.events + 1
+        )));
+    }
+    let history = History::of(&header, &events)?;
+    if ev.prev.as_deref() != events.last().map(|e| e.sha256.as_str()) {
+        return Err(invalid(format!(
+            "event {} of request {} does not follow the event held before it",
+            ev.n, header.id
+        )));
+    }
+    let at = parse_us(&ev.at)
+        .ok_or_else(|| invalid(format!("the event's time {:?} is not RFC 3339", ev.at)))?;
+    if at > now_us() + MAX_SKEW.whole_microseconds() as i64 {
+        return Err(invalid(format!(
+            "the event's time {} is in the future",
+            ev.at
+        )));
+    }
+    if at < history.last_at {
+        return Err(invalid(format!(
+            "the event's time {} is before the event it follows",
+            ev.at
+        )));
+    }
+    let side = if from == header.requester {
+        Side::Requester
+    } else {
+        Side::Requested
+    };
+    let state = machine::next(history.kind, history.state, ev.act, side, history.retrieved)?;
+    if state != ev.state {
+        return Err(invalid(format!(
+            "{} leads to {state}, but the event says {}",
+            ev.act, ev.state
+        )));
+    }
+    check_details(ev.act, &ev.details, &history, at)?;
+    if (ev.n == 1) != ev.document.is_some() {
+        return Err(invalid("only the first event carries the document"));
+    }
+    let fresh = append(store, &header, &signed, at, None).await?;
+    tracing::info!(request = %header.id, from = %from, act = %ev.act, "request event received");
+    if ev.act == Act::Submit {
+        let header = store
+            .request(&header.id)
+            .await?
+            .ok_or_else(|| RequestError::NotFound(header.id.clone()))?;
+        deliver_if_due(store, log, local, &header).await?;
+    }
+    Ok(fresh)
+}
+
+/// Records this node's delivery of a request it received, if not done yet.
+async fn deliver_if_due(
+    store: &dyn Store,
+    log: &NodeLog,
+    local: &str,
+    header: &RequestRecord,
+) -> Result<(), RequestError> {
+    if header.requested != local || header.state != State::Submitted.as_str() {
+        return Ok(());
+    }
+    let events = store.request_events(&header.id).await?;
+    let history = History::of(header, &events)?;
+    let at = now_us().max(history.last_at);
+    let signed = Event {
+        v: event::VERSION,
+        request: header.id.clone(),
+        n: header.events + 1,
+        prev: events.last().map(|e| e.sha256.clone()),
+        act: Act::Deliver,
+        by: local.to_owned(),
+        officer: "node".to_owned(),
+        at: format_us(at),
+        state: State::Delivered,
+        details: Details::default(),
+        document: None,
+    }
+    .sign(log.node_key());
+    match append(store, header, &signed, at, Some(&header.requester)).await {
+        // Recorded meanwhile by a concurrent replay.
+        Err(RequestError::Store(StoreError::Conflict(_))) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// The header of a request this node learns of from its first event.
+fn first_header(signed: &SignedEvent, local: &str) -> Result<RequestRecord, RequestError> {
+    let ev = &signed.event;
+    if ev.act != Act::Submit {
+        return Err(invalid("a request's first event is its submission"));
+    }
+    let doc = ev
+        .document
+        .as_ref()
+        .ok_or_else(|| invalid("the submission carries no document"))?;
+    let text = |name: &str| doc.get(name).and_then(Value::as_str).unwrap_or_default();
+    if text("from") != ev.by || text("to") != local {
+        return Err(invalid(format!(
+            "the document is from {} to {}, not from the sender to this node",
+            text("from").escape_debug(),
+            text("to").escape_debug()
+        )));
+    }
+    let kind: RequestKind = text("kind").parse().map_err(invalid)?;
+    let emergency = doc
+        .get("emergency")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| invalid("the document's emergency is true or false"))?;
+    check_document(kind, doc)?;
+    let at = parse_us(&ev.at)
+        .ok_or_else(|| invalid(format!("the event's time {:?} is not RFC 3339", ev.at)))?;
+    Ok(RequestRecord {
+        id: ev.request.clone(),
+        kind: kind.as_str().to_owned(),
+        requester: ev.by.clone(),
+        requested: local.to_owned(),
+        state: State::Draft.as_str().to_owned(),
+        emergency,
+        created_at: at,
+        updated_at: at,
+        due_at: None,
+        events: 0,
+        document: doc.to_string(),
+    })
+}
+
+/// Refuses a document that lacks a required field or is too large.
+fn check_document(kind: RequestKind, doc: &Value) -> Result<(), RequestError> {
+    let mut gaps = kinds::missing(kind, doc);
+    if doc.get("emergency") == Some(&Value::Bool(true))
+        && doc
+            .get("emergency_justification")
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+    {
+        gaps.push(Field {
+            path: "emergency_justification",
+            source: "Regulation (EU) 2023/1543 art. 3(18) (an imminent threat to life, physical integrity or safety)",
+        });
+    }
+    if !gaps.is_empty() {
+        return Err(RequestError::Missing(gaps));
+    }
+    let size = doc.to_string().len();
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(invalid(format!(
+            "the document is {size} bytes; a request document may have {MAX_DOCUMENT_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
+/// What the rules of an act need to know of a request's history.
+struct History {
+    kind: RequestKind,
+    state: State,
+    retrieved: bool,
+    /// Preservation: until when the data are preserved.
+    until: Option<i64>,
+    /// The signed time of the last event.
+    last_at: i64,
+}
+
+impl History {
+    fn of(header: &RequestRecord, events: &[RequestEvent]) -> Result<History, RequestError> {
+        let corrupt =
+            |what: String| StoreError::Backend(format!("stored request {}: {what}", header.id));
+        let kind: RequestKind = header.kind.parse().map_err(corrupt)?;
+        let state: State = header.state.parse().map_err(corrupt)?;
+        let mut until = None;
+        for e in events {
+            if e.act == Act::Preserve.as_str() || e.act == Act::Extend.as_str() {
+                let signed = SignedEvent::parse(&e.json).map_err(|e| corrupt(e.to_string()))?;
+                until = signed.event.details.until.as_deref().and_then(parse_us);
+            }
+        }
+        Ok(History {
+            kind,
+            state,
+            retrieved: events.iter().any(|e| e.act == Act::Retrieve.as_str()),
+            until,
+            last_at: events.last().map_or(header.created_at, |e| e.at),
+        })
+    }
+}
+
+/// Refuses details an act does not take, or lacks.
+fn check_details(act: Act, d: &Details, history: &History, at: i64) -> Result<(), RequestError> {
+    let texts = [("note", &d.note), ("conditions", &d.conditions)];
+    for (name, text) in texts {
+        if let Some(t) = text {
+            if t.chars().count() > event::MAX_TEXT {
+                return Err(invalid(format!(
+                    "the {name} has more than {} characters",
+                    event::MAX_TEXT
+                )));
+            }
+        }
+    }
+    if d.attachments.len() > event::MAX_ATTACHMENTS {
+        return Err(invalid(format!(
+            "an event lists at most {} attachments",
+            event::MAX_ATTACHMENTS
+        )));
+    }
+    for a in &d.attachments {
+        let hex_ok = a.sha256.len() == 64
+            && a.sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !hex_ok {
+            return Err(invalid(format!(
+                "attachment {:?}: sha256 is 64 lowercase hex digits",
+                a.name
+            )));
+        }
+        if a.name.trim().is_empty()
+            || a.name.len() > 255
+            || a.name
+                .chars()
+                .any(|c| c.is_control() || c == '/' || c == '\\')
+        {
+            return Err(invalid(format!(
+                "attachment name {:?}: 1 to 255 bytes, no slashes or control characters",
+                a.name
+            )));
+        }
+    }
+    let blank = |t: &Option<String>| t.as_deref().is_none_or(|t| t.trim().is_empty());
+    let only = |present: bool, field: &str, acts: &str| {
+        if present {
+            Err(invalid(format!(
+                "{field} goes with {acts} only, not with {act}"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    only(
+        d.reason.is_some() && act != Act::Refuse,
+        "a reason",
+        "refuse",
+    )?;
+    only(
+        d.conditions.is_some() && act != Act::AcceptWithConditions,
+        "conditions",
+        "accept_with_conditions",
+    )?;
+    only(
+        d.until.is_some() && !matches!(act, Act::Preserve | Act::Extend),
+        "until",
+        "preserve and extend",
+    )?;
+    only(d.link.is_some() && act != Act::Link, "a link", "link")?;
+    match act {
+        Act::Refuse => match d.reason {
+            None => {
+                return Err(invalid(format!(
+                    "refuse needs a reason: one of {}",
+                    RefusalReason::ALL.join(", ")
+                )))
+            }
+            Some(RefusalReason::Other) if blank(&d.note) => {
+                return Err(invalid(
+                    "a refusal for another reason explains it in the note",
+                ))
+            }
+            Some(_) => {}
+        },
+        Act::AcceptWithConditions if blank(&d.conditions) => {
+            return Err(invalid("accept_with_conditions needs the conditions"))
+        }
+        Act::Postpone | Act::RequestInfo if blank(&d.note) => {
+            return Err(invalid(format!("{act} needs a note saying why or what")))
+        }
+        Act::SupplyInfo if blank(&d.note) && d.attachments.is_empty() => {
+            return Err(invalid("supply_info needs a note or attachments"))
+        }
+        Act::Preserve | Act::Extend => {
+            let until = d
+                .until
+                .as_deref()
+                .and_then(parse_us)
+                .ok_or_else(|| invalid(format!("{act} needs until: an RFC 3339 time")))?;
+            let floor = match act {
+                Act::Preserve => at + kinds::MIN_PRESERVATION_DAYS * 86_400_000_000,
+                _ => history.until.unwrap_or(at) + 1,
+            };
+            if until < floor {
+                return Err(invalid(match act {
+                    Act::Preserve => format!(
+                        "data are preserved for at least {} days (Budapest Convention art. 29(7)): until {} at the earliest",
+                        kinds::MIN_PRESERVATION_DAYS,
+                        format_us(floor)
+                    ),
+                    _ => format!(
+                        "an extension ends after the current period, which ends {}",
+                        format_us(floor - 1)
+                    ),
+                }));
+            }
+        }
+        Act::Link => match d.link.as_deref() {
+            Some(l) if is_request_id(l) => {}
+            _ => {
+                return Err(invalid(
+                    "link needs the id of the request that follows (request--<UUID>)",
+                ))
+            }
+        },
+        Act::Lapse if history.until.is_some_and(|u| at < u) => {
+            return Err(invalid(format!(
+                "the preservation period runs until {}; it lapses only then",
+                format_us(history.until.unwrap_or_default())
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Appends `signed` (at signed time `at`) to request `header`, with its log entry and, when
+/// `to` is set, the envelope for that member. Returns whether it was new.
+async fn append(
+    store: &dyn Store,
+    header: &RequestRecord,
+    signed: &SignedEvent,
+    at: i64,
+    to: Option<&str>,
+) -> Result<bool, RequestError> {
+    let ev = &signed.event;
+    let mut next = header.clone();
+    next.state = ev.state.as_str().to_owned();
+    next.updated_at = at;
+    next.events = ev.n;
+    let kind: RequestKind = header.kind.parse().map_err(StoreError::Backend)?;
+    next.due_at = if !machine::AWAITING_ANSWER.contains(&ev.state) {
+        None
+    } else if ev.act == Act::Acknowledge {
+        Some(at + kind.response_seconds(header.emergency) * 1_000_000)
+    } else {
+        header.due_at
+    };
+    let log_entry = crate::log::seal(LogEntry {
+        kind: REQUEST_EVENT.to_owned(),
+        time: now_us(),
+        actor: ev.by.clone(),
+        subject: format!("{}#{}", ev.request, ev.n),
+        sha256: hex::decode(&signed.sha256)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .expect("a SHA-256 in hex"),
+    })?;
+    let send = to.map(|member| {
+        (
+            member.to_owned(),
+            OutboxItem {
+                id: uuid::Uuid::new_v4().to_string(),
+                kind: OutboxKind::Request,
+                created_at: now_us(),
+                body: format!("{{\"event\":{}}}", signed.json),
+            },
+        )
+    });
+    let append = RequestAppend {
+        header: next,
+        event: RequestEvent {
+            request: ev.request.clone(),
+            n: ev.n,
+            actor: ev.by.clone(),
+            act: ev.act.as_str().to_owned(),
+            at,
+            sha256: signed.sha256.clone(),
+            json: signed.json.clone(),
+        },
+        log_entry,
+        send,
+    };
+    Ok(store.append_request_event(&append).await?)
+}
+
+async fn read(
+    store: &dyn Store,
+    id: &str,
+) -> Result<(RequestRecord, Vec<RequestEvent>), RequestError> {
+    let header = store
+        .request(id)
+        .await?
+        .ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
+    let events = store.request_events(id).await?;
+    Ok((header, events))
+}
+
+async fn show_as(store: &dyn Store, id: &str, local: &str) -> Result<Request, RequestError> {
+    let (header, events) = read(store, id).await?;
+    view(&header, &events, local)
+}
+
+fn side_of(header: &RequestRecord, local: &str) -> Option<Side> {
+    if header.requester == local {
+        Some(Side::Requester)
+    } else if header.requested == local {
+        Some(Side::Requested)
+    } else {
+        None
+    }
+}
+
+fn view(
+    header: &RequestRecord,
+    events: &[RequestEvent],
+    local: &str,
+) -> Result<Request, RequestError> {
+    let corrupt =
+        |what: String| StoreError::Backend(format!("stored request {}: {what}", header.id));
+    let side = side_of(header, local).ok_or_else(|| RequestError::NotFound(header.id.clone()))?;
+    let history = History::of(header, events)?;
+    // A list reads no histories (only a draft has none): it offers no retrieval.
+    let retrieved = history.retrieved || events.is_empty() && history.state != State::Draft;
+    let entries = events
+        .iter()
+        .map(|e| {
+            let s = SignedEvent::parse(&e.json).map_err(|x| corrupt(x.to_string()))?;
+            Ok(HistoryEntry {
+                event: s.event,
+                signature: s.signature,
+                sha256: s.sha256,
+            })
+        })
+        .collect::<Result<Vec<_>, RequestError>>()?;
+    Ok(Request {
+        id: header.id.clone(),
+        kind: history.kind,
+        requester: header.requester.clone(),
+        requested: header.requested.clone(),
+        side,
+        state: history.state,
+        emergency: header.emergency,
+        created: format_us(header.created_at),
+        updated: format_us(header.updated_at),
+        due: header.due_at.map(format_us),
+        overdue: header.due_at.is_some_and(|d| d < now_us()),
+        allowed: machine::allowed(history.kind, history.state, side, retrieved),
+        document: serde_json::from_str(&header.document).map_err(|e| corrupt(e.to_string()))?,
+        history: entries,
+    })
+}
+
+async fn local_member(directory: Directory<'_>) -> Result<String, RequestError> {
+    Ok(directory
+        .local_member()
+        .await?
+        .ok_or(RequestError::NoIdentity)?
+        .id
+        .0)
+}
+
+/// Whether `s` is a request id: `request--` and a UUID.
+pub fn is_request_id(s: &str) -> bool {
+    s.strip_prefix("request--")
+        .is_some_and(|u| u.len() == 36 && uuid::Uuid::try_parse(u).is_ok())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,657 @@
+//! Requests between two and three nodes over real SQLite stores, delivered through the real
+//! inbox: whole lives, and everything that must be refused without changing anything.
+
+use std::sync::Arc;
+
+use comity_store::prelude::*;
+use comity_store::OutboxEntry;
+use comity_store_sqlite::SqliteStore;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::federation::envelope::{Envelope, Kind};
+use crate::federation::inbox::{Answer, Inbox};
+use crate::federation::pull::outbox_envelope;
+use crate::federation::test_nodes::signer;
+use crate::registry::{MemberRole, NewMember};
+
+struct Peer {
+    node: Node,
+    id: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn peer(seed: u8) -> Peer {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let node = Node::new(Arc::new(store), signer(seed)).unwrap();
+    let record = NewMember {
+        name: format!("authority {seed}"),
+        country: "ZZ".into(),
+        roles: [MemberRole::Police].into(),
+        public_key: node.log().node_key().public_key().to_string(),
+        endpoint: None,
+        contact: None,
+        identity_id: None,
+    }
+    .into_record(true)
+    .unwrap();
+    let id = node.registry().add_member(record).await.unwrap().id.0;
+    Peer {
+        node,
+        id,
+        _dir: dir,
+    }
+}
+
+/// Nodes that pin each other.
+async fn peers<const N: usize>() -> [Peer; N] {
+    let mut out = Vec::new();
+    for seed in 1..=N {
+        out.push(peer(seed as u8).await);
+    }
+    for a in &out {
+        for b in &out {
+            if a.id != b.id {
+                let mut record = b
+                    .node
+                    .directory()
+                    .local_member()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .record;
+                record.local = false;
+                a.node.registry().add_member(record).await.unwrap();
+            }
+        }
+    }
+    out.try_into().ok().unwrap()
+}
+
+/// The envelopes `from` has not yet delivered to `to`.
+async fn due(from: &Peer, to: &Peer) -> Vec<OutboxEntry> {
+    from.node
+        .store()
+        .outbox_due(&to.id, i64::MAX, 100)
+        .await
+        .unwrap()
+}
+
+/// Hands `entry` to `to`'s inbox as `from`'s sender would, and marks it delivered.
+async fn hand(from: &Peer, to: &Peer, entry: &OutboxEntry) -> Answer {
+    let signed = outbox_envelope(entry, &from.id, from.node.log().node_key()).unwrap();
+    let answer = receive(to, &from.id, signed.to_json().as_bytes()).await;
+    let receipt = match &answer {
+        Answer::Delivered(r) | Answer::Refused(r) => r.to_json(),
+        other => panic!("unexpected answer {other:?}"),
+    };
+    from.node
+        .store()
+        .outbox_delivered(&to.id, entry.seq, 1, &receipt)
+        .await
+        .unwrap();
+    answer
+}
+
+async fn receive(to: &Peer, sender: &str, bytes: &[u8]) -> Answer {
+    Inbox::new(to.node.store(), to.node.log())
+        .receive(sender, bytes)
+        .await
+        .unwrap()
+}
+
+/// Delivers everything due between `a` and `b` both ways until nothing is left; every
+/// envelope must be delivered.
+async fn settle(a: &Peer, b: &Peer) {
+    loop {
+        let mut moved = false;
+        for (from, to) in [(a, b), (b, a)] {
+            for entry in due(from, to).await {
+                let answer = hand(from, to, &entry).await;
+                assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
+                moved = true;
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+fn reason_of(answer: &Answer) -> String {
+    match answer {
+        Answer::Refused(r) => {
+            let body: Value = serde_json::from_str(r.envelope.body.get()).unwrap();
+            body["reason"].as_str().unwrap().to_owned()
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn document(kind: RequestKind) -> Value {
+    let mut doc = json!({
+        "authority": {
+            "name": "Brigade de lutte contre la cybercriminalité",
+            "contact": "+33 1 00 00 00 00",
+            "time_zone": "Europe/Paris",
+            "office_hours": "24/7",
+        },
+        "legal_basis": {"instrument": "Budapest Convention", "article": "31"},
+        "summary": "Rançongiciel contre des hôpitaux; 勒索软件; برامج الفدية",
+        "offence": "Art. 323-1 code pénal",
+        "case_numbers": {"police": "2026/4711"},
+    });
+    doc["details"] = match kind {
+        RequestKind::Assistance => {
+            json!({"incident": "C2 at 203.0.113.7", "help_sought": "takedown"})
+        }
+        RequestKind::Preservation => json!({
+            "data": "subscriber and connection logs", "relation_to_offence": "C2 server",
+            "custodian": "ACME hosting", "necessity": "logs rotate in 7 days", "mla_to_follow": true,
+        }),
+        RequestKind::Disclosure => {
+            json!({"preservation": "request--x", "communication": "C2 session"})
+        }
+        RequestKind::Production => json!({
+            "categories": ["subscriber", "traffic"],
+            "time_range": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-30T00:00:00Z", "time_zone": "UTC"},
+            "addressee": "ACME hosting",
+        }),
+        RequestKind::Mla => json!({
+            "purpose": "prosecution", "assistance_sought": "server images", "laws": "art. 323-1",
+            "proceedings": "investigation 2026/4711",
+        }),
+    };
+    doc
+}
+
+async fn new_request(a: &Peer, b: &Peer, kind: RequestKind, emergency: bool) -> String {
+    let mut doc = document(kind);
+    if emergency {
+        doc["emergency_justification"] = json!("a hospital's life-support systems are encrypted");
+    }
+    let new = NewRequest {
+        kind,
+        to: b.id.clone(),
+        emergency,
+        document: doc,
+    };
+    let r = draft(&a.node, "alice", new).await.unwrap();
+    assert_eq!(r.state, State::Draft);
+    r.id
+}
+
+async fn on(p: &Peer, officer: &str, id: &str, a: Act, details: Details) -> Request {
+    act(&p.node, officer, id, a, details)
+        .await
+        .unwrap_or_else(|e| panic!("{a}: {e}"))
+}
+
+fn note(text: &str) -> Details {
+    Details {
+        note: Some(text.into()),
+        ..Details::default()
+    }
+}
+
+async fn history(p: &Peer, id: &str) -> Vec<String> {
+    p.node
+        .store()
+        .request_events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.sha256)
+        .collect()
+}
+
+async fn log_size(p: &Peer) -> u64 {
+    p.node.store().transparency_log().size().await.unwrap()
+}
+
+/// Both nodes hold the same signed history and state.
+async fn same_on_both(a: &Peer, b: &Peer, id: &str) -> State {
+    let (ha, hb) = (history(a, id).await, history(b, id).await);
+    assert_eq!(ha, hb, "the histories differ");
+    let sa = a.node.store().request(id).await.unwrap().unwrap();
+    let sb = b.node.store().request(id).await.unwrap().unwrap();
+    assert_eq!(
+        (sa.state.as_str(), sa.due_at),
+        (sb.state.as_str(), sb.due_at)
+    );
+    sa.state.parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_mutual_legal_assistance_request_lives_its_whole_life_on_both_nodes() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Mla, false).await;
+    let (log_a, log_b) = (log_size(&a).await, log_size(&b).await);
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    // B took it in and recorded its delivery, which went back to A.
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Delivered);
+    // The first opening by an officer of B is a signed retrieval receipt, once.
+    let opened = open(&b.node, "bashir", &id).await.unwrap();
+    assert_eq!(opened.history.last().unwrap().event.act, Act::Retrieve);
+    assert_eq!(opened.history.last().unwrap().event.officer, "bashir");
+    let again = open(&b.node, "chen", &id).await.unwrap();
+    assert_eq!(again.history.len(), opened.history.len());
+    // A's own officers opening it record nothing.
+    let seen_by_a = open(&a.node, "alice", &id).await.unwrap();
+    assert_eq!(seen_by_a.history.len(), 3);
+    on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    on(&b, "bashir", &id, Act::Review, Details::default()).await;
+    on(
+        &b,
+        "bashir",
+        &id,
+        Act::RequestInfo,
+        note("Which servers exactly?"),
+    )
+    .await;
+    settle(&a, &b).await;
+    on(
+        &a,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        note("203.0.113.7 and 203.0.113.8"),
+    )
+    .await;
+    settle(&a, &b).await;
+    let conditions = Details {
+        conditions: Some("used only in proceedings 2026/4711".into()),
+        ..Details::default()
+    };
+    on(&b, "bashir", &id, Act::AcceptWithConditions, conditions).await;
+    settle(&a, &b).await;
+    on(&a, "alice", &id, Act::AcceptConditions, Details::default()).await;
+    settle(&a, &b).await;
+    on(&b, "bashir", &id, Act::Execute, Details::default()).await;
+    let evidence = Details {
+        attachments: vec![Attachment {
+            name: "image-1.e01".into(),
+            sha256: "ab".repeat(32),
+            size: 1 << 30,
+        }],
+        ..Details::default()
+    };
+    on(&b, "bashir", &id, Act::ExecutePartially, evidence.clone()).await;
+    on(&b, "bashir", &id, Act::Complete, evidence).await;
+    settle(&a, &b).await;
+    let closed = on(&a, "alice", &id, Act::Close, Details::default()).await;
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Closed);
+    assert!(closed.allowed.is_empty());
+    // 14 events, each one entry in both logs.
+    let events = history(&a, &id).await.len() as u64;
+    assert_eq!(events, 14);
+    assert_eq!(log_size(&a).await - log_a, events);
+    assert_eq!(log_size(&b).await - log_b, events);
+    // The chain links every event to the one before it.
+    let shown = open(&b.node, "bashir", &id).await.unwrap();
+    for pair in shown.history.windows(2) {
+        assert_eq!(pair[1].event.prev.as_deref(), Some(pair[0].sha256.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn a_preservation_is_preserved_for_sixty_days_at_least_extended_and_linked() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Preservation, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    for step in [Act::Acknowledge, Act::Review, Act::Accept] {
+        on(&b, "bashir", &id, step, Details::default()).await;
+    }
+    let until = |days: i64| Details {
+        until: Some(format_us(now_us() + days * 86_400_000_000)),
+        ..Details::default()
+    };
+    let short = act(&b.node, "bashir", &id, Act::Preserve, until(30)).await;
+    match short {
+        Err(RequestError::Invalid(why)) => assert!(why.contains("at least 60 days"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    on(&b, "bashir", &id, Act::Preserve, until(61)).await;
+    let earlier = act(&b.node, "bashir", &id, Act::Extend, until(50)).await;
+    assert!(
+        matches!(earlier, Err(RequestError::Invalid(_))),
+        "{earlier:?}"
+    );
+    on(&b, "bashir", &id, Act::Extend, until(91)).await;
+    // It has not lapsed: the period runs.
+    let lapse = act(&a.node, "alice", &id, Act::Lapse, Details::default()).await;
+    assert!(matches!(lapse, Err(RequestError::Invalid(_))), "{lapse:?}");
+    settle(&a, &b).await;
+    let follow_up = new_request(&a, &b, RequestKind::Production, false).await;
+    let link = Details {
+        link: Some(follow_up.clone()),
+        ..Details::default()
+    };
+    on(&a, "alice", &id, Act::Link, link).await;
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Linked);
+}
+
+#[tokio::test]
+async fn an_emergency_production_is_due_in_eight_hours_from_the_signed_acknowledgement() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Production, true).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    let acked = on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    settle(&a, &b).await;
+    let at = parse_us(&acked.history.last().unwrap().event.at).unwrap();
+    let due = a.node.store().request(&id).await.unwrap().unwrap().due_at;
+    assert_eq!(due, Some(at + 8 * 3_600_000_000));
+    same_on_both(&a, &b, &id).await;
+    // Answered within hours: executed clears the clock.
+    for step in [Act::Review, Act::Accept, Act::Execute, Act::Complete] {
+        on(&b, "bashir", &id, step, Details::default()).await;
+    }
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Executed);
+    assert_eq!(
+        a.node.store().request(&id).await.unwrap().unwrap().due_at,
+        None
+    );
+}
+
+#[tokio::test]
+async fn refusals_carry_a_reason_from_the_dictionary() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Disclosure, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    let bare = act(&b.node, "bashir", &id, Act::Refuse, Details::default()).await;
+    match bare {
+        Err(RequestError::Invalid(why)) => assert!(why.contains("dual_criminality"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let other = Details {
+        reason: Some(RefusalReason::Other),
+        ..Details::default()
+    };
+    assert!(act(&b.node, "bashir", &id, Act::Refuse, other)
+        .await
+        .is_err());
+    let reason = Details {
+        reason: Some(RefusalReason::NeBisInIdem),
+        ..Details::default()
+    };
+    // A reason goes with a refusal only.
+    assert!(act(&b.node, "bashir", &id, Act::Review, reason.clone())
+        .await
+        .is_err());
+    on(&b, "bashir", &id, Act::Refuse, reason).await;
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Refused);
+    let shown = open(&a.node, "alice", &id).await.unwrap();
+    assert_eq!(
+        shown.history.last().unwrap().event.details.reason,
+        Some(RefusalReason::NeBisInIdem)
+    );
+}
+
+#[tokio::test]
+async fn missing_fields_are_refused_with_their_articles_and_nothing_leaves() {
+    let [a, b] = peers::<2>().await;
+    let mut doc = document(RequestKind::Preservation);
+    doc["details"].as_object_mut().unwrap().remove("custodian");
+    doc["authority"]
+        .as_object_mut()
+        .unwrap()
+        .remove("time_zone");
+    let new = NewRequest {
+        kind: RequestKind::Preservation,
+        to: b.id.clone(),
+        emergency: true,
+        document: doc,
+    };
+    let id = draft(&a.node, "alice", new).await.unwrap().id;
+    let size = log_size(&a).await;
+    match act(&a.node, "alice", &id, Act::Submit, Details::default()).await {
+        Err(e @ RequestError::Missing(_)) => assert_eq!(
+            e.to_string(),
+            "the request lacks required fields: \
+             authority.time_zone (Budapest Convention art. 31, request template T-CY(2018)10); \
+             details.custodian (Budapest Convention art. 29(2)(d)); \
+             emergency_justification (Regulation (EU) 2023/1543 art. 3(18) (an imminent threat to life, physical integrity or safety))"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        a.node.store().request(&id).await.unwrap().unwrap().state,
+        "draft"
+    );
+    assert!(due(&a, &b).await.is_empty());
+    assert_eq!(log_size(&a).await, size);
+}
+
+#[tokio::test]
+async fn drafts_go_to_registered_members_only_and_keep_the_nodes_fields() {
+    let [a, b] = peers::<2>().await;
+    let new = |to: &str, document: Value| NewRequest {
+        kind: RequestKind::Assistance,
+        to: to.into(),
+        emergency: false,
+        document,
+    };
+    let doc = document(RequestKind::Assistance);
+    for (to, doc, says) in [
+        (
+            "identity--00000000-0000-4000-8000-000000000000",
+            doc.clone(),
+            "not a registered member",
+        ),
+        (a.id.as_str(), doc.clone(), "another member"),
+        (b.id.as_str(), json!([1, 2]), "JSON object"),
+        (b.id.as_str(), json!({"kind": "mla"}), "the document's kind"),
+        (
+            b.id.as_str(),
+            json!({"x": "y".repeat(MAX_DOCUMENT_BYTES)}),
+            "bytes",
+        ),
+    ] {
+        match draft(&a.node, "alice", new(to, doc)).await {
+            Err(RequestError::Invalid(why)) => assert!(why.contains(says), "{why} lacks {says}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let r = draft(&a.node, "alice", new(&b.id, doc)).await.unwrap();
+    assert_eq!(r.document["from"], a.id);
+    assert_eq!(r.document["to"], b.id);
+    assert_eq!(r.allowed, vec![Act::Submit]);
+}
+
+#[tokio::test]
+async fn acts_of_the_other_side_or_out_of_turn_are_refused_and_change_nothing() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    let before = history(&a, &id).await;
+    let size = log_size(&a).await;
+    let wrong = act(&a.node, "alice", &id, Act::Acknowledge, Details::default()).await;
+    assert!(
+        matches!(
+            wrong,
+            Err(RequestError::Machine(MachineError::WrongSide { .. }))
+        ),
+        "{wrong:?}"
+    );
+    let early = act(&b.node, "bashir", &id, Act::Accept, Details::default()).await;
+    assert!(matches!(
+        early,
+        Err(RequestError::Machine(MachineError::NotAllowed { .. }))
+    ));
+    let deliver = act(&b.node, "bashir", &id, Act::Deliver, Details::default()).await;
+    assert!(matches!(deliver, Err(RequestError::Invalid(_))));
+    let unknown = act(
+        &a.node,
+        "alice",
+        "request--nope",
+        Act::Close,
+        Details::default(),
+    )
+    .await;
+    assert!(matches!(unknown, Err(RequestError::NotFound(_))));
+    assert_eq!(history(&a, &id).await, before);
+    assert_eq!(log_size(&a).await, size);
+    assert!(due(&a, &b).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_tampered_event_is_refused_and_nothing_is_taken_in() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    let mut entry = due(&a, &b).await.remove(0);
+    entry.body = entry.body.replace("takedown", "arrest warrant");
+    let answer = hand(&a, &b, &entry).await;
+    assert!(
+        reason_of(&answer).contains("signature does not verify"),
+        "{answer:?}"
+    );
+    assert!(b.node.store().request(&id).await.unwrap().is_none());
+    assert!(due(&b, &a).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_event_signed_by_another_key_or_claiming_another_maker_is_refused() {
+    let [a, b, c] = peers::<3>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    let entry = due(&a, &b).await.remove(0);
+    let json = serde_json::from_str::<Value>(&entry.body).unwrap()["event"].to_string();
+    let event = SignedEvent::parse(&json).unwrap().event;
+    // C signs A's event with its own key and sends it as its own envelope.
+    let forged = event.clone().sign(c.node.log().node_key());
+    let body = format!("{{\"event\":{}}}", forged.json);
+    let env =
+        Envelope::new(&c.id, &b.id, Kind::Request, 1, raw(&body)).sign(c.node.log().node_key());
+    let answer = receive(&b, &c.id, env.to_json().as_bytes()).await;
+    assert!(reason_of(&answer).contains("was made by"), "{answer:?}");
+    // A's envelope carrying an event that A's key did not sign.
+    let env =
+        Envelope::new(&a.id, &b.id, Kind::Request, 1, raw(&body)).sign(a.node.log().node_key());
+    let answer = receive(&b, &a.id, env.to_json().as_bytes()).await;
+    assert!(
+        reason_of(&answer).contains("signature does not verify"),
+        "{answer:?}"
+    );
+    assert!(b.node.store().request(&id).await.unwrap().is_none());
+}
+
+fn raw(body: &str) -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string(body.to_owned()).unwrap()
+}
+
+#[tokio::test]
+async fn a_replayed_event_changes_nothing_and_an_out_of_order_one_is_refused() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    let first = due(&a, &b).await.remove(0);
+    settle(&a, &b).await;
+    on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    on(&b, "bashir", &id, Act::Review, Details::default()).await;
+    let mut queued = due(&b, &a).await;
+    assert_eq!(queued.len(), 2);
+    // The same event again, in a new envelope: delivered, nothing new.
+    let before = (history(&b, &id).await, log_size(&b).await);
+    let replay = Envelope::new(&a.id, &b.id, Kind::Request, 2, raw(&first.body))
+        .sign(a.node.log().node_key());
+    let answer = receive(&b, &a.id, replay.to_json().as_bytes()).await;
+    match &answer {
+        Answer::Delivered(r) => {
+            let body: Value = serde_json::from_str(r.envelope.body.get()).unwrap();
+            assert_eq!(body["accepted"], 0, "{body}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(history(&b, &id).await, before.0);
+    // Only the receipt of the envelope itself is new on B (no request entry).
+    // Review before acknowledge: out of order, refused; A holds neither.
+    let review = queued.remove(1);
+    let env = Envelope::new(
+        &b.id,
+        &a.id,
+        Kind::Request,
+        review.seq - 1,
+        raw(&review.body),
+    )
+    .sign(b.node.log().node_key());
+    let held = history(&a, &id).await;
+    let answer = receive(&a, &b.id, env.to_json().as_bytes()).await;
+    assert!(reason_of(&answer).contains("out of order"), "{answer:?}");
+    assert_eq!(history(&a, &id).await, held);
+}
+
+#[tokio::test]
+async fn a_request_is_refused_by_a_node_it_is_not_addressed_to() {
+    let [a, b, c] = peers::<3>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    let entry = due(&a, &b).await.remove(0);
+    let env = Envelope::new(&a.id, &c.id, Kind::Request, 1, raw(&entry.body))
+        .sign(a.node.log().node_key());
+    let answer = receive(&c, &a.id, env.to_json().as_bytes()).await;
+    assert!(
+        reason_of(&answer).contains("not from the sender to this node"),
+        "{answer:?}"
+    );
+    assert!(c.node.store().request(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_withdrawal_ends_the_request_on_both_sides_and_lists_filter() {
+    let [a, b, c] = peers::<3>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    let other = new_request(&a, &c, RequestKind::Mla, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    on(&a, "alice", &id, Act::Withdraw, note("resolved locally")).await;
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Withdrawn);
+    let all = list(
+        &a.node,
+        &Query {
+            limit: 10,
+            ..Query::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [id.as_str(), other.as_str()]
+    );
+    let with_c = Query {
+        partner: Some(c.id.clone()),
+        limit: 10,
+        ..Query::default()
+    };
+    let listed = list(&a.node, &with_c).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [other.as_str()]
+    );
+    let withdrawn = Query {
+        state: Some(State::Withdrawn),
+        kind: Some(RequestKind::Assistance),
+        limit: 10,
+        ..Query::default()
+    };
+    assert_eq!(list(&b.node, &withdrawn).await.unwrap().len(), 1);
+    let overdue = Query {
+        overdue: true,
+        limit: 10,
+        ..Query::default()
+    };
+    assert!(list(&a.node, &overdue).await.unwrap().is_empty());
+}
