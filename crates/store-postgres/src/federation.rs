@@ -43,9 +43,25 @@ pub async fn push(pool: &PgPool, peer: &str, items: &[OutboxItem]) -> StoreResul
     if items.is_empty() {
         return Ok(Vec::new());
     }
+    let mut tx = pool.begin().await.map_err(db)?;
+    let seqs = push_in(&mut tx, peer, items).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(seqs)
+}
+
+/// Appends `items` to `peer`'s outbox inside the caller's transaction, whose upsert of the
+/// peer's counter row locks it until the transaction ends; `Conflict` when an id is taken,
+/// and the caller's transaction then commits nothing.
+pub async fn push_in(
+    tx: &mut PgConnection,
+    peer: &str,
+    items: &[OutboxItem],
+) -> StoreResult<Vec<u64>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let n = i64::try_from(items.len())
         .map_err(|_| StoreError::Backend("too many outbox items".into()))?;
-    let mut tx = pool.begin().await.map_err(db)?;
     let last: i64 = sqlx::query_scalar(
         "INSERT INTO outbox_counters (peer, last_seq) VALUES ($1, $2)
          ON CONFLICT (peer) DO UPDATE SET last_seq = outbox_counters.last_seq + excluded.last_seq
@@ -84,7 +100,6 @@ pub async fn push(pool: &PgPool, peer: &str, items: &[OutboxItem]) -> StoreResul
             format!("an outbox entry for {peer:?} with one of the ids {ids:?}")
         })
     })?;
-    tx.commit().await.map_err(db)?;
     Ok(seqs)
 }
 

@@ -19,6 +19,7 @@ mod identity;
 mod log;
 mod migrate;
 mod objects;
+mod requests;
 
 use std::time::Duration;
 
@@ -28,8 +29,9 @@ use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
     InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
-    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, Role, ScopedOpening, Status,
-    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
+    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
+    RequestFilter, RequestRecord, Role, ScopedOpening, Status, StoreError, StoreResult,
+    StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -349,6 +351,25 @@ impl FederationStore for PgStore {
         log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>> {
         federation::apply(&self.pool, record, collection, &objects, log_entries).await
+    }
+}
+
+#[async_trait]
+impl RequestStore for PgStore {
+    async fn save_request_draft(&self, header: &RequestRecord) -> StoreResult<()> {
+        requests::save_draft(&self.pool, header).await
+    }
+    async fn append_request_event(&self, append: &RequestAppend) -> StoreResult<bool> {
+        requests::append(&self.pool, append).await
+    }
+    async fn request(&self, id: &str) -> StoreResult<Option<RequestRecord>> {
+        requests::request(&self.pool, id).await
+    }
+    async fn request_events(&self, id: &str) -> StoreResult<Vec<RequestEvent>> {
+        requests::events(&self.pool, id).await
+    }
+    async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
+        requests::list(&self.pool, filter).await
     }
 }
 

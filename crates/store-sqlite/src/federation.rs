@@ -54,41 +54,48 @@ pub fn push(c: &mut Connection, peer: &str, items: &[OutboxItem]) -> StoreResult
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    in_transaction(c, |tx| {
-        let n = i64::try_from(items.len())
-            .map_err(|_| StoreError::Backend("too many outbox items".into()))?;
-        let last: i64 = tx
-            .prepare_cached(
-                "INSERT INTO outbox_counters (peer, last_seq) VALUES (?1, ?2)
-                 ON CONFLICT (peer) DO UPDATE SET last_seq = last_seq + excluded.last_seq
-                 RETURNING last_seq",
-            )
-            .map_err(db)?
-            .query_row(params![peer, n], |r| r.get(0))
-            .map_err(db)?;
-        let seqs = pushed_seqs(last, items.len())?;
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO outbox (peer, seq, id, kind, created_at, body, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
-            )
-            .map_err(db)?;
-        for (item, &seq) in items.iter().zip(&seqs) {
-            insert
-                .execute(params![
-                    peer,
-                    seq_to_sql(seq)?,
-                    item.id,
-                    item.kind.as_str(),
-                    item.created_at,
-                    item.body
-                ])
-                .map_err(|e| {
-                    conflict_or_db(e, || format!("outbox entry {:?} for {peer:?}", item.id))
-                })?;
-        }
-        Ok(seqs)
-    })
+    in_transaction(c, |tx| push_in(tx, peer, items))
+}
+
+/// Appends `items` to `peer`'s outbox inside the caller's transaction; `Conflict` when an
+/// id is taken, and the caller's transaction then commits nothing.
+pub fn push_in(tx: &Connection, peer: &str, items: &[OutboxItem]) -> StoreResult<Vec<u64>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = i64::try_from(items.len())
+        .map_err(|_| StoreError::Backend("too many outbox items".into()))?;
+    let last: i64 = tx
+        .prepare_cached(
+            "INSERT INTO outbox_counters (peer, last_seq) VALUES (?1, ?2)
+             ON CONFLICT (peer) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+             RETURNING last_seq",
+        )
+        .map_err(db)?
+        .query_row(params![peer, n], |r| r.get(0))
+        .map_err(db)?;
+    let seqs = pushed_seqs(last, items.len())?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO outbox (peer, seq, id, kind, created_at, body, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+        )
+        .map_err(db)?;
+    for (item, &seq) in items.iter().zip(&seqs) {
+        insert
+            .execute(params![
+                peer,
+                seq_to_sql(seq)?,
+                item.id,
+                item.kind.as_str(),
+                item.created_at,
+                item.body
+            ])
+            .map_err(|e| {
+                conflict_or_db(e, || format!("outbox entry {:?} for {peer:?}", item.id))
+            })?;
+    }
+    Ok(seqs)
 }
 
 /// The undelivered entries of `peer` from the lowest one, if that one is due.

@@ -17,6 +17,7 @@ mod identity;
 mod log;
 mod migrate;
 mod objects;
+mod requests;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -30,8 +31,9 @@ use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
     InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
-    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, Role, ScopedOpening, Status,
-    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
+    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
+    RequestFilter, RequestRecord, Role, ScopedOpening, Status, StoreError, StoreResult,
+    StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -495,6 +497,30 @@ impl FederationStore for SqliteStore {
         let (record, collection) = (record.clone(), collection.clone());
         self.write(move |c| federation::apply(c, &record, &collection, &objects, log_entries))
             .await
+    }
+}
+
+#[async_trait]
+impl RequestStore for SqliteStore {
+    async fn save_request_draft(&self, header: &RequestRecord) -> StoreResult<()> {
+        let header = header.clone();
+        self.write(move |c| requests::save_draft(c, &header)).await
+    }
+    async fn append_request_event(&self, append: &RequestAppend) -> StoreResult<bool> {
+        let append = append.clone();
+        self.write(move |c| requests::append(c, &append)).await
+    }
+    async fn request(&self, id: &str) -> StoreResult<Option<RequestRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| requests::request(c, &id)).await
+    }
+    async fn request_events(&self, id: &str) -> StoreResult<Vec<RequestEvent>> {
+        let id = id.to_owned();
+        self.read(move |c| requests::events(c, &id)).await
+    }
+    async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
+        let filter = filter.clone();
+        self.read(move |c| requests::list(c, &filter)).await
     }
 }
 

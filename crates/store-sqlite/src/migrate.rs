@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_marking_definitions.sql"),
     include_str!("../migrations/0009_log_openings.sql"),
     include_str!("../migrations/0010_collection_federation.sql"),
+    include_str!("../migrations/0011_requests.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -58,7 +59,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 10);
+        assert_eq!(LATEST, 11);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);

@@ -1,0 +1,35 @@
+-- Cooperation requests: a header per request (what lists and filters read) and the signed
+-- events of its history, in order. Not cached metadata: no trigger bumps meta_version.
+-- Ids collate byte-wise, so lists order (and page) as in the embedded store.
+CREATE TABLE requests (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT COLLATE "C" NOT NULL,
+    requester  TEXT COLLATE "C" NOT NULL,
+    requested  TEXT COLLATE "C" NOT NULL,
+    state      TEXT COLLATE "C" NOT NULL,
+    emergency  BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    due_at     BIGINT,
+    events     BIGINT NOT NULL CHECK (events >= 0),
+    document   TEXT NOT NULL
+);
+-- Lists are newest first, ties by id; each filter narrows by its own index.
+CREATE INDEX requests_by_update ON requests (updated_at DESC, id DESC);
+CREATE INDEX requests_by_requester ON requests (requester, updated_at DESC, id DESC);
+CREATE INDEX requests_by_requested ON requests (requested, updated_at DESC, id DESC);
+CREATE INDEX requests_by_kind ON requests (kind, updated_at DESC, id DESC);
+CREATE INDEX requests_by_state ON requests (state, updated_at DESC, id DESC);
+CREATE INDEX requests_by_due ON requests (due_at) WHERE due_at IS NOT NULL;
+
+-- Event n of a request, once: the primary key refuses a second event at the same place.
+CREATE TABLE request_events (
+    request TEXT COLLATE "C" NOT NULL REFERENCES requests(id),
+    n       BIGINT NOT NULL CHECK (n >= 1),
+    actor   TEXT NOT NULL,
+    act     TEXT NOT NULL,
+    at      BIGINT NOT NULL,
+    sha256  TEXT NOT NULL,
+    json    TEXT NOT NULL,
+    PRIMARY KEY (request, n)
+);
