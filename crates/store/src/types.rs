@@ -628,7 +628,10 @@ mod tests {
             RegistryStatus::ALL,
             &["proposed", "active", "suspended", "terminated"],
         );
-        round_trip(OutboxKind::ALL, &["stix-objects", "sighting", "agreement"]);
+        round_trip(
+            OutboxKind::ALL,
+            &["stix-objects", "sighting", "agreement", "request"],
+        );
         round_trip(InboxOutcome::ALL, &["delivered", "refused"]);
         round_trip(
             crate::WitnessAlertKind::ALL,
@@ -639,7 +642,7 @@ mod tests {
     #[test]
     fn unknown_stored_texts_fail_closed() {
         fails_closed::<RegistryStatus>(&["", "Active", "expired", " active"]);
-        fails_closed::<OutboxKind>(&["", "stix_objects", "checkpoint", "pull"]);
+        fails_closed::<OutboxKind>(&["", "stix_objects", "checkpoint", "pull", "requests"]);
         fails_closed::<InboxOutcome>(&["", "accepted", "Delivered"]);
         fails_closed::<crate::WitnessAlertKind>(&["", "bad-proof", "peer_ahead"]);
     }
