@@ -20,11 +20,11 @@ mod requests;
 mod types;
 mod tlog;
 
+pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
     StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert, WitnessAlertKind,
 };
-pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -72,14 +72,7 @@ pub mod prelude {
 /// that is handed a store takes `&dyn Store`; every method of the role traits is durable
 /// when it returns `Ok`.
 pub trait Store:
-    ObjectStore
-    + IdentityStore
-    + RegistryStore
-    + FederationStore
-    + RequestStore
-    + Send
-    + Sync
-    + 'static
+    ObjectStore + IdentityStore + RegistryStore + FederationStore + RequestStore + Send + Sync + 'static
 {
     /// The node's transparency log, which every backend stores.
     fn transparency_log(&self) -> &dyn TransparencyLog;
