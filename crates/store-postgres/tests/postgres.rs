@@ -93,6 +93,58 @@ mod conformance {
     });
 }
 
+/// Two processes (two pools on one database) appending different events at the same
+/// place of one request at once: one wins, the other is a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_appending_one_request_place_at_once_one_wins() {
+    let db = TestDb::new().await;
+    let a = PgStore::open(&db.url()).await.unwrap();
+    let b = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::request_appends_race_one_winner(&a, &b).await;
+    a.close().await;
+    b.close().await;
+}
+
+/// The same race from two tokio tasks of their own, started together behind a barrier,
+/// each on its own handle: exactly one append of each place wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_appends_from_two_tasks_race_to_one_winner() {
+    let db = TestDb::new().await;
+    let a = Arc::new(PgStore::open(&db.url()).await.unwrap());
+    let b = Arc::new(PgStore::open(&db.url()).await.unwrap());
+    let id = "request--00000000-0000-4000-8000-000000000099";
+    for n in 1..=8 {
+        let log_before = a.transparency_log().log_size().await.unwrap();
+        let outbox_before = a
+            .outbox_after("identity--22222222-0000-4000-8000-000000000002", 0, 10_000)
+            .await
+            .unwrap()
+            .len();
+        let (x, y) = comity_store::conformance::racing_request_appends(id, n);
+        let start = Arc::new(tokio::sync::Barrier::new(2));
+        let task = |store: Arc<PgStore>, append: comity_store::RequestAppend| {
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                store.append_request_event(&append).await
+            })
+        };
+        let (tx, ty) = (task(a.clone(), x), task(b.clone(), y));
+        let outcomes = [tx.await.unwrap(), ty.await.unwrap()];
+        comity_store::conformance::check_request_race(
+            a.as_ref(),
+            id,
+            n,
+            outcomes,
+            log_before,
+            outbox_before,
+        )
+        .await;
+    }
+    a.close().await;
+    b.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
     let db = TestDb::new().await;

@@ -674,6 +674,16 @@ mod tests {
         comity_store::conformance::outbox_pushes_race_without_gaps(&a, &b).await;
     }
 
+    /// Two processes appending different events at the same place of one request at once:
+    /// SQLite's write lock orders them, and the later one finds the place taken.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_processes_appending_one_request_place_at_once_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SqliteStore::open(dir.path()).unwrap();
+        let b = SqliteStore::open(dir.path()).unwrap();
+        comity_store::conformance::request_appends_race_one_winner(&a, &b).await;
+    }
+
     /// Text that no enum of the store names, written behind the store's back, is read as a
     /// corrupt row: the read fails, nothing is guessed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -140,4 +140,37 @@ mod tests {
             assert_eq!(rows(&conn, table), 0, "{table}");
         }
     }
+
+    #[test]
+    fn a_schema_10_database_gains_requests_without_touching_the_meta_version() {
+        let conn = at_version(10);
+        conn.execute_batch("INSERT INTO api_roots VALUES ('default', 'Default', NULL, 1000);")
+            .unwrap();
+        let meta = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT version FROM meta_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        let before = meta(&conn);
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), LATEST);
+        assert_eq!(rows(&conn, "api_roots"), 1);
+        conn.execute_batch(
+            "INSERT INTO requests VALUES
+                 ('request--1', 'assistance', 'identity--a', 'identity--b', 'submitted', 0,
+                  1, 2, NULL, 1, '{}');
+             INSERT INTO request_events VALUES ('request--1', 1, 'identity--a', 'submit', 2,
+                  'ab', '{}');",
+        )
+        .unwrap();
+        assert_eq!(rows(&conn, "requests"), 1);
+        assert_eq!(rows(&conn, "request_events"), 1);
+        assert_eq!(meta(&conn), before, "requests are not cached metadata");
+        // One event per place in a history.
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO request_events VALUES ('request--1', 1, 'identity--b', 'x', 3,
+                     'cd', '{}');"
+            )
+            .is_err());
+    }
 }

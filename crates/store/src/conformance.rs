@@ -75,6 +75,17 @@ pub async fn run_all(store: &dyn Store) {
     meta_version_follows_what_servers_cache(store).await;
     one_time_ids_are_used_once_until_they_expire(store).await;
     collections_are_federated_only_when_turned_on(store).await;
+    requests(store).await;
+}
+
+/// The request checks, run by [`run_all`].
+async fn requests(store: &dyn Store) {
+    // First: it lists every request of the store.
+    requests_filter_and_page_exactly(store).await;
+    request_drafts_are_replaced_only_while_drafts(store).await;
+    request_events_append_in_order_with_log_and_envelope(store).await;
+    request_replays_and_conflicts_change_nothing(store).await;
+    request_appends_race_one_winner(store, store).await;
 }
 
 async fn roots_and_collections(store: &dyn Store) {
@@ -1846,6 +1857,528 @@ async fn collections_are_federated_only_when_turned_on(store: &dyn Store) {
     }
 }
 
+// Cooperation requests.
+
+const REQUESTER: &str = "identity--11111111-0000-4000-8000-000000000001";
+const REQUESTED: &str = "identity--22222222-0000-4000-8000-000000000002";
+const THIRD_PARTY: &str = "identity--33333333-0000-4000-8000-000000000003";
+
+/// A time in microseconds around which the request checks happen.
+const ASKED_AT: i64 = 1_767_312_000_000_000;
+
+fn request_id(n: u32) -> String {
+    format!("request--00000000-0000-4000-8000-{n:012}")
+}
+
+/// A header between the two usual parties, due a day after it is updated.
+fn request_header(id: &str, state: &str, events: u64, updated_at: i64) -> RequestRecord {
+    RequestRecord {
+        id: id.into(),
+        kind: "assistance".into(),
+        requester: REQUESTER.into(),
+        requested: REQUESTED.into(),
+        state: state.into(),
+        emergency: false,
+        created_at: ASKED_AT,
+        updated_at,
+        due_at: (events > 0).then_some(updated_at + 86_400_000_000),
+        events,
+        document: format!(
+            r#"{{"id":"{id}","summary":"طلب مساعدة — 请求协助 — «{state}»","events":{events}}}"#
+        ),
+    }
+}
+
+/// Event `n` of request `id`; `variant` makes another event at the same place. Its JSON
+/// keeps quotes, escapes and Arabic and Chinese text, and its `sha256` is a hex SHA-256
+/// standing for the JSON's (the store compares it, never computes it).
+fn request_event(id: &str, n: u64, act: &str, variant: &str) -> RequestEvent {
+    let json = format!(
+        r#"{{"request":"{id}","n":{n},"act":"{act}","note":"الرجاء الرد \"بسرعة\" — 请尽快答复 {variant}","esc":"\u00e9\n"}}"#
+    );
+    RequestEvent {
+        request: id.into(),
+        n,
+        actor: if n % 2 == 1 { REQUESTER } else { REQUESTED }.into(),
+        act: act.into(),
+        at: ASKED_AT + n as i64 * 1_000,
+        sha256: comity_tlog::Hash::leaf(json.as_bytes()).to_hex(),
+        json,
+    }
+}
+
+/// The log entry that commits to `event`.
+fn request_log_entry(event: &RequestEvent) -> OpenableEntry {
+    OpenableEntry {
+        entry: format!(
+            "request event {}#{} {}",
+            event.request, event.n, event.sha256
+        )
+        .into_bytes(),
+        subject: format!("{}#{}", event.request, event.n),
+        opening: format!("opening of {}#{}", event.request, event.n).into_bytes(),
+    }
+}
+
+/// Event `n` of request `id` (state `state` after it) with its header, log entry and, when
+/// `send`, the envelope for the requested member's outbox.
+fn request_append(id: &str, n: u64, state: &str, variant: &str, send: bool) -> RequestAppend {
+    let event = request_event(id, n, state, variant);
+    let header = request_header(id, state, n, event.at);
+    RequestAppend {
+        header,
+        log_entry: request_log_entry(&event),
+        send: send.then(|| {
+            (
+                REQUESTED.to_owned(),
+                OutboxItem {
+                    id: format!("{id}#{n}{variant}"),
+                    kind: OutboxKind::Request,
+                    created_at: event.at,
+                    body: event.json.clone(),
+                },
+            )
+        }),
+        event,
+    }
+}
+
+/// What one request looks like from outside: header, events, log size and the requested
+/// member's outbox.
+async fn request_snapshot(
+    store: &dyn Store,
+    id: &str,
+) -> (
+    Option<RequestRecord>,
+    Vec<RequestEvent>,
+    u64,
+    Vec<OutboxEntry>,
+) {
+    (
+        store.request(id).await.unwrap(),
+        store.request_events(id).await.unwrap(),
+        log_size(store).await,
+        store.outbox_after(REQUESTED, 0, 10_000).await.unwrap(),
+    )
+}
+
+/// A draft is saved, replaced while it is a draft with no events, and refused once its
+/// request has an event; none of it is cached metadata.
+async fn request_drafts_are_replaced_only_while_drafts(store: &dyn Store) {
+    let id = request_id(1);
+    let version = store.meta_version().await.unwrap();
+    assert_eq!(store.request(&id).await.unwrap(), None);
+    assert_eq!(store.request_events(&id).await.unwrap(), Vec::new());
+    let draft = request_header(&id, "draft", 0, ASKED_AT);
+    store.save_request_draft(&draft).await.unwrap();
+    assert_eq!(store.request(&id).await.unwrap(), Some(draft.clone()));
+    let edited = RequestRecord {
+        kind: "preservation".into(),
+        emergency: true,
+        updated_at: ASKED_AT + 5,
+        due_at: Some(ASKED_AT + 10),
+        document: r#"{"summary":"تعديل — 修改"}"#.into(),
+        ..draft.clone()
+    };
+    store.save_request_draft(&edited).await.unwrap();
+    assert_eq!(store.request(&id).await.unwrap(), Some(edited.clone()));
+    assert_eq!(store.request_events(&id).await.unwrap(), Vec::new());
+
+    let submit = request_append(&id, 1, "submitted", "", true);
+    assert!(store.append_request_event(&submit).await.unwrap());
+    let again = store.save_request_draft(&edited).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        store.request(&id).await.unwrap(),
+        Some(submit.header.clone())
+    );
+    assert_eq!(store.request_events(&id).await.unwrap(), vec![submit.event]);
+    assert_eq!(
+        store.meta_version().await.unwrap(),
+        version,
+        "requests are not cached metadata"
+    );
+}
+
+/// Events are appended in order, each with its header, one log entry (its opening kept
+/// under the request scope) and, when it has one, its envelope; they come back in order,
+/// their JSON byte for byte. Event 1 of a request without a header creates it.
+async fn request_events_append_in_order_with_log_and_envelope(store: &dyn Store) {
+    let id = request_id(2);
+    store
+        .save_request_draft(&request_header(&id, "draft", 0, ASKED_AT))
+        .await
+        .unwrap();
+    let mut appended = Vec::new();
+    for (n, state, send) in [
+        (1, "submitted", true),
+        (2, "acknowledged", true),
+        (3, "noted", false),
+        (4, "answered", true),
+    ] {
+        let (log_before, outbox_before) = (
+            log_size(store).await,
+            store.outbox_after(REQUESTED, 0, 10_000).await.unwrap(),
+        );
+        let append = request_append(&id, n, state, "", send);
+        assert!(
+            store.append_request_event(&append).await.unwrap(),
+            "event {n}"
+        );
+        assert_eq!(
+            store.request(&id).await.unwrap(),
+            Some(append.header.clone())
+        );
+        assert_eq!(log_size(store).await, log_before + 1, "event {n}");
+        let kept = store
+            .transparency_log()
+            .openings_between(log_before, log_before + 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            kept,
+            vec![ScopedOpening {
+                index: log_before,
+                scope: REQUEST_SCOPE.into(),
+                subject: append.log_entry.subject.clone(),
+                opening: append.log_entry.opening.clone(),
+            }]
+        );
+        assert_eq!(
+            store
+                .transparency_log()
+                .log_entries(log_before, log_before + 1)
+                .await
+                .unwrap(),
+            vec![append.log_entry.entry.clone()]
+        );
+        let outbox = store.outbox_after(REQUESTED, 0, 10_000).await.unwrap();
+        match &append.send {
+            Some((_, item)) => {
+                assert_eq!(outbox.len(), outbox_before.len() + 1, "event {n}");
+                let last = outbox.last().unwrap();
+                assert_eq!(
+                    (&last.id, last.kind, last.created_at, &last.body),
+                    (&item.id, OutboxKind::Request, item.created_at, &item.body)
+                );
+            }
+            None => assert_eq!(outbox, outbox_before, "event {n} sends nothing"),
+        }
+        appended.push(append.event);
+    }
+    let events = store.request_events(&id).await.unwrap();
+    assert_eq!(events, appended);
+    for (got, want) in events.iter().zip(&appended) {
+        assert_eq!(got.json.as_bytes(), want.json.as_bytes());
+    }
+    assert!(events[1].json.contains("الرجاء") && events[1].json.contains("请尽快答复"));
+
+    let fresh = request_id(3);
+    let first = request_append(&fresh, 1, "submitted", "", false);
+    assert!(store.append_request_event(&first).await.unwrap());
+    assert_eq!(store.request(&fresh).await.unwrap(), Some(first.header));
+    assert_eq!(
+        store.request_events(&fresh).await.unwrap(),
+        vec![first.event]
+    );
+}
+
+/// A replay of a stored event returns `false`; another event at a stored place, a gap, an
+/// event past 1 without a header and an envelope whose id is taken are conflicts. None of
+/// them changes the header, the events, the log or the outbox.
+async fn request_replays_and_conflicts_change_nothing(store: &dyn Store) {
+    let id = request_id(4);
+    for (n, state) in [(1, "submitted"), (2, "acknowledged")] {
+        let append = request_append(&id, n, state, "", true);
+        assert!(store.append_request_event(&append).await.unwrap());
+    }
+    let before = request_snapshot(store, &id).await;
+    assert_eq!(before.1.len(), 2);
+
+    for (n, state) in [(1, "submitted"), (2, "acknowledged")] {
+        // The same event, whatever comes with it.
+        let mut replay = request_append(&id, n, state, "", true);
+        replay.header.state = "replayed".into();
+        replay.header.document = "{}".into();
+        replay.log_entry.entry = b"another entry".to_vec();
+        replay.send.as_mut().unwrap().1.id = format!("replay-{n}");
+        assert!(
+            !store.append_request_event(&replay).await.unwrap(),
+            "event {n}"
+        );
+        assert_eq!(request_snapshot(store, &id).await, before, "replay of {n}");
+    }
+    let other = request_append(&id, 2, "refused", "another", true);
+    let r = store.append_request_event(&other).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(
+        request_snapshot(store, &id).await,
+        before,
+        "another event 2"
+    );
+
+    let gap = request_append(&id, 4, "answered", "", true);
+    let r = store.append_request_event(&gap).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(request_snapshot(store, &id).await, before, "a gap");
+
+    // Event 3 whose envelope id is taken: nothing of it is stored, not even its log entry.
+    let mut taken = request_append(&id, 3, "answered", "", true);
+    taken.send.as_mut().unwrap().1.id = before.3.last().unwrap().id.clone();
+    let r = store.append_request_event(&taken).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(
+        request_snapshot(store, &id).await,
+        before,
+        "a taken envelope id"
+    );
+
+    // Event 2 of a request that has no header.
+    let nowhere = request_id(5);
+    let nowhere_before = request_snapshot(store, &nowhere).await;
+    let r = store
+        .append_request_event(&request_append(&nowhere, 2, "acknowledged", "", true))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(request_snapshot(store, &nowhere).await, nowhere_before);
+    assert_eq!(nowhere_before.0, None);
+
+    // The next event in order still goes in.
+    let next = request_append(&id, 3, "answered", "", true);
+    assert!(store.append_request_event(&next).await.unwrap());
+    assert_eq!(store.request(&id).await.unwrap(), Some(next.header));
+}
+
+/// Stores the headers of [`requests_filter_and_page_exactly`]: six requests of two kinds,
+/// three members and several states, two updated at the same time, some overdue.
+async fn seed_requests(store: &dyn Store) {
+    let t = ASKED_AT;
+    let header = |n, kind: &str, (requester, requested): (&str, &str), state: &str, updated_at| {
+        let id = request_id(n);
+        RequestRecord {
+            kind: kind.into(),
+            requester: requester.into(),
+            requested: requested.into(),
+            ..request_header(&id, state, u64::from(state != "draft"), updated_at)
+        }
+    };
+    let (assistance, preservation) = ("assistance", "preservation");
+    let headers = [
+        RequestRecord {
+            due_at: Some(t + 100),
+            ..header(11, assistance, (REQUESTER, REQUESTED), "submitted", t + 10)
+        },
+        RequestRecord {
+            due_at: Some(t + 50),
+            ..header(
+                12,
+                preservation,
+                (REQUESTED, REQUESTER),
+                "acknowledged",
+                t + 20,
+            )
+        },
+        RequestRecord {
+            due_at: None,
+            ..header(13, assistance, (REQUESTER, THIRD_PARTY), "draft", t + 30)
+        },
+        RequestRecord {
+            due_at: Some(t + 200),
+            ..header(
+                14,
+                assistance,
+                (THIRD_PARTY, REQUESTED),
+                "submitted",
+                t + 30,
+            )
+        },
+        RequestRecord {
+            due_at: None,
+            ..header(
+                15,
+                preservation,
+                (THIRD_PARTY, REQUESTER),
+                "submitted",
+                t + 40,
+            )
+        },
+        RequestRecord {
+            due_at: Some(t + 10),
+            ..header(16, assistance, (REQUESTED, THIRD_PARTY), "closed", t + 5)
+        },
+    ];
+    for header in headers {
+        if header.events == 0 {
+            store.save_request_draft(&header).await.unwrap();
+        } else {
+            let mut append = request_append(&header.id, 1, &header.state, "", false);
+            append.header = header;
+            assert!(store.append_request_event(&append).await.unwrap());
+        }
+    }
+}
+
+async fn request_ids(store: &dyn Store, filter: RequestFilter) -> Vec<u32> {
+    store
+        .requests(&filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.id.strip_prefix("request--00000000-0000-4000-8000-")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected id {}", r.id))
+        })
+        .collect()
+}
+
+/// Every filter narrows the list, together with the others; the list is newest first,
+/// ties by id descending, and pages with `before` neither skip nor repeat.
+async fn requests_filter_and_page_exactly(store: &dyn Store) {
+    seed_requests(store).await;
+    let t = ASKED_AT;
+    let all = |limit| RequestFilter {
+        limit,
+        ..RequestFilter::default()
+    };
+    assert_eq!(request_ids(store, all(100)).await, [15, 14, 13, 12, 11, 16]);
+    assert_eq!(request_ids(store, all(0)).await, Vec::<u32>::new());
+    let partner = |id: &str| RequestFilter {
+        partner: Some(id.into()),
+        ..all(100)
+    };
+    assert_eq!(
+        request_ids(store, partner(REQUESTER)).await,
+        [15, 13, 12, 11]
+    );
+    assert_eq!(
+        request_ids(store, partner(REQUESTED)).await,
+        [14, 12, 11, 16]
+    );
+    assert_eq!(
+        request_ids(store, partner(THIRD_PARTY)).await,
+        [15, 14, 13, 16]
+    );
+    assert_eq!(
+        request_ids(store, partner("identity--nobody")).await,
+        Vec::<u32>::new()
+    );
+    let kind = RequestFilter {
+        kind: Some("preservation".into()),
+        ..all(100)
+    };
+    assert_eq!(request_ids(store, kind).await, [15, 12]);
+    let state = RequestFilter {
+        state: Some("submitted".into()),
+        ..all(100)
+    };
+    assert_eq!(request_ids(store, state).await, [15, 14, 11]);
+    // Strictly before; a request with no due time is never overdue.
+    let overdue = RequestFilter {
+        due_before: Some(t + 100),
+        ..all(100)
+    };
+    assert_eq!(request_ids(store, overdue).await, [12, 16]);
+    let combined = RequestFilter {
+        partner: Some(REQUESTER.into()),
+        kind: Some("assistance".into()),
+        ..all(100)
+    };
+    assert_eq!(request_ids(store, combined).await, [13, 11]);
+    let combined = RequestFilter {
+        partner: Some(REQUESTED.into()),
+        state: Some("submitted".into()),
+        due_before: Some(t + 150),
+        ..all(100)
+    };
+    assert_eq!(request_ids(store, combined).await, [11]);
+
+    // Pages of two, then of one through a filter, each after the last of the previous.
+    for (filter, want) in [
+        (all(2), vec![15, 14, 13, 12, 11, 16]),
+        (partner(REQUESTED), vec![14, 12, 11, 16]),
+    ] {
+        let size = if filter.partner.is_some() { 1 } else { 2 };
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store
+                .requests(&RequestFilter {
+                    before: before.clone(),
+                    limit: size,
+                    ..filter.clone()
+                })
+                .await
+                .unwrap();
+            assert!(page.len() <= size);
+            let Some(last) = page.last() else { break };
+            before = Some((last.updated_at, last.id.clone()));
+            seen.extend(page.iter().map(|r| r.id.clone()));
+        }
+        let want: Vec<String> = want.into_iter().map(request_id).collect();
+        assert_eq!(seen, want);
+    }
+    // The tie at t + 30: after 14 comes 13, at the same time with a smaller id.
+    let after_tie = RequestFilter {
+        before: Some((t + 30, request_id(14))),
+        ..all(100)
+    };
+    assert_eq!(request_ids(store, after_tie).await, [13, 12, 11, 16]);
+}
+
+/// Two different events for place `n` of request `id`, each with its own envelope id.
+pub fn racing_request_appends(id: &str, n: u64) -> (RequestAppend, RequestAppend) {
+    let state = if n == 1 { "submitted" } else { "amended" };
+    (
+        request_append(id, n, state, "a", true),
+        request_append(id, n, state, "b", true),
+    )
+}
+
+/// Checks a race of [`racing_request_appends`] for place `n`: exactly one append won
+/// (`Ok(true)`), the other is a `Conflict`, and the store holds the winner with one log
+/// entry and one envelope more than `before` ([`request_snapshot`]'s log size and
+/// envelopes, before the race).
+pub async fn check_request_race(
+    store: &dyn Store,
+    id: &str,
+    n: u64,
+    outcomes: [StoreResult<bool>; 2],
+    log_before: u64,
+    outbox_before: usize,
+) {
+    let (a, b) = racing_request_appends(id, n);
+    let winner = match outcomes {
+        [Ok(true), Err(StoreError::Conflict(_))] => a,
+        [Err(StoreError::Conflict(_)), Ok(true)] => b,
+        other => panic!("event {n}: one append must win and one conflict: {other:?}"),
+    };
+    assert_eq!(store.request(id).await.unwrap(), Some(winner.header));
+    let events = store.request_events(id).await.unwrap();
+    assert_eq!(events.len() as u64, n);
+    assert_eq!(events.last(), Some(&winner.event));
+    assert_eq!(log_size(store).await, log_before + 1);
+    let outbox = store.outbox_after(REQUESTED, 0, 10_000).await.unwrap();
+    assert_eq!(outbox.len(), outbox_before + 1);
+    assert_eq!(outbox.last().unwrap().id, winner.send.unwrap().1.id);
+}
+
+/// Two different events claim the same place of one request at once, through `a` and `b`
+/// (the same store, or two handles on one database standing for two processes), for
+/// places 1 to 8: each time exactly one wins and the other is a conflict.
+pub async fn request_appends_race_one_winner(a: &dyn Store, b: &dyn Store) {
+    let id = request_id(20);
+    for n in 1..=8 {
+        let (log_before, outbox_before) = (
+            log_size(a).await,
+            a.outbox_after(REQUESTED, 0, 10_000).await.unwrap().len(),
+        );
+        let (x, y) = racing_request_appends(&id, n);
+        let (rx, ry) = tokio::join!(a.append_request_event(&x), b.append_request_event(&y));
+        check_request_race(a, &id, n, [rx, ry], log_before, outbox_before).await;
+    }
+}
+
 /// The names of the checks, in the order [`run_all`] runs them; [`conformance_tests!`]
 /// makes one test of each.
 ///
@@ -1888,6 +2421,11 @@ macro_rules! __conformance_check_names {
             meta_version_follows_what_servers_cache
             one_time_ids_are_used_once_until_they_expire
             collections_are_federated_only_when_turned_on
+            requests_filter_and_page_exactly
+            request_drafts_are_replaced_only_while_drafts
+            request_events_append_in_order_with_log_and_envelope
+            request_replays_and_conflicts_change_nothing
+            request_appends_race_one_winner
         }
     };
 }
@@ -1994,6 +2532,16 @@ pub mod checks {
         meta_version_follows_what_servers_cache after [];
         one_time_ids_are_used_once_until_they_expire after [];
         collections_are_federated_only_when_turned_on after [];
+        request_drafts_are_replaced_only_while_drafts after [];
+        request_events_append_in_order_with_log_and_envelope after [];
+        request_replays_and_conflicts_change_nothing after [];
+        requests_filter_and_page_exactly after [];
+    }
+
+    /// The race of [`super::request_appends_race_one_winner`] through one store.
+    pub async fn request_appends_race_one_winner(store: &dyn Store) {
+        seed_small(store).await;
+        super::request_appends_race_one_winner(store, store).await;
     }
 
     /// The race of [`super::outbox_pushes_race_without_gaps`] through one store.

@@ -642,7 +642,7 @@ mod tests {
     #[test]
     fn unknown_stored_texts_fail_closed() {
         fails_closed::<RegistryStatus>(&["", "Active", "expired", " active"]);
-        fails_closed::<OutboxKind>(&["", "stix_objects", "checkpoint", "pull"]);
+        fails_closed::<OutboxKind>(&["", "stix_objects", "checkpoint", "pull", "requests"]);
         fails_closed::<InboxOutcome>(&["", "accepted", "Delivered"]);
         fails_closed::<crate::WitnessAlertKind>(&["", "bad-proof", "peer_ahead"]);
     }
