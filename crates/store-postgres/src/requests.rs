@@ -132,15 +132,29 @@ pub async fn append(pool: &PgPool, a: &RequestAppend) -> StoreResult<bool> {
             .fetch_optional(&mut *tx)
             .await
             .map_err(db)?;
-    match stored {
-        Some(sha256) if sha256 == e.sha256 => return Ok(false),
-        Some(_) => {
+    match (stored, &a.replaces) {
+        (Some(sha256), _) if sha256 == e.sha256 => return Ok(false),
+        (Some(sha256), Some(replaced)) if sha256 == *replaced => {
+            sqlx::query("DELETE FROM request_events WHERE request = $1 AND n >= $2")
+                .bind(&e.request)
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query("UPDATE requests SET events = $2 WHERE id = $1")
+                .bind(&e.request)
+                .bind(n - 1)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        (Some(_), _) => {
             return Err(StoreError::Conflict(format!(
                 "another event {} of request {:?}",
                 e.n, e.request
             )))
         }
-        None => {}
+        (None, _) => {}
     }
     let before: Option<i64> = sqlx::query_scalar("SELECT events FROM requests WHERE id = $1")
         .bind(&e.request)

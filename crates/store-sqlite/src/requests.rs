@@ -125,15 +125,25 @@ pub fn append(c: &mut Connection, a: &RequestAppend) -> StoreResult<bool> {
             .query_row(params![e.request, n], |r| r.get(0))
             .optional()
             .map_err(db)?;
-        match stored {
-            Some(sha256) if sha256 == e.sha256 => return Ok(false),
-            Some(_) => {
+        match (stored, &a.replaces) {
+            (Some(sha256), _) if sha256 == e.sha256 => return Ok(false),
+            (Some(sha256), Some(replaced)) if sha256 == *replaced => {
+                tx.prepare_cached("DELETE FROM request_events WHERE request = ?1 AND n >= ?2")
+                    .map_err(db)?
+                    .execute(params![e.request, n])
+                    .map_err(db)?;
+                tx.prepare_cached("UPDATE requests SET events = ?2 WHERE id = ?1")
+                    .map_err(db)?
+                    .execute(params![e.request, n - 1])
+                    .map_err(db)?;
+            }
+            (Some(_), _) => {
                 return Err(StoreError::Conflict(format!(
                     "another event {} of request {:?}",
                     e.n, e.request
                 )))
             }
-            None => {}
+            (None, _) => {}
         }
         let before = stored_events(tx, &e.request)?.unwrap_or(0);
         if before != n - 1 {

@@ -1940,6 +1940,7 @@ fn request_append(id: &str, n: u64, state: &str, variant: &str, send: bool) -> R
             )
         }),
         event,
+        replaces: None,
     }
 }
 
@@ -2147,6 +2148,27 @@ async fn request_replays_and_conflicts_change_nothing(store: &dyn Store) {
     let next = request_append(&id, 3, "answered", "", true);
     assert!(store.append_request_event(&next).await.unwrap());
     assert_eq!(store.request(&id).await.unwrap(), Some(next.header));
+
+    // The other party's event 2 supersedes the one held, and event 3 with it; naming the
+    // wrong event to supersede changes nothing.
+    let held = request_snapshot(store, &id).await;
+    let mut wrong = request_append(&id, 2, "withdrawn", "theirs", false);
+    wrong.replaces = Some(held.1[2].sha256.clone());
+    let r = store.append_request_event(&wrong).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(
+        request_snapshot(store, &id).await,
+        held,
+        "a wrong replacement"
+    );
+    let mut theirs = request_append(&id, 2, "withdrawn", "theirs", false);
+    theirs.replaces = Some(held.1[1].sha256.clone());
+    assert!(store.append_request_event(&theirs).await.unwrap());
+    let (header, events, size, outbox) = request_snapshot(store, &id).await;
+    assert_eq!(header, Some(theirs.header.clone()));
+    assert_eq!(events, vec![held.1[0].clone(), theirs.event.clone()]);
+    assert_eq!(size, held.2 + 1, "one log entry more");
+    assert_eq!(outbox, held.3, "nothing sent");
 }
 
 /// Stores the headers of [`requests_filter_and_page_exactly`]: six requests of two kinds,

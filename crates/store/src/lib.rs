@@ -312,7 +312,9 @@ pub trait RequestStore: Send + Sync {
     /// Returns `false`, changing nothing, when the same event (same request, `n` and
     /// SHA-256) is stored already. Another event at that place, or an `n` that is not the
     /// stored header's `events + 1` (1 when there is no header), is a
-    /// [`StoreError::Conflict`], changing nothing.
+    /// [`StoreError::Conflict`], changing nothing. With `replaces`, the event held at that
+    /// place must have that SHA-256 (else Conflict): it and every later event are removed
+    /// first, in the same transaction.
     async fn append_request_event(&self, append: &RequestAppend) -> StoreResult<bool>;
     /// The header of request `id`.
     async fn request(&self, id: &str) -> StoreResult<Option<RequestRecord>>;

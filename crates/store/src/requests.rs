@@ -67,6 +67,9 @@ pub struct RequestAppend {
     pub log_entry: OpenableEntry,
     /// The envelope telling the other party, for that member's outbox, if any.
     pub send: Option<(String, OutboxItem)>,
+    /// The SHA-256 of the event held at this place that this one supersedes, with every
+    /// event after it: the other party's act made at the same moment, which loses.
+    pub replaces: Option<String>,
 }
 
 /// What [`crate::RequestStore::requests`] lists: every field set narrows the list.

@@ -489,7 +489,7 @@ fn applies(kinds: Kinds, kind: RequestKind) -> bool {
 
 /// Writes and reads the snake_case names the JSON uses.
 macro_rules! names {
-    ($ty:ident { $($variant:ident => $text:literal,)+ }) => {
+    ($ty:ident $what:literal { $($variant:ident => $text:literal,)+ }) => {
         impl $ty {
             /// Every value.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
@@ -514,7 +514,7 @@ macro_rules! names {
                 match s {
                     $($text => Ok($ty::$variant),)+
                     other => Err(format!(
-                        concat!("unknown ", stringify!($ty), " {:?}: expected one of {}"),
+                        concat!("unknown ", $what, " {:?}: expected one of {}"),
                         other,
                         [$($text),+].join(", ")
                     )),
@@ -524,7 +524,7 @@ macro_rules! names {
     };
 }
 
-names!(State {
+names!(State "state" {
     Draft => "draft",
     Submitted => "submitted",
     Delivered => "delivered",
@@ -547,7 +547,7 @@ names!(State {
     Withdrawn => "withdrawn",
 });
 
-names!(Act {
+names!(Act "act" {
     Submit => "submit",
     Deliver => "deliver",
     Retrieve => "retrieve",

@@ -302,7 +302,17 @@ pub async fn act(
             Side::Requester => header.requested.clone(),
             Side::Requested => header.requester.clone(),
         };
-        match append(node.store(), &header, &signed, at, Some(&other)).await {
+        match append(
+            node.store(),
+            &header,
+            &events,
+            &signed,
+            at,
+            Some(&other),
+            None,
+        )
+        .await
+        {
             Ok(_) => {
                 node.outbox_ready();
                 tracing::info!(request = %id, act = %act, state = %state, "request event made");
@@ -398,20 +408,29 @@ pub(crate) async fn take_in(
             header.id
         )));
     }
+    let mut replaces = None;
+    let mut events = events;
     if ev.n <= header.events {
         let held = events.iter().find(|e| e.n == ev.n);
         if held.is_some_and(|e| e.sha256 == signed.sha256) {
             deliver_if_due(store, log, local, &header).await?;
             return Ok(false);
         }
-        return Err(invalid(format!(
-            "event {} of request {} differs from the one held here (sha256 {})",
-            ev.n,
-            header.id,
-            held.map_or("none", |e| e.sha256.as_str())
-        )));
-    }
-    if ev.n != header.events + 1 {
+        // Both parties acted at the same moment: the requested side's act stands, on both
+        // nodes. The requester's node gives up its own act (and anything it made after it).
+        let ours = held.is_some_and(|e| e.actor == local);
+        if !(ours && header.requester == local && from == header.requested) {
+            return Err(invalid(format!(
+                "event {} of request {} differs from the one held here (sha256 {}), which stands",
+                ev.n,
+                header.id,
+                held.map_or("none", |e| e.sha256.as_str())
+            )));
+        }
+        tracing::warn!(request = %header.id, n = ev.n, "an act of this node was superseded by the requested side's act made at the same moment");
+        replaces = held.map(|e| e.sha256.clone());
+        events.truncate(usize::try_from(ev.n - 1).unwrap_or(usize::MAX));
+    } else if ev.n != header.events + 1 {
         return Err(invalid(format!(
             "event {} of request {} is out of order: the next is {}",
             ev.n,
@@ -456,7 +475,7 @@ pub(crate) async fn take_in(
     if (ev.n == 1) != ev.document.is_some() {
         return Err(invalid("only the first event carries the document"));
     }
-    let fresh = append(store, &header, &signed, at, None).await?;
+    let fresh = append(store, &header, &events, &signed, at, None, replaces).await?;
     tracing::info!(request = %header.id, from = %from, act = %ev.act, "request event received");
     if ev.act == Act::Submit {
         let header = store
@@ -495,7 +514,17 @@ async fn deliver_if_due(
         document: None,
     }
     .sign(log.node_key());
-    match append(store, header, &signed, at, Some(&header.requester)).await {
+    match append(
+        store,
+        header,
+        &events,
+        &signed,
+        at,
+        Some(&header.requester),
+        None,
+    )
+    .await
+    {
         // Recorded meanwhile by a concurrent replay.
         Err(RequestError::Store(StoreError::Conflict(_))) => Ok(()),
         other => other.map(|_| ()),
@@ -581,17 +610,22 @@ struct History {
 }
 
 impl History {
+    /// What `events` (a request's history, or the start of it) say of `header`'s request.
     fn of(header: &RequestRecord, events: &[RequestEvent]) -> Result<History, RequestError> {
         let corrupt =
             |what: String| StoreError::Backend(format!("stored request {}: {what}", header.id));
         let kind: RequestKind = header.kind.parse().map_err(corrupt)?;
-        let state: State = header.state.parse().map_err(corrupt)?;
+        let mut state = State::Draft;
         let mut until = None;
         for e in events {
-            if e.act == Act::Preserve.as_str() || e.act == Act::Extend.as_str() {
-                let signed = SignedEvent::parse(&e.json).map_err(|e| corrupt(e.to_string()))?;
+            let signed = SignedEvent::parse(&e.json).map_err(|e| corrupt(e.to_string()))?;
+            state = signed.event.state;
+            if matches!(signed.event.act, Act::Preserve | Act::Extend) {
                 until = signed.event.details.until.as_deref().and_then(parse_us);
             }
+        }
+        if events.is_empty() && header.state != State::Draft.as_str() {
+            state = header.state.parse().map_err(corrupt)?;
         }
         Ok(History {
             kind,
@@ -738,28 +772,37 @@ fn check_details(act: Act, d: &Details, history: &History, at: i64) -> Result<()
     Ok(())
 }
 
-/// Appends `signed` (at signed time `at`) to request `header`, with its log entry and, when
-/// `to` is set, the envelope for that member. Returns whether it was new.
+/// Appends `signed` (at signed time `at`) to request `header`, whose history before it is
+/// `before`, with its log entry and, when `to` is set, the envelope for that member;
+/// `replaces` names the event it supersedes. Returns whether it was new.
 async fn append(
     store: &dyn Store,
     header: &RequestRecord,
+    before: &[RequestEvent],
     signed: &SignedEvent,
     at: i64,
     to: Option<&str>,
+    replaces: Option<String>,
 ) -> Result<bool, RequestError> {
     let ev = &signed.event;
+    let kind: RequestKind = header.kind.parse().map_err(StoreError::Backend)?;
     let mut next = header.clone();
     next.state = ev.state.as_str().to_owned();
     next.updated_at = at;
     next.events = ev.n;
-    let kind: RequestKind = header.kind.parse().map_err(StoreError::Backend)?;
-    next.due_at = if !machine::AWAITING_ANSWER.contains(&ev.state) {
-        None
-    } else if ev.act == Act::Acknowledge {
-        Some(at + kind.response_seconds(header.emergency) * 1_000_000)
+    // The answer is due from the signed acknowledgement, while one is awaited.
+    let acknowledged = if ev.act == Act::Acknowledge {
+        Some(at)
     } else {
-        header.due_at
+        before
+            .iter()
+            .rev()
+            .find(|e| e.act == Act::Acknowledge.as_str())
+            .map(|e| e.at)
     };
+    next.due_at = acknowledged
+        .filter(|_| machine::AWAITING_ANSWER.contains(&ev.state))
+        .map(|t| t + kind.response_seconds(header.emergency) * 1_000_000);
     let log_entry = crate::log::seal(LogEntry {
         kind: REQUEST_EVENT.to_owned(),
         time: now_us(),
@@ -794,6 +837,7 @@ async fn append(
         },
         log_entry,
         send,
+        replaces,
     };
     Ok(store.append_request_event(&append).await?)
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use comity_store::prelude::*;
 use comity_store::OutboxEntry;
 use comity_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
@@ -207,7 +206,7 @@ async fn history(p: &Peer, id: &str) -> Vec<String> {
 }
 
 async fn log_size(p: &Peer) -> u64 {
-    p.node.store().transparency_log().size().await.unwrap()
+    p.node.store().transparency_log().log_size().await.unwrap()
 }
 
 /// Both nodes hold the same signed history and state.
@@ -239,6 +238,7 @@ async fn a_mutual_legal_assistance_request_lives_its_whole_life_on_both_nodes() 
     let again = open(&b.node, "chen", &id).await.unwrap();
     assert_eq!(again.history.len(), opened.history.len());
     // A's own officers opening it record nothing.
+    settle(&a, &b).await;
     let seen_by_a = open(&a.node, "alice", &id).await.unwrap();
     assert_eq!(seen_by_a.history.len(), 3);
     on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
@@ -285,9 +285,9 @@ async fn a_mutual_legal_assistance_request_lives_its_whole_life_on_both_nodes() 
     settle(&a, &b).await;
     assert_eq!(same_on_both(&a, &b, &id).await, State::Closed);
     assert!(closed.allowed.is_empty());
-    // 14 events, each one entry in both logs.
+    // 13 events, each one entry in both logs.
     let events = history(&a, &id).await.len() as u64;
-    assert_eq!(events, 14);
+    assert_eq!(events, 13);
     assert_eq!(log_size(&a).await - log_a, events);
     assert_eq!(log_size(&b).await - log_b, events);
     // The chain links every event to the one before it.
@@ -322,6 +322,7 @@ async fn a_preservation_is_preserved_for_sixty_days_at_least_extended_and_linked
         "{earlier:?}"
     );
     on(&b, "bashir", &id, Act::Extend, until(91)).await;
+    settle(&a, &b).await;
     // It has not lapsed: the period runs.
     let lapse = act(&a.node, "alice", &id, Act::Lapse, Details::default()).await;
     assert!(matches!(lapse, Err(RequestError::Invalid(_))), "{lapse:?}");
@@ -654,4 +655,66 @@ async fn a_withdrawal_ends_the_request_on_both_sides_and_lists_filter() {
         ..Query::default()
     };
     assert!(list(&a.node, &overdue).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn acts_made_at_the_same_moment_end_with_the_requested_sides_on_both_nodes() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    // B takes the submission in and records its delivery; before that reaches A, A withdraws.
+    for entry in due(&a, &b).await {
+        hand(&a, &b, &entry).await;
+    }
+    on(&a, "alice", &id, Act::Withdraw, note("changed our mind")).await;
+    // A's withdrawal reaches B, which holds its own event 2 (the delivery): refused.
+    let withdrawal = due(&a, &b).await.remove(0);
+    let answer = hand(&a, &b, &withdrawal).await;
+    assert!(reason_of(&answer).contains("which stands"), "{answer:?}");
+    // B's delivery reaches A, which gives up its withdrawal for it.
+    let size = log_size(&a).await;
+    for entry in due(&b, &a).await {
+        let answer = hand(&b, &a, &entry).await;
+        assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
+    }
+    assert_eq!(log_size(&a).await, size + 1);
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Delivered);
+    // The officer withdraws again, and now it holds on both sides.
+    on(&a, "alice", &id, Act::Withdraw, note("changed our mind")).await;
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Withdrawn);
+}
+
+#[tokio::test]
+async fn the_deadline_follows_the_acknowledgement_through_the_history() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Mla, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    let acked = on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    let at = parse_us(&acked.history.last().unwrap().event.at).unwrap();
+    let due_at = Some(at + 90 * 86_400_000_000);
+    for step in [Act::Review, Act::RequestInfo] {
+        let d = if step == Act::RequestInfo {
+            note("more")
+        } else {
+            Details::default()
+        };
+        on(&b, "bashir", &id, step, d).await;
+        assert_eq!(
+            b.node.store().request(&id).await.unwrap().unwrap().due_at,
+            due_at
+        );
+    }
+    settle(&a, &b).await;
+    on(&a, "alice", &id, Act::SupplyInfo, note("here")).await;
+    assert_eq!(
+        a.node.store().request(&id).await.unwrap().unwrap().due_at,
+        due_at
+    );
+    on(&a, "alice", &id, Act::Withdraw, Details::default()).await;
+    assert_eq!(
+        a.node.store().request(&id).await.unwrap().unwrap().due_at,
+        None
+    );
 }

@@ -1,0 +1,278 @@
+"""Cooperation requests between three real `comity serve` processes, driven over
+`/api/v1/requests` (and `comity request` beside a running node): whole lives of every kind
+(information asked and supplied, conditions accepted, preservation extended and linked,
+refusal, postponement, an emergency production, withdrawal), the same signed history on
+both sides, every event in both logs; who may do what (a matrix, denials included); bad
+input refused with a precise error and nothing changed; a node offline during an act
+catching up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import requests
+
+from conftest import ADMIN_PASSWORD, target
+from federation_nodes import federation, log_entries, wait_until
+
+pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: cooperation requests")
+
+OFFICER = ("liaison", "liaison-password-1")
+WAIT = 120
+
+
+def doc(kind: str) -> dict:
+    base = {
+        "authority": {"name": "Unité cyber", "contact": "+00 1 23 45", "time_zone": "Europe/Paris",
+                      "office_hours": "24/7"},
+        "legal_basis": {"instrument": "Budapest Convention", "article": "29"},
+        "summary": "Rançongiciel — 勒索软件 — برامج الفدية",
+        "offence": "unauthorised access",
+    }
+    base["details"] = {
+        "assistance": {"incident": "C2 at 203.0.113.7", "help_sought": "takedown"},
+        "preservation": {"data": "logs", "relation_to_offence": "C2", "custodian": "ACME",
+                         "necessity": "rotation", "mla_to_follow": True},
+        "disclosure": {"preservation": "earlier", "communication": "C2 session"},
+        "production": {"categories": ["subscriber"], "addressee": "ACME",
+                       "time_range": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z",
+                                      "time_zone": "UTC"}},
+        "mla": {"purpose": "prosecution", "assistance_sought": "images", "laws": "art. 2",
+                "proceedings": "2026/1"},
+    }[kind]
+    return base
+
+
+def api(m, method: str, path: str, body=None, auth=OFFICER, raw: bytes | None = None, headers=None):
+    h = {"Content-Type": "application/json"} if body is not None or raw is not None else {}
+    h.update(headers or {})
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    return requests.request(method, m.url + "/api/v1/requests" + path, data=data, headers=h, auth=auth, timeout=60)
+
+
+def ok(r, status: int = 200) -> dict:
+    assert r.status_code == status, (r.status_code, r.text)
+    return r.json()
+
+
+def new(a, b, kind: str, emergency: bool = False, **extra) -> str:
+    d = doc(kind)
+    d.update(extra)
+    r = ok(api(a, "POST", "", {"kind": kind, "to": b.id, "emergency": emergency, "document": d}), 201)
+    assert r["state"] == "draft" and r["allowed"] == ["submit"], r
+    return r["id"]
+
+
+def act(m, rid: str, what: str, **details) -> dict:
+    return ok(api(m, "POST", f"/{rid}/{what}", details))
+
+
+def held(m, rid: str) -> dict | None:
+    """The request as `m` holds it, read the way the CLI reads it (opening it through the
+    API would record a retrieval)."""
+    out = m.node.cli("request", "list", "--json", "--limit", "1000", "--officer", OFFICER[0],
+                     "--data-dir", m.node.data_dir).stdout
+    return next((r for r in json.loads(out) if r["id"] == rid), None)
+
+
+def reach(m, rid: str, state: str, events: int | None = None) -> dict:
+    def there():
+        r = held(m, rid)
+        return r if r and r["state"] == state else None
+    got = wait_until(there, WAIT, f"{m.letter} holds {rid} as {state}", nodes=[m.node])
+    return got
+
+
+def history(m, rid: str) -> list[tuple]:
+    out = m.node.cli("request", "show", rid, "--json", "--officer", OFFICER[0], "--data-dir",
+                     m.node.data_dir).stdout
+    return [(h["n"], h["act"], h["by"], h["sha256"]) for h in json.loads(out)["history"]]
+
+
+def same_history(x, y, rid: str) -> list[tuple]:
+    wait_until(lambda: history(x, rid) == history(y, rid), WAIT, "both sides hold the same history",
+               nodes=[x.node, y.node])
+    return history(x, rid)
+
+
+def add_users(m):
+    for name, role in [(OFFICER[0], "liaison"), ("viewer", "viewer"), ("analyst", "analyst")]:
+        m.node.cli("user", "add", name, "--role", role, "--data-dir", m.node.data_dir,
+                   env={"COMITY_USER_PASSWORD": OFFICER[1]})
+
+
+def later(days: int) -> str:
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    with federation(tmp_path_factory.mktemp("requests"), "ABC", []) as w:
+        for x in "ABC":
+            add_users(w[x])
+        yield w
+
+
+def test_a_request_lives_its_whole_life_with_the_same_signed_history_on_both_sides(world):
+    a, b = world["A"], world["B"]
+    logged = {m.letter: sum(e["kind"] == "request.event" for e in log_entries(m)) for m in (a, b)}
+    rid = new(a, b, "mla")
+    act(a, rid, "submit")
+    reach(a, rid, "delivered")
+    # the first opening by B's officer is the signed retrieval receipt A receives
+    opened = ok(api(b, "GET", f"/{rid}"))
+    assert opened["history"][-1]["act"] == "retrieve" and opened["history"][-1]["officer"] == "liaison"
+    assert opened["document"]["summary"] == doc("mla")["summary"]
+    act(b, rid, "acknowledge")
+    act(b, rid, "review")
+    act(b, rid, "request_info", note="Which servers?")
+    reach(a, rid, "info_requested")
+    act(a, rid, "supply_info", note="203.0.113.7")
+    reach(b, rid, "under_review")
+    act(b, rid, "accept_with_conditions", conditions="for proceedings 2026/1 only")
+    reach(a, rid, "accepted_with_conditions")
+    act(a, rid, "accept_conditions")
+    reach(b, rid, "accepted")
+    act(b, rid, "execute")
+    act(b, rid, "execute_partially", attachments=[{"name": "part1.e01", "sha256": "a" * 64, "size": 10}])
+    act(b, rid, "complete", attachments=[{"name": "part2.e01", "sha256": "b" * 64, "size": 20}])
+    reach(a, rid, "executed")
+    act(a, rid, "close")
+    reach(b, rid, "closed")
+    events = same_history(a, b, rid)
+    assert [e[1] for e in events] == [
+        "submit", "deliver", "retrieve", "acknowledge", "review", "request_info", "supply_info",
+        "accept_with_conditions", "accept_conditions", "execute", "execute_partially", "complete", "close"]
+    # every event is one entry in each log
+    for m in (a, b):
+        now = sum(e["kind"] == "request.event" for e in log_entries(m))
+        assert now - logged[m.letter] == len(events), (m.letter, now, logged[m.letter])
+
+
+def test_preservation_refusal_postponement_emergency_and_withdrawal(world):
+    a, b, c = world["A"], world["B"], world["C"]
+    # preservation A -> C: at least 60 days, extended, linked to the production that follows
+    pres = new(a, c, "preservation")
+    act(a, pres, "submit")
+    reach(c, pres, "delivered")
+    for step in ("acknowledge", "review", "accept"):
+        act(c, pres, step)
+    r = api(c, "POST", f"/{pres}/preserve", {"until": later(30)})
+    assert r.status_code == 400 and "at least 60 days" in r.json()["description"], r.text
+    act(c, pres, "preserve", until=later(61))
+    act(c, pres, "extend", until=later(91))
+    reach(a, pres, "extended")
+    prod = new(a, c, "production")
+    act(a, pres, "link", link=prod)
+    reach(c, pres, "linked")
+    same_history(a, c, pres)
+
+    # refusal B -> A with a reason from the dictionary
+    ref = new(b, a, "disclosure")
+    act(b, ref, "submit")
+    reach(a, ref, "delivered")
+    act(a, ref, "acknowledge")
+    r = api(a, "POST", f"/{ref}/refuse", {"reason": "because"})
+    assert r.status_code == 400, r.text
+    act(a, ref, "refuse", reason="dual_criminality", note="not an offence here")
+    reach(b, ref, "refused")
+    shown = ok(api(b, "GET", f"/{ref}"))
+    assert shown["history"][-1]["details"]["reason"] == "dual_criminality"
+
+    # postponement, then resumed
+    post = new(c, b, "assistance")
+    act(c, post, "submit")
+    reach(b, post, "delivered")
+    act(b, post, "acknowledge")
+    act(b, post, "review")
+    act(b, post, "postpone", note="pending domestic proceedings")
+    reach(c, post, "postponed")
+    act(b, post, "resume")
+    reach(c, post, "under_review")
+
+    # an emergency production, due in 8 hours from B's signed acknowledgement, answered at once
+    emer = new(c, b, "production", emergency=True, emergency_justification="imminent threat to life")
+    act(c, emer, "submit")
+    reach(b, emer, "delivered")
+    acked = act(b, emer, "acknowledge")
+    signed_at = dt.datetime.fromisoformat(acked["history"][-1]["at"].replace("Z", "+00:00"))
+    due = dt.datetime.fromisoformat(acked["due"].replace("Z", "+00:00"))
+    assert due - signed_at == dt.timedelta(hours=8), (acked["due"], acked["history"][-1]["at"])
+    assert reach(c, emer, "acknowledged")["due"] == acked["due"], "the same deadline on both sides"
+    for step in ("review", "accept", "execute", "complete"):
+        act(b, emer, step)
+    assert reach(c, emer, "executed")["due"] is None
+
+    # withdrawal by the requester
+    wd = new(a, b, "assistance")
+    act(a, wd, "submit")
+    reach(b, wd, "delivered")
+    act(a, wd, "withdraw", note="solved")
+    reach(b, wd, "withdrawn")
+    same_history(a, b, wd)
+
+
+def test_who_may_see_and_act_and_what_is_refused(world):
+    a, b = world["A"], world["B"]
+    rid = new(a, b, "assistance")
+    matrix = {
+        OFFICER: 200,
+        ("admin", ADMIN_PASSWORD): 200,
+        ("analyst", OFFICER[1]): 403,
+        ("viewer", OFFICER[1]): 403,
+        ("liaison", "wrong password"): 401,
+        None: 401,
+    }
+    for auth, status in matrix.items():
+        assert api(a, "GET", "", auth=auth).status_code == status, auth
+        assert api(a, "GET", f"/{rid}", auth=auth).status_code == status, auth
+        r = api(a, "POST", "", {"kind": "assistance", "to": b.id, "document": doc("assistance")}, auth=auth)
+        assert r.status_code == (201 if status == 200 else status), (auth, r.text)
+    before = held(a, rid)
+
+    def refused(r, status: int, says: str):
+        assert r.status_code == status, (r.status_code, r.text)
+        assert says in r.json()["description"], r.json()
+
+    refused(api(a, "POST", "", raw=b"{not json"), 400, "invalid body")
+    refused(api(a, "POST", "", {"kind": "mla", "to": 7, "document": {}}), 400, "invalid body")
+    refused(api(a, "POST", "", {"kind": "rumour", "to": b.id, "document": {}}), 400, "invalid body")
+    refused(api(a, "POST", "", {"kind": "mla", "to": b.id, "document": {}, "x": 1}), 400, "unknown field")
+    refused(api(a, "POST", "", raw=b"{" + b" " * 300_000 + b"}"), 413, "at most")
+    refused(api(a, "POST", "", {"kind": "mla", "to": "identity--<script>", "document": {}}), 400,
+            "not a registered member")
+    refused(api(a, "POST", "", raw=b"{}", headers={"Content-Type": "text/plain"}), 415, "application/json")
+    refused(api(a, "POST", f"/{rid}/obliterate", {}), 404, "unknown act")
+    refused(api(a, "POST", f"/{rid}/accept", {}), 409, "allowed now: submit")
+    refused(api(a, "POST", f"/{rid}/submit", {"reason": "other"}), 400, "goes with refuse only")
+    refused(api(a, "GET", "/request--00000000-0000-4000-8000-000000000000"), 404, "not found")
+    refused(api(a, "GET", "?kind=gossip"), 400, "unknown request kind")
+    refused(api(a, "GET", "?limit=-1"), 400, "invalid query")
+    incomplete = new(a, b, "preservation", offence="")
+    refused(api(a, "POST", f"/{incomplete}/submit", {}), 422, "offence (Budapest Convention art. 29(2)(b))")
+    assert held(a, incomplete)["state"] == "draft"
+    assert held(a, rid) == before, "nothing changed"
+    # B never heard of A's drafts
+    assert held(b, rid) is None and held(b, incomplete) is None
+    # A peer member's token cannot reach the route
+    r = requests.get(a.url + "/api/v1/requests", headers={"Authorization": "Bearer nope"}, timeout=60)
+    assert r.status_code == 401, r.text
+
+
+def test_a_node_offline_during_an_act_catches_up(world):
+    a, c = world["A"], world["C"]
+    rid = new(a, c, "assistance")
+    act(a, rid, "submit")
+    reach(c, rid, "delivered")
+    c.node.stop()
+    try:
+        act(a, rid, "withdraw", note="while C was down")
+        assert held(c, rid)["state"] == "delivered"
+    finally:
+        c.start()
+    reach(c, rid, "withdrawn")
+    events = same_history(a, c, rid)
+    assert [e[1] for e in events] == ["submit", "deliver", "withdraw"]
