@@ -321,7 +321,7 @@ mod tests {
 
     use crate::federation::inbox::{Answer, Inbox};
     use crate::federation::test_nodes::{self, draft, signer, Node as TestNode};
-    use crate::federation::transport::{DeliveryError, PeerAnswer};
+    use crate::federation::transport::{PeerAnswer, TransportError};
     use crate::log::NodeLog;
     use crate::registry::Directory;
 
@@ -340,18 +340,18 @@ mod tests {
             _endpoint: &str,
             envelope: String,
             _signature: SignatureHeaders,
-        ) -> Result<PeerAnswer, DeliveryError> {
+        ) -> Result<PeerAnswer, TransportError> {
             if self.down {
-                return Err(DeliveryError("cannot reach the peer".into()));
+                return Err(TransportError("cannot reach the peer".into()));
             }
             let answer = Inbox::new(&self.store, &self.log)
                 .receive(&self.from, envelope.as_bytes())
                 .await
-                .map_err(|e| DeliveryError(e.to_string()))?;
+                .map_err(|e| TransportError(e.to_string()))?;
             let (status, receipt) = match answer {
                 Answer::Delivered(r) => (200, r),
                 Answer::Refused(r) => (422, r),
-                other => return Err(DeliveryError(format!("{other:?}"))),
+                other => return Err(TransportError(format!("{other:?}"))),
             };
             Ok(PeerAnswer {
                 status,
@@ -365,8 +365,8 @@ mod tests {
             _endpoint: &str,
             _after: u64,
             _authorization: String,
-        ) -> Result<PeerAnswer, DeliveryError> {
-            Err(DeliveryError("no pulls here".into()))
+        ) -> Result<PeerAnswer, TransportError> {
+            Err(TransportError("no pulls here".into()))
         }
     }
 
