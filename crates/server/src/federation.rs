@@ -18,7 +18,7 @@ use comity_node::federation::pull;
 use comity_node::federation::request_signature::SignatureHeaders;
 use comity_node::federation::sender::Sender;
 use comity_node::federation::transport::{
-    inbox_url, outbox_url, DeliveryError, PeerAnswer, PeerTransport, OUTBOX_PATH,
+    inbox_url, outbox_url, PeerAnswer, PeerTransport, TransportError, OUTBOX_PATH,
 };
 pub use comity_node::federation::transport::{INBOX_PATH, PULL_SCHEME};
 use tokio::task::JoinHandle;
@@ -231,12 +231,12 @@ impl HttpTransport {
     }
 
     /// What `response` from `url` says, read to the end.
-    async fn answer(url: &str, response: reqwest::Response) -> Result<PeerAnswer, DeliveryError> {
+    async fn answer(url: &str, response: reqwest::Response) -> Result<PeerAnswer, TransportError> {
         let status = response.status();
         let body = response
             .bytes()
             .await
-            .map_err(|e| DeliveryError(format!("broken answer from {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("broken answer from {url}: {e}")))?;
         Ok(PeerAnswer {
             status: status.as_u16(),
             status_text: status.to_string(),
@@ -252,7 +252,7 @@ impl PeerTransport for HttpTransport {
         endpoint: &str,
         envelope: String,
         signature: SignatureHeaders,
-    ) -> Result<PeerAnswer, DeliveryError> {
+    ) -> Result<PeerAnswer, TransportError> {
         let url = inbox_url(endpoint);
         let response = self
             .client
@@ -264,7 +264,7 @@ impl PeerTransport for HttpTransport {
             .body(envelope)
             .send()
             .await
-            .map_err(|e| DeliveryError(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("cannot reach {url}: {e}")))?;
         HttpTransport::answer(&url, response).await
     }
 
@@ -273,7 +273,7 @@ impl PeerTransport for HttpTransport {
         endpoint: &str,
         after: u64,
         authorization: String,
-    ) -> Result<PeerAnswer, DeliveryError> {
+    ) -> Result<PeerAnswer, TransportError> {
         let url = outbox_url(endpoint, after);
         let response = self
             .client
@@ -281,7 +281,7 @@ impl PeerTransport for HttpTransport {
             .header("Authorization", authorization)
             .send()
             .await
-            .map_err(|e| DeliveryError(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("cannot reach {url}: {e}")))?;
         HttpTransport::answer(&url, response).await
     }
 }

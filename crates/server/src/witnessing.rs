@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use comity_node::federation::witnesser::Witnesser;
 use comity_node::federation::witnessing::Outcome;
+use comity_node::federation::DeliveryError;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
@@ -68,7 +69,7 @@ pub fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
 pub async fn round(
     state: &AppState,
     client: &reqwest::Client,
-) -> Vec<(String, Result<Outcome, String>)> {
+) -> Vec<(String, Result<Outcome, DeliveryError>)> {
     witnesser(state, HttpTransport::with_client(client.clone()))
         .round()
         .await

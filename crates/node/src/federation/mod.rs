@@ -3,9 +3,11 @@
 //! envelope is checked and applied ([`inbox`]), sightings sent back to the originators of
 //! what they sighted ([`sighting`]), the events of cooperation requests ([`request`]), and how nodes witness each other's logs
 //! ([`witnessing`]), and the [`sender`] that delivers each peer's outbox over a
-//! [`transport::PeerTransport`] (the server's is HTTP).
+//! [`transport::PeerTransport`] (the server's is HTTP); what fails in those exchanges is a
+//! [`DeliveryError`].
 
 pub mod agreement;
+pub mod delivery;
 pub mod envelope;
 pub mod inbox;
 pub mod plan;
@@ -20,3 +22,5 @@ pub(crate) mod test_nodes;
 pub mod transport;
 pub mod witnesser;
 pub mod witnessing;
+
+pub use delivery::{DeliveryError, QueuedError};

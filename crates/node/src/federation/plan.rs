@@ -12,6 +12,8 @@ use crate::registry::Federation;
 use crate::release::{Release, Released};
 use comity_stix::clock::now_us;
 
+use super::delivery::QueuedError;
+
 /// Most objects one envelope carries.
 pub const ENVELOPE_OBJECTS: usize = 1000;
 
@@ -189,14 +191,14 @@ fn created_by(object: &str) -> Option<String> {
 }
 
 /// The objects of an envelope body `{"objects": [...]}`, as JSON texts.
-pub fn body_objects(body: &str) -> Result<Vec<Box<serde_json::value::RawValue>>, String> {
+pub fn body_objects(body: &str) -> Result<Vec<Box<serde_json::value::RawValue>>, QueuedError> {
     #[derive(serde::Deserialize)]
     struct Body {
         objects: Vec<Box<serde_json::value::RawValue>>,
     }
     serde_json::from_str::<Body>(body)
         .map(|b| b.objects)
-        .map_err(|e| format!("the body is not {{\"objects\": [...]}}: {e}"))
+        .map_err(QueuedError::Objects)
 }
 
 /// The body of an envelope queued at `queued_at` with only what `peer` may still be sent
@@ -208,7 +210,7 @@ pub fn still_allowed(
     queued_at: i64,
     body: &str,
     withheld: &mut Withheld,
-) -> Result<String, String> {
+) -> Result<String, QueuedError> {
     if federation.unchanged_since(queued_at) {
         return Ok(body.to_owned());
     }

@@ -11,6 +11,7 @@ use crate::identity::{NodeKey, PublicKey};
 use crate::policy::MemberStatus;
 use crate::registry::{Directory, RegistryError};
 
+use super::delivery::{DeliveryError, QueuedError};
 use super::envelope::{timestamp, Envelope, EnvelopeError, Kind, Signed, VERSION};
 use super::inbox::{Answer, Inbox};
 use super::quota::Quotas;
@@ -40,14 +41,20 @@ pub enum PullError {
     /// The registry could not be read.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// An outbox entry cannot be sent as it is.
+    #[error(transparent)]
+    Queued(#[from] QueuedError),
 }
 
 /// The signed envelope for an outbox entry, as it is delivered or pulled.
-pub fn outbox_envelope(entry: &OutboxEntry, local: &str, key: &NodeKey) -> Result<Signed, String> {
-    let kind =
-        Kind::parse(entry.kind.as_str()).ok_or_else(|| format!("unknown kind {}", entry.kind))?;
-    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)
-        .map_err(|e| e.to_string())?;
+pub fn outbox_envelope(
+    entry: &OutboxEntry,
+    local: &str,
+    key: &NodeKey,
+) -> Result<Signed, QueuedError> {
+    let kind = Kind::parse(entry.kind.as_str())
+        .ok_or_else(|| QueuedError::UnknownKind(entry.kind.to_string()))?;
+    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)?;
     Ok(Envelope {
         v: VERSION,
         id: entry.id.clone(),
@@ -56,7 +63,7 @@ pub fn outbox_envelope(entry: &OutboxEntry, local: &str, key: &NodeKey) -> Resul
         kind,
         created: timestamp(created),
         seq: entry.seq,
-        body: RawValue::from_string(entry.body.clone()).map_err(|e| e.to_string())?,
+        body: RawValue::from_string(entry.body.clone()).map_err(QueuedError::NotJson)?,
     }
     .sign(key))
 }
@@ -171,8 +178,7 @@ pub async fn answer(
             }
             outbox_envelope(&e, local, key)
         })
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(StoreError::Backend)?;
+        .collect::<Result<Vec<_>, QueuedError>>()?;
     Ok((envelopes, more, withheld))
 }
 
@@ -182,15 +188,15 @@ pub async fn catch_up(
     node: &Node,
     transport: &dyn PeerTransport,
     quotas: &Quotas,
-) -> Result<(), String> {
+) -> Result<(), DeliveryError> {
     use base64::Engine as _;
     let log = node.log();
     let store = node.store();
     let registry = node.directory();
-    let Some(local) = registry.local_member().await.map_err(|e| e.to_string())? else {
+    let Some(local) = registry.local_member().await? else {
         return Ok(());
     };
-    for member in registry.members().await.map_err(|e| e.to_string())? {
+    for member in registry.members().await? {
         let Some(endpoint) = member
             .record
             .endpoint
@@ -200,27 +206,32 @@ pub async fn catch_up(
             continue;
         };
         loop {
-            let after = store
-                .inbox_last_seq(&member.id.0)
-                .await
-                .map_err(|e| e.to_string())?;
+            let after = store.inbox_last_seq(&member.id.0).await?;
             let request = request(&local.id.0, &member.id.0, after, log.node_key());
             let header = base64::engine::general_purpose::STANDARD.encode(request.to_json());
             let url = outbox_url(endpoint, after);
             let response = transport
                 .get_outbox(endpoint, after, format!("{PULL_SCHEME} {header}"))
-                .await
-                .map_err(|e| e.0)?;
+                .await?;
             if !response.is_success() {
-                return Err(format!("{url} answered {}", response.status_text));
+                return Err(DeliveryError::Status {
+                    url,
+                    status: response.status,
+                    status_text: response.status_text,
+                    body: String::new(),
+                });
             }
             #[derive(serde::Deserialize)]
             struct Pulled {
                 more: bool,
                 envelopes: Vec<Box<RawValue>>,
             }
-            let answer: Pulled =
-                serde_json::from_slice(&response.body).map_err(|e| format!("{url}: {e}"))?;
+            let answer: Pulled = serde_json::from_slice(&response.body).map_err(|source| {
+                DeliveryError::Unreadable {
+                    from: url.clone(),
+                    source,
+                }
+            })?;
             let inbox = Inbox::new(store, log)
                 .with_quotas(quotas)
                 .with_registry_state(node.registry_state());
@@ -228,16 +239,19 @@ pub async fn catch_up(
                 match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
                     Ok(Answer::OverQuota { retry_after, .. }) => {
-                        return Err(format!(
-                        "{url}: over the quota of {}; pulling again in {retry_after} s or later",
-                        member.id.0
-                    ))
+                        return Err(DeliveryError::OverQuota {
+                            url,
+                            member: member.id.0.clone(),
+                            retry_after,
+                        })
                     }
-                    Ok(Answer::Rejected(why)) => return Err(format!("{url}: {why}")),
+                    Ok(Answer::Rejected(source)) => {
+                        return Err(DeliveryError::Rejected { url, source })
+                    }
                     Ok(Answer::OutOfOrder { expected }) => {
-                        return Err(format!("{url} skipped envelopes: expected {expected}"))
+                        return Err(DeliveryError::Skipped { url, expected })
                     }
-                    Err(e) => return Err(e.to_string()),
+                    Err(e) => return Err(e.into()),
                 }
             }
             if !answer.more || answer.envelopes.is_empty() {
@@ -246,4 +260,89 @@ pub async fn catch_up(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use comity_store_sqlite::SqliteStore;
+
+    use super::*;
+    use crate::federation::request_signature::SignatureHeaders;
+    use crate::federation::test_nodes::{self, signer};
+    use crate::federation::transport::{PeerAnswer, TransportError};
+    use crate::log::NodeLog;
+
+    /// Answers every pull with `answer`.
+    struct Answering(PeerAnswer);
+
+    #[async_trait]
+    impl PeerTransport for Answering {
+        async fn post_inbox(
+            &self,
+            _endpoint: &str,
+            _envelope: String,
+            _signature: SignatureHeaders,
+        ) -> Result<PeerAnswer, TransportError> {
+            Err(TransportError("no pushes here".into()))
+        }
+
+        async fn get_outbox(
+            &self,
+            _endpoint: &str,
+            _after: u64,
+            _authorization: String,
+        ) -> Result<PeerAnswer, TransportError> {
+            Ok(self.0.clone())
+        }
+    }
+
+    /// Node 1 pulling from node 2 (pinned, reachable) over a transport answering `answer`.
+    async fn pull_answered(answer: PeerAnswer) -> Result<(), DeliveryError> {
+        let (a, b) = (test_nodes::node(1).await, test_nodes::node(2).await);
+        let mut record = Directory::new(&b.store)
+            .local_member()
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        record.local = false;
+        record.endpoint = Some("https://peer.example".into());
+        a.registry().add_member(record).await.unwrap();
+        let node = Node::with_log(
+            Arc::new(SqliteStore::open(a.dir.path()).unwrap()),
+            NodeLog::new(signer(1)).unwrap(),
+        );
+        let quotas = Quotas::new(Default::default());
+        catch_up(&node, &Answering(answer), &quotas).await
+    }
+
+    #[tokio::test]
+    async fn a_refused_pull_surfaces_with_the_status_the_peer_answered() {
+        let refused = pull_answered(PeerAnswer {
+            status: 401,
+            status_text: "401 Unauthorized".into(),
+            body: b"{}".to_vec(),
+        })
+        .await;
+        match refused {
+            Err(e @ DeliveryError::Status { status: 401, .. }) => assert_eq!(
+                e.to_string(),
+                "https://peer.example/federation/v1/outbox?after=0 answered 401 Unauthorized"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let garbled = pull_answered(PeerAnswer {
+            status: 200,
+            status_text: "200 OK".into(),
+            body: b"not JSON".to_vec(),
+        })
+        .await;
+        assert!(
+            matches!(garbled, Err(DeliveryError::Unreadable { .. })),
+            "{garbled:?}"
+        );
+    }
 }

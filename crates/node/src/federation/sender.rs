@@ -16,6 +16,7 @@ use crate::identity::{NodeKey, PublicKey};
 use crate::node::Node;
 use crate::policy::MemberStatus;
 
+use super::delivery::DeliveryError;
 use super::envelope::{Kind, Receipt, Signed};
 use super::plan::Withheld;
 use super::quota::Quotas;
@@ -101,9 +102,9 @@ impl Sender {
         &self,
         in_flight: &Arc<Mutex<HashSet<String>>>,
         tasks: &mut tokio::task::JoinSet<()>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeliveryError> {
         let store = self.node.store();
-        for peer in store.outbox_peers().await.map_err(|e| e.to_string())? {
+        for peer in store.outbox_peers().await? {
             if !in_flight
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -129,14 +130,14 @@ impl Sender {
     /// What leaves is decided again now: a suspended member gets nothing (its envelopes
     /// wait), and objects no agreement in force covers any more are taken out of the
     /// envelope.
-    pub async fn deliver_peer(&self, peer: &str) -> Result<(), String> {
+    pub async fn deliver_peer(&self, peer: &str) -> Result<(), DeliveryError> {
         let store = self.node.store();
         let registry = self.node.directory();
-        let federation = registry.federation().await.map_err(|e| e.to_string())?;
+        let federation = registry.federation().await?;
         let Some(local) = federation.local.clone() else {
             return Ok(());
         };
-        let Some(member) = registry.member(peer).await.map_err(|e| e.to_string())? else {
+        let Some(member) = registry.member(peer).await? else {
             return Ok(());
         };
         if member.status == MemberStatus::Suspended {
@@ -158,10 +159,7 @@ impl Sender {
             if let Some(previous) = recording.take() {
                 previous.await?;
             }
-            let due = store
-                .outbox_due(peer, now_us(), BATCH)
-                .await
-                .map_err(|e| e.to_string())?;
+            let due = store.outbox_due(peer, now_us(), BATCH).await?;
             if due.is_empty() {
                 return Ok(());
             }
@@ -194,7 +192,7 @@ impl Sender {
                         if let Some(previous) = recording.take() {
                             previous.await?;
                         }
-                        return Err(e);
+                        return Err(e.into());
                     }
                     None => {}
                 }
@@ -216,11 +214,10 @@ impl Sender {
                             .outbox_failed(
                                 peer,
                                 entry.seq,
-                                &why,
+                                &why.to_string(),
                                 now_us() + wait.as_micros() as i64,
                             )
-                            .await
-                            .map_err(|e| e.to_string())?;
+                            .await?;
                         return Ok(());
                     }
                 }
@@ -239,9 +236,8 @@ impl Sender {
         Box::pin(async move {
             store
                 .outbox_delivered(&peer, seq, at, &receipt.to_json())
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+                .await?;
+            Ok(())
         })
     }
 
@@ -252,7 +248,7 @@ impl Sender {
         endpoint: &str,
         key: &PublicKey,
         entry: &OutboxEntry,
-    ) -> Result<Signed, String> {
+    ) -> Result<Signed, DeliveryError> {
         let log = self.node.log();
         let envelope = pull::outbox_envelope(entry, local, log.node_key())?.to_json();
         let url = inbox_url(endpoint);
@@ -260,24 +256,35 @@ impl Sender {
         let answer = self
             .transport
             .post_inbox(endpoint, envelope, signature)
-            .await
-            .map_err(|e| e.0)?;
+            .await?;
         let bytes = answer.body;
         if answer.status != 200 && answer.status != 422 {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
-            return Err(format!("{url} answered {}: {text}", answer.status_text));
+            return Err(DeliveryError::Status {
+                url,
+                status: answer.status,
+                status_text: answer.status_text,
+                body: text,
+            });
         }
-        let receipt = Signed::parse(&bytes).map_err(|e| format!("receipt from {url}: {e}"))?;
-        receipt
-            .verify(key)
-            .map_err(|e| format!("receipt from {url}: {e}"))?;
-        let body: Receipt = serde_json::from_str(receipt.envelope.body.get())
-            .map_err(|e| format!("receipt from {url}: {e}"))?;
+        let unverified = |source| DeliveryError::Unverified {
+            from: url.clone(),
+            source,
+        };
+        let receipt = Signed::parse(&bytes).map_err(unverified)?;
+        receipt.verify(key).map_err(unverified)?;
+        let body: Receipt =
+            serde_json::from_str(receipt.envelope.body.get()).map_err(|source| {
+                DeliveryError::Unreadable {
+                    from: url.clone(),
+                    source,
+                }
+            })?;
         if receipt.envelope.kind != Kind::Receipt
             || receipt.envelope.from != entry.peer
             || body.envelope != entry.id
         {
-            return Err(format!("{url} answered with a receipt for something else"));
+            return Err(DeliveryError::OtherReceipt { url });
         }
         if body.outcome == "refused" {
             tracing::warn!(peer = %entry.peer, seq = entry.seq, reason = ?body.reason, "envelope refused by the peer");
@@ -289,7 +296,8 @@ impl Sender {
 }
 
 /// The write of a verified receipt, to be awaited (it starts when first polled).
-type Recording = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+type Recording =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DeliveryError>> + Send>>;
 
 /// Exponential backoff from one second, capped, with ±25 % jitter.
 fn backoff(attempts: u32) -> Duration {
@@ -321,7 +329,7 @@ mod tests {
 
     use crate::federation::inbox::{Answer, Inbox};
     use crate::federation::test_nodes::{self, draft, signer, Node as TestNode};
-    use crate::federation::transport::{DeliveryError, PeerAnswer};
+    use crate::federation::transport::{PeerAnswer, TransportError};
     use crate::log::NodeLog;
     use crate::registry::Directory;
 
@@ -340,18 +348,18 @@ mod tests {
             _endpoint: &str,
             envelope: String,
             _signature: SignatureHeaders,
-        ) -> Result<PeerAnswer, DeliveryError> {
+        ) -> Result<PeerAnswer, TransportError> {
             if self.down {
-                return Err(DeliveryError("cannot reach the peer".into()));
+                return Err(TransportError("cannot reach the peer".into()));
             }
             let answer = Inbox::new(&self.store, &self.log)
                 .receive(&self.from, envelope.as_bytes())
                 .await
-                .map_err(|e| DeliveryError(e.to_string()))?;
+                .map_err(|e| TransportError(e.to_string()))?;
             let (status, receipt) = match answer {
                 Answer::Delivered(r) => (200, r),
                 Answer::Refused(r) => (422, r),
-                other => return Err(DeliveryError(format!("{other:?}"))),
+                other => return Err(TransportError(format!("{other:?}"))),
             };
             Ok(PeerAnswer {
                 status,
@@ -365,8 +373,8 @@ mod tests {
             _endpoint: &str,
             _after: u64,
             _authorization: String,
-        ) -> Result<PeerAnswer, DeliveryError> {
-            Err(DeliveryError("no pulls here".into()))
+        ) -> Result<PeerAnswer, TransportError> {
+            Err(TransportError("no pulls here".into()))
         }
     }
 
@@ -447,6 +455,64 @@ mod tests {
             .unwrap()
             .is_empty());
         assert_eq!(b.store.inbox_last_seq(&a.id).await.unwrap(), 0);
+    }
+
+    /// Answers every envelope with `403 Forbidden` and a reason, as a peer that does not
+    /// know this node does.
+    struct Forbidding;
+
+    #[async_trait]
+    impl PeerTransport for Forbidding {
+        async fn post_inbox(
+            &self,
+            _endpoint: &str,
+            _envelope: String,
+            _signature: SignatureHeaders,
+        ) -> Result<PeerAnswer, TransportError> {
+            Ok(PeerAnswer {
+                status: 403,
+                status_text: "403 Forbidden".into(),
+                body: b"not a member".to_vec(),
+            })
+        }
+
+        async fn get_outbox(
+            &self,
+            _endpoint: &str,
+            _after: u64,
+            _authorization: String,
+        ) -> Result<PeerAnswer, TransportError> {
+            Err(TransportError("no pulls here".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_by_the_peer_surfaces_with_its_status_and_is_retried_later() {
+        let (a, b, sender) = proposal_queued(false).await;
+        let sender = Sender::new(
+            sender.node.clone(),
+            Arc::new(Forbidding),
+            sender.quotas.clone(),
+        );
+        let entry = a.store.outbox_after(&b.id, 0, 10).await.unwrap().remove(0);
+        let key = b.log.node_key().public_key();
+        match sender
+            .send(&a.id, "https://peer.example", &key, &entry)
+            .await
+        {
+            Err(DeliveryError::Status { status, body, .. }) => {
+                assert_eq!((status, body.as_str()), (403, "not a member"))
+            }
+            other => panic!("{other:?}"),
+        }
+        sender.deliver_peer(&b.id).await.unwrap();
+        let entry = a.store.outbox_after(&b.id, 0, 10).await.unwrap().remove(0);
+        assert_eq!(entry.delivered_at, None);
+        assert_eq!(entry.attempts, 1);
+        assert_eq!(
+            entry.last_error.as_deref(),
+            Some("https://peer.example/federation/v1/inbox answered 403 Forbidden: not a member")
+        );
     }
 
     #[test]

@@ -58,6 +58,7 @@ use crate::policy::{
 use crate::registry::{Directory, Federation};
 use comity_stix::clock::now_us;
 
+use super::delivery::QueuedError;
 use super::envelope::Envelope;
 use super::inbox::{member_collection, Answer, Inbox, InboxError, API_ROOT};
 
@@ -324,11 +325,11 @@ pub fn still_allowed(
     peer: &str,
     queued_at: i64,
     queued: &str,
-) -> Result<String, String> {
+) -> Result<String, QueuedError> {
     if federation.unchanged_since(queued_at) {
         return Ok(queued.to_owned());
     }
-    let parsed: Body = serde_json::from_str(queued).map_err(|e| e.to_string())?;
+    let parsed: Body = serde_json::from_str(queued).map_err(QueuedError::Sighting)?;
     let Some(sighting) = parsed.sighting else {
         return Ok(queued.to_owned());
     };

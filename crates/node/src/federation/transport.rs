@@ -50,7 +50,7 @@ impl PeerAnswer {
 /// Why a peer could not be reached or its answer not read; the attempt may be retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct DeliveryError(pub String);
+pub struct TransportError(pub String);
 
 /// The carrier between this node and its peers.
 #[async_trait]
@@ -62,7 +62,7 @@ pub trait PeerTransport: Send + Sync + 'static {
         endpoint: &str,
         envelope: String,
         signature: SignatureHeaders,
-    ) -> Result<PeerAnswer, DeliveryError>;
+    ) -> Result<PeerAnswer, TransportError>;
 
     /// GETs what the peer at `endpoint` queued for this node after `after`, proving who
     /// asks with `authorization` (the `Authorization` header's value).
@@ -71,5 +71,5 @@ pub trait PeerTransport: Send + Sync + 'static {
         endpoint: &str,
         after: u64,
         authorization: String,
-    ) -> Result<PeerAnswer, DeliveryError>;
+    ) -> Result<PeerAnswer, TransportError>;
 }

@@ -14,6 +14,7 @@ use crate::identity::PublicKey;
 use crate::node::Node;
 use crate::policy::MemberStatus;
 
+use super::delivery::DeliveryError;
 use super::sender::sign_for_inbox;
 use super::transport::PeerTransport;
 use super::witnessing::{self, Outcome, Prepared};
@@ -76,16 +77,16 @@ impl Witnesser {
 
     /// One round: every active peer with an endpoint and a key is sent the latest
     /// checkpoint (unless it cosigned it recently); returns what came of each submission.
-    pub async fn round(&self) -> Vec<(String, Result<Outcome, String>)> {
+    pub async fn round(&self) -> Vec<(String, Result<Outcome, DeliveryError>)> {
         let registry = self.node.directory();
         let local = match registry.local_member().await {
             Ok(Some(m)) => m.id.0,
             Ok(None) => return Vec::new(),
-            Err(e) => return vec![(String::new(), Err(e.to_string()))],
+            Err(e) => return vec![(String::new(), Err(e.into()))],
         };
         let members = match registry.members().await {
             Ok(m) => m,
-            Err(e) => return vec![(String::new(), Err(e.to_string()))],
+            Err(e) => return vec![(String::new(), Err(e.into()))],
         };
         // Each peer in a task of its own, so a slow or silent peer holds up nobody else.
         let mut tasks = tokio::task::JoinSet::new();
@@ -114,7 +115,7 @@ impl Witnesser {
                 Ok((_, Ok(None))) => {}
                 Ok((peer, Ok(Some(o)))) => out.push((peer, Ok(o))),
                 Ok((peer, Err(e))) => out.push((peer, Err(e))),
-                Err(e) => out.push((String::new(), Err(format!("witnessing task failed: {e}")))),
+                Err(e) => out.push((String::new(), Err(e.into()))),
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -130,16 +131,13 @@ impl Witnesser {
         peer: &str,
         endpoint: &str,
         key: &PublicKey,
-    ) -> Result<Option<Outcome>, String> {
+    ) -> Result<Option<Outcome>, DeliveryError> {
         let log = self.node.log();
         let store = self.node.store();
         let refresh = self.every.saturating_mul(REFRESH_ROUNDS).as_micros() as i64;
         let mut old = None;
         for _ in 0..2 {
-            let sub = match witnessing::prepare(store, log, local, peer, old, refresh)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            let sub = match witnessing::prepare(store, log, local, peer, old, refresh).await? {
                 Prepared::Send(sub) => sub,
                 Prepared::UpToDate => return Ok(None),
                 Prepared::Alert { kind, new } => return Ok(Some(Outcome::Alert { kind, new })),
@@ -149,8 +147,7 @@ impl Witnesser {
             let answer = self
                 .transport
                 .post_inbox(endpoint, envelope, signature)
-                .await
-                .map_err(|e| e.0)?;
+                .await?;
             match witnessing::answered(store, log, local, key, &sub, answer.status, &answer.body)
                 .await?
             {

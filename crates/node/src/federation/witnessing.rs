@@ -43,7 +43,7 @@ use comity_store::{
     CollectedCosignature, Store, StoreError, StoredCheckpoint, WitnessAlert, WitnessAlertKind,
 };
 use comity_tlog::checkpoint::Checkpoint;
-use comity_tlog::note::{KeyKind, Note, NoteSignature, Verifier};
+use comity_tlog::note::{KeyKind, Note, NoteError, NoteSignature, Verifier};
 use comity_tlog::witness::{AddCheckpoint, WitnessError};
 use comity_tlog::Hash;
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,7 @@ use crate::policy::MemberStatus;
 use crate::registry::Member;
 use comity_stix::clock::now_us;
 
+use super::delivery::DeliveryError;
 use super::envelope::{Envelope, EnvelopeError, Kind, Signed};
 
 /// How old a checkpoint envelope may be.
@@ -651,15 +652,20 @@ pub async fn answered(
     sub: &Submission,
     status: u16,
     bytes: &[u8],
-) -> Result<Outcome, String> {
-    let answer = Signed::parse(bytes).map_err(|e| format!("answer {status}: {e}"))?;
-    answer.verify(key).map_err(|e| e.to_string())?;
+) -> Result<Outcome, DeliveryError> {
+    let unverified = |source| DeliveryError::Unverified {
+        from: sub.peer.clone(),
+        source,
+    };
+    let answer = Signed::parse(bytes).map_err(unverified)?;
+    answer.verify(key).map_err(unverified)?;
     let env = &answer.envelope;
     if env.from != sub.peer || env.to != local {
-        return Err(format!(
-            "the answer is from {} to {}, not from {} to this node",
-            env.from, env.to, sub.peer
-        ));
+        return Err(DeliveryError::Misaddressed {
+            from: env.from.clone(),
+            to: env.to.clone(),
+            peer: sub.peer.clone(),
+        });
     }
     if env.kind == Kind::Receipt {
         #[derive(Deserialize)]
@@ -673,21 +679,24 @@ pub async fn answered(
         return Ok(Outcome::Refused { status, reason });
     }
     if env.kind != Kind::Cosignature {
-        return Err(format!("the answer is of kind {}", env.kind.as_str()));
+        return Err(DeliveryError::UnexpectedKind(env.kind));
     }
     let body: CosignatureBody =
-        serde_json::from_str(env.body.get()).map_err(|e| format!("cosignature body: {e}"))?;
+        serde_json::from_str(env.body.get()).map_err(|source| DeliveryError::Unreadable {
+            from: sub.peer.clone(),
+            source,
+        })?;
     if body.envelope != sub.envelope.envelope.id {
-        return Err("the answer is about another checkpoint envelope".into());
+        return Err(DeliveryError::OtherCheckpoint);
     }
     if body.status != status {
-        return Err(format!(
-            "the answer says {} but came with HTTP {status}",
-            body.status
-        ));
+        return Err(DeliveryError::StatusMismatch {
+            said: body.status,
+            status,
+        });
     }
     let text = Note::parse(sub.checkpoint.note.as_bytes())
-        .map_err(|e| format!("our own checkpoint: {e}"))?
+        .map_err(DeliveryError::OwnCheckpoint)?
         .text;
     match (body.outcome.as_str(), status) {
         ("cosigned", 200) => {
@@ -702,16 +711,13 @@ pub async fn answered(
                     line: lines,
                     received_at: now_us(),
                 })
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             Ok(Outcome::Cosigned {
                 size: sub.checkpoint.size,
             })
         }
         ("refused", 409) => {
-            let known = body
-                .known_size
-                .ok_or("a 409 answer without the known size")?;
+            let known = body.known_size.ok_or(DeliveryError::NoKnownSize)?;
             if known > sub.checkpoint.size {
                 let new = peer_ahead(
                     store,
@@ -722,8 +728,7 @@ pub async fn answered(
                     body.evidence
                         .unwrap_or_else(|| format!("{} cosigned size {known}", sub.peer)),
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
                 return Ok(Outcome::Alert {
                     kind: PEER_AHEAD,
                     new,
@@ -754,8 +759,7 @@ pub async fn answered(
                     proof: sub.proof.clone(),
                 },
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             Ok(Outcome::Alert {
                 kind: REFUSED,
                 new: id.is_some(),
@@ -765,34 +769,58 @@ pub async fn answered(
             status,
             reason: body.reason.unwrap_or_default(),
         }),
-        (other, _) => Err(format!("an answer {other:?} with HTTP {status}")),
+        (other, _) => Err(DeliveryError::UnexpectedOutcome {
+            outcome: other.to_owned(),
+            status,
+        }),
     }
+}
+
+/// Why cosignature lines do not verify with a peer's pinned key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CosignatureError {
+    /// A line is not a signature line, or names no valid cosignature key.
+    #[error("cosignature: {0}")]
+    Malformed(#[source] NoteError),
+    /// There is no line at all.
+    #[error("the answer carries no cosignature")]
+    Missing,
+    /// A line does not verify with the pinned key.
+    #[error("cosignature does not verify with the pinned key: {0}")]
+    Invalid(#[source] NoteError),
+    /// A line is not by the pinned key.
+    #[error("cosignature does not verify with the pinned key")]
+    NotByPinnedKey,
 }
 
 /// Checks cosignature lines over a checkpoint text with the peer's pinned key, as a
 /// cosignature/v1 key named as each line says: at least one line, every line verifies.
-pub fn verify_cosignature(key: &PublicKey, text: &str, lines: &str) -> Result<(), String> {
+pub fn verify_cosignature(
+    key: &PublicKey,
+    text: &str,
+    lines: &str,
+) -> Result<(), CosignatureError> {
     let sigs: Vec<NoteSignature> = lines
         .split_terminator('\n')
         .enumerate()
         .map(|(i, l)| NoteSignature::parse_line(l, i + 1))
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("cosignature: {e}"))?;
+        .map_err(CosignatureError::Malformed)?;
     if sigs.is_empty() {
-        return Err("the answer carries no cosignature".into());
+        return Err(CosignatureError::Missing);
     }
     for sig in sigs {
         let verifier = key
             .note_verifier(&sig.name, KeyKind::CosignatureV1)
-            .map_err(|e| format!("cosignature: {e}"))?;
+            .map_err(CosignatureError::Malformed)?;
         let note = Note {
             text: text.to_owned(),
             signatures: vec![sig],
         };
         let opened = Note::open(note.to_string().as_bytes(), &[verifier])
-            .map_err(|e| format!("cosignature does not verify with the pinned key: {e}"))?;
+            .map_err(CosignatureError::Invalid)?;
         if opened.verified.is_empty() {
-            return Err("cosignature does not verify with the pinned key".into());
+            return Err(CosignatureError::NotByPinnedKey);
         }
     }
     Ok(())
