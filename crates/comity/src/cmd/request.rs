@@ -228,7 +228,7 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
                 })?;
             let attachments = attach
                 .iter()
-                .map(|p| attachment(p))
+                .map(attachment)
                 .collect::<anyhow::Result<_>>()?;
             let details = Details {
                 note,
