@@ -87,6 +87,8 @@ def reach(m, rid: str, state: str, events: int | None = None) -> dict:
 
 
 def history(m, rid: str) -> list[tuple]:
+    """The signed history as `comity request show` prints it (on the requested side, the
+    first showing records the retrieval receipt)."""
     out = m.node.cli("request", "show", rid, "--json", "--officer", OFFICER[0], "--data-dir",
                      m.node.data_dir).stdout
     return [(h["n"], h["act"], h["by"], h["sha256"]) for h in json.loads(out)["history"]]
@@ -274,5 +276,6 @@ def test_a_node_offline_during_an_act_catches_up(world):
     finally:
         c.start()
     reach(c, rid, "withdrawn")
+    # reading C's history is C's officer opening the request: the retrieval receipt comes last
     events = same_history(a, c, rid)
-    assert [e[1] for e in events] == ["submit", "deliver", "withdraw"]
+    assert [e[1] for e in events] == ["submit", "deliver", "withdraw", "retrieve"]

@@ -15,9 +15,13 @@
 //! ([`kinds::RequestKind::response_seconds`]), never from arrival; *overdue* is computed on
 //! reading.
 //!
-//! Not built yet: attachments' bytes (events carry their hashes only), notifications,
-//! per-member deadline settings, and the resolution of two acts made at the same moment by
-//! the two parties (the second to arrive is refused by the other node; see the README).
+//! When both parties act at the same moment, both events claim the same place in the
+//! history. The requested side's stands on both nodes: its node refuses the requester's,
+//! and the requester's node takes the requested side's in place of its own, then makes its
+//! own act again after it if that is still allowed (signed anew).
+//!
+//! Not built yet: attachments' bytes (events carry their hashes only), notifications and
+//! per-member deadline settings.
 
 pub mod event;
 pub mod kinds;
@@ -269,9 +273,25 @@ pub async fn act(
         ));
     }
     let local = local_member(node.directory()).await?;
+    make(node.store(), node.log(), &local, officer, id, act, details).await?;
+    node.outbox_ready();
+    show_as(node.store(), id, &local).await
+}
+
+/// Makes `act` on request `id` as member `local`: the core of [`act`], retried when another
+/// act got there first.
+async fn make(
+    store: &dyn Store,
+    log: &NodeLog,
+    local: &str,
+    officer: &str,
+    id: &str,
+    act: Act,
+    details: Details,
+) -> Result<(), RequestError> {
     for _ in 0..RETRIES {
-        let (header, events) = read(node.store(), id).await?;
-        let side = side_of(&header, &local).ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
+        let (header, events) = read(store, id).await?;
+        let side = side_of(&header, local).ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
         let history = History::of(&header, &events)?;
         let at = now_us().max(history.last_at);
         let state = machine::next(history.kind, history.state, act, side, history.retrieved)?;
@@ -290,33 +310,22 @@ pub async fn act(
             n: header.events + 1,
             prev: events.last().map(|e| e.sha256.clone()),
             act,
-            by: local.clone(),
+            by: local.to_owned(),
             officer: officer.to_owned(),
             at: format_us(at),
             state,
             details: details.clone(),
             document,
         }
-        .sign(node.log().node_key());
+        .sign(log.node_key());
         let other = match side {
-            Side::Requester => header.requested.clone(),
-            Side::Requested => header.requester.clone(),
+            Side::Requester => &header.requested,
+            Side::Requested => &header.requester,
         };
-        match append(
-            node.store(),
-            &header,
-            &events,
-            &signed,
-            at,
-            Some(&other),
-            None,
-        )
-        .await
-        {
+        match append(store, &header, &events, &signed, at, Some(other), None).await {
             Ok(_) => {
-                node.outbox_ready();
                 tracing::info!(request = %id, act = %act, state = %state, "request event made");
-                return show_as(node.store(), id, &local).await;
+                return Ok(());
             }
             Err(RequestError::Store(StoreError::Conflict(_))) => continue,
             Err(e) => return Err(e),
@@ -409,6 +418,7 @@ pub(crate) async fn take_in(
         )));
     }
     let mut replaces = None;
+    let mut superseded = Vec::new();
     let mut events = events;
     if ev.n <= header.events {
         let held = events.iter().find(|e| e.n == ev.n);
@@ -427,9 +437,9 @@ pub(crate) async fn take_in(
                 held.map_or("none", |e| e.sha256.as_str())
             )));
         }
-        tracing::warn!(request = %header.id, n = ev.n, "an act of this node was superseded by the requested side's act made at the same moment");
         replaces = held.map(|e| e.sha256.clone());
-        events.truncate(usize::try_from(ev.n - 1).unwrap_or(usize::MAX));
+        let keep = usize::try_from(ev.n - 1).unwrap_or(usize::MAX);
+        superseded = events.split_off(keep.min(events.len()));
     } else if ev.n != header.events + 1 {
         return Err(invalid(format!(
             "event {} of request {} is out of order: the next is {}",
@@ -476,6 +486,7 @@ pub(crate) async fn take_in(
         return Err(invalid("only the first event carries the document"));
     }
     let fresh = append(store, &header, &events, &signed, at, None, replaces).await?;
+    remake(store, log, local, &header.id, &superseded).await?;
     tracing::info!(request = %header.id, from = %from, act = %ev.act, "request event received");
     if ev.act == Act::Submit {
         let header = store
@@ -485,6 +496,31 @@ pub(crate) async fn take_in(
         deliver_if_due(store, log, local, &header).await?;
     }
     Ok(fresh)
+}
+
+/// Makes again, after the other party's act that superseded them, the acts of this node in
+/// `superseded`, each as far as it is still allowed (it is signed anew, with a new time);
+/// one that is not is given up, and the log of the node says so.
+async fn remake(
+    store: &dyn Store,
+    log: &NodeLog,
+    local: &str,
+    id: &str,
+    superseded: &[RequestEvent],
+) -> Result<(), RequestError> {
+    for held in superseded.iter().filter(|e| e.actor == local) {
+        let ev = SignedEvent::parse(&held.json)?.event;
+        match make(store, log, local, &ev.officer, id, ev.act, ev.details).await {
+            Ok(()) => {
+                tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted was made again after its act")
+            }
+            Err(RequestError::Machine(_) | RequestError::Invalid(_)) => {
+                tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted is no longer allowed after its act: given up")
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Records this node's delivery of a request it received, if not done yet.

@@ -658,7 +658,7 @@ async fn a_withdrawal_ends_the_request_on_both_sides_and_lists_filter() {
 }
 
 #[tokio::test]
-async fn acts_made_at_the_same_moment_end_with_the_requested_sides_on_both_nodes() {
+async fn acts_made_at_the_same_moment_are_ordered_the_same_on_both_nodes() {
     let [a, b] = peers::<2>().await;
     let id = new_request(&a, &b, RequestKind::Assistance, false).await;
     on(&a, "alice", &id, Act::Submit, Details::default()).await;
@@ -671,18 +671,28 @@ async fn acts_made_at_the_same_moment_end_with_the_requested_sides_on_both_nodes
     let withdrawal = due(&a, &b).await.remove(0);
     let answer = hand(&a, &b, &withdrawal).await;
     assert!(reason_of(&answer).contains("which stands"), "{answer:?}");
-    // B's delivery reaches A, which gives up its withdrawal for it.
+    // B's delivery reaches A, which takes it in place of its withdrawal and makes that again
+    // after it: both end withdrawn, with the delivery before the withdrawal.
     let size = log_size(&a).await;
     for entry in due(&b, &a).await {
         let answer = hand(&b, &a, &entry).await;
         assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
     }
-    assert_eq!(log_size(&a).await, size + 1);
-    assert_eq!(same_on_both(&a, &b, &id).await, State::Delivered);
-    // The officer withdraws again, and now it holds on both sides.
-    on(&a, "alice", &id, Act::Withdraw, note("changed our mind")).await;
+    assert_eq!(
+        log_size(&a).await,
+        size + 2,
+        "the delivery and the withdrawal made again"
+    );
     settle(&a, &b).await;
     assert_eq!(same_on_both(&a, &b, &id).await, State::Withdrawn);
+    let shown = open(&a.node, "alice", &id).await.unwrap();
+    let acts: Vec<Act> = shown.history.iter().map(|h| h.event.act).collect();
+    assert_eq!(acts, [Act::Submit, Act::Deliver, Act::Withdraw]);
+    assert_eq!(shown.history[2].event.officer, "alice");
+    assert_eq!(
+        shown.history[2].event.details.note.as_deref(),
+        Some("changed our mind")
+    );
 }
 
 #[tokio::test]
