@@ -134,6 +134,22 @@ def test_three_authorities_set_up_as_the_readme_says_share_as_its_rules_say(tmp_
         assert set(objects_shared_by(tmp_path, "ca-c", "CERT of Arcadia")) == {INDICATOR}, \
             "README sharing rule 2: CLEAR malware reached a member whose agreement covers only indicators"
 
+        # Borduria's assistance request reached Arcadia, which took it in, opened it (the
+        # retrieval receipt) and acknowledged it: both hold the same signed history, and the
+        # answer is due 72 hours after the signed acknowledgement.
+        def shown(node: str, officer: str) -> dict:
+            listed = json.loads(cli(tmp_path, "request", "list", "--json", "--officer", officer,
+                                    "--data-dir", f"./{node}").stdout)
+            assert len(listed) == 1, listed
+            return json.loads(cli(tmp_path, "request", "show", listed[0]["id"], "--json", "--officer", officer,
+                                  "--data-dir", f"./{node}").stdout)
+        asked, asking = shown("cert-a", "officer-a"), shown("police-b", "officer-b")
+        assert [h["act"] for h in asking["history"]] == ["submit", "deliver", "retrieve", "acknowledge"], asking
+        assert [h["sha256"] for h in asked["history"]] == [h["sha256"] for h in asking["history"]]
+        assert asking["history"][2]["officer"] == "officer-a" and asking["state"] == "acknowledged"
+        assert (asking["requester"], asking["requested"]) == (ids["police-b"], ids["cert-a"]), asking
+        assert asking["due"] and asking["due"] == asked["due"], (asking["due"], asked["due"])
+
         # Handling codes in a shape the policy cannot read are refused at intake (trap 4).
         col = next(line.split("\t")[0] for line in cli(tmp_path, "collection", "list", "--data-dir",
                                                          "./cert-a").stdout.splitlines() if "\tdefault\t" in line)
