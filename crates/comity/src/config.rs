@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use comity_node::requests::{RequestKind, ResponseTimes};
 use comity_node::Node;
 use comity_store::{ObjectStore, Store};
 use comity_store_postgres::{redact_url, PgStore};
@@ -55,6 +56,41 @@ pub struct FileConfig {
     pub federation: Option<FederationConfig>,
     /// Connection limits and timeouts of the server.
     pub connections: Option<ConnectionsConfig>,
+    /// Cooperation requests: how long this node gives itself to answer.
+    pub requests: Option<RequestsConfig>,
+}
+
+/// The `[requests]` table of `comity.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsConfig {
+    /// Hours this node, as the requested side, gives itself to answer, by kind: `assistance`,
+    /// `preservation`, `disclosure`, `production`, `mla`, each also with `_emergency`
+    /// (e.g. `production_emergency = 8`); unset kinds keep their defaults.
+    #[serde(default)]
+    pub response_hours: std::collections::BTreeMap<String, u32>,
+}
+
+impl RequestsConfig {
+    /// The response times these settings give.
+    pub fn response_times(&self) -> anyhow::Result<ResponseTimes> {
+        let mut times = ResponseTimes::default();
+        for (name, hours) in &self.response_hours {
+            let (kind, emergency) = match name.strip_suffix("_emergency") {
+                Some(kind) => (kind, true),
+                None => (name.as_str(), false),
+            };
+            let kind: RequestKind = kind.parse().map_err(|e| {
+                anyhow::anyhow!(
+                    "[requests] response_hours in {CONFIG_FILE}: {e} (or KIND_emergency)"
+                )
+            })?;
+            times
+                .set(kind, emergency, i64::from(*hours) * 3600)
+                .map_err(|e| anyhow::anyhow!("[requests] response_hours in {CONFIG_FILE}: {e}"))?;
+        }
+        Ok(times)
+    }
 }
 
 /// The `[federation]` table of `comity.toml`; each setting unset keeps its default.
@@ -391,16 +427,61 @@ impl DataDir {
         on_runtime(location.open())
     }
 
-    /// Opens the node: its store and its identity key (which signs its log).
+    /// Opens the node: its store, its identity key (which signs its log) and its settings
+    /// for cooperation requests.
     pub fn open_node(&self) -> anyhow::Result<Node> {
         let store = self.open_store()?;
         let key = crate::cmd::log::node_key(&self.data_dir)?;
-        Ok(Node::new(store, key)?)
+        let node = Node::new(store, key)?;
+        if let Some(requests) = FileConfig::load(&self.data_dir)?.requests {
+            node.set_response_times(requests.response_times()?);
+        }
+        Ok(node)
     }
 
     /// Opens the node's store, creating the database (or its schema) if needed.
     pub fn open_or_create_store(&self) -> anyhow::Result<Arc<dyn Store>> {
         let location = self.store_location()?;
         on_runtime(location.open())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(text: &str) -> anyhow::Result<ResponseTimes> {
+        let file: FileConfig = toml::from_str(text)?;
+        file.requests.unwrap_or_default().response_times()
+    }
+
+    #[test]
+    fn response_hours_set_the_node_s_deadlines_by_kind() {
+        let times = requests(
+            "[requests]\nresponse_hours = { production = 120, production_emergency = 2 }\n",
+        )
+        .unwrap();
+        assert_eq!(times.seconds(RequestKind::Production, false), 120 * 3600);
+        assert_eq!(times.seconds(RequestKind::Production, true), 2 * 3600);
+        assert_eq!(
+            times.seconds(RequestKind::Mla, false),
+            RequestKind::Mla.response_seconds(false)
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_and_impossible_hours_are_refused() {
+        let e = requests("[requests]\nresponse_hours = { gossip = 1 }\n").unwrap_err();
+        assert!(
+            e.to_string().contains("unknown request kind \"gossip\""),
+            "{e}"
+        );
+        let e = requests("[requests]\nresponse_hours = { mla = 0 }\n").unwrap_err();
+        assert!(
+            e.to_string().contains("between one minute and 366 days"),
+            "{e}"
+        );
+        assert!(requests("[requests]\nresponse_hours = { mla = -1 }\n").is_err());
+        assert!(requests("[requests]\nresponse = 1\n").is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! the log. What a request handler reads to authorise and answer comes from
 //! [`Node::view`], which writes nothing.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use comity_store::Store;
 use comity_tlog::note::{NoteError, Signer};
@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::log::NodeLog;
 use crate::registry::{Directory, Registry, RegistryState};
+use crate::requests::ResponseTimes;
 use crate::view::NodeView;
 
 /// One node: cheap to clone (every clone is the same node).
@@ -28,6 +29,8 @@ struct Inner {
     /// node's own, never shared with another node in the same process.
     registry: Arc<RegistryState>,
     outbox: Notify,
+    /// How long this node gives itself to answer cooperation requests.
+    response_times: RwLock<ResponseTimes>,
 }
 
 impl Node {
@@ -46,6 +49,7 @@ impl Node {
                 store,
                 log,
                 outbox: Notify::new(),
+                response_times: RwLock::default(),
             }),
         }
     }
@@ -85,6 +89,25 @@ impl Node {
     /// store and the log rather than the node (the federation inbox).
     pub fn registry_state(&self) -> &RegistryState {
         &self.inner.registry
+    }
+
+    /// How long this node gives itself to answer cooperation requests.
+    pub fn response_times(&self) -> ResponseTimes {
+        self.inner
+            .response_times
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sets how long this node gives itself to answer cooperation requests (from its
+    /// settings).
+    pub fn set_response_times(&self, times: ResponseTimes) {
+        *self
+            .inner
+            .response_times
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = times;
     }
 
     /// Wakes the federation sender: something was queued for a peer.

@@ -73,6 +73,10 @@ pub struct Details {
     /// Preservation: until when the data are preserved (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// Acknowledge: when the answer is due (RFC 3339), set by the requested node from its
+    /// response times and signed with the acknowledgement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
     /// Preservation: the request that follows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The kinds of request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestKind {
     /// Police to police or CERT to CERT help on an incident, on the 24/7 channel
@@ -55,9 +55,10 @@ impl RequestKind {
         }
     }
 
-    /// How long the requested side has to answer, in seconds, counted from its signed
-    /// acknowledgement: the instruments' figures where they give one, otherwise this
-    /// node's defaults (documented in the README).
+    /// How long the requested side has to answer by default, in seconds, counted from its
+    /// signed acknowledgement: the instruments' figures where they give one, otherwise
+    /// Comity's defaults (documented in the README); a node may set its own
+    /// ([`ResponseTimes`]).
     pub const fn response_seconds(self, emergency: bool) -> i64 {
         const HOUR: i64 = 3600;
         const DAY: i64 = 24 * HOUR;
@@ -94,6 +95,41 @@ impl std::str::FromStr for RequestKind {
             .ok_or_else(|| {
                 format!("unknown request kind {s:?}: expected assistance, preservation, disclosure, production or mla")
             })
+    }
+}
+
+/// How long this node, as the requested side, gives itself to answer each kind of request:
+/// the defaults of [`RequestKind::response_seconds`] unless the node's settings say
+/// otherwise (`[requests] response_hours` in `comity.toml`). The deadline it sets goes into
+/// its signed acknowledgement, so both members hold the same one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseTimes {
+    overrides: std::collections::BTreeMap<(RequestKind, bool), i64>,
+}
+
+impl ResponseTimes {
+    /// The longest response time a node may set: a year.
+    pub const MAX_SECONDS: i64 = 366 * 86_400;
+
+    /// Sets the response time for `kind` (in an emergency or not) to `seconds`; refused
+    /// when not between one minute and [`Self::MAX_SECONDS`].
+    pub fn set(&mut self, kind: RequestKind, emergency: bool, seconds: i64) -> Result<(), String> {
+        if !(60..=Self::MAX_SECONDS).contains(&seconds) {
+            return Err(format!(
+                "the response time for {kind}{} must be between one minute and 366 days",
+                if emergency { " in an emergency" } else { "" }
+            ));
+        }
+        self.overrides.insert((kind, emergency), seconds);
+        Ok(())
+    }
+
+    /// The response time for `kind`, in seconds.
+    pub fn seconds(&self, kind: RequestKind, emergency: bool) -> i64 {
+        self.overrides
+            .get(&(kind, emergency))
+            .copied()
+            .unwrap_or_else(|| kind.response_seconds(emergency))
     }
 }
 

@@ -11,8 +11,9 @@
 //! (its signed `deliver` event), and the first time one of its liaison officers opens the
 //! request it records the retrieval: both go back to the requester as receipts.
 //!
-//! Deadlines count from the signed time of the requested side's acknowledgement
-//! ([`kinds::RequestKind::response_seconds`]), never from arrival; *overdue* is computed on
+//! Deadlines count from the signed time of the requested side's acknowledgement, never from
+//! arrival: its node sets the due time from its response times ([`ResponseTimes`]) and signs
+//! it with the acknowledgement, so both members hold the same one; *overdue* is computed on
 //! reading.
 //!
 //! When both parties act at the same moment, both events claim the same place in the
@@ -20,8 +21,7 @@
 //! and the requester's node takes the requested side's in place of its own, then makes its
 //! own act again after it if that is still allowed (signed anew).
 //!
-//! Not built yet: attachments' bytes (events carry their hashes only), notifications and
-//! per-member deadline settings.
+//! Not built yet: attachments' bytes (events carry their hashes only) and notifications.
 
 pub mod event;
 pub mod kinds;
@@ -43,7 +43,7 @@ use crate::node::Node;
 use crate::registry::{Directory, RegistryError};
 
 pub use event::{Attachment, Details, Event, EventError, SignedEvent};
-pub use kinds::{Field, RefusalReason, RequestKind};
+pub use kinds::{Field, RefusalReason, RequestKind, ResponseTimes};
 pub use machine::{Act, MachineError, Side, State};
 
 /// Most acts retried when another act on the same request got there first.
@@ -272,14 +272,31 @@ pub async fn act(
             "deliver is recorded by the requested node when the request arrives",
         ));
     }
+    if details.due.is_some() {
+        return Err(invalid(
+            "the due time is set by the node from its response times, not given",
+        ));
+    }
     let local = local_member(node.directory()).await?;
-    make(node.store(), node.log(), &local, officer, id, act, details).await?;
+    let times = node.response_times();
+    make(
+        node.store(),
+        node.log(),
+        &local,
+        officer,
+        id,
+        act,
+        details,
+        &times,
+    )
+    .await?;
     node.outbox_ready();
     show_as(node.store(), id, &local).await
 }
 
 /// Makes `act` on request `id` as member `local`: the core of [`act`], retried when another
-/// act got there first.
+/// act got there first. An acknowledgement gets its due time from `times`.
+#[allow(clippy::too_many_arguments)]
 async fn make(
     store: &dyn Store,
     log: &NodeLog,
@@ -287,7 +304,8 @@ async fn make(
     officer: &str,
     id: &str,
     act: Act,
-    details: Details,
+    mut details: Details,
+    times: &ResponseTimes,
 ) -> Result<(), RequestError> {
     for _ in 0..RETRIES {
         let (header, events) = read(store, id).await?;
@@ -295,6 +313,10 @@ async fn make(
         let history = History::of(&header, &events)?;
         let at = now_us().max(history.last_at);
         let state = machine::next(history.kind, history.state, act, side, history.retrieved)?;
+        if act == Act::Acknowledge {
+            let seconds = times.seconds(history.kind, header.emergency);
+            details.due = Some(format_us(at + seconds * 1_000_000));
+        }
         check_details(act, &details, &history, at)?;
         let document = if act == Act::Submit {
             let doc: Value = serde_json::from_str(&header.document)
@@ -510,7 +532,21 @@ async fn remake(
 ) -> Result<(), RequestError> {
     for held in superseded.iter().filter(|e| e.actor == local) {
         let ev = SignedEvent::parse(&held.json)?.event;
-        match make(store, log, local, &ev.officer, id, ev.act, ev.details).await {
+        // Only the requester's acts are made again, never an acknowledgement: the default
+        // response times are never used here.
+        let times = ResponseTimes::default();
+        match make(
+            store,
+            log,
+            local,
+            &ev.officer,
+            id,
+            ev.act,
+            ev.details,
+            &times,
+        )
+        .await
+        {
             Ok(()) => {
                 tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted was made again after its act")
             }
@@ -741,6 +777,11 @@ fn check_details(act: Act, d: &Details, history: &History, at: i64) -> Result<()
         "preserve and extend",
     )?;
     only(d.link.is_some() && act != Act::Link, "a link", "link")?;
+    only(
+        d.due.is_some() && act != Act::Acknowledge,
+        "a due time",
+        "acknowledge",
+    )?;
     match act {
         Act::Refuse => match d.reason {
             None => {
@@ -756,6 +797,20 @@ fn check_details(act: Act, d: &Details, history: &History, at: i64) -> Result<()
             }
             Some(_) => {}
         },
+        Act::Acknowledge => {
+            let due = d
+                .due
+                .as_deref()
+                .and_then(parse_us)
+                .ok_or_else(|| invalid("an acknowledgement carries its due time (RFC 3339)"))?;
+            let longest = at + ResponseTimes::MAX_SECONDS * 1_000_000;
+            if due <= at || due > longest {
+                return Err(invalid(format!(
+                    "an acknowledgement's due time comes after it and within 366 days, not at {}",
+                    format_us(due)
+                )));
+            }
+        }
         Act::AcceptWithConditions if blank(&d.conditions) => {
             return Err(invalid("accept_with_conditions needs the conditions"))
         }
@@ -821,24 +876,27 @@ async fn append(
     replaces: Option<String>,
 ) -> Result<bool, RequestError> {
     let ev = &signed.event;
-    let kind: RequestKind = header.kind.parse().map_err(StoreError::Backend)?;
     let mut next = header.clone();
     next.state = ev.state.as_str().to_owned();
     next.updated_at = at;
     next.events = ev.n;
-    // The answer is due from the signed acknowledgement, while one is awaited.
-    let acknowledged = if ev.act == Act::Acknowledge {
-        Some(at)
+    // The answer is due when the signed acknowledgement says, while one is awaited.
+    let due = if ev.act == Act::Acknowledge {
+        ev.details.due.clone()
     } else {
-        before
+        match before
             .iter()
             .rev()
             .find(|e| e.act == Act::Acknowledge.as_str())
-            .map(|e| e.at)
+        {
+            Some(e) => SignedEvent::parse(&e.json)?.event.details.due,
+            None => None,
+        }
     };
-    next.due_at = acknowledged
-        .filter(|_| machine::AWAITING_ANSWER.contains(&ev.state))
-        .map(|t| t + kind.response_seconds(header.emergency) * 1_000_000);
+    next.due_at = due
+        .as_deref()
+        .and_then(parse_us)
+        .filter(|_| machine::AWAITING_ANSWER.contains(&ev.state));
     let log_entry = crate::log::seal(LogEntry {
         kind: REQUEST_EVENT.to_owned(),
         time: now_us(),

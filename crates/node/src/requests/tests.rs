@@ -728,3 +728,60 @@ async fn the_deadline_follows_the_acknowledgement_through_the_history() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_requested_node_sets_the_deadline_from_its_own_response_times_and_signs_it() {
+    let [a, b] = peers::<2>().await;
+    let mut times = ResponseTimes::default();
+    times.set(RequestKind::Production, true, 2 * 3600).unwrap();
+    assert!(times.set(RequestKind::Mla, false, 10).is_err());
+    assert!(times.set(RequestKind::Mla, false, 400 * 86_400).is_err());
+    b.node.set_response_times(times);
+    let id = new_request(&a, &b, RequestKind::Production, true).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    // An officer does not set the deadline.
+    let given = Details {
+        due: Some(format_us(now_us() + 86_400_000_000)),
+        ..Details::default()
+    };
+    let r = act(&b.node, "bashir", &id, Act::Acknowledge, given).await;
+    assert!(matches!(r, Err(RequestError::Invalid(_))), "{r:?}");
+    let acked = on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    let event = &acked.history.last().unwrap().event;
+    let at = parse_us(&event.at).unwrap();
+    assert_eq!(
+        event.details.due.as_deref(),
+        Some(format_us(at + 2 * 3_600_000_000).as_str())
+    );
+    settle(&a, &b).await;
+    // A, whose own settings differ, holds B's signed deadline.
+    let due = a.node.store().request(&id).await.unwrap().unwrap().due_at;
+    assert_eq!(due, Some(at + 2 * 3_600_000_000));
+    same_on_both(&a, &b, &id).await;
+}
+
+#[tokio::test]
+async fn an_acknowledgement_without_a_due_time_is_refused_by_the_requester() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    // B's acknowledgement, re-signed by B without its due time.
+    let entry = due(&b, &a).await.remove(0);
+    let json = serde_json::from_str::<Value>(&entry.body).unwrap()["event"].to_string();
+    let mut event = SignedEvent::parse(&json).unwrap().event;
+    event.details.due = None;
+    let stripped = event.sign(b.node.log().node_key());
+    let body = format!("{{\"event\":{}}}", stripped.json);
+    let env = Envelope::new(&b.id, &a.id, Kind::Request, entry.seq, raw(&body))
+        .sign(b.node.log().node_key());
+    let held = history(&a, &id).await;
+    let answer = receive(&a, &b.id, env.to_json().as_bytes()).await;
+    assert!(
+        reason_of(&answer).contains("carries its due time"),
+        "{answer:?}"
+    );
+    assert_eq!(history(&a, &id).await, held);
+}
