@@ -251,6 +251,7 @@ def test_who_may_see_and_act_and_what_is_refused(world):
     refused(api(a, "POST", f"/{rid}/accept", {}), 409, "allowed now: submit")
     refused(api(a, "POST", f"/{rid}/submit", {"reason": "other"}), 400, "goes with refuse only")
     refused(api(a, "GET", "/request--00000000-0000-4000-8000-000000000000"), 404, "not found")
+    refused(api(a, "GET", "/request--" + "%3Cscript%3E" * 500), 400, "a request id is request--<UUID>")
     refused(api(a, "GET", "?kind=gossip"), 400, "unknown request kind")
     refused(api(a, "GET", "?limit=-1"), 400, "invalid query")
     incomplete = new(a, b, "preservation", offence="")

@@ -940,6 +940,9 @@ async fn read(
     store: &dyn Store,
     id: &str,
 ) -> Result<(RequestRecord, Vec<RequestEvent>), RequestError> {
+    if !is_request_id(id) {
+        return Err(invalid("a request id is request--<UUID>"));
+    }
     let header = store
         .request(id)
         .await?

@@ -492,15 +492,16 @@ async fn acts_of_the_other_side_or_out_of_turn_are_refused_and_change_nothing() 
     ));
     let deliver = act(&b.node, "bashir", &id, Act::Deliver, Details::default()).await;
     assert!(matches!(deliver, Err(RequestError::Invalid(_))));
-    let unknown = act(
-        &a.node,
-        "alice",
-        "request--nope",
-        Act::Close,
-        Details::default(),
-    )
-    .await;
+    let unknown = "request--00000000-0000-4000-8000-000000000000";
+    let unknown = act(&a.node, "alice", unknown, Act::Close, Details::default()).await;
     assert!(matches!(unknown, Err(RequestError::NotFound(_))));
+    let hostile = format!("request--{}<script>", "x".repeat(10_000));
+    match open(&a.node, "alice", &hostile).await {
+        Err(e @ RequestError::Invalid(_)) => {
+            assert_eq!(e.to_string(), "a request id is request--<UUID>")
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(history(&a, &id).await, before);
     assert_eq!(log_size(&a).await, size);
     assert!(due(&a, &b).await.is_empty());
