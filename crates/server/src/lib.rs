@@ -1,6 +1,7 @@
 //! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/`, the node API at `/api/v1/`
-//! (tokens, members, agreements, witness alerts, sightings, cooperation requests), the
-//! transparency log at `/log/`, `/metrics` and `/healthz`.
+//! (tokens, members, agreements, witness alerts, sightings, cooperation requests; its
+//! OpenAPI document at `/api/v1/openapi.json`), the transparency log at `/log/`, `/metrics`
+//! and `/healthz`.
 //!
 //! The server takes a bound listener and a shutdown future ([`serve`]), so tests bind
 //! port 0 and run many nodes in one process. It holds no global state: everything a
@@ -15,6 +16,7 @@ pub mod federation;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
+pub mod openapi;
 mod requests;
 mod sightings;
 mod taxii;
@@ -152,6 +154,7 @@ fn api_table() -> Vec<ApiRoute> {
         witnessing::routes(),
         sightings::routes(),
         requests::routes(),
+        openapi::routes(),
     ]
     .into_iter()
     .flatten()
@@ -166,7 +169,7 @@ fn node_api() -> Router<AppState> {
 }
 
 /// Every route of the node API, as (method, path template): what the router serves under
-/// `/api/v1/`.
+/// `/api/v1/`, and what its OpenAPI document (`GET /api/v1/openapi.json`) describes.
 pub fn api_routes() -> Vec<(Method, &'static str)> {
     api_table()
         .into_iter()
