@@ -1,15 +1,19 @@
 """The node API's OpenAPI document, served by a real `comity serve` at
 `/api/v1/openapi.json`: fetched without credentials, validated as OpenAPI 3.1 by
 `openapi-spec-validator`, and held to what the node answers: real answers of the node API
-(lists, a new token, errors) validate against the schemas the document gives for them.
+(lists, a new token, a member, an agreement, a cooperation request drafted, refused for a
+missing field, submitted and opened with its signed history, errors) validate against the
+schemas the document gives for them.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
@@ -124,3 +128,62 @@ def test_errors_answer_as_documented(node, doc):
         schema = answer(doc, method, path, status)
         conforms(doc, schema, r.json())
         assert r.json()["http_status"] == str(status)
+
+
+def test_a_request_drafted_refused_then_submitted_answers_as_documented(node, doc):
+    """A peer member, an agreement proposed to it, a request drafted to it, submitted with a
+    field missing (422, naming the article), completed and submitted: each answer is what
+    the document says it is (the peer is offline; the submission waits in the outbox)."""
+    key = "ed25519:" + base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
+    r = requests.post(node.base + "/api/v1/members", auth=node.admin, timeout=10,
+                      json={"name": "Peer police", "country": "DE", "roles": ["police"], "public_key": key})
+    assert r.status_code == 201, r.text
+    conforms(doc, answer(doc, "POST", "/api/v1/members", 201), r.json())
+    peer = r.json()["id"]
+
+    r = requests.post(node.base + "/api/v1/agreements", auth=node.admin, timeout=10,
+                      json={"title": "Indicators", "partners": [peer],
+                            "scope": {"object_types": ["indicator"], "max_tlp": "amber", "handling": ["H1"],
+                                      "purposes": ["police-cooperation"]}})
+    assert r.status_code == 201, r.text
+    conforms(doc, answer(doc, "POST", "/api/v1/agreements", 201), r.json())
+
+    document = {
+        "authority": {"name": "Cyber unit", "contact": "+33 1 00 00 00 00", "time_zone": "Europe/Paris"},
+        "legal_basis": {"instrument": "Budapest Convention", "article": "35"},
+        "summary": "Ransomware against hospitals",
+        "details": {"incident": "encryption of hospital systems"},
+    }
+    r = requests.post(node.base + "/api/v1/requests", auth=node.admin, timeout=10,
+                      json={"kind": "assistance", "to": peer, "document": document})
+    assert r.status_code == 201, r.text
+    conforms(doc, answer(doc, "POST", "/api/v1/requests", 201), r.json())
+    rid = r.json()["id"]
+    assert r.json()["state"] == "draft"
+
+    submit = f"{node.base}/api/v1/requests/{rid}/submit"
+    r = requests.post(submit, auth=node.admin, timeout=10, json={})
+    assert r.status_code == 422, r.text
+    conforms(doc, answer(doc, "POST", "/api/v1/requests/{id}/{act}", 422), r.json())
+    assert "details.help_sought (Budapest Convention art. 35(1))" in r.json()["description"]
+
+    # The document is the draft's: a complete one is a new draft.
+    document["details"]["help_sought"] = "identify the C2 servers"
+    rid = requests.post(node.base + "/api/v1/requests", auth=node.admin, timeout=10,
+                        json={"kind": "assistance", "to": peer, "document": document}).json()["id"]
+    r = requests.post(f"{node.base}/api/v1/requests/{rid}/submit", auth=node.admin, timeout=10, json={})
+    assert r.status_code == 200, r.text
+    conforms(doc, answer(doc, "POST", "/api/v1/requests/{id}/{act}", 200), r.json())
+    assert r.json()["state"] == "submitted"
+
+    r = requests.get(f"{node.base}/api/v1/requests/{rid}", auth=node.admin, timeout=10)
+    assert r.status_code == 200, r.text
+    shown = r.json()
+    conforms(doc, answer(doc, "GET", "/api/v1/requests/{id}", 200), shown)
+    assert [e["act"] for e in shown["history"]] == ["submit"]
+
+    # An act the state machine does not allow now, and one of the other side.
+    for act in ("submit", "acknowledge"):
+        r = requests.post(f"{node.base}/api/v1/requests/{rid}/{act}", auth=node.admin, timeout=10, json={})
+        assert r.status_code == 409, (act, r.text)
+        conforms(doc, answer(doc, "POST", "/api/v1/requests/{id}/{act}", 409), r.json())
