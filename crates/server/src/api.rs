@@ -9,8 +9,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use comity_node::federation::agreement as agreements;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
@@ -25,7 +24,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{registry_error, Caller};
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{ApiRoute, AppState};
 use comity_stix::clock::format_us;
 
 /// Longest token life, and the default.
@@ -33,19 +32,20 @@ const MAX_TOKEN_DAYS: u32 = 366;
 const DEFAULT_TOKEN_DAYS: u32 = 90;
 const DAY_US: i64 = 86_400 * 1_000_000;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
-        .route("/api/v1/members", get(list_members).post(add_member))
-        .route("/api/v1/members/{id}/suspend", post(suspend_member))
-        .route("/api/v1/members/{id}/reinstate", post(reinstate_member))
-        .route(
-            "/api/v1/agreements",
-            get(list_agreements).post(create_agreement),
-        )
-        .route("/api/v1/agreements/{id}/sign", post(sign_agreement))
-        .route("/api/v1/agreements/{id}/{action}", post(agreement_status))
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get("/api/v1/tokens", list_tokens),
+        ApiRoute::post("/api/v1/tokens", create_token),
+        ApiRoute::delete("/api/v1/tokens/{id}", revoke_token),
+        ApiRoute::get("/api/v1/members", list_members),
+        ApiRoute::post("/api/v1/members", add_member),
+        ApiRoute::post("/api/v1/members/{id}/suspend", suspend_member),
+        ApiRoute::post("/api/v1/members/{id}/reinstate", reinstate_member),
+        ApiRoute::get("/api/v1/agreements", list_agreements),
+        ApiRoute::post("/api/v1/agreements", create_agreement),
+        ApiRoute::post("/api/v1/agreements/{id}/sign", sign_agreement),
+        ApiRoute::post("/api/v1/agreements/{id}/{action}", agreement_status),
+    ]
 }
 
 /// Largest body the node API reads.

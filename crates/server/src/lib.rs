@@ -1,6 +1,7 @@
 //! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/`, the node API at `/api/v1/`
-//! (tokens, members, agreements), the transparency log at `/log/`, `/metrics` and
-//! `/healthz`.
+//! (tokens, members, agreements, witness alerts, sightings, cooperation requests; its
+//! OpenAPI document at `/api/v1/openapi.json`), the transparency log at `/log/`, `/metrics`
+//! and `/healthz`.
 //!
 //! The server takes a bound listener and a shutdown future ([`serve`]), so tests bind
 //! port 0 and run many nodes in one process. It holds no global state: everything a
@@ -15,6 +16,7 @@ pub mod federation;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
+pub mod openapi;
 mod requests;
 mod sightings;
 mod taxii;
@@ -24,7 +26,9 @@ pub mod witnessing;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 use comity_node::Node;
 use tokio::net::TcpListener;
@@ -96,16 +100,81 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(taxii::routes())
         .merge(tlog::routes())
-        .merge(api::routes())
-        .merge(sightings::routes())
-        .merge(requests::routes())
+        .merge(node_api())
         .merge(federation::routes())
-        .merge(witnessing::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .with_state(state)
+}
+
+/// One route of the node API: its method, its path (with `{name}` templates, as axum and
+/// OpenAPI both write them) and its handler. The node API is served from these and nothing
+/// else, so [`api_routes`] is exactly what the router serves under `/api/v1/`.
+pub(crate) struct ApiRoute {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+impl ApiRoute {
+    fn new(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Self {
+        debug_assert!(
+            path.starts_with("/api/v1/"),
+            "{path} is not a node API path"
+        );
+        ApiRoute {
+            method,
+            path,
+            handler,
+        }
+    }
+
+    /// `GET path`.
+    pub(crate) fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::GET, path, axum::routing::get(h))
+    }
+
+    /// `POST path`.
+    pub(crate) fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::POST, path, axum::routing::post(h))
+    }
+
+    /// `DELETE path`.
+    pub(crate) fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::DELETE, path, axum::routing::delete(h))
+    }
+}
+
+/// The node API's routes, module by module.
+fn api_table() -> Vec<ApiRoute> {
+    [
+        api::routes(),
+        witnessing::routes(),
+        sightings::routes(),
+        requests::routes(),
+        openapi::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The node API's router, built from [`api_table`] only.
+fn node_api() -> Router<AppState> {
+    api_table()
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
+}
+
+/// Every route of the node API, as (method, path template): what the router serves under
+/// `/api/v1/`, and what its OpenAPI document (`GET /api/v1/openapi.json`) describes.
+pub fn api_routes() -> Vec<(Method, &'static str)> {
+    api_table()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect()
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests, with the default

@@ -15,8 +15,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use comity_node::requests::{self, Act, Details, NewRequest, RequestKind};
 use comity_store::Role;
 use serde::Deserialize;
@@ -25,16 +24,18 @@ use serde_json::{json, Value};
 use crate::api::body_within;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{ApiRoute, AppState};
 
 /// Largest body a request route reads: a document and some room.
 const MAX_BODY: usize = requests::MAX_DOCUMENT_BYTES + 16 * 1024;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/requests", get(list).post(create))
-        .route("/api/v1/requests/{id}", get(show))
-        .route("/api/v1/requests/{id}/{act}", post(make))
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get("/api/v1/requests", list),
+        ApiRoute::post("/api/v1/requests", create),
+        ApiRoute::get("/api/v1/requests/{id}", show),
+        ApiRoute::post("/api/v1/requests/{id}/{act}", make),
+    ]
 }
 
 /// The liaison officer or admin behind the call.

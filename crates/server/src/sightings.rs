@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use comity_node::federation::sighting::{received, sighting_collections};
 use comity_node::policy::Channel;
 use comity_node::release::{Release, Released};
@@ -16,10 +15,10 @@ use serde_json::json;
 
 use crate::auth::{registry_error, Caller};
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{ApiRoute, AppState};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/sightings", get(list_sightings))
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    vec![ApiRoute::get("/api/v1/sightings", list_sightings)]
 }
 
 /// The sighted object asked for: none, or `indicator=<STIX id>`.

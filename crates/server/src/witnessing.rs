@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use comity_node::federation::witnesser::Witnesser;
 use comity_node::federation::witnessing::Outcome;
 use comity_node::federation::DeliveryError;
@@ -19,11 +18,11 @@ use tokio::task::JoinHandle;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::federation::HttpTransport;
-use crate::AppState;
+use crate::{ApiRoute, AppState};
 use comity_stix::clock::format_us;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/witness/alerts", get(alerts))
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    vec![ApiRoute::get("/api/v1/witness/alerts", alerts)]
 }
 
 /// GET `/api/v1/witness/alerts` (admins): every alert raised while witnessing, oldest
