@@ -114,11 +114,13 @@ def test_errors_answer_as_documented(node, doc):
         # a query the route does not take
         ("GET", "/api/v1/sightings", {"auth": node.admin, "params": {"colour": "red"}}, 400),
         ("GET", "/api/v1/requests", {"auth": node.admin, "params": {"kind": "gossip"}}, 400),
-        # an unknown request
-        ("GET", "/api/v1/requests/{id}", {"auth": node.admin}, 404),
+        # an unknown request, and an id that is not a request id
+        ("GET", "/api/v1/requests/{id}", {"auth": node.admin, "id": "request--00000000-0000-4000-8000-000000000000"},
+         404),
+        ("GET", "/api/v1/requests/{id}", {"auth": node.admin}, 400),
     ]
-    fill = {"{id}": "unknown", "{action}": "dissolve"}
     for method, path, kw, status in cases:
+        fill = {"{id}": kw.pop("id", "unknown"), "{action}": "dissolve"}
         url = path
         for k, v in fill.items():
             url = url.replace(k, v)

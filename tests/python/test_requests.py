@@ -129,7 +129,9 @@ def test_a_request_lives_its_whole_life_with_the_same_signed_history_on_both_sid
     assert opened["history"][-1]["act"] == "retrieve" and opened["history"][-1]["officer"] == "liaison"
     assert opened["document"]["summary"] == doc("mla")["summary"]
     act(b, rid, "acknowledge")
-    act(b, rid, "review")
+    # an act with no details needs no body
+    r = requests.post(f"{b.url}/api/v1/requests/{rid}/review", auth=OFFICER, timeout=60)
+    assert r.status_code == 200 and r.json()["state"] == "under_review", r.text
     act(b, rid, "request_info", note="Which servers?")
     reach(a, rid, "info_requested")
     act(a, rid, "supply_info", note="203.0.113.7")
@@ -248,6 +250,8 @@ def test_who_may_see_and_act_and_what_is_refused(world):
             "not a registered member")
     refused(api(a, "POST", "", raw=b"{}", headers={"Content-Type": "text/plain"}), 415, "application/json")
     refused(api(a, "POST", f"/{rid}/obliterate", {}), 404, "unknown act")
+    r = requests.post(f"{a.url}/api/v1/requests/{rid}/submit", data=b"note=x", auth=OFFICER, timeout=60)
+    refused(r, 415, "application/json")
     refused(api(a, "POST", f"/{rid}/accept", {}), 409, "allowed now: submit")
     refused(api(a, "POST", f"/{rid}/submit", {"reason": "other"}), 400, "goes with refuse only")
     refused(api(a, "GET", "/request--00000000-0000-4000-8000-000000000000"), 404, "not found")

@@ -8,12 +8,12 @@
 //! - `GET /api/v1/requests/{id}`: one request with its signed history. The first time an
 //!   officer of the requested side opens it, the node records and sends the signed
 //!   retrieval receipt.
-//! - `POST /api/v1/requests/{id}/{act}` with the act's details (`{}` when none): submit,
+//! - `POST /api/v1/requests/{id}/{act}` with the act's details (no body when none): submit,
 //!   acknowledge, refuse, … as [`comity_node::requests::machine`] allows.
 
-use axum::body::Body;
+use axum::body::{to_bytes, Body};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use comity_node::requests::{self, Act, Details, NewRequest, RequestKind};
@@ -134,6 +134,21 @@ async fn make(
 ) -> Result<Response, ApiError> {
     let name = officer(&caller)?;
     let act: Act = act.parse().map_err(ApiError::not_found)?;
-    let details: Details = body_within(&headers, raw, MAX_BODY).await?;
+    // An act with no details may come with no body at all.
+    let details: Details = if headers.contains_key(header::CONTENT_TYPE) {
+        body_within(&headers, raw, MAX_BODY).await?
+    } else {
+        let bytes = to_bytes(raw, MAX_BODY).await.map_err(|_| {
+            ApiError::too_large(format!(
+                "this route reads bodies of at most {MAX_BODY} bytes"
+            ))
+        })?;
+        if !bytes.is_empty() {
+            return Err(ApiError::unsupported_media_type(
+                "an act's details are sent as Content-Type: application/json",
+            ));
+        }
+        Details::default()
+    };
     Ok(Json(requests::act(&state.node, name, &id, act, details).await?).into_response())
 }
