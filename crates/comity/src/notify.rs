@@ -244,21 +244,22 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 
 /// A destination of notices.
 enum Sink {
-    Email(Email, AsyncSmtpTransport<Tokio1Executor>),
+    Email(Box<(Email, AsyncSmtpTransport<Tokio1Executor>)>),
     Webhook(Webhook, reqwest::Client),
 }
 
 impl Sink {
     fn name(&self) -> String {
         match self {
-            Sink::Email(e, _) => format!("smtp://{}:{}", e.host, e.port),
+            Sink::Email(e) => format!("smtp://{}:{}", e.0.host, e.0.port),
             Sink::Webhook(w, _) => w.url.to_string(),
         }
     }
 
     async fn send(&self, notice: &Notice) -> anyhow::Result<()> {
         match self {
-            Sink::Email(email, transport) => {
+            Sink::Email(boxed) => {
+                let (email, transport) = boxed.as_ref();
                 let mut message = Message::builder()
                     .from(email.from.clone())
                     .subject(notice.subject())
@@ -302,7 +303,7 @@ fn sinks(email: Option<Email>, webhooks: Vec<Webhook>) -> anyhow::Result<Vec<Sin
             builder = builder.credentials(c.clone());
         }
         let transport = builder.build();
-        out.push(Sink::Email(email, transport));
+        out.push(Sink::Email(Box::new((email, transport))));
     }
     for hook in webhooks {
         let client = reqwest::Client::builder()
