@@ -236,3 +236,73 @@ pub async fn due_notices(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comity_store::RequestStore;
+    use comity_store_sqlite::SqliteStore;
+
+    /// A header as the store keeps it, written straight to the store: answers due at
+    /// chosen times, without waiting for them.
+    fn header(requester: &str, requested: &str, due_at: Option<i64>) -> RequestRecord {
+        RequestRecord {
+            id: format!("request--{}", uuid::Uuid::new_v4()),
+            kind: "preservation".into(),
+            requester: requester.into(),
+            requested: requested.into(),
+            state: "acknowledged".into(),
+            emergency: false,
+            created_at: now_us(),
+            updated_at: now_us(),
+            due_at,
+            events: 0,
+            document: r#"{"summary":"TOP-SECRET-SUMMARY"}"#.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_due_soon_are_reminders_and_past_due_ones_overdue() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let hour = 3_600_000_000;
+        let past = header("member-a", "member-b", Some(now_us() - hour));
+        let soon = header("member-b", "member-a", Some(now_us() + hour));
+        let later = header("member-a", "member-b", Some(now_us() + 10 * hour));
+        let none = header("member-a", "member-b", None);
+        let elsewhere = header("member-a", "member-c", Some(now_us() - hour));
+        for h in [&past, &soon, &later, &none, &elsewhere] {
+            store.save_request_draft(h).await.unwrap();
+        }
+        let two_hours = std::time::Duration::from_secs(7200);
+        let mut found = due_notices(&store, "member-b", two_hours).await.unwrap();
+        found.sort_by_key(|n| n.what.as_str());
+        let got: Vec<_> = found
+            .iter()
+            .map(|n| (n.request.as_str(), n.what, n.side, n.partner.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (past.id.as_str(), What::Overdue, Side::Requested, "member-a"),
+                (
+                    soon.id.as_str(),
+                    What::Reminder,
+                    Side::Requester,
+                    "member-a"
+                ),
+            ]
+        );
+        let overdue_only = due_notices(&store, "member-b", std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(overdue_only.len(), 1);
+        assert_eq!(overdue_only[0].what, What::Overdue);
+        for n in &found {
+            assert!(n.subject().contains("answer"), "{}", n.subject());
+            for form in [n.subject(), n.text(), n.json()] {
+                assert!(!form.contains("TOP-SECRET"), "{form}");
+            }
+        }
+    }
+}
