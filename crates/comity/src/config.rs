@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub connections: Option<ConnectionsConfig>,
     /// Cooperation requests: how long this node gives itself to answer.
     pub requests: Option<RequestsConfig>,
+    /// Notifications of requests for the 24/7 channel: e-mail and webhooks.
+    pub notifications: Option<crate::notify::NotificationsConfig>,
 }
 
 /// The `[requests]` table of `comity.toml`.
@@ -304,6 +306,24 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # idle_timeout_seconds = 60
 # max = 512
 # max_per_address = 64
+
+# Notifications of cooperation requests for the 24/7 channel: e-mail through an SMTP
+# server (STARTTLS required unless the server is on loopback) and webhooks (https://, signed
+# with HMAC-SHA256 in X-Comity-Signature). Secrets are read from files relative to this
+# directory. A notice never carries the request's contents.
+# [notifications]
+# email_to = ["duty-officer@example.org"]
+# reminder_hours = 4
+# [notifications.smtp]
+# host = "smtp.example.org"
+# port = 587
+# starttls = true
+# username = "comity"
+# password_file = "smtp-password"
+# from = "comity@example.org"
+# [[notifications.webhooks]]
+# url = "https://hooks.example.org/comity"
+# secret_file = "webhook-secret"
 
 # The store: the embedded SQLite file in this directory unless a PostgreSQL URL is set
 # here or in COMITY_DATABASE_URL (prefer the environment for a URL with a password).

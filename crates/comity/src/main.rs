@@ -2,6 +2,7 @@
 
 mod cmd;
 mod config;
+mod notify;
 
 use std::process::ExitCode;
 

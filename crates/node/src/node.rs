@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::log::NodeLog;
 use crate::registry::{Directory, Registry, RegistryState};
+use crate::requests::notify::Notices;
 use crate::requests::ResponseTimes;
 use crate::view::NodeView;
 
@@ -31,6 +32,7 @@ struct Inner {
     outbox: Notify,
     /// How long this node gives itself to answer cooperation requests.
     response_times: RwLock<ResponseTimes>,
+    notices: Notices,
 }
 
 impl Node {
@@ -50,6 +52,7 @@ impl Node {
                 log,
                 outbox: Notify::new(),
                 response_times: RwLock::default(),
+                notices: Notices::new(),
             }),
         }
     }
@@ -113,6 +116,12 @@ impl Node {
     /// Wakes the federation sender: something was queued for a peer.
     pub fn outbox_ready(&self) {
         self.inner.outbox.notify_one();
+    }
+
+    /// The node's notices of requests (for the 24/7 channel): what the other party did,
+    /// published by the federation inbox.
+    pub fn notices(&self) -> &Notices {
+        &self.inner.notices
     }
 
     /// Completes when something was queued for a peer since the last wake-up.

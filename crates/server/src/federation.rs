@@ -147,6 +147,7 @@ async fn inbox(
     let answer = Inbox::new(state.node.store(), log)
         .with_quotas(gate.quotas())
         .with_registry_state(state.node.registry_state())
+        .with_notices(state.node.notices())
         .receive(&signature.sender, &bytes)
         .await;
     match answer {

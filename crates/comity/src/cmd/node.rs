@@ -223,8 +223,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => DEFAULT_LISTEN.parse()?,
     };
     crate::cmd::log::create_node_key(&args.data.data_dir)?;
+    let notifications = match &file.notifications {
+        Some(n) => Some(n.settings(&args.data.data_dir)?),
+        None => None,
+    };
     let node = args.data.open_node()?;
     crate::cmd::log::record_config(&args.data.data_dir, &node).await?;
+    if let Some(settings) = notifications {
+        crate::notify::start(&node, settings)?;
+    }
     let mut state = AppState::new(
         node,
         file.title.unwrap_or_else(|| "Comity node".into()),

@@ -25,6 +25,7 @@ use crate::policy::{
     Peer, Policy, Purpose, Requester,
 };
 use crate::registry::{Directory, Registry, RegistryError, RegistryState};
+use crate::requests::notify::Notices;
 use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, EnvelopeError, Kind, Receipt, RefusedObject, Signed};
@@ -86,6 +87,7 @@ pub struct Inbox<'a> {
     log: &'a NodeLog,
     quotas: Option<&'a Quotas>,
     registry: Option<&'a RegistryState>,
+    notices: Option<&'a Notices>,
 }
 
 impl<'a> Inbox<'a> {
@@ -96,6 +98,7 @@ impl<'a> Inbox<'a> {
             log,
             quotas: None,
             registry: None,
+            notices: None,
         }
     }
 
@@ -123,6 +126,20 @@ impl<'a> Inbox<'a> {
             quotas: Some(quotas),
             ..self
         }
+    }
+
+    /// The same inbox, publishing on `notices` ([`crate::Node::notices`]) every new event
+    /// of a request that the other party made.
+    pub fn with_notices(self, notices: &'a Notices) -> Inbox<'a> {
+        Inbox {
+            notices: Some(notices),
+            ..self
+        }
+    }
+
+    /// Where notices of requests go, if anywhere.
+    pub(super) fn notices(&self) -> Option<&'a Notices> {
+        self.notices
     }
 
     /// Receives one envelope (its JSON text) that came from member `sender`: the member

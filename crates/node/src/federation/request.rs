@@ -45,7 +45,14 @@ pub(super) async fn receive(
     )
     .await;
     match taken {
-        Ok(fresh) => inbox.deliver_recorded(local, env, u64::from(fresh)).await,
+        Ok(fresh) => {
+            if let (true, Some(notices)) = (fresh, inbox.notices()) {
+                notices
+                    .taken_in(inbox.store(), local, body.event.get())
+                    .await;
+            }
+            inbox.deliver_recorded(local, env, u64::from(fresh)).await
+        }
         Err(e @ (RequestError::Store(_) | RequestError::Log(_) | RequestError::Registry(_))) => {
             Err(match e {
                 RequestError::Store(e) => e.into(),

@@ -21,11 +21,15 @@
 //! and the requester's node takes the requested side's in place of its own, then makes its
 //! own act again after it if that is still allowed (signed anew).
 //!
-//! Not built yet: attachments' bytes (events carry their hashes only) and notifications.
+//! Notices for the 24/7 channel ([`notify`]) say what the other party did and which answers
+//! are due soon or overdue, never what a request says.
+//!
+//! Not built yet: attachments' bytes (events carry their hashes only).
 
 pub mod event;
 pub mod kinds;
 pub mod machine;
+pub mod notify;
 
 use comity_stix::clock::{format_us, now_us, parse_us};
 use comity_store::{

@@ -95,6 +95,7 @@ async fn hand(from: &Peer, to: &Peer, entry: &OutboxEntry) -> Answer {
 
 async fn receive(to: &Peer, sender: &str, bytes: &[u8]) -> Answer {
     Inbox::new(to.node.store(), to.node.log())
+        .with_notices(to.node.notices())
         .receive(sender, bytes)
         .await
         .unwrap()
@@ -785,4 +786,108 @@ async fn an_acknowledgement_without_a_due_time_is_refused_by_the_requester() {
         "{answer:?}"
     );
     assert_eq!(history(&a, &id).await, held);
+}
+
+/// The notices published so far on a subscription.
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<notify::Notice>) -> Vec<notify::Notice> {
+    std::iter::from_fn(|| rx.try_recv().ok()).collect()
+}
+
+#[tokio::test]
+async fn notices_say_what_the_other_party_did_and_never_what_the_request_says() {
+    use notify::What;
+    let [a, b] = peers::<2>().await;
+    let (mut at_a, mut at_b) = (a.node.notices().subscribe(), b.node.notices().subscribe());
+    let id = new_request(&a, &b, RequestKind::Assistance, true).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(&a, &b).await;
+    let received = drain(&mut at_b);
+    assert_eq!(received.len(), 1, "{received:?}");
+    let n = &received[0];
+    assert_eq!(
+        (
+            n.request.as_str(),
+            n.what,
+            n.act,
+            n.emergency,
+            n.partner.as_str()
+        ),
+        (
+            id.as_str(),
+            What::Received,
+            Some(Act::Submit),
+            true,
+            a.id.as_str()
+        )
+    );
+    assert_eq!(
+        (n.kind, n.side, n.state),
+        (RequestKind::Assistance, Side::Requested, State::Delivered)
+    );
+    assert!(n
+        .subject()
+        .starts_with("[Comity] EMERGENCY assistance request received from"));
+    assert!(n.text().contains(&format!("comity request show {id}")));
+    // A hears of B's delivery receipt; neither hears of its own acts.
+    let at_requester = drain(&mut at_a);
+    assert_eq!(
+        at_requester
+            .iter()
+            .map(|n| (n.what, n.act))
+            .collect::<Vec<_>>(),
+        [(What::Event, Some(Act::Deliver))]
+    );
+    on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    settle(&a, &b).await;
+    assert!(drain(&mut at_b).is_empty());
+    let acknowledged = drain(&mut at_a);
+    assert_eq!(acknowledged.len(), 1);
+    assert_eq!(
+        (acknowledged[0].act, acknowledged[0].state),
+        (Some(Act::Acknowledge), State::Acknowledged)
+    );
+    assert!(acknowledged[0].due.is_some());
+    // The answer is due within a day: a reminder on both sides, not overdue yet.
+    let day = std::time::Duration::from_secs(86_400);
+    let soon = notify::due_notices(b.node.store(), &b.id, day)
+        .await
+        .unwrap();
+    assert_eq!(
+        soon.iter()
+            .map(|n| (n.request.as_str(), n.what))
+            .collect::<Vec<_>>(),
+        [(id.as_str(), What::Reminder)]
+    );
+    assert_eq!(
+        notify::due_notices(a.node.store(), &a.id, day)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let now = notify::due_notices(b.node.store(), &b.id, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(now.is_empty());
+    // Nothing of the document, in any form a notice takes.
+    let doc = a.node.store().request(&id).await.unwrap().unwrap().document;
+    for secret in [
+        "Rançongiciel",
+        "life-support",
+        "203.0.113.7",
+        "Brigade",
+        "2026/4711",
+    ] {
+        assert!(doc.contains(secret), "{secret} is not in the document");
+        for n in received
+            .iter()
+            .chain(&at_requester)
+            .chain(&acknowledged)
+            .chain(&soon)
+        {
+            for form in [n.subject(), n.text(), n.json()] {
+                assert!(!form.contains(secret), "{secret} leaked into {form}");
+            }
+        }
+    }
 }
