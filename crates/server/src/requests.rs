@@ -5,6 +5,7 @@
 //! - `GET /api/v1/requests[?partner=ID&kind=K&state=S&overdue=true&limit=N]`: the list,
 //!   most recently updated first, without histories.
 //! - `POST /api/v1/requests` `{"kind", "to", "emergency", "document"}`: a new draft.
+//! - `GET /api/v1/requests/statistics`: response times per partner, kind and side.
 //! - `GET /api/v1/requests/{id}`: one request with its signed history. The first time an
 //!   officer of the requested side opens it, the node records and sends the signed
 //!   retrieval receipt.
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
     vec![
         ApiRoute::get("/api/v1/requests", list),
         ApiRoute::post("/api/v1/requests", create),
+        ApiRoute::get("/api/v1/requests/statistics", statistics),
         ApiRoute::get("/api/v1/requests/{id}", show),
         ApiRoute::post("/api/v1/requests/{id}/{act}", make),
     ]
@@ -114,6 +116,12 @@ async fn create(
     };
     let made = requests::draft(&state.node, name, new).await?;
     Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+async fn statistics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    officer(&caller)?;
+    let figures = requests::statistics(&state.node).await?;
+    Ok(Json(json!({ "statistics": figures })).into_response())
 }
 
 async fn show(

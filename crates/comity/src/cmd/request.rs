@@ -64,6 +64,15 @@ pub enum RequestCommand {
         #[command(flatten)]
         who: Officer,
     },
+    /// Response times per partner, kind and side: requests, open, overdue, refused, and the
+    /// median time to acknowledge, to decide and to execute (from the signed histories).
+    Stats {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: Officer,
+    },
     /// Show one request with its signed history (opening it on the requested side records
     /// the signed retrieval receipt the requester receives).
     Show {
@@ -199,6 +208,33 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        RequestCommand::Stats { json, who } => {
+            let node = who.open().await?;
+            let figures = requests::statistics(&node).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                println!("partner\tkind\tside\trequests\topen\toverdue\trefused\tto acknowledge\tto decide\tto execute");
+                for f in &figures {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        f.partner,
+                        f.kind,
+                        match f.side {
+                            requests::Side::Requester => "requester",
+                            requests::Side::Requested => "requested",
+                        },
+                        f.requests,
+                        f.open,
+                        f.overdue,
+                        f.refused,
+                        duration(f.to_acknowledge),
+                        duration(f.to_decide),
+                        duration(f.to_execute)
+                    );
+                }
+            }
+        }
         RequestCommand::Show { id, json, who } => {
             let node = who.open().await?;
             let r = requests::open(&node, &who.officer, &id).await?;
@@ -317,4 +353,15 @@ fn print(r: &Request, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A median in seconds as people read it: `-`, `45s`, `3h12m`, `2d4h`.
+fn duration(seconds: Option<i64>) -> String {
+    match seconds {
+        None => "-".to_owned(),
+        Some(s) if s < 60 => format!("{s}s"),
+        Some(s) if s < 3600 => format!("{}m", s / 60),
+        Some(s) if s < 86_400 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        Some(s) => format!("{}d{}h", s / 86_400, s % 86_400 / 3600),
+    }
 }

@@ -30,6 +30,7 @@ pub mod event;
 pub mod kinds;
 pub mod machine;
 pub mod notify;
+pub mod statistics;
 
 use comity_stix::clock::{format_us, now_us, parse_us};
 use comity_store::{
@@ -394,6 +395,13 @@ pub async fn list(node: &Node, query: &Query) -> Result<Vec<Request>, RequestErr
         .iter()
         .map(|h| view(h, &[], &local))
         .collect()
+}
+
+/// Response times per partner, kind and side, from the signed histories this node holds
+/// ([`statistics::response_times`]).
+pub async fn statistics(node: &Node) -> Result<Vec<statistics::ResponseStats>, RequestError> {
+    let local = local_member(node.directory()).await?;
+    statistics::response_times(node.store(), &local).await
 }
 
 /// Takes in an event that member `from` (whose pinned key is `key`) sent this node, `local`,

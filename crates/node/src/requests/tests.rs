@@ -891,3 +891,59 @@ async fn notices_say_what_the_other_party_did_and_never_what_the_request_says() 
         }
     }
 }
+
+#[tokio::test]
+async fn response_times_are_counted_per_partner_kind_and_side_from_signed_times() {
+    let [a, b, c] = peers::<3>().await;
+    let answered = new_request(&a, &b, RequestKind::Mla, false).await;
+    let refused = new_request(&a, &b, RequestKind::Mla, false).await;
+    let theirs = new_request(&c, &a, RequestKind::Assistance, false).await;
+    for (from, to, id) in [(&a, &b, &answered), (&a, &b, &refused), (&c, &a, &theirs)] {
+        on(from, "o", id, Act::Submit, Details::default()).await;
+        settle(from, to).await;
+        on(to, "o", id, Act::Acknowledge, Details::default()).await;
+    }
+    for step in [Act::Review, Act::Accept, Act::Execute, Act::Complete] {
+        on(&b, "o", &answered, step, Details::default()).await;
+    }
+    on(&b, "o", &refused, Act::Review, Details::default()).await;
+    let no = Details {
+        reason: Some(RefusalReason::Immunity),
+        ..Details::default()
+    };
+    on(&b, "o", &refused, Act::Refuse, no).await;
+    settle(&a, &b).await;
+    settle(&a, &c).await;
+    let stats = statistics(&a.node).await.unwrap();
+    let by_b = stats.iter().find(|s| s.partner == b.id).unwrap();
+    assert_eq!((by_b.kind, by_b.side), (RequestKind::Mla, Side::Requester));
+    assert_eq!(
+        (by_b.requests, by_b.open, by_b.overdue, by_b.refused),
+        (2, 0, 0, 1)
+    );
+    assert!(by_b.to_acknowledge.is_some() && by_b.to_decide.is_some() && by_b.to_execute.is_some());
+    let for_c = stats.iter().find(|s| s.partner == c.id).unwrap();
+    assert_eq!(
+        (for_c.kind, for_c.side),
+        (RequestKind::Assistance, Side::Requested)
+    );
+    assert_eq!((for_c.requests, for_c.open, for_c.to_decide), (1, 1, None));
+    assert_eq!(stats.len(), 2);
+    // B computes the same figures for the requests between them, from the same signed times.
+    let at_b = statistics(&b.node).await.unwrap();
+    let of_a = at_b.iter().find(|s| s.partner == a.id).unwrap();
+    assert_eq!(
+        (
+            of_a.to_acknowledge,
+            of_a.to_decide,
+            of_a.to_execute,
+            of_a.refused
+        ),
+        (
+            by_b.to_acknowledge,
+            by_b.to_decide,
+            by_b.to_execute,
+            by_b.refused
+        )
+    );
+}
