@@ -21,13 +21,22 @@
 //! the genesis document and its signing ceremony; the norms registry and reports under a
 //! norm; consultations; `comity governance audit`.
 
+pub mod ballot;
 pub mod electorate;
 pub mod proposal;
 pub mod rules;
+pub mod state;
+pub mod tally;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use ballot::{Ballot, BallotError, Choice, SignedBallot};
 pub use electorate::{Elector, Electorate, ElectorateError};
 pub use proposal::{Action, Motion, Proposal, ProposalKind, TablingError, Texts};
 pub use rules::{KindRules, Ratio, RatioError, Rules, RulesError};
+pub use state::{state_at, CancelError, Lifecycle, ProposalState};
+pub use tally::{tally, Counted, Decision, Outcome, Refusal, Refused};
 
 /// Microseconds since the epoch, written as RFC 3339 (UTC, six fraction digits) in JSON.
 mod timestamp {
