@@ -160,9 +160,10 @@ pub struct KindRules {
     pub sponsors: u32,
 }
 
-/// The rules in force.
+/// The rules in force. Rules read from JSON are valid ([`Rules::validate`]); rules built
+/// in code are checked when a proposal is tabled under them or proposes them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RulesText")]
 pub struct Rules {
     /// How long after tabling voting opens (the proposal is pending meanwhile, and its
     /// proposer may cancel it).
@@ -178,6 +179,34 @@ pub struct Rules {
     pub abstentions_count_toward_quorum: bool,
     /// What each kind of proposal needs; every kind has an entry.
     pub kinds: BTreeMap<ProposalKind, KindRules>,
+}
+
+/// Rules as read from JSON, before they are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesText {
+    voting_delay_seconds: i64,
+    voting_period_seconds: i64,
+    execution_window_seconds: i64,
+    quorum: Ratio,
+    abstentions_count_toward_quorum: bool,
+    kinds: BTreeMap<ProposalKind, KindRules>,
+}
+
+impl TryFrom<RulesText> for Rules {
+    type Error = RulesError;
+    fn try_from(t: RulesText) -> Result<Rules, RulesError> {
+        let rules = Rules {
+            voting_delay_seconds: t.voting_delay_seconds,
+            voting_period_seconds: t.voting_period_seconds,
+            execution_window_seconds: t.execution_window_seconds,
+            quorum: t.quorum,
+            abstentions_count_toward_quorum: t.abstentions_count_toward_quorum,
+            kinds: t.kinds,
+        };
+        rules.validate()?;
+        Ok(rules)
+    }
 }
 
 /// Why rules are not acceptable.
@@ -248,8 +277,8 @@ impl Rules {
         Ok(())
     }
 
-    /// What proposals of `kind` need (the default of [`Rules::default`] for a kind these
-    /// rules lack, which [`Rules::validate`] refuses).
+    /// What proposals of `kind` need. Valid rules name every kind; for rules built in code
+    /// that lack it (which [`Rules::validate`] refuses), the default of [`Rules::default`].
     pub fn for_kind(&self, kind: ProposalKind) -> KindRules {
         self.kinds
             .get(&kind)
@@ -416,6 +445,22 @@ mod tests {
             .unwrap()
             .remove("declare_war");
         value["quorum"] = json!(0.5);
-        assert!(serde_json::from_value::<Rules>(value).is_err());
+        assert!(serde_json::from_value::<Rules>(value.clone()).is_err());
+        value["quorum"] = json!("0/2");
+        let e = serde_json::from_value::<Rules>(value.clone()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the quorum must be more than 0 and at most 1, not 0/2"
+        );
+        value["quorum"] = json!("1/2");
+        value["kinds"]
+            .as_object_mut()
+            .unwrap()
+            .remove("repeal_norm");
+        let e = serde_json::from_value::<Rules>(value).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the rules say nothing about repeal_norm proposals"
+        );
     }
 }

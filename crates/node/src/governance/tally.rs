@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use comity_stix::clock::format_us;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -29,7 +29,7 @@ use super::rules::Ratio;
 use crate::requests::event::sha256_hex;
 
 /// What a proposal's ballots decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Quorum and majority met.
@@ -39,7 +39,7 @@ pub enum Decision {
 }
 
 /// A ballot that counts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Counted {
     /// The member.
     pub member: String,
@@ -52,7 +52,7 @@ pub struct Counted {
 }
 
 /// A ballot that does not count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Refused {
     /// Hex SHA-256 of the ballot's text.
     pub sha256: String,
@@ -64,7 +64,7 @@ pub struct Refused {
 }
 
 /// Why a ballot does not count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Refusal {
     /// It cannot be read as a ballot.
@@ -155,7 +155,7 @@ impl fmt::Display for Refusal {
 }
 
 /// The outcome of a proposal's ballots. Before the deadline it is provisional.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The proposal's id.
     pub proposal: String,

@@ -506,6 +506,11 @@ fn the_outcome_digest_covers_the_whole_outcome() {
     let mut tampered = one.clone();
     tampered.yes = 2;
     assert!(!tampered.digest_holds());
+    // As another node reads it.
+    let heap = tally(&p, &e, &[vote(1, Choice::Yes, 1), vote(9, Choice::No, 1)]);
+    let back: Outcome = serde_json::from_str(&serde_json::to_string(&heap).unwrap()).unwrap();
+    assert_eq!(back, heap);
+    assert!(back.digest_holds());
 }
 
 #[test]
