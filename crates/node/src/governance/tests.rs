@@ -229,6 +229,10 @@ fn a_ballot_at_or_after_the_deadline_or_before_voting_opens_does_not_count() {
         reason.to_string(),
         "cast at 2026-12-02T01:00:00.000000Z, at or after the deadline 2026-12-02T01:00:00.000000Z"
     );
+    // A change of mind after the deadline changes nothing.
+    let changed = vote_at(2, Choice::No, 2, deadline);
+    let outcome = tally(&p, &e, &[vote_at(2, Choice::Yes, 1, deadline - 1), changed]);
+    assert_eq!((outcome.yes, outcome.no), (1, 0));
     let early = vote_at(3, Choice::Yes, 1, TABLED + HOUR - 1);
     let (_, reason) = only_refusal(&tally(&p, &e, &[early]));
     assert_eq!(
