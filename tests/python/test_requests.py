@@ -284,3 +284,22 @@ def test_a_node_offline_during_an_act_catches_up(world):
     # reading C's history is C's officer opening the request: the retrieval receipt comes last
     events = same_history(a, c, rid)
     assert [e[1] for e in events] == ["submit", "deliver", "withdraw", "retrieve"]
+
+
+def test_response_times_are_the_same_over_the_api_and_the_cli(world):
+    a, b = world["A"], world["B"]
+    rid = new(a, b, "mla")
+    act(a, rid, "submit")
+    reach(b, rid, "delivered")
+    act(b, rid, "acknowledge")
+    act(b, rid, "review")
+    act(b, rid, "refuse", reason="immunity")
+    reach(a, rid, "refused")
+    stats = ok(api(a, "GET", "/statistics"))["statistics"]
+    cli = json.loads(a.node.cli("request", "stats", "--json", "--officer", OFFICER[0], "--data-dir",
+                                a.node.data_dir).stdout)
+    assert stats == cli, (stats, cli)
+    mla = next(s for s in stats if s["partner"] == b.id and s["kind"] == "mla" and s["side"] == "requester")
+    assert mla["requests"] >= 1 and mla["refused"] >= 1, mla
+    assert mla["to_acknowledge"] is not None and mla["to_decide"] is not None, mla
+    assert api(a, "GET", "/statistics", auth=("viewer", OFFICER[1])).status_code == 403
