@@ -36,7 +36,7 @@ pub use electorate::{Elector, Electorate, ElectorateError};
 pub use proposal::{Action, Motion, Proposal, ProposalKind, TablingError, Texts};
 pub use rules::{KindRules, Ratio, RatioError, Rules, RulesError};
 pub use state::{state_at, CancelError, Lifecycle, ProposalState};
-pub use tally::{tally, Counted, Decision, Outcome, Refusal, Refused};
+pub use tally::{admit, count, tally, Admitted, Counted, Decision, Outcome, Refusal, Refused};
 
 /// Microseconds since the epoch, written as RFC 3339 (UTC, six fraction digits) in JSON.
 mod timestamp {

@@ -195,53 +195,123 @@ pub struct Outcome {
     pub digest: String,
 }
 
+/// A ballot checked once, when it arrived ([`admit`]): readable, on this proposal, from a
+/// member active when it was tabled, verified with that member's pinned key, cast while
+/// voting was open. Only [`admit`] makes one, so [`count`] never needs to verify again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    ballot: Ballot,
+    sha256: String,
+}
+
+impl Admitted {
+    /// The ballot.
+    pub fn ballot(&self) -> &Ballot {
+        &self.ballot
+    }
+
+    /// Hex SHA-256 of its text.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+/// Checks one signed ballot text on `proposal` against `electorate` (the member set when it
+/// was tabled), as its node does once when the ballot arrives: the ballot, or why it does
+/// not count.
+pub fn admit(
+    proposal: &Proposal,
+    electorate: &Electorate,
+    text: &str,
+) -> Result<Admitted, Refused> {
+    let sha256 = sha256_hex(text.as_bytes());
+    match check(proposal, electorate, text) {
+        Ok(signed) => Ok(Admitted {
+            ballot: signed.ballot,
+            sha256,
+        }),
+        Err((member, reason)) => Err(Refused {
+            sha256,
+            member,
+            reason,
+        }),
+    }
+}
+
 /// Counts `ballots` (signed ballot texts) on `proposal` against `electorate`, the member
-/// set when it was tabled, by the rules it carries.
+/// set when it was tabled, by the rules it carries: [`admit`] for each distinct text, then
+/// [`count`]. This is what an audit runs on the texts a peer hands over.
 pub fn tally<S: AsRef<str>>(
     proposal: &Proposal,
     electorate: &Electorate,
     ballots: &[S],
 ) -> Outcome {
     let mut refused = Vec::new();
-    // Identical texts first: a replay counts once, whatever it is.
-    let mut texts: BTreeMap<String, (&str, usize)> = BTreeMap::new();
+    let mut admitted = Vec::new();
+    // Identical texts are checked once; every copy counts as the one text.
+    let mut texts: BTreeMap<String, &str> = BTreeMap::new();
     for text in ballots {
         let text = text.as_ref();
-        texts
-            .entry(sha256_hex(text.as_bytes()))
-            .or_insert((text, 0))
-            .1 += 1;
+        texts.entry(sha256_hex(text.as_bytes())).or_insert(text);
     }
+    let mut verdicts: BTreeMap<&str, Result<Admitted, Refused>> = BTreeMap::new();
+    for (sha256, text) in &texts {
+        verdicts.insert(sha256, admit(proposal, electorate, text));
+    }
+    for text in ballots {
+        match &verdicts[sha256_hex(text.as_ref().as_bytes()).as_str()] {
+            Ok(a) => admitted.push(a.clone()),
+            Err(r) => refused.push(r.clone()),
+        }
+    }
+    count(proposal, electorate, admitted, refused)
+}
+
+/// The outcome of the ballots admitted on arrival (`admitted`, each checked once by
+/// [`admit`]) and of those refused then (`refused`): the same as [`tally`] of their texts.
+/// A text received twice is a replay and counts once.
+pub fn count(
+    proposal: &Proposal,
+    electorate: &Electorate,
+    admitted: Vec<Admitted>,
+    refused: Vec<Refused>,
+) -> Outcome {
+    let mut out = Vec::new();
+    // A refusal received again is the same refusal plus a replay.
+    let mut seen_refused: BTreeSet<String> = BTreeSet::new();
+    for r in refused {
+        if !seen_refused.insert(r.sha256.clone()) {
+            out.push(Refused {
+                reason: Refusal::Replayed {
+                    of: r.sha256.clone(),
+                },
+                ..r
+            });
+        } else {
+            out.push(r);
+        }
+    }
+    let mut refused = out;
     // Member → sequence → ballot → the hashes of its texts.
     let mut valid: BTreeMap<String, BTreeMap<u64, BTreeMap<Ballot, BTreeSet<String>>>> =
         BTreeMap::new();
-    for (sha256, (text, copies)) in texts {
-        let checked = check(proposal, electorate, text);
-        let member = checked.as_ref().ok().map(|b| b.ballot.member.clone());
-        let member = member.or_else(|| checked.as_ref().err().and_then(|(m, _)| m.clone()));
-        for _ in 1..copies {
+    for a in admitted {
+        let fresh = valid
+            .entry(a.ballot.member.clone())
+            .or_default()
+            .entry(a.ballot.sequence)
+            .or_default()
+            .entry(a.ballot.clone())
+            .or_default()
+            .insert(a.sha256.clone());
+        if !fresh {
             refused.push(Refused {
-                sha256: sha256.clone(),
-                member: member.clone(),
-                reason: Refusal::Replayed { of: sha256.clone() },
+                member: Some(a.ballot.member.clone()),
+                reason: Refusal::Replayed {
+                    of: a.sha256.clone(),
+                },
+                sha256: a.sha256,
             });
-        }
-        match checked {
-            Ok(signed) => {
-                valid
-                    .entry(signed.ballot.member.clone())
-                    .or_default()
-                    .entry(signed.ballot.sequence)
-                    .or_default()
-                    .entry(signed.ballot)
-                    .or_default()
-                    .insert(sha256);
-            }
-            Err((member, reason)) => refused.push(Refused {
-                sha256,
-                member,
-                reason,
-            }),
         }
     }
     let mut counted = Vec::new();

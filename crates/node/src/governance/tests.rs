@@ -617,6 +617,27 @@ fn a_mixed_heap_is_counted_as_expected() {
     assert_eq!(outcome.refused.len(), 10);
 }
 
+/// Each ballot checked once as it arrives, the outcome counted at the deadline from those
+/// verdicts: the same outcome as an audit's tally of the texts.
+#[test]
+fn counting_ballots_admitted_on_arrival_gives_the_tally_of_their_texts() {
+    let (p, e, ballots) = heap();
+    let (mut admitted, mut refused) = (Vec::new(), Vec::new());
+    for text in &ballots {
+        match admit(&p, &e, text) {
+            Ok(a) => admitted.push(a),
+            Err(r) => refused.push(r),
+        }
+    }
+    // Members 1 (twice), 2 (the same text twice), 3 (twice), 4 and 8; the rest refused.
+    assert_eq!(admitted.len(), 8);
+    assert!(admitted.iter().all(|a| a.ballot().proposal == ID));
+    assert_eq!(admitted[0].sha256(), sha(&ballots[0]));
+    let outcome = count(&p, &e, admitted, refused);
+    assert_eq!(outcome, tally(&p, &e, &ballots));
+    assert!(outcome.digest_holds());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
