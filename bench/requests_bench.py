@@ -8,7 +8,9 @@ over `/api/v1/requests`, then
   one keep-alive connection, many repetitions (median, p95, p99);
 - one transition end to end: A acknowledges a request B sent it (signed, appended with its
   log entry and queued on A), until B holds the event (B's list shows the new state: B
-  has checked, logged and stored it) and until A has B's receipt (A's outbox for B empty).
+  has checked, logged and stored it) and until A has B's receipt (A's outbox for B empty);
+- one submission end to end: A submits a draft to B, until B holds it delivered (B signed
+  its `deliver` event) and until A holds that event (made by B's inbox, not its API).
 
 The issue's targets: listing and filtering in under 50 ms with 10,000 open requests across
 three nodes; one transition end to end under 100 ms on loopback. No peer system models
@@ -22,6 +24,7 @@ checked to return none.
 The comity binary is $COMITY_BIN or target/release/comity.
 
     .venv/bin/python bench/requests_bench.py [--requests 10000] [--clients 8] [--reps 300] [--transitions 60]
+        [--keep DIR]    # keep the nodes' data directories and logs there
 
 Prints a table and writes bench/out/requests.md and bench/out/requests.json.
 """
