@@ -165,7 +165,8 @@ def seed(w, plan: list[dict], clients: int) -> dict:
     def acts(p: dict) -> None:
         b = w[p["to"]]
         for act in next(a for s, _, a in PLAN if s == p["state"]):
-            call(f"{b.url}/api/v1/requests/{p['id']}/{act}", "POST", {"note": "bench"} if act in ("request_info", "postpone") else {})
+            details = {"note": "bench"} if act in ("request_info", "postpone") else {}
+            call(f"{b.url}/api/v1/requests/{p['id']}/{act}", "POST", details)
 
     def run(what: str, fn, items: list[dict]) -> float:
         t0 = time.perf_counter()
