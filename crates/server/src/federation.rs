@@ -151,7 +151,12 @@ async fn inbox(
         .receive(&signature.sender, &bytes)
         .await;
     match answer {
-        Ok(Answer::Delivered(receipt)) => Ok(envelope_response(StatusCode::OK, &receipt)),
+        Ok(Answer::Delivered(receipt)) => {
+            // Taking an envelope in may queue an answer for a peer (a request's delivery
+            // event): the sender is woken rather than left to its next poll.
+            state.node.outbox_ready();
+            Ok(envelope_response(StatusCode::OK, &receipt))
+        }
         Ok(Answer::Refused(receipt)) => {
             state.metrics.envelope_refused();
             Ok(envelope_response(
