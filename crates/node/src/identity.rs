@@ -14,6 +14,8 @@ use comity_tlog::note::{NoteError, Signer};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde_json::Value;
 
+pub mod signed;
+
 /// The prefix of a public key's text form.
 const PREFIX: &str = "ed25519:";
 

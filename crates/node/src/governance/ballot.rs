@@ -9,8 +9,8 @@ use std::fmt;
 
 use comity_stix::clock::{format_us, parse_us};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
+use crate::identity::signed::{self, ReadError};
 use crate::identity::{KeyError, NodeKey, PublicKey};
 use crate::requests::event::sha256_hex;
 
@@ -75,13 +75,7 @@ impl Ballot {
     /// Signs the ballot with `key`, the member's node key.
     pub fn sign(self, key: &NodeKey) -> Result<SignedBallot, BallotError> {
         let at_us = parse_us(&self.at).ok_or_else(|| BallotError::Time(self.at.clone()))?;
-        let Value::Object(mut members) = serde_json::to_value(&self).expect("a ballot is JSON")
-        else {
-            unreachable!("a ballot serialises as an object")
-        };
-        let signature = key.sign(&Value::Object(members.clone()));
-        members.insert("signature".into(), Value::String(signature.clone()));
-        let json = Value::Object(members).to_string();
+        let (json, signature) = signed::sign(&self, key);
         Ok(SignedBallot {
             ballot: self,
             at_us,
@@ -128,25 +122,11 @@ impl SignedBallot {
     /// Reads a signed ballot from its JSON text (the signature is checked by
     /// [`Self::verify`]).
     pub fn parse(json: &str) -> Result<SignedBallot, BallotError> {
-        if json.len() > MAX_BALLOT_BYTES {
-            return Err(BallotError::Malformed(format!(
-                "{} bytes, more than the {MAX_BALLOT_BYTES} a ballot may have",
-                json.len()
-            )));
-        }
-        let mut members: Map<String, Value> =
-            serde_json::from_str(json).map_err(|e| BallotError::Malformed(e.to_string()))?;
-        let signature = match members.remove("signature") {
-            Some(Value::String(s)) => s,
-            _ => return Err(BallotError::Malformed("no signature".into())),
-        };
-        if let Some(v) = members.get("v").and_then(Value::as_u64) {
-            if v != VERSION {
-                return Err(BallotError::Version(v));
-            }
-        }
-        let ballot = Ballot::deserialize(Value::Object(members))
-            .map_err(|e| BallotError::Malformed(e.to_string()))?;
+        let (ballot, signature): (Ballot, String) =
+            signed::read(json, MAX_BALLOT_BYTES, VERSION, "ballot").map_err(|e| match e {
+                ReadError::Malformed(why) => BallotError::Malformed(why),
+                ReadError::Version(v) => BallotError::Version(v),
+            })?;
         let at_us = parse_us(&ballot.at).ok_or_else(|| BallotError::Time(ballot.at.clone()))?;
         Ok(SignedBallot {
             ballot,
@@ -159,9 +139,7 @@ impl SignedBallot {
 
     /// Checks the signature with the pinned key of the member that cast it.
     pub fn verify(&self, key: &PublicKey) -> Result<(), BallotError> {
-        let value = serde_json::to_value(&self.ballot).expect("a ballot is JSON");
-        key.verify(&value, &self.signature)?;
-        Ok(())
+        Ok(signed::verify(&self.ballot, &self.signature, key)?)
     }
 }
 
@@ -205,7 +183,7 @@ mod tests {
     #[test]
     fn malformed_ballots_are_refused_with_the_reason() {
         let signed = ballot().sign(&key(7)).unwrap();
-        let mut v: Value = serde_json::from_str(&signed.json).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&signed.json).unwrap();
         v["weight"] = 2.into();
         let e = SignedBallot::parse(&v.to_string()).unwrap_err();
         assert!(e.to_string().contains("unknown field `weight`"), "{e}");

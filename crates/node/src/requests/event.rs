@@ -8,9 +8,10 @@
 //! and an event that does not follow the last one is refused.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::identity::signed::{self, ReadError};
 use crate::identity::{KeyError, NodeKey, PublicKey};
 
 use super::kinds::RefusalReason;
@@ -134,13 +135,7 @@ pub enum EventError {
 impl Event {
     /// Signs the event with `key`.
     pub fn sign(self, key: &NodeKey) -> SignedEvent {
-        let Value::Object(mut members) = serde_json::to_value(&self).expect("an event is JSON")
-        else {
-            unreachable!("an event serialises as an object")
-        };
-        let signature = key.sign(&Value::Object(members.clone()));
-        members.insert("signature".into(), Value::String(signature.clone()));
-        let json = Value::Object(members).to_string();
+        let (json, signature) = signed::sign(&self, key);
         SignedEvent {
             event: self,
             signature,
@@ -153,25 +148,11 @@ impl Event {
 impl SignedEvent {
     /// Reads a signed event from its JSON text (the signature is checked by [`Self::verify`]).
     pub fn parse(json: &str) -> Result<SignedEvent, EventError> {
-        if json.len() > MAX_EVENT_BYTES {
-            return Err(EventError::Malformed(format!(
-                "{} bytes, more than the {MAX_EVENT_BYTES} an event may have",
-                json.len()
-            )));
-        }
-        let mut members: Map<String, Value> =
-            serde_json::from_str(json).map_err(|e| EventError::Malformed(e.to_string()))?;
-        let signature = match members.remove("signature") {
-            Some(Value::String(s)) => s,
-            _ => return Err(EventError::Malformed("no signature".into())),
-        };
-        if let Some(v) = members.get("v").and_then(Value::as_u64) {
-            if v != VERSION {
-                return Err(EventError::Version(v));
-            }
-        }
-        let event = Event::deserialize(Value::Object(members))
-            .map_err(|e| EventError::Malformed(e.to_string()))?;
+        let (event, signature) = signed::read(json, MAX_EVENT_BYTES, VERSION, "request event")
+            .map_err(|e| match e {
+                ReadError::Malformed(why) => EventError::Malformed(why),
+                ReadError::Version(v) => EventError::Version(v),
+            })?;
         Ok(SignedEvent {
             event,
             signature,
@@ -182,9 +163,7 @@ impl SignedEvent {
 
     /// Checks the signature with the key of the member that made it.
     pub fn verify(&self, key: &PublicKey) -> Result<(), EventError> {
-        let value = serde_json::to_value(&self.event).expect("an event is JSON");
-        key.verify(&value, &self.signature)?;
-        Ok(())
+        Ok(signed::verify(&self.event, &self.signature, key)?)
     }
 }
 
