@@ -453,6 +453,9 @@ impl DataDir {
         let store = self.open_store()?;
         let key = crate::cmd::log::node_key(&self.data_dir)?;
         let node = Node::new(store, key)?;
+        node.set_attachments(comity_node::requests::attachments::Attachments::new(
+            self.data_dir.join("attachments"),
+        ));
         if let Some(requests) = FileConfig::load(&self.data_dir)?.requests {
             node.set_response_times(requests.response_times()?);
         }

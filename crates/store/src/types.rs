@@ -454,6 +454,8 @@ stored_text! {
         Agreement => "agreement",
         /// An event of a cooperation request.
         Request => "request",
+        /// A chunk of a cooperation request's attachment.
+        Attachment => "attachment",
     }
 }
 

@@ -25,6 +25,7 @@ use crate::policy::{
     Peer, Policy, Purpose, Requester,
 };
 use crate::registry::{Directory, Registry, RegistryError, RegistryState};
+use crate::requests::attachments::Attachments;
 use crate::requests::notify::Notices;
 use comity_stix::clock::now_us;
 
@@ -88,6 +89,7 @@ pub struct Inbox<'a> {
     quotas: Option<&'a Quotas>,
     registry: Option<&'a RegistryState>,
     notices: Option<&'a Notices>,
+    attachments: Option<&'a Attachments>,
 }
 
 impl<'a> Inbox<'a> {
@@ -99,6 +101,7 @@ impl<'a> Inbox<'a> {
             quotas: None,
             registry: None,
             notices: None,
+            attachments: None,
         }
     }
 
@@ -135,6 +138,20 @@ impl<'a> Inbox<'a> {
             notices: Some(notices),
             ..self
         }
+    }
+
+    /// The same inbox, keeping the attachments of requests that arrive in `attachments`
+    /// ([`crate::Node::attachments`]); without them, attachment chunks are refused.
+    pub fn with_attachments(self, attachments: Option<&'a Attachments>) -> Inbox<'a> {
+        Inbox {
+            attachments,
+            ..self
+        }
+    }
+
+    /// Where the attachments of requests are kept, if anywhere.
+    pub(super) fn attachments(&self) -> Option<&'a Attachments> {
+        self.attachments
     }
 
     /// Where notices of requests go, if anywhere.
@@ -216,6 +233,7 @@ impl<'a> Inbox<'a> {
             Kind::Agreement => super::agreement::receive(self, &local, env).await,
             Kind::Sighting => super::sighting::receive(self, &local, env).await,
             Kind::Request => super::request::receive(self, &local, env, &key).await,
+            Kind::Attachment => super::request::receive_chunk(self, &local, env).await,
             other => {
                 let why = format!(
                     "envelopes of kind {} are not accepted by this node yet",
