@@ -184,11 +184,27 @@ async fn upload(
     caller: Caller,
     Path((id, sha256)): Path<(String, String)>,
     query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
     raw: Body,
 ) -> Result<Response, ApiError> {
     use comity_node::requests::attachments::{AttachmentError, MAX_CHUNK};
     use comity_node::requests::RequestError;
     officer(&caller)?;
+    if let Some(given) = headers.get(header::CONTENT_TYPE) {
+        let essence = given
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/octet-stream" {
+            return Err(ApiError::unsupported_media_type(
+                "an attachment's bytes are sent as Content-Type: application/octet-stream",
+            ));
+        }
+    }
     let Query(q) = query.map_err(|e| {
         ApiError::bad_request(format!(
             "invalid query (size=BYTES&offset=N): {}",
