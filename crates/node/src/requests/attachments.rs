@@ -19,7 +19,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -105,6 +105,8 @@ pub struct Attachments {
     dir: PathBuf,
     max_size: u64,
     cipher: tokio::sync::OnceCell<XChaCha20Poly1305>,
+    /// Held while an append writes.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Attachments {
@@ -129,6 +131,7 @@ impl Attachments {
             dir: dir.into(),
             max_size: DEFAULT_MAX_SIZE,
             cipher: tokio::sync::OnceCell::new(),
+            writing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -158,24 +161,18 @@ impl Attachments {
     }
 
     fn sealed_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(&sha256[..2]).join(sha256)
+        sealed_path(&self.dir, sha256)
     }
 
     fn partial_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join("partial").join(sha256)
+        partial_path(&self.dir, sha256)
     }
 
     /// The size of attachment `sha256` when this node holds it whole (sealed; its content is
     /// checked on reading).
     pub fn sealed_size(&self, sha256: &str) -> Result<Option<u64>, AttachmentError> {
-        check_hash(sha256)?;
-        match File::open(self.sealed_path(sha256)) {
-            Ok(mut f) => Ok(Some(read_header(&mut f, sha256)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        sealed_size(&self.dir, sha256)
     }
-
     /// How far attachment `sha256` has come: its size and the bytes held, if any are.
     pub fn progress(&self, sha256: &str) -> Result<Option<Progress>, AttachmentError> {
         if let Some(size) = self.sealed_size(sha256)? {
@@ -207,7 +204,8 @@ impl Attachments {
     /// Appends `data` at `offset` to attachment `sha256` of `size` bytes. A chunk that does
     /// not start where the bytes held end is refused with the bytes held; when the last
     /// byte is in, the whole is verified and sealed, or removed. An attachment held whole
-    /// already answers complete (a repeated chunk changes nothing).
+    /// already answers complete (a repeated chunk changes nothing). Appends are made one at
+    /// a time in this process, off the async workers.
     pub async fn append(
         &self,
         store: &dyn Store,
@@ -229,121 +227,14 @@ impl Attachments {
                 data.len()
             )));
         }
-        if let Some(held) = self.sealed_size(sha256)? {
-            if held != size {
-                return Err(AttachmentError::Invalid(format!(
-                    "attachment {sha256} is held with {held} bytes, not {size}"
-                )));
-            }
-            return Ok(Progress {
-                size,
-                held,
-                complete: true,
-            });
-        }
-        let cipher = self.cipher(store).await?;
-        let path = self.partial_path(sha256);
-        fs::create_dir_all(path.parent().expect("a parent"))?;
-        let mut f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        let held = if f.metadata()?.len() < HEADER {
-            f.set_len(0)?;
-            let mut header = MAGIC.to_vec();
-            header.extend_from_slice(&size.to_be_bytes());
-            f.write_all(&header)?;
-            0
-        } else {
-            let announced = read_header(&mut f, sha256)?;
-            if announced != size {
-                return Err(AttachmentError::Invalid(format!(
-                    "attachment {sha256} was announced with {announced} bytes, not {size}"
-                )));
-            }
-            scan(&mut f, sha256)?
-        };
-        if offset != held {
-            return Err(AttachmentError::Offset {
-                sha256: sha256.to_owned(),
-                held,
-                offset,
-            });
-        }
-        let end = offset
-            .checked_add(data.len() as u64)
-            .filter(|e| *e <= size)
-            .ok_or_else(|| {
-                AttachmentError::Invalid(format!(
-                    "a chunk of {} bytes at offset {offset} runs past the attachment's {size} bytes",
-                    data.len()
-                ))
-            })?;
-        f.seek(SeekFrom::End(0))?;
-        let mut at = offset;
-        for piece in data.chunks(SEGMENT) {
-            let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-            let aad = aad(sha256, at);
-            let sealed = cipher
-                .encrypt(
-                    &nonce,
-                    Payload {
-                        msg: piece,
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| AttachmentError::Invalid("encryption failed".into()))?;
-            let mut segment = Vec::with_capacity(4 + NONCE + sealed.len());
-            segment.extend_from_slice(&(piece.len() as u32).to_be_bytes());
-            segment.extend_from_slice(&nonce);
-            segment.extend_from_slice(&sealed);
-            f.write_all(&segment)?;
-            at += piece.len() as u64;
-        }
-        f.sync_data()?;
-        drop(f);
-        if end < size {
-            return Ok(Progress {
-                size,
-                held: end,
-                complete: false,
-            });
-        }
-        // Complete: verify the whole before it takes its place.
-        let mut reader = Reader::open(File::open(&path)?, sha256, cipher.clone())?;
-        reader.check_whole = false;
-        let mut hasher = Sha256::new();
-        let whole = loop {
-            match reader.next_segment() {
-                Ok(Some(piece)) => hasher.update(&piece),
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        if let Err(e) = whole {
-            fs::remove_file(&path)?;
-            return Err(e);
-        }
-        let actual = hex::encode(hasher.finalize());
-        if actual != sha256 {
-            fs::remove_file(&path)?;
-            return Err(AttachmentError::HashMismatch {
-                sha256: sha256.to_owned(),
-                actual,
-                size,
-            });
-        }
-        let sealed = self.sealed_path(sha256);
-        fs::create_dir_all(sealed.parent().expect("a parent"))?;
-        fs::rename(&path, &sealed)?;
-        tracing::info!(sha256 = %sha256, size, "attachment sealed");
-        Ok(Progress {
-            size,
-            held: size,
-            complete: true,
+        let cipher = self.cipher(store).await?.clone();
+        let _one_at_a_time = self.writing.lock().await;
+        let (dir, sha256, data) = (self.dir.clone(), sha256.to_owned(), data.to_vec());
+        tokio::task::spawn_blocking(move || {
+            append_blocking(&dir, &cipher, &sha256, size, offset, &data)
         })
+        .await
+        .map_err(|e| AttachmentError::Io(std::io::Error::other(e.to_string())))?
     }
 
     /// Stores `data` whole as an attachment (going on from the bytes held already, if an
@@ -373,17 +264,163 @@ impl Attachments {
     pub async fn open(&self, store: &dyn Store, sha256: &str) -> Result<Reader, AttachmentError> {
         check_hash(sha256)?;
         let cipher = self.cipher(store).await?.clone();
-        let path = self.sealed_path(sha256);
-        let open = || match File::open(&path) {
-            Ok(f) => Ok(f),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(AttachmentError::Absent(sha256.to_owned()))
-            }
-            Err(e) => Err(e.into()),
-        };
-        let mut first = Reader::open(open()?, sha256, cipher.clone())?;
-        while first.next_segment()?.is_some() {}
-        Reader::open(open()?, sha256, cipher)
+        let (path, sha256) = (self.sealed_path(sha256), sha256.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let open = || match File::open(&path) {
+                Ok(f) => Ok(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(AttachmentError::Absent(sha256.clone()))
+                }
+                Err(e) => Err(e.into()),
+            };
+            let mut first = Reader::open(open()?, &sha256, cipher.clone())?;
+            while first.next_segment()?.is_some() {}
+            Reader::open(open()?, &sha256, cipher)
+        })
+        .await
+        .map_err(|e| AttachmentError::Io(std::io::Error::other(e.to_string())))?
+    }
+}
+
+/// The body of [`Attachments::append`], on a blocking thread.
+fn append_blocking(
+    dir: &Path,
+    cipher: &XChaCha20Poly1305,
+    sha256: &str,
+    size: u64,
+    offset: u64,
+    data: &[u8],
+) -> Result<Progress, AttachmentError> {
+    if let Some(held) = sealed_size(dir, sha256)? {
+        if held != size {
+            return Err(AttachmentError::Invalid(format!(
+                "attachment {sha256} is held with {held} bytes, not {size}"
+            )));
+        }
+        return Ok(Progress {
+            size,
+            held,
+            complete: true,
+        });
+    }
+    let path = partial_path(dir, sha256);
+    fs::create_dir_all(path.parent().expect("a parent"))?;
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    let held = if f.metadata()?.len() < HEADER {
+        f.set_len(0)?;
+        let mut header = MAGIC.to_vec();
+        header.extend_from_slice(&size.to_be_bytes());
+        f.write_all(&header)?;
+        0
+    } else {
+        let announced = read_header(&mut f, sha256)?;
+        if announced != size {
+            return Err(AttachmentError::Invalid(format!(
+                "attachment {sha256} was announced with {announced} bytes, not {size}"
+            )));
+        }
+        scan(&mut f, sha256)?
+    };
+    if offset != held {
+        return Err(AttachmentError::Offset {
+            sha256: sha256.to_owned(),
+            held,
+            offset,
+        });
+    }
+    let end = offset
+        .checked_add(data.len() as u64)
+        .filter(|e| *e <= size)
+        .ok_or_else(|| {
+            AttachmentError::Invalid(format!(
+                "a chunk of {} bytes at offset {offset} runs past the attachment's {size} bytes",
+                data.len()
+            ))
+        })?;
+    f.seek(SeekFrom::End(0))?;
+    let mut at = offset;
+    for piece in data.chunks(SEGMENT) {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let aad = aad(sha256, at);
+        let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: piece,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| AttachmentError::Invalid("encryption failed".into()))?;
+        let mut segment = Vec::with_capacity(4 + NONCE + sealed.len());
+        segment.extend_from_slice(&(piece.len() as u32).to_be_bytes());
+        segment.extend_from_slice(&nonce);
+        segment.extend_from_slice(&sealed);
+        f.write_all(&segment)?;
+        at += piece.len() as u64;
+    }
+    f.sync_data()?;
+    drop(f);
+    if end < size {
+        return Ok(Progress {
+            size,
+            held: end,
+            complete: false,
+        });
+    }
+    // Complete: verify the whole before it takes its place.
+    let mut reader = Reader::open(File::open(&path)?, sha256, cipher.clone())?;
+    reader.check_whole = false;
+    let mut hasher = Sha256::new();
+    let whole = loop {
+        match reader.next_segment() {
+            Ok(Some(piece)) => hasher.update(&piece),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    if let Err(e) = whole {
+        fs::remove_file(&path)?;
+        return Err(e);
+    }
+    let actual = hex::encode(hasher.finalize());
+    if actual != sha256 {
+        fs::remove_file(&path)?;
+        return Err(AttachmentError::HashMismatch {
+            sha256: sha256.to_owned(),
+            actual,
+            size,
+        });
+    }
+    let sealed = sealed_path(dir, sha256);
+    fs::create_dir_all(sealed.parent().expect("a parent"))?;
+    fs::rename(&path, &sealed)?;
+    tracing::info!(sha256 = %sha256, size, "attachment sealed");
+    Ok(Progress {
+        size,
+        held: size,
+        complete: true,
+    })
+}
+
+fn sealed_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(&sha256[..2]).join(sha256)
+}
+
+fn partial_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("partial").join(sha256)
+}
+
+fn sealed_size(dir: &Path, sha256: &str) -> Result<Option<u64>, AttachmentError> {
+    check_hash(sha256)?;
+    match File::open(sealed_path(dir, sha256)) {
+        Ok(mut f) => Ok(Some(read_header(&mut f, sha256)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

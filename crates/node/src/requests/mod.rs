@@ -374,31 +374,44 @@ async fn queue_attachments(
         }
         let mut reader = store.open(node.store(), &a.sha256).await?;
         let size = reader.size();
-        let mut items = Vec::new();
         loop {
-            let offset = reader.offset();
-            let Some(piece) = reader.next_segment()? else {
+            // Sixteen chunks at a time, read and checked off the async workers.
+            let (back, pieces) = tokio::task::spawn_blocking(move || {
+                let mut pieces = Vec::new();
+                while pieces.len() < 16 {
+                    let offset = reader.offset();
+                    match reader.next_segment()? {
+                        Some(piece) => pieces.push((offset, piece)),
+                        None => break,
+                    }
+                }
+                Ok::<_, attachments::AttachmentError>((reader, pieces))
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("reading an attachment: {e}")))??;
+            reader = back;
+            if pieces.is_empty() {
                 break;
-            };
-            let body = serde_json::json!({
-                "request": id,
-                "sha256": a.sha256,
-                "offset": offset,
-                "size": size,
-                "data": base64::engine::general_purpose::STANDARD.encode(&piece),
-            });
-            items.push(OutboxItem {
-                id: uuid::Uuid::new_v4().to_string(),
-                kind: OutboxKind::Attachment,
-                created_at: now_us(),
-                body: body.to_string(),
-            });
-            if items.len() == 16 {
-                node.store()
-                    .outbox_push(to, std::mem::take(&mut items))
-                    .await?;
             }
+            let items = pieces
+                .into_iter()
+                .map(|(offset, piece)| OutboxItem {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    kind: OutboxKind::Attachment,
+                    created_at: now_us(),
+                    body: serde_json::json!({
+                        "request": id,
+                        "sha256": a.sha256,
+                        "offset": offset,
+                        "size": size,
+                        "data": base64::engine::general_purpose::STANDARD.encode(&piece),
+                    })
+                    .to_string(),
+                })
+                .collect();
+            node.store().outbox_push(to, items).await?;
         }
+        let mut items = Vec::new();
         if size == 0 {
             let body = serde_json::json!({
                 "request": id, "sha256": a.sha256, "offset": 0, "size": 0, "data": "",

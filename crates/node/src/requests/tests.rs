@@ -1268,3 +1268,14 @@ async fn an_interrupted_upload_resumes_where_the_bytes_held_end() {
         .unwrap_err();
     assert!(matches!(err, RequestError::NotFound(_)), "{err}");
 }
+
+#[tokio::test]
+async fn an_empty_attachment_travels_too() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let empty = attach(&a.node, &id, "empty.txt", b"").await.unwrap();
+    assert_eq!(empty.size, 0);
+    on(&a, "alice", &id, Act::SupplyInfo, with(vec![empty.clone()])).await;
+    settle(&a, &b).await;
+    assert_eq!(read_back(&b, &id, &empty.sha256).await.unwrap(), b"");
+}
