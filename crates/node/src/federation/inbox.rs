@@ -154,6 +154,18 @@ impl<'a> Inbox<'a> {
         self.attachments
     }
 
+    /// The answer to an envelope carrying `objects` objects that would overdraw its
+    /// sender's quota (None when within it, or when this inbox counts none); within it,
+    /// the envelope's allowance is taken.
+    pub(super) fn beyond_quota(&self, local: &str, env: &Envelope, objects: u64) -> Option<Answer> {
+        let quotas = self.quotas?;
+        let size = env.body.get().len() as u64;
+        match quotas.take(&env.from, objects, size) {
+            Ok(()) => None,
+            Err(over) => Some(self.over_quota(local, env, &over)),
+        }
+    }
+
     /// Where notices of requests go, if anywhere.
     pub(super) fn notices(&self) -> Option<&'a Notices> {
         self.notices

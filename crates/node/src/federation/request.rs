@@ -37,6 +37,10 @@ pub(super) async fn receive_chunk(
             return inbox.refuse_recorded(local, env, why).await;
         }
     };
+    // Evidence counts against the sender's hourly allowance of body bytes.
+    if let Some(answer) = inbox.beyond_quota(local, env, 0) {
+        return Ok(answer);
+    }
     let taken =
         requests::take_in_chunk(inbox.store(), inbox.attachments(), local, &env.from, &chunk).await;
     match taken {

@@ -1279,3 +1279,45 @@ async fn an_empty_attachment_travels_too() {
     settle(&a, &b).await;
     assert_eq!(read_back(&b, &id, &empty.sha256).await.unwrap(), b"");
 }
+
+#[tokio::test]
+async fn attachment_chunks_count_against_the_senders_hourly_bytes() {
+    use crate::federation::quota::{QuotaLimits, Quotas};
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let data = bytes(3000, 4);
+    let listed = attach(&a.node, &id, "logs.tar", &data).await.unwrap();
+    on(
+        &a,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        with(vec![listed.clone()]),
+    )
+    .await;
+    let queued = due(&a, &b).await;
+    assert!(matches!(
+        hand(&a, &b, &queued[0]).await,
+        Answer::Delivered(_)
+    ));
+    let quotas = Quotas::new(QuotaLimits {
+        objects_per_hour: 1000,
+        bytes_per_hour: 1000,
+    });
+    let env = outbox_envelope(&queued[1], &a.id, a.node.log().node_key()).unwrap();
+    let answer = Inbox::new(b.node.store(), b.node.log())
+        .with_quotas(&quotas)
+        .with_attachments(b.node.attachments())
+        .receive(&a.id, env.to_json().as_bytes())
+        .await
+        .unwrap();
+    assert!(matches!(answer, Answer::OverQuota { .. }), "{answer:?}");
+    assert_eq!(
+        b.node
+            .attachments()
+            .unwrap()
+            .progress(&listed.sha256)
+            .unwrap(),
+        None
+    );
+}
