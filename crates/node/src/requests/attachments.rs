@@ -318,13 +318,24 @@ fn append_blocking(
         f.write_all(&header)?;
         0
     } else {
-        let announced = read_header(&mut f, sha256)?;
-        if announced != size {
-            return Err(AttachmentError::Invalid(format!(
-                "attachment {sha256} was announced with {announced} bytes, not {size}"
-            )));
+        let read = read_header(&mut f, sha256).and_then(|announced| {
+            if announced != size {
+                return Err(AttachmentError::Invalid(format!(
+                    "attachment {sha256} was announced with {announced} bytes, not {size}"
+                )));
+            }
+            scan(&mut f, sha256)
+        });
+        match read {
+            Ok(held) => held,
+            Err(e @ AttachmentError::Integrity { .. }) => {
+                // A spoiled partial file is of no use: the next attempt starts afresh.
+                drop(f);
+                fs::remove_file(&path)?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
         }
-        scan(&mut f, sha256)?
     };
     if offset != held {
         return Err(AttachmentError::Offset {

@@ -1257,6 +1257,24 @@ async fn an_interrupted_upload_resumes_where_the_bytes_held_end() {
         .await
         .unwrap();
     assert_eq!((p.held, p.complete), (size, true));
+    // A spoiled partial file is dropped, and the upload starts afresh.
+    let other = bytes(5000, 9);
+    let sha_other = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&other));
+    upload(&a.node, &id, &sha_other, 5000, 0, &other[..1000])
+        .await
+        .unwrap();
+    let spoiled = a._dir.path().join("attachments/partial").join(&sha_other);
+    let mut text = std::fs::read(&spoiled).unwrap();
+    text[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(&spoiled, text).unwrap();
+    let err = upload(&a.node, &id, &sha_other, 5000, 1000, &other[1000..])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("integrity check"), "{err}");
+    let p = upload(&a.node, &id, &sha_other, 5000, 0, &other)
+        .await
+        .unwrap();
+    assert!(p.complete);
     // A size above the limit, or a request that does not exist, is refused.
     let err = upload(&a.node, &id, &sha256, 3 << 30, 0, b"")
         .await
