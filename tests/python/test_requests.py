@@ -1,8 +1,8 @@
 """Cooperation requests between three real `comity serve` processes, driven over
 `/api/v1/requests` (and `comity request` beside a running node): whole lives of every kind
 (information asked and supplied, conditions accepted, preservation extended and linked,
-refusal, postponement, an emergency production, withdrawal), the same signed history on
-both sides, every event in both logs; who may do what (a matrix, denials included); bad
+refusal, postponement, an emergency production, withdrawal), evidence uploaded with a
+resume and delivered to the other side, the same signed history on both sides, every event in both logs; who may do what (a matrix, denials included); bad
 input refused with a precise error and nothing changed; a node offline during an act
 catching up.
 """
@@ -10,6 +10,7 @@ catching up.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -118,7 +119,7 @@ def world(tmp_path_factory):
         yield w
 
 
-def test_a_request_lives_its_whole_life_with_the_same_signed_history_on_both_sides(world):
+def test_a_request_lives_its_whole_life_with_the_same_signed_history_on_both_sides(world, tmp_path):
     a, b = world["A"], world["B"]
     logged = {m.letter: sum(e["kind"] == "request.event" for e in log_entries(m)) for m in (a, b)}
     rid = new(a, b, "mla")
@@ -141,9 +142,39 @@ def test_a_request_lives_its_whole_life_with_the_same_signed_history_on_both_sid
     act(a, rid, "accept_conditions")
     reach(b, rid, "accepted")
     act(b, rid, "execute")
-    act(b, rid, "execute_partially", attachments=[{"name": "part1.e01", "sha256": "a" * 64, "size": 10}])
-    act(b, rid, "complete", attachments=[{"name": "part2.e01", "sha256": "b" * 64, "size": 20}])
+    # evidence: bytes B does not hold cannot be listed
+    r = api(b, "POST", f"/{rid}/execute_partially",
+            {"attachments": [{"name": "part1.e01", "sha256": "a" * 64, "size": 10}]})
+    assert r.status_code == 400 and "does not hold its bytes" in r.text, r.text
+    # uploaded over the API, interrupted and resumed, then listed in the signed event
+    part1 = bytes(range(256)) * 6000 + b"end"
+    sha1 = hashlib.sha256(part1).hexdigest()
+    put = lambda offset, chunk: requests.put(  # noqa: E731
+        f"{b.url}/api/v1/requests/{rid}/attachments/{sha1}?size={len(part1)}&offset={offset}",
+        data=chunk, auth=OFFICER, headers={"Content-Type": "application/octet-stream"}, timeout=60)
+    assert ok(put(0, part1[:1_000_000]))["held"] == 1_000_000
+    r = put(0, part1[:1_000_000])
+    assert r.status_code == 409 and r.json()["held"] == 1_000_000, r.text
+    assert ok(put(1_000_000, part1[1_000_000:]))["complete"] is True
+    act(b, rid, "execute_partially", attachments=[{"name": "part1.e01", "sha256": sha1, "size": len(part1)}])
+    # stored and listed by the CLI beside the running node
+    part2 = tmp_path / "part2.e01"
+    part2.write_bytes(b"second image " * 1000)
+    sha2 = hashlib.sha256(part2.read_bytes()).hexdigest()
+    b.node.cli("request", "transition", rid, "complete", "--attach", str(part2), "--officer", OFFICER[0],
+               "--data-dir", b.node.data_dir)
     reach(a, rid, "executed")
+    # the bytes reach A through the federation and are served once checked
+    def arrived():
+        r = requests.get(f"{a.url}/api/v1/requests/{rid}/attachments/{sha1}", auth=OFFICER, timeout=60)
+        return r if r.status_code == 200 else None
+    got = wait_until(arrived, WAIT, "A holds part1.e01", nodes=[a.node, b.node])
+    assert got.content == part1 and got.headers["Comity-Attachment-Sha256"] == sha1
+    out = tmp_path / "copy.e01"
+    wait_until(lambda: a.node.cli("request", "attachment", rid, sha2, "--out", str(out), "--officer",
+                                  OFFICER[0], "--data-dir", a.node.data_dir, check=False).returncode == 0,
+               WAIT, "A holds part2.e01", nodes=[a.node, b.node])
+    assert out.read_bytes() == part2.read_bytes()
     act(a, rid, "close")
     reach(b, rid, "closed")
     events = same_history(a, b, rid)

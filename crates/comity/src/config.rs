@@ -71,6 +71,8 @@ pub struct RequestsConfig {
     /// (e.g. `production_emergency = 8`); unset kinds keep their defaults.
     #[serde(default)]
     pub response_hours: std::collections::BTreeMap<String, u32>,
+    /// The largest attachment this node stores, in bytes (2 GiB when unset).
+    pub max_attachment_bytes: Option<u64>,
 }
 
 impl RequestsConfig {
@@ -453,9 +455,19 @@ impl DataDir {
         let store = self.open_store()?;
         let key = crate::cmd::log::node_key(&self.data_dir)?;
         let node = Node::new(store, key)?;
-        if let Some(requests) = FileConfig::load(&self.data_dir)?.requests {
-            node.set_response_times(requests.response_times()?);
+        let settings = FileConfig::load(&self.data_dir)?
+            .requests
+            .unwrap_or_default();
+        node.set_response_times(settings.response_times()?);
+        let mut attachments =
+            comity_node::requests::attachments::Attachments::new(self.data_dir.join("attachments"));
+        if let Some(max) = settings.max_attachment_bytes {
+            if max == 0 {
+                anyhow::bail!("[requests] max_attachment_bytes in {CONFIG_FILE} is at least 1");
+            }
+            attachments = attachments.with_max_size(max);
         }
+        node.set_attachments(attachments);
         Ok(node)
     }
 

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::log::NodeLog;
 use crate::registry::{Directory, Registry, RegistryState};
+use crate::requests::attachments::Attachments;
 use crate::requests::notify::Notices;
 use crate::requests::ResponseTimes;
 use crate::view::NodeView;
@@ -33,6 +34,8 @@ struct Inner {
     /// How long this node gives itself to answer cooperation requests.
     response_times: RwLock<ResponseTimes>,
     notices: Notices,
+    /// Where the bytes of request attachments are kept, once set.
+    attachments: std::sync::OnceLock<Attachments>,
 }
 
 impl Node {
@@ -53,6 +56,7 @@ impl Node {
                 outbox: Notify::new(),
                 response_times: RwLock::default(),
                 notices: Notices::new(),
+                attachments: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -122,6 +126,17 @@ impl Node {
     /// published by the federation inbox.
     pub fn notices(&self) -> &Notices {
         &self.inner.notices
+    }
+
+    /// Keeps the bytes of request attachments in `attachments` (set once, when the node is
+    /// opened; later calls change nothing).
+    pub fn set_attachments(&self, attachments: Attachments) {
+        let _ = self.inner.attachments.set(attachments);
+    }
+
+    /// Where the bytes of request attachments are kept, if this node keeps them.
+    pub fn attachments(&self) -> Option<&Attachments> {
+        self.inner.attachments.get()
     }
 
     /// Completes when something was queued for a peer since the last wake-up.

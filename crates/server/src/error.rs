@@ -204,6 +204,25 @@ impl From<comity_node::requests::RequestError> for ApiError {
                 tracing::error!(error = %e, "log failure");
                 ApiError::internal()
             }
+            RequestError::Attachment(e) => {
+                use comity_node::requests::attachments::AttachmentError;
+                match e {
+                    AttachmentError::Invalid(_) => ApiError::bad_request(e.to_string()),
+                    AttachmentError::TooLarge(_) => ApiError::too_large(e.to_string()),
+                    AttachmentError::Offset { .. } => ApiError::conflict(e.to_string()),
+                    AttachmentError::HashMismatch { .. } => ApiError::unprocessable(e.to_string()),
+                    AttachmentError::Absent(_) => ApiError::not_found(e.to_string()),
+                    AttachmentError::Integrity { .. } => {
+                        tracing::error!(error = %e, "attachment integrity failure");
+                        ApiError::integrity(e.to_string())
+                    }
+                    AttachmentError::Io(e) => {
+                        tracing::error!(error = %e, "attachment storage failure");
+                        ApiError::internal()
+                    }
+                    AttachmentError::Store(e) => e.into(),
+                }
+            }
         }
     }
 }

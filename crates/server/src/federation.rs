@@ -148,6 +148,7 @@ async fn inbox(
         .with_quotas(gate.quotas())
         .with_registry_state(state.node.registry_state())
         .with_notices(state.node.notices())
+        .with_attachments(state.node.attachments())
         .receive(&signature.sender, &bytes)
         .await;
     match answer {

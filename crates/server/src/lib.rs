@@ -141,6 +141,11 @@ impl ApiRoute {
         Self::new(Method::POST, path, axum::routing::post(h))
     }
 
+    /// `PUT path`.
+    pub(crate) fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::PUT, path, axum::routing::put(h))
+    }
+
     /// `DELETE path`.
     pub(crate) fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> Self {
         Self::new(Method::DELETE, path, axum::routing::delete(h))

@@ -11,6 +11,14 @@
 //!   retrieval receipt.
 //! - `POST /api/v1/requests/{id}/{act}` with the act's details (no body when none): submit,
 //!   acknowledge, refuse, … as [`comity_node::requests::machine`] allows.
+//! - `PUT /api/v1/requests/{id}/attachments/{sha256}?size=S&offset=N` with the bytes from
+//!   offset N (at most 8 MiB at a time, `application/octet-stream`): uploads an attachment
+//!   before an act lists it. A chunk that does not start where the bytes held end is
+//!   refused (409) with the bytes held, so an interrupted upload resumes from there; the
+//!   last chunk seals the attachment when its SHA-256 matches (422 otherwise, and nothing
+//!   is kept).
+//! - `GET /api/v1/requests/{id}/attachments/{sha256}`: the bytes of an attachment listed
+//!   in the request's signed history, checked at rest before and while they are sent.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, Query, State};
@@ -37,6 +45,8 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         ApiRoute::get("/api/v1/requests/statistics", statistics),
         ApiRoute::get("/api/v1/requests/{id}", show),
         ApiRoute::post("/api/v1/requests/{id}/{act}", make),
+        ApiRoute::put("/api/v1/requests/{id}/attachments/{sha256}", upload),
+        ApiRoute::get("/api/v1/requests/{id}/attachments/{sha256}", download),
     ]
 }
 
@@ -159,4 +169,142 @@ async fn make(
         Details::default()
     };
     Ok(Json(requests::act(&state.node, name, &id, act, details).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadQuery {
+    size: u64,
+    #[serde(default)]
+    offset: u64,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, sha256)): Path<(String, String)>,
+    query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    use comity_node::requests::attachments::{AttachmentError, MAX_CHUNK};
+    use comity_node::requests::RequestError;
+    officer(&caller)?;
+    if let Some(given) = headers.get(header::CONTENT_TYPE) {
+        let essence = given
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/octet-stream" {
+            return Err(ApiError::unsupported_media_type(
+                "an attachment's bytes are sent as Content-Type: application/octet-stream",
+            ));
+        }
+    }
+    let Query(q) = query.map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid query (size=BYTES&offset=N): {}",
+            e.body_text()
+        ))
+    })?;
+    if let Some(kept) = state.node.attachments() {
+        if q.size > kept.max_size() {
+            return Err(ApiError::too_large(format!(
+                "the attachment has {} bytes; this node accepts at most {}",
+                q.size,
+                kept.max_size()
+            )));
+        }
+    }
+    let bytes = to_bytes(raw, MAX_CHUNK).await.map_err(|_| {
+        ApiError::too_large(format!(
+            "a chunk has at most {MAX_CHUNK} bytes; send the rest with offset=N"
+        ))
+    })?;
+    match requests::upload(&state.node, &id, &sha256, q.size, q.offset, &bytes).await {
+        Ok(progress) => Ok(Json(json!({
+            "sha256": sha256,
+            "size": progress.size,
+            "held": progress.held,
+            "complete": progress.complete,
+        }))
+        .into_response()),
+        Err(RequestError::Attachment(e @ AttachmentError::Offset { held, .. })) => {
+            let body = json!({
+                "title": "Conflict",
+                "description": e.to_string(),
+                "http_status": "409",
+                "held": held,
+            });
+            Ok((StatusCode::CONFLICT, Json(body)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, sha256)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    officer(&caller)?;
+    let (listed, mut reader) = requests::attachment(&state.node, &id, &sha256).await?;
+    let size = reader.size();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::task::spawn_blocking(move || loop {
+        let next = match reader.next_segment() {
+            Ok(Some(piece)) => Ok(axum::body::Bytes::from(piece)),
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "attachment integrity failure while sending");
+                Err(std::io::Error::other(e.to_string()))
+            }
+        };
+        let stop = next.is_err();
+        if tx.blocking_send(next).is_err() || stop {
+            return;
+        }
+    });
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        listed.name.replace(['"', '\\'], "_")
+    );
+    let mut response = Body::new(Segments(rx)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(size));
+    if let Ok(v) = header::HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        "comity-attachment-sha256",
+        header::HeaderValue::from_str(&sha256).map_err(|_| ApiError::internal())?,
+    );
+    Ok(response)
+}
+
+/// A response body fed segment by segment by the task that reads and checks the file; an
+/// integrity failure part way ends the body with an error, so the client sees a broken
+/// transfer rather than bad bytes passed as good.
+struct Segments(tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>);
+
+impl hyper::body::Body for Segments {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|next| next.map(|r| r.map(hyper::body::Frame::data)))
+    }
 }

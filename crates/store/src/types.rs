@@ -454,6 +454,8 @@ stored_text! {
         Agreement => "agreement",
         /// An event of a cooperation request.
         Request => "request",
+        /// A chunk of a cooperation request's attachment.
+        Attachment => "attachment",
     }
 }
 
@@ -630,7 +632,13 @@ mod tests {
         );
         round_trip(
             OutboxKind::ALL,
-            &["stix-objects", "sighting", "agreement", "request"],
+            &[
+                "stix-objects",
+                "sighting",
+                "agreement",
+                "request",
+                "attachment",
+            ],
         );
         round_trip(InboxOutcome::ALL, &["delivered", "refused"]);
         round_trip(
@@ -642,7 +650,14 @@ mod tests {
     #[test]
     fn unknown_stored_texts_fail_closed() {
         fails_closed::<RegistryStatus>(&["", "Active", "expired", " active"]);
-        fails_closed::<OutboxKind>(&["", "stix_objects", "checkpoint", "pull", "requests"]);
+        fails_closed::<OutboxKind>(&[
+            "",
+            "stix_objects",
+            "checkpoint",
+            "pull",
+            "requests",
+            "attachments",
+        ]);
         fails_closed::<InboxOutcome>(&["", "accepted", "Delivered"]);
         fails_closed::<crate::WitnessAlertKind>(&["", "bad-proof", "peer_ahead"]);
     }

@@ -109,12 +109,42 @@ pub enum RequestCommand {
         /// link: the request that follows the preservation.
         #[arg(long)]
         link: Option<String>,
-        /// A file delivered or supplied, listed by its SHA-256 in the signed event (repeat).
+        /// A file delivered or supplied (repeat): stored on this node (encrypted, resuming an
+        /// earlier interrupted attempt), listed by name, SHA-256 and size in the signed event,
+        /// and sent to the other party after it.
         #[arg(long = "attach", value_name = "FILE")]
         attach: Vec<PathBuf>,
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        who: Officer,
+    },
+    /// Store files as attachments of a request on this node (encrypted at rest; an
+    /// interrupted attempt resumes) and print how an act lists them: name, SHA-256, size.
+    /// `transition --attach FILE` does this itself.
+    Attach {
+        /// Request id.
+        id: String,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: Officer,
+    },
+    /// Write the bytes of an attachment listed in a request's history to a file, once
+    /// checked at rest against its SHA-256 (nothing is written when the check fails).
+    Attachment {
+        /// Request id.
+        id: String,
+        /// The attachment's SHA-256.
+        sha256: String,
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         who: Officer,
     },
@@ -262,10 +292,10 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
                         RefusalReason::ALL.join(", ")
                     )
                 })?;
-            let attachments = attach
-                .iter()
-                .map(attachment)
-                .collect::<anyhow::Result<_>>()?;
+            let mut attachments = Vec::new();
+            for path in &attach {
+                attachments.push(store_file(&node, &id, path).await?);
+            }
             let details = Details {
                 note,
                 reason,
@@ -278,8 +308,93 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
             let r = requests::act(&node, &who.officer, &id, act, details).await?;
             print(&r, json)?;
         }
+        RequestCommand::Attach {
+            id,
+            files,
+            json,
+            who,
+        } => {
+            let node = who.open().await?;
+            let mut stored = Vec::new();
+            for path in &files {
+                stored.push(store_file(&node, &id, path).await?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stored)?);
+            } else {
+                for a in &stored {
+                    println!("{}  {}  {}", a.sha256, a.size, a.name);
+                }
+            }
+        }
+        RequestCommand::Attachment {
+            id,
+            sha256,
+            out,
+            who,
+        } => {
+            let node = who.open().await?;
+            let (listed, mut reader) = requests::attachment(&node, &id, &sha256).await?;
+            let dir = out
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut part = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))?;
+            while let Some(piece) = reader.next_segment()? {
+                std::io::Write::write_all(&mut part, &piece)?;
+            }
+            part.as_file().sync_all()?;
+            part.persist_noclobber(&out)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
+            eprintln!(
+                "{}: {} bytes, SHA-256 {} checked ({})",
+                out.display(),
+                listed.size,
+                listed.sha256,
+                listed.name
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stores the file at `path` as an attachment of request `id` on `node`, going on from the
+/// bytes held already when an earlier attempt stopped; returns how an act lists it.
+async fn store_file(node: &Node, id: &str, path: &PathBuf) -> anyhow::Result<Attachment> {
+    use std::io::{Read, Seek, SeekFrom};
+    let listed = attachment(path)?;
+    let kept = node
+        .attachments()
+        .context("this node keeps no attachment bytes")?;
+    let mut offset = match kept.progress(&listed.sha256)? {
+        Some(p) if p.size == listed.size => p.held,
+        _ => 0,
+    };
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut chunk = vec![0u8; requests::attachments::MAX_CHUNK];
+    loop {
+        let mut n = 0;
+        while n < chunk.len() {
+            let got = file.read(&mut chunk[n..])?;
+            if got == 0 {
+                break;
+            }
+            n += got;
+        }
+        let p = requests::upload(node, id, &listed.sha256, listed.size, offset, &chunk[..n])
+            .await
+            .with_context(|| format!("storing {}", path.display()))?;
+        if p.complete {
+            return Ok(listed);
+        }
+        if n == 0 {
+            bail!("{} changed while it was stored", path.display());
+        }
+        offset = p.held;
+    }
 }
 
 /// A file listed by name, SHA-256 and size, read in a stream.

@@ -33,6 +33,9 @@ pub enum Kind {
     Agreement,
     /// A signed event of a cooperation request: `{"event": EVENT}`.
     Request,
+    /// A chunk of an attachment listed in a signed event of a cooperation request:
+    /// `{"request", "sha256", "offset", "size", "data"}` (base64).
+    Attachment,
     /// A signed checkpoint of the sender's log.
     Checkpoint,
     /// A cosignature of the receiver's checkpoint.
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Sighting => "sighting",
             Kind::Agreement => "agreement",
             Kind::Request => "request",
+            Kind::Attachment => "attachment",
             Kind::Checkpoint => "checkpoint",
             Kind::Cosignature => "cosignature",
             Kind::Receipt => "receipt",

@@ -25,6 +25,7 @@ use crate::policy::{
     Peer, Policy, Purpose, Requester,
 };
 use crate::registry::{Directory, Registry, RegistryError, RegistryState};
+use crate::requests::attachments::Attachments;
 use crate::requests::notify::Notices;
 use comity_stix::clock::now_us;
 
@@ -88,6 +89,7 @@ pub struct Inbox<'a> {
     quotas: Option<&'a Quotas>,
     registry: Option<&'a RegistryState>,
     notices: Option<&'a Notices>,
+    attachments: Option<&'a Attachments>,
 }
 
 impl<'a> Inbox<'a> {
@@ -99,6 +101,7 @@ impl<'a> Inbox<'a> {
             quotas: None,
             registry: None,
             notices: None,
+            attachments: None,
         }
     }
 
@@ -134,6 +137,32 @@ impl<'a> Inbox<'a> {
         Inbox {
             notices: Some(notices),
             ..self
+        }
+    }
+
+    /// The same inbox, keeping the attachments of requests that arrive in `attachments`
+    /// ([`crate::Node::attachments`]); without them, attachment chunks are refused.
+    pub fn with_attachments(self, attachments: Option<&'a Attachments>) -> Inbox<'a> {
+        Inbox {
+            attachments,
+            ..self
+        }
+    }
+
+    /// Where the attachments of requests are kept, if anywhere.
+    pub(super) fn attachments(&self) -> Option<&'a Attachments> {
+        self.attachments
+    }
+
+    /// The answer to an envelope carrying `objects` objects that would overdraw its
+    /// sender's quota (None when within it, or when this inbox counts none); within it,
+    /// the envelope's allowance is taken.
+    pub(super) fn beyond_quota(&self, local: &str, env: &Envelope, objects: u64) -> Option<Answer> {
+        let quotas = self.quotas?;
+        let size = env.body.get().len() as u64;
+        match quotas.take(&env.from, objects, size) {
+            Ok(()) => None,
+            Err(over) => Some(self.over_quota(local, env, &over)),
         }
     }
 
@@ -216,6 +245,7 @@ impl<'a> Inbox<'a> {
             Kind::Agreement => super::agreement::receive(self, &local, env).await,
             Kind::Sighting => super::sighting::receive(self, &local, env).await,
             Kind::Request => super::request::receive(self, &local, env, &key).await,
+            Kind::Attachment => super::request::receive_chunk(self, &local, env).await,
             other => {
                 let why = format!(
                     "envelopes of kind {} are not accepted by this node yet",

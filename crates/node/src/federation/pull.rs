@@ -235,7 +235,8 @@ pub async fn catch_up(
             let inbox = Inbox::new(store, log)
                 .with_quotas(quotas)
                 .with_registry_state(node.registry_state())
-                .with_notices(node.notices());
+                .with_notices(node.notices())
+                .with_attachments(node.attachments());
             for envelope in &answer.envelopes {
                 match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}

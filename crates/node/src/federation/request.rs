@@ -21,6 +21,41 @@ struct Body {
     event: Box<RawValue>,
 }
 
+/// Applies an `attachment` envelope, a chunk of an attachment's bytes
+/// ([`requests::Chunk`]), from a verified, active sender.
+pub(super) async fn receive_chunk(
+    inbox: &Inbox<'_>,
+    local: &str,
+    env: &Envelope,
+) -> Result<Answer, InboxError> {
+    let chunk: requests::Chunk = match serde_json::from_str(env.body.get()) {
+        Ok(c) => c,
+        Err(e) => {
+            let why = format!(
+                "the body is not {{\"request\", \"sha256\", \"offset\", \"size\", \"data\"}}: {e}"
+            );
+            return inbox.refuse_recorded(local, env, why).await;
+        }
+    };
+    // Evidence counts against the sender's hourly allowance of body bytes.
+    if let Some(answer) = inbox.beyond_quota(local, env, 0) {
+        return Ok(answer);
+    }
+    let taken =
+        requests::take_in_chunk(inbox.store(), inbox.attachments(), local, &env.from, &chunk).await;
+    match taken {
+        Ok(fresh) => inbox.deliver_recorded(local, env, u64::from(fresh)).await,
+        Err(RequestError::Store(e)) => Err(e.into()),
+        Err(RequestError::Attachment(requests::attachments::AttachmentError::Io(e))) => {
+            // The disk failed, not the sender: answer nothing, so it comes again.
+            Err(InboxError::from(comity_store::StoreError::Backend(
+                format!("attachment storage: {e}"),
+            )))
+        }
+        Err(refusal) => inbox.refuse_recorded(local, env, refusal.to_string()).await,
+    }
+}
+
 /// Applies a `request` envelope from a verified, active sender whose pinned key is `key`.
 pub(super) async fn receive(
     inbox: &Inbox<'_>,

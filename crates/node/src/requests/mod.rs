@@ -24,8 +24,16 @@
 //! Notices for the 24/7 channel ([`notify`]) say what the other party did and which answers
 //! are due soon or overdue, never what a request says.
 //!
-//! Not built yet: attachments' bytes (events carry their hashes only).
+//! Attachments ([`attachments`]): their bytes are uploaded to this node first (kept
+//! content-addressed and encrypted at rest); an act lists them by name, SHA-256 and size in
+//! its signed details, and is refused when this node does not hold the bytes; once made,
+//! the bytes go to the other party through the federation outbox in `attachment`
+//! envelopes of at most [`attachments::SEGMENT`] bytes each, after the event that lists
+//! them. The other node takes a chunk only from the other party of the request, only for
+//! an attachment that party listed in a signed event, in order, and seals the bytes only
+//! when their SHA-256 is the one listed.
 
+pub mod attachments;
 pub mod event;
 pub mod kinds;
 pub mod machine;
@@ -91,6 +99,9 @@ pub enum RequestError {
     /// The registry could not be read.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// An attachment's bytes could not be stored or read.
+    #[error(transparent)]
+    Attachment(#[from] attachments::AttachmentError),
 }
 
 fn field_list(fields: &[Field]) -> String {
@@ -283,6 +294,8 @@ pub async fn act(
         ));
     }
     let local = local_member(node.directory()).await?;
+    let listed = details.attachments.clone();
+    check_held(node, &listed)?;
     let times = node.response_times();
     make(
         node.store(),
@@ -295,8 +308,296 @@ pub async fn act(
         &times,
     )
     .await?;
+    let request = show_as(node.store(), id, &local).await?;
+    if !listed.is_empty() {
+        let other = match request.side {
+            Side::Requester => &request.requested,
+            Side::Requested => &request.requester,
+        };
+        queue_attachments(node, id, other, &listed).await?;
+    }
     node.outbox_ready();
-    show_as(node.store(), id, &local).await
+    Ok(request)
+}
+
+/// Refuses attachments whose bytes this node does not hold whole, or holds with another
+/// size.
+fn check_held(node: &Node, listed: &[Attachment]) -> Result<(), RequestError> {
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let Some(store) = node.attachments() else {
+        return Err(invalid(
+            "this node keeps no attachment bytes, so an act cannot list attachments",
+        ));
+    };
+    for a in listed {
+        if !attachments::is_sha256(&a.sha256) {
+            // check_details says why.
+            continue;
+        }
+        match store.sealed_size(&a.sha256)? {
+            Some(size) if size == a.size => {}
+            Some(size) => {
+                return Err(invalid(format!(
+                    "attachment {:?} ({}): this node holds {size} bytes with that SHA-256, not {}",
+                    a.name, a.sha256, a.size
+                )))
+            }
+            None => {
+                return Err(invalid(format!(
+                    "attachment {:?} ({}): this node does not hold its bytes; upload them first",
+                    a.name, a.sha256
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Queues the bytes of `listed` for member `to`, in chunks of at most
+/// [`attachments::SEGMENT`] bytes, after the event that lists them.
+async fn queue_attachments(
+    node: &Node,
+    id: &str,
+    to: &str,
+    listed: &[Attachment],
+) -> Result<(), RequestError> {
+    use base64::Engine as _;
+    let Some(store) = node.attachments() else {
+        return Ok(());
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for a in listed {
+        if !seen.insert(a.sha256.as_str()) {
+            continue;
+        }
+        let mut reader = store.open(node.store(), &a.sha256).await?;
+        let size = reader.size();
+        loop {
+            // Sixteen chunks at a time, read and checked off the async workers.
+            let (back, pieces) = tokio::task::spawn_blocking(move || {
+                let mut pieces = Vec::new();
+                while pieces.len() < 16 {
+                    let offset = reader.offset();
+                    match reader.next_segment()? {
+                        Some(piece) => pieces.push((offset, piece)),
+                        None => break,
+                    }
+                }
+                Ok::<_, attachments::AttachmentError>((reader, pieces))
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("reading an attachment: {e}")))??;
+            reader = back;
+            if pieces.is_empty() {
+                break;
+            }
+            let items = pieces
+                .into_iter()
+                .map(|(offset, piece)| OutboxItem {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    kind: OutboxKind::Attachment,
+                    created_at: now_us(),
+                    body: serde_json::json!({
+                        "request": id,
+                        "sha256": a.sha256,
+                        "offset": offset,
+                        "size": size,
+                        "data": base64::engine::general_purpose::STANDARD.encode(&piece),
+                    })
+                    .to_string(),
+                })
+                .collect();
+            node.store().outbox_push(to, items).await?;
+        }
+        let mut items = Vec::new();
+        if size == 0 {
+            let body = serde_json::json!({
+                "request": id, "sha256": a.sha256, "offset": 0, "size": 0, "data": "",
+            });
+            items.push(OutboxItem {
+                id: uuid::Uuid::new_v4().to_string(),
+                kind: OutboxKind::Attachment,
+                created_at: now_us(),
+                body: body.to_string(),
+            });
+        }
+        if !items.is_empty() {
+            node.store().outbox_push(to, items).await?;
+        }
+        tracing::info!(request = %id, sha256 = %a.sha256, size, to = %to, "attachment queued");
+    }
+    Ok(())
+}
+
+/// Appends `data` at `offset` to attachment `sha256` of `size` bytes for request `id`, as
+/// an officer of this node uploads it (before an act lists it).
+pub async fn upload(
+    node: &Node,
+    id: &str,
+    sha256: &str,
+    size: u64,
+    offset: u64,
+    data: &[u8],
+) -> Result<attachments::Progress, RequestError> {
+    let local = local_member(node.directory()).await?;
+    show_as(node.store(), id, &local).await?;
+    let store = node
+        .attachments()
+        .ok_or_else(|| invalid("this node keeps no attachment bytes"))?;
+    Ok(store
+        .append(node.store(), sha256, size, offset, data)
+        .await?)
+}
+
+/// Stores `data` whole as an attachment of request `id` (going on where an earlier
+/// attempt stopped) and returns how an act lists it, named `name`.
+pub async fn attach(
+    node: &Node,
+    id: &str,
+    name: &str,
+    data: &[u8],
+) -> Result<Attachment, RequestError> {
+    let local = local_member(node.directory()).await?;
+    show_as(node.store(), id, &local).await?;
+    let store = node
+        .attachments()
+        .ok_or_else(|| invalid("this node keeps no attachment bytes"))?;
+    let sha256 = store.put(node.store(), data).await?;
+    Ok(Attachment {
+        name: name.to_owned(),
+        sha256,
+        size: data.len() as u64,
+    })
+}
+
+/// A reader of attachment `sha256` of request `id`, listed in a signed event of that
+/// request and held whole by this node, checked before and while it is read.
+pub async fn attachment(
+    node: &Node,
+    id: &str,
+    sha256: &str,
+) -> Result<(Attachment, attachments::Reader), RequestError> {
+    let local = local_member(node.directory()).await?;
+    let request = show_as(node.store(), id, &local).await?;
+    let listed = request
+        .history
+        .iter()
+        .flat_map(|h| h.event.details.attachments.iter())
+        .find(|a| a.sha256 == sha256)
+        .cloned()
+        .ok_or_else(|| {
+            RequestError::NotFound(format!("attachment {} of {id}", sha256.escape_debug()))
+        })?;
+    let store = node
+        .attachments()
+        .ok_or_else(|| invalid("this node keeps no attachment bytes"))?;
+    let reader = store
+        .open(node.store(), sha256)
+        .await
+        .map_err(|e| match e {
+            attachments::AttachmentError::Absent(_) => RequestError::NotFound(format!(
+                "the bytes of attachment {sha256} of {id} (not yet received)"
+            )),
+            e => e.into(),
+        })?;
+    Ok((listed, reader))
+}
+
+/// Takes in a chunk of an attachment that member `from` sent this node, `local`: only from
+/// the other party of the request, only for an attachment that party listed in a signed
+/// event of it, in order. Returns whether it was new (a repeated chunk changes nothing).
+pub(crate) async fn take_in_chunk(
+    store: &dyn Store,
+    kept: Option<&attachments::Attachments>,
+    local: &str,
+    from: &str,
+    chunk: &Chunk,
+) -> Result<bool, RequestError> {
+    let (header, events) = read(store, &chunk.request).await?;
+    let other = match side_of(&header, local) {
+        Some(Side::Requester) => &header.requested,
+        Some(Side::Requested) => &header.requester,
+        None => return Err(RequestError::NotFound(chunk.request.clone())),
+    };
+    if other != from {
+        return Err(invalid(format!(
+            "{} is not the other party of {}",
+            from.escape_debug(),
+            chunk.request
+        )));
+    }
+    let mut listed = None;
+    for e in events.iter().filter(|e| e.actor == from) {
+        let signed = SignedEvent::parse(&e.json)?;
+        if let Some(a) = signed
+            .event
+            .details
+            .attachments
+            .iter()
+            .find(|a| a.sha256 == chunk.sha256)
+        {
+            listed = Some(a.clone());
+        }
+    }
+    let listed = listed.ok_or_else(|| {
+        invalid(format!(
+            "attachment {} is not listed in any signed event of {} by {from}",
+            chunk.sha256.escape_debug(),
+            chunk.request
+        ))
+    })?;
+    if listed.size != chunk.size {
+        return Err(invalid(format!(
+            "attachment {} is listed with {} bytes, not {}",
+            chunk.sha256, listed.size, chunk.size
+        )));
+    }
+    let kept = kept.ok_or_else(|| invalid("this node keeps no attachment bytes"))?;
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(&chunk.data)
+        .map_err(|e| invalid(format!("the chunk's data is not base64: {e}")))?;
+    if data.len() > attachments::SEGMENT {
+        return Err(invalid(format!(
+            "a chunk carries at most {} bytes, not {}",
+            attachments::SEGMENT,
+            data.len()
+        )));
+    }
+    match kept
+        .append(store, &chunk.sha256, chunk.size, chunk.offset, &data)
+        .await
+    {
+        Ok(p) => {
+            if p.complete {
+                tracing::info!(request = %chunk.request, sha256 = %chunk.sha256, "attachment received whole");
+            }
+            Ok(true)
+        }
+        // Had already.
+        Err(attachments::AttachmentError::Offset { held, offset, .. }) if offset < held => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One chunk of an attachment, as an `attachment` envelope carries it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chunk {
+    /// The request it belongs to.
+    pub request: String,
+    /// The attachment's SHA-256.
+    pub sha256: String,
+    /// Where the chunk starts.
+    pub offset: u64,
+    /// The attachment's size.
+    pub size: u64,
+    /// The chunk's bytes, base64.
+    pub data: String,
 }
 
 /// Makes `act` on request `id` as member `local`: the core of [`act`], retried when another

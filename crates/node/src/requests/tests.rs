@@ -24,6 +24,9 @@ async fn peer(seed: u8) -> Peer {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     let node = Node::new(Arc::new(store), signer(seed)).unwrap();
+    node.set_attachments(attachments::Attachments::new(
+        dir.path().join("attachments"),
+    ));
     let record = NewMember {
         name: format!("authority {seed}"),
         country: "ZZ".into(),
@@ -96,6 +99,7 @@ async fn hand(from: &Peer, to: &Peer, entry: &OutboxEntry) -> Answer {
 async fn receive(to: &Peer, sender: &str, bytes: &[u8]) -> Answer {
     Inbox::new(to.node.store(), to.node.log())
         .with_notices(to.node.notices())
+        .with_attachments(to.node.attachments())
         .receive(sender, bytes)
         .await
         .unwrap()
@@ -271,12 +275,11 @@ async fn a_mutual_legal_assistance_request_lives_its_whole_life_on_both_nodes() 
     on(&a, "alice", &id, Act::AcceptConditions, Details::default()).await;
     settle(&a, &b).await;
     on(&b, "bashir", &id, Act::Execute, Details::default()).await;
+    let image = attach(&b.node, &id, "image-1.e01", b"an image of the disk")
+        .await
+        .unwrap();
     let evidence = Details {
-        attachments: vec![Attachment {
-            name: "image-1.e01".into(),
-            sha256: "ab".repeat(32),
-            size: 1 << 30,
-        }],
+        attachments: vec![image],
         ..Details::default()
     };
     on(&b, "bashir", &id, Act::ExecutePartially, evidence.clone()).await;
@@ -945,5 +948,394 @@ async fn response_times_are_counted_per_partner_kind_and_side_from_signed_times(
             by_b.to_execute,
             by_b.refused
         )
+    );
+}
+
+/// `n` bytes that differ from place to place.
+fn bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 12) as u8)
+        .collect()
+}
+
+/// A request from `a` to `b`, submitted, delivered, acknowledged, under review with
+/// information requested: the requester may now supply information with attachments.
+async fn awaiting_information(a: &Peer, b: &Peer) -> String {
+    let id = new_request(a, b, RequestKind::Mla, false).await;
+    on(a, "alice", &id, Act::Submit, Details::default()).await;
+    settle(a, b).await;
+    open(&b.node, "bashir", &id).await.unwrap();
+    on(b, "bashir", &id, Act::Acknowledge, Details::default()).await;
+    on(b, "bashir", &id, Act::Review, Details::default()).await;
+    on(b, "bashir", &id, Act::RequestInfo, note("The logs, please")).await;
+    settle(a, b).await;
+    id
+}
+
+fn with(attachments: Vec<Attachment>) -> Details {
+    Details {
+        attachments,
+        ..Details::default()
+    }
+}
+
+async fn read_back(p: &Peer, id: &str, sha256: &str) -> Result<Vec<u8>, RequestError> {
+    let (_, reader) = attachment(&p.node, id, sha256).await?;
+    Ok(reader.read_all()?)
+}
+
+#[tokio::test]
+async fn attachments_travel_in_chunks_and_are_verified_and_readable_on_the_other_node() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    // Two and a half segments, so three chunks.
+    let data = bytes(2 * attachments::SEGMENT + attachments::SEGMENT / 2, 7);
+    let listed = attach(&a.node, &id, "logs.tar", &data).await.unwrap();
+    assert_eq!(listed.size, data.len() as u64);
+    let small = attach(&a.node, &id, "note.txt", b"two servers")
+        .await
+        .unwrap();
+    // Kept encrypted: the plaintext appears nowhere in the file.
+    let kept = a.node.attachments().unwrap();
+    let file = std::fs::read(
+        a._dir
+            .path()
+            .join("attachments")
+            .join(&small.sha256[..2])
+            .join(&small.sha256),
+    )
+    .unwrap();
+    assert!(!file.windows(11).any(|w| w == b"two servers"));
+    assert_eq!(
+        kept.sealed_size(&listed.sha256).unwrap(),
+        Some(data.len() as u64)
+    );
+    on(
+        &a,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        with(vec![listed.clone(), small.clone()]),
+    )
+    .await;
+    // The event, then three chunks of the first attachment and one of the second.
+    let queued = due(&a, &b).await;
+    let kinds: Vec<_> = queued.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "request",
+            "attachment",
+            "attachment",
+            "attachment",
+            "attachment"
+        ]
+    );
+    // B cannot serve the bytes before they arrive.
+    for entry in &queued[..2] {
+        assert!(matches!(hand(&a, &b, entry).await, Answer::Delivered(_)));
+    }
+    let early = read_back(&b, &id, &listed.sha256).await.unwrap_err();
+    assert!(matches!(early, RequestError::NotFound(_)), "{early}");
+    settle(&a, &b).await;
+    assert_eq!(read_back(&b, &id, &listed.sha256).await.unwrap(), data);
+    assert_eq!(
+        read_back(&b, &id, &small.sha256).await.unwrap(),
+        b"two servers"
+    );
+    // A chunk delivered again changes nothing.
+    let body: Value = serde_json::from_str(&queued[1].body).unwrap();
+    let answer = send_chunk(&a, &b, body).await;
+    assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
+    assert_eq!(read_back(&b, &id, &listed.sha256).await.unwrap(), data);
+    // Both hold the same history, which lists the hashes.
+    same_on_both(&a, &b, &id).await;
+}
+
+#[tokio::test]
+async fn an_act_listing_bytes_this_node_does_not_hold_is_refused_and_nothing_changes() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let before = history(&a, &id).await;
+    let absent = Attachment {
+        name: "image.e01".into(),
+        sha256: "ab".repeat(32),
+        size: 12,
+    };
+    let err = act(&a.node, "alice", &id, Act::SupplyInfo, with(vec![absent]))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("this node does not hold its bytes; upload them first"),
+        "{err}"
+    );
+    // Held, but listed with another size.
+    let mut held = attach(&a.node, &id, "note.txt", b"twelve bytes")
+        .await
+        .unwrap();
+    held.size = 13;
+    let err = act(&a.node, "alice", &id, Act::SupplyInfo, with(vec![held]))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("holds 12 bytes"), "{err}");
+    assert_eq!(history(&a, &id).await, before);
+    assert!(due(&a, &b).await.is_empty());
+}
+
+/// `a` sends `b` an `attachment` envelope with `body`, in sequence.
+async fn send_chunk(a: &Peer, b: &Peer, body: Value) -> Answer {
+    let seq = b.node.store().inbox_last_seq(&a.id).await.unwrap() + 1;
+    let env = Envelope::new(&a.id, &b.id, Kind::Attachment, seq, raw(&body.to_string()))
+        .sign(a.node.log().node_key());
+    receive(b, &a.id, env.to_json().as_bytes()).await
+}
+
+fn chunk(id: &str, a: &Attachment, offset: u64, data: &[u8]) -> Value {
+    use base64::Engine as _;
+    json!({
+        "request": id,
+        "sha256": a.sha256,
+        "offset": offset,
+        "size": a.size,
+        "data": base64::engine::general_purpose::STANDARD.encode(data),
+    })
+}
+
+#[tokio::test]
+async fn chunks_with_wrong_bytes_unlisted_hashes_gaps_or_from_a_third_node_are_refused() {
+    let [a, b, c] = peers::<3>().await;
+    let id = awaiting_information(&a, &b).await;
+    let data = bytes(3000, 1);
+    let listed = attach(&a.node, &id, "logs.tar", &data).await.unwrap();
+    on(
+        &a,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        with(vec![listed.clone()]),
+    )
+    .await;
+    // Deliver the event only; the chunks are forged below.
+    let queued = due(&a, &b).await;
+    assert!(matches!(
+        hand(&a, &b, &queued[0]).await,
+        Answer::Delivered(_)
+    ));
+    for entry in &queued[1..] {
+        a.node
+            .store()
+            .outbox_delivered(&b.id, entry.seq, 1, "{}")
+            .await
+            .unwrap();
+    }
+    // A hash no event lists.
+    let other = Attachment {
+        sha256: "cd".repeat(32),
+        ..listed.clone()
+    };
+    let why = reason_of(&send_chunk(&a, &b, chunk(&id, &other, 0, &data[..100])).await);
+    assert!(why.contains("is not listed in any signed event"), "{why}");
+    // Another size than the one listed.
+    let mut resized = chunk(&id, &listed, 0, &data[..100]);
+    resized["size"] = json!(4000);
+    let why = reason_of(&send_chunk(&a, &b, resized).await);
+    assert!(why.contains("is listed with 3000 bytes, not 4000"), "{why}");
+    // From a node that is not a party.
+    let why = reason_of(&send_chunk(&c, &b, chunk(&id, &listed, 0, &data[..100])).await);
+    assert!(
+        why.contains("not found") || why.contains("not the other party"),
+        "{why}"
+    );
+    // A gap: the first chunk has not come.
+    let why = reason_of(&send_chunk(&a, &b, chunk(&id, &listed, 1000, &data[1000..2000])).await);
+    assert!(why.contains("holds 0 bytes"), "{why}");
+    // Wrong bytes in the middle: the whole does not hash to the listed SHA-256.
+    let mut forged = data.clone();
+    forged[1500] ^= 1;
+    let first = send_chunk(&a, &b, chunk(&id, &listed, 0, &forged[..2000])).await;
+    assert!(matches!(first, Answer::Delivered(_)), "{first:?}");
+    let why = reason_of(&send_chunk(&a, &b, chunk(&id, &listed, 2000, &forged[2000..])).await);
+    assert!(why.contains("nothing was kept"), "{why}");
+    let kept = b.node.attachments().unwrap();
+    assert_eq!(kept.progress(&listed.sha256).unwrap(), None);
+    let err = read_back(&b, &id, &listed.sha256).await.unwrap_err();
+    assert!(matches!(err, RequestError::NotFound(_)), "{err}");
+    // Past the end.
+    let why = reason_of(&send_chunk(&a, &b, chunk(&id, &listed, 0, &bytes(3001, 1))).await);
+    assert!(why.contains("runs past"), "{why}");
+    // The true bytes are then taken.
+    for (from, to) in [(0, 2000), (2000, 3000)] {
+        let ok = send_chunk(&a, &b, chunk(&id, &listed, from as u64, &data[from..to])).await;
+        assert!(matches!(ok, Answer::Delivered(_)), "{ok:?}");
+    }
+    assert_eq!(read_back(&b, &id, &listed.sha256).await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn a_tampered_or_swapped_file_at_rest_is_an_integrity_error_never_served() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let one = attach(&a.node, &id, "one", &bytes(5000, 1)).await.unwrap();
+    let two = attach(&a.node, &id, "two", &bytes(5000, 2)).await.unwrap();
+    on(
+        &a,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        with(vec![one.clone(), two.clone()]),
+    )
+    .await;
+    let root = a._dir.path().join("attachments");
+    let path = |s: &str| root.join(&s[..2]).join(s);
+    // A flipped bit.
+    let good = std::fs::read(path(&one.sha256)).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 20;
+    bad[last] ^= 0x40;
+    std::fs::write(path(&one.sha256), &bad).unwrap();
+    let err = read_back(&a, &id, &one.sha256).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("fails its integrity check at rest"),
+        "{err}"
+    );
+    // Another attachment's file in its place.
+    std::fs::copy(path(&two.sha256), path(&one.sha256)).unwrap();
+    let err = read_back(&a, &id, &one.sha256).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("fails its integrity check at rest"),
+        "{err}"
+    );
+    // Cut short.
+    std::fs::write(path(&one.sha256), &good[..good.len() - 100]).unwrap();
+    let err = read_back(&a, &id, &one.sha256).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("fails its integrity check at rest"),
+        "{err}"
+    );
+    std::fs::write(path(&one.sha256), &good).unwrap();
+    assert_eq!(
+        read_back(&a, &id, &one.sha256).await.unwrap(),
+        bytes(5000, 1)
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_upload_resumes_where_the_bytes_held_end() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let data = bytes(10_000, 3);
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data));
+    let size = data.len() as u64;
+    let p = upload(&a.node, &id, &sha256, size, 0, &data[..4000])
+        .await
+        .unwrap();
+    assert_eq!((p.held, p.complete), (4000, false));
+    // A torn write after the last whole chunk is cut off.
+    let partial = a._dir.path().join("attachments/partial").join(&sha256);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&partial)
+        .unwrap();
+    std::io::Write::write_all(&mut f, &[0, 0, 1, 0, 9, 9]).unwrap();
+    drop(f);
+    // Resuming from another offset is refused with the bytes held.
+    let err = upload(&a.node, &id, &sha256, size, 6000, &data[6000..])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RequestError::Attachment(attachments::AttachmentError::Offset { held: 4000, .. })
+        ),
+        "{err}"
+    );
+    let p = upload(&a.node, &id, &sha256, size, 4000, &data[4000..])
+        .await
+        .unwrap();
+    assert_eq!((p.held, p.complete), (size, true));
+    // A spoiled partial file is dropped, and the upload starts afresh.
+    let other = bytes(5000, 9);
+    let sha_other = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&other));
+    upload(&a.node, &id, &sha_other, 5000, 0, &other[..1000])
+        .await
+        .unwrap();
+    let spoiled = a._dir.path().join("attachments/partial").join(&sha_other);
+    let mut text = std::fs::read(&spoiled).unwrap();
+    text[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(&spoiled, text).unwrap();
+    let err = upload(&a.node, &id, &sha_other, 5000, 1000, &other[1000..])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("integrity check"), "{err}");
+    let p = upload(&a.node, &id, &sha_other, 5000, 0, &other)
+        .await
+        .unwrap();
+    assert!(p.complete);
+    // A size above the limit, or a request that does not exist, is refused.
+    let err = upload(&a.node, &id, &sha256, 3 << 30, 0, b"")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at most"), "{err}");
+    let unknown = format!("request--{}", uuid::Uuid::new_v4());
+    let err = upload(&a.node, &unknown, &sha256, size, 0, b"")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::NotFound(_)), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_attachment_travels_too() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let empty = attach(&a.node, &id, "empty.txt", b"").await.unwrap();
+    assert_eq!(empty.size, 0);
+    on(&a, "alice", &id, Act::SupplyInfo, with(vec![empty.clone()])).await;
+    settle(&a, &b).await;
+    assert_eq!(read_back(&b, &id, &empty.sha256).await.unwrap(), b"");
+}
+
+#[tokio::test]
+async fn attachment_chunks_count_against_the_senders_hourly_bytes() {
+    use crate::federation::quota::{QuotaLimits, Quotas};
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let data = bytes(3000, 4);
+    let listed = attach(&a.node, &id, "logs.tar", &data).await.unwrap();
+    on(
+        &a,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        with(vec![listed.clone()]),
+    )
+    .await;
+    let queued = due(&a, &b).await;
+    assert!(matches!(
+        hand(&a, &b, &queued[0]).await,
+        Answer::Delivered(_)
+    ));
+    let quotas = Quotas::new(QuotaLimits {
+        objects_per_hour: 1000,
+        bytes_per_hour: 1000,
+    });
+    let env = outbox_envelope(&queued[1], &a.id, a.node.log().node_key()).unwrap();
+    let answer = Inbox::new(b.node.store(), b.node.log())
+        .with_quotas(&quotas)
+        .with_attachments(b.node.attachments())
+        .receive(&a.id, env.to_json().as_bytes())
+        .await
+        .unwrap();
+    assert!(matches!(answer, Answer::OverQuota { .. }), "{answer:?}");
+    assert_eq!(
+        b.node
+            .attachments()
+            .unwrap()
+            .progress(&listed.sha256)
+            .unwrap(),
+        None
     );
 }

@@ -267,6 +267,9 @@ impl Node {
     /// Serves the node on its address until the answer is dropped.
     pub async fn serve(&self) -> Server {
         let node = comity_node::Node::with_log(self.store.clone(), self.log.clone());
+        node.set_attachments(comity_node::requests::attachments::Attachments::new(
+            self._dir.path().join("attachments"),
+        ));
         let mut state = AppState::new(node, self.title.clone(), None).await.unwrap();
         if let Some(every) = self.witness_every {
             state = state.with_witness_every(every);
