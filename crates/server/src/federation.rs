@@ -194,7 +194,7 @@ async fn inbox(
 /// Starts the node's sender over HTTP (it also pulls from peers every 30 s); it runs until
 /// aborted.
 pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
-    let transport = HttpTransport::new(Duration::from_secs(60))?;
+    let transport = HttpTransport::for_state(state, Duration::from_secs(60))?;
     let metrics = state.metrics.clone();
     Some(
         Sender::new(
@@ -216,14 +216,23 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport whose requests give up after `timeout` (10 s to connect).
+    /// A transport whose requests give up after `timeout` (10 s to connect), verifying
+    /// peers' certificates against the system's roots (see [`crate::tls::client`]).
     pub fn new(timeout: Duration) -> Option<HttpTransport> {
-        reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
+        crate::tls::client(&[], timeout)
             .ok()
             .map(HttpTransport::with_client)
+    }
+
+    /// [`HttpTransport::new`], also trusting the node's peer CAs.
+    pub fn for_state(state: &AppState, timeout: Duration) -> Option<HttpTransport> {
+        match crate::tls::client(&state.peer_roots, timeout) {
+            Ok(client) => Some(HttpTransport::with_client(client)),
+            Err(e) => {
+                tracing::error!(error = %e, "no federation client");
+                None
+            }
+        }
     }
 
     /// A transport over `client`.
