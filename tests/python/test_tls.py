@@ -190,3 +190,54 @@ def test_two_nodes_on_tls_share_an_object_and_refuse_plain_http(tmp_path):
         assert b"--allow-plain-http" in refused.stderr, refused.stderr
         allowed = b.node.cli(*add, "--allow-plain-http")
         assert b"plain http:// allowed" in allowed.stderr, allowed.stderr
+
+
+def test_sighup_reloads_the_certificate_and_a_bad_pair_is_refused(tmp_path):
+    import signal
+    old_ca, new_ca = Ca("Old CA"), Ca("New CA")
+    old_file, new_file = tmp_path / "old-ca.pem", tmp_path / "new-ca.pem"
+    old_file.write_bytes(old_ca.pem())
+    new_file.write_bytes(new_ca.pem())
+    with contextlib.ExitStack() as stack:
+        a = init_tls_member(tmp_path, "A", old_ca, stack)
+        tls = a.node.data_dir / "tls"
+        good_cert = (tls / "cert.pem").read_bytes()
+
+        # a key that is not the certificate's: `serve` refuses to start, saying so
+        other_cert, _ = old_ca.node_pair("other")
+        (tls / "cert.pem").write_bytes(other_cert)
+        cp = subprocess.run([str(a.node.bin), "serve", "--data-dir", str(a.node.data_dir), "--listen",
+                             f"127.0.0.1:{a.port}"], capture_output=True, timeout=120)
+        assert cp.returncode != 0
+        assert b"does not go with the certificate" in cp.stderr, cp.stderr
+        (tls / "cert.pem").write_bytes(good_cert)
+
+        start_tls(a, old_file)
+
+        def served_with(ca_file: Path) -> bool:
+            s = requests.Session()
+            s.trust_env = False
+            try:
+                return s.get(a.url + "/healthz", timeout=10, verify=str(ca_file)).status_code == 200
+            except requests.exceptions.SSLError:
+                return False
+
+        assert served_with(old_file) and not served_with(new_file)
+        # a bad pair on SIGHUP: logged, the old certificate stays in force
+        (tls / "key.pem").write_bytes(_pem_key(_key()))
+        a.node.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 30
+        while "not reloaded" not in a.node.log() and time.time() < deadline:
+            time.sleep(0.1)
+        assert "not reloaded" in a.node.log(), a.node.log()[-3000:]
+        assert served_with(old_file)
+
+        cert, key = new_ca.node_pair("CERT-A")
+        (tls / "cert.pem").write_bytes(cert)
+        (tls / "key.pem").write_bytes(key)
+        a.node.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 30
+        while not served_with(new_file) and time.time() < deadline:
+            time.sleep(0.1)
+        assert served_with(new_file) and not served_with(old_file), a.node.log()[-3000:]
+        assert a.node.alive()
