@@ -374,8 +374,8 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # max_per_address = 64
 
 # TLS: with a certificate and its key (PEM, relative to this directory or absolute) the
-# node serves HTTPS only (TLS 1.2+, 1.3 preferred; HTTP/2 and HTTP/1.1); SIGHUP reloads both
-# files for new connections. Environment: COMITY_TLS_CERT_FILE, COMITY_TLS_KEY_FILE.
+# node serves HTTPS only (TLS 1.2+, 1.3 preferred; HTTP/2 and HTTP/1.1); SIGHUP, or a change
+# of either file (checked every 30 s), reloads both for new connections. Environment: COMITY_TLS_CERT_FILE, COMITY_TLS_KEY_FILE.
 # peer_ca_files: CAs trusted for peers' certificates beside the system's roots.
 # [tls]
 # cert_file = "tls/cert.pem"

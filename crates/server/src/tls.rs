@@ -1,8 +1,9 @@
 //! TLS for the server and for the federation client, with rustls.
 //!
 //! The server's certificate and key are read from PEM files; a [`CertStore`] holds the
-//! pair in force and hands it to every new handshake, so [`CertStore::reload`] (on SIGHUP)
-//! swaps it for new connections while open ones go on with the old. rustls' defaults
+//! pair in force and hands it to every new handshake, so [`CertStore::reload`] (on SIGHUP,
+//! or when the files change) swaps it for new connections while open ones go on with the
+//! old. rustls' defaults
 //! apply: TLS 1.3 preferred, TLS 1.2 with AEAD suites only, nothing older. ALPN offers
 //! HTTP/2 and HTTP/1.1.
 //!
@@ -85,25 +86,57 @@ pub struct CertStore {
     cert_file: PathBuf,
     key_file: PathBuf,
     current: RwLock<Arc<CertifiedKey>>,
+    /// The files' modification times and sizes when last loaded.
+    loaded: std::sync::Mutex<Stamp>,
+}
+
+type Stamp = [Option<(std::time::SystemTime, u64)>; 2];
+
+fn stamp(cert_file: &Path, key_file: &Path) -> Stamp {
+    let of = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())))
+    };
+    [of(cert_file), of(key_file)]
 }
 
 impl CertStore {
     /// Loads the pair; an error names the file at fault.
     pub fn load(cert_file: &Path, key_file: &Path) -> Result<Arc<CertStore>, TlsError> {
+        let loaded = stamp(cert_file, key_file);
         let certified = load_certified_key(cert_file, key_file)?;
         Ok(Arc::new(CertStore {
             cert_file: cert_file.to_owned(),
             key_file: key_file.to_owned(),
             current: RwLock::new(Arc::new(certified)),
+            loaded: std::sync::Mutex::new(loaded),
         }))
     }
 
     /// Reads the files again; new connections get the new pair. On an error the pair in
     /// force stays.
     pub fn reload(&self) -> Result<(), TlsError> {
+        let loaded = stamp(&self.cert_file, &self.key_file);
         let certified = load_certified_key(&self.cert_file, &self.key_file)?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(certified);
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = loaded;
         Ok(())
+    }
+
+    /// [`CertStore::reload`] when either file changed (modification time or size) since
+    /// it was last loaded or tried; whether it reloaded. A pair that fails is not tried
+    /// again until a file changes again.
+    pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
+        let now = stamp(&self.cert_file, &self.key_file);
+        {
+            let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            if *loaded == now {
+                return Ok(false);
+            }
+            *loaded = now;
+        }
+        self.reload().map(|()| true)
     }
 
     fn current(&self) -> Arc<CertifiedKey> {

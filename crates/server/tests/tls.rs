@@ -280,3 +280,32 @@ fn files_that_are_not_a_certificate_or_a_key_are_refused_with_their_name() {
         .to_string();
     assert!(e.contains("missing.pem"), "{e}");
 }
+
+#[tokio::test]
+async fn a_changed_file_is_reloaded_once_and_a_bad_change_leaves_the_old_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old_ca, new_ca) = (Ca::new("Old CA"), Ca::new("New CA"));
+    let (cert, key) = write_pair(dir.path(), &old_ca.valid(&["localhost"]));
+    let certs = CertStore::load(&cert, &key).unwrap();
+    let node = serve(&certs).await;
+    assert!(!certs.reload_if_changed().unwrap(), "nothing changed");
+
+    // Half a renewal (the certificate without its key): refused once, not retried.
+    std::fs::write(&cert, new_ca.valid(&["localhost"]).0).unwrap();
+    assert!(certs.reload_if_changed().is_err());
+    assert!(!certs.reload_if_changed().unwrap());
+    let trusts_old = client(&[old_ca.der()]).build().unwrap();
+    assert_eq!(
+        discovery(&trusts_old, node.port).await.unwrap().status(),
+        200
+    );
+
+    write_pair(dir.path(), &new_ca.valid(&["localhost", "127.0.0.1"]));
+    assert!(certs.reload_if_changed().unwrap());
+    assert!(!certs.reload_if_changed().unwrap());
+    let trusts_new = client(&[new_ca.der()]).build().unwrap();
+    assert_eq!(
+        discovery(&trusts_new, node.port).await.unwrap().status(),
+        200
+    );
+}

@@ -279,31 +279,49 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reloads the server's certificate and key on SIGHUP: new connections get the new pair,
-/// open ones keep theirs; a pair that does not load leaves the old one in force.
+/// How often the certificate and key files are checked for a change.
+const TLS_FILES_CHECKED_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reloads the server's certificate and key on SIGHUP, and when either file changes
+/// (checked every 30 s): new connections get the new pair, open ones keep theirs; a pair
+/// that does not load is logged and leaves the old one in force.
 fn reload_on_hangup(certs: std::sync::Arc<comity_server::tls::CertStore>) {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hangups = match signal(SignalKind::hangup()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch SIGHUP: the certificate reloads only on restart");
-                return;
-            }
-        };
-        tokio::spawn(async move {
-            while hangups.recv().await.is_some() {
-                match certs.reload() {
-                    Ok(()) => tracing::info!("SIGHUP: TLS certificate and key reloaded"),
-                    Err(e) => tracing::error!(
-                        error = %e,
-                        "SIGHUP: TLS certificate not reloaded; the previous one stays in force"
-                    ),
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGHUP: the certificate reloads when its files change");
+            None
+        }
+    };
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(TLS_FILES_CHECKED_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            #[cfg(unix)]
+            let hangup = async {
+                match hangups.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
                 }
+            };
+            #[cfg(not(unix))]
+            let hangup = std::future::pending::<Option<()>>();
+            let outcome = tokio::select! {
+                Some(()) = hangup => certs.reload().map(|()| Some("SIGHUP")),
+                _ = every.tick() => certs
+                    .reload_if_changed()
+                    .map(|changed| changed.then_some("the files changed")),
+            };
+            match outcome {
+                Ok(Some(why)) => tracing::info!("{why}: TLS certificate and key reloaded"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "TLS certificate not reloaded; the previous one stays in force"
+                ),
             }
-        });
-    }
-    #[cfg(not(unix))]
-    drop(certs);
+        }
+    });
 }
