@@ -241,3 +241,32 @@ def test_sighup_reloads_the_certificate_and_a_bad_pair_is_refused(tmp_path):
             time.sleep(0.1)
         assert served_with(new_file) and not served_with(old_file), a.node.log()[-3000:]
         assert a.node.alive()
+
+
+def test_a_peer_whose_certificate_the_federation_does_not_trust_gets_nothing(tmp_path):
+    ca, rogue = Ca(), Ca("Rogue CA")
+    ca_file, rogue_file = tmp_path / "ca.pem", tmp_path / "rogue.pem"
+    ca_file.write_bytes(ca.pem())
+    rogue_file.write_bytes(rogue.pem())
+    with contextlib.ExitStack() as stack:
+        a = init_tls_member(tmp_path, "A", ca, stack)
+        b = init_tls_member(tmp_path, "B", ca, stack)
+        # B serves a certificate of a CA that A does not trust
+        cert, key = rogue.node_pair("Police-B")
+        (b.node.data_dir / "tls" / "cert.pem").write_bytes(cert)
+        (b.node.data_dir / "tls" / "key.pem").write_bytes(key)
+        pin(a, b)
+        pin(b, a)
+        sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
+        start_tls(a, ca_file)
+        start_tls(b, rogue_file)
+        default = next(line.split("\t")[0] for line in a.node.cli("collection", "list", "--data-dir", a.node.data_dir)
+                       .stdout.decode().splitlines() if line.split("\t")[1] == "default")
+        st = add_and_wait(a.node, default, [indicator(1)], session=session(a, ca_file))
+        assert st["success_count"] == 1, st
+        deadline = time.time() + 60
+        while "UnknownIssuer" not in a.node.log() and time.time() < deadline:
+            time.sleep(0.2)
+        assert "UnknownIssuer" in a.node.log(), a.node.log()[-3000:]
+        r = session(b, rogue_file).get(b.node.collection_url(shared_collection_id(a)), timeout=30)
+        assert r.status_code == 404, (r.status_code, r.text)

@@ -255,6 +255,22 @@ impl HttpTransport {
     }
 }
 
+/// An error with the chain of its causes, so that a refused certificate says why (reqwest
+/// alone says only "error sending request").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[async_trait]
 impl PeerTransport for HttpTransport {
     async fn post_inbox(
@@ -274,7 +290,7 @@ impl PeerTransport for HttpTransport {
             .body(envelope)
             .send()
             .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
         HttpTransport::answer(&url, response).await
     }
 
@@ -291,7 +307,7 @@ impl PeerTransport for HttpTransport {
             .header("Authorization", authorization)
             .send()
             .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
         HttpTransport::answer(&url, response).await
     }
 }
