@@ -60,6 +60,72 @@ pub struct FileConfig {
     pub requests: Option<RequestsConfig>,
     /// Notifications of requests for the 24/7 channel: e-mail and webhooks.
     pub notifications: Option<crate::notify::NotificationsConfig>,
+    /// TLS: the server's certificate and key, and the CAs trusted for peers.
+    pub tls: Option<TlsConfig>,
+}
+
+/// The `[tls]` table of `comity.toml`; paths are relative to the data directory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The server's certificate chain (PEM); with `key_file`, the node serves TLS only.
+    pub cert_file: Option<PathBuf>,
+    /// The server's private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// CA certificates (PEM) trusted for peers beside the system's roots.
+    #[serde(default)]
+    pub peer_ca_files: Vec<PathBuf>,
+}
+
+/// The server's certificate and key from flags or the environment, which win over the file.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct TlsArgs {
+    /// The server's certificate chain (PEM); with --tls-key-file the node serves HTTPS only.
+    #[arg(long, env = "COMITY_TLS_CERT_FILE")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long, env = "COMITY_TLS_KEY_FILE")]
+    pub tls_key_file: Option<PathBuf>,
+}
+
+/// What TLS settings come to: the certificate and key files when the node serves TLS, and
+/// the peer CA files; each path resolved against the data directory.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Certificate and key files, when the node serves TLS.
+    pub server: Option<(PathBuf, PathBuf)>,
+    /// CA files trusted for peers.
+    pub peer_ca_files: Vec<PathBuf>,
+}
+
+impl TlsArgs {
+    /// Flags and environment, else the file; both files or neither.
+    pub fn settings(
+        &self,
+        file: Option<&TlsConfig>,
+        data_dir: &Path,
+    ) -> anyhow::Result<TlsSettings> {
+        let unset = TlsConfig::default();
+        let file = file.unwrap_or(&unset);
+        let cert = self.tls_cert_file.clone().or(file.cert_file.clone());
+        let key = self.tls_key_file.clone().or(file.key_file.clone());
+        let server = match (cert, key) {
+            (Some(cert), Some(key)) => Some((data_dir.join(cert), data_dir.join(key))),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "TLS needs both a certificate and a key file ([tls] cert_file and key_file in \
+                 {CONFIG_FILE}, or --tls-cert-file and --tls-key-file)"
+            ),
+        };
+        Ok(TlsSettings {
+            server,
+            peer_ca_files: file
+                .peer_ca_files
+                .iter()
+                .map(|p| data_dir.join(p))
+                .collect(),
+        })
+    }
 }
 
 /// The `[requests]` table of `comity.toml`.
@@ -309,6 +375,15 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # max = 512
 # max_per_address = 64
 
+# TLS: with a certificate and its key (PEM, relative to this directory or absolute) the
+# node serves HTTPS only (TLS 1.2+, 1.3 preferred; HTTP/2 and HTTP/1.1); SIGHUP, or a change
+# of either file (checked every 30 s), reloads both for new connections. Environment: COMITY_TLS_CERT_FILE, COMITY_TLS_KEY_FILE.
+# peer_ca_files: CAs trusted for peers' certificates beside the system's roots.
+# [tls]
+# cert_file = "tls/cert.pem"
+# key_file = "tls/key.pem"
+# peer_ca_files = ["tls/federation-ca.pem"]
+
 # Notifications of cooperation requests for the 24/7 channel: e-mail through an SMTP
 # server (STARTTLS required unless the server is on loopback) and webhooks (https://, signed
 # with HMAC-SHA256 in X-Comity-Signature). Secrets are read from files relative to this
@@ -485,6 +560,35 @@ mod tests {
     fn requests(text: &str) -> anyhow::Result<ResponseTimes> {
         let file: FileConfig = toml::from_str(text)?;
         file.requests.unwrap_or_default().response_times()
+    }
+
+    #[test]
+    fn tls_settings_take_flags_over_the_file_and_need_both_files() {
+        let file: FileConfig = toml::from_str(
+            "[tls]\ncert_file = \"c.pem\"\nkey_file = \"/abs/k.pem\"\npeer_ca_files = [\"ca.pem\"]\n",
+        )
+        .unwrap();
+        let dir = Path::new("/data");
+        let got = TlsArgs::default().settings(file.tls.as_ref(), dir).unwrap();
+        assert_eq!(
+            got.server,
+            Some((PathBuf::from("/data/c.pem"), PathBuf::from("/abs/k.pem")))
+        );
+        assert_eq!(got.peer_ca_files, vec![PathBuf::from("/data/ca.pem")]);
+        let flags = TlsArgs {
+            tls_cert_file: Some("/f/c.pem".into()),
+            tls_key_file: None,
+        };
+        let got = flags.settings(file.tls.as_ref(), dir).unwrap();
+        assert_eq!(
+            got.server,
+            Some((PathBuf::from("/f/c.pem"), PathBuf::from("/abs/k.pem")))
+        );
+        assert!(flags.settings(None, dir).is_err());
+        assert_eq!(
+            TlsArgs::default().settings(None, dir).unwrap(),
+            TlsSettings::default()
+        );
     }
 
     #[test]

@@ -74,6 +74,7 @@ impl MemberFile {
     pub fn sign(record: &MemberRecord, key: &NodeKey) -> Result<MemberFile, MemberFileError> {
         let record = MemberRecord {
             local: false,
+            allow_plain_http: false,
             ..record.clone()
         };
         let ours = key.public_key().to_string();
@@ -111,7 +112,11 @@ impl MemberFile {
                 key: file.record.public_key.clone(),
                 source,
             })?;
-        Ok(file.record)
+        // Plain HTTP is this node's admin's decision, never the file's.
+        Ok(MemberRecord {
+            allow_plain_http: false,
+            ..file.record
+        })
     }
 }
 

@@ -225,6 +225,9 @@ struct MemberRequest {
     contact: Option<String>,
     #[serde(default)]
     identity_id: Option<String>,
+    /// Allow a plain `http://` endpoint off loopback (refused otherwise; logged).
+    #[serde(default)]
+    allow_plain_http: bool,
 }
 
 async fn add_member(
@@ -235,7 +238,7 @@ async fn add_member(
 ) -> Result<Response, ApiError> {
     let admin = caller.admin()?;
     let req: MemberRequest = body(&headers, raw).await?;
-    let record = NewMember {
+    let mut record = NewMember {
         name: req.name,
         country: req.country,
         roles: req.roles,
@@ -246,6 +249,7 @@ async fn add_member(
     }
     .into_record(false)
     .map_err(registry_error)?;
+    record.allow_plain_http = req.allow_plain_http;
     let member = state
         .node
         .registry()

@@ -3,9 +3,10 @@
 //! per-address connection limit, and an accept loop that backs off instead of spinning
 //! when the process runs out of file descriptors.
 //!
-//! Each accepted stream is served by hyper's HTTP/1 and HTTP/2 connection builder, so a
-//! TLS acceptor can later wrap the stream before it is served. The client's address is
-//! given to handlers as [`ConnectInfo`] (the sign-in throttling keys on it).
+//! Each accepted stream is served by hyper's HTTP/1 and HTTP/2 connection builder, over
+//! TLS when the server has a certificate ([`serve_tls`]): the handshake must end within
+//! the header timeout, so a client that stalls it cannot hold a place. The client's
+//! address is given to handlers as [`ConnectInfo`] (the sign-in throttling keys on it).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -231,6 +232,18 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, app, limits, None, shutdown).await
+}
+
+/// [`serve`], over TLS with `tls` when given (and only over TLS then).
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let gate = Arc::new(Gate {
         limits,
         base: Instant::now(),
@@ -273,15 +286,39 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(connection(
-            stream,
-            peer,
-            admission,
+        let (app, builder, stopping, alive) = (
             app.clone(),
             builder.clone(),
             stopping.clone(),
             alive.clone(),
-        ));
+        );
+        match &acceptor {
+            None => {
+                tokio::spawn(connection(
+                    stream, peer, admission, app, builder, stopping, alive,
+                ));
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(
+                        admission.gate.limits.header_timeout,
+                        acceptor.accept(stream),
+                    );
+                    match handshake.await {
+                        Ok(Ok(stream)) => {
+                            connection(stream, peer, admission, app, builder, stopping, alive).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(peer = %peer.ip(), error = %e, "TLS handshake failed")
+                        }
+                        Err(_) => {
+                            tracing::debug!(peer = %peer.ip(), "TLS handshake timed out")
+                        }
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     let _ = stop.send(true);

@@ -200,7 +200,7 @@ async fn inbox(
 /// Starts the node's sender over HTTP (it also pulls from peers every 30 s); it runs until
 /// aborted.
 pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
-    let transport = HttpTransport::new(Duration::from_secs(60))?;
+    let transport = HttpTransport::for_state(state, Duration::from_secs(60))?;
     let metrics = state.metrics.clone();
     Some(
         Sender::new(
@@ -222,14 +222,23 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport whose requests give up after `timeout` (10 s to connect).
+    /// A transport whose requests give up after `timeout` (10 s to connect), verifying
+    /// peers' certificates against the system's roots (see [`crate::tls::client`]).
     pub fn new(timeout: Duration) -> Option<HttpTransport> {
-        reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
+        crate::tls::client(&[], timeout)
             .ok()
             .map(HttpTransport::with_client)
+    }
+
+    /// [`HttpTransport::new`], also trusting the node's peer CAs.
+    pub fn for_state(state: &AppState, timeout: Duration) -> Option<HttpTransport> {
+        match crate::tls::client(&state.peer_roots, timeout) {
+            Ok(client) => Some(HttpTransport::with_client(client)),
+            Err(e) => {
+                tracing::error!(error = %e, "no federation client");
+                None
+            }
+        }
     }
 
     /// A transport over `client`.
@@ -252,6 +261,22 @@ impl HttpTransport {
     }
 }
 
+/// An error with the chain of its causes, so that a refused certificate says why (reqwest
+/// alone says only "error sending request").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[async_trait]
 impl PeerTransport for HttpTransport {
     async fn post_inbox(
@@ -271,7 +296,7 @@ impl PeerTransport for HttpTransport {
             .body(envelope)
             .send()
             .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
         HttpTransport::answer(&url, response).await
     }
 
@@ -288,7 +313,7 @@ impl PeerTransport for HttpTransport {
             .header("Authorization", authorization)
             .send()
             .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
         HttpTransport::answer(&url, response).await
     }
 }

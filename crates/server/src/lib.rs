@@ -21,6 +21,7 @@ mod requests;
 mod sightings;
 mod taxii;
 mod tlog;
+pub mod tls;
 pub mod witnessing;
 
 use std::future::Future;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub witness_every: std::time::Duration,
     /// The federation inbox's limits (authentication, body cap, concurrency, quotas).
     pub inbox: Arc<inbox_gate::InboxGate>,
+    /// CA certificates trusted for peers beside the system's roots (`[tls] peer_ca_files`).
+    pub peer_roots: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             metrics: Arc::default(),
             witness_every: witnessing::DEFAULT_EVERY,
             inbox: Arc::new(inbox_gate::InboxGate::new(Default::default())),
+            peer_roots: Arc::default(),
         })
     }
 
@@ -80,6 +84,14 @@ impl AppState {
     pub fn with_inbox_limits(self, limits: inbox_gate::InboxLimits) -> Self {
         AppState {
             inbox: Arc::new(inbox_gate::InboxGate::new(limits)),
+            ..self
+        }
+    }
+
+    /// The same state, trusting these CAs for peers beside the system's roots.
+    pub fn with_peer_roots(self, roots: Vec<rustls::pki_types::CertificateDer<'static>>) -> Self {
+        AppState {
+            peer_roots: Arc::new(roots),
             ..self
         }
     }
@@ -199,10 +211,21 @@ pub async fn serve_with_limits(
     limits: connections::ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_tls(listener, state, limits, None, shutdown).await
+}
+
+/// [`serve_with_limits`], over TLS only when `tls` is given (see [`tls::CertStore`]).
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    state: AppState,
+    limits: connections::ConnectionLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);
-    let served = connections::serve(listener, router(state), limits, shutdown).await;
+    let served = connections::serve_tls(listener, router(state), limits, tls, shutdown).await;
     for task in [Some(signer), sender, witness].into_iter().flatten() {
         task.abort();
     }

@@ -59,7 +59,7 @@ pub const DEFAULT_EVERY: Duration = Duration::from_secs(60);
 
 /// Starts the node's witnessing task over HTTP; it runs until aborted.
 pub fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
-    let transport = HttpTransport::new(Duration::from_secs(30))?;
+    let transport = HttpTransport::for_state(state, Duration::from_secs(30))?;
     Some(witnesser(state, transport).spawn())
 }
 

@@ -103,7 +103,8 @@ pub enum LogCommand {
     /// Fetch a peer's checkpoint, check it is consistent with the last one seen, cosign
     /// it; on a fork print both signed checkpoints as evidence and exit 1.
     Audit {
-        /// The peer node's base URL, e.g. http://user:password@peer.example:8425
+        /// The peer node's base URL, e.g. https://user:password@peer.example:8425 (its
+        /// certificate verified against the system's roots and `[tls] peer_ca_files`).
         url: String,
         #[command(flatten)]
         data: DataDir,
@@ -445,7 +446,15 @@ struct Peer {
 }
 
 impl Peer {
-    fn new(url: &str) -> anyhow::Result<Peer> {
+    /// The peer at `url`, its certificate verified against the system's roots and the CAs
+    /// `[tls] peer_ca_files` of the node in `data_dir` names.
+    fn new(url: &str, data_dir: &Path) -> anyhow::Result<Peer> {
+        let tls = crate::config::FileConfig::load(data_dir)?
+            .tls
+            .unwrap_or_default();
+        let cas: Vec<PathBuf> = tls.peer_ca_files.iter().map(|p| data_dir.join(p)).collect();
+        let roots = comity_server::tls::read_ca_files(&cas).context("[tls] peer_ca_files")?;
+        let client = comity_server::tls::client(&roots, std::time::Duration::from_secs(60))?;
         let mut base = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;
         let credentials = (!base.username().is_empty()).then(|| {
             (
@@ -460,7 +469,7 @@ impl Peer {
             base.set_path(&path);
         }
         Ok(Peer {
-            client: reqwest::Client::new(),
+            client,
             base,
             credentials,
         })
@@ -548,7 +557,7 @@ fn print_fork(origin: &str, earlier: &str, now: &str) {
 
 async fn audit(url: &str, data: &DataDir) -> anyhow::Result<ExitCode> {
     let (store, log) = open(data)?;
-    let peer = Peer::new(url)?;
+    let peer = Peer::new(url, &data.data_dir)?;
     let note_bytes = peer.get("log/checkpoint").await?;
     let note_text = String::from_utf8(note_bytes).context("the checkpoint is not UTF-8")?;
     let note = Note::parse(note_text.as_bytes())?;

@@ -51,6 +51,10 @@ pub enum MemberCommand {
         /// peer's envelopes are not recognised as its own.
         #[arg(long, requires = "name")]
         id: Option<String>,
+        /// Allow a plain http:// endpoint off loopback for this member (refused otherwise):
+        /// what is sent to it crosses the network unencrypted. Logged with a warning.
+        #[arg(long)]
+        allow_plain_http: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -153,9 +157,10 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
             facts,
             public_key,
             id,
+            allow_plain_http,
             data,
         } => {
-            let record = match (from, facts, public_key) {
+            let mut record = match (from, facts, public_key) {
                 (Some(file), _, _) => {
                     let text = std::fs::read_to_string(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
@@ -166,6 +171,17 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("give --from FILE, or --name, --country, --role and --public-key")
                 }
             };
+            record.allow_plain_http = allow_plain_http;
+            let plain = record
+                .endpoint
+                .as_deref()
+                .is_some_and(comity_node::registry::plain_http_off_loopback);
+            if allow_plain_http && plain {
+                eprintln!(
+                    "Warning: plain http:// allowed for this member: what this node sends it \
+                     crosses the network unencrypted."
+                );
+            }
             let node = data.open_node()?;
             let m = node.registry().add_member(record).await?;
             eprintln!(

@@ -87,6 +87,8 @@ pub struct ServeArgs {
     public_url: Option<String>,
     #[command(flatten)]
     connections: crate::config::ConnectionArgs,
+    #[command(flatten)]
+    tls: crate::config::TlsArgs,
 }
 
 pub(crate) fn generated_password() -> String {
@@ -249,12 +251,77 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         state = state.with_inbox_limits(federation.inbox_limits()?);
     }
     let limits = args.connections.limits(file.connections.as_ref())?;
+    let tls = args.tls.settings(file.tls.as_ref(), &args.data.data_dir)?;
+    let peer_roots =
+        comity_server::tls::read_ca_files(&tls.peer_ca_files).context("[tls] peer_ca_files")?;
+    state = state.with_peer_roots(peer_roots);
+    let server_tls = match &tls.server {
+        Some((cert, key)) => {
+            let certs =
+                comity_server::tls::CertStore::load(cert, key).context("cannot serve TLS")?;
+            reload_on_hangup(certs.clone());
+            Some(certs.server_config())
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr()?;
-    tracing::info!(address = %bound, "serving TAXII 2.1 at http://{bound}/taxii2/");
-    eprintln!("Comity node serving TAXII 2.1 at http://{bound}/taxii2/ (Ctrl-C to stop)");
-    comity_server::serve_with_limits(listener, state, limits, shutdown_signal()).await?;
+    let scheme = if server_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(address = %bound, "serving TAXII 2.1 at {scheme}://{bound}/taxii2/");
+    eprintln!("Comity node serving TAXII 2.1 at {scheme}://{bound}/taxii2/ (Ctrl-C to stop)");
+    comity_server::serve_with_tls(listener, state, limits, server_tls, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often the certificate and key files are checked for a change.
+const TLS_FILES_CHECKED_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reloads the server's certificate and key on SIGHUP, and when either file changes
+/// (checked every 30 s): new connections get the new pair, open ones keep theirs; a pair
+/// that does not load is logged and leaves the old one in force.
+fn reload_on_hangup(certs: std::sync::Arc<comity_server::tls::CertStore>) {
+    #[cfg(unix)]
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGHUP: the certificate reloads when its files change");
+            None
+        }
+    };
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(TLS_FILES_CHECKED_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            #[cfg(unix)]
+            let hangup = async {
+                match hangups.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let hangup = std::future::pending::<Option<()>>();
+            let outcome = tokio::select! {
+                Some(()) = hangup => certs.reload().map(|()| Some("SIGHUP")),
+                _ = every.tick() => certs
+                    .reload_if_changed()
+                    .map(|changed| changed.then_some("the files changed")),
+            };
+            match outcome {
+                Ok(Some(why)) => tracing::info!("{why}: TLS certificate and key reloaded"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "TLS certificate not reloaded; the previous one stays in force"
+                ),
+            }
+        }
+    });
 }

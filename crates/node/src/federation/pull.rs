@@ -199,12 +199,12 @@ pub async fn catch_up(
     for member in registry.members().await? {
         let Some(endpoint) = member
             .record
-            .endpoint
-            .as_deref()
+            .delivery_endpoint()
             .filter(|_| !member.record.local)
         else {
             continue;
         };
+        let endpoint = endpoint.as_str();
         loop {
             let after = store.inbox_last_seq(&member.id.0).await?;
             let request = request(&local.id.0, &member.id.0, after, log.node_key());

@@ -144,7 +144,7 @@ impl Sender {
             return Ok(());
         }
         let (Some(endpoint), Ok(key)) = (
-            member.record.endpoint.clone(),
+            member.record.delivery_endpoint(),
             member.record.public_key.parse::<PublicKey>(),
         ) else {
             return Ok(());

@@ -95,7 +95,7 @@ impl Witnesser {
                 continue;
             }
             let (Some(endpoint), Ok(key)) = (
-                member.record.endpoint.clone(),
+                member.record.delivery_endpoint(),
                 member.record.public_key.parse::<PublicKey>(),
             ) else {
                 continue;

@@ -156,3 +156,77 @@ async fn a_member_record_file_pins_the_peer_exactly() {
         "is registered already",
     );
 }
+
+#[test]
+fn plain_http_is_refused_off_loopback_unless_allowed() {
+    use crate::registry::{check_plain_http, plain_http_off_loopback};
+    for url in [
+        "http://127.0.0.1:8425",
+        "http://127.9.9.9/",
+        "http://[::1]:8425/x",
+        "http://localhost:8425",
+        "http://LOCALHOST",
+        "https://cti.example.org",
+        "https://203.0.113.7:8443",
+    ] {
+        assert!(!plain_http_off_loopback(url), "{url}");
+        check_plain_http(url, false).unwrap();
+    }
+    for url in [
+        "http://cti.example.org",
+        "http://203.0.113.7:8425",
+        "http://[2001:db8::1]:8425",
+        "http://localhost.example.org",
+        "http://127.0.0.1.example.org/",
+        "http://user@cti.example.org",
+        "http://",
+    ] {
+        assert!(plain_http_off_loopback(url), "{url}");
+        let e = check_plain_http(url, false).unwrap_err().to_string();
+        assert!(e.contains("--allow-plain-http"), "{e}");
+        check_plain_http(url, true).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_peer_at_a_plain_http_endpoint_is_registered_only_when_allowed_and_never_by_its_file() {
+    let (a, b) = (node(1).await, node(2).await);
+    let mut peer = record_of(&b).await;
+    peer.local = false;
+    peer.endpoint = Some("http://cti.example.org:8425".into());
+    refused(
+        a.registry().add_member(peer.clone()).await,
+        "--allow-plain-http",
+    );
+
+    // A file that claims the allowance does not carry it: the admin decides.
+    let file = serde_json::to_value(MemberFile::sign(&peer, b.log.node_key()).unwrap()).unwrap();
+    let mut claimed = file.clone();
+    claimed["record"]["allow_plain_http"] = true.into();
+    let read = MemberFile::read(&claimed.to_string());
+    if let Ok(record) = read {
+        assert!(!record.allow_plain_http);
+    }
+    let pinned = MemberFile::read(&file.to_string()).unwrap();
+    assert!(!pinned.allow_plain_http);
+    refused(
+        a.registry().add_member(pinned.clone()).await,
+        "plain http://",
+    );
+
+    let allowed = MemberRecord {
+        allow_plain_http: true,
+        ..pinned
+    };
+    let m = a.registry().add_member(allowed).await.unwrap();
+    assert!(m.record.allow_plain_http);
+    assert_eq!(
+        m.record.delivery_endpoint().as_deref(),
+        Some("http://cti.example.org:8425")
+    );
+    let not_allowed = MemberRecord {
+        allow_plain_http: false,
+        ..m.record
+    };
+    assert_eq!(not_allowed.delivery_endpoint(), None);
+}

@@ -86,12 +86,74 @@ pub struct MemberRecord {
     /// Whether this is this node's own record.
     #[serde(default)]
     pub local: bool,
+    /// Whether this node's admin allowed a plain `http://` endpoint off loopback for this
+    /// member (`comity member add --allow-plain-http`): a decision of this node, never
+    /// taken from a peer's file; absent when false, so records and their signatures are
+    /// unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_plain_http: bool,
+}
+
+/// The host of an `http(s)://` URL (IPv6 without its brackets), lower-case.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether `url` is a plain `http://` URL whose host is not this machine's loopback
+/// (127.0.0.0/8, ::1, `localhost`): what peers may only be reached at with an admin's
+/// explicit leave, since anyone on the path reads and changes what crosses it.
+pub fn plain_http_off_loopback(url: &str) -> bool {
+    if !url.starts_with("http://") {
+        return false;
+    }
+    let Some(host) = url_host(url) else {
+        return true;
+    };
+    if host == "localhost" {
+        return false;
+    }
+    !host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a plain `http://` endpoint off loopback unless `allowed`: the one rule for
+/// plain HTTP, applied when a peer is registered and before anything is sent to it.
+pub fn check_plain_http(url: &str, allowed: bool) -> Result<(), RegistryError> {
+    if plain_http_off_loopback(url) && !allowed {
+        return Err(invalid(format!(
+            "endpoint {url:?} is plain http:// off loopback: envelopes would cross the network \
+             readable and changeable by anyone on the path; use https://, or allow it for \
+             this member explicitly (`comity member add … --allow-plain-http`)"
+        )));
+    }
+    Ok(())
 }
 
 impl MemberRecord {
     /// The record's member id (its identity's id).
     pub fn id(&self) -> Option<&str> {
         self.identity["id"].as_str()
+    }
+
+    /// The endpoint to send to and pull from: `None` when there is none, or when it is
+    /// plain `http://` off loopback and this node's admin did not allow that (logged).
+    pub fn delivery_endpoint(&self) -> Option<String> {
+        let endpoint = self.endpoint.as_deref()?;
+        if let Err(e) = check_plain_http(endpoint, self.allow_plain_http) {
+            tracing::warn!(member = self.id().unwrap_or_default(), error = %e, "nothing sent to this member");
+            return None;
+        }
+        Some(endpoint.to_owned())
     }
 
     /// Checks a record made elsewhere (a peer's member record file) by the rules
@@ -197,6 +259,7 @@ impl NewMember {
             roles: self.roles,
             country: self.country,
             local,
+            allow_plain_http: false,
         })
     }
 }
@@ -256,6 +319,19 @@ impl<'a> Registry<'a> {
             .to_owned();
         if record.local && self.local_member().await?.is_some() {
             return Err(invalid("this node already has its own member record"));
+        }
+        if !record.local {
+            if let Some(endpoint) = &record.endpoint {
+                check_plain_http(endpoint, record.allow_plain_http)?;
+                if record.allow_plain_http && plain_http_off_loopback(endpoint) {
+                    tracing::warn!(
+                        member = %id,
+                        endpoint = %endpoint,
+                        "plain http:// allowed for this member by the admin: what is sent \
+                         to it crosses the network unencrypted"
+                    );
+                }
+            }
         }
         let members = self.members().await?;
         if let Some(holder) = members

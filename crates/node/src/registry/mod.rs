@@ -24,7 +24,9 @@ pub use agreements::{
     SignedAgreement,
 };
 pub use federation_view::Federation;
-pub use members::{Member, MemberRecord, MemberRole, NewMember};
+pub use members::{
+    check_plain_http, plain_http_off_loopback, Member, MemberRecord, MemberRole, NewMember,
+};
 
 use std::collections::HashSet;
 

@@ -1,0 +1,235 @@
+//! TLS for the server and for the federation client, with rustls.
+//!
+//! The server's certificate and key are read from PEM files; a [`CertStore`] holds the
+//! pair in force and hands it to every new handshake, so [`CertStore::reload`] (on SIGHUP,
+//! or when the files change) swaps it for new connections while open ones go on with the
+//! old. rustls' defaults
+//! apply: TLS 1.3 preferred, TLS 1.2 with AEAD suites only, nothing older. ALPN offers
+//! HTTP/2 and HTTP/1.1.
+//!
+//! The federation client trusts the system's roots, the bundled Mozilla roots and the CA
+//! files the node names (`[tls] peer_ca_files`), see [`client`].
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rustls::crypto::ring::default_provider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::ServerConfig;
+
+/// Why TLS cannot be set up: which file, and what is wrong with it.
+#[derive(Debug)]
+pub struct TlsError(pub String);
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+fn error(text: impl Into<String>) -> TlsError {
+    TlsError(text.into())
+}
+
+/// Reads every certificate of a PEM file.
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| {
+            error(format!(
+                "cannot read certificates from {}: {e}",
+                path.display()
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| error(format!("{} is not valid PEM: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(error(format!(
+            "{} holds no certificate (expected PEM \"BEGIN CERTIFICATE\")",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// Loads a certificate chain and its private key (PEM), checking that the key is the
+/// certificate's.
+pub fn load_certified_key(cert_file: &Path, key_file: &Path) -> Result<CertifiedKey, TlsError> {
+    let chain = read_certificates(cert_file)?;
+    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| {
+        error(format!(
+            "cannot read a private key (PEM PKCS#8, PKCS#1 or SEC1) from {}: {e}",
+            key_file.display()
+        ))
+    })?;
+    let provider = default_provider();
+    let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| {
+        error(format!(
+            "the key in {} does not go with the certificate in {}: {e}",
+            key_file.display(),
+            cert_file.display()
+        ))
+    })?;
+    Ok(certified)
+}
+
+/// The server's certificate and key files, and the pair loaded from them.
+#[derive(Debug)]
+pub struct CertStore {
+    cert_file: PathBuf,
+    key_file: PathBuf,
+    current: RwLock<Arc<CertifiedKey>>,
+    /// The files' modification times and sizes when last loaded.
+    loaded: std::sync::Mutex<Stamp>,
+}
+
+type Stamp = [Option<(std::time::SystemTime, u64)>; 2];
+
+fn stamp(cert_file: &Path, key_file: &Path) -> Stamp {
+    let of = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())))
+    };
+    [of(cert_file), of(key_file)]
+}
+
+impl CertStore {
+    /// Loads the pair; an error names the file at fault.
+    pub fn load(cert_file: &Path, key_file: &Path) -> Result<Arc<CertStore>, TlsError> {
+        let loaded = stamp(cert_file, key_file);
+        let certified = load_certified_key(cert_file, key_file)?;
+        Ok(Arc::new(CertStore {
+            cert_file: cert_file.to_owned(),
+            key_file: key_file.to_owned(),
+            current: RwLock::new(Arc::new(certified)),
+            loaded: std::sync::Mutex::new(loaded),
+        }))
+    }
+
+    /// Reads the files again; new connections get the new pair. On an error the pair in
+    /// force stays.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let loaded = stamp(&self.cert_file, &self.key_file);
+        let certified = load_certified_key(&self.cert_file, &self.key_file)?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(certified);
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = loaded;
+        Ok(())
+    }
+
+    /// [`CertStore::reload`] when either file changed (modification time or size) since
+    /// it was last loaded or tried; whether it reloaded. A pair that fails is not tried
+    /// again until a file changes again.
+    pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
+        let now = stamp(&self.cert_file, &self.key_file);
+        {
+            let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            if *loaded == now {
+                return Ok(false);
+            }
+            *loaded = now;
+        }
+        self.reload().map(|()| true)
+    }
+
+    fn current(&self) -> Arc<CertifiedKey> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The server configuration: rustls' safe defaults, this store's certificate, ALPN
+    /// `h2` then `http/1.1`.
+    pub fn server_config(self: &Arc<Self>) -> Arc<ServerConfig> {
+        let mut config = ServerConfig::builder_with_provider(Arc::new(default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default protocol versions")
+            .with_no_client_auth()
+            .with_cert_resolver(self.clone());
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+}
+
+impl ResolvesServerCert for CertStore {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current())
+    }
+}
+
+/// Whether `host` (a URL's host, IPv6 in brackets or not) is this machine's loopback:
+/// 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Reads the CA certificates a node trusts for its peers beside the usual roots.
+pub fn read_ca_files(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let mut roots = Vec::new();
+    for path in paths {
+        roots.extend(read_certificates(path)?);
+    }
+    Ok(roots)
+}
+
+/// The federation client: certificates verified against the system's roots, the bundled
+/// Mozilla roots and `extra_roots`; TLS 1.2 at least; requests give up after `timeout`
+/// (10 s to connect).
+pub fn client(
+    extra_roots: &[CertificateDer<'static>],
+    timeout: Duration,
+) -> Result<reqwest::Client, TlsError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .min_tls_version(reqwest::tls::Version::TLS_1_2)
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10));
+    for cert in extra_roots {
+        let cert = reqwest::Certificate::from_der(cert)
+            .map_err(|e| error(format!("not a usable CA certificate: {e}")))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build()
+        .map_err(|e| error(format!("cannot build the federation client: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "example.org",
+            "localhost.example.org",
+            "[::2]",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+}
