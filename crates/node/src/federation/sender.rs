@@ -114,40 +114,51 @@ impl Sender {
             }
             let (sender, in_flight) = (self.clone(), in_flight.clone());
             tasks.spawn(async move {
-                if let Err(e) = sender.deliver_peer(&peer).await {
-                    tracing::warn!(peer = %peer, error = %e, "delivery failed");
-                }
+                let delivered = match sender.deliver_peer(&peer).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!(peer = %peer, error = %e, "delivery failed");
+                        0
+                    }
+                };
                 in_flight
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&peer);
+                // What was queued for this peer while this task was finishing was skipped
+                // as in flight: after a round that delivered, look again at once rather
+                // than at the next poll. A round that delivered nothing does not, so a
+                // peer that cannot be reached is never polled in a loop.
+                if delivered > 0 {
+                    sender.node.outbox_ready();
+                }
             });
         }
         Ok(())
     }
 
-    /// Delivers one peer's due envelopes in sequence order until none is due or one fails.
-    /// What leaves is decided again now: a suspended member gets nothing (its envelopes
-    /// wait), and objects no agreement in force covers any more are taken out of the
-    /// envelope.
-    pub async fn deliver_peer(&self, peer: &str) -> Result<(), DeliveryError> {
+    /// Delivers one peer's due envelopes in sequence order until none is due or one fails,
+    /// and says how many it delivered. What leaves is decided again now: a suspended member
+    /// gets nothing (its envelopes wait), and objects no agreement in force covers any more
+    /// are taken out of the envelope.
+    pub async fn deliver_peer(&self, peer: &str) -> Result<u64, DeliveryError> {
         let store = self.node.store();
         let registry = self.node.directory();
         let federation = registry.federation().await?;
         let Some(local) = federation.local.clone() else {
-            return Ok(());
+            return Ok(0);
         };
         let Some(member) = registry.member(peer).await? else {
-            return Ok(());
+            return Ok(0);
         };
         if member.status == MemberStatus::Suspended {
-            return Ok(());
+            return Ok(0);
         }
         let (Some(endpoint), Ok(key)) = (
             member.record.delivery_endpoint(),
             member.record.public_key.parse::<PublicKey>(),
         ) else {
-            return Ok(());
+            return Ok(0);
         };
         // The receipt of one envelope is recorded while the next one is sent: the peer has
         // applied the first already (it answers only then), and should this node stop
@@ -155,13 +166,14 @@ impl Sender {
         // with the receipt it recorded. Records are written in sequence order, each
         // finished before the outbox is read again or a failure is recorded.
         let mut recording: Option<Recording> = None;
+        let mut delivered = 0;
         loop {
             if let Some(previous) = recording.take() {
                 previous.await?;
             }
             let due = store.outbox_due(peer, now_us(), BATCH).await?;
             if due.is_empty() {
-                return Ok(());
+                return Ok(delivered);
             }
             for mut entry in due {
                 // Objects and sightings leave only as the policy decides now.
@@ -206,7 +218,10 @@ impl Sender {
                     None => sending.await,
                 };
                 match sent {
-                    Ok(receipt) => recording = Some(self.record(&entry, receipt)),
+                    Ok(receipt) => {
+                        delivered += 1;
+                        recording = Some(self.record(&entry, receipt));
+                    }
                     Err(why) => {
                         let wait = backoff(entry.attempts);
                         tracing::info!(peer = %peer, seq = entry.seq, error = %why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
@@ -218,7 +233,7 @@ impl Sender {
                                 now_us() + wait.as_micros() as i64,
                             )
                             .await?;
-                        return Ok(());
+                        return Ok(delivered);
                     }
                 }
             }
@@ -424,7 +439,10 @@ mod tests {
         let (a, b, sender) = proposal_queued(false).await;
         let queued = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
         assert!(!queued.is_empty());
-        sender.deliver_peer(&b.id).await.unwrap();
+        let delivered = sender.deliver_peer(&b.id).await.unwrap();
+        assert_eq!(delivered, queued.len() as u64);
+        // Nothing is left: a second round delivers nothing (and so wakes no one).
+        assert_eq!(sender.deliver_peer(&b.id).await.unwrap(), 0);
         let after = a.store.outbox_after(&b.id, 0, 10).await.unwrap();
         assert_eq!(after.len(), queued.len());
         for entry in &after {
@@ -442,7 +460,11 @@ mod tests {
     #[tokio::test]
     async fn a_failed_delivery_is_retried_later_with_backoff() {
         let (a, b, sender) = proposal_queued(true).await;
-        sender.deliver_peer(&b.id).await.unwrap();
+        assert_eq!(
+            sender.deliver_peer(&b.id).await.unwrap(),
+            0,
+            "nothing delivered"
+        );
         let entry = a.store.outbox_after(&b.id, 0, 10).await.unwrap().remove(0);
         assert_eq!(entry.delivered_at, None);
         assert_eq!(entry.attempts, 1);
