@@ -304,15 +304,7 @@ mod tests {
     /// Node 1 pulling from node 2 (pinned, reachable) over a transport answering `answer`.
     async fn pull_answered(answer: PeerAnswer) -> Result<(), DeliveryError> {
         let (a, b) = (test_nodes::node(1).await, test_nodes::node(2).await);
-        let mut record = Directory::new(&b.store)
-            .local_member()
-            .await
-            .unwrap()
-            .unwrap()
-            .record;
-        record.local = false;
-        record.endpoint = Some("https://peer.example".into());
-        a.registry().add_member(record).await.unwrap();
+        test_nodes::pin_reachable(&a, &b).await;
         let node = Node::with_log(
             Arc::new(SqliteStore::open(a.dir.path()).unwrap()),
             NodeLog::new(signer(1)).unwrap(),

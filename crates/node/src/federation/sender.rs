@@ -343,10 +343,9 @@ mod tests {
     use comity_store_sqlite::SqliteStore;
 
     use crate::federation::inbox::{Answer, Inbox};
-    use crate::federation::test_nodes::{self, draft, signer, Node as TestNode};
+    use crate::federation::test_nodes::{self, draft, pin_reachable, signer, Node as TestNode};
     use crate::federation::transport::{PeerAnswer, TransportError};
     use crate::log::NodeLog;
-    use crate::registry::Directory;
 
     /// Carries envelopes straight into the peer's inbox, or fails when `down`.
     struct Direct {
@@ -391,19 +390,6 @@ mod tests {
         ) -> Result<PeerAnswer, TransportError> {
             Err(TransportError("no pulls here".into()))
         }
-    }
-
-    /// `on` pins `peer`, reachable at an endpoint.
-    async fn pin_reachable(on: &TestNode, peer: &TestNode) {
-        let mut record = Directory::new(&peer.store)
-            .local_member()
-            .await
-            .unwrap()
-            .unwrap()
-            .record;
-        record.local = false;
-        record.endpoint = Some("https://peer.example".into());
-        on.registry().add_member(record).await.unwrap();
     }
 
     /// Node `a` (seed 1) with an agreement proposal queued for `b` (seed 2), and the

@@ -75,6 +75,15 @@ pub(crate) async fn node(seed: u8) -> Node {
 
 /// `on` pins `peer`.
 pub(crate) async fn pin(on: &Node, peer: &Node) {
+    pin_at(on, peer, None).await;
+}
+
+/// `on` pins `peer`, reachable at a made-up HTTPS endpoint (for a transport under test).
+pub(crate) async fn pin_reachable(on: &Node, peer: &Node) {
+    pin_at(on, peer, Some("https://peer.example")).await;
+}
+
+async fn pin_at(on: &Node, peer: &Node, endpoint: Option<&str>) {
     let mut record = Directory::new(&peer.store)
         .local_member()
         .await
@@ -82,6 +91,9 @@ pub(crate) async fn pin(on: &Node, peer: &Node) {
         .unwrap()
         .record;
     record.local = false;
+    if let Some(endpoint) = endpoint {
+        record.endpoint = Some(endpoint.to_owned());
+    }
     on.registry().add_member(record).await.unwrap();
 }
 
