@@ -260,10 +260,16 @@ impl Caller {
 
     /// The local admin behind the call; anyone else is refused.
     pub fn admin(&self) -> Result<&str, ApiError> {
+        self.user_in(&[Role::Admin], "this needs an admin")
+    }
+
+    /// The local user behind the call when its role is one of `roles`; anyone else is
+    /// refused, the refusal ending with `needs` (who may).
+    pub fn user_in(&self, roles: &[Role], needs: &str) -> Result<&str, ApiError> {
         match self.user()? {
-            (name, Role::Admin) => Ok(name),
+            (name, role) if roles.contains(&role) => Ok(name),
             (name, role) => Err(ApiError::forbidden(format!(
-                "user {name:?} is {}; this needs an admin",
+                "user {name:?} is {}; {needs}",
                 role.as_str()
             ))),
         }

@@ -52,13 +52,10 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
 
 /// The liaison officer or admin behind the call.
 fn officer(caller: &Caller) -> Result<&str, ApiError> {
-    match caller.user()? {
-        (name, Role::Liaison | Role::Admin) => Ok(name),
-        (name, role) => Err(ApiError::forbidden(format!(
-            "user {name:?} is {}; cooperation requests are for liaison officers and admins",
-            role.as_str()
-        ))),
-    }
+    caller.user_in(
+        &[Role::Liaison, Role::Admin],
+        "cooperation requests are for liaison officers and admins",
+    )
 }
 
 #[derive(Deserialize)]
