@@ -229,6 +229,51 @@ pub async fn peers(pool: &PgPool) -> StoreResult<Vec<String>> {
     .map_err(db)
 }
 
+/// Stores outbox entries copied from another store as they are (seq, delivery, receipt,
+/// attempts), skipping those stored already, and raises the peer's counter to at least
+/// `last_seq`, in one transaction: the next envelope pushed for the peer follows the
+/// source's last one, so the peer sees no gap and no reused number.
+pub async fn restore(
+    pool: &PgPool,
+    peer: &str,
+    last_seq: u64,
+    entries: &[OutboxEntry],
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query(
+        "INSERT INTO outbox_counters (peer, last_seq) VALUES ($1, $2)
+         ON CONFLICT (peer) DO UPDATE
+         SET last_seq = GREATEST(outbox_counters.last_seq, excluded.last_seq)",
+    )
+    .bind(peer)
+    .bind(seq_to_sql(last_seq)?)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    for e in entries {
+        sqlx::query(&format!(
+            "INSERT INTO outbox ({OUTBOX_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (peer, seq) DO NOTHING"
+        ))
+        .bind(peer)
+        .bind(seq_to_sql(e.seq)?)
+        .bind(&e.id)
+        .bind(e.kind.as_str())
+        .bind(e.created_at)
+        .bind(&e.body)
+        .bind(e.delivered_at)
+        .bind(&e.receipt)
+        .bind(i64::from(e.attempts))
+        .bind(e.next_attempt_at)
+        .bind(&e.last_error)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| conflict_or_db(err, || format!("outbox entry {:?} of {peer:?}", e.id)))?;
+    }
+    tx.commit().await.map_err(db)
+}
+
 /// The figures of every peer with an entry, by peer; index look-ups per peer, no scan of
 /// delivered entries.
 pub async fn stats(pool: &PgPool) -> StoreResult<Vec<OutboxStats>> {
@@ -301,6 +346,35 @@ pub async fn last_seq(pool: &PgPool, sender: &str) -> StoreResult<u64> {
         .await
         .map_err(db)?;
     seq_from_sql(n)
+}
+
+/// Every sender with a record, by sender.
+pub async fn senders(pool: &PgPool) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT sender FROM inbox ORDER BY sender")
+        .fetch_all(pool)
+        .await
+        .map_err(db)
+}
+
+/// The records of `sender` above `after_seq`, in seq order, at most `limit`.
+pub async fn records_after(
+    pool: &PgPool,
+    sender: &str,
+    after_seq: u64,
+    limit: usize,
+) -> StoreResult<Vec<InboxRecord>> {
+    sqlx::query(&format!(
+        "SELECT {INBOX_COLUMNS} FROM inbox WHERE sender = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    ))
+    .bind(sender)
+    .bind(seq_to_sql(after_seq).unwrap_or(i64::MAX))
+    .bind(limit_to_sql(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(record_row)
+    .collect()
 }
 
 /// Inserts a record unless its sender and id are recorded (then `false`). Only that

@@ -130,6 +130,27 @@ impl PgStore {
         objects::restore(&self.pool, collection, versions, reached).await
     }
 
+    /// Stores outbox entries of `peer` copied from another store, as they are, and keeps
+    /// the peer's sequence counter at or above `last_seq` (see [`federation::restore`]).
+    pub async fn restore_outbox(
+        &self,
+        peer: &str,
+        last_seq: u64,
+        entries: &[OutboxEntry],
+    ) -> StoreResult<()> {
+        federation::restore(&self.pool, peer, last_seq, entries).await
+    }
+
+    /// Stores a cooperation request copied from another store, header and events as they
+    /// are; one stored already is left alone.
+    pub async fn restore_request(
+        &self,
+        header: &RequestRecord,
+        events: &[RequestEvent],
+    ) -> StoreResult<()> {
+        requests::restore(&self.pool, header, events).await
+    }
+
     /// Closes every connection of this process.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -339,6 +360,17 @@ impl FederationStore for PgStore {
     }
     async fn inbox_last_seq(&self, sender: &str) -> StoreResult<u64> {
         federation::last_seq(&self.pool, sender).await
+    }
+    async fn inbox_senders(&self) -> StoreResult<Vec<String>> {
+        federation::senders(&self.pool).await
+    }
+    async fn inbox_after(
+        &self,
+        sender: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<InboxRecord>> {
+        federation::records_after(&self.pool, sender, after_seq, limit).await
     }
     async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool> {
         federation::put(&self.pool, record).await

@@ -86,6 +86,38 @@ async fn upsert_header(
     .rows_affected())
 }
 
+/// Stores a request copied from another store, its header and every event as they are,
+/// in one transaction; a request stored already is left as it is (a resumed copy). Its
+/// log entries travel with the log, and its envelopes with the outbox.
+pub async fn restore(
+    pool: &PgPool,
+    header: &RequestRecord,
+    events: &[RequestEvent],
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    if upsert_header(&mut tx, header, "false").await? == 0 {
+        return Ok(());
+    }
+    for e in events {
+        sqlx::query(&format!(
+            "INSERT INTO request_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&e.request)
+        .bind(seq_to_sql(e.n)?)
+        .bind(&e.actor)
+        .bind(&e.act)
+        .bind(e.at)
+        .bind(&e.sha256)
+        .bind(&e.json)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| {
+            conflict_or_db(err, || format!("event {} of request {:?}", e.n, e.request))
+        })?;
+    }
+    tx.commit().await.map_err(db)
+}
+
 /// Saves a draft: inserts it, or replaces a stored draft with no events; `Conflict`
 /// otherwise, changing nothing. One statement, so it is atomic on its own.
 pub async fn save_draft(pool: &PgPool, h: &RequestRecord) -> StoreResult<()> {

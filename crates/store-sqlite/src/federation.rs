@@ -286,6 +286,38 @@ pub fn last_seq(c: &Connection, sender: &str) -> StoreResult<u64> {
     seq_from_sql(n)
 }
 
+/// Every sender with a record, by sender.
+pub fn senders(c: &Connection) -> StoreResult<Vec<String>> {
+    let mut stmt = c
+        .prepare_cached("SELECT DISTINCT sender FROM inbox ORDER BY sender")
+        .map_err(db)?;
+    all_rows(&mut stmt, params![], |r| r.get(0).map_err(db))
+}
+
+/// The records of `sender` above `after_seq`, in seq order, at most `limit`.
+pub fn records_after(
+    c: &Connection,
+    sender: &str,
+    after_seq: u64,
+    limit: usize,
+) -> StoreResult<Vec<InboxRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {INBOX_COLUMNS} FROM inbox WHERE sender = ?1 AND seq > ?2
+             ORDER BY seq LIMIT ?3"
+        ))
+        .map_err(db)?;
+    all_rows(
+        &mut stmt,
+        params![
+            sender,
+            seq_to_sql(after_seq).unwrap_or(i64::MAX),
+            limit_to_sql(limit)
+        ],
+        record_row,
+    )
+}
+
 /// Inserts a record unless its sender and id are recorded (then `false`). Only that
 /// conflict is ignored: a record breaking another rule is an error.
 pub fn put(c: &Connection, r: &InboxRecord) -> StoreResult<bool> {

@@ -483,6 +483,19 @@ impl FederationStore for SqliteStore {
         let sender = sender.to_owned();
         self.read(move |c| federation::last_seq(c, &sender)).await
     }
+    async fn inbox_senders(&self) -> StoreResult<Vec<String>> {
+        self.read(federation::senders).await
+    }
+    async fn inbox_after(
+        &self,
+        sender: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<InboxRecord>> {
+        let sender = sender.to_owned();
+        self.read(move |c| federation::records_after(c, &sender, after_seq, limit))
+            .await
+    }
     async fn inbox_put(&self, record: &InboxRecord) -> StoreResult<bool> {
         let record = record.clone();
         self.write(move |c| federation::put(c, &record)).await

@@ -1524,6 +1524,31 @@ async fn inbox_journal_keeps_the_first_record(store: &dyn Store) {
         Some(first)
     );
     assert_eq!(store.inbox_last_seq("identity--nobody").await.unwrap(), 0);
+    // What `comity copy` reads: the senders, then each one's records in seq order.
+    let senders = store.inbox_senders().await.unwrap();
+    assert!(senders.windows(2).all(|w| w[0] < w[1]), "{senders:?}");
+    assert!(senders.contains(&SENDER.to_owned()) && senders.contains(&OTHER_SENDER.to_owned()));
+    let ids =
+        |records: Vec<InboxRecord>| -> Vec<String> { records.into_iter().map(|r| r.id).collect() };
+    assert_eq!(
+        ids(store.inbox_after(SENDER, 0, 10).await.unwrap()),
+        ["env-1", "env-2", "env-3"]
+    );
+    assert_eq!(
+        ids(store.inbox_after(SENDER, 1, 1).await.unwrap()),
+        ["env-2"]
+    );
+    assert!(store.inbox_after(SENDER, 3, 10).await.unwrap().is_empty());
+    assert!(store
+        .inbox_after(SENDER, u64::MAX, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .inbox_after("identity--nobody", 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn log_size(store: &dyn Store) -> u64 {

@@ -279,6 +279,16 @@ pub trait FederationStore: Send + Sync {
     /// The highest seq recorded from `sender`, delivered or refused (both are final), 0 if
     /// none.
     async fn inbox_last_seq(&self, sender: &str) -> StoreResult<u64>;
+    /// Every sender with a record in the journal, by sender (byte-wise).
+    async fn inbox_senders(&self) -> StoreResult<Vec<String>>;
+    /// The records of `sender` with a seq above `after_seq`, in seq order, at most `limit`
+    /// (what `comity copy` reads to carry the journal).
+    async fn inbox_after(
+        &self,
+        sender: &str,
+        after_seq: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<InboxRecord>>;
     /// Records an envelope. Returns `false`, changing nothing, when one with the same
     /// sender and id is recorded already (the first record is kept). Another envelope of
     /// the sender with the same sequence number is a [`StoreError::Conflict`]: one number,

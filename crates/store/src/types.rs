@@ -405,6 +405,9 @@ pub enum RegistryKind {
 }
 
 impl RegistryKind {
+    /// Every kind.
+    pub const ALL: [RegistryKind; 2] = [RegistryKind::Member, RegistryKind::Agreement];
+
     /// The kind's name as stored.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,9 +1,13 @@
 //! `comity copy`: moves a node's store (an embedded SQLite data directory or another
 //! PostgreSQL database) into a PostgreSQL database, keeping every object version byte for
 //! byte with its original `date_added`, the API roots, collections, users, grants and the
-//! pagination secret, and the transparency log (entries, whose stored hashes the target
-//! recomputes, the latest checkpoint, trusted peer logs and what this node witnessed for
-//! them, the cosignatures peers gave it and the witnessing alerts). Statuses are not copied (they expire after 48 hours anyway).
+//! pagination secret, the registry of members and agreements, the API tokens, every
+//! peer's outbox and the inbox journal, the cooperation requests with their signed
+//! events, and the transparency log (entries, whose stored hashes the target recomputes,
+//! the latest checkpoint, trusted peer logs and what this node witnessed for them, the
+//! cosignatures peers gave it and the witnessing alerts). Statuses are not copied (they
+//! expire after 48 hours anyway), nor the one-time ids of signed requests (they expire
+//! within minutes). Attachment files stay in the data directory, which the node keeps.
 //!
 //! Resumable: each batch is stored in the same transaction as the source position it
 //! reached, so a copy that is killed continues where it stopped. Verifiable: at the end
@@ -14,14 +18,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use comity_store::prelude::*;
 use comity_store::{
-    CollectionRef, Cursor, IdentityStore, NewObject, ObjectStore, PageRequest, Store, StoreError,
-    StoredObject,
+    CollectionRef, Cursor, NewObject, PageRequest, RegistryKind, StoreError, StoredObject,
 };
 use comity_store_postgres::PgStore;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cmd::digest::{every_version, NodeDigest, LOG_BATCH};
+use crate::cmd::digest::{every_request, every_version, NodeDigest, LOG_BATCH, ROW_BATCH};
 use crate::config::StoreLocation;
 
 /// Secrets that make a node's answers reproducible (pagination tokens), copied as they are.
@@ -107,6 +111,17 @@ async fn copy_node_records(
             }
         }
     }
+    for kind in RegistryKind::ALL {
+        for entry in source.registry(kind).await? {
+            match target.add_registry_entry(&entry).await {
+                Err(StoreError::Conflict(_)) => target.update_registry_entry(&entry).await?,
+                other => other?,
+            }
+        }
+    }
+    for token in source.tokens().await? {
+        ignore_conflict(target.create_token(&token).await)?;
+    }
     for name in NODE_SECRETS {
         let secret = source.node_secret(name, rand::random()).await?;
         if target.node_secret(name, secret).await? != secret {
@@ -165,6 +180,50 @@ async fn copy_collection(
         after = Some(reached);
     }
     Ok(())
+}
+
+/// Copies every peer's outbox (delivered entries too: a peer catching up pulls them, and
+/// the numbering continues after them) and the inbox journal (so envelopes received
+/// before the copy are still recognised as received). Entries stored already are skipped.
+async fn copy_federation(source: &dyn Store, target: &PgStore) -> anyhow::Result<()> {
+    for stats in source.outbox_stats().await? {
+        let mut after = 0;
+        loop {
+            let page = source.outbox_after(&stats.peer, after, ROW_BATCH).await?;
+            target
+                .restore_outbox(&stats.peer, stats.last_seq, &page)
+                .await?;
+            match page.last() {
+                Some(last) if page.len() == ROW_BATCH => after = last.seq,
+                _ => break,
+            }
+        }
+    }
+    for sender in source.inbox_senders().await? {
+        let mut after = 0;
+        loop {
+            let page = source.inbox_after(&sender, after, ROW_BATCH).await?;
+            for record in &page {
+                target.inbox_put(record).await?;
+            }
+            match page.last() {
+                Some(last) if page.len() == ROW_BATCH => after = last.seq,
+                _ => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies every cooperation request with its signed events; those stored already are left
+/// alone. Returns how many the source holds.
+async fn copy_requests(source: &dyn Store, target: &PgStore) -> anyhow::Result<usize> {
+    let headers = every_request(source).await?;
+    for header in &headers {
+        let events = source.request_events(&header.id).await?;
+        target.restore_request(header, &events).await?;
+    }
+    Ok(headers.len())
 }
 
 /// Copies the transparency log from where an earlier run stopped (the target's size),
@@ -254,6 +313,12 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("copying collection {}", col.id))?;
     }
     bar.finish_and_clear();
+    copy_federation(source.as_ref(), &target)
+        .await
+        .context("copying the federation's outbox and inbox journal")?;
+    copy_requests(source.as_ref(), &target)
+        .await
+        .context("copying the cooperation requests")?;
     copy_log(source.as_ref(), &target)
         .await
         .context("copying the transparency log")?;

@@ -4,13 +4,27 @@
 //! store against that.
 
 use comity_store::{
-    CollectionRef, ObjectFilter, PageRequest, Store, TransparencyLog, VersionFilter,
+    CollectionRef, ObjectFilter, PageRequest, RegistryKind, RequestFilter, Store, TransparencyLog,
+    VersionFilter,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Log entries read (and appended, by `comity copy`) per query.
 pub const LOG_BATCH: u64 = 5000;
+
+/// Rows read per query from the outbox, the inbox journal and the requests.
+pub const ROW_BATCH: usize = 1000;
+
+/// The parts that are not collections, in the order they follow them.
+const NODE_PARTS: [&str; 6] = [
+    "registry",
+    "api-tokens",
+    "outbox",
+    "inbox",
+    "requests",
+    "transparency-log",
+];
 
 /// One part of a node (a collection, the transparency log): how many items, and the
 /// SHA-256 over all of them.
@@ -47,9 +61,15 @@ impl NodeDigest {
             }
         }
         parts.sort_by(|a, b| a.part.cmp(&b.part));
+        let [registry, tokens, outbox, inbox, requests, log] = NODE_PARTS;
+        parts.push(registry_digest(store).await?.part(registry));
+        parts.push(tokens_digest(store).await?.part(tokens));
+        parts.push(outbox_digest(store).await?.part(outbox));
+        parts.push(inbox_digest(store).await?.part(inbox));
+        parts.push(requests_digest(store).await?.part(requests));
         let (count, sha256) = log_digest(store.transparency_log()).await?;
         parts.push(PartDigest {
-            part: "transparency-log".into(),
+            part: log.into(),
             count,
             sha256,
         });
@@ -60,7 +80,7 @@ impl NodeDigest {
     pub fn object_versions(&self) -> u64 {
         self.parts
             .iter()
-            .filter(|p| p.part != "transparency-log")
+            .filter(|p| !NODE_PARTS.contains(&p.part.as_str()))
             .map(|p| p.count)
             .sum()
     }
@@ -146,6 +166,184 @@ async fn collection_digest(
         }
     }
     Ok((count, hex::encode(hash.finalize())))
+}
+
+/// A running count and SHA-256 over length-prefixed fields.
+#[derive(Default)]
+struct Rows {
+    hash: Sha256,
+    count: u64,
+}
+
+impl Rows {
+    /// One row: its fields, each length-prefixed, so different rows never hash alike.
+    fn row(&mut self, fields: &[&[u8]]) {
+        for field in fields {
+            self.hash.update((field.len() as u64).to_be_bytes());
+            self.hash.update(field);
+        }
+        self.count += 1;
+    }
+
+    fn part(self, name: &str) -> PartDigest {
+        PartDigest {
+            part: name.into(),
+            count: self.count,
+            sha256: hex::encode(self.hash.finalize()),
+        }
+    }
+}
+
+/// An optional number as bytes (empty when absent).
+fn opt(n: Option<i64>) -> Vec<u8> {
+    n.map(|n| n.to_be_bytes().to_vec()).unwrap_or_default()
+}
+
+/// The members and agreements, every field.
+async fn registry_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    for kind in RegistryKind::ALL {
+        for e in store.registry(kind).await? {
+            rows.row(&[
+                kind.as_str().as_bytes(),
+                e.id.as_bytes(),
+                e.status.as_str().as_bytes(),
+                e.document.as_bytes(),
+                &e.updated_at.to_be_bytes(),
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+/// The API tokens, every field (the secrets are stored as hashes only).
+async fn tokens_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    for t in store.tokens().await? {
+        rows.row(&[
+            t.id.as_bytes(),
+            t.label.as_bytes(),
+            t.user.as_bytes(),
+            t.member.as_deref().unwrap_or_default().as_bytes(),
+            &t.secret_sha256,
+            &t.created_at.to_be_bytes(),
+            &opt(t.expires_at),
+            &opt(t.revoked_at),
+        ]);
+    }
+    Ok(rows)
+}
+
+/// Every peer's outbox entries, delivered or not, with the peer's last sequence number.
+async fn outbox_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    for stats in store.outbox_stats().await? {
+        rows.row(&[stats.peer.as_bytes(), &stats.last_seq.to_be_bytes()]);
+        let mut after = 0;
+        loop {
+            let page = store.outbox_after(&stats.peer, after, ROW_BATCH).await?;
+            for e in &page {
+                rows.row(&[
+                    e.peer.as_bytes(),
+                    &e.seq.to_be_bytes(),
+                    e.id.as_bytes(),
+                    e.kind.as_str().as_bytes(),
+                    &e.created_at.to_be_bytes(),
+                    e.body.as_bytes(),
+                    &opt(e.delivered_at),
+                    e.receipt.as_deref().unwrap_or_default().as_bytes(),
+                    &e.attempts.to_be_bytes(),
+                    &e.next_attempt_at.to_be_bytes(),
+                    e.last_error.as_deref().unwrap_or_default().as_bytes(),
+                ]);
+            }
+            match page.last() {
+                Some(last) if page.len() == ROW_BATCH => after = last.seq,
+                _ => break,
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The inbox journal: every record of every sender.
+async fn inbox_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    for sender in store.inbox_senders().await? {
+        let mut after = 0;
+        loop {
+            let page = store.inbox_after(&sender, after, ROW_BATCH).await?;
+            for r in &page {
+                rows.row(&[
+                    r.sender.as_bytes(),
+                    r.id.as_bytes(),
+                    &r.seq.to_be_bytes(),
+                    r.kind.as_bytes(),
+                    &r.received_at.to_be_bytes(),
+                    r.outcome.as_str().as_bytes(),
+                    r.reason.as_deref().unwrap_or_default().as_bytes(),
+                    r.receipt.as_bytes(),
+                ]);
+            }
+            match page.last() {
+                Some(last) if page.len() == ROW_BATCH => after = last.seq,
+                _ => break,
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Every request the store holds, newest first, in pages of [`ROW_BATCH`].
+pub async fn every_request(store: &dyn Store) -> anyhow::Result<Vec<comity_store::RequestRecord>> {
+    let mut all = Vec::new();
+    let mut filter = RequestFilter {
+        limit: ROW_BATCH,
+        ..RequestFilter::default()
+    };
+    loop {
+        let page = store.requests(&filter).await?;
+        let full = page.len() == ROW_BATCH;
+        filter.before = page.last().map(|h| (h.updated_at, h.id.clone()));
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
+/// Every request's header and signed events.
+async fn requests_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    let mut headers = every_request(store).await?;
+    headers.sort_by(|a, b| a.id.cmp(&b.id));
+    for h in headers {
+        rows.row(&[
+            h.id.as_bytes(),
+            h.kind.as_bytes(),
+            h.requester.as_bytes(),
+            h.requested.as_bytes(),
+            h.state.as_bytes(),
+            &[u8::from(h.emergency)],
+            &h.created_at.to_be_bytes(),
+            &h.updated_at.to_be_bytes(),
+            &opt(h.due_at),
+            &h.events.to_be_bytes(),
+            h.document.as_bytes(),
+        ]);
+        for e in store.request_events(&h.id).await? {
+            rows.row(&[
+                e.request.as_bytes(),
+                &e.n.to_be_bytes(),
+                e.actor.as_bytes(),
+                e.act.as_bytes(),
+                &e.at.to_be_bytes(),
+                e.sha256.as_bytes(),
+                e.json.as_bytes(),
+            ]);
+        }
+    }
+    Ok(rows)
 }
 
 /// Count and SHA-256 of a store's log entries, in order, and of their kept openings.
