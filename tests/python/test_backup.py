@@ -6,6 +6,8 @@ leaves nothing behind."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -18,6 +20,8 @@ import pytest
 from conftest import ComityNode, backend, fetch_all, make_indicator, post_objects, running_comity
 from test_tlog_node import checkpoint_of, entries_of_range, log_cli, tree_root, verify_note
 from test_tlog_independent import leaf_hash
+from federation_nodes import federation
+from test_requests import OFFICER, add_users, doc
 
 pytestmark = pytest.mark.skipif(backend() != "sqlite", reason="backups of the embedded store")
 
@@ -159,3 +163,63 @@ def test_bad_backups_and_restores_are_refused_and_leave_nothing(comity_binary, t
         cp = restore("--from", keyless, "--key", a.data_dir / "node.key")
         assert cp.returncode == 0, cp.stderr
         assert log_cli(node, "key").stdout == log_cli(a, "key").stdout
+
+
+def test_a_backup_carries_the_requests_attachments_and_restore_checks_them(comity_binary, tmp_path):
+    with federation(tmp_path / "fed", "AB", [], serve="") as w:
+        a, b = w["A"], w["B"]
+        add_users(a)
+        officer = ("--officer", OFFICER[0], "--data-dir", a.node.data_dir)
+        document = tmp_path / "request.json"
+        document.write_text(json.dumps(doc("preservation")))
+        made = a.node.cli("request", "new", "--kind", "preservation", "--to", b.id,
+                          "--document", document, *officer)
+        rid = next(word for word in made.stdout.decode().split() if word.startswith("request--"))
+        evidence, attach = {}, []
+        for name, data in [("one.log", b"first log line\n" * 5000), ("two.bin", bytes(range(256)) * 4)]:
+            path = tmp_path / name
+            path.write_bytes(data)
+            evidence[hashlib.sha256(data).hexdigest()] = data
+            attach += ["--attach", path]
+        a.node.cli("request", "transition", rid, "submit", *attach, *officer)
+
+        backup = tmp_path / "a.backup"
+        done = a.node.cli("backup", "--data-dir", a.node.data_dir, "--to", backup)
+        assert "Adding 2 attachment files" in done.stderr.decode()
+
+        restored = ComityNode(tmp_path / "r" / "data")
+        out = restored.cli("restore", "--from", backup, "--data-dir", restored.data_dir)
+        assert "2 attachment files verified" in out.stderr.decode(), out.stderr
+        for line in ("registry", "requests"):
+            row = next(r for r in out.stdout.decode().splitlines() if r.startswith(line + "\t"))
+            assert row.endswith("identical") and int(row.split("\t")[1]) > 0, row
+        assert not [t for t in sqlite3.connect(restored.data_dir / "comity.sqlite3").execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'comity_backup%'")], "no backup table is left"
+        for sha, data in evidence.items():
+            got = tmp_path / f"got-{sha}"
+            restored.cli("request", "attachment", rid, sha, "--out", got, "--officer", OFFICER[0],
+                         "--data-dir", restored.data_dir)
+            assert got.read_bytes() == data
+
+        # A backup whose attachment file was altered, or which names a file outside the
+        # attachments, restores nothing.
+        sha = sorted(evidence)[0]
+        for name, change in [
+            ("bitflip", f"UPDATE comity_backup_file SET value = "
+                        f"substr(value, 1, 100) || x'00' || substr(value, 102) WHERE name LIKE '%{sha}'"),
+            ("escape", "UPDATE comity_backup_file SET name = '../../outside' "
+                       f"WHERE name LIKE '%{sha}'"),
+            ("dropped", f"DELETE FROM comity_backup_file WHERE name LIKE '%{sha}'"),
+        ]:
+            bad = tmp_path / f"{name}.backup"
+            bad.write_bytes(backup.read_bytes())
+            db = sqlite3.connect(bad)
+            assert db.execute(change).rowcount == 1
+            db.commit()
+            db.close()
+            target_dir = tmp_path / f"r-{name}"
+            cp = ComityNode(target_dir).cli("restore", "--from", bad, "--data-dir", target_dir,
+                                            check=False)
+            assert cp.returncode != 0, (name, cp.stderr)
+            assert not target_dir.exists() or not any(target_dir.iterdir()), (name, list(target_dir.iterdir()))
+            assert not (tmp_path / "outside").exists()

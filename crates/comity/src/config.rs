@@ -20,6 +20,8 @@ use serde::Deserialize;
 
 /// Name of the configuration file inside the data directory.
 pub const CONFIG_FILE: &str = "comity.toml";
+/// The folder of the data directory that keeps the requests' attachment files.
+pub const ATTACHMENTS_DIR: &str = "attachments";
 
 /// Address served when nothing else is configured: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8425";
@@ -534,8 +536,9 @@ impl DataDir {
             .requests
             .unwrap_or_default();
         node.set_response_times(settings.response_times()?);
-        let mut attachments =
-            comity_node::requests::attachments::Attachments::new(self.data_dir.join("attachments"));
+        let mut attachments = comity_node::requests::attachments::Attachments::new(
+            self.data_dir.join(ATTACHMENTS_DIR),
+        );
         if let Some(max) = settings.max_attachment_bytes {
             if max == 0 {
                 anyhow::bail!("[requests] max_attachment_bytes in {CONFIG_FILE} is at least 1");

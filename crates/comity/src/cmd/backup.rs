@@ -19,7 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cmd::digest::NodeDigest;
 use crate::cmd::log::{node_key, write_node_key, KEY_FILE};
-use crate::config::{DataDir, FileConfig, StoreLocation, CONFIG_FILE};
+use crate::config::{DataDir, FileConfig, StoreLocation, ATTACHMENTS_DIR, CONFIG_FILE};
+use comity_node::requests::attachments::{is_sha256, Attachments};
 
 /// Note names inside a backup file.
 const MANIFEST: &str = "manifest";
@@ -63,6 +64,21 @@ struct Manifest {
     taken: String,
     /// The snapshot's digests.
     digest: NodeDigest,
+    /// The SHA-256 of every attachment file in the backup, in order (none in a backup
+    /// made before backups carried them).
+    #[serde(default)]
+    attachments: Vec<String>,
+}
+
+/// The name an attachment file has inside a backup, as under the data directory.
+fn attachment_name(sha256: &str) -> String {
+    format!("{ATTACHMENTS_DIR}/{}/{sha256}", &sha256[..2])
+}
+
+/// The attachment a backup's file name stands for, if it is one's name.
+fn attachment_of(name: &str) -> Option<&str> {
+    let sha256 = name.rsplit('/').next()?;
+    (is_sha256(sha256) && name == attachment_name(sha256)).then_some(sha256)
 }
 
 /// A folder beside `target` for work in progress, removed when dropped.
@@ -146,10 +162,23 @@ pub async fn run_backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
         let store = SqliteStore::open(work.path())?;
         NodeDigest::of(&store).await?
     };
+    // Attachments are content-addressed and never change once sealed, so every one the
+    // snapshot lists is there now (and one sealed since is harmless extra).
+    let attachments = Attachments::new(dir.join(ATTACHMENTS_DIR));
+    let held = attachments.sealed()?;
+    let files = held
+        .iter()
+        .map(|sha256| Ok((attachment_name(sha256), attachments.sealed_file(sha256)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if !files.is_empty() {
+        eprintln!("Adding {} attachment files.", files.len());
+    }
+    backup::add_files(&copy, &files).context("adding the attachment files")?;
     let manifest = Manifest {
         schema: SqliteStore::schema_version(),
         taken,
         digest,
+        attachments: held,
     };
     notes.insert(MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest)?);
     backup::add_notes(&copy, &notes)?;
@@ -236,10 +265,13 @@ pub async fn run_restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
             SqliteStore::schema_version()
         );
     }
-    let got = {
-        let store = SqliteStore::open(work.path())?;
-        NodeDigest::of(&store).await?
-    };
+    let staged = work.path().join(ATTACHMENTS_DIR);
+    let restored = backup::take_files(&copy, |name| {
+        attachment_of(name).map(|_| work.path().join(name))
+    })
+    .context("reading the attachment files")?;
+    let store = SqliteStore::open(work.path())?;
+    let got = NodeDigest::of(&store).await?;
     eprintln!(
         "Checking the restored store against the backup taken {}:",
         manifest.taken
@@ -250,7 +282,33 @@ pub async fn run_restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
+    let restored: Vec<String> = restored
+        .iter()
+        .filter_map(|name| attachment_of(name).map(str::to_owned))
+        .collect();
+    if restored != manifest.attachments {
+        eprintln!(
+            "error: the backup holds {} attachment files where its manifest lists {}; nothing restored",
+            restored.len(),
+            manifest.attachments.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let checked = Attachments::new(&staged);
+    for sha256 in &restored {
+        if let Err(e) = checked.verify(&store, sha256).await {
+            eprintln!("error: attachment {sha256} does not verify ({e}); nothing restored");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if !restored.is_empty() {
+        eprintln!("{} attachment files verified.", restored.len());
+    }
+    drop(store);
     std::fs::rename(&copy, dir.join(DATABASE_FILE))?;
+    if staged.exists() {
+        std::fs::rename(&staged, dir.join(ATTACHMENTS_DIR))?;
+    }
     if let Some(config) = notes.remove(CONFIG) {
         std::fs::write(dir.join(CONFIG_FILE), config)?;
     }

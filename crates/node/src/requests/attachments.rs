@@ -173,6 +173,51 @@ impl Attachments {
     pub fn sealed_size(&self, sha256: &str) -> Result<Option<u64>, AttachmentError> {
         sealed_size(&self.dir, sha256)
     }
+    /// The SHA-256 of every attachment held whole, in order (uploads under way are not).
+    pub fn sealed(&self) -> Result<Vec<String>, AttachmentError> {
+        let mut all = Vec::new();
+        let folders = match fs::read_dir(&self.dir) {
+            Ok(folders) => folders,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all),
+            Err(e) => return Err(e.into()),
+        };
+        for folder in folders {
+            let folder = folder?;
+            let prefix = folder.file_name();
+            let Some(prefix) = prefix.to_str() else {
+                continue;
+            };
+            if prefix.len() != 2 || !folder.file_type()?.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(folder.path())? {
+                let name = file?.file_name();
+                match name.to_str() {
+                    Some(sha256) if is_sha256(sha256) && sha256.starts_with(prefix) => {
+                        all.push(sha256.to_owned())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        all.sort();
+        Ok(all)
+    }
+
+    /// Where attachment `sha256` is kept once held whole (encrypted as described above).
+    pub fn sealed_file(&self, sha256: &str) -> Result<PathBuf, AttachmentError> {
+        check_hash(sha256)?;
+        Ok(self.sealed_path(sha256))
+    }
+
+    /// Reads attachment `sha256` through, checking every segment and the SHA-256 of the
+    /// whole; returns its size.
+    pub async fn verify(&self, store: &dyn Store, sha256: &str) -> Result<u64, AttachmentError> {
+        let mut reader = self.open(store, sha256).await?;
+        while reader.next_segment()?.is_some() {}
+        Ok(reader.size())
+    }
+
     /// How far attachment `sha256` has come: its size and the bytes held, if any are.
     pub fn progress(&self, sha256: &str) -> Result<Option<Progress>, AttachmentError> {
         if let Some(size) = self.sealed_size(sha256)? {
