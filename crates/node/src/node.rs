@@ -10,6 +10,7 @@ use comity_store::Store;
 use comity_tlog::note::{NoteError, Signer};
 use tokio::sync::Notify;
 
+use crate::federation::inbox::Inbox;
 use crate::log::NodeLog;
 use crate::registry::{Directory, Registry, RegistryState};
 use crate::requests::attachments::Attachments;
@@ -115,6 +116,16 @@ impl Node {
             .response_times
             .write()
             .unwrap_or_else(|e| e.into_inner()) = times;
+    }
+
+    /// The federation inbox of this node: with its registry state, notices of requests and
+    /// attachments, waking its sender after an envelope is taken in.
+    pub fn inbox(&self) -> Inbox<'_> {
+        Inbox::new(self.store(), self.log())
+            .with_registry_state(self.registry_state())
+            .with_notices(self.notices())
+            .with_attachments(self.attachments())
+            .with_wake(&self.inner.outbox)
     }
 
     /// Wakes the federation sender: something was queued for a peer.

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use comity_node::federation::envelope::Signed;
-use comity_node::federation::inbox::{Answer, Inbox, InboxError};
+use comity_node::federation::inbox::{Answer, InboxError};
 use comity_node::federation::pull;
 use comity_node::federation::request_signature::SignatureHeaders;
 use comity_node::federation::sender::Sender;
@@ -137,27 +137,20 @@ async fn inbox(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, Refused> {
-    let log = state.node.log();
     let gate = &state.inbox;
     let signature = gate
         .authenticate(state.node.store(), &headers, INBOX_PATH)
         .await?;
     let _admitted = gate.admit(&signature.sender)?;
     let bytes = gate.read_body(&headers, body, &signature).await?;
-    let answer = Inbox::new(state.node.store(), log)
+    let answer = state
+        .node
+        .inbox()
         .with_quotas(gate.quotas())
-        .with_registry_state(state.node.registry_state())
-        .with_notices(state.node.notices())
-        .with_attachments(state.node.attachments())
         .receive(&signature.sender, &bytes)
         .await;
     match answer {
-        Ok(Answer::Delivered(receipt)) => {
-            // Taking an envelope in may queue an answer for a peer (a request's delivery
-            // event): the sender is woken rather than left to its next poll.
-            state.node.outbox_ready();
-            Ok(envelope_response(StatusCode::OK, &receipt))
-        }
+        Ok(Answer::Delivered(receipt)) => Ok(envelope_response(StatusCode::OK, &receipt)),
         Ok(Answer::Refused(receipt)) => {
             state.metrics.envelope_refused();
             Ok(envelope_response(

@@ -16,6 +16,7 @@ use comity_stix::tlp::Tlp;
 use comity_store::{Collection, CollectionRef, InboxOutcome, InboxRecord, Store, StoreError};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 use crate::identity::PublicKey;
 use crate::intake;
@@ -90,6 +91,7 @@ pub struct Inbox<'a> {
     registry: Option<&'a RegistryState>,
     notices: Option<&'a Notices>,
     attachments: Option<&'a Attachments>,
+    wake: Option<&'a Notify>,
 }
 
 impl<'a> Inbox<'a> {
@@ -102,6 +104,17 @@ impl<'a> Inbox<'a> {
             registry: None,
             notices: None,
             attachments: None,
+            wake: None,
+        }
+    }
+
+    /// The same inbox, waking `sender` (the federation sender's signal) after each envelope
+    /// it takes in: one may have queued an answer for a peer (a request's delivery event),
+    /// which then leaves at once rather than at the sender's next poll.
+    pub fn with_wake(self, sender: &'a Notify) -> Inbox<'a> {
+        Inbox {
+            wake: Some(sender),
+            ..self
         }
     }
 
@@ -174,6 +187,14 @@ impl<'a> Inbox<'a> {
     /// Receives one envelope (its JSON text) that came from member `sender`: the member
     /// whose signature on the request was verified, or the peer it was pulled from.
     pub async fn receive(&self, sender: &str, text: &[u8]) -> Result<Answer, InboxError> {
+        let answer = self.take_in(sender, text).await;
+        if let (Ok(Answer::Delivered(_)), Some(wake)) = (&answer, self.wake) {
+            wake.notify_one();
+        }
+        answer
+    }
+
+    async fn take_in(&self, sender: &str, text: &[u8]) -> Result<Answer, InboxError> {
         let registry = self.registry();
         let local = registry
             .local_member()

@@ -13,7 +13,7 @@ use crate::registry::{Directory, RegistryError};
 
 use super::delivery::{DeliveryError, QueuedError};
 use super::envelope::{timestamp, Envelope, EnvelopeError, Kind, Signed, VERSION};
-use super::inbox::{Answer, Inbox};
+use super::inbox::Answer;
 use super::quota::Quotas;
 use super::transport::{outbox_url, PeerTransport, PULL_SCHEME};
 use crate::node::Node;
@@ -232,11 +232,7 @@ pub async fn catch_up(
                     source,
                 }
             })?;
-            let inbox = Inbox::new(store, log)
-                .with_quotas(quotas)
-                .with_registry_state(node.registry_state())
-                .with_notices(node.notices())
-                .with_attachments(node.attachments());
+            let inbox = node.inbox().with_quotas(quotas);
             for envelope in &answer.envelopes {
                 match inbox.receive(&member.id.0, envelope.get().as_bytes()).await {
                     Ok(Answer::Delivered(_)) | Ok(Answer::Refused(_)) | Ok(Answer::Witness(_)) => {}
