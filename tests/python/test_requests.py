@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -334,3 +335,78 @@ def test_response_times_are_the_same_over_the_api_and_the_cli(world):
     assert mla["requests"] >= 1 and mla["refused"] >= 1, mla
     assert mla["to_acknowledge"] is not None and mla["to_decide"] is not None, mla
     assert api(a, "GET", "/statistics", auth=("viewer", OFFICER[1])).status_code == 403
+
+
+def test_a_court_file_verifies_offline_on_both_sides_and_any_change_is_caught(world, tmp_path):
+    a, b = world["A"], world["B"]
+    rid = new(a, b, "preservation")
+    act(a, rid, "submit")
+    reach(b, rid, "delivered")
+    ok(api(b, "GET", f"/{rid}"))  # the signed retrieval
+    act(b, rid, "acknowledge")
+    act(b, rid, "refuse", reason="data_not_held", note="logs rotated — 日志已轮换")
+    reach(a, rid, "refused")
+    same_history(a, b, rid)
+
+    def export(m) -> Path:
+        out = tmp_path / f"{m.letter}.court.json"
+        m.node.cli("request", "export", rid, "--out", out, "--officer", OFFICER[0],
+                   "--data-dir", m.node.data_dir)
+        return out
+
+    def key_of(m) -> Path:
+        path = tmp_path / f"{m.letter}.key"
+        path.write_bytes(m.node.cli("log", "key", "--data-dir", m.node.data_dir).stdout)
+        return path
+
+    def verify(file: Path, key: Path):
+        return a.node.cli("request", "verify", file, "--key", key, "--json", check=False)
+
+    files = {m.letter: export(m) for m in (a, b)}
+    for m in (a, b):
+        done = verify(files[m.letter], key_of(m))
+        assert done.returncode == 0, done.stderr
+        events = json.loads(done.stdout)
+        assert [e["act"] for e in events] == ["submit", "deliver", "retrieve", "acknowledge", "refuse"]
+        assert {e["by"] for e in events} == {a.id, b.id}
+        assert all(e["log_index"] >= 0 for e in events)
+    # one side's file is not the other side's log
+    wrong = verify(files["A"], key_of(b))
+    assert wrong.returncode == 1 and "made by the log" in wrong.stderr.decode(), wrong.stderr
+
+    original = json.loads(files["A"].read_text())
+
+    def tampered(name: str, change) -> str:
+        doc = json.loads(json.dumps(original))
+        change(doc)
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(doc))
+        done = verify(path, key_of(a))
+        assert done.returncode == 1, (name, done.stdout)
+        return done.stderr.decode()
+
+    def edit_note(doc):
+        doc["events"][4]["event"] = doc["events"][4]["event"].replace("rotated", "deleted")
+    assert "event 5" in tampered("note", edit_note)
+    assert "event 3" in tampered("dropped", lambda d: d["events"].pop(2))
+    def swap_proofs(doc):
+        doc["events"][1]["commitments"], doc["events"][2]["commitments"] = \
+            doc["events"][2]["commitments"], doc["events"][1]["commitments"]
+    assert "event 2: no log entry commits to it" in tampered("swapped", swap_proofs)
+    def other_key(doc):
+        doc["members"][b.id] = doc["members"][a.id]
+    assert "signature does not verify" in tampered("key", other_key)
+    def forged_checkpoint(doc):
+        c = doc["events"][0]["commitments"][0]
+        c["proof"] = c["proof"].replace("\n\n", "\n\n\u2014 forged\n", 1)
+    assert "event 1" in tampered("checkpoint", forged_checkpoint)
+    # the same file over the API, for officers only
+    served = ok(api(a, "GET", f"/{rid}/file"))
+    assert [e["event"] for e in served["events"]] == [e["event"] for e in original["events"]]
+    assert api(a, "GET", f"/{rid}/file", auth=("viewer", OFFICER[1])).status_code == 403
+    assert api(a, "GET", f"/{rid}/file", auth=None).status_code == 401
+    assert api(a, "GET", "/request--not-a-uuid/file").status_code == 400
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text('{"format": "comity-request-file/1"}')
+    done = verify(garbage, key_of(a))
+    assert done.returncode != 0 and "is not a court file" in done.stderr.decode()

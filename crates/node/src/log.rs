@@ -176,35 +176,50 @@ impl NodeLog {
         store: &dyn Store,
         collection: &CollectionRef,
         object: &StoredObject,
-    ) -> Result<Vec<ObjectProof>, LogError> {
-        let subject = subject_of(&object.id, &object.version);
+    ) -> Result<Vec<EntryProof>, LogError> {
         let value: serde_json::Value =
             serde_json::from_str(&object.json).map_err(|e| LogError::Object {
                 id: object.id.clone(),
                 reason: e.to_string(),
             })?;
         let sha256: [u8; 32] = Sha256::digest(comity_stix::canonical_json(&value)).into();
-        let kept = store
-            .transparency_log()
-            .openings(Some(collection), &subject)
-            .await?;
+        let scope = comity_store::scope_of(Some(collection));
+        self.proofs(
+            store,
+            &scope,
+            &subject_of(&object.id, &object.version),
+            &sha256,
+        )
+        .await
+    }
+
+    /// The log entries kept in `scope` that commit to `subject` with content hash
+    /// `sha256`, each with its opening and a proof against the latest checkpoint. An entry
+    /// that commits to another content (an earlier content of the same subject) is left
+    /// out; one whose opening does not open it is an error.
+    pub async fn proofs(
+        &self,
+        store: &dyn Store,
+        scope: &str,
+        subject: &str,
+        sha256: &[u8; 32],
+    ) -> Result<Vec<EntryProof>, LogError> {
+        let kept = store.transparency_log().openings(scope, subject).await?;
         let mut out = Vec::with_capacity(kept.len());
         for k in kept {
             let bad = |reason: String| LogError::Opening {
                 index: k.index,
-                subject: subject.clone(),
+                subject: subject.to_owned(),
                 reason,
             };
             let opening = Opening::decode(&k.opening).map_err(|e| bad(e.to_string()))?;
             let act = Entry::decode(&k.entry)
                 .and_then(|e| e.reveal(Some(&opening)))
                 .map_err(|e| bad(e.to_string()))?;
-            // An earlier content of this version (deleted, then added again) has its own
-            // entry: it is not this object's, and is not handed out with it.
-            if act.subject != subject || act.sha256 != sha256 {
+            if act.subject != subject || &act.sha256 != sha256 {
                 continue;
             }
-            out.push(ObjectProof {
+            out.push(EntryProof {
                 proof: self.prove(store, k.index).await?,
                 index: k.index,
                 entry: k.entry,
@@ -347,9 +362,10 @@ impl NodeLog {
     }
 }
 
-/// A log entry committing to an object, with what opens it, as given to its readers.
+/// A log entry committing to an object version or a request event, with what opens it
+/// and its inclusion proof, as given to its readers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectProof {
+pub struct EntryProof {
     /// The entry's index.
     pub index: u64,
     /// The entry's bytes (version 2).

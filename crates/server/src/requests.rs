@@ -44,6 +44,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         ApiRoute::post("/api/v1/requests", create),
         ApiRoute::get("/api/v1/requests/statistics", statistics),
         ApiRoute::get("/api/v1/requests/{id}", show),
+        ApiRoute::get("/api/v1/requests/{id}/file", court_file),
         ApiRoute::post("/api/v1/requests/{id}/{act}", make),
         ApiRoute::put("/api/v1/requests/{id}/attachments/{sha256}", upload),
         ApiRoute::get("/api/v1/requests/{id}/attachments/{sha256}", download),
@@ -138,6 +139,16 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let name = officer(&caller)?;
     Ok(Json(requests::open(&state.node, name, &id).await?).into_response())
+}
+
+async fn court_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = officer(&caller)?;
+    let file = requests::court_file::court_file(&state.node, name, &id).await?;
+    Ok(Json(file).into_response())
 }
 
 async fn make(

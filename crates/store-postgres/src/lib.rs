@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::prelude::*;
-use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
     InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
@@ -438,12 +437,8 @@ impl TransparencyLog for PgStore {
         tx.commit().await.map_err(error::db)?;
         Ok(first)
     }
-    async fn openings(
-        &self,
-        collection: Option<&CollectionRef>,
-        subject: &str,
-    ) -> StoreResult<Vec<KeptOpening>> {
-        log::openings(&self.pool, &scope_of(collection), subject).await
+    async fn openings(&self, scope: &str, subject: &str) -> StoreResult<Vec<KeptOpening>> {
+        log::openings(&self.pool, scope, subject).await
     }
     async fn openings_between(&self, start: u64, end: u64) -> StoreResult<Vec<ScopedOpening>> {
         log::openings_between(&self.pool, start, end).await

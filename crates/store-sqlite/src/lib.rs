@@ -27,7 +27,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use comity_store::prelude::*;
-use comity_store::scope_of;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
     InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
@@ -587,12 +586,8 @@ impl TransparencyLog for SqliteStore {
         self.write(move |c| in_transaction(c, |tx| log::append_openable_in(tx, "", &entries)))
             .await
     }
-    async fn openings(
-        &self,
-        collection: Option<&CollectionRef>,
-        subject: &str,
-    ) -> StoreResult<Vec<KeptOpening>> {
-        let (scope, subject) = (scope_of(collection), subject.to_owned());
+    async fn openings(&self, scope: &str, subject: &str) -> StoreResult<Vec<KeptOpening>> {
+        let (scope, subject) = (scope.to_owned(), subject.to_owned());
         self.read(move |c| log::openings(c, &scope, &subject)).await
     }
     async fn openings_between(&self, start: u64, end: u64) -> StoreResult<Vec<ScopedOpening>> {

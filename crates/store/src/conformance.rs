@@ -823,7 +823,10 @@ async fn openings_are_kept_per_scope_and_copied(log: &dyn TransparencyLog) {
         id: "00000000-0000-4000-8000-00000000beef".into(),
     };
     // The opening of the object added above is kept in its collection's scope only.
-    let kept = log.openings(Some(&col), "subject of fresh").await.unwrap();
+    let kept = log
+        .openings(&scope_of(Some(&col)), "subject of fresh")
+        .await
+        .unwrap();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(kept[0].entry, b"fresh".to_vec());
     assert_eq!(kept[0].opening, b"opening of fresh".to_vec());
@@ -840,7 +843,10 @@ async fn openings_are_kept_per_scope_and_copied(log: &dyn TransparencyLog) {
         (Some(&col), "subject of fres"),
     ] {
         assert!(
-            log.openings(scope, subject).await.unwrap().is_empty(),
+            log.openings(&scope_of(scope), subject)
+                .await
+                .unwrap()
+                .is_empty(),
             "{scope:?} {subject}"
         );
     }
@@ -849,7 +855,10 @@ async fn openings_are_kept_per_scope_and_copied(log: &dyn TransparencyLog) {
         .append_openable(vec![openable("act a"), openable("act b")])
         .await
         .unwrap();
-    let acts = log.openings(None, "subject of act b").await.unwrap();
+    let acts = log
+        .openings(&scope_of(None), "subject of act b")
+        .await
+        .unwrap();
     assert_eq!(
         acts,
         vec![KeptOpening {
@@ -859,7 +868,7 @@ async fn openings_are_kept_per_scope_and_copied(log: &dyn TransparencyLog) {
         }]
     );
     assert!(log
-        .openings(Some(&col), "subject of act a")
+        .openings(&scope_of(Some(&col)), "subject of act a")
         .await
         .unwrap()
         .is_empty());
@@ -890,7 +899,10 @@ async fn openings_are_kept_per_scope_and_copied(log: &dyn TransparencyLog) {
     log.keep_openings(vec![again]).await.unwrap();
     assert_eq!(log.openings_between(0, size).await.unwrap(), all);
     assert_eq!(
-        log.openings(None, "subject of act a").await.unwrap()[0].opening,
+        log.openings(&scope_of(None), "subject of act a")
+            .await
+            .unwrap()[0]
+            .opening,
         b"opening of act a".to_vec()
     );
 }

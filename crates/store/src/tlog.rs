@@ -165,13 +165,9 @@ pub trait TransparencyLog: Send + Sync {
     /// openings in the node's own scope (no collection), in the same transaction.
     async fn append_openable(&self, entries: Vec<OpenableEntry>) -> StoreResult<u64>;
 
-    /// The openings kept for `subject` in the scope of `collection` (`None`: the node's
-    /// own acts), in log order.
-    async fn openings(
-        &self,
-        collection: Option<&CollectionRef>,
-        subject: &str,
-    ) -> StoreResult<Vec<KeptOpening>>;
+    /// The openings kept for `subject` in `scope` ([`scope_of`] a collection, or of `None`
+    /// for the node's own acts; [`crate::REQUEST_SCOPE`] for request events), in log order.
+    async fn openings(&self, scope: &str, subject: &str) -> StoreResult<Vec<KeptOpening>>;
 
     /// Openings `start..end` by entry index, with their scope and subject, in log order
     /// (entries without one are absent): what a copy of the log carries over.

@@ -289,7 +289,7 @@ pub(crate) fn open(data: &DataDir) -> anyhow::Result<(std::sync::Arc<dyn Store>,
 
 /// The trust policy of a key file: the log's Ed25519 key (its name is the origin) and any
 /// witness keys, one a line.
-fn trust_policy(key: &Path) -> anyhow::Result<TrustPolicy> {
+pub fn trust_policy(key: &Path) -> anyhow::Result<TrustPolicy> {
     let keys =
         std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?;
     let keys: Vec<Verifier> = keys

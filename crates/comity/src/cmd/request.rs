@@ -148,6 +148,31 @@ pub enum RequestCommand {
         #[command(flatten)]
         who: Officer,
     },
+    /// Write the request's court file: the request, every signed event as signed, the two
+    /// members' keys, and for each event this node's log entry with its opening and an
+    /// inclusion proof against a signed checkpoint. `comity request verify` checks it
+    /// offline with nothing but this node's log key (`comity log key`).
+    Export {
+        /// Request id.
+        id: String,
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        who: Officer,
+    },
+    /// Check a court file offline: the chain of events, every signature, and that the log
+    /// whose key is in KEYFILE committed to each event as filed. Exit 0 when all hold.
+    Verify {
+        /// The court file `comity request export` wrote.
+        file: PathBuf,
+        /// A file with the log's verifier key (`comity log key` prints it), one a line.
+        #[arg(long)]
+        key: PathBuf,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Who acts, and on which node.
@@ -324,6 +349,52 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
             } else {
                 for a in &stored {
                     println!("{}  {}  {}", a.sha256, a.size, a.name);
+                }
+            }
+        }
+        RequestCommand::Export { id, out, who } => {
+            let node = who.open().await?;
+            let file = requests::court_file::court_file(&node, &who.officer, &id).await?;
+            let text = serde_json::to_vec_pretty(&file)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            std::io::Write::write_all(
+                &mut options
+                    .open(&out)
+                    .with_context(|| format!("cannot create {}", out.display()))?,
+                &text,
+            )?;
+            eprintln!(
+                "{}: the court file of {id}, {} events with their log proofs",
+                out.display(),
+                file.events.len()
+            );
+        }
+        RequestCommand::Verify { file, key, json } => {
+            let policy = crate::cmd::log::trust_policy(&key)?;
+            let text =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let filed: requests::court_file::CourtFile = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not a court file", file.display()))?;
+            match requests::court_file::verify(&filed, &policy) {
+                Ok(events) if json => println!("{}", serde_json::to_string_pretty(&events)?),
+                Ok(events) => {
+                    for e in &events {
+                        println!(
+                            "{}\t{}\t{}\t{}\tlog entry {} (checkpoint of size {})",
+                            e.n, e.act, e.by, e.at, e.log_index, e.checkpoint_size
+                        );
+                    }
+                    println!(
+                        "OK: {} events of {}, each signed by its member and committed to by the log {}.",
+                        events.len(),
+                        filed.request.get("id").and_then(|v| v.as_str()).unwrap_or("?"),
+                        filed.log_origin
+                    );
+                }
+                Err(e) => {
+                    eprintln!("verification failed: {e}");
+                    return Ok(ExitCode::FAILURE);
                 }
             }
         }

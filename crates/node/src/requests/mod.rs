@@ -34,6 +34,7 @@
 //! when their SHA-256 is the one listed.
 
 pub mod attachments;
+pub mod court_file;
 pub mod event;
 pub mod kinds;
 pub mod machine;
