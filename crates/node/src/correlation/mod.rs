@@ -3,3 +3,4 @@
 //! version.
 
 pub mod values;
+pub mod warnings;
