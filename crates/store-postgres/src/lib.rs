@@ -380,8 +380,12 @@ impl ValueIndexStore for PgStore {
     async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>> {
         values::lookup(&self.pool, lookup).await
     }
-    async fn object_postings(&self, id: &str) -> StoreResult<Vec<Posting>> {
-        values::of_object(&self.pool, id).await
+    async fn object_postings(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+    ) -> StoreResult<Vec<Posting>> {
+        values::of_object(&self.pool, collection, id).await
     }
     async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
         values::versions_after(&self.pool, after, limit).await

@@ -38,13 +38,10 @@ pub async fn insert(c: &mut PgConnection, versions: &[(i64, &[IndexedValue])]) -
     Ok(())
 }
 
-/// Postings with their versions.
-const SELECT_POSTINGS: &str = "
+/// The columns [`posting`] reads.
+const POSTING_COLUMNS: &str = "
     SELECT p.kind, p.value, c.api_root, c.id, o.is_last,
-           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json
-    FROM value_postings p
-    JOIN objects o ON o.seq = p.object_seq
-    JOIN collections c ON c.ckey = o.ckey";
+           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json";
 
 fn posting(r: &PgRow) -> Result<Posting, sqlx::Error> {
     Ok(Posting {
@@ -84,7 +81,11 @@ pub async fn lookup(pool: &PgPool, q: &ValueLookup) -> StoreResult<Vec<Posting>>
              UNION
              SELECT id FROM value_postings
              WHERE kind = $1 AND net_lo IS NOT NULL AND net_lo >= $3 AND net_lo <= $4)
-         {SELECT_POSTINGS} JOIN hits ON hits.pid = p.id"
+         {POSTING_COLUMNS}
+         FROM hits
+         JOIN value_postings p ON p.id = hits.pid
+         JOIN objects o ON o.seq = p.object_seq
+         JOIN collections c ON c.ckey = o.ckey"
     );
     let rows = sqlx::query(&sql)
         .bind(&q.kind)
@@ -97,13 +98,21 @@ pub async fn lookup(pool: &PgPool, q: &ValueLookup) -> StoreResult<Vec<Posting>>
     postings(rows)
 }
 
-/// Every posting of every stored version of object `id`.
-pub async fn of_object(pool: &PgPool, id: &str) -> StoreResult<Vec<Posting>> {
-    let rows = sqlx::query(&format!("{SELECT_POSTINGS} WHERE o.id = $1"))
-        .bind(id)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+/// Every posting of every stored version of object `id` in `col`.
+pub async fn of_object(pool: &PgPool, col: &CollectionRef, id: &str) -> StoreResult<Vec<Posting>> {
+    let rows = sqlx::query(&format!(
+        "{POSTING_COLUMNS}
+         FROM collections c
+         JOIN objects o ON o.ckey = c.ckey AND o.id = $3
+         JOIN value_postings p ON p.object_seq = o.seq
+         WHERE c.api_root = $1 AND c.id = $2"
+    ))
+    .bind(&col.api_root)
+    .bind(&col.id)
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     postings(rows)
 }
 

@@ -532,9 +532,14 @@ impl ValueIndexStore for SqliteStore {
         let lookup = lookup.clone();
         self.read(move |c| values::lookup(c, &lookup)).await
     }
-    async fn object_postings(&self, id: &str) -> StoreResult<Vec<Posting>> {
-        let id = id.to_owned();
-        self.read(move |c| values::of_object(c, &id)).await
+    async fn object_postings(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+    ) -> StoreResult<Vec<Posting>> {
+        let (collection, id) = (collection.clone(), id.to_owned());
+        self.read(move |c| values::of_object(c, &collection, &id))
+            .await
     }
     async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
         self.read(move |c| values::versions_after(c, after, limit))

@@ -29,13 +29,10 @@ pub fn insert(tx: &Connection, seq: i64, values: &[IndexedValue]) -> StoreResult
     Ok(())
 }
 
-/// Postings with their versions; `?1…?4` are the kind, value and block ends.
-const SELECT_POSTINGS: &str = "
+/// The columns [`posting`] reads.
+const POSTING_COLUMNS: &str = "
     SELECT p.kind, p.value, c.api_root, c.id, o.is_last,
-           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json
-    FROM value_postings p
-    JOIN objects o ON o.seq = p.object_seq
-    JOIN collections c ON c.ckey = o.ckey";
+           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json";
 
 fn posting(r: &Row<'_>) -> rusqlite::Result<Posting> {
     Ok(Posting {
@@ -68,7 +65,11 @@ pub fn lookup(c: &Connection, q: &ValueLookup) -> StoreResult<Vec<Posting>> {
              UNION
              SELECT rowid FROM value_postings INDEXED BY value_postings_by_net
              WHERE kind = ?1 AND net_lo IS NOT NULL AND net_lo >= ?3 AND net_lo <= ?4)
-         {SELECT_POSTINGS} JOIN hits ON hits.pid = p.rowid"
+         {POSTING_COLUMNS}
+         FROM hits
+         JOIN value_postings p ON p.rowid = hits.pid
+         JOIN objects o ON o.seq = p.object_seq
+         JOIN collections c ON c.ckey = o.ckey"
     );
     let (lo, hi) = ends(q.net);
     c.prepare_cached(&sql)
@@ -83,14 +84,20 @@ fn ends(net: Option<NetRange>) -> (Option<[u8; 16]>, Option<[u8; 16]>) {
     (net.map(|n| n.lo), net.map(|n| n.hi))
 }
 
-/// Every posting of every stored version of object `id`.
-pub fn of_object(c: &Connection, id: &str) -> StoreResult<Vec<Posting>> {
-    c.prepare_cached(&format!("{SELECT_POSTINGS} WHERE o.id = ?1"))
-        .map_err(db)?
-        .query_map(params![id], posting)
-        .map_err(db)?
-        .collect::<Result<_, _>>()
-        .map_err(db)
+/// Every posting of every stored version of object `id` in `col`.
+pub fn of_object(c: &Connection, col: &CollectionRef, id: &str) -> StoreResult<Vec<Posting>> {
+    c.prepare_cached(&format!(
+        "{POSTING_COLUMNS}
+         FROM collections c
+         JOIN objects o INDEXED BY objects_by_id ON o.ckey = c.ckey AND o.id = ?3
+         JOIN value_postings p ON p.object_seq = o.seq
+         WHERE c.api_root = ?1 AND c.id = ?2"
+    ))
+    .map_err(db)?
+    .query_map(params![col.api_root, col.id, id], posting)
+    .map_err(db)?
+    .collect::<Result<_, _>>()
+    .map_err(db)
 }
 
 /// Up to `limit` stored versions after row `after`, in row order.

@@ -2767,12 +2767,18 @@ async fn value_postings_follow_their_versions(store: &dyn Store) {
     assert_eq!(store.posting_count().await.unwrap(), before + 5);
 
     // Every posting of an object, any version.
+    let of_address = store.object_postings(&col, &address.id).await.unwrap();
+    assert_eq!(posted(&of_address).len(), 2);
+    assert!(of_address.iter().all(|p| p.object.id == address.id));
     assert_eq!(
-        posted(&store.object_postings(&address.id).await.unwrap()).len(),
-        2
+        store
+            .object_postings(&col, "indicator--missing")
+            .await
+            .unwrap(),
+        vec![]
     );
     assert_eq!(
-        store.object_postings("indicator--missing").await.unwrap(),
+        store.object_postings(&missing, &address.id).await.unwrap(),
         vec![]
     );
 

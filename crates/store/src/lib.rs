@@ -344,8 +344,13 @@ pub trait ValueIndexStore: Send + Sync {
     /// every posting of that kind whose block contains it or lies within it; each once,
     /// with the version it points at, in no set order. No cut-off: all of them.
     async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>>;
-    /// Every posting of every stored version of object `id`, in any collection.
-    async fn object_postings(&self, id: &str) -> StoreResult<Vec<Posting>>;
+    /// Every posting of every stored version of object `id` in `collection` (none when
+    /// there is no such collection or object).
+    async fn object_postings(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+    ) -> StoreResult<Vec<Posting>>;
     /// Up to `limit` stored versions (any collection) with a row above `after`, in row
     /// order: what a re-index walks.
     async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>>;

@@ -4,3 +4,4 @@
 
 pub mod values;
 pub mod warnings;
+pub mod who_else;

@@ -53,6 +53,21 @@ impl Kind {
         }
     }
 
+    /// The kind [`Kind::name`] names.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "ipv4-addr" => Kind::Ipv4,
+            "ipv6-addr" => Kind::Ipv6,
+            "domain-name" => Kind::Domain,
+            "url" => Kind::Url,
+            "email-addr" => Kind::Email,
+            "mac-addr" => Kind::Mac,
+            "mutex" => Kind::Mutex,
+            "windows-registry-key" => Kind::RegistryKey,
+            _ => Kind::Hash(hash_algorithm(name.strip_prefix("hash:")?)?),
+        })
+    }
+
     /// The kind of a STIX object path's value (`domain-name:value`, `file:hashes.MD5`),
     /// when it is one the index holds.
     fn of_path(object_type: &str, property: &str, sub: Option<&str>) -> Option<Kind> {
