@@ -546,6 +546,10 @@ impl DataDir {
             attachments = attachments.with_max_size(max);
         }
         node.set_attachments(attachments);
+        let warning_lists = comity_node::correlation::warnings::WarningLists::load(
+            &self.data_dir.join("warninglists"),
+        )?;
+        node.set_warning_lists(warning_lists);
         Ok(node)
     }
 

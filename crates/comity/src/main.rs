@@ -86,6 +86,9 @@ enum Command {
     /// Sightings members sent back about objects this node originated, counted per object
     /// and member (--indicator ID for one object).
     Sightings(cmd::sighting::SightingsArgs),
+    /// Who else has seen a value (or the values of an object, by STIX id), within the
+    /// sharing policy; --reindex indexes versions stored before the value index.
+    Correlate(cmd::correlate::CorrelateArgs),
     /// Bring the store's schema up to date (idempotent; refuses a newer schema).
     Migrate(cmd::migrate::MigrateArgs),
     /// Copy a node's store (SQLite data directory or postgres:// URL) into PostgreSQL;
@@ -142,6 +145,7 @@ fn main() -> ExitCode {
         Command::Log(command) => run_async(cmd::log::run(command)),
         Command::Witness(command) => run_async(cmd::witness::run(command)),
         Command::Sightings(args) => run_async(cmd::sighting::run(args)),
+        Command::Correlate(args) => run_async(cmd::correlate::run(args)),
         Command::Migrate(args) => run_async(cmd::migrate::run(args)),
         Command::Copy(args) => run_async(cmd::copy::run(args)),
         Command::Backup(args) => run_async(cmd::backup::run_backup(args)),

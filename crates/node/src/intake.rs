@@ -132,6 +132,7 @@ pub fn examine(position: usize, raw: &RawValue) -> Result<Examined, Refusal> {
         version,
         version_key,
         json: text.to_owned(),
+        values: crate::correlation::values::extract(&value),
     };
     Ok(Examined {
         object,

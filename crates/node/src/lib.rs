@@ -2,6 +2,7 @@
 //! the pure crates, never on HTTP or on a particular database.
 
 pub mod admin;
+pub mod correlation;
 pub mod federation;
 pub mod governance;
 pub mod identity;

@@ -10,6 +10,7 @@ use comity_store::Store;
 use comity_tlog::note::{NoteError, Signer};
 use tokio::sync::Notify;
 
+use crate::correlation::warnings::WarningLists;
 use crate::federation::inbox::Inbox;
 use crate::log::NodeLog;
 use crate::registry::{Directory, Registry, RegistryState};
@@ -37,6 +38,8 @@ struct Inner {
     notices: Notices,
     /// Where the bytes of request attachments are kept, once set.
     attachments: std::sync::OnceLock<Attachments>,
+    /// The warning lists correlation applies: the defaults unless set.
+    warning_lists: std::sync::OnceLock<WarningLists>,
 }
 
 impl Node {
@@ -58,6 +61,7 @@ impl Node {
                 response_times: RwLock::default(),
                 notices: Notices::new(),
                 attachments: std::sync::OnceLock::new(),
+                warning_lists: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -148,6 +152,17 @@ impl Node {
     /// Where the bytes of request attachments are kept, if this node keeps them.
     pub fn attachments(&self) -> Option<&Attachments> {
         self.inner.attachments.get()
+    }
+
+    /// Applies `lists` to correlation answers (set once, when the node is opened; later
+    /// calls change nothing).
+    pub fn set_warning_lists(&self, lists: WarningLists) {
+        let _ = self.inner.warning_lists.set(lists);
+    }
+
+    /// The warning lists correlation applies: those set, else the default set.
+    pub fn warning_lists(&self) -> &WarningLists {
+        self.inner.warning_lists.get_or_init(WarningLists::defaults)
     }
 
     /// Completes when something was queued for a peer since the last wake-up.

@@ -137,15 +137,22 @@ impl Release {
         self.channel
     }
 
+    /// The member an object read through this release comes from, given its
+    /// `created_by_ref`: the collection's origin when it holds a peer's objects, else the
+    /// peer the reference names, else this node.
+    pub fn originator(&self, created_by_ref: Option<&str>) -> MemberId {
+        match &self.origin {
+            Some(origin) => origin.clone(),
+            None => self
+                .federation
+                .originator(created_by_ref, &self.policy.local),
+        }
+    }
+
     /// Decides for one stored object (its JSON text) and returns what may leave. An object
     /// whose markings cannot be read does not leave.
     pub fn object<'a>(&self, json: &'a str) -> Released<'a> {
-        let local = &self.policy.local;
-        let originator = |by: Option<&str>| match &self.origin {
-            Some(origin) => origin.clone(),
-            None => self.federation.originator(by, local),
-        };
-        let marked = match MarkedObject::from_json(json, originator) {
+        let marked = match MarkedObject::from_json(json, |by| self.originator(by)) {
             Ok(m) => m,
             Err(e) => {
                 return Released::Denied(Denial::new(

@@ -53,6 +53,32 @@ pub(crate) fn pattern_atoms(expr: &ObservationExpr) -> Vec<Atom> {
     out
 }
 
+/// Every string a pattern names as a value an object property equals (`=`, `IN`) or a
+/// block an address lies in (`ISSUBSET`), outside `NOT`, with the path it is compared to:
+/// what a value index records of an indicator. Unlike [`pattern_atoms`] it keeps every
+/// operand of `AND`, since each is a value the indicator names.
+pub(crate) fn named_values(expr: &ObservationExpr) -> Vec<(&ObjectPath, &str)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&ComparisonExpr> = expr.observations();
+    while let Some(c) = stack.pop() {
+        match c {
+            ComparisonExpr::And(parts) | ComparisonExpr::Or(parts) => stack.extend(parts),
+            ComparisonExpr::Test(t) if !t.negated => match &t.op {
+                Comparison::Eq(Literal::Str(s)) | Comparison::IsSubset(s) => {
+                    out.push((&t.path, s.as_str()))
+                }
+                Comparison::In(items) => out.extend(items.iter().filter_map(|l| match l {
+                    Literal::Str(s) => Some((&t.path, s.as_str())),
+                    _ => None,
+                })),
+                _ => {}
+            },
+            ComparisonExpr::Test(_) => {}
+        }
+    }
+    out
+}
+
 fn comparison_atoms(c: &ComparisonExpr) -> Vec<Atom> {
     match c {
         ComparisonExpr::Test(t) => test_atoms(t),

@@ -155,6 +155,12 @@ impl Pattern {
         self.version
     }
 
+    /// The string values the pattern compares object properties to with `=`, `IN` or
+    /// `ISSUBSET` (outside `NOT`), each with its object path: the values it names.
+    pub fn named_values(&self) -> Vec<(&ast::ObjectPath, &str)> {
+        atoms::named_values(&self.expr)
+    }
+
     /// Compiles the pattern for evaluation (regular expressions, sets, CIDR blocks).
     pub fn matcher(&self) -> Result<Matcher, PatternError> {
         Matcher::new(self)

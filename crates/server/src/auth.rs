@@ -426,6 +426,34 @@ impl Caller {
         self.access_with_view(meta, collection, view.as_ref()).await
     }
 
+    /// The plain collections (not policy views) among `collections` this local user may
+    /// read, each with the release its objects pass, exactly as a TAXII read of that
+    /// collection would; peer members are refused.
+    pub async fn readable(
+        &self,
+        state: &AppState,
+        collections: Vec<Collection>,
+    ) -> Result<Vec<(Collection, Release)>, ApiError> {
+        let (_, role) = self.user()?;
+        let federation = state
+            .node
+            .view()
+            .federation()
+            .await
+            .map_err(registry_error)?;
+        let purpose = federation.local_purpose();
+        let mut readable = Vec::new();
+        for c in collections {
+            if c.view.is_some() || !self.access(state.node.view(), &c).await?.read {
+                continue;
+            }
+            let release = Release::for_user(federation.clone(), role, Channel::TaxiiRead, purpose)
+                .from_origin(c.origin.as_deref());
+            readable.push((c, release));
+        }
+        Ok(readable)
+    }
+
     /// The caller's permissions on a cached collection, whose policy view was parsed when
     /// it was cached.
     pub async fn access_cached(

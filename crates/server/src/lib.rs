@@ -11,6 +11,7 @@ mod api;
 pub mod argon_pool;
 pub mod auth;
 pub mod connections;
+mod correlate;
 pub mod error;
 pub mod federation;
 pub mod inbox_gate;
@@ -170,6 +171,7 @@ fn api_table() -> Vec<ApiRoute> {
         api::routes(),
         witnessing::routes(),
         sightings::routes(),
+        correlate::routes(),
         requests::routes(),
         openapi::routes(),
     ]

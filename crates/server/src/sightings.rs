@@ -9,11 +9,10 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use comity_node::federation::sighting::{received, sighting_collections};
-use comity_node::policy::Channel;
-use comity_node::release::{Release, Released};
+use comity_node::release::Released;
 use serde_json::json;
 
-use crate::auth::{registry_error, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::{ApiRoute, AppState};
 
@@ -42,24 +41,15 @@ async fn list_sightings(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (_, role) = caller.user()?;
+    caller.user()?;
     let target = target(raw.as_deref())?;
     let store = state.node.store();
-    let federation = state
-        .node
-        .view()
-        .federation()
-        .await
-        .map_err(registry_error)?;
-    let purpose = federation.local_purpose();
     let mut readable = Vec::new();
     let mut releases = HashMap::new();
-    for c in sighting_collections(store).await? {
-        if !caller.access(state.node.view(), &c).await?.read {
-            continue;
-        }
-        let release = Release::for_user(federation.clone(), role, Channel::TaxiiRead, purpose)
-            .from_origin(c.origin.as_deref());
+    for (c, release) in caller
+        .readable(&state, sighting_collections(store).await?)
+        .await?
+    {
         releases.insert(c.id.clone(), release);
         readable.push(c);
     }

@@ -20,6 +20,7 @@ mod log;
 mod migrate;
 mod objects;
 mod requests;
+mod values;
 
 use std::time::Duration;
 
@@ -27,10 +28,11 @@ use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
-    InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
-    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
-    RequestFilter, RequestRecord, Role, ScopedOpening, Status, StoreError, StoreResult,
-    StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
+    InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
+    OutboxItem, OutboxStats, Page, PageRequest, Posting, RegistryEntry, RegistryKind,
+    RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening, Status,
+    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
+    WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -401,6 +403,29 @@ impl RequestStore for PgStore {
     }
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
         requests::list(&self.pool, filter).await
+    }
+}
+
+#[async_trait]
+impl ValueIndexStore for PgStore {
+    async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>> {
+        values::lookup(&self.pool, lookup).await
+    }
+    async fn object_postings(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+    ) -> StoreResult<Vec<Posting>> {
+        values::of_object(&self.pool, collection, id).await
+    }
+    async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
+        values::versions_after(&self.pool, after, limit).await
+    }
+    async fn reindex_versions(&self, versions: Vec<(i64, Vec<IndexedValue>)>) -> StoreResult<()> {
+        values::reindex(&self.pool, &versions).await
+    }
+    async fn posting_count(&self) -> StoreResult<u64> {
+        values::count(&self.pool).await
     }
 }
 

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_log_openings.sql"),
     include_str!("../migrations/0010_collection_federation.sql"),
     include_str!("../migrations/0011_requests.sql"),
+    include_str!("../migrations/0012_value_index.sql"),
 ];
 
 /// The newest schema version this build knows.

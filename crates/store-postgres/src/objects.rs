@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 
 use comity_store::{
-    AddOutcome, CollectionRef, Cursor, NewObject, ObjectFilter, Page, PageRequest, StoreResult,
-    StoredObject,
+    AddOutcome, CollectionRef, Cursor, IndexedValue, NewObject, ObjectFilter, Page, PageRequest,
+    StoreResult, StoredObject,
 };
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
@@ -124,6 +124,7 @@ struct Columns<'a> {
     is_first: Vec<bool>,
     is_last: Vec<bool>,
     json: Vec<&'a str>,
+    values: Vec<&'a [IndexedValue]>,
 }
 
 impl<'a> Columns<'a> {
@@ -135,23 +136,26 @@ impl<'a> Columns<'a> {
         self.spec_version.push(&o.spec_version);
         self.date_added.push(date_added);
         self.json.push(&o.json);
+        self.values.push(&o.values);
     }
 
-    /// Inserts the rows; `on conflict` skips versions stored already (used by restores).
+    /// Inserts the rows and their postings; `on conflict` skips versions stored already
+    /// (used by restores), and their postings with them.
     async fn insert(&self, c: &mut PgConnection, ckey: i64, skip_stored: bool) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO objects (ckey, id, type, version, version_key, spec_version,
                                   date_added, is_first, is_last, json)
              SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[],
                                       $6::text[], $7::bigint[], $8::bool[], $9::bool[],
-                                      $10::text[]){}",
+                                      $10::text[]){}
+             RETURNING seq, id, version_key",
             if skip_stored {
                 " ON CONFLICT (ckey, id, version_key) DO NOTHING"
             } else {
                 ""
             }
         );
-        sqlx::query(&sql)
+        let inserted = sqlx::query(&sql)
             .bind(ckey)
             .bind(&self.id)
             .bind(&self.object_type)
@@ -162,10 +166,24 @@ impl<'a> Columns<'a> {
             .bind(&self.is_first)
             .bind(&self.is_last)
             .bind(&self.json)
-            .execute(c)
+            .fetch_all(&mut *c)
             .await
             .map_err(db)?;
-        Ok(())
+        let position: HashMap<(&str, &str), usize> = (0..self.id.len())
+            .map(|i| ((self.id[i], self.version_key[i]), i))
+            .collect();
+        let mut postings = Vec::new();
+        for r in &inserted {
+            let (seq, id, key): (i64, String, String) = (
+                r.try_get(0).map_err(db)?,
+                r.try_get(1).map_err(db)?,
+                r.try_get(2).map_err(db)?,
+            );
+            if let Some(&i) = position.get(&(id.as_str(), key.as_str())) {
+                postings.push((seq, self.values[i]));
+            }
+        }
+        crate::values::insert(c, &postings).await
     }
 }
 

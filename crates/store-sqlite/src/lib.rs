@@ -18,6 +18,7 @@ mod log;
 mod migrate;
 mod objects;
 mod requests;
+mod values;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -29,10 +30,11 @@ use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
-    InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
-    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
-    RequestFilter, RequestRecord, Role, ScopedOpening, Status, StoreError, StoreResult,
-    StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
+    InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
+    OutboxItem, OutboxStats, Page, PageRequest, Posting, RegistryEntry, RegistryKind,
+    RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening, Status,
+    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
+    WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -533,6 +535,34 @@ impl RequestStore for SqliteStore {
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
         let filter = filter.clone();
         self.read(move |c| requests::list(c, &filter)).await
+    }
+}
+
+#[async_trait]
+impl ValueIndexStore for SqliteStore {
+    async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>> {
+        let lookup = lookup.clone();
+        self.read(move |c| values::lookup(c, &lookup)).await
+    }
+    async fn object_postings(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+    ) -> StoreResult<Vec<Posting>> {
+        let (collection, id) = (collection.clone(), id.to_owned());
+        self.read(move |c| values::of_object(c, &collection, &id))
+            .await
+    }
+    async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
+        self.read(move |c| values::versions_after(c, after, limit))
+            .await
+    }
+    async fn reindex_versions(&self, versions: Vec<(i64, Vec<IndexedValue>)>) -> StoreResult<()> {
+        self.write(move |c| in_transaction(c, |tx| values::reindex(tx, &versions)))
+            .await
+    }
+    async fn posting_count(&self) -> StoreResult<u64> {
+        self.read(values::count).await
     }
 }
 

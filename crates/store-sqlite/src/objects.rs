@@ -105,6 +105,7 @@ pub fn add_in(
                     obj.json
                 ])
                 .map_err(db)?;
+            crate::values::insert(tx, tx.last_insert_rowid(), &obj.values)?;
             outcomes.push(AddOutcome::Added { date_added: next });
             next += 1;
         }

@@ -19,6 +19,7 @@ fn indicator(uuid_tail: u32, modified: &str) -> NewObject {
         version: modified.into(),
         version_key: modified.replace(".000Z", ".000000000Z"),
         spec_version: "2.1".into(),
+        values: Vec::new(),
     }
 }
 
@@ -76,6 +77,8 @@ pub async fn run_all(store: &dyn Store) {
     one_time_ids_are_used_once_until_they_expire(store).await;
     collections_are_federated_only_when_turned_on(store).await;
     requests(store).await;
+    value_postings_follow_their_versions(store).await;
+    reindexing_replaces_each_versions_postings(store).await;
 }
 
 /// The request checks, run by [`run_all`].
@@ -228,6 +231,7 @@ async fn filters_select_exactly(store: &dyn Store) {
         version_key: String::new(),
         spec_version: "2.1".into(),
         json: String::new(),
+        values: Vec::new(),
     };
     sco.json = format!(
         r#"{{"type":"ipv4-addr","id":"{}","value":"10.0.0.1"}}"#,
@@ -1805,6 +1809,7 @@ async fn meta_version_follows_what_servers_cache(store: &dyn Store) {
                 version_key: "2020-01-01T00:00:00.000000000Z".into(),
                 spec_version: "2.1".into(),
                 json: definition.clone(),
+                values: Vec::new(),
             }],
         )
         .await
@@ -2485,6 +2490,8 @@ macro_rules! __conformance_check_names {
             request_events_append_in_order_with_log_and_envelope
             request_replays_and_conflicts_change_nothing
             request_appends_race_one_winner
+            value_postings_follow_their_versions
+            reindexing_replaces_each_versions_postings
         }
     };
 }
@@ -2595,6 +2602,8 @@ pub mod checks {
         request_events_append_in_order_with_log_and_envelope after [];
         request_replays_and_conflicts_change_nothing after [];
         requests_filter_and_page_exactly after [];
+        value_postings_follow_their_versions after [];
+        reindexing_replaces_each_versions_postings after [];
     }
 
     /// The race of [`super::request_appends_race_one_winner`] through one store.
@@ -2652,4 +2661,247 @@ pub mod checks {
         cosignatures_are_kept_per_witness_and_size after [];
         witness_alerts_keep_each_evidence_once after [];
     }
+}
+
+/// A block's ends for an IPv4 block `a.b.c.d/prefix`.
+fn v4_block(addr: [u8; 4], prefix: u32) -> NetRange {
+    let bits = u32::from_be_bytes(addr);
+    let host = if prefix == 0 {
+        u32::MAX
+    } else {
+        (1u32 << (32 - prefix)) - 1
+    };
+    let (lo, hi) = (u128::from(bits & !host), u128::from(bits | host));
+    NetRange {
+        lo: lo.to_be_bytes(),
+        hi: hi.to_be_bytes(),
+    }
+}
+
+fn indexed(kind: &str, value: &str, net: Option<NetRange>) -> IndexedValue {
+    IndexedValue {
+        kind: kind.into(),
+        value: value.into(),
+        net,
+    }
+}
+
+/// A version of object `type--…{n}` carrying `values`.
+fn with_values(object_type: &str, n: u32, modified: &str, values: Vec<IndexedValue>) -> NewObject {
+    let id = format!("{object_type}--00000000-0000-4000-8000-{n:012}");
+    NewObject {
+        json: format!(
+            r#"{{"type":"{object_type}","spec_version":"2.1","id":"{id}","modified":"{modified}","n":{}}}"#,
+            values.len()
+        ),
+        id,
+        object_type: object_type.into(),
+        version: modified.into(),
+        version_key: modified.replace(".000Z", ".000000000Z"),
+        spec_version: "2.1".into(),
+        values,
+    }
+}
+
+/// `(object id, version, is_last)` of each posting, sorted.
+fn posted(postings: &[Posting]) -> Vec<(String, String, String, bool)> {
+    let mut out: Vec<_> = postings
+        .iter()
+        .map(|p| {
+            (
+                p.object.id.clone(),
+                p.object.version.clone(),
+                p.value.clone(),
+                p.is_last,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn value_postings_follow_their_versions(store: &dyn Store) {
+    let col = collection();
+    let before = store.posting_count().await.unwrap();
+    let host = || indexed("ipv4-addr", "10.1.2.3", Some(v4_block([10, 1, 2, 3], 32)));
+    let block = || indexed("ipv4-addr", "10.0.0.0/8", Some(v4_block([10, 0, 0, 0], 8)));
+    let other = || indexed("ipv4-addr", "11.0.0.1", Some(v4_block([11, 0, 0, 1], 32)));
+    let domain = || indexed("domain-name", "10.1.2.3", None);
+    let v1 = "2021-01-01T00:00:00.000Z";
+    let v2 = "2022-01-01T00:00:00.000Z";
+    let address = with_values("ipv4-addr", 501, v1, vec![host()]);
+    let indicator = with_values("indicator", 502, v1, vec![block(), other()]);
+    let named = with_values("domain-name", 503, v1, vec![domain()]);
+    store
+        .add_objects(&col, vec![address.clone(), indicator.clone(), named])
+        .await
+        .unwrap();
+    assert_eq!(store.posting_count().await.unwrap(), before + 4);
+
+    // The address finds itself and the block that contains it; the same text under
+    // another kind is another value.
+    let found = store.postings(&host()).await.unwrap();
+    assert_eq!(
+        posted(&found),
+        vec![
+            (indicator.id.clone(), v1.into(), "10.0.0.0/8".into(), true),
+            (address.id.clone(), v1.into(), "10.1.2.3".into(), true),
+        ]
+    );
+    assert!(found
+        .iter()
+        .all(|p| p.collection == col && p.kind == "ipv4-addr"));
+    let stored = found.iter().find(|p| p.object.id == address.id).unwrap();
+    assert_eq!(stored.object.json, address.json);
+    // The block finds what lies within it, not what lies outside.
+    assert_eq!(store.postings(&block()).await.unwrap().len(), 2);
+    assert_eq!(posted(&store.postings(&other()).await.unwrap()).len(), 1);
+    let unseen = indexed("ipv4-addr", "12.0.0.1", Some(v4_block([12, 0, 0, 1], 32)));
+    assert_eq!(store.postings(&unseen).await.unwrap(), vec![]);
+    let found = store.postings(&domain()).await.unwrap();
+    assert_eq!(
+        posted(&found),
+        vec![(
+            format!("domain-name--00000000-0000-4000-8000-{:012}", 503),
+            v1.into(),
+            "10.1.2.3".into(),
+            true
+        )]
+    );
+
+    // A newer version posts its own values; the older one's stay, no longer the last.
+    let newer = with_values("ipv4-addr", 501, v2, vec![host()]);
+    store.add_objects(&col, vec![newer.clone()]).await.unwrap();
+    let found = store.postings(&host()).await.unwrap();
+    assert_eq!(
+        posted(&found),
+        vec![
+            (indicator.id.clone(), v1.into(), "10.0.0.0/8".into(), true),
+            (address.id.clone(), v1.into(), "10.1.2.3".into(), false),
+            (address.id.clone(), v2.into(), "10.1.2.3".into(), true),
+        ]
+    );
+    // A version stored already, or conflicting with one, posts nothing.
+    let mut conflicting = newer.clone();
+    conflicting.json = conflicting.json.replace("\"n\":1", "\"n\":9");
+    store
+        .add_objects(&col, vec![newer.clone(), conflicting])
+        .await
+        .unwrap();
+    assert_eq!(store.posting_count().await.unwrap(), before + 5);
+    // A write that fails posts nothing.
+    let missing = CollectionRef {
+        api_root: ROOT.into(),
+        id: "no-such-collection".into(),
+    };
+    assert!(store
+        .add_objects(
+            &missing,
+            vec![with_values("ipv4-addr", 504, v1, vec![host()])]
+        )
+        .await
+        .is_err());
+    assert_eq!(store.posting_count().await.unwrap(), before + 5);
+
+    // Every posting of an object, any version.
+    let of_address = store.object_postings(&col, &address.id).await.unwrap();
+    assert_eq!(posted(&of_address).len(), 2);
+    assert!(of_address.iter().all(|p| p.object.id == address.id));
+    assert_eq!(
+        store
+            .object_postings(&col, "indicator--missing")
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.object_postings(&missing, &address.id).await.unwrap(),
+        vec![]
+    );
+
+    // Deleting a version removes its postings with it.
+    let only_v2 = ObjectFilter {
+        versions: VersionFilter {
+            at: vec![newer.version_key.clone()],
+            ..VersionFilter::default()
+        },
+        ..ObjectFilter::default()
+    };
+    assert_eq!(
+        store
+            .delete_object(&col, &address.id, &only_v2)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        posted(&store.postings(&host()).await.unwrap()),
+        vec![
+            (indicator.id.clone(), v1.into(), "10.0.0.0/8".into(), true),
+            (address.id.clone(), v1.into(), "10.1.2.3".into(), true),
+        ]
+    );
+    assert_eq!(store.posting_count().await.unwrap(), before + 4);
+}
+
+async fn reindexing_replaces_each_versions_postings(store: &dyn Store) {
+    let col = collection();
+    let v1 = "2021-01-01T00:00:00.000Z";
+    // Versions stored without values, as before the index existed.
+    let plain: Vec<NewObject> = (601..606)
+        .map(|n| with_values("domain-name", n, v1, Vec::new()))
+        .collect();
+    store.add_objects(&col, plain.clone()).await.unwrap();
+    let before = store.posting_count().await.unwrap();
+    // Walk every stored version in row order, in pages, as a re-index does.
+    let mut walked = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.versions_after(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        assert!(page.windows(2).all(|w| w[0].row < w[1].row));
+        assert!(page[0].row > after);
+        after = last.row;
+        walked.extend(page);
+    }
+    for o in &plain {
+        assert_eq!(
+            walked.iter().filter(|w| w.id == o.id).count(),
+            1,
+            "{}",
+            o.id
+        );
+    }
+    let rows: Vec<(i64, Vec<IndexedValue>)> = walked
+        .iter()
+        .filter(|w| plain.iter().any(|o| o.id == w.id))
+        .map(|w| {
+            (
+                w.row,
+                vec![indexed("domain-name", &format!("{}.example", w.id), None)],
+            )
+        })
+        .collect();
+    let gone = walked.iter().map(|w| w.row).max().unwrap() + 1000;
+    let mut with_gone = rows.clone();
+    with_gone.push((gone, vec![indexed("domain-name", "gone.example", None)]));
+    store.reindex_versions(with_gone).await.unwrap();
+    assert_eq!(store.posting_count().await.unwrap(), before + 5);
+    // Re-indexing again replaces, never adds.
+    store.reindex_versions(rows.clone()).await.unwrap();
+    assert_eq!(store.posting_count().await.unwrap(), before + 5);
+    let first = indexed("domain-name", &format!("{}.example", plain[0].id), None);
+    let found = store.postings(&first).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].object.id, plain[0].id);
+    let gone = indexed("domain-name", "gone.example", None);
+    assert_eq!(store.postings(&gone).await.unwrap(), vec![]);
+    // Re-indexing a version with no values clears its postings.
+    store
+        .reindex_versions(vec![(rows[0].0, Vec::new())])
+        .await
+        .unwrap();
+    assert_eq!(store.postings(&first).await.unwrap(), vec![]);
+    assert_eq!(store.posting_count().await.unwrap(), before + 4);
 }

@@ -5,7 +5,8 @@
 //! [`IdentityStore`] (users, grants, API tokens, node secrets, one-time ids),
 //! [`RegistryStore`] (the registry of members and agreements) and [`FederationStore`]
 //! (the federation's outbox per peer and inbox journal) and [`RequestStore`] (cooperation
-//! requests and their signed histories); and the types that cross it. It
+//! requests and their signed histories) and [`ValueIndexStore`] (the postings of observable
+//! values, for correlation); and the types that cross it. It
 //! never touches a database itself: backends (`comity-store-sqlite`,
 //! `comity-store-postgres`) implement every role, and every backend must pass the shared
 //! [`conformance`] suite. The transparency log has a trait of its own, [`TransparencyLog`],
@@ -19,6 +20,7 @@ mod requests;
 #[macro_use]
 mod types;
 mod tlog;
+mod values;
 
 pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use tlog::{
@@ -26,6 +28,7 @@ pub use tlog::{
     StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert, WitnessAlertKind,
 };
 pub use types::*;
+pub use values::{IndexedValue, NetRange, Posting, ValueLookup};
 
 use async_trait::async_trait;
 
@@ -64,7 +67,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub mod prelude {
     pub use crate::{
         FederationStore, IdentityStore, ObjectStore, RegistryStore, RequestStore, Store,
-        TransparencyLog,
+        TransparencyLog, ValueIndexStore,
     };
 }
 
@@ -72,7 +75,15 @@ pub mod prelude {
 /// that is handed a store takes `&dyn Store`; every method of the role traits is durable
 /// when it returns `Ok`.
 pub trait Store:
-    ObjectStore + IdentityStore + RegistryStore + FederationStore + RequestStore + Send + Sync + 'static
+    ObjectStore
+    + IdentityStore
+    + RegistryStore
+    + FederationStore
+    + RequestStore
+    + ValueIndexStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The node's transparency log, which every backend stores.
     fn transparency_log(&self) -> &dyn TransparencyLog;
@@ -332,4 +343,30 @@ pub trait RequestStore: Send + Sync {
     async fn request_events(&self, id: &str) -> StoreResult<Vec<RequestEvent>>;
     /// The headers `filter` selects, most recently updated first (ties by id, descending).
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>>;
+}
+
+/// The value index: postings of observable values, written with the object versions that
+/// hold them ([`NewObject::values`]) and removed with them. Every method is durable when
+/// it returns `Ok`.
+#[async_trait]
+pub trait ValueIndexStore: Send + Sync {
+    /// Every posting of `lookup`'s kind whose value equals it, and when it has a block,
+    /// every posting of that kind whose block contains it or lies within it; each once,
+    /// with the version it points at, in no set order. No cut-off: all of them.
+    async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>>;
+    /// Every posting of every stored version of object `id` in `collection` (none when
+    /// there is no such collection or object).
+    async fn object_postings(
+        &self,
+        collection: &CollectionRef,
+        id: &str,
+    ) -> StoreResult<Vec<Posting>>;
+    /// Up to `limit` stored versions (any collection) with a row above `after`, in row
+    /// order: what a re-index walks.
+    async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>>;
+    /// Replaces the postings of each stored version (by row) with the values given, in
+    /// one transaction; rows no longer stored are skipped.
+    async fn reindex_versions(&self, versions: Vec<(i64, Vec<IndexedValue>)>) -> StoreResult<()>;
+    /// How many postings the index holds.
+    async fn posting_count(&self) -> StoreResult<u64>;
 }

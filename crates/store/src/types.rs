@@ -131,6 +131,8 @@ pub struct NewObject {
     pub spec_version: String,
     /// The object's JSON exactly as received.
     pub json: String,
+    /// Its observable values, indexed with it in the same transaction.
+    pub values: Vec<crate::IndexedValue>,
 }
 
 /// What happened to one object of an [`crate::ObjectStore::add_objects`] call.

@@ -71,6 +71,7 @@ fn restorable(o: StoredObject) -> anyhow::Result<(NewObject, i64)> {
             version: o.version,
             version_key,
             spec_version: o.spec_version,
+            values: comity_node::correlation::values::extract_text(&o.json),
             json: o.json,
         },
         o.date_added,

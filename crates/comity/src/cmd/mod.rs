@@ -4,6 +4,7 @@ pub mod agreement;
 pub mod backup;
 pub mod collection;
 pub mod copy;
+pub mod correlate;
 pub mod demo;
 pub mod digest;
 pub mod export;

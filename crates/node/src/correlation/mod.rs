@@ -1,0 +1,9 @@
+//! Correlation: which objects share observable values, within what a viewer may read.
+//! [`values`] extracts and normalises the values the store indexes with each object
+//! version; [`who_else`] answers within a reader's rights; [`warnings`] flags values that
+//! correlate with everything; [`reindex`] indexes versions stored before the index.
+
+pub mod reindex;
+pub mod values;
+pub mod warnings;
+pub mod who_else;

@@ -1,0 +1,455 @@
+//! The rights of "who else" against a real SQLite store: hand-written cases, and a
+//! property over random objects, markings, collections and viewers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use comity_stix::tlp::{TLP2_CLEAR, TLP2_RED};
+use comity_store::prelude::*;
+use comity_store::{ApiRoot, Collection, CollectionRef, Role};
+use comity_store_sqlite::SqliteStore;
+use proptest::prelude::*;
+use serde_json::value::RawValue;
+
+use super::*;
+use crate::intake::examine;
+use crate::policy::{Channel, MemberId, MemberStatus, Peer, Purpose};
+use crate::registry::Federation;
+
+const LOCAL: &str = "identity--0a000000-0000-4000-8000-000000000001";
+const PEER: &str = "identity--0b000000-0000-4000-8000-000000000002";
+const ROOT: &str = "r";
+const VALUES: [&str; 3] = ["203.0.113.5", "203.0.113.0/24", "evil.test"];
+
+/// How an object is marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marking {
+    /// No TLP marking (AMBER by default).
+    Unmarked,
+    Clear,
+    /// RED naming no recipient.
+    Red,
+    /// RED naming this node.
+    RedToUs,
+    /// A marking definition the node does not hold: RED.
+    Unknown,
+}
+
+const MARKINGS: [Marking; 5] = [
+    Marking::Unmarked,
+    Marking::Clear,
+    Marking::Red,
+    Marking::RedToUs,
+    Marking::Unknown,
+];
+
+/// The collections: ours, and one receiving the peer's objects.
+fn collection(peer: bool) -> CollectionRef {
+    CollectionRef {
+        api_root: ROOT.into(),
+        id: if peer { "from-peer" } else { "ours" }.into(),
+    }
+}
+
+async fn store(dir: &std::path::Path) -> SqliteStore {
+    let store = SqliteStore::open(dir).unwrap();
+    store
+        .create_api_root(ApiRoot {
+            name: ROOT.into(),
+            title: "r".into(),
+            description: None,
+            max_content_length: 1 << 20,
+        })
+        .await
+        .unwrap();
+    for peer in [false, true] {
+        store
+            .create_collection(Collection {
+                id: collection(peer).id,
+                api_root: ROOT.into(),
+                title: "c".into(),
+                description: None,
+                view: None,
+                origin: peer.then(|| PEER.to_owned()),
+            })
+            .await
+            .unwrap();
+    }
+    store
+}
+
+/// One object: where it is, how it is marked, which value it holds.
+#[derive(Debug, Clone, Copy)]
+struct Planted {
+    n: u32,
+    peer: bool,
+    marking: Marking,
+    value: usize,
+}
+
+impl Planted {
+    fn id(&self) -> String {
+        format!("indicator--00000000-0000-4000-8000-{:012}", self.n)
+    }
+
+    fn json(&self) -> String {
+        let value = VALUES[self.value];
+        let path = if value.contains(char::is_alphabetic) {
+            "domain-name:value"
+        } else {
+            "ipv4-addr:value"
+        };
+        let mut object = serde_json::json!({
+            "type": "indicator", "spec_version": "2.1", "id": self.id(),
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": format!("[{path} = '{value}']"), "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00Z"
+        });
+        let refs = match self.marking {
+            Marking::Unmarked => None,
+            Marking::Clear => Some(TLP2_CLEAR),
+            Marking::Red | Marking::RedToUs => Some(TLP2_RED),
+            Marking::Unknown => Some("marking-definition--99999999-0000-4000-8000-000000000000"),
+        };
+        if let Some(r) = refs {
+            object["object_marking_refs"] = serde_json::json!([r]);
+        }
+        if self.marking == Marking::RedToUs {
+            object[crate::policy::RED_RECIPIENTS] = serde_json::json!([LOCAL]);
+        }
+        object.to_string()
+    }
+
+    /// Whether a local viewer who may read `readable` collections reads it, by the
+    /// policy's rules written out: a peer's RED object not naming us is withheld (an
+    /// unknown marking is RED); our own objects are ours to read.
+    fn visible(&self, readable: [bool; 2]) -> bool {
+        readable[usize::from(self.peer)]
+            && !(self.peer && matches!(self.marking, Marking::Red | Marking::Unknown))
+    }
+}
+
+async fn plant(store: &SqliteStore, objects: &[Planted]) {
+    for o in objects {
+        let raw = RawValue::from_string(o.json()).unwrap();
+        let examined = examine(0, &raw).unwrap();
+        assert!(!examined.object.values.is_empty());
+        store
+            .add_objects(&collection(o.peer), vec![examined.object])
+            .await
+            .unwrap();
+    }
+}
+
+fn federation() -> Federation {
+    let mut peers = HashMap::new();
+    peers.insert(
+        MemberId(PEER.into()),
+        Peer {
+            member: MemberId(PEER.into()),
+            status: MemberStatus::Active,
+            agreements: Vec::new(),
+        },
+    );
+    Federation {
+        local: Some(MemberId(LOCAL.into())),
+        peers,
+        ..Federation::default()
+    }
+}
+
+/// A local viewer reading the collections marked readable, through what TAXII reads use.
+fn reader(readable: [bool; 2]) -> Reader {
+    Reader::new(
+        [false, true]
+            .into_iter()
+            .filter(|p| readable[usize::from(*p)])
+            .map(|peer| {
+                let release = Release::for_user(
+                    federation(),
+                    Role::Viewer,
+                    Channel::TaxiiRead,
+                    Purpose::Intelligence,
+                )
+                .from_origin(peer.then_some(PEER));
+                (collection(peer), release)
+            }),
+    )
+}
+
+/// What an answer says of one value, without dates (they differ between stores).
+fn gist(c: &Correlation, value: &str) -> (usize, Vec<String>, BTreeSet<String>) {
+    let report = c.values.iter().find(|v| v.value == value).unwrap();
+    (
+        report.count,
+        report.members.clone(),
+        report.objects.iter().map(|o| o.id.clone()).collect(),
+    )
+}
+
+async fn ask(store: &SqliteStore, reader: &Reader, subject: Subject) -> Correlation {
+    correlate(store, reader, &WarningLists::default(), &subject, MAX_LIMIT)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_value_finds_every_readable_object_with_its_originator_and_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let ours = Planted {
+        n: 1,
+        peer: false,
+        marking: Marking::Unmarked,
+        value: 0,
+    };
+    let theirs = Planted {
+        n: 2,
+        peer: true,
+        marking: Marking::Clear,
+        value: 0,
+    };
+    let block = Planted {
+        n: 3,
+        peer: true,
+        marking: Marking::RedToUs,
+        value: 1,
+    };
+    let withheld = Planted {
+        n: 4,
+        peer: true,
+        marking: Marking::Red,
+        value: 0,
+    };
+    plant(&store, &[ours, theirs, block, withheld]).await;
+    let answer = ask(
+        &store,
+        &reader([true, true]),
+        Subject::Value(" 203.0.113.5 ".into()),
+    )
+    .await;
+    assert_eq!(answer.values.len(), 1);
+    let report = &answer.values[0];
+    assert_eq!(
+        (report.kind.as_str(), report.value.as_str()),
+        ("ipv4-addr", "203.0.113.5")
+    );
+    assert_eq!(
+        report.count, 3,
+        "the address, the peer's copy and the block holding it"
+    );
+    assert_eq!(report.members, vec![LOCAL.to_owned(), PEER.to_owned()]);
+    assert!(!report.suppressed && report.warning_lists.is_empty());
+    let by_id: HashMap<&str, &SharedBy> =
+        report.objects.iter().map(|o| (o.id.as_str(), o)).collect();
+    assert_eq!(by_id[ours.id().as_str()].originator, LOCAL);
+    assert_eq!(by_id[theirs.id().as_str()].originator, PEER);
+    assert_eq!(by_id[block.id().as_str()].matched, vec!["203.0.113.0/24"]);
+    assert_eq!(by_id[ours.id().as_str()].collection, "r/ours");
+    assert!(!by_id.contains_key(withheld.id().as_str()));
+    assert!(report.first_seen.as_deref() <= report.last_seen.as_deref());
+
+    // A limit shortens the list, never the count.
+    let short = correlate(
+        &store,
+        &reader([true, true]),
+        &WarningLists::default(),
+        &Subject::Value("203.0.113.5".into()),
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (short.values[0].count, short.values[0].objects.len()),
+        (3, 1)
+    );
+
+    // Text that is no value is refused by name.
+    let e = correlate(
+        &store,
+        &reader([true, true]),
+        &WarningLists::default(),
+        &Subject::Value("   ".into()),
+        10,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, CorrelationError::NotAValue(_)), "{e}");
+}
+
+#[tokio::test]
+async fn an_object_finds_the_others_sharing_its_values_and_not_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let ours = Planted {
+        n: 1,
+        peer: false,
+        marking: Marking::Unmarked,
+        value: 0,
+    };
+    let theirs = Planted {
+        n: 2,
+        peer: true,
+        marking: Marking::Clear,
+        value: 0,
+    };
+    let withheld = Planted {
+        n: 4,
+        peer: true,
+        marking: Marking::Red,
+        value: 2,
+    };
+    plant(&store, &[ours, theirs, withheld]).await;
+    let answer = ask(&store, &reader([true, true]), Subject::Object(ours.id())).await;
+    assert_eq!(
+        gist(&answer, "203.0.113.5"),
+        (1, vec![PEER.to_owned()], [theirs.id()].into())
+    );
+    // An object the viewer may not read answers exactly as one that does not exist.
+    let hidden = ask(
+        &store,
+        &reader([true, true]),
+        Subject::Object(withheld.id()),
+    )
+    .await;
+    let missing = ask(
+        &store,
+        &reader([true, true]),
+        Subject::Object("indicator--missing".into()),
+    )
+    .await;
+    assert_eq!(hidden, missing);
+    assert_eq!(hidden.values, vec![]);
+    let unreadable = ask(&store, &reader([false, true]), Subject::Object(ours.id())).await;
+    assert_eq!(unreadable, missing);
+}
+
+#[tokio::test]
+async fn a_value_a_newer_version_or_a_revocation_drops_is_no_longer_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let first = Planted {
+        n: 1,
+        peer: false,
+        marking: Marking::Unmarked,
+        value: 2,
+    };
+    plant(&store, &[first]).await;
+    let found = |store: &SqliteStore| {
+        let store = store.clone();
+        async move {
+            gist(
+                &ask(
+                    &store,
+                    &reader([true, true]),
+                    Subject::Value("evil.test".into()),
+                )
+                .await,
+                "evil.test",
+            )
+            .0
+        }
+    };
+    assert_eq!(found(&store).await, 1);
+    let mut revoked: serde_json::Value = serde_json::from_str(&first.json()).unwrap();
+    revoked["modified"] = "2024-02-01T00:00:00.000Z".into();
+    revoked["revoked"] = true.into();
+    let raw = RawValue::from_string(revoked.to_string()).unwrap();
+    store
+        .add_objects(&collection(false), vec![examine(0, &raw).unwrap().object])
+        .await
+        .unwrap();
+    assert_eq!(found(&store).await, 0);
+}
+
+#[tokio::test]
+async fn warning_listed_values_are_flagged_and_their_holders_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let raw = RawValue::from_string(
+        r#"{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--00000000-0000-4000-8000-000000000008","value":"8.8.8.8"}"#.into(),
+    )
+    .unwrap();
+    store
+        .add_objects(&collection(false), vec![examine(0, &raw).unwrap().object])
+        .await
+        .unwrap();
+    let answer = correlate(
+        &store,
+        &reader([true, true]),
+        &WarningLists::defaults(),
+        &Subject::Value("8.8.8.8".into()),
+        10,
+    )
+    .await
+    .unwrap();
+    let report = &answer.values[0];
+    assert!(report.suppressed);
+    assert_eq!(
+        report.warning_lists,
+        vec!["List of well-known public IPv4 DNS resolvers".to_owned()]
+    );
+    assert_eq!(
+        (report.count, report.objects.len(), report.members.len()),
+        (0, 0, 0)
+    );
+}
+
+fn planted() -> impl Strategy<Value = Vec<Planted>> {
+    prop::collection::vec(
+        (any::<bool>(), 0usize..MARKINGS.len(), 0usize..VALUES.len()),
+        1..10,
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (peer, m, value))| Planted {
+                n: i as u32 + 1,
+                peer,
+                marking: MARKINGS[m],
+                value,
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Every answer holds exactly the objects the viewer may read, and is the answer of a
+    /// store that holds only those: a withheld object changes no count, member or list.
+    #[test]
+    fn answers_hold_exactly_what_the_viewer_may_read(objects in planted(), readable in any::<[bool; 2]>(), pick in any::<prop::sample::Index>()) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (all_dir, visible_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let (all, only_visible) = (store(all_dir.path()).await, store(visible_dir.path()).await);
+            let visible: Vec<Planted> = objects.iter().copied().filter(|o| o.visible(readable)).collect();
+            plant(&all, &objects).await;
+            plant(&only_visible, &visible).await;
+            let viewer = reader(readable);
+            for (i, value) in VALUES.iter().enumerate() {
+                let answer = ask(&all, &viewer, Subject::Value((*value).into())).await;
+                let reference = ask(&only_visible, &viewer, Subject::Value((*value).into())).await;
+                // The address lies in the block: each finds the holders of both.
+                let related = |o: &&Planted| o.value == i || (i < 2 && o.value < 2);
+                let expected: BTreeSet<String> = visible.iter().filter(related).map(Planted::id).collect();
+                let members: BTreeSet<String> = visible.iter().filter(related)
+                    .map(|o| if o.peer { PEER } else { LOCAL }.to_owned()).collect();
+                let (count, got_members, ids) = gist(&answer, value);
+                prop_assert_eq!(&ids, &expected);
+                prop_assert_eq!(count, expected.len());
+                prop_assert_eq!(got_members, members.into_iter().collect::<Vec<_>>());
+                prop_assert_eq!(gist(&answer, value), gist(&reference, value));
+            }
+            let chosen = pick.get(&objects);
+            let by_object = ask(&all, &viewer, Subject::Object(chosen.id())).await;
+            if chosen.visible(readable) {
+                prop_assert_eq!(by_object.values.len(), 1);
+                prop_assert!(by_object.values[0].objects.iter().all(|o| o.id != chosen.id()));
+            } else {
+                prop_assert_eq!(by_object.values, vec![]);
+            }
+            Ok(())
+        })?;
+    }
+}

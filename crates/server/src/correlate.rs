@@ -1,0 +1,87 @@
+//! `GET /api/v1/correlate?value=…|id=…[&limit=N]`: who else has seen a value, or the values
+//! of an object, for a local user — within the collections the user may read and only the
+//! object versions the sharing policy releases there, as a TAXII read would. The workflow
+//! is `comity_node::correlation::who_else`; this adapter only authorises and parses.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use comity_node::correlation::who_else::{
+    correlate, CorrelationError, Reader, Subject, DEFAULT_LIMIT, MAX_LIMIT,
+};
+use comity_store::Collection;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::{ApiRoute, AppState};
+
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    vec![ApiRoute::get("/api/v1/correlate", get_correlation)]
+}
+
+/// Longest value accepted, in bytes.
+const MAX_VALUE_BYTES: usize = 4096;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorrelateQuery {
+    value: Option<String>,
+    id: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The one subject the query names.
+fn subject(q: CorrelateQuery) -> Result<(Subject, usize), ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let subject = match (q.value, q.id) {
+        (Some(value), None) if value.len() <= MAX_VALUE_BYTES => Subject::Value(value),
+        (Some(_), None) => {
+            return Err(ApiError::bad_request(format!(
+                "value is longer than {MAX_VALUE_BYTES} bytes"
+            )))
+        }
+        (None, Some(id)) if comity_stix::is_identifier(&id) => Subject::Object(id),
+        (None, Some(id)) => {
+            return Err(ApiError::bad_request(format!(
+                "{id:?} is not a STIX identifier"
+            )))
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "name exactly one of value=<observable value> and id=<STIX id>",
+            ))
+        }
+    };
+    Ok((subject, limit))
+}
+
+async fn get_correlation(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<CorrelateQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.user()?;
+    let Query(q) =
+        query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let (subject, limit) = subject(q)?;
+    let store = state.node.store();
+    let mut collections: Vec<Collection> = Vec::new();
+    for root in store.api_roots().await? {
+        collections.extend(store.collections(&root.name).await?);
+    }
+    let readable = caller.readable(&state, collections).await?;
+    let reader = Reader::new(readable.into_iter().map(|(c, r)| (c.key(), r)));
+    let answer = correlate(store, &reader, state.node.warning_lists(), &subject, limit)
+        .await
+        .map_err(|e| match e {
+            CorrelationError::NotAValue(_) => ApiError::bad_request(e.to_string()),
+            CorrelationError::Store(e) => e.into(),
+        })?;
+    Ok(Json(answer).into_response())
+}
