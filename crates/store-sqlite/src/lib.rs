@@ -13,6 +13,7 @@
 mod admin;
 pub mod backup;
 mod federation;
+mod feeds;
 mod identity;
 mod log;
 mod migrate;
@@ -29,11 +30,12 @@ use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::scope_of;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
-    InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
-    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
-    RequestFilter, RequestRecord, Role, ScopedOpening, Status, StoreError, StoreResult,
-    StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Feed,
+    FeedRecord, FeedState, FeedValue, InboxRecord, KeptOpening, NewObject, ObjectFilter,
+    OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, Page, PageRequest, RegistryEntry,
+    RegistryKind, RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening,
+    Status, StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User,
+    WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -521,6 +523,44 @@ impl RequestStore for SqliteStore {
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
         let filter = filter.clone();
         self.read(move |c| requests::list(c, &filter)).await
+    }
+}
+
+#[async_trait]
+impl FeedStore for SqliteStore {
+    async fn add_feed(&self, record: &FeedRecord, state: &FeedState) -> StoreResult<()> {
+        let (record, state) = (record.clone(), state.clone());
+        self.write(move |c| feeds::add(c, &record, &state)).await
+    }
+    async fn feed(&self, name: &str) -> StoreResult<Option<Feed>> {
+        let name = name.to_owned();
+        self.read(move |c| feeds::feed(c, &name)).await
+    }
+    async fn feeds(&self) -> StoreResult<Vec<Feed>> {
+        self.read(feeds::list).await
+    }
+    async fn remove_feed(&self, name: &str) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(move |c| feeds::remove(c, &name)).await
+    }
+    async fn save_feed_state(&self, name: &str, state: &FeedState) -> StoreResult<()> {
+        let (name, state) = (name.to_owned(), state.clone());
+        self.write(move |c| feeds::save_state(c, &name, &state))
+            .await
+    }
+    async fn feed_values(&self, name: &str) -> StoreResult<Vec<FeedValue>> {
+        let name = name.to_owned();
+        self.read(move |c| feeds::values(c, &name)).await
+    }
+    async fn replace_feed_values(
+        &self,
+        name: &str,
+        values: &[FeedValue],
+        state: &FeedState,
+    ) -> StoreResult<()> {
+        let (name, values, state) = (name.to_owned(), values.to_vec(), state.clone());
+        self.write(move |c| feeds::replace_values(c, &name, &values, &state))
+            .await
     }
 }
 
