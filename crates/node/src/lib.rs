@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod federation;
+pub mod feeds;
 pub mod governance;
 pub mod identity;
 pub mod intake;
