@@ -36,6 +36,8 @@ struct Inner {
     notices: Notices,
     /// Where the bytes of request attachments are kept, once set.
     attachments: std::sync::OnceLock<Attachments>,
+    /// The feeds this process is running now.
+    feeds_running: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Node {
@@ -57,6 +59,7 @@ impl Node {
                 response_times: RwLock::default(),
                 notices: Notices::new(),
                 attachments: std::sync::OnceLock::new(),
+                feeds_running: Default::default(),
             }),
         }
     }
@@ -137,6 +140,11 @@ impl Node {
     /// Where the bytes of request attachments are kept, if this node keeps them.
     pub fn attachments(&self) -> Option<&Attachments> {
         self.inner.attachments.get()
+    }
+
+    /// The names of the feeds this process is running now.
+    pub(crate) fn feeds_running(&self) -> &std::sync::Mutex<std::collections::BTreeSet<String>> {
+        &self.inner.feeds_running
     }
 
     /// Completes when something was queued for a peer since the last wake-up.

@@ -87,6 +87,9 @@ pub enum FeedError {
     /// A feed of that name exists.
     #[error("a feed named {0:?} exists already")]
     Exists(String),
+    /// The feed is being run by this process already.
+    #[error("feed {0:?} is running already")]
+    Busy(String),
     /// A run failed (recorded on the feed, which is retried later).
     #[error("feed {name:?} failed: {reason}")]
     Failed {
@@ -489,15 +492,49 @@ impl Run<'_> {
     }
 }
 
+/// Marks a feed as running in this process while it lives.
+struct Running<'a> {
+    node: &'a Node,
+    name: String,
+}
+
+impl<'a> Running<'a> {
+    fn start(node: &'a Node, name: &str) -> Result<Running<'a>, FeedError> {
+        let mut running = node
+            .feeds_running()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !running.insert(name.to_owned()) {
+            return Err(FeedError::Busy(name.to_owned()));
+        }
+        Ok(Running {
+            node,
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.node
+            .feeds_running()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.name);
+    }
+}
+
 /// Runs feed `name` now, whether due or not; `progress` sees the report after each page.
 /// A failure is recorded on the feed (its error, one more failure, a retry with backoff)
-/// and returned as [`FeedError::Failed`].
+/// and returned as [`FeedError::Failed`]; a feed this process is running already is
+/// [`FeedError::Busy`], changing nothing.
 pub async fn run(
     node: &Node,
     fetch: &dyn Fetch,
     name: &str,
     progress: &(dyn Fn(&RunReport) + Send + Sync),
 ) -> Result<RunReport, FeedError> {
+    let _running = Running::start(node, name)?;
     let feed = node
         .store()
         .feed(name)
@@ -585,7 +622,11 @@ pub async fn run_due(
     let mut results = Vec::new();
     for feed in node.store().feeds().await? {
         if feed.state.next_run <= now {
-            results.push(run(node, fetch, &feed.record.name, &|_| {}).await);
+            match run(node, fetch, &feed.record.name, &|_| {}).await {
+                // Run by hand right now: not due any more once that run ends.
+                Err(FeedError::Busy(_)) => {}
+                result => results.push(result),
+            }
         }
     }
     Ok(results)
