@@ -18,52 +18,7 @@ use crate::config::DataDir;
 #[derive(clap::Subcommand)]
 pub enum FeedCommand {
     /// Subscribe a collection to a feed (due at once).
-    Add {
-        /// The feed's name.
-        name: String,
-        /// What it reads: taxii (a collection URL, …/collections/{id}/) or list.
-        #[arg(long)]
-        kind: String,
-        /// Where it reads: https, or http to loopback (else --allow-http).
-        #[arg(long)]
-        url: String,
-        /// The collection it fills [default: the collection titled `default`].
-        #[arg(long)]
-        collection: Option<String>,
-        /// API root of the collection.
-        #[arg(long, default_value = DEFAULT_API_ROOT)]
-        api_root: String,
-        /// Seconds between runs (60 to 2592000).
-        #[arg(long, default_value_t = feeds::DEFAULT_INTERVAL_SECS)]
-        interval: u64,
-        /// TLP marking given to objects that carry none (clear, green, amber,
-        /// amber+strict, red).
-        #[arg(long)]
-        marking: Option<String>,
-        /// List feeds: days an indicator is valid.
-        #[arg(long)]
-        valid_days: Option<u32>,
-        /// List feeds: confidence of the indicators (0 to 100).
-        #[arg(long)]
-        confidence: Option<u8>,
-        /// List feeds: read CSV, taking this column (from 1).
-        #[arg(long)]
-        column: Option<usize>,
-        /// Send a Bearer token read from this environment variable.
-        #[arg(long, conflicts_with = "user")]
-        token_env: Option<String>,
-        /// Send HTTP Basic as this user, with the password read from --password-env.
-        #[arg(long, requires = "password_env")]
-        user: Option<String>,
-        /// The environment variable holding the Basic password.
-        #[arg(long, requires = "user")]
-        password_env: Option<String>,
-        /// Allow plain http off loopback.
-        #[arg(long)]
-        allow_http: bool,
-        #[command(flatten)]
-        data: DataDir,
-    },
+    Add(Box<AddArgs>),
     /// List feeds with their state: last run, last error, failures, next run, figures.
     List {
         /// Print JSON.
@@ -91,6 +46,55 @@ pub enum FeedCommand {
     },
 }
 
+/// Arguments of `comity feed add`.
+#[derive(clap::Args)]
+pub struct AddArgs {
+    /// The feed's name.
+    name: String,
+    /// What it reads: taxii (a collection URL, …/collections/{id}/) or list.
+    #[arg(long)]
+    kind: String,
+    /// Where it reads: https, or http to loopback (else --allow-http).
+    #[arg(long)]
+    url: String,
+    /// The collection it fills [default: the collection titled `default`].
+    #[arg(long)]
+    collection: Option<String>,
+    /// API root of the collection.
+    #[arg(long, default_value = DEFAULT_API_ROOT)]
+    api_root: String,
+    /// Seconds between runs (60 to 2592000).
+    #[arg(long, default_value_t = feeds::DEFAULT_INTERVAL_SECS)]
+    interval: u64,
+    /// TLP marking given to objects that carry none (clear, green, amber,
+    /// amber+strict, red).
+    #[arg(long)]
+    marking: Option<String>,
+    /// List feeds: days an indicator is valid.
+    #[arg(long)]
+    valid_days: Option<u32>,
+    /// List feeds: confidence of the indicators (0 to 100).
+    #[arg(long)]
+    confidence: Option<u8>,
+    /// List feeds: read CSV, taking this column (from 1).
+    #[arg(long)]
+    column: Option<usize>,
+    /// Send a Bearer token read from this environment variable.
+    #[arg(long, conflicts_with = "user")]
+    token_env: Option<String>,
+    /// Send HTTP Basic as this user, with the password read from --password-env.
+    #[arg(long, requires = "password_env")]
+    user: Option<String>,
+    /// The environment variable holding the Basic password.
+    #[arg(long, requires = "user")]
+    password_env: Option<String>,
+    /// Allow plain http off loopback.
+    #[arg(long)]
+    allow_http: bool,
+    #[command(flatten)]
+    data: DataDir,
+}
+
 fn secret_from(var: &str) -> anyhow::Result<String> {
     std::env::var(var).with_context(|| format!("the environment variable {var} is not set"))
 }
@@ -98,23 +102,24 @@ fn secret_from(var: &str) -> anyhow::Result<String> {
 /// Runs `comity feed …`.
 pub async fn run(command: FeedCommand) -> anyhow::Result<ExitCode> {
     match command {
-        FeedCommand::Add {
-            name,
-            kind,
-            url,
-            collection,
-            api_root,
-            interval,
-            marking,
-            valid_days,
-            confidence,
-            column,
-            token_env,
-            user,
-            password_env,
-            allow_http,
-            data,
-        } => {
+        FeedCommand::Add(args) => {
+            let AddArgs {
+                name,
+                kind,
+                url,
+                collection,
+                api_root,
+                interval,
+                marking,
+                valid_days,
+                confidence,
+                column,
+                token_env,
+                user,
+                password_env,
+                allow_http,
+                data,
+            } = *args;
             let kind: FeedKind = kind.parse()?;
             let credential = match (token_env, user, password_env) {
                 (Some(var), _, _) => Some(Credential::Bearer {
