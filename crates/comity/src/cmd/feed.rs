@@ -79,6 +79,9 @@ pub struct AddArgs {
     /// List feeds: read CSV, taking this column (from 1).
     #[arg(long)]
     column: Option<usize>,
+    /// TAXII feeds: objects asked for per page (1 to 10000) [default: 1000].
+    #[arg(long)]
+    page_size: Option<usize>,
     /// Send a Bearer token read from this environment variable.
     #[arg(long, conflicts_with = "user")]
     token_env: Option<String>,
@@ -114,6 +117,7 @@ pub async fn run(command: FeedCommand) -> anyhow::Result<ExitCode> {
                 valid_days,
                 confidence,
                 column,
+                page_size,
                 token_env,
                 user,
                 password_env,
@@ -147,6 +151,7 @@ pub async fn run(command: FeedCommand) -> anyhow::Result<ExitCode> {
                     valid_days,
                     confidence,
                     column,
+                    page_size,
                     credential,
                     allow_http,
                 },

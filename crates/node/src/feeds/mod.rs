@@ -133,6 +133,9 @@ pub struct NewFeed {
     /// List feeds: read CSV lines, taking this column (from 1).
     #[serde(default)]
     pub column: Option<usize>,
+    /// TAXII feeds: objects asked for per page (1 to 10000; 1000 when not given).
+    #[serde(default)]
+    pub page_size: Option<usize>,
     /// The credential sent to the source.
     #[serde(default)]
     pub credential: Option<Credential>,
@@ -153,6 +156,8 @@ struct Settings {
     valid_days: Option<u32>,
     confidence: Option<u8>,
     column: Option<usize>,
+    #[serde(default)]
+    page_size: Option<usize>,
     allow_http: bool,
 }
 
@@ -179,6 +184,8 @@ pub struct FeedView {
     pub confidence: Option<u8>,
     /// List feeds: the CSV column read.
     pub column: Option<usize>,
+    /// TAXII feeds: objects asked for per page.
+    pub page_size: Option<usize>,
     /// Whether a credential is sent (never which).
     pub authenticated: bool,
     /// Where the next run resumes.
@@ -214,6 +221,7 @@ impl FeedView {
             valid_days: settings.valid_days,
             confidence: settings.confidence,
             column: settings.column,
+            page_size: settings.page_size,
             authenticated: r.secret.is_some(),
             cursor: s.cursor,
             last_run: s.last_run.map(format_us),
@@ -311,6 +319,9 @@ pub async fn add(node: &Node, new: NewFeed) -> Result<FeedView, FeedError> {
                     "valid_days, confidence and column are for list feeds only",
                 ));
             }
+            if new.page_size.is_some_and(|n| !(1..=10_000).contains(&n)) {
+                return Err(invalid("page_size: 1 to 10000"));
+            }
             if !url.path().contains("/collections/") {
                 return Err(invalid(format!(
                     "url: a TAXII feed reads a collection (…/collections/{{id}}/), not {:?}",
@@ -319,6 +330,9 @@ pub async fn add(node: &Node, new: NewFeed) -> Result<FeedView, FeedError> {
             }
         }
         FeedKind::List => {
+            if new.page_size.is_some() {
+                return Err(invalid("page_size is for TAXII feeds only"));
+            }
             if new.confidence.is_some_and(|c| c > 100) {
                 return Err(invalid("confidence: 0 to 100"));
             }
@@ -336,6 +350,7 @@ pub async fn add(node: &Node, new: NewFeed) -> Result<FeedView, FeedError> {
         valid_days: new.valid_days,
         confidence: new.confidence,
         column: new.column,
+        page_size: new.page_size,
         allow_http: new.allow_http,
     };
     let now = now_us();

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{FeedError, Run};
 
-/// Objects asked for per page.
+/// Objects asked for per page unless the feed says otherwise.
 pub const PAGE: usize = 1000;
 
 /// The TAXII 2.1 media type.
@@ -32,11 +32,12 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), FeedError> {
     let base = format!("{}/objects/", run.record.url.trim_end_matches('/'));
     let mut since = run.state.cursor.clone();
     let mut next: Option<String> = None;
+    let page_size = run.settings.page_size.unwrap_or(PAGE).to_string();
     loop {
         let mut url = url::Url::parse(&base).map_err(|e| run.failed(e.to_string()))?;
         {
             let mut query = url.query_pairs_mut();
-            query.append_pair("limit", &PAGE.to_string());
+            query.append_pair("limit", &page_size);
             if let Some(since) = &since {
                 query.append_pair("added_after", since);
             }

@@ -65,6 +65,7 @@ fn new_feed(name: &str, kind: FeedKind, url: &str) -> NewFeed {
         valid_days: None,
         confidence: None,
         column: None,
+        page_size: None,
         credential: None,
         allow_http: false,
     }
@@ -81,6 +82,7 @@ struct Source {
     failures: Mutex<VecDeque<u16>>,
     /// Every URL asked, with the credential sent.
     asked: Mutex<Vec<(String, Option<Credential>)>>,
+    /// The largest page it serves, whatever the limit asked.
     page: usize,
 }
 
@@ -110,15 +112,11 @@ impl Fetch for Source {
             url.query_pairs().into_owned().collect();
         let after = query.get("added_after").cloned().unwrap_or_default();
         let skip: usize = query.get("next").map_or(0, |n| n.parse().unwrap());
+        let limit: usize = query["limit"].parse::<usize>().unwrap().min(self.page);
         let objects = self.objects.lock().unwrap();
         let matching: Vec<&(String, Value)> =
             objects.iter().filter(|(added, _)| *added > after).collect();
-        let page: Vec<&(String, Value)> = matching
-            .iter()
-            .skip(skip)
-            .take(self.page)
-            .copied()
-            .collect();
+        let page: Vec<&(String, Value)> = matching.iter().skip(skip).take(limit).copied().collect();
         let more = skip + page.len() < matching.len();
         let mut headers = Vec::new();
         if let Some((last, _)) = page.last() {
