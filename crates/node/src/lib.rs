@@ -9,6 +9,7 @@ pub mod identity;
 pub mod intake;
 pub mod log;
 pub mod member_file;
+pub mod misp;
 pub mod node;
 pub mod objects;
 pub mod policy;
