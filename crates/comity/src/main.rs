@@ -69,6 +69,10 @@ enum Command {
     /// API tokens for users (Bearer authentication) and for peer members reading their views.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
+    /// Feed subscriptions (TAXII collections of other servers, plain lists) that fill a
+    /// collection: add, list, run, remove.
+    #[command(subcommand)]
+    Feed(cmd::feed::FeedCommand),
     /// Validate STIX 2.1 objects, bundles or TAXII envelopes against every MUST of the spec.
     Validate(cmd::validate::ValidateArgs),
     /// Work with STIX patterns: validate one, or match one against observed-data.
@@ -139,6 +143,7 @@ fn main() -> ExitCode {
         Command::Agreement(command) => run_async(cmd::agreement::run(command)),
         Command::Request(command) => run_async(cmd::request::run(command)),
         Command::Token(command) => run_async(cmd::token::run(command)),
+        Command::Feed(command) => run_async(cmd::feed::run(command)),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Pattern(command) => cmd::pattern::run(command),
         Command::Match(args) => cmd::matching::run(args),

@@ -4,11 +4,13 @@
 pub mod admin;
 pub mod correlation;
 pub mod federation;
+pub mod feeds;
 pub mod governance;
 pub mod identity;
 pub mod intake;
 pub mod log;
 pub mod member_file;
+pub mod misp;
 pub mod node;
 pub mod objects;
 pub mod policy;

@@ -40,6 +40,8 @@ struct Inner {
     attachments: std::sync::OnceLock<Attachments>,
     /// The warning lists correlation applies: the defaults unless set.
     warning_lists: std::sync::OnceLock<WarningLists>,
+    /// The feeds this process is running now.
+    feeds_running: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Node {
@@ -62,6 +64,7 @@ impl Node {
                 notices: Notices::new(),
                 attachments: std::sync::OnceLock::new(),
                 warning_lists: std::sync::OnceLock::new(),
+                feeds_running: Default::default(),
             }),
         }
     }
@@ -163,6 +166,11 @@ impl Node {
     /// The warning lists correlation applies: those set, else the default set.
     pub fn warning_lists(&self) -> &WarningLists {
         self.inner.warning_lists.get_or_init(WarningLists::defaults)
+    }
+
+    /// The names of the feeds this process is running now.
+    pub(crate) fn feeds_running(&self) -> &std::sync::Mutex<std::collections::BTreeSet<String>> {
+        &self.inner.feeds_running
     }
 
     /// Completes when something was queued for a peer since the last wake-up.

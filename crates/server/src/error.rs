@@ -133,6 +133,10 @@ impl ApiError {
             description,
         )
     }
+    /// 502: a source the node read for the caller failed; the description says how.
+    pub fn bad_gateway(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "Bad gateway", description)
+    }
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -256,7 +256,7 @@ impl HttpTransport {
 
 /// An error with the chain of its causes, so that a refused certificate says why (reqwest
 /// alone says only "error sending request").
-fn with_causes(e: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -1,5 +1,5 @@
 //! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/`, the node API at `/api/v1/`
-//! (tokens, members, agreements, witness alerts, sightings, cooperation requests; its
+//! (tokens, members, agreements, witness alerts, sightings, cooperation requests, feeds; its
 //! OpenAPI document at `/api/v1/openapi.json`), the transparency log at `/log/`, `/metrics`
 //! and `/healthz`.
 //!
@@ -14,6 +14,7 @@ pub mod connections;
 mod correlate;
 pub mod error;
 pub mod federation;
+pub mod feeds;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// How often the node submits its checkpoint to its peers for cosigning.
     pub witness_every: std::time::Duration,
+    /// How often the feed scheduler looks for due feeds; `None` runs feeds only by hand.
+    pub feeds_every: Option<std::time::Duration>,
     /// The federation inbox's limits (authentication, body cap, concurrency, quotas).
     pub inbox: Arc<inbox_gate::InboxGate>,
     /// CA certificates trusted for peers beside the system's roots (`[tls] peer_ca_files`).
@@ -76,6 +79,7 @@ impl AppState {
             public_url,
             metrics: Arc::default(),
             witness_every: witnessing::DEFAULT_EVERY,
+            feeds_every: Some(feeds::SCHEDULER_EVERY),
             inbox: Arc::new(inbox_gate::InboxGate::new(Default::default())),
             peer_roots: Arc::default(),
         })
@@ -93,6 +97,14 @@ impl AppState {
     pub fn with_peer_roots(self, roots: Vec<rustls::pki_types::CertificateDer<'static>>) -> Self {
         AppState {
             peer_roots: Arc::new(roots),
+            ..self
+        }
+    }
+
+    /// The same state, looking for due feeds every `every` (`None`: never).
+    pub fn with_feeds_every(self, every: Option<std::time::Duration>) -> Self {
+        AppState {
+            feeds_every: every,
             ..self
         }
     }
@@ -173,6 +185,7 @@ fn api_table() -> Vec<ApiRoute> {
         sightings::routes(),
         correlate::routes(),
         requests::routes(),
+        feeds::routes(),
         openapi::routes(),
     ]
     .into_iter()
@@ -227,8 +240,9 @@ pub async fn serve_with_tls(
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);
+    let feeds = feeds::spawn_scheduler(&state);
     let served = connections::serve_tls(listener, router(state), limits, tls, shutdown).await;
-    for task in [Some(signer), sender, witness].into_iter().flatten() {
+    for task in [Some(signer), sender, witness, feeds].into_iter().flatten() {
         task.abort();
     }
     served

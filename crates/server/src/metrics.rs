@@ -51,6 +51,71 @@ struct PeerLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabels {
+    feed: String,
+}
+
+/// Each feed's figures, read from the store (runs by `comity feed run` included).
+#[derive(Default)]
+struct FeedFigures {
+    runs: Family<FeedLabels, Gauge>,
+    failed_runs: Family<FeedLabels, Gauge>,
+    failures_in_a_row: Family<FeedLabels, Gauge>,
+    objects: Family<FeedLabels, Gauge>,
+}
+
+impl FeedFigures {
+    fn register(&self, registry: &mut Registry) {
+        for (name, help, family) in [
+            ("feed_runs", "Runs of a feed, successful or not", &self.runs),
+            (
+                "feed_failed_runs",
+                "Failed runs of a feed",
+                &self.failed_runs,
+            ),
+            (
+                "feed_failures_in_a_row",
+                "Runs of a feed failed since its last success",
+                &self.failures_in_a_row,
+            ),
+            (
+                "feed_objects",
+                "Object versions a feed stored",
+                &self.objects,
+            ),
+        ] {
+            registry.register(name, help, family.clone());
+        }
+    }
+
+    /// Sets every feed's figures; a removed feed's disappear.
+    fn set(&self, feeds: &[comity_store::Feed]) {
+        let families = [
+            &self.runs,
+            &self.failed_runs,
+            &self.failures_in_a_row,
+            &self.objects,
+        ];
+        for family in families {
+            family.clear();
+        }
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        for feed in feeds {
+            let labels = FeedLabels {
+                feed: feed.record.name.clone(),
+            };
+            let s = &feed.state;
+            for (family, n) in families
+                .iter()
+                .zip([s.runs, s.failed_runs, s.failures, s.objects])
+            {
+                family.get_or_create(&labels).set(gauge(n));
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: String,
 }
@@ -80,6 +145,7 @@ pub struct Metrics {
     outbox_lag: Family<PeerLabels, Gauge<f64, AtomicU64>>,
     witness_alerts: Family<KindLabels, Counter>,
     cosignatures: Family<PeerLabels, Counter>,
+    feeds: FeedFigures,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -151,7 +217,10 @@ impl Default for Metrics {
             "Cosignatures of this node's checkpoints collected from a peer",
             cosignatures.clone(),
         );
+        let feeds = FeedFigures::default();
+        feeds.register(&mut registry);
         Metrics {
+            feeds,
             registry,
             witness_alerts,
             cosignatures,
@@ -285,6 +354,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
             .map_or(0.0, |t| (now - t).max(0) as f64 / 1e6);
         state.metrics.outbox_lag.get_or_create(&labels).set(lag);
     }
+    state.metrics.feeds.set(&state.node.store().feeds().await?);
     let body = state.metrics.render().map_err(|_| ApiError::internal())?;
     let mut response = body.into_response();
     response.headers_mut().insert(

@@ -15,6 +15,7 @@
 mod admin;
 mod error;
 mod federation;
+mod feeds;
 mod identity;
 mod log;
 mod migrate;
@@ -28,7 +29,7 @@ use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
-    InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
+    Feed, FeedRecord, FeedState, FeedValue, InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
     OutboxItem, OutboxStats, Page, PageRequest, Posting, RegistryEntry, RegistryKind,
     RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening, Status,
     StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
@@ -426,6 +427,37 @@ impl ValueIndexStore for PgStore {
     }
     async fn posting_count(&self) -> StoreResult<u64> {
         values::count(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl FeedStore for PgStore {
+    async fn add_feed(&self, record: &FeedRecord, state: &FeedState) -> StoreResult<()> {
+        feeds::add(&self.pool, record, state).await
+    }
+    async fn feed(&self, name: &str) -> StoreResult<Option<Feed>> {
+        feeds::feed(&self.pool, name).await
+    }
+    async fn feeds(&self) -> StoreResult<Vec<Feed>> {
+        feeds::list(&self.pool).await
+    }
+    async fn remove_feed(&self, name: &str) -> StoreResult<()> {
+        feeds::remove(&self.pool, name).await
+    }
+    async fn save_feed_state(&self, name: &str, state: &FeedState) -> StoreResult<()> {
+        let mut c = self.pool.acquire().await.map_err(crate::error::db)?;
+        feeds::save_state(&mut c, name, state).await
+    }
+    async fn feed_values(&self, name: &str) -> StoreResult<Vec<FeedValue>> {
+        feeds::values(&self.pool, name).await
+    }
+    async fn replace_feed_values(
+        &self,
+        name: &str,
+        values: &[FeedValue],
+        state: &FeedState,
+    ) -> StoreResult<()> {
+        feeds::replace_values(&self.pool, name, values, state).await
     }
 }
 

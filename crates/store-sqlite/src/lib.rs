@@ -13,6 +13,7 @@
 mod admin;
 pub mod backup;
 mod federation;
+mod feeds;
 mod identity;
 mod log;
 mod migrate;
@@ -30,7 +31,7 @@ use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
-    InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
+    Feed, FeedRecord, FeedState, FeedValue, InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
     OutboxItem, OutboxStats, Page, PageRequest, Posting, RegistryEntry, RegistryKind,
     RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening, Status,
     StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
@@ -563,6 +564,44 @@ impl ValueIndexStore for SqliteStore {
     }
     async fn posting_count(&self) -> StoreResult<u64> {
         self.read(values::count).await
+    }
+}
+
+#[async_trait]
+impl FeedStore for SqliteStore {
+    async fn add_feed(&self, record: &FeedRecord, state: &FeedState) -> StoreResult<()> {
+        let (record, state) = (record.clone(), state.clone());
+        self.write(move |c| feeds::add(c, &record, &state)).await
+    }
+    async fn feed(&self, name: &str) -> StoreResult<Option<Feed>> {
+        let name = name.to_owned();
+        self.read(move |c| feeds::feed(c, &name)).await
+    }
+    async fn feeds(&self) -> StoreResult<Vec<Feed>> {
+        self.read(feeds::list).await
+    }
+    async fn remove_feed(&self, name: &str) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(move |c| feeds::remove(c, &name)).await
+    }
+    async fn save_feed_state(&self, name: &str, state: &FeedState) -> StoreResult<()> {
+        let (name, state) = (name.to_owned(), state.clone());
+        self.write(move |c| feeds::save_state(c, &name, &state))
+            .await
+    }
+    async fn feed_values(&self, name: &str) -> StoreResult<Vec<FeedValue>> {
+        let name = name.to_owned();
+        self.read(move |c| feeds::values(c, &name)).await
+    }
+    async fn replace_feed_values(
+        &self,
+        name: &str,
+        values: &[FeedValue],
+        state: &FeedState,
+    ) -> StoreResult<()> {
+        let (name, values, state) = (name.to_owned(), values.to_vec(), state.clone());
+        self.write(move |c| feeds::replace_values(c, &name, &values, &state))
+            .await
     }
 }
 

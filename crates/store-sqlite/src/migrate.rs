@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_collection_federation.sql"),
     include_str!("../migrations/0011_requests.sql"),
     include_str!("../migrations/0012_value_index.sql"),
+    include_str!("../migrations/0013_feeds.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -172,6 +173,36 @@ mod tests {
                 "INSERT INTO request_events VALUES ('request--1', 1, 'identity--b', 'x', 3,
                      'cd', '{}');"
             )
+            .is_err());
+    }
+
+    #[test]
+    fn a_schema_11_database_gains_feeds_without_touching_the_meta_version() {
+        let conn = at_version(11);
+        let meta = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT version FROM meta_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        let before = meta(&conn);
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), LATEST);
+        conn.execute_batch(
+            "INSERT INTO feeds VALUES ('f', 'list', 'https://x/', 'default', 'c', 60, '{}',
+                 NULL, 1, NULL, NULL, NULL, 0, 1, 0, 0, 0);
+             INSERT INTO feed_values VALUES ('f', 'ipv4-addr:1.2.3.4', 't');",
+        )
+        .unwrap();
+        assert_eq!(rows(&conn, "feeds"), 1);
+        assert_eq!(meta(&conn), before, "feeds are not cached metadata");
+        // An interval must be positive; a value is kept once per feed.
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO feeds VALUES ('g', 'list', 'https://x/', 'default', 'c', 0, '{}',
+                     NULL, 1, NULL, NULL, NULL, 0, 1, 0, 0, 0);"
+            )
+            .is_err());
+        assert!(conn
+            .execute_batch("INSERT INTO feed_values VALUES ('f', 'ipv4-addr:1.2.3.4', 'u');")
             .is_err());
     }
 }

@@ -79,6 +79,8 @@ pub async fn run_all(store: &dyn Store) {
     requests(store).await;
     value_postings_follow_their_versions(store).await;
     reindexing_replaces_each_versions_postings(store).await;
+    feeds_round_trip(store).await;
+    feed_values_are_replaced_with_the_state(store).await;
 }
 
 /// The request checks, run by [`run_all`].
@@ -2443,6 +2445,154 @@ pub async fn request_appends_race_one_winner(a: &dyn Store, b: &dyn Store) {
     }
 }
 
+fn feed_record(name: &str) -> FeedRecord {
+    FeedRecord {
+        name: name.into(),
+        kind: "list".into(),
+        url: format!("https://feeds.example/{name}.txt"),
+        api_root: ROOT.into(),
+        collection: "c1".into(),
+        interval_secs: 3600,
+        settings: r#"{"confidence":50}"#.into(),
+        secret: Some(format!("secret of {name}")),
+        created_at: 1_000,
+    }
+}
+
+async fn feeds_round_trip(store: &dyn Store) {
+    let first = FeedState {
+        next_run: 1_000,
+        ..FeedState::default()
+    };
+    // Added out of order, listed by name (byte-wise: "B" before "a").
+    for name in ["b", "a", "B"] {
+        store.add_feed(&feed_record(name), &first).await.unwrap();
+    }
+    let names: Vec<String> = store
+        .feeds()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.record.name)
+        .collect();
+    assert_eq!(names, ["B", "a", "b"]);
+    let mut other = feed_record("a");
+    other.url = "https://elsewhere.example/".into();
+    assert!(matches!(
+        store.add_feed(&other, &first).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let kept = store.feed("a").await.unwrap().unwrap();
+    assert_eq!(kept.record, feed_record("a"), "a conflict changes nothing");
+    assert_eq!(kept.state, first);
+    let after = FeedState {
+        cursor: Some("2026-12-07T00:00:00.000001Z".into()),
+        last_run: Some(2_000),
+        last_error: Some("503 from the source".into()),
+        failures: 2,
+        next_run: 9_000,
+        runs: 5,
+        failed_runs: 3,
+        objects: 1_234,
+    };
+    store.save_feed_state("a", &after).await.unwrap();
+    assert_eq!(store.feed("a").await.unwrap().unwrap().state, after);
+    assert_eq!(store.feed("b").await.unwrap().unwrap().state, first);
+    assert!(matches!(
+        store.save_feed_state("nope", &after).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.feed("nope").await.unwrap(), None);
+    store.remove_feed("a").await.unwrap();
+    assert_eq!(store.feed("a").await.unwrap(), None);
+    assert!(matches!(
+        store.remove_feed("a").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.feeds().await.unwrap().len(), 2);
+    // A name freed by removal can be taken again, from a fresh state.
+    store.add_feed(&feed_record("a"), &first).await.unwrap();
+    assert_eq!(store.feed("a").await.unwrap().unwrap().state, first);
+}
+
+fn feed_value(value: &str, created: &str) -> FeedValue {
+    FeedValue {
+        value: value.into(),
+        created: created.into(),
+    }
+}
+
+async fn feed_values_are_replaced_with_the_state(store: &dyn Store) {
+    let first = FeedState {
+        next_run: 1,
+        ..FeedState::default()
+    };
+    store.add_feed(&feed_record("list"), &first).await.unwrap();
+    store.add_feed(&feed_record("other"), &first).await.unwrap();
+    assert!(store.feed_values("list").await.unwrap().is_empty());
+    let ran = FeedState {
+        cursor: Some("sha256:ab".into()),
+        runs: 1,
+        objects: 2,
+        next_run: 2,
+        ..first.clone()
+    };
+    let values = vec![
+        feed_value("ipv4-addr:203.0.113.9", "2026-01-01T00:00:00Z"),
+        feed_value("domain-name:evil.example", "2026-01-01T00:00:00Z"),
+    ];
+    store
+        .replace_feed_values("list", &values, &ran)
+        .await
+        .unwrap();
+    store
+        .replace_feed_values("other", &values[..1], &ran)
+        .await
+        .unwrap();
+    let mut sorted = values.clone();
+    sorted.sort();
+    assert_eq!(store.feed_values("list").await.unwrap(), sorted);
+    assert_eq!(store.feed("list").await.unwrap().unwrap().state, ran);
+    // A replacement drops what is gone and keeps only the new set.
+    let next = vec![feed_value(
+        "url:https://x.example/a b",
+        "2026-02-01T00:00:00Z",
+    )];
+    let ran_again = FeedState {
+        runs: 2,
+        ..ran.clone()
+    };
+    store
+        .replace_feed_values("list", &next, &ran_again)
+        .await
+        .unwrap();
+    assert_eq!(store.feed_values("list").await.unwrap(), next);
+    // A value twice refuses the whole replacement: values and state stay as they were.
+    let twice = vec![next[0].clone(), next[0].clone()];
+    let refused = FeedState {
+        runs: 99,
+        ..ran.clone()
+    };
+    assert!(store
+        .replace_feed_values("list", &twice, &refused)
+        .await
+        .is_err());
+    assert_eq!(store.feed_values("list").await.unwrap(), next);
+    assert_eq!(store.feed("list").await.unwrap().unwrap().state, ran_again);
+    // An unknown feed is refused, storing nothing.
+    assert!(matches!(
+        store.replace_feed_values("nope", &next, &ran).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.feed_values("nope").await.unwrap().is_empty());
+    // Other feeds' values are their own; removal takes the values with the feed.
+    assert_eq!(store.feed_values("other").await.unwrap(), values[..1]);
+    store.remove_feed("list").await.unwrap();
+    assert!(store.feed_values("list").await.unwrap().is_empty());
+    store.add_feed(&feed_record("list"), &first).await.unwrap();
+    assert!(store.feed_values("list").await.unwrap().is_empty());
+}
+
 /// The names of the checks, in the order [`run_all`] runs them; [`conformance_tests!`]
 /// makes one test of each.
 ///
@@ -2492,6 +2642,8 @@ macro_rules! __conformance_check_names {
             request_appends_race_one_winner
             value_postings_follow_their_versions
             reindexing_replaces_each_versions_postings
+            feeds_round_trip
+            feed_values_are_replaced_with_the_state
         }
     };
 }
@@ -2604,6 +2756,8 @@ pub mod checks {
         requests_filter_and_page_exactly after [];
         value_postings_follow_their_versions after [];
         reindexing_replaces_each_versions_postings after [];
+        feeds_round_trip after [];
+        feed_values_are_replaced_with_the_state after [];
     }
 
     /// The race of [`super::request_appends_race_one_winner`] through one store.

@@ -5,8 +5,9 @@
 //! [`IdentityStore`] (users, grants, API tokens, node secrets, one-time ids),
 //! [`RegistryStore`] (the registry of members and agreements) and [`FederationStore`]
 //! (the federation's outbox per peer and inbox journal) and [`RequestStore`] (cooperation
-//! requests and their signed histories) and [`ValueIndexStore`] (the postings of observable
-//! values, for correlation); and the types that cross it. It
+//! requests and their signed histories), [`ValueIndexStore`] (the postings of observable
+//! values, for correlation) and [`FeedStore`] (feed subscriptions and where their runs
+//! left off); and the types that cross it. It
 //! never touches a database itself: backends (`comity-store-sqlite`,
 //! `comity-store-postgres`) implement every role, and every backend must pass the shared
 //! [`conformance`] suite. The transparency log has a trait of its own, [`TransparencyLog`],
@@ -16,12 +17,14 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod federation_storage;
+mod feeds;
 mod requests;
 #[macro_use]
 mod types;
 mod tlog;
 mod values;
 
+pub use feeds::{Feed, FeedRecord, FeedState, FeedValue};
 pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
@@ -67,7 +70,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub mod prelude {
     pub use crate::{
         FederationStore, IdentityStore, ObjectStore, RegistryStore, RequestStore, Store,
-        TransparencyLog, ValueIndexStore,
+        TransparencyLog, ValueIndexStore, FeedStore,
     };
 }
 
@@ -81,6 +84,7 @@ pub trait Store:
     + FederationStore
     + RequestStore
     + ValueIndexStore
+    + FeedStore
     + Send
     + Sync
     + 'static
@@ -369,4 +373,32 @@ pub trait ValueIndexStore: Send + Sync {
     async fn reindex_versions(&self, versions: Vec<(i64, Vec<IndexedValue>)>) -> StoreResult<()>;
     /// How many postings the index holds.
     async fn posting_count(&self) -> StoreResult<u64>;
+}
+
+/// Feed subscriptions, where their runs left off and the values list feeds last saw.
+/// Every method is durable when it returns `Ok`.
+#[async_trait]
+pub trait FeedStore: Send + Sync {
+    /// Adds a subscription with its initial state; [`StoreError::Conflict`] when one of
+    /// that name exists.
+    async fn add_feed(&self, record: &FeedRecord, state: &FeedState) -> StoreResult<()>;
+    /// One subscription by name, with its state.
+    async fn feed(&self, name: &str) -> StoreResult<Option<Feed>>;
+    /// Every subscription, by name (byte-wise).
+    async fn feeds(&self) -> StoreResult<Vec<Feed>>;
+    /// Removes a subscription with its state and values; [`StoreError::NotFound`] when
+    /// there is none (the objects it stored stay).
+    async fn remove_feed(&self, name: &str) -> StoreResult<()>;
+    /// Replaces a feed's state; [`StoreError::NotFound`] when there is no such feed.
+    async fn save_feed_state(&self, name: &str, state: &FeedState) -> StoreResult<()>;
+    /// The values a list feed's last run saw, by value (byte-wise).
+    async fn feed_values(&self, name: &str) -> StoreResult<Vec<FeedValue>>;
+    /// Replaces a list feed's values and its state in one transaction;
+    /// [`StoreError::NotFound`], changing nothing, when there is no such feed.
+    async fn replace_feed_values(
+        &self,
+        name: &str,
+        values: &[FeedValue],
+        state: &FeedState,
+    ) -> StoreResult<()>;
 }

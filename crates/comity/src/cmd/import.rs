@@ -34,6 +34,9 @@ pub struct ImportArgs {
     /// API root of the collection.
     #[arg(long, default_value = DEFAULT_API_ROOT)]
     api_root: String,
+    /// The files are MISP events (`{"Event": {...}}`), converted to STIX 2.1 first.
+    #[arg(long)]
+    misp: bool,
     #[command(flatten)]
     data: DataDir,
 }
@@ -153,8 +156,16 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     );
     let mut tally = Tally::default();
     for file in &files {
-        let text = std::fs::read_to_string(file)
+        let mut text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+        if args.misp {
+            let converted = comity_node::misp::convert(&text)
+                .with_context(|| format!("{} is no MISP event", file.display()))?;
+            for skipped in &converted.skipped {
+                eprintln!("  not mapped in {}: attribute {skipped}", file.display());
+            }
+            text = serde_json::to_string(&converted.objects)?;
+        }
         let objects =
             objects_of(&text).with_context(|| format!("{} is not STIX JSON", file.display()))?;
         bar.inc_length(objects.len() as u64);

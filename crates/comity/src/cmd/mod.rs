@@ -8,6 +8,7 @@ pub mod correlate;
 pub mod demo;
 pub mod digest;
 pub mod export;
+pub mod feed;
 pub mod import;
 pub mod log;
 pub mod matching;

@@ -89,6 +89,10 @@ pub struct ServeArgs {
     connections: crate::config::ConnectionArgs,
     #[command(flatten)]
     tls: crate::config::TlsArgs,
+    /// Seconds between two looks for due feeds; 0 runs feeds only by hand.
+    #[arg(long, env = "COMITY_FEED_SCHEDULER_SECONDS",
+          default_value_t = comity_server::feeds::SCHEDULER_EVERY.as_secs())]
+    feed_scheduler_seconds: u64,
 }
 
 pub(crate) fn generated_password() -> String {
@@ -250,6 +254,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(federation) = &file.federation {
         state = state.with_inbox_limits(federation.inbox_limits()?);
     }
+    state = state.with_feeds_every(
+        (args.feed_scheduler_seconds > 0)
+            .then(|| std::time::Duration::from_secs(args.feed_scheduler_seconds)),
+    );
     let limits = args.connections.limits(file.connections.as_ref())?;
     let tls = args.tls.settings(file.tls.as_ref(), &args.data.data_dir)?;
     let peer_roots =

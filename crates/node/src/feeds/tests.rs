@@ -1,0 +1,591 @@
+//! Feeds over a real SQLite store, reading from a scripted source behind the [`Fetch`]
+//! trait (real HTTP is the Python test's): adding refuses every bad subscription, lists
+//! are idempotent and revoke what disappears, TAXII pulls page and resume after a failure.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use comity_store::{ApiRoot, CollectionRef, ObjectFilter, PageRequest, VersionFilter};
+use comity_store_sqlite::SqliteStore;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::federation::test_nodes::signer;
+
+const ROOT: &str = "default";
+const AMBER: &str = comity_stix::tlp::TLP2_AMBER;
+
+struct Fixture {
+    node: Node,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let node = Node::new(Arc::new(store), signer(1)).unwrap();
+    node.store()
+        .create_api_root(ApiRoot {
+            name: ROOT.into(),
+            title: "default".into(),
+            description: None,
+            max_content_length: 10_000_000,
+        })
+        .await
+        .unwrap();
+    for (id, view) in [
+        ("intel", None),
+        ("view", Some(r#"{"source":"intel"}"#.to_owned())),
+    ] {
+        node.store()
+            .create_collection(Collection {
+                id: id.into(),
+                api_root: ROOT.into(),
+                title: id.into(),
+                description: None,
+                view,
+                origin: None,
+            })
+            .await
+            .unwrap();
+    }
+    Fixture { node, _dir: dir }
+}
+
+fn new_feed(name: &str, kind: FeedKind, url: &str) -> NewFeed {
+    NewFeed {
+        name: name.into(),
+        kind,
+        url: url.into(),
+        api_root: ROOT.into(),
+        collection: "intel".into(),
+        interval_secs: 3600,
+        markings: vec!["amber".into()],
+        valid_days: None,
+        confidence: None,
+        column: None,
+        page_size: None,
+        credential: None,
+        allow_http: false,
+    }
+}
+
+/// A source that answers from a script: a list's text, or a TAXII collection of indicators
+/// paged as a TAXII server pages them, or failures while `failing` is set.
+#[derive(Default)]
+struct Source {
+    list: Mutex<String>,
+    /// The collection: (date_added, object).
+    objects: Mutex<Vec<(String, Value)>>,
+    /// Answers the next requests with these statuses first.
+    failures: Mutex<VecDeque<u16>>,
+    /// Every URL asked, with the credential sent.
+    asked: Mutex<Vec<(String, Option<Credential>)>>,
+    /// The largest page it serves, whatever the limit asked.
+    page: usize,
+}
+
+#[async_trait]
+impl Fetch for Source {
+    async fn get(&self, request: FetchRequest<'_>) -> Result<Fetched, String> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((request.url.to_owned(), request.credential.cloned()));
+        if let Some(status) = self.failures.lock().unwrap().pop_front() {
+            return Ok(Fetched {
+                status,
+                body: b"temporarily unavailable".to_vec(),
+                ..Fetched::default()
+            });
+        }
+        let url = url::Url::parse(request.url).unwrap();
+        if !url.path().ends_with("/objects/") {
+            return Ok(Fetched {
+                status: 200,
+                body: self.list.lock().unwrap().clone().into_bytes(),
+                ..Fetched::default()
+            });
+        }
+        let query: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        let after = query.get("added_after").cloned().unwrap_or_default();
+        let skip: usize = query.get("next").map_or(0, |n| n.parse().unwrap());
+        let limit: usize = query["limit"].parse::<usize>().unwrap().min(self.page);
+        let objects = self.objects.lock().unwrap();
+        let matching: Vec<&(String, Value)> =
+            objects.iter().filter(|(added, _)| *added > after).collect();
+        let page: Vec<&(String, Value)> = matching.iter().skip(skip).take(limit).copied().collect();
+        let more = skip + page.len() < matching.len();
+        let mut headers = Vec::new();
+        if let Some((last, _)) = page.last() {
+            headers.push(("x-taxii-date-added-last".into(), last.clone()));
+        }
+        let mut envelope = json!({
+            "more": more,
+            "objects": page.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>(),
+        });
+        if more {
+            envelope["next"] = json!((skip + page.len()).to_string());
+        }
+        Ok(Fetched {
+            status: 200,
+            headers,
+            body: envelope.to_string().into_bytes(),
+        })
+    }
+}
+
+impl Source {
+    fn taxii(page: usize) -> Source {
+        Source {
+            page,
+            ..Source::default()
+        }
+    }
+
+    /// Adds indicators `from..to` to the collection; every tenth carries RED.
+    fn publish(&self, range: std::ops::Range<u32>) {
+        let mut objects = self.objects.lock().unwrap();
+        for n in range {
+            let mut o = json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "pattern": format!("[ipv4-addr:value = '10.0.{}.{}']", n / 256, n % 256),
+                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+            });
+            if n % 10 == 0 {
+                o["object_marking_refs"] = json!([comity_stix::tlp::TLP2_RED]);
+            }
+            objects.push((format!("2026-02-01T00:00:00.{n:06}Z"), o));
+        }
+    }
+}
+
+async fn stored(node: &Node, all_versions: bool) -> Vec<Value> {
+    let filter = ObjectFilter {
+        versions: if all_versions {
+            VersionFilter::all()
+        } else {
+            VersionFilter::last()
+        },
+        ..ObjectFilter::default()
+    };
+    let collection = CollectionRef {
+        api_root: ROOT.into(),
+        id: "intel".into(),
+    };
+    let page = node
+        .store()
+        .objects(
+            &collection,
+            &filter,
+            &PageRequest {
+                limit: 100_000,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    page.items
+        .iter()
+        .map(|o| serde_json::from_str(&o.json).unwrap())
+        .collect()
+}
+
+fn quiet(_: &RunReport) {}
+
+#[tokio::test]
+async fn bad_subscriptions_are_refused_precisely_and_store_nothing() {
+    let f = fixture().await;
+    let ok = || new_feed("ok", FeedKind::List, "https://feeds.example/list.txt");
+    let cases: Vec<(NewFeed, &str)> = vec![
+        (
+            NewFeed {
+                name: "".into(),
+                ..ok()
+            },
+            "name:",
+        ),
+        (
+            NewFeed {
+                name: "../etc".into(),
+                ..ok()
+            },
+            "name:",
+        ),
+        (
+            NewFeed {
+                url: "not a url".into(),
+                ..ok()
+            },
+            "url:",
+        ),
+        (
+            NewFeed {
+                url: "http://feeds.example/x".into(),
+                ..ok()
+            },
+            "plain http off loopback",
+        ),
+        (
+            NewFeed {
+                url: "ftp://feeds.example/x".into(),
+                ..ok()
+            },
+            "scheme",
+        ),
+        (
+            NewFeed {
+                collection: "nope".into(),
+                ..ok()
+            },
+            "no collection \"nope\"",
+        ),
+        (
+            NewFeed {
+                api_root: "nope".into(),
+                ..ok()
+            },
+            "collection:",
+        ),
+        (
+            NewFeed {
+                collection: "view".into(),
+                ..ok()
+            },
+            "plain collections",
+        ),
+        (
+            NewFeed {
+                interval_secs: 59,
+                ..ok()
+            },
+            "interval:",
+        ),
+        (
+            NewFeed {
+                interval_secs: 31 * 86_400,
+                ..ok()
+            },
+            "interval:",
+        ),
+        (
+            NewFeed {
+                markings: vec!["purple".into()],
+                ..ok()
+            },
+            "markings:",
+        ),
+        (
+            NewFeed {
+                markings: vec!["red".into(), "green".into()],
+                ..ok()
+            },
+            "one TLP",
+        ),
+        (
+            NewFeed {
+                confidence: Some(101),
+                ..ok()
+            },
+            "confidence:",
+        ),
+        (
+            NewFeed {
+                valid_days: Some(0),
+                ..ok()
+            },
+            "valid_days:",
+        ),
+        (
+            NewFeed {
+                column: Some(0),
+                ..ok()
+            },
+            "column:",
+        ),
+        (
+            NewFeed {
+                url: "http://feeds.example/x".into(),
+                allow_http: true,
+                credential: Some(Credential::Bearer { token: "t".into() }),
+                ..ok()
+            },
+            "credential:",
+        ),
+        (
+            new_feed("t", FeedKind::Taxii, "https://taxii.example/api/"),
+            "collections",
+        ),
+        (
+            NewFeed {
+                confidence: Some(50),
+                ..new_feed(
+                    "t",
+                    FeedKind::Taxii,
+                    "https://taxii.example/api/collections/c/",
+                )
+            },
+            "list feeds only",
+        ),
+    ];
+    for (feed, expected) in cases {
+        let name = feed.name.clone();
+        match add(&f.node, feed).await {
+            Err(FeedError::Invalid(why)) => assert!(why.contains(expected), "{name}: {why}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        "rss".parse::<FeedKind>(),
+        Err(FeedError::Invalid(why)) if why.contains("unknown feed kind \"rss\"")
+    ));
+    assert!(list(&f.node).await.unwrap().is_empty());
+    // The good one is taken once; its markings are resolved to the TLP 2.0 id.
+    let view = add(&f.node, ok()).await.unwrap();
+    assert_eq!(view.markings, [AMBER]);
+    assert!(matches!(
+        add(&f.node, ok()).await,
+        Err(FeedError::Exists(_))
+    ));
+    assert!(matches!(
+        remove(&f.node, "nope").await,
+        Err(FeedError::NotFound(_))
+    ));
+    remove(&f.node, "ok").await.unwrap();
+    assert!(list(&f.node).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_list_is_idempotent_and_revokes_what_disappears() {
+    let f = fixture().await;
+    let source = Source::default();
+    *source.list.lock().unwrap() =
+        "# blocklist\n203.0.113.9\nevil.example\n<script>alert(1)</script>\n".into();
+    let feed = NewFeed {
+        valid_days: Some(30),
+        confidence: Some(80),
+        ..new_feed("block", FeedKind::List, "https://feeds.example/block.txt")
+    };
+    add(&f.node, feed).await.unwrap();
+    let first = run(&f.node, &source, "block", &quiet).await.unwrap();
+    assert_eq!((first.stored, first.skipped, first.revoked), (2, 1, 0));
+    let objects = stored(&f.node, true).await;
+    assert_eq!(objects.len(), 2);
+    for o in &objects {
+        assert_eq!(o["object_marking_refs"], json!([AMBER]));
+        assert_eq!(o["confidence"], 80);
+        assert!(o.get("valid_until").is_some());
+    }
+    // The same list again: nothing new.
+    let again = run(&f.node, &source, "block", &quiet).await.unwrap();
+    assert!(again.unchanged);
+    assert_eq!(again.stored, 0);
+    // Reordered, commented, duplicated: same values, nothing new either.
+    *source.list.lock().unwrap() = "evil.example\n# x\n203.0.113.9\nEVIL.example.\n".into();
+    let reordered = run(&f.node, &source, "block", &quiet).await.unwrap();
+    assert_eq!((reordered.stored, reordered.revoked), (0, 0));
+    // One value gone, one new: one indicator, one revocation.
+    *source.list.lock().unwrap() = "evil.example\nhttps://bad.example/x'y\n".into();
+    let changed = run(&f.node, &source, "block", &quiet).await.unwrap();
+    assert_eq!((changed.stored, changed.revoked), (2, 1));
+    let latest = stored(&f.node, false).await;
+    assert_eq!(latest.len(), 3);
+    let ip_id = list::indicator_id("block", &list::classify("203.0.113.9").unwrap());
+    let revoked = latest.iter().find(|o| o["id"] == ip_id.as_str()).unwrap();
+    assert_eq!(revoked["revoked"], true);
+    let original = objects.iter().find(|o| o["id"] == ip_id.as_str()).unwrap();
+    assert_eq!(revoked["created"], original["created"]);
+    assert_ne!(revoked["modified"], original["modified"]);
+    assert_eq!(stored(&f.node, true).await.len(), 4);
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!((view.runs, view.objects, view.failures), (4, 4, 0));
+}
+
+#[tokio::test]
+async fn a_taxii_pull_pages_marks_the_unmarked_and_then_reads_only_what_is_new() {
+    let f = fixture().await;
+    let source = Source::taxii(1000);
+    source.publish(0..2500);
+    let mut feed = new_feed(
+        "peer",
+        FeedKind::Taxii,
+        "https://taxii.example/api/collections/c1/",
+    );
+    feed.credential = Some(Credential::Bearer {
+        token: "secret-token".into(),
+    });
+    add(&f.node, feed).await.unwrap();
+    let seen = Mutex::new(Vec::new());
+    let progress = |r: &RunReport| seen.lock().unwrap().push(r.stored);
+    let first = run(&f.node, &source, "peer", &progress).await.unwrap();
+    assert_eq!((first.stored, first.pages), (2500, 3));
+    assert_eq!(*seen.lock().unwrap(), [1000, 2000, 2500]);
+    let objects = stored(&f.node, true).await;
+    assert_eq!(objects.len(), 2500);
+    let red = objects
+        .iter()
+        .filter(|o| o["object_marking_refs"] == json!([comity_stix::tlp::TLP2_RED]))
+        .count();
+    assert_eq!(red, 250, "marked objects keep their markings");
+    let amber = objects
+        .iter()
+        .filter(|o| o["object_marking_refs"] == json!([AMBER]))
+        .count();
+    assert_eq!(amber, 2250);
+    // Every request carried the credential, which no listing shows.
+    assert!(source.asked.lock().unwrap().iter().all(|(_, c)| c
+        == &Some(Credential::Bearer {
+            token: "secret-token".into()
+        })));
+    let listed = serde_json::to_string(&list(&f.node).await.unwrap()).unwrap();
+    assert!(!listed.contains("secret-token"));
+    assert!(listed.contains("\"authenticated\":true"));
+    // Only what is new comes next time, asked for after the last date seen.
+    source.publish(2500..2510);
+    source.asked.lock().unwrap().clear();
+    let second = run(&f.node, &source, "peer", &quiet).await.unwrap();
+    assert_eq!((second.stored, second.already, second.pages), (10, 0, 1));
+    let asked = source.asked.lock().unwrap()[0].0.clone();
+    assert!(
+        asked.contains("added_after=2026-02-01T00%3A00%3A00.002499Z"),
+        "{asked}"
+    );
+    assert_eq!(stored(&f.node, true).await.len(), 2510);
+}
+
+#[tokio::test]
+async fn a_failed_pull_keeps_its_cursor_backs_off_and_resumes_where_it_stopped() {
+    let f = fixture().await;
+    let source = Source::taxii(100);
+    source.publish(0..300);
+    add(
+        &f.node,
+        new_feed(
+            "peer",
+            FeedKind::Taxii,
+            "https://taxii.example/api/collections/c1/",
+        ),
+    )
+    .await
+    .unwrap();
+    // The first page is served, the second fails.
+    let failing = FailAfter {
+        inner: &source,
+        served: Mutex::new(0),
+        after: 1,
+    };
+    let before = now_us();
+    let err = run(&f.node, &failing, "peer", &quiet).await.unwrap_err();
+    assert!(err.to_string().contains("answered 503"), "{err}");
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!(view.failures, 1);
+    assert_eq!(view.objects, 100, "the first page stays stored and counted");
+    assert_eq!(view.cursor.as_deref(), Some("2026-02-01T00:00:00.000099Z"));
+    assert!(view.last_error.as_deref().unwrap().contains("503"));
+    let next = comity_stix::clock::parse_us(&view.next_run).unwrap();
+    assert!(next >= before + 30_000_000 && next <= now_us() + 30_000_000);
+    // A second failure doubles the wait.
+    source.failures.lock().unwrap().push_back(500);
+    run(&f.node, &source, "peer", &quiet).await.unwrap_err();
+    assert_eq!(list(&f.node).await.unwrap()[0].failures, 2);
+    // The source is back: the run resumes after the first page.
+    source.asked.lock().unwrap().clear();
+    let resumed = run(&f.node, &source, "peer", &quiet).await.unwrap();
+    assert_eq!((resumed.stored, resumed.already), (200, 0));
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!((view.failures, view.failed_runs, view.runs), (0, 2, 3));
+    assert_eq!(view.last_error, None);
+    assert_eq!(stored(&f.node, true).await.len(), 300);
+}
+
+/// Serves `after` pages from `inner`, then answers 503.
+struct FailAfter<'a> {
+    inner: &'a Source,
+    served: Mutex<usize>,
+    after: usize,
+}
+
+#[async_trait]
+impl Fetch for FailAfter<'_> {
+    async fn get(&self, request: FetchRequest<'_>) -> Result<Fetched, String> {
+        let served = {
+            let mut served = self.served.lock().unwrap();
+            *served += 1;
+            *served
+        };
+        if served > self.after {
+            return Ok(Fetched {
+                status: 503,
+                ..Fetched::default()
+            });
+        }
+        self.inner.get(request).await
+    }
+}
+
+#[tokio::test]
+async fn malformed_pages_and_unreachable_sources_fail_without_storing() {
+    let f = fixture().await;
+    add(
+        &f.node,
+        new_feed(
+            "peer",
+            FeedKind::Taxii,
+            "https://taxii.example/api/collections/c1/",
+        ),
+    )
+    .await
+    .unwrap();
+    struct Broken(&'static [u8]);
+    #[async_trait]
+    impl Fetch for Broken {
+        async fn get(&self, _: FetchRequest<'_>) -> Result<Fetched, String> {
+            match self.0 {
+                b"" => Err("connection refused".into()),
+                body => Ok(Fetched {
+                    status: 200,
+                    body: body.to_vec(),
+                    ..Fetched::default()
+                }),
+            }
+        }
+    }
+    for (body, expected) in [
+        (&b""[..], "connection refused"),
+        (b"{\"objects\": 5}", "no TAXII envelope"),
+        (b"<html>", "no TAXII envelope"),
+    ] {
+        let err = run(&f.node, &Broken(body), "peer", &quiet)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    // Invalid objects in a good envelope are refused one by one; the rest is stored.
+    let page = br#"{"objects":[{"type":"indicator","id":"indicator--x"},
+        {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000001",
+         "created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",
+         "pattern":"[domain-name:value = 'x.example']","pattern_type":"stix",
+         "valid_from":"2026-01-01T00:00:00Z"}]}"#;
+    let report = run(&f.node, &Broken(page), "peer", &quiet).await.unwrap();
+    assert_eq!((report.stored, report.refused), (1, 1));
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!((view.failures, view.failed_runs, view.objects), (0, 3, 1));
+    assert!(matches!(
+        run(&f.node, &Broken(page), "nope", &quiet).await,
+        Err(FeedError::NotFound(_))
+    ));
+}
+
+#[test]
+fn retries_double_from_thirty_seconds_up_to_the_caps() {
+    assert_eq!(retry_after(1, 3600), 30);
+    assert_eq!(retry_after(2, 3600), 60);
+    assert_eq!(retry_after(3, 3600), 120);
+    assert_eq!(retry_after(8, 3600), 3600, "never beyond the interval");
+    assert_eq!(retry_after(40, 86_400), MAX_RETRY_SECS);
+    assert_eq!(retry_after(u64::MAX, 86_400), MAX_RETRY_SECS);
+}
