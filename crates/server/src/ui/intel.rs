@@ -77,7 +77,7 @@ pub(super) struct Markings {
 }
 
 /// The label and badge class of a TLP level (TLP 2.0 labels are never translated).
-fn tlp_badge(tlp: Tlp) -> (&'static str, &'static str) {
+pub(super) fn tlp_badge(tlp: Tlp) -> (&'static str, &'static str) {
     match tlp {
         Tlp::Clear => ("TLP:CLEAR", "tlp-clear"),
         Tlp::Green => ("TLP:GREEN", "tlp-green"),

@@ -390,6 +390,3 @@ async fn stylesheet() -> Response {
 
 /// The context of the request, as [`gate`] made it: `Viewer(ctx): Viewer<Ctx>`.
 pub use axum::Extension as Viewer;
-
-#[cfg(test)]
-mod tests;

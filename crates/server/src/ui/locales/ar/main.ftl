@@ -1,218 +1,230 @@
-language-name = English
-skip-to-content = Skip to the content
-nav-label = Main menu
-nav-dashboard = Dashboard
-nav-intel = Intelligence
-nav-requests = Requests
-nav-sessions = My sessions
-pref-language = Language
-pref-time-zone = Time zone
-pref-apply = Apply
-sign-out = Sign out
-yes = Yes
-no = No
+language-name = العربية
+skip-to-content = انتقل إلى المحتوى
+nav-label = القائمة الرئيسية
+nav-dashboard = لوحة المتابعة
+nav-intel = المعلومات الاستخبارية
+nav-requests = الطلبات
+nav-sessions = جلساتي
+pref-language = اللغة
+pref-time-zone = المنطقة الزمنية
+pref-apply = تطبيق
+sign-out = تسجيل الخروج
+yes = نعم
+no = لا
 
-error-back = Back to the dashboard
-error-too-large = The form is too large.
-error-csrf = This form has expired or did not come from this site. Reload the page and try again.
-error-forbidden = You are not allowed to do this.
-error-not-found = Not found.
-error-throttled = Too many attempts. Wait a minute and try again.
-error-invalid = The request is not valid.
-error-internal = Something went wrong on the server. The incident has been logged.
-error-busy = Too many people are signed in. Try again later.
-error-language = This language is not available.
-error-time-zone = Unknown time zone: use a name such as Europe/Paris or UTC.
+error-back = العودة إلى لوحة المتابعة
+error-too-large = النموذج كبير جدًا.
+error-csrf = انتهت صلاحية هذا النموذج أو لم يصدر عن هذا الموقع. أعد تحميل الصفحة وحاول مرة أخرى.
+error-forbidden = غير مسموح لك بالقيام بذلك.
+error-not-found = غير موجود.
+error-throttled = محاولات كثيرة جدًا. انتظر دقيقة ثم حاول مرة أخرى.
+error-invalid = الطلب غير صالح.
+error-internal = حدث خطأ في الخادم، وقد سُجّلت الواقعة.
+error-busy = عدد المستخدمين المتصلين كبير جدًا. حاول لاحقًا.
+error-language = هذه اللغة غير متاحة.
+error-time-zone = منطقة زمنية غير معروفة: استخدم اسمًا مثل Asia/Riyadh أو UTC.
 
-signin-title = Sign in
-signin-name = User name
-signin-password = Password
-signin-submit = Sign in
-signin-failed = Wrong user name or password.
-signin-throttled = Too many failed attempts. Wait a minute before trying again.
+signin-title = تسجيل الدخول
+signin-name = اسم المستخدم
+signin-password = كلمة المرور
+signin-submit = دخول
+signin-failed = اسم المستخدم أو كلمة المرور غير صحيحة.
+signin-throttled = محاولات فاشلة كثيرة جدًا. انتظر دقيقة قبل المحاولة مجددًا.
 
-sessions-title = My sessions
+sessions-title = جلساتي
 sessions-count = { $count ->
-    [one] You have one open session.
-   *[other] You have { $count } open sessions.
+    [zero] ليست لديك أي جلسة مفتوحة.
+    [one] لديك جلسة مفتوحة واحدة.
+    [two] لديك جلستان مفتوحتان.
+    [few] لديك { $count } جلسات مفتوحة.
+    [many] لديك { $count } جلسة مفتوحة.
+   *[other] لديك { $count } جلسة مفتوحة.
 }
-sessions-since = Signed in
-sessions-browser = Browser
-sessions-action = Action
-sessions-current = this one
-sessions-revoke = End this session
+sessions-since = وقت الدخول
+sessions-browser = المتصفح
+sessions-action = إجراء
+sessions-current = هذه الجلسة
+sessions-revoke = إنهاء هذه الجلسة
 
-dashboard-title = Dashboard
-dashboard-waiting = Requests awaiting our action
+dashboard-title = لوحة المتابعة
+dashboard-waiting = طلبات بانتظار إجراء منا
 dashboard-waiting-count = { $count ->
-    [0] No request awaits our action.
-    [one] One request awaits our action.
-   *[other] { $count } requests await our action.
+    [0] لا يوجد طلب بانتظار إجراء منا.
+    [one] طلب واحد بانتظار إجراء منا.
+    [two] طلبان بانتظار إجراء منا.
+    [few] { $count } طلبات بانتظار إجراء منا.
+   *[other] { $count } طلبًا بانتظار إجراء منا.
 }
-dashboard-recent = New intelligence this week
-dashboard-recent-none = Nothing new this week that you may read.
-dashboard-log = Transparency log
-dashboard-log-none = The log has no checkpoint yet.
+dashboard-recent = معلومات جديدة هذا الأسبوع
+dashboard-recent-none = لا جديد هذا الأسبوع مما يحق لك الاطلاع عليه.
+dashboard-log = سجل الشفافية
+dashboard-log-none = لا توجد في السجل نقطة تحقق بعد.
 dashboard-cosignatures = { $count ->
-    [0] No peer has cosigned this checkpoint yet.
-    [one] Cosigned by one peer.
-   *[other] Cosigned by { $count } peers.
+    [0] لم يوقّع أي نظير على نقطة التحقق هذه بعد.
+    [one] وقّع عليها نظير واحد.
+    [two] وقّع عليها نظيران.
+    [few] وقّع عليها { $count } نظراء.
+   *[other] وقّع عليها { $count } نظيرًا.
 }
 
-intel-title = Intelligence
-intel-none = You may not read any collection.
-intel-filter-type = Object type
-intel-filter = Filter
-intel-empty = No object to show.
-intel-objects = Objects
-intel-next = Next page
+intel-title = المعلومات الاستخبارية
+intel-none = لا يحق لك الاطلاع على أي مجموعة.
+intel-filter-type = نوع الكائن
+intel-filter = تصفية
+intel-empty = لا توجد كائنات لعرضها.
+intel-objects = الكائنات
+intel-next = الصفحة التالية
 
-object-type = Type
-object-name = Name
-object-id = Identifier
-object-markings = Markings
-object-version = Version
-object-back = Back to the collection
-object-no-tlp = No TLP marking
+object-type = النوع
+object-name = الاسم
+object-id = المعرّف
+object-markings = العلامات
+object-version = الإصدار
+object-back = العودة إلى المجموعة
+object-no-tlp = بلا علامة TLP
 object-versions = { $count ->
-    [one] One version
-   *[other] { $count } versions
+    [one] إصدار واحد
+    [two] إصداران
+    [few] { $count } إصدارات
+   *[other] { $count } إصدارًا
 }
 object-json = STIX JSON
 
-tlp-clear = TLP:CLEAR: disclosure is not limited.
-tlp-green = TLP:GREEN: limited disclosure, within the community.
-tlp-amber = TLP:AMBER: limited disclosure, to the recipient's organisation and its clients.
-tlp-amber-strict = TLP:AMBER+STRICT: limited disclosure, to the recipient's organisation only.
-tlp-red = TLP:RED: for the eyes and ears of individual recipients only.
-handling-h0 = For law-enforcement purposes only.
-handling-h1 = Not for judicial proceedings without the originator's consent.
-handling-h2 = No onward dissemination without the originator's consent.
-handling-h3 = Other restrictions, stated in text.
+tlp-clear = TLP:CLEAR: الإفصاح غير مقيّد.
+tlp-green = TLP:GREEN: إفصاح محدود داخل المجتمع.
+tlp-amber = TLP:AMBER: إفصاح محدود لمنظمة المتلقي وعملائها.
+tlp-amber-strict = TLP:AMBER+STRICT: إفصاح محدود لمنظمة المتلقي فقط.
+tlp-red = TLP:RED: للمتلقين المعنيين بأشخاصهم فقط.
+handling-h0 = لأغراض إنفاذ القانون فقط.
+handling-h1 = لا يُستخدم في الإجراءات القضائية دون موافقة المصدر.
+handling-h2 = لا يُعاد نشره دون موافقة المصدر.
+handling-h3 = قيود أخرى مبيّنة في النص.
 
-requests-title = Cooperation requests
-requests-new = Draft a new request
-requests-inbox = Inbox: requests to us
-requests-outbox = Outbox: our requests
+requests-title = طلبات التعاون
+requests-new = صياغة طلب جديد
+requests-inbox = الوارد: الطلبات الموجهة إلينا
+requests-outbox = الصادر: طلباتنا
 requests-count = { $count ->
-    [0] No request.
-    [one] One request.
-   *[other] { $count } requests.
+    [0] لا توجد طلبات.
+    [one] طلب واحد.
+    [two] طلبان.
+    [few] { $count } طلبات.
+   *[other] { $count } طلبًا.
 }
 
-request-id = Identifier
-request-kind = Kind
-request-partner = Partner
-request-requester = Requesting member
-request-requested = Requested member
-request-state = State
-request-due = Due (your time)
-request-due-partner = Due (partner's time)
-request-emergency = Emergency
-request-overdue = Overdue
-request-acts = What you can do
-request-reason = Reason
-request-until = Preserved until (RFC 3339)
-request-link = Follow-up request
-request-conditions = Conditions
-request-note = Note
-request-timeline = Signed history
-request-at = At
-request-by = by
-request-signature = Signature
-request-document = Request document
+request-id = المعرّف
+request-kind = النوع
+request-partner = الشريك
+request-requester = العضو الطالب
+request-requested = العضو المطلوب منه
+request-state = الحالة
+request-due = الموعد النهائي (بتوقيتك)
+request-due-partner = الموعد النهائي (بتوقيت الشريك)
+request-emergency = عاجل
+request-overdue = متأخر
+request-acts = ما يمكنك القيام به
+request-reason = السبب
+request-until = الحفظ حتى (RFC 3339)
+request-link = طلب المتابعة
+request-conditions = الشروط
+request-note = ملاحظة
+request-timeline = السجل الموقّع
+request-at = في
+request-by = بواسطة
+request-signature = التوقيع
+request-document = وثيقة الطلب
 
-draft-title = New request
-draft-choose = Choose
-draft-to = Requested member (identity--…)
-draft-emergency = Emergency (imminent risk to life or safety)
-draft-emergency-justification = Justification of the emergency
-draft-source = Required by
-draft-save = Save as draft
+draft-title = طلب جديد
+draft-choose = اختيار
+draft-to = العضو المطلوب منه (identity--…)
+draft-emergency = حالة عاجلة (خطر وشيك على الحياة أو السلامة)
+draft-emergency-justification = مبررات الاستعجال
+draft-source = مطلوب بموجب
+draft-save = حفظ كمسودة
 
-kind-assistance = Assistance (24/7 network)
-kind-preservation = Expedited preservation
-kind-disclosure = Expedited disclosure of traffic data
-kind-production = Production order
-kind-mla = Mutual legal assistance
+kind-assistance = مساعدة (شبكة 24/7)
+kind-preservation = الحفظ العاجل
+kind-disclosure = الكشف العاجل عن بيانات الحركة
+kind-production = أمر تقديم
+kind-mla = المساعدة القانونية المتبادلة
 
-field-authority-name = Requesting authority
-field-authority-contact = Contact of the authority
-field-authority-time-zone = Time zone of the authority
-field-legal-basis-instrument = Legal instrument
-field-summary = Summary of the facts
-field-offence = Offence
-field-details-incident = Incident
-field-details-help-sought = Help sought
-field-details-data = Data to preserve
-field-details-relation-to-offence = Relation of the data to the offence
-field-details-custodian = Custodian of the data
-field-details-necessity = Why preservation is needed
-field-details-mla-to-follow = A request for mutual assistance will follow
-field-details-preservation = The preservation this follows
-field-details-communication = Communication concerned
-field-details-categories = Data categories (comma-separated)
-field-details-time-range-from = From
-field-details-time-range-to = To
-field-details-time-range-time-zone = Time zone of the period
-field-details-addressee = Service provider addressed
-field-details-purpose = Purpose of the request
-field-details-assistance-sought = Assistance sought
-field-details-laws = Applicable law
-field-details-proceedings = Proceedings concerned
+field-authority-name = السلطة الطالبة
+field-authority-contact = جهة الاتصال لدى السلطة
+field-authority-time-zone = المنطقة الزمنية للسلطة
+field-legal-basis-instrument = الصك القانوني
+field-summary = ملخص الوقائع
+field-offence = الجريمة
+field-details-incident = الحادث
+field-details-help-sought = المساعدة المطلوبة
+field-details-data = البيانات المطلوب حفظها
+field-details-relation-to-offence = صلة البيانات بالجريمة
+field-details-custodian = حائز البيانات
+field-details-necessity = ضرورة الحفظ
+field-details-mla-to-follow = سيلي ذلك طلب مساعدة متبادلة
+field-details-preservation = الحفظ السابق
+field-details-communication = الاتصال المعني
+field-details-categories = فئات البيانات (مفصولة بفواصل)
+field-details-time-range-from = من
+field-details-time-range-to = إلى
+field-details-time-range-time-zone = المنطقة الزمنية للفترة
+field-details-addressee = مقدم الخدمة الموجَّه إليه الأمر
+field-details-purpose = الغرض من الطلب
+field-details-assistance-sought = المساعدة المطلوبة
+field-details-laws = القانون الواجب التطبيق
+field-details-proceedings = الإجراءات المعنية
 
-state-draft = Draft
-state-submitted = Submitted
-state-delivered = Delivered
-state-acknowledged = Acknowledged
-state-under-review = Under review
-state-info-requested = Information requested
-state-accepted = Accepted
-state-accepted-with-conditions = Accepted with conditions
-state-postponed = Postponed
-state-refused = Refused
-state-in-execution = In execution
-state-partially-executed = Partly executed
-state-executed = Executed
-state-closed = Closed
-state-preserved = Preserved
-state-extended = Extended
-state-linked = Linked
-state-lapsed = Lapsed
-state-released = Released
-state-withdrawn = Withdrawn
+state-draft = مسودة
+state-submitted = مُرسل
+state-delivered = مُستلم
+state-acknowledged = تم الإقرار بالاستلام
+state-under-review = قيد الدراسة
+state-info-requested = طُلبت معلومات
+state-accepted = مقبول
+state-accepted-with-conditions = مقبول بشروط
+state-postponed = مؤجل
+state-refused = مرفوض
+state-in-execution = قيد التنفيذ
+state-partially-executed = نُفّذ جزئيًا
+state-executed = منفّذ
+state-closed = مغلق
+state-preserved = البيانات محفوظة
+state-extended = مُمدّد
+state-linked = مرتبط
+state-lapsed = منقضٍ
+state-released = رُفع الحفظ عن البيانات
+state-withdrawn = مسحوب
 
-act-submit = Sign and submit
-act-deliver = Delivered
-act-retrieve = Opened
-act-acknowledge = Acknowledge
-act-review = Start review
-act-request-info = Ask for information
-act-supply-info = Supply information
-act-accept = Accept
-act-accept-with-conditions = Accept with conditions
-act-accept-conditions = Accept the conditions
-act-postpone = Postpone
-act-resume = Resume
-act-refuse = Refuse
-act-execute = Start execution
-act-execute-partially = Deliver in part
-act-complete = Complete
-act-close = Close
-act-preserve = Confirm preservation
-act-extend = Extend preservation
-act-link = Link the follow-up request
-act-lapse = Record the lapse
-act-release = Release the data
-act-withdraw = Withdraw
+act-submit = التوقيع والإرسال
+act-deliver = تم الاستلام
+act-retrieve = تم الفتح
+act-acknowledge = الإقرار بالاستلام
+act-review = بدء الدراسة
+act-request-info = طلب معلومات
+act-supply-info = تقديم معلومات
+act-accept = قبول
+act-accept-with-conditions = القبول بشروط
+act-accept-conditions = قبول الشروط
+act-postpone = تأجيل
+act-resume = استئناف
+act-refuse = رفض
+act-execute = بدء التنفيذ
+act-execute-partially = تسليم جزئي
+act-complete = إتمام
+act-close = إغلاق
+act-preserve = تأكيد الحفظ
+act-extend = تمديد الحفظ
+act-link = ربط طلب المتابعة
+act-lapse = تسجيل انقضاء المدة
+act-release = رفع الحفظ عن البيانات
+act-withdraw = سحب
 
-reason-essential-interests = Essential interests (sovereignty, security, public order)
-reason-political-offence = Political offence
-reason-dual-criminality = Dual criminality not met
-reason-immunity = Immunities or privileges
-reason-fundamental-rights = Fundamental rights
-reason-ne-bis-in-idem = Ne bis in idem
-reason-incomplete = Incomplete or manifestly wrong request
-reason-data-not-held = Data not held
-reason-impossible = Execution impossible
-reason-other = Other reason (in the note)
+reason-essential-interests = المصالح الأساسية (السيادة، الأمن، النظام العام)
+reason-political-offence = جريمة سياسية
+reason-dual-criminality = عدم استيفاء شرط ازدواجية التجريم
+reason-immunity = الحصانات أو الامتيازات
+reason-fundamental-rights = الحقوق الأساسية
+reason-ne-bis-in-idem = عدم جواز المحاكمة على الفعل ذاته مرتين
+reason-incomplete = طلب ناقص أو خاطئ بشكل واضح
+reason-data-not-held = البيانات غير محفوظة لدينا
+reason-impossible = التنفيذ مستحيل
+reason-other = سبب آخر (في الملاحظة)

@@ -1,218 +1,218 @@
-language-name = English
-skip-to-content = Skip to the content
-nav-label = Main menu
-nav-dashboard = Dashboard
-nav-intel = Intelligence
-nav-requests = Requests
-nav-sessions = My sessions
-pref-language = Language
-pref-time-zone = Time zone
-pref-apply = Apply
-sign-out = Sign out
-yes = Yes
+language-name = Español
+skip-to-content = Ir al contenido
+nav-label = Menú principal
+nav-dashboard = Panel
+nav-intel = Inteligencia
+nav-requests = Solicitudes
+nav-sessions = Mis sesiones
+pref-language = Idioma
+pref-time-zone = Huso horario
+pref-apply = Aplicar
+sign-out = Cerrar sesión
+yes = Sí
 no = No
 
-error-back = Back to the dashboard
-error-too-large = The form is too large.
-error-csrf = This form has expired or did not come from this site. Reload the page and try again.
-error-forbidden = You are not allowed to do this.
-error-not-found = Not found.
-error-throttled = Too many attempts. Wait a minute and try again.
-error-invalid = The request is not valid.
-error-internal = Something went wrong on the server. The incident has been logged.
-error-busy = Too many people are signed in. Try again later.
-error-language = This language is not available.
-error-time-zone = Unknown time zone: use a name such as Europe/Paris or UTC.
+error-back = Volver al panel
+error-too-large = El formulario es demasiado grande.
+error-csrf = Este formulario ha caducado o no procede de este sitio. Recargue la página e inténtelo de nuevo.
+error-forbidden = No tiene permiso para hacer esto.
+error-not-found = No encontrado.
+error-throttled = Demasiados intentos. Espere un minuto e inténtelo de nuevo.
+error-invalid = La solicitud no es válida.
+error-internal = Se produjo un error en el servidor. El incidente ha quedado registrado.
+error-busy = Hay demasiadas personas conectadas. Inténtelo más tarde.
+error-language = Este idioma no está disponible.
+error-time-zone = Huso horario desconocido: use un nombre como Europe/Madrid o UTC.
 
-signin-title = Sign in
-signin-name = User name
-signin-password = Password
-signin-submit = Sign in
-signin-failed = Wrong user name or password.
-signin-throttled = Too many failed attempts. Wait a minute before trying again.
+signin-title = Iniciar sesión
+signin-name = Nombre de usuario
+signin-password = Contraseña
+signin-submit = Entrar
+signin-failed = Nombre de usuario o contraseña incorrectos.
+signin-throttled = Demasiados intentos fallidos. Espere un minuto antes de volver a intentarlo.
 
-sessions-title = My sessions
+sessions-title = Mis sesiones
 sessions-count = { $count ->
-    [one] You have one open session.
-   *[other] You have { $count } open sessions.
+    [one] Tiene una sesión abierta.
+   *[other] Tiene { $count } sesiones abiertas.
 }
-sessions-since = Signed in
-sessions-browser = Browser
-sessions-action = Action
-sessions-current = this one
-sessions-revoke = End this session
+sessions-since = Inicio
+sessions-browser = Navegador
+sessions-action = Acción
+sessions-current = esta
+sessions-revoke = Cerrar esta sesión
 
-dashboard-title = Dashboard
-dashboard-waiting = Requests awaiting our action
+dashboard-title = Panel
+dashboard-waiting = Solicitudes pendientes de nuestra actuación
 dashboard-waiting-count = { $count ->
-    [0] No request awaits our action.
-    [one] One request awaits our action.
-   *[other] { $count } requests await our action.
+    [0] Ninguna solicitud espera nuestra actuación.
+    [one] Una solicitud espera nuestra actuación.
+   *[other] { $count } solicitudes esperan nuestra actuación.
 }
-dashboard-recent = New intelligence this week
-dashboard-recent-none = Nothing new this week that you may read.
-dashboard-log = Transparency log
-dashboard-log-none = The log has no checkpoint yet.
+dashboard-recent = Inteligencia nueva esta semana
+dashboard-recent-none = Nada nuevo esta semana que usted pueda leer.
+dashboard-log = Registro de transparencia
+dashboard-log-none = El registro aún no tiene punto de control.
 dashboard-cosignatures = { $count ->
-    [0] No peer has cosigned this checkpoint yet.
-    [one] Cosigned by one peer.
-   *[other] Cosigned by { $count } peers.
+    [0] Ningún par ha cofirmado todavía este punto de control.
+    [one] Cofirmado por un par.
+   *[other] Cofirmado por { $count } pares.
 }
 
-intel-title = Intelligence
-intel-none = You may not read any collection.
-intel-filter-type = Object type
-intel-filter = Filter
-intel-empty = No object to show.
-intel-objects = Objects
-intel-next = Next page
+intel-title = Inteligencia
+intel-none = No puede leer ninguna colección.
+intel-filter-type = Tipo de objeto
+intel-filter = Filtrar
+intel-empty = No hay objetos que mostrar.
+intel-objects = Objetos
+intel-next = Página siguiente
 
-object-type = Type
-object-name = Name
-object-id = Identifier
-object-markings = Markings
-object-version = Version
-object-back = Back to the collection
-object-no-tlp = No TLP marking
+object-type = Tipo
+object-name = Nombre
+object-id = Identificador
+object-markings = Marcados
+object-version = Versión
+object-back = Volver a la colección
+object-no-tlp = Sin marcado TLP
 object-versions = { $count ->
-    [one] One version
-   *[other] { $count } versions
+    [one] Una versión
+   *[other] { $count } versiones
 }
-object-json = STIX JSON
+object-json = JSON STIX
 
-tlp-clear = TLP:CLEAR: disclosure is not limited.
-tlp-green = TLP:GREEN: limited disclosure, within the community.
-tlp-amber = TLP:AMBER: limited disclosure, to the recipient's organisation and its clients.
-tlp-amber-strict = TLP:AMBER+STRICT: limited disclosure, to the recipient's organisation only.
-tlp-red = TLP:RED: for the eyes and ears of individual recipients only.
-handling-h0 = For law-enforcement purposes only.
-handling-h1 = Not for judicial proceedings without the originator's consent.
-handling-h2 = No onward dissemination without the originator's consent.
-handling-h3 = Other restrictions, stated in text.
+tlp-clear = TLP:CLEAR: la divulgación no está limitada.
+tlp-green = TLP:GREEN: divulgación limitada, dentro de la comunidad.
+tlp-amber = TLP:AMBER: divulgación limitada a la organización del destinatario y sus clientes.
+tlp-amber-strict = TLP:AMBER+STRICT: divulgación limitada a la organización del destinatario.
+tlp-red = TLP:RED: solo para los destinatarios individuales.
+handling-h0 = Solo para fines policiales.
+handling-h1 = No utilizable en procesos judiciales sin el consentimiento del emisor.
+handling-h2 = Sin difusión ulterior sin el consentimiento del emisor.
+handling-h3 = Otras restricciones, indicadas en el texto.
 
-requests-title = Cooperation requests
-requests-new = Draft a new request
-requests-inbox = Inbox: requests to us
-requests-outbox = Outbox: our requests
+requests-title = Solicitudes de cooperación
+requests-new = Redactar una nueva solicitud
+requests-inbox = Recibidas: solicitudes dirigidas a nosotros
+requests-outbox = Enviadas: nuestras solicitudes
 requests-count = { $count ->
-    [0] No request.
-    [one] One request.
-   *[other] { $count } requests.
+    [0] Ninguna solicitud.
+    [one] Una solicitud.
+   *[other] { $count } solicitudes.
 }
 
-request-id = Identifier
-request-kind = Kind
-request-partner = Partner
-request-requester = Requesting member
-request-requested = Requested member
-request-state = State
-request-due = Due (your time)
-request-due-partner = Due (partner's time)
-request-emergency = Emergency
-request-overdue = Overdue
-request-acts = What you can do
-request-reason = Reason
-request-until = Preserved until (RFC 3339)
-request-link = Follow-up request
-request-conditions = Conditions
-request-note = Note
-request-timeline = Signed history
-request-at = At
-request-by = by
-request-signature = Signature
-request-document = Request document
+request-id = Identificador
+request-kind = Tipo
+request-partner = Socio
+request-requester = Miembro requirente
+request-requested = Miembro requerido
+request-state = Estado
+request-due = Vencimiento (su hora)
+request-due-partner = Vencimiento (hora del socio)
+request-emergency = Urgencia
+request-overdue = Vencida
+request-acts = Lo que puede hacer
+request-reason = Motivo
+request-until = Conservado hasta (RFC 3339)
+request-link = Solicitud de seguimiento
+request-conditions = Condiciones
+request-note = Nota
+request-timeline = Historial firmado
+request-at = El
+request-by = por
+request-signature = Firma
+request-document = Documento de la solicitud
 
-draft-title = New request
-draft-choose = Choose
-draft-to = Requested member (identity--…)
-draft-emergency = Emergency (imminent risk to life or safety)
-draft-emergency-justification = Justification of the emergency
-draft-source = Required by
-draft-save = Save as draft
+draft-title = Nueva solicitud
+draft-choose = Elegir
+draft-to = Miembro requerido (identity--…)
+draft-emergency = Urgencia (riesgo inminente para la vida o la seguridad)
+draft-emergency-justification = Justificación de la urgencia
+draft-source = Exigido por
+draft-save = Guardar como borrador
 
-kind-assistance = Assistance (24/7 network)
-kind-preservation = Expedited preservation
-kind-disclosure = Expedited disclosure of traffic data
-kind-production = Production order
-kind-mla = Mutual legal assistance
+kind-assistance = Asistencia (red 24/7)
+kind-preservation = Conservación rápida
+kind-disclosure = Revelación rápida de datos de tráfico
+kind-production = Orden de presentación
+kind-mla = Asistencia judicial mutua
 
-field-authority-name = Requesting authority
-field-authority-contact = Contact of the authority
-field-authority-time-zone = Time zone of the authority
-field-legal-basis-instrument = Legal instrument
-field-summary = Summary of the facts
-field-offence = Offence
-field-details-incident = Incident
-field-details-help-sought = Help sought
-field-details-data = Data to preserve
-field-details-relation-to-offence = Relation of the data to the offence
-field-details-custodian = Custodian of the data
-field-details-necessity = Why preservation is needed
-field-details-mla-to-follow = A request for mutual assistance will follow
-field-details-preservation = The preservation this follows
-field-details-communication = Communication concerned
-field-details-categories = Data categories (comma-separated)
-field-details-time-range-from = From
-field-details-time-range-to = To
-field-details-time-range-time-zone = Time zone of the period
-field-details-addressee = Service provider addressed
-field-details-purpose = Purpose of the request
-field-details-assistance-sought = Assistance sought
-field-details-laws = Applicable law
-field-details-proceedings = Proceedings concerned
+field-authority-name = Autoridad requirente
+field-authority-contact = Contacto de la autoridad
+field-authority-time-zone = Huso horario de la autoridad
+field-legal-basis-instrument = Instrumento jurídico
+field-summary = Resumen de los hechos
+field-offence = Delito
+field-details-incident = Incidente
+field-details-help-sought = Ayuda solicitada
+field-details-data = Datos que deben conservarse
+field-details-relation-to-offence = Relación de los datos con el delito
+field-details-custodian = Custodio de los datos
+field-details-necessity = Necesidad de la conservación
+field-details-mla-to-follow = Seguirá una solicitud de asistencia mutua
+field-details-preservation = Conservación a la que sigue
+field-details-communication = Comunicación afectada
+field-details-categories = Categorías de datos (separadas por comas)
+field-details-time-range-from = Desde
+field-details-time-range-to = Hasta
+field-details-time-range-time-zone = Huso horario del periodo
+field-details-addressee = Proveedor de servicios destinatario
+field-details-purpose = Finalidad de la solicitud
+field-details-assistance-sought = Asistencia solicitada
+field-details-laws = Derecho aplicable
+field-details-proceedings = Procedimiento afectado
 
-state-draft = Draft
-state-submitted = Submitted
-state-delivered = Delivered
-state-acknowledged = Acknowledged
-state-under-review = Under review
-state-info-requested = Information requested
-state-accepted = Accepted
-state-accepted-with-conditions = Accepted with conditions
-state-postponed = Postponed
-state-refused = Refused
-state-in-execution = In execution
-state-partially-executed = Partly executed
-state-executed = Executed
-state-closed = Closed
-state-preserved = Preserved
-state-extended = Extended
-state-linked = Linked
-state-lapsed = Lapsed
-state-released = Released
-state-withdrawn = Withdrawn
+state-draft = Borrador
+state-submitted = Enviada
+state-delivered = Recibida
+state-acknowledged = Acuse de recibo
+state-under-review = En examen
+state-info-requested = Información solicitada
+state-accepted = Aceptada
+state-accepted-with-conditions = Aceptada con condiciones
+state-postponed = Aplazada
+state-refused = Denegada
+state-in-execution = En ejecución
+state-partially-executed = Ejecutada en parte
+state-executed = Ejecutada
+state-closed = Cerrada
+state-preserved = Datos conservados
+state-extended = Prorrogada
+state-linked = Vinculada
+state-lapsed = Caducada
+state-released = Datos liberados
+state-withdrawn = Retirada
 
-act-submit = Sign and submit
-act-deliver = Delivered
-act-retrieve = Opened
-act-acknowledge = Acknowledge
-act-review = Start review
-act-request-info = Ask for information
-act-supply-info = Supply information
-act-accept = Accept
-act-accept-with-conditions = Accept with conditions
-act-accept-conditions = Accept the conditions
-act-postpone = Postpone
-act-resume = Resume
-act-refuse = Refuse
-act-execute = Start execution
-act-execute-partially = Deliver in part
-act-complete = Complete
-act-close = Close
-act-preserve = Confirm preservation
-act-extend = Extend preservation
-act-link = Link the follow-up request
-act-lapse = Record the lapse
-act-release = Release the data
-act-withdraw = Withdraw
+act-submit = Firmar y enviar
+act-deliver = Recibida
+act-retrieve = Abierta
+act-acknowledge = Acusar recibo
+act-review = Iniciar el examen
+act-request-info = Pedir información
+act-supply-info = Facilitar información
+act-accept = Aceptar
+act-accept-with-conditions = Aceptar con condiciones
+act-accept-conditions = Aceptar las condiciones
+act-postpone = Aplazar
+act-resume = Reanudar
+act-refuse = Denegar
+act-execute = Iniciar la ejecución
+act-execute-partially = Entregar en parte
+act-complete = Completar
+act-close = Cerrar
+act-preserve = Confirmar la conservación
+act-extend = Prorrogar la conservación
+act-link = Vincular la solicitud de seguimiento
+act-lapse = Registrar la caducidad
+act-release = Liberar los datos
+act-withdraw = Retirar
 
-reason-essential-interests = Essential interests (sovereignty, security, public order)
-reason-political-offence = Political offence
-reason-dual-criminality = Dual criminality not met
-reason-immunity = Immunities or privileges
-reason-fundamental-rights = Fundamental rights
+reason-essential-interests = Intereses esenciales (soberanía, seguridad, orden público)
+reason-political-offence = Delito político
+reason-dual-criminality = No se cumple la doble incriminación
+reason-immunity = Inmunidades o privilegios
+reason-fundamental-rights = Derechos fundamentales
 reason-ne-bis-in-idem = Ne bis in idem
-reason-incomplete = Incomplete or manifestly wrong request
-reason-data-not-held = Data not held
-reason-impossible = Execution impossible
-reason-other = Other reason (in the note)
+reason-incomplete = Solicitud incompleta o manifiestamente errónea
+reason-data-not-held = Datos no disponibles
+reason-impossible = Ejecución imposible
+reason-other = Otro motivo (en la nota)

@@ -1,218 +1,218 @@
-language-name = English
-skip-to-content = Skip to the content
-nav-label = Main menu
-nav-dashboard = Dashboard
-nav-intel = Intelligence
-nav-requests = Requests
-nav-sessions = My sessions
-pref-language = Language
-pref-time-zone = Time zone
-pref-apply = Apply
-sign-out = Sign out
-yes = Yes
-no = No
+language-name = Français
+skip-to-content = Aller au contenu
+nav-label = Menu principal
+nav-dashboard = Tableau de bord
+nav-intel = Renseignement
+nav-requests = Demandes
+nav-sessions = Mes sessions
+pref-language = Langue
+pref-time-zone = Fuseau horaire
+pref-apply = Appliquer
+sign-out = Se déconnecter
+yes = Oui
+no = Non
 
-error-back = Back to the dashboard
-error-too-large = The form is too large.
-error-csrf = This form has expired or did not come from this site. Reload the page and try again.
-error-forbidden = You are not allowed to do this.
-error-not-found = Not found.
-error-throttled = Too many attempts. Wait a minute and try again.
-error-invalid = The request is not valid.
-error-internal = Something went wrong on the server. The incident has been logged.
-error-busy = Too many people are signed in. Try again later.
-error-language = This language is not available.
-error-time-zone = Unknown time zone: use a name such as Europe/Paris or UTC.
+error-back = Retour au tableau de bord
+error-too-large = Le formulaire est trop volumineux.
+error-csrf = Ce formulaire a expiré ou ne provient pas de ce site. Rechargez la page et réessayez.
+error-forbidden = Vous n'êtes pas autorisé à faire ceci.
+error-not-found = Introuvable.
+error-throttled = Trop de tentatives. Attendez une minute et réessayez.
+error-invalid = La requête n'est pas valide.
+error-internal = Une erreur s'est produite sur le serveur. L'incident a été journalisé.
+error-busy = Trop de personnes sont connectées. Réessayez plus tard.
+error-language = Cette langue n'est pas disponible.
+error-time-zone = Fuseau horaire inconnu : utilisez un nom comme Europe/Paris ou UTC.
 
-signin-title = Sign in
-signin-name = User name
-signin-password = Password
-signin-submit = Sign in
-signin-failed = Wrong user name or password.
-signin-throttled = Too many failed attempts. Wait a minute before trying again.
+signin-title = Connexion
+signin-name = Nom d'utilisateur
+signin-password = Mot de passe
+signin-submit = Se connecter
+signin-failed = Nom d'utilisateur ou mot de passe incorrect.
+signin-throttled = Trop d'échecs. Attendez une minute avant de réessayer.
 
-sessions-title = My sessions
+sessions-title = Mes sessions
 sessions-count = { $count ->
-    [one] You have one open session.
-   *[other] You have { $count } open sessions.
+    [one] Vous avez une session ouverte.
+   *[other] Vous avez { $count } sessions ouvertes.
 }
-sessions-since = Signed in
-sessions-browser = Browser
+sessions-since = Connexion
+sessions-browser = Navigateur
 sessions-action = Action
-sessions-current = this one
-sessions-revoke = End this session
+sessions-current = celle-ci
+sessions-revoke = Fermer cette session
 
-dashboard-title = Dashboard
-dashboard-waiting = Requests awaiting our action
+dashboard-title = Tableau de bord
+dashboard-waiting = Demandes en attente de notre action
 dashboard-waiting-count = { $count ->
-    [0] No request awaits our action.
-    [one] One request awaits our action.
-   *[other] { $count } requests await our action.
+    [0] Aucune demande n'attend notre action.
+    [one] Une demande attend notre action.
+   *[other] { $count } demandes attendent notre action.
 }
-dashboard-recent = New intelligence this week
-dashboard-recent-none = Nothing new this week that you may read.
-dashboard-log = Transparency log
-dashboard-log-none = The log has no checkpoint yet.
+dashboard-recent = Nouveau renseignement cette semaine
+dashboard-recent-none = Rien de nouveau cette semaine que vous puissiez lire.
+dashboard-log = Journal de transparence
+dashboard-log-none = Le journal n'a pas encore de point de contrôle.
 dashboard-cosignatures = { $count ->
-    [0] No peer has cosigned this checkpoint yet.
-    [one] Cosigned by one peer.
-   *[other] Cosigned by { $count } peers.
+    [0] Aucun pair n'a encore cosigné ce point de contrôle.
+    [one] Cosigné par un pair.
+   *[other] Cosigné par { $count } pairs.
 }
 
-intel-title = Intelligence
-intel-none = You may not read any collection.
-intel-filter-type = Object type
-intel-filter = Filter
-intel-empty = No object to show.
-intel-objects = Objects
-intel-next = Next page
+intel-title = Renseignement
+intel-none = Vous ne pouvez lire aucune collection.
+intel-filter-type = Type d'objet
+intel-filter = Filtrer
+intel-empty = Aucun objet à afficher.
+intel-objects = Objets
+intel-next = Page suivante
 
 object-type = Type
-object-name = Name
-object-id = Identifier
-object-markings = Markings
+object-name = Nom
+object-id = Identifiant
+object-markings = Marquages
 object-version = Version
-object-back = Back to the collection
-object-no-tlp = No TLP marking
+object-back = Retour à la collection
+object-no-tlp = Aucun marquage TLP
 object-versions = { $count ->
-    [one] One version
+    [one] Une version
    *[other] { $count } versions
 }
-object-json = STIX JSON
+object-json = JSON STIX
 
-tlp-clear = TLP:CLEAR: disclosure is not limited.
-tlp-green = TLP:GREEN: limited disclosure, within the community.
-tlp-amber = TLP:AMBER: limited disclosure, to the recipient's organisation and its clients.
-tlp-amber-strict = TLP:AMBER+STRICT: limited disclosure, to the recipient's organisation only.
-tlp-red = TLP:RED: for the eyes and ears of individual recipients only.
-handling-h0 = For law-enforcement purposes only.
-handling-h1 = Not for judicial proceedings without the originator's consent.
-handling-h2 = No onward dissemination without the originator's consent.
-handling-h3 = Other restrictions, stated in text.
+tlp-clear = TLP:CLEAR : diffusion non limitée.
+tlp-green = TLP:GREEN : diffusion limitée, au sein de la communauté.
+tlp-amber = TLP:AMBER : diffusion limitée à l'organisation du destinataire et à ses clients.
+tlp-amber-strict = TLP:AMBER+STRICT : diffusion limitée à l'organisation du destinataire.
+tlp-red = TLP:RED : réservé aux seuls destinataires, à titre individuel.
+handling-h0 = À des fins répressives uniquement.
+handling-h1 = Pas de procédure judiciaire sans l'accord de l'émetteur.
+handling-h2 = Pas de diffusion ultérieure sans l'accord de l'émetteur.
+handling-h3 = Autres restrictions, précisées dans le texte.
 
-requests-title = Cooperation requests
-requests-new = Draft a new request
-requests-inbox = Inbox: requests to us
-requests-outbox = Outbox: our requests
+requests-title = Demandes de coopération
+requests-new = Rédiger une nouvelle demande
+requests-inbox = Reçues : demandes qui nous sont adressées
+requests-outbox = Envoyées : nos demandes
 requests-count = { $count ->
-    [0] No request.
-    [one] One request.
-   *[other] { $count } requests.
+    [0] Aucune demande.
+    [one] Une demande.
+   *[other] { $count } demandes.
 }
 
-request-id = Identifier
-request-kind = Kind
-request-partner = Partner
-request-requester = Requesting member
-request-requested = Requested member
-request-state = State
-request-due = Due (your time)
-request-due-partner = Due (partner's time)
-request-emergency = Emergency
-request-overdue = Overdue
-request-acts = What you can do
-request-reason = Reason
-request-until = Preserved until (RFC 3339)
-request-link = Follow-up request
+request-id = Identifiant
+request-kind = Nature
+request-partner = Partenaire
+request-requester = Membre requérant
+request-requested = Membre requis
+request-state = État
+request-due = Échéance (votre heure)
+request-due-partner = Échéance (heure du partenaire)
+request-emergency = Urgence
+request-overdue = En retard
+request-acts = Ce que vous pouvez faire
+request-reason = Motif
+request-until = Conservé jusqu'au (RFC 3339)
+request-link = Demande de suivi
 request-conditions = Conditions
 request-note = Note
-request-timeline = Signed history
-request-at = At
-request-by = by
+request-timeline = Historique signé
+request-at = Le
+request-by = par
 request-signature = Signature
-request-document = Request document
+request-document = Document de la demande
 
-draft-title = New request
-draft-choose = Choose
-draft-to = Requested member (identity--…)
-draft-emergency = Emergency (imminent risk to life or safety)
-draft-emergency-justification = Justification of the emergency
-draft-source = Required by
-draft-save = Save as draft
+draft-title = Nouvelle demande
+draft-choose = Choisir
+draft-to = Membre requis (identity--…)
+draft-emergency = Urgence (risque imminent pour la vie ou la sécurité)
+draft-emergency-justification = Justification de l'urgence
+draft-source = Exigé par
+draft-save = Enregistrer le brouillon
 
-kind-assistance = Assistance (24/7 network)
-kind-preservation = Expedited preservation
-kind-disclosure = Expedited disclosure of traffic data
-kind-production = Production order
-kind-mla = Mutual legal assistance
+kind-assistance = Assistance (réseau 24/7)
+kind-preservation = Conservation rapide
+kind-disclosure = Divulgation rapide de données relatives au trafic
+kind-production = Injonction de production
+kind-mla = Entraide judiciaire
 
-field-authority-name = Requesting authority
-field-authority-contact = Contact of the authority
-field-authority-time-zone = Time zone of the authority
-field-legal-basis-instrument = Legal instrument
-field-summary = Summary of the facts
-field-offence = Offence
+field-authority-name = Autorité requérante
+field-authority-contact = Contact de l'autorité
+field-authority-time-zone = Fuseau horaire de l'autorité
+field-legal-basis-instrument = Instrument juridique
+field-summary = Résumé des faits
+field-offence = Infraction
 field-details-incident = Incident
-field-details-help-sought = Help sought
-field-details-data = Data to preserve
-field-details-relation-to-offence = Relation of the data to the offence
-field-details-custodian = Custodian of the data
-field-details-necessity = Why preservation is needed
-field-details-mla-to-follow = A request for mutual assistance will follow
-field-details-preservation = The preservation this follows
-field-details-communication = Communication concerned
-field-details-categories = Data categories (comma-separated)
-field-details-time-range-from = From
-field-details-time-range-to = To
-field-details-time-range-time-zone = Time zone of the period
-field-details-addressee = Service provider addressed
-field-details-purpose = Purpose of the request
-field-details-assistance-sought = Assistance sought
-field-details-laws = Applicable law
-field-details-proceedings = Proceedings concerned
+field-details-help-sought = Aide demandée
+field-details-data = Données à conserver
+field-details-relation-to-offence = Lien des données avec l'infraction
+field-details-custodian = Détenteur des données
+field-details-necessity = Nécessité de la conservation
+field-details-mla-to-follow = Une demande d'entraide suivra
+field-details-preservation = Conservation à laquelle elle fait suite
+field-details-communication = Communication concernée
+field-details-categories = Catégories de données (séparées par des virgules)
+field-details-time-range-from = Du
+field-details-time-range-to = Au
+field-details-time-range-time-zone = Fuseau horaire de la période
+field-details-addressee = Fournisseur de services destinataire
+field-details-purpose = Objet de la demande
+field-details-assistance-sought = Entraide demandée
+field-details-laws = Droit applicable
+field-details-proceedings = Procédure concernée
 
-state-draft = Draft
-state-submitted = Submitted
-state-delivered = Delivered
-state-acknowledged = Acknowledged
-state-under-review = Under review
-state-info-requested = Information requested
-state-accepted = Accepted
-state-accepted-with-conditions = Accepted with conditions
-state-postponed = Postponed
-state-refused = Refused
-state-in-execution = In execution
-state-partially-executed = Partly executed
-state-executed = Executed
-state-closed = Closed
-state-preserved = Preserved
-state-extended = Extended
-state-linked = Linked
-state-lapsed = Lapsed
-state-released = Released
-state-withdrawn = Withdrawn
+state-draft = Brouillon
+state-submitted = Envoyée
+state-delivered = Reçue
+state-acknowledged = Accusé de réception
+state-under-review = En examen
+state-info-requested = Informations demandées
+state-accepted = Acceptée
+state-accepted-with-conditions = Acceptée sous conditions
+state-postponed = Ajournée
+state-refused = Refusée
+state-in-execution = En exécution
+state-partially-executed = Partiellement exécutée
+state-executed = Exécutée
+state-closed = Close
+state-preserved = Données conservées
+state-extended = Prolongée
+state-linked = Liée
+state-lapsed = Expirée
+state-released = Données libérées
+state-withdrawn = Retirée
 
-act-submit = Sign and submit
-act-deliver = Delivered
-act-retrieve = Opened
-act-acknowledge = Acknowledge
-act-review = Start review
-act-request-info = Ask for information
-act-supply-info = Supply information
-act-accept = Accept
-act-accept-with-conditions = Accept with conditions
-act-accept-conditions = Accept the conditions
-act-postpone = Postpone
-act-resume = Resume
-act-refuse = Refuse
-act-execute = Start execution
-act-execute-partially = Deliver in part
-act-complete = Complete
-act-close = Close
-act-preserve = Confirm preservation
-act-extend = Extend preservation
-act-link = Link the follow-up request
-act-lapse = Record the lapse
-act-release = Release the data
-act-withdraw = Withdraw
+act-submit = Signer et envoyer
+act-deliver = Reçue
+act-retrieve = Ouverte
+act-acknowledge = Accuser réception
+act-review = Commencer l'examen
+act-request-info = Demander des informations
+act-supply-info = Fournir des informations
+act-accept = Accepter
+act-accept-with-conditions = Accepter sous conditions
+act-accept-conditions = Accepter les conditions
+act-postpone = Ajourner
+act-resume = Reprendre
+act-refuse = Refuser
+act-execute = Commencer l'exécution
+act-execute-partially = Livrer en partie
+act-complete = Terminer
+act-close = Clore
+act-preserve = Confirmer la conservation
+act-extend = Prolonger la conservation
+act-link = Lier la demande de suivi
+act-lapse = Constater l'expiration
+act-release = Libérer les données
+act-withdraw = Retirer
 
-reason-essential-interests = Essential interests (sovereignty, security, public order)
-reason-political-offence = Political offence
-reason-dual-criminality = Dual criminality not met
-reason-immunity = Immunities or privileges
-reason-fundamental-rights = Fundamental rights
+reason-essential-interests = Intérêts essentiels (souveraineté, sécurité, ordre public)
+reason-political-offence = Infraction politique
+reason-dual-criminality = Double incrimination non remplie
+reason-immunity = Immunités ou privilèges
+reason-fundamental-rights = Droits fondamentaux
 reason-ne-bis-in-idem = Ne bis in idem
-reason-incomplete = Incomplete or manifestly wrong request
-reason-data-not-held = Data not held
-reason-impossible = Execution impossible
-reason-other = Other reason (in the note)
+reason-incomplete = Demande incomplète ou manifestement erronée
+reason-data-not-held = Données non détenues
+reason-impossible = Exécution impossible
+reason-other = Autre motif (dans la note)

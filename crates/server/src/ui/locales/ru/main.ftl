@@ -1,218 +1,222 @@
-language-name = English
-skip-to-content = Skip to the content
-nav-label = Main menu
-nav-dashboard = Dashboard
-nav-intel = Intelligence
-nav-requests = Requests
-nav-sessions = My sessions
-pref-language = Language
-pref-time-zone = Time zone
-pref-apply = Apply
-sign-out = Sign out
-yes = Yes
-no = No
+language-name = Русский
+skip-to-content = Перейти к содержимому
+nav-label = Главное меню
+nav-dashboard = Сводка
+nav-intel = Разведданные
+nav-requests = Запросы
+nav-sessions = Мои сеансы
+pref-language = Язык
+pref-time-zone = Часовой пояс
+pref-apply = Применить
+sign-out = Выйти
+yes = Да
+no = Нет
 
-error-back = Back to the dashboard
-error-too-large = The form is too large.
-error-csrf = This form has expired or did not come from this site. Reload the page and try again.
-error-forbidden = You are not allowed to do this.
-error-not-found = Not found.
-error-throttled = Too many attempts. Wait a minute and try again.
-error-invalid = The request is not valid.
-error-internal = Something went wrong on the server. The incident has been logged.
-error-busy = Too many people are signed in. Try again later.
-error-language = This language is not available.
-error-time-zone = Unknown time zone: use a name such as Europe/Paris or UTC.
+error-back = Вернуться к сводке
+error-too-large = Форма слишком велика.
+error-csrf = Срок действия формы истёк, или она отправлена не с этого сайта. Обновите страницу и повторите попытку.
+error-forbidden = У вас нет права на это действие.
+error-not-found = Не найдено.
+error-throttled = Слишком много попыток. Подождите минуту и повторите.
+error-invalid = Запрос недействителен.
+error-internal = На сервере произошла ошибка. Инцидент записан в журнал.
+error-busy = Слишком много пользователей в системе. Повторите попытку позже.
+error-language = Этот язык недоступен.
+error-time-zone = Неизвестный часовой пояс: укажите название вроде Europe/Moscow или UTC.
 
-signin-title = Sign in
-signin-name = User name
-signin-password = Password
-signin-submit = Sign in
-signin-failed = Wrong user name or password.
-signin-throttled = Too many failed attempts. Wait a minute before trying again.
+signin-title = Вход
+signin-name = Имя пользователя
+signin-password = Пароль
+signin-submit = Войти
+signin-failed = Неверное имя пользователя или пароль.
+signin-throttled = Слишком много неудачных попыток. Подождите минуту, прежде чем повторить.
 
-sessions-title = My sessions
+sessions-title = Мои сеансы
 sessions-count = { $count ->
-    [one] You have one open session.
-   *[other] You have { $count } open sessions.
+    [one] У вас { $count } открытый сеанс.
+    [few] У вас { $count } открытых сеанса.
+   *[other] У вас { $count } открытых сеансов.
 }
-sessions-since = Signed in
-sessions-browser = Browser
-sessions-action = Action
-sessions-current = this one
-sessions-revoke = End this session
+sessions-since = Вход выполнен
+sessions-browser = Браузер
+sessions-action = Действие
+sessions-current = текущий
+sessions-revoke = Завершить этот сеанс
 
-dashboard-title = Dashboard
-dashboard-waiting = Requests awaiting our action
+dashboard-title = Сводка
+dashboard-waiting = Запросы, ожидающие наших действий
 dashboard-waiting-count = { $count ->
-    [0] No request awaits our action.
-    [one] One request awaits our action.
-   *[other] { $count } requests await our action.
+    [0] Нет запросов, ожидающих наших действий.
+    [one] { $count } запрос ожидает наших действий.
+    [few] { $count } запроса ожидают наших действий.
+   *[other] { $count } запросов ожидают наших действий.
 }
-dashboard-recent = New intelligence this week
-dashboard-recent-none = Nothing new this week that you may read.
-dashboard-log = Transparency log
-dashboard-log-none = The log has no checkpoint yet.
+dashboard-recent = Новые разведданные за неделю
+dashboard-recent-none = За эту неделю нет ничего нового, доступного вам.
+dashboard-log = Журнал прозрачности
+dashboard-log-none = В журнале ещё нет контрольной точки.
 dashboard-cosignatures = { $count ->
-    [0] No peer has cosigned this checkpoint yet.
-    [one] Cosigned by one peer.
-   *[other] Cosigned by { $count } peers.
+    [0] Ни один партнёр ещё не подписал эту контрольную точку.
+    [one] Подписано { $count } партнёром.
+   *[other] Подписано партнёрами: { $count }.
 }
 
-intel-title = Intelligence
-intel-none = You may not read any collection.
-intel-filter-type = Object type
-intel-filter = Filter
-intel-empty = No object to show.
-intel-objects = Objects
-intel-next = Next page
+intel-title = Разведданные
+intel-none = Вам не доступна ни одна коллекция.
+intel-filter-type = Тип объекта
+intel-filter = Отобрать
+intel-empty = Нет объектов для показа.
+intel-objects = Объекты
+intel-next = Следующая страница
 
-object-type = Type
-object-name = Name
-object-id = Identifier
-object-markings = Markings
-object-version = Version
-object-back = Back to the collection
-object-no-tlp = No TLP marking
+object-type = Тип
+object-name = Название
+object-id = Идентификатор
+object-markings = Маркировка
+object-version = Версия
+object-back = Назад к коллекции
+object-no-tlp = Без маркировки TLP
 object-versions = { $count ->
-    [one] One version
-   *[other] { $count } versions
+    [one] { $count } версия
+    [few] { $count } версии
+   *[other] { $count } версий
 }
-object-json = STIX JSON
+object-json = JSON STIX
 
-tlp-clear = TLP:CLEAR: disclosure is not limited.
-tlp-green = TLP:GREEN: limited disclosure, within the community.
-tlp-amber = TLP:AMBER: limited disclosure, to the recipient's organisation and its clients.
-tlp-amber-strict = TLP:AMBER+STRICT: limited disclosure, to the recipient's organisation only.
-tlp-red = TLP:RED: for the eyes and ears of individual recipients only.
-handling-h0 = For law-enforcement purposes only.
-handling-h1 = Not for judicial proceedings without the originator's consent.
-handling-h2 = No onward dissemination without the originator's consent.
-handling-h3 = Other restrictions, stated in text.
+tlp-clear = TLP:CLEAR: распространение не ограничено.
+tlp-green = TLP:GREEN: ограниченное распространение в пределах сообщества.
+tlp-amber = TLP:AMBER: ограниченное распространение в организации получателя и среди её клиентов.
+tlp-amber-strict = TLP:AMBER+STRICT: ограниченное распространение только в организации получателя.
+tlp-red = TLP:RED: только для лично указанных получателей.
+handling-h0 = Только для правоохранительных целей.
+handling-h1 = Не использовать в судопроизводстве без согласия источника.
+handling-h2 = Не распространять далее без согласия источника.
+handling-h3 = Иные ограничения, указанные в тексте.
 
-requests-title = Cooperation requests
-requests-new = Draft a new request
-requests-inbox = Inbox: requests to us
-requests-outbox = Outbox: our requests
+requests-title = Запросы о сотрудничестве
+requests-new = Составить новый запрос
+requests-inbox = Входящие: запросы к нам
+requests-outbox = Исходящие: наши запросы
 requests-count = { $count ->
-    [0] No request.
-    [one] One request.
-   *[other] { $count } requests.
+    [0] Запросов нет.
+    [one] { $count } запрос.
+    [few] { $count } запроса.
+   *[other] { $count } запросов.
 }
 
-request-id = Identifier
-request-kind = Kind
-request-partner = Partner
-request-requester = Requesting member
-request-requested = Requested member
-request-state = State
-request-due = Due (your time)
-request-due-partner = Due (partner's time)
-request-emergency = Emergency
-request-overdue = Overdue
-request-acts = What you can do
-request-reason = Reason
-request-until = Preserved until (RFC 3339)
-request-link = Follow-up request
-request-conditions = Conditions
-request-note = Note
-request-timeline = Signed history
-request-at = At
-request-by = by
-request-signature = Signature
-request-document = Request document
+request-id = Идентификатор
+request-kind = Вид
+request-partner = Партнёр
+request-requester = Запрашивающий участник
+request-requested = Запрашиваемый участник
+request-state = Состояние
+request-due = Срок (ваше время)
+request-due-partner = Срок (время партнёра)
+request-emergency = Срочно
+request-overdue = Просрочен
+request-acts = Доступные действия
+request-reason = Основание
+request-until = Сохранять до (RFC 3339)
+request-link = Последующий запрос
+request-conditions = Условия
+request-note = Примечание
+request-timeline = Подписанная история
+request-at = Время
+request-by = кто
+request-signature = Подпись
+request-document = Документ запроса
 
-draft-title = New request
-draft-choose = Choose
-draft-to = Requested member (identity--…)
-draft-emergency = Emergency (imminent risk to life or safety)
-draft-emergency-justification = Justification of the emergency
-draft-source = Required by
-draft-save = Save as draft
+draft-title = Новый запрос
+draft-choose = Выбрать
+draft-to = Запрашиваемый участник (identity--…)
+draft-emergency = Срочный случай (непосредственная угроза жизни или безопасности)
+draft-emergency-justification = Обоснование срочности
+draft-source = Требуется согласно
+draft-save = Сохранить черновик
 
-kind-assistance = Assistance (24/7 network)
-kind-preservation = Expedited preservation
-kind-disclosure = Expedited disclosure of traffic data
-kind-production = Production order
-kind-mla = Mutual legal assistance
+kind-assistance = Помощь (сеть 24/7)
+kind-preservation = Оперативное обеспечение сохранности
+kind-disclosure = Оперативное раскрытие данных о трафике
+kind-production = Распоряжение о предоставлении
+kind-mla = Взаимная правовая помощь
 
-field-authority-name = Requesting authority
-field-authority-contact = Contact of the authority
-field-authority-time-zone = Time zone of the authority
-field-legal-basis-instrument = Legal instrument
-field-summary = Summary of the facts
-field-offence = Offence
-field-details-incident = Incident
-field-details-help-sought = Help sought
-field-details-data = Data to preserve
-field-details-relation-to-offence = Relation of the data to the offence
-field-details-custodian = Custodian of the data
-field-details-necessity = Why preservation is needed
-field-details-mla-to-follow = A request for mutual assistance will follow
-field-details-preservation = The preservation this follows
-field-details-communication = Communication concerned
-field-details-categories = Data categories (comma-separated)
-field-details-time-range-from = From
-field-details-time-range-to = To
-field-details-time-range-time-zone = Time zone of the period
-field-details-addressee = Service provider addressed
-field-details-purpose = Purpose of the request
-field-details-assistance-sought = Assistance sought
-field-details-laws = Applicable law
-field-details-proceedings = Proceedings concerned
+field-authority-name = Запрашивающий орган
+field-authority-contact = Контакт органа
+field-authority-time-zone = Часовой пояс органа
+field-legal-basis-instrument = Правовой документ
+field-summary = Краткое изложение фактов
+field-offence = Преступление
+field-details-incident = Инцидент
+field-details-help-sought = Запрашиваемая помощь
+field-details-data = Данные для сохранения
+field-details-relation-to-offence = Связь данных с преступлением
+field-details-custodian = Хранитель данных
+field-details-necessity = Необходимость сохранения
+field-details-mla-to-follow = Последует запрос о взаимной помощи
+field-details-preservation = Предшествующее сохранение
+field-details-communication = Соответствующая передача данных
+field-details-categories = Категории данных (через запятую)
+field-details-time-range-from = С
+field-details-time-range-to = По
+field-details-time-range-time-zone = Часовой пояс периода
+field-details-addressee = Адресат — поставщик услуг
+field-details-purpose = Цель запроса
+field-details-assistance-sought = Запрашиваемая помощь
+field-details-laws = Применимое право
+field-details-proceedings = Соответствующее производство
 
-state-draft = Draft
-state-submitted = Submitted
-state-delivered = Delivered
-state-acknowledged = Acknowledged
-state-under-review = Under review
-state-info-requested = Information requested
-state-accepted = Accepted
-state-accepted-with-conditions = Accepted with conditions
-state-postponed = Postponed
-state-refused = Refused
-state-in-execution = In execution
-state-partially-executed = Partly executed
-state-executed = Executed
-state-closed = Closed
-state-preserved = Preserved
-state-extended = Extended
-state-linked = Linked
-state-lapsed = Lapsed
-state-released = Released
-state-withdrawn = Withdrawn
+state-draft = Черновик
+state-submitted = Отправлен
+state-delivered = Доставлен
+state-acknowledged = Получение подтверждено
+state-under-review = На рассмотрении
+state-info-requested = Запрошены сведения
+state-accepted = Принят
+state-accepted-with-conditions = Принят с условиями
+state-postponed = Отложен
+state-refused = Отклонён
+state-in-execution = Исполняется
+state-partially-executed = Частично исполнен
+state-executed = Исполнен
+state-closed = Закрыт
+state-preserved = Данные сохранены
+state-extended = Продлён
+state-linked = Связан
+state-lapsed = Срок истёк
+state-released = Данные освобождены
+state-withdrawn = Отозван
 
-act-submit = Sign and submit
-act-deliver = Delivered
-act-retrieve = Opened
-act-acknowledge = Acknowledge
-act-review = Start review
-act-request-info = Ask for information
-act-supply-info = Supply information
-act-accept = Accept
-act-accept-with-conditions = Accept with conditions
-act-accept-conditions = Accept the conditions
-act-postpone = Postpone
-act-resume = Resume
-act-refuse = Refuse
-act-execute = Start execution
-act-execute-partially = Deliver in part
-act-complete = Complete
-act-close = Close
-act-preserve = Confirm preservation
-act-extend = Extend preservation
-act-link = Link the follow-up request
-act-lapse = Record the lapse
-act-release = Release the data
-act-withdraw = Withdraw
+act-submit = Подписать и отправить
+act-deliver = Доставлен
+act-retrieve = Открыт
+act-acknowledge = Подтвердить получение
+act-review = Начать рассмотрение
+act-request-info = Запросить сведения
+act-supply-info = Предоставить сведения
+act-accept = Принять
+act-accept-with-conditions = Принять с условиями
+act-accept-conditions = Принять условия
+act-postpone = Отложить
+act-resume = Возобновить
+act-refuse = Отклонить
+act-execute = Начать исполнение
+act-execute-partially = Передать часть
+act-complete = Завершить
+act-close = Закрыть
+act-preserve = Подтвердить сохранение
+act-extend = Продлить сохранение
+act-link = Связать последующий запрос
+act-lapse = Отметить истечение срока
+act-release = Освободить данные
+act-withdraw = Отозвать
 
-reason-essential-interests = Essential interests (sovereignty, security, public order)
-reason-political-offence = Political offence
-reason-dual-criminality = Dual criminality not met
-reason-immunity = Immunities or privileges
-reason-fundamental-rights = Fundamental rights
+reason-essential-interests = Существенные интересы (суверенитет, безопасность, публичный порядок)
+reason-political-offence = Политическое преступление
+reason-dual-criminality = Не соблюдено условие двойной криминальности
+reason-immunity = Иммунитеты или привилегии
+reason-fundamental-rights = Основные права
 reason-ne-bis-in-idem = Ne bis in idem
-reason-incomplete = Incomplete or manifestly wrong request
-reason-data-not-held = Data not held
-reason-impossible = Execution impossible
-reason-other = Other reason (in the note)
+reason-incomplete = Запрос неполон или явно ошибочен
+reason-data-not-held = Данные отсутствуют
+reason-impossible = Исполнение невозможно
+reason-other = Иное основание (в примечании)
