@@ -8,7 +8,7 @@
 
 use askama::Template;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -44,12 +44,13 @@ pub(super) async fn signin_page(
     State(state): State<AppState>,
     Viewer(mut ctx): Viewer<Ctx>,
     Query(q): Query<LangQuery>,
+    headers: HeaderMap,
 ) -> UiResult {
     let chosen = q.lang.as_deref().and_then(i18n::supported);
     if let Some(lang) = chosen {
         ctx.t = Translator::new(lang);
     }
-    let mut response = signin_form(&state, ctx, None, StatusCode::OK)?;
+    let mut response = signin_form(&state, &headers, ctx, None, StatusCode::OK)?;
     if let Some(lang) = chosen {
         response.headers_mut().append(
             header::SET_COOKIE,
@@ -59,8 +60,18 @@ pub(super) async fn signin_page(
     Ok(response)
 }
 
-fn signin_form(state: &AppState, ctx: Ctx, failed: Option<String>, status: StatusCode) -> UiResult {
-    let token = random_hex();
+/// The sign-in form; its token is the one the browser holds already, if any (so pages
+/// loaded twice or in two tabs agree), else a new one.
+fn signin_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    ctx: Ctx,
+    failed: Option<String>,
+    status: StatusCode,
+) -> UiResult {
+    let token = cookie(headers, SIGNIN_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(random_hex, str::to_owned);
     let cookie = set_cookie(state, SIGNIN_COOKIE, &token, None);
     let mut response = render(&ctx.clone(), SignInPage { ctx, token, failed })?;
     *response.status_mut() = status;
@@ -106,11 +117,17 @@ pub(super) async fn signin(
         Ok(_) => {}
         Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => {
             let why = ctx.t.m("signin-throttled");
-            return signin_form(&state, ctx, Some(why), StatusCode::TOO_MANY_REQUESTS);
+            return signin_form(
+                &state,
+                &headers,
+                ctx,
+                Some(why),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
         }
         Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
             let why = ctx.t.m("signin-failed");
-            return signin_form(&state, ctx, Some(why), StatusCode::UNAUTHORIZED);
+            return signin_form(&state, &headers, ctx, Some(why), StatusCode::UNAUTHORIZED);
         }
         Err(e) => return Err(UiError::from(e)).speak(&ctx),
     }
