@@ -156,6 +156,15 @@ async fn without_a_session_every_page_sends_to_sign_in_with_safe_headers() {
             assert!(to == "/signin" || path == "/", "{path} went to {to}");
         }
     }
+    // Paths the UI does not serve are not its business: no redirect, no session check.
+    for path in ["/no-such-page", "/api/v1/no-such-route", "/dashboard/extra"] {
+        let r = client()
+            .get(format!("{}{path}", node.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
     let r = client()
         .get(format!("{}/signin", node.base))
         .send()

@@ -71,7 +71,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/requests/{id}", get(requests::show))
         .route("/requests/{id}/{act}", post(requests::act))
-        .layer(axum::middleware::from_fn_with_state(state, gate))
+        .route_layer(axum::middleware::from_fn_with_state(state, gate))
 }
 
 /// What every page knows of its viewer.
@@ -123,7 +123,8 @@ impl Ctx {
     }
 }
 
-/// The session cookie's value of a request, with the session it names.
+/// The session id of a signed-in request (its cookie's value), for the handlers that
+/// change or end that session.
 #[derive(Clone)]
 pub struct SessionId(pub String);
 
