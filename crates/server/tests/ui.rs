@@ -507,3 +507,102 @@ async fn sessions_are_listed_revoked_and_ended_by_their_user_only() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn request_pages_and_acts_refuse_what_the_api_refuses() {
+    let node = start().await;
+    let missing = "request--00000000-0000-4000-8000-000000000000";
+    for (user, expected) in [
+        ("liaison", StatusCode::NOT_FOUND),
+        ("admin", StatusCode::NOT_FOUND),
+        ("reader", StatusCode::FORBIDDEN),
+        ("viewer", StatusCode::FORBIDDEN),
+    ] {
+        let cookie = session(&node, user).await;
+        let (_, page) = get(&node, &cookie, "/dashboard").await;
+        let csrf = hidden(&page, "csrf");
+        assert_eq!(
+            get(&node, &cookie, &format!("/requests/{missing}")).await.0,
+            expected,
+            "{user}"
+        );
+        let r = post(
+            &node,
+            &cookie,
+            &format!("/requests/{missing}/submit"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), expected, "{user} submit");
+        let r = post(
+            &node,
+            &cookie,
+            "/requests/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "preservation"),
+                ("to", "identity--x"),
+            ],
+        )
+        .await;
+        let draft = if expected == StatusCode::FORBIDDEN {
+            expected
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(r.status(), draft, "{user} draft");
+    }
+    let cookie = session(&node, "liaison").await;
+    let (_, page) = get(&node, &cookie, "/dashboard").await;
+    let csrf = hidden(&page, "csrf");
+    // An act the workflow does not know, a refusal reason outside the dictionary, a kind
+    // that does not exist: refused, with the viewer's language kept.
+    let r = post(
+        &node,
+        &cookie,
+        &format!("/requests/{missing}/dance"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = post(
+        &node,
+        &cookie,
+        &format!("/requests/{missing}/refuse"),
+        &[("csrf", &csrf), ("reason", "whim")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post(
+        &node,
+        &cookie,
+        "/requests/new",
+        &[("csrf", &csrf), ("kind", "bribery"), ("to", "x")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&node, &cookie, "/requests/new?kind=bribery").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    for kind in [
+        "assistance",
+        "preservation",
+        "disclosure",
+        "production",
+        "mla",
+    ] {
+        let (status, page) = get(&node, &cookie, &format!("/requests/new?kind={kind}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Budapest Convention")
+                || page.contains("2023/1543")
+                || page.contains("UN Model Treaty")
+        );
+    }
+    let (_, page) = get(&node, &cookie, "/requests/new?kind=preservation").await;
+    assert!(
+        page.contains("Budapest Convention art. 29(2)(f)"),
+        "the article of each field is shown"
+    );
+}
