@@ -579,6 +579,29 @@ impl FromRequestParts<AppState> for CollectionAccess {
 }
 
 impl CollectionAccess {
+    /// `caller`'s access to read `collection`, as the collection's GET routes check it;
+    /// `None` when the caller may not read it.
+    pub async fn to_read(
+        state: &AppState,
+        caller: &Caller,
+        collection: Collection,
+    ) -> Result<Option<Self>, ApiError> {
+        let view = collection
+            .view
+            .as_deref()
+            .map(view_spec)
+            .transpose()?
+            .map(Arc::new);
+        let access = caller
+            .access_with_view(state.node.view(), &collection, view.as_deref())
+            .await?;
+        Ok(access.read.then(|| CollectionAccess {
+            caller: caller.clone(),
+            collection,
+            view,
+        }))
+    }
+
     /// What this request reads from and how objects leave: the collection itself for a
     /// local user, or a view's source collection as its member may read it. Every object
     /// a read returns passes the returned [`Release`].

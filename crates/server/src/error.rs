@@ -141,6 +141,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// What went wrong, as the client is told.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
 }
 
 impl From<StoreError> for ApiError {

@@ -1,7 +1,7 @@
 //! The HTTP face of a Comity node: TAXII 2.1 at `/taxii2/`, the node API at `/api/v1/`
 //! (tokens, members, agreements, witness alerts, sightings, cooperation requests, feeds; its
 //! OpenAPI document at `/api/v1/openapi.json`), the transparency log at `/log/`, `/metrics`
-//! and `/healthz`.
+//! and `/healthz`; the web UI at `/` ([`ui`]).
 //!
 //! The server takes a bound listener and a shutdown future ([`serve`]), so tests bind
 //! port 0 and run many nodes in one process. It holds no global state: everything a
@@ -24,6 +24,7 @@ mod sightings;
 mod taxii;
 mod tlog;
 pub mod tls;
+pub mod ui;
 pub mod witnessing;
 
 use std::future::Future;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub inbox: Arc<inbox_gate::InboxGate>,
     /// CA certificates trusted for peers beside the system's roots (`[tls] peer_ca_files`).
     pub peer_roots: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    /// The web UI's sessions and cookie settings.
+    pub ui: ui::UiState,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             feeds_every: Some(feeds::SCHEDULER_EVERY),
             inbox: Arc::new(inbox_gate::InboxGate::new(Default::default())),
             peer_roots: Arc::default(),
+            ui: ui::UiState::default(),
         })
     }
 
@@ -127,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tlog::routes())
         .merge(node_api())
         .merge(federation::routes())
+        .merge(ui::routes(state.clone()))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -237,6 +242,13 @@ pub async fn serve_with_tls(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let state = AppState {
+        ui: ui::UiState {
+            secure: tls.is_some(),
+            ..state.ui
+        },
+        ..state
+    };
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);

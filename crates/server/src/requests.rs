@@ -52,7 +52,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
 }
 
 /// The liaison officer or admin behind the call.
-fn officer(caller: &Caller) -> Result<&str, ApiError> {
+pub(crate) fn officer(caller: &Caller) -> Result<&str, ApiError> {
     caller.user_in(
         &[Role::Liaison, Role::Admin],
         "cooperation requests are for liaison officers and admins",

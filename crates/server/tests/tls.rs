@@ -309,3 +309,31 @@ async fn a_changed_file_is_reloaded_once_and_a_bad_change_leaves_the_old_pair() 
         200
     );
 }
+
+#[tokio::test]
+async fn the_web_ui_marks_its_cookies_secure_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Test federation CA");
+    let (cert, key) = write_pair(dir.path(), &ca.valid(&["localhost"]));
+    let node = serve(&CertStore::load(&cert, &key).unwrap()).await;
+    let c = client(&[ca.der()]).build().unwrap();
+    let r = c
+        .get(format!("https://localhost:{}/signin?lang=fr", node.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookies: Vec<&str> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for cookie in cookies {
+        assert!(
+            cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! versions and statuses. Handlers parse, rely on the [`crate::auth`] extractors for
 //! authorisation, call the store, and render; errors are [`ApiError`]s.
 
-mod objects;
+pub(crate) mod objects;
 mod paging;
 mod query;
 

@@ -159,7 +159,7 @@ fn paged_response(
 }
 
 /// The TAXII version of a stored object: `modified`, else `created`, else `date_added`.
-fn version_of(o: &StoredObject) -> String {
+pub(crate) fn version_of(o: &StoredObject) -> String {
     if o.version.is_empty() {
         format_us(o.date_added)
     } else {
@@ -278,6 +278,42 @@ pub async fn versions(
     Ok(paged_response(&state, &listing, "versions", |o, out| {
         push_json_string(out, &version_of(o))
     }))
+}
+
+/// A page of the objects `raw` (a TAXII query string) selects, released to the caller
+/// exactly as GET `…/objects/` releases them, with the token of the next page: what the
+/// web UI lists.
+pub(crate) async fn readable_page(
+    state: &AppState,
+    access: &CollectionAccess,
+    raw: &str,
+) -> Result<(Vec<StoredObject>, Option<String>), ApiError> {
+    let q = query::parse(Some(raw), Endpoint::Objects, VersionFilter::last())?;
+    let Listing { page, scope } = page(state, access, "objects", &q).await?;
+    let next = page
+        .next
+        .map(|cursor| paging::encode(&state.paging_key, &scope, cursor));
+    Ok((page.items, next))
+}
+
+/// Every version of object `id` the caller may read, oldest first, released as GET
+/// `…/objects/{id}/?match[version]=all` releases them; 404 when there is none: what the
+/// web UI shows of one object.
+pub(crate) async fn readable_versions(
+    state: &AppState,
+    access: &CollectionAccess,
+    id: &str,
+) -> Result<Vec<StoredObject>, ApiError> {
+    let listing = one_object(
+        state,
+        access,
+        id,
+        Some("match[version]=all"),
+        Endpoint::Object,
+        VersionFilter::all(),
+    )
+    .await?;
+    Ok(listing.page.items)
 }
 
 /// DELETE `…/objects/{id}/`.

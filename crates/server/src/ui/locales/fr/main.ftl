@@ -1,0 +1,218 @@
+language-name = Français
+skip-to-content = Aller au contenu
+nav-label = Menu principal
+nav-dashboard = Tableau de bord
+nav-intel = Renseignement
+nav-requests = Demandes
+nav-sessions = Mes sessions
+pref-language = Langue
+pref-time-zone = Fuseau horaire
+pref-apply = Appliquer
+sign-out = Se déconnecter
+yes = Oui
+no = Non
+
+error-back = Retour au tableau de bord
+error-too-large = Le formulaire est trop volumineux.
+error-csrf = Ce formulaire a expiré ou ne provient pas de ce site. Rechargez la page et réessayez.
+error-forbidden = Vous n'êtes pas autorisé à faire ceci.
+error-not-found = Introuvable.
+error-throttled = Trop de tentatives. Attendez une minute et réessayez.
+error-invalid = La requête n'est pas valide.
+error-internal = Une erreur s'est produite sur le serveur. L'incident a été journalisé.
+error-busy = Trop de personnes sont connectées. Réessayez plus tard.
+error-language = Cette langue n'est pas disponible.
+error-time-zone = Fuseau horaire inconnu : utilisez un nom comme Europe/Paris ou UTC.
+
+signin-title = Connexion
+signin-name = Nom d'utilisateur
+signin-password = Mot de passe
+signin-submit = Se connecter
+signin-failed = Nom d'utilisateur ou mot de passe incorrect.
+signin-throttled = Trop d'échecs. Attendez une minute avant de réessayer.
+
+sessions-title = Mes sessions
+sessions-count = { $count ->
+    [one] Vous avez une session ouverte.
+   *[other] Vous avez { $count } sessions ouvertes.
+}
+sessions-since = Connexion
+sessions-browser = Navigateur
+sessions-action = Action
+sessions-current = celle-ci
+sessions-revoke = Fermer cette session
+
+dashboard-title = Tableau de bord
+dashboard-waiting = Demandes en attente de notre action
+dashboard-waiting-count = { $count ->
+    [0] Aucune demande n'attend notre action.
+    [one] Une demande attend notre action.
+   *[other] { $count } demandes attendent notre action.
+}
+dashboard-recent = Nouveau renseignement cette semaine
+dashboard-recent-none = Rien de nouveau cette semaine que vous puissiez lire.
+dashboard-log = Journal de transparence
+dashboard-log-none = Le journal n'a pas encore de point de contrôle.
+dashboard-cosignatures = { $count ->
+    [0] Aucun pair n'a encore cosigné ce point de contrôle.
+    [one] Cosigné par un pair.
+   *[other] Cosigné par { $count } pairs.
+}
+
+intel-title = Renseignement
+intel-none = Vous ne pouvez lire aucune collection.
+intel-filter-type = Type d'objet
+intel-filter = Filtrer
+intel-empty = Aucun objet à afficher.
+intel-objects = Objets
+intel-next = Page suivante
+
+object-type = Type
+object-name = Nom
+object-id = Identifiant
+object-markings = Marquages
+object-version = Version
+object-back = Retour à la collection
+object-no-tlp = Aucun marquage TLP
+object-versions = { $count ->
+    [one] Une version
+   *[other] { $count } versions
+}
+object-json = JSON STIX
+
+tlp-clear = TLP:CLEAR : diffusion non limitée.
+tlp-green = TLP:GREEN : diffusion limitée, au sein de la communauté.
+tlp-amber = TLP:AMBER : diffusion limitée à l'organisation du destinataire et à ses clients.
+tlp-amber-strict = TLP:AMBER+STRICT : diffusion limitée à l'organisation du destinataire.
+tlp-red = TLP:RED : réservé aux seuls destinataires, à titre individuel.
+handling-h0 = À des fins répressives uniquement.
+handling-h1 = Pas de procédure judiciaire sans l'accord de l'émetteur.
+handling-h2 = Pas de diffusion ultérieure sans l'accord de l'émetteur.
+handling-h3 = Autres restrictions, précisées dans le texte.
+
+requests-title = Demandes de coopération
+requests-new = Rédiger une nouvelle demande
+requests-inbox = Reçues : demandes qui nous sont adressées
+requests-outbox = Envoyées : nos demandes
+requests-count = { $count ->
+    [0] Aucune demande.
+    [one] Une demande.
+   *[other] { $count } demandes.
+}
+
+request-id = Identifiant
+request-kind = Nature
+request-partner = Partenaire
+request-requester = Membre requérant
+request-requested = Membre requis
+request-state = État
+request-due = Échéance (votre heure)
+request-due-partner = Échéance (heure du partenaire)
+request-emergency = Urgence
+request-overdue = En retard
+request-acts = Ce que vous pouvez faire
+request-reason = Motif
+request-until = Conservé jusqu'au (RFC 3339)
+request-link = Demande de suivi
+request-conditions = Conditions
+request-note = Note
+request-timeline = Historique signé
+request-at = Le
+request-by = par
+request-signature = Signature
+request-document = Document de la demande
+
+draft-title = Nouvelle demande
+draft-choose = Choisir
+draft-to = Membre requis (identity--…)
+draft-emergency = Urgence (risque imminent pour la vie ou la sécurité)
+draft-emergency-justification = Justification de l'urgence
+draft-source = Exigé par
+draft-save = Enregistrer le brouillon
+
+kind-assistance = Assistance (réseau 24/7)
+kind-preservation = Conservation rapide
+kind-disclosure = Divulgation rapide de données relatives au trafic
+kind-production = Injonction de production
+kind-mla = Entraide judiciaire
+
+field-authority-name = Autorité requérante
+field-authority-contact = Contact de l'autorité
+field-authority-time-zone = Fuseau horaire de l'autorité
+field-legal-basis-instrument = Instrument juridique
+field-summary = Résumé des faits
+field-offence = Infraction
+field-details-incident = Incident
+field-details-help-sought = Aide demandée
+field-details-data = Données à conserver
+field-details-relation-to-offence = Lien des données avec l'infraction
+field-details-custodian = Détenteur des données
+field-details-necessity = Nécessité de la conservation
+field-details-mla-to-follow = Une demande d'entraide suivra
+field-details-preservation = Conservation à laquelle elle fait suite
+field-details-communication = Communication concernée
+field-details-categories = Catégories de données (séparées par des virgules)
+field-details-time-range-from = Du
+field-details-time-range-to = Au
+field-details-time-range-time-zone = Fuseau horaire de la période
+field-details-addressee = Fournisseur de services destinataire
+field-details-purpose = Objet de la demande
+field-details-assistance-sought = Entraide demandée
+field-details-laws = Droit applicable
+field-details-proceedings = Procédure concernée
+
+state-draft = Brouillon
+state-submitted = Envoyée
+state-delivered = Reçue
+state-acknowledged = Accusé de réception
+state-under-review = En examen
+state-info-requested = Informations demandées
+state-accepted = Acceptée
+state-accepted-with-conditions = Acceptée sous conditions
+state-postponed = Ajournée
+state-refused = Refusée
+state-in-execution = En exécution
+state-partially-executed = Partiellement exécutée
+state-executed = Exécutée
+state-closed = Close
+state-preserved = Données conservées
+state-extended = Prolongée
+state-linked = Liée
+state-lapsed = Expirée
+state-released = Données libérées
+state-withdrawn = Retirée
+
+act-submit = Signer et envoyer
+act-deliver = Reçue
+act-retrieve = Ouverte
+act-acknowledge = Accuser réception
+act-review = Commencer l'examen
+act-request-info = Demander des informations
+act-supply-info = Fournir des informations
+act-accept = Accepter
+act-accept-with-conditions = Accepter sous conditions
+act-accept-conditions = Accepter les conditions
+act-postpone = Ajourner
+act-resume = Reprendre
+act-refuse = Refuser
+act-execute = Commencer l'exécution
+act-execute-partially = Livrer en partie
+act-complete = Terminer
+act-close = Clore
+act-preserve = Confirmer la conservation
+act-extend = Prolonger la conservation
+act-link = Lier la demande de suivi
+act-lapse = Constater l'expiration
+act-release = Libérer les données
+act-withdraw = Retirer
+
+reason-essential-interests = Intérêts essentiels (souveraineté, sécurité, ordre public)
+reason-political-offence = Infraction politique
+reason-dual-criminality = Double incrimination non remplie
+reason-immunity = Immunités ou privilèges
+reason-fundamental-rights = Droits fondamentaux
+reason-ne-bis-in-idem = Ne bis in idem
+reason-incomplete = Demande incomplète ou manifestement erronée
+reason-data-not-held = Données non détenues
+reason-impossible = Exécution impossible
+reason-other = Autre motif (dans la note)

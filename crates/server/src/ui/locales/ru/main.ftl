@@ -1,0 +1,222 @@
+language-name = Русский
+skip-to-content = Перейти к содержимому
+nav-label = Главное меню
+nav-dashboard = Сводка
+nav-intel = Разведданные
+nav-requests = Запросы
+nav-sessions = Мои сеансы
+pref-language = Язык
+pref-time-zone = Часовой пояс
+pref-apply = Применить
+sign-out = Выйти
+yes = Да
+no = Нет
+
+error-back = Вернуться к сводке
+error-too-large = Форма слишком велика.
+error-csrf = Срок действия формы истёк, или она отправлена не с этого сайта. Обновите страницу и повторите попытку.
+error-forbidden = У вас нет права на это действие.
+error-not-found = Не найдено.
+error-throttled = Слишком много попыток. Подождите минуту и повторите.
+error-invalid = Запрос недействителен.
+error-internal = На сервере произошла ошибка. Инцидент записан в журнал.
+error-busy = Слишком много пользователей в системе. Повторите попытку позже.
+error-language = Этот язык недоступен.
+error-time-zone = Неизвестный часовой пояс: укажите название вроде Europe/Moscow или UTC.
+
+signin-title = Вход
+signin-name = Имя пользователя
+signin-password = Пароль
+signin-submit = Войти
+signin-failed = Неверное имя пользователя или пароль.
+signin-throttled = Слишком много неудачных попыток. Подождите минуту, прежде чем повторить.
+
+sessions-title = Мои сеансы
+sessions-count = { $count ->
+    [one] У вас { $count } открытый сеанс.
+    [few] У вас { $count } открытых сеанса.
+   *[other] У вас { $count } открытых сеансов.
+}
+sessions-since = Вход выполнен
+sessions-browser = Браузер
+sessions-action = Действие
+sessions-current = текущий
+sessions-revoke = Завершить этот сеанс
+
+dashboard-title = Сводка
+dashboard-waiting = Запросы, ожидающие наших действий
+dashboard-waiting-count = { $count ->
+    [0] Нет запросов, ожидающих наших действий.
+    [one] { $count } запрос ожидает наших действий.
+    [few] { $count } запроса ожидают наших действий.
+   *[other] { $count } запросов ожидают наших действий.
+}
+dashboard-recent = Новые разведданные за неделю
+dashboard-recent-none = За эту неделю нет ничего нового, доступного вам.
+dashboard-log = Журнал прозрачности
+dashboard-log-none = В журнале ещё нет контрольной точки.
+dashboard-cosignatures = { $count ->
+    [0] Ни один партнёр ещё не подписал эту контрольную точку.
+    [one] Подписано { $count } партнёром.
+   *[other] Подписано партнёрами: { $count }.
+}
+
+intel-title = Разведданные
+intel-none = Вам не доступна ни одна коллекция.
+intel-filter-type = Тип объекта
+intel-filter = Отобрать
+intel-empty = Нет объектов для показа.
+intel-objects = Объекты
+intel-next = Следующая страница
+
+object-type = Тип
+object-name = Название
+object-id = Идентификатор
+object-markings = Маркировка
+object-version = Версия
+object-back = Назад к коллекции
+object-no-tlp = Без маркировки TLP
+object-versions = { $count ->
+    [one] { $count } версия
+    [few] { $count } версии
+   *[other] { $count } версий
+}
+object-json = JSON STIX
+
+tlp-clear = TLP:CLEAR: распространение не ограничено.
+tlp-green = TLP:GREEN: ограниченное распространение в пределах сообщества.
+tlp-amber = TLP:AMBER: ограниченное распространение в организации получателя и среди её клиентов.
+tlp-amber-strict = TLP:AMBER+STRICT: ограниченное распространение только в организации получателя.
+tlp-red = TLP:RED: только для лично указанных получателей.
+handling-h0 = Только для правоохранительных целей.
+handling-h1 = Не использовать в судопроизводстве без согласия источника.
+handling-h2 = Не распространять далее без согласия источника.
+handling-h3 = Иные ограничения, указанные в тексте.
+
+requests-title = Запросы о сотрудничестве
+requests-new = Составить новый запрос
+requests-inbox = Входящие: запросы к нам
+requests-outbox = Исходящие: наши запросы
+requests-count = { $count ->
+    [0] Запросов нет.
+    [one] { $count } запрос.
+    [few] { $count } запроса.
+   *[other] { $count } запросов.
+}
+
+request-id = Идентификатор
+request-kind = Вид
+request-partner = Партнёр
+request-requester = Запрашивающий участник
+request-requested = Запрашиваемый участник
+request-state = Состояние
+request-due = Срок (ваше время)
+request-due-partner = Срок (время партнёра)
+request-emergency = Срочно
+request-overdue = Просрочен
+request-acts = Доступные действия
+request-reason = Основание
+request-until = Сохранять до (RFC 3339)
+request-link = Последующий запрос
+request-conditions = Условия
+request-note = Примечание
+request-timeline = Подписанная история
+request-at = Время
+request-by = кто
+request-signature = Подпись
+request-document = Документ запроса
+
+draft-title = Новый запрос
+draft-choose = Выбрать
+draft-to = Запрашиваемый участник (identity--…)
+draft-emergency = Срочный случай (непосредственная угроза жизни или безопасности)
+draft-emergency-justification = Обоснование срочности
+draft-source = Требуется согласно
+draft-save = Сохранить черновик
+
+kind-assistance = Помощь (сеть 24/7)
+kind-preservation = Оперативное обеспечение сохранности
+kind-disclosure = Оперативное раскрытие данных о трафике
+kind-production = Распоряжение о предоставлении
+kind-mla = Взаимная правовая помощь
+
+field-authority-name = Запрашивающий орган
+field-authority-contact = Контакт органа
+field-authority-time-zone = Часовой пояс органа
+field-legal-basis-instrument = Правовой документ
+field-summary = Краткое изложение фактов
+field-offence = Преступление
+field-details-incident = Инцидент
+field-details-help-sought = Запрашиваемая помощь
+field-details-data = Данные для сохранения
+field-details-relation-to-offence = Связь данных с преступлением
+field-details-custodian = Хранитель данных
+field-details-necessity = Необходимость сохранения
+field-details-mla-to-follow = Последует запрос о взаимной помощи
+field-details-preservation = Предшествующее сохранение
+field-details-communication = Соответствующая передача данных
+field-details-categories = Категории данных (через запятую)
+field-details-time-range-from = С
+field-details-time-range-to = По
+field-details-time-range-time-zone = Часовой пояс периода
+field-details-addressee = Адресат — поставщик услуг
+field-details-purpose = Цель запроса
+field-details-assistance-sought = Запрашиваемая помощь
+field-details-laws = Применимое право
+field-details-proceedings = Соответствующее производство
+
+state-draft = Черновик
+state-submitted = Отправлен
+state-delivered = Доставлен
+state-acknowledged = Получение подтверждено
+state-under-review = На рассмотрении
+state-info-requested = Запрошены сведения
+state-accepted = Принят
+state-accepted-with-conditions = Принят с условиями
+state-postponed = Отложен
+state-refused = Отклонён
+state-in-execution = Исполняется
+state-partially-executed = Частично исполнен
+state-executed = Исполнен
+state-closed = Закрыт
+state-preserved = Данные сохранены
+state-extended = Продлён
+state-linked = Связан
+state-lapsed = Срок истёк
+state-released = Данные освобождены
+state-withdrawn = Отозван
+
+act-submit = Подписать и отправить
+act-deliver = Доставлен
+act-retrieve = Открыт
+act-acknowledge = Подтвердить получение
+act-review = Начать рассмотрение
+act-request-info = Запросить сведения
+act-supply-info = Предоставить сведения
+act-accept = Принять
+act-accept-with-conditions = Принять с условиями
+act-accept-conditions = Принять условия
+act-postpone = Отложить
+act-resume = Возобновить
+act-refuse = Отклонить
+act-execute = Начать исполнение
+act-execute-partially = Передать часть
+act-complete = Завершить
+act-close = Закрыть
+act-preserve = Подтвердить сохранение
+act-extend = Продлить сохранение
+act-link = Связать последующий запрос
+act-lapse = Отметить истечение срока
+act-release = Освободить данные
+act-withdraw = Отозвать
+
+reason-essential-interests = Существенные интересы (суверенитет, безопасность, публичный порядок)
+reason-political-offence = Политическое преступление
+reason-dual-criminality = Не соблюдено условие двойной криминальности
+reason-immunity = Иммунитеты или привилегии
+reason-fundamental-rights = Основные права
+reason-ne-bis-in-idem = Ne bis in idem
+reason-incomplete = Запрос неполон или явно ошибочен
+reason-data-not-held = Данные отсутствуют
+reason-impossible = Исполнение невозможно
+reason-other = Иное основание (в примечании)

@@ -1,0 +1,608 @@
+//! The web UI over real HTTP against a real server on a real SQLite store: sign-in and
+//! sessions, CSRF, security headers, and who sees what (denials included).
+
+mod common;
+
+use comity_store::{Access, Role};
+use common::{Node, TestNode, PASSWORD};
+use reqwest::{redirect, Client, StatusCode};
+
+const COL: &str = "5c2f0f39-6a4c-4a57-9b7e-2b9e3f3a0d11";
+const OTHER: &str = "7d0f3c11-2c1e-4f3a-8d0c-1a2b3c4d5e6f";
+const IND: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+const SECRET: &str = "indicator--1111aaaa-17d4-4cbf-938f-98ee46b3cd3f";
+const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+
+async fn start() -> Node {
+    let ro = Access {
+        read: true,
+        write: false,
+    };
+    let node = TestNode::new()
+        .with_api_root(100_000)
+        .with_collection(COL, "Shared")
+        .with_collection(OTHER, "Withheld")
+        .with_user("admin", Role::Admin)
+        .with_user("reader", Role::Analyst)
+        .with_user("viewer", Role::Viewer)
+        .with_user("liaison", Role::Liaison)
+        .with_grant(COL, "reader", ro)
+        .with_grant(COL, "viewer", ro)
+        .registered_as("ui-test")
+        .start()
+        .await;
+    for (collection, id, name) in [
+        (COL, IND, "shared indicator"),
+        (OTHER, SECRET, "secret <b>name</b>"),
+    ] {
+        let body = format!(
+            r#"{{"objects":[{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"{name}","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["{AMBER}"],"x_comity_handling":{{"codes":["H2"]}}}}]}}"#
+        );
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/taxii2/default/collections/{collection}/objects/",
+                node.base
+            ))
+            .basic_auth("admin", Some(PASSWORD))
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .header("Accept", "application/taxii+json;version=2.1")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    node
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of cookie `name` a response sets.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).expect(name) + marker.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Signs `user` in with `password`, sending `planted` as a session cookie beforehand;
+/// the response of the sign-in POST.
+async fn sign_in_with(node: &Node, user: &str, password: &str, planted: &str) -> reqwest::Response {
+    let c = client();
+    let page = c.get(format!("{}/signin", node.base)).send().await.unwrap();
+    let cookie = set_cookie(&page, "comity_signin").unwrap();
+    let token = hidden(&page.text().await.unwrap(), "token");
+    c.post(format!("{}/signin", node.base))
+        .header(
+            "Cookie",
+            format!("comity_signin={cookie}; comity_session={planted}"),
+        )
+        .form(&[("name", user), ("password", password), ("token", &token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A signed-in session of `user`: its cookie header.
+async fn session(node: &Node, user: &str) -> String {
+    let r = sign_in_with(node, user, PASSWORD, "").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{user} could not sign in"
+    );
+    format!(
+        "comity_session={}",
+        set_cookie(&r, "comity_session").unwrap()
+    )
+}
+
+async fn get(node: &Node, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(format!("{}{path}", node.base))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn post(node: &Node, cookie: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client()
+        .post(format!("{}{path}", node.base))
+        .header("Cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+const PAGES: &[&str] = &[
+    "/dashboard",
+    "/intel",
+    "/requests",
+    "/requests/new",
+    "/sessions",
+];
+
+#[tokio::test]
+async fn without_a_session_every_page_sends_to_sign_in_with_safe_headers() {
+    let node = start().await;
+    let object = format!("/intel/default/{COL}/{IND}");
+    for path in PAGES.iter().copied().chain([object.as_str(), "/"]) {
+        for cookie in ["", "comity_session=forged", "comity_session="] {
+            let r = client()
+                .get(format!("{}{path}", node.base))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path} {cookie}");
+            let to = r.headers()["location"].to_str().unwrap();
+            assert!(to == "/signin" || path == "/", "{path} went to {to}");
+        }
+    }
+    // Paths the UI does not serve are not its business: no redirect, no session check.
+    for path in ["/no-such-page", "/api/v1/no-such-route", "/dashboard/extra"] {
+        let r = client()
+            .get(format!("{}{path}", node.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let r = client()
+        .get(format!("{}/signin", node.base))
+        .send()
+        .await
+        .unwrap();
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cache-control"], "no-store");
+    let cookie = h["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP cannot carry Secure cookies"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_checks_its_token_and_password_and_never_keeps_a_planted_session() {
+    let node = start().await;
+    // Without the sign-in page's cookie, or with another token: refused before any
+    // password is checked.
+    let c = client();
+    for (cookie, token) in [
+        ("", "x"),
+        ("comity_signin=abc", "abd"),
+        ("comity_signin=", ""),
+    ] {
+        let r = c
+            .post(format!("{}/signin", node.base))
+            .header("Cookie", cookie)
+            .form(&[("name", "admin"), ("password", PASSWORD), ("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{cookie} {token}");
+        assert!(set_cookie(&r, "comity_session").is_none());
+    }
+    let r = sign_in_with(&node, "admin", "wrong", "").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r, "comity_session").is_none());
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong user name or password."));
+    let r = sign_in_with(&node, "nobody", PASSWORD, "").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A hostile name is shown escaped, never as markup.
+    let r = sign_in_with(&node, "<script>alert(1)</script>", PASSWORD, "").await;
+    assert!(!r.text().await.unwrap().contains("<script>"));
+
+    let planted = "a".repeat(64);
+    let r = sign_in_with(&node, "admin", PASSWORD, &planted).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = set_cookie(&r, "comity_session").unwrap();
+    assert_ne!(id, planted);
+    assert_eq!(id.len(), 64);
+    let (status, _) = get(&node, &format!("comity_session={planted}"), "/dashboard").await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the planted id became a session"
+    );
+    let (status, page) = get(&node, &format!("comity_session={id}"), "/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Dashboard"));
+}
+
+#[tokio::test]
+async fn every_post_needs_the_session_token() {
+    let node = start().await;
+    let cookie = session(&node, "admin").await;
+    let (_, page) = get(&node, &cookie, "/dashboard").await;
+    let csrf = hidden(&page, "csrf");
+    let other = session(&node, "liaison").await;
+    let (_, other_page) = get(&node, &other, "/dashboard").await;
+    let other_csrf = hidden(&other_page, "csrf");
+    for path in [
+        "/preferences",
+        "/signout",
+        "/requests/new",
+        "/sessions/x/revoke",
+    ] {
+        for token in [None, Some(""), Some("0000"), Some(other_csrf.as_str())] {
+            let mut form = vec![("lang", "fr"), ("tz", "UTC"), ("back", "/intel")];
+            if let Some(t) = token {
+                form.push(("csrf", t));
+            }
+            let r = post(&node, &cookie, path, &form).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path} with {token:?}");
+            assert!(r
+                .text()
+                .await
+                .unwrap()
+                .contains("did not come from this site"));
+        }
+    }
+    // Nothing happened: the session is still there, in English.
+    let (status, page) = get(&node, &cookie, "/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("lang=\"en\""));
+    // An oversized form is refused as such.
+    let big = "x".repeat(70_000);
+    let r = post(
+        &node,
+        &cookie,
+        "/preferences",
+        &[("csrf", &csrf), ("pad", &big)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // With the right token the form works.
+    let r = post(
+        &node,
+        &cookie,
+        "/preferences",
+        &[
+            ("csrf", &csrf),
+            ("lang", "ar"),
+            ("tz", "Asia/Riyadh"),
+            ("back", "/intel"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/intel");
+    let (_, page) = get(&node, &cookie, "/dashboard").await;
+    assert!(page.contains("lang=\"ar\" dir=\"rtl\""));
+}
+
+#[tokio::test]
+async fn preferences_refuse_unknown_values_and_foreign_redirects() {
+    let node = start().await;
+    let cookie = session(&node, "reader").await;
+    let (_, page) = get(&node, &cookie, "/dashboard").await;
+    let csrf = hidden(&page, "csrf");
+    for (lang, tz, status) in [
+        ("de", "UTC", StatusCode::BAD_REQUEST),
+        ("ar", "Mars/Olympus", StatusCode::BAD_REQUEST),
+        ("ar", "../../etc/passwd", StatusCode::BAD_REQUEST),
+        ("<b>", "UTC", StatusCode::BAD_REQUEST),
+    ] {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("lang", lang),
+            ("tz", tz),
+            ("back", "/"),
+        ];
+        let r = post(&node, &cookie, "/preferences", &form).await;
+        assert_eq!(r.status(), status, "{lang} {tz}");
+    }
+    let (_, page) = get(&node, &cookie, "/dashboard").await;
+    assert!(page.contains("lang=\"en\""), "a refused choice was kept");
+    for back in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "intel",
+    ] {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("lang", "fr"),
+            ("tz", "UTC"),
+            ("back", back),
+        ];
+        let r = post(&node, &cookie, "/preferences", &form).await;
+        assert_eq!(r.headers()["location"], "/dashboard", "{back}");
+    }
+}
+
+#[tokio::test]
+async fn pages_follow_the_api_rules_for_each_role() {
+    let node = start().await;
+    let object = format!("/intel/default/{COL}/{IND}");
+    let withheld = format!("/intel/default/{OTHER}/{SECRET}");
+    let withheld_list = format!("/intel/default/{OTHER}/");
+    // (user, path, status)
+    let matrix: &[(&str, &str, StatusCode)] = &[
+        ("admin", "/requests", StatusCode::OK),
+        ("liaison", "/requests", StatusCode::OK),
+        ("reader", "/requests", StatusCode::FORBIDDEN),
+        ("viewer", "/requests", StatusCode::FORBIDDEN),
+        ("reader", "/requests/new", StatusCode::FORBIDDEN),
+        ("liaison", "/requests/new", StatusCode::OK),
+        ("reader", &object, StatusCode::OK),
+        ("viewer", &object, StatusCode::OK),
+        ("admin", &object, StatusCode::OK),
+        ("liaison", &object, StatusCode::NOT_FOUND),
+        ("reader", &withheld, StatusCode::NOT_FOUND),
+        ("reader", &withheld_list, StatusCode::NOT_FOUND),
+        ("viewer", &withheld_list, StatusCode::NOT_FOUND),
+        ("admin", &withheld, StatusCode::OK),
+    ];
+    for (user, path, expected) in matrix {
+        let cookie = session(&node, user).await;
+        let (status, _) = get(&node, &cookie, path).await;
+        assert_eq!(status, *expected, "{user} {path}");
+    }
+    // The reader's pages name neither the withheld collection nor its object.
+    let reader = session(&node, "reader").await;
+    for path in ["/dashboard", "/intel", &format!("/intel/default/{COL}/")] {
+        let (_, page) = get(&node, &reader, path).await;
+        assert!(
+            !page.contains(OTHER) && !page.contains(SECRET),
+            "{path} leaks"
+        );
+        assert!(
+            !page.contains("Withheld") && !page.contains("secret"),
+            "{path} leaks"
+        );
+    }
+    let (_, not_found) = get(&node, &reader, &withheld).await;
+    let (_, unknown) = get(
+        &node,
+        &reader,
+        "/intel/default/00000000-0000-4000-8000-000000000000/indicator--00000000-0000-4000-8000-000000000000",
+    )
+    .await;
+    let strip = |s: &str| {
+        s.replace(OTHER, "X")
+            .replace("00000000-0000-4000-8000-000000000000", "X")
+    };
+    assert_eq!(
+        strip(&not_found),
+        strip(&unknown),
+        "a withheld collection reads unlike a missing one"
+    );
+    // The reader sees the shared object with its markings.
+    let (_, page) = get(&node, &reader, &object).await;
+    assert!(page.contains("class=\"badge tlp-amber\">TLP:AMBER<"));
+    assert!(page.contains(">H2<"));
+    assert!(page.contains("shared indicator"));
+    // The admin sees the other one, its name escaped.
+    let admin = session(&node, "admin").await;
+    let (_, page) = get(&node, &admin, &withheld).await;
+    assert!(
+        page.contains("secret &#60;b&#62;name&#60;/b&#62;") || page.contains("secret &lt;b&gt;")
+    );
+    assert!(!page.contains("<b>name</b>"));
+}
+
+#[tokio::test]
+async fn a_filter_of_the_wrong_shape_is_refused_and_paging_continues() {
+    let node = start().await;
+    let reader = session(&node, "reader").await;
+    let base = format!("/intel/default/{COL}/");
+    let (status, page) = get(&node, &reader, &format!("{base}?type=indicator")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(IND));
+    let (status, page) = get(&node, &reader, &format!("{base}?type=malware")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains(IND));
+    let (status, _) = get(&node, &reader, &format!("{base}?next=forged")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get(&node, &reader, &format!("{base}not-a-stix-id")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn sessions_are_listed_revoked_and_ended_by_their_user_only() {
+    let node = start().await;
+    let first = session(&node, "reader").await;
+    let second = session(&node, "reader").await;
+    let other = session(&node, "admin").await;
+    let (_, page) = get(&node, &first, "/sessions").await;
+    assert!(
+        page.contains("You have 2 open sessions")
+            || page.contains("You have \u{2068}2\u{2069} open sessions")
+    );
+    let csrf = hidden(&page, "csrf");
+    let (_, admin_page) = get(&node, &other, "/sessions").await;
+    let admin_handle = admin_page
+        .split("/sessions/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = post(
+        &node,
+        &first,
+        &format!("/sessions/{admin_handle}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "a user revoked another's session"
+    );
+    assert_eq!(get(&node, &other, "/dashboard").await.0, StatusCode::OK);
+    // Revoke the second session from the first: the one the page does not mark as this.
+    let others: Vec<String> = page
+        .split("<tr>")
+        .filter(|row| row.contains("/revoke") && !row.contains("(this one)"))
+        .map(|row| {
+            row.split("/sessions/")
+                .nth(1)
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(others.len(), 1, "{page}");
+    let r = post(
+        &node,
+        &first,
+        &format!("/sessions/{}/revoke", others[0]),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&node, &second, "/dashboard").await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(get(&node, &first, "/dashboard").await.0, StatusCode::OK);
+    // Signing out ends the session on the server, not only in the browser.
+    let (status, _) = get(&node, &other, "/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = get(&node, &other, "/dashboard").await;
+    let r = post(
+        &node,
+        &other,
+        "/signout",
+        &[("csrf", &hidden(&page, "csrf"))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&node, &other, "/dashboard").await.0,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn request_pages_and_acts_refuse_what_the_api_refuses() {
+    let node = start().await;
+    let missing = "request--00000000-0000-4000-8000-000000000000";
+    for (user, expected) in [
+        ("liaison", StatusCode::NOT_FOUND),
+        ("admin", StatusCode::NOT_FOUND),
+        ("reader", StatusCode::FORBIDDEN),
+        ("viewer", StatusCode::FORBIDDEN),
+    ] {
+        let cookie = session(&node, user).await;
+        let (_, page) = get(&node, &cookie, "/dashboard").await;
+        let csrf = hidden(&page, "csrf");
+        assert_eq!(
+            get(&node, &cookie, &format!("/requests/{missing}")).await.0,
+            expected,
+            "{user}"
+        );
+        let r = post(
+            &node,
+            &cookie,
+            &format!("/requests/{missing}/submit"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), expected, "{user} submit");
+        let r = post(
+            &node,
+            &cookie,
+            "/requests/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "preservation"),
+                ("to", "identity--x"),
+            ],
+        )
+        .await;
+        let draft = if expected == StatusCode::FORBIDDEN {
+            expected
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(r.status(), draft, "{user} draft");
+    }
+    let cookie = session(&node, "liaison").await;
+    let (_, page) = get(&node, &cookie, "/dashboard").await;
+    let csrf = hidden(&page, "csrf");
+    // An act the workflow does not know, a refusal reason outside the dictionary, a kind
+    // that does not exist: refused, with the viewer's language kept.
+    let r = post(
+        &node,
+        &cookie,
+        &format!("/requests/{missing}/dance"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = post(
+        &node,
+        &cookie,
+        &format!("/requests/{missing}/refuse"),
+        &[("csrf", &csrf), ("reason", "whim")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post(
+        &node,
+        &cookie,
+        "/requests/new",
+        &[("csrf", &csrf), ("kind", "bribery"), ("to", "x")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&node, &cookie, "/requests/new?kind=bribery").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    for kind in [
+        "assistance",
+        "preservation",
+        "disclosure",
+        "production",
+        "mla",
+    ] {
+        let (status, page) = get(&node, &cookie, &format!("/requests/new?kind={kind}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Budapest Convention")
+                || page.contains("2023/1543")
+                || page.contains("UN Model Treaty")
+        );
+    }
+    let (_, page) = get(&node, &cookie, "/requests/new?kind=preservation").await;
+    assert!(
+        page.contains("Budapest Convention art. 29(2)(f)"),
+        "the article of each field is shown"
+    );
+}

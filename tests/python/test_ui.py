@@ -1,0 +1,333 @@
+"""The web UI in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
+by Selenium) against a real `comity serve`: sign in, the dashboard, browsing objects and an
+object page with its markings, drafting and submitting a preservation request and finding
+it in the outbox, the language switch (Arabic right to left), every page in all six
+languages without a missing message, a viewer without rights who sees no trace of a
+withheld object, CSRF refusals, session fixation, clickjacking headers, and axe-core
+(vendored, injected by the test only) finding no serious or critical violation.
+
+Screenshots of every page in English and Arabic, and of the dashboard in Chinese, are kept
+under ``target/ui-screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import REPO, TAXII, target
+from federation_nodes import federation
+
+pytestmark = [
+    pytest.mark.skipif(target() == "medallion", reason="comity-only: the web UI"),
+    pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("chromedriver") is None,
+                       reason="needs Debian's chromium and chromium-driver (scripts/test installs them)"),
+]
+
+SHOTS = REPO / "target" / "ui-screenshots"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+PASSWORD = "ui-password-1"
+LANGS = ["en", "fr", "es", "ru", "zh", "ar"]
+MISSING = "\u27e6missing:"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+SHARED_ID = f"indicator--{uuid.uuid4()}"
+WITHHELD_ID = f"indicator--{uuid.uuid4()}"
+
+
+def indicator(id_: str, name: str, **extra) -> dict:
+    return {"type": "indicator", "spec_version": "2.1", "id": id_,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": name, "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z", **extra}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    with federation(tmp_path_factory.mktemp("ui"), "AB", [], serve="A") as w:
+        a = w["A"]
+        n = a.node
+        for name, role in [("liaison", "liaison"), ("reader", "analyst")]:
+            n.cli("user", "add", name, "--role", role, "--data-dir", n.data_dir,
+                  env={"COMITY_USER_PASSWORD": PASSWORD})
+        shared = n.add_collection("Shared", read=["reader", "liaison"])
+        withheld = n.add_collection("Withheld")
+        for cid, obj in [
+            (shared, indicator(SHARED_ID, "Shared C2 server", object_marking_refs=[AMBER],
+                               x_comity_handling={"codes": ["H2"]})),
+            (withheld, indicator(WITHHELD_ID, "withheld-secret-name")),
+        ]:
+            r = requests.post(f"{a.url}/taxii2/default/collections/{cid}/objects/",
+                              auth=n.admin, data=json.dumps({"objects": [obj]}),
+                              headers={"Content-Type": TAXII, "Accept": TAXII}, timeout=30)
+            assert r.status_code == 202 and r.json()["success_count"] == 1, r.text
+        yield {"a": a, "b": w["B"], "shared": shared, "withheld": withheld}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                "--lang=en-GB"]:
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    driver.set_page_load_timeout(30)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def by(css: str):
+    from selenium.webdriver.common.by import By
+    return (By.CSS_SELECTOR, css)
+
+
+def follow(driver, element):
+    """Clicks `element` and waits for the page it leads to."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def gone(_):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    old = driver.find_element(*by("html"))
+    element.click()
+    WebDriverWait(driver, 15).until(gone)
+
+
+def sign_in(driver, base: str, user: str, password: str = PASSWORD):
+    driver.delete_all_cookies()
+    driver.get(base + "/signin")
+    driver.find_element(*by("#name")).send_keys(user)
+    driver.find_element(*by("#password")).send_keys(password)
+    follow(driver, driver.find_element(*by("form.card button[type=submit]")))
+    assert driver.current_url.endswith("/dashboard"), driver.page_source[-1500:]
+
+
+def choose_language(driver, lang: str):
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(*by("#pref-lang"))).select_by_value(lang)
+    follow(driver, driver.find_element(*by("form.prefs button[type=submit]")))
+    html = driver.find_element(*by("html"))
+    assert html.get_attribute("lang") == lang
+
+
+def shot(driver, name: str):
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def axe_violations(driver) -> list[dict]:
+    """Serious and critical axe-core violations of the page shown (axe is injected through
+    WebDriver, which the page's CSP does not govern; the node never serves it)."""
+    driver.execute_script(AXE.read_text())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations));")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+            for v in result if v["impact"] in ("serious", "critical")]
+
+
+def pages(world) -> dict[str, str]:
+    shared = world["shared"]
+    return {
+        "dashboard": "/dashboard",
+        "intel": "/intel",
+        "objects": f"/intel/default/{shared}/",
+        "object": f"/intel/default/{shared}/{SHARED_ID}",
+        "requests": "/requests",
+        "draft": "/requests/new",
+        "sessions": "/sessions",
+    }
+
+
+def draft_preservation(driver, base: str, to: str) -> str:
+    driver.get(base + "/requests/new?kind=preservation")
+    fields = {
+        "authority.name": "Unité cyber — وحدة الجرائم الإلكترونية",
+        "authority.contact": "+33 1 00 00 00 00",
+        "authority.time_zone": "Europe/Paris",
+        "legal_basis.instrument": "Budapest Convention",
+        "summary": "Ransomware C2 hosted at ACME",
+        "offence": "Unauthorised access (art. 2)",
+        "details.data": "Server logs of 203.0.113.9",
+        "details.relation_to_offence": "C2 server of the attack",
+        "details.custodian": "ACME hosting",
+        "details.necessity": "Logs rotate in 7 days",
+    }
+    driver.find_element(*by("#to")).send_keys(to)
+    for name, value in fields.items():
+        driver.find_element(*by(f"[name='{name}']")).send_keys(value)
+    follow(driver, driver.find_element(*by("form.draft button[type=submit]")))
+    assert "/requests/request--" in driver.current_url or "/requests/" in driver.current_url, driver.current_url
+    return driver.current_url.rsplit("/", 1)[1]
+
+
+def test_an_officer_signs_in_browses_intelligence_and_drafts_a_preservation_request(world, browser):
+    a, b = world["a"], world["b"]
+    sign_in(browser, a.url, "liaison")
+    assert "Dashboard" in browser.title
+    shot(browser, "en-dashboard")
+    assert axe_violations(browser) == []
+
+    follow(browser, browser.find_element(*by("nav a[href='/intel']")))
+    follow(browser, browser.find_element(*by(f"a[href='/intel/default/{world['shared']}/']")))
+    row = browser.find_element(*by(f"a[href$='{SHARED_ID}']"))
+    assert row.text == "Shared C2 server"
+    assert "TLP:AMBER" in browser.find_element(*by("table")).text
+    follow(browser, row)
+    badge = browser.find_element(*by(".badge.tlp-amber"))
+    assert badge.text == "TLP:AMBER"
+    # TLP 2.0 amber (#FFC000) on black.
+    assert badge.value_of_css_property("color") in ("rgba(255, 192, 0, 1)", "rgb(255, 192, 0)")
+    assert "H2" in browser.find_element(*by(".markings")).text
+    assert json.loads(browser.find_element(*by("pre.json")).text)["id"] == SHARED_ID
+    assert axe_violations(browser) == []
+
+    rid = draft_preservation(browser, a.url, b.id)
+    assert browser.find_element(*by("h1")).text.startswith("Expedited preservation")
+    assert "Draft" in browser.find_element(*by(".fields")).text
+    assert axe_violations(browser) == []
+    follow(browser, browser.find_element(*by("form.act button[value=submit]")))
+    assert "Submitted" in browser.find_element(*by(".fields")).text
+    timeline = browser.find_element(*by(".timeline")).text
+    assert "Sign and submit" in timeline and "Signature" in timeline
+    shot(browser, "en-request")
+
+    follow(browser, browser.find_element(*by("nav a[href='/requests']")))
+    assert browser.find_element(*by(f"a[href='/requests/{rid}']"))
+    assert b.id in browser.find_element(*by("section[aria-labelledby=outbox]")).text
+    assert rid not in browser.find_element(*by("section[aria-labelledby=inbox]")).get_attribute("innerHTML")
+    assert axe_violations(browser) == []
+
+
+def test_a_draft_with_missing_or_hostile_fields_is_refused_or_escaped(world, browser):
+    a, b = world["a"], world["b"]
+    sign_in(browser, a.url, "liaison")
+    browser.get(a.url + "/requests/new?kind=preservation")
+    browser.find_element(*by("#to")).send_keys("identity--00000000-0000-4000-8000-000000000000")
+    follow(browser, browser.find_element(*by("form.draft button[type=submit]")))
+    assert browser.find_element(*by("h1")).text == "The request is not valid."
+    # A hostile summary is stored and shown as text, never as markup.
+    browser.get(a.url + "/requests/new?kind=preservation")
+    browser.find_element(*by("#to")).send_keys(b.id)
+    browser.find_element(*by("[name=summary]")).send_keys("<img src=x onerror=alert(1)>")
+    follow(browser, browser.find_element(*by("form.draft button[type=submit]")))
+    assert "<img src=x onerror=alert(1)>" in browser.find_element(*by("pre.json")).text
+    assert not browser.find_elements(*by("img"))
+    browser.get(a.url + "/requests/new?kind=bribery")
+    assert browser.find_element(*by("h1")).text == "The request is not valid."
+
+
+def test_every_page_in_six_languages_and_arabic_right_to_left(world, browser):
+    a = world["a"]
+    sign_in(browser, a.url, "liaison")
+    for lang in LANGS:
+        browser.get(a.url + "/dashboard")
+        choose_language(browser, lang)
+        for name, path in pages(world).items():
+            browser.get(a.url + path)
+            html = browser.find_element(*by("html"))
+            assert html.get_attribute("lang") == lang, (lang, path)
+            assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr"), (lang, path)
+            assert MISSING not in browser.page_source, (lang, path)
+            if lang in ("en", "ar"):
+                shot(browser, f"{lang}-{name}")
+            if lang == "zh" and name == "dashboard":
+                shot(browser, "zh-dashboard")
+    # Arabic mirrors the layout: the navigation starts at the right.
+    browser.get(a.url + "/dashboard")
+    choose_language(browser, "ar")
+    brand = browser.find_element(*by(".brand")).rect
+    assert brand["x"] > 640, brand
+    assert browser.find_element(*by("nav a[href='/intel']")).text == "المعلومات الاستخبارية"
+    assert axe_violations(browser) == []
+    choose_language(browser, "en")
+    # The sign-in page speaks the language chosen, and the browser's before any choice.
+    browser.delete_all_cookies()
+    browser.get(a.url + "/signin?lang=ar")
+    assert browser.find_element(*by("html")).get_attribute("dir") == "rtl"
+    shot(browser, "ar-signin")
+    browser.get(a.url + "/signin")
+    assert browser.find_element(*by("html")).get_attribute("lang") == "ar", "the choice was not remembered"
+    browser.delete_all_cookies()
+    browser.get(a.url + "/signin")
+    assert browser.find_element(*by("html")).get_attribute("lang") == "en"
+    shot(browser, "en-signin")
+    r = requests.get(a.url + "/signin", headers={"Accept-Language": "ru-RU,ru;q=0.9"}, timeout=10)
+    assert 'lang="ru"' in r.text and MISSING not in r.text
+
+
+def test_a_viewer_without_rights_sees_no_trace_of_a_withheld_object(world, browser):
+    a = world["a"]
+    sign_in(browser, a.url, "reader")
+    for path in ["/dashboard", "/intel", f"/intel/default/{world['shared']}/"]:
+        browser.get(a.url + path)
+        source = browser.page_source
+        for trace in (WITHHELD_ID, world["withheld"], "withheld-secret-name", "Withheld"):
+            assert trace not in source, (path, trace)
+    browser.get(a.url + "/intel")
+    assert len(browser.find_elements(*by("ul.collections li"))) == 1
+    browser.get(a.url + f"/intel/default/{world['withheld']}/{WITHHELD_ID}")
+    assert browser.find_element(*by("h1")).text == "Not found."
+    assert "withheld-secret-name" not in browser.page_source
+    # The requests pages are for officers only, and the menu does not offer them.
+    assert not browser.find_elements(*by("nav a[href='/requests']"))
+    browser.get(a.url + "/requests")
+    assert browser.find_element(*by("h1")).text == "You are not allowed to do this."
+
+
+def test_csrf_session_fixation_and_clickjacking_fail(world, browser):
+    a = world["a"]
+    # Session fixation: an id planted before sign-in is not the session after.
+    browser.delete_all_cookies()
+    browser.get(a.url + "/signin")
+    planted = "f" * 64
+    browser.add_cookie({"name": "comity_session", "value": planted, "path": "/"})
+    browser.find_element(*by("#name")).send_keys("liaison")
+    browser.find_element(*by("#password")).send_keys(PASSWORD)
+    follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+    session = browser.get_cookie("comity_session")
+    assert session and session["value"] != planted and len(session["value"]) == 64
+    assert session["httpOnly"] and session["sameSite"] == "Strict"
+    assert requests.get(a.url + "/dashboard", cookies={"comity_session": planted},
+                        allow_redirects=False, timeout=10).status_code == 303
+
+    # CSRF: the session's own cookie without the form's token, or with a wrong one.
+    cookies = {"comity_session": session["value"]}
+    for form in [{"lang": "ar", "tz": "UTC", "back": "/"},
+                 {"lang": "ar", "tz": "UTC", "back": "/", "csrf": "0" * 64},
+                 {"lang": "ar", "tz": "UTC", "back": "/", "csrf": ""}]:
+        for path in ["/preferences", "/signout", "/requests/new"]:
+            r = requests.post(a.url + path, data=form, cookies=cookies, allow_redirects=False, timeout=10)
+            assert r.status_code == 403, (path, form, r.status_code)
+            assert "did not come from this site" in r.text
+    browser.get(a.url + "/dashboard")
+    assert browser.find_element(*by("html")).get_attribute("lang") == "en", "a forged form took effect"
+
+    # Clickjacking and injection: the headers of every page.
+    for path in ["/signin", "/dashboard", "/intel", "/requests", "/sessions"]:
+        r = requests.get(a.url + path, cookies=cookies, allow_redirects=False, timeout=10)
+        assert r.status_code == 200, path
+        h = r.headers
+        assert h["X-Frame-Options"] == "DENY"
+        csp = h["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert h["X-Content-Type-Options"] == "nosniff" and h["Cache-Control"] == "no-store"
+        assert "<script" not in r.text, f"{path} carries a script"
+    # Sign-out ends the session on the server.
+    follow(browser, browser.find_element(*by("form.signout button")))
+    assert browser.current_url.endswith("/signin")
+    assert requests.get(a.url + "/dashboard", cookies=cookies, allow_redirects=False,
+                        timeout=10).status_code == 303
