@@ -21,6 +21,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_log_openings.sql"),
     include_str!("../migrations/0010_collection_federation.sql"),
     include_str!("../migrations/0011_requests.sql"),
+    include_str!("../migrations/0012_reserved.sql"),
+    include_str!("../migrations/0013_reserved.sql"),
+    include_str!("../migrations/0014_governance.sql"),
 ];
 
 /// The newest schema version this build knows.

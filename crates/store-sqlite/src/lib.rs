@@ -13,6 +13,7 @@
 mod admin;
 pub mod backup;
 mod federation;
+mod governance;
 mod identity;
 mod log;
 mod migrate;
@@ -29,11 +30,12 @@ use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::scope_of;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
-    InboxRecord, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem,
-    OutboxStats, Page, PageRequest, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
-    RequestFilter, RequestRecord, Role, ScopedOpening, Status, StoreError, StoreResult,
-    StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
+    CollectionRef, Effect, GovernanceAct, InboxRecord, KeptOpening, NewObject, NormVersion,
+    ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page,
+    PageRequest, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
+    RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError,
+    StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -521,6 +523,67 @@ impl RequestStore for SqliteStore {
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
         let filter = filter.clone();
         self.read(move |c| requests::list(c, &filter)).await
+    }
+}
+
+#[async_trait]
+impl GovernanceStore for SqliteStore {
+    async fn table_proposal(
+        &self,
+        proposal: &ProposalRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (proposal, act) = (proposal.clone(), act.clone());
+        self.write(move |c| governance::table(c, &proposal, &act))
+            .await
+    }
+    async fn add_ballot(&self, ballot: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool> {
+        let (ballot, act) = (ballot.clone(), act.clone());
+        self.write(move |c| governance::add_ballot(c, &ballot, &act))
+            .await
+    }
+    async fn record_outcome(
+        &self,
+        outcome: &OutcomeRecord,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (outcome, effect, act) = (outcome.clone(), effect.cloned(), act.clone());
+        self.write(move |c| governance::record_outcome(c, &outcome, effect.as_ref(), &act))
+            .await
+    }
+    async fn set_initial_rules(
+        &self,
+        rules: &RulesVersion,
+        act: &GovernanceAct,
+    ) -> StoreResult<()> {
+        let (rules, act) = (rules.clone(), act.clone());
+        self.write(move |c| governance::set_initial_rules(c, &rules, &act))
+            .await
+    }
+    async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::proposal(c, &id)).await
+    }
+    async fn proposals(&self, limit: usize) -> StoreResult<Vec<ProposalRecord>> {
+        self.read(move |c| governance::proposals(c, limit)).await
+    }
+    async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
+        self.read(move |c| governance::proposals_due(c, at)).await
+    }
+    async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::ballots(c, &id)).await
+    }
+    async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::outcome(c, &id)).await
+    }
+    async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
+        self.read(governance::rules_in_force).await
+    }
+    async fn norms(&self) -> StoreResult<Vec<NormVersion>> {
+        self.read(governance::norms).await
     }
 }
 

@@ -19,6 +19,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_log_openings.sql"),
     include_str!("../migrations/0010_collection_federation.sql"),
     include_str!("../migrations/0011_requests.sql"),
+    include_str!("../migrations/0012_reserved.sql"),
+    include_str!("../migrations/0013_reserved.sql"),
+    include_str!("../migrations/0014_governance.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -59,7 +62,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 11);
+        assert_eq!(LATEST, 14);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);
