@@ -22,12 +22,17 @@
 //! norm; consultations; `comity governance audit`.
 
 pub mod ballot;
+mod effect;
 pub mod electorate;
 pub mod proposal;
 pub mod rules;
+pub mod service;
 pub mod state;
+pub mod tabled;
 pub mod tally;
 
+#[cfg(test)]
+mod service_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -35,7 +40,9 @@ pub use ballot::{Ballot, BallotError, Choice, SignedBallot};
 pub use electorate::{Elector, Electorate, ElectorateError};
 pub use proposal::{Action, Motion, Proposal, ProposalKind, TablingError, Texts};
 pub use rules::{KindRules, Ratio, RatioError, Rules, RulesError};
+pub use service::{GovernanceError, NewProposal, NormView, ProposalView};
 pub use state::{state_at, CancelError, Lifecycle, ProposalState};
+pub use tabled::{SignedProposal, Tabled, TabledError};
 pub use tally::{admit, count, tally, Admitted, Counted, Decision, Outcome, Refusal, Refused};
 
 /// Microseconds since the epoch, written as RFC 3339 (UTC, six fraction digits) in JSON.

@@ -24,6 +24,7 @@ pub use agreements::{
     SignedAgreement,
 };
 pub use federation_view::Federation;
+pub(crate) use members::member_entry;
 pub use members::{
     check_plain_http, plain_http_off_loopback, Member, MemberRecord, MemberRole, NewMember,
 };
