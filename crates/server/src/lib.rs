@@ -13,6 +13,7 @@ pub mod auth;
 pub mod connections;
 pub mod error;
 pub mod federation;
+mod governance;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
@@ -171,6 +172,7 @@ fn api_table() -> Vec<ApiRoute> {
         witnessing::routes(),
         sightings::routes(),
         requests::routes(),
+        governance::routes(),
         openapi::routes(),
     ]
     .into_iter()
@@ -225,8 +227,16 @@ pub async fn serve_with_tls(
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);
+    // Proposals are counted within a second of the time their deadline allows.
+    let counter = comity_node::governance::service::spawn_counter(
+        state.node.clone(),
+        std::time::Duration::from_secs(1),
+    );
     let served = connections::serve_tls(listener, router(state), limits, tls, shutdown).await;
-    for task in [Some(signer), sender, witness].into_iter().flatten() {
+    for task in [Some(signer), sender, witness, Some(counter)]
+        .into_iter()
+        .flatten()
+    {
         task.abort();
     }
     served

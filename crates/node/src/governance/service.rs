@@ -589,6 +589,19 @@ pub async fn count_due(store: &dyn Store, now: i64) -> Result<usize, GovernanceE
     Ok(counted)
 }
 
+/// Starts the task that counts proposals as their deadlines pass, every `every`; it runs
+/// until aborted.
+pub fn spawn_counter(node: Node, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = count_due(node.store(), now_us()).await {
+                tracing::warn!(error = %e, "counting proposals failed");
+            }
+        }
+    })
+}
+
 /// Proposal `id` as it stands at `now`, with its outcome.
 pub async fn show(store: &dyn Store, id: &str, now: i64) -> Result<ProposalView, GovernanceError> {
     let signed = stored(store, id).await?;
