@@ -7,6 +7,7 @@ pub mod copy;
 pub mod demo;
 pub mod digest;
 pub mod export;
+pub mod governance;
 pub mod import;
 pub mod log;
 pub mod matching;
