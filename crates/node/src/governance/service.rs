@@ -4,7 +4,8 @@
 //! - [`propose`]: this node's member tables a proposal against the member set and the
 //!   rules in force here; it is signed, stored and committed to the log, and sent to every
 //!   other active member in the same transaction.
-//! - [`vote`]: this node's member casts a signed ballot (a higher sequence than its last);
+//! - [`vote`]: this node's member casts a signed ballot (its sequence the ballot's time, or
+//!   one more than its last);
 //!   it is taken in here like any ballot and sent to every other active member with the
 //!   signed proposal, so a member that has not received the proposal yet can check it.
 //! - [`take_in`]: a proposal or a ballot from a peer. A proposal is taken in only when its
@@ -310,7 +311,11 @@ pub async fn vote(
             sequence = sequence.max(held.ballot.sequence);
         }
     }
-    let ballot = Ballot::new(id, choice, &local, sequence + 1, at)
+    // The ballot's time in microseconds, or one more than the member's last if higher: two
+    // votes made at once (two admins, two processes) never share a sequence, which would be
+    // a double vote.
+    let sequence = (sequence + 1).max(u64::try_from(at).unwrap_or(0));
+    let ballot = Ballot::new(id, choice, &local, sequence, at)
         .sign(node.log().node_key())
         .map_err(|e| invalid(e.to_string()))?;
     let electorate = signed.tabled.electorate()?;
