@@ -403,3 +403,115 @@ async fn a_succeeded_admission_and_suspension_change_the_member_set_on_every_nod
         assert_eq!(member.status, crate::policy::MemberStatus::Suspended);
     }
 }
+
+#[tokio::test]
+async fn a_forged_or_relayed_proposal_is_refused_and_nothing_is_tabled() {
+    let [a, b, c] = peers::<3>().await;
+    with_rules(&[&a, &b, &c]).await;
+    let id = service::propose(&a.node, adopt("gge-13c"), tabled_at())
+        .await
+        .unwrap()
+        .proposal
+        .id;
+    let held = a.node.store().proposal(&id).await.unwrap().unwrap().json;
+    // Sent alone by a member that did not table it.
+    let answer = send(&c, &b, format!(r#"{{"proposal":{held}}}"#)).await;
+    assert!(
+        reason_of(&answer).contains(&format!("was tabled by {}, but {} sent it", a.id, c.id)),
+        "{answer:?}"
+    );
+    // Signed by another key than the proposer's pinned one.
+    let signed = SignedProposal::parse(&held).unwrap();
+    let forged = signed.tabled.clone().sign(c.node.log().node_key()).json;
+    let answer = send(&a, &b, format!(r#"{{"proposal":{forged}}}"#)).await;
+    assert!(
+        reason_of(&answer).contains("does not verify with the pinned key"),
+        "{answer:?}"
+    );
+    // Altered after signing, or not a proposal at all.
+    let altered = held.replace("gge-13c", "gge-13z");
+    let answer = send(&a, &b, format!(r#"{{"proposal":{altered}}}"#)).await;
+    assert!(reason_of(&answer).contains("does not verify"), "{answer:?}");
+    let answer = send(&a, &b, r#"{"proposal":{"v":1,"signature":"x"}}"#.to_owned()).await;
+    assert!(
+        reason_of(&answer).contains("not a signed proposal"),
+        "{answer:?}"
+    );
+    let answer = send(&a, &b, r#"{"ballot":{}}"#.to_owned()).await;
+    assert!(reason_of(&answer).contains("the body is not"), "{answer:?}");
+    assert!(b.node.store().proposals(10).await.unwrap().is_empty());
+    // The genuine one is taken in.
+    let answer = send(&a, &b, format!(r#"{{"proposal":{held}}}"#)).await;
+    assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
+    assert_eq!(b.node.store().proposals(10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn new_rules_and_norms_take_effect_once_and_a_stale_effect_is_not_executed() {
+    let [a, b] = peers::<2>().await;
+    with_rules(&[&a, &b]).await;
+    let at = tabled_at();
+    let stricter = Rules {
+        quorum: Ratio::new(1, 1).unwrap(),
+        ..rules()
+    };
+    let mut ids = Vec::new();
+    for new in [
+        NewProposal {
+            action: Action::ChangeRules {
+                rules: stricter.clone(),
+            },
+            sponsors: Default::default(),
+        },
+        adopt("gge-13d"),
+        adopt("gge-13d"),
+    ] {
+        ids.push(
+            service::propose(&a.node, new, at)
+                .await
+                .unwrap()
+                .proposal
+                .id,
+        );
+    }
+    deliver(&a, &b).await;
+    for id in &ids {
+        for p in [&a, &b] {
+            service::vote(&p.node, id, Choice::Yes, at + 2 * SECOND)
+                .await
+                .unwrap();
+        }
+    }
+    deliver(&a, &b).await;
+    deliver(&b, &a).await;
+    for p in [&a, &b] {
+        let store = p.node.store();
+        assert_eq!(count_due(store, count_time(at)).await.unwrap(), 3);
+        assert_eq!(service::rules_in_force(store).await.unwrap(), stricter);
+        let norms = service::norms(store).await.unwrap();
+        assert_eq!(norms.len(), 1, "adopted once");
+        let states: Vec<ProposalState> = {
+            let mut out = Vec::new();
+            for id in &ids {
+                out.push(
+                    service::show(store, id, count_time(at))
+                        .await
+                        .unwrap()
+                        .state,
+                );
+            }
+            out
+        };
+        let executed = states
+            .iter()
+            .filter(|s| **s == ProposalState::Executed)
+            .count();
+        assert_eq!(executed, 2, "{states:?}");
+        assert!(states.contains(&ProposalState::Succeeded), "{states:?}");
+    }
+    // A proposal tabled now is decided by the new rules, which it carries.
+    let next = service::propose(&a.node, adopt("gge-13e"), now_us())
+        .await
+        .unwrap();
+    assert_eq!(next.proposal.rules, stricter);
+}
