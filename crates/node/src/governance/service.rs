@@ -8,9 +8,9 @@
 //!   one more than its last);
 //!   it is taken in here like any ballot and sent to every other active member with the
 //!   signed proposal, so a member that has not received the proposal yet can check it.
-//! - `take_in` (the inbox calls it): a proposal or a ballot from a peer. A proposal is taken in only when its
-//!   proposer's pinned key verifies it and this node's member set and rules are those it
-//!   names. A ballot is admitted ([`super::admit`]) or refused with the reason (forged,
+//! - `take_in` (the inbox calls it): a proposal or a ballot from a peer. A proposal is
+//!   taken in only when its proposer's pinned key verifies it and this node's member set and
+//!   rules are those it names. A ballot is admitted ([`super::admit`]) or refused with the reason (forged,
 //!   unknown or suspended member, early, late, replayed), and nothing is stored; a second
 //!   different ballot of one member with the same sequence (a double vote) is refused
 //!   too, but kept as evidence so that the count refuses both on every node.
