@@ -10,10 +10,11 @@
 //!   signed proposal, so a member that has not received the proposal yet can check it.
 //! - `take_in` (the inbox calls it): a proposal or a ballot from a peer. A proposal is
 //!   taken in only when its proposer's pinned key verifies it and this node's member set and
-//!   rules are those it names. A ballot is admitted ([`super::admit`]) or refused with the reason (forged,
-//!   unknown or suspended member, early, late, replayed), and nothing is stored; a second
-//!   different ballot of one member with the same sequence (a double vote) is refused
-//!   too, but kept as evidence so that the count refuses both on every node.
+//!   rules are those it names. A ballot is admitted ([`super::admit`]) or refused with the
+//!   reason (forged, unknown or suspended member, early, late, replayed), and nothing is
+//!   stored; a second different ballot of one member with the same sequence (a double
+//!   vote) is refused too, but kept as evidence so that the count refuses both on every
+//!   node.
 //! - [`count_due`]: at the deadline (plus [`COUNT_AFTER_US`] for ballots in flight) every
 //!   node counts the ballots it holds ([`super::count`]); a succeeded proposal's effect
 //!   (the `effect` module) is applied in the same transaction, as of the deadline.
