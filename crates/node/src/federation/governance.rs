@@ -36,6 +36,10 @@ pub(super) async fn receive(
             return inbox.refuse_recorded(local, env, why).await;
         }
     };
+    // Proposals and ballots count against the sender's hourly allowance of body bytes.
+    if let Some(answer) = inbox.beyond_quota(local, env, 0) {
+        return Ok(answer);
+    }
     let taken = crate::governance::service::take_in(
         inbox.store(),
         &env.from,
