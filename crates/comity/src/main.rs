@@ -66,6 +66,10 @@ enum Command {
     /// production, mutual legal assistance): draft, list, show, make acts.
     #[command(subcommand)]
     Request(cmd::request::RequestCommand),
+    /// Governance: proposals decided by one member, one vote, and the norms registry:
+    /// propose, vote, list, show, norms, rules.
+    #[command(subcommand)]
+    Governance(cmd::governance::GovernanceCommand),
     /// API tokens for users (Bearer authentication) and for peer members reading their views.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
         Command::Member(command) => run_async(cmd::member::run(command)),
         Command::Agreement(command) => run_async(cmd::agreement::run(command)),
         Command::Request(command) => run_async(cmd::request::run(command)),
+        Command::Governance(command) => run_async(cmd::governance::run(command)),
         Command::Token(command) => run_async(cmd::token::run(command)),
         Command::Feed(command) => run_async(cmd::feed::run(command)),
         Command::Validate(args) => cmd::validate::run(args),

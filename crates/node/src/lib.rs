@@ -17,6 +17,8 @@ pub mod policy;
 pub mod registry;
 pub mod release;
 pub mod requests;
+#[cfg(test)]
+pub(crate) mod test_peers;
 pub mod tokens;
 pub mod view;
 

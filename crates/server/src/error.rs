@@ -195,6 +195,26 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<comity_node::governance::GovernanceError> for ApiError {
+    fn from(e: comity_node::governance::GovernanceError) -> Self {
+        use comity_node::governance::GovernanceError;
+        match e {
+            GovernanceError::Invalid(_)
+            | GovernanceError::Proposal(_)
+            | GovernanceError::Ballot(_) => ApiError::bad_request(e.to_string()),
+            GovernanceError::Tabling(_) => ApiError::unprocessable(e.to_string()),
+            GovernanceError::NoIdentity => ApiError::conflict(e.to_string()),
+            GovernanceError::NotFound(_) => ApiError::not_found(e.to_string()),
+            GovernanceError::Store(e) => e.into(),
+            GovernanceError::Registry(e) => crate::auth::registry_error(e),
+            GovernanceError::Log(e) => {
+                tracing::error!(error = %e, "log failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
 impl From<comity_node::requests::RequestError> for ApiError {
     fn from(e: comity_node::requests::RequestError) -> Self {
         use comity_node::requests::RequestError;

@@ -15,6 +15,7 @@ mod correlate;
 pub mod error;
 pub mod federation;
 pub mod feeds;
+mod governance;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
@@ -191,6 +192,7 @@ fn api_table() -> Vec<ApiRoute> {
         correlate::routes(),
         requests::routes(),
         feeds::routes(),
+        governance::routes(),
         openapi::routes(),
     ]
     .into_iter()
@@ -252,9 +254,17 @@ pub async fn serve_with_tls(
     let signer = tlog::spawn_signer(&state);
     let sender = federation::spawn_sender(&state);
     let witness = witnessing::spawn(&state);
+    // Proposals are counted within a second of the time their deadline allows.
+    let counter = comity_node::governance::service::spawn_counter(
+        state.node.clone(),
+        std::time::Duration::from_secs(1),
+    );
     let feeds = feeds::spawn_scheduler(&state);
     let served = connections::serve_tls(listener, router(state), limits, tls, shutdown).await;
-    for task in [Some(signer), sender, witness, feeds].into_iter().flatten() {
+    for task in [Some(signer), sender, witness, feeds, Some(counter)]
+        .into_iter()
+        .flatten()
+    {
         task.abort();
     }
     served

@@ -96,7 +96,10 @@ pub async fn revoke_token(pool: &PgPool, id: &str, at: i64) -> StoreResult<bool>
 }
 
 /// Adds a registry document; `Conflict` when its kind and id exist.
-pub async fn add_registry_entry(pool: &PgPool, e: &RegistryEntry) -> StoreResult<()> {
+pub async fn add_registry_entry(
+    c: impl sqlx::PgExecutor<'_>,
+    e: &RegistryEntry,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO registry (kind, id, status, document, updated_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -106,7 +109,7 @@ pub async fn add_registry_entry(pool: &PgPool, e: &RegistryEntry) -> StoreResult
     .bind(e.status.as_str())
     .bind(&e.document)
     .bind(e.updated_at)
-    .execute(pool)
+    .execute(c)
     .await
     .map_err(|err| conflict_or_db(err, || format!("{} {:?}", e.kind.as_str(), e.id)))?;
     Ok(())
@@ -139,7 +142,7 @@ pub async fn update_registry_entry(pool: &PgPool, e: &RegistryEntry) -> StoreRes
 
 /// Replaces an entry while its status and document are those of `expected`.
 pub async fn replace_registry_entry(
-    pool: &PgPool,
+    c: impl sqlx::PgExecutor<'_>,
     e: &RegistryEntry,
     expected: &RegistryEntry,
 ) -> StoreResult<bool> {
@@ -154,7 +157,7 @@ pub async fn replace_registry_entry(
     .bind(e.updated_at)
     .bind(expected.status.as_str())
     .bind(&expected.document)
-    .execute(pool)
+    .execute(c)
     .await
     .map_err(db)?
     .rows_affected();

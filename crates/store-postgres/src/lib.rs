@@ -16,6 +16,7 @@ mod admin;
 mod error;
 mod federation;
 mod feeds;
+mod governance;
 mod identity;
 mod log;
 mod migrate;
@@ -28,12 +29,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef, Cursor,
-    Feed, FeedRecord, FeedState, FeedValue, InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
-    OutboxItem, OutboxStats, Page, PageRequest, Posting, RegistryEntry, RegistryKind,
-    RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening, Status,
-    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
-    WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
+    CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct,
+    InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion, ObjectFilter, OpenableEntry,
+    OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page, PageRequest, Posting,
+    ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent, RequestFilter,
+    RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError, StoreResult,
+    StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -458,6 +460,56 @@ impl FeedStore for PgStore {
         state: &FeedState,
     ) -> StoreResult<()> {
         feeds::replace_values(&self.pool, name, values, state).await
+    }
+}
+
+#[async_trait]
+impl GovernanceStore for PgStore {
+    async fn table_proposal(
+        &self,
+        proposal: &ProposalRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        governance::table(&self.pool, proposal, act).await
+    }
+    async fn add_ballot(&self, ballot: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool> {
+        governance::add_ballot(&self.pool, ballot, act).await
+    }
+    async fn record_outcome(
+        &self,
+        outcome: &OutcomeRecord,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        governance::record_outcome(&self.pool, outcome, effect, act).await
+    }
+    async fn set_initial_rules(
+        &self,
+        rules: &RulesVersion,
+        act: &GovernanceAct,
+    ) -> StoreResult<()> {
+        governance::set_initial_rules(&self.pool, rules, act).await
+    }
+    async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>> {
+        governance::proposal(&self.pool, id).await
+    }
+    async fn proposals(&self, limit: usize) -> StoreResult<Vec<ProposalRecord>> {
+        governance::proposals(&self.pool, limit).await
+    }
+    async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
+        governance::proposals_due(&self.pool, at).await
+    }
+    async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
+        governance::ballots(&self.pool, id).await
+    }
+    async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>> {
+        governance::outcome(&self.pool, id).await
+    }
+    async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
+        governance::rules_in_force(&self.pool).await
+    }
+    async fn norms(&self) -> StoreResult<Vec<NormVersion>> {
+        governance::norms(&self.pool).await
     }
 }
 

@@ -14,6 +14,7 @@ mod admin;
 pub mod backup;
 mod federation;
 mod feeds;
+mod governance;
 mod identity;
 mod log;
 mod migrate;
@@ -30,12 +31,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use comity_store::prelude::*;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, CollectedCosignature, Collection, CollectionRef,
-    Feed, FeedRecord, FeedState, FeedValue, InboxRecord, IndexedValue, KeptOpening, NewObject, ObjectFilter, OpenableEntry, OutboxEntry,
-    OutboxItem, OutboxStats, Page, PageRequest, Posting, RegistryEntry, RegistryKind,
-    RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, ScopedOpening, Status,
-    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
-    WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
+    CollectionRef, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct, InboxRecord,
+    IndexedValue, KeptOpening, NewObject, NormVersion, ObjectFilter, OpenableEntry, OutboxEntry,
+    OutboxItem, OutboxStats, OutcomeRecord, Page, PageRequest, Posting, ProposalRecord,
+    RegistryEntry, RegistryKind, RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role,
+    RulesVersion, ScopedOpening, Status, StoreError, StoreResult, StoredCheckpoint, StoredObject,
+    TrustedLog, User, ValueLookup, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -602,6 +604,67 @@ impl FeedStore for SqliteStore {
         let (name, values, state) = (name.to_owned(), values.to_vec(), state.clone());
         self.write(move |c| feeds::replace_values(c, &name, &values, &state))
             .await
+    }
+}
+
+#[async_trait]
+impl GovernanceStore for SqliteStore {
+    async fn table_proposal(
+        &self,
+        proposal: &ProposalRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (proposal, act) = (proposal.clone(), act.clone());
+        self.write(move |c| governance::table(c, &proposal, &act))
+            .await
+    }
+    async fn add_ballot(&self, ballot: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool> {
+        let (ballot, act) = (ballot.clone(), act.clone());
+        self.write(move |c| governance::add_ballot(c, &ballot, &act))
+            .await
+    }
+    async fn record_outcome(
+        &self,
+        outcome: &OutcomeRecord,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (outcome, effect, act) = (outcome.clone(), effect.cloned(), act.clone());
+        self.write(move |c| governance::record_outcome(c, &outcome, effect.as_ref(), &act))
+            .await
+    }
+    async fn set_initial_rules(
+        &self,
+        rules: &RulesVersion,
+        act: &GovernanceAct,
+    ) -> StoreResult<()> {
+        let (rules, act) = (rules.clone(), act.clone());
+        self.write(move |c| governance::set_initial_rules(c, &rules, &act))
+            .await
+    }
+    async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::proposal(c, &id)).await
+    }
+    async fn proposals(&self, limit: usize) -> StoreResult<Vec<ProposalRecord>> {
+        self.read(move |c| governance::proposals(c, limit)).await
+    }
+    async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
+        self.read(move |c| governance::proposals_due(c, at)).await
+    }
+    async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::ballots(c, &id)).await
+    }
+    async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::outcome(c, &id)).await
+    }
+    async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
+        self.read(governance::rules_in_force).await
+    }
+    async fn norms(&self) -> StoreResult<Vec<NormVersion>> {
+        self.read(governance::norms).await
     }
 }
 

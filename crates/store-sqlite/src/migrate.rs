@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_requests.sql"),
     include_str!("../migrations/0012_value_index.sql"),
     include_str!("../migrations/0013_feeds.sql"),
+    include_str!("../migrations/0014_governance.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -61,7 +62,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 12);
+        assert_eq!(LATEST, 14);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);

@@ -81,6 +81,8 @@ pub async fn run_all(store: &dyn Store) {
     reindexing_replaces_each_versions_postings(store).await;
     feeds_round_trip(store).await;
     feed_values_are_replaced_with_the_state(store).await;
+    governance_acts_are_written_once_with_log_and_envelopes(store).await;
+    governance_outcomes_apply_their_effect_or_nothing(store).await;
 }
 
 /// The request checks, run by [`run_all`].
@@ -2644,8 +2646,430 @@ macro_rules! __conformance_check_names {
             reindexing_replaces_each_versions_postings
             feeds_round_trip
             feed_values_are_replaced_with_the_state
+            governance_acts_are_written_once_with_log_and_envelopes
+            governance_outcomes_apply_their_effect_or_nothing
         }
     };
+}
+
+// Governance.
+
+/// A time in microseconds around which the governance checks happen.
+const TABLED_AT: i64 = 1_796_083_200_000_000;
+/// The member to which governance acts are sent.
+const VOTER: &str = "identity--00000000-0000-4000-8000-0000000000b2";
+
+fn proposal_id(n: u32) -> String {
+    format!("proposal--00000000-0000-4000-8000-{n:012}")
+}
+
+/// Proposal `n`, tabled `n` microseconds after [`TABLED_AT`], its deadline an hour later;
+/// `variant` makes another text under the same id.
+fn proposal_record(n: u32, variant: &str) -> ProposalRecord {
+    let json = format!(
+        r#"{{"id":"{}","texts":{{"ar":"نص","zh":"文本 {variant}"}}}}"#,
+        proposal_id(n)
+    );
+    ProposalRecord {
+        id: proposal_id(n),
+        kind: "adopt_norm".into(),
+        proposer: REQUESTER.into(),
+        tabled_at: TABLED_AT + i64::from(n),
+        deadline: TABLED_AT + i64::from(n) + 3_600_000_000,
+        sha256: format!("{:0>64}", json.len() + variant.len()),
+        json,
+    }
+}
+
+fn ballot_record(proposal: &str, n: u32, refusal: Option<&str>) -> BallotRecord {
+    BallotRecord {
+        proposal: proposal.into(),
+        sha256: format!("{n:0>64}"),
+        member: (n % 2 == 0).then(|| VOTER.to_owned()),
+        received_at: TABLED_AT + i64::from(n),
+        refusal: refusal.map(str::to_owned),
+        json: format!(r#"{{"proposal":"{proposal}","n":{n},"note":"\u00e9\n"}}"#),
+    }
+}
+
+/// An act committed by one log entry about `subject`, sent to `to`.
+fn governance_act(subject: &str, to: &[&str]) -> GovernanceAct {
+    GovernanceAct {
+        log_entries: vec![OpenableEntry {
+            entry: format!("governance act {subject}").into_bytes(),
+            subject: subject.into(),
+            opening: format!("opening of {subject}").into_bytes(),
+        }],
+        sends: to
+            .iter()
+            .map(|peer| {
+                (
+                    (*peer).to_owned(),
+                    OutboxItem {
+                        id: format!("{subject} to {peer}"),
+                        kind: OutboxKind::Governance,
+                        created_at: TABLED_AT,
+                        body: format!(r#"{{"act":"{subject}"}}"#),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// What governance looks like from outside: proposals, ballots of `proposal`, its outcome,
+/// the rules, the norms, the log's size and the voter's outbox.
+async fn governance_snapshot(
+    store: &dyn Store,
+    proposal: &str,
+) -> (
+    Vec<ProposalRecord>,
+    Vec<BallotRecord>,
+    Option<OutcomeRecord>,
+    Option<RulesVersion>,
+    Vec<NormVersion>,
+    u64,
+    Vec<OutboxEntry>,
+) {
+    (
+        store.proposals(100).await.unwrap(),
+        store.ballots(proposal).await.unwrap(),
+        store.outcome(proposal).await.unwrap(),
+        store.rules_in_force().await.unwrap(),
+        store.norms().await.unwrap(),
+        log_size(store).await,
+        store.outbox_after(VOTER, 0, 10_000).await.unwrap(),
+    )
+}
+
+/// A proposal and each ballot are stored once, each with its log entry (opening kept under
+/// the governance scope) and its envelopes; the same act again changes nothing, another
+/// text under the same id or a ballot on an unknown proposal is refused, changing nothing.
+/// Lists come back newest first, ballots in the order received, byte for byte.
+pub async fn governance_acts_are_written_once_with_log_and_envelopes(store: &dyn Store) {
+    let (p1, p2) = (proposal_record(1, ""), proposal_record(2, ""));
+    assert_eq!(store.proposal(&p1.id).await.unwrap(), None);
+    let log_before = log_size(store).await;
+    let act = governance_act(&p1.id, &[VOTER, REQUESTED]);
+    assert!(store.table_proposal(&p1, &act).await.unwrap());
+    assert_eq!(store.proposal(&p1.id).await.unwrap(), Some(p1.clone()));
+    assert_eq!(log_size(store).await, log_before + 1);
+    let kept = store
+        .transparency_log()
+        .openings_between(log_before, log_before + 1)
+        .await
+        .unwrap();
+    assert_eq!(kept[0].scope, GOVERNANCE_SCOPE);
+    assert_eq!(kept[0].subject, p1.id);
+    let outbox = store.outbox_after(VOTER, 0, 10_000).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(
+        (outbox[0].kind, outbox[0].body.as_str()),
+        (OutboxKind::Governance, act.sends[0].1.body.as_str())
+    );
+    assert_eq!(
+        store
+            .outbox_after(REQUESTED, 0, 10_000)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let before = governance_snapshot(store, &p1.id).await;
+    assert!(
+        !store.table_proposal(&p1, &act).await.unwrap(),
+        "the same again"
+    );
+    let other = proposal_record(1, "other");
+    let refused = store
+        .table_proposal(&other, &governance_act("other", &[VOTER]))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(governance_snapshot(store, &p1.id).await, before);
+
+    assert!(store
+        .table_proposal(&p2, &governance_act(&p2.id, &[]))
+        .await
+        .unwrap());
+    let ids: Vec<String> = store
+        .proposals(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, vec![p2.id.clone(), p1.id.clone()]);
+    assert_eq!(store.proposals(1).await.unwrap(), vec![p2.clone()]);
+    assert_eq!(store.proposals_due(p1.deadline - 1).await.unwrap(), vec![]);
+    assert_eq!(
+        store.proposals_due(p1.deadline).await.unwrap(),
+        vec![p1.clone()]
+    );
+    assert_eq!(
+        store.proposals_due(p2.deadline).await.unwrap(),
+        vec![p1.clone(), p2.clone()]
+    );
+
+    let ballots = [
+        ballot_record(&p1.id, 3, None),
+        ballot_record(&p1.id, 2, Some(r#"{"reason":"bad_signature"}"#)),
+        ballot_record(&p1.id, 1, None),
+    ];
+    for b in &ballots {
+        let log_before = log_size(store).await;
+        assert!(store
+            .add_ballot(b, &governance_act(&b.sha256, &[VOTER]))
+            .await
+            .unwrap());
+        assert_eq!(log_size(store).await, log_before + 1);
+    }
+    let before = governance_snapshot(store, &p1.id).await;
+    assert_eq!(before.1, ballots.to_vec(), "in the order received");
+    assert!(before.1[0].json.contains("\\u00e9\\n"));
+    assert!(!store
+        .add_ballot(&ballots[1], &governance_act("again", &[VOTER]))
+        .await
+        .unwrap());
+    let unknown = ballot_record(&proposal_id(9), 4, None);
+    let refused = store
+        .add_ballot(&unknown, &governance_act("x", &[VOTER]))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(_))),
+        "{refused:?}"
+    );
+    assert_eq!(governance_snapshot(store, &p1.id).await, before);
+    assert_eq!(store.ballots(&p2.id).await.unwrap(), vec![]);
+    assert_eq!(store.ballots(&proposal_id(9)).await.unwrap(), vec![]);
+}
+
+/// How many of `ps` are due for counting (past their deadline, no outcome).
+async fn due_among(store: &dyn Store, ps: &[ProposalRecord]) -> usize {
+    store
+        .proposals_due(i64::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|p| ps.contains(p))
+        .count()
+}
+
+fn norm_version(norm: &str, version: u64, proposal: &str) -> NormVersion {
+    NormVersion {
+        norm: norm.into(),
+        version,
+        texts: format!(r#"{{"en":"Norm {norm}, version {version}","fr":"Norme « {norm} »"}}"#),
+        repealed: false,
+        proposal: proposal.into(),
+        at: TABLED_AT + 10 * version as i64,
+    }
+}
+
+/// The rules a node starts with are set once, before any proposal. An outcome is stored
+/// once, with its effect (a norm version, new rules, a member record) and its log entries
+/// in one transaction; an effect that cannot apply stores nothing, the outcome included;
+/// no ballot is taken once an outcome is stored.
+pub async fn governance_outcomes_apply_their_effect_or_nothing(store: &dyn Store) {
+    let first = RulesVersion {
+        version: 1,
+        json: r#"{"quorum":"1/2"}"#.into(),
+        proposal: None,
+        at: TABLED_AT,
+    };
+    assert_eq!(store.rules_in_force().await.unwrap(), None);
+    let log_before = log_size(store).await;
+    store
+        .set_initial_rules(&first, &governance_act("rules", &[]))
+        .await
+        .unwrap();
+    assert_eq!(log_size(store).await, log_before + 1);
+    assert_eq!(store.rules_in_force().await.unwrap(), Some(first.clone()));
+    let again = store
+        .set_initial_rules(&first, &governance_act("rules", &[]))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+
+    let ps: Vec<ProposalRecord> = (11..=15).map(|n| proposal_record(n, "")).collect();
+    for p in &ps {
+        store
+            .table_proposal(p, &governance_act(&p.id, &[]))
+            .await
+            .unwrap();
+    }
+    let outcome = |p: &ProposalRecord, executed: bool| OutcomeRecord {
+        proposal: p.id.clone(),
+        decision: "succeeded".into(),
+        digest: format!("{:0>64}", p.id.len()),
+        counted_at: p.deadline,
+        executed_at: executed.then_some(p.deadline),
+        json: format!(r#"{{"proposal":"{}","yes":3}}"#, p.id),
+    };
+    let two_entries = |p: &ProposalRecord| GovernanceAct {
+        log_entries: [
+            governance_act(&format!("{}#outcome", p.id), &[]),
+            governance_act(&format!("{}#executed", p.id), &[]),
+        ]
+        .into_iter()
+        .flat_map(|a| a.log_entries)
+        .collect(),
+        sends: Vec::new(),
+    };
+
+    // Adopting a norm.
+    let adopt = Effect::Norm(norm_version("norm-a", 1, &ps[0].id));
+    let log_before = log_size(store).await;
+    assert!(store
+        .record_outcome(&outcome(&ps[0], true), Some(&adopt), &two_entries(&ps[0]))
+        .await
+        .unwrap());
+    assert_eq!(log_size(store).await, log_before + 2);
+    assert_eq!(
+        store.outcome(&ps[0].id).await.unwrap(),
+        Some(outcome(&ps[0], true))
+    );
+    assert_eq!(
+        store.norms().await.unwrap(),
+        vec![norm_version("norm-a", 1, &ps[0].id)]
+    );
+    assert_eq!(due_among(store, &ps).await, 4);
+    // The same outcome again, or a ballot after it: nothing changes.
+    let before = governance_snapshot(store, &ps[0].id).await;
+    assert!(!store
+        .record_outcome(&outcome(&ps[0], true), Some(&adopt), &two_entries(&ps[0]))
+        .await
+        .unwrap());
+    let late = store
+        .add_ballot(
+            &ballot_record(&ps[0].id, 7, None),
+            &governance_act("late", &[VOTER]),
+        )
+        .await;
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+    assert_eq!(governance_snapshot(store, &ps[0].id).await, before);
+
+    // Effects that cannot apply store nothing, the outcome and its log entries included.
+    let member = |status: &str, doc: &str| RegistryEntry {
+        kind: RegistryKind::Member,
+        id: VOTER.into(),
+        status: status.parse().unwrap(),
+        document: doc.into(),
+        updated_at: TABLED_AT,
+    };
+    store
+        .add_registry_entry(&member("active", "{}"))
+        .await
+        .unwrap();
+    let failing = [
+        Effect::Norm(norm_version("norm-a", 1, &ps[1].id)),
+        Effect::Norm(norm_version("norm-b", 2, &ps[1].id)),
+        Effect::Rules(RulesVersion {
+            version: 3,
+            ..first.clone()
+        }),
+        Effect::Member {
+            entry: member("active", "{}"),
+            expected: None,
+        },
+        Effect::Member {
+            entry: member("suspended", "{}"),
+            expected: Some(member("suspended", "{}")),
+        },
+    ];
+    let unknown = OutcomeRecord {
+        proposal: proposal_id(99),
+        ..outcome(&ps[1], false)
+    };
+    let missing = store
+        .record_outcome(&unknown, None, &two_entries(&ps[1]))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+    for effect in &failing {
+        let before = governance_snapshot(store, &ps[1].id).await;
+        let registry_before = store.registry(RegistryKind::Member).await.unwrap();
+        let refused = store
+            .record_outcome(&outcome(&ps[1], true), Some(effect), &two_entries(&ps[1]))
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{effect:?}: {refused:?}"
+        );
+        assert_eq!(
+            governance_snapshot(store, &ps[1].id).await,
+            before,
+            "{effect:?}"
+        );
+        assert_eq!(
+            store.registry(RegistryKind::Member).await.unwrap(),
+            registry_before
+        );
+    }
+
+    // Effects that apply: an amendment, new rules, a suspension, an admission; a defeat
+    // has none.
+    let amend = Effect::Norm(NormVersion {
+        repealed: true,
+        texts: "{}".into(),
+        ..norm_version("norm-a", 2, &ps[1].id)
+    });
+    let rules = RulesVersion {
+        version: 2,
+        json: r#"{"quorum":"2/3"}"#.into(),
+        proposal: Some(ps[2].id.clone()),
+        at: ps[2].deadline,
+    };
+    let admitted = RegistryEntry {
+        id: "identity--00000000-0000-4000-8000-0000000000c3".into(),
+        ..member("active", r#"{"country":"FR"}"#)
+    };
+    let applied = [
+        (&ps[1], Some(amend)),
+        (&ps[2], Some(Effect::Rules(rules.clone()))),
+        (
+            &ps[3],
+            Some(Effect::Member {
+                entry: member("suspended", "{}"),
+                expected: Some(member("active", "{}")),
+            }),
+        ),
+        (
+            &ps[4],
+            Some(Effect::Member {
+                entry: admitted.clone(),
+                expected: None,
+            }),
+        ),
+    ];
+    for (p, effect) in &applied {
+        assert!(store
+            .record_outcome(&outcome(p, true), effect.as_ref(), &two_entries(p))
+            .await
+            .unwrap());
+    }
+    let norms = store.norms().await.unwrap();
+    assert_eq!(norms.len(), 2);
+    assert_eq!((norms[1].version, norms[1].repealed), (2, true));
+    assert_eq!(store.rules_in_force().await.unwrap(), Some(rules));
+    let voter = store
+        .registry_entry(RegistryKind::Member, VOTER)
+        .await
+        .unwrap();
+    assert_eq!(voter.map(|m| m.status.as_str()), Some("suspended"));
+    let admitted_id = admitted.id.clone();
+    assert_eq!(
+        store
+            .registry_entry(RegistryKind::Member, &admitted_id)
+            .await
+            .unwrap(),
+        Some(admitted)
+    );
+    assert_eq!(due_among(store, &ps).await, 0);
 }
 
 /// One test per conformance check, each on a fresh store of its own, so that one failing
@@ -2758,6 +3182,8 @@ pub mod checks {
         reindexing_replaces_each_versions_postings after [];
         feeds_round_trip after [];
         feed_values_are_replaced_with_the_state after [];
+        governance_acts_are_written_once_with_log_and_envelopes after [];
+        governance_outcomes_apply_their_effect_or_nothing after [];
     }
 
     /// The race of [`super::request_appends_race_one_winner`] through one store.

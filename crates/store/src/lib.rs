@@ -4,10 +4,11 @@
 //! [`ObjectStore`] (API roots, collections and policy views, object versions, statuses),
 //! [`IdentityStore`] (users, grants, API tokens, node secrets, one-time ids),
 //! [`RegistryStore`] (the registry of members and agreements) and [`FederationStore`]
-//! (the federation's outbox per peer and inbox journal) and [`RequestStore`] (cooperation
+//! (the federation's outbox per peer and inbox journal), [`RequestStore`] (cooperation
 //! requests and their signed histories), [`ValueIndexStore`] (the postings of observable
-//! values, for correlation) and [`FeedStore`] (feed subscriptions and where their runs
-//! left off); and the types that cross it. It
+//! values, for correlation), [`FeedStore`] (feed subscriptions and where their runs left
+//! off) and [`GovernanceStore`] (proposals, ballots, outcomes, the rules and the norms
+//! registry); and the types that cross it. It
 //! never touches a database itself: backends (`comity-store-sqlite`,
 //! `comity-store-postgres`) implement every role, and every backend must pass the shared
 //! [`conformance`] suite. The transparency log has a trait of its own, [`TransparencyLog`],
@@ -18,6 +19,7 @@
 pub mod conformance;
 pub mod federation_storage;
 mod feeds;
+mod governance;
 mod requests;
 #[macro_use]
 mod types;
@@ -25,6 +27,10 @@ mod tlog;
 mod values;
 
 pub use feeds::{Feed, FeedRecord, FeedState, FeedValue};
+pub use governance::{
+    BallotRecord, Effect, GovernanceAct, NormVersion, OutcomeRecord, ProposalRecord, RulesVersion,
+    GOVERNANCE_SCOPE,
+};
 pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
@@ -69,8 +75,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// without.
 pub mod prelude {
     pub use crate::{
-        FederationStore, IdentityStore, ObjectStore, RegistryStore, RequestStore, Store,
-        TransparencyLog, ValueIndexStore, FeedStore,
+        FederationStore, FeedStore, GovernanceStore, IdentityStore, ObjectStore, RegistryStore,
+        RequestStore, Store, TransparencyLog, ValueIndexStore,
     };
 }
 
@@ -85,6 +91,7 @@ pub trait Store:
     + RequestStore
     + ValueIndexStore
     + FeedStore
+    + GovernanceStore
     + Send
     + Sync
     + 'static
@@ -401,4 +408,51 @@ pub trait FeedStore: Send + Sync {
         values: &[FeedValue],
         state: &FeedState,
     ) -> StoreResult<()>;
+}
+
+/// Governance: proposals, ballots, outcomes, the rules and the norms registry. Each act is
+/// written in one transaction with its log entries and envelopes. Every method is durable
+/// when it returns `Ok`.
+#[async_trait]
+pub trait GovernanceStore: Send + Sync {
+    /// Stores a tabled proposal. Returns `false`, changing nothing, when the same proposal
+    /// (same id and SHA-256) is stored already; another proposal with that id is a
+    /// [`StoreError::Conflict`], changing nothing.
+    async fn table_proposal(
+        &self,
+        proposal: &ProposalRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool>;
+    /// Stores a ballot received on a stored proposal. Returns `false`, changing nothing,
+    /// when the same text is stored already for that proposal; [`StoreError::NotFound`]
+    /// when the proposal is not stored; a [`StoreError::Conflict`] once its outcome is.
+    async fn add_ballot(&self, ballot: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool>;
+    /// Stores the outcome of a stored proposal and applies `effect` in the same
+    /// transaction. Returns `false`, changing nothing, when an outcome is stored already
+    /// for that proposal; when the effect cannot apply (see [`Effect`]), nothing is stored.
+    async fn record_outcome(
+        &self,
+        outcome: &OutcomeRecord,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool>;
+    /// Sets the rules a node starts with, version 1, when it has none; a
+    /// [`StoreError::Conflict`] once it has rules, or once a proposal is stored.
+    async fn set_initial_rules(&self, rules: &RulesVersion, act: &GovernanceAct)
+        -> StoreResult<()>;
+    /// Proposal `id`.
+    async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>>;
+    /// The proposals, most recently tabled first (ties by id, descending), at most `limit`.
+    async fn proposals(&self, limit: usize) -> StoreResult<Vec<ProposalRecord>>;
+    /// The proposals whose deadline is at or before `at` and that have no outcome yet, by
+    /// deadline then id.
+    async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>>;
+    /// The ballots received on proposal `id`, in the order received.
+    async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>>;
+    /// The outcome of proposal `id`.
+    async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>>;
+    /// The rules in force: their latest version, if any.
+    async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>>;
+    /// Every version of every norm, by norm (byte-wise) then version.
+    async fn norms(&self) -> StoreResult<Vec<NormVersion>>;
 }

@@ -461,6 +461,8 @@ stored_text! {
         Request => "request",
         /// A chunk of a cooperation request's attachment.
         Attachment => "attachment",
+        /// A governance act: a tabled proposal or a ballot.
+        Governance => "governance",
     }
 }
 

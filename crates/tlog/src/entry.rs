@@ -78,6 +78,9 @@ pub const ENVELOPE_REFUSED: &str = "envelope.refused";
 /// Kind of the entry committing to an event of a cooperation request (submitted,
 /// answered, executed, …), made by this node or received from the other party.
 pub const REQUEST_EVENT: &str = "request.event";
+/// Kind of the entry committing to a governance act: a proposal tabled, a ballot taken in,
+/// an outcome counted, its effect applied, the first rules set.
+pub const GOVERNANCE_ACT: &str = "governance.act";
 /// Kind of the entry committing to a change of an API token (created, revoked).
 pub const TOKEN_CHANGED: &str = "token.changed";
 /// Witnessing met an inconsistency (a fork, a rollback, a refused checkpoint); the entry

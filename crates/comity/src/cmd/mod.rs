@@ -9,6 +9,7 @@ pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod feed;
+pub mod governance;
 pub mod import;
 pub mod log;
 pub mod matching;

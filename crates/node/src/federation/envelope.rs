@@ -36,6 +36,9 @@ pub enum Kind {
     /// A chunk of an attachment listed in a signed event of a cooperation request:
     /// `{"request", "sha256", "offset", "size", "data"}` (base64).
     Attachment,
+    /// A governance act: a signed proposal, `{"proposal": PROPOSAL}`, or a signed ballot
+    /// with the proposal it is on, `{"proposal": PROPOSAL, "ballot": BALLOT}`.
+    Governance,
     /// A signed checkpoint of the sender's log.
     Checkpoint,
     /// A cosignature of the receiver's checkpoint.
@@ -55,6 +58,7 @@ impl Kind {
             Kind::Agreement => "agreement",
             Kind::Request => "request",
             Kind::Attachment => "attachment",
+            Kind::Governance => "governance",
             Kind::Checkpoint => "checkpoint",
             Kind::Cosignature => "cosignature",
             Kind::Receipt => "receipt",

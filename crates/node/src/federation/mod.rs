@@ -1,7 +1,8 @@
 //! Federation: sovereign nodes sharing under agreements over signed envelopes. This module
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
 //! envelope is checked and applied ([`inbox`]), sightings sent back to the originators of
-//! what they sighted ([`sighting`]), the events of cooperation requests ([`request`]), and how nodes witness each other's logs
+//! what they sighted ([`sighting`]), the events of cooperation requests ([`request`]), governance
+//! proposals and ballots ([`governance`]), and how nodes witness each other's logs
 //! ([`witnessing`]), and the [`sender`] that delivers each peer's outbox over a
 //! [`transport::PeerTransport`] (the server's is HTTP); what fails in those exchanges is a
 //! [`DeliveryError`].
@@ -9,6 +10,7 @@
 pub mod agreement;
 pub mod delivery;
 pub mod envelope;
+pub mod governance;
 pub mod inbox;
 pub mod plan;
 pub mod pull;

@@ -41,6 +41,16 @@ impl fmt::Display for Choice {
     }
 }
 
+impl std::str::FromStr for Choice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Choice, String> {
+        [Choice::Yes, Choice::No, Choice::Abstain]
+            .into_iter()
+            .find(|c| c.to_string() == s)
+            .ok_or_else(|| format!("unknown choice {s:?}: expected yes, no or abstain"))
+    }
+}
+
 /// A ballot before signing.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -54,6 +54,11 @@ impl Electorate {
         self.members.get(id)
     }
 
+    /// Every member, by id.
+    pub fn members(&self) -> impl Iterator<Item = (&String, &Elector)> {
+        self.members.iter()
+    }
+
     /// Whether member `id` was active.
     pub fn is_active(&self, id: &str) -> bool {
         self.get(id)

@@ -1,8 +1,8 @@
-//! Governance: common matters decided by one member, one vote. This module is the pure,
-//! deterministic core every later piece stands on: given a proposal (which carries the
+//! Governance: common matters decided by one member, one vote. At its heart is a pure,
+//! deterministic core: given a proposal (which carries the
 //! rules in force when it was tabled), the member set at tabling and the signed ballots
 //! received, every node computes the same outcome, and two nodes compare outcomes by one
-//! hash. No store, no clock, no network: callers give the time and the facts.
+//! hash. The core has no store, no clock, no network: callers give the time and the facts.
 //!
 //! What exists:
 //! - [`rules`]: the rules (voting delay and period, execution window, quorum, majority and
@@ -15,19 +15,29 @@
 //!   digest;
 //! - [`state`]: where a proposal stands (OpenZeppelin Governor's states) at a given time.
 //!
-//! Not built yet: storage of proposals, ballots and outcomes and their log entries; the
-//! federation envelopes that carry them; executing a succeeded proposal's effect (the
-//! member set, the norms registry, the rules); the API and the CLI (`comity governance …`);
-//! the genesis document and its signing ceremony; the norms registry and reports under a
-//! norm; consultations; `comity governance audit`.
+//! Around it, with the store, the log and the federation:
+//! - [`tabled`]: the signed proposal with the member set it was tabled against, as it
+//!   travels and is kept;
+//! - [`service`]: the workflows (propose, vote, take in from peers, count at the deadline
+//!   and execute), stored through `GovernanceStore` with their log entries and envelopes;
+//!   `effect` says what a succeeded proposal changes.
+//!
+//! Not built yet: the genesis document and its signing ceremony; sponsors' own signatures;
+//! cancellation by the proposer; reports under a norm; consultations;
+//! `comity governance audit`.
 
 pub mod ballot;
+mod effect;
 pub mod electorate;
 pub mod proposal;
 pub mod rules;
+pub mod service;
 pub mod state;
+pub mod tabled;
 pub mod tally;
 
+#[cfg(test)]
+mod service_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -35,7 +45,9 @@ pub use ballot::{Ballot, BallotError, Choice, SignedBallot};
 pub use electorate::{Elector, Electorate, ElectorateError};
 pub use proposal::{Action, Motion, Proposal, ProposalKind, TablingError, Texts};
 pub use rules::{KindRules, Ratio, RatioError, Rules, RulesError};
+pub use service::{GovernanceError, NewProposal, NormView, ProposalView};
 pub use state::{state_at, CancelError, Lifecycle, ProposalState};
+pub use tabled::{SignedProposal, Tabled, TabledError};
 pub use tally::{admit, count, tally, Admitted, Counted, Decision, Outcome, Refusal, Refused};
 
 /// Microseconds since the epoch, written as RFC 3339 (UTC, six fraction digits) in JSON.

@@ -342,10 +342,10 @@ fn check_action(action: &Action, electorate: &Electorate) -> Result<(), TablingE
             }
         }
         Action::AdoptNorm { norm, texts } | Action::AmendNorm { norm, texts } => {
-            non_empty("a norm id", norm)?;
+            check_name("a norm id", norm, 64)?;
             check_texts(texts)?;
         }
-        Action::RepealNorm { norm } => non_empty("a norm id", norm)?,
+        Action::RepealNorm { norm } => check_name("a norm id", norm, 64)?,
         Action::ChangeRules { rules } => rules.validate().map_err(TablingError::ProposedRules)?,
         Action::JointStatement { texts } => check_texts(texts)?,
     }
@@ -359,6 +359,29 @@ fn non_empty(what: &str, text: &str) -> Result<(), TablingError> {
     Ok(())
 }
 
+/// A control character other than a line break or a tab, or a bidirectional override:
+/// either would forge lines in listings or reverse what a person reads.
+fn hostile(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `what`, 1 to `max` ASCII letters, digits, `.`, `_` or `-` (a norm id, a language tag).
+fn check_name(what: &str, name: &str, max: usize) -> Result<(), TablingError> {
+    let fits = (1..=max).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !fits {
+        return Err(TablingError::Field(format!(
+            "{what} is 1 to {max} ASCII letters, digits, '.', '_' or '-', not {name:?}"
+        )));
+    }
+    Ok(())
+}
+
 fn check_texts(texts: &Texts) -> Result<(), TablingError> {
     if texts.is_empty() {
         return Err(TablingError::Field(
@@ -366,8 +389,14 @@ fn check_texts(texts: &Texts) -> Result<(), TablingError> {
         ));
     }
     for (language, text) in texts {
-        non_empty("a language tag", language)?;
+        check_name("a language tag", language, 35)?;
         non_empty(&format!("the {language} text"), text)?;
+        if let Some(c) = text.chars().find(|c| hostile(*c)) {
+            return Err(TablingError::Field(format!(
+                "the {language} text holds the control or direction character U+{:04X}",
+                u32::from(c)
+            )));
+        }
     }
     Ok(())
 }

@@ -387,6 +387,40 @@ fn tabling_checks_the_member_acted_on_and_the_proposer() {
 }
 
 #[test]
+fn hostile_norm_ids_language_tags_and_texts_are_refused_at_tabling() {
+    let e = electorate(3, 0);
+    let adopt = |norm: &str, language: &str, text: &str| {
+        Motion {
+            id: ID.into(),
+            action: Action::AdoptNorm {
+                norm: norm.into(),
+                texts: [(language.to_owned(), text.to_owned())].into(),
+            },
+            proposer: member(1),
+            sponsors: BTreeSet::new(),
+        }
+        .table(TABLED, &rules(), &e)
+    };
+    let refused = |norm: &str, language: &str, text: &str| match adopt(norm, language, text) {
+        Err(TablingError::Field(why)) => why,
+        other => panic!("{norm:?} {language:?} {text:?}: {other:?}"),
+    };
+    assert!(adopt("gge-2015.13_a", "zh-Hant", "第一行\n\t第二行 — « ok »").is_ok());
+    assert!(refused("gge 13", "en", "x").starts_with("a norm id is 1 to 64 ASCII"));
+    assert!(refused("gge\n13", "en", "x").contains(r#""gge\n13""#));
+    assert!(refused(&"n".repeat(65), "en", "x").contains("1 to 64"));
+    assert!(refused("", "en", "x").contains("a norm id"));
+    assert!(refused("n", "e n", "x").starts_with("a language tag is 1 to 35"));
+    assert_eq!(
+        refused("n", "en", "pay \u{202E}txt.exe"),
+        "the en text holds the control or direction character U+202E"
+    );
+    assert!(refused("n", "en", "a\u{0}b").contains("U+0000"));
+    assert!(refused("n", "en", "line\rforged").contains("U+000D"));
+    assert!(refused("n", "en", "  ").contains("the en text cannot be empty"));
+}
+
+#[test]
 fn quorum_exactly_met_succeeds_and_one_short_is_defeated() {
     // Ten members, a quorum of half: five ballots meet it, four do not.
     let (p, e) = proposal(10);

@@ -465,7 +465,8 @@ impl<'a> Registry<'a> {
     }
 }
 
-fn member_entry(m: &Member) -> RegistryEntry {
+/// The registry entry of member `m`.
+pub(crate) fn member_entry(m: &Member) -> RegistryEntry {
     RegistryEntry {
         kind: RegistryKind::Member,
         id: m.id.0.clone(),

@@ -6,8 +6,8 @@
 //! For now an admin adds and suspends members. Agreements travel between their parties:
 //! one party proposes (its node signs the terms), each other party's node signs the same
 //! terms, and an agreement is in force on a node only once that node holds every party's
-//! signature, each verified with the signer's pinned key. Admission by vote comes with
-//! governance.
+//! signature, each verified with the signer's pinned key. A succeeded governance proposal
+//! admits, suspends or reinstates a member too ([`crate::governance`]).
 
 //!
 //! The module is split by subject: [`members`] (member records and the member acts),
@@ -24,6 +24,7 @@ pub use agreements::{
     SignedAgreement,
 };
 pub use federation_view::Federation;
+pub(crate) use members::member_entry;
 pub use members::{
     check_plain_http, plain_http_off_loopback, Member, MemberRecord, MemberRole, NewMember,
 };

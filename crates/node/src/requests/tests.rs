@@ -1,109 +1,13 @@
 //! Requests between two and three nodes over real SQLite stores, delivered through the real
 //! inbox: whole lives, and everything that must be refused without changing anything.
 
-use std::sync::Arc;
-
-use comity_store::OutboxEntry;
-use comity_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
 use super::*;
 use crate::federation::envelope::{Envelope, Kind};
 use crate::federation::inbox::{Answer, Inbox};
 use crate::federation::pull::outbox_envelope;
-use crate::federation::test_nodes::signer;
-use crate::registry::{MemberRole, NewMember};
-
-struct Peer {
-    node: Node,
-    id: String,
-    _dir: tempfile::TempDir,
-}
-
-async fn peer(seed: u8) -> Peer {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
-    let node = Node::new(Arc::new(store), signer(seed)).unwrap();
-    node.set_attachments(attachments::Attachments::new(
-        dir.path().join("attachments"),
-    ));
-    let record = NewMember {
-        name: format!("authority {seed}"),
-        country: "ZZ".into(),
-        roles: [MemberRole::Police].into(),
-        public_key: node.log().node_key().public_key().to_string(),
-        endpoint: None,
-        contact: None,
-        identity_id: None,
-    }
-    .into_record(true)
-    .unwrap();
-    let id = node.registry().add_member(record).await.unwrap().id.0;
-    Peer {
-        node,
-        id,
-        _dir: dir,
-    }
-}
-
-/// Nodes that pin each other.
-async fn peers<const N: usize>() -> [Peer; N] {
-    let mut out = Vec::new();
-    for seed in 1..=N {
-        out.push(peer(seed as u8).await);
-    }
-    for a in &out {
-        for b in &out {
-            if a.id != b.id {
-                let mut record = b
-                    .node
-                    .directory()
-                    .local_member()
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .record;
-                record.local = false;
-                a.node.registry().add_member(record).await.unwrap();
-            }
-        }
-    }
-    out.try_into().ok().unwrap()
-}
-
-/// The envelopes `from` has not yet delivered to `to`.
-async fn due(from: &Peer, to: &Peer) -> Vec<OutboxEntry> {
-    from.node
-        .store()
-        .outbox_due(&to.id, i64::MAX, 100)
-        .await
-        .unwrap()
-}
-
-/// Hands `entry` to `to`'s inbox as `from`'s sender would, and marks it delivered.
-async fn hand(from: &Peer, to: &Peer, entry: &OutboxEntry) -> Answer {
-    let signed = outbox_envelope(entry, &from.id, from.node.log().node_key()).unwrap();
-    let answer = receive(to, &from.id, signed.to_json().as_bytes()).await;
-    let receipt = match &answer {
-        Answer::Delivered(r) | Answer::Refused(r) => r.to_json(),
-        other => panic!("unexpected answer {other:?}"),
-    };
-    from.node
-        .store()
-        .outbox_delivered(&to.id, entry.seq, 1, &receipt)
-        .await
-        .unwrap();
-    answer
-}
-
-async fn receive(to: &Peer, sender: &str, bytes: &[u8]) -> Answer {
-    Inbox::new(to.node.store(), to.node.log())
-        .with_notices(to.node.notices())
-        .with_attachments(to.node.attachments())
-        .receive(sender, bytes)
-        .await
-        .unwrap()
-}
+use crate::test_peers::{due, hand, peers, reason_of, receive, Peer};
 
 /// Delivers everything due between `a` and `b` both ways until nothing is left; every
 /// envelope must be delivered.
@@ -120,16 +24,6 @@ async fn settle(a: &Peer, b: &Peer) {
         if !moved {
             return;
         }
-    }
-}
-
-fn reason_of(answer: &Answer) -> String {
-    match answer {
-        Answer::Refused(r) => {
-            let body: Value = serde_json::from_str(r.envelope.body.get()).unwrap();
-            body["reason"].as_str().unwrap().to_owned()
-        }
-        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
@@ -998,7 +892,7 @@ async fn attachments_travel_in_chunks_and_are_verified_and_readable_on_the_other
     // Kept encrypted: the plaintext appears nowhere in the file.
     let kept = a.node.attachments().unwrap();
     let file = std::fs::read(
-        a._dir
+        a.dir
             .path()
             .join("attachments")
             .join(&small.sha256[..2])
@@ -1186,7 +1080,7 @@ async fn a_tampered_or_swapped_file_at_rest_is_an_integrity_error_never_served()
         with(vec![one.clone(), two.clone()]),
     )
     .await;
-    let root = a._dir.path().join("attachments");
+    let root = a.dir.path().join("attachments");
     let path = |s: &str| root.join(&s[..2]).join(s);
     // A flipped bit.
     let good = std::fs::read(path(&one.sha256)).unwrap();
@@ -1235,7 +1129,7 @@ async fn an_interrupted_upload_resumes_where_the_bytes_held_end() {
         .unwrap();
     assert_eq!((p.held, p.complete), (4000, false));
     // A torn write after the last whole chunk is cut off.
-    let partial = a._dir.path().join("attachments/partial").join(&sha256);
+    let partial = a.dir.path().join("attachments/partial").join(&sha256);
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(&partial)
@@ -1263,7 +1157,7 @@ async fn an_interrupted_upload_resumes_where_the_bytes_held_end() {
     upload(&a.node, &id, &sha_other, 5000, 0, &other[..1000])
         .await
         .unwrap();
-    let spoiled = a._dir.path().join("attachments/partial").join(&sha_other);
+    let spoiled = a.dir.path().join("attachments/partial").join(&sha_other);
     let mut text = std::fs::read(&spoiled).unwrap();
     text[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
     std::fs::write(&spoiled, text).unwrap();

@@ -1,0 +1,146 @@
+//! `/api/v1/governance`: the proposals this node's member tables and votes on, and the norms
+//! registry. Admins act for the member (table, vote); analysts, liaison officers and admins
+//! read; anyone else is refused, peer members included: proposals and ballots travel between
+//! nodes as signed envelopes through the federation, never through this API.
+//!
+//! - `GET /api/v1/governance/proposals[?limit=N]`: the proposals, newest first, each with
+//!   where it stands.
+//! - `POST /api/v1/governance/proposals` `{"action": {"kind", …}, "sponsors": [ID…]}`:
+//!   tables a proposal.
+//! - `GET /api/v1/governance/proposals/{id}`: one proposal with its outcome (provisional
+//!   until counted at the deadline).
+//! - `POST /api/v1/governance/proposals/{id}/vote` `{"choice": "yes"|"no"|"abstain"}`: this
+//!   node's member's ballot (a later one replaces it until the deadline).
+//! - `GET /api/v1/governance/norms`: every version of every adopted norm.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use comity_node::governance::{service, Action, Choice, NewProposal};
+use comity_stix::clock::now_us;
+use comity_store::Role;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::body_within;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::{ApiRoute, AppState};
+
+/// Largest body a governance route reads: a proposal with texts in several languages.
+const MAX_BODY: usize = 128 * 1024;
+
+pub(crate) fn routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get("/api/v1/governance/proposals", list),
+        ApiRoute::post("/api/v1/governance/proposals", propose),
+        ApiRoute::get("/api/v1/governance/proposals/{id}", show),
+        ApiRoute::post("/api/v1/governance/proposals/{id}/vote", vote),
+        ApiRoute::get("/api/v1/governance/norms", norms),
+    ]
+}
+
+/// A caller who may read governance: an analyst, a liaison officer or an admin.
+fn reader(caller: &Caller) -> Result<&str, ApiError> {
+    caller.user_in(
+        &[Role::Analyst, Role::Liaison, Role::Admin],
+        "governance is read by analysts, liaison officers and admins",
+    )
+}
+
+/// A caller who acts for the member: an admin.
+fn admin(caller: &Caller) -> Result<&str, ApiError> {
+    caller.user_in(
+        &[Role::Admin],
+        "only admins table proposals and vote for the member",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<usize>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    reader(&caller)?;
+    let Query(q) =
+        query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let store = state.node.store();
+    let now = now_us();
+    service::count_due(store, now).await?;
+    let found = service::list(store, now, q.limit.unwrap_or(100)).await?;
+    Ok(Json(json!({ "proposals": found })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Propose {
+    action: Action,
+    #[serde(default)]
+    sponsors: BTreeSet<String>,
+}
+
+async fn propose(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    admin(&caller)?;
+    let p: Propose = body_within(&headers, raw, MAX_BODY).await?;
+    let new = NewProposal {
+        action: p.action,
+        sponsors: p.sponsors,
+    };
+    let made = service::propose(&state.node, new, now_us()).await?;
+    state.node.outbox_ready();
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    reader(&caller)?;
+    let store = state.node.store();
+    let now = now_us();
+    service::count_due(store, now).await?;
+    Ok(Json(service::show(store, &id, now).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vote {
+    choice: Choice,
+}
+
+async fn vote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    admin(&caller)?;
+    let v: Vote = body_within(&headers, raw, MAX_BODY).await?;
+    let shown = service::vote(&state.node, &id, v.choice, now_us()).await?;
+    state.node.outbox_ready();
+    Ok(Json(shown).into_response())
+}
+
+async fn norms(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    reader(&caller)?;
+    let store = state.node.store();
+    service::count_due(store, now_us()).await?;
+    Ok(Json(json!({ "norms": service::norms(store).await? })).into_response())
+}
