@@ -136,3 +136,56 @@ def test_what_is_no_misp_event_is_refused_and_stores_nothing(comity_factory, tmp
         cp = node.cli("import", "--misp", "--data-dir", node.data_dir, path, check=False)
         assert cp.returncode != 0 and b"no MISP event" in cp.stderr, cp.stderr
     assert node.export()["objects"] == []
+
+
+def test_a_misp_feed_brings_changed_events_only(comity_factory, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    node = comity_factory(start=False)
+    www = tmp_path / "misp-feed"
+    www.mkdir()
+    events = [pymisp_event(True), pymisp_event(True)]
+
+    def publish():
+        manifest = {e["Event"]["uuid"]: {"timestamp": e["Event"]["timestamp"],
+                                          "info": e["Event"]["info"]} for e in events}
+        manifest["../../etc/passwd"] = {"timestamp": "1"}
+        (www / "manifest.json").write_text(json.dumps(manifest))
+        for e in events:
+            (www / f"{e['Event']['uuid']}.json").write_text(json.dumps(e))
+
+    publish()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        node.cli("feed", "add", "misp-zz", "--kind", "misp", "--url", url, "--marking", "green",
+                 "--data-dir", node.data_dir)
+
+        def run() -> dict:
+            out = node.cli("feed", "run", "misp-zz", "--json", "--data-dir", node.data_dir)
+            return json.loads(out.stdout)
+
+        first = run()
+        per_event = 1 + 1 + 4 + 3 * 2  # identity, report, 4 indicators, 3 observations
+        # The two events share their organisation and their three observed values, whose
+        # SCOs have deterministic ids: stored once.
+        assert (first["stored"], first["skipped"], first["refused"]) == (2 * per_event - 4, 1, 0)
+        second = run()
+        assert (second["stored"], second["already"], second["pages"]) == (0, 0, 1)
+        # One event changes: only it is read again, and only its new objects are stored.
+        changed = pymisp.MISPEvent()
+        changed.from_dict(**events[0])
+        changed.add_attribute("domain", "new.evil.example", to_ids=True)
+        changed.timestamp = changed.timestamp.timestamp() + 60
+        events[0] = changed.to_feed()
+        publish()
+        third = run()
+        assert third["pages"] == 2, third
+        assert third["stored"] >= 2, third  # the new indicator and the report's new version
+    finally:
+        server.shutdown()
+        server.server_close()

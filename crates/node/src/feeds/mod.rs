@@ -8,6 +8,7 @@
 //! the server) and never lists a feed's credential.
 
 pub mod list;
+mod misp;
 pub mod source;
 mod taxii;
 
@@ -44,6 +45,9 @@ pub enum FeedKind {
     Taxii,
     /// A plain list (one value a line) or a CSV file with a chosen column.
     List,
+    /// A MISP feed (`manifest.json` and one `{uuid}.json` a MISP event), converted to
+    /// STIX 2.1 by [`crate::misp`].
+    Misp,
 }
 
 impl FeedKind {
@@ -52,6 +56,7 @@ impl FeedKind {
         match self {
             FeedKind::Taxii => "taxii",
             FeedKind::List => "list",
+            FeedKind::Misp => "misp",
         }
     }
 }
@@ -62,8 +67,9 @@ impl FromStr for FeedKind {
         match s {
             "taxii" => Ok(FeedKind::Taxii),
             "list" => Ok(FeedKind::List),
+            "misp" => Ok(FeedKind::Misp),
             other => Err(FeedError::Invalid(format!(
-                "kind: unknown feed kind {other:?} (taxii or list)"
+                "kind: unknown feed kind {other:?} (taxii, list or misp)"
             ))),
         }
     }
@@ -312,9 +318,18 @@ pub async fn add(node: &Node, new: NewFeed) -> Result<FeedView, FeedError> {
         )));
     }
     let markings = resolve_markings(&new.markings)?;
+    let list_settings =
+        new.valid_days.is_some() || new.confidence.is_some() || new.column.is_some();
     match new.kind {
+        FeedKind::Misp => {
+            if list_settings || new.page_size.is_some() {
+                return Err(invalid(
+                    "valid_days, confidence, column and page_size are not for MISP feeds",
+                ));
+            }
+        }
         FeedKind::Taxii => {
-            if new.valid_days.is_some() || new.confidence.is_some() || new.column.is_some() {
+            if list_settings {
                 return Err(invalid(
                     "valid_days, confidence and column are for list feeds only",
                 ));
@@ -494,6 +509,18 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Saves the values the run saw with the state, in one transaction.
+    async fn save_values(&mut self, values: &[comity_store::FeedValue]) -> Result<(), FeedError> {
+        self.state.objects = self.state.objects.saturating_add(self.report.stored);
+        let saved = self
+            .node
+            .store()
+            .replace_feed_values(&self.record.name, values, &self.state)
+            .await;
+        self.state.objects -= self.report.stored;
+        Ok(saved?)
+    }
+
     /// Saves the state (its cursor and the objects stored so far): a later run resumes here.
     async fn checkpoint(&mut self) -> Result<(), FeedError> {
         self.state.objects = self.state.objects.saturating_add(self.report.stored);
@@ -589,6 +616,7 @@ pub async fn run(
             let done = match kind {
                 FeedKind::Taxii => taxii::pull(&mut run).await,
                 FeedKind::List => list_run(&mut run).await,
+                FeedKind::Misp => misp::pull(&mut run).await,
             };
             (done, run.state, run.report)
         }
@@ -727,14 +755,7 @@ async fn list_run(run: &mut Run<'_>) -> Result<(), FeedError> {
         .collect::<Vec<_>>();
     run.store(&raws).await?;
     run.state.cursor = Some(hash);
-    run.state.objects = run.state.objects.saturating_add(run.report.stored);
-    let saved = run
-        .node
-        .store()
-        .replace_feed_values(&name, &kept, &run.state)
-        .await;
-    run.state.objects -= run.report.stored;
-    Ok(saved?)
+    run.save_values(&kept).await
 }
 
 #[cfg(test)]
