@@ -12,6 +12,7 @@ mod misp;
 pub mod source;
 mod taxii;
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use comity_stix::clock::{format_us, now_us};
@@ -721,34 +722,63 @@ async fn list_run(run: &mut Run<'_>) -> Result<(), FeedError> {
         confidence: run.settings.confidence,
     };
     let now = now_us();
+    // The values with a live indicator (and its creation), and those whose indicator was
+    // revoked (by their key, without the prefix).
+    let mut live = BTreeMap::new();
+    let mut revoked = BTreeMap::new();
+    for v in &previous {
+        match v.value.strip_prefix(list::REVOKED) {
+            Some(key) => revoked.insert(key.to_owned(), v.created.clone()),
+            None => live.insert(v.value.clone(), v.created.clone()),
+        };
+    }
+    let life = |key: &str, created: i64| list::Life {
+        created,
+        renewed: revoked.contains_key(key),
+    };
     let mut objects = Vec::new();
-    let mut kept = Vec::with_capacity(parsed.values.len());
+    let mut kept = BTreeMap::new();
     for (key, value) in &parsed.values {
-        let created = match previous.binary_search_by(|v| v.value.as_str().cmp(key)) {
-            Ok(i) => previous[i].created.clone(),
-            Err(_) => {
-                objects.push(list::indicator(&defaults, value, now, now, false));
+        let created = match live.get(key) {
+            Some(created) => created.clone(),
+            None => {
+                objects.push(list::indicator(
+                    &defaults,
+                    value,
+                    life(key, now),
+                    now,
+                    false,
+                ));
                 format_us(now)
             }
         };
-        kept.push(comity_store::FeedValue {
-            value: key.clone(),
-            created,
-        });
+        kept.insert(key.clone(), created);
     }
-    for gone in previous
-        .iter()
-        .filter(|v| !parsed.values.contains_key(&v.value))
-    {
-        let (Some(value), Some(created)) = (
-            list::ListValue::from_key(&gone.value),
-            comity_stix::clock::parse_us(&gone.created),
+    let mut gone_now = Vec::new();
+    for (key, created) in live.iter().filter(|(k, _)| !parsed.values.contains_key(*k)) {
+        let (Some(value), Some(created_us)) = (
+            list::ListValue::from_key(key),
+            comity_stix::clock::parse_us(created),
         ) else {
             continue;
         };
-        objects.push(list::indicator(&defaults, &value, created, now, true));
+        objects.push(list::indicator(
+            &defaults,
+            &value,
+            life(key, created_us),
+            now,
+            true,
+        ));
+        gone_now.push((key.clone(), created.clone()));
         run.report.revoked += 1;
     }
+    for (key, created) in revoked.into_iter().chain(gone_now) {
+        kept.insert(format!("{}{key}", list::REVOKED), created);
+    }
+    let kept: Vec<comity_store::FeedValue> = kept
+        .into_iter()
+        .map(|(value, created)| comity_store::FeedValue { value, created })
+        .collect();
     let raws = objects
         .iter()
         .map(|o| RawValue::from_string(o.to_string()).expect("JSON text"))
