@@ -15,6 +15,7 @@ import functools
 import http.server
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -226,3 +227,20 @@ def test_only_admins_reach_feeds_and_bad_subscriptions_are_refused_precisely(nod
     assert requests.delete(feeds_url(b) + "/nope", auth=b.admin, timeout=30).status_code == 404
     assert requests.delete(feeds_url(b) + "/ok", auth=b.admin, timeout=30).status_code == 204
     assert listed(b) == {}
+
+
+def test_the_scheduler_of_comity_serve_runs_due_feeds_on_its_own(comity_factory, monkeypatch, web):
+    monkeypatch.setenv("COMITY_FEED_SCHEDULER_SECONDS", "1")
+    b = comity_factory()
+    (web.root / "ips.txt").write_text("203.0.113.50\n")
+    assert add_feed(b, name="auto", kind="list", url=web.url + "ips.txt").status_code == 201
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        feed = listed(b)["auto"]
+        if feed["runs"] >= 1:
+            break
+        time.sleep(0.2)
+    assert (feed["runs"], feed["objects"], feed["failures"]) == (1, 1, 0), feed
+    # Not due again before its interval (an hour): no second run.
+    time.sleep(2.5)
+    assert listed(b)["auto"]["runs"] == 1

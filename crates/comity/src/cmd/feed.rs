@@ -51,7 +51,8 @@ pub enum FeedCommand {
 pub struct AddArgs {
     /// The feed's name.
     name: String,
-    /// What it reads: taxii (a collection URL, …/collections/{id}/) or list.
+    /// What it reads: taxii (a collection URL, …/collections/{id}/), list, or misp (a MISP
+    /// feed: the directory of its manifest.json).
     #[arg(long)]
     kind: String,
     /// Where it reads: https, or http to loopback (else --allow-http).

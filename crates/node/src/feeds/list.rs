@@ -250,26 +250,45 @@ pub struct IndicatorDefaults<'a> {
     pub confidence: Option<u8>,
 }
 
-/// The deterministic id of the indicator of `value` in `feed`.
-pub fn indicator_id(feed: &str, value: &ListValue) -> String {
-    let name = format!("{feed}\n{}", value.key());
+/// What prefixes the key of a value whose indicator was revoked, among a feed's values: a
+/// value that comes back after that gets a new indicator (STIX never un-revokes one).
+pub const REVOKED: char = '!';
+
+/// One life of a value's indicator: from the value's first appearance, or from its return
+/// after its indicator was revoked (`renewed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Life {
+    /// When the indicator was created, microseconds.
+    pub created: i64,
+    /// The value came back after an earlier indicator of it was revoked.
+    pub renewed: bool,
+}
+
+/// The deterministic id of the indicator of `value` in `feed` during `life`: UUIDv5 of the
+/// feed's name and the value (and, for a renewed life, its creation time).
+pub fn indicator_id(feed: &str, value: &ListValue, life: Life) -> String {
+    let name = match life.renewed {
+        false => format!("{feed}\n{}", value.key()),
+        true => format!("{feed}\n{}\n{}", value.key(), life.created),
+    };
     format!("indicator--{}", Uuid::new_v5(&NAMESPACE, name.as_bytes()))
 }
 
-/// The indicator of `value`, created at `created` (microseconds) and modified at
-/// `modified`; `revoked` makes it the version that revokes it.
+/// The indicator of `value` during `life`, modified at `modified` (microseconds);
+/// `revoked` makes it the version that revokes it.
 pub fn indicator(
     defaults: &IndicatorDefaults<'_>,
     value: &ListValue,
-    created: i64,
+    life: Life,
     modified: i64,
     revoked: bool,
 ) -> Value {
+    let created = life.created;
     use comity_stix::clock::format_us;
     let mut object = json!({
         "type": "indicator",
         "spec_version": "2.1",
-        "id": indicator_id(defaults.feed, value),
+        "id": indicator_id(defaults.feed, value, life),
         "created": format_us(created),
         "modified": format_us(modified),
         "name": format!("{} from feed {}", value.value, defaults.feed),
@@ -395,18 +414,21 @@ mod tests {
             confidence: Some(70),
         };
         let v = classify("evil.example").unwrap();
-        let first = indicator(&defaults, &v, 1_000_000, 1_000_000, false);
-        let again = indicator(&defaults, &v, 5_000_000, 5_000_000, false);
+        let life = |created, renewed| Life { created, renewed };
+        let first = indicator(&defaults, &v, life(1_000_000, false), 1_000_000, false);
+        let again = indicator(&defaults, &v, life(5_000_000, false), 5_000_000, false);
         assert_eq!(first["id"], again["id"]);
+        let renewed = indicator(&defaults, &v, life(5_000_000, true), 5_000_000, false);
+        assert_ne!(renewed["id"], first["id"]);
         let other_feed = IndicatorDefaults {
             feed: "other",
             ..defaults.clone()
         };
         assert_ne!(
             first["id"],
-            indicator(&other_feed, &v, 1_000_000, 1_000_000, false)["id"]
+            indicator(&other_feed, &v, life(1_000_000, false), 1_000_000, false)["id"]
         );
-        let revoked = indicator(&defaults, &v, 1_000_000, 9_000_000, true);
+        let revoked = indicator(&defaults, &v, life(1_000_000, false), 9_000_000, true);
         assert_eq!(revoked["id"], first["id"]);
         assert_eq!(revoked["created"], first["created"]);
         assert_eq!(revoked["revoked"], true);

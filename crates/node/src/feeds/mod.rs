@@ -8,9 +8,11 @@
 //! the server) and never lists a feed's credential.
 
 pub mod list;
+mod misp;
 pub mod source;
 mod taxii;
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use comity_stix::clock::{format_us, now_us};
@@ -44,6 +46,9 @@ pub enum FeedKind {
     Taxii,
     /// A plain list (one value a line) or a CSV file with a chosen column.
     List,
+    /// A MISP feed (`manifest.json` and one `{uuid}.json` a MISP event), converted to
+    /// STIX 2.1 by [`crate::misp`].
+    Misp,
 }
 
 impl FeedKind {
@@ -52,6 +57,7 @@ impl FeedKind {
         match self {
             FeedKind::Taxii => "taxii",
             FeedKind::List => "list",
+            FeedKind::Misp => "misp",
         }
     }
 }
@@ -62,8 +68,9 @@ impl FromStr for FeedKind {
         match s {
             "taxii" => Ok(FeedKind::Taxii),
             "list" => Ok(FeedKind::List),
+            "misp" => Ok(FeedKind::Misp),
             other => Err(FeedError::Invalid(format!(
-                "kind: unknown feed kind {other:?} (taxii or list)"
+                "kind: unknown feed kind {other:?} (taxii, list or misp)"
             ))),
         }
     }
@@ -312,9 +319,18 @@ pub async fn add(node: &Node, new: NewFeed) -> Result<FeedView, FeedError> {
         )));
     }
     let markings = resolve_markings(&new.markings)?;
+    let list_settings =
+        new.valid_days.is_some() || new.confidence.is_some() || new.column.is_some();
     match new.kind {
+        FeedKind::Misp => {
+            if list_settings || new.page_size.is_some() {
+                return Err(invalid(
+                    "valid_days, confidence, column and page_size are not for MISP feeds",
+                ));
+            }
+        }
         FeedKind::Taxii => {
-            if new.valid_days.is_some() || new.confidence.is_some() || new.column.is_some() {
+            if list_settings {
                 return Err(invalid(
                     "valid_days, confidence and column are for list feeds only",
                 ));
@@ -494,6 +510,18 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Saves the values the run saw with the state, in one transaction.
+    async fn save_values(&mut self, values: &[comity_store::FeedValue]) -> Result<(), FeedError> {
+        self.state.objects = self.state.objects.saturating_add(self.report.stored);
+        let saved = self
+            .node
+            .store()
+            .replace_feed_values(&self.record.name, values, &self.state)
+            .await;
+        self.state.objects -= self.report.stored;
+        Ok(saved?)
+    }
+
     /// Saves the state (its cursor and the objects stored so far): a later run resumes here.
     async fn checkpoint(&mut self) -> Result<(), FeedError> {
         self.state.objects = self.state.objects.saturating_add(self.report.stored);
@@ -589,6 +617,7 @@ pub async fn run(
             let done = match kind {
                 FeedKind::Taxii => taxii::pull(&mut run).await,
                 FeedKind::List => list_run(&mut run).await,
+                FeedKind::Misp => misp::pull(&mut run).await,
             };
             (done, run.state, run.report)
         }
@@ -693,48 +722,70 @@ async fn list_run(run: &mut Run<'_>) -> Result<(), FeedError> {
         confidence: run.settings.confidence,
     };
     let now = now_us();
+    // The values with a live indicator (and its creation), and those whose indicator was
+    // revoked (by their key, without the prefix).
+    let mut live = BTreeMap::new();
+    let mut revoked = BTreeMap::new();
+    for v in &previous {
+        match v.value.strip_prefix(list::REVOKED) {
+            Some(key) => revoked.insert(key.to_owned(), v.created.clone()),
+            None => live.insert(v.value.clone(), v.created.clone()),
+        };
+    }
+    let life = |key: &str, created: i64| list::Life {
+        created,
+        renewed: revoked.contains_key(key),
+    };
     let mut objects = Vec::new();
-    let mut kept = Vec::with_capacity(parsed.values.len());
+    let mut kept = BTreeMap::new();
     for (key, value) in &parsed.values {
-        let created = match previous.binary_search_by(|v| v.value.as_str().cmp(key)) {
-            Ok(i) => previous[i].created.clone(),
-            Err(_) => {
-                objects.push(list::indicator(&defaults, value, now, now, false));
+        let created = match live.get(key) {
+            Some(created) => created.clone(),
+            None => {
+                objects.push(list::indicator(
+                    &defaults,
+                    value,
+                    life(key, now),
+                    now,
+                    false,
+                ));
                 format_us(now)
             }
         };
-        kept.push(comity_store::FeedValue {
-            value: key.clone(),
-            created,
-        });
+        kept.insert(key.clone(), created);
     }
-    for gone in previous
-        .iter()
-        .filter(|v| !parsed.values.contains_key(&v.value))
-    {
-        let (Some(value), Some(created)) = (
-            list::ListValue::from_key(&gone.value),
-            comity_stix::clock::parse_us(&gone.created),
+    let mut gone_now = Vec::new();
+    for (key, created) in live.iter().filter(|(k, _)| !parsed.values.contains_key(*k)) {
+        let (Some(value), Some(created_us)) = (
+            list::ListValue::from_key(key),
+            comity_stix::clock::parse_us(created),
         ) else {
             continue;
         };
-        objects.push(list::indicator(&defaults, &value, created, now, true));
+        objects.push(list::indicator(
+            &defaults,
+            &value,
+            life(key, created_us),
+            now,
+            true,
+        ));
+        gone_now.push((key.clone(), created.clone()));
         run.report.revoked += 1;
     }
+    for (key, created) in revoked.into_iter().chain(gone_now) {
+        kept.insert(format!("{}{key}", list::REVOKED), created);
+    }
+    let kept: Vec<comity_store::FeedValue> = kept
+        .into_iter()
+        .map(|(value, created)| comity_store::FeedValue { value, created })
+        .collect();
     let raws = objects
         .iter()
         .map(|o| RawValue::from_string(o.to_string()).expect("JSON text"))
         .collect::<Vec<_>>();
     run.store(&raws).await?;
     run.state.cursor = Some(hash);
-    run.state.objects = run.state.objects.saturating_add(run.report.stored);
-    let saved = run
-        .node
-        .store()
-        .replace_feed_values(&name, &kept, &run.state)
-        .await;
-    run.state.objects -= run.report.stored;
-    Ok(saved?)
+    run.save_values(&kept).await
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), FeedError> {
 
 /// `raw` with `markings` as its `object_marking_refs` when it carries none (and is no
 /// marking definition); otherwise `raw` as received.
-fn mark(raw: Box<RawValue>, markings: &[String]) -> Box<RawValue> {
+pub(super) fn mark(raw: Box<RawValue>, markings: &[String]) -> Box<RawValue> {
     if markings.is_empty() {
         return raw;
     }

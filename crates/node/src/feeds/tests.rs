@@ -394,7 +394,11 @@ async fn a_list_is_idempotent_and_revokes_what_disappears() {
     assert_eq!((changed.stored, changed.revoked), (2, 1));
     let latest = stored(&f.node, false).await;
     assert_eq!(latest.len(), 3);
-    let ip_id = list::indicator_id("block", &list::classify("203.0.113.9").unwrap());
+    let first_life = list::Life {
+        created: 0,
+        renewed: false,
+    };
+    let ip_id = list::indicator_id("block", &list::classify("203.0.113.9").unwrap(), first_life);
     let revoked = latest.iter().find(|o| o["id"] == ip_id.as_str()).unwrap();
     assert_eq!(revoked["revoked"], true);
     let original = objects.iter().find(|o| o["id"] == ip_id.as_str()).unwrap();
@@ -403,6 +407,30 @@ async fn a_list_is_idempotent_and_revokes_what_disappears() {
     assert_eq!(stored(&f.node, true).await.len(), 4);
     let view = &list(&f.node).await.unwrap()[0];
     assert_eq!((view.runs, view.objects, view.failures), (4, 4, 0));
+    // The revoked value comes back: a new indicator, the revoked one stays revoked; gone
+    // again, the new one is revoked in turn.
+    *source.list.lock().unwrap() = "evil.example\n203.0.113.9\n".into();
+    let back = run(&f.node, &source, "block", &quiet).await.unwrap();
+    assert_eq!(
+        (back.stored, back.revoked),
+        (2, 1),
+        "new ip indicator, url revoked"
+    );
+    let latest = stored(&f.node, false).await;
+    let ips: Vec<&Value> = latest
+        .iter()
+        .filter(|o| o["pattern"] == "[ipv4-addr:value = '203.0.113.9']")
+        .collect();
+    assert_eq!(ips.len(), 2);
+    assert_eq!(ips.iter().filter(|o| o["revoked"] == true).count(), 1);
+    *source.list.lock().unwrap() = "evil.example\n".into();
+    let gone_again = run(&f.node, &source, "block", &quiet).await.unwrap();
+    assert_eq!((gone_again.stored, gone_again.revoked), (1, 1));
+    let latest = stored(&f.node, false).await;
+    assert!(latest
+        .iter()
+        .filter(|o| o["pattern"] == "[ipv4-addr:value = '203.0.113.9']")
+        .all(|o| o["revoked"] == true));
 }
 
 #[tokio::test]
