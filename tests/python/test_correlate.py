@@ -138,6 +138,12 @@ def test_no_credentials_and_bad_credentials_are_refused(world):
                      headers={"Authorization": "Bearer not-a-token"}, timeout=60)
     assert r.status_code == 401, (r.status_code, r.text)
     assert ask(w, ("vic", "wrong-password"), value=ADDRESS).status_code == 401
+    # vic's API token reads as vic does.
+    secret = node.cli("token", "create", "--user", "vic", "--label", "correlation",
+                      "--data-dir", node.data_dir).stdout.decode().strip()
+    r = requests.get(node.base + "/api/v1/correlate", params={"value": ADDRESS},
+                     headers={"Authorization": f"Bearer {secret}"}, timeout=60)
+    assert r.status_code == 200 and report(r.json(), ADDRESS)["count"] == 2, (r.status_code, r.text)
 
 
 @pytest.mark.parametrize("params,says", [
