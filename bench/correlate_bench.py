@@ -8,19 +8,24 @@ what the index costs on disk, on one `comity serve` (SQLite store).
            intake rate with indexing over the rate without it
   who-else GET /api/v1/correlate?value=… for random stored values, one keep-alive client
            (the caller's credential is cached after its first check): p50 / p99
-  size     pages of the value_postings table and its indexes (SQLite dbstat), per posting
+  size     the value_postings table and its indexes on disk (SQLite dbstat, PostgreSQL
+           pg_total_relation_size), per posting
 
 The values come from 5 members (one collection each): each distinct address is reported by
 every member, so `--values N` postings hold N / 5 distinct values.
 
-    .venv/bin/python bench/correlate_bench.py [--values 200000] [--queries 2000]
+    .venv/bin/python bench/correlate_bench.py [--values 200000] [--queries 2000] [--postgres]
 
-The comity binary is $COMITY_BIN or target/release/comity. Writes bench/out/correlate.json.
+With --postgres the node keeps its store in a fresh database on the PostgreSQL server of
+the Python tests (COMITY_TEST_PG, default postgres://postgres@127.0.0.1:5432), dropped after.
+
+The comity binary is $COMITY_BIN or target/release/comity. Writes bench/out/correlate-<backend>.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -36,7 +41,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "python"))
 sys.path.insert(0, str(REPO / "bench"))
-from conftest import ComityNode  # noqa: E402
+from conftest import ComityNode, postgres_database, proc_status, psql, use_database  # noqa: E402
 from taxii_bench import post_all  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -93,7 +98,11 @@ def who_else(node, distinct: int, queries: int) -> dict:
             "queries": queries}
 
 
-def index_bytes(data_dir: Path) -> int | None:
+def pg_index_bytes(url: str) -> int:
+    return int(psql("SELECT pg_total_relation_size('value_postings')", db=url.rsplit("/", 1)[1]).strip())
+
+
+def sqlite_index_bytes(data_dir: Path) -> int | None:
     db = next(data_dir.glob("*.sqlite3"), None) or next(data_dir.glob("*.db"), None)
     if db is None:
         return None
@@ -110,12 +119,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--values", type=int, default=200_000, help="postings (objects holding a value)")
     ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--postgres", action="store_true", help="store in PostgreSQL instead of SQLite")
     args = ap.parse_args()
     distinct = args.values // MEMBERS
     binary = Path(os.environ.get("COMITY_BIN", REPO / "target" / "release" / "comity"))
-    res = {"values": distinct * MEMBERS, "distinct": distinct, "members": MEMBERS, "binary": str(binary)}
-    with tempfile.TemporaryDirectory() as work:
+    res = {"backend": "postgres" if args.postgres else "sqlite", "values": distinct * MEMBERS,
+           "distinct": distinct, "members": MEMBERS, "binary": str(binary)}
+    with tempfile.TemporaryDirectory() as work, contextlib.ExitStack() as stack:
         node = ComityNode(Path(work) / "data", binary=binary)
+        url = stack.enter_context(postgres_database()) if args.postgres else None
+        if url:
+            use_database(node.data_dir, url)
         node.init()
         for kind in ("software", "ipv4-addr"):
             for m in range(MEMBERS):
@@ -126,13 +140,14 @@ def main():
             res["ingest_with_index_per_s"] = ingest(node, "ipv4-addr", distinct)
             res["ingest_ratio"] = res["ingest_with_index_per_s"] / res["ingest_without_index_per_s"]
             res["who_else"] = who_else(node, distinct, args.queries)
+            res["server_rss_kb"] = proc_status(node.pid).get("VmRSS")
         finally:
             node.stop()
-        size = index_bytes(node.data_dir)
+        size = pg_index_bytes(url) if url else sqlite_index_bytes(node.data_dir)
         res["index_bytes"] = size
         res["index_bytes_per_posting"] = size / res["values"] if size else None
     OUT.mkdir(exist_ok=True)
-    (OUT / "correlate.json").write_text(json.dumps(res, indent=2))
+    (OUT / f"correlate-{res['backend']}.json").write_text(json.dumps(res, indent=2))
     print(json.dumps(res, indent=2))
 
 

@@ -128,6 +128,19 @@ def test_warning_listed_values_are_flagged_and_their_holders_left_out(world):
     assert private["suppressed"] is True
 
 
+def test_related_reports_are_named_only_to_readers_of_them(world):
+    w = world
+    ind = w["shared"][1]
+    rep = {"type": "report", "spec_version": "2.1", "id": f"report--{uuid.uuid4()}", "created": T0, "modified": T0,
+           "name": "secret report", "published": "2024-01-01T00:00:00Z", "object_refs": [ind["id"]]}
+    st = add_and_wait(w["node"], w["node"].collections["secret"], [rep], user=w["ana"])
+    assert st["success_count"] == 1, st
+    ana = report(answer(w, w["ana"], value=ADDRESS), ADDRESS)
+    assert {"id": rep["id"], "type": "report", "via": [ind["id"]]} in ana["related"], ana
+    vic = report(answer(w, w["vic"], value=ADDRESS), ADDRESS)
+    assert vic["related"] == [], vic
+
+
 def test_no_credentials_and_bad_credentials_are_refused(world):
     w = world
     node = w["node"]
@@ -138,6 +151,12 @@ def test_no_credentials_and_bad_credentials_are_refused(world):
                      headers={"Authorization": "Bearer not-a-token"}, timeout=60)
     assert r.status_code == 401, (r.status_code, r.text)
     assert ask(w, ("vic", "wrong-password"), value=ADDRESS).status_code == 401
+    # vic's API token reads as vic does.
+    secret = node.cli("token", "create", "--user", "vic", "--label", "correlation",
+                      "--data-dir", node.data_dir).stdout.decode().strip()
+    r = requests.get(node.base + "/api/v1/correlate", params={"value": ADDRESS},
+                     headers={"Authorization": f"Bearer {secret}"}, timeout=60)
+    assert r.status_code == 200 and report(r.json(), ADDRESS)["count"] == 2, (r.status_code, r.text)
 
 
 @pytest.mark.parametrize("params,says", [

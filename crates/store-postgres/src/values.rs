@@ -1,6 +1,8 @@
 //! The value index: postings written with each object version (inside its transaction),
 //! removed with it (`ON DELETE CASCADE`), looked up by value and by block.
 
+use std::collections::HashSet;
+
 use comity_store::{CollectionRef, IndexedValue, Posting, StoreResult, StoredObject, ValueLookup};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -155,11 +157,13 @@ pub async fn reindex(pool: &PgPool, versions: &[(i64, Vec<IndexedValue>)]) -> St
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    let stored: Vec<i64> = sqlx::query_scalar("SELECT seq FROM objects WHERE seq = ANY($1)")
+    let stored: HashSet<i64> = sqlx::query_scalar("SELECT seq FROM objects WHERE seq = ANY($1)")
         .bind(&rows)
         .fetch_all(&mut *tx)
         .await
-        .map_err(db)?;
+        .map_err(db)?
+        .into_iter()
+        .collect();
     let kept: Vec<(i64, &[IndexedValue])> = versions
         .iter()
         .filter(|(row, _)| stored.contains(row))

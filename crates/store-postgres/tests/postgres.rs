@@ -488,3 +488,43 @@ async fn restored_versions_keep_their_dates_flags_and_resume_position() {
     assert!(matches!(out[0], AddOutcome::Added { date_added } if date_added > 11));
     store.close().await;
 }
+
+/// Restored versions post their values with them; versions restored again post nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restored_versions_post_their_values_once() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::seed_small(&store).await;
+    let col = conformance_collection();
+    let value = comity_store::IndexedValue {
+        kind: "ipv4-addr".into(),
+        value: "10.0.0.1".into(),
+        net: None,
+    };
+    let with_value = |modified: &str| {
+        let mut o = indicator(1, modified);
+        o.values = vec![value.clone()];
+        o
+    };
+    let versions = vec![
+        (with_value("2021-01-01T00:00:00.000Z"), 10),
+        (with_value("2020-01-01T00:00:00.000Z"), 11),
+    ];
+    let reached = Cursor {
+        date_added: 11,
+        row: 2,
+    };
+    store
+        .restore_versions(&col, &versions, reached)
+        .await
+        .unwrap();
+    assert_eq!(store.posting_count().await.unwrap(), 2);
+    store
+        .restore_versions(&col, &versions, reached)
+        .await
+        .unwrap();
+    assert_eq!(store.posting_count().await.unwrap(), 2);
+    let found = store.postings(&value).await.unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found.iter().filter(|p| p.is_last).count(), 1);
+}

@@ -206,4 +206,43 @@ mod tests {
             .execute_batch("INSERT INTO feed_values VALUES ('f', 'ipv4-addr:1.2.3.4', 'u');")
             .is_err());
     }
+
+    #[test]
+    fn a_schema_11_database_gains_the_value_index_whose_postings_go_with_their_versions() {
+        let conn = at_version(11);
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO api_roots VALUES ('default', 'Default', NULL, 1000);
+             INSERT INTO collections (api_root, id, title) VALUES ('default', 'c1', 't');
+             INSERT INTO objects (seq, ckey, id, type, version, version_key, spec_version,
+                                  date_added, is_first, is_last, json)
+             SELECT 7, ckey, 'ipv4-addr--1', 'ipv4-addr', '', '', '2.1', 1, 1, 1, '{}'
+             FROM collections;",
+        )
+        .unwrap();
+        up(&conn).unwrap();
+        assert_eq!(version(&conn), LATEST);
+        assert_eq!(rows(&conn, "objects"), 1);
+        assert_eq!(
+            rows(&conn, "value_postings"),
+            0,
+            "old versions wait for a re-index"
+        );
+        conn.execute_batch(
+            "INSERT INTO value_postings VALUES (7, 'ipv4-addr', '10.0.0.1', zeroblob(16), zeroblob(16));",
+        )
+        .unwrap();
+        // A posting points at a stored version, with both block ends or neither.
+        assert!(conn
+            .execute_batch("INSERT INTO value_postings VALUES (8, 'mutex', 'm', NULL, NULL);")
+            .is_err());
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO value_postings VALUES (7, 'ipv4-addr', 'x', zeroblob(16), NULL);"
+            )
+            .is_err());
+        conn.execute_batch("DELETE FROM objects WHERE seq = 7;")
+            .unwrap();
+        assert_eq!(rows(&conn, "value_postings"), 0, "deleted with its version");
+    }
 }

@@ -35,6 +35,9 @@ pub enum Kind {
     RegistryKey,
     /// A hash, by its algorithm's normal name (`MD5`, `SHA-256`, …).
     Hash(String),
+    /// A reference to another object (a report's `object_refs`, a relationship's ends, a
+    /// sighting's `sighting_of_ref`): what leads from an object to what relates to it.
+    Reference,
 }
 
 impl Kind {
@@ -50,6 +53,7 @@ impl Kind {
             Kind::Mutex => "mutex".into(),
             Kind::RegistryKey => "windows-registry-key".into(),
             Kind::Hash(algorithm) => format!("hash:{algorithm}"),
+            Kind::Reference => "ref".into(),
         }
     }
 
@@ -64,6 +68,7 @@ impl Kind {
             "mac-addr" => Kind::Mac,
             "mutex" => Kind::Mutex,
             "windows-registry-key" => Kind::RegistryKey,
+            "ref" => Kind::Reference,
             _ => Kind::Hash(hash_algorithm(name.strip_prefix("hash:")?)?),
         })
     }
@@ -153,6 +158,8 @@ pub fn normalise(kind: &Kind, raw: &str) -> Option<IndexedValue> {
         Kind::Mutex => (raw.to_owned(), None),
         // Registry keys are case-insensitive.
         Kind::RegistryKey => (raw.to_lowercase(), None),
+        Kind::Reference if comity_stix::is_identifier(raw) => (raw.to_owned(), None),
+        Kind::Reference => return None,
     };
     Some(IndexedValue {
         kind: kind.name(),
@@ -231,9 +238,10 @@ pub fn extract(object: &Value) -> Vec<IndexedValue> {
     let Some(object_type) = map.get("type").and_then(Value::as_str) else {
         return out;
     };
+    let mut seen = std::collections::HashSet::new();
     let mut push = |v: Option<IndexedValue>| {
         if let Some(v) = v {
-            if !out.contains(&v) {
+            if seen.insert(v.clone()) {
                 out.push(v);
             }
         }
@@ -247,6 +255,9 @@ pub fn extract(object: &Value) -> Vec<IndexedValue> {
             }
         }
         return out;
+    }
+    for reference in references(map) {
+        push(normalise(&Kind::Reference, reference));
     }
     for (property, value) in map {
         match value {
@@ -266,6 +277,18 @@ pub fn extract(object: &Value) -> Vec<IndexedValue> {
             }
             _ => {}
         }
+    }
+    out
+}
+
+/// The objects an object points at through the properties that relate objects.
+fn references(map: &serde_json::Map<String, Value>) -> Vec<&str> {
+    let mut out = Vec::new();
+    for key in ["source_ref", "target_ref", "sighting_of_ref"] {
+        out.extend(map.get(key).and_then(Value::as_str));
+    }
+    if let Some(Value::Array(refs)) = map.get("object_refs") {
+        out.extend(refs.iter().filter_map(Value::as_str));
     }
     out
 }

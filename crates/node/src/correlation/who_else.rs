@@ -4,12 +4,18 @@
 //! [`Release`] a TAXII read of its collection would: a posting in a collection the viewer
 //! may not read, or in an object version the policy withholds, is not there for it, and
 //! changes no count, no member list and no date. Values on a warning list are flagged and
-//! their "who else" left out.
+//! their "who else" left out. Beside the holders, an answer names what relates to them
+//! (reports and groupings listing them, incidents, campaigns, intrusion sets, threat actors
+//! and malware a relationship ties them to), found through the index's references and
+//! released to the reader in the same way.
 
 use std::collections::{BTreeSet, HashMap};
 
 use comity_stix::clock::format_us;
-use comity_store::{CollectionRef, IndexedValue, Posting, Store, StoreError};
+use comity_store::{
+    CollectionRef, IndexedValue, ObjectFilter, PageRequest, Posting, Store, StoreError,
+    VersionFilter,
+};
 use serde::Serialize;
 
 use super::values::{classify, normalise, Kind};
@@ -93,6 +99,36 @@ pub struct ValueReport {
     pub last_seen: Option<String>,
     /// The objects, most recently seen first, at most the limit asked.
     pub objects: Vec<SharedBy>,
+    /// What relates to the objects listed, by id.
+    pub related: Vec<Related>,
+}
+
+/// An object related to holders of a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// Its STIX id.
+    pub id: String,
+    /// Its STIX type.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// The holders it relates to.
+    pub via: Vec<String>,
+}
+
+/// Types a relationship may lead to that an answer names.
+const RELATED_TYPES: [&str; 5] = [
+    "incident",
+    "campaign",
+    "intrusion-set",
+    "threat-actor",
+    "malware",
+];
+
+/// Types that list objects (`object_refs`) that an answer names.
+const CONTAINER_TYPES: [&str; 2] = ["report", "grouping"];
+
+fn type_of(id: &str) -> &str {
+    id.split("--").next().unwrap_or_default()
 }
 
 /// One object holding a value.
@@ -155,7 +191,7 @@ async fn object_values(
     let mut found = BTreeSet::new();
     for collection in reader.releases.keys() {
         for p in store.object_postings(collection, id).await? {
-            if p.is_last && reader.release(&p).is_some() {
+            if p.is_last && p.kind != Kind::Reference.name() && reader.release(&p).is_some() {
                 found.insert((p.kind, p.value));
             }
         }
@@ -193,6 +229,7 @@ async fn report(
         first_seen: None,
         last_seen: None,
         objects: Vec::new(),
+        related: Vec::new(),
     };
     if report.suppressed {
         return Ok(report);
@@ -238,7 +275,7 @@ async fn report(
             s.last,
             s.first,
             SharedBy {
-                object_type: id.split("--").next().unwrap_or_default().to_owned(),
+                object_type: type_of(&id).to_owned(),
                 id,
                 collection: format!("{}/{}", collection.api_root, collection.id),
                 originator,
@@ -254,7 +291,99 @@ async fn report(
     objects.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.id.cmp(&b.2.id)));
     report.objects = objects.into_iter().take(limit).map(|o| o.2).collect();
     report.members = members.into_iter().collect();
+    let holders: Vec<&str> = report.objects.iter().map(|o| o.id.as_str()).collect();
+    report.related = related(store, reader, &holders).await?;
     Ok(report)
+}
+
+/// What relates to `holders`, as the reader may read it: the containers listing them and
+/// the far ends of the relationships from or to them, each with the holders it relates to.
+async fn related(
+    store: &dyn Store,
+    reader: &Reader,
+    holders: &[&str],
+) -> Result<Vec<Related>, StoreError> {
+    let mut found: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for holder in holders {
+        let lookup = IndexedValue {
+            kind: Kind::Reference.name(),
+            value: (*holder).to_owned(),
+            net: None,
+        };
+        for p in store.postings(&lookup).await? {
+            if !p.is_last || reader.release(&p).is_none() {
+                continue;
+            }
+            let kind = type_of(&p.object.id);
+            let target = if CONTAINER_TYPES.contains(&kind) {
+                p.object.id.clone()
+            } else if kind == "relationship" {
+                let Some(other) = far_end(&p.object.json, holder) else {
+                    continue;
+                };
+                if !RELATED_TYPES.contains(&type_of(&other))
+                    || !readable_object(store, reader, &other).await?
+                {
+                    continue;
+                }
+                other
+            } else {
+                continue;
+            };
+            found
+                .entry(target)
+                .or_default()
+                .insert((*holder).to_owned());
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(id, via)| Related {
+            object_type: type_of(&id).to_owned(),
+            id,
+            via: via.into_iter().collect(),
+        })
+        .collect())
+}
+
+/// The end of a relationship that is not `holder`.
+fn far_end(json: &str, holder: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let end = |key: &str| v.get(key).and_then(serde_json::Value::as_str);
+    match (end("source_ref"), end("target_ref")) {
+        (Some(s), Some(t)) if s == holder => Some(t.to_owned()),
+        (Some(s), Some(_)) => Some(s.to_owned()),
+        _ => None,
+    }
+}
+
+/// Whether the reader may read the newest version of object `id` in some collection.
+async fn readable_object(store: &dyn Store, reader: &Reader, id: &str) -> Result<bool, StoreError> {
+    let filter = ObjectFilter {
+        ids: vec![id.to_owned()],
+        versions: VersionFilter::last(),
+        ..ObjectFilter::default()
+    };
+    for (collection, release) in &reader.releases {
+        let page = store
+            .objects(
+                collection,
+                &filter,
+                &PageRequest {
+                    limit: 1,
+                    after: None,
+                },
+            )
+            .await?;
+        if page
+            .items
+            .iter()
+            .any(|o| matches!(release.object(&o.json), Released::Allowed(_)))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]

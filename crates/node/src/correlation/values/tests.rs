@@ -194,3 +194,13 @@ proptest! {
         prop_assert_eq!(v, again);
     }
 }
+
+#[test]
+fn references_to_other_objects_are_kept_once_and_only_when_they_are_ids() {
+    let a = "indicator--00000000-0000-4000-8000-000000000001";
+    let b = "campaign--00000000-0000-4000-8000-000000000002";
+    let report = json!({"type": "report", "object_refs": [a, a, b, "not an id", 7]});
+    assert_eq!(pairs(&extract(&report)), vec![p("ref", a), p("ref", b)]);
+    let rel = json!({"type": "relationship", "source_ref": a, "target_ref": b});
+    assert_eq!(pairs(&extract(&rel)), vec![p("ref", a), p("ref", b)]);
+}

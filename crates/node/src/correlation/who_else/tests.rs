@@ -453,3 +453,99 @@ proptest! {
         })?;
     }
 }
+
+/// Stores one SDO or SRO in our collection or the peer's, marked RED when `red`.
+async fn put(store: &SqliteStore, peer: bool, red: bool, mut object: serde_json::Value) {
+    object["spec_version"] = "2.1".into();
+    object["created"] = "2024-01-01T00:00:00.000Z".into();
+    object["modified"] = "2024-01-01T00:00:00.000Z".into();
+    if red {
+        object["object_marking_refs"] = serde_json::json!([TLP2_RED]);
+    }
+    let raw = RawValue::from_string(object.to_string()).unwrap();
+    let examined = examine(0, &raw).unwrap_or_else(|r| panic!("{r:?}"));
+    store
+        .add_objects(&collection(peer), vec![examined.object])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_answer_names_the_reports_and_campaigns_related_to_its_holders_that_the_reader_may_read()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let holder = Planted {
+        n: 1,
+        peer: false,
+        marking: Marking::Unmarked,
+        value: 2,
+    };
+    plant(&store, &[holder]).await;
+    let id = |t: &str, n: u32| format!("{t}--00000000-0000-4000-8000-{n:012}");
+    put(
+        &store,
+        false,
+        false,
+        serde_json::json!({"type": "campaign", "id": id("campaign", 10), "name": "c"}),
+    )
+    .await;
+    put(
+        &store,
+        true,
+        true,
+        serde_json::json!({"type": "campaign", "id": id("campaign", 11), "name": "hidden"}),
+    )
+    .await;
+    for (n, target, peer, red) in [
+        (20, 10, false, false),
+        (21, 11, false, false),
+        (22, 10, true, true),
+    ] {
+        put(&store, peer, red, serde_json::json!({"type": "relationship", "id": id("relationship", n),
+            "relationship_type": "indicates", "source_ref": holder.id(), "target_ref": id("campaign", target)})).await;
+    }
+    put(
+        &store,
+        false,
+        false,
+        serde_json::json!({"type": "report", "id": id("report", 30), "name": "r",
+        "published": "2024-01-01T00:00:00Z", "object_refs": [holder.id()]}),
+    )
+    .await;
+    put(
+        &store,
+        true,
+        true,
+        serde_json::json!({"type": "report", "id": id("report", 31), "name": "hidden",
+        "published": "2024-01-01T00:00:00Z", "object_refs": [holder.id()]}),
+    )
+    .await;
+    let answer = ask(
+        &store,
+        &reader([true, true]),
+        Subject::Value("evil.test".into()),
+    )
+    .await;
+    let related: Vec<(String, String, Vec<String>)> = answer.values[0]
+        .related
+        .iter()
+        .map(|r| (r.id.clone(), r.object_type.clone(), r.via.clone()))
+        .collect();
+    assert_eq!(
+        related,
+        vec![
+            (id("campaign", 10), "campaign".to_owned(), vec![holder.id()]),
+            (id("report", 30), "report".to_owned(), vec![holder.id()]),
+        ],
+        "the peer's RED campaign, relationship and report are not the reader's"
+    );
+    // References are how relations are found, never values to correlate by.
+    let by_object = ask(
+        &store,
+        &reader([true, true]),
+        Subject::Object(id("report", 30)),
+    )
+    .await;
+    assert_eq!(by_object.values, vec![]);
+}
