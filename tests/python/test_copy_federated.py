@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import backend, postgres_database, target
+from conftest import ComityNode, backend, postgres_database, psql, target
 from federation_nodes import federation
 from test_requests import OFFICER, act, add_users, new, reach, same_history
 
@@ -74,3 +74,17 @@ def test_a_copied_node_keeps_its_members_requests_and_sequence_numbers(tmp_path)
                 assert "partner feed" in listed
             finally:
                 a.node.stop()
+
+
+def test_a_node_with_what_copy_does_not_carry_is_refused_and_nothing_is_copied(tmp_path):
+    node = ComityNode(tmp_path / "a")
+    node.init()
+    node.cli("feed", "add", "local-list", "--kind", "list", "--url", "http://127.0.0.1:9/ips.txt",
+             "--data-dir", node.data_dir)
+    with postgres_database() as url:
+        done = subprocess.run([str(node.bin), "copy", "--from", str(node.data_dir), "--to", url],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode != 0
+        assert "feed subscriptions, which `comity copy` does not carry yet" in done.stderr, done.stderr
+        assert psql("SELECT count(*) FROM pg_tables WHERE tablename = 'objects'",
+                    db=url.rsplit("/", 1)[1]).strip() == "0", "nothing was created"

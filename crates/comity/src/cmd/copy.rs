@@ -278,6 +278,25 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<u64> {
     Ok(size)
 }
 
+/// Refuses a source holding what the copy does not carry yet (governance records, feed
+/// subscriptions): a copy that silently left them behind would be a different node.
+async fn refuse_what_is_not_carried(source: &dyn Store) -> anyhow::Result<()> {
+    let mut held = Vec::new();
+    if !source.proposals(1).await?.is_empty() || source.rules_in_force().await?.is_some() {
+        held.push("governance records (rules, proposals, ballots, norms)");
+    }
+    if !source.feeds().await?.is_empty() {
+        held.push("feed subscriptions");
+    }
+    if !held.is_empty() {
+        anyhow::bail!(
+            "the source holds {}, which `comity copy` does not carry yet; nothing was copied",
+            held.join(" and ")
+        );
+    }
+    Ok(())
+}
+
 /// Runs `comity copy`.
 pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let from = StoreLocation::parse(&args.from);
@@ -292,6 +311,7 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{from} holds no Comity node to copy");
     }
     let source: Arc<dyn Store> = from.open().await?;
+    refuse_what_is_not_carried(source.as_ref()).await?;
     let target = PgStore::open(&to_url)
         .await
         .with_context(|| format!("cannot open the target {to}"))?;
