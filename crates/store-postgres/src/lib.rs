@@ -414,6 +414,9 @@ impl ValueIndexStore for PgStore {
     async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>> {
         values::lookup(&self.pool, lookup).await
     }
+    async fn postings_of_values(&self, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
+        values::of_values(&self.pool, kind, values).await
+    }
     async fn object_postings(
         &self,
         collection: &CollectionRef,

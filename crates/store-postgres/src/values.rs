@@ -100,6 +100,23 @@ pub async fn lookup(pool: &PgPool, q: &ValueLookup) -> StoreResult<Vec<Posting>>
     postings(rows)
 }
 
+/// Every posting of `kind` whose value is one of `values`.
+pub async fn of_values(pool: &PgPool, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
+    let rows = sqlx::query(&format!(
+        "{POSTING_COLUMNS}
+         FROM value_postings p
+         JOIN objects o ON o.seq = p.object_seq
+         JOIN collections c ON c.ckey = o.ckey
+         WHERE p.kind = $1 AND p.value = ANY($2)"
+    ))
+    .bind(kind)
+    .bind(values)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    postings(rows)
+}
+
 /// Every posting of every stored version of object `id` in `col`.
 pub async fn of_object(pool: &PgPool, col: &CollectionRef, id: &str) -> StoreResult<Vec<Posting>> {
     let rows = sqlx::query(&format!(

@@ -547,6 +547,11 @@ impl ValueIndexStore for SqliteStore {
         let lookup = lookup.clone();
         self.read(move |c| values::lookup(c, &lookup)).await
     }
+    async fn postings_of_values(&self, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
+        let (kind, values) = (kind.to_owned(), values.to_vec());
+        self.read(move |c| values::of_values(c, &kind, &values))
+            .await
+    }
     async fn object_postings(
         &self,
         collection: &CollectionRef,

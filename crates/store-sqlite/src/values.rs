@@ -80,6 +80,30 @@ pub fn lookup(c: &Connection, q: &ValueLookup) -> StoreResult<Vec<Posting>> {
         .map_err(db)
 }
 
+/// Every posting of `kind` whose value is one of `values`, in chunks of bound parameters.
+pub fn of_values(c: &Connection, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
+    let mut out = Vec::new();
+    for chunk in values.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql = format!(
+            "{POSTING_COLUMNS}
+             FROM value_postings p INDEXED BY value_postings_by_value
+             JOIN objects o ON o.seq = p.object_seq
+             JOIN collections c ON c.ckey = o.ckey
+             WHERE p.kind = ? AND p.value IN ({marks})"
+        );
+        let args = std::iter::once(kind).chain(chunk.iter().map(String::as_str));
+        let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), posting)
+            .map_err(db)?;
+        for row in rows {
+            out.push(row.map_err(db)?);
+        }
+    }
+    Ok(out)
+}
+
 fn ends(net: Option<NetRange>) -> (Option<[u8; 16]>, Option<[u8; 16]>) {
     (net.map(|n| n.lo), net.map(|n| n.hi))
 }

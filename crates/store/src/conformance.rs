@@ -3383,6 +3383,39 @@ async fn value_postings_follow_their_versions(store: &dyn Store) {
         .is_err());
     assert_eq!(store.posting_count().await.unwrap(), before + 5);
 
+    // Many values of one kind at once, exactly: no blocks, no other kind.
+    let many = store
+        .postings_of_values(
+            "ipv4-addr",
+            &["10.1.2.3".into(), "11.0.0.1".into(), "12.0.0.1".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        posted(&many),
+        vec![
+            (indicator.id.clone(), v1.into(), "11.0.0.1".into(), true),
+            (address.id.clone(), v1.into(), "10.1.2.3".into(), false),
+            (address.id.clone(), v2.into(), "10.1.2.3".into(), true),
+        ]
+    );
+    let many_values: Vec<String> = (0..1200)
+        .map(|i| format!("10.9.{}.{}", i / 256, i % 256))
+        .chain(["10.1.2.3".to_owned()])
+        .collect();
+    assert_eq!(
+        store
+            .postings_of_values("ipv4-addr", &many_values)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.postings_of_values("ipv4-addr", &[]).await.unwrap(),
+        vec![]
+    );
+
     // Every posting of an object, any version.
     let of_address = store.object_postings(&col, &address.id).await.unwrap();
     assert_eq!(posted(&of_address).len(), 2);

@@ -365,6 +365,9 @@ pub trait ValueIndexStore: Send + Sync {
     /// every posting of that kind whose block contains it or lies within it; each once,
     /// with the version it points at, in no set order. No cut-off: all of them.
     async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>>;
+    /// Every posting of `kind` whose value is one of `values` (exact match, no blocks),
+    /// each once, with the version it points at, in no set order.
+    async fn postings_of_values(&self, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>>;
     /// Every posting of every stored version of object `id` in `collection` (none when
     /// there is no such collection or object).
     async fn object_postings(

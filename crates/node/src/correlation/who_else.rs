@@ -304,37 +304,35 @@ async fn related(
     holders: &[&str],
 ) -> Result<Vec<Related>, StoreError> {
     let mut found: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
-    for holder in holders {
-        let lookup = IndexedValue {
-            kind: Kind::Reference.name(),
-            value: (*holder).to_owned(),
-            net: None,
-        };
-        for p in store.postings(&lookup).await? {
-            if !p.is_last || reader.release(&p).is_none() {
-                continue;
-            }
-            let kind = type_of(&p.object.id);
-            let target = if CONTAINER_TYPES.contains(&kind) {
-                p.object.id.clone()
-            } else if kind == "relationship" {
-                let Some(other) = far_end(&p.object.json, holder) else {
-                    continue;
-                };
-                if !RELATED_TYPES.contains(&type_of(&other))
-                    || !readable_object(store, reader, &other).await?
-                {
-                    continue;
-                }
-                other
-            } else {
+    if holders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let referred: Vec<String> = holders.iter().map(|h| (*h).to_owned()).collect();
+    let postings = store
+        .postings_of_values(&Kind::Reference.name(), &referred)
+        .await?;
+    for p in postings {
+        let holder = &p.value;
+        if !p.is_last || reader.release(&p).is_none() {
+            continue;
+        }
+        let kind = type_of(&p.object.id);
+        let target = if CONTAINER_TYPES.contains(&kind) {
+            p.object.id.clone()
+        } else if kind == "relationship" {
+            let Some(other) = far_end(&p.object.json, holder) else {
                 continue;
             };
-            found
-                .entry(target)
-                .or_default()
-                .insert((*holder).to_owned());
-        }
+            if !RELATED_TYPES.contains(&type_of(&other))
+                || !readable_object(store, reader, &other).await?
+            {
+                continue;
+            }
+            other
+        } else {
+            continue;
+        };
+        found.entry(target).or_default().insert(holder.clone());
     }
     Ok(found
         .into_iter()
