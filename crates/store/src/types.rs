@@ -645,6 +645,7 @@ mod tests {
                 "agreement",
                 "request",
                 "attachment",
+                "governance",
             ],
         );
         round_trip(InboxOutcome::ALL, &["delivered", "refused"]);
