@@ -244,15 +244,25 @@ class ComityNode(TaxiiNode):
         self.api_root = f"{self.base}/taxii2/{self.api_root_name}/"
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "info")
-        logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(self.bin), "serve", "--data-dir", str(self.data_dir), "--listen",
-             f"127.0.0.1:{self.port}"],
-            stdout=logf, stderr=subprocess.STDOUT, env=env)
-        logf.close()
+
+        def launch():
+            logf = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(
+                [str(self.bin), "serve", "--data-dir", str(self.data_dir), "--listen",
+                 f"127.0.0.1:{self.port}"],
+                stdout=logf, stderr=subprocess.STDOUT, env=env)
+            logf.close()
+
+        launch()
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                # A node restarted on its own port (peers know it there) may find the port
+                # held for a moment by another process's outgoing connection: try again.
+                if "Address already in use" in self.log()[-400:]:
+                    time.sleep(0.5)
+                    launch()
+                    continue
                 raise AssertionError(f"comity serve exited {self.proc.returncode}:\n{self.log()}")
             try:
                 if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
