@@ -67,8 +67,7 @@ async fn get_correlation(
     query: Result<Query<CorrelateQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     caller.user()?;
-    let Query(q) =
-        query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let Query(q) = query?;
     let (subject, limit) = subject(q)?;
     let store = state.node.store();
     let mut collections: Vec<Collection> = Vec::new();

@@ -148,6 +148,13 @@ impl ApiError {
     }
 }
 
+/// A query string of the wrong shape: 400 with what the parser said.
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::bad_request(format!("invalid query: {}", e.body_text()))
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -72,8 +72,7 @@ async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     reader(&caller)?;
-    let Query(q) =
-        query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let Query(q) = query?;
     let store = state.node.store();
     let now = now_us();
     service::count_due(store, now).await?;

@@ -75,8 +75,7 @@ async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     officer(&caller)?;
-    let Query(q) =
-        query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let Query(q) = query?;
     let query = requests::Query {
         partner: q.partner,
         kind: q
