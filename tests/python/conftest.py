@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import signal
+import random
 import socket
 import subprocess
 import sys
@@ -47,10 +48,25 @@ def comity_bin() -> Path:
     return Path(os.environ.get("COMITY_BIN", REPO / "target" / "debug" / "comity"))
 
 
+# Listening ports come from below Linux's ephemeral range (32768 and up), which the OS hands
+# to outgoing connections: a node restarted on its own port then never finds it taken by one.
+_LISTEN_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(1000):
+        port = random.choice(_LISTEN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 def taxii_headers(content: bool = False) -> dict:
@@ -244,25 +260,15 @@ class ComityNode(TaxiiNode):
         self.api_root = f"{self.base}/taxii2/{self.api_root_name}/"
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "info")
-
-        def launch():
-            logf = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [str(self.bin), "serve", "--data-dir", str(self.data_dir), "--listen",
-                 f"127.0.0.1:{self.port}"],
-                stdout=logf, stderr=subprocess.STDOUT, env=env)
-            logf.close()
-
-        launch()
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(self.bin), "serve", "--data-dir", str(self.data_dir), "--listen",
+             f"127.0.0.1:{self.port}"],
+            stdout=logf, stderr=subprocess.STDOUT, env=env)
+        logf.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                # A node restarted on its own port (peers know it there) may find the port
-                # held for a moment by another process's outgoing connection: try again.
-                if "Address already in use" in self.log()[-400:]:
-                    time.sleep(0.5)
-                    launch()
-                    continue
                 raise AssertionError(f"comity serve exited {self.proc.returncode}:\n{self.log()}")
             try:
                 if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
