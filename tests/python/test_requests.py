@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import ADMIN_PASSWORD, target
-from federation_nodes import federation, log_entries, wait_until
+from conftest import ADMIN_PASSWORD, add_and_wait, target
+from federation_nodes import (AMBER, GREEN, RED, Terms, federation, indicator, log_entries, malware,
+                              wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: cooperation requests")
 
@@ -410,3 +412,72 @@ def test_a_court_file_verifies_offline_on_both_sides_and_any_change_is_caught(wo
     garbage.write_text('{"format": "comity-request-file/1"}')
     done = verify(garbage, key_of(a))
     assert done.returncode != 0 and "is not a court file" in done.stderr.decode()
+
+
+# A and B agree on police cooperation over indicators up to AMBER: what a request may carry.
+POLICE_AB = Terms("A-B police cooperation", "AB", ("indicator",), "amber", purposes=("police-cooperation",))
+
+
+def test_the_policy_engine_decides_which_objects_a_request_carries_and_what_of_them(tmp_path):
+    with federation(tmp_path, "AB", [POLICE_AB]) as w:
+        a, b = w["A"], w["B"]
+        for m in (a, b):
+            add_users(m)
+        green = indicator(1, GREEN, description="seen on 4 hospitals")
+        # the description is RED inside an AMBER indicator: B may have the indicator, not it
+        redacted = indicator(2, AMBER, description="named informant",
+                             granular_markings=[{"marking_ref": RED, "selectors": ["description"]}])
+        red = indicator(3, RED)
+        other_type = malware(4, GREEN)
+        add_and_wait(a.node, a.node.collections["default"], [green, redacted, red, other_type],
+                     user=a.node.admin)
+        absent = f"indicator--{'0' * 8}-0000-4000-8000-{'0' * 12}"
+
+        # a request naming objects the policy lets go: they travel in the signed submission
+        rid = new(a, b, "assistance", related_objects=[green["id"], redacted["id"]])
+        act(a, rid, "submit")
+        reach(b, rid, "delivered")
+        submitted = ok(api(b, "GET", f"/{rid}"))["history"][0]
+        assert submitted["act"] == "submit"
+        carried = submitted["details"]["objects"]
+        assert carried[0] == green, carried[0]
+        assert "description" not in carried[1] and "granular_markings" not in carried[1], carried[1]
+        assert {k: v for k, v in carried[1].items() if k not in ("description", "granular_markings")} == \
+            {k: v for k, v in redacted.items() if k not in ("description", "granular_markings")}
+        # both sides hold (and logged) the same submission, objects included
+        assert same_history(a, b, rid)[0][1] == "submit"
+        assert ok(api(a, "GET", f"/{rid}"))["history"][0]["details"]["objects"] == carried
+
+        # refused at submission, naming the object and why; the draft stays a draft
+        for ids, kind, words in [
+            ([green["id"], red["id"]], "assistance", [red["id"], "police-cooperation"]),
+            ([other_type["id"]], "preservation", [other_type["id"], "may not go to"]),
+            ([green["id"]], "mla", [green["id"], "judicial-assistance"]),
+            ([absent], "assistance", [absent, "holds no object"]),
+        ]:
+            rid = new(a, b, kind, related_objects=ids)
+            r = api(a, "POST", f"/{rid}/submit", {})
+            assert r.status_code == 400, (r.status_code, r.text)
+            for w_ in words:
+                assert w_ in r.text, (w_, r.text)
+            held_a = ok(api(a, "GET", f"/{rid}"))
+            assert held_a["state"] == "draft" and "history" not in held_a, held_a
+
+        # hostile or malformed lists are refused at drafting, with the field named
+        for bad, words in [
+            ("indicator--x", "a list of STIX ids"),
+            (["not an id"], "is not a STIX id"),
+            ([green["id"], green["id"]], "twice"),
+            ([1], "is not a STIX id"),
+            ([f"indicator--{uuid.uuid4()}" for _ in range(101)], "may name 100"),
+        ]:
+            d = doc("assistance")
+            d["related_objects"] = bad
+            r = api(a, "POST", "", {"kind": "assistance", "to": b.id, "emergency": False, "document": d})
+            assert r.status_code == 400 and words in r.text and "related_objects" in r.text, (bad, r.status_code, r.text)
+
+        # objects are the node's to release, never an officer's to give
+        rid = new(a, b, "assistance")
+        r = api(a, "POST", f"/{rid}/submit", {"objects": [green]})
+        assert r.status_code == 400 and "released by the node" in r.text, r.text
+        assert ok(api(a, "GET", f"/{rid}"))["state"] == "draft"

@@ -328,7 +328,7 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
                 until,
                 link,
                 attachments,
-                due: None,
+                ..Details::default()
             };
             let r = requests::act(&node, &who.officer, &id, act, details).await?;
             print(&r, json)?;

@@ -84,6 +84,10 @@ pub struct Details {
     /// Evidence delivered or documents supplied, by hash.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Submit: the STIX objects the document's `related_objects` names, as the policy
+    /// engine released them to the requested member (set by the node, never given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<Value>,
 }
 
 impl Details {

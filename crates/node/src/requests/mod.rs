@@ -39,6 +39,7 @@ pub mod event;
 pub mod kinds;
 pub mod machine;
 pub mod notify;
+pub mod related;
 pub mod statistics;
 
 use comity_stix::clock::{format_us, now_us, parse_us};
@@ -217,6 +218,7 @@ pub async fn draft(node: &Node, officer: &str, new: NewRequest) -> Result<Reques
         Some(_) => {}
     }
     let document = with_node_fields(new.document, new.kind, &local, &new.to, new.emergency)?;
+    related::named(&document)?;
     let now = now_us();
     let header = RequestRecord {
         id: format!("request--{}", uuid::Uuid::new_v4()),
@@ -282,7 +284,7 @@ pub async fn act(
     officer: &str,
     id: &str,
     act: Act,
-    details: Details,
+    mut details: Details,
 ) -> Result<Request, RequestError> {
     if act == Act::Deliver {
         return Err(invalid(
@@ -297,6 +299,15 @@ pub async fn act(
     let local = local_member(node.directory()).await?;
     let listed = details.attachments.clone();
     check_held(node, &listed)?;
+    if !details.objects.is_empty() {
+        return Err(invalid(format!(
+            "related objects are released by the node from the document's {}, not given",
+            related::FIELD
+        )));
+    }
+    if act == Act::Submit {
+        details.objects = released_objects(node, id, &local).await?;
+    }
     let times = node.response_times();
     make(
         node.store(),
@@ -319,6 +330,19 @@ pub async fn act(
     }
     node.outbox_ready();
     Ok(request)
+}
+
+/// What the requested member may have of the objects draft `id` names (see [`related`]);
+/// nothing when `local` is not its requester (the state machine then refuses the act).
+async fn released_objects(node: &Node, id: &str, local: &str) -> Result<Vec<Value>, RequestError> {
+    let (header, _) = read(node.store(), id).await?;
+    if header.requester != local {
+        return Ok(Vec::new());
+    }
+    let document: Value = serde_json::from_str(&header.document)
+        .map_err(|e| StoreError::Backend(format!("stored request unreadable: {e}")))?;
+    let kind: RequestKind = header.kind.parse().map_err(StoreError::Backend)?;
+    related::release(node, kind, &header.requested, &related::named(&document)?).await
 }
 
 /// Refuses attachments whose bytes this node does not hold whole, or holds with another
@@ -629,6 +653,7 @@ async fn make(
             let doc: Value = serde_json::from_str(&header.document)
                 .map_err(|e| StoreError::Backend(format!("stored request unreadable: {e}")))?;
             check_document(history.kind, &doc)?;
+            related::check_carried(&doc, &details.objects)?;
             Some(doc)
         } else {
             None
@@ -647,6 +672,13 @@ async fn make(
             document,
         }
         .sign(log.node_key());
+        if signed.json.len() > event::MAX_EVENT_BYTES {
+            return Err(invalid(format!(
+                "the {act} event comes to {} bytes with its document and related objects; an event may have {}",
+                signed.json.len(),
+                event::MAX_EVENT_BYTES
+            )));
+        }
         let other = match side {
             Side::Requester => &header.requested,
             Side::Requested => &header.requester,
@@ -820,6 +852,9 @@ pub(crate) async fn take_in(
     check_details(ev.act, &ev.details, &history, at)?;
     if (ev.n == 1) != ev.document.is_some() {
         return Err(invalid("only the first event carries the document"));
+    }
+    if let Some(doc) = &ev.document {
+        related::check_carried(doc, &ev.details.objects)?;
     }
     let fresh = append(store, &header, &events, &signed, at, None, replaces).await?;
     remake(store, log, local, &header.id, &superseded).await?;
@@ -1091,6 +1126,11 @@ fn check_details(act: Act, d: &Details, history: &History, at: i64) -> Result<()
         "preserve and extend",
     )?;
     only(d.link.is_some() && act != Act::Link, "a link", "link")?;
+    only(
+        !d.objects.is_empty() && act != Act::Submit,
+        "a list of related objects",
+        "submit",
+    )?;
     only(
         d.due.is_some() && act != Act::Acknowledge,
         "a due time",

@@ -447,6 +447,95 @@ async fn an_event_signed_by_another_key_or_claiming_another_maker_is_refused() {
     assert!(b.node.store().request(&id).await.unwrap().is_none());
 }
 
+#[tokio::test]
+async fn a_submission_carrying_objects_its_document_does_not_name_is_refused() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    let entry = due(&a, &b).await.remove(0);
+    let json = serde_json::from_str::<Value>(&entry.body).unwrap()["event"].to_string();
+    let event = SignedEvent::parse(&json).unwrap().event;
+    let named = "indicator--6f5a6d0e-7b2c-4c1e-9f3a-2d4b5c6d7e8f";
+    let smuggled =
+        json!({"type": "indicator", "id": "indicator--0b9c8d7e-6f5a-4b3c-8d2e-1f0a9b8c7d6e"});
+    let cases = [
+        // objects the document does not name at all
+        (
+            None,
+            vec![smuggled.clone()],
+            "carries 1 related objects, but its document names 0",
+        ),
+        // another object than the one named
+        (
+            Some(json!([named])),
+            vec![smuggled.clone()],
+            &*format!("where its document names {named}"),
+        ),
+        // the named object left out
+        (
+            Some(json!([named])),
+            vec![],
+            "carries 0 related objects, but its document names 1",
+        ),
+        // a malformed list
+        (
+            Some(json!("indicator--x")),
+            vec![],
+            "related_objects is a list of STIX ids",
+        ),
+    ];
+    for (seq, (listed, objects, why)) in (entry.seq..).zip(cases) {
+        let mut forged = event.clone();
+        if let Some(listed) = listed {
+            forged.document.as_mut().unwrap()[related::FIELD] = listed;
+        }
+        forged.details.objects = objects;
+        // A's own key signs it: only the content is wrong.
+        let signed = forged.sign(a.node.log().node_key());
+        let body = format!("{{\"event\":{}}}", signed.json);
+        let env = Envelope::new(&a.id, &b.id, Kind::Request, seq, raw(&body))
+            .sign(a.node.log().node_key());
+        let answer = receive(&b, &a.id, env.to_json().as_bytes()).await;
+        assert!(reason_of(&answer).contains(why), "{why}: {answer:?}");
+        assert!(b.node.store().request(&id).await.unwrap().is_none());
+    }
+    assert!(due(&b, &a).await.is_empty());
+}
+
+#[tokio::test]
+async fn only_a_submission_carries_related_objects_and_never_ones_an_officer_gives() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    let given = Details {
+        objects: vec![
+            json!({"type": "indicator", "id": "indicator--0b9c8d7e-6f5a-4b3c-8d2e-1f0a9b8c7d6e"}),
+        ],
+        ..Details::default()
+    };
+    match act(&a.node, "alice", &id, Act::Submit, given.clone()).await {
+        Err(RequestError::Invalid(why)) => assert!(why.contains("released by the node"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let history = History {
+        kind: RequestKind::Assistance,
+        state: State::UnderReview,
+        retrieved: true,
+        until: None,
+        last_at: 0,
+    };
+    match check_details(Act::SupplyInfo, &given, &history, 1) {
+        Err(RequestError::Invalid(why)) => assert!(
+            why.contains("a list of related objects goes with submit only"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        a.node.store().request(&id).await.unwrap().unwrap().state,
+        "draft"
+    );
+}
+
 fn raw(body: &str) -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::from_string(body.to_owned()).unwrap()
 }
