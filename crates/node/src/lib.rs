@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod correlation;
+pub mod detections;
 pub mod federation;
 pub mod feeds;
 pub mod governance;

@@ -434,6 +434,18 @@ impl Caller {
         state: &AppState,
         collections: Vec<Collection>,
     ) -> Result<Vec<(Collection, Release)>, ApiError> {
+        self.readable_through(state, collections, Channel::TaxiiRead)
+            .await
+    }
+
+    /// The collections among `collections` the caller may read, each with the release
+    /// that decides what of it the caller gets through `channel`.
+    pub async fn readable_through(
+        &self,
+        state: &AppState,
+        collections: Vec<Collection>,
+        channel: Channel,
+    ) -> Result<Vec<(Collection, Release)>, ApiError> {
         let (_, role) = self.user()?;
         let federation = state
             .node
@@ -447,7 +459,7 @@ impl Caller {
             if c.view.is_some() || !self.access(state.node.view(), &c).await?.read {
                 continue;
             }
-            let release = Release::for_user(federation.clone(), role, Channel::TaxiiRead, purpose)
+            let release = Release::for_user(federation.clone(), role, channel, purpose)
                 .from_origin(c.origin.as_deref());
             readable.push((c, release));
         }

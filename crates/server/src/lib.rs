@@ -12,6 +12,7 @@ pub mod argon_pool;
 pub mod auth;
 pub mod connections;
 mod correlate;
+mod detections;
 pub mod error;
 pub mod federation;
 pub mod feeds;
@@ -190,6 +191,7 @@ fn api_table() -> Vec<ApiRoute> {
         witnessing::routes(),
         sightings::routes(),
         correlate::routes(),
+        detections::routes(),
         requests::routes(),
         feeds::routes(),
         governance::routes(),

@@ -1,9 +1,11 @@
 //! `comity export`: one collection as a STIX bundle on standard output, as this
-//! organisation holds it or as the sharing policy releases it to a peer member.
+//! organisation holds it or as the sharing policy releases it to a peer member; or its
+//! indicators as sensors read them (Suricata rules, a Zeek Intel file, plain lists).
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use comity_node::detections::{Format, ValueKind};
 use comity_node::policy::{Channel, Purpose, Role};
 use comity_node::registry::Directory;
 use comity_node::release::{Release, Released};
@@ -15,6 +17,18 @@ use crate::config::DataDir;
 
 /// Arguments of `comity export`.
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  comity export > bundle.json                                   # the default collection, as STIX
+  comity export --for-member identity--… --purpose police-cooperation
+  comity export --format suricata > comity.rules                # indicators as Suricata rules
+  comity export --format list --value-type sha256 > comity-sha256.list
+                                                                # the list the hash rules read
+  comity export --format zeek-intel > comity.intel              # for Zeek's Intel::read_files
+
+Sensor formats take the newest version of each indicator the export channel releases
+(TLP:RED from other members never leaves), leave out revoked and expired ones, and skip
+patterns a sensor cannot look for as they are (AND, FOLLOWEDBY, qualifiers, NOT, ranges);
+the counts go to standard error.")]
 pub struct ExportArgs {
     /// Collection id [default: the collection titled `default`].
     #[arg(long)]
@@ -36,6 +50,13 @@ pub struct ExportArgs {
     /// judicial-assistance.
     #[arg(long, default_value = "intelligence", requires = "for_member")]
     purpose: String,
+    /// What to write: stix (a bundle), or for sensors suricata, zeek-intel or list.
+    #[arg(long, default_value = "stix")]
+    format: String,
+    /// Sensor formats: only values of this type (ipv4, ipv6, domain, url, md5, sha1,
+    /// sha256; repeat the flag for several).
+    #[arg(long = "value-type", value_name = "TYPE")]
+    value_types: Vec<String>,
     #[command(flatten)]
     data: DataDir,
 }
@@ -45,6 +66,18 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = args.data.open_store()?;
     let collection =
         resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
+    if args.format != "stix" {
+        let format: Format = args.format.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "unknown format {:?}: expected stix, suricata, zeek-intel or list",
+                args.format
+            )
+        })?;
+        return detections(store.as_ref(), &collection, format, &args).await;
+    }
+    if !args.value_types.is_empty() {
+        anyhow::bail!("--value-type goes with the sensor formats (suricata, zeek-intel, list)");
+    }
     let filter = ObjectFilter {
         types: args.types,
         versions: if args.all_versions {
@@ -116,6 +149,66 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     );
     for (rule, n) in withheld {
         eprintln!("Withheld by the sharing policy ({rule}): {n} objects.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `comity export --format suricata|zeek-intel|list`: the collection's indicators as this
+/// organisation's sensors read them.
+async fn detections(
+    store: &dyn comity_store::Store,
+    collection: &comity_store::Collection,
+    format: Format,
+    args: &ExportArgs,
+) -> anyhow::Result<ExitCode> {
+    if args.for_member.is_some() || args.all_versions || !args.types.is_empty() {
+        anyhow::bail!(
+            "--for-member, --all-versions and --type go with --format stix; sensor formats \
+             export the newest version of each indicator for this organisation"
+        );
+    }
+    let kinds = args
+        .value_types
+        .iter()
+        .map(|t| t.parse::<ValueKind>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let federation = Directory::new(store).federation().await?;
+    let purpose = federation.local_purpose();
+    let release = Release::for_user(federation, Role::Admin, Channel::Export, purpose)
+        .from_origin(collection.origin.as_deref());
+    let exported = comity_node::detections::export(
+        store,
+        &[(collection.key(), release)],
+        format,
+        &kinds,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(exported.text.as_bytes())?;
+    out.flush()?;
+    eprintln!(
+        "Exported {} values from {} indicators of collection {} as {}.",
+        exported.values,
+        exported.indicators,
+        collection.id,
+        format.as_str()
+    );
+    if exported.withheld > 0 {
+        eprintln!(
+            "Withheld by the sharing policy: {} indicators.",
+            exported.withheld
+        );
+    }
+    if exported.skipped > 0 {
+        eprintln!(
+            "Skipped {} indicators no sensor can look for as they are, or expired; the first:",
+            exported.skipped
+        );
+        for (id, why) in &exported.skipped_examples {
+            eprintln!("  {id}: {why}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
