@@ -1,6 +1,6 @@
 """``comity copy`` moves a federated node to PostgreSQL with its federation: the members and
 agreements it pinned, its API tokens, every peer's outbox and its inbox journal, and its
-cooperation requests with their signed histories. After the move the node goes on where it
+cooperation requests with their signed histories, governance and feed subscriptions. After the move the node goes on where it
 stopped: what its peer sends next is accepted, what it sends next follows its last sequence
 number (a peer refuses a reused one), and both sides keep one history.
 
@@ -9,12 +9,14 @@ Needs PostgreSQL at $COMITY_TEST_PG (default postgres://postgres@127.0.0.1:5432,
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 
-from conftest import ComityNode, backend, postgres_database, psql, target
+from conftest import backend, postgres_database, target
 from federation_nodes import federation
+from test_governance import NORM, RULES
 from test_requests import OFFICER, act, add_users, new, reach, same_history
 
 pytestmark = pytest.mark.skipif(
@@ -76,15 +78,27 @@ def test_a_copied_node_keeps_its_members_requests_and_sequence_numbers(tmp_path)
                 a.node.stop()
 
 
-def test_a_node_with_what_copy_does_not_carry_is_refused_and_nothing_is_copied(tmp_path):
-    node = ComityNode(tmp_path / "a")
-    node.init()
-    node.cli("feed", "add", "local-list", "--kind", "list", "--url", "http://127.0.0.1:9/ips.txt",
-             "--data-dir", node.data_dir)
-    with postgres_database() as url:
-        done = subprocess.run([str(node.bin), "copy", "--from", str(node.data_dir), "--to", url],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode != 0
-        assert "feed subscriptions, which `comity copy` does not carry yet" in done.stderr, done.stderr
-        assert psql("SELECT count(*) FROM pg_tables WHERE tablename = 'objects'",
-                    db=url.rsplit("/", 1)[1]).strip() == "0", "nothing was created"
+def test_governance_and_feed_subscriptions_are_copied_and_verified(tmp_path):
+    with federation(tmp_path, "AB", [], serve="") as w:
+        node = w["A"].node
+        rules = tmp_path / "rules.json"
+        rules.write_text(json.dumps(RULES))
+        node.cli("governance", "rules", "--set", str(rules), "--data-dir", node.data_dir)
+        action = tmp_path / "norm.json"
+        action.write_text(json.dumps(NORM))
+        proposal = json.loads(node.cli("governance", "propose", "--action", str(action), "--json",
+                                       "--data-dir", node.data_dir).stdout)
+        node.cli("governance", "vote", proposal["id"], "yes", "--data-dir", node.data_dir)
+        node.cli("feed", "add", "local-list", "--kind", "list", "--url", "http://127.0.0.1:9/ips.txt",
+                 "--data-dir", node.data_dir)
+        with postgres_database() as url:
+            report = copy_report(node, url)
+            for part in ("governance", "feeds"):
+                count, _sha, verdict = report[part]
+                assert verdict == "identical" and int(count) > 0, (part, report[part])
+            # the copy reads back as the node: its proposal with the ballot, and the feed
+            toml = node.data_dir / "comity.toml"
+            toml.write_text(toml.read_text() + f'\n[database]\nurl = "{url}"\n')
+            copied = json.loads(node.cli("governance", "list", "--json", "--data-dir", node.data_dir).stdout)
+            assert [p["id"] for p in copied] == [proposal["id"]], copied
+            assert "local-list" in node.cli("feed", "list", "--data-dir", node.data_dir).stdout.decode()

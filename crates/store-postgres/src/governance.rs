@@ -6,8 +6,8 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    BallotRecord, Effect, GovernanceAct, NormVersion, OutcomeRecord, ProposalRecord, RulesVersion,
-    StoreError, StoreResult, GOVERNANCE_SCOPE,
+    BallotRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion, OutcomeRecord,
+    ProposalRecord, RulesVersion, StoreError, StoreResult, GOVERNANCE_SCOPE,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -381,15 +381,102 @@ pub async fn outcome(pool: &PgPool, id: &str) -> StoreResult<Option<OutcomeRecor
 
 /// The latest rules.
 pub async fn rules_in_force(pool: &PgPool) -> StoreResult<Option<RulesVersion>> {
-    sqlx::query(&format!(
-        "SELECT {RULES_COLUMNS} FROM gov_rules ORDER BY version DESC LIMIT 1"
-    ))
-    .fetch_optional(pool)
-    .await
-    .map_err(db)?
-    .as_ref()
-    .map(rules_row)
-    .transpose()
+    Ok(rules(pool, "ORDER BY version DESC LIMIT 1").await?.pop())
+}
+
+/// Every version of the rules, oldest first.
+pub async fn rules_versions(pool: &PgPool) -> StoreResult<Vec<RulesVersion>> {
+    rules(pool, "ORDER BY version").await
+}
+
+async fn rules(pool: &PgPool, order: &str) -> StoreResult<Vec<RulesVersion>> {
+    sqlx::query(&format!("SELECT {RULES_COLUMNS} FROM gov_rules {order}"))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rules_row)
+        .collect()
+}
+
+/// Stores governance records copied from another store as they are, in one transaction;
+/// those stored already are left alone. Ballots keep the order given (the order received).
+pub async fn restore(pool: &PgPool, records: &GovernanceRecords) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    for p in &records.proposals {
+        sqlx::query(&format!(
+            "INSERT INTO gov_proposals ({PROPOSAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&p.id)
+        .bind(&p.kind)
+        .bind(&p.proposer)
+        .bind(p.tabled_at)
+        .bind(p.deadline)
+        .bind(&p.sha256)
+        .bind(&p.json)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    for b in &records.ballots {
+        sqlx::query(&format!(
+            "INSERT INTO gov_ballots ({BALLOT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&b.proposal)
+        .bind(&b.sha256)
+        .bind(&b.member)
+        .bind(b.received_at)
+        .bind(&b.refusal)
+        .bind(&b.json)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    for o in &records.outcomes {
+        sqlx::query(&format!(
+            "INSERT INTO gov_outcomes ({OUTCOME_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&o.proposal)
+        .bind(&o.decision)
+        .bind(&o.digest)
+        .bind(o.counted_at)
+        .bind(o.executed_at)
+        .bind(&o.json)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    for r in &records.rules {
+        sqlx::query(&format!(
+            "INSERT INTO gov_rules ({RULES_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+        ))
+        .bind(seq_to_sql(r.version)?)
+        .bind(&r.json)
+        .bind(&r.proposal)
+        .bind(r.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    for n in &records.norms {
+        sqlx::query(&format!(
+            "INSERT INTO gov_norms ({NORM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&n.norm)
+        .bind(seq_to_sql(n.version)?)
+        .bind(&n.texts)
+        .bind(n.repealed)
+        .bind(&n.proposal)
+        .bind(n.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
 }
 
 /// Every version of every norm.

@@ -31,11 +31,11 @@ use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
     CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct,
-    InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion, ObjectFilter, OpenableEntry,
-    OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page, PageRequest, Posting,
-    ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent, RequestFilter,
-    RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError, StoreResult,
-    StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
+    GovernanceRecords, InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion,
+    ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page,
+    PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
+    RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError,
+    StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -153,6 +153,12 @@ impl PgStore {
         events: &[RequestEvent],
     ) -> StoreResult<()> {
         requests::restore(&self.pool, header, events).await
+    }
+
+    /// Stores governance records copied from another store as they are; those stored
+    /// already are left alone.
+    pub async fn restore_governance(&self, records: &GovernanceRecords) -> StoreResult<()> {
+        governance::restore(&self.pool, records).await
     }
 
     /// Closes every connection of this process.
@@ -510,6 +516,9 @@ impl GovernanceStore for PgStore {
     }
     async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
         governance::rules_in_force(&self.pool).await
+    }
+    async fn rules_versions(&self) -> StoreResult<Vec<RulesVersion>> {
+        governance::rules_versions(&self.pool).await
     }
     async fn norms(&self) -> StoreResult<Vec<NormVersion>> {
         governance::norms(&self.pool).await

@@ -373,20 +373,29 @@ pub fn outcome(c: &Connection, id: &str) -> StoreResult<Option<OutcomeRecord>> {
 
 /// The latest rules.
 pub fn rules_in_force(c: &Connection) -> StoreResult<Option<RulesVersion>> {
+    rules(c, "ORDER BY version DESC LIMIT 1").map(|mut all| all.pop())
+}
+
+/// Every version of the rules, oldest first.
+pub fn rules_versions(c: &Connection) -> StoreResult<Vec<RulesVersion>> {
+    rules(c, "ORDER BY version")
+}
+
+fn rules(c: &Connection, order: &str) -> StoreResult<Vec<RulesVersion>> {
     collect(
         c,
-        &format!("SELECT {RULES_COLUMNS} FROM gov_rules ORDER BY version DESC LIMIT 1"),
+        &format!("SELECT {RULES_COLUMNS} FROM gov_rules {order}"),
         [],
         rules_row,
     )?
-    .pop()
+    .into_iter()
     .map(|(r, version)| {
         Ok(RulesVersion {
             version: count_from_sql(version)?,
             ..r
         })
     })
-    .transpose()
+    .collect()
 }
 
 /// Every version of every norm.

@@ -668,6 +668,9 @@ impl GovernanceStore for SqliteStore {
     async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
         self.read(governance::rules_in_force).await
     }
+    async fn rules_versions(&self) -> StoreResult<Vec<RulesVersion>> {
+        self.read(governance::rules_versions).await
+    }
     async fn norms(&self) -> StoreResult<Vec<NormVersion>> {
         self.read(governance::norms).await
     }

@@ -3055,7 +3055,11 @@ pub async fn governance_outcomes_apply_their_effect_or_nothing(store: &dyn Store
     let norms = store.norms().await.unwrap();
     assert_eq!(norms.len(), 2);
     assert_eq!((norms[1].version, norms[1].repealed), (2, true));
-    assert_eq!(store.rules_in_force().await.unwrap(), Some(rules));
+    assert_eq!(store.rules_in_force().await.unwrap(), Some(rules.clone()));
+    assert_eq!(
+        store.rules_versions().await.unwrap(),
+        vec![first.clone(), rules]
+    );
     let voter = store
         .registry_entry(RegistryKind::Member, VOTER)
         .await

@@ -121,3 +121,42 @@ pub struct GovernanceAct {
     /// The envelopes that carry it, each for its member's outbox.
     pub sends: Vec<(String, OutboxItem)>,
 }
+
+/// Everything governance keeps, as `comity copy` carries it from one store to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GovernanceRecords {
+    /// The proposals, as tabled.
+    pub proposals: Vec<ProposalRecord>,
+    /// The ballots of every proposal, each proposal's in the order received.
+    pub ballots: Vec<BallotRecord>,
+    /// The outcomes.
+    pub outcomes: Vec<OutcomeRecord>,
+    /// Every version of the rules, oldest first.
+    pub rules: Vec<RulesVersion>,
+    /// Every version of every norm.
+    pub norms: Vec<NormVersion>,
+}
+
+impl GovernanceRecords {
+    /// Reads them all from `store`, proposals oldest first.
+    pub async fn read(store: &dyn crate::GovernanceStore) -> crate::StoreResult<GovernanceRecords> {
+        let mut proposals = store.proposals(usize::MAX).await?;
+        proposals.reverse();
+        let mut records = GovernanceRecords {
+            rules: store.rules_versions().await?,
+            norms: store.norms().await?,
+            ..GovernanceRecords::default()
+        };
+        for p in &proposals {
+            records.ballots.extend(store.ballots(&p.id).await?);
+            records.outcomes.extend(store.outcome(&p.id).await?);
+        }
+        records.proposals = proposals;
+        Ok(records)
+    }
+
+    /// Whether there is nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == GovernanceRecords::default()
+    }
+}

@@ -28,8 +28,8 @@ mod values;
 
 pub use feeds::{Feed, FeedRecord, FeedState, FeedValue};
 pub use governance::{
-    BallotRecord, Effect, GovernanceAct, NormVersion, OutcomeRecord, ProposalRecord, RulesVersion,
-    GOVERNANCE_SCOPE,
+    BallotRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion, OutcomeRecord,
+    ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
 };
 pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use tlog::{
@@ -456,6 +456,8 @@ pub trait GovernanceStore: Send + Sync {
     async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>>;
     /// The rules in force: their latest version, if any.
     async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>>;
+    /// Every version of the rules, oldest first.
+    async fn rules_versions(&self) -> StoreResult<Vec<RulesVersion>>;
     /// Every version of every norm, by norm (byte-wise) then version.
     async fn norms(&self) -> StoreResult<Vec<NormVersion>>;
 }

@@ -3,7 +3,8 @@
 //! byte with its original `date_added`, the API roots, collections, users, grants and the
 //! pagination secret, the registry of members and agreements, the API tokens, every
 //! peer's outbox and the inbox journal, the cooperation requests with their signed
-//! events, and the transparency log (entries, whose stored hashes the target recomputes,
+//! events, governance (proposals, ballots, outcomes, rules and norms), feed subscriptions
+//! with their state and values, and the transparency log (entries, whose stored hashes the target recomputes,
 //! the latest checkpoint, trusted peer logs and what this node witnessed for them, the
 //! cosignatures peers gave it and the witnessing alerts). Statuses are not copied (they
 //! expire after 48 hours anyway), nor the one-time ids of signed requests (they expire
@@ -20,12 +21,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use comity_store::prelude::*;
 use comity_store::{
-    CollectionRef, Cursor, NewObject, PageRequest, RegistryKind, StoreError, StoredObject,
+    CollectionRef, Cursor, GovernanceRecords, NewObject, PageRequest, RegistryKind, StoreError,
+    StoredObject,
 };
 use comity_store_postgres::PgStore;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cmd::digest::{every_request, every_version, NodeDigest, LOG_BATCH, ROW_BATCH};
+use crate::cmd::digest::{every_request, every_version, paged, NodeDigest, LOG_BATCH, ROW_BATCH};
 use crate::config::StoreLocation;
 
 /// Secrets that make a node's answers reproducible (pagination tokens), copied as they are.
@@ -188,30 +190,48 @@ async fn copy_collection(
 /// before the copy are still recognised as received). Entries stored already are skipped.
 async fn copy_federation(source: &dyn Store, target: &PgStore) -> anyhow::Result<()> {
     for stats in source.outbox_stats().await? {
-        let mut after = 0;
-        loop {
-            let page = source.outbox_after(&stats.peer, after, ROW_BATCH).await?;
-            target
-                .restore_outbox(&stats.peer, stats.last_seq, &page)
-                .await?;
-            match page.last() {
-                Some(last) if page.len() == ROW_BATCH => after = last.seq,
-                _ => break,
-            }
-        }
+        paged(
+            async |after| Ok(source.outbox_after(&stats.peer, after, ROW_BATCH).await?),
+            |e| e.seq,
+            async |page| {
+                target
+                    .restore_outbox(&stats.peer, stats.last_seq, &page)
+                    .await?;
+                Ok(())
+            },
+        )
+        .await?;
     }
     for sender in source.inbox_senders().await? {
-        let mut after = 0;
-        loop {
-            let page = source.inbox_after(&sender, after, ROW_BATCH).await?;
-            for record in &page {
-                target.inbox_put(record).await?;
-            }
-            match page.last() {
-                Some(last) if page.len() == ROW_BATCH => after = last.seq,
-                _ => break,
-            }
-        }
+        paged(
+            async |after| Ok(source.inbox_after(&sender, after, ROW_BATCH).await?),
+            |r| r.seq,
+            async |page| {
+                for record in &page {
+                    target.inbox_put(record).await?;
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Copies governance (proposals, ballots, outcomes, every version of the rules and of the
+/// norms) and feed subscriptions with their state and values; what is stored already is
+/// left alone.
+async fn copy_governance_and_feeds(source: &dyn Store, target: &PgStore) -> anyhow::Result<()> {
+    let records = GovernanceRecords::read(source).await?;
+    if !records.is_empty() {
+        target.restore_governance(&records).await?;
+    }
+    for feed in source.feeds().await? {
+        ignore_conflict(target.add_feed(&feed.record, &feed.state).await)?;
+        let values = source.feed_values(&feed.record.name).await?;
+        target
+            .replace_feed_values(&feed.record.name, &values, &feed.state)
+            .await?;
     }
     Ok(())
 }
@@ -278,25 +298,6 @@ async fn copy_log(source: &dyn Store, target: &PgStore) -> anyhow::Result<u64> {
     Ok(size)
 }
 
-/// Refuses a source holding what the copy does not carry yet (governance records, feed
-/// subscriptions): a copy that silently left them behind would be a different node.
-async fn refuse_what_is_not_carried(source: &dyn Store) -> anyhow::Result<()> {
-    let mut held = Vec::new();
-    if !source.proposals(1).await?.is_empty() || source.rules_in_force().await?.is_some() {
-        held.push("governance records (rules, proposals, ballots, norms)");
-    }
-    if !source.feeds().await?.is_empty() {
-        held.push("feed subscriptions");
-    }
-    if !held.is_empty() {
-        anyhow::bail!(
-            "the source holds {}, which `comity copy` does not carry yet; nothing was copied",
-            held.join(" and ")
-        );
-    }
-    Ok(())
-}
-
 /// Runs `comity copy`.
 pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let from = StoreLocation::parse(&args.from);
@@ -311,7 +312,6 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{from} holds no Comity node to copy");
     }
     let source: Arc<dyn Store> = from.open().await?;
-    refuse_what_is_not_carried(source.as_ref()).await?;
     let target = PgStore::open(&to_url)
         .await
         .with_context(|| format!("cannot open the target {to}"))?;
@@ -340,6 +340,9 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     copy_requests(source.as_ref(), &target)
         .await
         .context("copying the cooperation requests")?;
+    copy_governance_and_feeds(source.as_ref(), &target)
+        .await
+        .context("copying governance and feed subscriptions")?;
     copy_log(source.as_ref(), &target)
         .await
         .context("copying the transparency log")?;

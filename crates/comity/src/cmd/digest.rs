@@ -4,8 +4,8 @@
 //! store against that.
 
 use comity_store::{
-    CollectionRef, ObjectFilter, PageRequest, RegistryKind, RequestFilter, Store, TransparencyLog,
-    VersionFilter,
+    CollectionRef, Feed, GovernanceRecords, ObjectFilter, PageRequest, RegistryKind, RequestFilter,
+    Store, TransparencyLog, VersionFilter,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,12 +17,14 @@ pub const LOG_BATCH: u64 = 5000;
 pub const ROW_BATCH: usize = 1000;
 
 /// The parts that are not collections, in the order they follow them.
-const NODE_PARTS: [&str; 6] = [
+const NODE_PARTS: [&str; 8] = [
     "registry",
     "api-tokens",
     "outbox",
     "inbox",
     "requests",
+    "governance",
+    "feeds",
     "transparency-log",
 ];
 
@@ -61,12 +63,14 @@ impl NodeDigest {
             }
         }
         parts.sort_by(|a, b| a.part.cmp(&b.part));
-        let [registry, tokens, outbox, inbox, requests, log] = NODE_PARTS;
+        let [registry, tokens, outbox, inbox, requests, governance, feeds, log] = NODE_PARTS;
         parts.push(registry_digest(store).await?.part(registry));
         parts.push(tokens_digest(store).await?.part(tokens));
         parts.push(outbox_digest(store).await?.part(outbox));
         parts.push(inbox_digest(store).await?.part(inbox));
         parts.push(requests_digest(store).await?.part(requests));
+        parts.push(governance_digest(store).await?.part(governance));
+        parts.push(feeds_digest(store).await?.part(feeds));
         let (count, sha256) = log_digest(store.transparency_log()).await?;
         parts.push(PartDigest {
             part: log.into(),
@@ -234,34 +238,57 @@ async fn tokens_digest(store: &dyn Store) -> anyhow::Result<Rows> {
     Ok(rows)
 }
 
+/// Reads a journal (a peer's outbox, a sender's inbox records) page by page from its start,
+/// [`ROW_BATCH`] rows at a time, handing each page to `each`; `seq` gives a row's sequence
+/// number, after which the next page starts.
+pub async fn paged<T>(
+    mut page_after: impl AsyncFnMut(u64) -> anyhow::Result<Vec<T>>,
+    seq: impl Fn(&T) -> u64,
+    mut each: impl AsyncFnMut(Vec<T>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut after = 0;
+    loop {
+        let page = page_after(after).await?;
+        let next = match page.last() {
+            Some(last) if page.len() == ROW_BATCH => Some(seq(last)),
+            _ => None,
+        };
+        each(page).await?;
+        match next {
+            Some(seq) => after = seq,
+            None => return Ok(()),
+        }
+    }
+}
+
 /// Every peer's outbox entries, delivered or not, with the peer's last sequence number.
 async fn outbox_digest(store: &dyn Store) -> anyhow::Result<Rows> {
     let mut rows = Rows::default();
     for stats in store.outbox_stats().await? {
         rows.row(&[stats.peer.as_bytes(), &stats.last_seq.to_be_bytes()]);
-        let mut after = 0;
-        loop {
-            let page = store.outbox_after(&stats.peer, after, ROW_BATCH).await?;
-            for e in &page {
-                rows.row(&[
-                    e.peer.as_bytes(),
-                    &e.seq.to_be_bytes(),
-                    e.id.as_bytes(),
-                    e.kind.as_str().as_bytes(),
-                    &e.created_at.to_be_bytes(),
-                    e.body.as_bytes(),
-                    &opt(e.delivered_at),
-                    e.receipt.as_deref().unwrap_or_default().as_bytes(),
-                    &e.attempts.to_be_bytes(),
-                    &e.next_attempt_at.to_be_bytes(),
-                    e.last_error.as_deref().unwrap_or_default().as_bytes(),
-                ]);
-            }
-            match page.last() {
-                Some(last) if page.len() == ROW_BATCH => after = last.seq,
-                _ => break,
-            }
-        }
+        paged(
+            async |after| Ok(store.outbox_after(&stats.peer, after, ROW_BATCH).await?),
+            |e| e.seq,
+            async |page| {
+                for e in &page {
+                    rows.row(&[
+                        e.peer.as_bytes(),
+                        &e.seq.to_be_bytes(),
+                        e.id.as_bytes(),
+                        e.kind.as_str().as_bytes(),
+                        &e.created_at.to_be_bytes(),
+                        e.body.as_bytes(),
+                        &opt(e.delivered_at),
+                        e.receipt.as_deref().unwrap_or_default().as_bytes(),
+                        &e.attempts.to_be_bytes(),
+                        &e.next_attempt_at.to_be_bytes(),
+                        e.last_error.as_deref().unwrap_or_default().as_bytes(),
+                    ]);
+                }
+                Ok(())
+            },
+        )
+        .await?;
     }
     Ok(rows)
 }
@@ -270,25 +297,115 @@ async fn outbox_digest(store: &dyn Store) -> anyhow::Result<Rows> {
 async fn inbox_digest(store: &dyn Store) -> anyhow::Result<Rows> {
     let mut rows = Rows::default();
     for sender in store.inbox_senders().await? {
-        let mut after = 0;
-        loop {
-            let page = store.inbox_after(&sender, after, ROW_BATCH).await?;
-            for r in &page {
-                rows.row(&[
-                    r.sender.as_bytes(),
-                    r.id.as_bytes(),
-                    &r.seq.to_be_bytes(),
-                    r.kind.as_bytes(),
-                    &r.received_at.to_be_bytes(),
-                    r.outcome.as_str().as_bytes(),
-                    r.reason.as_deref().unwrap_or_default().as_bytes(),
-                    r.receipt.as_bytes(),
-                ]);
-            }
-            match page.last() {
-                Some(last) if page.len() == ROW_BATCH => after = last.seq,
-                _ => break,
-            }
+        paged(
+            async |after| Ok(store.inbox_after(&sender, after, ROW_BATCH).await?),
+            |r| r.seq,
+            async |page| {
+                for r in &page {
+                    rows.row(&[
+                        r.sender.as_bytes(),
+                        r.id.as_bytes(),
+                        &r.seq.to_be_bytes(),
+                        r.kind.as_bytes(),
+                        &r.received_at.to_be_bytes(),
+                        r.outcome.as_str().as_bytes(),
+                        r.reason.as_deref().unwrap_or_default().as_bytes(),
+                        r.receipt.as_bytes(),
+                    ]);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    Ok(rows)
+}
+
+/// Governance: every proposal, ballot, outcome, version of the rules and of every norm.
+async fn governance_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    let g = GovernanceRecords::read(store).await?;
+    for p in &g.proposals {
+        rows.row(&[
+            p.id.as_bytes(),
+            p.kind.as_bytes(),
+            p.proposer.as_bytes(),
+            &p.tabled_at.to_be_bytes(),
+            &p.deadline.to_be_bytes(),
+            p.sha256.as_bytes(),
+            p.json.as_bytes(),
+        ]);
+    }
+    for b in &g.ballots {
+        rows.row(&[
+            b.proposal.as_bytes(),
+            b.sha256.as_bytes(),
+            b.member.as_deref().unwrap_or_default().as_bytes(),
+            &b.received_at.to_be_bytes(),
+            b.refusal.as_deref().unwrap_or_default().as_bytes(),
+            b.json.as_bytes(),
+        ]);
+    }
+    for o in &g.outcomes {
+        rows.row(&[
+            o.proposal.as_bytes(),
+            o.decision.as_bytes(),
+            o.digest.as_bytes(),
+            &o.counted_at.to_be_bytes(),
+            &opt(o.executed_at),
+            o.json.as_bytes(),
+        ]);
+    }
+    for r in &g.rules {
+        rows.row(&[
+            &r.version.to_be_bytes(),
+            r.json.as_bytes(),
+            r.proposal.as_deref().unwrap_or_default().as_bytes(),
+            &r.at.to_be_bytes(),
+        ]);
+    }
+    for n in &g.norms {
+        rows.row(&[
+            n.norm.as_bytes(),
+            &n.version.to_be_bytes(),
+            n.texts.as_bytes(),
+            &[u8::from(n.repealed)],
+            n.proposal.as_bytes(),
+            &n.at.to_be_bytes(),
+        ]);
+    }
+    Ok(rows)
+}
+
+/// Feed subscriptions with their state (the secret as stored) and their values.
+async fn feeds_digest(store: &dyn Store) -> anyhow::Result<Rows> {
+    let mut rows = Rows::default();
+    for Feed {
+        record: r,
+        state: st,
+    } in store.feeds().await?
+    {
+        rows.row(&[
+            r.name.as_bytes(),
+            r.kind.as_bytes(),
+            r.url.as_bytes(),
+            r.api_root.as_bytes(),
+            r.collection.as_bytes(),
+            &r.interval_secs.to_be_bytes(),
+            r.settings.as_bytes(),
+            r.secret.as_deref().unwrap_or_default().as_bytes(),
+            &r.created_at.to_be_bytes(),
+            st.cursor.as_deref().unwrap_or_default().as_bytes(),
+            &opt(st.last_run),
+            st.last_error.as_deref().unwrap_or_default().as_bytes(),
+            &st.failures.to_be_bytes(),
+            &st.next_run.to_be_bytes(),
+            &st.runs.to_be_bytes(),
+            &st.failed_runs.to_be_bytes(),
+            &st.objects.to_be_bytes(),
+        ]);
+        for v in store.feed_values(&r.name).await? {
+            rows.row(&[r.name.as_bytes(), v.value.as_bytes(), v.created.as_bytes()]);
         }
     }
     Ok(rows)
