@@ -106,10 +106,18 @@ impl Zones {
     }
 }
 
+/// The id of the request `file` is about.
+pub(super) fn request_id(file: &CourtFile) -> &str {
+    file.request
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+}
+
 /// The blocks of `file`'s PDF; `json` is the file's JSON text.
 pub(super) fn blocks(file: &CourtFile, json: &[u8]) -> Result<Vec<Block>, PdfError> {
     let request = &file.request;
-    let id = request.get("id").and_then(Value::as_str).unwrap_or("?");
+    let id = request_id(file);
     let kind: Option<RequestKind> = request
         .get("kind")
         .and_then(Value::as_str)

@@ -110,6 +110,12 @@ impl Fonts {
     /// Loads the fonts needed to print `text`: always the Latin and monospace ones, the
     /// Arabic and CJK ones when `text` holds those scripts.
     pub(super) fn for_text(text: &str) -> Result<Fonts, PdfError> {
+        let dirs: Vec<PathBuf> = FONT_DIRS.iter().map(PathBuf::from).collect();
+        Fonts::for_text_in(text, &dirs)
+    }
+
+    /// [`Self::for_text`] with the fonts found under `dirs`.
+    fn for_text_in(text: &str, dirs: &[PathBuf]) -> Result<Fonts, PdfError> {
         let mut needed = vec![Slot::Regular, Slot::Bold, Slot::Mono];
         for slot in [Slot::Arabic, Slot::Cjk] {
             if text.chars().any(|c| script_slot(c) == Some(slot)) {
@@ -117,7 +123,7 @@ impl Fonts {
             }
         }
         let names: Vec<&str> = needed.iter().map(|s| s.source().0).collect();
-        let found = find_files(&names);
+        let found = find_files(dirs, &names);
         let mut files = HashMap::new();
         for slot in needed {
             let (name, family, package) = slot.source();
@@ -164,10 +170,10 @@ fn load(path: &Path, family: Option<&str>) -> Option<FontFile> {
     Some(FontFile { data, index, pdf })
 }
 
-/// The paths of the files named `names` under [`FONT_DIRS`] (the first found of each).
-fn find_files(names: &[&str]) -> HashMap<String, PathBuf> {
+/// The paths of the files named `names` under `dirs` (the first found of each).
+fn find_files(dirs: &[PathBuf], names: &[&str]) -> HashMap<String, PathBuf> {
     let mut found = HashMap::new();
-    let mut stack: Vec<(PathBuf, usize)> = FONT_DIRS.iter().map(|d| (d.into(), 0)).collect();
+    let mut stack: Vec<(PathBuf, usize)> = dirs.iter().map(|d| (d.clone(), 0)).collect();
     while let Some((dir, depth)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -203,16 +209,40 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_font_names_the_package_to_install() {
-        let e = PdfError::FontMissing {
-            script: Slot::Cjk.script(),
-            file: Slot::Cjk.source().0,
-            package: Slot::Cjk.source().2,
-        };
+    fn a_missing_font_is_refused_with_the_package_to_install() {
+        let empty = tempfile::tempdir().unwrap();
+        let dirs = [empty.path().to_path_buf()];
+        let e = Fonts::for_text_in("plain text", &dirs).err().unwrap();
         assert_eq!(
             e.to_string(),
-            "cannot print Chinese, Japanese or Korean text: the font NotoSansCJK-Regular.ttc \
-             is not installed (install the package fonts-noto-cjk)"
+            "cannot print Latin text: the font NotoSans-Regular.ttf is not installed \
+             (install the package fonts-noto-core)"
         );
+        // With the Latin fonts there (copies of the system's), Chinese still needs its own.
+        let latin = tempfile::tempdir().unwrap();
+        for slot in [Slot::Regular, Slot::Bold, Slot::Mono] {
+            let name = slot.source().0;
+            let from = find_files(
+                &FONT_DIRS.iter().map(PathBuf::from).collect::<Vec<_>>(),
+                &[name],
+            );
+            std::fs::copy(&from[name], latin.path().join(name)).unwrap();
+        }
+        let dirs = [latin.path().to_path_buf()];
+        assert!(Fonts::for_text_in("plain text", &dirs).is_ok());
+        let e = Fonts::for_text_in("请求", &dirs).err().unwrap();
+        assert_eq!(
+            e,
+            PdfError::FontMissing {
+                script: "Chinese, Japanese or Korean",
+                file: "NotoSansCJK-Regular.ttc",
+                package: "fonts-noto-cjk",
+            }
+        );
+        assert!(e
+            .to_string()
+            .ends_with("(install the package fonts-noto-cjk)"));
+        let e = Fonts::for_text_in("الهيئة", &dirs).err().unwrap();
+        assert!(e.to_string().contains("fonts-noto-core"), "{e}");
     }
 }

@@ -14,7 +14,7 @@ use krilla::surface::Surface;
 use krilla::Document;
 
 use super::super::court_file::CourtFile;
-use super::content::{footer, Block};
+use super::content::{footer, request_id, Block};
 use super::fonts::Slot;
 use super::text::{Line, Style, Typesetter};
 use super::{PdfError, EMBEDDED_NAME};
@@ -194,11 +194,7 @@ pub(super) fn print(
         }
     }
 
-    let id = file
-        .request
-        .get("id")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("?");
+    let id = request_id(file);
     let mut document = Document::new();
     document.set_metadata(
         Metadata::new()

@@ -9,7 +9,7 @@ use std::ops::Range;
 use krilla::text::{GlyphId, KrillaGlyph};
 use rustybuzz::{Direction, UnicodeBuffer};
 use unicode_bidi::BidiInfo;
-use unicode_linebreak::{linebreaks, BreakOpportunity};
+use unicode_linebreak::linebreaks;
 
 use super::fonts::{script_slot, Fonts, Slot};
 use super::PdfError;
@@ -205,12 +205,12 @@ impl<'f> Typesetter<'f> {
     ) -> Result<Vec<Range<usize>>, PdfError> {
         let mut pieces: Vec<Range<usize>> = Vec::new();
         let mut start = 0;
-        for (at, opportunity) in linebreaks(paragraph) {
+        // Mandatory breaks are already paragraph ends (see `printable`).
+        for (at, _) in linebreaks(paragraph) {
             if at > start {
                 pieces.push(start..at);
                 start = at;
             }
-            debug_assert!(opportunity == BreakOpportunity::Allowed || at == paragraph.len());
         }
         let mut lines: Vec<Range<usize>> = Vec::new();
         let mut line: Option<(Range<usize>, f32)> = None;
@@ -304,14 +304,17 @@ fn advance(glyphs: &[KrillaGlyph], size: f32) -> f32 {
         .sum()
 }
 
-/// `text` with tabs and carriage returns as spaces and other control characters written
-/// as their code points, so every character printed has a glyph.
+/// `text` with every line or paragraph separator as `\n`, tabs as spaces and other
+/// control characters written as their code points, so every character printed has a
+/// glyph.
 fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in text.replace("\r\n", "\n").chars() {
         match c {
-            '\n' => out.push('\n'),
-            '\t' | '\r' => out.push(' '),
+            '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                out.push('\n')
+            }
+            '\t' => out.push(' '),
             c if c.is_control() => out.push_str(&format!("<U+{:04X}>", c as u32)),
             c => out.push(c),
         }
@@ -335,6 +338,9 @@ mod tests {
 
     #[test]
     fn control_characters_are_written_out() {
-        assert_eq!(printable("a\tb\r\u{7}c\nd"), "a b <U+0007>c\nd");
+        assert_eq!(
+            printable("a\tb\r\n\u{7}c\rd\u{2028}e"),
+            "a b\n<U+0007>c\nd\ne"
+        );
     }
 }
