@@ -22,7 +22,7 @@ const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
 
 fn indicator(i: usize, marked: bool) -> String {
     let markings = if marked {
-        let granular = if i % 2 == 0 {
+        let granular = if i.is_multiple_of(2) {
             format!(
                 r#","granular_markings":[{{"selectors":["description"],"marking_ref":"{AMBER}"}}]"#
             )

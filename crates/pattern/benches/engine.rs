@@ -71,7 +71,7 @@ fn stream(len: u64, n: u64, mixed: bool) -> Vec<Value> {
     (0..len)
         .map(|k| {
             let h = mix(k ^ 0xabcdef);
-            let i = if h % 10 == 0 { (h >> 8) % n } else { n + (h >> 8) % 1_000_000_000 };
+            let i = if h.is_multiple_of(10) { (h >> 8) % n } else { n + (h >> 8) % 1_000_000_000 };
             let kind = if mixed { (h >> 40) % 4 } else { [0, 3][((h >> 40) % 2) as usize] };
             match kind {
                 0 => json!({"type": "ipv4-addr", "value": ip(i)}),

@@ -400,12 +400,12 @@ fn quoted_len(s: &str, prefix: char, ok: fn(&str) -> bool) -> Option<usize> {
 }
 
 fn hex_body_ok(body: &str) -> bool {
-    body.len() % 2 == 0 && body.bytes().all(|b| b.is_ascii_hexdigit())
+    body.len().is_multiple_of(2) && body.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn base64_body_ok(body: &str) -> bool {
     let b = body.as_bytes();
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return false;
     }
     let is_char = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';

@@ -240,6 +240,21 @@ impl From<comity_node::requests::RequestError> for ApiError {
                 tracing::error!(error = %e, "log failure");
                 ApiError::internal()
             }
+            RequestError::Pdf(pdf) => {
+                use comity_node::requests::court_pdf::PdfError;
+                match pdf {
+                    PdfError::FontMissing { .. } | PdfError::FontUnreadable(_) => {
+                        ApiError::unavailable(pdf.to_string())
+                    }
+                    PdfError::NoGlyph(_) | PdfError::Event { .. } => {
+                        ApiError::unprocessable(pdf.to_string())
+                    }
+                    PdfError::Writer(_) => {
+                        tracing::error!(error = %pdf, "court file printing failure");
+                        ApiError::internal()
+                    }
+                }
+            }
             RequestError::Attachment(e) => {
                 use comity_node::requests::attachments::AttachmentError;
                 match e {

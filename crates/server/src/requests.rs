@@ -11,6 +11,8 @@
 //!   retrieval receipt.
 //! - `POST /api/v1/requests/{id}/{act}` with the act's details (no body when none): submit,
 //!   acknowledge, refuse, … as [`comity_node::requests::machine`] allows.
+//! - `GET /api/v1/requests/{id}/file[?format=json|pdf]`: the request's court file, as
+//!   JSON or printed as a PDF for a court (the JSON embedded in it).
 //! - `PUT /api/v1/requests/{id}/attachments/{sha256}?size=S&offset=N` with the bytes from
 //!   offset N (at most 8 MiB at a time, `application/octet-stream`): uploads an attachment
 //!   before an act lists it. A chunk that does not start where the bytes held end is
@@ -140,14 +142,39 @@ async fn show(
     Ok(Json(requests::open(&state.node, name, &id).await?).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileQuery {
+    format: Option<String>,
+}
+
+/// The court file as JSON (the default) or, with `?format=pdf`, printed for a court.
 async fn court_file(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    query: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let name = officer(&caller)?;
-    let file = requests::court_file::court_file(&state.node, name, &id).await?;
-    Ok(Json(file).into_response())
+    let Query(q) = query?;
+    let (content_type, body) = match q.format.as_deref() {
+        None | Some("json") => (
+            "application/json",
+            requests::court_file::court_file(&state.node, name, &id)
+                .await?
+                .to_json(),
+        ),
+        Some("pdf") => (
+            "application/pdf",
+            requests::court_pdf::court_pdf(&state.node, name, &id).await?,
+        ),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown court file format {other:?}: expected json or pdf"
+            )))
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
 async fn make(

@@ -156,7 +156,7 @@ fn object(spec: &ObjectSpec, n: u64, local: &str) -> Value {
     }
     match members(spec.by) {
         Some(m) => o["created_by_ref"] = json!(m),
-        None if n % 2 == 0 => o["created_by_ref"] = json!(local),
+        None if n.is_multiple_of(2) => o["created_by_ref"] = json!(local),
         None => {}
     }
     if let Some(m) = spec.marking {

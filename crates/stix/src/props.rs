@@ -500,7 +500,7 @@ fn hashes(ctx: &mut Ctx, path: &Path<'_>, v: &Value, closed: bool) {
 fn is_base64(s: &str) -> bool {
     let b = s.as_bytes();
     let body = b.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
-    b.len() % 4 == 0
+    b.len().is_multiple_of(4)
         && b.len() - body <= 2
         && b[..body]
             .iter()
@@ -508,7 +508,7 @@ fn is_base64(s: &str) -> bool {
 }
 
 fn is_hex(s: &str) -> bool {
-    s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// RFC 3986 URI shape: `scheme:` (a letter, then letters, digits, `+`, `-`, `.`) followed by

@@ -343,7 +343,7 @@ async fn two_processes_writing_at_once_keep_one_date_order_and_paging_misses_not
     let total = (2 * BATCHES * PER_BATCH) as usize;
     let mut writers_done = false;
     loop {
-        let store = if turn % 2 == 0 { &a } else { &b };
+        let store = if turn.is_multiple_of(2) { &a } else { &b };
         turn += 1;
         let page = store
             .objects(&col, &all_versions(), &PageRequest { limit: 25, after })

@@ -2685,7 +2685,7 @@ fn ballot_record(proposal: &str, n: u32, refusal: Option<&str>) -> BallotRecord 
     BallotRecord {
         proposal: proposal.into(),
         sha256: format!("{n:0>64}"),
-        member: (n % 2 == 0).then(|| VOTER.to_owned()),
+        member: n.is_multiple_of(2).then(|| VOTER.to_owned()),
         received_at: TABLED_AT + i64::from(n),
         refusal: refusal.map(str::to_owned),
         json: format!(r#"{{"proposal":"{proposal}","n":{n},"note":"\u00e9\n"}}"#),

@@ -152,12 +152,26 @@ pub enum RequestCommand {
     /// members' keys, and for each event this node's log entry with its opening and an
     /// inclusion proof against a signed checkpoint. `comity request verify` checks it
     /// offline with nothing but this node's log key (`comity log key`).
+    ///
+    /// With `--format pdf`, the same file printed for a court: every field with its label
+    /// (and the article that requires it), deadlines in UTC and in both parties' time
+    /// zones, the history, the attachments' SHA-256, each event's signature and signer key,
+    /// and the log inclusion proofs; every page's footer gives its number and the SHA-256 of
+    /// the JSON court file, which is embedded in the PDF as court-file.json (`pdfdetach
+    /// -saveall` extracts it for `comity request verify`). The fonts come from the system
+    /// (Debian: fonts-noto-core, fonts-dejavu-core, and fonts-noto-cjk for Chinese,
+    /// Japanese or Korean text); a missing one is named with its package.
+    ///
+    /// Example: comity request export request--… --format pdf --out court-file.pdf
     Export {
         /// Request id.
         id: String,
         /// Where to write it (must not exist).
         #[arg(long)]
         out: PathBuf,
+        /// json (machine-verifiable) or pdf (printable, the JSON embedded).
+        #[arg(long, value_enum, default_value_t = FileFormat::Json)]
+        format: FileFormat,
         #[command(flatten)]
         who: Officer,
     },
@@ -173,6 +187,15 @@ pub enum RequestCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The forms of a court file.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// The machine-verifiable JSON file.
+    Json,
+    /// The printable PDF, with the JSON file embedded.
+    Pdf,
 }
 
 /// Who acts, and on which node.
@@ -352,10 +375,27 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        RequestCommand::Export { id, out, who } => {
+        RequestCommand::Export {
+            id,
+            out,
+            format,
+            who,
+        } => {
             let node = who.open().await?;
-            let file = requests::court_file::court_file(&node, &who.officer, &id).await?;
-            let text = serde_json::to_vec_pretty(&file)?;
+            let (text, what) = match format {
+                FileFormat::Json => {
+                    let file = requests::court_file::court_file(&node, &who.officer, &id).await?;
+                    let what = format!(
+                        "the court file of {id}, {} events with their log proofs",
+                        file.events.len()
+                    );
+                    (file.to_json(), what)
+                }
+                FileFormat::Pdf => (
+                    requests::court_pdf::court_pdf(&node, &who.officer, &id).await?,
+                    format!("the court file of {id}, printed (the JSON file embedded)"),
+                ),
+            };
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             std::io::Write::write_all(
@@ -364,11 +404,7 @@ pub async fn run(command: RequestCommand) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot create {}", out.display()))?,
                 &text,
             )?;
-            eprintln!(
-                "{}: the court file of {id}, {} events with their log proofs",
-                out.display(),
-                file.events.len()
-            );
+            eprintln!("{}: {what}", out.display());
         }
         RequestCommand::Verify { file, key, json } => {
             let policy = crate::cmd::log::trust_policy(&key)?;

@@ -41,6 +41,14 @@ pub struct CourtFile {
     pub events: Vec<FiledEvent>,
 }
 
+impl CourtFile {
+    /// The file's JSON text, as `comity request export` writes it and the API serves it:
+    /// the bytes whose SHA-256 the printed file shows.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("a court file serialises")
+    }
+}
+
 /// One signed event of a court file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -35,6 +35,7 @@
 
 pub mod attachments;
 pub mod court_file;
+pub mod court_pdf;
 pub mod event;
 pub mod kinds;
 pub mod machine;
@@ -98,6 +99,9 @@ pub enum RequestError {
     /// The log failed.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// The court file could not be printed.
+    #[error(transparent)]
+    Pdf(#[from] court_pdf::PdfError),
     /// The registry could not be read.
     #[error(transparent)]
     Registry(#[from] RegistryError),
