@@ -218,14 +218,15 @@ impl HttpTransport {
     /// A transport whose requests give up after `timeout` (10 s to connect), verifying
     /// peers' certificates against the system's roots (see [`crate::tls::client`]).
     pub fn new(timeout: Duration) -> Option<HttpTransport> {
-        crate::tls::client(&[], timeout)
+        crate::tls::client(&[], None, timeout)
             .ok()
             .map(HttpTransport::with_client)
     }
 
-    /// [`HttpTransport::new`], also trusting the node's peer CAs.
+    /// [`HttpTransport::new`], also trusting the node's peer CAs and presenting its client
+    /// certificate.
     pub fn for_state(state: &AppState, timeout: Duration) -> Option<HttpTransport> {
-        match crate::tls::client(&state.peer_roots, timeout) {
+        match crate::tls::client(&state.peer_roots, state.client_identity.as_ref(), timeout) {
             Ok(client) => Some(HttpTransport::with_client(client)),
             Err(e) => {
                 tracing::error!(error = %e, "no federation client");
