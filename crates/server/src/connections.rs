@@ -327,6 +327,9 @@ pub async fn serve_tls(
                             };
                             connection(stream, peer, admission, app, builder, stopping, alive).await
                         }
+                        Ok(Err(e)) if refused_client_certificate(&e) => {
+                            tracing::warn!(peer = %peer.ip(), error = %e, "TLS handshake failed: client certificate refused")
+                        }
                         Ok(Err(e)) => {
                             tracing::debug!(peer = %peer.ip(), error = %e, "TLS handshake failed")
                         }
@@ -350,6 +353,14 @@ pub async fn serve_tls(
 struct Peer {
     address: SocketAddr,
     client: Option<ClientCertificate>,
+}
+
+/// Whether a handshake failed on the certificate the client presented (with mutual TLS: of
+/// another CA, expired, …): worth telling the operator, unlike a scanner's garbage.
+fn refused_client_certificate(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)))
 }
 
 /// Serves one connection until it ends, idles out, is shed or the server stops.
