@@ -13,8 +13,6 @@ without a client certificate.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import ipaddress
 import os
 import socket
 import subprocess
@@ -23,67 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conftest import ADMIN_PASSWORD, ComityNode, add_and_wait, fetch_all, free_port
 from federation_nodes import (NAMES, Member, Terms, cli_json, db_rows, federate_default, indicator, pin,
                               shared_collection_id, sign_agreement, wait_until)
+from private_ca import Ca, new_key, pem_key
 from test_witnessing import cosigners
 
 TERMS = Terms("A-B over TLS", "AB", ("indicator",), "amber")
 TERMS3 = Terms("A-B-C over TLS", "ABC", ("indicator",), "green")
 WAIT = 300  # seconds; the machine is slow and a refused delivery is retried after a growing backoff
-
-
-def _key():
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem_key(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-class Ca:
-    """A private CA that signs node certificates for localhost and 127.0.0.1."""
-
-    def __init__(self, cn: str = "Comity test CA"):
-        self.key = _key()
-        now = dt.datetime.now(dt.timezone.utc)
-        self.cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
-                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                     .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                                  content_commitment=False, key_encipherment=False,
-                                                  data_encipherment=False, key_agreement=False,
-                                                  encipher_only=False, decipher_only=False), critical=True)
-                     .sign(self.key, hashes.SHA256()))
-
-    def pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
-
-    def node_pair(self, cn: str, days: int = 30) -> tuple[bytes, bytes]:
-        """A certificate for localhost and 127.0.0.1 valid until `days` from now (negative:
-        expired), and its key."""
-        key = _key()
-        now = dt.datetime.now(dt.timezone.utc)
-        san = x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                           x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-        cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(self.cert.subject)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=60)).not_valid_after(now + dt.timedelta(days=days))
-                .add_extension(san, critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .sign(self.key, hashes.SHA256()))
-        return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)
 
 
 @dataclass
@@ -257,7 +204,7 @@ def test_sighup_reloads_the_certificate_and_a_bad_pair_is_refused(tmp_path):
 
         assert served_with(old_file) and not served_with(new_file)
         # a bad pair on SIGHUP: logged, the old certificate stays in force
-        (tls / "key.pem").write_bytes(_pem_key(_key()))
+        (tls / "key.pem").write_bytes(pem_key(new_key()))
         a.node.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 30
         while "not reloaded" not in a.node.log() and time.time() < deadline:
@@ -312,9 +259,11 @@ def default_collection(m: TlsMember) -> str:
 
 def held(reader: TlsMember, sender: TlsMember, ca_file: Path | bool) -> list[str]:
     """The ids in `reader`'s "Shared by <sender>" collection ([] when there is none), read by
-    its admin over TAXII without a client certificate."""
-    s = session(reader, ca_file) if ca_file is not False else reader.node.session()
-    s.verify = s.verify if ca_file is not False else False
+    its admin over TAXII without a client certificate (the server's certificate verified with
+    `ca_file`, or not at all when it is False)."""
+    s = reader.node.session()
+    s.trust_env = False
+    s.verify = str(ca_file) if ca_file is not False else False
     cid = shared_collection_id(sender)
     r = s.get(reader.node.collection_url(cid), timeout=30)
     if r.status_code == 404:
