@@ -29,7 +29,7 @@ def _name(cn: str) -> x509.Name:
 
 
 class Ca:
-    """A private CA that signs node certificates for localhost and 127.0.0.1."""
+    """A private CA that signs node certificates (for localhost and 127.0.0.1 unless told)."""
 
     def __init__(self, cn: str = "Comity test CA"):
         self.key = new_key()
@@ -48,13 +48,20 @@ class Ca:
         """The CA certificate, PEM."""
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
-    def node_pair(self, cn: str, days: int = 30) -> tuple[bytes, bytes]:
-        """A certificate for localhost and 127.0.0.1 valid until `days` from now (negative:
-        expired), and its key."""
+    def node_pair(self, cn: str, days: int = 30, names: tuple[str, ...] = ("localhost", "127.0.0.1")
+                  ) -> tuple[bytes, bytes]:
+        """A certificate for `names` (host names or IP addresses) valid until `days` from now
+        (negative: expired), and its key."""
         key = new_key()
         now = dt.datetime.now(dt.timezone.utc)
-        san = x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                           x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+
+        def general_name(name: str) -> x509.GeneralName:
+            try:
+                return x509.IPAddress(ipaddress.ip_address(name))
+            except ValueError:
+                return x509.DNSName(name)
+
+        san = x509.SubjectAlternativeName([general_name(n) for n in names])
         cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(self.cert.subject)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=60)).not_valid_after(now + dt.timedelta(days=days))

@@ -5,9 +5,9 @@ to one is shared with the other over HTTPS, plain HTTP to a node gets nothing, a
 mutual TLS on (`[tls] client_ca_files`, each presenting its certificate as a client) share
 an object, cosign each other's logs and catch up after one is stopped and restarted. A peer
 serving an expired certificate, or one of another CA, gets nothing; with mutual TLS a sender
-presenting no client certificate, or one of another CA, gets nothing accepted and nothing
-stored, one presenting a good certificate is accepted, and TAXII reads by a user work
-without a client certificate.
+presenting no client certificate, one of another CA, or one of the federation CA for
+another host than its endpoint's, gets nothing accepted and nothing stored; one presenting a
+good certificate is accepted; TAXII reads by a user work without a client certificate.
 """
 
 from __future__ import annotations
@@ -407,6 +407,14 @@ def test_with_mutual_tls_only_a_sender_with_a_good_client_certificate_is_accepte
         configure(a)
         sent.append(refused_with(lambda: "403 Forbidden: " in delivery_errors(a, b)
                                  and "require a TLS client certificate" in delivery_errors(a, b), "403"))
+        # A presents a certificate of the federation CA for another host than its endpoint's
+        cert, key = ca.node_pair(a.name, names=("peer.example.org",))
+        (a.node.data_dir / "tls" / "other-cert.pem").write_bytes(cert)
+        (a.node.data_dir / "tls" / "other-key.pem").write_bytes(key)
+        configure(a, 'client_cert_file = "tls/other-cert.pem"', 'client_key_file = "tls/other-key.pem"')
+        sent.append(refused_with(lambda: "403 Forbidden: " in delivery_errors(a, b) and
+                                 "client certificate is not valid for localhost, the host of member "
+                                 f"{a.id}'s endpoint" in delivery_errors(a, b), "403, another host"))
         # A presents its certificate of the federation CA: accepted
         configure(a, 'client_cert_file = "tls/cert.pem"', 'client_key_file = "tls/key.pem"')
         start_tls(a, ca_file)

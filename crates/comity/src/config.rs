@@ -426,7 +426,8 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # Mutual TLS (optional): with client_ca_files the server asks every client for a
 # certificate; the federation routes (/federation/...) then answer 403 to a connection that
 # presented none, and a certificate those CAs did not sign (or an expired one) fails the
-# handshake. TAXII, the API and the web UI go on serving users without a certificate.
+# handshake; a peer's certificate must be valid for the host of its member endpoint.
+# TAXII, the API and the web UI go on serving users without a certificate.
 # client_cert_file and client_key_file: the certificate this node presents to its peers
 # (deliveries, pulls, witnessing, `comity log audit`); it may be the server's own pair when
 # the federation CA issued it for client authentication too. Read at start.
