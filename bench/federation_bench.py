@@ -8,7 +8,12 @@ set up through the CLI exactly as an admin would (member records, pinned keys, a
 proposed by A and signed by each peer).
 The comity binary is $COMITY_BIN or target/release/comity.
 
-    .venv/bin/python bench/federation_bench.py [--objects 100000] [--clients 4]
+    .venv/bin/python bench/federation_bench.py [--objects 100000] [--clients 4] [--tls]
+
+With --tls the same replication runs twice in one run, on fresh nodes each time: over plain
+HTTP, then over TLS with mutual TLS on the federation routes (a private CA made here signs
+each node's certificate, which it serves and also presents as a client; every node trusts
+the CA for peers and for client certificates), and the ratio of the two rates is reported.
 
 Prints the figures (with each node's CPU seconds per object and the load average, since
 the machine is shared) and writes bench/out/federation.json.
@@ -32,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "python"))
 sys.path.insert(0, str(REPO / "bench"))
 from conftest import ComityNode, free_port  # noqa: E402
+from private_ca import Ca  # noqa: E402
 from taxii_bench import envelopes, post_all  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -43,16 +49,44 @@ def show_local(node: ComityNode) -> dict:
     return json.loads(node.cli("member", "show-local", "--data-dir", node.data_dir).stdout)
 
 
-def setup(work: Path, binary: Path | None) -> list[ComityNode]:
+TLS_TABLE = """
+[tls]
+cert_file = "tls/cert.pem"
+key_file = "tls/key.pem"
+peer_ca_files = ["tls/ca.pem"]
+client_ca_files = ["tls/ca.pem"]
+client_cert_file = "tls/cert.pem"
+client_key_file = "tls/key.pem"
+"""
+
+
+def serve_tls(n: ComityNode, ca: Ca) -> None:
+    """The node serves TLS with a certificate of `ca`, presents it to peers as a client, and
+    requires peers' client certificates of `ca` on its federation routes."""
+    tls = n.data_dir / "tls"
+    tls.mkdir()
+    cert, key = ca.node_pair(n.data_dir.name)
+    (tls / "cert.pem").write_bytes(cert)
+    (tls / "key.pem").write_bytes(key)
+    (tls / "ca.pem").write_bytes(ca.pem())
+    config = n.data_dir / "comity.toml"
+    config.write_text(config.read_text() + TLS_TABLE)
+
+
+def setup(work: Path, binary: Path | None, ca: Ca | None) -> list[ComityNode]:
+    """Nodes A, B and C, registered with each other, A sharing its default collection with
+    each under an agreement; on TLS with mutual TLS when `ca` is given."""
     nodes = []
     for name, country in (("A", "XA"), ("B", "XB"), ("C", "XC")):
         n = ComityNode(work / name, binary)
         n.port = free_port()
+        endpoint = f"https://localhost:{n.port}" if ca else f"http://127.0.0.1:{n.port}"
         n.cli("init", "--data-dir", n.data_dir, "--organisation", f"Node {name}",
-              "--country", country, "--member-role", "cert",
-              "--endpoint", f"http://127.0.0.1:{n.port}",
+              "--country", country, "--member-role", "cert", "--endpoint", endpoint,
               env={"COMITY_ADMIN_PASSWORD": "bench password"})
         n.admin = ("admin", "bench password")
+        if ca:
+            serve_tls(n, ca)
         nodes.append(n)
     records = [show_local(n) for n in nodes]
     for n in nodes:
@@ -68,7 +102,7 @@ def setup(work: Path, binary: Path | None) -> list[ComityNode]:
                    .stdout.decode().splitlines() if line.split("\t")[1] == "default")
     a.cli("collection", "federate", default, "on", "--data-dir", a.data_dir)
     for n in nodes:
-        n.start(port=n.port)
+        n.start(port=n.port, tls=ca is not None)
     # A proposes an agreement to each peer, which signs what it receives; in force once A
     # holds the peer's signature.
     for peer, rec in zip(nodes[1:], records[1:]):
@@ -108,20 +142,10 @@ def count_shared(node: ComityNode) -> int:
                if "\tShared by" in line)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--objects", type=int, default=100_000)
-    ap.add_argument("--clients", type=int, default=4)
-    args = ap.parse_args()
-    binary = Path(os.environ.get("COMITY_BIN", REPO / "target" / "release" / "comity"))
-    per = 1000
-    bodies, _ = envelopes(args.objects // per, per, "fed-bench")
-    # GREEN marking on every object, so that the agreements carry them.
-    green = b',"object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}'
-    bodies = [b.replace(b'"valid_from":"2024-01-01T00:00:00Z"}',
-                        b'"valid_from":"2024-01-01T00:00:00Z"' + green) for b in bodies]
+def replicate(bodies: list[bytes], binary: Path, clients: int, ca: Ca | None) -> dict:
+    """One replication run on fresh nodes (on TLS when `ca` is given): the figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        nodes = setup(Path(tmp), binary)
+        nodes = setup(Path(tmp), binary, ca)
         a, b, c = nodes
         cid = next(col["id"] for col in requests.get(
             a.base + "/taxii2/default/collections/", auth=a.admin,
@@ -142,7 +166,7 @@ def main() -> None:
         cpu0 = {n.data_dir.name: cpu_seconds(n) for n in nodes}
         t0 = time.perf_counter()
         watcher.start()
-        post_s, stored = post_all(a, cid, bodies, args.clients)
+        post_s, stored = post_all(a, cid, bodies, clients)
         while True:
             text = requests.get(a.base + "/metrics", auth=a.admin, timeout=60).text
             pending = sum(int(v) for _, v in PENDING_RE.findall(text))
@@ -159,6 +183,7 @@ def main() -> None:
         got = {n.data_dir.name: count_shared(n) for n in (b, c)}
     replicated = sum(got.values())
     result = {
+        "transport": "TLS, mutual on the federation routes" if ca else "plain HTTP",
         "objects": stored,
         "peers": 2,
         "store_on_A_seconds": round(post_s, 2),
@@ -174,11 +199,42 @@ def main() -> None:
         "cpu_us_per_object": {k: round(v * 1e6 / stored, 1) for k, v in cpu.items()},
         "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
     }
+    if any(v != stored for v in got.values()):
+        raise SystemExit(f"replication incomplete ({result['transport']}): {got} of {stored}")
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--objects", type=int, default=100_000)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--tls", action="store_true", help="also run over TLS (mutual) and report the ratio")
+    args = ap.parse_args()
+    binary = Path(os.environ.get("COMITY_BIN", REPO / "target" / "release" / "comity"))
+    per = 1000
+    bodies, _ = envelopes(args.objects // per, per, "fed-bench")
+    # GREEN marking on every object, so that the agreements carry them.
+    green = b',"object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}'
+    bodies = [b.replace(b'"valid_from":"2024-01-01T00:00:00Z"}',
+                        b'"valid_from":"2024-01-01T00:00:00Z"' + green) for b in bodies]
+    result = replicate(bodies, binary, args.clients, None)
+    if args.tls:
+        ca = Ca("Comity bench CA")
+        with tempfile.NamedTemporaryFile(suffix=".pem") as bundle:
+            bundle.write(ca.pem())
+            bundle.flush()
+            # this process's HTTPS requests (TAXII, /metrics) verify the nodes with the CA
+            os.environ["REQUESTS_CA_BUNDLE"] = bundle.name
+            try:
+                tls = replicate(bodies, binary, args.clients, ca)
+            finally:
+                del os.environ["REQUESTS_CA_BUNDLE"]
+        result = {"plain": result, "tls": tls,
+                  "tls_over_plain": round(tls["objects_per_second_end_to_end"]
+                                          / result["objects_per_second_end_to_end"], 3)}
     OUT.mkdir(exist_ok=True)
     (OUT / "federation.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    if any(v != stored for v in got.values()):
-        raise SystemExit(f"replication incomplete: {got} of {stored}")
 
 
 if __name__ == "__main__":

@@ -253,10 +253,13 @@ class ComityNode(TaxiiNode):
         return json.loads(self.cli(*args).stdout)
 
     # ---- process ------------------------------------------------------------------------
-    def start(self, port: int | None = None, timeout: float = 30):
+    def start(self, port: int | None = None, timeout: float = 30, tls: bool = False):
+        """Starts `comity serve`; with `tls` (its comity.toml has a `[tls]` table) the node is
+        reached at https://localhost:PORT, its certificate verified with the CA bundle the
+        environment names (REQUESTS_CA_BUNDLE)."""
         assert not self.alive()
         self.port = port or self.port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"https://localhost:{self.port}" if tls else f"http://127.0.0.1:{self.port}"
         self.api_root = f"{self.base}/taxii2/{self.api_root_name}/"
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "info")

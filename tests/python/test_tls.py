@@ -1,14 +1,18 @@
-"""Two real `comity serve` nodes on TLS only, with certificates made here for a private CA
-(the `cryptography` package): each trusts the CA through `[tls] peer_ca_files`, an object
-posted to one is shared with the other over HTTPS, plain HTTP to a node gets nothing, and a
-plain `http://` endpoint off loopback is refused unless the admin allows it.
+"""Real `comity serve` nodes on TLS only, with certificates made here for a private CA (the
+`cryptography` package): each trusts the CA through `[tls] peer_ca_files`, an object posted
+to one is shared with the other over HTTPS, plain HTTP to a node gets nothing, and a plain
+`http://` endpoint off loopback is refused unless the admin allows it. Three nodes with
+mutual TLS on (`[tls] client_ca_files`, each presenting its certificate as a client) share
+an object, cosign each other's logs and catch up after one is stopped and restarted. A peer
+serving an expired certificate, or one of another CA, gets nothing; with mutual TLS a sender
+presenting no client certificate, one of another CA, or one of the federation CA for
+another host than its endpoint's, gets nothing accepted and nothing stored; one presenting a
+good certificate is accepted; TAXII reads by a user work without a client certificate.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import ipaddress
 import os
 import socket
 import subprocess
@@ -17,62 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conftest import ADMIN_PASSWORD, ComityNode, add_and_wait, fetch_all, free_port
-from federation_nodes import (NAMES, Member, Terms, cli_json, federate_default, indicator, pin,
-                              shared_collection_id, sign_agreement)
+from federation_nodes import (NAMES, Member, Terms, cli_json, db_rows, federate_default, indicator, pin,
+                              shared_collection_id, sign_agreement, wait_until)
+from private_ca import Ca, new_key, pem_key
+from test_witnessing import cosigners
 
 TERMS = Terms("A-B over TLS", "AB", ("indicator",), "amber")
-
-
-def _key():
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem_key(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-class Ca:
-    """A private CA that signs node certificates for localhost and 127.0.0.1."""
-
-    def __init__(self, cn: str = "Comity test CA"):
-        self.key = _key()
-        now = dt.datetime.now(dt.timezone.utc)
-        self.cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
-                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                     .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                                  content_commitment=False, key_encipherment=False,
-                                                  data_encipherment=False, key_agreement=False,
-                                                  encipher_only=False, decipher_only=False), critical=True)
-                     .sign(self.key, hashes.SHA256()))
-
-    def pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
-
-    def node_pair(self, cn: str) -> tuple[bytes, bytes]:
-        key = _key()
-        now = dt.datetime.now(dt.timezone.utc)
-        san = x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                           x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-        cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(self.cert.subject)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-                .add_extension(san, critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .sign(self.key, hashes.SHA256()))
-        return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)
+TERMS3 = Terms("A-B-C over TLS", "ABC", ("indicator",), "green")
+WAIT = 300  # seconds; the machine is slow and a refused delivery is retried after a growing backoff
 
 
 @dataclass
@@ -99,13 +57,34 @@ def init_tls_member(tmp: Path, letter: str, ca: Ca, stack: contextlib.ExitStack)
     (tls / "cert.pem").write_bytes(cert)
     (tls / "key.pem").write_bytes(key)
     (tls / "ca.pem").write_bytes(ca.pem())
-    config = node.data_dir / "comity.toml"
-    config.write_text(config.read_text() + "\n[tls]\ncert_file = \"tls/cert.pem\"\nkey_file = \"tls/key.pem\"\n"
-                      "peer_ca_files = [\"tls/ca.pem\"]\n")
+    configure(m)
     return m
 
 
-def start_tls(m: TlsMember, ca_file: Path, timeout: float = 120):
+TLS_TABLE = "\n[tls]\n"
+
+
+def configure(m: TlsMember, *tls_lines: str, witness_every: int | None = None):
+    """Writes the node's `[tls]` table (its certificate, its key, the CA for peers, and
+    `tls_lines`) at the end of its comity.toml, replacing the one written before, and a
+    `[witnessing]` table when `witness_every` is given."""
+    config = m.node.data_dir / "comity.toml"
+    text = config.read_text().split(TLS_TABLE)[0]
+    lines = ['cert_file = "tls/cert.pem"', 'key_file = "tls/key.pem"', 'peer_ca_files = ["tls/ca.pem"]', *tls_lines]
+    text += TLS_TABLE + "\n".join(lines) + "\n"
+    if witness_every is not None:
+        text += f"[witnessing]\ninterval_seconds = {witness_every}\n"
+    config.write_text(text)
+
+
+# Mutual TLS: peers' client certificates must come from the federation CA, and the node
+# presents its own certificate (issued by that CA, with no key-usage restriction) as a client.
+MUTUAL = ('client_ca_files = ["tls/ca.pem"]', 'client_cert_file = "tls/cert.pem"', 'client_key_file = "tls/key.pem"')
+
+
+def start_tls(m: TlsMember, ca_file: Path, timeout: float = 120, verify: bool | None = None):
+    """Starts the node and waits until it answers over TLS, its certificate verified with
+    `ca_file` (unless `verify` is False: for a node serving a certificate meant to fail)."""
     node = m.node
     node.port = m.port
     node.base = m.url
@@ -119,7 +98,8 @@ def start_tls(m: TlsMember, ca_file: Path, timeout: float = 120):
     while time.time() < deadline:
         assert node.proc.poll() is None, f"comity serve exited {node.proc.returncode}:\n{node.log()}"
         try:
-            if requests.get(node.base + "/healthz", timeout=1, verify=str(ca_file)).status_code == 200:
+            if requests.get(node.base + "/healthz", timeout=1,
+                            verify=str(ca_file) if verify is None else verify).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -224,7 +204,7 @@ def test_sighup_reloads_the_certificate_and_a_bad_pair_is_refused(tmp_path):
 
         assert served_with(old_file) and not served_with(new_file)
         # a bad pair on SIGHUP: logged, the old certificate stays in force
-        (tls / "key.pem").write_bytes(_pem_key(_key()))
+        (tls / "key.pem").write_bytes(pem_key(new_key()))
         a.node.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 30
         while "not reloaded" not in a.node.log() and time.time() < deadline:
@@ -270,3 +250,173 @@ def test_a_peer_whose_certificate_the_federation_does_not_trust_gets_nothing(tmp
         assert "UnknownIssuer" in a.node.log(), a.node.log()[-3000:]
         r = session(b, rogue_file).get(b.node.collection_url(shared_collection_id(a)), timeout=30)
         assert r.status_code == 404, (r.status_code, r.text)
+
+
+def default_collection(m: TlsMember) -> str:
+    return next(line.split("\t")[0] for line in m.node.cli("collection", "list", "--data-dir", m.node.data_dir)
+                .stdout.decode().splitlines() if line.split("\t")[1] == "default")
+
+
+def held(reader: TlsMember, sender: TlsMember, ca_file: Path | bool) -> list[str]:
+    """The ids in `reader`'s "Shared by <sender>" collection ([] when there is none), read by
+    its admin over TAXII without a client certificate (the server's certificate verified with
+    `ca_file`, or not at all when it is False)."""
+    s = reader.node.session()
+    s.trust_env = False
+    s.verify = str(ca_file) if ca_file is not False else False
+    cid = shared_collection_id(sender)
+    r = s.get(reader.node.collection_url(cid), timeout=30)
+    if r.status_code == 404:
+        return []
+    assert r.status_code == 200, (r.status_code, r.text)
+    return sorted(o["id"] for o in fetch_all(reader.node, cid, session=s))
+
+
+def checkpoint(m: TlsMember, ca_file: Path) -> str:
+    r = session(m, ca_file).get(m.url + "/log/checkpoint", timeout=30)
+    assert r.status_code == 200, (r.status_code, r.text)
+    return r.text
+
+
+def cosigned(m: TlsMember, others: list[TlsMember], ca_file: Path) -> tuple[int, set[str]]:
+    """The size of `m`'s latest checkpoint, and which of `others` validly cosigned it."""
+    note = checkpoint(m, ca_file)
+    witnesses = {o.letter: (checkpoint(o, ca_file).split("\n")[0], o.key) for o in others}
+    return int(note.split("\n")[1]), cosigners(note, witnesses)
+
+
+def delivery_errors(sender: TlsMember, peer: TlsMember) -> str:
+    """The errors `sender`'s outbox keeps for its undelivered envelopes to `peer` (SQLite),
+    and its log."""
+    rows = db_rows(sender, "SELECT last_error FROM outbox WHERE peer = ? AND delivered_at IS NULL", peer.id) or []
+    return "\n".join(str(r[0]) for r in rows) + "\n" + sender.node.log()
+
+
+def test_three_nodes_on_mutual_tls_share_cosign_and_catch_up_after_a_restart(tmp_path):
+    ca = Ca()
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.pem())
+    with contextlib.ExitStack() as stack:
+        w = {x: init_tls_member(tmp_path, x, ca, stack) for x in "ABC"}
+        for x in w:
+            for y in w:
+                if x != y:
+                    pin(w[x], w[y])
+        sign_agreement(w, TERMS3, tmp_path)
+        for m in w.values():
+            configure(m, *MUTUAL, witness_every=1)
+            start_tls(m, ca_file)
+        a, b, c = w["A"], w["B"], w["C"]
+        nodes = [m.node for m in w.values()]
+        first = indicator(1)
+        st = add_and_wait(a.node, default_collection(a), [first], session=session(a, ca_file))
+        assert st["success_count"] == 1, st
+        for peer in (b, c):
+            wait_until(lambda: held(peer, a, ca_file) == [first["id"]], WAIT, f"{peer.letter} holding A's object",
+                       nodes=nodes)
+        for x, m in w.items():
+            others = [o for o in w.values() if o is not m]
+            want = {o.letter for o in others}
+            wait_until(lambda: cosigned(m, others, ca_file)[1] == want, WAIT, f"{x} cosigned by the others",
+                       nodes=nodes)
+
+        # C stops; A goes on with B; C restarted catches up, and cosigns A's grown log.
+        c.node.stop()
+        size_without_c, _ = cosigned(a, [b], ca_file)
+        second = indicator(2)
+        st = add_and_wait(a.node, default_collection(a), [second], session=session(a, ca_file))
+        assert st["success_count"] == 1, st
+        both = sorted([first["id"], second["id"]])
+        wait_until(lambda: held(b, a, ca_file) == both, WAIT, "B holding both objects", nodes=[a.node, b.node])
+        start_tls(c, ca_file)
+        wait_until(lambda: held(c, a, ca_file) == both, WAIT, "C caught up", nodes=nodes)
+
+        def grown_and_cosigned_by_both():
+            size, by = cosigned(a, [b, c], ca_file)
+            return size > size_without_c and by == {"B", "C"}
+
+        wait_until(grown_and_cosigned_by_both, WAIT, "A's grown log cosigned by B and C", nodes=nodes)
+        assert all(m.node.alive() for m in w.values())
+
+
+def test_a_peer_serving_an_expired_certificate_gets_nothing(tmp_path):
+    ca = Ca()
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.pem())
+    with contextlib.ExitStack() as stack:
+        a, b = (init_tls_member(tmp_path, x, ca, stack) for x in "AB")
+        cert, key = ca.node_pair(b.name, days=-1)
+        (b.node.data_dir / "tls" / "cert.pem").write_bytes(cert)
+        (b.node.data_dir / "tls" / "key.pem").write_bytes(key)
+        pin(a, b)
+        pin(b, a)
+        sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
+        start_tls(a, ca_file)
+        start_tls(b, ca_file, verify=False)
+        try:
+            session(b, ca_file).get(b.url + "/healthz", timeout=10)
+            raise AssertionError("a client verifying B's expired certificate was served")
+        except requests.exceptions.SSLError:
+            pass
+        st = add_and_wait(a.node, default_collection(a), [indicator(1)], session=session(a, ca_file))
+        assert st["success_count"] == 1, st
+        wait_until(lambda: "certificate expired" in delivery_errors(a, b) or "Expired" in delivery_errors(a, b),
+                   WAIT, "A refusing B's expired certificate", nodes=[a.node, b.node])
+        assert held(b, a, False) == []
+
+
+def test_with_mutual_tls_only_a_sender_with_a_good_client_certificate_is_accepted(tmp_path):
+    ca, rogue = Ca(), Ca("Rogue CA")
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.pem())
+    with contextlib.ExitStack() as stack:
+        a, b = (init_tls_member(tmp_path, x, ca, stack) for x in "AB")
+        pin(a, b)
+        pin(b, a)
+        sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
+        configure(b, 'client_ca_files = ["tls/ca.pem"]')
+        start_tls(b, ca_file)
+        # TAXII reads by a user need no client certificate
+        r = session(b, ca_file).get(b.node.collection_url(default_collection(b)), timeout=30)
+        assert r.status_code == 200, (r.status_code, r.text)
+
+        def refused_with(says, where: str):
+            start_tls(a, ca_file)
+            obj = indicator(1)
+            st = add_and_wait(a.node, default_collection(a), [obj], session=session(a, ca_file))
+            assert st["success_count"] == 1, st
+
+            def failed_and_said():
+                rows = db_rows(a, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL")
+                return rows in ([(1,)], None) and says()
+
+            wait_until(failed_and_said, WAIT, f"A's delivery refused ({where})", nodes=[a.node, b.node])
+            a.node.stop()
+            assert held(b, a, ca_file) == []
+            assert db_rows(b, "SELECT count(*) FROM inbox") in ([(0,)], None)
+            return obj
+
+        # A presents a client certificate of another CA: the handshake fails
+        cert, key = rogue.node_pair(a.name)
+        (a.node.data_dir / "tls" / "rogue-cert.pem").write_bytes(cert)
+        (a.node.data_dir / "tls" / "rogue-key.pem").write_bytes(key)
+        configure(a, 'client_cert_file = "tls/rogue-cert.pem"', 'client_key_file = "tls/rogue-key.pem"')
+        sent = [refused_with(lambda: "client certificate refused" in b.node.log()
+                             and "UnknownIssuer" in b.node.log(), "B's log: another CA")]
+        # A presents none: the federation routes answer 403
+        configure(a)
+        sent.append(refused_with(lambda: "403 Forbidden: " in delivery_errors(a, b)
+                                 and "require a TLS client certificate" in delivery_errors(a, b), "403"))
+        # A presents a certificate of the federation CA for another host than its endpoint's
+        cert, key = ca.node_pair(a.name, names=("peer.example.org",))
+        (a.node.data_dir / "tls" / "other-cert.pem").write_bytes(cert)
+        (a.node.data_dir / "tls" / "other-key.pem").write_bytes(key)
+        configure(a, 'client_cert_file = "tls/other-cert.pem"', 'client_key_file = "tls/other-key.pem"')
+        sent.append(refused_with(lambda: "403 Forbidden: " in delivery_errors(a, b) and
+                                 "client certificate is not valid for localhost, the host of member "
+                                 f"{a.id}'s endpoint" in delivery_errors(a, b), "403, another host"))
+        # A presents its certificate of the federation CA: accepted
+        configure(a, 'client_cert_file = "tls/cert.pem"', 'client_key_file = "tls/key.pem"')
+        start_tls(a, ca_file)
+        want = sorted(o["id"] for o in sent)
+        wait_until(lambda: held(b, a, ca_file) == want, WAIT, "B holding A's objects", nodes=[a.node, b.node])

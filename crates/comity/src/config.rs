@@ -77,6 +77,14 @@ pub struct TlsConfig {
     /// CA certificates (PEM) trusted for peers beside the system's roots.
     #[serde(default)]
     pub peer_ca_files: Vec<PathBuf>,
+    /// Mutual TLS: CA certificates (PEM) whose client certificates the federation routes
+    /// require; other routes serve clients without a certificate.
+    #[serde(default)]
+    pub client_ca_files: Vec<PathBuf>,
+    /// The certificate chain (PEM) the federation client presents to peers.
+    pub client_cert_file: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub client_key_file: Option<PathBuf>,
 }
 
 /// The server's certificate and key from flags or the environment, which win over the file.
@@ -98,6 +106,27 @@ pub struct TlsSettings {
     pub server: Option<(PathBuf, PathBuf)>,
     /// CA files trusted for peers.
     pub peer_ca_files: Vec<PathBuf>,
+    /// CA files of the client certificates the federation routes require (none: no mutual
+    /// TLS).
+    pub client_ca_files: Vec<PathBuf>,
+    /// Certificate and key files the federation client presents, when it has them.
+    pub client: Option<(PathBuf, PathBuf)>,
+}
+
+impl TlsSettings {
+    /// The CA certificates trusted for peers beside the system's roots.
+    pub fn peer_roots(&self) -> anyhow::Result<Vec<comity_server::tls::CertificateDer<'static>>> {
+        comity_server::tls::read_ca_files(&self.peer_ca_files).context("[tls] peer_ca_files")
+    }
+
+    /// The certificate the federation client presents, when one is configured.
+    pub fn client_identity(&self) -> anyhow::Result<Option<comity_server::tls::ClientIdentity>> {
+        self.client
+            .as_ref()
+            .map(|(cert, key)| comity_server::tls::ClientIdentity::load(cert, key))
+            .transpose()
+            .context("[tls] client_cert_file and client_key_file")
+    }
 }
 
 impl TlsArgs {
@@ -119,13 +148,26 @@ impl TlsArgs {
                  {CONFIG_FILE}, or --tls-cert-file and --tls-key-file)"
             ),
         };
+        let client = match (&file.client_cert_file, &file.client_key_file) {
+            (Some(cert), Some(key)) => Some((data_dir.join(cert), data_dir.join(key))),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "the federation client's certificate needs both [tls] client_cert_file and \
+                 client_key_file in {CONFIG_FILE}"
+            ),
+        };
+        if !file.client_ca_files.is_empty() && server.is_none() {
+            anyhow::bail!(
+                "[tls] client_ca_files (mutual TLS for the federation routes) needs the node to \
+                 serve TLS: set [tls] cert_file and key_file in {CONFIG_FILE} too"
+            );
+        }
+        let resolve = |paths: &[PathBuf]| paths.iter().map(|p| data_dir.join(p)).collect();
         Ok(TlsSettings {
             server,
-            peer_ca_files: file
-                .peer_ca_files
-                .iter()
-                .map(|p| data_dir.join(p))
-                .collect(),
+            peer_ca_files: resolve(&file.peer_ca_files),
+            client_ca_files: resolve(&file.client_ca_files),
+            client,
         })
     }
 }
@@ -381,10 +423,21 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # node serves HTTPS only (TLS 1.2+, 1.3 preferred; HTTP/2 and HTTP/1.1); SIGHUP, or a change
 # of either file (checked every 30 s), reloads both for new connections. Environment: COMITY_TLS_CERT_FILE, COMITY_TLS_KEY_FILE.
 # peer_ca_files: CAs trusted for peers' certificates beside the system's roots.
+# Mutual TLS (optional): with client_ca_files the server asks every client for a
+# certificate; the federation routes (/federation/...) then answer 403 to a connection that
+# presented none, and a certificate those CAs did not sign (or an expired one) fails the
+# handshake; a peer's certificate must be valid for the host of its member endpoint.
+# TAXII, the API and the web UI go on serving users without a certificate.
+# client_cert_file and client_key_file: the certificate this node presents to its peers
+# (deliveries, pulls, witnessing, `comity log audit`); it may be the server's own pair when
+# the federation CA issued it for client authentication too. Read at start.
 # [tls]
 # cert_file = "tls/cert.pem"
 # key_file = "tls/key.pem"
 # peer_ca_files = ["tls/federation-ca.pem"]
+# client_ca_files = ["tls/federation-ca.pem"]
+# client_cert_file = "tls/client-cert.pem"
+# client_key_file = "tls/client-key.pem"
 
 # Notifications of cooperation requests for the 24/7 channel: e-mail through an SMTP
 # server (STARTTLS required unless the server is on loopback) and webhooks (https://, signed
@@ -596,6 +649,86 @@ mod tests {
             TlsArgs::default().settings(None, dir).unwrap(),
             TlsSettings::default()
         );
+    }
+
+    fn tls(text: &str) -> anyhow::Result<TlsSettings> {
+        let file: FileConfig = toml::from_str(text)?;
+        TlsArgs::default().settings(file.tls.as_ref(), Path::new("/data"))
+    }
+
+    #[test]
+    fn the_client_certificate_and_the_client_cas_are_read_relative_to_the_data_dir() {
+        let got = tls("[tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n\
+                       client_ca_files = [\"fed-ca.pem\", \"/etc/other-ca.pem\"]\n\
+                       client_cert_file = \"client.pem\"\nclient_key_file = \"/abs/client.key\"\n")
+        .unwrap();
+        assert_eq!(
+            got.client_ca_files,
+            vec![
+                PathBuf::from("/data/fed-ca.pem"),
+                PathBuf::from("/etc/other-ca.pem")
+            ]
+        );
+        assert_eq!(
+            got.client,
+            Some((
+                PathBuf::from("/data/client.pem"),
+                PathBuf::from("/abs/client.key")
+            ))
+        );
+        // a client certificate alone, without mutual TLS on the server, is fine
+        let got =
+            tls("[tls]\nclient_cert_file = \"c.pem\"\nclient_key_file = \"k.pem\"\n").unwrap();
+        assert!(got.server.is_none() && got.client_ca_files.is_empty());
+        assert!(got.client.is_some());
+        let none = tls("").unwrap();
+        assert_eq!((none.client, none.client_ca_files), (None, vec![]));
+    }
+
+    #[test]
+    fn half_a_client_pair_or_client_cas_without_a_server_certificate_are_refused() {
+        for half in [
+            "[tls]\nclient_cert_file = \"c.pem\"\n",
+            "[tls]\nclient_key_file = \"k.pem\"\n",
+        ] {
+            let e = tls(half).unwrap_err().to_string();
+            assert!(
+                e.contains("needs both [tls] client_cert_file and client_key_file"),
+                "{e}"
+            );
+        }
+        let e = tls("[tls]\nclient_ca_files = [\"ca.pem\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("client_ca_files (mutual TLS for the federation routes) needs the node to serve TLS"),
+            "{e}"
+        );
+        let e = tls("[tls]\nclient_ca_file = \"ca.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `client_ca_file`"), "{e}");
+    }
+
+    #[test]
+    fn client_files_that_do_not_load_are_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("junk.pem"), "not pem").unwrap();
+        let settings = TlsSettings {
+            client: Some((dir.path().join("junk.pem"), dir.path().join("missing.key"))),
+            client_ca_files: vec![dir.path().join("none.pem")],
+            ..TlsSettings::default()
+        };
+        let e = format!("{:#}", settings.client_identity().unwrap_err());
+        assert!(
+            e.contains("[tls] client_cert_file") && e.contains("junk.pem"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            comity_server::tls::read_ca_files(&settings.client_ca_files).unwrap_err()
+        );
+        assert!(e.contains("none.pem"), "{e}");
     }
 
     #[test]

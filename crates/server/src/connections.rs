@@ -6,7 +6,9 @@
 //! Each accepted stream is served by hyper's HTTP/1 and HTTP/2 connection builder, over
 //! TLS when the server has a certificate ([`serve_tls`]): the handshake must end within
 //! the header timeout, so a client that stalls it cannot hold a place. The client's
-//! address is given to handlers as [`ConnectInfo`] (the sign-in throttling keys on it).
+//! address is given to handlers as [`ConnectInfo`] (the sign-in throttling keys on it), and
+//! the client certificate the handshake verified, if any, as a
+//! [`ClientCertificate`](crate::client_auth::ClientCertificate).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,6 +27,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Notify};
 use tower::ServiceExt;
+
+use crate::client_auth::ClientCertificate;
 
 /// Limits on connections; [`Default`] suits a small node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,6 +298,10 @@ pub async fn serve_tls(
         );
         match &acceptor {
             None => {
+                let peer = Peer {
+                    address: peer,
+                    client: None,
+                };
                 tokio::spawn(connection(
                     stream, peer, admission, app, builder, stopping, alive,
                 ));
@@ -307,7 +315,20 @@ pub async fn serve_tls(
                     );
                     match handshake.await {
                         Ok(Ok(stream)) => {
+                            let client = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .map(|cert| ClientCertificate(Arc::new(cert.clone().into_owned())));
+                            let peer = Peer {
+                                address: peer,
+                                client,
+                            };
                             connection(stream, peer, admission, app, builder, stopping, alive).await
+                        }
+                        Ok(Err(e)) if refused_client_certificate(&e) => {
+                            tracing::warn!(peer = %peer.ip(), error = %e, "TLS handshake failed: client certificate refused")
                         }
                         Ok(Err(e)) => {
                             tracing::debug!(peer = %peer.ip(), error = %e, "TLS handshake failed")
@@ -327,10 +348,28 @@ pub async fn serve_tls(
     Ok(())
 }
 
+/// Who is at the other end of a connection: its address, and the client certificate its
+/// TLS handshake verified.
+struct Peer {
+    address: SocketAddr,
+    client: Option<ClientCertificate>,
+}
+
+/// Whether a handshake failed on the certificate the client presented (with mutual TLS: of
+/// another CA, expired, …): worth telling the operator, unlike a scanner's garbage.
+fn refused_client_certificate(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)))
+}
+
 /// Serves one connection until it ends, idles out, is shed or the server stops.
 async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
-    peer: SocketAddr,
+    Peer {
+        address: peer,
+        client,
+    }: Peer,
     admission: Admission,
     app: Router,
     builder: auto::Builder<TokioExecutor>,
@@ -347,6 +386,9 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     });
     let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
         request.extensions_mut().insert(ConnectInfo(peer));
+        if let Some(cert) = &client {
+            request.extensions_mut().insert(cert.clone());
+        }
         app.clone().oneshot(request.map(axum::body::Body::new))
     });
     let conn = builder.serve_connection_with_upgrades(io, service);

@@ -23,6 +23,7 @@ use comity_node::federation::transport::{
 pub use comity_node::federation::transport::{INBOX_PATH, PULL_SCHEME};
 use tokio::task::JoinHandle;
 
+use crate::client_auth::{self, ClientCertificate};
 use crate::error::ApiError;
 use crate::inbox_gate::Refused;
 use crate::AppState;
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// `pull` envelope, base64 in `Authorization: Comity-Envelope <…>`.
 async fn outbox(
     State(state): State<AppState>,
+    client: Option<axum::Extension<ClientCertificate>>,
     headers: axum::http::HeaderMap,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
@@ -78,6 +80,7 @@ async fn outbox(
         Err(pull::PullError::Store(e)) => return Err(e.into()),
         Err(e) => return Err(ApiError::unauthorized(e.to_string())),
     };
+    client_auth::bound_to_member(&state, client.as_deref(), &peer).await?;
     if asked != after {
         return Err(ApiError::bad_request(format!(
             "the signed request asks for after={asked}, the query for after={after}"
@@ -130,10 +133,12 @@ fn envelope_response(status: StatusCode, signed: &Signed) -> Response {
 /// POST `/federation/v1/inbox`: one signed envelope in, one signed receipt out (200
 /// delivered, 422 refused, 429 over the sender's quota), or 409 when an earlier envelope of
 /// the sender is missing. The request must be signed by a registered, active member (see
-/// [`crate::inbox_gate`]); anything else gets a small unsigned error before its body is
+/// [`crate::inbox_gate`]), over a connection whose client certificate is that member's when
+/// the node requires mutual TLS ([`client_auth::bound_to_member`]); anything else gets a small unsigned error before its body is
 /// read, and an envelope that is not the signing member's gets an unsigned 400.
 async fn inbox(
     State(state): State<AppState>,
+    client: Option<axum::Extension<ClientCertificate>>,
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, Refused> {
@@ -141,6 +146,7 @@ async fn inbox(
     let signature = gate
         .authenticate(state.node.store(), &headers, INBOX_PATH)
         .await?;
+    client_auth::bound_to_member(&state, client.as_deref(), &signature.sender).await?;
     let _admitted = gate.admit(&signature.sender)?;
     let bytes = gate.read_body(&headers, body, &signature).await?;
     let answer = state
@@ -218,14 +224,15 @@ impl HttpTransport {
     /// A transport whose requests give up after `timeout` (10 s to connect), verifying
     /// peers' certificates against the system's roots (see [`crate::tls::client`]).
     pub fn new(timeout: Duration) -> Option<HttpTransport> {
-        crate::tls::client(&[], timeout)
+        crate::tls::client(&[], None, timeout)
             .ok()
             .map(HttpTransport::with_client)
     }
 
-    /// [`HttpTransport::new`], also trusting the node's peer CAs.
+    /// [`HttpTransport::new`], also trusting the node's peer CAs and presenting its client
+    /// certificate.
     pub fn for_state(state: &AppState, timeout: Duration) -> Option<HttpTransport> {
-        match crate::tls::client(&state.peer_roots, timeout) {
+        match crate::tls::client(&state.peer_roots, state.client_identity.as_ref(), timeout) {
             Ok(client) => Some(HttpTransport::with_client(client)),
             Err(e) => {
                 tracing::error!(error = %e, "no federation client");

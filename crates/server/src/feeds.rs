@@ -128,7 +128,7 @@ impl HttpFetch {
         timeout: Duration,
     ) -> Result<HttpFetch, crate::tls::TlsError> {
         Ok(HttpFetch {
-            client: crate::tls::client(roots, timeout)?,
+            client: crate::tls::client(roots, None, timeout)?,
         })
     }
 

@@ -10,6 +10,7 @@
 mod api;
 pub mod argon_pool;
 pub mod auth;
+pub mod client_auth;
 pub mod connections;
 mod correlate;
 mod detections;
@@ -62,6 +63,11 @@ pub struct AppState {
     pub inbox: Arc<inbox_gate::InboxGate>,
     /// CA certificates trusted for peers beside the system's roots (`[tls] peer_ca_files`).
     pub peer_roots: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    /// The certificate the federation client presents to peers (`[tls] client_cert_file`).
+    pub client_identity: Option<tls::ClientIdentity>,
+    /// Whether the federation routes require a verified TLS client certificate (`[tls]
+    /// client_ca_files`), see [`client_auth`].
+    pub federation_requires_client_cert: bool,
     /// The web UI's sessions and cookie settings.
     pub ui: ui::UiState,
 }
@@ -87,6 +93,8 @@ impl AppState {
             feeds_every: Some(feeds::SCHEDULER_EVERY),
             inbox: Arc::new(inbox_gate::InboxGate::new(Default::default())),
             peer_roots: Arc::default(),
+            client_identity: None,
+            federation_requires_client_cert: false,
             ui: ui::UiState::default(),
         })
     }
@@ -103,6 +111,24 @@ impl AppState {
     pub fn with_peer_roots(self, roots: Vec<rustls::pki_types::CertificateDer<'static>>) -> Self {
         AppState {
             peer_roots: Arc::new(roots),
+            ..self
+        }
+    }
+
+    /// The same state, presenting `identity` to peers as the federation client's
+    /// certificate.
+    pub fn with_client_identity(self, identity: Option<tls::ClientIdentity>) -> Self {
+        AppState {
+            client_identity: identity,
+            ..self
+        }
+    }
+
+    /// The same state, refusing federation requests whose connection presented no verified
+    /// client certificate (see [`client_auth`]).
+    pub fn requiring_client_cert_for_federation(self, required: bool) -> Self {
+        AppState {
+            federation_requires_client_cert: required,
             ..self
         }
     }
@@ -132,7 +158,12 @@ pub fn router(state: AppState) -> Router {
         .merge(taxii::routes())
         .merge(tlog::routes())
         .merge(node_api())
-        .merge(federation::routes())
+        .merge(
+            federation::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                client_auth::require_for_federation,
+            )),
+        )
         .merge(ui::routes(state.clone()))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

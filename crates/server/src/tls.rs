@@ -8,7 +8,14 @@
 //! HTTP/2 and HTTP/1.1.
 //!
 //! The federation client trusts the system's roots, the bundled Mozilla roots and the CA
-//! files the node names (`[tls] peer_ca_files`), see [`client`].
+//! files the node names (`[tls] peer_ca_files`), see [`client`], and presents the node's
+//! client certificate when it has one ([`ClientIdentity`], `[tls] client_cert_file`).
+//!
+//! Mutual TLS: with `[tls] client_ca_files` the server asks every client for a certificate
+//! ([`CertStore::server_config_with_client_cas`]). A client may present none (TAXII, the API
+//! and the web UI serve users without one); a certificate that those CAs did not sign, or
+//! that has expired, fails the handshake. The federation routes then require one, see
+//! [`crate::client_auth`].
 
 use std::fmt;
 use std::net::IpAddr;
@@ -18,10 +25,13 @@ use std::time::Duration;
 
 use rustls::crypto::ring::default_provider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
+/// A DER certificate, as the functions of this module read and take them.
+pub use rustls::pki_types::CertificateDer;
+use rustls::pki_types::PrivateKeyDer;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::ServerConfig;
+use rustls::{RootCertStore, ServerConfig};
 
 /// Why TLS cannot be set up: which file, and what is wrong with it.
 #[derive(Debug)]
@@ -147,12 +157,39 @@ impl CertStore {
     }
 
     /// The server configuration: rustls' safe defaults, this store's certificate, ALPN
-    /// `h2` then `http/1.1`.
+    /// `h2` then `http/1.1`, no client certificates asked for.
     pub fn server_config(self: &Arc<Self>) -> Arc<ServerConfig> {
+        self.config_with(WebPkiClientVerifier::no_client_auth())
+    }
+
+    /// [`CertStore::server_config`], also asking each client for a certificate signed by one
+    /// of `client_cas`: a client may present none, but one that does not verify against
+    /// those CAs (another CA, expired, not for client authentication) fails the handshake.
+    pub fn server_config_with_client_cas(
+        self: &Arc<Self>,
+        client_cas: &[CertificateDer<'static>],
+    ) -> Result<Arc<ServerConfig>, TlsError> {
+        let mut roots = RootCertStore::empty();
+        for ca in client_cas {
+            roots
+                .add(ca.clone())
+                .map_err(|e| error(format!("not a usable client CA certificate: {e}")))?;
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(default_provider()),
+        )
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| error(format!("cannot verify client certificates: {e}")))?;
+        Ok(self.config_with(verifier))
+    }
+
+    fn config_with(self: &Arc<Self>, clients: Arc<dyn ClientCertVerifier>) -> Arc<ServerConfig> {
         let mut config = ServerConfig::builder_with_provider(Arc::new(default_provider()))
             .with_safe_default_protocol_versions()
             .expect("the ring provider supports the default protocol versions")
-            .with_no_client_auth()
+            .with_client_cert_verifier(clients)
             .with_cert_resolver(self.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Arc::new(config)
@@ -184,11 +221,46 @@ pub fn read_ca_files(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>, 
     Ok(roots)
 }
 
+/// The certificate and key a node presents to its peers as a TLS client (`[tls]
+/// client_cert_file` and `client_key_file`), for peers that require mutual TLS.
+#[derive(Clone)]
+pub struct ClientIdentity(reqwest::Identity);
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientIdentity(..)")
+    }
+}
+
+impl ClientIdentity {
+    /// Loads a certificate chain and its private key (PEM), checking that the key is the
+    /// certificate's; an error names the file at fault.
+    pub fn load(cert_file: &Path, key_file: &Path) -> Result<ClientIdentity, TlsError> {
+        load_certified_key(cert_file, key_file)?;
+        let mut pem = Vec::new();
+        for file in [key_file, cert_file] {
+            let text = std::fs::read(file)
+                .map_err(|e| error(format!("cannot read {}: {e}", file.display())))?;
+            pem.extend_from_slice(&text);
+            pem.push(b'\n');
+        }
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+            error(format!(
+                "{} and {} do not make a client identity: {e}",
+                cert_file.display(),
+                key_file.display()
+            ))
+        })?;
+        Ok(ClientIdentity(identity))
+    }
+}
+
 /// The federation client: certificates verified against the system's roots, the bundled
-/// Mozilla roots and `extra_roots`; TLS 1.2 at least; requests give up after `timeout`
-/// (10 s to connect).
+/// Mozilla roots and `extra_roots`; `identity` presented when a peer asks for a client
+/// certificate; TLS 1.2 at least; requests give up after `timeout` (10 s to connect).
 pub fn client(
     extra_roots: &[CertificateDer<'static>],
+    identity: Option<&ClientIdentity>,
     timeout: Duration,
 ) -> Result<reqwest::Client, TlsError> {
     let mut builder = reqwest::Client::builder()
@@ -196,6 +268,9 @@ pub fn client(
         .min_tls_version(reqwest::tls::Version::TLS_1_2)
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10));
+    if let Some(ClientIdentity(identity)) = identity {
+        builder = builder.identity(identity.clone());
+    }
     for cert in extra_roots {
         let cert = reqwest::Certificate::from_der(cert)
             .map_err(|e| error(format!("not a usable CA certificate: {e}")))?;

@@ -2,7 +2,10 @@
 //! client trusting the CA gets TAXII discovery over HTTPS with HTTP/1.1 and HTTP/2; one
 //! not trusting it fails; the federation client refuses an expired and a wrong-name
 //! certificate; plain HTTP to the TLS port gets no HTTP answer; a reload swaps the
-//! certificate for new connections; a key that is not the certificate's is refused.
+//! certificate for new connections; a key that is not the certificate's is refused. With
+//! mutual TLS the federation routes need a client certificate of the client CAs while TAXII
+//! serves clients without one, and a client certificate of another CA, or an expired one,
+//! fails the handshake.
 
 mod common;
 
@@ -72,13 +75,22 @@ struct Tls {
 }
 
 async fn serve(certs: &Arc<CertStore>) -> Tls {
+    serve_config(certs.server_config(), false).await
+}
+
+/// A node serving TLS with `config`, requiring client certificates on the federation routes
+/// when `mtls`.
+async fn serve_config(config: Arc<rustls::ServerConfig>, mtls: bool) -> Tls {
     let node = TestNode::new()
         .with_api_root(1_000_000)
         .with_user("admin", Role::Admin)
         .build()
         .await;
     let inner = comity_node::Node::with_log(node.store.clone(), node.log.clone());
-    let state = AppState::new(inner, "tls test".into(), None).await.unwrap();
+    let state = AppState::new(inner, "tls test".into(), None)
+        .await
+        .unwrap()
+        .requiring_client_cert_for_federation(mtls);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -90,7 +102,7 @@ async fn serve(certs: &Arc<CertStore>) -> Tls {
         listener,
         state,
         limits,
-        Some(certs.server_config()),
+        Some(config),
         async {
             let _ = rx.await;
         },
@@ -149,7 +161,7 @@ async fn discovery_over_https_with_http1_and_http2_for_a_client_trusting_the_ca(
 #[tokio::test]
 async fn the_federation_client_refuses_expired_and_wrong_name_certificates() {
     let ca = Ca::new("Test federation CA");
-    let fed = tls::client(&[ca.der()], Duration::from_secs(10)).unwrap();
+    let fed = tls::client(&[ca.der()], None, Duration::from_secs(10)).unwrap();
     let get = |port: u16| {
         let fed = fed.clone();
         async move {
@@ -336,4 +348,108 @@ async fn the_web_ui_marks_its_cookies_secure_over_tls() {
             "{cookie}"
         );
     }
+}
+
+/// POST an empty body to the federation inbox; the answer's status and text.
+async fn post_inbox(client: &reqwest::Client, port: u16) -> reqwest::Result<(u16, String)> {
+    let r = client
+        .post(format!("https://localhost:{port}/federation/v1/inbox"))
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await?;
+    Ok((r.status().as_u16(), r.text().await?))
+}
+
+#[tokio::test]
+async fn with_mutual_tls_the_federation_routes_need_a_client_certificate_of_the_client_cas() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, client_ca, rogue) = (
+        Ca::new("Server CA"),
+        Ca::new("Federation client CA"),
+        Ca::new("Rogue CA"),
+    );
+    let (cert, key) = write_pair(dir.path(), &ca.valid(&["localhost"]));
+    let certs = CertStore::load(&cert, &key).unwrap();
+    let config = certs
+        .server_config_with_client_cas(&[client_ca.der()])
+        .unwrap();
+    let node = serve_config(config, true).await;
+    let with_identity = |pair: &(String, String)| {
+        let sub = tempfile::tempdir().unwrap();
+        let (c, k) = write_pair(sub.path(), pair);
+        let identity = tls::ClientIdentity::load(&c, &k).unwrap();
+        tls::client(&[ca.der()], Some(&identity), Duration::from_secs(10)).unwrap()
+    };
+
+    // No client certificate: TAXII serves the user, the federation routes refuse with 403.
+    let anonymous = tls::client(&[ca.der()], None, Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        discovery(&anonymous, node.port).await.unwrap().status(),
+        200
+    );
+    let (status, text) = post_inbox(&anonymous, node.port).await.unwrap();
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("require a TLS client certificate"), "{text}");
+    let r = anonymous
+        .get(format!(
+            "https://localhost:{}/federation/v1/outbox?after=0",
+            node.port
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A certificate of the client CA: past the gate, on to the inbox's own checks (the
+    // request is not signed by a member).
+    let member = with_identity(&client_ca.valid(&["localhost"]));
+    let (status, text) = post_inbox(&member, node.port).await.unwrap();
+    assert_eq!(status, 401, "{text}");
+    assert!(!text.contains("client certificate"), "{text}");
+    assert_eq!(discovery(&member, node.port).await.unwrap().status(), 200);
+
+    // Another CA's certificate, or an expired one of the client CA: no connection at all.
+    let stranger = with_identity(&rogue.valid(&["localhost"]));
+    let e = post_inbox(&stranger, node.port).await.unwrap_err();
+    assert!(e.is_connect() || e.is_request(), "{e:?}");
+    let expired = with_identity(&client_ca.node(
+        &["localhost"],
+        OffsetDateTime::now_utc() - time::Duration::days(1),
+    ));
+    let e = post_inbox(&expired, node.port).await.unwrap_err();
+    assert!(e.is_connect() || e.is_request(), "{e:?}");
+}
+
+#[tokio::test]
+async fn without_mutual_tls_a_client_certificate_is_neither_asked_for_nor_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Server CA");
+    let (cert, key) = write_pair(dir.path(), &ca.valid(&["localhost"]));
+    let node = serve(&CertStore::load(&cert, &key).unwrap()).await;
+    let anonymous = tls::client(&[ca.der()], None, Duration::from_secs(10)).unwrap();
+    let (status, text) = post_inbox(&anonymous, node.port).await.unwrap();
+    assert_eq!(status, 401, "{text}");
+}
+
+#[test]
+fn a_client_identity_whose_key_is_not_the_certificate_s_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Federation client CA");
+    let (cert, _) = ca.valid(&["localhost"]);
+    let (_, other_key) = ca.valid(&["localhost"]);
+    let (c, k) = write_pair(dir.path(), &(cert, other_key));
+    let e = tls::ClientIdentity::load(&c, &k).unwrap_err().to_string();
+    assert!(e.contains("does not go with the certificate"), "{e}");
+    let good = tempfile::tempdir().unwrap();
+    let (c, k) = write_pair(good.path(), &ca.valid(&["localhost"]));
+    let e = CertStore::load(&c, &k)
+        .unwrap()
+        .server_config_with_client_cas(&[])
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("cannot verify client certificates"),
+        "{e}"
+    );
 }

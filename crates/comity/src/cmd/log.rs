@@ -447,14 +447,16 @@ struct Peer {
 
 impl Peer {
     /// The peer at `url`, its certificate verified against the system's roots and the CAs
-    /// `[tls] peer_ca_files` of the node in `data_dir` names.
+    /// `[tls] peer_ca_files` of the node in `data_dir` names; the node's client certificate
+    /// (`[tls] client_cert_file`) presented when the peer asks for one.
     fn new(url: &str, data_dir: &Path) -> anyhow::Result<Peer> {
-        let tls = crate::config::FileConfig::load(data_dir)?
-            .tls
-            .unwrap_or_default();
-        let cas: Vec<PathBuf> = tls.peer_ca_files.iter().map(|p| data_dir.join(p)).collect();
-        let roots = comity_server::tls::read_ca_files(&cas).context("[tls] peer_ca_files")?;
-        let client = comity_server::tls::client(&roots, std::time::Duration::from_secs(60))?;
+        let file = crate::config::FileConfig::load(data_dir)?;
+        let tls = crate::config::TlsArgs::default().settings(file.tls.as_ref(), data_dir)?;
+        let client = comity_server::tls::client(
+            &tls.peer_roots()?,
+            tls.client_identity()?.as_ref(),
+            std::time::Duration::from_secs(60),
+        )?;
         let mut base = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;
         let credentials = (!base.username().is_empty()).then(|| {
             (

@@ -260,15 +260,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let limits = args.connections.limits(file.connections.as_ref())?;
     let tls = args.tls.settings(file.tls.as_ref(), &args.data.data_dir)?;
-    let peer_roots =
-        comity_server::tls::read_ca_files(&tls.peer_ca_files).context("[tls] peer_ca_files")?;
-    state = state.with_peer_roots(peer_roots);
+    let client_cas =
+        comity_server::tls::read_ca_files(&tls.client_ca_files).context("[tls] client_ca_files")?;
+    state = state
+        .with_peer_roots(tls.peer_roots()?)
+        .with_client_identity(tls.client_identity()?)
+        .requiring_client_cert_for_federation(!client_cas.is_empty());
     let server_tls = match &tls.server {
         Some((cert, key)) => {
             let certs =
                 comity_server::tls::CertStore::load(cert, key).context("cannot serve TLS")?;
             reload_on_hangup(certs.clone());
-            Some(certs.server_config())
+            Some(if client_cas.is_empty() {
+                certs.server_config()
+            } else {
+                certs
+                    .server_config_with_client_cas(&client_cas)
+                    .context("[tls] client_ca_files")?
+            })
         }
         None => None,
     };
