@@ -135,6 +135,7 @@ mod tests {
             country: "XX".into(),
             roles: [MemberRole::Cert].into(),
             public_key: key.public_key().to_string(),
+            encryption_key: None,
             endpoint: Some("https://cti.cert.example".into()),
             contact: Some("24/7 desk".into()),
             identity_id: None,
