@@ -10,19 +10,22 @@ implementation of RFC 9180, to exactly what B stored.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
 import secrets
 import socket
 import threading
+import uuid
 
 import pytest
 import requests
 
 from conftest import add_and_wait, free_port, target
-from federation_nodes import Terms, federation, indicator, sealing_key, shared_by, wait_until
-from sealing import info, open_
+from federation_nodes import (CLEAR, Terms, envelope, federation, indicator, node_key, post_inbox, receipt,
+                              refusal, sealing_key, shared_by, signed, wait_until)
+from sealing import info, open_, parse_public, seal_body
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: federation")
 
@@ -158,3 +161,37 @@ def test_a_wiretap_between_two_nodes_sees_metadata_but_no_shared_content(tmp_pat
         # B's receipts came back through the tap: about envelopes only
         receipts = [e for e in envelopes_in(capture) if e.get("kind") == "receipt"]
         assert receipts and all(e["from"] == b.id and e["to"] == a.id for e in receipts), receipts
+
+
+def test_bodies_not_sealed_to_this_node_for_this_envelope_are_refused_and_nothing_is_stored(tmp_path):
+    with federation(tmp_path, "AB", [AB], serve="B") as w:
+        a, b = w["A"], w["B"]
+        key_a = node_key(a)
+        to_b = parse_public(b.encryption_key)
+
+        def post(env: dict) -> requests.Response:
+            return post_inbox(b, signed(env, key_a, seal=False), key_a)
+
+        # sealed as A's node seals: delivered
+        ok = envelope(a.id, b.id, 1, [indicator(1, CLEAR)])
+        r = post(seal_body(ok, to_b))
+        receipt(r, b, 200, to=a.id, envelope_id=ok["id"], seq=1, outcome="delivered")
+        stored = {o["id"] for o in shared_by(b, a)}
+        assert stored == {ok["body"]["objects"][0]["id"]}, stored
+        # each refusal is signed, recorded, takes its sequence number, and stores nothing
+        plain = envelope(a.id, b.id, 2, [indicator(2, CLEAR)])
+        refusal(post(plain), b, plain, "must be sealed to this node")
+        other_key = envelope(a.id, b.id, 3, [indicator(3, CLEAR)])
+        refusal(post(seal_body(other_key, parse_public(a.encryption_key))), b, other_key,
+                "does not open with this node's key for this envelope")
+        tampered = seal_body(envelope(a.id, b.id, 4, [indicator(4, CLEAR)]), to_b)
+        ct = bytearray(base64.b64decode(tampered["body"]["sealed"]["ct"]))
+        ct[5] ^= 1
+        tampered["body"]["sealed"]["ct"] = base64.b64encode(bytes(ct)).decode()
+        refusal(post(tampered), b, tampered, "does not open with this node's key for this envelope")
+        # the sealed body of one envelope, replayed in another (new id, next seq, signed again)
+        replayed = {**seal_body(envelope(a.id, b.id, 5, [indicator(5, CLEAR)]), to_b), "id": str(uuid.uuid4())}
+        refusal(post(replayed), b, replayed, "does not open with this node's key for this envelope")
+        malformed = envelope(a.id, b.id, 6, None, body={"sealed": {"enc": "AA==", "ct": "AA==", "x": 1}})
+        refusal(post(malformed), b, malformed, "must be sealed to this node")
+        assert {o["id"] for o in shared_by(b, a)} == stored
