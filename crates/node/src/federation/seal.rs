@@ -157,14 +157,16 @@ pub enum SealError {
     NotJson(String),
 }
 
-/// One HPKE ciphertext: the encapsulated key and the sealed bytes, each in base64.
+/// One HPKE ciphertext: the encapsulated key and the sealed bytes, each in base64, written
+/// with its members in sorted order (`ct`, `enc`), so that a body re-serialised by a JSON
+/// library that sorts keys keeps its bytes, and its signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sealed {
-    /// The encapsulated key (32 bytes).
-    pub enc: String,
     /// The ciphertext with its 16-byte tag.
     pub ct: String,
+    /// The encapsulated key (32 bytes).
+    pub enc: String,
 }
 
 /// What a sealed body is bound to.
