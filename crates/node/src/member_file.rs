@@ -170,6 +170,16 @@ mod tests {
         moved.record.endpoint = Some("https://attacker.example".into());
         assert!(refused(&as_text(&moved)).contains("signature does not verify"));
 
+        // The encryption key is signed with the rest: another one (an eavesdropper's) is
+        // refused, and one that is no X25519 key is refused as such.
+        let eavesdropper = crate::federation::seal::OpeningKey::of(&key(9));
+        let mut rekeyed = file.clone();
+        rekeyed.record.encryption_key = Some(eavesdropper.public_key().to_string());
+        assert!(refused(&as_text(&rekeyed)).contains("signature does not verify"));
+        let mut garbled = file.clone();
+        garbled.record.encryption_key = Some("x25519:AAAA".into());
+        assert!(refused(&as_text(&garbled)).contains("an encryption key is written x25519:"));
+
         let mut renamed = file.clone();
         renamed.record.identity["id"] = json!(format!("identity--{}", uuid::Uuid::new_v4()));
         assert!(refused(&as_text(&renamed)).contains("signature does not verify"));

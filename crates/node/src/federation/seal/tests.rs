@@ -236,3 +236,24 @@ fn keys_are_derived_stable_and_written_as_x25519() {
         assert_eq!(bad.parse::<EncryptionKey>(), Err(MalformedKey), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_nodes_own_record_publishes_its_derived_key() {
+    let n = crate::federation::test_nodes::node(4).await;
+    let local = n.registry().local_member().await.unwrap().unwrap();
+    let derived = OpeningKey::of(n.log.node_key()).public_key().to_string();
+    assert_eq!(
+        local.record.encryption_key.as_deref(),
+        Some(derived.as_str())
+    );
+    // Published already: nothing to do at the next start.
+    assert!(!n.registry().publish_encryption_key().await.unwrap());
+    // Whatever key a replaced own record names, the node's own is published.
+    let mut claimed = local.record.clone();
+    claimed.encryption_key = Some(OpeningKey::of(&key(9)).public_key().to_string());
+    let updated = n.registry().update_local(claimed).await.unwrap();
+    assert_eq!(
+        updated.record.encryption_key.as_deref(),
+        Some(derived.as_str())
+    );
+}
