@@ -93,9 +93,11 @@ def setup(work: Path, binary: Path | None, ca: Ca | None) -> list[ComityNode]:
         for other, rec in zip(nodes, records):
             if other is n:
                 continue
+            # A build that seals envelopes publishes an encryption key (older ones do not).
+            sealing = ["--encryption-key", rec["encryption_key"]] if "encryption_key" in rec else []
             n.cli("member", "add", "--data-dir", n.data_dir, "--name", rec["identity"]["name"],
                   "--country", rec["country"], "--role", "cert", "--public-key", rec["public_key"],
-                  "--id", rec["identity"]["id"], "--endpoint", rec["endpoint"])
+                  *sealing, "--id", rec["identity"]["id"], "--endpoint", rec["endpoint"])
     # Sharing a collection is an admin's explicit choice: A shares its default collection.
     a = nodes[0]
     default = next(line.split("\t")[0] for line in a.cli("collection", "list", "--data-dir", a.data_dir)

@@ -28,8 +28,9 @@ from pathlib import Path
 import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from sealing import SEALED_KINDS, derive_key, info, open_, parse_public, public_text, seal_body
 from conftest import (ADMIN_PASSWORD, ComityNode, assert_taxii_error, backend, fetch_all, free_port,
                       postgres_backend)
 
@@ -311,6 +312,7 @@ class Member:
     port: int
     id: str = ""
     public_key: str = ""
+    encryption_key: str = ""
 
     @property
     def key(self) -> Ed25519PublicKey:
@@ -341,7 +343,8 @@ def init_member(tmp: Path, letter: str, stack: contextlib.ExitStack, port: int |
              "--member-role", role, "--endpoint", m.url, env={"COMITY_ADMIN_PASSWORD": ADMIN_PASSWORD})
     node.admin = ("admin", ADMIN_PASSWORD)
     rec = cli_json(node, "member", "show-local", "--data-dir", node.data_dir)
-    m.id, m.public_key = rec["identity"]["id"], rec["public_key"]
+    m.id, m.public_key, m.encryption_key = rec["identity"]["id"], rec["public_key"], rec["encryption_key"]
+    ENCRYPTION_KEYS[m.id] = m.encryption_key
     assert rec["endpoint"] == m.url, rec
     federate_default(node)
     return m
@@ -359,8 +362,8 @@ def federate_default(node: ComityNode, state: str = "on") -> str:
 def pin(on: Member, peer: Member, endpoint: str | None = None):
     """`on` registers `peer` with its id and key; `endpoint` is where `on` delivers to it."""
     out = on.cli_text("member", "add", "--data-dir", on.node.data_dir, "--name", peer.name, "--country",
-                      peer.country, "--role", peer.role, "--public-key", peer.public_key, "--id", peer.id,
-                      "--endpoint", endpoint or peer.url)
+                      peer.country, "--role", peer.role, "--public-key", peer.public_key,
+                      "--encryption-key", peer.encryption_key, "--id", peer.id, "--endpoint", endpoint or peer.url)
     assert out == peer.id, out
 
 
@@ -671,7 +674,12 @@ def assert_exactly_once(sender: Member, receiver: Member, sent: dict[str, dict],
     assert [(r[0], r[1]) for r in inbox] == [(r[0], r[1]) for r in outbox], (
         f"{where}: inbox took {[(r[0], r[1][:8]) for r in inbox]}, outbox sent {[(r[0], r[1][:8]) for r in outbox]}")
     assert all(r[2] == "delivered" for r in inbox), f"{where}: {[(r[0], r[2]) for r in inbox]}"
-    queued = [o["id"] for r in outbox for o in json.loads(r[2])["objects"]]
+    # The outbox holds each body sealed (to the receiver, and to the sender for itself):
+    # opened here with the sender's key, by an independent HPKE implementation.
+    assert all("objects" not in r[2] for r in outbox), f"{where}: a body waits unsealed"
+    own = sealing_key(sender)
+    queued = [o["id"] for r in outbox for o in json.loads(open_(
+        own, info(sender.id, receiver.id, "stix-objects", r[1], "sender-outbox"), json.loads(r[2])["keep"]))["objects"]]
     dups = [i for i, k in Counter(queued).items() if k > 1]
     assert not dups, f"{where}: objects queued twice {describe(sent, dups)}"
     assert set(queued) == set(sent), (f"{where}: queued extra {describe(sent, set(queued) - set(sent))}, "
@@ -707,6 +715,14 @@ def node_key(m: Member) -> Ed25519PrivateKey:
     return key
 
 
+def sealing_key(m: Member):
+    """The member's X25519 key, derived from its identity key as the node derives it."""
+    seed = node_key(m).private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    key = derive_key(seed)
+    assert public_text(key) == m.encryption_key, "the derived key is not the one the record publishes"
+    return key
+
+
 def stamp(t: dt.datetime | None = None) -> str:
     t = t or dt.datetime.now(dt.timezone.utc)
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -720,9 +736,17 @@ def envelope(frm: str, to: str, seq: int, objects: list | None = None, *, kind: 
     return env
 
 
-def signed(env: dict, key: Ed25519PrivateKey) -> bytes:
+# The encryption key each member set up here publishes, by member id: what `signed` seals to.
+ENCRYPTION_KEYS: dict[str, str] = {}
+
+
+def signed(env: dict, key: Ed25519PrivateKey, *, seal: bool = True) -> bytes:
     """The envelope as it travels, signed with `key`: the body written once, compactly, and
-    hashed as written."""
+    hashed as written. A body of a sealed kind is first sealed to the receiver (when its key
+    is known here), as a node seals it; `seal=False` sends it as given."""
+    already = isinstance(env.get("body"), dict) and "sealed" in env["body"]
+    if seal and env.get("kind") in SEALED_KINDS and "body" in env and not already and env.get("to") in ENCRYPTION_KEYS:
+        env = seal_body(env, parse_public(ENCRYPTION_KEYS[env["to"]]))
     body_text = json.dumps(env["body"], separators=(",", ":"), ensure_ascii=False) if "body" in env else None
     sig = base64.b64encode(key.sign(signed_part(env, body_text))).decode()
     rest = json.dumps({**{k: v for k, v in env.items() if k != "body"}, "signature": sig}, ensure_ascii=False)

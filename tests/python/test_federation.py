@@ -59,12 +59,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import (ComityNode, add_and_wait, assert_taxii_error, backend, comity_bin, fetch_all, free_port,
                       post_objects, target)
+from sealing import info, open_
 from federation_nodes import (AB, ABC, AC_RED, AMBER, AMBER_STRICT, CLEAR, DRAIN_TIMEOUT, GREEN, NOT_A_MEMBER, PURPOSES,
                               RED, T0, FlakyProxy, Member, Model, Terms, World, agreement_doc, agreements_of,
                               assert_exactly_once, assert_holds, assert_same, canonical, create_args, db_rows,
                               describe, envelope, federation, indicator, init_member, level_of, log_entries, malware,
                               metric, mixed_objects, node_key, outbox_figures, pin, post_inbox, raw_elements,
-                              raw_members, receipt, refusal, request_signature, shared_by, signed, stamp,
+                              raw_members, receipt, refusal, request_signature, sealing_key, shared_by, signed, stamp,
                               unsigned_error, verify_signed, wait_drained, wait_until)
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: federation")
@@ -501,7 +502,7 @@ def test_forged_replayed_and_bad_envelopes_to_the_inbox(inbox_world):
     unsigned_error(post_inbox(b, signed(forged, forger), key_a), 400,
                    f"the signature does not verify with the pinned key of {a.id}")
     tampered = envelope(a.id, b.id, 3, [indicator(8, CLEAR)])
-    data = signed(tampered, key_a)
+    data = signed(tampered, key_a, seal=False)  # the signature is checked before the body is opened
     assert data.count(b"federated indicator 8") == 1
     r = post_inbox(b, data.replace(b"federated indicator 8", b"federated indicator 9"), key_a)
     unsigned_error(r, 400, f"the signature does not verify with the pinned key of {a.id}")
@@ -716,7 +717,10 @@ def test_catch_up_pulls_give_each_member_its_own_outbox_and_nothing_to_anyone_el
             sent, _ = w.model.outcome(objects, "A", letter)
             envs = pulled(pull(a, asker, 0), asker)
             assert [e["seq"] for e in envs] == list(range(1, len(envs) + 1)), [e["seq"] for e in envs]
-            got = [o for e in envs for o in e["body"]["objects"]]
+            # each body is sealed to the asker: opened with its key
+            own = sealing_key(asker)
+            got = [o for e in envs for o in json.loads(open_(own, info(e["from"], e["to"], e["kind"], e["id"]),
+                                                             e["body"]["sealed"]))["objects"]]
             assert_same(got, sent, names, f"{letter}'s pull")
         envs = pulled(pull(a, b, 1), b)
         assert [e["seq"] for e in envs] == [2, 3]

@@ -49,7 +49,7 @@ def init_tls_member(tmp: Path, letter: str, ca: Ca, stack: contextlib.ExitStack)
              "--member-role", role, "--endpoint", m.url, env={"COMITY_ADMIN_PASSWORD": ADMIN_PASSWORD})
     node.admin = ("admin", ADMIN_PASSWORD)
     rec = cli_json(node, "member", "show-local", "--data-dir", node.data_dir)
-    m.id, m.public_key = rec["identity"]["id"], rec["public_key"]
+    m.id, m.public_key, m.encryption_key = rec["identity"]["id"], rec["public_key"], rec["encryption_key"]
     federate_default(node)
     tls = node.data_dir / "tls"
     tls.mkdir()

@@ -67,6 +67,7 @@ fn federation() -> Federation {
         changed_at: 0,
         peers: [(MemberId(PEER.into()), peer)].into(),
         markings: Default::default(),
+        encryption_keys: Default::default(),
     }
 }
 

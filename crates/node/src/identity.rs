@@ -64,6 +64,12 @@ impl NodeKey {
         BASE64.encode(self.key.sign(bytes.as_bytes()).to_bytes())
     }
 
+    /// The 32-byte Ed25519 seed, from which the node's encryption key is derived (see
+    /// [`crate::federation::seal::OpeningKey::of`]).
+    pub(crate) fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// A raw Ed25519 signature over `message` (for HTTP message signatures).
     pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()

@@ -135,6 +135,7 @@ mod tests {
             country: "XX".into(),
             roles: [MemberRole::Cert].into(),
             public_key: key.public_key().to_string(),
+            encryption_key: None,
             endpoint: Some("https://cti.cert.example".into()),
             contact: Some("24/7 desk".into()),
             identity_id: None,
@@ -168,6 +169,16 @@ mod tests {
         let mut moved = file.clone();
         moved.record.endpoint = Some("https://attacker.example".into());
         assert!(refused(&as_text(&moved)).contains("signature does not verify"));
+
+        // The encryption key is signed with the rest: another one (an eavesdropper's) is
+        // refused, and one that is no X25519 key is refused as such.
+        let eavesdropper = crate::federation::seal::OpeningKey::of(&key(9));
+        let mut rekeyed = file.clone();
+        rekeyed.record.encryption_key = Some(eavesdropper.public_key().to_string());
+        assert!(refused(&as_text(&rekeyed)).contains("signature does not verify"));
+        let mut garbled = file.clone();
+        garbled.record.encryption_key = Some("x25519:AAAA".into());
+        assert!(refused(&as_text(&garbled)).contains("an encryption key is written x25519:"));
 
         let mut renamed = file.clone();
         renamed.record.identity["id"] = json!(format!("identity--{}", uuid::Uuid::new_v4()));

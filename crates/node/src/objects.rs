@@ -119,7 +119,7 @@ async fn share(node: &Node, objects: &[&str]) -> Sharing {
         return Sharing::NotFederated;
     }
     let queued = match node.view().federation().await {
-        Ok(federation) => plan::enqueue(node.store(), &federation, objects)
+        Ok(federation) => plan::enqueue(node.store(), &federation, node.log().node_key(), objects)
             .await
             .map_err(RegistryError::from),
         Err(e) => Err(e),

@@ -38,6 +38,7 @@ pub(crate) async fn peer(seed: u8) -> Peer {
         country: "ZZ".into(),
         roles: [MemberRole::Police].into(),
         public_key: node.log().node_key().public_key().to_string(),
+        encryption_key: None,
         endpoint: None,
         contact: None,
         identity_id: None,
@@ -84,7 +85,10 @@ pub(crate) async fn due(from: &Peer, to: &Peer) -> Vec<OutboxEntry> {
 
 /// Hands `entry` to `to`'s inbox as `from`'s sender would, and marks it delivered.
 pub(crate) async fn hand(from: &Peer, to: &Peer, entry: &OutboxEntry) -> Answer {
-    let signed = outbox_envelope(entry, &from.id, from.node.log().node_key()).unwrap();
+    let federation = from.node.directory().federation().await.unwrap();
+    let key = from.node.log().node_key();
+    let signed =
+        outbox_envelope(entry, &from.id, key, &federation, &mut Default::default()).unwrap();
     let answer = receive(to, &from.id, signed.to_json().as_bytes()).await;
     let receipt = match &answer {
         Answer::Delivered(r) | Answer::Refused(r) => r.to_json(),

@@ -195,6 +195,7 @@ fn member_json(m: &Member) -> Value {
         "roles": m.record.roles,
         "endpoint": m.record.endpoint,
         "public_key": m.record.public_key,
+        "encryption_key": m.record.encryption_key,
         "identity": m.record.identity,
         "updated": format_us(m.updated_at),
     })
@@ -219,6 +220,9 @@ struct MemberRequest {
     country: String,
     roles: BTreeSet<MemberRole>,
     public_key: String,
+    /// Its node's encryption key (`x25519:…`), for sealed envelope bodies.
+    #[serde(default)]
+    encryption_key: Option<String>,
     #[serde(default)]
     endpoint: Option<String>,
     #[serde(default)]
@@ -243,6 +247,7 @@ async fn add_member(
         country: req.country,
         roles: req.roles,
         public_key: req.public_key,
+        encryption_key: req.encryption_key,
         endpoint: req.endpoint,
         contact: req.contact,
         identity_id: req.identity_id,

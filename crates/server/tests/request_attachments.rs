@@ -20,6 +20,7 @@ async fn other_member(node: &common::Node) -> String {
         country: "ZZ".into(),
         roles: [MemberRole::Police].into(),
         public_key: b.node_key().public_key().to_string(),
+        encryption_key: None,
         endpoint: Some("http://127.0.0.1:9".into()),
         contact: None,
         identity_id: None,

@@ -45,6 +45,7 @@ struct DemoNode {
     node: comity_node::Node,
     id: String,
     public_key: String,
+    encryption_key: Option<String>,
 }
 
 const TLP: [(&str, &str); 5] = [
@@ -150,6 +151,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             node,
             id: me.id.0.clone(),
             public_key: me.record.public_key.clone(),
+            encryption_key: me.record.encryption_key.clone(),
         });
     }
     // Each node pins the others.
@@ -161,6 +163,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 country: peer.country.into(),
                 roles: [peer.role].into(),
                 public_key: peer.public_key.clone(),
+                encryption_key: peer.encryption_key.clone(),
                 endpoint: Some(format!("http://{}", peer.addr)),
                 contact: None,
                 identity_id: Some(peer.id.clone()),

@@ -40,13 +40,18 @@ pub enum MemberCommand {
     Add {
         /// The peer's signed member record file: pinned exactly (id, key, endpoint, roles,
         /// country) once its signature verifies.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "country", "roles", "endpoint", "contact", "public_key", "id"], required_unless_present = "name")]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "country", "roles", "endpoint", "contact", "public_key", "encryption_key", "id"], required_unless_present = "name")]
         from: Option<std::path::PathBuf>,
         #[command(flatten)]
         facts: Option<MemberFacts>,
         /// Its node's public key as `comity member show-local` prints it (ed25519:…).
         #[arg(long, requires = "name")]
         public_key: Option<String>,
+        /// Its node's encryption key as `comity member show-local` prints it (x25519:…):
+        /// without it nothing sealed (objects, sightings, requests, attachments,
+        /// governance) is sent to the member.
+        #[arg(long, requires = "name")]
+        encryption_key: Option<String>,
         /// Its STIX identity id (identity--…), as its own node shows it: without it the
         /// peer's envelopes are not recognised as its own.
         #[arg(long, requires = "name")]
@@ -111,12 +116,18 @@ pub enum MemberCommand {
     },
 }
 
-fn facts_into(facts: MemberFacts, public_key: String, id: Option<String>) -> NewMember {
+fn facts_into(
+    facts: MemberFacts,
+    public_key: String,
+    encryption_key: Option<String>,
+    id: Option<String>,
+) -> NewMember {
     NewMember {
         name: facts.name,
         country: facts.country,
         roles: facts.roles.into_iter().collect(),
         public_key,
+        encryption_key,
         endpoint: facts.endpoint,
         contact: facts.contact,
         identity_id: id,
@@ -145,7 +156,8 @@ pub(crate) fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
 /// Creates this node's own member record (at `comity init`).
 pub(crate) async fn create_local(node: &Node, facts: MemberFacts) -> anyhow::Result<Member> {
     let public_key = node.log().node_key().public_key().to_string();
-    let record = facts_into(facts, public_key, None).into_record(true)?;
+    // The registry puts this node's own encryption key in its record.
+    let record = facts_into(facts, public_key, None, None).into_record(true)?;
     Ok(node.registry().add_member(record).await?)
 }
 
@@ -156,6 +168,7 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
             from,
             facts,
             public_key,
+            encryption_key,
             id,
             allow_plain_http,
             data,
@@ -166,7 +179,9 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("cannot read {}", file.display()))?;
                     MemberFile::read(&text).with_context(|| file.display().to_string())?
                 }
-                (None, Some(facts), Some(key)) => facts_into(facts, key, id).into_record(false)?,
+                (None, Some(facts), Some(key)) => {
+                    facts_into(facts, key, encryption_key, id).into_record(false)?
+                }
                 _ => {
                     anyhow::bail!("give --from FILE, or --name, --country, --role and --public-key")
                 }
@@ -249,7 +264,7 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
             let m = match registry.local_member().await? {
                 Some(current) => {
                     let id = current.id.0.clone();
-                    let record = facts_into(facts, public_key, Some(id)).into_record(true)?;
+                    let record = facts_into(facts, public_key, None, Some(id)).into_record(true)?;
                     registry.update_local(record).await?
                 }
                 None => create_local(&node, facts).await?,

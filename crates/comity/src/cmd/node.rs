@@ -235,6 +235,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let node = args.data.open_node()?;
     crate::cmd::log::record_config(&args.data.data_dir, &node).await?;
+    // A node made before envelopes were sealed publishes its encryption key now; its peers
+    // pin it from its member record file (`comity member show-local --out FILE`).
+    if node.registry().publish_encryption_key().await? {
+        eprintln!(
+            "This node's member record now publishes its encryption key; give peers the \
+             record again (`comity member show-local --out FILE`) so that they can seal to it."
+        );
+    }
     if let Some(settings) = notifications {
         crate::notify::start(&node, settings)?;
     }

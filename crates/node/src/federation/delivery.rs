@@ -172,6 +172,10 @@ pub enum QueuedError {
     /// The body of a sighting envelope is not `{"sighting": ...}`.
     #[error("the body is not {{\"sighting\": ...}}: {0}")]
     Sighting(#[source] serde_json::Error),
+    /// The body cannot be sealed to the peer (it has no encryption key), or the outbox's
+    /// own sealed copy does not open.
+    #[error(transparent)]
+    Seal(#[from] super::seal::SealError),
 }
 
 #[cfg(test)]

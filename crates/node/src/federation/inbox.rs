@@ -32,6 +32,7 @@ use comity_stix::clock::now_us;
 
 use super::envelope::{Envelope, EnvelopeError, Kind, Receipt, RefusedObject, Signed};
 use super::quota::{OverQuota, Quotas};
+use super::seal::{self, OpeningKey};
 
 /// The API root where received objects are kept.
 pub const API_ROOT: &str = "default";
@@ -261,6 +262,24 @@ impl<'a> Inbox<'a> {
         if let Err(e) = signed.check_time(OffsetDateTime::now_utc()) {
             return self.refuse_recorded(&local, env, e.to_string()).await;
         }
+        // The signature covered the sealed body; now it is opened for this envelope. A body
+        // of a sealed kind that is not sealed, sealed to another key or for another
+        // envelope, or changed, is refused: nothing of it is applied.
+        let opened;
+        let env = if seal::is_sealed(env.kind) {
+            match seal::open_received(env, &OpeningKey::of(self.log.node_key())) {
+                Ok(body) => {
+                    opened = Envelope {
+                        body,
+                        ..env.clone()
+                    };
+                    &opened
+                }
+                Err(e) => return self.refuse_recorded(&local, env, e.to_string()).await,
+            }
+        } else {
+            env
+        };
         match env.kind {
             Kind::StixObjects => self.apply(&local, env).await,
             Kind::Agreement => super::agreement::receive(self, &local, env).await,

@@ -5,7 +5,8 @@
 //! proposals and ballots ([`governance`]), and how nodes witness each other's logs
 //! ([`witnessing`]), and the [`sender`] that delivers each peer's outbox over a
 //! [`transport::PeerTransport`] (the server's is HTTP); what fails in those exchanges is a
-//! [`DeliveryError`].
+//! [`DeliveryError`]. The bodies of envelopes that carry intelligence, requests, ballots or
+//! attachments are sealed to their receiver ([`seal`]).
 
 pub mod agreement;
 pub mod delivery;
@@ -17,6 +18,7 @@ pub mod pull;
 pub mod quota;
 pub mod request;
 pub mod request_signature;
+pub mod seal;
 pub mod sender;
 pub mod sighting;
 #[cfg(test)]

@@ -5,14 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
+use comity_store::{OutboxKind, Store, StoreError};
 
 use crate::policy::{Channel, Denial, MemberStatus, Purpose, Rule};
 use crate::registry::Federation;
 use crate::release::{Release, Released};
-use comity_stix::clock::now_us;
 
 use super::delivery::QueuedError;
+use super::seal::Sealer;
+use crate::identity::NodeKey;
 
 /// Most objects one envelope carries.
 pub const ENVELOPE_OBJECTS: usize = 1000;
@@ -246,13 +247,19 @@ pub struct Queued {
     pub withheld: Withheld,
 }
 
-/// Queues what [`plan`] gives in each peer's outbox, and the sightings [`super::sighting`]
-/// sends back to originators.
+/// Queues what [`plan`] gives in each peer's outbox, sealed (see [`super::seal`]) by this
+/// node (identity key `key`), and the sightings [`super::sighting`] sends back to
+/// originators. A node without its own member record queues nothing.
 pub async fn enqueue(
     store: &dyn Store,
     federation: &Federation,
+    key: &NodeKey,
     objects: &[&str],
 ) -> Result<Queued, StoreError> {
+    let Some(local) = &federation.local else {
+        return Ok(Queued::default());
+    };
+    let sealer = Sealer::new(&local.0, key, federation);
     let Plan { shared, withheld } = plan(federation, objects);
     let mut queued = 0;
     for (peer, shared) in shared {
@@ -260,18 +267,13 @@ pub async fn enqueue(
             .chunks(ENVELOPE_OBJECTS)
             .map(|chunk| {
                 queued += chunk.len();
-                OutboxItem {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    kind: OutboxKind::StixObjects,
-                    created_at: now_us(),
-                    body: objects_body(chunk),
-                }
+                sealer.item(&peer, OutboxKind::StixObjects, objects_body(chunk))
             })
             .collect();
         store.outbox_push(&peer, items).await?;
     }
     // Sightings of other members' objects also go back to their originators.
-    queued += super::sighting::enqueue(store, federation, objects).await?;
+    queued += super::sighting::enqueue(store, federation, &sealer, objects).await?;
     Ok(Queued {
         objects: queued,
         withheld,

@@ -9,13 +9,15 @@ use time::OffsetDateTime;
 
 use crate::identity::{NodeKey, PublicKey};
 use crate::policy::MemberStatus;
-use crate::registry::{Directory, RegistryError};
+use crate::registry::{Directory, Federation, RegistryError};
 
 use super::delivery::{DeliveryError, QueuedError};
 use super::envelope::{timestamp, Envelope, EnvelopeError, Kind, Signed, VERSION};
 use super::inbox::Answer;
+use super::plan::{self, Withheld};
 use super::quota::Quotas;
 use super::transport::{outbox_url, PeerTransport, PULL_SCHEME};
+use super::{seal, sighting};
 use crate::node::Node;
 
 /// How old a pull request may be.
@@ -46,15 +48,41 @@ pub enum PullError {
     Queued(#[from] QueuedError),
 }
 
-/// The signed envelope for an outbox entry, as it is delivered or pulled.
+/// The signed envelope for an outbox entry, as it is delivered or pulled by its peer: the
+/// body sealed to the peer (see [`super::seal::leaving_body`]), objects and sightings
+/// decided again by the policy as it stands in `federation` when anything it rests on
+/// changed since the entry was queued (what is taken out is tallied in `withheld`); then
+/// signed with `key`.
 pub fn outbox_envelope(
     entry: &OutboxEntry,
     local: &str,
     key: &NodeKey,
+    federation: &Federation,
+    withheld: &mut Withheld,
 ) -> Result<Signed, QueuedError> {
     let kind = Kind::parse(entry.kind.as_str())
         .ok_or_else(|| QueuedError::UnknownKind(entry.kind.to_string()))?;
     let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.created_at) * 1000)?;
+    let decided_again = matches!(entry.kind, OutboxKind::StixObjects | OutboxKind::Sighting);
+    let fresh = !decided_again || federation.unchanged_since(entry.created_at);
+    let peer = entry.peer.as_str();
+    let body = seal::leaving_body(
+        federation,
+        key,
+        local,
+        entry,
+        kind,
+        fresh,
+        |plain| match entry.kind {
+            OutboxKind::StixObjects => {
+                plan::still_allowed(federation, peer, entry.created_at, &plain, withheld)
+            }
+            OutboxKind::Sighting => {
+                sighting::still_allowed(federation, peer, entry.created_at, &plain)
+            }
+            _ => Ok(plain),
+        },
+    )?;
     Ok(Envelope {
         v: VERSION,
         id: entry.id.clone(),
@@ -63,7 +91,7 @@ pub fn outbox_envelope(
         kind,
         created: timestamp(created),
         seq: entry.seq,
-        body: RawValue::from_string(entry.body.clone()).map_err(QueuedError::NotJson)?,
+        body: RawValue::from_string(body).map_err(QueuedError::NotJson)?,
     }
     .sign(key))
 }
@@ -157,27 +185,14 @@ pub async fn answer(
     peer: &str,
     after: u64,
 ) -> Result<(Vec<Signed>, bool, super::plan::Withheld), PullError> {
-    let mut withheld = super::plan::Withheld::default();
+    let mut withheld = Withheld::default();
     let federation = Directory::new(store).federation().await?;
     let entries = store.outbox_after(peer, after, PULL_LIMIT + 1).await?;
     let more = entries.len() > PULL_LIMIT;
     let envelopes = entries
-        .into_iter()
+        .iter()
         .take(PULL_LIMIT)
-        .map(|mut e| {
-            if e.kind == OutboxKind::StixObjects {
-                e.body = super::plan::still_allowed(
-                    &federation,
-                    peer,
-                    e.created_at,
-                    &e.body,
-                    &mut withheld,
-                )?;
-            } else if e.kind == OutboxKind::Sighting {
-                e.body = super::sighting::still_allowed(&federation, peer, e.created_at, &e.body)?;
-            }
-            outbox_envelope(&e, local, key)
-        })
+        .map(|e| outbox_envelope(e, local, key, &federation, &mut withheld))
         .collect::<Result<Vec<_>, QueuedError>>()?;
     Ok((envelopes, more, withheld))
 }

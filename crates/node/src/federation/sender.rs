@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use comity_stix::clock::now_us;
-use comity_store::{OutboxEntry, OutboxKind};
+use comity_store::OutboxEntry;
 use tokio::task::JoinHandle;
 
 use crate::identity::{NodeKey, PublicKey};
@@ -19,10 +19,10 @@ use crate::policy::MemberStatus;
 use super::delivery::DeliveryError;
 use super::envelope::{Kind, Receipt, Signed};
 use super::plan::Withheld;
+use super::pull;
 use super::quota::Quotas;
 use super::request_signature::{self, SignatureHeaders};
 use super::transport::{inbox_url, PeerTransport, INBOX_PATH};
-use super::{plan, pull, sighting};
 
 /// Envelopes sent per peer per round before the sender looks at other peers.
 const BATCH: usize = 16;
@@ -175,47 +175,37 @@ impl Sender {
             if due.is_empty() {
                 return Ok(delivered);
             }
-            for mut entry in due {
-                // Objects and sightings leave only as the policy decides now.
-                let decided = if entry.kind == OutboxKind::StixObjects {
-                    let mut withheld = Withheld::default();
-                    let body = plan::still_allowed(
-                        &federation,
-                        peer,
-                        entry.created_at,
-                        &entry.body,
-                        &mut withheld,
-                    );
-                    (self.withheld)(&withheld);
-                    Some(body)
-                } else if entry.kind == OutboxKind::Sighting {
-                    Some(sighting::still_allowed(
-                        &federation,
-                        peer,
-                        entry.created_at,
-                        &entry.body,
-                    ))
-                } else {
-                    None
-                };
-                match decided {
-                    Some(Ok(body)) => entry.body = body,
-                    Some(Err(e)) => {
+            for entry in due {
+                // What leaves is sealed to the peer, objects and sightings as the policy
+                // decides now. An entry that cannot leave (the peer publishes no encryption
+                // key) waits, its reason in the outbox; nothing leaves unsealed.
+                let mut withheld = Withheld::default();
+                let envelope = pull::outbox_envelope(
+                    &entry,
+                    &local.0,
+                    self.node.log().node_key(),
+                    &federation,
+                    &mut withheld,
+                );
+                (self.withheld)(&withheld);
+                let sent = match envelope {
+                    Ok(envelope) => {
+                        let sending = self.send(&local.0, &endpoint, &key, &entry, envelope);
+                        match recording.take() {
+                            Some(previous) => {
+                                let (sent, recorded) = tokio::join!(sending, previous);
+                                recorded?;
+                                sent
+                            }
+                            None => sending.await,
+                        }
+                    }
+                    Err(e) => {
                         if let Some(previous) = recording.take() {
                             previous.await?;
                         }
-                        return Err(e.into());
+                        Err(e.into())
                     }
-                    None => {}
-                }
-                let sending = self.send(&local.0, &endpoint, &key, &entry);
-                let sent = match recording.take() {
-                    Some(previous) => {
-                        let (sent, recorded) = tokio::join!(sending, previous);
-                        recorded?;
-                        sent
-                    }
-                    None => sending.await,
                 };
                 match sent {
                     Ok(receipt) => {
@@ -256,18 +246,18 @@ impl Sender {
         })
     }
 
-    /// Sends one envelope and returns the peer's receipt, verified.
+    /// Sends `envelope` (made from `entry`) and returns the peer's receipt, verified.
     async fn send(
         &self,
         local: &str,
         endpoint: &str,
         key: &PublicKey,
         entry: &OutboxEntry,
+        envelope: Signed,
     ) -> Result<Signed, DeliveryError> {
-        let log = self.node.log();
-        let envelope = pull::outbox_envelope(entry, local, log.node_key())?.to_json();
+        let envelope = envelope.to_json();
         let url = inbox_url(endpoint);
-        let signature = sign_for_inbox(log.node_key(), local, &envelope);
+        let signature = sign_for_inbox(self.node.log().node_key(), local, &envelope);
         let answer = self
             .transport
             .post_inbox(endpoint, envelope, signature)
@@ -504,8 +494,17 @@ mod tests {
         );
         let entry = a.store.outbox_after(&b.id, 0, 10).await.unwrap().remove(0);
         let key = b.log.node_key().public_key();
+        let federation = a.registry().federation().await.unwrap();
+        let envelope = pull::outbox_envelope(
+            &entry,
+            &a.id,
+            a.log.node_key(),
+            &federation,
+            &mut Default::default(),
+        )
+        .unwrap();
         match sender
-            .send(&a.id, "https://peer.example", &key, &entry)
+            .send(&a.id, "https://peer.example", &key, &entry, envelope)
             .await
         {
             Err(DeliveryError::Status { status, body, .. }) => {

@@ -42,8 +42,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use comity_store::{
-    Collection, CollectionRef, ObjectFilter, OutboxItem, OutboxKind, PageRequest, Store,
-    StoreError, VersionFilter,
+    Collection, CollectionRef, ObjectFilter, OutboxKind, PageRequest, Store, StoreError,
+    VersionFilter,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -56,11 +56,11 @@ use crate::policy::{
     Peer, Policy, Purpose, Requester,
 };
 use crate::registry::{Directory, Federation};
-use comity_stix::clock::now_us;
 
 use super::delivery::QueuedError;
 use super::envelope::Envelope;
 use super::inbox::{member_collection, Answer, Inbox, InboxError, API_ROOT};
+use super::seal::Sealer;
 
 /// The STIX type this module carries.
 pub const SIGHTING: &str = "sighting";
@@ -250,6 +250,7 @@ pub async fn originators_of(
 pub async fn enqueue(
     store: &dyn Store,
     federation: &Federation,
+    sealer: &Sealer,
     objects: &[&str],
 ) -> Result<usize, StoreError> {
     let Some(local) = federation.local.clone() else {
@@ -291,12 +292,7 @@ pub async fn enqueue(
                 .and_then(|json| outgoing(&json, &local.0));
             match released {
                 Ok(json) => {
-                    let item = OutboxItem {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        kind: OutboxKind::Sighting,
-                        created_at: now_us(),
-                        body: body(Some(&json)),
-                    };
+                    let item = sealer.item(&member.0, OutboxKind::Sighting, body(Some(&json)));
                     store.outbox_push(&member.0, vec![item]).await?;
                     queued += 1;
                 }

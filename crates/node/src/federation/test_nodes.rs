@@ -52,6 +52,7 @@ pub(crate) async fn node(seed: u8) -> Node {
         country: "ZZ".into(),
         roles: [MemberRole::Cert].into(),
         public_key: log.node_key().public_key().to_string(),
+        encryption_key: None,
         endpoint: None,
         contact: None,
         identity_id: None,

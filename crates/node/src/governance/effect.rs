@@ -106,6 +106,9 @@ pub(super) async fn effect_of(
                         "sectors": ["government-national"],
                     }),
                     public_key: public_key.to_string(),
+                    // An admission names the identity key only: nothing sealed goes to the
+                    // member until its record with an encryption key is registered.
+                    encryption_key: None,
                     endpoint: None,
                     roles: Default::default(),
                     country: country.clone(),

@@ -39,6 +39,7 @@ use super::state::{state_at, Lifecycle, ProposalState};
 use super::tabled::{SignedProposal, Tabled, TabledError};
 use super::tally::{admit, count, Admitted, Decision, Outcome, Refusal};
 use crate::federation::envelope::MAX_SKEW;
+use crate::federation::seal::Sealer;
 use crate::log::LogError;
 use crate::node::Node;
 use crate::registry::{Directory, RegistryError};
@@ -186,21 +187,20 @@ fn entry(actor: &str, subject: String, sha256: &str) -> Result<OpenableEntry, Go
     })?)
 }
 
-/// The envelopes carrying `body` to every active member of `electorate` but `local`.
-fn sends(electorate: &Electorate, local: &str, body: &str) -> Vec<(String, OutboxItem)> {
+/// The envelopes carrying `body` to every active member of `electorate` but `local`, each
+/// sealed to its receiver by `sealer`.
+fn sends(
+    electorate: &Electorate,
+    local: &str,
+    sealer: &Sealer,
+    body: &str,
+) -> Vec<(String, OutboxItem)> {
     electorate
         .members()
         .filter(|(id, _)| *id != local && electorate.is_active(id))
         .map(|(id, _)| {
-            (
-                id.clone(),
-                OutboxItem {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    kind: OutboxKind::Governance,
-                    created_at: now_us(),
-                    body: body.to_owned(),
-                },
-            )
+            let item = sealer.item(id, OutboxKind::Governance, body.to_owned());
+            (id.clone(), item)
         })
         .collect()
 }
@@ -256,7 +256,9 @@ pub async fn propose(
     .table(at, &rules, &electorate)?;
     let signed = Tabled::new(proposal, &electorate).sign(node.log().node_key());
     let body = format!("{{\"proposal\":{}}}", signed.json);
-    store_proposal(store, &local, &signed, sends(&electorate, &local, &body)).await?;
+    let sealer = Sealer::load(store, node.log().node_key()).await?;
+    let sends = sends(&electorate, &local, &sealer, &body);
+    store_proposal(store, &local, &signed, sends).await?;
     tracing::info!(proposal = %signed.tabled.proposal.id, kind = %signed.tabled.proposal.kind(), "proposal tabled");
     show(store, &signed.tabled.proposal.id, at).await
 }
@@ -320,6 +322,7 @@ pub async fn vote(
         .sign(node.log().node_key())
         .map_err(|e| invalid(e.to_string()))?;
     let electorate = signed.tabled.electorate()?;
+    let sealer = Sealer::load(store, node.log().node_key()).await?;
     let body = format!(
         "{{\"proposal\":{},\"ballot\":{}}}",
         signed.json, ballot.json
@@ -330,7 +333,7 @@ pub async fn vote(
         &local,
         &signed,
         &ballot.json,
-        sends(&electorate, &local, &body),
+        sends(&electorate, &local, &sealer, &body),
     )
     .await?;
     tracing::info!(proposal = %id, choice = %choice, "ballot cast");

@@ -94,7 +94,8 @@ fn ballot(
 async fn send(from: &Peer, to: &Peer, body: String) -> Answer {
     let seq = to.node.store().inbox_last_seq(&from.id).await.unwrap() + 1;
     let raw = serde_json::value::RawValue::from_string(body).unwrap();
-    let env = Envelope::new(&from.id, &to.id, Kind::Governance, seq, raw)
+    let env = Envelope::new(&from.id, &to.id, Kind::Governance, seq, raw);
+    let env = crate::federation::seal::testing::sealed(env, to.node.log().node_key())
         .sign(from.node.log().node_key());
     receive(to, &from.id, env.to_json().as_bytes()).await
 }

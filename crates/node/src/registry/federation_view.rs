@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::agreements::{read_agreement, SignedAgreement};
 use super::members::MemberRole;
 use super::{Directory, RegistryError};
+use crate::federation::seal::{keys_of, EncryptionKey};
 use crate::policy::{MarkingDefinitions, MemberId, Peer, Purpose};
 
 /// The federation as the policy engine needs it: who this node is and each peer with the
@@ -25,6 +26,8 @@ pub struct Federation {
     pub changed_at: i64,
     /// The marking definitions this node holds, which marking references resolve against.
     pub markings: Arc<MarkingDefinitions>,
+    /// The encryption keys the members' records publish, by member id.
+    pub encryption_keys: Arc<HashMap<String, EncryptionKey>>,
 }
 
 impl Federation {
@@ -96,6 +99,7 @@ impl<'a> Directory<'a> {
                 }
             })
             .collect();
+        let encryption_keys = Arc::new(keys_of(&members));
         let me = members.iter().find(|m| m.record.local);
         let local = me.map(|m| m.id.clone());
         let local_roles = me.map(|m| m.record.roles.clone()).unwrap_or_default();
@@ -124,6 +128,7 @@ impl<'a> Directory<'a> {
             peers,
             changed_at,
             markings: Arc::new(markings),
+            encryption_keys,
         })
     }
 }

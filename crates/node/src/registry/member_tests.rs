@@ -30,6 +30,7 @@ async fn pin_by_hand_without_id(on: &Node, peer: &Node) -> String {
         country: r.country,
         roles: r.roles,
         public_key: r.public_key,
+        encryption_key: None,
         endpoint: r.endpoint,
         contact: None,
         identity_id: None,

@@ -13,6 +13,7 @@ use super::{
     check_country, check_identity_id, check_text, invalid, timestamp, Directory, Registry,
     RegistryError,
 };
+use crate::federation::seal::{EncryptionKey, OpeningKey};
 use crate::identity::PublicKey;
 use crate::policy::{AgreementStatus, MemberId, MemberStatus};
 use comity_stix::clock::now_us;
@@ -77,6 +78,11 @@ pub struct MemberRecord {
     pub identity: Value,
     /// Its node's Ed25519 public key, `ed25519:<base64>`.
     pub public_key: String,
+    /// Its node's X25519 public key for sealed envelope bodies, `x25519:<base64>` (see
+    /// [`crate::federation::seal`]); absent in records made before sealing, which then get
+    /// nothing sealed (nothing leaves unsealed either) until it is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<String>,
     /// Its node's base URL, when known.
     pub endpoint: Option<String>,
     /// What it does.
@@ -180,6 +186,7 @@ impl MemberRecord {
             country: self.country.clone(),
             roles: self.roles.clone(),
             public_key: self.public_key.clone(),
+            encryption_key: self.encryption_key.clone(),
             endpoint: self.endpoint.clone(),
             contact: None,
             identity_id: self.id().map(str::to_owned),
@@ -200,6 +207,8 @@ pub struct NewMember {
     pub roles: BTreeSet<MemberRole>,
     /// Its node's public key, `ed25519:<base64>`.
     pub public_key: String,
+    /// Its node's encryption key, `x25519:<base64>`, when it publishes one.
+    pub encryption_key: Option<String>,
     /// Its node's base URL.
     pub endpoint: Option<String>,
     /// How to reach the organisation.
@@ -225,6 +234,10 @@ impl NewMember {
         self.public_key
             .parse::<PublicKey>()
             .map_err(|e| invalid(format!("public key {:?}: {e}", self.public_key)))?;
+        if let Some(key) = &self.encryption_key {
+            key.parse::<EncryptionKey>()
+                .map_err(|e| invalid(format!("encryption key {key:?}: {e}")))?;
+        }
         if let Some(url) = &self.endpoint {
             let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
             if !scheme_ok || url.len() > 2048 || url.chars().any(char::is_whitespace) {
@@ -255,6 +268,7 @@ impl NewMember {
         Ok(MemberRecord {
             identity,
             public_key: self.public_key,
+            encryption_key: self.encryption_key,
             endpoint: self.endpoint,
             roles: self.roles,
             country: self.country,
@@ -311,8 +325,17 @@ impl<'a> Directory<'a> {
 }
 
 impl<'a> Registry<'a> {
-    /// Registers a member (this node's own record when `record.local`).
-    pub async fn add_member(&self, record: MemberRecord) -> Result<Member, RegistryError> {
+    /// The encryption key this node publishes: derived from its identity key.
+    fn own_encryption_key(&self) -> String {
+        OpeningKey::of(self.log.node_key()).public_key().to_string()
+    }
+
+    /// Registers a member (this node's own record when `record.local`, which publishes this
+    /// node's encryption key whatever it said).
+    pub async fn add_member(&self, mut record: MemberRecord) -> Result<Member, RegistryError> {
+        if record.local {
+            record.encryption_key = Some(self.own_encryption_key());
+        }
         let id = record.identity["id"]
             .as_str()
             .ok_or_else(|| invalid("the member's identity has no id"))?
@@ -374,7 +397,8 @@ impl<'a> Registry<'a> {
         Ok(member)
     }
 
-    /// Replaces this node's own record (name, country, roles, endpoint, contact).
+    /// Replaces this node's own record (name, country, roles, endpoint, contact); it
+    /// publishes this node's encryption key whatever `record` said.
     pub async fn update_local(&self, record: MemberRecord) -> Result<Member, RegistryError> {
         let mut member = self
             .local_member()
@@ -382,6 +406,7 @@ impl<'a> Registry<'a> {
             .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
         member.record = MemberRecord {
             local: true,
+            encryption_key: Some(self.own_encryption_key()),
             ..record
         };
         member.updated_at = now_us();
@@ -391,6 +416,20 @@ impl<'a> Registry<'a> {
         self.commit(MEMBER_CHANGED, &member.id.0, member_json(&member))
             .await?;
         Ok(member)
+    }
+
+    /// Adds this node's encryption key to its own record when the record lacks it (a node
+    /// made before envelopes were sealed; `comity serve` calls this as it starts), with
+    /// its log commitment. Says whether the record changed.
+    pub async fn publish_encryption_key(&self) -> Result<bool, RegistryError> {
+        let Some(local) = self.local_member().await? else {
+            return Ok(false);
+        };
+        if local.record.encryption_key.as_deref() == Some(self.own_encryption_key().as_str()) {
+            return Ok(false);
+        }
+        self.update_local(local.record).await?;
+        Ok(true)
     }
 
     /// Suspends or reinstates a peer member.

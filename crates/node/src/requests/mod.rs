@@ -45,14 +45,14 @@ pub mod statistics;
 
 use comity_stix::clock::{format_us, now_us, parse_us};
 use comity_store::{
-    OutboxItem, OutboxKind, RequestAppend, RequestEvent, RequestFilter, RequestRecord, Store,
-    StoreError,
+    OutboxKind, RequestAppend, RequestEvent, RequestFilter, RequestRecord, Store, StoreError,
 };
 use comity_tlog::entry::{LogEntry, REQUEST_EVENT};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::federation::envelope::MAX_SKEW;
+use crate::federation::seal::Sealer;
 use crate::identity::PublicKey;
 use crate::log::{LogError, NodeLog};
 use crate::node::Node;
@@ -396,6 +396,7 @@ async fn queue_attachments(
     let Some(store) = node.attachments() else {
         return Ok(());
     };
+    let sealer = Sealer::load(node.store(), node.log().node_key()).await?;
     let mut seen = std::collections::BTreeSet::new();
     for a in listed {
         if !seen.insert(a.sha256.as_str()) {
@@ -424,18 +425,15 @@ async fn queue_attachments(
             }
             let items = pieces
                 .into_iter()
-                .map(|(offset, piece)| OutboxItem {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    kind: OutboxKind::Attachment,
-                    created_at: now_us(),
-                    body: serde_json::json!({
+                .map(|(offset, piece)| {
+                    let body = serde_json::json!({
                         "request": id,
                         "sha256": a.sha256,
                         "offset": offset,
                         "size": size,
                         "data": base64::engine::general_purpose::STANDARD.encode(&piece),
-                    })
-                    .to_string(),
+                    });
+                    sealer.item(to, OutboxKind::Attachment, body.to_string())
                 })
                 .collect();
             node.store().outbox_push(to, items).await?;
@@ -445,12 +443,7 @@ async fn queue_attachments(
             let body = serde_json::json!({
                 "request": id, "sha256": a.sha256, "offset": 0, "size": 0, "data": "",
             });
-            items.push(OutboxItem {
-                id: uuid::Uuid::new_v4().to_string(),
-                kind: OutboxKind::Attachment,
-                created_at: now_us(),
-                body: body.to_string(),
-            });
+            items.push(sealer.item(to, OutboxKind::Attachment, body.to_string()));
         }
         if !items.is_empty() {
             node.store().outbox_push(to, items).await?;
@@ -642,6 +635,7 @@ async fn make(
     mut details: Details,
     times: &ResponseTimes,
 ) -> Result<(), RequestError> {
+    let sealer = Sealer::load(store, log.node_key()).await?;
     for _ in 0..RETRIES {
         let (header, events) = read(store, id).await?;
         let side = side_of(&header, local).ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
@@ -687,7 +681,8 @@ async fn make(
             Side::Requester => &header.requested,
             Side::Requested => &header.requester,
         };
-        match append(store, &header, &events, &signed, at, Some(other), None).await {
+        let to = Some((other.as_str(), &sealer));
+        match append(store, &header, &events, &signed, at, to, None).await {
             Ok(_) => {
                 tracing::info!(request = %id, act = %act, state = %state, "request event made");
                 return Ok(());
@@ -939,13 +934,14 @@ async fn deliver_if_due(
         document: None,
     }
     .sign(log.node_key());
+    let sealer = Sealer::load(store, log.node_key()).await?;
     match append(
         store,
         header,
         &events,
         &signed,
         at,
-        Some(&header.requester),
+        Some((&header.requester, &sealer)),
         None,
     )
     .await
@@ -1222,7 +1218,8 @@ fn check_details(act: Act, d: &Details, history: &History, at: i64) -> Result<()
 }
 
 /// Appends `signed` (at signed time `at`) to request `header`, whose history before it is
-/// `before`, with its log entry and, when `to` is set, the envelope for that member;
+/// `before`, with its log entry and, when `to` is set, the envelope for that member (sealed
+/// by its sealer);
 /// `replaces` names the event it supersedes. Returns whether it was new.
 async fn append(
     store: &dyn Store,
@@ -1230,7 +1227,7 @@ async fn append(
     before: &[RequestEvent],
     signed: &SignedEvent,
     at: i64,
-    to: Option<&str>,
+    to: Option<(&str, &Sealer)>,
     replaces: Option<String>,
 ) -> Result<bool, RequestError> {
     let ev = &signed.event;
@@ -1265,15 +1262,14 @@ async fn append(
             .and_then(|b| b.try_into().ok())
             .expect("a SHA-256 in hex"),
     })?;
-    let send = to.map(|member| {
+    let send = to.map(|(member, sealer)| {
         (
             member.to_owned(),
-            OutboxItem {
-                id: uuid::Uuid::new_v4().to_string(),
-                kind: OutboxKind::Request,
-                created_at: now_us(),
-                body: format!("{{\"event\":{}}}", signed.json),
-            },
+            sealer.item(
+                member,
+                OutboxKind::Request,
+                format!("{{\"event\":{}}}", signed.json),
+            ),
         )
     });
     let append = RequestAppend {

@@ -7,7 +7,9 @@ use super::*;
 use crate::federation::envelope::{Envelope, Kind};
 use crate::federation::inbox::{Answer, Inbox};
 use crate::federation::pull::outbox_envelope;
+use crate::federation::seal::testing::{plaintext, resealed, sealed};
 use crate::test_peers::{due, hand, peers, reason_of, receive, Peer};
+use comity_store::OutboxEntry;
 
 /// Delivers everything due between `a` and `b` both ways until nothing is left; every
 /// envelope must be delivered.
@@ -410,8 +412,10 @@ async fn a_tampered_event_is_refused_and_nothing_is_taken_in() {
     let [a, b] = peers::<2>().await;
     let id = new_request(&a, &b, RequestKind::Assistance, false).await;
     on(&a, "alice", &id, Act::Submit, Details::default()).await;
-    let mut entry = due(&a, &b).await.remove(0);
-    entry.body = entry.body.replace("takedown", "arrest warrant");
+    let entry = due(&a, &b).await.remove(0);
+    let changed = plain(&a, &entry).replace("takedown", "arrest warrant");
+    let key = a.node.log().node_key();
+    let entry = resealed(entry, &a.id, key, b.node.log().node_key(), &changed);
     let answer = hand(&a, &b, &entry).await;
     assert!(
         reason_of(&answer).contains("signature does not verify"),
@@ -427,18 +431,24 @@ async fn an_event_signed_by_another_key_or_claiming_another_maker_is_refused() {
     let id = new_request(&a, &b, RequestKind::Assistance, false).await;
     on(&a, "alice", &id, Act::Submit, Details::default()).await;
     let entry = due(&a, &b).await.remove(0);
-    let json = serde_json::from_str::<Value>(&entry.body).unwrap()["event"].to_string();
+    let json = serde_json::from_str::<Value>(&plain(&a, &entry)).unwrap()["event"].to_string();
     let event = SignedEvent::parse(&json).unwrap().event;
     // C signs A's event with its own key and sends it as its own envelope.
     let forged = event.clone().sign(c.node.log().node_key());
     let body = format!("{{\"event\":{}}}", forged.json);
-    let env =
-        Envelope::new(&c.id, &b.id, Kind::Request, 1, raw(&body)).sign(c.node.log().node_key());
+    let env = sealed_to(
+        Envelope::new(&c.id, &b.id, Kind::Request, 1, raw(&body)),
+        &b,
+    )
+    .sign(c.node.log().node_key());
     let answer = receive(&b, &c.id, env.to_json().as_bytes()).await;
     assert!(reason_of(&answer).contains("was made by"), "{answer:?}");
     // A's envelope carrying an event that A's key did not sign.
-    let env =
-        Envelope::new(&a.id, &b.id, Kind::Request, 1, raw(&body)).sign(a.node.log().node_key());
+    let env = sealed_to(
+        Envelope::new(&a.id, &b.id, Kind::Request, 1, raw(&body)),
+        &b,
+    )
+    .sign(a.node.log().node_key());
     let answer = receive(&b, &a.id, env.to_json().as_bytes()).await;
     assert!(
         reason_of(&answer).contains("signature does not verify"),
@@ -540,6 +550,16 @@ fn raw(body: &str) -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::from_string(body.to_owned()).unwrap()
 }
 
+/// The plaintext of an entry in `from`'s outbox.
+fn plain(from: &Peer, entry: &OutboxEntry) -> String {
+    plaintext(entry, &from.id, from.node.log().node_key())
+}
+
+/// `env` with its body sealed to `to`.
+fn sealed_to(env: Envelope, to: &Peer) -> Envelope {
+    sealed(env, to.node.log().node_key())
+}
+
 #[tokio::test]
 async fn a_replayed_event_changes_nothing_and_an_out_of_order_one_is_refused() {
     let [a, b] = peers::<2>().await;
@@ -553,8 +573,8 @@ async fn a_replayed_event_changes_nothing_and_an_out_of_order_one_is_refused() {
     assert_eq!(queued.len(), 2);
     // The same event again, in a new envelope: delivered, nothing new.
     let before = (history(&b, &id).await, log_size(&b).await);
-    let replay = Envelope::new(&a.id, &b.id, Kind::Request, 2, raw(&first.body))
-        .sign(a.node.log().node_key());
+    let replay = Envelope::new(&a.id, &b.id, Kind::Request, 2, raw(&plain(&a, &first)));
+    let replay = sealed_to(replay, &b).sign(a.node.log().node_key());
     let answer = receive(&b, &a.id, replay.to_json().as_bytes()).await;
     match &answer {
         Answer::Delivered(r) => {
@@ -572,9 +592,9 @@ async fn a_replayed_event_changes_nothing_and_an_out_of_order_one_is_refused() {
         &a.id,
         Kind::Request,
         review.seq - 1,
-        raw(&review.body),
-    )
-    .sign(b.node.log().node_key());
+        raw(&plain(&b, &review)),
+    );
+    let env = sealed_to(env, &a).sign(b.node.log().node_key());
     let held = history(&a, &id).await;
     let answer = receive(&a, &b.id, env.to_json().as_bytes()).await;
     assert!(reason_of(&answer).contains("out of order"), "{answer:?}");
@@ -587,8 +607,8 @@ async fn a_request_is_refused_by_a_node_it_is_not_addressed_to() {
     let id = new_request(&a, &b, RequestKind::Assistance, false).await;
     on(&a, "alice", &id, Act::Submit, Details::default()).await;
     let entry = due(&a, &b).await.remove(0);
-    let env = Envelope::new(&a.id, &c.id, Kind::Request, 1, raw(&entry.body))
-        .sign(a.node.log().node_key());
+    let env = Envelope::new(&a.id, &c.id, Kind::Request, 1, raw(&plain(&a, &entry)));
+    let env = sealed_to(env, &c).sign(a.node.log().node_key());
     let answer = receive(&c, &a.id, env.to_json().as_bytes()).await;
     assert!(
         reason_of(&answer).contains("not from the sender to this node"),
@@ -758,13 +778,13 @@ async fn an_acknowledgement_without_a_due_time_is_refused_by_the_requester() {
     on(&b, "bashir", &id, Act::Acknowledge, Details::default()).await;
     // B's acknowledgement, re-signed by B without its due time.
     let entry = due(&b, &a).await.remove(0);
-    let json = serde_json::from_str::<Value>(&entry.body).unwrap()["event"].to_string();
+    let json = serde_json::from_str::<Value>(&plain(&b, &entry)).unwrap()["event"].to_string();
     let mut event = SignedEvent::parse(&json).unwrap().event;
     event.details.due = None;
     let stripped = event.sign(b.node.log().node_key());
     let body = format!("{{\"event\":{}}}", stripped.json);
-    let env = Envelope::new(&b.id, &a.id, Kind::Request, entry.seq, raw(&body))
-        .sign(b.node.log().node_key());
+    let env = Envelope::new(&b.id, &a.id, Kind::Request, entry.seq, raw(&body));
+    let env = sealed_to(env, &a).sign(b.node.log().node_key());
     let held = history(&a, &id).await;
     let answer = receive(&a, &b.id, env.to_json().as_bytes()).await;
     assert!(
@@ -1027,7 +1047,7 @@ async fn attachments_travel_in_chunks_and_are_verified_and_readable_on_the_other
         b"two servers"
     );
     // A chunk delivered again changes nothing.
-    let body: Value = serde_json::from_str(&queued[1].body).unwrap();
+    let body: Value = serde_json::from_str(&plain(&a, &queued[1])).unwrap();
     let answer = send_chunk(&a, &b, body).await;
     assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
     assert_eq!(read_back(&b, &id, &listed.sha256).await.unwrap(), data);
@@ -1069,8 +1089,8 @@ async fn an_act_listing_bytes_this_node_does_not_hold_is_refused_and_nothing_cha
 /// `a` sends `b` an `attachment` envelope with `body`, in sequence.
 async fn send_chunk(a: &Peer, b: &Peer, body: Value) -> Answer {
     let seq = b.node.store().inbox_last_seq(&a.id).await.unwrap() + 1;
-    let env = Envelope::new(&a.id, &b.id, Kind::Attachment, seq, raw(&body.to_string()))
-        .sign(a.node.log().node_key());
+    let env = Envelope::new(&a.id, &b.id, Kind::Attachment, seq, raw(&body.to_string()));
+    let env = sealed_to(env, b).sign(a.node.log().node_key());
     receive(b, &a.id, env.to_json().as_bytes()).await
 }
 
@@ -1305,7 +1325,10 @@ async fn attachment_chunks_count_against_the_senders_hourly_bytes() {
         objects_per_hour: 1000,
         bytes_per_hour: 1000,
     });
-    let env = outbox_envelope(&queued[1], &a.id, a.node.log().node_key()).unwrap();
+    let federation = a.node.directory().federation().await.unwrap();
+    let key = a.node.log().node_key();
+    let env =
+        outbox_envelope(&queued[1], &a.id, key, &federation, &mut Default::default()).unwrap();
     let answer = Inbox::new(b.node.store(), b.node.log())
         .with_quotas(&quotas)
         .with_attachments(b.node.attachments())

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use comity_node::admin::hash_password;
 use comity_node::federation::agreement as agreements;
+use comity_node::federation::seal::OpeningKey;
 use comity_node::identity::NodeKey;
 use comity_node::log::NodeLog;
 use comity_node::registry::{
@@ -323,6 +324,7 @@ pub async fn register_local(
         country: "ZZ".into(),
         roles: [MemberRole::Cert].into(),
         public_key: log.node_key().public_key().to_string(),
+        encryption_key: None,
         endpoint: Some(format!("http://{addr}")),
         contact: None,
         identity_id: None,
@@ -348,14 +350,13 @@ pub fn signer(name: &str, seed: u8) -> Signer {
 }
 
 fn member(name: &str, id: Option<&str>, seed: u8, roles: &[MemberRole]) -> NewMember {
+    let key = NodeKey::from_log_signer(&signer("peer", seed)).unwrap();
     NewMember {
         name: name.into(),
         country: "ZZ".into(),
         roles: roles.iter().copied().collect(),
-        public_key: NodeKey::from_log_signer(&signer("peer", seed))
-            .unwrap()
-            .public_key()
-            .to_string(),
+        public_key: key.public_key().to_string(),
+        encryption_key: Some(OpeningKey::of(&key).public_key().to_string()),
         endpoint: None,
         contact: None,
         identity_id: id.map(str::to_owned),

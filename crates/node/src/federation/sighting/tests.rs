@@ -14,6 +14,7 @@ use super::*;
 use crate::federation::agreement as agreements;
 use crate::federation::envelope::{Envelope, EnvelopeError, Kind, Receipt, Signed};
 use crate::federation::inbox::{Answer, Inbox};
+use crate::federation::seal::testing::{plaintext, sealed};
 use crate::federation::test_nodes::{self, countersign, draft, pin, Node};
 use crate::federation::{plan, pull};
 use crate::log::NodeLog;
@@ -57,10 +58,15 @@ impl Node {
         .await
         .unwrap();
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        plan::enqueue(&self.store, &self.federation().await, &texts)
-            .await
-            .unwrap()
-            .objects
+        plan::enqueue(
+            &self.store,
+            &self.federation().await,
+            self.log.node_key(),
+            &texts,
+        )
+        .await
+        .unwrap()
+        .objects
     }
 
     /// The objects of one collection, newest versions.
@@ -144,7 +150,15 @@ async fn deliver(from: &Node, to: &Node) -> Vec<Answer> {
     let after = to.store.inbox_last_seq(&from.id).await.unwrap();
     let mut answers = Vec::new();
     for entry in from.store.outbox_after(&to.id, after, 100).await.unwrap() {
-        let signed = pull::outbox_envelope(&entry, &from.id, from.log.node_key()).unwrap();
+        let federation = from.federation().await;
+        let signed = pull::outbox_envelope(
+            &entry,
+            &from.id,
+            from.log.node_key(),
+            &federation,
+            &mut Default::default(),
+        )
+        .unwrap();
         answers.push(to.receive(&signed).await);
     }
     answers
@@ -239,7 +253,8 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
     let queued = b.store.outbox_after(&a.id, 0, 10).await.unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].kind, OutboxKind::Sighting);
-    let body: Value = serde_json::from_str(&queued[0].body).unwrap();
+    let body: Value =
+        serde_json::from_str(&plaintext(&queued[0], &b.id, b.log.node_key())).unwrap();
     let sent = &body["sighting"];
     assert_eq!(sent["where_sighted_refs"], json!([b.id]));
     assert!(sent.get("observed_data_refs").is_none());
@@ -292,7 +307,15 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
 
     // a replay gets the same receipt
     let entry = &b.store.outbox_after(&a.id, 0, 10).await.unwrap()[0];
-    let again = pull::outbox_envelope(entry, &b.id, b.log.node_key()).unwrap();
+    let federation = b.federation().await;
+    let again = pull::outbox_envelope(
+        entry,
+        &b.id,
+        b.log.node_key(),
+        &federation,
+        &mut Default::default(),
+    )
+    .unwrap();
     let first = match &answers[0] {
         Answer::Delivered(s) => s.to_json(),
         _ => unreachable!(),
@@ -446,6 +469,7 @@ async fn send(from: &Node, to: &Node, body: String) -> Answer {
         seq,
         RawValue::from_string(body).unwrap(),
     );
+    let env = sealed(env, to.log.node_key());
     to.receive(&env.sign(from.log.node_key())).await
 }
 
@@ -553,9 +577,10 @@ async fn what_leaves_is_decided_again_at_delivery() {
         .unwrap();
     // nothing changed: the body as queued
     let now = b.federation().await;
+    let queued = plaintext(&entry, &b.id, b.log.node_key());
     assert_eq!(
-        still_allowed(&now, &a.id, entry.created_at, &entry.body).unwrap(),
-        entry.body
+        still_allowed(&now, &a.id, entry.created_at, &queued).unwrap(),
+        queued
     );
     // the agreement suspended on B since: withheld, and the originator stores nothing
     let agreement = now.peers[&MemberId(a.id.clone())].agreements[0].id.clone();
@@ -563,11 +588,19 @@ async fn what_leaves_is_decided_again_at_delivery() {
         .await
         .unwrap();
     let later = b.federation().await;
-    let withheld = still_allowed(&later, &a.id, entry.created_at, &entry.body).unwrap();
+    let withheld = still_allowed(&later, &a.id, entry.created_at, &queued).unwrap();
     assert_eq!(withheld, body(None));
     let mut entry = entry;
     entry.body = withheld;
-    let signed = pull::outbox_envelope(&entry, &b.id, b.log.node_key()).unwrap();
+    let federation = b.federation().await;
+    let signed = pull::outbox_envelope(
+        &entry,
+        &b.id,
+        b.log.node_key(),
+        &federation,
+        &mut Default::default(),
+    )
+    .unwrap();
     let (delivered, r) = receipt(&a.receive(&signed).await);
     assert!(delivered && r.accepted == 0, "{r:?}");
     assert!(a.objects_in(&collection_id(&b.id)).await.is_empty());
