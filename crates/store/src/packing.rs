@@ -223,6 +223,28 @@ impl Dictionaries {
         Ok(d)
     }
 
+    /// Whether dictionary `id` is loaded.
+    pub fn knows(&self, id: i64) -> bool {
+        self.known
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&id)
+    }
+
+    /// The dictionaries that `bodies` need and that are not loaded yet, for a backend that
+    /// loads them all at once before [`Self::read_body`].
+    pub fn missing<'b>(&self, bodies: impl IntoIterator<Item = &'b StoredBody>) -> Vec<i64> {
+        let mut ids: Vec<i64> = bodies
+            .into_iter()
+            .filter(|b| b.frame.is_some())
+            .filter_map(|b| b.dictionary)
+            .filter(|id| !self.knows(*id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// The JSON text of a row as stored: its text column, or its frame and the id of the
     /// dictionary it was written with.
     pub fn read_body(
