@@ -81,6 +81,18 @@ def sqlite_disk(data_dir: Path) -> tuple[int, dict]:
     return size, parts
 
 
+def postgres_row_bytes(dbname: str) -> dict:
+    """Average bytes of an object's JSON as PostgreSQL stores it (after TOAST's own
+    compression, if it applied) and as text, and of the zstd frame where rows have one."""
+    packed = psql("SELECT count(*) FROM information_schema.columns "
+                  "WHERE table_name = 'objects' AND column_name = 'packed'", db=dbname).strip()
+    frame = ("avg(coalesce(pg_column_size(packed), 0))" if packed == "1" else "0")
+    row = psql("SELECT avg(pg_column_size(json)), "
+               "avg(octet_length(json)), " + frame + " FROM objects", db=dbname)
+    stored, text, frame_bytes = (float(v or 0) for v in row.strip().split("|"))
+    return {"json_column": stored, "json_text": text, "frame": frame_bytes}
+
+
 def postgres_disk(dbname: str) -> tuple[int, dict]:
     psql("CHECKPOINT", db=dbname)
     size = int(psql("SELECT pg_database_size(current_database())", db=dbname))
@@ -112,6 +124,7 @@ def measure(label: str, binary: Path, args, files, ids, json_bytes: int) -> dict
             res["import_rates"] = rates
             if args.backend == "postgres":
                 res["disk_bytes"], res["parts"] = postgres_disk(dbname)
+                res["row_bytes"] = postgres_row_bytes(dbname)
             else:
                 res["disk_bytes"], res["parts"] = sqlite_disk(node.data_dir)
             node.start()
@@ -165,6 +178,11 @@ def report(args, runs: list[dict]) -> str:
     row("paging limit=1000, objects/s", [r["page_rate"] for r in runs], lambda v: f"{v:,.0f}")
     row("server VmRSS, MB", [r["rss"].get("VmRSS", 0) * 1000 for r in runs], mb)
     row("server VmHWM, MB", [r["rss"].get("VmHWM", 0) * 1000 for r in runs], mb)
+    if all("row_bytes" in r for r in runs):
+        row("`objects.json` column as stored, bytes per row (TOAST included)",
+            [r["row_bytes"]["json_column"] for r in runs], lambda v: f"{v:,.0f}", False)
+        row("`objects.packed` zstd frame, bytes per row",
+            [r["row_bytes"]["frame"] for r in runs], lambda v: f"{v:,.0f}", False)
     names = []
     for r in runs:
         names += [n for n in r["parts"] if n not in names]
