@@ -478,7 +478,6 @@ pub async fn marking_definitions(pool: &PgPool, dicts: &Dictionaries) -> StoreRe
 }
 
 /// Number of stored versions in a collection.
-
 pub async fn count(pool: &PgPool, col: &CollectionRef) -> StoreResult<u64> {
     let mut conn = pool.acquire().await.map_err(db)?;
     let ckey = collection_key(&mut conn, col).await?;

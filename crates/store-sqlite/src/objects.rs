@@ -287,7 +287,6 @@ pub fn marking_definitions(c: &Connection, dicts: &Dictionaries) -> StoreResult<
 }
 
 /// Number of stored versions in a collection.
-
 pub fn count(c: &Connection, col: &CollectionRef) -> StoreResult<u64> {
     let ckey = collection_key(c, col)?;
     c.prepare_cached("SELECT count(*) FROM objects WHERE ckey = ?1")
