@@ -478,11 +478,31 @@ def shared_by(receiver: Member, sender: Member) -> list[dict]:
     return fetch_all(n, cid)
 
 
+def stored_objects(m: Member, where: str, *params) -> list[dict] | None:
+    """The object versions of `m`'s collections `c` matching `where`, in row order, read from
+    its SQLite database (None on PostgreSQL): the text of rows kept as text, the zstd frame
+    of the others unpacked with the dictionary the row names."""
+    rows = db_rows(m, "SELECT o.json, o.packed, o.dictionary FROM objects o "
+                      "JOIN collections c ON c.ckey = o.ckey WHERE " + where + " ORDER BY o.seq",
+                   *params)
+    if rows is None:
+        return None
+    import zstandard
+    dictionaries = {i: zstandard.ZstdCompressionDict(b) for i, b in
+                    db_rows(m, "SELECT id, bytes FROM dictionaries")}
+    out = []
+    for text, frame, dictionary in rows:
+        if frame is not None:
+            d = zstandard.ZstdDecompressor(dict_data=dictionaries[dictionary]) if dictionary \
+                else zstandard.ZstdDecompressor()
+            text = d.decompress(frame).decode()
+        out.append(json.loads(text))
+    return out
+
+
 def stored_rows(receiver: Member, sender: Member) -> list[dict] | None:
     """Every object version in `receiver`'s collection of `sender`'s objects, as stored (SQLite only)."""
-    rows = db_rows(receiver, "SELECT o.json FROM objects o JOIN collections c ON c.ckey = o.ckey "
-                             "WHERE c.origin = ? ORDER BY o.seq", sender.id)
-    return None if rows is None else [json.loads(r[0]) for r in rows]
+    return stored_objects(receiver, "c.origin = ?", sender.id)
 
 
 def assert_same(got: list[dict], expected: dict[str, dict], names: dict[str, dict], what: str):

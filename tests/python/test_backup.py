@@ -138,13 +138,16 @@ def test_bad_backups_and_restores_are_refused_and_leave_nothing(comity_binary, t
         assert cp.returncode == 2 and "is not a backup made by `comity backup`" in cp.stderr.decode()
         assert left_behind() == []
 
-        # Tampered: one stored object changed inside the backup file.
+        # Tampered: one stored object changed inside the backup file (objects are stored
+        # compressed: the first one is given the last one's compressed text).
         tampered = tmp_path / "tampered.backup"
         tampered.write_bytes(backup.read_bytes())
         db = sqlite3.connect(tampered)
-        changed = db.execute("UPDATE objects SET json = replace(json, 'bench', 'forged') "
-                             "WHERE seq = (SELECT min(seq) FROM objects WHERE json LIKE '%bench%')"
-                             ).rowcount
+        changed = db.execute(
+            "UPDATE objects SET (packed, dictionary) = "
+            "(SELECT packed, dictionary FROM objects WHERE packed IS NOT NULL "
+            " ORDER BY seq DESC LIMIT 1) "
+            "WHERE seq = (SELECT min(seq) FROM objects WHERE packed IS NOT NULL)").rowcount
         db.commit()
         assert changed == 1
         assert not Path(f"{tampered}-wal").exists(), "a backup is one file, not in WAL mode"

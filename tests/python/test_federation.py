@@ -63,6 +63,7 @@ from sealing import info, open_
 from federation_nodes import (AB, ABC, AC_RED, AMBER, AMBER_STRICT, CLEAR, DRAIN_TIMEOUT, GREEN, NOT_A_MEMBER, PURPOSES,
                               RED, T0, FlakyProxy, Member, Model, Terms, World, agreement_doc, agreements_of,
                               assert_exactly_once, assert_holds, assert_same, canonical, create_args, db_rows,
+                              stored_objects,
                               describe, envelope, federation, indicator, init_member, level_of, log_entries, malware,
                               metric, mixed_objects, node_key, outbox_figures, pin, post_inbox, raw_elements,
                               raw_members, receipt, refusal, request_signature, sealing_key, shared_by, signed, stamp,
@@ -152,10 +153,9 @@ def three_nodes_share_exactly(tmp_path, n: int, per: int, clients: int = 1):
             assert outbox_figures(m.node) == {}, (m.letter, outbox_figures(m.node))
         assert shared_by(b, c) == [] and shared_by(c, b) == [] and shared_by(a, b) == [] and shared_by(a, c) == []
         # A's own collection holds what was posted, once
-        own = db_rows(a, "SELECT o.json FROM objects o JOIN collections c ON c.ckey = o.ckey WHERE c.id = ?",
-                      a.node.collections["default"])
+        own = stored_objects(a, "c.id = ?", a.node.collections["default"])
         if own is not None:
-            assert_same([json.loads(r[0]) for r in own], names, names, "A's own collection")
+            assert_same(own, names, names, "A's own collection")
         print(f"{n} objects: posted to A in {posted_in:.1f} s, drained {drained_in:.1f} s later, "
               f"checked in {time.time() - checked:.1f} s; B stores {len(stored_b)}, C {len(stored_c)}")
         assert drained_in < DRAIN_TIMEOUT

@@ -418,6 +418,7 @@ pub async fn put(pool: &PgPool, r: &InboxRecord) -> StoreResult<bool> {
 /// concurrent apply of the same envelope waits on it and then finds it recorded.
 pub async fn apply(
     pool: &PgPool,
+    dicts: &comity_store::packing::Dictionaries,
     record: &InboxRecord,
     col: &CollectionRef,
     objects: &[NewObject],
@@ -428,9 +429,9 @@ pub async fn apply(
         return Ok(None);
     }
     let outcomes = if log_entries.is_empty() {
-        objects::add_in(&mut tx, col, objects).await?
+        objects::add_in(&mut tx, dicts, col, objects).await?
     } else {
-        log::add_objects_in(&mut tx, col, objects, log_entries).await?
+        log::add_objects_in(&mut tx, dicts, col, objects, log_entries).await?
     };
     tx.commit().await.map_err(db)?;
     Ok(Some(outcomes))

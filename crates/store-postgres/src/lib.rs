@@ -21,12 +21,15 @@ mod identity;
 mod log;
 mod migrate;
 mod objects;
+mod packed;
 mod requests;
 mod values;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
@@ -54,6 +57,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The compression dictionaries read so far.
+    dictionaries: Arc<Dictionaries>,
 }
 
 /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
@@ -90,7 +95,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(unreachable)?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            dictionaries: Arc::default(),
+        })
     }
 
     /// Connects to the database at `url` and brings its schema up to date; refuses a
@@ -131,7 +139,14 @@ impl PgStore {
         versions: &[(NewObject, i64)],
         reached: Cursor,
     ) -> StoreResult<()> {
-        objects::restore(&self.pool, collection, versions, reached).await
+        objects::restore(
+            &self.pool,
+            &self.dictionaries,
+            collection,
+            versions,
+            reached,
+        )
+        .await
     }
 
     /// Stores outbox entries of `peer` copied from another store, as they are, and keeps
@@ -204,7 +219,7 @@ impl ObjectStore for PgStore {
         collection: &CollectionRef,
         objects: Vec<NewObject>,
     ) -> StoreResult<Vec<AddOutcome>> {
-        objects::add(&self.pool, collection, &objects).await
+        objects::add(&self.pool, &self.dictionaries, collection, &objects).await
     }
     async fn objects(
         &self,
@@ -212,7 +227,7 @@ impl ObjectStore for PgStore {
         filter: &ObjectFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredObject>> {
-        objects::query(&self.pool, collection, filter, page).await
+        objects::query(&self.pool, &self.dictionaries, collection, filter, page).await
     }
     async fn delete_object(
         &self,
@@ -223,7 +238,7 @@ impl ObjectStore for PgStore {
         objects::delete(&self.pool, collection, id, filter).await
     }
     async fn marking_definitions(&self) -> StoreResult<Vec<String>> {
-        objects::marking_definitions(&self.pool).await
+        objects::marking_definitions(&self.pool, &self.dictionaries).await
     }
     async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64> {
         objects::count(&self.pool, collection).await
@@ -392,7 +407,15 @@ impl FederationStore for PgStore {
         objects: Vec<NewObject>,
         log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>> {
-        federation::apply(&self.pool, record, collection, &objects, log_entries).await
+        federation::apply(
+            &self.pool,
+            &self.dictionaries,
+            record,
+            collection,
+            &objects,
+            log_entries,
+        )
+        .await
     }
 }
 
@@ -418,20 +441,20 @@ impl RequestStore for PgStore {
 #[async_trait]
 impl ValueIndexStore for PgStore {
     async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>> {
-        values::lookup(&self.pool, lookup).await
+        values::lookup(&self.pool, &self.dictionaries, lookup).await
     }
     async fn postings_of_values(&self, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
-        values::of_values(&self.pool, kind, values).await
+        values::of_values(&self.pool, &self.dictionaries, kind, values).await
     }
     async fn object_postings(
         &self,
         collection: &CollectionRef,
         id: &str,
     ) -> StoreResult<Vec<Posting>> {
-        values::of_object(&self.pool, collection, id).await
+        values::of_object(&self.pool, &self.dictionaries, collection, id).await
     }
     async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
-        values::versions_after(&self.pool, after, limit).await
+        values::versions_after(&self.pool, &self.dictionaries, after, limit).await
     }
     async fn reindex_versions(&self, versions: Vec<(i64, Vec<IndexedValue>)>) -> StoreResult<()> {
         values::reindex(&self.pool, &versions).await
@@ -540,7 +563,8 @@ impl TransparencyLog for PgStore {
         entries: Vec<OpenableEntry>,
     ) -> StoreResult<Vec<AddOutcome>> {
         let mut tx = self.pool.begin().await.map_err(error::db)?;
-        let outcomes = log::add_objects_in(&mut tx, collection, &objects, entries).await?;
+        let outcomes =
+            log::add_objects_in(&mut tx, &self.dictionaries, collection, &objects, entries).await?;
         tx.commit().await.map_err(error::db)?;
         Ok(outcomes)
     }

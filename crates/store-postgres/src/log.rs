@@ -197,6 +197,7 @@ pub async fn keep_openings_in(c: &mut PgConnection, openings: &[ScopedOpening]) 
 /// if its entry is appended. `entries` has one item per object.
 pub async fn add_objects_in(
     tx: &mut PgConnection,
+    dicts: &comity_store::packing::Dictionaries,
     col: &CollectionRef,
     objects: &[NewObject],
     entries: Vec<OpenableEntry>,
@@ -208,7 +209,7 @@ pub async fn add_objects_in(
             objects.len()
         )));
     }
-    let outcomes = objects::add_in(&mut *tx, col, objects).await?;
+    let outcomes = objects::add_in(&mut *tx, dicts, col, objects).await?;
     let added: Vec<OpenableEntry> = entries
         .into_iter()
         .zip(&outcomes)

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_value_index.sql"),
     include_str!("../migrations/0013_feeds.sql"),
     include_str!("../migrations/0014_governance.sql"),
+    include_str!("../migrations/0015_packed_objects.sql"),
 ];
 
 /// The newest schema version this build knows.

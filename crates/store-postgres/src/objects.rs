@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use comity_store::packing::{Dictionaries, Packer, StoredBody};
 use comity_store::{
     AddOutcome, CollectionRef, Cursor, IndexedValue, NewObject, ObjectFilter, Page, PageRequest,
     StoreResult, StoredObject,
@@ -18,6 +19,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use crate::admin::collection_key;
 use crate::error::db;
+use crate::packed;
 
 /// Locks the store clock until the transaction ends; returns the first `date_added` this
 /// transaction may hand out (after the last one committed, and not before the database's
@@ -63,6 +65,7 @@ struct Span {
 /// The stored version span of each of `ids`, and the stored JSON of each `(id, key)`.
 async fn stored_versions(
     c: &mut PgConnection,
+    dicts: &Dictionaries,
     ckey: i64,
     objects: &[NewObject],
 ) -> StoreResult<(HashMap<String, Span>, HashMap<(String, String), String>)> {
@@ -90,23 +93,28 @@ async fn stored_versions(
     .collect::<StoreResult<HashMap<String, Span>>>()?;
     let mut existing = HashMap::new();
     if !spans.is_empty() {
-        let rows = sqlx::query(
-            "SELECT o.id, o.version_key, o.json
+        let rows = sqlx::query(&format!(
+            "SELECT o.id, o.version_key, {}
              FROM objects o JOIN UNNEST($2::text[], $3::text[]) AS n(id, version_key)
                ON o.id = n.id AND o.version_key = n.version_key
              WHERE o.ckey = $1",
-        )
+            packed::columns("o.")
+        ))
         .bind(ckey)
         .bind(&ids)
         .bind(&keys)
         .fetch_all(&mut *c)
         .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            let key: (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            Ok(((key, String::new()), packed::body(r, 2)?))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(db)?;
-        for r in rows {
-            existing.insert(
-                (r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?),
-                r.try_get(2).map_err(db)?,
-            );
+        for (key, json) in packed::fill(&mut *c, dicts, rows, |(_, json)| json).await? {
+            existing.insert(key, json);
         }
     }
     Ok((spans, existing))
@@ -124,19 +132,30 @@ struct Columns<'a> {
     is_first: Vec<bool>,
     is_last: Vec<bool>,
     json: Vec<&'a str>,
+    packed: Vec<Option<Vec<u8>>>,
+    dictionary: Vec<Option<i64>>,
     values: Vec<&'a [IndexedValue]>,
 }
 
 impl<'a> Columns<'a> {
-    fn push(&mut self, o: &'a NewObject, date_added: i64) {
+    fn push(
+        &mut self,
+        packer: &mut Packer<'_>,
+        o: &'a NewObject,
+        date_added: i64,
+    ) -> StoreResult<()> {
+        let (json, frame, dictionary) = packed::values(packer.pack(&o.json)?);
         self.id.push(&o.id);
         self.object_type.push(&o.object_type);
         self.version.push(&o.version);
         self.version_key.push(&o.version_key);
         self.spec_version.push(&o.spec_version);
         self.date_added.push(date_added);
-        self.json.push(&o.json);
+        self.json.push(json);
+        self.packed.push(frame);
+        self.dictionary.push(dictionary);
         self.values.push(&o.values);
+        Ok(())
     }
 
     /// Inserts the rows and their postings; `on conflict` skips versions stored already
@@ -144,10 +163,10 @@ impl<'a> Columns<'a> {
     async fn insert(&self, c: &mut PgConnection, ckey: i64, skip_stored: bool) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO objects (ckey, id, type, version, version_key, spec_version,
-                                  date_added, is_first, is_last, json)
+                                  date_added, is_first, is_last, json, packed, dictionary)
              SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[],
                                       $6::text[], $7::bigint[], $8::bool[], $9::bool[],
-                                      $10::text[]){}
+                                      $10::text[], $11::bytea[], $12::bigint[]){}
              RETURNING seq, id, version_key",
             if skip_stored {
                 " ON CONFLICT (ckey, id, version_key) DO NOTHING"
@@ -166,6 +185,8 @@ impl<'a> Columns<'a> {
             .bind(&self.is_first)
             .bind(&self.is_last)
             .bind(&self.json)
+            .bind(&self.packed)
+            .bind(&self.dictionary)
             .fetch_all(&mut *c)
             .await
             .map_err(db)?;
@@ -207,11 +228,12 @@ async fn clear_flag(c: &mut PgConnection, ckey: i64, flag: &str, ids: &[&str]) -
 /// value any process committed.
 pub async fn add(
     pool: &PgPool,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let outcomes = add_in(&mut tx, col, objects).await?;
+    let outcomes = add_in(&mut tx, dicts, col, objects).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcomes)
 }
@@ -220,12 +242,13 @@ pub async fn add(
 /// until then.
 pub async fn add_in(
     tx: &mut PgConnection,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
     let ckey = collection_key(&mut *tx, col).await?;
     let mut next = lock_clock(&mut *tx).await?;
-    let (stored, mut known) = stored_versions(&mut *tx, ckey, objects).await?;
+    let (stored, mut known) = stored_versions(&mut *tx, dicts, ckey, objects).await?;
     let mut spans = stored.clone();
     let mut outcomes = Vec::with_capacity(objects.len());
     let mut added = Vec::new();
@@ -272,10 +295,12 @@ pub async fn add_in(
         }
         clear_flag(&mut *tx, ckey, "is_first", &new_first).await?;
         clear_flag(&mut *tx, ckey, "is_last", &new_last).await?;
+        let dictionary = packed::current(&mut *tx, dicts).await?;
+        let mut packer = Packer::new(dictionary.as_deref())?;
         let mut rows = Columns::default();
         for (o, date_added) in &added {
             let span = &spans[&o.id];
-            rows.push(o, *date_added);
+            rows.push(&mut packer, o, *date_added)?;
             rows.is_first.push(o.version_key == span.min);
             rows.is_last.push(o.version_key == span.max);
         }
@@ -355,14 +380,16 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ObjectFilter) {
 /// One keyset page, in `date_added` order.
 pub async fn query(
     pool: &PgPool,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     filter: &ObjectFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<StoredObject>> {
-    let mut qb = QueryBuilder::new(
-        "SELECT seq, id, version, spec_version, date_added, json FROM objects
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT id, version, spec_version, date_added, {} FROM objects
          WHERE ckey = (SELECT ckey FROM collections WHERE api_root = ",
-    );
+        packed::columns("")
+    ));
     qb.push_bind(&col.api_root)
         .push(" AND id = ")
         .push_bind(&col.id)
@@ -386,23 +413,25 @@ pub async fn query(
     let decoded = rows
         .iter()
         .map(|r| {
-            let date_added: i64 = r.try_get(4)?;
+            let date_added: i64 = r.try_get(3)?;
+            let body = packed::body(r, 4)?;
             let cursor = Cursor {
                 date_added,
-                row: r.try_get(0)?,
+                row: body.row,
             };
             let object = StoredObject {
-                id: r.try_get(1)?,
-                version: r.try_get(2)?,
-                spec_version: r.try_get(3)?,
+                id: r.try_get(0)?,
+                version: r.try_get(1)?,
+                spec_version: r.try_get(2)?,
                 date_added,
                 row: cursor.row,
-                json: r.try_get(5)?,
+                json: String::new(),
             };
-            Ok((cursor, object))
+            Ok(((cursor, object), body))
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(db)?;
+    let decoded = packed::fill(pool, dicts, decoded, |(_, o)| &mut o.json).await?;
     Ok(Page::from_overfetch(decoded, page.limit))
 }
 
@@ -432,15 +461,23 @@ pub async fn delete(
     Ok(deleted)
 }
 
-/// Number of stored versions in a collection.
 /// The JSON text of every stored marking-definition version, in any collection.
-pub async fn marking_definitions(pool: &PgPool) -> StoreResult<Vec<String>> {
-    sqlx::query_scalar("SELECT json FROM objects WHERE type = 'marking-definition' ORDER BY seq")
-        .fetch_all(pool)
-        .await
-        .map_err(db)
+pub async fn marking_definitions(pool: &PgPool, dicts: &Dictionaries) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM objects WHERE type = 'marking-definition' ORDER BY seq",
+        packed::columns("")
+    ))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(|r| Ok((String::new(), packed::body(r, 0)?)))
+    .collect::<Result<Vec<(String, StoredBody)>, sqlx::Error>>()
+    .map_err(db)?;
+    packed::fill(pool, dicts, rows, |json| json).await
 }
 
+/// Number of stored versions in a collection.
 pub async fn count(pool: &PgPool, col: &CollectionRef) -> StoreResult<u64> {
     let mut conn = pool.acquire().await.map_err(db)?;
     let ckey = collection_key(&mut conn, col).await?;
@@ -475,6 +512,7 @@ pub async fn copy_position(pool: &PgPool, col: &CollectionRef) -> StoreResult<Op
 /// re-derives their objects' flags and records the source position, in one transaction.
 pub async fn restore(
     pool: &PgPool,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     versions: &[(NewObject, i64)],
     reached: Cursor,
@@ -483,9 +521,11 @@ pub async fn restore(
     let ckey = collection_key(&mut tx, col).await?;
     lock_clock(&mut tx).await?;
     if !versions.is_empty() {
+        let dictionary = packed::current(&mut tx, dicts).await?;
+        let mut packer = Packer::new(dictionary.as_deref())?;
         let mut rows = Columns::default();
         for (o, date_added) in versions {
-            rows.push(o, *date_added);
+            rows.push(&mut packer, o, *date_added)?;
             rows.is_first.push(false);
             rows.is_last.push(false);
         }

@@ -3,11 +3,13 @@
 
 use std::collections::HashSet;
 
+use comity_store::packing::{Dictionaries, StoredBody};
 use comity_store::{CollectionRef, IndexedValue, Posting, StoreResult, StoredObject, ValueLookup};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
 use crate::error::db;
+use crate::packed;
 
 /// Writes the postings of the versions stored at the given rows, in one statement.
 pub async fn insert(c: &mut PgConnection, versions: &[(i64, &[IndexedValue])]) -> StoreResult<()> {
@@ -43,10 +45,10 @@ pub async fn insert(c: &mut PgConnection, versions: &[(i64, &[IndexedValue])]) -
 /// The columns [`posting`] reads.
 const POSTING_COLUMNS: &str = "
     SELECT p.kind, p.value, c.api_root, c.id, o.is_last,
-           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json";
+           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json, o.packed, o.dictionary";
 
-fn posting(r: &PgRow) -> Result<Posting, sqlx::Error> {
-    Ok(Posting {
+fn posting(r: &PgRow) -> Result<(Posting, StoredBody), sqlx::Error> {
+    let posting = Posting {
         kind: r.try_get(0)?,
         value: r.try_get(1)?,
         collection: CollectionRef {
@@ -60,20 +62,32 @@ fn posting(r: &PgRow) -> Result<Posting, sqlx::Error> {
             spec_version: r.try_get(7)?,
             date_added: r.try_get(8)?,
             row: r.try_get(9)?,
-            json: r.try_get(10)?,
+            json: String::new(),
         },
-    })
+    };
+    Ok((posting, packed::body(r, 9)?))
 }
 
-fn postings(rows: Vec<PgRow>) -> StoreResult<Vec<Posting>> {
-    rows.iter()
+/// Postings with the JSON text of their versions in place.
+async fn postings(
+    pool: &PgPool,
+    dicts: &Dictionaries,
+    rows: Vec<PgRow>,
+) -> StoreResult<Vec<Posting>> {
+    let rows = rows
+        .iter()
         .map(posting)
         .collect::<Result<_, _>>()
-        .map_err(db)
+        .map_err(db)?;
+    packed::fill(pool, dicts, rows, |p| &mut p.object.json).await
 }
 
 /// Every posting of the value, and of the blocks that contain it or lie within it.
-pub async fn lookup(pool: &PgPool, q: &ValueLookup) -> StoreResult<Vec<Posting>> {
+pub async fn lookup(
+    pool: &PgPool,
+    dicts: &Dictionaries,
+    q: &ValueLookup,
+) -> StoreResult<Vec<Posting>> {
     let sql = format!(
         "WITH hits(pid) AS (
              SELECT id FROM value_postings WHERE kind = $1 AND value = $2
@@ -97,11 +111,16 @@ pub async fn lookup(pool: &PgPool, q: &ValueLookup) -> StoreResult<Vec<Posting>>
         .fetch_all(pool)
         .await
         .map_err(db)?;
-    postings(rows)
+    postings(pool, dicts, rows).await
 }
 
 /// Every posting of `kind` whose value is one of `values`.
-pub async fn of_values(pool: &PgPool, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
+pub async fn of_values(
+    pool: &PgPool,
+    dicts: &Dictionaries,
+    kind: &str,
+    values: &[String],
+) -> StoreResult<Vec<Posting>> {
     let rows = sqlx::query(&format!(
         "{POSTING_COLUMNS}
          FROM value_postings p
@@ -114,11 +133,16 @@ pub async fn of_values(pool: &PgPool, kind: &str, values: &[String]) -> StoreRes
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    postings(rows)
+    postings(pool, dicts, rows).await
 }
 
 /// Every posting of every stored version of object `id` in `col`.
-pub async fn of_object(pool: &PgPool, col: &CollectionRef, id: &str) -> StoreResult<Vec<Posting>> {
+pub async fn of_object(
+    pool: &PgPool,
+    dicts: &Dictionaries,
+    col: &CollectionRef,
+    id: &str,
+) -> StoreResult<Vec<Posting>> {
     let rows = sqlx::query(&format!(
         "{POSTING_COLUMNS}
          FROM collections c
@@ -132,37 +156,43 @@ pub async fn of_object(pool: &PgPool, col: &CollectionRef, id: &str) -> StoreRes
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    postings(rows)
+    postings(pool, dicts, rows).await
 }
 
 /// Up to `limit` stored versions after row `after`, in row order.
 pub async fn versions_after(
     pool: &PgPool,
+    dicts: &Dictionaries,
     after: i64,
     limit: usize,
 ) -> StoreResult<Vec<StoredObject>> {
-    let rows = sqlx::query(
-        "SELECT id, version, spec_version, date_added, seq, json FROM objects
+    let rows = sqlx::query(&format!(
+        "SELECT id, version, spec_version, date_added, {} FROM objects
          WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
+        packed::columns("")
+    ))
     .bind(after)
     .bind(limit as i64)
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    rows.iter()
+    let rows = rows
+        .iter()
         .map(|r| {
-            Ok(StoredObject {
+            let body = packed::body(r, 4)?;
+            let object = StoredObject {
                 id: r.try_get(0)?,
                 version: r.try_get(1)?,
                 spec_version: r.try_get(2)?,
                 date_added: r.try_get(3)?,
-                row: r.try_get(4)?,
-                json: r.try_get(5)?,
-            })
+                row: body.row,
+                json: String::new(),
+            };
+            Ok((object, body))
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(db)
+        .map_err(db)?;
+    packed::fill(pool, dicts, rows, |o| &mut o.json).await
 }
 
 /// Replaces the postings of each version still stored, in one transaction.

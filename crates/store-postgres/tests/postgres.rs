@@ -179,7 +179,7 @@ async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_2_database_migrates_to_the_latest_and_keeps_its_collections() {
-    assert_eq!(PgStore::schema_version(), 14);
+    assert_eq!(PgStore::schema_version(), 15);
     let db = TestDb::new().await;
     // What a build that knew two migrations left behind.
     let mut c = PgConnection::connect(&db.url()).await.unwrap();
@@ -527,4 +527,129 @@ async fn restored_versions_post_their_values_once() {
     let found = store.postings(&value).await.unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(found.iter().filter(|p| p.is_last).count(), 1);
+}
+
+/// Indicator `n` of a run that differ the way real ones do.
+fn varied(n: u32) -> NewObject {
+    let mut o = indicator(n, "2020-01-01T00:00:00.000Z");
+    o.json = o.json.replace(
+        "10.0.0.1",
+        &format!(
+            "{}.{}.{}.{} n° {n} ☃",
+            n % 223,
+            n % 251,
+            (n / 3) % 253,
+            n % 7
+        ),
+    );
+    o
+}
+
+async fn read_one(store: &PgStore, n: u32) -> comity_store::StoreResult<String> {
+    let filter = ObjectFilter {
+        ids: vec![varied(n).id],
+        ..all_versions()
+    };
+    let page = PageRequest {
+        limit: 10,
+        after: None,
+    };
+    let mut items = store
+        .objects(&conformance_collection(), &filter, &page)
+        .await?
+        .items;
+    assert_eq!(items.len(), 1);
+    Ok(items.remove(0).json)
+}
+
+/// Dictionaries are trained as the store grows (at 1,000 rows, then tenfold); rows of every
+/// dictionary, and rows of plain zstd written before the first, read back byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_every_dictionary_read_back_after_newer_ones() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::seed_small(&store).await;
+    let total = 12_400u32;
+    for start in (0..total).step_by(400) {
+        let batch = (start..start + 400).map(varied).collect();
+        store
+            .add_objects(&conformance_collection(), batch)
+            .await
+            .unwrap();
+    }
+    let mut c = PgConnection::connect(&db.url()).await.unwrap();
+    let trained: Vec<(i64, i64, i32)> =
+        sqlx::query_as("SELECT id, trained_at, length(bytes) FROM dictionaries ORDER BY id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(trained.len(), 2, "{trained:?}");
+    assert_eq!((trained[0].1, trained[1].1), (1_200, 12_000));
+    assert!(trained.iter().all(|t| t.2 > 1_000), "{trained:?}");
+    let by_dictionary: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT count(*), dictionary FROM objects WHERE packed IS NOT NULL
+         GROUP BY dictionary ORDER BY dictionary NULLS FIRST",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(
+        by_dictionary,
+        vec![(1_200, None), (10_800, Some(1)), (400, Some(2))]
+    );
+    let (text, packed): (i64, i64) = sqlx::query_as(
+        "SELECT sum(length(json))::bigint, sum(length(packed))::bigint FROM objects",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(text, 0);
+    let plain: usize = (0..total).map(|n| varied(n).json.len()).sum();
+    assert!(packed as usize * 3 < plain, "{packed} of {plain}");
+    store.close().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    for n in [0, 1_199, 1_200, 5_000, 11_999, 12_000, total - 1] {
+        assert_eq!(read_one(&store, n).await.unwrap(), varied(n).json, "{n}");
+    }
+    store.close().await;
+}
+
+/// A damaged frame fails its read with the row's number; a row as schema 14 wrote it (text,
+/// no frame) reads as it is beside packed ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_rows_are_refused_and_text_rows_read_as_they_are() {
+    let db = TestDb::new().await;
+    let store = PgStore::open(&db.url()).await.unwrap();
+    comity_store::conformance::seed_small(&store).await;
+    let batch = (0..1_500).map(varied).collect();
+    store
+        .add_objects(&conformance_collection(), batch)
+        .await
+        .unwrap();
+    let mut c = PgConnection::connect(&db.url()).await.unwrap();
+    let (seq, mut frame): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT seq, packed FROM objects WHERE id = $1")
+            .bind(varied(7).id)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    let mid = frame.len() / 2;
+    frame[mid] ^= 0xff;
+    sqlx::query("UPDATE objects SET packed = $1 WHERE seq = $2")
+        .bind(&frame)
+        .bind(seq)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let e = read_one(&store, 7).await.unwrap_err().to_string();
+    assert!(e.contains(&format!("stored object row {seq}:")), "{e}");
+    assert_eq!(read_one(&store, 8).await.unwrap(), varied(8).json);
+    sqlx::query("UPDATE objects SET json = $1, packed = NULL, dictionary = NULL WHERE id = $2")
+        .bind(varied(9).json)
+        .bind(varied(9).id)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(read_one(&store, 9).await.unwrap(), varied(9).json);
+    store.close().await;
 }

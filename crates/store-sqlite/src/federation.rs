@@ -352,6 +352,7 @@ pub fn put(c: &Connection, r: &InboxRecord) -> StoreResult<bool> {
 /// changing nothing, when the envelope is recorded already.
 pub fn apply(
     c: &mut Connection,
+    dicts: &comity_store::packing::Dictionaries,
     record: &InboxRecord,
     col: &CollectionRef,
     objects: &[NewObject],
@@ -362,9 +363,9 @@ pub fn apply(
             return Ok(None);
         }
         let outcomes = if log_entries.is_empty() {
-            objects::add_in(tx, col, objects)?
+            objects::add_in(tx, dicts, col, objects)?
         } else {
-            log::add_objects_in(tx, col, objects, log_entries)?
+            log::add_objects_in(tx, dicts, col, objects, log_entries)?
         };
         Ok(Some(outcomes))
     })

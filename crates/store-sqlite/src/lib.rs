@@ -19,6 +19,7 @@ mod identity;
 mod log;
 mod migrate;
 mod objects;
+mod packed;
 mod requests;
 mod values;
 mod writer;
@@ -29,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
@@ -73,6 +75,8 @@ struct Inner {
     probe: Mutex<Connection>,
     reader_slots: tokio::sync::Semaphore,
     stop_checkpointer: Arc<AtomicBool>,
+    /// The compression dictionaries read so far, shared by the writer and the readers.
+    dictionaries: Arc<Dictionaries>,
 }
 
 impl Drop for Inner {
@@ -117,6 +121,7 @@ impl SqliteStore {
                 probe: Mutex::new(probe),
                 reader_slots: tokio::sync::Semaphore::new(MAX_READERS),
                 stop_checkpointer,
+                dictionaries: Arc::default(),
             }),
         })
     }
@@ -124,6 +129,11 @@ impl SqliteStore {
     /// The schema version this build writes.
     pub fn schema_version() -> i64 {
         migrate::LATEST
+    }
+
+    /// The dictionary cache, for a closure handed to [`Self::read`] or [`Self::write`].
+    fn dicts(&self) -> Arc<Dictionaries> {
+        self.inner.dictionaries.clone()
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -271,8 +281,8 @@ impl ObjectStore for SqliteStore {
         collection: &CollectionRef,
         objects: Vec<NewObject>,
     ) -> StoreResult<Vec<AddOutcome>> {
-        let collection = collection.clone();
-        self.write(move |c| objects::add(c, &collection, &objects))
+        let (collection, dicts) = (collection.clone(), self.dicts());
+        self.write(move |c| objects::add(c, &dicts, &collection, &objects))
             .await
     }
     async fn objects(
@@ -282,7 +292,8 @@ impl ObjectStore for SqliteStore {
         page: &PageRequest,
     ) -> StoreResult<Page<StoredObject>> {
         let (collection, filter, page) = (collection.clone(), filter.clone(), *page);
-        self.read(move |c| objects::query(c, &collection, &filter, &page))
+        let dicts = self.dicts();
+        self.read(move |c| objects::query(c, &dicts, &collection, &filter, &page))
             .await
     }
     async fn delete_object(
@@ -296,7 +307,9 @@ impl ObjectStore for SqliteStore {
             .await
     }
     async fn marking_definitions(&self) -> StoreResult<Vec<String>> {
-        self.read(objects::marking_definitions).await
+        let dicts = self.dicts();
+        self.read(move |c| objects::marking_definitions(c, &dicts))
+            .await
     }
     async fn count_objects(&self, collection: &CollectionRef) -> StoreResult<u64> {
         let collection = collection.clone();
@@ -512,8 +525,11 @@ impl FederationStore for SqliteStore {
         log_entries: Vec<OpenableEntry>,
     ) -> StoreResult<Option<Vec<AddOutcome>>> {
         let (record, collection) = (record.clone(), collection.clone());
-        self.write(move |c| federation::apply(c, &record, &collection, &objects, log_entries))
-            .await
+        let dicts = self.dicts();
+        self.write(move |c| {
+            federation::apply(c, &dicts, &record, &collection, &objects, log_entries)
+        })
+        .await
     }
 }
 
@@ -544,12 +560,12 @@ impl RequestStore for SqliteStore {
 #[async_trait]
 impl ValueIndexStore for SqliteStore {
     async fn postings(&self, lookup: &ValueLookup) -> StoreResult<Vec<Posting>> {
-        let lookup = lookup.clone();
-        self.read(move |c| values::lookup(c, &lookup)).await
+        let (lookup, dicts) = (lookup.clone(), self.dicts());
+        self.read(move |c| values::lookup(c, &dicts, &lookup)).await
     }
     async fn postings_of_values(&self, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
-        let (kind, values) = (kind.to_owned(), values.to_vec());
-        self.read(move |c| values::of_values(c, &kind, &values))
+        let (kind, values, dicts) = (kind.to_owned(), values.to_vec(), self.dicts());
+        self.read(move |c| values::of_values(c, &dicts, &kind, &values))
             .await
     }
     async fn object_postings(
@@ -557,12 +573,13 @@ impl ValueIndexStore for SqliteStore {
         collection: &CollectionRef,
         id: &str,
     ) -> StoreResult<Vec<Posting>> {
-        let (collection, id) = (collection.clone(), id.to_owned());
-        self.read(move |c| values::of_object(c, &collection, &id))
+        let (collection, id, dicts) = (collection.clone(), id.to_owned(), self.dicts());
+        self.read(move |c| values::of_object(c, &dicts, &collection, &id))
             .await
     }
     async fn versions_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
-        self.read(move |c| values::versions_after(c, after, limit))
+        let dicts = self.dicts();
+        self.read(move |c| values::versions_after(c, &dicts, after, limit))
             .await
     }
     async fn reindex_versions(&self, versions: Vec<(i64, Vec<IndexedValue>)>) -> StoreResult<()> {
@@ -710,10 +727,10 @@ impl TransparencyLog for SqliteStore {
         objects: Vec<NewObject>,
         entries: Vec<OpenableEntry>,
     ) -> StoreResult<Vec<AddOutcome>> {
-        let collection = collection.clone();
+        let (collection, dicts) = (collection.clone(), self.dicts());
         self.write(move |c| {
             in_transaction(c, |tx| {
-                log::add_objects_in(tx, &collection, &objects, entries)
+                log::add_objects_in(tx, &dicts, &collection, &objects, entries)
             })
         })
         .await

@@ -134,6 +134,7 @@ pub fn append_openable_in(
 /// `entries` has one item per object.
 pub fn add_objects_in(
     tx: &Connection,
+    dicts: &comity_store::packing::Dictionaries,
     col: &CollectionRef,
     objects: &[NewObject],
     entries: Vec<OpenableEntry>,
@@ -145,7 +146,7 @@ pub fn add_objects_in(
             objects.len()
         )));
     }
-    let outcomes = objects::add_in(tx, col, objects)?;
+    let outcomes = objects::add_in(tx, dicts, col, objects)?;
     let added: Vec<OpenableEntry> = entries
         .into_iter()
         .zip(&outcomes)

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use crate::db;
 
 /// Migrations in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_transparency_log.sql"),
     include_str!("../migrations/0003_identity.sql"),
@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_value_index.sql"),
     include_str!("../migrations/0013_feeds.sql"),
     include_str!("../migrations/0014_governance.sql"),
+    include_str!("../migrations/0015_packed_objects.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -62,7 +63,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 14);
+        assert_eq!(LATEST, 15);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);

@@ -4,6 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use comity_store::packing::{Dictionaries, Packer};
 use comity_store::{
     AddOutcome, CollectionRef, Cursor, NewObject, ObjectFilter, Page, PageRequest, StoreError,
     StoreResult, StoredObject,
@@ -13,6 +14,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::admin::collection_key;
 use crate::db;
+use crate::packed;
 
 const LAST_DATE_ADDED: &str = "last_date_added";
 
@@ -27,15 +29,17 @@ fn now_us() -> i64 {
 /// after the last value any process committed.
 pub fn add(
     c: &mut Connection,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
-    crate::in_transaction(c, |tx| add_in(tx, col, objects))
+    crate::in_transaction(c, |tx| add_in(tx, dicts, col, objects))
 }
 
 /// The work of [`add`] inside a transaction the caller commits.
 pub fn add_in(
     tx: &Connection,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     objects: &[NewObject],
 ) -> StoreResult<Vec<AddOutcome>> {
@@ -47,10 +51,15 @@ pub fn add_in(
         .optional()
         .map_err(db)?;
     let mut next = now_us().max(last.unwrap_or(0) + 1);
+    let dictionary = packed::current(tx, dicts)?;
+    let mut packer = Packer::new(dictionary.as_deref())?;
     let mut outcomes = Vec::with_capacity(objects.len());
     {
         let mut versions = tx
-            .prepare_cached("SELECT version_key, json FROM objects WHERE ckey = ?1 AND id = ?2")
+            .prepare_cached(&format!(
+                "SELECT version_key, {} FROM objects WHERE ckey = ?1 AND id = ?2",
+                packed::columns("")
+            ))
             .map_err(db)?;
         let mut clear_first = tx
             .prepare_cached(
@@ -65,18 +74,21 @@ pub fn add_in(
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO objects (ckey, id, type, version, version_key, spec_version,
-                                      date_added, is_first, is_last, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                      date_added, is_first, is_last, json, packed, dictionary)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .map_err(db)?;
         for obj in objects {
-            let existing: Vec<(String, String)> = versions
-                .query_map(params![ckey, obj.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            let existing: Vec<(String, comity_store::packing::StoredBody)> = versions
+                .query_map(params![ckey, obj.id], |r| {
+                    Ok((r.get(0)?, packed::body(r, 1)?))
+                })
                 .map_err(db)?
                 .collect::<Result<_, _>>()
                 .map_err(db)?;
-            if let Some((_, json)) = existing.iter().find(|(k, _)| *k == obj.version_key) {
-                outcomes.push(if same_json(json, &obj.json) {
+            if let Some((_, body)) = existing.iter().find(|(k, _)| *k == obj.version_key) {
+                let json = packed::json(tx, dicts, body.clone())?;
+                outcomes.push(if same_json(&json, &obj.json) {
                     AddOutcome::AlreadyStored
                 } else {
                     AddOutcome::ConflictingVersion
@@ -91,6 +103,7 @@ pub fn add_in(
             if is_last && !existing.is_empty() {
                 clear_last.execute(params![ckey, obj.id]).map_err(db)?;
             }
+            let [json, frame, dictionary] = packed::values(packer.pack(&obj.json)?);
             insert
                 .execute(params![
                     ckey,
@@ -102,7 +115,9 @@ pub fn add_in(
                     next,
                     is_first,
                     is_last,
-                    obj.json
+                    json,
+                    frame,
+                    dictionary
                 ])
                 .map_err(db)?;
             crate::values::insert(tx, tx.last_insert_rowid(), &obj.values)?;
@@ -179,13 +194,16 @@ fn filter_clause(filter: &ObjectFilter, sql: &mut String, args: &mut Vec<Value>)
 /// One keyset page, in `date_added` order.
 pub fn query(
     c: &Connection,
+    dicts: &Dictionaries,
     col: &CollectionRef,
     filter: &ObjectFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<StoredObject>> {
     let ckey = collection_key(c, col)?;
-    let mut sql =
-        String::from("SELECT seq, id, version, spec_version, date_added, json FROM objects");
+    let mut sql = format!(
+        "SELECT id, version, spec_version, date_added, {} FROM objects",
+        packed::columns("")
+    );
     if !filter.ids.is_empty() {
         sql.push_str(" INDEXED BY objects_by_id");
     }
@@ -202,24 +220,26 @@ pub fn query(
     let mut stmt = c.prepare_cached(&sql).map_err(db)?;
     let rows = stmt
         .query_map(params_from_iter(args), |row| {
-            let date_added: i64 = row.get(4)?;
+            let date_added: i64 = row.get(3)?;
+            let body = packed::body(row, 4)?;
             let cursor = Cursor {
                 date_added,
-                row: row.get(0)?,
+                row: body.row,
             };
             let object = StoredObject {
-                id: row.get(1)?,
-                version: row.get(2)?,
-                spec_version: row.get(3)?,
+                id: row.get(0)?,
+                version: row.get(1)?,
+                spec_version: row.get(2)?,
                 date_added,
                 row: cursor.row,
-                json: row.get(5)?,
+                json: String::new(),
             };
-            Ok((cursor, object))
+            Ok(((cursor, object), body))
         })
         .map_err(db)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)?;
+    let rows = packed::fill(c, dicts, rows, |(_, o)| &mut o.json)?;
     Ok(Page::from_overfetch(rows, page.limit))
 }
 
@@ -250,20 +270,23 @@ pub fn delete(
     })
 }
 
-/// Number of stored versions in a collection.
 /// The JSON text of every stored marking-definition version, in any collection.
-pub fn marking_definitions(c: &Connection) -> StoreResult<Vec<String>> {
-    c.prepare_cached(
-        "SELECT json FROM objects INDEXED BY objects_marking_definitions
-         WHERE type = 'marking-definition' ORDER BY seq",
-    )
-    .map_err(db)?
-    .query_map([], |r| r.get(0))
-    .map_err(db)?
-    .collect::<Result<_, _>>()
-    .map_err(db)
+pub fn marking_definitions(c: &Connection, dicts: &Dictionaries) -> StoreResult<Vec<String>> {
+    let rows = c
+        .prepare_cached(&format!(
+            "SELECT {} FROM objects INDEXED BY objects_marking_definitions
+             WHERE type = 'marking-definition' ORDER BY seq",
+            packed::columns("")
+        ))
+        .map_err(db)?
+        .query_map([], |r| Ok((String::new(), packed::body(r, 0)?)))
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    packed::fill(c, dicts, rows, |json| json)
 }
 
+/// Number of stored versions in a collection.
 pub fn count(c: &Connection, col: &CollectionRef) -> StoreResult<u64> {
     let ckey = collection_key(c, col)?;
     c.prepare_cached("SELECT count(*) FROM objects WHERE ckey = ?1")

@@ -1,12 +1,14 @@
 //! The value index: postings written with each object version (inside its transaction),
 //! removed with it (`ON DELETE CASCADE`), looked up by value and by block.
 
+use comity_store::packing::{Dictionaries, StoredBody};
 use comity_store::{
     CollectionRef, IndexedValue, NetRange, Posting, StoreResult, StoredObject, ValueLookup,
 };
 use rusqlite::{params, Connection, Row};
 
 use crate::db;
+use crate::packed;
 
 /// Writes the postings of the version stored at `seq`.
 pub fn insert(tx: &Connection, seq: i64, values: &[IndexedValue]) -> StoreResult<()> {
@@ -32,10 +34,10 @@ pub fn insert(tx: &Connection, seq: i64, values: &[IndexedValue]) -> StoreResult
 /// The columns [`posting`] reads.
 const POSTING_COLUMNS: &str = "
     SELECT p.kind, p.value, c.api_root, c.id, o.is_last,
-           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json";
+           o.id, o.version, o.spec_version, o.date_added, o.seq, o.json, o.packed, o.dictionary";
 
-fn posting(r: &Row<'_>) -> rusqlite::Result<Posting> {
-    Ok(Posting {
+fn posting(r: &Row<'_>) -> rusqlite::Result<(Posting, StoredBody)> {
+    let posting = Posting {
         kind: r.get(0)?,
         value: r.get(1)?,
         collection: CollectionRef {
@@ -49,13 +51,23 @@ fn posting(r: &Row<'_>) -> rusqlite::Result<Posting> {
             spec_version: r.get(7)?,
             date_added: r.get(8)?,
             row: r.get(9)?,
-            json: r.get(10)?,
+            json: String::new(),
         },
-    })
+    };
+    Ok((posting, packed::body(r, 9)?))
+}
+
+/// Postings with the JSON text of their versions in place.
+fn fill(
+    c: &Connection,
+    dicts: &Dictionaries,
+    rows: Vec<(Posting, StoredBody)>,
+) -> StoreResult<Vec<Posting>> {
+    packed::fill(c, dicts, rows, |p| &mut p.object.json)
 }
 
 /// Every posting of the value, and of the blocks that contain it or lie within it.
-pub fn lookup(c: &Connection, q: &ValueLookup) -> StoreResult<Vec<Posting>> {
+pub fn lookup(c: &Connection, dicts: &Dictionaries, q: &ValueLookup) -> StoreResult<Vec<Posting>> {
     let sql = format!(
         "WITH hits(pid) AS (
              SELECT rowid FROM value_postings WHERE kind = ?1 AND value = ?2
@@ -72,16 +84,23 @@ pub fn lookup(c: &Connection, q: &ValueLookup) -> StoreResult<Vec<Posting>> {
          JOIN collections c ON c.ckey = o.ckey"
     );
     let (lo, hi) = ends(q.net);
-    c.prepare_cached(&sql)
+    let rows = c
+        .prepare_cached(&sql)
         .map_err(db)?
         .query_map(params![q.kind, q.value, lo, hi], posting)
         .map_err(db)?
         .collect::<Result<_, _>>()
-        .map_err(db)
+        .map_err(db)?;
+    fill(c, dicts, rows)
 }
 
 /// Every posting of `kind` whose value is one of `values`, in chunks of bound parameters.
-pub fn of_values(c: &Connection, kind: &str, values: &[String]) -> StoreResult<Vec<Posting>> {
+pub fn of_values(
+    c: &Connection,
+    dicts: &Dictionaries,
+    kind: &str,
+    values: &[String],
+) -> StoreResult<Vec<Posting>> {
     let mut out = Vec::new();
     for chunk in values.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
@@ -101,7 +120,7 @@ pub fn of_values(c: &Connection, kind: &str, values: &[String]) -> StoreResult<V
             out.push(row.map_err(db)?);
         }
     }
-    Ok(out)
+    fill(c, dicts, out)
 }
 
 fn ends(net: Option<NetRange>) -> (Option<[u8; 16]>, Option<[u8; 16]>) {
@@ -109,41 +128,58 @@ fn ends(net: Option<NetRange>) -> (Option<[u8; 16]>, Option<[u8; 16]>) {
 }
 
 /// Every posting of every stored version of object `id` in `col`.
-pub fn of_object(c: &Connection, col: &CollectionRef, id: &str) -> StoreResult<Vec<Posting>> {
-    c.prepare_cached(&format!(
-        "{POSTING_COLUMNS}
+pub fn of_object(
+    c: &Connection,
+    dicts: &Dictionaries,
+    col: &CollectionRef,
+    id: &str,
+) -> StoreResult<Vec<Posting>> {
+    let rows = c
+        .prepare_cached(&format!(
+            "{POSTING_COLUMNS}
          FROM collections c
          JOIN objects o INDEXED BY objects_by_id ON o.ckey = c.ckey AND o.id = ?3
          JOIN value_postings p ON p.object_seq = o.seq
          WHERE c.api_root = ?1 AND c.id = ?2"
-    ))
-    .map_err(db)?
-    .query_map(params![col.api_root, col.id, id], posting)
-    .map_err(db)?
-    .collect::<Result<_, _>>()
-    .map_err(db)
+        ))
+        .map_err(db)?
+        .query_map(params![col.api_root, col.id, id], posting)
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    fill(c, dicts, rows)
 }
 
 /// Up to `limit` stored versions after row `after`, in row order.
-pub fn versions_after(c: &Connection, after: i64, limit: usize) -> StoreResult<Vec<StoredObject>> {
-    c.prepare_cached(
-        "SELECT id, version, spec_version, date_added, seq, json FROM objects
-         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )
-    .map_err(db)?
-    .query_map(params![after, limit as i64], |r| {
-        Ok(StoredObject {
-            id: r.get(0)?,
-            version: r.get(1)?,
-            spec_version: r.get(2)?,
-            date_added: r.get(3)?,
-            row: r.get(4)?,
-            json: r.get(5)?,
+pub fn versions_after(
+    c: &Connection,
+    dicts: &Dictionaries,
+    after: i64,
+    limit: usize,
+) -> StoreResult<Vec<StoredObject>> {
+    let rows = c
+        .prepare_cached(&format!(
+            "SELECT id, version, spec_version, date_added, {} FROM objects
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            packed::columns("")
+        ))
+        .map_err(db)?
+        .query_map(params![after, limit as i64], |r| {
+            let body = packed::body(r, 4)?;
+            let object = StoredObject {
+                id: r.get(0)?,
+                version: r.get(1)?,
+                spec_version: r.get(2)?,
+                date_added: r.get(3)?,
+                row: body.row,
+                json: String::new(),
+            };
+            Ok((object, body))
         })
-    })
-    .map_err(db)?
-    .collect::<Result<_, _>>()
-    .map_err(db)
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    packed::fill(c, dicts, rows, |o| &mut o.json)
 }
 
 /// Replaces the postings of each version still stored.

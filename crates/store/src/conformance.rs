@@ -83,6 +83,7 @@ pub async fn run_all(store: &dyn Store) {
     feed_values_are_replaced_with_the_state(store).await;
     governance_acts_are_written_once_with_log_and_envelopes(store).await;
     governance_outcomes_apply_their_effect_or_nothing(store).await;
+    object_texts_come_back_byte_for_byte(store).await;
 }
 
 /// The request checks, run by [`run_all`].
@@ -2595,6 +2596,179 @@ async fn feed_values_are_replaced_with_the_state(store: &dyn Store) {
     assert!(store.feed_values("list").await.unwrap().is_empty());
 }
 
+/// Object texts that a store might be tempted to normalise, and sizes on either side of
+/// what compression is worth: each must come back byte for byte.
+pub fn hostile_texts() -> Vec<String> {
+    let wide: String = (0..100_000u32)
+        .map(|i| char::from_u32(0x4e00 + (i * 7919) % 0x5000).unwrap_or('?'))
+        .collect();
+    vec![
+        String::new(),
+        "{}".into(),
+        r#"{"name":"ünïcödé ☃ 𝄞 \u0000 \"q\" \\","x":"\n\t"}"#.into(),
+        "\u{feff}{ \"a\" :  1 ,\n \"b\" : [ ] }  ".into(),
+        format!(r#"{{"description":"{wide}"}}"#),
+        format!(r#"{{"x":"{}"}}"#, "0123456789abcdef".repeat(1 << 16)),
+    ]
+}
+
+/// Version `n` of a run of indicators that differ the way real ones do.
+fn varied_indicator(n: u32) -> NewObject {
+    let mut o = indicator(910_000 + n, "2021-03-04T05:06:07.000Z");
+    o.json = o.json.replace(
+        "10.0.0.1",
+        &format!("{}.{}.{}.{}", 11 + n % 200, n % 251, (n / 7) % 253, n % 255),
+    );
+    o
+}
+
+/// The collection of [`object_texts_come_back_byte_for_byte`], apart from the others.
+fn texts_collection() -> CollectionRef {
+    CollectionRef {
+        api_root: ROOT.into(),
+        id: "texts".into(),
+    }
+}
+
+/// Adds `objects`, each as a new version; panics unless every one is added.
+async fn add_all(store: &dyn Store, objects: Vec<NewObject>) {
+    let n = objects.len();
+    let out = store
+        .add_objects(&texts_collection(), objects)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.iter()
+            .filter(|o| matches!(o, AddOutcome::Added { .. }))
+            .count(),
+        n
+    );
+}
+
+/// Reads every version of the collection back through a paged query and the row walk of
+/// the value index (the rows of its ids), and compares each text with what was added.
+async fn assert_texts(store: &dyn Store, expected: &std::collections::HashMap<String, String>) {
+    let mut seen = 0;
+    let mut after = None;
+    loop {
+        let filter = ObjectFilter {
+            versions: VersionFilter::all(),
+            ..ObjectFilter::default()
+        };
+        let page = store
+            .objects(
+                &texts_collection(),
+                &filter,
+                &PageRequest { limit: 500, after },
+            )
+            .await
+            .unwrap();
+        for o in &page.items {
+            assert_eq!(Some(&o.json), expected.get(&o.id), "{}", o.id);
+            seen += 1;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected.len());
+    let walked: Vec<StoredObject> = store
+        .versions_after(0, usize::MAX >> 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|o| expected.contains_key(&o.id))
+        .collect();
+    assert_eq!(walked.len(), expected.len());
+    for o in walked {
+        assert_eq!(Some(&o.json), expected.get(&o.id), "{}", o.id);
+    }
+}
+
+/// Compression is invisible: hostile texts, added before and after the store has learnt a
+/// dictionary from enough objects, read back byte for byte by id, by page and by row walk;
+/// the same text again is already stored, another text at the same version a conflict.
+pub async fn object_texts_come_back_byte_for_byte(store: &dyn Store) {
+    let col = texts_collection();
+    store
+        .create_collection(Collection {
+            id: col.id.clone(),
+            api_root: ROOT.into(),
+            title: "texts".into(),
+            description: None,
+            view: None,
+            origin: None,
+        })
+        .await
+        .unwrap();
+    let mut expected = std::collections::HashMap::new();
+    let mut hostile = |round: u32| -> Vec<NewObject> {
+        hostile_texts()
+            .into_iter()
+            .enumerate()
+            .map(|(i, json)| {
+                let mut o = indicator(900_000 + round * 100 + i as u32, "2020-01-01T00:00:00.000Z");
+                o.json = json;
+                expected.insert(o.id.clone(), o.json.clone());
+                o
+            })
+            .collect()
+    };
+    let before = hostile(1);
+    let after = hostile(2);
+    add_all(store, before.clone()).await;
+    let many: Vec<NewObject> = (0..1_200).map(varied_indicator).collect();
+    for o in &many {
+        expected.insert(o.id.clone(), o.json.clone());
+    }
+    for chunk in many.chunks(300) {
+        add_all(store, chunk.to_vec()).await;
+    }
+    add_all(store, after.clone()).await;
+    for o in before
+        .iter()
+        .chain(&after)
+        .chain(&many[..3])
+        .chain(&many[1_197..])
+    {
+        let filter = ObjectFilter {
+            ids: vec![o.id.clone()],
+            versions: VersionFilter::last(),
+            ..ObjectFilter::default()
+        };
+        let page = store
+            .objects(
+                &col,
+                &filter,
+                &PageRequest {
+                    limit: 10,
+                    after: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].json, o.json, "{}", o.id);
+    }
+    assert_texts(store, &expected).await;
+    let again: Vec<NewObject> = before.iter().chain(&many[1_199..]).cloned().collect();
+    let n = again.len();
+    assert_eq!(
+        store.add_objects(&col, again).await.unwrap(),
+        vec![AddOutcome::AlreadyStored; n]
+    );
+    let mut changed = many[1_199].clone();
+    changed.json = changed
+        .json
+        .replace("[ipv4-addr:value = '", "[ipv4-addr:value = '1");
+    assert_eq!(
+        store.add_objects(&col, vec![changed]).await.unwrap(),
+        vec![AddOutcome::ConflictingVersion]
+    );
+    assert_texts(store, &expected).await;
+}
+
 /// The names of the checks, in the order [`run_all`] runs them; [`conformance_tests!`]
 /// makes one test of each.
 ///
@@ -2648,6 +2822,7 @@ macro_rules! __conformance_check_names {
             feed_values_are_replaced_with_the_state
             governance_acts_are_written_once_with_log_and_envelopes
             governance_outcomes_apply_their_effect_or_nothing
+            object_texts_come_back_byte_for_byte
         }
     };
 }
@@ -3188,6 +3363,7 @@ pub mod checks {
         feed_values_are_replaced_with_the_state after [];
         governance_acts_are_written_once_with_log_and_envelopes after [];
         governance_outcomes_apply_their_effect_or_nothing after [];
+        object_texts_come_back_byte_for_byte after [];
     }
 
     /// The race of [`super::request_appends_race_one_winner`] through one store.

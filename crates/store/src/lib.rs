@@ -20,6 +20,7 @@ pub mod conformance;
 pub mod federation_storage;
 mod feeds;
 mod governance;
+pub mod packing;
 mod requests;
 #[macro_use]
 mod types;
