@@ -73,6 +73,7 @@ pub(super) async fn receive(
     let taken = requests::take_in(
         inbox.store(),
         inbox.log(),
+        inbox.attachments(),
         local,
         &env.from,
         key,

@@ -330,7 +330,9 @@ pub async fn act(
             Side::Requester => &request.requested,
             Side::Requested => &request.requester,
         };
-        queue_attachments(node, id, other, &listed).await?;
+        if let Some(kept) = node.attachments() {
+            queue_attachments(node.store(), node.log(), kept, id, other, &listed).await?;
+        }
     }
     node.outbox_ready();
     Ok(request)
@@ -387,22 +389,21 @@ fn check_held(node: &Node, listed: &[Attachment]) -> Result<(), RequestError> {
 /// Queues the bytes of `listed` for member `to`, in chunks of at most
 /// [`attachments::SEGMENT`] bytes, after the event that lists them.
 async fn queue_attachments(
-    node: &Node,
+    outbox: &dyn Store,
+    log: &NodeLog,
+    store: &attachments::Attachments,
     id: &str,
     to: &str,
     listed: &[Attachment],
 ) -> Result<(), RequestError> {
     use base64::Engine as _;
-    let Some(store) = node.attachments() else {
-        return Ok(());
-    };
-    let sealer = Sealer::load(node.store(), node.log().node_key()).await?;
+    let sealer = Sealer::load(outbox, log.node_key()).await?;
     let mut seen = std::collections::BTreeSet::new();
     for a in listed {
         if !seen.insert(a.sha256.as_str()) {
             continue;
         }
-        let mut reader = store.open(node.store(), &a.sha256).await?;
+        let mut reader = store.open(outbox, &a.sha256).await?;
         let size = reader.size();
         loop {
             // Sixteen chunks at a time, read and checked off the async workers.
@@ -436,7 +437,7 @@ async fn queue_attachments(
                     sealer.item(to, OutboxKind::Attachment, body.to_string())
                 })
                 .collect();
-            node.store().outbox_push(to, items).await?;
+            outbox.outbox_push(to, items).await?;
         }
         let mut items = Vec::new();
         if size == 0 {
@@ -446,7 +447,7 @@ async fn queue_attachments(
             items.push(sealer.item(to, OutboxKind::Attachment, body.to_string()));
         }
         if !items.is_empty() {
-            node.store().outbox_push(to, items).await?;
+            outbox.outbox_push(to, items).await?;
         }
         tracing::info!(request = %id, sha256 = %a.sha256, size, to = %to, "attachment queued");
     }
@@ -740,10 +741,12 @@ pub async fn statistics(node: &Node) -> Result<Vec<statistics::ResponseStats>, R
 /// Takes in an event that member `from` (whose pinned key is `key`) sent this node, `local`,
 /// as its JSON text: checked as the acting node checked it, plus the signature, the chain
 /// and the time. Returns whether it was new (a replay changes nothing). Once a submitted
-/// request is in, this node records its delivery and sends that back.
+/// request is in, this node records its delivery and sends that back. `kept` holds this
+/// node's attachment bytes, which an act of its own made again after this event lists.
 pub(crate) async fn take_in(
     store: &dyn Store,
     log: &NodeLog,
+    kept: Option<&attachments::Attachments>,
     local: &str,
     from: &str,
     key: &PublicKey,
@@ -856,7 +859,7 @@ pub(crate) async fn take_in(
         related::check_carried(doc, &ev.details.objects)?;
     }
     let fresh = append(store, &header, &events, &signed, at, None, replaces).await?;
-    remake(store, log, local, &header.id, &superseded).await?;
+    remake(store, log, kept, local, &header.id, &superseded).await?;
     tracing::info!(request = %header.id, from = %from, act = %ev.act, "request event received");
     if ev.act == Act::Submit {
         let header = store
@@ -870,10 +873,13 @@ pub(crate) async fn take_in(
 
 /// Makes again, after the other party's act that superseded them, the acts of this node in
 /// `superseded`, each as far as it is still allowed (it is signed anew, with a new time);
-/// one that is not is given up, and the log of the node says so.
+/// one that is not is given up, and the log of the node says so. The bytes of the
+/// attachments an act made again lists are queued again after it (the other party refused
+/// those that followed the superseded act), when this node keeps attachments (`kept`).
 async fn remake(
     store: &dyn Store,
     log: &NodeLog,
+    kept: Option<&attachments::Attachments>,
     local: &str,
     id: &str,
     superseded: &[RequestEvent],
@@ -883,6 +889,7 @@ async fn remake(
         // Only the requester's acts are made again, never an acknowledgement: the default
         // response times are never used here.
         let times = ResponseTimes::default();
+        let listed = ev.details.attachments.clone();
         match make(
             store,
             log,
@@ -896,7 +903,19 @@ async fn remake(
         .await
         {
             Ok(()) => {
-                tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted was made again after its act")
+                tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted was made again after its act");
+                if let (false, Some(kept)) = (listed.is_empty(), kept) {
+                    let header = store
+                        .request(id)
+                        .await?
+                        .ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
+                    let other = if header.requester == local {
+                        &header.requested
+                    } else {
+                        &header.requester
+                    };
+                    queue_attachments(store, log, kept, id, other, &listed).await?;
+                }
             }
             Err(RequestError::Machine(_) | RequestError::Invalid(_)) => {
                 tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted is no longer allowed after its act: given up")

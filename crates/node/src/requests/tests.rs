@@ -463,7 +463,7 @@ async fn a_submission_carrying_objects_its_document_does_not_name_is_refused() {
     let id = new_request(&a, &b, RequestKind::Assistance, false).await;
     on(&a, "alice", &id, Act::Submit, Details::default()).await;
     let entry = due(&a, &b).await.remove(0);
-    let json = serde_json::from_str::<Value>(&entry.body).unwrap()["event"].to_string();
+    let json = serde_json::from_str::<Value>(&plain(&a, &entry)).unwrap()["event"].to_string();
     let event = SignedEvent::parse(&json).unwrap().event;
     let named = "indicator--6f5a6d0e-7b2c-4c1e-9f3a-2d4b5c6d7e8f";
     let smuggled =
@@ -503,8 +503,11 @@ async fn a_submission_carrying_objects_its_document_does_not_name_is_refused() {
         // A's own key signs it: only the content is wrong.
         let signed = forged.sign(a.node.log().node_key());
         let body = format!("{{\"event\":{}}}", signed.json);
-        let env = Envelope::new(&a.id, &b.id, Kind::Request, seq, raw(&body))
-            .sign(a.node.log().node_key());
+        let env = sealed_to(
+            Envelope::new(&a.id, &b.id, Kind::Request, seq, raw(&body)),
+            &b,
+        )
+        .sign(a.node.log().node_key());
         let answer = receive(&b, &a.id, env.to_json().as_bytes()).await;
         assert!(reason_of(&answer).contains(why), "{why}: {answer:?}");
         assert!(b.node.store().request(&id).await.unwrap().is_none());
@@ -701,6 +704,33 @@ async fn acts_made_at_the_same_moment_are_ordered_the_same_on_both_nodes() {
         shown.history[2].event.details.note.as_deref(),
         Some("changed our mind")
     );
+}
+
+#[tokio::test]
+async fn an_act_made_again_sends_its_attachments_again() {
+    let [a, b] = peers::<2>().await;
+    let id = new_request(&a, &b, RequestKind::Assistance, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    for entry in due(&a, &b).await {
+        hand(&a, &b, &entry).await;
+    }
+    // A withdraws with a statement attached while B's delivery is on its way.
+    let data = bytes(attachments::SEGMENT + 10, 3);
+    let listed = attach(&a.node, &id, "statement.pdf", &data).await.unwrap();
+    let mut withdrawal = with(vec![listed.clone()]);
+    withdrawal.note = Some("solved".into());
+    on(&a, "alice", &id, Act::Withdraw, withdrawal).await;
+    // B refuses the withdrawal (its delivery stands) and so the chunks that follow it.
+    let queued = due(&a, &b).await;
+    assert_eq!(queued.len(), 3, "the act and two chunks");
+    for entry in &queued {
+        assert!(matches!(hand(&a, &b, entry).await, Answer::Refused(_)));
+    }
+    assert!(read_back(&b, &id, &listed.sha256).await.is_err());
+    // B's delivery reaches A, which makes its withdrawal again after it, with the bytes.
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Withdrawn);
+    assert_eq!(read_back(&b, &id, &listed.sha256).await.unwrap(), data);
 }
 
 #[tokio::test]
