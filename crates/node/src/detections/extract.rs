@@ -5,73 +5,13 @@
 //! property) is skipped whole, with the reason: a rule for part of it would fire on traffic
 //! the indicator does not describe.
 
-use std::net::IpAddr;
-
 use comity_pattern::ast::{Comparison, ComparisonExpr, Literal, ObservationExpr, PathStep};
 use comity_pattern::{Pattern, StixVersion};
 use serde_json::Value;
 
-/// The kinds of value a sensor looks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ValueKind {
-    /// An IPv4 address or network (`ipv4-addr:value`).
-    Ipv4,
-    /// An IPv6 address or network (`ipv6-addr:value`).
-    Ipv6,
-    /// A domain name (`domain-name:value`).
-    Domain,
-    /// A URL (`url:value`).
-    Url,
-    /// `file:hashes.MD5`.
-    Md5,
-    /// `file:hashes.'SHA-1'`.
-    Sha1,
-    /// `file:hashes.'SHA-256'`.
-    Sha256,
-}
+use crate::feeds::list::classify;
 
-impl ValueKind {
-    /// Every kind.
-    pub const ALL: [ValueKind; 7] = [
-        ValueKind::Ipv4,
-        ValueKind::Ipv6,
-        ValueKind::Domain,
-        ValueKind::Url,
-        ValueKind::Md5,
-        ValueKind::Sha1,
-        ValueKind::Sha256,
-    ];
-
-    /// The kind as written in `--type` and `type=`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ValueKind::Ipv4 => "ipv4",
-            ValueKind::Ipv6 => "ipv6",
-            ValueKind::Domain => "domain",
-            ValueKind::Url => "url",
-            ValueKind::Md5 => "md5",
-            ValueKind::Sha1 => "sha1",
-            ValueKind::Sha256 => "sha256",
-        }
-    }
-
-    /// Whether values of this kind are file hashes.
-    pub const fn is_hash(self) -> bool {
-        matches!(self, ValueKind::Md5 | ValueKind::Sha1 | ValueKind::Sha256)
-    }
-}
-
-impl std::str::FromStr for ValueKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        ValueKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown value type {s:?}: expected ipv4, ipv6, domain, url, md5, sha1 or sha256")
-            })
-    }
-}
+pub use crate::feeds::list::ValueKind;
 
 /// One value a sensor looks for, normalised (IP networks in CIDR form, domains and hashes
 /// in lower case) and checked to hold no character a rule or list line could be broken
@@ -186,62 +126,27 @@ fn kind_of(object_type: &str, steps: &[PathStep]) -> Option<Kind> {
 const MAX_VALUE: usize = 2048;
 
 fn normalised(kind: ValueKind, raw: &str) -> Result<String, String> {
-    let bad = || format!("{:?} is not a usable {} value", clip(raw), kind.as_str());
+    let bad = || format!("{:?} is not a usable {} value", clip(raw), kind.name());
     if raw.is_empty() || raw.len() > MAX_VALUE {
         return Err(bad());
     }
-    match kind {
-        ValueKind::Ipv4 | ValueKind::Ipv6 => {
-            let (addr, prefix) = match raw.split_once('/') {
-                Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
-                None => (raw, None),
-            };
-            let ip: IpAddr = addr.parse().map_err(|_| bad())?;
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            if (kind == ValueKind::Ipv4) != ip.is_ipv4() || prefix.is_some_and(|p| p > max) {
-                return Err(bad());
-            }
-            Ok(match prefix {
-                Some(p) if p < max => format!("{ip}/{p}"),
-                _ => ip.to_string(),
-            })
+    if kind == ValueKind::Url {
+        let url = url::Url::parse(raw).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!("{:?} is not an http or https URL", clip(raw)));
         }
-        ValueKind::Domain => {
-            let d = raw.trim_end_matches('.').to_ascii_lowercase();
-            let ok = !d.is_empty()
-                && d.len() <= 253
-                && d.split('.').all(|label| {
-                    (1..=63).contains(&label.len())
-                        && label
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                });
-            if ok {
-                Ok(d)
-            } else {
-                Err(bad())
-            }
-        }
-        ValueKind::Url => {
-            let url = url::Url::parse(raw).map_err(|_| bad())?;
-            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(format!("{:?} is not an http or https URL", clip(raw)));
-            }
-            // The parser percent-encodes spaces, quotes and control characters.
-            Ok(url.to_string())
-        }
-        ValueKind::Md5 | ValueKind::Sha1 | ValueKind::Sha256 => {
-            let len = match kind {
-                ValueKind::Md5 => 32,
-                ValueKind::Sha1 => 40,
-                _ => 64,
-            };
-            if raw.len() == len && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
-                Ok(raw.to_ascii_lowercase())
-            } else {
-                Err(bad())
-            }
-        }
+        // The parser percent-encodes spaces, quotes and control characters.
+        return Ok(url.to_string());
+    }
+    // What a list feed takes, read the same way: canonical addresses and blocks, domains
+    // and hashes in lower case.
+    match classify(raw) {
+        Ok(value) if value.kind == kind => Ok(match value.value.split_once('/') {
+            // A block of one address is that address.
+            Some((ip, "32" | "128")) => ip.to_owned(),
+            _ => value.value,
+        }),
+        _ => Err(bad()),
     }
 }
 
@@ -370,7 +275,7 @@ mod tests {
     #[test]
     fn kinds_read_back_from_their_names_and_unknown_ones_are_refused() {
         for kind in ValueKind::ALL {
-            assert_eq!(kind.as_str().parse::<ValueKind>(), Ok(kind));
+            assert_eq!(kind.name().parse::<ValueKind>(), Ok(kind));
         }
         assert!("ipv5".parse::<ValueKind>().unwrap_err().contains("ipv5"));
     }

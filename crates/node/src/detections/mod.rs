@@ -40,10 +40,6 @@ pub struct Detection {
 }
 
 impl Detection {
-    fn kind_label(&self) -> &'static str {
-        self.kind.as_str()
-    }
-
     /// The TLP level as a metadata value (`green`, `amber_strict`, `unmarked`).
     fn tlp_key(&self) -> String {
         self.tlp

@@ -49,7 +49,7 @@ impl std::str::FromStr for Format {
 /// The file a Suricata hash rule reads its hashes from: what `--format list --type KIND`
 /// writes, placed in Suricata's rule directory.
 pub fn hash_list_file(kind: ValueKind) -> String {
-    format!("comity-{}.list", kind.as_str())
+    format!("comity-{}.list", kind.name())
 }
 
 /// The first SID of Comity's rules: 3,000,000,000 and above is left free by the public
@@ -96,7 +96,7 @@ impl Suricata {
 
     /// Appends the rules for `d` to `out`.
     pub fn rules(&mut self, d: &Detection, out: &mut String) {
-        let msg = format!("COMITY {} {} {}", d.tlp, d.kind_label(), text(&d.name));
+        let msg = format!("COMITY {} {} {}", d.tlp, d.kind.name(), text(&d.name));
         let mut meta = format!("comity_indicator {}, tlp {}", d.indicator, d.tlp_key());
         for (key, date) in [("created_at", &d.created), ("updated_at", &d.modified)] {
             if let Some(day) = metadata_date(date) {
@@ -183,7 +183,7 @@ impl Suricata {
                 ValueKind::Sha1 => "filesha1",
                 _ => "filesha256",
             };
-            let name = kind.as_str();
+            let name = kind.name();
             let sid = self.sid("comity-file-hashes", name, 0);
             let updated = metadata_date(&modified)
                 .map(|day| format!(", created_at {day}, updated_at {day}"))

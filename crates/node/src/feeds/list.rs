@@ -17,8 +17,8 @@ const NAMESPACE: Uuid = Uuid::from_u128(0x6c1b_9f3e_2d4a_5b8c_9e7f_0a1b_2c3d_4e5
 /// Longest line read; longer ones are skipped as hostile.
 pub const MAX_LINE: usize = 4096;
 
-/// What a value of a list is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a value of a list (or of a sensor export) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ValueKind {
     /// An IPv4 address or CIDR block.
     Ipv4,
@@ -37,7 +37,8 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
-    const ALL: [ValueKind; 7] = [
+    /// Every kind.
+    pub const ALL: [ValueKind; 7] = [
         ValueKind::Ipv4,
         ValueKind::Ipv6,
         ValueKind::Domain,
@@ -59,6 +60,19 @@ impl ValueKind {
         }
     }
 
+    /// The short name sensor exports use (`--value-type`, `type=`): `ipv4`, `domain`, ….
+    pub const fn name(self) -> &'static str {
+        match self {
+            ValueKind::Ipv4 => "ipv4",
+            ValueKind::Ipv6 => "ipv6",
+            ValueKind::Domain => "domain",
+            ValueKind::Url => "url",
+            ValueKind::Md5 => "md5",
+            ValueKind::Sha1 => "sha1",
+            ValueKind::Sha256 => "sha256",
+        }
+    }
+
     /// The STIX object path the pattern compares.
     fn object_path(self) -> &'static str {
         match self {
@@ -70,6 +84,19 @@ impl ValueKind {
             ValueKind::Sha1 => "file:hashes.'SHA-1'",
             ValueKind::Sha256 => "file:hashes.'SHA-256'",
         }
+    }
+}
+
+impl std::str::FromStr for ValueKind {
+    type Err = String;
+    /// Reads a short name ([`ValueKind::name`]).
+    fn from_str(s: &str) -> Result<Self, String> {
+        ValueKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                format!("unknown value type {s:?}: expected ipv4, ipv6, domain, url, md5, sha1 or sha256")
+            })
     }
 }
 
