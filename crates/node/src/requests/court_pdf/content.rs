@@ -328,6 +328,14 @@ fn event_blocks(signed: &SignedEvent, file: &CourtFile, zones: &Zones) -> Vec<Bl
     if let Some(link) = &d.link {
         out.push(row("Followed by request", link.clone()));
     }
+    for object in &d.objects {
+        let text = |name: &str| object.get(name).and_then(Value::as_str).unwrap_or_default();
+        let named = match text("name") {
+            "" => text("id").to_owned(),
+            name => format!("{} ({name})", text("id")),
+        };
+        out.push(row("Related object released", named));
+    }
     if !d.attachments.is_empty() {
         out.push(row(
             "Attachments",

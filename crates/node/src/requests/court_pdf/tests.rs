@@ -16,6 +16,7 @@ use crate::requests::{Act, State};
 
 const AUTHORITY: &str = "الهيئة الوطنية للأمن السيبراني";
 const SUMMARY: &str = "请求保全服务器日志";
+const RELATED: &str = "indicator--6f5a6d0e-7b2c-4c1e-9f3a-2d4b5c6d7e8f";
 
 fn key() -> NodeKey {
     NodeKey::from_log_signer(&crate::federation::test_nodes::signer(3)).unwrap()
@@ -31,6 +32,7 @@ fn file() -> CourtFile {
         "offence": "unauthorised access",
         "details": {"data": "logs", "relation_to_offence": "C2", "custodian": "ACME",
                     "necessity": "rotation", "mla_to_follow": true},
+        "related_objects": [RELATED],
     });
     let submit = Event {
         v: VERSION,
@@ -42,7 +44,10 @@ fn file() -> CourtFile {
         officer: "liaison".into(),
         at: "2026-12-06T10:00:00.000000Z".into(),
         state: State::Submitted,
-        details: Details::default(),
+        details: Details {
+            objects: vec![json!({"type": "indicator", "id": RELATED, "name": "C2 خادم"})],
+            ..Details::default()
+        },
         document: Some(document.clone()),
     }
     .sign(&k);
@@ -154,4 +159,20 @@ fn an_event_that_is_not_signed_is_refused() {
     f.events[1].event = "{}".into();
     let e = render(&f, &f.to_json()).unwrap_err();
     assert!(matches!(e, PdfError::Event { n: 2, .. }), "{e}");
+}
+
+#[test]
+fn the_objects_a_submission_released_are_listed_with_its_event() {
+    let f = file();
+    let blocks = content::blocks(&f, &f.to_json()).unwrap();
+    let released: Vec<&str> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            content::Block::Row { label, value, .. } if label == "Related object released" => {
+                Some(value.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released, [format!("{RELATED} (C2 خادم)")]);
 }
