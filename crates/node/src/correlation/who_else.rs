@@ -47,6 +47,11 @@ impl Reader {
         let release = self.releases.get(&p.collection)?;
         matches!(release.object(&p.object.json), Released::Allowed(_)).then_some(release)
     }
+
+    /// Whether the viewer may read the version a posting points at.
+    pub(super) fn allows(&self, p: &Posting) -> bool {
+        self.release(p).is_some()
+    }
 }
 
 /// What is asked about.
@@ -127,7 +132,7 @@ const RELATED_TYPES: [&str; 5] = [
 /// Types that list objects (`object_refs`) that an answer names.
 const CONTAINER_TYPES: [&str; 2] = ["report", "grouping"];
 
-fn type_of(id: &str) -> &str {
+pub(super) fn type_of(id: &str) -> &str {
     id.split("--").next().unwrap_or_default()
 }
 
@@ -298,7 +303,7 @@ async fn report(
 
 /// What relates to `holders`, as the reader may read it: the containers listing them and
 /// the far ends of the relationships from or to them, each with the holders it relates to.
-async fn related(
+pub(super) async fn related(
     store: &dyn Store,
     reader: &Reader,
     holders: &[&str],
@@ -324,7 +329,7 @@ async fn related(
                 continue;
             };
             if !RELATED_TYPES.contains(&type_of(&other))
-                || !readable_object(store, reader, &other).await?
+                || released_object(store, reader, &other).await?.is_none()
             {
                 continue;
             }
@@ -345,7 +350,7 @@ async fn related(
 }
 
 /// The end of a relationship that is not `holder`.
-fn far_end(json: &str, holder: &str) -> Option<String> {
+pub(super) fn far_end(json: &str, holder: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     let end = |key: &str| v.get(key).and_then(serde_json::Value::as_str);
     match (end("source_ref"), end("target_ref")) {
@@ -355,8 +360,14 @@ fn far_end(json: &str, holder: &str) -> Option<String> {
     }
 }
 
-/// Whether the reader may read the newest version of object `id` in some collection.
-async fn readable_object(store: &dyn Store, reader: &Reader, id: &str) -> Result<bool, StoreError> {
+/// The newest version of object `id` as released to the reader (granular markings
+/// applied), with the member it comes from; `None` when the reader may not read it in any
+/// collection, exactly as when it does not exist.
+pub(super) async fn released_object(
+    store: &dyn Store,
+    reader: &Reader,
+    id: &str,
+) -> Result<Option<(serde_json::Value, String)>, StoreError> {
     let filter = ObjectFilter {
         ids: vec![id.to_owned()],
         versions: VersionFilter::last(),
@@ -373,15 +384,18 @@ async fn readable_object(store: &dyn Store, reader: &Reader, id: &str) -> Result
                 },
             )
             .await?;
-        if page
-            .items
-            .iter()
-            .any(|o| matches!(release.object(&o.json), Released::Allowed(_)))
-        {
-            return Ok(true);
+        for o in &page.items {
+            if let Released::Allowed(json) = release.object(&o.json) {
+                let Ok(object) = serde_json::from_str::<serde_json::Value>(&json) else {
+                    continue;
+                };
+                let created_by = object.get("created_by_ref").and_then(|v| v.as_str());
+                let originator = release.originator(created_by).0;
+                return Ok(Some((object, originator)));
+            }
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 #[cfg(test)]
