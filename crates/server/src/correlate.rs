@@ -1,14 +1,19 @@
 //! `GET /api/v1/correlate?value=…|id=…[&limit=N]`: who else has seen a value, or the values
 //! of an object, for a local user — within the collections the user may read and only the
-//! object versions the sharing policy releases there, as a TAXII read would. The workflow
-//! is `comity_node::correlation::who_else`; this adapter only authorises and parses.
+//! object versions the sharing policy releases there, as a TAXII read would.
+//! `GET /api/v1/correlate/cluster?id=…[&depth=N&max_nodes=N&format=json|graphml|stix]`:
+//! the cluster around an object, under the same rights. The workflows are
+//! `comity_node::correlation::{who_else, cluster}`; this adapter only authorises and parses.
 
 use axum::extract::{Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use comity_node::correlation::cluster::{cluster, export, Bounds, ClusterError};
 use comity_node::correlation::who_else::{
     correlate, CorrelationError, Reader, Subject, DEFAULT_LIMIT, MAX_LIMIT,
 };
+use comity_stix::clock::{format_us, now_us};
 use comity_store::Collection;
 use serde::Deserialize;
 
@@ -17,7 +22,10 @@ use crate::error::ApiError;
 use crate::{ApiRoute, AppState};
 
 pub(crate) fn routes() -> Vec<ApiRoute> {
-    vec![ApiRoute::get("/api/v1/correlate", get_correlation)]
+    vec![
+        ApiRoute::get("/api/v1/correlate", get_correlation),
+        ApiRoute::get("/api/v1/correlate/cluster", get_cluster),
+    ]
 }
 
 /// Longest value accepted, in bytes.
@@ -69,18 +77,108 @@ async fn get_correlation(
     caller.user()?;
     let Query(q) = query?;
     let (subject, limit) = subject(q)?;
+    let reader = reader(&state, &caller).await?;
+    let answer = correlate(
+        state.node.store(),
+        &reader,
+        state.node.warning_lists(),
+        &subject,
+        limit,
+    )
+    .await
+    .map_err(|e| match e {
+        CorrelationError::NotAValue(_) => ApiError::bad_request(e.to_string()),
+        CorrelationError::Store(e) => e.into(),
+    })?;
+    Ok(Json(answer).into_response())
+}
+
+/// What the caller may read: every collection of the node, through the caller's release.
+async fn reader(state: &AppState, caller: &Caller) -> Result<Reader, ApiError> {
     let store = state.node.store();
     let mut collections: Vec<Collection> = Vec::new();
     for root in store.api_roots().await? {
         collections.extend(store.collections(&root.name).await?);
     }
-    let readable = caller.readable(&state, collections).await?;
-    let reader = Reader::new(readable.into_iter().map(|(c, r)| (c.key(), r)));
-    let answer = correlate(store, &reader, state.node.warning_lists(), &subject, limit)
-        .await
-        .map_err(|e| match e {
-            CorrelationError::NotAValue(_) => ApiError::bad_request(e.to_string()),
-            CorrelationError::Store(e) => e.into(),
-        })?;
-    Ok(Json(answer).into_response())
+    let readable = caller.readable(state, collections).await?;
+    Ok(Reader::new(readable.into_iter().map(|(c, r)| (c.key(), r))))
+}
+
+/// How a cluster is written.
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ClusterFormat {
+    #[default]
+    Json,
+    Graphml,
+    Stix,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterQuery {
+    id: String,
+    depth: Option<usize>,
+    max_nodes: Option<usize>,
+    #[serde(default)]
+    format: ClusterFormat,
+}
+
+async fn get_cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ClusterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.user()?;
+    let Query(q) = query?;
+    if !comity_stix::is_identifier(&q.id) {
+        return Err(ApiError::bad_request(format!(
+            "{:?} is not a STIX identifier",
+            q.id
+        )));
+    }
+    let defaults = Bounds::default();
+    let bounds = Bounds {
+        depth: q.depth.unwrap_or(defaults.depth),
+        max_nodes: q.max_nodes.unwrap_or(defaults.max_nodes),
+    };
+    let reader = reader(&state, &caller).await?;
+    let found = cluster(
+        state.node.store(),
+        &reader,
+        state.node.warning_lists(),
+        &q.id,
+        bounds,
+    )
+    .await
+    .map_err(|e| match e {
+        ClusterError::NotFound(_) => ApiError::not_found(e.to_string()),
+        ClusterError::Bounds => ApiError::bad_request(e.to_string()),
+        ClusterError::Store(e) => e.into(),
+    })?;
+    Ok(match q.format {
+        ClusterFormat::Json => Json(found).into_response(),
+        ClusterFormat::Graphml => (
+            [(
+                header::CONTENT_TYPE,
+                "application/graphml+xml; charset=utf-8",
+            )],
+            export::graphml(&found),
+        )
+            .into_response(),
+        ClusterFormat::Stix => {
+            let local = state
+                .node
+                .directory()
+                .local_member()
+                .await
+                .map_err(crate::auth::registry_error)?;
+            let grouping = export::grouping(
+                &found,
+                local.as_ref().map(|m| m.id.0.as_str()),
+                &format_us(now_us()),
+            );
+            Json(grouping).into_response()
+        }
+    })
 }
