@@ -1,16 +1,20 @@
 //! `comity correlate VALUE|ID [--json]`: who else has seen a value, or the values of an
 //! object, as the node's administrator reads (every plain collection, each object through
-//! the sharing policy as a TAXII read would). `comity correlate --reindex` indexes the
-//! versions stored before the value index existed, showing its progress. Both work while
-//! `comity serve` runs.
+//! the sharing policy as a TAXII read would). `comity correlate ID --cluster` draws the
+//! cluster around an object (text, JSON, GraphML or a STIX grouping).
+//! `comity correlate --reindex` indexes the versions stored before the value index existed,
+//! showing its progress. All work while `comity serve` runs.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
+use comity_node::correlation::cluster::{self, export, Bounds, Cluster};
 use comity_node::correlation::reindex::reindex;
 use comity_node::correlation::who_else::{correlate, Correlation, Reader, Subject, MAX_LIMIT};
 use comity_node::policy::Channel;
 use comity_node::release::Release;
+use comity_node::Node;
+use comity_stix::clock::{format_us, now_us};
 use comity_store::Role;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -25,14 +29,39 @@ pub struct CorrelateArgs {
     /// Most objects listed per value (counts are never cut).
     #[arg(long, default_value_t = 100)]
     pub limit: usize,
-    /// Print the answer as JSON (what `GET /api/v1/correlate` returns).
-    #[arg(long)]
+    /// Print the answer as JSON (what `GET /api/v1/correlate` returns; with `--cluster`,
+    /// the same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Draw the cluster around the object ID: the reports, groupings, incidents, campaigns,
+    /// intrusion sets, threat actors and malware linked to it through shared values or
+    /// objects, each link with its evidence.
+    #[arg(long, requires = "subject")]
+    pub cluster: bool,
+    /// Steps from the object a cluster reaches (1 to 3).
+    #[arg(long, default_value_t = Bounds::default().depth, requires = "cluster")]
+    pub depth: usize,
+    /// Most nodes in a cluster, the object included (1 to 500).
+    #[arg(long, default_value_t = Bounds::default().max_nodes, requires = "cluster")]
+    pub max_nodes: usize,
+    /// How a cluster is written: text, json, graphml (Gephi, yEd, networkx) or stix (a
+    /// grouping marked with the most restrictive TLP it draws on).
+    #[arg(long, value_enum, requires = "cluster")]
+    pub format: Option<ClusterFormat>,
     /// Index every stored object version again (for versions stored before the index).
     #[arg(long)]
     pub reindex: bool,
     #[command(flatten)]
     pub data: DataDir,
+}
+
+/// How `--cluster` writes the cluster.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ClusterFormat {
+    Text,
+    Json,
+    Graphml,
+    Stix,
 }
 
 /// Runs `comity correlate`.
@@ -56,11 +85,49 @@ pub async fn run(args: CorrelateArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     };
+    let reader = admin_reader(&node).await?;
+    if args.cluster {
+        anyhow::ensure!(
+            comity_stix::is_identifier(&subject),
+            "--cluster needs a STIX id (type--uuid), not {subject:?}"
+        );
+        let bounds = Bounds {
+            depth: args.depth,
+            max_nodes: args.max_nodes,
+        };
+        let found =
+            cluster::cluster(store, &reader, node.warning_lists(), &subject, bounds).await?;
+        let format = match (args.json, args.format) {
+            (true, _) => ClusterFormat::Json,
+            (false, format) => format.unwrap_or(ClusterFormat::Text),
+        };
+        print_cluster(&node, &found, format).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let subject = if comity_stix::is_identifier(&subject) {
         Subject::Object(subject)
     } else {
         Subject::Value(subject)
     };
+    let answer = correlate(
+        store,
+        &reader,
+        node.warning_lists(),
+        &subject,
+        args.limit.min(MAX_LIMIT),
+    )
+    .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        print_text(&answer);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the administrator reads: every plain collection, through the sharing policy.
+async fn admin_reader(node: &Node) -> anyhow::Result<Reader> {
+    let store = node.store();
     let federation = node.view().federation().await?;
     let purpose = federation.local_purpose();
     let mut readable = Vec::new();
@@ -74,20 +141,52 @@ pub async fn run(args: CorrelateArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let answer = correlate(
-        store,
-        &Reader::new(readable),
-        node.warning_lists(),
-        &subject,
-        args.limit.min(MAX_LIMIT),
-    )
-    .await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
-    } else {
-        print_text(&answer);
+    Ok(Reader::new(readable))
+}
+
+async fn print_cluster(node: &Node, found: &Cluster, format: ClusterFormat) -> anyhow::Result<()> {
+    match format {
+        ClusterFormat::Json => println!("{}", serde_json::to_string_pretty(found)?),
+        ClusterFormat::Graphml => println!("{}", export::graphml(found)),
+        ClusterFormat::Stix => {
+            let local = node.directory().local_member().await?;
+            let grouping = export::grouping(
+                found,
+                local.as_ref().map(|m| m.id.0.as_str()),
+                &format_us(now_us()),
+            );
+            println!("{}", serde_json::to_string_pretty(&grouping)?);
+        }
+        ClusterFormat::Text => {
+            for n in &found.nodes {
+                println!(
+                    "{}{}\t{}\t{}",
+                    "  ".repeat(n.distance),
+                    n.id,
+                    n.name.as_deref().unwrap_or("-"),
+                    n.originator
+                );
+            }
+            for e in &found.edges {
+                println!("{} — {}", e.source, e.target);
+                for ev in &e.evidence {
+                    println!("\t{} {}\t({})", ev.kind, ev.value, ev.members.join(", "));
+                }
+            }
+            let cut = if found.truncated {
+                " (truncated: raise --depth or --max-nodes)"
+            } else {
+                ""
+            };
+            println!(
+                "{} nodes, {} links, TLP:{}{cut}",
+                found.nodes.len(),
+                found.edges.len(),
+                found.tlp.to_uppercase()
+            );
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// One block per value: its heading, then one tab-separated line per object.
