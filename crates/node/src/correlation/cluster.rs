@@ -19,7 +19,8 @@ use serde::Serialize;
 use super::values::Kind;
 use super::warnings::WarningLists;
 use super::who_else::{
-    correlate, far_end, related, released_object, type_of, CorrelationError, Reader, Subject,
+    correlate, far_end, listed, related, released_object, type_of, CorrelationError, Reader,
+    Subject, MAX_LISTED,
 };
 
 pub mod export;
@@ -48,8 +49,6 @@ pub struct Bounds {
 pub const MAX_DEPTH: usize = 3;
 /// Most nodes in a cluster.
 pub const MAX_NODES: usize = 500;
-/// Members of one node looked at; beyond it the cluster says it is truncated.
-const MAX_MEMBERS: usize = 1_000;
 /// Holders listed per value when looking for neighbours.
 const HOLDERS_PER_VALUE: usize = 100;
 
@@ -350,13 +349,7 @@ async fn members(
     if !NODE_TYPES.contains(&type_of(id)) {
         return Ok(vec![id.to_owned()]);
     }
-    let mut members: BTreeSet<String> = object
-        .get("object_refs")
-        .and_then(|v| v.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.as_str().map(str::to_owned))
-        .collect();
+    let mut members = listed(object);
     let tied = store
         .postings_of_values(&Kind::Reference.name(), &[id.to_owned()])
         .await?;
@@ -368,10 +361,10 @@ async fn members(
         }
     }
     members.remove(id);
-    if members.len() > MAX_MEMBERS {
+    if members.len() > MAX_LISTED {
         g.truncated = true;
     }
-    Ok(members.into_iter().take(MAX_MEMBERS).collect())
+    Ok(members.into_iter().take(MAX_LISTED).collect())
 }
 
 #[cfg(test)]

@@ -59,7 +59,8 @@ impl Reader {
 pub enum Subject {
     /// A value as a user typed it; looked up as every kind it can be.
     Value(String),
-    /// The values of an object (by STIX id), in the versions the viewer may read.
+    /// The values of an object (by STIX id), in the versions the viewer may read; for a
+    /// report or grouping, the values of every object it lists that the viewer may read.
     Object(String),
 }
 
@@ -150,6 +151,9 @@ pub struct SharedBy {
     pub originator: String,
     /// The values of it that matched (the value itself, or a block or address related).
     pub matched: Vec<String>,
+    /// Its originator's confidence in it (STIX `confidence`, 0–100), when it states one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u64>,
     /// When a version holding the value was first stored.
     pub first_seen: String,
     /// When a version holding the value was last stored.
@@ -171,13 +175,16 @@ pub async fn correlate(
             if lookups.is_empty() {
                 return Err(CorrelationError::NotAValue(raw.clone()));
             }
-            (lookups, None)
+            (lookups, BTreeSet::new())
         }
-        Subject::Object(id) => (object_values(store, reader, id).await?, Some(id.as_str())),
+        Subject::Object(id) => {
+            let own = own_objects(store, reader, id).await?;
+            (object_values(store, reader, &own).await?, own)
+        }
     };
     let mut values = Vec::with_capacity(lookups.len());
     for lookup in lookups {
-        values.push(report(store, reader, warnings, lookup, exclude, limit).await?);
+        values.push(report(store, reader, warnings, lookup, &exclude, limit).await?);
     }
     if matches!(subject, Subject::Value(_)) && values.iter().any(|v| v.count > 0) {
         // A typed value read as several kinds: keep the readings that found something.
@@ -186,18 +193,51 @@ pub async fn correlate(
     Ok(Correlation { values })
 }
 
-/// The values of the current versions of object `id` the reader may read, in any of its
+/// Most objects of a report or grouping whose values are looked up.
+pub(super) const MAX_LISTED: usize = 1_000;
+
+/// Object `id` and, when it is a report or grouping the reader may read, the first
+/// [`MAX_LISTED`] objects it lists: the objects whose values an answer is about, and which
+/// it leaves out of its holders.
+async fn own_objects(
+    store: &dyn Store,
+    reader: &Reader,
+    id: &str,
+) -> Result<BTreeSet<String>, StoreError> {
+    let mut own = BTreeSet::from([id.to_owned()]);
+    if CONTAINER_TYPES.contains(&type_of(id)) {
+        if let Some((object, _)) = released_object(store, reader, id).await? {
+            own.extend(listed(&object).into_iter().take(MAX_LISTED));
+        }
+    }
+    Ok(own)
+}
+
+/// The ids a report or grouping lists (`object_refs`).
+pub(super) fn listed(object: &serde_json::Value) -> BTreeSet<String> {
+    object
+        .get("object_refs")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The values of the current versions of `objects` the reader may read, in any of their
 /// collections. An object it may not read has none, exactly like one that does not exist.
 async fn object_values(
     store: &dyn Store,
     reader: &Reader,
-    id: &str,
+    objects: &BTreeSet<String>,
 ) -> Result<Vec<IndexedValue>, StoreError> {
     let mut found = BTreeSet::new();
-    for collection in reader.releases.keys() {
-        for p in store.object_postings(collection, id).await? {
-            if p.is_last && p.kind != Kind::Reference.name() && reader.release(&p).is_some() {
-                found.insert((p.kind, p.value));
+    for id in objects {
+        for collection in reader.releases.keys() {
+            for p in store.object_postings(collection, id).await? {
+                if p.is_last && p.kind != Kind::Reference.name() && reader.release(&p).is_some() {
+                    found.insert((p.kind, p.value));
+                }
             }
         }
     }
@@ -220,7 +260,7 @@ async fn report(
     reader: &Reader,
     warnings: &WarningLists,
     lookup: IndexedValue,
-    exclude: Option<&str>,
+    exclude: &BTreeSet<String>,
     limit: usize,
 ) -> Result<ValueReport, StoreError> {
     let warning_lists = warnings.matches(&lookup);
@@ -241,7 +281,7 @@ async fn report(
     }
     let mut seen: HashMap<(CollectionRef, String), Seen<'_>> = HashMap::new();
     for p in store.postings(&lookup).await? {
-        if Some(p.object.id.as_str()) == exclude {
+        if exclude.contains(&p.object.id) {
             continue;
         }
         let Some(release) = reader.release(&p) else {
@@ -271,10 +311,11 @@ async fn report(
         let Some((json, release)) = s.current else {
             continue;
         };
-        let created_by: Option<String> = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|v| v.get("created_by_ref")?.as_str().map(str::to_owned));
-        let originator = release.originator(created_by.as_deref()).0;
+        let object = serde_json::from_str::<serde_json::Value>(&json).ok();
+        let field = |name: &str| object.as_ref().and_then(|v| v.get(name));
+        let created_by = field("created_by_ref").and_then(|v| v.as_str());
+        let confidence = field("confidence").and_then(serde_json::Value::as_u64);
+        let originator = release.originator(created_by).0;
         members.insert(originator.clone());
         objects.push((
             s.last,
@@ -285,6 +326,7 @@ async fn report(
                 collection: format!("{}/{}", collection.api_root, collection.id),
                 originator,
                 matched: s.matched.into_iter().collect(),
+                confidence,
                 first_seen: format_us(s.first),
                 last_seen: format_us(s.last),
             },

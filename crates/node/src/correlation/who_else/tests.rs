@@ -540,12 +540,91 @@ async fn an_answer_names_the_reports_and_campaigns_related_to_its_holders_that_t
         ],
         "the peer's RED campaign, relationship and report are not the reader's"
     );
-    // References are how relations are found, never values to correlate by.
+    // References are how relations are found, never values to correlate by: a report
+    // answers with the values of what it lists, whose only holder is its own.
     let by_object = ask(
         &store,
         &reader([true, true]),
         Subject::Object(id("report", 30)),
     )
     .await;
-    assert_eq!(by_object.values, vec![]);
+    assert_eq!(gist(&by_object, "evil.test"), (0, vec![], BTreeSet::new()));
+    assert_eq!(by_object.values.len(), 1);
+}
+
+#[tokio::test]
+async fn a_report_answers_for_everything_it_lists_the_reader_may_read_with_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let planted = |n, peer, marking, value| Planted {
+        n,
+        peer,
+        marking,
+        value,
+    };
+    let (listed_ip, listed_domain, listed_red) = (
+        planted(1, false, Marking::Unmarked, 0),
+        planted(2, false, Marking::Unmarked, 2),
+        planted(3, true, Marking::Red, 1),
+    );
+    let (other_ip, other_domain) = (
+        planted(4, true, Marking::Clear, 0),
+        planted(5, false, Marking::Unmarked, 2),
+    );
+    plant(
+        &store,
+        &[listed_ip, listed_domain, listed_red, other_ip, other_domain],
+    )
+    .await;
+    let mut confident: serde_json::Value = serde_json::from_str(&other_ip.json()).unwrap();
+    confident["modified"] = "2024-02-01T00:00:00.000Z".into();
+    confident["confidence"] = 85.into();
+    let raw = RawValue::from_string(confident.to_string()).unwrap();
+    store
+        .add_objects(&collection(true), vec![examine(0, &raw).unwrap().object])
+        .await
+        .unwrap();
+    let report = "report--00000000-0000-4000-8000-000000000030";
+    put(
+        &store,
+        false,
+        false,
+        serde_json::json!({"type": "report", "id": report, "name": "r",
+        "published": "2024-01-01T00:00:00Z",
+        "object_refs": [listed_ip.id(), listed_domain.id(), listed_red.id(), "indicator--00000000-0000-4000-8000-000000000999"]}),
+    )
+    .await;
+    let answer = ask(
+        &store,
+        &reader([true, true]),
+        Subject::Object(report.into()),
+    )
+    .await;
+    let values: BTreeSet<&str> = answer.values.iter().map(|v| v.value.as_str()).collect();
+    assert_eq!(
+        values,
+        BTreeSet::from([VALUES[0], VALUES[2]]),
+        "the values of what it lists, not of the peer's RED object"
+    );
+    assert_eq!(
+        gist(&answer, VALUES[0]),
+        (1, vec![PEER.to_owned()], [other_ip.id()].into()),
+        "its own objects are not among the holders"
+    );
+    assert_eq!(
+        gist(&answer, VALUES[2]),
+        (1, vec![LOCAL.to_owned()], [other_domain.id()].into())
+    );
+    let ip = answer.values.iter().find(|v| v.value == VALUES[0]).unwrap();
+    assert_eq!(ip.objects[0].confidence, Some(85));
+    let domain = answer.values.iter().find(|v| v.value == VALUES[2]).unwrap();
+    assert_eq!(domain.objects[0].confidence, None);
+    // A report the reader may not read answers as one that does not exist.
+    let unreadable = ask(
+        &store,
+        &reader([false, true]),
+        Subject::Object(report.into()),
+    )
+    .await;
+    assert_eq!(unreadable.values, vec![]);
 }
