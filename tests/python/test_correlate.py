@@ -141,6 +141,28 @@ def test_related_reports_are_named_only_to_readers_of_them(world):
     assert vic["related"] == [], vic
 
 
+def test_a_report_answers_for_what_it_lists_with_the_holders_confidence(world):
+    w = world
+    own = "198.51.100.20"  # a value of this test only, so the other tests' counts stay
+    listed, plain = indicator(f"[ipv4-addr:value = '{own}']"), indicator(f"[ipv4-addr:value = '{own}']")
+    confident = {**indicator(f"[ipv4-addr:value = '{own}']"), "confidence": 70}
+    rep = {"type": "report", "spec_version": "2.1", "id": f"report--{uuid.uuid4()}", "created": T0, "modified": T0,
+           "name": "our report", "published": "2024-01-01T00:00:00Z",
+           "object_refs": [listed["id"], w["secret"][0]["id"]]}
+    st = add_and_wait(w["node"], w["node"].collections["shared"], [listed, plain, confident, rep], user=w["ana"])
+    assert st["success_count"] == 4, st
+    vic = answer(w, w["vic"], id=rep["id"])
+    # vic may not read the secret indicator the report lists: its values are not looked up.
+    assert [v["value"] for v in vic["values"]] == [own], vic
+    holders = {o["id"]: o for o in report(vic, own)["objects"]}
+    assert set(holders) == {plain["id"], confident["id"]}, "the report's own indicator is not a holder"
+    assert holders[confident["id"]]["confidence"] == 70, holders
+    assert "confidence" not in holders[plain["id"]], "no confidence stated, none invented"
+    ana = answer(w, w["ana"], id=rep["id"])
+    assert "secret.example" in [v["value"] for v in ana["values"]], ana
+    assert w["secret"][0]["id"] not in [o["id"] for v in ana["values"] for o in v["objects"]], ana
+
+
 def test_no_credentials_and_bad_credentials_are_refused(world):
     w = world
     node = w["node"]
