@@ -42,8 +42,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use comity_store::{
-    Collection, CollectionRef, ObjectFilter, OutboxKind, PageRequest, Store, StoreError,
-    VersionFilter,
+    CollectionRef, ObjectFilter, OutboxKind, PageRequest, Store, StoreError, VersionFilter,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -59,8 +58,11 @@ use crate::registry::{Directory, Federation};
 
 use super::delivery::QueuedError;
 use super::envelope::Envelope;
-use super::inbox::{member_collection, Answer, Inbox, InboxError, API_ROOT};
+use super::inbox::{member_collection, Answer, Inbox, InboxError};
 use super::seal::Sealer;
+
+mod received;
+pub use received::{received, sighting_collections, Seen, Window, WindowCount};
 
 /// The STIX type this module carries.
 pub const SIGHTING: &str = "sighting";
@@ -454,98 +456,6 @@ pub(super) async fn receive(
     inbox
         .apply_objects(local, env, &collection, vec![examined.object], entries)
         .await
-}
-
-/// What arrived about one sighted object from one member.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Seen {
-    /// The sighted object's id (`sighting_of_ref`).
-    pub target: String,
-    /// The member that reported the sightings.
-    pub member: String,
-    /// How many sightings (distinct objects, newest versions) it reported.
-    pub sightings: u64,
-    /// The sum of their `count` properties (a sighting without one counts once).
-    pub count: u64,
-    /// The latest `last_seen` (else `created`) among them.
-    pub last_seen: Option<String>,
-}
-
-/// The collections that receive members' sightings ("Sightings from <member>").
-pub async fn sighting_collections(store: &dyn Store) -> Result<Vec<Collection>, StoreError> {
-    Ok(store
-        .collections(API_ROOT)
-        .await?
-        .into_iter()
-        .filter(|c| {
-            c.origin
-                .as_deref()
-                .is_some_and(|o| c.id == collection_id(o))
-        })
-        .collect())
-}
-
-/// The sightings received in `collections` (see [`sighting_collections`]), per sighted
-/// object and member, ordered by object then member; only those of `target` when given,
-/// and only the sightings `keep` (given the collection and the sighting's JSON) lets count.
-pub async fn received(
-    store: &dyn Store,
-    collections: &[Collection],
-    target: Option<&str>,
-    keep: impl Fn(&Collection, &str) -> bool,
-) -> Result<Vec<Seen>, StoreError> {
-    #[derive(Deserialize)]
-    struct Sighting {
-        sighting_of_ref: String,
-        count: Option<u64>,
-        last_seen: Option<String>,
-        created: Option<String>,
-    }
-    let filter = ObjectFilter {
-        types: vec![SIGHTING.to_owned()],
-        versions: VersionFilter::last(),
-        ..ObjectFilter::default()
-    };
-    let mut seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
-    for c in collections {
-        let Some(member) = c.origin.clone() else {
-            continue;
-        };
-        let mut after = None;
-        loop {
-            let page = store
-                .objects(&c.key(), &filter, &PageRequest { limit: 500, after })
-                .await?;
-            for o in &page.items {
-                let Ok(s) = serde_json::from_str::<Sighting>(&o.json) else {
-                    continue;
-                };
-                if target.is_some_and(|t| t != s.sighting_of_ref) || !keep(c, &o.json) {
-                    continue;
-                }
-                let entry = seen
-                    .entry((s.sighting_of_ref.clone(), member.clone()))
-                    .or_insert_with(|| Seen {
-                        target: s.sighting_of_ref.clone(),
-                        member: member.clone(),
-                        sightings: 0,
-                        count: 0,
-                        last_seen: None,
-                    });
-                entry.sightings += 1;
-                entry.count += s.count.unwrap_or(1);
-                let at = s.last_seen.or(s.created);
-                if at > entry.last_seen {
-                    entry.last_seen = at;
-                }
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-    }
-    Ok(seen.into_values().collect())
 }
 
 #[cfg(test)]

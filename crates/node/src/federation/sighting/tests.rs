@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::federation::agreement as agreements;
 use crate::federation::envelope::{Envelope, EnvelopeError, Kind, Receipt, Signed};
-use crate::federation::inbox::{Answer, Inbox};
+use crate::federation::inbox::{Answer, Inbox, API_ROOT};
 use crate::federation::seal::testing::{plaintext, sealed};
 use crate::federation::test_nodes::{self, countersign, draft, pin, Node};
 use crate::federation::{plan, pull};
@@ -279,6 +279,7 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
         &a.store,
         &sighting_collections(&a.store).await.unwrap(),
         Some(INDICATOR),
+        None,
         |_, _| true,
     )
     .await
@@ -291,16 +292,17 @@ async fn a_sighting_goes_back_to_the_originator_and_nowhere_else() {
             sightings: 1,
             count: 3,
             last_seen: Some("2026-02-01T00:00:00.000Z".into()),
+            windows: Vec::new(),
         }]
     );
     let all = sighting_collections(&a.store).await.unwrap();
     assert_eq!(all.len(), 1);
     let other = Some("indicator--0b7c1f34-2e57-4d55-8f6a-444444444444");
-    assert!(received(&a.store, &all, other, |_, _| true)
+    assert!(received(&a.store, &all, other, None, |_, _| true)
         .await
         .unwrap()
         .is_empty());
-    assert!(received(&a.store, &all, None, |_, _| false)
+    assert!(received(&a.store, &all, None, None, |_, _| false)
         .await
         .unwrap()
         .is_empty());
@@ -643,10 +645,17 @@ async fn a_sighting_of_a_relayed_object_goes_to_its_creator() {
 #[tokio::test]
 async fn many_sightings_in_one_request_are_looked_up_together() {
     let [a, b, _c] = setup().await;
+    // Seen on a Sunday, the Monday after and a day of the next month.
+    let seen_at = [
+        "2026-02-01T23:59:59Z",
+        "2026-02-02T00:00:00Z",
+        "2026-03-04T12:00:00Z",
+    ];
     let mut batch: Vec<Value> = (0..3)
         .map(|i| {
             let id = format!("sighting--0b7c1f34-2e57-4d55-8f6a-00000000010{i}");
-            sighting(&id, INDICATOR, AMBER, json!({}))
+            let at = json!({"first_seen": "2026-01-01T00:00:00Z", "last_seen": seen_at[i]});
+            sighting(&id, INDICATOR, AMBER, at)
         })
         .collect();
     batch.push(sighting(
@@ -658,14 +667,41 @@ async fn many_sightings_in_one_request_are_looked_up_together() {
     assert_eq!(b.post(&batch).await, 3);
     assert_eq!(sightings_queued(&b, &a).await, 3);
     deliver(&b, &a).await;
-    let seen = received(
-        &a.store,
-        &sighting_collections(&a.store).await.unwrap(),
-        None,
-        |_, _| true,
-    )
-    .await
-    .unwrap();
+    let collections = sighting_collections(&a.store).await.unwrap();
+    let seen = received(&a.store, &collections, None, None, |_, _| true)
+        .await
+        .unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!((seen[0].sightings, seen[0].count), (3, 9));
+    assert!(seen[0].windows.is_empty(), "no window asked, none counted");
+    for (window, expected) in [
+        (
+            Window::Day,
+            vec![("2026-02-01", 1), ("2026-02-02", 1), ("2026-03-04", 1)],
+        ),
+        (
+            Window::Week,
+            vec![("2026-01-26", 1), ("2026-02-02", 1), ("2026-03-02", 1)],
+        ),
+        (Window::Month, vec![("2026-02-01", 2), ("2026-03-01", 1)]),
+    ] {
+        let seen = received(&a.store, &collections, None, Some(window), |_, _| true)
+            .await
+            .unwrap();
+        let got: Vec<(&str, u64)> = seen[0]
+            .windows
+            .iter()
+            .map(|w| (w.start.as_str(), w.sightings))
+            .collect();
+        assert_eq!(got, expected, "{window:?}");
+        let counted: u64 = seen[0].windows.iter().map(|w| w.count).sum();
+        assert_eq!(
+            counted, seen[0].count,
+            "every sighting in exactly one window"
+        );
+    }
+    assert_eq!(
+        "fortnight".parse::<Window>().unwrap_err(),
+        "\"fortnight\" is not a window: day, week or month"
+    );
 }
