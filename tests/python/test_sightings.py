@@ -112,6 +112,20 @@ def test_a_sighting_goes_back_to_the_originator_only(tmp_path):
                    nodes=[a.node, b.node])
         assert counted(a, ind["id"]) == [{"target": ind["id"], "member": b.id, "sightings": 2, "count": 10,
                                           "last_seen": "2024-05-02T10:00:00.000Z"}]
+        # per time window: the API and the CLI agree; a Wednesday and a Thursday share a week
+        for window, expected in (("day", [{"start": "2024-05-01", "sightings": 1, "count": 4},
+                                          {"start": "2024-05-02", "sightings": 1, "count": 6}]),
+                                 ("week", [{"start": "2024-04-29", "sightings": 2, "count": 10}])):
+            r = requests.get(a.url + "/api/v1/sightings", params={"indicator": ind["id"], "window": window},
+                             auth=a.node.admin, timeout=60)
+            assert r.status_code == 200 and r.json()["sightings"][0]["windows"] == expected, (window, r.text)
+            cli = json.loads(a.node.cli("sightings", "--indicator", ind["id"], "--window", window, "--json",
+                                        "--data-dir", a.node.data_dir).stdout)
+            assert cli == r.json()["sightings"], (cli, r.text)
+        r = requests.get(a.url + "/api/v1/sightings", params={"window": "fortnight"}, auth=a.node.admin, timeout=60)
+        assert r.status_code == 400 and "unknown variant `fortnight`" in r.text, r.text
+        bad = a.node.cli("sightings", "--window", "fortnight", "--data-dir", a.node.data_dir, check=False)
+        assert bad.returncode != 0 and b"is not a window: day, week or month" in bad.stderr, bad.stderr
         # A's log commits to both as objects accepted from B
         accepted = {e["subject"].split("@")[0] for e in log_entries(a)
                     if e["kind"] == "object.accepted" and e["actor"] == b.id}

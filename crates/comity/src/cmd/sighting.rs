@@ -1,10 +1,10 @@
 //! `comity sightings`: what members reported back about the objects this node originated
 //! (sightings received in the collections "Sightings from <member>"), per sighted object
-//! and member. Works while `comity serve` runs.
+//! and member, and per day, week or month with `--window`. Works while `comity serve` runs.
 
 use std::process::ExitCode;
 
-use comity_node::federation::sighting::{received, sighting_collections};
+use comity_node::federation::sighting::{received, sighting_collections, Window};
 
 use crate::config::DataDir;
 
@@ -14,8 +14,12 @@ pub struct SightingsArgs {
     /// Only the sightings of this object (an indicator's id, for example).
     #[arg(long)]
     pub indicator: Option<String>,
-    /// Print JSON (a list of {target, member, sightings, count, last_seen}) instead of
-    /// tab-separated lines.
+    /// Count per time window too (day, week from Monday, or month; UTC, by each sighting's
+    /// `last_seen`).
+    #[arg(long)]
+    pub window: Option<Window>,
+    /// Print JSON (a list of {target, member, sightings, count, last_seen[, windows]})
+    /// instead of tab-separated lines.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -31,6 +35,7 @@ pub async fn run(args: SightingsArgs) -> anyhow::Result<ExitCode> {
         store.as_ref(),
         &collections,
         args.indicator.as_deref(),
+        args.window,
         |_, _| true,
     )
     .await?;
@@ -46,6 +51,9 @@ pub async fn run(args: SightingsArgs) -> anyhow::Result<ExitCode> {
                 s.count,
                 s.last_seen.as_deref().unwrap_or("-")
             );
+            for w in &s.windows {
+                println!("\t{}\t{}\t{}", w.start, w.sightings, w.count);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
