@@ -272,11 +272,16 @@ def test_every_page_in_six_languages_and_arabic_right_to_left(world, browser):
 def test_a_viewer_without_rights_sees_no_trace_of_a_withheld_object(world, browser):
     a = world["a"]
     sign_in(browser, a.url, "reader")
-    for path in ["/dashboard", "/intel", f"/intel/default/{world['shared']}/"]:
+    for path in ["/dashboard", "/intel", f"/intel/default/{world['shared']}/",
+                 f"/intel/default/{world['shared']}/{SHARED_ID}"]:
         browser.get(a.url + path)
         source = browser.page_source
         for trace in (WITHHELD_ID, world["withheld"], "withheld-secret-name", "Withheld"):
             assert trace not in source, (path, trace)
+    # The shared indicator's address is also in the withheld one: for this reader, no one else holds it.
+    browser.get(a.url + f"/intel/default/{world['shared']}/{SHARED_ID}")
+    who = browser.find_element(*by("section[aria-labelledby=who-else]")).text
+    assert "203.0.113.9" in who and "No other object you may read holds it." in who, who
     browser.get(a.url + "/intel")
     assert len(browser.find_elements(*by("ul.collections li"))) == 1
     browser.get(a.url + f"/intel/default/{world['withheld']}/{WITHHELD_ID}")
@@ -331,3 +336,24 @@ def test_csrf_session_fixation_and_clickjacking_fail(world, browser):
     assert browser.current_url.endswith("/signin")
     assert requests.get(a.url + "/dashboard", cookies=cookies, allow_redirects=False,
                         timeout=10).status_code == 303
+
+
+def test_an_object_page_names_who_else_holds_its_values_to_a_reader_of_both(world, browser):
+    a = world["a"]
+    sign_in(browser, a.url, "admin", a.node.admin[1])
+    browser.get(a.url + f"/intel/default/{world['shared']}/{SHARED_ID}")
+    who = browser.find_element(*by("section[aria-labelledby=who-else]"))
+    assert "One other object you may read holds it (one member)." in who.text, who.text
+    link = who.find_element(*by(f"a[href='/intel/default/{world['withheld']}/{WITHHELD_ID}']"))
+    assert axe_violations(browser) == []
+    shot(browser, "en-object-who-else")
+    follow(browser, link)
+    assert browser.find_element(*by("h1")).text == "withheld-secret-name"
+    back = browser.find_element(*by("section[aria-labelledby=who-else]"))
+    assert back.find_element(*by(f"a[href$='{SHARED_ID}']")), back.text
+    choose_language(browser, "ar")
+    browser.get(a.url + f"/intel/default/{world['shared']}/{SHARED_ID}")
+    assert "يحتوي عليها كائن آخر واحد يمكنك قراءته" in browser.find_element(
+        *by("section[aria-labelledby=who-else]")).text
+    shot(browser, "ar-object-who-else")
+    choose_language(browser, "en")

@@ -10,9 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use comity_node::correlation::cluster::{cluster, export, Bounds, ClusterError};
-use comity_node::correlation::who_else::{
-    correlate, CorrelationError, Reader, Subject, DEFAULT_LIMIT, MAX_LIMIT,
-};
+use comity_node::correlation::who_else::{correlate, Reader, Subject, DEFAULT_LIMIT, MAX_LIMIT};
 use comity_stix::clock::{format_us, now_us};
 use comity_store::Collection;
 use serde::Deserialize;
@@ -85,16 +83,12 @@ async fn get_correlation(
         &subject,
         limit,
     )
-    .await
-    .map_err(|e| match e {
-        CorrelationError::NotAValue(_) => ApiError::bad_request(e.to_string()),
-        CorrelationError::Store(e) => e.into(),
-    })?;
+    .await?;
     Ok(Json(answer).into_response())
 }
 
 /// What the caller may read: every collection of the node, through the caller's release.
-async fn reader(state: &AppState, caller: &Caller) -> Result<Reader, ApiError> {
+pub(crate) async fn reader(state: &AppState, caller: &Caller) -> Result<Reader, ApiError> {
     let store = state.node.store();
     let mut collections: Vec<Collection> = Vec::new();
     for root in store.api_roots().await? {

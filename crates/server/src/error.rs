@@ -155,6 +155,17 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
+/// A value that cannot be looked up is the caller's mistake (400); a store failure is not.
+impl From<comity_node::correlation::who_else::CorrelationError> for ApiError {
+    fn from(e: comity_node::correlation::who_else::CorrelationError) -> Self {
+        use comity_node::correlation::who_else::CorrelationError;
+        match e {
+            CorrelationError::NotAValue(_) => ApiError::bad_request(e.to_string()),
+            CorrelationError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -1,5 +1,6 @@
 //! Intelligence pages: the collections the viewer may read, a collection's objects (by
-//! type, a page at a time) and one object with its markings, JSON and versions. Reads go
+//! type, a page at a time) and one object with its markings, JSON, versions and who else
+//! holds its values (`correlation::who_else`, within the viewer's rights). Reads go
 //! through the TAXII routes' own extractor ([`CollectionAccess`]) and release
 //! ([`crate::taxii::objects::readable_page`]), so the viewer sees exactly what TAXII
 //! would give them: a collection they may not read is "not found", a withheld object
@@ -7,6 +8,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use comity_node::correlation::who_else::{correlate, Subject, ValueReport};
 use comity_node::policy::{Handling, HandlingCode, Tlp, HANDLING};
 use comity_stix::tlp::tlp_of_marking_ref;
 use comity_store::StoredObject;
@@ -20,6 +22,8 @@ use crate::AppState;
 
 /// Objects on one page of a listing.
 const PAGE: usize = 50;
+/// Other holders linked per value on an object's page (the count is never cut).
+const HOLDERS_SHOWN: usize = 10;
 
 /// A collection the viewer may read.
 struct CollectionRow {
@@ -201,13 +205,15 @@ struct ObjectPage {
     object: ObjectRow,
     json: String,
     versions: Vec<String>,
+    who_else: Vec<ValueReport>,
 }
 
 /// GET `/intel/{root}/{collection}/{id}`: the latest version the viewer may read, with the
-/// list of versions.
+/// list of versions and who else holds its values.
 pub(super) async fn object(
     State(state): State<AppState>,
     Viewer(ctx): Viewer<Ctx>,
+    caller: Caller,
     access: Result<CollectionAccess, crate::error::ApiError>,
     Path((_, _, id)): Path<(String, String, String)>,
 ) -> UiResult {
@@ -226,6 +232,20 @@ pub(super) async fn object(
     let json = serde_json::to_string_pretty(&parsed).unwrap_or_else(|_| latest.json.clone());
     let object = ObjectRow::new(&root, &collection, latest);
     let versions = versions.iter().map(version_of).collect();
+    let reader = crate::correlate::reader(&state, &caller)
+        .await
+        .speak(&ctx)?;
+    let who_else = correlate(
+        state.node.store(),
+        &reader,
+        state.node.warning_lists(),
+        &Subject::Object(id),
+        HOLDERS_SHOWN,
+    )
+    .await
+    .map_err(crate::error::ApiError::from)
+    .speak(&ctx)?
+    .values;
     render(
         &ctx.clone(),
         ObjectPage {
@@ -235,6 +255,7 @@ pub(super) async fn object(
             object,
             json,
             versions,
+            who_else,
         },
     )
 }

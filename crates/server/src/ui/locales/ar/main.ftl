@@ -89,6 +89,22 @@ object-versions = { $count ->
    *[other] { $count } إصدارًا
 }
 object-json = STIX JSON
+object-who-else = من رأى هذا أيضًا
+object-who-else-no-values = لا يحتوي هذا الكائن على أي قيمة قابلة للرصد للبحث عنها.
+object-who-else-suppressed = مدرجة في قائمة تحذير، لا تُربط:
+object-who-else-count = { $count ->
+    [0] لا يحتوي عليها أي كائن آخر يمكنك قراءته.
+    [one] يحتوي عليها كائن آخر واحد يمكنك قراءته
+    [two] يحتوي عليها كائنان آخران يمكنك قراءتهما
+    [few] يحتوي عليها { $count } كائنات أخرى يمكنك قراءتها
+   *[other] يحتوي عليها { $count } كائنًا آخر يمكنك قراءته
+}
+object-who-else-members = { $count ->
+    [one] (عضو واحد).
+    [two] (عضوان).
+    [few] ({ $count } أعضاء).
+   *[other] ({ $count } عضوًا).
+}
 
 tlp-clear = TLP:CLEAR: الإفصاح غير مقيّد.
 tlp-green = TLP:GREEN: إفصاح محدود داخل المجتمع.

@@ -79,6 +79,18 @@ object-versions = { $count ->
    *[other] { $count } versions
 }
 object-json = STIX JSON
+object-who-else = Who else has seen this
+object-who-else-no-values = This object holds no observable value to look up.
+object-who-else-suppressed = On a warning list, not correlated:
+object-who-else-count = { $count ->
+    [0] No other object you may read holds it.
+    [one] One other object you may read holds it
+   *[other] { $count } other objects you may read hold it
+}
+object-who-else-members = { $count ->
+    [one] (one member).
+   *[other] ({ $count } members).
+}
 
 tlp-clear = TLP:CLEAR: disclosure is not limited.
 tlp-green = TLP:GREEN: limited disclosure, within the community.

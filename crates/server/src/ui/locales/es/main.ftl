@@ -79,6 +79,18 @@ object-versions = { $count ->
    *[other] { $count } versiones
 }
 object-json = JSON STIX
+object-who-else = Quién más lo ha visto
+object-who-else-no-values = Este objeto no contiene ningún valor observable que buscar.
+object-who-else-suppressed = En una lista de advertencia, sin correlación:
+object-who-else-count = { $count ->
+    [0] Ningún otro objeto que usted puede leer lo contiene.
+    [one] Otro objeto que usted puede leer lo contiene
+   *[other] { $count } otros objetos que usted puede leer lo contienen
+}
+object-who-else-members = { $count ->
+    [one] (un miembro).
+   *[other] ({ $count } miembros).
+}
 
 tlp-clear = TLP:CLEAR: la divulgación no está limitada.
 tlp-green = TLP:GREEN: divulgación limitada, dentro de la comunidad.

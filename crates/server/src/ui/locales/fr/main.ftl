@@ -79,6 +79,18 @@ object-versions = { $count ->
    *[other] { $count } versions
 }
 object-json = JSON STIX
+object-who-else = Qui d'autre l'a vu
+object-who-else-no-values = Cet objet ne contient aucune valeur observable à rechercher.
+object-who-else-suppressed = Sur une liste d'avertissement, non corrélée :
+object-who-else-count = { $count ->
+    [0] Aucun autre objet que vous pouvez lire ne la contient.
+    [one] Un autre objet que vous pouvez lire la contient
+   *[other] { $count } autres objets que vous pouvez lire la contiennent
+}
+object-who-else-members = { $count ->
+    [one] (un membre).
+   *[other] ({ $count } membres).
+}
 
 tlp-clear = TLP:CLEAR : diffusion non limitée.
 tlp-green = TLP:GREEN : diffusion limitée, au sein de la communauté.

@@ -82,6 +82,20 @@ object-versions = { $count ->
    *[other] { $count } версий
 }
 object-json = JSON STIX
+object-who-else = Кто ещё это видел
+object-who-else-no-values = В этом объекте нет наблюдаемых значений для поиска.
+object-who-else-suppressed = В списке предупреждений, не сопоставляется:
+object-who-else-count = { $count ->
+    [0] Ни один другой доступный вам объект его не содержит.
+    [one] { $count } другой доступный вам объект содержит его
+    [few] { $count } других доступных вам объекта содержат его
+   *[other] { $count } других доступных вам объектов содержат его
+}
+object-who-else-members = { $count ->
+    [one] ({ $count } участник).
+    [few] ({ $count } участника).
+   *[other] ({ $count } участников).
+}
 
 tlp-clear = TLP:CLEAR: распространение не ограничено.
 tlp-green = TLP:GREEN: ограниченное распространение в пределах сообщества.

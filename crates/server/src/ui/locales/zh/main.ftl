@@ -75,6 +75,16 @@ object-versions = { $count ->
    *[other] { $count } 个版本
 }
 object-json = STIX JSON
+object-who-else = 还有谁见过
+object-who-else-no-values = 此对象没有可查询的可观察值。
+object-who-else-suppressed = 在警告列表中，不做关联：
+object-who-else-count = { $count ->
+    [0] 您可读取的其他对象中没有包含此值的。
+   *[other] 您可读取的其他对象中有 { $count } 个包含此值
+}
+object-who-else-members = { $count ->
+   *[other] （来自 { $count } 个成员）。
+}
 
 tlp-clear = TLP:CLEAR：披露不受限制。
 tlp-green = TLP:GREEN：有限披露，限于社区内部。
