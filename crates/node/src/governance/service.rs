@@ -12,13 +12,15 @@
 //!   signed cancellation is stored, committed to the log and sent to every other active
 //!   member with the proposal; every node then holds the proposal `canceled`, refuses
 //!   ballots on it and never counts it.
-//! - `take_in` (the inbox calls it): a proposal, a ballot or a cancellation from a peer. A proposal is
-//!   taken in only when its proposer's pinned key verifies it and this node's member set and
-//!   rules are those it names. A ballot is admitted ([`super::admit`]) or refused with the
-//!   reason (forged, unknown or suspended member, early, late, replayed), and nothing is
-//!   stored; a second different ballot of one member with the same sequence (a double
-//!   vote) is refused too, but kept as evidence so that the count refuses both on every
-//!   node.
+//! - `take_in` (the inbox calls it): a proposal, a ballot or a cancellation from a peer. A
+//!   proposal is taken in only when its proposer's pinned key verifies it and this node's
+//!   member set and rules are those it names. A ballot is admitted ([`super::admit`]) or
+//!   refused with the reason (forged, unknown or suspended member, early, late, replayed,
+//!   on a canceled proposal), and nothing is stored; a second different ballot of one
+//!   member with the same sequence (a double vote) is refused too, but kept as evidence so
+//!   that the count refuses both on every node. A cancellation is taken in only when it is
+//!   the proposer's, verified with its pinned key and signed while the proposal was
+//!   pending, before the proposal was counted here.
 //! - [`count_due`]: at the deadline (plus [`COUNT_AFTER_US`] for ballots in flight) every
 //!   node counts the ballots it holds ([`super::count`]); a succeeded proposal's effect
 //!   (the `effect` module) is applied in the same transaction, as of the deadline.
