@@ -776,13 +776,14 @@ def signed(env: dict, key: Ed25519PrivateKey, *, seal: bool = True) -> bytes:
 
 
 def request_signature(data: bytes, key: Ed25519PrivateKey, sender: str, *, created: int | None = None,
-                      nonce: str | None = None, path: str = INBOX) -> dict:
-    """The headers of an inbox request signed by `sender` with `key` (RFC 9421: Ed25519 over
-    the method, the path and the Content-Digest, with created, keyid, nonce and alg)."""
+                      nonce: str | None = None, path: str = INBOX, method: str = "POST") -> dict:
+    """The headers of a federation request (by default to the inbox) signed by `sender` with
+    `key` (RFC 9421: Ed25519 over the method, the path and the Content-Digest, with created,
+    keyid, nonce and alg)."""
     digest = "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
     params = (f'("@method" "@path" "content-digest");created={int(time.time()) if created is None else created};'
               f'keyid="{sender}";nonce="{nonce or uuid.uuid4()}";alg="ed25519"')
-    base = f'"@method": POST\n"@path": {path}\n"content-digest": {digest}\n"@signature-params": {params}'
+    base = f'"@method": {method}\n"@path": {path}\n"content-digest": {digest}\n"@signature-params": {params}'
     sig = base64.b64encode(key.sign(base.encode())).decode()
     return {"Content-Digest": digest, "Signature-Input": f"comity={params}", "Signature": f"comity=:{sig}:"}
 

@@ -1,6 +1,6 @@
 """``comity copy`` moves a federated node to PostgreSQL with its federation: the members and
 agreements it pinned, its API tokens, every peer's outbox and its inbox journal, and its
-cooperation requests with their signed histories, governance and feed subscriptions. After the move the node goes on where it
+cooperation requests with their signed histories, governance (a canceled proposal included) and feed subscriptions. After the move the node goes on where it
 stopped: what its peer sends next is accepted, what it sends next follows its last sequence
 number (a peer refuses a reused one), and both sides keep one history.
 
@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from conftest import backend, postgres_database, target
-from federation_nodes import federation
+from federation_nodes import federation, wait_until
 from test_governance import NORM, RULES
 from test_requests import OFFICER, act, add_users, new, reach, same_history
 
@@ -82,13 +82,16 @@ def test_governance_and_feed_subscriptions_are_copied_and_verified(tmp_path):
     with federation(tmp_path, "AB", [], serve="") as w:
         node = w["A"].node
         rules = tmp_path / "rules.json"
-        rules.write_text(json.dumps(RULES))
+        # A few seconds of voting delay: the second proposal is canceled while pending.
+        rules.write_text(json.dumps({**RULES, "voting_delay_seconds": 3}))
         node.cli("governance", "rules", "--set", str(rules), "--data-dir", node.data_dir)
         action = tmp_path / "norm.json"
         action.write_text(json.dumps(NORM))
-        proposal = json.loads(node.cli("governance", "propose", "--action", str(action), "--json",
-                                       "--data-dir", node.data_dir).stdout)
-        node.cli("governance", "vote", proposal["id"], "yes", "--data-dir", node.data_dir)
+        proposal, withdrawn = (json.loads(node.cli("governance", "propose", "--action", str(action), "--json",
+                                                   "--data-dir", node.data_dir).stdout) for _ in range(2))
+        node.cli("governance", "cancel", withdrawn["id"], "--data-dir", node.data_dir)
+        wait_until(lambda: node.cli("governance", "vote", proposal["id"], "yes", "--data-dir", node.data_dir,
+                                    check=False).returncode == 0, 60, "voting opens")
         node.cli("feed", "add", "local-list", "--kind", "list", "--url", "http://127.0.0.1:9/ips.txt",
                  "--data-dir", node.data_dir)
         with postgres_database() as url:
@@ -100,5 +103,6 @@ def test_governance_and_feed_subscriptions_are_copied_and_verified(tmp_path):
             toml = node.data_dir / "comity.toml"
             toml.write_text(toml.read_text() + f'\n[database]\nurl = "{url}"\n')
             copied = json.loads(node.cli("governance", "list", "--json", "--data-dir", node.data_dir).stdout)
-            assert [p["id"] for p in copied] == [proposal["id"]], copied
+            assert sorted((p["id"], p["state"]) for p in copied) == \
+                sorted([(proposal["id"], "active"), (withdrawn["id"], "canceled")]), copied
             assert "local-list" in node.cli("feed", "list", "--data-dir", node.data_dir).stdout.decode()

@@ -32,6 +32,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(INBOX_PATH, post(inbox))
         .route(OUTBOX_PATH, get(outbox))
+        .route(
+            comity_node::federation::transport::DOSSIER_PATH,
+            get(crate::governance::dossier),
+        )
 }
 
 /// GET `/federation/v1/outbox?after=SEQ`: what this node queued for the asking member
@@ -144,7 +148,7 @@ async fn inbox(
 ) -> Result<Response, Refused> {
     let gate = &state.inbox;
     let signature = gate
-        .authenticate(state.node.store(), &headers, INBOX_PATH)
+        .authenticate(state.node.store(), &headers, "POST", INBOX_PATH)
         .await?;
     client_auth::bound_to_member(&state, client.as_deref(), &signature.sender).await?;
     let _admitted = gate.admit(&signature.sender)?;

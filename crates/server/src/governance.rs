@@ -1,7 +1,10 @@
-//! `/api/v1/governance`: the proposals this node's member tables and votes on, and the norms
-//! registry. Admins act for the member (table, vote); analysts, liaison officers and admins
-//! read; anyone else is refused, peer members included: proposals and ballots travel between
-//! nodes as signed envelopes through the federation, never through this API.
+//! `/api/v1/governance`: the proposals this node's member tables, votes on and cancels, and
+//! the norms registry. Admins act for the member (table, vote, cancel); analysts, liaison
+//! officers and admins read; anyone else is refused, peer members included: proposals,
+//! ballots and cancellations travel between nodes as signed envelopes through the
+//! federation, never through this API. The one governance route peers call is a
+//! federation route, `GET /federation/v1/governance/proposals/{id}`: the signed dossier a
+//! member auditing the proposal asks for ([`dossier`]).
 //!
 //! - `GET /api/v1/governance/proposals[?limit=N]`: the proposals, newest first, each with
 //!   where it stands.
@@ -11,6 +14,8 @@
 //!   until counted at the deadline).
 //! - `POST /api/v1/governance/proposals/{id}/vote` `{"choice": "yes"|"no"|"abstain"}`: this
 //!   node's member's ballot (a later one replaces it until the deadline).
+//! - `POST /api/v1/governance/proposals/{id}/cancel`: cancels a proposal this node's member
+//!   tabled, while it is pending.
 //! - `GET /api/v1/governance/norms`: every version of every adopted norm.
 
 use std::collections::BTreeSet;
@@ -20,11 +25,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use comity_node::governance::{service, Action, Choice, NewProposal};
+use comity_node::governance::{audit, service, Action, Choice, NewProposal};
 use comity_stix::clock::now_us;
 use comity_store::Role;
 use serde::Deserialize;
 use serde_json::json;
+use sha2::Digest as _;
 
 use crate::api::body_within;
 use crate::auth::Caller;
@@ -40,6 +46,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         ApiRoute::post("/api/v1/governance/proposals", propose),
         ApiRoute::get("/api/v1/governance/proposals/{id}", show),
         ApiRoute::post("/api/v1/governance/proposals/{id}/vote", vote),
+        ApiRoute::post("/api/v1/governance/proposals/{id}/cancel", cancel),
         ApiRoute::get("/api/v1/governance/norms", norms),
     ]
 }
@@ -135,6 +142,55 @@ async fn vote(
     let shown = service::vote(&state.node, &id, v.choice, now_us()).await?;
     state.node.outbox_ready();
     Ok(Json(shown).into_response())
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    admin(&caller)?;
+    let shown = service::cancel(&state.node, &id, now_us()).await?;
+    state.node.outbox_ready();
+    Ok(Json(shown).into_response())
+}
+
+/// GET `/federation/v1/governance/proposals/{id}`: this node's signed dossier of proposal
+/// `id` (the signed proposal, every ballot received, its cancellation and its outcome) for
+/// a member auditing it. The request is signed like an inbox request (RFC 9421, by a
+/// registered, active member's pinned key, over the method, the path and the digest of an
+/// empty body), over a connection whose client certificate is that member's when the
+/// node requires mutual TLS.
+pub(crate) async fn dossier(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<crate::client_auth::ClientCertificate>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, crate::inbox_gate::Refused> {
+    let signature = state
+        .inbox
+        .authenticate(state.node.store(), &headers, "GET", uri.path())
+        .await?;
+    signature
+        .check_digest(&sha2::Sha256::digest(b""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    crate::client_auth::bound_to_member(&state, client.as_deref(), &signature.sender).await?;
+    let store = state.node.store();
+    let now = now_us();
+    service::count_due(store, now)
+        .await
+        .map_err(ApiError::from)?;
+    let signed = audit::dossier(store, state.node.log().node_key(), &id, now)
+        .await
+        .map_err(ApiError::from)?;
+    tracing::info!(proposal = %id, member = %signature.sender, "dossier handed over for an audit");
+    let mut response = signed.json.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 async fn norms(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

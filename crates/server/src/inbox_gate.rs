@@ -141,13 +141,15 @@ impl InboxGate {
         self.quotas.clone()
     }
 
-    /// Authenticates a `POST` to `path` from its headers alone: the signature parses, is
-    /// fresh, is by a registered, active member's pinned key, and its nonce was never used.
-    /// Returns the request's signature (its sender and the digest its body must have).
+    /// Authenticates a `method` request to `path` (a `POST` to the inbox, a `GET` of an
+    /// audit) from its headers alone: the signature parses, is fresh, is by a registered,
+    /// active member's pinned key, and its nonce was never used. Returns the request's
+    /// signature (its sender and the digest its body must have).
     pub async fn authenticate(
         &self,
         store: &dyn Store,
         headers: &HeaderMap,
+        method: &str,
         path: &str,
     ) -> Result<RequestSignature, Refused> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -172,14 +174,14 @@ impl InboxGate {
             .and_then(|m| m.record.public_key.parse::<PublicKey>().ok());
         // A signature is checked whether or not the sender is an active member (against a
         // key no one holds when it is not), so that the time taken does not tell either.
-        let verified = signature.verify(&key.unwrap_or(self.decoy), "POST", path);
+        let verified = signature.verify(&key.unwrap_or(self.decoy), method, path);
         let refused = match (key, verified) {
             (Some(_), Ok(())) => None,
             (Some(_), Err(e)) => Some(e.to_string()),
             (None, _) => Some("not a registered, active peer member".to_owned()),
         };
         if let Some(reason) = refused {
-            tracing::warn!(sender = %signature.sender.escape_debug(), reason = %reason, "inbox request refused");
+            tracing::warn!(sender = %signature.sender.escape_debug(), reason = %reason, path = %path.escape_debug(), "federation request refused");
             return Err(Refused(ApiError::unauthorized(NOT_A_MEMBER)));
         }
         // Used once, by any process of the node, while it could pass as fresh.

@@ -6,8 +6,8 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    BallotRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion, OutcomeRecord,
-    ProposalRecord, RulesVersion, StoreError, StoreResult, GOVERNANCE_SCOPE,
+    BallotRecord, CancellationRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion,
+    OutcomeRecord, ProposalRecord, RulesVersion, StoreError, StoreResult, GOVERNANCE_SCOPE,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -18,6 +18,7 @@ use crate::{federation, identity, log, objects};
 const PROPOSAL_COLUMNS: &str = "id, kind, proposer, tabled_at, deadline, sha256, json";
 const BALLOT_COLUMNS: &str = "proposal, sha256, member, received_at, refusal, json";
 const OUTCOME_COLUMNS: &str = "proposal, decision, digest, counted_at, executed_at, json";
+const CANCELLATION_COLUMNS: &str = "proposal, member, at, sha256, json";
 const NORM_COLUMNS: &str = "norm, version, texts, repealed, proposal, at";
 const RULES_COLUMNS: &str = "version, json, proposal, at";
 
@@ -52,6 +53,16 @@ fn outcome_row(r: &PgRow) -> StoreResult<OutcomeRecord> {
         counted_at: r.try_get(3).map_err(db)?,
         executed_at: r.try_get(4).map_err(db)?,
         json: r.try_get(5).map_err(db)?,
+    })
+}
+
+fn cancellation_row(r: &PgRow) -> StoreResult<CancellationRecord> {
+    Ok(CancellationRecord {
+        proposal: r.try_get(0).map_err(db)?,
+        member: r.try_get(1).map_err(db)?,
+        at: r.try_get(2).map_err(db)?,
+        sha256: r.try_get(3).map_err(db)?,
+        json: r.try_get(4).map_err(db)?,
     })
 }
 
@@ -159,6 +170,12 @@ pub async fn add_ballot(pool: &PgPool, b: &BallotRecord, act: &GovernanceAct) ->
             b.proposal
         )));
     }
+    if stored_cancellation(&mut tx, &b.proposal).await?.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "a ballot on proposal {:?}, canceled",
+            b.proposal
+        )));
+    }
     sqlx::query(&format!(
         "INSERT INTO gov_ballots ({BALLOT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
     ))
@@ -168,6 +185,56 @@ pub async fn add_ballot(pool: &PgPool, b: &BallotRecord, act: &GovernanceAct) ->
     .bind(b.received_at)
     .bind(&b.refusal)
     .bind(&b.json)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    write_act(&mut tx, act).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// The SHA-256 of the stored cancellation of `proposal`, if any.
+async fn stored_cancellation(tx: &mut PgConnection, proposal: &str) -> StoreResult<Option<String>> {
+    sqlx::query_scalar("SELECT sha256 FROM gov_cancellations WHERE proposal = $1")
+        .bind(proposal)
+        .fetch_optional(tx)
+        .await
+        .map_err(db)
+}
+
+/// Stores a proposal's cancellation with its act; `false` when the same one is stored.
+pub async fn cancel(
+    pool: &PgPool,
+    k: &CancellationRecord,
+    act: &GovernanceAct,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    objects::lock_clock(&mut tx).await?;
+    check_proposal(&mut tx, &k.proposal).await?;
+    match stored_cancellation(&mut tx, &k.proposal).await? {
+        Some(sha256) if sha256 == k.sha256 => return Ok(false),
+        Some(_) => {
+            return Err(StoreError::Conflict(format!(
+                "another cancellation of proposal {:?}",
+                k.proposal
+            )))
+        }
+        None => {}
+    }
+    if has_outcome(&mut tx, &k.proposal).await? {
+        return Err(StoreError::Conflict(format!(
+            "the cancellation of proposal {:?}, counted already",
+            k.proposal
+        )));
+    }
+    sqlx::query(&format!(
+        "INSERT INTO gov_cancellations ({CANCELLATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+    ))
+    .bind(&k.proposal)
+    .bind(&k.member)
+    .bind(k.at)
+    .bind(&k.sha256)
+    .bind(&k.json)
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -340,6 +407,7 @@ pub async fn proposals_due(pool: &PgPool, at: i64) -> StoreResult<Vec<ProposalRe
         "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p
          WHERE deadline <= $1
            AND NOT EXISTS (SELECT 1 FROM gov_outcomes o WHERE o.proposal = p.id)
+           AND NOT EXISTS (SELECT 1 FROM gov_cancellations k WHERE k.proposal = p.id)
          ORDER BY deadline, id COLLATE \"C\""
     ))
     .bind(at)
@@ -376,6 +444,20 @@ pub async fn outcome(pool: &PgPool, id: &str) -> StoreResult<Option<OutcomeRecor
     .map_err(db)?
     .as_ref()
     .map(outcome_row)
+    .transpose()
+}
+
+/// The cancellation of proposal `id`.
+pub async fn cancellation(pool: &PgPool, id: &str) -> StoreResult<Option<CancellationRecord>> {
+    sqlx::query(&format!(
+        "SELECT {CANCELLATION_COLUMNS} FROM gov_cancellations WHERE proposal = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?
+    .as_ref()
+    .map(cancellation_row)
     .transpose()
 }
 
@@ -445,6 +527,20 @@ pub async fn restore(pool: &PgPool, records: &GovernanceRecords) -> StoreResult<
         .bind(o.counted_at)
         .bind(o.executed_at)
         .bind(&o.json)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    for k in &records.cancellations {
+        sqlx::query(&format!(
+            "INSERT INTO gov_cancellations ({CANCELLATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(&k.proposal)
+        .bind(&k.member)
+        .bind(k.at)
+        .bind(&k.sha256)
+        .bind(&k.json)
         .execute(&mut *tx)
         .await
         .map_err(db)?;

@@ -32,13 +32,14 @@ use async_trait::async_trait;
 use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
-    CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct,
-    GovernanceRecords, InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion,
-    ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page,
-    PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
-    RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError,
-    StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CancellationRecord, CollectedCosignature,
+    Collection, CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState, FeedValue,
+    GovernanceAct, GovernanceRecords, InboxRecord, IndexedValue, KeptOpening, NewObject,
+    NormVersion, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord,
+    Page, PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend,
+    RequestEvent, RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status,
+    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
+    WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -507,6 +508,13 @@ impl GovernanceStore for PgStore {
     async fn add_ballot(&self, ballot: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool> {
         governance::add_ballot(&self.pool, ballot, act).await
     }
+    async fn cancel_proposal(
+        &self,
+        cancellation: &CancellationRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        governance::cancel(&self.pool, cancellation, act).await
+    }
     async fn record_outcome(
         &self,
         outcome: &OutcomeRecord,
@@ -536,6 +544,9 @@ impl GovernanceStore for PgStore {
     }
     async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>> {
         governance::outcome(&self.pool, id).await
+    }
+    async fn cancellation(&self, id: &str) -> StoreResult<Option<CancellationRecord>> {
+        governance::cancellation(&self.pool, id).await
     }
     async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
         governance::rules_in_force(&self.pool).await

@@ -4,8 +4,8 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    BallotRecord, Effect, GovernanceAct, NormVersion, OutcomeRecord, ProposalRecord, RulesVersion,
-    StoreError, StoreResult, GOVERNANCE_SCOPE,
+    BallotRecord, CancellationRecord, Effect, GovernanceAct, NormVersion, OutcomeRecord,
+    ProposalRecord, RulesVersion, StoreError, StoreResult, GOVERNANCE_SCOPE,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -14,6 +14,7 @@ use crate::{conflict_or_db, db, federation, identity, in_transaction, log};
 const PROPOSAL_COLUMNS: &str = "id, kind, proposer, tabled_at, deadline, sha256, json";
 const BALLOT_COLUMNS: &str = "proposal, sha256, member, received_at, refusal, json";
 const OUTCOME_COLUMNS: &str = "proposal, decision, digest, counted_at, executed_at, json";
+const CANCELLATION_COLUMNS: &str = "proposal, member, at, sha256, json";
 const NORM_COLUMNS: &str = "norm, version, texts, repealed, proposal, at";
 const RULES_COLUMNS: &str = "version, json, proposal, at";
 
@@ -48,6 +49,16 @@ fn outcome_row(r: &Row<'_>) -> rusqlite::Result<OutcomeRecord> {
         counted_at: r.get(3)?,
         executed_at: r.get(4)?,
         json: r.get(5)?,
+    })
+}
+
+fn cancellation_row(r: &Row<'_>) -> rusqlite::Result<CancellationRecord> {
+    Ok(CancellationRecord {
+        proposal: r.get(0)?,
+        member: r.get(1)?,
+        at: r.get(2)?,
+        sha256: r.get(3)?,
+        json: r.get(4)?,
     })
 }
 
@@ -157,6 +168,12 @@ pub fn add_ballot(c: &mut Connection, b: &BallotRecord, act: &GovernanceAct) -> 
                 b.proposal
             )));
         }
+        if stored_cancellation(tx, &b.proposal)?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "a ballot on proposal {:?}, canceled",
+                b.proposal
+            )));
+        }
         tx.prepare_cached(&format!(
             "INSERT INTO gov_ballots ({BALLOT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
         ))
@@ -169,6 +186,50 @@ pub fn add_ballot(c: &mut Connection, b: &BallotRecord, act: &GovernanceAct) -> 
             b.refusal,
             b.json
         ])
+        .map_err(db)?;
+        write_act(tx, act)?;
+        Ok(true)
+    })
+}
+
+/// The SHA-256 of the stored cancellation of `proposal`, if any.
+fn stored_cancellation(tx: &Connection, proposal: &str) -> StoreResult<Option<String>> {
+    tx.prepare_cached("SELECT sha256 FROM gov_cancellations WHERE proposal = ?1")
+        .map_err(db)?
+        .query_row(params![proposal], |r| r.get(0))
+        .optional()
+        .map_err(db)
+}
+
+/// Stores a proposal's cancellation with its act; `false` when the same one is stored.
+pub fn cancel(
+    c: &mut Connection,
+    k: &CancellationRecord,
+    act: &GovernanceAct,
+) -> StoreResult<bool> {
+    in_transaction(c, |tx| {
+        check_proposal(tx, &k.proposal)?;
+        match stored_cancellation(tx, &k.proposal)? {
+            Some(sha256) if sha256 == k.sha256 => return Ok(false),
+            Some(_) => {
+                return Err(StoreError::Conflict(format!(
+                    "another cancellation of proposal {:?}",
+                    k.proposal
+                )))
+            }
+            None => {}
+        }
+        if has_outcome(tx, &k.proposal)? {
+            return Err(StoreError::Conflict(format!(
+                "the cancellation of proposal {:?}, counted already",
+                k.proposal
+            )));
+        }
+        tx.prepare_cached(&format!(
+            "INSERT INTO gov_cancellations ({CANCELLATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ))
+        .map_err(db)?
+        .execute(params![k.proposal, k.member, k.at, k.sha256, k.json])
         .map_err(db)?;
         write_act(tx, act)?;
         Ok(true)
@@ -343,6 +404,7 @@ pub fn proposals_due(c: &Connection, at: i64) -> StoreResult<Vec<ProposalRecord>
             "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p
              WHERE deadline <= ?1
                AND NOT EXISTS (SELECT 1 FROM gov_outcomes o WHERE o.proposal = p.id)
+               AND NOT EXISTS (SELECT 1 FROM gov_cancellations k WHERE k.proposal = p.id)
              ORDER BY deadline, id"
         ),
         params![at],
@@ -367,6 +429,17 @@ pub fn outcome(c: &Connection, id: &str) -> StoreResult<Option<OutcomeRecord>> {
         &format!("SELECT {OUTCOME_COLUMNS} FROM gov_outcomes WHERE proposal = ?1"),
         params![id],
         outcome_row,
+    )?
+    .pop())
+}
+
+/// The cancellation of proposal `id`.
+pub fn cancellation(c: &Connection, id: &str) -> StoreResult<Option<CancellationRecord>> {
+    Ok(collect(
+        c,
+        &format!("SELECT {CANCELLATION_COLUMNS} FROM gov_cancellations WHERE proposal = ?1"),
+        params![id],
+        cancellation_row,
     )?
     .pop())
 }

@@ -33,13 +33,13 @@ use async_trait::async_trait;
 use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CollectedCosignature, Collection,
-    CollectionRef, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct, InboxRecord,
-    IndexedValue, KeptOpening, NewObject, NormVersion, ObjectFilter, OpenableEntry, OutboxEntry,
-    OutboxItem, OutboxStats, OutcomeRecord, Page, PageRequest, Posting, ProposalRecord,
-    RegistryEntry, RegistryKind, RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role,
-    RulesVersion, ScopedOpening, Status, StoreError, StoreResult, StoredCheckpoint, StoredObject,
-    TrustedLog, User, ValueLookup, WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CancellationRecord, CollectedCosignature,
+    Collection, CollectionRef, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct,
+    InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion, ObjectFilter, OpenableEntry,
+    OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page, PageRequest, Posting,
+    ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent, RequestFilter,
+    RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError, StoreResult,
+    StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -645,6 +645,15 @@ impl GovernanceStore for SqliteStore {
         self.write(move |c| governance::add_ballot(c, &ballot, &act))
             .await
     }
+    async fn cancel_proposal(
+        &self,
+        cancellation: &CancellationRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (cancellation, act) = (cancellation.clone(), act.clone());
+        self.write(move |c| governance::cancel(c, &cancellation, &act))
+            .await
+    }
     async fn record_outcome(
         &self,
         outcome: &OutcomeRecord,
@@ -681,6 +690,10 @@ impl GovernanceStore for SqliteStore {
     async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>> {
         let id = id.to_owned();
         self.read(move |c| governance::outcome(c, &id)).await
+    }
+    async fn cancellation(&self, id: &str) -> StoreResult<Option<CancellationRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| governance::cancellation(c, &id)).await
     }
     async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>> {
         self.read(governance::rules_in_force).await

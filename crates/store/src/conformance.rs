@@ -83,6 +83,7 @@ pub async fn run_all(store: &dyn Store) {
     feed_values_are_replaced_with_the_state(store).await;
     governance_acts_are_written_once_with_log_and_envelopes(store).await;
     governance_outcomes_apply_their_effect_or_nothing(store).await;
+    governance_cancellations_are_stored_once_and_end_voting(store).await;
     object_texts_come_back_byte_for_byte(store).await;
 }
 
@@ -2822,6 +2823,7 @@ macro_rules! __conformance_check_names {
             feed_values_are_replaced_with_the_state
             governance_acts_are_written_once_with_log_and_envelopes
             governance_outcomes_apply_their_effect_or_nothing
+            governance_cancellations_are_stored_once_and_end_voting
             object_texts_come_back_byte_for_byte
         }
     };
@@ -3020,6 +3022,103 @@ pub async fn governance_acts_are_written_once_with_log_and_envelopes(store: &dyn
     assert_eq!(governance_snapshot(store, &p1.id).await, before);
     assert_eq!(store.ballots(&p2.id).await.unwrap(), vec![]);
     assert_eq!(store.ballots(&proposal_id(9)).await.unwrap(), vec![]);
+}
+
+/// Proposal `proposal` canceled by its proposer; `variant` makes another text.
+fn cancellation_record(proposal: &str, variant: &str) -> CancellationRecord {
+    let json = format!(r#"{{"proposal":"{proposal}","note":"«{variant}»"}}"#);
+    CancellationRecord {
+        proposal: proposal.into(),
+        member: REQUESTER.into(),
+        at: TABLED_AT + 5,
+        sha256: format!("{:0>64}", json.len() + variant.len()),
+        json,
+    }
+}
+
+/// A proposal's cancellation is stored once with its log entry and envelopes; it takes the
+/// proposal out of those due for counting and refuses later ballots. The same again changes
+/// nothing; another cancellation, one of a counted proposal or of an unknown one is
+/// refused, changing nothing.
+pub async fn governance_cancellations_are_stored_once_and_end_voting(store: &dyn Store) {
+    let (p, counted) = (proposal_record(21, ""), proposal_record(22, ""));
+    for q in [&p, &counted] {
+        store
+            .table_proposal(q, &governance_act(&q.id, &[]))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.cancellation(&p.id).await.unwrap(), None);
+    assert_eq!(due_among(store, std::slice::from_ref(&p)).await, 1);
+    let k = cancellation_record(&p.id, "");
+    let log_before = log_size(store).await;
+    let outbox_before = store.outbox_after(VOTER, 0, 10_000).await.unwrap().len();
+    assert!(store
+        .cancel_proposal(&k, &governance_act(&format!("{}#canceled", p.id), &[VOTER]))
+        .await
+        .unwrap());
+    assert_eq!(log_size(store).await, log_before + 1);
+    assert_eq!(
+        store.outbox_after(VOTER, 0, 10_000).await.unwrap().len(),
+        outbox_before + 1
+    );
+    assert_eq!(store.cancellation(&p.id).await.unwrap(), Some(k.clone()));
+    assert_eq!(due_among(store, std::slice::from_ref(&p)).await, 0);
+
+    let before = governance_snapshot(store, &p.id).await;
+    assert!(!store
+        .cancel_proposal(&k, &governance_act("again", &[VOTER]))
+        .await
+        .unwrap());
+    let other = store
+        .cancel_proposal(
+            &cancellation_record(&p.id, "other"),
+            &governance_act("other", &[VOTER]),
+        )
+        .await;
+    assert!(matches!(other, Err(StoreError::Conflict(_))), "{other:?}");
+    let ballot = store
+        .add_ballot(
+            &ballot_record(&p.id, 8, None),
+            &governance_act("ballot", &[VOTER]),
+        )
+        .await;
+    assert!(matches!(ballot, Err(StoreError::Conflict(_))), "{ballot:?}");
+    let unknown = store
+        .cancel_proposal(
+            &cancellation_record(&proposal_id(29), ""),
+            &governance_act("unknown", &[VOTER]),
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound(_))),
+        "{unknown:?}"
+    );
+    assert_eq!(governance_snapshot(store, &p.id).await, before);
+    assert_eq!(store.cancellation(&p.id).await.unwrap(), Some(k));
+
+    let outcome = OutcomeRecord {
+        proposal: counted.id.clone(),
+        decision: "defeated".into(),
+        digest: format!("{:0>64}", 22),
+        counted_at: counted.deadline,
+        executed_at: None,
+        json: format!(r#"{{"proposal":"{}"}}"#, counted.id),
+    };
+    assert!(store
+        .record_outcome(&outcome, None, &governance_act("counted", &[]))
+        .await
+        .unwrap());
+    let before = governance_snapshot(store, &counted.id).await;
+    let late = store
+        .cancel_proposal(
+            &cancellation_record(&counted.id, ""),
+            &governance_act("late", &[VOTER]),
+        )
+        .await;
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+    assert_eq!(governance_snapshot(store, &counted.id).await, before);
+    assert_eq!(store.cancellation(&counted.id).await.unwrap(), None);
 }
 
 /// How many of `ps` are due for counting (past their deadline, no outcome).
@@ -3363,6 +3462,7 @@ pub mod checks {
         feed_values_are_replaced_with_the_state after [];
         governance_acts_are_written_once_with_log_and_envelopes after [];
         governance_outcomes_apply_their_effect_or_nothing after [];
+        governance_cancellations_are_stored_once_and_end_voting after [];
         object_texts_come_back_byte_for_byte after [];
     }
 

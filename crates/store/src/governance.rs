@@ -1,5 +1,6 @@
 //! Governance as the store keeps it: proposals as tabled (their signed text), the ballots
-//! received on each (admitted, or refused with the reason), the outcome of each with its
+//! received on each (admitted, or refused with the reason), the cancellation of those
+//! canceled by their proposer, the outcome of each with its
 //! digest, the rules in force (every version) and the norms registry (every version of
 //! every norm). The store never interprets a proposal, a ballot, a rule or a norm text:
 //! the node crate owns their vocabulary and checks each before it gets here. What the store
@@ -44,6 +45,21 @@ pub struct BallotRecord {
     /// Why it does not count (JSON text, as the node writes it); `None` when admitted.
     pub refusal: Option<String>,
     /// The signed ballot as JSON text, stored as given.
+    pub json: String,
+}
+
+/// A proposal canceled by its proposer while pending: the signed cancellation as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationRecord {
+    /// The proposal canceled.
+    pub proposal: String,
+    /// The member that canceled it (its proposer).
+    pub member: String,
+    /// When it was canceled (the signed time), microseconds.
+    pub at: i64,
+    /// Hex SHA-256 of `json`.
+    pub sha256: String,
+    /// The signed cancellation as JSON text, stored as given.
     pub json: String,
 }
 
@@ -131,6 +147,8 @@ pub struct GovernanceRecords {
     pub ballots: Vec<BallotRecord>,
     /// The outcomes.
     pub outcomes: Vec<OutcomeRecord>,
+    /// The cancellations.
+    pub cancellations: Vec<CancellationRecord>,
     /// Every version of the rules, oldest first.
     pub rules: Vec<RulesVersion>,
     /// Every version of every norm.
@@ -150,6 +168,9 @@ impl GovernanceRecords {
         for p in &proposals {
             records.ballots.extend(store.ballots(&p.id).await?);
             records.outcomes.extend(store.outcome(&p.id).await?);
+            records
+                .cancellations
+                .extend(store.cancellation(&p.id).await?);
         }
         records.proposals = proposals;
         Ok(records)

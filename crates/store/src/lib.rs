@@ -29,8 +29,8 @@ mod values;
 
 pub use feeds::{Feed, FeedRecord, FeedState, FeedValue};
 pub use governance::{
-    BallotRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion, OutcomeRecord,
-    ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
+    BallotRecord, CancellationRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion,
+    OutcomeRecord, ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
 };
 pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
 pub use tlog::{
@@ -429,8 +429,18 @@ pub trait GovernanceStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Stores a ballot received on a stored proposal. Returns `false`, changing nothing,
     /// when the same text is stored already for that proposal; [`StoreError::NotFound`]
-    /// when the proposal is not stored; a [`StoreError::Conflict`] once its outcome is.
+    /// when the proposal is not stored; a [`StoreError::Conflict`] once its outcome or its
+    /// cancellation is.
     async fn add_ballot(&self, ballot: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool>;
+    /// Stores the cancellation of a stored proposal. Returns `false`, changing nothing,
+    /// when the same cancellation (same SHA-256) is stored already; [`StoreError::NotFound`]
+    /// when the proposal is not stored; a [`StoreError::Conflict`], changing nothing, once
+    /// it has an outcome or another cancellation.
+    async fn cancel_proposal(
+        &self,
+        cancellation: &CancellationRecord,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool>;
     /// Stores the outcome of a stored proposal and applies `effect` in the same
     /// transaction. Returns `false`, changing nothing, when an outcome is stored already
     /// for that proposal; when the effect cannot apply (see [`Effect`]), nothing is stored.
@@ -448,13 +458,15 @@ pub trait GovernanceStore: Send + Sync {
     async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>>;
     /// The proposals, most recently tabled first (ties by id, descending), at most `limit`.
     async fn proposals(&self, limit: usize) -> StoreResult<Vec<ProposalRecord>>;
-    /// The proposals whose deadline is at or before `at` and that have no outcome yet, by
-    /// deadline then id.
+    /// The proposals whose deadline is at or before `at` and that have no outcome yet and
+    /// were not canceled, by deadline then id.
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>>;
     /// The ballots received on proposal `id`, in the order received.
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>>;
     /// The outcome of proposal `id`.
     async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>>;
+    /// The cancellation of proposal `id`.
+    async fn cancellation(&self, id: &str) -> StoreResult<Option<CancellationRecord>>;
     /// The rules in force: their latest version, if any.
     async fn rules_in_force(&self) -> StoreResult<Option<RulesVersion>>;
     /// Every version of the rules, oldest first.

@@ -321,7 +321,7 @@ async fn inbox_digest(store: &dyn Store) -> anyhow::Result<Rows> {
     Ok(rows)
 }
 
-/// Governance: every proposal, ballot, outcome, version of the rules and of every norm.
+/// Governance: every proposal, ballot, outcome, cancellation, version of the rules and of every norm.
 async fn governance_digest(store: &dyn Store) -> anyhow::Result<Rows> {
     let mut rows = Rows::default();
     let g = GovernanceRecords::read(store).await?;
@@ -354,6 +354,15 @@ async fn governance_digest(store: &dyn Store) -> anyhow::Result<Rows> {
             &o.counted_at.to_be_bytes(),
             &opt(o.executed_at),
             o.json.as_bytes(),
+        ]);
+    }
+    for k in &g.cancellations {
+        rows.row(&[
+            k.proposal.as_bytes(),
+            k.member.as_bytes(),
+            &k.at.to_be_bytes(),
+            k.sha256.as_bytes(),
+            k.json.as_bytes(),
         ]);
     }
     for r in &g.rules {

@@ -1,8 +1,9 @@
 //! `comity governance …`: proposals decided by one member, one vote, and the norms
 //! registry, for the operator of this node (who acts for its member). Works while `comity
-//! serve` runs: what is tabled or cast here is queued for every other active member and
-//! sent by the running node, which also counts each proposal at its deadline. The same
-//! workflows back `/api/v1/governance`.
+//! serve` runs: what is tabled, cast or canceled here is queued for every other active
+//! member and sent by the running node, which also counts each proposal at its deadline.
+//! The same workflows back `/api/v1/governance`. `audit` asks peers for their signed
+//! dossiers over the federation route and recomputes their outcomes here.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -41,6 +42,35 @@ pub enum GovernanceCommand {
         id: String,
         /// yes, no or abstain.
         choice: Choice,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Cancel a proposal this node's member tabled, while it is pending (before voting
+    /// opens); every node then holds it canceled.
+    Cancel {
+        /// Proposal id.
+        id: String,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Audit proposals at peers: ask each for its signed dossier (the signed proposal, the
+    /// ballots it received, the outcome it counted), recompute the outcome from its ballots
+    /// and compare with what it claims and with what this node holds. Prints, per peer,
+    /// agree or disagree with the evidence; exits 1 when a peer disagrees or cannot be
+    /// audited.
+    Audit {
+        /// Proposal id; every proposal held here when omitted.
+        id: Option<String>,
+        /// A member to audit (repeat); every other active member with an endpoint when
+        /// omitted.
+        #[arg(long = "peer", value_name = "MEMBER")]
+        peers: Vec<String>,
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
@@ -173,6 +203,17 @@ pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
             let shown = service::vote(&node, &id, choice, now_us()).await?;
             print(&shown, json)?;
         }
+        GovernanceCommand::Cancel { id, json, data } => {
+            let node = data.open_node()?;
+            let shown = service::cancel(&node, &id, now_us()).await?;
+            print(&shown, json)?;
+        }
+        GovernanceCommand::Audit {
+            id,
+            peers,
+            json,
+            data,
+        } => return super::governance_audit::run(id, peers, json, &data).await,
         GovernanceCommand::List { limit, json, data } => {
             let node = data.open_node()?;
             let now = now_us();

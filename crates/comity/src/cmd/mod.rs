@@ -10,6 +10,7 @@ pub mod digest;
 pub mod export;
 pub mod feed;
 pub mod governance;
+mod governance_audit;
 pub mod import;
 pub mod log;
 pub mod matching;

@@ -37,7 +37,8 @@ pub enum Kind {
     /// `{"request", "sha256", "offset", "size", "data"}` (base64).
     Attachment,
     /// A governance act: a signed proposal, `{"proposal": PROPOSAL}`, or a signed ballot
-    /// with the proposal it is on, `{"proposal": PROPOSAL, "ballot": BALLOT}`.
+    /// or cancellation with the proposal it is on, `{"proposal": PROPOSAL, "ballot":
+    /// BALLOT}` or `{"proposal": PROPOSAL, "cancellation": CANCELLATION}`.
     Governance,
     /// A signed checkpoint of the sender's log.
     Checkpoint,

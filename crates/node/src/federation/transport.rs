@@ -13,6 +13,17 @@ pub const INBOX_PATH: &str = "/federation/v1/inbox";
 /// The path of the outbox a peer pulls from.
 pub const OUTBOX_PATH: &str = "/federation/v1/outbox";
 
+/// The path template of a proposal's dossier, which a member auditing it asks for with a
+/// signed `GET` (see [`crate::governance::audit`]).
+pub const DOSSIER_PATH: &str = "/federation/v1/governance/proposals/{id}";
+
+/// The dossier URL of proposal `id` at the peer at `endpoint`, and the path a request
+/// for it signs.
+pub fn dossier_url(endpoint: &str, id: &str) -> (String, String) {
+    let path = DOSSIER_PATH.replace("{id}", id);
+    (format!("{}{path}", endpoint.trim_end_matches('/')), path)
+}
+
 /// The scheme of the `Authorization` header that carries a signed pull request.
 pub const PULL_SCHEME: &str = "Comity-Envelope";
 

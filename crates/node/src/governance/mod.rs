@@ -11,6 +11,7 @@
 //!   proposer and subject checked against the member set and the rules in force);
 //! - [`electorate`]: the member set at tabling, with pinned keys and standings;
 //! - [`ballot`]: signed ballots (Ed25519 over RFC 8785 canonical JSON, like request events);
+//! - [`cancel`]: a proposer's signed cancellation of its proposal while pending;
 //! - [`tally`]: the outcome, with every ballot counted or refused with its reason, and its
 //!   digest;
 //! - [`state`]: where a proposal stands (OpenZeppelin Governor's states) at a given time.
@@ -22,11 +23,15 @@
 //!   and execute), stored through `GovernanceStore` with their log entries and envelopes;
 //!   `effect` says what a succeeded proposal changes.
 //!
+//! - [`audit`]: what a node hands a member auditing a proposal (its signed proposal,
+//!   ballots and outcome, signed), and the audit of a peer's against this node's.
+//!
 //! Not built yet: the genesis document and its signing ceremony; sponsors' own signatures;
-//! cancellation by the proposer; reports under a norm; consultations;
-//! `comity governance audit`.
+//! reports under a norm; consultations.
 
+pub mod audit;
 pub mod ballot;
+pub mod cancel;
 mod effect;
 pub mod electorate;
 pub mod proposal;
@@ -37,11 +42,15 @@ pub mod tabled;
 pub mod tally;
 
 #[cfg(test)]
+mod audit_tests;
+#[cfg(test)]
 mod service_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use audit::{Audit, Dossier, SignedDossier};
 pub use ballot::{Ballot, BallotError, Choice, SignedBallot};
+pub use cancel::{Cancellation, SignedCancellation};
 pub use electorate::{Elector, Electorate, ElectorateError};
 pub use proposal::{Action, Motion, Proposal, ProposalKind, TablingError, Texts};
 pub use rules::{KindRules, Ratio, RatioError, Rules, RulesError};

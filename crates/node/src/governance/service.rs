@@ -8,13 +8,19 @@
 //!   one more than its last);
 //!   it is taken in here like any ballot and sent to every other active member with the
 //!   signed proposal, so a member that has not received the proposal yet can check it.
-//! - `take_in` (the inbox calls it): a proposal or a ballot from a peer. A proposal is
-//!   taken in only when its proposer's pinned key verifies it and this node's member set and
-//!   rules are those it names. A ballot is admitted ([`super::admit`]) or refused with the
-//!   reason (forged, unknown or suspended member, early, late, replayed), and nothing is
-//!   stored; a second different ballot of one member with the same sequence (a double
-//!   vote) is refused too, but kept as evidence so that the count refuses both on every
-//!   node.
+//! - [`cancel`]: this node's member cancels a proposal it tabled, while it is pending: the
+//!   signed cancellation is stored, committed to the log and sent to every other active
+//!   member with the proposal; every node then holds the proposal `canceled`, refuses
+//!   ballots on it and never counts it.
+//! - `take_in` (the inbox calls it): a proposal, a ballot or a cancellation from a peer. A
+//!   proposal is taken in only when its proposer's pinned key verifies it and this node's
+//!   member set and rules are those it names. A ballot is admitted ([`super::admit`]) or
+//!   refused with the reason (forged, unknown or suspended member, early, late, replayed,
+//!   on a canceled proposal), and nothing is stored; a second different ballot of one
+//!   member with the same sequence (a double vote) is refused too, but kept as evidence so
+//!   that the count refuses both on every node. A cancellation is taken in only when it is
+//!   the proposer's, verified with its pinned key and signed while the proposal was
+//!   pending, before the proposal was counted here.
 //! - [`count_due`]: at the deadline (plus [`COUNT_AFTER_US`] for ballots in flight) every
 //!   node counts the ballots it holds ([`super::count`]); a succeeded proposal's effect
 //!   (the `effect` module) is applied in the same transaction, as of the deadline.
@@ -23,14 +29,15 @@ use std::collections::BTreeSet;
 
 use comity_stix::clock::{format_us, now_us};
 use comity_store::{
-    BallotRecord, GovernanceAct, OpenableEntry, OutboxItem, OutboxKind, OutcomeRecord,
-    ProposalRecord, RulesVersion, Store, StoreError,
+    BallotRecord, CancellationRecord, GovernanceAct, OpenableEntry, OutboxItem, OutboxKind,
+    OutcomeRecord, ProposalRecord, RulesVersion, Store, StoreError,
 };
 use comity_tlog::entry::{LogEntry, GOVERNANCE_ACT};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::ballot::{Ballot, Choice, SignedBallot};
+use super::cancel::{Cancellation, SignedCancellation};
 use super::effect::effect_of;
 use super::electorate::Electorate;
 use super::proposal::{Action, Motion, Proposal, TablingError};
@@ -87,7 +94,7 @@ fn invalid(why: impl Into<String>) -> GovernanceError {
 }
 
 /// A stored text that does not read back: the store is damaged.
-fn corrupt(what: &str, why: impl std::fmt::Display) -> GovernanceError {
+pub(super) fn corrupt(what: &str, why: impl std::fmt::Display) -> GovernanceError {
     GovernanceError::Store(StoreError::Backend(format!("stored {what}: {why}")))
 }
 
@@ -140,7 +147,7 @@ pub struct NewProposal {
 }
 
 /// This node's member id.
-async fn local_member(store: &dyn Store) -> Result<String, GovernanceError> {
+pub(super) async fn local_member(store: &dyn Store) -> Result<String, GovernanceError> {
     Ok(Directory::new(store)
         .local_member()
         .await?
@@ -287,7 +294,7 @@ async fn store_proposal(
 }
 
 /// The stored signed proposal `id`.
-async fn stored(store: &dyn Store, id: &str) -> Result<SignedProposal, GovernanceError> {
+pub(super) async fn stored(store: &dyn Store, id: &str) -> Result<SignedProposal, GovernanceError> {
     let record = store
         .proposal(id)
         .await?
@@ -340,20 +347,152 @@ pub async fn vote(
     show(store, id, at).await
 }
 
+/// What a governance envelope carries besides the signed proposal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Carried<'a> {
+    /// Nothing: the proposal is tabled.
+    Nothing,
+    /// A signed ballot on it.
+    Ballot(&'a str),
+    /// Its signed cancellation.
+    Cancellation(&'a str),
+}
+
 /// Takes in a governance envelope's content from member `from`: the signed proposal
-/// `proposal` and, when given, a signed ballot on it. Returns whether anything was new.
+/// `proposal` and what it carries. Returns whether anything was new.
 pub(crate) async fn take_in(
     store: &dyn Store,
     from: &str,
     proposal: &str,
-    ballot: Option<&str>,
+    carried: Carried<'_>,
 ) -> Result<bool, GovernanceError> {
     count_due(store, now_us()).await?;
     let local = local_member(store).await?;
-    let (signed, fresh) = take_in_proposal(store, &local, from, proposal, ballot.is_some()).await?;
-    match ballot {
-        Some(text) => take_in_ballot(store, &local, from, &signed, text, Vec::new()).await,
-        None => Ok(fresh),
+    let by_anyone = matches!(carried, Carried::Ballot(_));
+    let (signed, fresh) = take_in_proposal(store, &local, from, proposal, by_anyone).await?;
+    match carried {
+        Carried::Ballot(text) => {
+            take_in_ballot(store, &local, from, &signed, text, Vec::new()).await
+        }
+        Carried::Cancellation(text) => {
+            take_in_cancellation(store, &local, from, &signed, text, Vec::new()).await
+        }
+        Carried::Nothing => Ok(fresh),
+    }
+}
+
+/// Cancels proposal `id`, which this node's member tabled, at `at` while it is pending:
+/// signed, taken in here, sent to every other active member with the proposal.
+pub async fn cancel(node: &Node, id: &str, at: i64) -> Result<ProposalView, GovernanceError> {
+    let store = node.store();
+    count_due(store, at).await?;
+    let local = local_member(store).await?;
+    let signed = stored(store, id).await?;
+    let cancellation = Cancellation::sign(id, &local, at, node.log().node_key());
+    let electorate = signed.tabled.electorate()?;
+    let sealer = Sealer::load(store, node.log().node_key()).await?;
+    let body = format!(
+        "{{\"proposal\":{},\"cancellation\":{}}}",
+        signed.json, cancellation.json
+    );
+    take_in_cancellation(
+        store,
+        &local,
+        &local,
+        &signed,
+        &cancellation.json,
+        sends(&electorate, &local, &sealer, &body),
+    )
+    .await?;
+    tracing::info!(proposal = %id, "proposal canceled");
+    show(store, id, at).await
+}
+
+/// Takes in a cancellation text of `signed` from member `from`, and stores it with `sends`:
+/// refused, changing nothing, unless it is the proposer's, signed with its pinned key while
+/// the proposal was pending, and the proposal is neither canceled otherwise nor counted.
+async fn take_in_cancellation(
+    store: &dyn Store,
+    local: &str,
+    from: &str,
+    signed: &SignedProposal,
+    text: &str,
+    sends: Vec<(String, OutboxItem)>,
+) -> Result<bool, GovernanceError> {
+    let proposal = &signed.tabled.proposal;
+    let cancellation = SignedCancellation::parse(text).map_err(invalid)?;
+    let c = &cancellation.cancellation;
+    if c.proposal != proposal.id {
+        return Err(invalid(format!(
+            "the cancellation is of proposal {}, not of {}",
+            c.proposal.escape_debug(),
+            proposal.id
+        )));
+    }
+    if c.member != from {
+        return Err(invalid(format!(
+            "the cancellation was signed for {}, but {from} sent it",
+            c.member.escape_debug()
+        )));
+    }
+    if let Some(held) = store.cancellation(&proposal.id).await? {
+        if held.sha256 == cancellation.sha256 {
+            return Ok(false);
+        }
+        return Err(invalid(format!(
+            "proposal {} was canceled already, at {}",
+            proposal.id,
+            format_us(held.at)
+        )));
+    }
+    proposal
+        .check_cancel(&c.member, cancellation.at_us)
+        .map_err(|e| invalid(e.to_string()))?;
+    let electorate = signed.tabled.electorate()?;
+    let key = electorate
+        .get(&proposal.proposer)
+        .ok_or_else(|| corrupt("proposal", "its proposer is not in its member set"))?
+        .key;
+    cancellation.verify(&key).map_err(|e| {
+        invalid(format!(
+            "the cancellation's signature does not verify with the pinned key of {}: {e}",
+            proposal.proposer
+        ))
+    })?;
+    if store.outcome(&proposal.id).await?.is_some() {
+        return Err(invalid(format!(
+            "proposal {} was counted already: the cancellation came after its count",
+            proposal.id
+        )));
+    }
+    if cancellation.at_us > now_us() + MAX_SKEW.whole_microseconds() as i64 {
+        return Err(invalid(format!(
+            "the cancellation's time {} is in the future",
+            c.at
+        )));
+    }
+    let record = CancellationRecord {
+        proposal: proposal.id.clone(),
+        member: c.member.clone(),
+        at: cancellation.at_us,
+        sha256: cancellation.sha256.clone(),
+        json: text.to_owned(),
+    };
+    let act = GovernanceAct {
+        log_entries: vec![entry(
+            local,
+            format!("{}#canceled", proposal.id),
+            &cancellation.sha256,
+        )?],
+        sends,
+    };
+    match store.cancel_proposal(&record, &act).await {
+        Ok(fresh) => Ok(fresh),
+        Err(StoreError::Conflict(_)) => Err(invalid(format!(
+            "proposal {} was counted or canceled meanwhile: the cancellation came too late",
+            proposal.id
+        ))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -453,6 +592,13 @@ async fn take_in_ballot(
     sends: Vec<(String, OutboxItem)>,
 ) -> Result<bool, GovernanceError> {
     let proposal = &signed.tabled.proposal;
+    if let Some(c) = store.cancellation(&proposal.id).await? {
+        return Err(invalid(format!(
+            "proposal {} was canceled by its proposer at {}: it takes no ballots",
+            proposal.id,
+            format_us(c.at)
+        )));
+    }
     let electorate = signed.tabled.electorate()?;
     let admitted =
         admit(proposal, &electorate, text).map_err(|r| GovernanceError::Ballot(r.reason))?;
@@ -634,7 +780,7 @@ async fn view(
         None => (outcome_of(store, &signed).await?, false, None),
     };
     let lifecycle = Lifecycle {
-        canceled_at: None,
+        canceled_at: store.cancellation(&proposal.id).await?.map(|c| c.at),
         executed_at,
     };
     let mut state = state_at(&proposal, now, &outcome, &lifecycle);

@@ -11,10 +11,10 @@ use crate::federation::envelope::{Envelope, Kind};
 use crate::federation::inbox::Answer;
 use crate::test_peers::{due, hand, peer, peers, reason_of, receive, Peer};
 
-const SECOND: i64 = 1_000_000;
+pub(super) const SECOND: i64 = 1_000_000;
 
 /// A second before voting, a minute of voting, an hour to execute.
-fn rules() -> Rules {
+pub(super) fn rules() -> Rules {
     Rules {
         voting_delay_seconds: 1,
         voting_period_seconds: 60,
@@ -24,16 +24,16 @@ fn rules() -> Rules {
 }
 
 /// Ten seconds ago: voting is open, the deadline is 51 s ahead.
-fn tabled_at() -> i64 {
+pub(super) fn tabled_at() -> i64 {
     now_us() - 10 * SECOND
 }
 
 /// When every node counts a proposal tabled at `at`.
-fn count_time(at: i64) -> i64 {
+pub(super) fn count_time(at: i64) -> i64 {
     at + 61 * SECOND + COUNT_AFTER_US
 }
 
-async fn with_rules(peers: &[&Peer]) {
+pub(super) async fn with_rules(peers: &[&Peer]) {
     for p in peers {
         service::set_initial_rules(&p.node, &rules(), tabled_at() - SECOND)
             .await
@@ -41,7 +41,7 @@ async fn with_rules(peers: &[&Peer]) {
     }
 }
 
-fn adopt(norm: &str) -> NewProposal {
+pub(super) fn adopt(norm: &str) -> NewProposal {
     NewProposal {
         action: Action::AdoptNorm {
             norm: norm.into(),
@@ -62,7 +62,7 @@ fn adopt(norm: &str) -> NewProposal {
 }
 
 /// Hands everything `from` queued for `to`, each delivered.
-async fn deliver(from: &Peer, to: &Peer) {
+pub(super) async fn deliver(from: &Peer, to: &Peer) {
     for entry in due(from, to).await {
         let answer = hand(from, to, &entry).await;
         assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
@@ -70,13 +70,13 @@ async fn deliver(from: &Peer, to: &Peer) {
 }
 
 /// `p`'s ballot texts on `id`.
-async fn ballots(p: &Peer, id: &str) -> Vec<String> {
+pub(super) async fn ballots(p: &Peer, id: &str) -> Vec<String> {
     let held = p.node.store().ballots(id).await.unwrap();
     held.into_iter().map(|b| b.json).collect()
 }
 
 /// Member `by`'s ballot on `id` signed with `key` at `at`.
-fn ballot(
+pub(super) fn ballot(
     id: &str,
     by: &Peer,
     key: &crate::identity::NodeKey,
@@ -91,7 +91,7 @@ fn ballot(
 }
 
 /// Sends `body` from `from` to `to` as the next envelope of `from`'s sequence.
-async fn send(from: &Peer, to: &Peer, body: String) -> Answer {
+pub(super) async fn send(from: &Peer, to: &Peer, body: String) -> Answer {
     let seq = to.node.store().inbox_last_seq(&from.id).await.unwrap() + 1;
     let raw = serde_json::value::RawValue::from_string(body).unwrap();
     let env = Envelope::new(&from.id, &to.id, Kind::Governance, seq, raw);
