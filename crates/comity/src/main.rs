@@ -92,10 +92,11 @@ enum Command {
     #[command(subcommand)]
     Witness(cmd::witness::WitnessCommand),
     /// Sightings members sent back about objects this node originated, counted per object
-    /// and member (--indicator ID for one object).
+    /// and member (--indicator ID for one object, --window day|week|month for a timeline).
     Sightings(cmd::sighting::SightingsArgs),
     /// Who else has seen a value (or the values of an object, by STIX id), within the
-    /// sharing policy; --reindex indexes versions stored before the value index.
+    /// sharing policy; --cluster draws the graph around an object (JSON, GraphML, STIX);
+    /// --reindex indexes versions stored before the value index.
     Correlate(cmd::correlate::CorrelateArgs),
     /// Bring the store's schema up to date (idempotent; refuses a newer schema).
     Migrate(cmd::migrate::MigrateArgs),
