@@ -121,7 +121,7 @@ def world(tmp_path_factory):
         restricted = a.node.cli("collection", "add", "--title", "restricted", "--data-dir",
                                 a.node.data_dir).stdout.decode().strip()
         add_and_wait(a.node, restricted, [ind("[domain-name:value = 'hidden.example']")], user=a.node.admin)
-        yield {"a": a, "cid": cid, "events": events, "objs": objs, "report": report,
+        yield {"a": a, "b": b, "cid": cid, "events": events, "objs": objs, "report": report,
                "restricted": restricted, "tmp": tmp}
 
 
@@ -276,6 +276,30 @@ def test_a_feed_is_pulled_with_etags_and_revoked_objects_leave(world):
     day = get(a, cid, f"{changed[0]}.json", auth=None, headers=bearer).text
     assert "loose.example" not in day
     assert hashlib.md5(b"loose.example").hexdigest() not in get(a, cid, "hashes.csv").text
+
+
+def test_a_misp_feed_consumer_reads_the_feed_with_the_members_token(world):
+    """Another node subscribes to the feed as it subscribes to any MISP feed (manifest, then
+    each event), with a Bearer token: it gets what the reader may read, and a second run
+    reads nothing again."""
+    a, b, cid = world["a"], world["b"], world["cid"]
+    secret = a.node.cli("token", "create", "--user", ANALYST[0], "--label", "peer-misp",
+                        "--data-dir", a.node.data_dir).stdout.decode().strip()
+    env = {"A_MISP_TOKEN": secret}
+    b.node.cli("feed", "add", "from-a", "--kind", "misp", "--url", f"{a.url}/api/v1/collections/{cid}/misp-feed",
+               "--marking", "amber", "--token-env", "A_MISP_TOKEN", "--data-dir", b.node.data_dir, env=env)
+
+    def run() -> dict:
+        out = b.node.cli("feed", "run", "from-a", "--json", "--data-dir", b.node.data_dir, env=env)
+        return json.loads(out.stdout)
+
+    first = run()
+    assert first["stored"] > 0 and first["refused"] == 0, first
+    stored = json.dumps(b.node.export()["objects"])
+    assert "own-red.example" in stored and "203.0.113.9" in stored
+    assert "their-red.example" not in stored
+    second = run()
+    assert (second["stored"], second["pages"]) == (0, 1), second
 
 
 @pytest.mark.parametrize("auth,name,status,says", [
