@@ -172,17 +172,18 @@ pub fn build(collection_id: &str, title: &str, objects: &[Held]) -> Built {
         let Some(uuid) = uuid_of(text(c, "id")) else {
             continue;
         };
+        let mut held_here = HashSet::new();
         let members: Vec<&Value> = c
             .get("object_refs")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(|r| index.get(r.as_str()?).map(|h| &h.json))
-            .filter(|o| is_member_type(text(o, "type")))
+            .filter(|o| is_member_type(text(o, "type")) && held_here.insert(text(o, "id")))
             .collect();
         placed.extend(members.iter().map(|o| text(o, "id")));
         let published = text(c, "type") == "report";
-        let dated = if published { "published" } else { "created" };
+        let dated = [if published { "published" } else { "created" }, "modified"];
         let mut tags: Vec<Value> = tlp(c).map(tlp_tag).into_iter().collect();
         tags.extend(label_tags(c));
         drafts.push(Draft {
@@ -191,7 +192,11 @@ pub fn build(collection_id: &str, title: &str, objects: &[Held]) -> Built {
                 "" => text(c, "id").to_owned(),
                 name => name.to_owned(),
             },
-            date: text(c, dated).get(..10).unwrap_or_default().to_owned(),
+            date: dated
+                .iter()
+                .find_map(|k| parse_us(text(c, k)).and(text(c, k).get(..10)))
+                .unwrap_or_default()
+                .to_owned(),
             published,
             orgc: orgc(c),
             tlp: tlp(c),
@@ -674,7 +679,8 @@ mod tests {
         let report = |uuid: &str| {
             json!({"type": "report", "id": format!("report--{uuid}"), "name": "r",
             "created": "2025-11-30T10:00:00.000Z", "modified": "2025-11-30T10:00:00.000Z",
-            "published": "2025-11-30T10:00:00.000Z", "object_refs": ["indicator--11111111-1111-4111-8111-111111111111", "indicator--99999999-9999-4999-8999-999999999999"]})
+            "published": "2025-11-30T10:00:00.000Z", "object_refs": ["indicator--11111111-1111-4111-8111-111111111111",
+                "indicator--99999999-9999-4999-8999-999999999999", "indicator--11111111-1111-4111-8111-111111111111"]})
         };
         let built = build(
             "c1",
