@@ -41,5 +41,5 @@ async fn get_file(
     let body = feed.file(file).ok_or_else(|| {
         ApiError::not_found(format!("no event {name:?} in this feed that you may read"))
     })?;
-    Ok(conditional(&headers, content_type, body.to_owned()))
+    Ok(conditional(&headers, content_type, body))
 }

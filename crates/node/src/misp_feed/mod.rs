@@ -24,10 +24,10 @@ use crate::release::{Release, Released};
 /// A collection as a MISP feed.
 #[derive(Debug, Default)]
 pub struct Feed {
-    /// `manifest.json`.
-    pub manifest: String,
-    /// The event files' text, by event UUID.
-    pub events: BTreeMap<String, String>,
+    /// `manifest.json`, as JSON.
+    pub manifest: Value,
+    /// The events (`{"Event": {...}}`) by UUID, written as text only when asked for.
+    pub events: BTreeMap<String, Value>,
     /// `hashes.csv`: the MD5 of each attribute value and its event's UUID, a line each.
     pub hashes: String,
     /// Objects released to the reader.
@@ -90,11 +90,11 @@ impl Feed {
     }
 
     /// The text of one file, `None` for an event the feed does not hold.
-    pub fn file(&self, file: FeedFile) -> Option<&str> {
+    pub fn file(&self, file: FeedFile) -> Option<String> {
         match file {
-            FeedFile::Manifest => Some(&self.manifest),
-            FeedFile::Hashes => Some(&self.hashes),
-            FeedFile::Event(uuid) => self.events.get(&uuid.to_string()).map(String::as_str),
+            FeedFile::Manifest => Some(self.manifest.to_string()),
+            FeedFile::Hashes => Some(self.hashes.clone()),
+            FeedFile::Event(uuid) => self.events.get(&uuid.to_string()).map(Value::to_string),
         }
     }
 
@@ -111,12 +111,12 @@ impl Feed {
                 }
             }
         }
-        for (uuid, text) in &self.events {
-            std::fs::write(dir.join(format!("{uuid}.json")), text)?;
+        for (uuid, event) in &self.events {
+            std::fs::write(dir.join(format!("{uuid}.json")), event.to_string())?;
         }
         std::fs::write(dir.join("hashes.csv"), &self.hashes)?;
         // The manifest last: a fetcher reading it finds every event it lists.
-        std::fs::write(dir.join("manifest.json"), &self.manifest)
+        std::fs::write(dir.join("manifest.json"), self.manifest.to_string())
     }
 }
 
@@ -174,9 +174,9 @@ pub async fn export(
             let _ = writeln!(feed.hashes, "{:x},{uuid}", Md5::digest(value.as_bytes()));
         }
         feed.attributes += event.values.len() as u64;
-        feed.events.insert(uuid.clone(), event.json.to_string());
+        feed.events.insert(uuid.clone(), event.json);
         manifest.insert(uuid, event.manifest);
     }
-    feed.manifest = Value::Object(manifest).to_string();
+    feed.manifest = Value::Object(manifest);
     Ok(feed)
 }
