@@ -39,6 +39,8 @@ pymisp = pytest.importorskip("pymisp")
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: MISP export")
 
 ANALYST = ("misp", "misp-password-1")
+HOSTILE = 'x", "to_ids": true}]}}\n\u202e<script>,md5'
+
 VIEWER = ("vic", "vic-password-1")
 SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 # The namespace of the UUIDv5s the export derives (crates/node/src/misp_feed/convert.rs).
@@ -109,10 +111,10 @@ def world(tmp_path_factory):
             "own_red": ind("[domain-name:value = 'own-red.example']", RED),
             "their_red": ind("[domain-name:value = 'their-red.example']", RED, created_by_ref=b.id),
             "pair": ind("[ipv4-addr:value = '192.0.2.1'] OR [ipv4-addr:value = '192.0.2.2']"),
-            "loose": ind("[domain-name:value = 'loose.example']"),
+            "loose": ind("[domain-name:value = 'loose.example']", labels=[HOSTILE]),
         }
         report = {"type": "report", "spec_version": "2.1", "id": f"report--{uuid.uuid4()}", "created": T0,
-                  "modified": T0, "published": T0, "name": "Their RED and our own",
+                  "modified": T0, "published": T0, "name": HOSTILE,
                   "object_refs": [objs["own_red"]["id"], objs["their_red"]["id"]],
                   "object_marking_refs": [GREEN]}
         add_and_wait(a.node, cid, [*objs.values(), report], user=a.node.admin)
@@ -237,6 +239,7 @@ def test_the_policy_decides_what_reaches_the_feed(world):
     event = load(get(a, cid, f"{report['id'].split('--')[1]}.json").text)
     assert [(x.type, x.value) for x in event.attributes] == [("domain", "own-red.example")]
     assert [t.name for t in event.tags] == ["tlp:green"]
+    assert event.info == HOSTILE
     assert [t.name for t in event.attributes[0].tags] == ["tlp:red"]
     # What no report holds is in the event of the day it was added; a pattern of two values
     # is kept whole.
@@ -247,6 +250,8 @@ def test_the_policy_decides_what_reaches_the_feed(world):
     day = load(get(a, cid, f"{days[0]}.json").text)
     kinds = {(x.type, x.value, x.to_ids) for x in day.attributes}
     assert ("domain", "loose.example", True) in kinds
+    loose = next(x for x in day.attributes if x.value == "loose.example")
+    assert [t.name for t in loose.tags] == ["tlp:green", HOSTILE]
     assert ("stix2-pattern", objs["pair"]["pattern"], True) in kinds
     # The CLI (this organisation's own export) is the same feed.
     out = world["tmp"] / "policy"
