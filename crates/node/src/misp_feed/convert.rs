@@ -168,9 +168,15 @@ pub fn build(collection_id: &str, title: &str, objects: &[Held]) -> Built {
     containers.sort_by_key(|o| text(o, "id"));
     let mut placed = HashSet::new();
     let mut drafts = Vec::new();
+    let mut event_uuids = HashSet::new();
     for c in containers {
-        let Some(uuid) = uuid_of(text(c, "id")) else {
+        let Some(own) = uuid_of(text(c, "id")) else {
             continue;
+        };
+        // A report and a grouping with the same UUID are two events.
+        let uuid = match event_uuids.insert(own) {
+            true => own.to_string(),
+            false => derived(&format!("event:{}", text(c, "id"))),
         };
         let mut held_here = HashSet::new();
         let members: Vec<&Value> = c
@@ -187,7 +193,7 @@ pub fn build(collection_id: &str, title: &str, objects: &[Held]) -> Built {
         let mut tags: Vec<Value> = tlp(c).map(tlp_tag).into_iter().collect();
         tags.extend(label_tags(c));
         drafts.push(Draft {
-            uuid: uuid.to_string(),
+            uuid,
             info: match text(c, "name") {
                 "" => text(c, "id").to_owned(),
                 name => name.to_owned(),
@@ -697,6 +703,19 @@ mod tests {
             .map(|e| e.json["Event"]["Attribute"][0]["uuid"].as_str().unwrap())
             .collect();
         assert_eq!(uuids[0], "11111111-1111-4111-8111-111111111111");
+        let mut twin = report("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+        twin["type"] = json!("grouping");
+        twin["id"] = json!("grouping--aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+        let twins = build(
+            "c1",
+            "Inbox",
+            &held(vec![report("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"), twin]),
+        );
+        assert_eq!(
+            twins.events.len(),
+            2,
+            "a report and a grouping sharing a UUID"
+        );
         assert_ne!(uuids[1], uuids[0]);
         // Held by a report: no day event; a reference to what the reader may not see is
         // no attribute.
