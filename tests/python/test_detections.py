@@ -166,7 +166,7 @@ def test_zeek_intel_and_lists_follow_their_formats(world):
 
 
 @pytest.mark.parametrize("args,says", [
-    (["--format", "snort"], "unknown format \"snort\": expected stix, suricata, zeek-intel or list"),
+    (["--format", "snort"], "unknown format \"snort\": expected stix, suricata, zeek-intel, list or misp-feed"),
     (["--format", "list", "--value-type", "ipv5"], "unknown value type \"ipv5\""),
     (["--value-type", "ipv4"], "--value-type goes with the sensor formats"),
     (["--format", "suricata", "--all-versions"], "go with --format stix"),

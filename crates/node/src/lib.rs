@@ -12,6 +12,7 @@ pub mod intake;
 pub mod log;
 pub mod member_file;
 pub mod misp;
+pub mod misp_feed;
 pub mod node;
 pub mod objects;
 pub mod policy;

@@ -21,7 +21,9 @@ mod governance;
 pub mod inbox_gate;
 pub mod media;
 pub mod metrics;
+mod misp_feed;
 pub mod openapi;
+mod pull;
 mod requests;
 mod sightings;
 mod taxii;
@@ -223,6 +225,7 @@ fn api_table() -> Vec<ApiRoute> {
         sightings::routes(),
         correlate::routes(),
         detections::routes(),
+        misp_feed::routes(),
         requests::routes(),
         feeds::routes(),
         governance::routes(),

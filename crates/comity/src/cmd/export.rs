@@ -1,6 +1,7 @@
 //! `comity export`: one collection as a STIX bundle on standard output, as this
-//! organisation holds it or as the sharing policy releases it to a peer member; or its
-//! indicators as sensors read them (Suricata rules, a Zeek Intel file, plain lists).
+//! organisation holds it or as the sharing policy releases it to a peer member; its
+//! indicators as sensors read them (Suricata rules, a Zeek Intel file, plain lists); or
+//! the collection as a MISP feed written to a directory.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ use crate::config::DataDir;
   comity export --format list --value-type sha256 > comity-sha256.list
                                                                 # the list the hash rules read
   comity export --format zeek-intel > comity.intel              # for Zeek's Intel::read_files
+  comity export --format misp-feed --out /srv/misp-feed          # a MISP feed in a directory
 
 Sensor formats take the newest version of each indicator the export channel releases
 (TLP:RED from other members never leaves), leave out revoked and expired ones, and skip
@@ -50,13 +52,18 @@ pub struct ExportArgs {
     /// judicial-assistance.
     #[arg(long, default_value = "intelligence", requires = "for_member")]
     purpose: String,
-    /// What to write: stix (a bundle), or for sensors suricata, zeek-intel or list.
+    /// What to write: stix (a bundle), for sensors suricata, zeek-intel or list, or
+    /// misp-feed (a MISP feed in the --out directory).
     #[arg(long, default_value = "stix")]
     format: String,
     /// Sensor formats: only values of this type (ipv4, ipv6, domain, url, md5, sha1,
     /// sha256; repeat the flag for several).
     #[arg(long = "value-type", value_name = "TYPE")]
     value_types: Vec<String>,
+    /// The directory a misp-feed export writes (made if missing; event files it no
+    /// longer holds are removed).
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
     #[command(flatten)]
     data: DataDir,
 }
@@ -66,10 +73,16 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = args.data.open_store()?;
     let collection =
         resolve_collection(store.as_ref(), &args.api_root, args.collection.as_deref()).await?;
+    if args.format == "misp-feed" {
+        return misp_feed(store.as_ref(), &collection, &args).await;
+    }
+    if args.out.is_some() {
+        anyhow::bail!("--out goes with --format misp-feed; other formats go to standard output");
+    }
     if args.format != "stix" {
         let format: Format = args.format.parse().map_err(|_| {
             anyhow::anyhow!(
-                "unknown format {:?}: expected stix, suricata, zeek-intel or list",
+                "unknown format {:?}: expected stix, suricata, zeek-intel, list or misp-feed",
                 args.format
             )
         })?;
@@ -153,6 +166,67 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The release of `collection` to this organisation's own users, through the export
+/// channel.
+async fn own_release(
+    store: &dyn comity_store::Store,
+    collection: &comity_store::Collection,
+) -> anyhow::Result<Release> {
+    let federation = Directory::new(store).federation().await?;
+    let purpose = federation.local_purpose();
+    Ok(
+        Release::for_user(federation, Role::Admin, Channel::Export, purpose)
+            .from_origin(collection.origin.as_deref()),
+    )
+}
+
+/// `comity export --format misp-feed --out DIR`: the collection as a MISP feed.
+async fn misp_feed(
+    store: &dyn comity_store::Store,
+    collection: &comity_store::Collection,
+    args: &ExportArgs,
+) -> anyhow::Result<ExitCode> {
+    if args.for_member.is_some()
+        || args.all_versions
+        || !args.types.is_empty()
+        || !args.value_types.is_empty()
+    {
+        anyhow::bail!(
+            "--for-member, --all-versions, --type and --value-type do not go with --format \
+             misp-feed; it exports the newest version of each object for this organisation"
+        );
+    }
+    let dir = args
+        .out
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("--format misp-feed needs --out DIR"))?;
+    let release = own_release(store, collection).await?;
+    let feed = comity_node::misp_feed::export(store, collection, &release).await?;
+    feed.write(dir)
+        .map_err(|e| anyhow::anyhow!("cannot write the feed into {}: {e}", dir.display()))?;
+    eprintln!(
+        "Exported {} events ({} attributes) from {} objects of collection {} into {}.",
+        feed.events.len(),
+        feed.attributes,
+        feed.objects,
+        collection.id,
+        dir.display()
+    );
+    if feed.withheld > 0 {
+        eprintln!("Withheld by the sharing policy: {} objects.", feed.withheld);
+    }
+    if feed.skipped > 0 {
+        eprintln!(
+            "Skipped {} objects no MISP attribute holds; the first:",
+            feed.skipped
+        );
+        for (id, why) in &feed.skipped_examples {
+            eprintln!("  {id}: {why}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `comity export --format suricata|zeek-intel|list`: the collection's indicators as this
 /// organisation's sensors read them.
 async fn detections(
@@ -172,10 +246,7 @@ async fn detections(
         .iter()
         .map(|t| t.parse::<ValueKind>().map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let federation = Directory::new(store).federation().await?;
-    let purpose = federation.local_purpose();
-    let release = Release::for_user(federation, Role::Admin, Channel::Export, purpose)
-        .from_origin(collection.origin.as_deref());
+    let release = own_release(store, collection).await?;
     let exported = comity_node::detections::export(
         store,
         &[(collection.key(), release)],
