@@ -9,3 +9,6 @@ pub mod reindex;
 pub mod values;
 pub mod warnings;
 pub mod who_else;
+
+#[cfg(test)]
+mod test_store;

@@ -1,34 +1,20 @@
 //! Clusters over a real SQLite store: what links reports and incidents, the evidence of
 //! each edge, the bounds, the reader's rights, and the two exports.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use comity_stix::tlp::{TLP2_CLEAR, TLP2_GREEN, TLP2_RED};
 use comity_store::prelude::*;
-use comity_store::{ApiRoot, Collection, CollectionRef, Role};
 use comity_store_sqlite::SqliteStore;
 use serde_json::{json, value::RawValue, Value};
 
 use super::export::{graphml, grouping};
 use super::*;
+use crate::correlation::test_store::{collection, reader, store, LOCAL, PEER};
 use crate::intake::examine;
-use crate::policy::{Channel, MemberId, MemberStatus, Peer, Purpose};
-use crate::registry::Federation;
-use crate::release::Release;
-
-const LOCAL: &str = "identity--0a000000-0000-4000-8000-000000000001";
-const PEER: &str = "identity--0b000000-0000-4000-8000-000000000002";
-const ROOT: &str = "r";
 
 fn id(ty: &str, n: u32) -> String {
     format!("{ty}--00000000-0000-4000-8000-{n:012}")
-}
-
-fn collection(peer: bool) -> CollectionRef {
-    CollectionRef {
-        api_root: ROOT.into(),
-        id: if peer { "from-peer" } else { "ours" }.into(),
-    }
 }
 
 fn base(ty: &str, n: u32, marking: &str) -> Value {
@@ -69,33 +55,6 @@ fn relationship(n: u32, source: &str, target: &str) -> Value {
     o
 }
 
-async fn store(dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(dir).unwrap();
-    store
-        .create_api_root(ApiRoot {
-            name: ROOT.into(),
-            title: "r".into(),
-            description: None,
-            max_content_length: 1 << 20,
-        })
-        .await
-        .unwrap();
-    for peer in [false, true] {
-        store
-            .create_collection(Collection {
-                id: collection(peer).id,
-                api_root: ROOT.into(),
-                title: "c".into(),
-                description: None,
-                view: None,
-                origin: peer.then(|| PEER.to_owned()),
-            })
-            .await
-            .unwrap();
-    }
-    store
-}
-
 async fn put(store: &SqliteStore, peer: bool, objects: &[Value]) {
     for o in objects {
         let raw = RawValue::from_string(o.to_string()).unwrap();
@@ -105,38 +64,6 @@ async fn put(store: &SqliteStore, peer: bool, objects: &[Value]) {
             .await
             .unwrap();
     }
-}
-
-fn reader(readable: [bool; 2]) -> Reader {
-    let mut peers = HashMap::new();
-    peers.insert(
-        MemberId(PEER.into()),
-        Peer {
-            member: MemberId(PEER.into()),
-            status: MemberStatus::Active,
-            agreements: Vec::new(),
-        },
-    );
-    let federation = Federation {
-        local: Some(MemberId(LOCAL.into())),
-        peers,
-        ..Federation::default()
-    };
-    Reader::new(
-        [false, true]
-            .into_iter()
-            .filter(|p| readable[usize::from(*p)])
-            .map(|peer| {
-                let release = Release::for_user(
-                    federation.clone(),
-                    Role::Viewer,
-                    Channel::TaxiiRead,
-                    Purpose::Intelligence,
-                )
-                .from_origin(peer.then_some(PEER));
-                (collection(peer), release)
-            }),
-    )
 }
 
 /// The planted world:

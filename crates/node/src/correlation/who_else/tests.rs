@@ -5,19 +5,14 @@ use std::collections::{BTreeSet, HashMap};
 
 use comity_stix::tlp::{TLP2_CLEAR, TLP2_RED};
 use comity_store::prelude::*;
-use comity_store::{ApiRoot, Collection, CollectionRef, Role};
 use comity_store_sqlite::SqliteStore;
 use proptest::prelude::*;
 use serde_json::value::RawValue;
 
 use super::*;
+use crate::correlation::test_store::{collection, reader, store, LOCAL, PEER};
 use crate::intake::examine;
-use crate::policy::{Channel, MemberId, MemberStatus, Peer, Purpose};
-use crate::registry::Federation;
 
-const LOCAL: &str = "identity--0a000000-0000-4000-8000-000000000001";
-const PEER: &str = "identity--0b000000-0000-4000-8000-000000000002";
-const ROOT: &str = "r";
 const VALUES: [&str; 3] = ["203.0.113.5", "203.0.113.0/24", "evil.test"];
 
 /// How an object is marked.
@@ -41,41 +36,6 @@ const MARKINGS: [Marking; 5] = [
     Marking::RedToUs,
     Marking::Unknown,
 ];
-
-/// The collections: ours, and one receiving the peer's objects.
-fn collection(peer: bool) -> CollectionRef {
-    CollectionRef {
-        api_root: ROOT.into(),
-        id: if peer { "from-peer" } else { "ours" }.into(),
-    }
-}
-
-async fn store(dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(dir).unwrap();
-    store
-        .create_api_root(ApiRoot {
-            name: ROOT.into(),
-            title: "r".into(),
-            description: None,
-            max_content_length: 1 << 20,
-        })
-        .await
-        .unwrap();
-    for peer in [false, true] {
-        store
-            .create_collection(Collection {
-                id: collection(peer).id,
-                api_root: ROOT.into(),
-                title: "c".into(),
-                description: None,
-                view: None,
-                origin: peer.then(|| PEER.to_owned()),
-            })
-            .await
-            .unwrap();
-    }
-    store
-}
 
 /// One object: where it is, how it is marked, which value it holds.
 #[derive(Debug, Clone, Copy)]
@@ -138,42 +98,6 @@ async fn plant(store: &SqliteStore, objects: &[Planted]) {
             .await
             .unwrap();
     }
-}
-
-fn federation() -> Federation {
-    let mut peers = HashMap::new();
-    peers.insert(
-        MemberId(PEER.into()),
-        Peer {
-            member: MemberId(PEER.into()),
-            status: MemberStatus::Active,
-            agreements: Vec::new(),
-        },
-    );
-    Federation {
-        local: Some(MemberId(LOCAL.into())),
-        peers,
-        ..Federation::default()
-    }
-}
-
-/// A local viewer reading the collections marked readable, through what TAXII reads use.
-fn reader(readable: [bool; 2]) -> Reader {
-    Reader::new(
-        [false, true]
-            .into_iter()
-            .filter(|p| readable[usize::from(*p)])
-            .map(|peer| {
-                let release = Release::for_user(
-                    federation(),
-                    Role::Viewer,
-                    Channel::TaxiiRead,
-                    Purpose::Intelligence,
-                )
-                .from_origin(peer.then_some(PEER));
-                (collection(peer), release)
-            }),
-    )
 }
 
 /// What an answer says of one value, without dates (they differ between stores).
