@@ -377,7 +377,7 @@ def test_a_peer_that_registers_the_sender_late_still_gets_everything(tmp_path):
         for x in "AB":
             members[x].start()
         ag = a.cli_text(*create_args(a, AB, members))
-        wait_until(lambda: f"inbox request refused sender={a.id}" in b.node.log(), 120,
+        wait_until(lambda: f"federation request refused sender={a.id}" in b.node.log(), 120,
                    "B turning away the requests of an unknown member", nodes=[a.node, b.node])
         ids = {x: m.id for x, m in members.items()}
         first = [o for o in deliverable(0, 60, ids) if o["object_marking_refs"] == [CLEAR]]
