@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use comity_node::correlation::cluster::{cluster, export, Bounds, ClusterError};
 use comity_node::correlation::who_else::{correlate, Reader, Subject, DEFAULT_LIMIT, MAX_LIMIT};
-use comity_stix::clock::{format_us, now_us};
 use comity_store::Collection;
 use serde::Deserialize;
 
@@ -160,19 +159,11 @@ async fn get_cluster(
             export::graphml(&found),
         )
             .into_response(),
-        ClusterFormat::Stix => {
-            let local = state
-                .node
-                .directory()
-                .local_member()
+        ClusterFormat::Stix => Json(
+            export::grouping_now(&state.node, &found)
                 .await
-                .map_err(crate::auth::registry_error)?;
-            let grouping = export::grouping(
-                &found,
-                local.as_ref().map(|m| m.id.0.as_str()),
-                &format_us(now_us()),
-            );
-            Json(grouping).into_response()
-        }
+                .map_err(crate::auth::registry_error)?,
+        )
+        .into_response(),
     })
 }

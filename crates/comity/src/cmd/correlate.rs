@@ -14,7 +14,6 @@ use comity_node::correlation::who_else::{correlate, Correlation, Reader, Subject
 use comity_node::policy::Channel;
 use comity_node::release::Release;
 use comity_node::Node;
-use comity_stix::clock::{format_us, now_us};
 use comity_store::Role;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -148,15 +147,10 @@ async fn print_cluster(node: &Node, found: &Cluster, format: ClusterFormat) -> a
     match format {
         ClusterFormat::Json => println!("{}", serde_json::to_string_pretty(found)?),
         ClusterFormat::Graphml => println!("{}", export::graphml(found)),
-        ClusterFormat::Stix => {
-            let local = node.directory().local_member().await?;
-            let grouping = export::grouping(
-                found,
-                local.as_ref().map(|m| m.id.0.as_str()),
-                &format_us(now_us()),
-            );
-            println!("{}", serde_json::to_string_pretty(&grouping)?);
-        }
+        ClusterFormat::Stix => println!(
+            "{}",
+            serde_json::to_string_pretty(&export::grouping_now(node, found).await?)?
+        ),
         ClusterFormat::Text => {
             for n in &found.nodes {
                 println!(

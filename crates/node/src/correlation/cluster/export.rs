@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use comity_stix::clock::{format_us, now_us};
 use comity_stix::tlp::Tlp;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
@@ -11,6 +12,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{Cluster, Edge, Evidence};
+use crate::registry::RegistryError;
+use crate::Node;
 
 /// The namespace of groupings' deterministic ids (one cluster, one id).
 const NAMESPACE: Uuid = Uuid::from_u128(0x3f0d_6a52_8c1e_4b7a_a9d2_51e8_0c47_b36e);
@@ -173,4 +176,15 @@ pub fn grouping(cluster: &Cluster, created_by: Option<&str>, now: &str) -> Value
         grouping["created_by_ref"] = Value::String(by.to_owned());
     }
     grouping
+}
+
+/// The cluster as the grouping `node`'s member makes now (see [`grouping`]; without
+/// `created_by_ref` while the node has no member record).
+pub async fn grouping_now(node: &Node, cluster: &Cluster) -> Result<Value, RegistryError> {
+    let local = node.directory().local_member().await?;
+    Ok(grouping(
+        cluster,
+        local.as_ref().map(|m| m.id.0.as_str()),
+        &format_us(now_us()),
+    ))
 }
