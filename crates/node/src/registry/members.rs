@@ -15,6 +15,7 @@ use super::{
 };
 use crate::federation::seal::{EncryptionKey, OpeningKey};
 use crate::identity::PublicKey;
+use crate::member_file::MemberFile;
 use crate::policy::{AgreementStatus, MemberId, MemberStatus};
 use comity_stix::clock::now_us;
 
@@ -398,7 +399,8 @@ impl<'a> Registry<'a> {
     }
 
     /// Replaces this node's own record (name, country, roles, endpoint, contact); it
-    /// publishes this node's encryption key whatever `record` said.
+    /// publishes this node's identity and encryption keys whatever `record` said, and the
+    /// new record, signed, goes to every peer ([`crate::federation::member`]).
     pub async fn update_local(&self, record: MemberRecord) -> Result<Member, RegistryError> {
         let mut member = self
             .local_member()
@@ -408,6 +410,7 @@ impl<'a> Registry<'a> {
             &mut member.record,
             MemberRecord {
                 local: true,
+                public_key: self.log.node_key().public_key().to_string(),
                 encryption_key: Some(self.own_encryption_key()),
                 ..record
             },
@@ -423,6 +426,9 @@ impl<'a> Registry<'a> {
             .await?;
         self.commit(MEMBER_CHANGED, &member.id.0, member_json(&member))
             .await?;
+        let file = MemberFile::sign(&member.record, self.log.node_key())
+            .map_err(|e| invalid(e.to_string()))?;
+        crate::federation::member::queue(self.store, &self.members().await?, &file).await?;
         Ok(member)
     }
 

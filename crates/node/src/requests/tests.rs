@@ -1428,9 +1428,8 @@ async fn attachment_chunks_count_against_the_senders_hourly_bytes() {
 }
 
 #[tokio::test]
-async fn a_request_to_a_peer_pinned_without_its_encryption_key_leaves_once_its_newer_record_is_taken(
+async fn a_request_to_a_peer_pinned_without_its_encryption_key_leaves_once_its_newer_record_arrives(
 ) {
-    use crate::member_file::MemberFile;
     let [a, b] = peers::<2>().await;
     // a pinned b's record as a build made before sealing wrote it: without an encryption key.
     let mut pinned = a.node.directory().member(&b.id).await.unwrap().unwrap();
@@ -1457,12 +1456,13 @@ async fn a_request_to_a_peer_pinned_without_its_encryption_key_leaves_once_its_n
     .to_string();
     assert!(why.contains("no encryption key"), "{why}");
 
-    // b's node writes its record again (its `modified` moves on); a's admin takes the file.
+    // b's node writes its record again: the record, signed, goes to a, which pins it.
     let mine = b.node.directory().local_member().await.unwrap().unwrap();
-    let mine = b.node.registry().update_local(mine.record).await.unwrap();
-    let file = MemberFile::sign(&mine.record, b.node.log().node_key()).unwrap();
-    let record = MemberFile::read(&serde_json::to_string(&file).unwrap()).unwrap();
-    a.node.registry().update_member(record).await.unwrap();
+    b.node.registry().update_local(mine.record).await.unwrap();
+    for entry in due(&b, &a).await {
+        let answer = hand(&b, &a, &entry).await;
+        assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
+    }
     settle(&a, &b).await;
     assert_eq!(same_on_both(&a, &b, &id).await, State::Delivered);
 }
