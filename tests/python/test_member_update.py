@@ -1,8 +1,9 @@
-"""Updating a pinned peer's record from the member record file its node wrote, end to end
-with real `comity` processes: `comity member update --from FILE` takes a newer record signed
-by the pinned key (a new endpoint and contact here), keeps the member's standing, and
-refuses, leaving the pinned record as it was, the same file again, an older file, and a
-record for the same member under a stranger's key."""
+"""Updating a pinned peer's record, end to end with real `comity` processes: `comity member
+update --from FILE` takes a newer record signed by the pinned key (a new endpoint and
+contact here), keeps the member's standing, and refuses, leaving the pinned record as it
+was, the same file again, an older file, and a record for the same member under a
+stranger's key; and a serving node's changed record reaches its serving peers by itself,
+in a `member` envelope."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ComityNode, target
-from federation_nodes import cli_json
+from federation_nodes import cli_json, federation, wait_until
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: members")
 
@@ -79,3 +80,14 @@ def test_a_newer_record_signed_by_the_pinned_key_is_taken_and_nothing_else(tmp_p
     err = refused(a, "member", "update", "--from", forged_file, "--data-dir", a.data_dir)
     assert "is registered: pin it first" in err, err
     assert pinned(a, b_id) == after
+
+
+def test_a_serving_node_s_changed_record_reaches_its_peers_by_itself(tmp_path):
+    with federation(tmp_path, "ABC", []) as w:
+        b = w["B"]
+        b.node.cli("member", "set-local", "--name", b.name, "--country", b.country, "--role", b.role,
+                   "--endpoint", b.url, "--contact", "desk@b.example", "--data-dir", b.node.data_dir)
+        mine = cli_json(b.node, "member", "show-local", "--data-dir", b.node.data_dir)
+        for peer in (w["A"], w["C"]):
+            wait_until(lambda: pinned(peer.node, b.id) == dict(mine, local=False) or None, 120,
+                       f"B's record pinned on {peer.letter}", nodes=[b.node, peer.node])
