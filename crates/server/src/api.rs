@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use comity_node::federation::agreement as agreements;
+use comity_node::member_file::MemberFile;
 use comity_node::policy::{AgreementStatus, MemberStatus};
 use comity_node::registry::{
     AgreementDraft, Member, MemberRole, NewMember, ScopeDocument, SignedAgreement,
@@ -39,6 +40,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         ApiRoute::delete("/api/v1/tokens/{id}", revoke_token),
         ApiRoute::get("/api/v1/members", list_members),
         ApiRoute::post("/api/v1/members", add_member),
+        ApiRoute::post("/api/v1/members/{id}/record", update_member),
         ApiRoute::post("/api/v1/members/{id}/suspend", suspend_member),
         ApiRoute::post("/api/v1/members/{id}/reinstate", reinstate_member),
         ApiRoute::get("/api/v1/agreements", list_agreements),
@@ -263,6 +265,45 @@ async fn add_member(
         .map_err(registry_error)?;
     tracing::info!(user = %admin.escape_debug(), member = %member.id, "member added");
     Ok((StatusCode::CREATED, Json(member_json(&member))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberUpdateRequest {
+    /// The member record file the member's node wrote (`comity member show-local --out`).
+    file: Value,
+    /// Allow a plain `http://` endpoint off loopback (refused otherwise, unless allowed
+    /// before for the same endpoint; logged).
+    #[serde(default)]
+    allow_plain_http: bool,
+}
+
+async fn update_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    let admin = caller.admin()?;
+    let req: MemberUpdateRequest = body(&headers, raw).await?;
+    let mut record = MemberFile::read(&req.file.to_string())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if record.id() != Some(id.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "the file holds the record of member {}, not of {id}",
+            record.id().unwrap_or_default()
+        )));
+    }
+    record.allow_plain_http = req.allow_plain_http;
+    let member = state
+        .node
+        .registry()
+        .update_member(record)
+        .await
+        .map_err(registry_error)?;
+    tracing::info!(user = %admin.escape_debug(), member = %member.id, "member record updated");
+    Ok(Json(member_json(&member)).into_response())
 }
 
 async fn set_member(

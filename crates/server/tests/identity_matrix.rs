@@ -72,6 +72,8 @@ const ENVELOPE: &str = r#"{"objects":[{"type":"indicator","spec_version":"2.1","
 /// was reached without changing anything.
 const BAD_MEMBER: &str =
     r#"{"name":"X","country":"France","roles":["cert"],"public_key":"ed25519:AAAA"}"#;
+/// Passes authorisation and is no member record file: admin's 400.
+const BAD_RECORD: &str = r#"{"file":{}}"#;
 const BAD_AGREEMENT: &str = r#"{"title":"X","partners":[],"scope":{"object_types":["indicator"],"max_tlp":"green","handling":[],"purposes":["intelligence"]}}"#;
 const TOKEN: &str = r#"{"label":"matrix"}"#;
 
@@ -97,6 +99,11 @@ async fn every_route_for_every_caller_with_tokens_and_members() {
             Method::POST,
             format!("/api/v1/members/{unknown}/suspend"),
             None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/members/{unknown}/record"),
+            Some(BAD_RECORD),
         ),
         (Method::GET, "/api/v1/agreements".into(), None),
         (
@@ -124,26 +131,26 @@ async fn every_route_for_every_caller_with_tokens_and_members() {
     let cr = S::CREATED;
     // Columns in the order of `routes`.
     let admin = [
-        ok, ok, ok, acc, ok, ok, fb, ok, ok, cr, ok, bad, bad, ok, bad, bad, ok,
+        ok, ok, ok, acc, ok, ok, fb, ok, ok, cr, ok, bad, bad, bad, ok, bad, bad, ok,
     ];
     let analyst = [
-        ok, ok, ok, acc, nf, nf, nf, nf, ok, cr, ok, fb, fb, ok, fb, fb, fb,
+        ok, ok, ok, acc, nf, nf, nf, nf, ok, cr, ok, fb, fb, fb, ok, fb, fb, fb,
     ];
     let liaison = [
-        ok, ok, ok, fb, nf, ok, fb, ok, ok, cr, ok, fb, fb, ok, fb, fb, fb,
+        ok, ok, ok, fb, nf, ok, fb, ok, ok, cr, ok, fb, fb, fb, ok, fb, fb, fb,
     ];
     let viewer = [
-        ok, ok, ok, fb, nf, nf, nf, nf, ok, cr, ok, fb, fb, ok, fb, fb, fb,
+        ok, ok, ok, fb, nf, nf, nf, nf, ok, cr, ok, fb, fb, fb, ok, fb, fb, fb,
     ];
     let member_a = [
-        ok, ok, nf, nf, nf, ok, fb, nf, fb, fb, fb, fb, fb, fb, fb, fb, fb,
+        ok, ok, nf, nf, nf, ok, fb, nf, fb, fb, fb, fb, fb, fb, fb, fb, fb, fb,
     ];
     let member_b = [
-        ok, ok, nf, nf, nf, nf, nf, ok, fb, fb, fb, fb, fb, fb, fb, fb, fb,
+        ok, ok, nf, nf, nf, nf, nf, ok, fb, fb, fb, fb, fb, fb, fb, fb, fb, fb,
     ];
-    let expected = |who: Who| -> [StatusCode; 17] {
+    let expected = |who: Who| -> [StatusCode; 18] {
         match who {
-            Who::Nobody | Who::ExpiredToken | Who::RevokedToken | Who::ForgedToken => [no; 17],
+            Who::Nobody | Who::ExpiredToken | Who::RevokedToken | Who::ForgedToken => [no; 18],
             Who::User("admin") => admin,
             Who::User("analyst") | Who::AnalystToken => analyst,
             Who::User("liaison") => liaison,
@@ -465,4 +472,70 @@ async fn guessing_a_token_id_from_elsewhere_does_not_lock_the_token() {
         get(from("127.0.0.1"), w.analyst_token.clone()).await,
         StatusCode::OK
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_updates_a_peer_s_record_from_the_file_its_key_signed() {
+    use comity_node::identity::NodeKey;
+    use comity_node::member_file::MemberFile;
+    use comity_node::registry::Directory;
+    use serde_json::{json, Value};
+
+    let w = common::start().await;
+    let client = reqwest::Client::new();
+    let post = |member: &str, body: Value| {
+        client
+            .post(format!("{}/api/v1/members/{member}/record", w.base))
+            .basic_auth("admin", Some(PASSWORD))
+            .json(&body)
+            .send()
+    };
+    let pinned = || async {
+        Directory::new(w.store.as_ref())
+            .member(A)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let before = pinned().await;
+    // A's node (its key made from seed 2) gives a new contact in a newer record.
+    let key_a = NodeKey::from_log_signer(&common::signer("peer", 2)).unwrap();
+    let mut record = before.record.clone();
+    record.identity["modified"] = json!("2999-01-01T00:00:00.000Z");
+    record.identity["contact_information"] = json!("24/7 desk");
+    let file = serde_json::to_value(MemberFile::sign(&record, &key_a).unwrap()).unwrap();
+
+    let r = post(A, json!({"file": file})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got["identity"]["contact_information"], "24/7 desk");
+    assert_eq!(pinned().await.record, record);
+
+    let refused = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        r.json::<Value>().await.unwrap()["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The same file again; the file under another member's id; a changed file.
+    let again = refused(post(A, json!({"file": file})).await.unwrap()).await;
+    assert!(
+        again.contains("an older or replayed record is not taken"),
+        "{again}"
+    );
+    let elsewhere = refused(post(common::B, json!({"file": file})).await.unwrap()).await;
+    assert!(
+        elsewhere.contains(&format!(
+            "holds the record of member {A}, not of {}",
+            common::B
+        )),
+        "{elsewhere}"
+    );
+    let mut changed = file.clone();
+    changed["record"]["endpoint"] = json!("https://attacker.example");
+    changed["record"]["identity"]["modified"] = json!("2999-01-02T00:00:00.000Z");
+    let changed = refused(post(A, json!({"file": changed})).await.unwrap()).await;
+    assert!(changed.contains("signature does not verify"), "{changed}");
+    assert_eq!(pinned().await.record, record, "the pinned record stays");
 }

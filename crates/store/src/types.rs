@@ -463,6 +463,8 @@ stored_text! {
         Attachment => "attachment",
         /// A governance act: a tabled proposal or a ballot.
         Governance => "governance",
+        /// This node's own member record, changed: its signed member record file.
+        Member => "member",
     }
 }
 
@@ -646,6 +648,7 @@ mod tests {
                 "request",
                 "attachment",
                 "governance",
+                "member",
             ],
         );
         round_trip(InboxOutcome::ALL, &["delivered", "refused"]);

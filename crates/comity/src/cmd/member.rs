@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use comity_node::member_file::MemberFile;
 use comity_node::policy::MemberStatus;
-use comity_node::registry::{Directory, Member, MemberRole, NewMember};
+use comity_node::registry::{Directory, Member, MemberRecord, MemberRole, NewMember};
 use comity_node::Node;
 
 use crate::config::DataDir;
@@ -58,6 +58,22 @@ pub enum MemberCommand {
         id: Option<String>,
         /// Allow a plain http:// endpoint off loopback for this member (refused otherwise):
         /// what is sent to it crosses the network unencrypted. Logged with a warning.
+        #[arg(long)]
+        allow_plain_http: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Replace a peer's pinned record with a newer one from the file its node wrote
+    /// (`comity member show-local --out FILE`): taken only when signed by the key pinned
+    /// for that member and modified after the pinned record (committed to the log). This
+    /// is how this node learns a peer's new endpoint, or the encryption key a peer
+    /// upgraded from an earlier build now publishes.
+    Update {
+        /// The peer's signed member record file.
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
+        /// Allow a plain http:// endpoint off loopback for this member (refused otherwise,
+        /// unless allowed before for the same endpoint). Logged with a warning.
         #[arg(long)]
         allow_plain_http: bool,
         #[command(flatten)]
@@ -147,6 +163,27 @@ fn member_line(m: &Member) -> String {
     )
 }
 
+/// The record in the signed member record file `file`, its signature checked.
+fn read_member_file(file: &std::path::Path) -> anyhow::Result<MemberRecord> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    MemberFile::read(&text).with_context(|| file.display().to_string())
+}
+
+/// Warns when the admin allows `record`'s plain `http://` endpoint off loopback.
+fn warn_plain_http(record: &MemberRecord) {
+    let plain = record
+        .endpoint
+        .as_deref()
+        .is_some_and(comity_node::registry::plain_http_off_loopback);
+    if record.allow_plain_http && plain {
+        eprintln!(
+            "Warning: plain http:// allowed for this member: what this node sends it \
+             crosses the network unencrypted."
+        );
+    }
+}
+
 /// Prints `v` as pretty JSON on standard output.
 pub(crate) fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
@@ -174,11 +211,7 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
             data,
         } => {
             let mut record = match (from, facts, public_key) {
-                (Some(file), _, _) => {
-                    let text = std::fs::read_to_string(&file)
-                        .with_context(|| format!("cannot read {}", file.display()))?;
-                    MemberFile::read(&text).with_context(|| file.display().to_string())?
-                }
+                (Some(file), _, _) => read_member_file(&file)?,
                 (None, Some(facts), Some(key)) => {
                     facts_into(facts, key, encryption_key, id).into_record(false)?
                 }
@@ -187,16 +220,7 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
                 }
             };
             record.allow_plain_http = allow_plain_http;
-            let plain = record
-                .endpoint
-                .as_deref()
-                .is_some_and(comity_node::registry::plain_http_off_loopback);
-            if allow_plain_http && plain {
-                eprintln!(
-                    "Warning: plain http:// allowed for this member: what this node sends it \
-                     crosses the network unencrypted."
-                );
-            }
+            warn_plain_http(&record);
             let node = data.open_node()?;
             let m = node.registry().add_member(record).await?;
             eprintln!(
@@ -206,6 +230,24 @@ pub async fn run(command: MemberCommand) -> anyhow::Result<ExitCode> {
                 m.record.public_key
             );
             println!("{}", m.id);
+        }
+        MemberCommand::Update {
+            from,
+            allow_plain_http,
+            data,
+        } => {
+            let mut record = read_member_file(&from)?;
+            record.allow_plain_http = allow_plain_http;
+            warn_plain_http(&record);
+            let node = data.open_node()?;
+            let m = node.registry().update_member(record).await?;
+            eprintln!(
+                "Updated member {} ({}): record modified at {}, key {}.",
+                m.id,
+                m.name(),
+                m.record.identity["modified"].as_str().unwrap_or_default(),
+                m.record.public_key
+            );
         }
         MemberCommand::Remove { id, data } => {
             let node = data.open_node()?;

@@ -40,6 +40,9 @@ pub enum Kind {
     /// or cancellation with the proposal it is on, `{"proposal": PROPOSAL, "ballot":
     /// BALLOT}` or `{"proposal": PROPOSAL, "cancellation": CANCELLATION}`.
     Governance,
+    /// The sender's own member record, changed: `{"file": FILE}`, its member record file
+    /// (see [`super::member`]).
+    Member,
     /// A signed checkpoint of the sender's log.
     Checkpoint,
     /// A cosignature of the receiver's checkpoint.
@@ -60,6 +63,7 @@ impl Kind {
             Kind::Request => "request",
             Kind::Attachment => "attachment",
             Kind::Governance => "governance",
+            Kind::Member => "member",
             Kind::Checkpoint => "checkpoint",
             Kind::Cosignature => "cosignature",
             Kind::Receipt => "receipt",

@@ -287,6 +287,7 @@ impl<'a> Inbox<'a> {
             Kind::Request => super::request::receive(self, &local, env, &key).await,
             Kind::Attachment => super::request::receive_chunk(self, &local, env).await,
             Kind::Governance => super::governance::receive(self, &local, env).await,
+            Kind::Member => super::member::receive(self, &local, env).await,
             other => {
                 let why = format!(
                     "envelopes of kind {} are not accepted by this node yet",

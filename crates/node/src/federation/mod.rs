@@ -2,7 +2,7 @@
 //! owns the envelope format, what is shared with whom ([`plan`]), and how a received
 //! envelope is checked and applied ([`inbox`]), sightings sent back to the originators of
 //! what they sighted ([`sighting`]), the events of cooperation requests ([`request`]), governance
-//! proposals and ballots ([`governance`]), and how nodes witness each other's logs
+//! proposals and ballots ([`governance`]), members' changed records ([`member`]), and how nodes witness each other's logs
 //! ([`witnessing`]), and the [`sender`] that delivers each peer's outbox over a
 //! [`transport::PeerTransport`] (the server's is HTTP); what fails in those exchanges is a
 //! [`DeliveryError`]. The bodies of envelopes that carry intelligence, requests, ballots or
@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod envelope;
 pub mod governance;
 pub mod inbox;
+pub mod member;
 pub mod plan;
 pub mod pull;
 pub mod quota;

@@ -132,7 +132,8 @@ pub enum SealError {
     /// it, and nothing leaves unsealed.
     #[error(
         "member {0} has no encryption key in its pinned record: sealed envelopes wait until \
-         its record with an encryption key is registered (nothing is sent unsealed)"
+         its record with an encryption key is pinned (`comity member update --from FILE`, \
+         FILE written by its node); nothing is sent unsealed"
     )]
     NoRecipientKey(String),
     /// HPKE failed to seal.

@@ -107,7 +107,8 @@ pub(super) async fn effect_of(
                     }),
                     public_key: public_key.to_string(),
                     // An admission names the identity key only: nothing sealed goes to the
-                    // member until its record with an encryption key is registered.
+                    // member until the record its node signed, with an encryption key, is
+                    // taken (`comity member update`).
                     encryption_key: None,
                     endpoint: None,
                     roles: Default::default(),

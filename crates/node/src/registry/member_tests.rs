@@ -231,3 +231,188 @@ async fn a_peer_at_a_plain_http_endpoint_is_registered_only_when_allowed_and_nev
     };
     assert_eq!(not_allowed.delivery_endpoint(), None);
 }
+
+/// `n`'s own record, as signed into its member record file and read back by a peer.
+async fn file_of(n: &Node) -> MemberRecord {
+    let file = MemberFile::sign(&record_of(n).await, n.log.node_key()).unwrap();
+    MemberFile::read(&serde_json::to_string(&file).unwrap()).unwrap()
+}
+
+/// `n`'s own record as an earlier build made it: without an encryption key.
+async fn as_an_earlier_build(n: &Node) {
+    let mut me = n.registry().local_member().await.unwrap().unwrap();
+    me.record.encryption_key = None;
+    n.store
+        .update_registry_entry(&crate::registry::member_entry(&me))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_s_newer_record_signed_by_its_key_replaces_the_pinned_one_and_its_key_seals() {
+    let (a, b) = (node(1).await, node(2).await);
+    as_an_earlier_build(&b).await;
+    let old = file_of(&b).await;
+    a.registry().add_member(old.clone()).await.unwrap();
+    a.registry()
+        .set_member_status(&b.id, MemberStatus::Suspended)
+        .await
+        .unwrap();
+    assert!(!a
+        .registry()
+        .federation()
+        .await
+        .unwrap()
+        .encryption_keys
+        .contains_key(&b.id));
+
+    // Upgraded, b publishes its encryption key (as `comity serve` does as it starts).
+    assert!(b.registry().publish_encryption_key().await.unwrap());
+    let new = file_of(&b).await;
+    assert_eq!(new.identity["created"], old.identity["created"]);
+    assert_ne!(new.identity["modified"], old.identity["modified"]);
+    let log_before = a.store.transparency_log().log_size().await.unwrap();
+    let updated = a.registry().update_member(new.clone()).await.unwrap();
+    assert_eq!(updated.record, new);
+    assert_eq!(
+        updated.status,
+        MemberStatus::Suspended,
+        "its standing is kept"
+    );
+    assert_eq!(
+        a.registry().member(&b.id).await.unwrap().unwrap().record,
+        new
+    );
+    assert_eq!(
+        a.store.transparency_log().log_size().await.unwrap(),
+        log_before + 1,
+        "the update is committed to the log"
+    );
+    let federation = a.registry().federation().await.unwrap();
+    assert_eq!(
+        federation
+            .encryption_keys
+            .get(&b.id)
+            .map(ToString::to_string),
+        new.encryption_key,
+        "what a sends b is sealed to the key b published"
+    );
+
+    // Replayed, or an older record again: refused, the newer one stays pinned.
+    refused(a.registry().update_member(new.clone()).await, "not after");
+    refused(a.registry().update_member(old).await, "not after");
+    assert_eq!(
+        a.registry().member(&b.id).await.unwrap().unwrap().record,
+        new
+    );
+    assert_eq!(
+        a.store.transparency_log().log_size().await.unwrap(),
+        log_before + 1
+    );
+
+    // Updates in a row follow each other, however fast.
+    let (first, second) = (
+        b.registry()
+            .update_local(record_of(&b).await)
+            .await
+            .unwrap(),
+        b.registry()
+            .update_local(record_of(&b).await)
+            .await
+            .unwrap(),
+    );
+    assert_ne!(
+        first.record.identity["modified"],
+        second.record.identity["modified"]
+    );
+    a.registry().update_member(file_of(&b).await).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_record_under_another_key_or_for_no_peer_is_refused_and_the_pinned_one_kept() {
+    let (a, b, stranger) = (node(1).await, node(2).await, node(3).await);
+    pin(&a, &b).await;
+    let pinned = a.registry().member(&b.id).await.unwrap().unwrap();
+    b.registry()
+        .update_local(record_of(&b).await)
+        .await
+        .unwrap();
+
+    // b's id and a newer record, signed by a stranger with its own key.
+    let mut forged = record_of(&b).await;
+    forged.public_key = stranger.log.node_key().public_key().to_string();
+    let forged = MemberFile::sign(&forged, stranger.log.node_key()).unwrap();
+    let forged = MemberFile::read(&serde_json::to_string(&forged).unwrap()).unwrap();
+    refused(
+        a.registry().update_member(forged).await,
+        &format!(
+            "member {} is pinned with the key {}",
+            b.id, pinned.record.public_key
+        ),
+    );
+
+    // A member not pinned here, and this node's own record.
+    refused(
+        a.registry().update_member(file_of(&stranger).await).await,
+        &format!("no member {} is registered", stranger.id),
+    );
+    refused(
+        a.registry().update_member(file_of(&a).await).await,
+        "this node's own record",
+    );
+    refused(
+        b.registry().update_member(record_of(&b).await).await,
+        "this node's own record",
+    );
+    assert_eq!(a.registry().member(&b.id).await.unwrap().unwrap(), pinned);
+}
+
+#[tokio::test]
+async fn an_updated_plain_http_endpoint_needs_the_admin_s_leave_which_a_same_endpoint_keeps() {
+    let (a, b) = (node(1).await, node(2).await);
+    let plain = "http://cti.example.org:8425";
+    let mut mine = record_of(&b).await;
+    mine.endpoint = Some(plain.into());
+    b.registry().update_local(mine).await.unwrap();
+    a.registry()
+        .add_member(MemberRecord {
+            allow_plain_http: true,
+            ..file_of(&b).await
+        })
+        .await
+        .unwrap();
+
+    // The same endpoint, a new contact: the leave stays.
+    let mut mine = record_of(&b).await;
+    mine.identity["contact_information"] = "24/7 desk".into();
+    b.registry().update_local(mine).await.unwrap();
+    let m = a.registry().update_member(file_of(&b).await).await.unwrap();
+    assert!(m.record.allow_plain_http);
+    assert_eq!(m.record.identity["contact_information"], "24/7 desk");
+
+    // Another plain endpoint: refused without a new leave, taken with it.
+    let mut mine = record_of(&b).await;
+    mine.endpoint = Some("http://elsewhere.example.org".into());
+    b.registry().update_local(mine).await.unwrap();
+    let moved = file_of(&b).await;
+    refused(
+        a.registry().update_member(moved.clone()).await,
+        "--allow-plain-http",
+    );
+    assert_eq!(
+        a.registry().member(&b.id).await.unwrap().unwrap().record,
+        m.record
+    );
+    let m = a
+        .registry()
+        .update_member(MemberRecord {
+            allow_plain_http: true,
+            ..moved
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        m.record.delivery_endpoint().as_deref(),
+        Some("http://elsewhere.example.org")
+    );
+}

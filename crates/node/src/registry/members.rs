@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::{
-    check_country, check_identity_id, check_text, invalid, timestamp, Directory, Registry,
-    RegistryError,
+    check_country, check_identity_id, check_text, invalid, parse_time, timestamp, Directory,
+    Registry, RegistryError,
 };
 use crate::federation::seal::{EncryptionKey, OpeningKey};
 use crate::identity::PublicKey;
+use crate::member_file::MemberFile;
 use crate::policy::{AgreementStatus, MemberId, MemberStatus};
 use comity_stix::clock::now_us;
 
@@ -398,23 +399,36 @@ impl<'a> Registry<'a> {
     }
 
     /// Replaces this node's own record (name, country, roles, endpoint, contact); it
-    /// publishes this node's encryption key whatever `record` said.
+    /// publishes this node's identity and encryption keys whatever `record` said, and the
+    /// new record, signed, goes to every peer ([`crate::federation::member`]).
     pub async fn update_local(&self, record: MemberRecord) -> Result<Member, RegistryError> {
         let mut member = self
             .local_member()
             .await?
             .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
-        member.record = MemberRecord {
-            local: true,
-            encryption_key: Some(self.own_encryption_key()),
-            ..record
-        };
+        let previous = std::mem::replace(
+            &mut member.record,
+            MemberRecord {
+                local: true,
+                public_key: self.log.node_key().public_key().to_string(),
+                encryption_key: Some(self.own_encryption_key()),
+                ..record
+            },
+        );
+        // The identity keeps when it was made; `modified` moves on, so that peers tell the
+        // new record from every earlier one (see [`Registry::update_member`]).
+        let identity = &mut member.record.identity;
+        identity["created"] = previous.identity["created"].clone();
+        identity["modified"] = Value::String(modified_after(&previous.identity));
         member.updated_at = now_us();
         self.store
             .update_registry_entry(&member_entry(&member))
             .await?;
         self.commit(MEMBER_CHANGED, &member.id.0, member_json(&member))
             .await?;
+        let file = MemberFile::sign(&member.record, self.log.node_key())
+            .map_err(|e| invalid(e.to_string()))?;
+        crate::federation::member::queue(self.store, &self.members().await?, &file).await?;
         Ok(member)
     }
 
@@ -430,6 +444,71 @@ impl<'a> Registry<'a> {
         }
         self.update_local(local.record).await?;
         Ok(true)
+    }
+
+    /// Replaces the pinned record of the peer member that `record` names with `record`, a
+    /// newer one that member's node signed: read from its member record file ([`crate::member_file::MemberFile::read`]
+    /// checked the signature with the key the record carries), so that this node learns,
+    /// for instance, the encryption key a node upgraded from an earlier build now publishes,
+    /// or its new endpoint. Committed to the log as `member.changed`; the member keeps its
+    /// standing.
+    ///
+    /// Refused, leaving the pinned record as it is: for a member that is not registered or
+    /// is this node; when the record names another key than the pinned one (a record
+    /// signed by anyone else proves nothing about the member); when its identity's
+    /// `modified` is not later than the pinned record's (a replayed or older file, which
+    /// would undo a change); and for a plain `http://` endpoint off loopback unless
+    /// `record.allow_plain_http` (this node's admin's leave) or the pinned record had that
+    /// leave for the same endpoint.
+    pub async fn update_member(&self, record: MemberRecord) -> Result<Member, RegistryError> {
+        record.check()?;
+        let id = record.id().unwrap_or_default().to_owned();
+        let mut member = self.member(&id).await?.ok_or_else(|| {
+            invalid(format!(
+                "no member {id} is registered: pin it first (`comity member add --from FILE`)"
+            ))
+        })?;
+        if member.record.local || record.local {
+            return Err(invalid(
+                "this is this node's own record: change it with `comity member set-local`",
+            ));
+        }
+        if record.public_key != member.record.public_key {
+            return Err(invalid(format!(
+                "the record names the key {}, but member {id} is pinned with the key {}: a \
+                 pinned record is replaced only by one its pinned key signed",
+                record.public_key, member.record.public_key
+            )));
+        }
+        let (new, pinned) = (
+            modified_of(&record.identity)?,
+            modified_of(&member.record.identity)?,
+        );
+        if new <= pinned {
+            return Err(invalid(format!(
+                "the record was modified at {}, not after the record pinned for member {id} \
+                 (modified at {}): an older or replayed record is not taken",
+                timestamp(new),
+                timestamp(pinned)
+            )));
+        }
+        let kept_leave =
+            member.record.allow_plain_http && member.record.endpoint == record.endpoint;
+        let allow_plain_http = record.allow_plain_http || kept_leave;
+        if let Some(endpoint) = &record.endpoint {
+            check_plain_http(endpoint, allow_plain_http)?;
+        }
+        member.record = MemberRecord {
+            allow_plain_http,
+            ..record
+        };
+        member.updated_at = now_us();
+        self.store
+            .update_registry_entry(&member_entry(&member))
+            .await?;
+        self.commit(MEMBER_CHANGED, &id, member_json(&member))
+            .await?;
+        Ok(member)
     }
 
     /// Suspends or reinstates a peer member.
@@ -502,6 +581,26 @@ impl<'a> Registry<'a> {
         self.commit(MEMBER_CHANGED, id, what).await?;
         Ok((member, dropped))
     }
+}
+
+/// When the member record with STIX identity `identity` was last modified.
+fn modified_of(identity: &Value) -> Result<OffsetDateTime, RegistryError> {
+    parse_time(
+        "the record's modified time",
+        identity["modified"].as_str().unwrap_or_default(),
+    )
+}
+
+/// A `modified` time for the next version of the record with STIX identity `identity`:
+/// now, or a millisecond after its own (timestamps have milliseconds) when the clock has
+/// not moved that far past it.
+fn modified_after(identity: &Value) -> String {
+    let now = OffsetDateTime::now_utc();
+    let next = match modified_of(identity) {
+        Ok(previous) => now.max(previous + time::Duration::milliseconds(1)),
+        Err(_) => now,
+    };
+    timestamp(next)
 }
 
 /// The registry entry of member `m`.

@@ -1426,3 +1426,43 @@ async fn attachment_chunks_count_against_the_senders_hourly_bytes() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_request_to_a_peer_pinned_without_its_encryption_key_leaves_once_its_newer_record_arrives(
+) {
+    let [a, b] = peers::<2>().await;
+    // a pinned b's record as a build made before sealing wrote it: without an encryption key.
+    let mut pinned = a.node.directory().member(&b.id).await.unwrap().unwrap();
+    pinned.record.encryption_key = None;
+    a.node
+        .store()
+        .update_registry_entry(&crate::registry::member_entry(&pinned))
+        .await
+        .unwrap();
+    let id = new_request(&a, &b, RequestKind::Mla, false).await;
+    on(&a, "alice", &id, Act::Submit, Details::default()).await;
+    let waiting = due(&a, &b).await;
+    assert!(!waiting.is_empty());
+    let federation = a.node.directory().federation().await.unwrap();
+    let key = a.node.log().node_key();
+    let why = outbox_envelope(
+        &waiting[0],
+        &a.id,
+        key,
+        &federation,
+        &mut Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(why.contains("no encryption key"), "{why}");
+
+    // b's node writes its record again: the record, signed, goes to a, which pins it.
+    let mine = b.node.directory().local_member().await.unwrap().unwrap();
+    b.node.registry().update_local(mine.record).await.unwrap();
+    for entry in due(&b, &a).await {
+        let answer = hand(&b, &a, &entry).await;
+        assert!(matches!(answer, Answer::Delivered(_)), "{answer:?}");
+    }
+    settle(&a, &b).await;
+    assert_eq!(same_on_both(&a, &b, &id).await, State::Delivered);
+}
