@@ -808,11 +808,30 @@ pub async fn list(
     now: i64,
     limit: usize,
 ) -> Result<Vec<ProposalView>, GovernanceError> {
+    listed(store, now, limit, false).await
+}
+
+/// The proposals as [`list`] gives them, each with its outcome so far (final once
+/// counted): the tally a page shows beside each proposal.
+pub async fn list_with_outcomes(
+    store: &dyn Store,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<ProposalView>, GovernanceError> {
+    listed(store, now, limit, true).await
+}
+
+async fn listed(
+    store: &dyn Store,
+    now: i64,
+    limit: usize,
+    with_outcome: bool,
+) -> Result<Vec<ProposalView>, GovernanceError> {
     let mut out = Vec::new();
     for record in store.proposals(limit.min(MAX_LIST)).await? {
         let signed = SignedProposal::parse(&record.json)
             .map_err(|e| corrupt(&format!("proposal {}", record.id), e))?;
-        out.push(view(store, signed, now, false).await?);
+        out.push(view(store, signed, now, with_outcome).await?);
     }
     Ok(out)
 }
