@@ -402,6 +402,9 @@ def tally(world) -> dict:
 def test_an_admin_votes_on_a_proposal_and_sees_the_ballot_counted(world, browser):
     a, pid = world["a"], world["proposal"]
     sign_in(browser, a.url, "admin", a.node.admin[1])
+    voting = browser.find_element(*by("section[aria-labelledby=voting]"))
+    assert "One proposal is open for a vote." in voting.text, voting.text
+    assert voting.find_element(*by(f"a[href='/governance/proposals/{pid}']")).text == "Adoption of a norm"
     follow(browser, browser.find_element(*by("nav a[href='/governance']")))
     from selenium.webdriver.common.by import By
     link = browser.find_element(*by(f"a[href='/governance/proposals/{pid}']"))

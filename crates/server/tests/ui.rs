@@ -614,11 +614,11 @@ async fn request_pages_and_acts_refuse_what_the_api_refuses() {
     );
 }
 
-/// The node's member tables a norm through the API, under rules that open voting at once;
-/// the proposal's id.
-async fn tabled(node: &Node) -> String {
+/// The node's member tables a norm through the API, under rules that open voting
+/// `delay` seconds later; the proposal's id.
+async fn tabled(node: &Node, delay: i64) -> String {
     let rules = Rules {
-        voting_delay_seconds: 0,
+        voting_delay_seconds: delay,
         voting_period_seconds: 600,
         execution_window_seconds: 600,
         ..Rules::default()
@@ -658,7 +658,7 @@ async fn counted(node: &Node, id: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
     let node = start().await;
-    let id = tabled(&node).await;
+    let id = tabled(&node, 0).await;
     let proposal = format!("/governance/proposals/{id}");
     let vote = format!("{proposal}/vote");
     let form = format!("action=\"{vote}\"");
@@ -680,6 +680,15 @@ async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
             dashboard.contains("href=\"/governance\""),
             reads,
             "{user}'s menu"
+        );
+        assert_eq!(
+            dashboard.contains(&format!("href=\"{proposal}\"")),
+            reads,
+            "{user}'s dashboard"
+        );
+        assert_eq!(
+            dashboard.contains("One proposal is open for a vote."),
+            reads
         );
         let (status, members) = get(&node, &cookie, "/members").await;
         assert_eq!(status, StatusCode::OK, "{user} /members");
@@ -751,4 +760,37 @@ async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
     let norms = norms.replace(['\u{2068}', '\u{2069}'], "");
     assert!(norms.contains("No norm has been adopted."));
     assert!(norms.contains("10 minutes") && norms.contains("0 seconds"));
+}
+
+#[tokio::test]
+async fn a_pending_proposal_shows_no_tally_and_takes_no_vote() {
+    let node = start().await;
+    let id = tabled(&node, 86_400).await;
+    let proposal = format!("/governance/proposals/{id}");
+    let admin = session(&node, "admin").await;
+    let (_, list) = get(&node, &admin, "/governance").await;
+    assert!(list.contains("badge state-pending\">Pending<"));
+    assert!(
+        !list.contains("class=\"tally\""),
+        "a pending proposal has a tally"
+    );
+    let (_, dashboard) = get(&node, &admin, "/dashboard").await;
+    assert!(dashboard.contains("No proposal is open for a vote."));
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(
+        !page.contains("/vote\""),
+        "a pending proposal offers the vote"
+    );
+    // A vote forged before voting opens is refused by the workflow, and nothing counts.
+    let csrf = hidden(&page, "csrf");
+    let r = post(
+        &node,
+        &admin,
+        &format!("{proposal}/vote"),
+        &[("csrf", &csrf), ("choice", "yes")],
+    )
+    .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert!(r.text().await.unwrap().contains("before voting opened"));
+    assert!(counted(&node, &id).await.is_empty());
 }

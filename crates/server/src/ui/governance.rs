@@ -117,7 +117,12 @@ impl ProposalRow {
             proposer: named(names, &p.proposal.proposer),
             voting_starts: ctx.when(&p.voting_starts),
             deadline: ctx.when(&p.deadline),
-            tally: p.outcome.as_ref().map(TallyRow::new),
+            // Before voting opens, or once canceled, there is nothing to tally.
+            tally: p
+                .outcome
+                .as_ref()
+                .filter(|_| !matches!(p.state, ProposalState::Pending | ProposalState::Canceled))
+                .map(TallyRow::new),
             counted: p.counted,
         }
     }
@@ -149,6 +154,32 @@ pub(super) async fn list(
         .map(|p| ProposalRow::new(p, &names, &ctx))
         .collect();
     render(&ctx.clone(), ListPage { ctx, proposals })
+}
+
+/// The proposals open for a vote now, for the dashboard of a viewer who may read them
+/// (none for anyone else), the nearest deadline first.
+pub(super) async fn open_for_vote(
+    state: &AppState,
+    ctx: &Ctx,
+    caller: &Caller,
+) -> Result<Vec<ProposalRow>, UiError> {
+    if reader(caller).is_err() {
+        return Ok(Vec::new());
+    }
+    let store = state.node.store();
+    let now = now_us();
+    service::count_due(store, now).await?;
+    let mut open: Vec<ProposalView> = service::list(store, now, service::MAX_LIST)
+        .await?
+        .into_iter()
+        .filter(|p| p.state == ProposalState::Active)
+        .collect();
+    open.sort_by_key(|p| p.proposal.deadline());
+    let names = names(state).await?;
+    Ok(open
+        .iter()
+        .map(|p| ProposalRow::new(p, &names, ctx))
+        .collect())
 }
 
 /// A text of a proposal or a norm in one language.

@@ -55,6 +55,14 @@ dashboard-waiting-count = { $count ->
     [few] { $count } طلبات بانتظار إجراء منا.
    *[other] { $count } طلبًا بانتظار إجراء منا.
 }
+dashboard-proposals = مقترحات مطروحة للتصويت
+dashboard-proposals-count = { $count ->
+    [0] لا يوجد مقترح مطروح للتصويت.
+    [one] مقترح واحد مطروح للتصويت.
+    [two] مقترحان مطروحان للتصويت.
+    [few] { $count } مقترحات مطروحة للتصويت.
+   *[other] عدد المقترحات المطروحة للتصويت: { $count }.
+}
 dashboard-recent = معلومات جديدة هذا الأسبوع
 dashboard-recent-none = لا جديد هذا الأسبوع مما يحق لك الاطلاع عليه.
 dashboard-log = سجل الشفافية

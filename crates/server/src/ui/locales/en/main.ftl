@@ -49,6 +49,12 @@ dashboard-waiting-count = { $count ->
     [one] One request awaits our action.
    *[other] { $count } requests await our action.
 }
+dashboard-proposals = Proposals open for a vote
+dashboard-proposals-count = { $count ->
+    [0] No proposal is open for a vote.
+    [one] One proposal is open for a vote.
+   *[other] { $count } proposals are open for a vote.
+}
 dashboard-recent = New intelligence this week
 dashboard-recent-none = Nothing new this week that you may read.
 dashboard-log = Transparency log

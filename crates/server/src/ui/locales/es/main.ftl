@@ -49,6 +49,12 @@ dashboard-waiting-count = { $count ->
     [one] Una solicitud espera nuestra actuación.
    *[other] { $count } solicitudes esperan nuestra actuación.
 }
+dashboard-proposals = Propuestas en votación
+dashboard-proposals-count = { $count ->
+    [0] Ninguna propuesta está en votación.
+    [one] Una propuesta está en votación.
+   *[other] { $count } propuestas están en votación.
+}
 dashboard-recent = Inteligencia nueva esta semana
 dashboard-recent-none = Nada nuevo esta semana que usted pueda leer.
 dashboard-log = Registro de transparencia

@@ -49,6 +49,12 @@ dashboard-waiting-count = { $count ->
     [one] Une demande attend notre action.
    *[other] { $count } demandes attendent notre action.
 }
+dashboard-proposals = Propositions soumises au vote
+dashboard-proposals-count = { $count ->
+    [0] Aucune proposition n'est soumise au vote.
+    [one] Une proposition est soumise au vote.
+   *[other] { $count } propositions sont soumises au vote.
+}
 dashboard-recent = Nouveau renseignement cette semaine
 dashboard-recent-none = Rien de nouveau cette semaine que vous puissiez lire.
 dashboard-log = Journal de transparence

@@ -51,6 +51,13 @@ dashboard-waiting-count = { $count ->
     [few] { $count } запроса ожидают наших действий.
    *[other] { $count } запросов ожидают наших действий.
 }
+dashboard-proposals = Предложения на голосовании
+dashboard-proposals-count = { $count ->
+    [0] Нет предложений на голосовании.
+    [one] На голосовании { $count } предложение.
+    [few] На голосовании { $count } предложения.
+   *[many] На голосовании { $count } предложений.
+}
 dashboard-recent = Новые разведданные за неделю
 dashboard-recent-none = За эту неделю нет ничего нового, доступного вам.
 dashboard-log = Журнал прозрачности

@@ -47,6 +47,11 @@ dashboard-waiting-count = { $count ->
     [0] 没有等待我方处理的请求。
    *[other] 有 { $count } 个请求等待我方处理。
 }
+dashboard-proposals = 正在投票的提案
+dashboard-proposals-count = { $count ->
+    [0] 目前没有正在投票的提案。
+   *[other] 有 { $count } 项提案正在投票。
+}
 dashboard-recent = 本周新情报
 dashboard-recent-none = 本周没有您可阅读的新内容。
 dashboard-log = 透明日志
