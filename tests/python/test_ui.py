@@ -424,6 +424,7 @@ def test_an_admin_votes_on_a_proposal_and_sees_the_ballot_counted(world, browser
     ballots = plain(browser.find_element(*by("section[aria-labelledby=ballots]")).text)
     assert "One ballot counts." in ballots and a.name in ballots and "Yes" in ballots, ballots
     assert "Passing so far" in browser.find_element(*by("section[aria-labelledby=result]")).text
+    assert browser.find_element(*by("form.vote input[value=yes]")).is_selected(), "the form forgets our ballot"
     o = tally(world)
     assert (o["yes"], o["no"], o["abstain"]) == (1, 0, 0), o
     assert [c["member"] for c in o["counted"]] == [a.id]

@@ -745,6 +745,11 @@ async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
         "the ballot is not shown"
     );
     assert!(page.contains("class=\"badge choice-yes\">Yes<"));
+    assert!(page.contains("ui-test <span class=\"badge lang\">this node</span>"));
+    assert!(
+        page.contains("value=\"yes\" required checked"),
+        "the form forgets our ballot"
+    );
     assert!(page.contains("Passing so far"));
     let (_, list) = get(&node, &admin, "/governance").await;
     assert!(
@@ -754,6 +759,8 @@ async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
     // A later ballot replaces it.
     post(&node, &admin, &vote, &[("csrf", &csrf), ("choice", "no")]).await;
     assert_eq!(counted(&node, &id).await, [(node.id.clone(), "no".into())]);
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(page.contains("value=\"no\" checked") && !page.contains("required checked"));
 
     // The rules in force, in the viewer's words.
     let (_, norms) = get(&node, &admin, "/governance/norms").await;

@@ -253,6 +253,8 @@ impl Effect {
 /// A ballot as a page shows it.
 struct BallotRow {
     member: String,
+    /// Whether it is this node's member's.
+    ours: bool,
     /// `yes`, `no` or `abstain`.
     choice: String,
     sha256: String,
@@ -287,6 +289,8 @@ struct ProposalPage {
     not_executed: bool,
     /// Whether the viewer may vote now (an admin, while voting is open).
     may_vote: bool,
+    /// This node's member's ballot that counts now, if any: the choice the form shows.
+    ours: Option<String>,
     choices: [&'static str; 3],
 }
 
@@ -310,6 +314,12 @@ pub(super) async fn show(
     service::count_due(store, now).await.speak(&ctx)?;
     let view = service::show(store, &id, now).await.speak(&ctx)?;
     let names = names(&state).await.speak(&ctx)?;
+    let local = Directory::new(store)
+        .local_member()
+        .await
+        .map_err(crate::auth::registry_error)
+        .speak(&ctx)?
+        .map(|m| m.id.0);
     let p = &view.proposal;
     let mut timeline = vec![
         Moment {
@@ -337,6 +347,7 @@ pub(super) async fn show(
                 .iter()
                 .map(|c| BallotRow {
                     member: named(&names, &c.member),
+                    ours: Some(&c.member) == local.as_ref(),
                     choice: c.choice.to_string(),
                     sha256: short(&c.sha256),
                 })
@@ -357,6 +368,10 @@ pub(super) async fn show(
         None => (Vec::new(), Vec::new()),
     };
     let may_vote = admin(&caller).is_ok() && view.state == ProposalState::Active;
+    let ours = ballots
+        .iter()
+        .find(|b: &&BallotRow| b.ours)
+        .map(|b| b.choice.clone());
     let page = ProposalPage {
         row: ProposalRow::new(&view, &names, &ctx),
         sponsors: p.sponsors.iter().map(|s| named(&names, s)).collect(),
@@ -366,6 +381,7 @@ pub(super) async fn show(
         refused,
         not_executed: view.not_executed.is_some(),
         may_vote,
+        ours,
         choices: ["yes", "no", "abstain"],
         ctx: ctx.clone(),
     };
