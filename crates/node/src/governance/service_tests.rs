@@ -147,6 +147,14 @@ async fn a_norm_is_adopted_by_vote_and_every_node_derives_the_same_outcome() {
     assert!(!tallied[0].counted);
     assert_eq!(tallied[0].outcome, so_far.outcome);
     assert_eq!(tallied[0].outcome.as_ref().unwrap().yes, 3);
+    // Open for a vote before the deadline, pending before voting opens, closed after.
+    let open = |at| service::open_for_vote(a.node.store(), at);
+    assert_eq!(open(before).await.unwrap()[0].proposal.id, id);
+    assert!(open(at).await.unwrap().is_empty(), "open while pending");
+    assert!(
+        open(at + 61 * SECOND).await.unwrap().is_empty(),
+        "open after the deadline"
+    );
     for p in [&a, &b, &c] {
         assert_eq!(ballots(p, &id).await.len(), 4);
         let store = p.node.store();

@@ -169,12 +169,7 @@ pub(super) async fn open_for_vote(
     let store = state.node.store();
     let now = now_us();
     service::count_due(store, now).await?;
-    let mut open: Vec<ProposalView> = service::list(store, now, service::MAX_LIST)
-        .await?
-        .into_iter()
-        .filter(|p| p.state == ProposalState::Active)
-        .collect();
-    open.sort_by_key(|p| p.proposal.deadline());
+    let open = service::open_for_vote(store, now).await?;
     let names = names(state).await?;
     Ok(open
         .iter()
