@@ -19,6 +19,7 @@ use comity_node::registry::Directory;
 use comity_stix::clock::{format_us, now_us};
 use serde::{Deserialize, Serialize};
 
+use super::members::{named, names};
 use super::{render, Ctx, InLanguage, UiError, UiResult, Viewer};
 use crate::auth::Caller;
 use crate::governance::{admin, reader};
@@ -38,27 +39,6 @@ pub(super) fn snake(value: &impl Serialize) -> String {
             .to_owned(),
         _ => String::new(),
     }
-}
-
-/// Member names by id, as this node's registry holds them.
-async fn names(state: &AppState) -> Result<BTreeMap<String, String>, UiError> {
-    let members = Directory::new(state.node.store())
-        .members()
-        .await
-        .map_err(crate::auth::registry_error)?;
-    Ok(members
-        .into_iter()
-        .map(|m| (m.id.0.clone(), m.name().to_owned()))
-        .collect())
-}
-
-/// A member as a page names it: its name when the registry knows it, else its id.
-fn named(names: &BTreeMap<String, String>, id: &str) -> String {
-    names
-        .get(id)
-        .filter(|n| !n.is_empty())
-        .cloned()
-        .unwrap_or_else(|| id.to_owned())
 }
 
 /// The tally of a proposal as a page shows it.

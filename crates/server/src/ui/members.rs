@@ -2,12 +2,14 @@
 //! `/api/v1/agreements`): the member directory and the sharing agreements, read-only, as
 //! the node's registry holds them.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::extract::State;
-use comity_node::registry::Member;
+use comity_node::registry::{Directory, Member};
 use sha2::{Digest, Sha256};
 
-use super::{render, Ctx, InLanguage, UiResult, Viewer};
+use super::{render, Ctx, InLanguage, UiError, UiResult, Viewer};
 use crate::auth::{registry_error, Caller};
 use crate::AppState;
 
@@ -20,6 +22,32 @@ pub(super) fn fingerprint(key: &str) -> String {
         .map(|pair| format!("{:02x}{:02x}", pair[0], pair[1]))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Member names by id.
+fn by_id(members: &[Member]) -> BTreeMap<String, String> {
+    members
+        .iter()
+        .map(|m| (m.id.0.clone(), m.name().to_owned()))
+        .collect()
+}
+
+/// Member names by id, as this node's registry holds them.
+pub(super) async fn names(state: &AppState) -> Result<BTreeMap<String, String>, UiError> {
+    let members = Directory::new(state.node.store())
+        .members()
+        .await
+        .map_err(registry_error)?;
+    Ok(by_id(&members))
+}
+
+/// A member as a page names it: its name when the registry knows it, else its id.
+pub(super) fn named(names: &BTreeMap<String, String>, id: &str) -> String {
+    names
+        .get(id)
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| id.to_owned())
 }
 
 /// A member as the directory shows it.
@@ -89,14 +117,8 @@ pub(super) async fn show(
         .await
         .map_err(registry_error)
         .speak(&ctx)?;
-    let name = |id: &str| {
-        members
-            .iter()
-            .find(|m| m.id.0 == id)
-            .map(|m| m.name().to_owned())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| id.to_owned())
-    };
+    let names = by_id(&members);
+    let name = |id: &String| named(&names, id);
     let agreements = directory
         .agreements()
         .await
@@ -109,8 +131,8 @@ pub(super) async fn show(
                 id: d.id.clone(),
                 title: d.title.clone(),
                 status: a.terms.status.as_str(),
-                parties: d.parties.iter().map(|p| name(p)).collect(),
-                missing: d.missing().iter().map(|p| name(p)).collect(),
+                parties: d.parties.iter().map(name).collect(),
+                missing: d.missing().iter().map(name).collect(),
                 object_types: d.scope.object_types.iter().cloned().collect(),
                 max_tlp: d.scope.max_tlp.to_uppercase(),
                 handling: d.scope.handling.iter().cloned().collect(),
