@@ -800,4 +800,29 @@ async fn a_pending_proposal_shows_no_tally_and_takes_no_vote() {
     assert!(r.status().is_client_error(), "{}", r.status());
     assert!(r.text().await.unwrap().contains("before voting opened"));
     assert!(counted(&node, &id).await.is_empty());
+    // A change of the rules shows the rules it would put in force.
+    let rules = Rules {
+        voting_delay_seconds: 3600,
+        voting_period_seconds: 2 * 86_400,
+        ..Rules::default()
+    };
+    let body = serde_json::json!({"action": {"kind": "change_rules", "rules": rules}});
+    let r = client()
+        .post(format!("{}/api/v1/governance/proposals", node.base))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let path = format!("/governance/proposals/{}", made["id"].as_str().unwrap());
+    let (_, page) = get(&node, &admin, &path).await;
+    let page = page.replace(['\u{2068}', '\u{2069}'], "");
+    assert!(
+        page.contains("Change of the rules") && page.contains("Puts the rules below in force.")
+    );
+    assert!(page.contains("<dd>1 hour</dd>") && page.contains("<dd>2 days</dd>"));
+    assert!(page.contains("What each kind of proposal needs"));
 }
