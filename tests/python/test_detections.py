@@ -1,7 +1,10 @@
-"""Detections out: a real node's indicators as Suricata rules, a Zeek Intel file and plain
-lists, through `comity export --format …` and `GET /api/v1/detections`. The rules are
-checked by `suricata-check` (a rule checker from PyPI, written by others); the Zeek file
-against the Intel framework's columns. The sharing policy decides first: another member's
+"""Detections out: a real node's indicators as Suricata rules, a Zeek Intel file, plain
+lists, YARA rules and Sigma rules, through `comity export --format …` and
+`GET /api/v1/detections`. The Suricata rules are checked by `suricata-check` (a rule checker
+from PyPI, written by others); the Zeek file against the Intel framework's columns; the
+YARA rules are compiled by libyara (yara-python) and run over files; the Sigma rules are
+read and validated by pySigma and turned by its SQLite backend into queries run over a
+table of log lines. The sharing policy decides first: another member's
 TLP:RED indicator never reaches a sensor, nor revoked or expired ones; hostile names and
 values cannot break a rule or a line; every route refuses who may not export.
 """
@@ -165,8 +168,107 @@ def test_zeek_intel_and_lists_follow_their_formats(world):
     assert sorted(both) == sorted(["203.0.113.7", "198.51.100.0/24", "evil.example", "own-red.example"]), both
 
 
+def test_yara_rules_compile_and_match_the_files_they_describe(world, tmp_path):
+    import yara
+    a, objs = world["a"], world["objs"]
+    text = export(a, "--format", "yara").stdout.decode()
+    assert export(a, "--format", "yara").stdout.decode() == text, "names are stable"
+    rules = yara.compile(source=text)
+    by_indicator: dict[str, set[str]] = {}
+    for rule in rules:
+        by_indicator.setdefault(rule.meta["comity_indicator"], set()).add(rule.identifier)
+        assert rule.meta["tlp"] in ("TLP:GREEN", "TLP:RED"), rule.meta
+
+    def fired(data: bytes) -> set[str]:
+        path = tmp_path / "sample"
+        path.write_bytes(data)
+        return {m.meta["comity_indicator"] for m in rules.match(str(path))}
+
+    # file hashes, in a collection of their own (libyara scans no empty file, whose hashes
+    # the world's indicators hold)
+    import hashlib
+    sample, other = b"MZ\x90\x00 dropper sample", b"MZ\x90\x00 another sample"
+    hashed = ind(f"[file:hashes.'SHA-256' = '{hashlib.sha256(sample).hexdigest()}' OR "
+                 f"file:hashes.MD5 = '{hashlib.md5(other).hexdigest()}' OR "
+                 f"file:hashes.'SHA-1' = '{hashlib.sha1(b'third').hexdigest()}']")
+    cid = a.node.cli("collection", "add", "--title", "yara hashes", "--data-dir",
+                     a.node.data_dir).stdout.decode().strip()
+    add_and_wait(a.node, cid, [hashed], user=a.node.admin)
+    hash_rules = yara.compile(source=export(a, "--format", "yara", "--collection", cid).stdout.decode())
+    for data, want in ((sample, 1), (other, 1), (b"third", 1), (b"fourth", 0)):
+        path = tmp_path / "hashed"
+        path.write_bytes(data)
+        matched = hash_rules.match(str(path))
+        assert len(matched) == want and all(m.meta["comity_indicator"] == hashed["id"] for m in matched), data
+    assert fired(b"beacon to sub.evil.example every 60 s") == {objs["domain"]["id"]}
+    assert fired("c2: E\0V\0I\0L\0.\0E\0X\0A\0M\0P\0L\0E\0".replace("\\0", "\0").encode()) \
+        == {objs["domain"]["id"]}, "wide strings, any case"
+    assert fired(b"notevil.example and 203.0.113.70 and 198.51.100.9") == set(), "whole words only, no ranges"
+    assert fired(b"GET http://evil.example/gate.php?id=1;x=%222%22 HTTP/1.1") == {objs["url"]["id"], objs["domain"]["id"]}
+    assert fired(b"203.0.113.7") == {objs["ip"]["id"]}
+    assert fired(b"their-red.example expired.example and.example") == set()
+    # the hostile name is a meta value, nothing more: one rule for the domain indicator
+    assert len(by_indicator[objs["domain"]["id"]]) == 1
+    for absent in ("their_red", "expired", "and", "regex", "net"):
+        assert objs[absent]["id"] not in by_indicator, absent
+    over_http = get(a, format="yara")
+    assert over_http.status_code == 200 and over_http.text == text
+
+
+def test_sigma_rules_validate_and_their_queries_find_the_log_lines(world):
+    import sqlite3
+    from sigma.backends.sqlite import sqliteBackend
+    from sigma.collection import SigmaCollection
+    from sigma.validators.core import validators
+    a, objs = world["a"], world["objs"]
+    text = export(a, "--format", "sigma").stdout.decode()
+    collection = SigmaCollection.from_yaml(text)
+    rules = collection.rules
+    assert rules and all(not r.errors for r in rules), [r.errors for r in rules]
+    assert len({r.id for r in rules}) == len(rules)
+    # pySigma's own validators find nothing to say (those that check ATT&CK, D3FEND and CAR
+    # tags download their catalogues, and the rules carry no such tags)
+    offline = {name: v for name, v in validators.items() if name not in ("attacktag", "d3_fendtag", "cartag")}
+    assert "tlpv2_tag" in offline and "identifier_uniqueness" in offline
+    issues = [(name, r) for name, v in offline.items() for r in rules for _ in v().validate(r)]
+    # one piece of advice taken knowingly: the URL's "?" is escaped so that it is not a
+    # wildcard, which the validator asks to be sure of
+    assert [(name, objs["url"]["id"] in r.description) for name, r in issues] == [("escaped_wildcard", True)], issues
+    categories = sorted(r.logsource.category for r in rules if objs["ip"]["id"] in r.description
+                        or objs["hashes"]["id"] in r.description)
+    assert categories == ["firewall", "process_creation"], categories
+    tags = {str(t) for r in rules for t in r.tags}
+    assert tags == {"tlp.green", "tlp.red"}, tags
+
+    db = sqlite3.connect(":memory:")
+    db.execute('CREATE TABLE logs (line TEXT, query TEXT, dst_ip TEXT, src_ip TEXT, "c-uri" TEXT, Hashes TEXT)')
+    lines = {
+        "dns": ("dns", "sub.evil.example", None, None, None, None),
+        "dns-exact": ("dns-exact", "evil.example", None, None, None, None),
+        "dns-other": ("dns-other", "notevil.example", None, None, None, None),
+        "fw-out": ("fw-out", None, "203.0.113.7", "10.0.0.5", None, None),
+        "fw-in": ("fw-in", None, "10.0.0.5", "2001:db8::7", None, None),
+        "fw-net": ("fw-net", None, "198.51.100.23", "10.0.0.5", None, None),
+        "fw-other": ("fw-other", None, "203.0.113.70", "10.0.0.5", None, None),
+        "proxy": ("proxy", None, None, None, 'http://evil.example/gate.php?id=1;x=%222%22', None),
+        "proxy-other": ("proxy-other", None, None, None, "http://evil.example/gate.phpXid=1", None),
+        "exe": ("exe", None, None, None, None, f"MD5=00,SHA256={SHA256.upper()},IMPHASH=00"),
+        "exe-other": ("exe-other", None, None, None, None, "SHA256=" + "0" * 64),
+        "red": ("red", "their-red.example", None, None, None, None),
+    }
+    db.executemany("INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?)", lines.values())
+    found: set[str] = set()
+    for rule in rules:
+        for query in sqliteBackend().convert_rule(rule):
+            found |= {row[0] for row in db.execute(query)}
+    assert found == {"dns", "dns-exact", "fw-out", "fw-in", "fw-net", "proxy", "exe"}, found
+    r = get(a, format="sigma")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/yaml")
+    assert r.text == text
+
+
 @pytest.mark.parametrize("args,says", [
-    (["--format", "snort"], "unknown format \"snort\": expected stix, suricata, zeek-intel, list or misp-feed"),
+    (["--format", "snort"], "unknown format \"snort\": expected stix, suricata, zeek-intel, list, yara or sigma, or misp-feed"),
     (["--format", "list", "--value-type", "ipv5"], "unknown value type \"ipv5\""),
     (["--value-type", "ipv4"], "--value-type goes with the sensor formats"),
     (["--format", "suricata", "--all-versions"], "go with --format stix"),

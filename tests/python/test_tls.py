@@ -420,3 +420,41 @@ def test_with_mutual_tls_only_a_sender_with_a_good_client_certificate_is_accepte
         start_tls(a, ca_file)
         want = sorted(o["id"] for o in sent)
         wait_until(lambda: held(b, a, ca_file) == want, WAIT, "B holding A's objects", nodes=[a.node, b.node])
+
+
+def test_sighup_reloads_the_client_certificate_the_federation_client_presents(tmp_path):
+    import signal
+    ca, rogue = Ca(), Ca("Rogue CA")
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.pem())
+    with contextlib.ExitStack() as stack:
+        a, b = (init_tls_member(tmp_path, x, ca, stack) for x in "AB")
+        pin(a, b)
+        pin(b, a)
+        sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
+        configure(b, 'client_ca_files = ["tls/ca.pem"]')
+        start_tls(b, ca_file)
+        # A starts presenting a client certificate of a CA that B does not accept
+        tls = a.node.data_dir / "tls"
+        cert, key = rogue.node_pair(a.name)
+        (tls / "client-cert.pem").write_bytes(cert)
+        (tls / "client-key.pem").write_bytes(key)
+        configure(a, 'client_cert_file = "tls/client-cert.pem"', 'client_key_file = "tls/client-key.pem"')
+        start_tls(a, ca_file)
+        pid = a.node.proc.pid
+        obj = indicator(1)
+        st = add_and_wait(a.node, default_collection(a), [obj], session=session(a, ca_file))
+        assert st["success_count"] == 1, st
+        wait_until(lambda: "client certificate refused" in b.node.log() and "UnknownIssuer" in b.node.log(),
+                   WAIT, "B refusing A's client certificate", nodes=[a.node, b.node])
+        assert held(b, a, ca_file) == []
+        # the admin puts a certificate of the federation CA in the same files and sends SIGHUP:
+        # the next delivery presents it, without a restart
+        cert, key = ca.node_pair(a.name)
+        (tls / "client-cert.pem").write_bytes(cert)
+        (tls / "client-key.pem").write_bytes(key)
+        a.node.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "SIGHUP: TLS client certificate and key reloaded" in a.node.log(), 30,
+                   "A reloading its client certificate", nodes=[a.node])
+        wait_until(lambda: held(b, a, ca_file) == [obj["id"]], WAIT, "B holding A's object", nodes=[a.node, b.node])
+        assert a.node.alive() and a.node.proc.pid == pid

@@ -119,11 +119,14 @@ impl TlsSettings {
         comity_server::tls::read_ca_files(&self.peer_ca_files).context("[tls] peer_ca_files")
     }
 
-    /// The certificate the federation client presents, when one is configured.
-    pub fn client_identity(&self) -> anyhow::Result<Option<comity_server::tls::ClientIdentity>> {
+    /// The certificate the federation client presents, when one is configured, with its
+    /// files to reload it from.
+    pub fn client_identity(
+        &self,
+    ) -> anyhow::Result<Option<std::sync::Arc<comity_server::tls::ClientCertStore>>> {
         self.client
             .as_ref()
-            .map(|(cert, key)| comity_server::tls::ClientIdentity::load(cert, key))
+            .map(|(cert, key)| comity_server::tls::ClientCertStore::load(cert, key))
             .transpose()
             .context("[tls] client_cert_file and client_key_file")
     }
@@ -430,7 +433,8 @@ pub const CONFIG_TEMPLATE: &str = r#"# Comity node configuration. Environment va
 # TAXII, the API and the web UI go on serving users without a certificate.
 # client_cert_file and client_key_file: the certificate this node presents to its peers
 # (deliveries, pulls, witnessing, `comity log audit`); it may be the server's own pair when
-# the federation CA issued it for client authentication too. Read at start.
+# the federation CA issued it for client authentication too. Reloaded, as cert_file is, on
+# SIGHUP or a change of either file.
 # [tls]
 # cert_file = "tls/cert.pem"
 # key_file = "tls/key.pem"

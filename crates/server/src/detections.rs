@@ -1,4 +1,4 @@
-//! `GET /api/v1/detections?format=suricata|zeek-intel|list[&collection=ID][&type=…]`: the
+//! `GET /api/v1/detections?format=suricata|zeek-intel|list|yara|sigma[&collection=ID][&type=…]`: the
 //! indicators a local user (a sensor's API token) may read, in a sensor format, through the
 //! export channel of the sharing policy. Conditional: the ETag is the SHA-256 of the body,
 //! so a sensor that polls with `If-None-Match` gets `304` until something changes
@@ -40,7 +40,7 @@ async fn get_detections(
     let format: Format = q
         .format
         .as_deref()
-        .ok_or_else(|| ApiError::bad_request("format is required: suricata, zeek-intel or list"))?
+        .ok_or_else(|| ApiError::bad_request(format!("format is required: {}", Format::names())))?
         .parse()
         .map_err(ApiError::bad_request)?;
     let kinds = q
@@ -67,9 +67,5 @@ async fn get_detections(
         time::OffsetDateTime::now_utc(),
     )
     .await?;
-    Ok(conditional(
-        &headers,
-        "text/plain; charset=utf-8",
-        exported.text,
-    ))
+    Ok(conditional(&headers, format.media_type(), exported.text))
 }

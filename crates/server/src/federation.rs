@@ -221,7 +221,7 @@ pub fn spawn_sender(state: &AppState) -> Option<JoinHandle<()>> {
 /// its outbox.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    client: reqwest::Client,
+    client: crate::tls::FederationClient,
 }
 
 impl HttpTransport {
@@ -234,10 +234,15 @@ impl HttpTransport {
     }
 
     /// [`HttpTransport::new`], also trusting the node's peer CAs and presenting its client
-    /// certificate.
+    /// certificate (the reloaded one once it is reloaded).
     pub fn for_state(state: &AppState, timeout: Duration) -> Option<HttpTransport> {
-        match crate::tls::client(&state.peer_roots, state.client_identity.as_ref(), timeout) {
-            Ok(client) => Some(HttpTransport::with_client(client)),
+        let client = crate::tls::FederationClient::new(
+            state.peer_roots.clone(),
+            state.client_identity.clone(),
+            timeout,
+        );
+        match client {
+            Ok(client) => Some(HttpTransport { client }),
             Err(e) => {
                 tracing::error!(error = %e, "no federation client");
                 None
@@ -247,7 +252,9 @@ impl HttpTransport {
 
     /// A transport over `client`.
     pub fn with_client(client: reqwest::Client) -> HttpTransport {
-        HttpTransport { client }
+        HttpTransport {
+            client: crate::tls::FederationClient::fixed(client),
+        }
     }
 
     /// What `response` from `url` says, read to the end.
@@ -292,6 +299,7 @@ impl PeerTransport for HttpTransport {
         let url = inbox_url(endpoint);
         let response = self
             .client
+            .get()
             .post(&url)
             .header("Content-Type", "application/json")
             .header("Content-Digest", signature.content_digest)
@@ -313,6 +321,7 @@ impl PeerTransport for HttpTransport {
         let url = outbox_url(endpoint, after);
         let response = self
             .client
+            .get()
             .get(&url)
             .header("Authorization", authorization)
             .send()

@@ -65,8 +65,9 @@ pub struct AppState {
     pub inbox: Arc<inbox_gate::InboxGate>,
     /// CA certificates trusted for peers beside the system's roots (`[tls] peer_ca_files`).
     pub peer_roots: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
-    /// The certificate the federation client presents to peers (`[tls] client_cert_file`).
-    pub client_identity: Option<tls::ClientIdentity>,
+    /// The certificate the federation client presents to peers (`[tls] client_cert_file`),
+    /// reloaded on SIGHUP or a change of its files.
+    pub client_identity: Option<Arc<tls::ClientCertStore>>,
     /// Whether the federation routes require a verified TLS client certificate (`[tls]
     /// client_ca_files`), see [`client_auth`].
     pub federation_requires_client_cert: bool,
@@ -119,7 +120,7 @@ impl AppState {
 
     /// The same state, presenting `identity` to peers as the federation client's
     /// certificate.
-    pub fn with_client_identity(self, identity: Option<tls::ClientIdentity>) -> Self {
+    pub fn with_client_identity(self, identity: Option<Arc<tls::ClientCertStore>>) -> Self {
         AppState {
             client_identity: identity,
             ..self

@@ -1,7 +1,7 @@
 //! TLS for the server and for the federation client, with rustls.
 //!
 //! The server's certificate and key are read from PEM files; a [`CertStore`] holds the
-//! pair in force and hands it to every new handshake, so [`CertStore::reload`] (on SIGHUP,
+//! pair in force and hands it to every new handshake, so [`PairFiles::reload`] (on SIGHUP,
 //! or when the files change) swaps it for new connections while open ones go on with the
 //! old. rustls' defaults
 //! apply: TLS 1.3 preferred, TLS 1.2 with AEAD suites only, nothing older. ALPN offers
@@ -9,7 +9,9 @@
 //!
 //! The federation client trusts the system's roots, the bundled Mozilla roots and the CA
 //! files the node names (`[tls] peer_ca_files`), see [`client`], and presents the node's
-//! client certificate when it has one ([`ClientIdentity`], `[tls] client_cert_file`).
+//! client certificate when it has one ([`ClientIdentity`], `[tls] client_cert_file`); a
+//! [`FederationClient`] is built anew for its next request once that certificate is
+//! reloaded ([`ClientCertStore`]).
 //!
 //! Mutual TLS: with `[tls] client_ca_files` the server asks every client for a certificate
 //! ([`CertStore::server_config_with_client_cas`]). A client may present none (TAXII, the API
@@ -90,12 +92,15 @@ pub fn load_certified_key(cert_file: &Path, key_file: &Path) -> Result<Certified
     Ok(certified)
 }
 
-/// The server's certificate and key files, and the pair loaded from them.
+/// A certificate file and its key file, and what was last loaded from them (`T`: the
+/// server's [`CertifiedKey`] or the client's [`ClientIdentity`]), kept until a reload
+/// succeeds.
 #[derive(Debug)]
-pub struct CertStore {
+pub struct PairFiles<T> {
     cert_file: PathBuf,
     key_file: PathBuf,
-    current: RwLock<Arc<CertifiedKey>>,
+    load: fn(&Path, &Path) -> Result<T, TlsError>,
+    current: RwLock<Arc<T>>,
     /// The files' modification times and sizes when last loaded.
     loaded: std::sync::Mutex<Stamp>,
 }
@@ -111,30 +116,34 @@ fn stamp(cert_file: &Path, key_file: &Path) -> Stamp {
     [of(cert_file), of(key_file)]
 }
 
-impl CertStore {
-    /// Loads the pair; an error names the file at fault.
-    pub fn load(cert_file: &Path, key_file: &Path) -> Result<Arc<CertStore>, TlsError> {
+impl<T> PairFiles<T> {
+    fn open(
+        cert_file: &Path,
+        key_file: &Path,
+        load: fn(&Path, &Path) -> Result<T, TlsError>,
+    ) -> Result<Arc<PairFiles<T>>, TlsError> {
         let loaded = stamp(cert_file, key_file);
-        let certified = load_certified_key(cert_file, key_file)?;
-        Ok(Arc::new(CertStore {
+        let current = load(cert_file, key_file)?;
+        Ok(Arc::new(PairFiles {
             cert_file: cert_file.to_owned(),
             key_file: key_file.to_owned(),
-            current: RwLock::new(Arc::new(certified)),
+            load,
+            current: RwLock::new(Arc::new(current)),
             loaded: std::sync::Mutex::new(loaded),
         }))
     }
 
-    /// Reads the files again; new connections get the new pair. On an error the pair in
-    /// force stays.
+    /// Reads the files again; what is used from now on is the new pair. On an error the
+    /// pair in force stays.
     pub fn reload(&self) -> Result<(), TlsError> {
         let loaded = stamp(&self.cert_file, &self.key_file);
-        let certified = load_certified_key(&self.cert_file, &self.key_file)?;
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(certified);
+        let pair = (self.load)(&self.cert_file, &self.key_file)?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(pair);
         *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = loaded;
         Ok(())
     }
 
-    /// [`CertStore::reload`] when either file changed (modification time or size) since
+    /// [`PairFiles::reload`] when either file changed (modification time or size) since
     /// it was last loaded or tried; whether it reloaded. A pair that fails is not tried
     /// again until a file changes again.
     pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
@@ -149,11 +158,40 @@ impl CertStore {
         self.reload().map(|()| true)
     }
 
-    fn current(&self) -> Arc<CertifiedKey> {
+    /// The pair in force.
+    pub fn current(&self) -> Arc<T> {
         self.current
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+/// A pair of files that can be read again while the node runs (SIGHUP, or a change of the
+/// files), whatever is loaded from them.
+pub trait Reloadable: Send + Sync {
+    /// See [`PairFiles::reload`].
+    fn reload(&self) -> Result<(), TlsError>;
+    /// See [`PairFiles::reload_if_changed`].
+    fn reload_if_changed(&self) -> Result<bool, TlsError>;
+}
+
+impl<T: Send + Sync> Reloadable for PairFiles<T> {
+    fn reload(&self) -> Result<(), TlsError> {
+        PairFiles::reload(self)
+    }
+    fn reload_if_changed(&self) -> Result<bool, TlsError> {
+        PairFiles::reload_if_changed(self)
+    }
+}
+
+/// The server's certificate and key files, and the pair loaded from them.
+pub type CertStore = PairFiles<CertifiedKey>;
+
+impl CertStore {
+    /// Loads the pair; an error names the file at fault.
+    pub fn load(cert_file: &Path, key_file: &Path) -> Result<Arc<CertStore>, TlsError> {
+        PairFiles::open(cert_file, key_file, load_certified_key)
     }
 
     /// The server configuration: rustls' safe defaults, this store's certificate, ALPN
@@ -232,6 +270,17 @@ impl fmt::Debug for ClientIdentity {
     }
 }
 
+/// The client certificate and key files, and the identity loaded from them: a reload
+/// ([`PairFiles::reload`]) gives the federation client the new one for its next requests.
+pub type ClientCertStore = PairFiles<ClientIdentity>;
+
+impl ClientCertStore {
+    /// Loads the identity; an error names the file at fault.
+    pub fn load(cert_file: &Path, key_file: &Path) -> Result<Arc<ClientCertStore>, TlsError> {
+        PairFiles::open(cert_file, key_file, ClientIdentity::load)
+    }
+}
+
 impl ClientIdentity {
     /// Loads a certificate chain and its private key (PEM), checking that the key is the
     /// certificate's; an error names the file at fault.
@@ -279,6 +328,70 @@ pub fn client(
     builder
         .build()
         .map_err(|e| error(format!("cannot build the federation client: {e}")))
+}
+
+/// The federation client of a running node: [`client`] with the peer CAs and, when the
+/// node has one, the client certificate of a [`ClientCertStore`]; once that store holds a
+/// reloaded certificate the client is built anew, so the next connections present it
+/// (requests under way finish on the old one).
+#[derive(Debug, Clone)]
+pub struct FederationClient {
+    roots: Arc<Vec<CertificateDer<'static>>>,
+    identity: Option<Arc<ClientCertStore>>,
+    timeout: Duration,
+    built: Arc<std::sync::Mutex<(Option<Arc<ClientIdentity>>, reqwest::Client)>>,
+}
+
+impl FederationClient {
+    /// A client trusting `roots` beside the usual ones and presenting the identity
+    /// `identity` holds; requests give up after `timeout`.
+    pub fn new(
+        roots: Arc<Vec<CertificateDer<'static>>>,
+        identity: Option<Arc<ClientCertStore>>,
+        timeout: Duration,
+    ) -> Result<FederationClient, TlsError> {
+        let current = identity.as_ref().map(|store| store.current());
+        let client = client(&roots, current.as_deref(), timeout)?;
+        Ok(FederationClient {
+            roots,
+            identity,
+            timeout,
+            built: Arc::new(std::sync::Mutex::new((current, client))),
+        })
+    }
+
+    /// Always `client`, whatever is reloaded.
+    pub fn fixed(client: reqwest::Client) -> FederationClient {
+        FederationClient {
+            roots: Arc::default(),
+            identity: None,
+            timeout: Duration::ZERO,
+            built: Arc::new(std::sync::Mutex::new((None, client))),
+        }
+    }
+
+    /// The client for the next request: built anew when the store's identity is no longer
+    /// the one it was built with (should that fail, the previous client goes on).
+    pub fn get(&self) -> reqwest::Client {
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = &self.identity {
+            let current = store.current();
+            if !built.0.as_ref().is_some_and(|b| Arc::ptr_eq(b, &current)) {
+                match client(&self.roots, Some(&current), self.timeout) {
+                    Ok(client) => {
+                        tracing::info!(
+                            "the federation client presents the reloaded client certificate"
+                        );
+                        *built = (Some(current), client);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the federation client keeps its previous client certificate")
+                    }
+                }
+            }
+        }
+        built.1.clone()
+    }
 }
 
 #[cfg(test)]

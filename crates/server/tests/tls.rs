@@ -5,7 +5,7 @@
 //! certificate for new connections; a key that is not the certificate's is refused. With
 //! mutual TLS the federation routes need a client certificate of the client CAs while TAXII
 //! serves clients without one, and a client certificate of another CA, or an expired one,
-//! fails the handshake.
+//! fails the handshake; the federation client presents a reloaded client certificate.
 
 mod common;
 
@@ -419,6 +419,46 @@ async fn with_mutual_tls_the_federation_routes_need_a_client_certificate_of_the_
     ));
     let e = post_inbox(&expired, node.port).await.unwrap_err();
     assert!(e.is_connect() || e.is_request(), "{e:?}");
+}
+
+#[tokio::test]
+async fn the_federation_client_presents_a_reloaded_client_certificate_and_keeps_it_when_a_reload_fails(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, client_ca, rogue) = (
+        Ca::new("Server CA"),
+        Ca::new("Federation client CA"),
+        Ca::new("Rogue CA"),
+    );
+    let (cert, key) = write_pair(dir.path(), &ca.valid(&["localhost"]));
+    let config = CertStore::load(&cert, &key)
+        .unwrap()
+        .server_config_with_client_cas(&[client_ca.der()])
+        .unwrap();
+    let node = serve_config(config, true).await;
+    let files = tempfile::tempdir().unwrap();
+    let (c, k) = write_pair(files.path(), &rogue.valid(&["localhost"]));
+    let identity = tls::ClientCertStore::load(&c, &k).unwrap();
+    let federation = tls::FederationClient::new(
+        Arc::new(vec![ca.der()]),
+        Some(identity.clone()),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    // Another CA's certificate: no connection.
+    let e = post_inbox(&federation.get(), node.port).await.unwrap_err();
+    assert!(e.is_connect() || e.is_request(), "{e:?}");
+    // New files alone change nothing until they are reloaded.
+    write_pair(files.path(), &client_ca.valid(&["localhost"]));
+    assert!(post_inbox(&federation.get(), node.port).await.is_err());
+    identity.reload().unwrap();
+    let (status, text) = post_inbox(&federation.get(), node.port).await.unwrap();
+    assert_eq!(status, 401, "past the certificate gate: {text}");
+    // A key that is not the certificate's: the reload fails, the good identity stays.
+    std::fs::write(&k, rogue.valid(&["localhost"]).1).unwrap();
+    assert!(identity.reload().is_err());
+    let (status, _) = post_inbox(&federation.get(), node.port).await.unwrap();
+    assert_eq!(status, 401);
 }
 
 #[tokio::test]

@@ -32,9 +32,9 @@ use async_trait::async_trait;
 use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CancellationRecord, CollectedCosignature,
-    Collection, CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState, FeedValue,
-    GovernanceAct, GovernanceRecords, InboxRecord, IndexedValue, KeptOpening, NewObject,
+    Access, AddOutcome, ApiRoot, ApiToken, AttachmentTransfer, BallotRecord, CancellationRecord,
+    CollectedCosignature, Collection, CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState,
+    FeedValue, GovernanceAct, GovernanceRecords, InboxRecord, IndexedValue, KeptOpening, NewObject,
     NormVersion, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord,
     Page, PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend,
     RequestEvent, RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status,
@@ -436,6 +436,15 @@ impl RequestStore for PgStore {
     }
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
         requests::list(&self.pool, filter).await
+    }
+    async fn attachment_transfers(
+        &self,
+        request: Option<&str>,
+    ) -> StoreResult<Vec<AttachmentTransfer>> {
+        requests::transfers(&self.pool, request).await
+    }
+    async fn end_attachment_transfer(&self, transfer: &AttachmentTransfer) -> StoreResult<()> {
+        requests::end_transfer(&self.pool, transfer).await
     }
 }
 

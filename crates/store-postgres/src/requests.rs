@@ -7,8 +7,8 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    RequestAppend, RequestEvent, RequestFilter, RequestRecord, StoreError, StoreResult,
-    REQUEST_SCOPE,
+    AttachmentTransfer, RequestAppend, RequestEvent, RequestFilter, RequestRecord, StoreError,
+    StoreResult, REQUEST_SCOPE,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
@@ -154,6 +154,7 @@ pub async fn append(pool: &PgPool, a: &RequestAppend) -> StoreResult<bool> {
         )));
     }
     let n = seq_to_sql(e.n)?;
+    let transfers = a.new_transfers()?;
     let mut tx = pool.begin().await.map_err(db)?;
     // The clock first: a concurrent append waits here, then reads what this one committed.
     objects::lock_clock(&mut tx).await?;
@@ -218,8 +219,55 @@ pub async fn append(pool: &PgPool, a: &RequestAppend) -> StoreResult<bool> {
     if let Some((peer, item)) = &a.send {
         federation::push_in(&mut tx, peer, std::slice::from_ref(item)).await?;
     }
+    for t in &transfers {
+        sqlx::query(
+            "INSERT INTO request_transfers (request, sha256, member) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&t.request)
+        .bind(&t.sha256)
+        .bind(&t.member)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
     tx.commit().await.map_err(db)?;
     Ok(true)
+}
+
+/// The pending attachment transfers, of request `request` only when given.
+pub async fn transfers(
+    pool: &PgPool,
+    request: Option<&str>,
+) -> StoreResult<Vec<AttachmentTransfer>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT request, sha256, member FROM request_transfers \
+         WHERE $1::TEXT IS NULL OR request = $1 ORDER BY request, sha256, member",
+    )
+    .bind(request)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(rows
+        .into_iter()
+        .map(|(request, sha256, member)| AttachmentTransfer {
+            request,
+            sha256,
+            member,
+        })
+        .collect())
+}
+
+/// Ends pending transfer `t`, if it is pending.
+pub async fn end_transfer(pool: &PgPool, t: &AttachmentTransfer) -> StoreResult<()> {
+    sqlx::query("DELETE FROM request_transfers WHERE request = $1 AND sha256 = $2 AND member = $3")
+        .bind(&t.request)
+        .bind(&t.sha256)
+        .bind(&t.member)
+        .execute(pool)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 /// The header of request `id`.

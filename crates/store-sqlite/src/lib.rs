@@ -33,13 +33,13 @@ use async_trait::async_trait;
 use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
-    Access, AddOutcome, ApiRoot, ApiToken, BallotRecord, CancellationRecord, CollectedCosignature,
-    Collection, CollectionRef, Effect, Feed, FeedRecord, FeedState, FeedValue, GovernanceAct,
-    InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion, ObjectFilter, OpenableEntry,
-    OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page, PageRequest, Posting,
-    ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent, RequestFilter,
-    RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError, StoreResult,
-    StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
+    Access, AddOutcome, ApiRoot, ApiToken, AttachmentTransfer, BallotRecord, CancellationRecord,
+    CollectedCosignature, Collection, CollectionRef, Effect, Feed, FeedRecord, FeedState,
+    FeedValue, GovernanceAct, InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion,
+    ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page,
+    PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
+    RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status, StoreError,
+    StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup, WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
 use comity_tlog::Hash;
@@ -554,6 +554,19 @@ impl RequestStore for SqliteStore {
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>> {
         let filter = filter.clone();
         self.read(move |c| requests::list(c, &filter)).await
+    }
+    async fn attachment_transfers(
+        &self,
+        request: Option<&str>,
+    ) -> StoreResult<Vec<AttachmentTransfer>> {
+        let request = request.map(str::to_owned);
+        self.read(move |c| requests::transfers(c, request.as_deref()))
+            .await
+    }
+    async fn end_attachment_transfer(&self, transfer: &AttachmentTransfer) -> StoreResult<()> {
+        let transfer = transfer.clone();
+        self.write(move |c| requests::end_transfer(c, &transfer))
+            .await
     }
 }
 

@@ -5,8 +5,8 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    RequestAppend, RequestEvent, RequestFilter, RequestRecord, StoreError, StoreResult,
-    REQUEST_SCOPE,
+    AttachmentTransfer, RequestAppend, RequestEvent, RequestFilter, RequestRecord, StoreError,
+    StoreResult, REQUEST_SCOPE,
 };
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
@@ -118,6 +118,7 @@ pub fn append(c: &mut Connection, a: &RequestAppend) -> StoreResult<bool> {
         )));
     }
     let n = seq_to_sql(e.n)?;
+    let transfers = a.new_transfers()?;
     in_transaction(c, |tx| {
         let stored: Option<String> = tx
             .prepare_cached("SELECT sha256 FROM request_events WHERE request = ?1 AND n = ?2")
@@ -167,8 +168,50 @@ pub fn append(c: &mut Connection, a: &RequestAppend) -> StoreResult<bool> {
         if let Some((peer, item)) = &a.send {
             federation::push_in(tx, peer, std::slice::from_ref(item))?;
         }
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO request_transfers (request, sha256, member) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .map_err(db)?;
+        for t in &transfers {
+            insert
+                .execute(params![t.request, t.sha256, t.member])
+                .map_err(db)?;
+        }
         Ok(true)
     })
+}
+
+/// The pending attachment transfers, of request `request` only when given.
+pub fn transfers(c: &Connection, request: Option<&str>) -> StoreResult<Vec<AttachmentTransfer>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT request, sha256, member FROM request_transfers \
+             WHERE ?1 IS NULL OR request = ?1 ORDER BY request, sha256, member",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query(params![request]).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(db)? {
+        out.push(AttachmentTransfer {
+            request: r.get(0).map_err(db)?,
+            sha256: r.get(1).map_err(db)?,
+            member: r.get(2).map_err(db)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Ends pending transfer `t`, if it is pending.
+pub fn end_transfer(c: &Connection, t: &AttachmentTransfer) -> StoreResult<()> {
+    c.prepare_cached(
+        "DELETE FROM request_transfers WHERE request = ?1 AND sha256 = ?2 AND member = ?3",
+    )
+    .map_err(db)?
+    .execute(params![t.request, t.sha256, t.member])
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The header of request `id`.

@@ -94,6 +94,7 @@ async fn requests(store: &dyn Store) {
     request_drafts_are_replaced_only_while_drafts(store).await;
     request_events_append_in_order_with_log_and_envelope(store).await;
     request_replays_and_conflicts_change_nothing(store).await;
+    attachment_transfers_are_kept_with_their_event_until_ended(store).await;
     request_appends_race_one_winner(store, store).await;
 }
 
@@ -1989,11 +1990,12 @@ fn request_append(id: &str, n: u64, state: &str, variant: &str, send: bool) -> R
         }),
         event,
         replaces: None,
+        transfers: Vec::new(),
     }
 }
 
-/// What one request looks like from outside: header, events, log size and the requested
-/// member's outbox.
+/// What one request looks like from outside: header, events, log size, the requested
+/// member's outbox and the request's pending attachment transfers.
 async fn request_snapshot(
     store: &dyn Store,
     id: &str,
@@ -2002,12 +2004,14 @@ async fn request_snapshot(
     Vec<RequestEvent>,
     u64,
     Vec<OutboxEntry>,
+    Vec<AttachmentTransfer>,
 ) {
     (
         store.request(id).await.unwrap(),
         store.request_events(id).await.unwrap(),
         log_size(store).await,
         store.outbox_after(REQUESTED, 0, 10_000).await.unwrap(),
+        store.attachment_transfers(Some(id)).await.unwrap(),
     )
 }
 
@@ -2157,7 +2161,8 @@ async fn request_replays_and_conflicts_change_nothing(store: &dyn Store) {
         );
         assert_eq!(request_snapshot(store, &id).await, before, "replay of {n}");
     }
-    let other = request_append(&id, 2, "refused", "another", true);
+    let mut other = request_append(&id, 2, "refused", "another", true);
+    other.transfers = vec![SHA_A.into()];
     let r = store.append_request_event(&other).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert_eq!(
@@ -2166,7 +2171,8 @@ async fn request_replays_and_conflicts_change_nothing(store: &dyn Store) {
         "another event 2"
     );
 
-    let gap = request_append(&id, 4, "answered", "", true);
+    let mut gap = request_append(&id, 4, "answered", "", true);
+    gap.transfers = vec![SHA_A.into()];
     let r = store.append_request_event(&gap).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert_eq!(request_snapshot(store, &id).await, before, "a gap");
@@ -2174,6 +2180,7 @@ async fn request_replays_and_conflicts_change_nothing(store: &dyn Store) {
     // Event 3 whose envelope id is taken: nothing of it is stored, not even its log entry.
     let mut taken = request_append(&id, 3, "answered", "", true);
     taken.send.as_mut().unwrap().1.id = before.3.last().unwrap().id.clone();
+    taken.transfers = vec![SHA_A.into()];
     let r = store.append_request_event(&taken).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     assert_eq!(
@@ -2212,11 +2219,73 @@ async fn request_replays_and_conflicts_change_nothing(store: &dyn Store) {
     let mut theirs = request_append(&id, 2, "withdrawn", "theirs", false);
     theirs.replaces = Some(held.1[1].sha256.clone());
     assert!(store.append_request_event(&theirs).await.unwrap());
-    let (header, events, size, outbox) = request_snapshot(store, &id).await;
+    let (header, events, size, outbox, _) = request_snapshot(store, &id).await;
     assert_eq!(header, Some(theirs.header.clone()));
     assert_eq!(events, vec![held.1[0].clone(), theirs.event.clone()]);
     assert_eq!(size, held.2 + 1, "one log entry more");
     assert_eq!(outbox, held.3, "nothing sent");
+}
+
+/// Attachment SHA-256s of the transfer checks.
+const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// The transfers an event lists are kept with it, in its transaction, once each, until
+/// ended one by one; transfers with no envelope to follow are refused with the event.
+async fn attachment_transfers_are_kept_with_their_event_until_ended(store: &dyn Store) {
+    let (id, other) = (request_id(6), request_id(7));
+    let transfer = |request: &str, sha256: &str| AttachmentTransfer {
+        request: request.to_owned(),
+        sha256: sha256.to_owned(),
+        member: REQUESTED.to_owned(),
+    };
+    // Listed with no envelope to follow: refused, nothing stored.
+    let before = request_snapshot(store, &id).await;
+    let mut nowhere = request_append(&id, 1, "submitted", "", false);
+    nowhere.transfers = vec![SHA_A.into()];
+    let r = store.append_request_event(&nowhere).await;
+    assert!(matches!(r, Err(StoreError::Backend(_))), "{r:?}");
+    assert_eq!(request_snapshot(store, &id).await, before);
+
+    let mut first = request_append(&id, 1, "submitted", "", true);
+    first.transfers = vec![SHA_B.into(), SHA_A.into(), SHA_B.into()];
+    assert!(store.append_request_event(&first).await.unwrap());
+    let mut theirs = request_append(&other, 1, "submitted", "", true);
+    theirs.transfers = vec![SHA_A.into()];
+    assert!(store.append_request_event(&theirs).await.unwrap());
+    let both = vec![transfer(&id, SHA_A), transfer(&id, SHA_B)];
+    assert_eq!(store.attachment_transfers(Some(&id)).await.unwrap(), both);
+    let mut all = both.clone();
+    all.push(transfer(&other, SHA_A));
+    assert_eq!(store.attachment_transfers(None).await.unwrap(), all);
+
+    // A replay of the event starts nothing again.
+    store.end_attachment_transfer(&both[0]).await.unwrap();
+    assert!(!store.append_request_event(&first).await.unwrap());
+    assert_eq!(
+        store.attachment_transfers(Some(&id)).await.unwrap(),
+        [transfer(&id, SHA_B)]
+    );
+    // Ending one twice, or one never started, changes nothing more.
+    store.end_attachment_transfer(&both[0]).await.unwrap();
+    store
+        .end_attachment_transfer(&transfer(&request_id(8), SHA_A))
+        .await
+        .unwrap();
+    store.end_attachment_transfer(&both[1]).await.unwrap();
+    assert_eq!(store.attachment_transfers(Some(&id)).await.unwrap(), []);
+    assert_eq!(
+        store.attachment_transfers(None).await.unwrap(),
+        [transfer(&other, SHA_A)]
+    );
+    // A later event may list the same bytes again.
+    let mut again = request_append(&id, 2, "amended", "", true);
+    again.transfers = vec![SHA_A.into()];
+    assert!(store.append_request_event(&again).await.unwrap());
+    assert_eq!(
+        store.attachment_transfers(Some(&id)).await.unwrap(),
+        [transfer(&id, SHA_A)]
+    );
 }
 
 /// Stores the headers of [`requests_filter_and_page_exactly`]: six requests of two kinds,
@@ -2816,6 +2885,7 @@ macro_rules! __conformance_check_names {
             request_drafts_are_replaced_only_while_drafts
             request_events_append_in_order_with_log_and_envelope
             request_replays_and_conflicts_change_nothing
+            attachment_transfers_are_kept_with_their_event_until_ended
             request_appends_race_one_winner
             value_postings_follow_their_versions
             reindexing_replaces_each_versions_postings
@@ -3455,6 +3525,7 @@ pub mod checks {
         request_drafts_are_replaced_only_while_drafts after [];
         request_events_append_in_order_with_log_and_envelope after [];
         request_replays_and_conflicts_change_nothing after [];
+        attachment_transfers_are_kept_with_their_event_until_ended after [];
         requests_filter_and_page_exactly after [];
         value_postings_follow_their_versions after [];
         reindexing_replaces_each_versions_postings after [];

@@ -32,7 +32,9 @@ pub use governance::{
     BallotRecord, CancellationRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion,
     OutcomeRecord, ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
 };
-pub use requests::{RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE};
+pub use requests::{
+    AttachmentTransfer, RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE,
+};
 pub use tlog::{
     log_storage, scope_of, CollectedCosignature, KeptOpening, OpenableEntry, ScopedOpening,
     StoredCheckpoint, TransparencyLog, TrustedLog, WitnessAlert, WitnessAlertKind,
@@ -355,6 +357,15 @@ pub trait RequestStore: Send + Sync {
     async fn request_events(&self, id: &str) -> StoreResult<Vec<RequestEvent>>;
     /// The headers `filter` selects, most recently updated first (ties by id, descending).
     async fn requests(&self, filter: &RequestFilter) -> StoreResult<Vec<RequestRecord>>;
+    /// The attachment transfers still pending ([`RequestAppend::transfers`]), of request
+    /// `request` only when given, ordered by request, SHA-256 and member.
+    async fn attachment_transfers(
+        &self,
+        request: Option<&str>,
+    ) -> StoreResult<Vec<AttachmentTransfer>>;
+    /// Ends a pending transfer once its chunks are queued; ending one that is not pending
+    /// changes nothing.
+    async fn end_attachment_transfer(&self, transfer: &AttachmentTransfer) -> StoreResult<()>;
 }
 
 /// The value index: postings of observable values, written with the object versions that

@@ -67,9 +67,49 @@ pub struct RequestAppend {
     pub log_entry: OpenableEntry,
     /// The envelope telling the other party, for that member's outbox, if any.
     pub send: Option<(String, OutboxItem)>,
+    /// The SHA-256 of each attachment whose bytes follow the event to the `send` member:
+    /// each kept as an [`AttachmentTransfer`] until the node has queued its chunks, so a
+    /// crash between the two cannot leave the other party an event without its bytes.
+    /// Empty when `send` is `None`.
+    pub transfers: Vec<String>,
     /// The SHA-256 of the event held at this place that this one supersedes, with every
     /// event after it: the other party's act made at the same moment, which loses.
     pub replaces: Option<String>,
+}
+
+impl RequestAppend {
+    /// The transfers this append starts, one per attachment listed in
+    /// [`RequestAppend::transfers`]; an error when it lists some but sends no envelope.
+    pub fn new_transfers(&self) -> crate::StoreResult<Vec<AttachmentTransfer>> {
+        match (&self.send, self.transfers.is_empty()) {
+            (_, true) => Ok(Vec::new()),
+            (None, false) => Err(crate::StoreError::Backend(format!(
+                "event {} of request {:?} lists transfers but goes to nobody",
+                self.event.n, self.event.request
+            ))),
+            (Some((member, _)), false) => Ok(self
+                .transfers
+                .iter()
+                .map(|sha256| AttachmentTransfer {
+                    request: self.event.request.clone(),
+                    sha256: sha256.clone(),
+                    member: member.clone(),
+                })
+                .collect()),
+        }
+    }
+}
+
+/// Bytes of an attachment still to be queued for a member after the event that lists them
+/// (see [`RequestAppend::transfers`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AttachmentTransfer {
+    /// The request the event belongs to.
+    pub request: String,
+    /// The attachment's SHA-256, hex.
+    pub sha256: String,
+    /// The member the bytes go to.
+    pub member: String,
 }
 
 /// What [`crate::RequestStore::requests`] lists: every field set narrows the list.

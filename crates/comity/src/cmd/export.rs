@@ -25,6 +25,8 @@ use crate::config::DataDir;
   comity export --format list --value-type sha256 > comity-sha256.list
                                                                 # the list the hash rules read
   comity export --format zeek-intel > comity.intel              # for Zeek's Intel::read_files
+  comity export --format yara > comity.yar                      # hashes, domains, URLs for YARA
+  comity export --format sigma > comity-sigma.yml               # Sigma rules for a SIEM
   comity export --format misp-feed --out /srv/misp-feed          # a MISP feed in a directory
 
 Sensor formats take the newest version of each indicator the export channel releases
@@ -52,8 +54,8 @@ pub struct ExportArgs {
     /// judicial-assistance.
     #[arg(long, default_value = "intelligence", requires = "for_member")]
     purpose: String,
-    /// What to write: stix (a bundle), for sensors suricata, zeek-intel or list, or
-    /// misp-feed (a MISP feed in the --out directory).
+    /// What to write: stix (a bundle), for sensors suricata, zeek-intel, list, yara or
+    /// sigma, or misp-feed (a MISP feed in the --out directory).
     #[arg(long, default_value = "stix")]
     format: String,
     /// Sensor formats: only values of this type (ipv4, ipv6, domain, url, md5, sha1,
@@ -82,14 +84,18 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     if args.format != "stix" {
         let format: Format = args.format.parse().map_err(|_| {
             anyhow::anyhow!(
-                "unknown format {:?}: expected stix, suricata, zeek-intel, list or misp-feed",
-                args.format
+                "unknown format {:?}: expected stix, {}, or misp-feed",
+                args.format,
+                Format::names()
             )
         })?;
         return detections(store.as_ref(), &collection, format, &args).await;
     }
     if !args.value_types.is_empty() {
-        anyhow::bail!("--value-type goes with the sensor formats (suricata, zeek-intel, list)");
+        anyhow::bail!(
+            "--value-type goes with the sensor formats ({})",
+            Format::names()
+        );
     }
     let filter = ObjectFilter {
         types: args.types,
@@ -227,7 +233,7 @@ async fn misp_feed(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `comity export --format suricata|zeek-intel|list`: the collection's indicators as this
+/// `comity export --format suricata|zeek-intel|list|yara|sigma`: the collection's indicators as this
 /// organisation's sensors read them.
 async fn detections(
     store: &dyn comity_store::Store,

@@ -56,7 +56,7 @@ pub async fn run(
     let tls = TlsArgs::default().settings(file.tls.as_ref(), &data.data_dir)?;
     let client = comity_server::tls::client(
         &tls.peer_roots()?,
-        tls.client_identity()?.as_ref(),
+        tls.client_identity()?.map(|s| s.current()).as_deref(),
         std::time::Duration::from_secs(60),
     )?;
     let mut all_agree = true;

@@ -454,7 +454,7 @@ impl Peer {
         let tls = crate::config::TlsArgs::default().settings(file.tls.as_ref(), data_dir)?;
         let client = comity_server::tls::client(
             &tls.peer_roots()?,
-            tls.client_identity()?.as_ref(),
+            tls.client_identity()?.map(|s| s.current()).as_deref(),
             std::time::Duration::from_secs(60),
         )?;
         let mut base = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;

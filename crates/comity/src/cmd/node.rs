@@ -2,9 +2,11 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use comity_node::{admin, Node};
+use comity_server::tls::Reloadable;
 use comity_server::AppState;
 use comity_store::{Access, ApiRoot, Collection, Role};
 
@@ -270,15 +272,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let tls = args.tls.settings(file.tls.as_ref(), &args.data.data_dir)?;
     let client_cas =
         comity_server::tls::read_ca_files(&tls.client_ca_files).context("[tls] client_ca_files")?;
+    let client_identity = tls.client_identity()?;
+    let mut reloaded: Vec<(&'static str, Arc<dyn Reloadable>)> = Vec::new();
+    if let Some(identity) = &client_identity {
+        reloaded.push(("TLS client certificate and key", identity.clone()));
+    }
     state = state
         .with_peer_roots(tls.peer_roots()?)
-        .with_client_identity(tls.client_identity()?)
+        .with_client_identity(client_identity)
         .requiring_client_cert_for_federation(!client_cas.is_empty());
     let server_tls = match &tls.server {
         Some((cert, key)) => {
             let certs =
                 comity_server::tls::CertStore::load(cert, key).context("cannot serve TLS")?;
-            reload_on_hangup(certs.clone());
+            reloaded.push(("TLS certificate and key", certs.clone()));
             Some(if client_cas.is_empty() {
                 certs.server_config()
             } else {
@@ -289,6 +296,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    reload_on_hangup(reloaded);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -307,15 +315,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// How often the certificate and key files are checked for a change.
 const TLS_FILES_CHECKED_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Reloads the server's certificate and key on SIGHUP, and when either file changes
-/// (checked every 30 s): new connections get the new pair, open ones keep theirs; a pair
-/// that does not load is logged and leaves the old one in force.
-fn reload_on_hangup(certs: std::sync::Arc<comity_server::tls::CertStore>) {
+/// Reloads each pair of files in `pairs` (the server's certificate and key, the federation
+/// client's) on SIGHUP, and when either file of a pair changes (checked every 30 s): new
+/// connections get the new pair, open ones keep theirs; a pair that does not load is logged
+/// and leaves the old one in force.
+fn reload_on_hangup(pairs: Vec<(&'static str, Arc<dyn Reloadable>)>) {
+    if pairs.is_empty() {
+        return;
+    }
     #[cfg(unix)]
     let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         Ok(s) => Some(s),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGHUP: the certificate reloads when its files change");
+            tracing::warn!(error = %e, "cannot watch SIGHUP: certificates reload when their files change");
             None
         }
     };
@@ -333,19 +345,25 @@ fn reload_on_hangup(certs: std::sync::Arc<comity_server::tls::CertStore>) {
             };
             #[cfg(not(unix))]
             let hangup = std::future::pending::<Option<()>>();
-            let outcome = tokio::select! {
-                Some(()) = hangup => certs.reload().map(|()| Some("SIGHUP")),
-                _ = every.tick() => certs
-                    .reload_if_changed()
-                    .map(|changed| changed.then_some("the files changed")),
+            let signalled = tokio::select! {
+                Some(()) = hangup => true,
+                _ = every.tick() => false,
             };
-            match outcome {
-                Ok(Some(why)) => tracing::info!("{why}: TLS certificate and key reloaded"),
-                Ok(None) => {}
-                Err(e) => tracing::error!(
-                    error = %e,
-                    "TLS certificate not reloaded; the previous one stays in force"
-                ),
+            for (what, pair) in &pairs {
+                let outcome = if signalled {
+                    pair.reload().map(|()| Some("SIGHUP"))
+                } else {
+                    pair.reload_if_changed()
+                        .map(|changed| changed.then_some("the files changed"))
+                };
+                match outcome {
+                    Ok(Some(why)) => tracing::info!("{why}: {what} reloaded"),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        "{what} not reloaded; the previous one stays in force"
+                    ),
+                }
             }
         }
     });

@@ -1,12 +1,14 @@
 //! Detections out: the indicators a reader may see, as sensors consume them — Suricata
-//! rules, a Zeek Intel file, plain lists. Every indicator passes the policy engine first
+//! rules, a Zeek Intel file, plain lists, YARA rules, Sigma rules. Every indicator passes the policy engine first
 //! (the reader's release, through the export channel), so nothing reaches a sensor that
 //! its reader could not read; revoked and expired indicators are left out, so the next
-//! export drops them. [`extract`] says which patterns a sensor can look for, [`render`]
-//! writes each format.
+//! export drops them. [`extract`] says which patterns a sensor can look for, [`render`],
+//! [`yara`] and [`sigma`] write each format.
 
 pub mod extract;
 pub mod render;
+pub mod sigma;
+pub mod yara;
 
 use std::collections::HashSet;
 
@@ -89,9 +91,13 @@ pub async fn export(
     };
     let mut out = Exported::default();
     let mut suricata = render::Suricata::new();
+    let mut yara = yara::Yara::new();
+    let mut sigma = sigma::Sigma::new();
     let mut listed = HashSet::new();
-    if format == Format::ZeekIntel {
-        out.text.push_str(render::ZEEK_HEADER);
+    match format {
+        Format::ZeekIntel => out.text.push_str(render::ZEEK_HEADER),
+        Format::Yara => out.text.push_str(yara::HEADER),
+        _ => {}
     }
     for (collection, release) in sources {
         let mut after = None;
@@ -128,6 +134,12 @@ pub async fn export(
                     match format {
                         Format::Suricata => suricata.rules(&d, &mut out.text),
                         Format::ZeekIntel => render::zeek(&d, &mut out.text),
+                        Format::Yara => {
+                            if !yara.rule(&d, &mut out.text) {
+                                continue;
+                            }
+                        }
+                        Format::Sigma => sigma.push(d, &mut out.text),
                         Format::List => {
                             if !listed.insert((d.kind, d.value.clone())) {
                                 continue;
@@ -145,8 +157,10 @@ pub async fn export(
             }
         }
     }
-    if format == Format::Suricata {
-        suricata.finish(&mut out.text);
+    match format {
+        Format::Suricata => suricata.finish(&mut out.text),
+        Format::Sigma => sigma.finish(&mut out.text),
+        _ => {}
     }
     Ok(out)
 }

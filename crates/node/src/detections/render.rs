@@ -1,4 +1,5 @@
-//! Sensor formats: Suricata rules, a Zeek Intel framework file, plain lists. Each line names
+//! Sensor formats: Suricata rules, a Zeek Intel framework file, plain lists (YARA and Sigma
+//! rules have modules of their own: [`super::yara`], [`super::sigma`]). Each line names
 //! the indicator it comes from and its TLP level. Values reach here normalised by
 //! [`super::extract`]; free text (an indicator's name) is reduced to characters that cannot
 //! end a rule option or a Zeek column.
@@ -20,11 +21,21 @@ pub enum Format {
     ZeekIntel,
     /// One value a line.
     List,
+    /// YARA rules (file hashes through the `hash` module, other values as strings).
+    Yara,
+    /// Sigma rules (YAML documents, one per indicator and kind of log).
+    Sigma,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 3] = [Format::Suricata, Format::ZeekIntel, Format::List];
+    pub const ALL: [Format; 5] = [
+        Format::Suricata,
+        Format::ZeekIntel,
+        Format::List,
+        Format::Yara,
+        Format::Sigma,
+    ];
 
     /// The format as written in `--format` and `format=`.
     pub const fn as_str(self) -> &'static str {
@@ -32,6 +43,23 @@ impl Format {
             Format::Suricata => "suricata",
             Format::ZeekIntel => "zeek-intel",
             Format::List => "list",
+            Format::Yara => "yara",
+            Format::Sigma => "sigma",
+        }
+    }
+
+    /// Every format's name, for messages: `suricata, zeek-intel, list, yara or sigma`.
+    pub fn names() -> String {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        let (last, rest) = names.split_last().expect("formats");
+        format!("{} or {last}", rest.join(", "))
+    }
+
+    /// The media type of an export in this format.
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Format::Sigma => "application/yaml; charset=utf-8",
+            _ => "text/plain; charset=utf-8",
         }
     }
 }
@@ -42,7 +70,7 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.as_str() == s)
-            .ok_or_else(|| format!("unknown format {s:?}: expected suricata, zeek-intel or list"))
+            .ok_or_else(|| format!("unknown format {s:?}: expected {}", Format::names()))
     }
 }
 
@@ -231,7 +259,7 @@ pub fn zeek(d: &Detection, out: &mut String) {
 /// `s` with only characters safe inside a quoted Suricata option and a Zeek column: letters,
 /// digits, spaces and plain punctuation; anything else becomes `_`. At most 120
 /// characters.
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     s.chars()
         .take(120)
         .map(|c| {
@@ -269,10 +297,11 @@ fn metadata_date(timestamp: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn detection(kind: ValueKind, value: &str, name: &str) -> Detection {
+    /// A detection of a TLP:GREEN indicator made on 1 May 2024 and changed the next day.
+    pub(in crate::detections) fn detection(kind: ValueKind, value: &str, name: &str) -> Detection {
         Detection {
             indicator: "indicator--6f5a6d0e-7b2c-4c1e-9f3a-2d4b5c6d7e8f".into(),
             name: name.into(),
@@ -356,6 +385,10 @@ mod tests {
         for f in Format::ALL {
             assert_eq!(f.as_str().parse::<Format>(), Ok(f));
         }
-        assert!("snort".parse::<Format>().unwrap_err().contains("snort"));
+        let e = "snort".parse::<Format>().unwrap_err();
+        assert!(
+            e.contains("\"snort\"") && e.contains("zeek-intel, list, yara or sigma"),
+            "{e}"
+        );
     }
 }

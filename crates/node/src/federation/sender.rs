@@ -64,8 +64,13 @@ impl Sender {
     }
 
     /// Starts the sender (which also pulls from peers every 30 s); it runs until aborted.
+    /// First it queues the attachment bytes a crash left unqueued
+    /// ([`crate::requests::resume_transfers`]).
     pub fn spawn(self) -> JoinHandle<()> {
         tokio::spawn(async move {
+            if let Err(e) = crate::requests::resume_transfers(&self.node).await {
+                tracing::warn!(error = %e, "queueing pending attachment transfers failed");
+            }
             // Children are aborted with this task: the JoinSet is dropped with it.
             let mut tasks = tokio::task::JoinSet::new();
             let puller = self.clone();

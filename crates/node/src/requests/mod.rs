@@ -29,9 +29,11 @@
 //! its signed details, and is refused when this node does not hold the bytes; once made,
 //! the bytes go to the other party through the federation outbox in `attachment`
 //! envelopes of at most [`attachments::SEGMENT`] bytes each, after the event that lists
-//! them. The other node takes a chunk only from the other party of the request, only for
-//! an attachment that party listed in a signed event, in order, and seals the bytes only
-//! when their SHA-256 is the one listed.
+//! them. The event's transaction also records each attachment as a pending transfer, ended
+//! once its chunks are queued; the sender queues again at start whatever a crash left
+//! pending ([`resume_transfers`]). The other node takes a chunk only from the other party
+//! of the request, only for an attachment that party listed in a signed event, in order,
+//! and seals the bytes only when their SHA-256 is the one listed.
 
 pub mod attachments;
 pub mod court_file;
@@ -301,8 +303,7 @@ pub async fn act(
         ));
     }
     let local = local_member(node.directory()).await?;
-    let listed = details.attachments.clone();
-    check_held(node, &listed)?;
+    check_held(node, &details.attachments)?;
     if !details.objects.is_empty() {
         return Err(invalid(format!(
             "related objects are released by the node from the document's {}, not given",
@@ -316,6 +317,7 @@ pub async fn act(
     make(
         node.store(),
         node.log(),
+        node.attachments(),
         &local,
         officer,
         id,
@@ -325,15 +327,6 @@ pub async fn act(
     )
     .await?;
     let request = show_as(node.store(), id, &local).await?;
-    if !listed.is_empty() {
-        let other = match request.side {
-            Side::Requester => &request.requested,
-            Side::Requested => &request.requester,
-        };
-        if let Some(kept) = node.attachments() {
-            queue_attachments(node.store(), node.log(), kept, id, other, &listed).await?;
-        }
-    }
     node.outbox_ready();
     Ok(request)
 }
@@ -386,28 +379,39 @@ fn check_held(node: &Node, listed: &[Attachment]) -> Result<(), RequestError> {
     Ok(())
 }
 
-/// Queues the bytes of `listed` for member `to`, in chunks of at most
-/// [`attachments::SEGMENT`] bytes, after the event that lists them.
-async fn queue_attachments(
+/// Queues the bytes of every attachment transfer still pending (of request `request`
+/// only, when given) for its member, in chunks of at most [`attachments::SEGMENT`] bytes,
+/// and ends each transfer once its chunks are in the outbox. The transfers were written
+/// with the events that list the attachments, in their transactions, so bytes whose
+/// queueing a crash cut short are queued again (the other node takes a repeated chunk as
+/// a no-op). Returns how many transfers it queued; none when this node keeps no
+/// attachments (`kept`), and those pending wait.
+async fn queue_transfers(
     outbox: &dyn Store,
     log: &NodeLog,
-    store: &attachments::Attachments,
-    id: &str,
-    to: &str,
-    listed: &[Attachment],
-) -> Result<(), RequestError> {
+    kept: Option<&attachments::Attachments>,
+    request: Option<&str>,
+) -> Result<usize, RequestError> {
     use base64::Engine as _;
-    let sealer = Sealer::load(outbox, log.node_key()).await?;
-    let mut seen = std::collections::BTreeSet::new();
-    for a in listed {
-        if !seen.insert(a.sha256.as_str()) {
-            continue;
+    let pending = outbox.attachment_transfers(request).await?;
+    let Some(store) = kept.filter(|_| !pending.is_empty()) else {
+        if !pending.is_empty() {
+            tracing::warn!(
+                pending = pending.len(),
+                "attachment transfers wait: this node keeps no attachment bytes"
+            );
         }
-        let mut reader = store.open(outbox, &a.sha256).await?;
+        return Ok(0);
+    };
+    let sealer = Sealer::load(outbox, log.node_key()).await?;
+    for t in &pending {
+        let (id, to) = (t.request.as_str(), t.member.as_str());
+        let mut reader = store.open(outbox, &t.sha256).await?;
         let size = reader.size();
+        let mut first = true;
         loop {
             // Sixteen chunks at a time, read and checked off the async workers.
-            let (back, pieces) = tokio::task::spawn_blocking(move || {
+            let (back, mut pieces) = tokio::task::spawn_blocking(move || {
                 let mut pieces = Vec::new();
                 while pieces.len() < 16 {
                     let offset = reader.offset();
@@ -421,6 +425,11 @@ async fn queue_attachments(
             .await
             .map_err(|e| StoreError::Backend(format!("reading an attachment: {e}")))??;
             reader = back;
+            // An empty attachment travels as one empty chunk.
+            if first && pieces.is_empty() {
+                pieces.push((0, Vec::new()));
+            }
+            first = false;
             if pieces.is_empty() {
                 break;
             }
@@ -429,7 +438,7 @@ async fn queue_attachments(
                 .map(|(offset, piece)| {
                     let body = serde_json::json!({
                         "request": id,
-                        "sha256": a.sha256,
+                        "sha256": t.sha256,
                         "offset": offset,
                         "size": size,
                         "data": base64::engine::general_purpose::STANDARD.encode(&piece),
@@ -439,19 +448,21 @@ async fn queue_attachments(
                 .collect();
             outbox.outbox_push(to, items).await?;
         }
-        let mut items = Vec::new();
-        if size == 0 {
-            let body = serde_json::json!({
-                "request": id, "sha256": a.sha256, "offset": 0, "size": 0, "data": "",
-            });
-            items.push(sealer.item(to, OutboxKind::Attachment, body.to_string()));
-        }
-        if !items.is_empty() {
-            outbox.outbox_push(to, items).await?;
-        }
-        tracing::info!(request = %id, sha256 = %a.sha256, size, to = %to, "attachment queued");
+        outbox.end_attachment_transfer(t).await?;
+        tracing::info!(request = %id, sha256 = %t.sha256, size, to = %to, "attachment queued");
     }
-    Ok(())
+    Ok(pending.len())
+}
+
+/// Queues the bytes of the attachment transfers a crash left pending (see
+/// [`queue_transfers`]); the federation sender calls it when it starts.
+pub async fn resume_transfers(node: &Node) -> Result<usize, RequestError> {
+    let queued = queue_transfers(node.store(), node.log(), node.attachments(), None).await?;
+    if queued > 0 {
+        tracing::warn!(queued, "attachment transfers cut short were queued again");
+        node.outbox_ready();
+    }
+    Ok(queued)
 }
 
 /// Appends `data` at `offset` to attachment `sha256` of `size` bytes for request `id`, as
@@ -629,6 +640,7 @@ pub struct Chunk {
 async fn make(
     store: &dyn Store,
     log: &NodeLog,
+    kept: Option<&attachments::Attachments>,
     local: &str,
     officer: &str,
     id: &str,
@@ -686,6 +698,9 @@ async fn make(
         match append(store, &header, &events, &signed, at, to, None).await {
             Ok(_) => {
                 tracing::info!(request = %id, act = %act, state = %state, "request event made");
+                if !details.attachments.is_empty() {
+                    queue_transfers(store, log, kept, Some(id)).await?;
+                }
                 return Ok(());
             }
             Err(RequestError::Store(StoreError::Conflict(_))) => continue,
@@ -889,10 +904,10 @@ async fn remake(
         // Only the requester's acts are made again, never an acknowledgement: the default
         // response times are never used here.
         let times = ResponseTimes::default();
-        let listed = ev.details.attachments.clone();
         match make(
             store,
             log,
+            kept,
             local,
             &ev.officer,
             id,
@@ -904,18 +919,6 @@ async fn remake(
         {
             Ok(()) => {
                 tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted was made again after its act");
-                if let (false, Some(kept)) = (listed.is_empty(), kept) {
-                    let header = store
-                        .request(id)
-                        .await?
-                        .ok_or_else(|| RequestError::NotFound(id.to_owned()))?;
-                    let other = if header.requester == local {
-                        &header.requested
-                    } else {
-                        &header.requester
-                    };
-                    queue_attachments(store, log, kept, id, other, &listed).await?;
-                }
             }
             Err(RequestError::Machine(_) | RequestError::Invalid(_)) => {
                 tracing::warn!(request = %id, act = %ev.act, "an act made as the other party acted is no longer allowed after its act: given up")
@@ -1281,6 +1284,18 @@ async fn append(
             .and_then(|b| b.try_into().ok())
             .expect("a SHA-256 in hex"),
     })?;
+    // The bytes of the attachments it lists follow an event this node sends.
+    let mut transfers: Vec<String> = match to {
+        Some(_) => ev
+            .details
+            .attachments
+            .iter()
+            .map(|a| a.sha256.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    transfers.sort();
+    transfers.dedup();
     let send = to.map(|(member, sealer)| {
         (
             member.to_owned(),
@@ -1305,6 +1320,7 @@ async fn append(
         log_entry,
         send,
         replaces,
+        transfers,
     };
     Ok(store.append_request_event(&append).await?)
 }

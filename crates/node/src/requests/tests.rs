@@ -1064,6 +1064,9 @@ async fn attachments_travel_in_chunks_and_are_verified_and_readable_on_the_other
             "attachment"
         ]
     );
+    // Both transfers are queued, so none is left pending.
+    let pending = a.node.store().attachment_transfers(Some(&id)).await;
+    assert_eq!(pending.unwrap(), []);
     // B cannot serve the bytes before they arrive.
     for entry in &queued[..2] {
         assert!(matches!(hand(&a, &b, entry).await, Answer::Delivered(_)));
@@ -1318,6 +1321,54 @@ async fn an_interrupted_upload_resumes_where_the_bytes_held_end() {
         .await
         .unwrap_err();
     assert!(matches!(err, RequestError::NotFound(_)), "{err}");
+}
+
+#[tokio::test]
+async fn bytes_a_crash_left_unqueued_are_queued_when_the_sender_starts() {
+    let [a, b] = peers::<2>().await;
+    let id = awaiting_information(&a, &b).await;
+    let data = bytes(attachments::SEGMENT + 5, 9);
+    let listed = attach(&a.node, &id, "disk.img", &data).await.unwrap();
+    // The act is made and the process stops before any chunk is queued: the store holds
+    // the event, its envelope and the pending transfer, written together.
+    make(
+        a.node.store(),
+        a.node.log(),
+        None,
+        &a.id,
+        "alice",
+        &id,
+        Act::SupplyInfo,
+        with(vec![listed.clone(), listed.clone()]),
+        &ResponseTimes::default(),
+    )
+    .await
+    .unwrap();
+    let kinds = |queued: Vec<OutboxEntry>| -> Vec<String> {
+        queued
+            .into_iter()
+            .map(|e| e.kind.as_str().to_owned())
+            .collect()
+    };
+    assert_eq!(kinds(due(&a, &b).await), ["request"]);
+    let pending = a.node.store().attachment_transfers(None).await.unwrap();
+    assert_eq!(pending.len(), 1, "one transfer per attachment: {pending:?}");
+    assert_eq!(
+        (pending[0].sha256.as_str(), pending[0].member.as_str()),
+        (listed.sha256.as_str(), b.id.as_str())
+    );
+    // Started again, the sender queues the chunks after the event, once.
+    assert_eq!(resume_transfers(&a.node).await.unwrap(), 1);
+    assert_eq!(
+        kinds(due(&a, &b).await),
+        ["request", "attachment", "attachment"]
+    );
+    assert_eq!(a.node.store().attachment_transfers(None).await.unwrap(), []);
+    assert_eq!(resume_transfers(&a.node).await.unwrap(), 0);
+    assert_eq!(due(&a, &b).await.len(), 3);
+    settle(&a, &b).await;
+    assert_eq!(read_back(&b, &id, &listed.sha256).await.unwrap(), data);
+    same_on_both(&a, &b, &id).await;
 }
 
 #[tokio::test]
