@@ -1,13 +1,14 @@
 """The web UI in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
 by Selenium) against a real `comity serve`: sign in, the dashboard, browsing objects and an
 object page with its markings, drafting and submitting a preservation request and finding
-it in the outbox, the language switch (Arabic right to left), every page in all six
+it in the outbox, voting on a proposal and seeing the ballot counted (and who may not vote,
+forged votes included), the members page, the language switch (Arabic right to left), every page in all six
 languages without a missing message, a viewer without rights who sees no trace of a
 withheld object, CSRF refusals, session fixation, clickjacking headers, and axe-core
 (vendored, injected by the test only) finding no serious or critical violation.
 
-Screenshots of every page in English and Arabic, and of the dashboard in Chinese, are kept
-under ``target/ui-screenshots/``.
+Screenshots of every page in English and Arabic, and of the dashboard and the governance and
+members pages in Chinese, are kept under ``target/ui-screenshots/``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 import requests
 
 from conftest import REPO, TAXII, target
-from federation_nodes import federation
+from federation_nodes import AB, federation
 
 pytestmark = [
     pytest.mark.skipif(target() == "medallion", reason="comity-only: the web UI"),
@@ -37,6 +38,19 @@ MISSING = "\u27e6missing:"
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 SHARED_ID = f"indicator--{uuid.uuid4()}"
 WITHHELD_ID = f"indicator--{uuid.uuid4()}"
+KINDS = ["admit_member", "suspend_member", "reinstate_member", "expel_member", "adopt_norm", "amend_norm",
+         "repeal_norm", "change_rules", "joint_statement"]
+# Voting opens at once and lasts ten minutes: the tests vote while it is open.
+RULES = {
+    "voting_delay_seconds": 0, "voting_period_seconds": 600, "execution_window_seconds": 600,
+    "quorum": "1/2", "abstentions_count_toward_quorum": True,
+    "kinds": {k: {"majority": "2/3" if k in ("admit_member", "expel_member", "change_rules") else "1/2",
+                  "sponsors": 2 if k == "admit_member" else 0} for k in KINDS},
+}
+NORM = {"kind": "adopt_norm", "norm": "gge-2015-13f",
+        "texts": {"en": "A State should not knowingly support ICT activity that damages critical infrastructure.",
+                  "ar": "لا ينبغي للدولة أن تدعم عن علم نشاطًا يلحق الضرر بالبنية التحتية الحيوية.",
+                  "zh": "国家不应故意支持损害关键基础设施的信通技术活动。"}}
 
 
 def indicator(id_: str, name: str, **extra) -> dict:
@@ -48,7 +62,7 @@ def indicator(id_: str, name: str, **extra) -> dict:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    with federation(tmp_path_factory.mktemp("ui"), "AB", [], serve="A") as w:
+    with federation(tmp_path_factory.mktemp("ui"), "AB", [AB], serve="A") as w:
         a = w["A"]
         n = a.node
         for name, role in [("liaison", "liaison"), ("reader", "analyst")]:
@@ -65,7 +79,12 @@ def world(tmp_path_factory):
                               auth=n.admin, data=json.dumps({"objects": [obj]}),
                               headers={"Content-Type": TAXII, "Accept": TAXII}, timeout=30)
             assert r.status_code == 202 and r.json()["success_count"] == 1, r.text
-        yield {"a": a, "b": w["B"], "shared": shared, "withheld": withheld}
+        rules = tmp_path_factory.mktemp("rules") / "rules.json"
+        rules.write_text(json.dumps(RULES))
+        n.cli("governance", "rules", "--set", str(rules), "--data-dir", n.data_dir)
+        r = requests.post(f"{a.url}/api/v1/governance/proposals", auth=n.admin, json={"action": NORM}, timeout=30)
+        assert r.status_code == 201 and r.json()["state"] == "active", r.text
+        yield {"a": a, "b": w["B"], "shared": shared, "withheld": withheld, "proposal": r.json()["id"]}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +144,11 @@ def choose_language(driver, lang: str):
 
 
 def shot(driver, name: str):
+    """The whole page, however long (the window grows to it, up to 6000 pixels, then shrinks back)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(1000, min(height + 150, 6000)))
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.set_window_size(1280, 1000)
 
 
 def axe_violations(driver) -> list[dict]:
@@ -149,6 +172,10 @@ def pages(world) -> dict[str, str]:
         "requests": "/requests",
         "draft": "/requests/new",
         "sessions": "/sessions",
+        "proposals": "/governance",
+        "proposal": f"/governance/proposals/{world['proposal']}",
+        "norms": "/governance/norms",
+        "members": "/members",
     }
 
 
@@ -244,8 +271,8 @@ def test_every_page_in_six_languages_and_arabic_right_to_left(world, browser):
             assert MISSING not in browser.page_source, (lang, path)
             if lang in ("en", "ar"):
                 shot(browser, f"{lang}-{name}")
-            if lang == "zh" and name == "dashboard":
-                shot(browser, "zh-dashboard")
+            if lang == "zh" and name in ("dashboard", "proposals", "proposal", "norms", "members"):
+                shot(browser, f"zh-{name}")
     # Arabic mirrors the layout: the navigation starts at the right.
     browser.get(a.url + "/dashboard")
     choose_language(browser, "ar")
@@ -357,3 +384,102 @@ def test_an_object_page_names_who_else_holds_its_values_to_a_reader_of_both(worl
         *by("section[aria-labelledby=who-else]")).text
     shot(browser, "ar-object-who-else")
     choose_language(browser, "en")
+
+
+def plain(text: str) -> str:
+    """`text` without the isolation marks Fluent puts around the values it places."""
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
+def tally(world) -> dict:
+    """The proposal's outcome so far, as the API gives it."""
+    a = world["a"]
+    r = requests.get(f"{a.url}/api/v1/governance/proposals/{world['proposal']}", auth=a.node.admin, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["outcome"]
+
+
+def test_an_admin_votes_on_a_proposal_and_sees_the_ballot_counted(world, browser):
+    a, pid = world["a"], world["proposal"]
+    sign_in(browser, a.url, "admin", a.node.admin[1])
+    voting = browser.find_element(*by("section[aria-labelledby=voting]"))
+    assert "One proposal is open for a vote." in voting.text, voting.text
+    assert voting.find_element(*by(f"a[href='/governance/proposals/{pid}']")).text == "Adoption of a norm"
+    follow(browser, browser.find_element(*by("nav a[href='/governance']")))
+    from selenium.webdriver.common.by import By
+    link = browser.find_element(*by(f"a[href='/governance/proposals/{pid}']"))
+    row = link.find_element(By.XPATH, "./ancestor::tr")
+    assert "Adoption of a norm" in row.text and "Voting open" in row.text, row.text
+    assert a.name in row.text
+    assert axe_violations(browser) == []
+    follow(browser, browser.find_element(*by(f"a[href='/governance/proposals/{pid}']")))
+    effect = browser.find_element(*by("section[aria-labelledby=effect]"))
+    assert NORM["texts"]["en"] in effect.text and "gge-2015-13f" in effect.text
+    assert effect.find_element(*by("blockquote[lang=ar]")).text.endswith(NORM["texts"]["ar"])
+    assert "No ballot counts yet." in browser.find_element(*by("section[aria-labelledby=ballots]")).text
+    assert axe_violations(browser) == []
+    browser.find_element(*by("form.vote input[value=yes]")).click()
+    follow(browser, browser.find_element(*by("form.vote button[type=submit]")))
+    assert browser.current_url.endswith(f"/governance/proposals/{pid}"), browser.current_url
+    ballots = plain(browser.find_element(*by("section[aria-labelledby=ballots]")).text)
+    assert "One ballot counts." in ballots and a.name in ballots and "Yes" in ballots, ballots
+    assert "Passing so far" in browser.find_element(*by("section[aria-labelledby=result]")).text
+    assert browser.find_element(*by("form.vote input[value=yes]")).is_selected(), "the form forgets our ballot"
+    o = tally(world)
+    assert (o["yes"], o["no"], o["abstain"]) == (1, 0, 0), o
+    assert [c["member"] for c in o["counted"]] == [a.id]
+    shot(browser, "en-proposal-voted")
+    follow(browser, browser.find_element(*by("nav a[href='/governance']")))
+    assert "Yes 1 · No 0 · Abstain 0" in browser.find_element(*by("table.proposals")).text
+
+
+def test_who_may_not_vote_sees_no_form_and_a_forged_vote_is_refused(world, browser):
+    a, pid = world["a"], world["proposal"]
+    before = tally(world)
+    # Anonymous: sent to sign in, from the pages and from the vote.
+    browser.delete_all_cookies()
+    for path in ["/governance", f"/governance/proposals/{pid}", "/governance/norms", "/members"]:
+        browser.get(a.url + path)
+        assert browser.current_url.endswith("/signin"), (path, browser.current_url)
+    r = requests.post(f"{a.url}/governance/proposals/{pid}/vote", data={"choice": "no"}, allow_redirects=False,
+                      timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == "/signin"
+    # An analyst reads the proposal but is offered no vote, and a vote forged with its own
+    # session and token is refused.
+    sign_in(browser, a.url, "reader")
+    browser.get(a.url + f"/governance/proposals/{pid}")
+    assert browser.find_element(*by("h1")).text.startswith("Adoption of a norm")
+    assert not browser.find_elements(*by("form.vote"))
+    assert f"/governance/proposals/{pid}/vote" not in browser.page_source
+    csrf = browser.find_element(*by("form.prefs input[name=csrf]")).get_attribute("value")
+    cookies = {"comity_session": browser.get_cookie("comity_session")["value"]}
+    r = requests.post(f"{a.url}/governance/proposals/{pid}/vote", data={"csrf": csrf, "choice": "no"},
+                      cookies=cookies, allow_redirects=False, timeout=10)
+    assert r.status_code == 403 and "You are not allowed to do this." in r.text, r.status_code
+    # Without the token, even an admin's session is refused.
+    sign_in(browser, a.url, "admin", a.node.admin[1])
+    cookies = {"comity_session": browser.get_cookie("comity_session")["value"]}
+    r = requests.post(f"{a.url}/governance/proposals/{pid}/vote", data={"choice": "no"}, cookies=cookies,
+                      allow_redirects=False, timeout=10)
+    assert r.status_code == 403 and "did not come from this site" in r.text
+    assert tally(world)["counted"] == before["counted"], "a refused vote changed the tally"
+
+
+def test_the_members_page_lists_the_directory_and_the_norms_page_the_rules(world, browser):
+    a, b = world["a"], world["b"]
+    sign_in(browser, a.url, "reader")
+    follow(browser, browser.find_element(*by("nav a[href='/members']")))
+    directory = browser.find_element(*by("table.members")).text
+    for m in (a, b):
+        assert m.name in directory and m.id in directory, directory
+    assert "this node" in directory and "Active" in directory
+    agreement = browser.find_element(*by("article.agreement")).text
+    for shown in (AB.title, "Active", "TLP:AMBER", "H2", "indicator", "malware", "intelligence", a.name, b.name):
+        assert shown in agreement, (shown, agreement)
+    fingerprint = browser.find_element(*by("code.fingerprint")).text
+    assert len(fingerprint.split(" ")) == 4 and all(len(g) == 4 for g in fingerprint.split(" ")), fingerprint
+    assert axe_violations(browser) == []
+    browser.get(a.url + "/governance/norms")
+    rules = plain(browser.find_element(*by("section[aria-labelledby=rules]")).text)
+    assert "10 minutes" in rules and "0 seconds" in rules and "Admission of a member" in rules, rules
+    assert axe_violations(browser) == []

@@ -52,7 +52,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
 }
 
 /// A caller who may read governance: an analyst, a liaison officer or an admin.
-fn reader(caller: &Caller) -> Result<&str, ApiError> {
+pub(crate) fn reader(caller: &Caller) -> Result<&str, ApiError> {
     caller.user_in(
         &[Role::Analyst, Role::Liaison, Role::Admin],
         "governance is read by analysts, liaison officers and admins",
@@ -60,7 +60,7 @@ fn reader(caller: &Caller) -> Result<&str, ApiError> {
 }
 
 /// A caller who acts for the member: an admin.
-fn admin(caller: &Caller) -> Result<&str, ApiError> {
+pub(crate) fn admin(caller: &Caller) -> Result<&str, ApiError> {
     caller.user_in(
         &[Role::Admin],
         "only admins table proposals and vote for the member",

@@ -3,6 +3,8 @@
 
 mod common;
 
+use comity_node::governance::{service, Rules};
+use comity_stix::clock::now_us;
 use comity_store::{Access, Role};
 use common::{Node, TestNode, PASSWORD};
 use reqwest::{redirect, Client, StatusCode};
@@ -137,6 +139,10 @@ const PAGES: &[&str] = &[
     "/requests",
     "/requests/new",
     "/sessions",
+    "/governance",
+    "/governance/norms",
+    "/governance/proposals/x",
+    "/members",
 ];
 
 #[tokio::test]
@@ -252,6 +258,7 @@ async fn every_post_needs_the_session_token() {
         "/signout",
         "/requests/new",
         "/sessions/x/revoke",
+        "/governance/proposals/x/vote",
     ] {
         for token in [None, Some(""), Some("0000"), Some(other_csrf.as_str())] {
             let mut form = vec![("lang", "fr"), ("tz", "UTC"), ("back", "/intel")];
@@ -605,4 +612,217 @@ async fn request_pages_and_acts_refuse_what_the_api_refuses() {
         page.contains("Budapest Convention art. 29(2)(f)"),
         "the article of each field is shown"
     );
+}
+
+/// The node's member tables a norm through the API, under rules that open voting
+/// `delay` seconds later; the proposal's id.
+async fn tabled(node: &Node, delay: i64) -> String {
+    let rules = Rules {
+        voting_delay_seconds: delay,
+        voting_period_seconds: 600,
+        execution_window_seconds: 600,
+        ..Rules::default()
+    };
+    service::set_initial_rules(&node.state().node, &rules, now_us() - 1_000_000)
+        .await
+        .unwrap();
+    let action = r#"{"action": {"kind": "adopt_norm", "norm": "gge-13f",
+        "texts": {"en": "Do not harm critical infrastructure.",
+                  "ar": "لا تلحق الضرر بالبنية التحتية الحيوية."}}}"#;
+    let r = client()
+        .post(format!("{}/api/v1/governance/proposals", node.base))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/json")
+        .body(action)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    made["id"].as_str().unwrap().to_owned()
+}
+
+/// The ballots that count on proposal `id`, as the node's workflow says.
+async fn counted(node: &Node, id: &str) -> Vec<(String, String)> {
+    let view = service::show(node.store.as_ref(), id, now_us())
+        .await
+        .unwrap();
+    view.outcome
+        .unwrap()
+        .counted
+        .into_iter()
+        .map(|c| (c.member, c.choice.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
+    let node = start().await;
+    let id = tabled(&node, 0).await;
+    let proposal = format!("/governance/proposals/{id}");
+    let vote = format!("{proposal}/vote");
+    let form = format!("action=\"{vote}\"");
+    for user in ["admin", "reader", "liaison", "viewer"] {
+        let cookie = session(&node, user).await;
+        let reads = user != "viewer";
+        for path in ["/governance", "/governance/norms", proposal.as_str()] {
+            let (status, page) = get(&node, &cookie, path).await;
+            let expected = if reads {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, expected, "{user} {path}");
+            assert!(!page.contains(&id) || reads, "{user} sees {id} on {path}");
+        }
+        let (_, dashboard) = get(&node, &cookie, "/dashboard").await;
+        assert_eq!(
+            dashboard.contains("href=\"/governance\""),
+            reads,
+            "{user}'s menu"
+        );
+        assert_eq!(
+            dashboard.contains(&format!("href=\"{proposal}\"")),
+            reads,
+            "{user}'s dashboard"
+        );
+        assert_eq!(
+            dashboard.contains("One proposal is open for a vote."),
+            reads
+        );
+        let (status, members) = get(&node, &cookie, "/members").await;
+        assert_eq!(status, StatusCode::OK, "{user} /members");
+        assert!(members.contains("ui-test") && members.contains(&node.id));
+        // Only an admin is offered the vote; anyone else who forges it is refused.
+        let (_, page) = get(&node, &cookie, &proposal).await;
+        assert_eq!(page.contains(&form), user == "admin", "{user}'s vote form");
+        if user != "admin" {
+            let csrf = hidden(&dashboard, "csrf");
+            let r = post(&node, &cookie, &vote, &[("csrf", &csrf), ("choice", "yes")]).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} voted");
+        }
+    }
+    assert!(
+        counted(&node, &id).await.is_empty(),
+        "a refused vote counted"
+    );
+
+    let admin = session(&node, "admin").await;
+    let (status, page) = get(&node, &admin, "/governance/proposals/proposal--none").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("Not found."));
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(page.contains("Adoption of a norm") && page.contains("Voting open"));
+    assert!(page.contains("Do not harm critical infrastructure."));
+    assert!(page.contains("lang=\"ar\" dir=\"auto\""));
+    assert!(page.contains("No ballot counts yet."));
+    let csrf = hidden(&page, "csrf");
+    // A choice the workflow does not know, or none, is refused and casts nothing.
+    for choice in [Some("maybe"), Some(""), None] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(choice.map(|c| ("choice", c)));
+        let r = post(&node, &admin, &vote, &f).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{choice:?}");
+    }
+    let r = post(
+        &node,
+        &admin,
+        "/governance/proposals/proposal--none/vote",
+        &[("csrf", &csrf), ("choice", "yes")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(counted(&node, &id).await.is_empty());
+
+    // The admin's ballot is signed, counted and shown.
+    let r = post(&node, &admin, &vote, &[("csrf", &csrf), ("choice", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], proposal.as_str());
+    assert_eq!(counted(&node, &id).await, [(node.id.clone(), "yes".into())]);
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(
+        page.contains("One ballot counts."),
+        "the ballot is not shown"
+    );
+    assert!(page.contains("class=\"badge choice-yes\">Yes<"));
+    assert!(page.contains("ui-test <span class=\"badge lang\">this node</span>"));
+    assert!(
+        page.contains("value=\"yes\" required checked"),
+        "the form forgets our ballot"
+    );
+    assert!(page.contains("Passing so far"));
+    let (_, list) = get(&node, &admin, "/governance").await;
+    assert!(
+        list.contains("Yes 1 · No 0 · Abstain 0"),
+        "the list's tally"
+    );
+    // A later ballot replaces it.
+    post(&node, &admin, &vote, &[("csrf", &csrf), ("choice", "no")]).await;
+    assert_eq!(counted(&node, &id).await, [(node.id.clone(), "no".into())]);
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(page.contains("value=\"no\" checked") && !page.contains("required checked"));
+
+    // The rules in force, in the viewer's words.
+    let (_, norms) = get(&node, &admin, "/governance/norms").await;
+    let norms = norms.replace(['\u{2068}', '\u{2069}'], "");
+    assert!(norms.contains("No norm has been adopted."));
+    assert!(norms.contains("10 minutes") && norms.contains("0 seconds"));
+}
+
+#[tokio::test]
+async fn a_pending_proposal_shows_no_tally_and_takes_no_vote() {
+    let node = start().await;
+    let id = tabled(&node, 86_400).await;
+    let proposal = format!("/governance/proposals/{id}");
+    let admin = session(&node, "admin").await;
+    let (_, list) = get(&node, &admin, "/governance").await;
+    assert!(list.contains("badge state-pending\">Pending<"));
+    assert!(
+        !list.contains("class=\"tally\""),
+        "a pending proposal has a tally"
+    );
+    let (_, dashboard) = get(&node, &admin, "/dashboard").await;
+    assert!(dashboard.contains("No proposal is open for a vote."));
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(
+        !page.contains("/vote\""),
+        "a pending proposal offers the vote"
+    );
+    // A vote forged before voting opens is refused by the workflow, and nothing counts.
+    let csrf = hidden(&page, "csrf");
+    let r = post(
+        &node,
+        &admin,
+        &format!("{proposal}/vote"),
+        &[("csrf", &csrf), ("choice", "yes")],
+    )
+    .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert!(r.text().await.unwrap().contains("before voting opened"));
+    assert!(counted(&node, &id).await.is_empty());
+    // A change of the rules shows the rules it would put in force.
+    let rules = Rules {
+        voting_delay_seconds: 3600,
+        voting_period_seconds: 2 * 86_400,
+        ..Rules::default()
+    };
+    let body = serde_json::json!({"action": {"kind": "change_rules", "rules": rules}});
+    let r = client()
+        .post(format!("{}/api/v1/governance/proposals", node.base))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let path = format!("/governance/proposals/{}", made["id"].as_str().unwrap());
+    let (_, page) = get(&node, &admin, &path).await;
+    let page = page.replace(['\u{2068}', '\u{2069}'], "");
+    assert!(
+        page.contains("Change of the rules") && page.contains("Puts the rules below in force.")
+    );
+    assert!(page.contains("<dd>1 hour</dd>") && page.contains("<dd>2 days</dd>"));
+    assert!(page.contains("What each kind of proposal needs"));
 }

@@ -808,11 +808,54 @@ pub async fn list(
     now: i64,
     limit: usize,
 ) -> Result<Vec<ProposalView>, GovernanceError> {
+    listed(store, now, limit, false).await
+}
+
+/// The proposals as [`list`] gives them, each with its outcome so far (final once
+/// counted): the tally a page shows beside each proposal.
+pub async fn list_with_outcomes(
+    store: &dyn Store,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<ProposalView>, GovernanceError> {
+    listed(store, now, limit, true).await
+}
+
+/// The proposals open for a vote at `now` (voting opened, deadline ahead), the nearest
+/// deadline first, among the [`MAX_LIST`] most recently tabled. Only those whose deadline is
+/// ahead are read and tallied, so the cost follows the open proposals, not every proposal
+/// ever tabled.
+pub async fn open_for_vote(
+    store: &dyn Store,
+    now: i64,
+) -> Result<Vec<ProposalView>, GovernanceError> {
+    let mut out = Vec::new();
+    for record in store.proposals(MAX_LIST).await? {
+        if record.deadline <= now {
+            continue;
+        }
+        let signed = SignedProposal::parse(&record.json)
+            .map_err(|e| corrupt(&format!("proposal {}", record.id), e))?;
+        let shown = view(store, signed, now, false).await?;
+        if shown.state == ProposalState::Active {
+            out.push(shown);
+        }
+    }
+    out.sort_by_key(|p| p.proposal.deadline());
+    Ok(out)
+}
+
+async fn listed(
+    store: &dyn Store,
+    now: i64,
+    limit: usize,
+    with_outcome: bool,
+) -> Result<Vec<ProposalView>, GovernanceError> {
     let mut out = Vec::new();
     for record in store.proposals(limit.min(MAX_LIST)).await? {
         let signed = SignedProposal::parse(&record.json)
             .map_err(|e| corrupt(&format!("proposal {}", record.id), e))?;
-        out.push(view(store, signed, now, false).await?);
+        out.push(view(store, signed, now, with_outcome).await?);
     }
     Ok(out)
 }

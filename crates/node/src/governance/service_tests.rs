@@ -134,6 +134,27 @@ async fn a_norm_is_adopted_by_vote_and_every_node_derives_the_same_outcome() {
     deliver(&a, &b).await;
     deliver(&c, &b).await;
     deliver(&a, &c).await;
+    // A list says where each proposal stands; the tallied list adds the outcome so far,
+    // the same one the proposal shows on its own.
+    let before = voting + 3;
+    let listed = service::list(a.node.store(), before, 10).await.unwrap();
+    assert!(listed[0].outcome.is_none());
+    let tallied = service::list_with_outcomes(a.node.store(), before, 10)
+        .await
+        .unwrap();
+    let so_far = service::show(a.node.store(), &id, before).await.unwrap();
+    assert_eq!(tallied.len(), 1);
+    assert!(!tallied[0].counted);
+    assert_eq!(tallied[0].outcome, so_far.outcome);
+    assert_eq!(tallied[0].outcome.as_ref().unwrap().yes, 3);
+    // Open for a vote before the deadline, pending before voting opens, closed after.
+    let open = |at| service::open_for_vote(a.node.store(), at);
+    assert_eq!(open(before).await.unwrap()[0].proposal.id, id);
+    assert!(open(at).await.unwrap().is_empty(), "open while pending");
+    assert!(
+        open(at + 61 * SECOND).await.unwrap().is_empty(),
+        "open after the deadline"
+    );
     for p in [&a, &b, &c] {
         assert_eq!(ballots(p, &id).await.len(), 4);
         let store = p.node.store();

@@ -1,11 +1,13 @@
-//! The dashboard: requests awaiting this node (for officers), intelligence added in the
-//! last week that the viewer may read, and the log's latest checkpoint.
+//! The dashboard: requests awaiting this node (for officers), proposals open for a vote
+//! (for those who may read governance), intelligence added in the last week that the
+//! viewer may read, and the log's latest checkpoint.
 
 use askama::Template;
 use axum::extract::State;
 use comity_node::federation::witnessing::checkpoint_with_cosignatures;
 use comity_stix::clock::{format_us, now_us};
 
+use super::governance::{open_for_vote, ProposalRow};
 use super::intel::ObjectRow;
 use super::requests::{awaiting, RequestRow};
 use super::{render, Ctx, InLanguage, UiError, UiResult, Viewer};
@@ -23,6 +25,7 @@ const RECENT: usize = 10;
 struct DashboardPage {
     ctx: Ctx,
     waiting: Vec<RequestRow>,
+    proposals: Vec<ProposalRow>,
     recent: Vec<ObjectRow>,
     checkpoint: Option<String>,
     cosignatures: usize,
@@ -66,6 +69,7 @@ pub(super) async fn show(
     } else {
         Vec::new()
     };
+    let proposals = open_for_vote(&state, &ctx, &caller).await.speak(&ctx)?;
     let recent = recent(&state, &caller).await.speak(&ctx)?;
     let note = checkpoint_with_cosignatures(state.node.store(), state.node.log(), false)
         .await
@@ -92,6 +96,7 @@ pub(super) async fn show(
         DashboardPage {
             ctx,
             waiting,
+            proposals,
             recent,
             checkpoint,
             cosignatures,

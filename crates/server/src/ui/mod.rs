@@ -9,8 +9,10 @@
 
 mod account;
 mod dashboard;
+mod governance;
 pub mod i18n;
 mod intel;
+mod members;
 mod requests;
 pub mod session;
 
@@ -71,6 +73,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/requests/{id}", get(requests::show))
         .route("/requests/{id}/{act}", post(requests::act))
+        .route("/governance", get(governance::list))
+        .route("/governance/norms", get(governance::norms))
+        .route("/governance/proposals/{id}", get(governance::show))
+        .route("/governance/proposals/{id}/vote", post(governance::vote))
+        .route("/members", get(members::show))
         .route_layer(axum::middleware::from_fn_with_state(state, gate))
 }
 
@@ -115,6 +122,20 @@ impl Ctx {
     /// Whether the viewer may see cooperation requests (the API's rule).
     pub fn officer(&self) -> bool {
         matches!(self.role, Some(Role::Liaison | Role::Admin))
+    }
+
+    /// Whether the viewer may read governance: the API's rule, asked of the API itself.
+    pub fn governance_reader(&self) -> bool {
+        let (Some(name), Some(role)) = (&self.user, self.role) else {
+            return false;
+        };
+        let caller = Caller {
+            principal: Principal::User {
+                name: name.clone(),
+                role,
+            },
+        };
+        crate::governance::reader(&caller).is_ok()
     }
 
     /// `at` in the viewer's time zone.
@@ -330,6 +351,12 @@ impl From<comity_node::requests::RequestError> for UiError {
 
 impl From<comity_store::StoreError> for UiError {
     fn from(e: comity_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<comity_node::governance::GovernanceError> for UiError {
+    fn from(e: comity_node::governance::GovernanceError) -> Self {
         ApiError::from(e).into()
     }
 }

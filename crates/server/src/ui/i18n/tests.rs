@@ -4,9 +4,12 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use comity_node::policy::{HandlingCode, Tlp};
+use comity_node::governance::{Choice, Decision, ProposalKind, ProposalState, Refusal};
+use comity_node::policy::{AgreementStatus, HandlingCode, MemberStatus, Tlp};
+use comity_node::registry::MemberRole;
 use comity_node::requests::{kinds, Act, RefusalReason, RequestKind, State};
 
+use super::super::governance::snake;
 use super::*;
 
 const UI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ui");
@@ -77,6 +80,65 @@ fn used() -> BTreeSet<String> {
         .flat_map(|k| kinds::COMMON.iter().chain(kinds::required(*k)))
         .map(|f| f.path);
     used.extend(named("field", &mut fields.collect::<Vec<_>>().into_iter()));
+    let kinds = ProposalKind::ALL.iter().map(|k| k.as_str());
+    used.extend(named("proposal-kind", &mut kinds.clone()));
+    used.extend(named("proposal-does", &mut kinds.clone()));
+    let states = [
+        ProposalState::Pending,
+        ProposalState::Active,
+        ProposalState::Canceled,
+        ProposalState::Defeated,
+        ProposalState::Succeeded,
+        ProposalState::Executed,
+        ProposalState::Expired,
+    ]
+    .map(|s| snake(&s));
+    used.extend(named(
+        "proposal-state",
+        &mut states.iter().map(String::as_str),
+    ));
+    let choices = [Choice::Yes, Choice::No, Choice::Abstain].map(|c| c.to_string());
+    used.extend(named("choice", &mut choices.iter().map(String::as_str)));
+    let decisions = [Decision::Succeeded, Decision::Defeated].map(|d| snake(&d));
+    for prefix in ["decision", "decision-so-far"] {
+        used.extend(named(prefix, &mut decisions.iter().map(String::as_str)));
+    }
+    let text = String::new;
+    let refusals = [
+        Refusal::Malformed { error: text() },
+        Refusal::OtherProposal { proposal: text() },
+        Refusal::UnknownMember,
+        Refusal::Suspended,
+        Refusal::BadSignature,
+        Refusal::Early {
+            at: text(),
+            opens: text(),
+        },
+        Refusal::Late {
+            at: text(),
+            deadline: text(),
+        },
+        Refusal::Replayed { of: text() },
+        Refusal::Superseded { by_sequence: 2 },
+        Refusal::Equivocation {
+            sequence: 1,
+            with: Vec::new(),
+        },
+    ]
+    .map(|r| snake(&r));
+    used.extend(named("refusal", &mut refusals.iter().map(String::as_str)));
+    used.extend(named(
+        "member-role",
+        &mut MemberRole::ALL.iter().map(|r| r.as_str()),
+    ));
+    used.extend(named(
+        "member-status",
+        &mut MemberStatus::ALL.iter().map(|s| s.as_str()),
+    ));
+    used.extend(named(
+        "agreement-status",
+        &mut AgreementStatus::ALL.iter().map(|s| s.as_str()),
+    ));
     used.extend(
         Tlp::ALL
             .iter()

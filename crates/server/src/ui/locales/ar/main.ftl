@@ -55,6 +55,14 @@ dashboard-waiting-count = { $count ->
     [few] { $count } طلبات بانتظار إجراء منا.
    *[other] { $count } طلبًا بانتظار إجراء منا.
 }
+dashboard-proposals = مقترحات مطروحة للتصويت
+dashboard-proposals-count = { $count ->
+    [0] لا يوجد مقترح مطروح للتصويت.
+    [one] مقترح واحد مطروح للتصويت.
+    [two] مقترحان مطروحان للتصويت.
+    [few] { $count } مقترحات مطروحة للتصويت.
+   *[other] عدد المقترحات المطروحة للتصويت: { $count }.
+}
 dashboard-recent = معلومات جديدة هذا الأسبوع
 dashboard-recent-none = لا جديد هذا الأسبوع مما يحق لك الاطلاع عليه.
 dashboard-log = سجل الشفافية
@@ -244,3 +252,192 @@ reason-incomplete = طلب ناقص أو خاطئ بشكل واضح
 reason-data-not-held = البيانات غير محفوظة لدينا
 reason-impossible = التنفيذ مستحيل
 reason-other = سبب آخر (في الملاحظة)
+
+nav-governance = الحوكمة
+nav-members = الأعضاء
+governance-title = المقترحات
+governance-proposals = المقترحات، الأحدث أولًا
+governance-count = { $count ->
+    [0] لم يُقدَّم أي مقترح.
+    [one] مقترح واحد.
+    [two] مقترحان.
+    [few] { $count } مقترحات.
+   *[other] عدد المقترحات: { $count }.
+}
+governance-back = العودة إلى المقترحات
+norms-title = المعايير والقواعد
+norms-registry = سجل المعايير
+norms-count = { $count ->
+    [0] لم يُعتمد أي معيار.
+    [one] نسخة واحدة من معيار.
+    [two] نسختان من المعايير.
+    [few] { $count } نسخ من المعايير.
+   *[other] عدد نسخ المعايير: { $count }.
+}
+norm-version = النسخة { $count }
+norm-repealed = ملغاة
+norm-in-force = نافذة
+norm-decided = تقرّرت بموجب
+norm-id = المعيار
+rules-title = القواعد النافذة
+rules-voting-delay = المهلة قبل بدء التصويت
+rules-voting-period = مدة التصويت
+rules-execution-window = مهلة التنفيذ
+rules-quorum = النصاب (نسبة الأعضاء النشطين)
+rules-abstentions = تُحتسب الامتناعات في النصاب
+rules-kinds = متطلبات كل نوع من المقترحات
+rules-sponsors = الرعاة المطلوبون
+duration-days = { $count ->
+    [zero] { $count } أيام
+    [one] يوم واحد
+    [two] يومان
+    [few] { $count } أيام
+    [many] { $count } يومًا
+   *[other] { $count } يومًا
+}
+duration-hours = { $count ->
+    [zero] { $count } ساعات
+    [one] ساعة واحدة
+    [two] ساعتان
+    [few] { $count } ساعات
+    [many] { $count } ساعة
+   *[other] { $count } ساعة
+}
+duration-minutes = { $count ->
+    [zero] { $count } دقائق
+    [one] دقيقة واحدة
+    [two] دقيقتان
+    [few] { $count } دقائق
+    [many] { $count } دقيقة
+   *[other] { $count } دقيقة
+}
+duration-seconds = { $count ->
+    [zero] { $count } ثوانٍ
+    [one] ثانية واحدة
+    [two] ثانيتان
+    [few] { $count } ثوانٍ
+    [many] { $count } ثانية
+   *[other] { $count } ثانية
+}
+proposal-kind = النوع
+proposal-state = الحالة
+proposal-proposer = مقدِّم المقترح
+proposal-window = فترة التصويت
+proposal-tally = فرز الأصوات
+proposal-id = المعرِّف
+proposal-sponsors = الرعاة
+proposal-effect = ما سيترتب عليه
+proposal-member = العضو
+proposal-timeline = التسلسل الزمني
+proposal-tabled = قُدِّم
+proposal-voting-starts = بدء التصويت
+proposal-deadline = الموعد النهائي
+proposal-execution-ends = انتهاء مهلة التنفيذ
+proposal-vote = التصويت باسم عضونا
+proposal-vote-legend = صوت عضونا (يحل محله صوت لاحق حتى الموعد النهائي)
+proposal-vote-submit = توقيع الصوت وإرساله
+proposal-result = النتيجة
+proposal-result-so-far = النتيجة حتى الآن (مؤقتة حتى الموعد النهائي)
+proposal-quorum = النصاب
+proposal-majority = الأغلبية
+proposal-met = مستوفى
+proposal-not-met = غير مستوفى
+proposal-digest = بصمة النتيجة
+proposal-not-executed = نجح المقترح، لكن تعذّر تطبيق أثره على هذه العقدة (انظر سجل العقدة).
+proposal-ballots = الأصوات المحتسبة
+proposal-ballots-count = { $count ->
+    [0] لم يُحتسب أي صوت بعد.
+    [one] صوت واحد محتسب.
+    [two] صوتان محتسبان.
+    [few] { $count } أصوات محتسبة.
+   *[other] عدد الأصوات المحتسبة: { $count }.
+}
+proposal-choice = التصويت
+proposal-refused = الأصوات المرفوضة
+proposal-reason = السبب
+proposal-kind-admit-member = قبول عضو
+proposal-does-admit-member = يقبل عضوًا جديدًا بمفتاح عقدته وبلده.
+proposal-kind-suspend-member = تعليق عضوية عضو
+proposal-does-suspend-member = يعلّق عضوية عضو نشط.
+proposal-kind-reinstate-member = إعادة عضو
+proposal-does-reinstate-member = يعيد عضوًا معلّقًا.
+proposal-kind-expel-member = طرد عضو
+proposal-does-expel-member = يطرد عضوًا.
+proposal-kind-adopt-norm = اعتماد معيار
+proposal-does-adopt-norm = يعتمد معيارًا بالنصوص أدناه.
+proposal-kind-amend-norm = تعديل معيار
+proposal-does-amend-norm = يستبدل نصوص معيار معتمد بالنصوص أدناه.
+proposal-kind-repeal-norm = إلغاء معيار
+proposal-does-repeal-norm = يلغي معيارًا معتمدًا.
+proposal-kind-change-rules = تغيير القواعد
+proposal-does-change-rules = يضع القواعد أدناه موضع النفاذ.
+proposal-kind-joint-statement = بيان مشترك
+proposal-does-joint-statement = يعتمد بيانًا مشتركًا يوقّعه الأعضاء المصوّتون بنعم.
+proposal-state-pending = معلّق
+proposal-state-active = التصويت مفتوح
+proposal-state-canceled = ملغى
+proposal-state-defeated = مرفوض
+proposal-state-succeeded = ناجح
+proposal-state-executed = منفَّذ
+proposal-state-expired = منتهي الصلاحية
+choice-yes = نعم
+choice-no = لا
+choice-abstain = امتناع
+decision-succeeded = ناجح
+decision-defeated = مرفوض
+decision-so-far-succeeded = ناجح حتى الآن
+decision-so-far-defeated = مرفوض حتى الآن
+refusal-malformed = صوت غير مقروء
+refusal-other-proposal = صوت على مقترح آخر
+refusal-unknown-member = لم يكن عضوًا عند التقديم
+refusal-suspended = كان معلّقًا عند التقديم
+refusal-bad-signature = التوقيع غير صالح
+refusal-early = أُدلي به قبل بدء التصويت
+refusal-late = أُدلي به بعد الموعد النهائي
+refusal-replayed = الصوت نفسه ورد مرة أخرى
+refusal-superseded = حلّ محله صوت لاحق
+refusal-equivocation = أصوات متعارضة من العضو نفسه
+members-title = الأعضاء والاتفاقات
+members-directory = دليل الأعضاء
+members-count = { $count ->
+    [0] لا يوجد عضو مسجَّل.
+    [one] عضو واحد.
+    [two] عضوان.
+    [few] { $count } أعضاء.
+   *[other] عدد الأعضاء: { $count }.
+}
+member-name = الاسم
+member-country = البلد
+member-roles = الأدوار
+member-status = الوضع
+member-endpoint = عنوان العقدة
+member-fingerprint = بصمة المفتاح
+member-key = مفتاح العقدة
+member-local = هذه العقدة
+member-role-cert = فريق CERT/CSIRT وطني
+member-role-police = وحدة الشرطة السيبرانية
+member-role-judicial = سلطة قضائية
+member-role-central-authority = السلطة المركزية
+member-status-active = نشط
+member-status-suspended = معلّق
+agreements-title = اتفاقات التبادل
+agreements-count = { $count ->
+    [0] لا توجد اتفاقات بعد.
+    [one] اتفاق واحد.
+    [two] اتفاقان.
+    [few] { $count } اتفاقات.
+   *[other] عدد الاتفاقات: { $count }.
+}
+agreement-id = المعرِّف
+agreement-parties = الأطراف
+agreement-missing = بانتظار توقيع
+agreement-types = أنواع الكائنات
+agreement-max-tlp = أشد مستوى TLP تقييدًا
+agreement-handling = رموز المعالجة المُلتزم بها
+agreement-purposes = الأغراض
+agreement-valid = مدة النفاذ
+agreement-no-end = بلا نهاية
+agreement-status-proposed = مقترح
+agreement-status-active = نافذ
+agreement-status-suspended = معلّق
+agreement-status-terminated = منتهٍ

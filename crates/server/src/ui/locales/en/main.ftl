@@ -49,6 +49,12 @@ dashboard-waiting-count = { $count ->
     [one] One request awaits our action.
    *[other] { $count } requests await our action.
 }
+dashboard-proposals = Proposals open for a vote
+dashboard-proposals-count = { $count ->
+    [0] No proposal is open for a vote.
+    [one] One proposal is open for a vote.
+   *[other] { $count } proposals are open for a vote.
+}
 dashboard-recent = New intelligence this week
 dashboard-recent-none = Nothing new this week that you may read.
 dashboard-log = Transparency log
@@ -228,3 +234,166 @@ reason-incomplete = Incomplete or manifestly wrong request
 reason-data-not-held = Data not held
 reason-impossible = Execution impossible
 reason-other = Other reason (in the note)
+
+nav-governance = Governance
+nav-members = Members
+governance-title = Proposals
+governance-proposals = Proposals, newest first
+governance-count = { $count ->
+    [0] No proposal has been tabled.
+    [one] One proposal.
+   *[other] { $count } proposals.
+}
+governance-back = Back to the proposals
+norms-title = Norms and rules
+norms-registry = Norms registry
+norms-count = { $count ->
+    [0] No norm has been adopted.
+    [one] One version of a norm.
+   *[other] { $count } versions of norms.
+}
+norm-version = version { $count }
+norm-repealed = Repealed
+norm-in-force = In force
+norm-decided = Decided by
+norm-id = Norm
+rules-title = Rules in force
+rules-voting-delay = Delay before voting opens
+rules-voting-period = Voting period
+rules-execution-window = Execution window
+rules-quorum = Quorum (share of active members)
+rules-abstentions = Abstentions count toward quorum
+rules-kinds = What each kind of proposal needs
+rules-sponsors = Sponsors needed
+duration-days = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}
+duration-hours = { $count ->
+    [one] { $count } hour
+   *[other] { $count } hours
+}
+duration-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}
+duration-seconds = { $count ->
+    [one] { $count } second
+   *[other] { $count } seconds
+}
+proposal-kind = Kind
+proposal-state = State
+proposal-proposer = Proposed by
+proposal-window = Voting window
+proposal-tally = Tally
+proposal-id = Identifier
+proposal-sponsors = Sponsors
+proposal-effect = What it would do
+proposal-member = Member
+proposal-timeline = Timeline
+proposal-tabled = Tabled
+proposal-voting-starts = Voting opens
+proposal-deadline = Deadline
+proposal-execution-ends = Execution window ends
+proposal-vote = Vote for our member
+proposal-vote-legend = Our member's ballot (a later ballot replaces it until the deadline)
+proposal-vote-submit = Sign and cast the ballot
+proposal-result = Result
+proposal-result-so-far = Result so far (provisional until the deadline)
+proposal-quorum = Quorum
+proposal-majority = Majority
+proposal-met = met
+proposal-not-met = not met
+proposal-digest = Outcome digest
+proposal-not-executed = The proposal succeeded, but its effect could not apply on this node (see the node's log).
+proposal-ballots = Ballots counted
+proposal-ballots-count = { $count ->
+    [0] No ballot counts yet.
+    [one] One ballot counts.
+   *[other] { $count } ballots count.
+}
+proposal-choice = Ballot
+proposal-refused = Ballots refused
+proposal-reason = Reason
+proposal-kind-admit-member = Admission of a member
+proposal-does-admit-member = Admits a new member with its node's key and its country.
+proposal-kind-suspend-member = Suspension of a member
+proposal-does-suspend-member = Suspends an active member.
+proposal-kind-reinstate-member = Reinstatement of a member
+proposal-does-reinstate-member = Reinstates a suspended member.
+proposal-kind-expel-member = Expulsion of a member
+proposal-does-expel-member = Expels a member.
+proposal-kind-adopt-norm = Adoption of a norm
+proposal-does-adopt-norm = Adopts a norm with the texts below.
+proposal-kind-amend-norm = Amendment of a norm
+proposal-does-amend-norm = Replaces an adopted norm's texts with those below.
+proposal-kind-repeal-norm = Repeal of a norm
+proposal-does-repeal-norm = Repeals an adopted norm.
+proposal-kind-change-rules = Change of the rules
+proposal-does-change-rules = Puts the rules below in force.
+proposal-kind-joint-statement = Joint statement
+proposal-does-joint-statement = Adopts a joint statement, signed by the members who vote yes.
+proposal-state-pending = Pending
+proposal-state-active = Voting open
+proposal-state-canceled = Canceled
+proposal-state-defeated = Defeated
+proposal-state-succeeded = Succeeded
+proposal-state-executed = Executed
+proposal-state-expired = Expired
+choice-yes = Yes
+choice-no = No
+choice-abstain = Abstain
+decision-succeeded = Succeeded
+decision-defeated = Defeated
+decision-so-far-succeeded = Passing so far
+decision-so-far-defeated = Failing so far
+refusal-malformed = Unreadable ballot
+refusal-other-proposal = Ballot on another proposal
+refusal-unknown-member = Not a member at tabling
+refusal-suspended = Suspended at tabling
+refusal-bad-signature = Signature does not verify
+refusal-early = Cast before voting opened
+refusal-late = Cast after the deadline
+refusal-replayed = Same ballot received again
+refusal-superseded = Replaced by a later ballot
+refusal-equivocation = Conflicting ballots from one member
+members-title = Members and agreements
+members-directory = Member directory
+members-count = { $count ->
+    [0] No member is registered.
+    [one] One member.
+   *[other] { $count } members.
+}
+member-name = Name
+member-country = Country
+member-roles = Roles
+member-status = Status
+member-endpoint = Endpoint
+member-fingerprint = Key fingerprint
+member-key = Node key
+member-local = this node
+member-role-cert = National CERT/CSIRT
+member-role-police = Police cyber unit
+member-role-judicial = Judicial authority
+member-role-central-authority = Central authority
+member-status-active = Active
+member-status-suspended = Suspended
+agreements-title = Sharing agreements
+agreements-count = { $count ->
+    [0] No agreement yet.
+    [one] One agreement.
+   *[other] { $count } agreements.
+}
+agreement-id = Identifier
+agreement-parties = Parties
+agreement-missing = Signature awaited from
+agreement-types = Object types
+agreement-max-tlp = Most restrictive TLP
+agreement-handling = Handling codes honoured
+agreement-purposes = Purposes
+agreement-valid = In force
+agreement-no-end = no end
+agreement-status-proposed = Proposed
+agreement-status-active = Active
+agreement-status-suspended = Suspended
+agreement-status-terminated = Terminated

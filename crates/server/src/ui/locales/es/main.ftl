@@ -49,6 +49,12 @@ dashboard-waiting-count = { $count ->
     [one] Una solicitud espera nuestra actuación.
    *[other] { $count } solicitudes esperan nuestra actuación.
 }
+dashboard-proposals = Propuestas en votación
+dashboard-proposals-count = { $count ->
+    [0] Ninguna propuesta está en votación.
+    [one] Una propuesta está en votación.
+   *[other] { $count } propuestas están en votación.
+}
 dashboard-recent = Inteligencia nueva esta semana
 dashboard-recent-none = Nada nuevo esta semana que usted pueda leer.
 dashboard-log = Registro de transparencia
@@ -228,3 +234,166 @@ reason-incomplete = Solicitud incompleta o manifiestamente errónea
 reason-data-not-held = Datos no disponibles
 reason-impossible = Ejecución imposible
 reason-other = Otro motivo (en la nota)
+
+nav-governance = Gobernanza
+nav-members = Miembros
+governance-title = Propuestas
+governance-proposals = Propuestas, las más recientes primero
+governance-count = { $count ->
+    [0] No se ha presentado ninguna propuesta.
+    [one] Una propuesta.
+   *[other] { $count } propuestas.
+}
+governance-back = Volver a las propuestas
+norms-title = Normas y reglas
+norms-registry = Registro de normas
+norms-count = { $count ->
+    [0] No se ha adoptado ninguna norma.
+    [one] Una versión de norma.
+   *[other] { $count } versiones de normas.
+}
+norm-version = versión { $count }
+norm-repealed = Derogada
+norm-in-force = En vigor
+norm-decided = Decidida por
+norm-id = Norma
+rules-title = Reglas en vigor
+rules-voting-delay = Plazo antes de abrir la votación
+rules-voting-period = Periodo de votación
+rules-execution-window = Plazo de ejecución
+rules-quorum = Quórum (proporción de miembros activos)
+rules-abstentions = Las abstenciones cuentan para el quórum
+rules-kinds = Lo que requiere cada tipo de propuesta
+rules-sponsors = Patrocinadores necesarios
+duration-days = { $count ->
+    [one] { $count } día
+   *[other] { $count } días
+}
+duration-hours = { $count ->
+    [one] { $count } hora
+   *[other] { $count } horas
+}
+duration-minutes = { $count ->
+    [one] { $count } minuto
+   *[other] { $count } minutos
+}
+duration-seconds = { $count ->
+    [one] { $count } segundo
+   *[other] { $count } segundos
+}
+proposal-kind = Tipo
+proposal-state = Estado
+proposal-proposer = Propuesta por
+proposal-window = Periodo de votación
+proposal-tally = Recuento
+proposal-id = Identificador
+proposal-sponsors = Patrocinadores
+proposal-effect = Lo que haría
+proposal-member = Miembro
+proposal-timeline = Cronología
+proposal-tabled = Presentada
+proposal-voting-starts = Apertura de la votación
+proposal-deadline = Cierre de la votación
+proposal-execution-ends = Fin del plazo de ejecución
+proposal-vote = Votar en nombre de nuestro miembro
+proposal-vote-legend = Voto de nuestro miembro (uno posterior lo sustituye hasta el cierre)
+proposal-vote-submit = Firmar y emitir el voto
+proposal-result = Resultado
+proposal-result-so-far = Resultado provisional (hasta el cierre)
+proposal-quorum = Quórum
+proposal-majority = Mayoría
+proposal-met = alcanzado
+proposal-not-met = no alcanzado
+proposal-digest = Huella del resultado
+proposal-not-executed = La propuesta fue aprobada, pero su efecto no pudo aplicarse en este nodo (véase el registro del nodo).
+proposal-ballots = Votos contados
+proposal-ballots-count = { $count ->
+    [0] Aún no cuenta ningún voto.
+    [one] Un voto contado.
+   *[other] { $count } votos contados.
+}
+proposal-choice = Voto
+proposal-refused = Votos rechazados
+proposal-reason = Motivo
+proposal-kind-admit-member = Admisión de un miembro
+proposal-does-admit-member = Admite un nuevo miembro con la clave de su nodo y su país.
+proposal-kind-suspend-member = Suspensión de un miembro
+proposal-does-suspend-member = Suspende a un miembro activo.
+proposal-kind-reinstate-member = Readmisión de un miembro
+proposal-does-reinstate-member = Readmite a un miembro suspendido.
+proposal-kind-expel-member = Expulsión de un miembro
+proposal-does-expel-member = Expulsa a un miembro.
+proposal-kind-adopt-norm = Adopción de una norma
+proposal-does-adopt-norm = Adopta una norma con los textos siguientes.
+proposal-kind-amend-norm = Enmienda de una norma
+proposal-does-amend-norm = Sustituye los textos de una norma adoptada por los siguientes.
+proposal-kind-repeal-norm = Derogación de una norma
+proposal-does-repeal-norm = Deroga una norma adoptada.
+proposal-kind-change-rules = Cambio de las reglas
+proposal-does-change-rules = Pone en vigor las reglas siguientes.
+proposal-kind-joint-statement = Declaración conjunta
+proposal-does-joint-statement = Adopta una declaración conjunta, firmada por los miembros que votan a favor.
+proposal-state-pending = Pendiente
+proposal-state-active = Votación abierta
+proposal-state-canceled = Cancelada
+proposal-state-defeated = Rechazada
+proposal-state-succeeded = Aprobada
+proposal-state-executed = Ejecutada
+proposal-state-expired = Caducada
+choice-yes = A favor
+choice-no = En contra
+choice-abstain = Abstención
+decision-succeeded = Aprobada
+decision-defeated = Rechazada
+decision-so-far-succeeded = Aprobada por ahora
+decision-so-far-defeated = Rechazada por ahora
+refusal-malformed = Voto ilegible
+refusal-other-proposal = Voto de otra propuesta
+refusal-unknown-member = No era miembro al presentarse
+refusal-suspended = Suspendido al presentarse
+refusal-bad-signature = Firma no válida
+refusal-early = Emitido antes de la apertura
+refusal-late = Emitido después del cierre
+refusal-replayed = Mismo voto recibido de nuevo
+refusal-superseded = Sustituido por un voto posterior
+refusal-equivocation = Votos contradictorios de un mismo miembro
+members-title = Miembros y acuerdos
+members-directory = Directorio de miembros
+members-count = { $count ->
+    [0] No hay ningún miembro registrado.
+    [one] Un miembro.
+   *[other] { $count } miembros.
+}
+member-name = Nombre
+member-country = País
+member-roles = Funciones
+member-status = Situación
+member-endpoint = Dirección del nodo
+member-fingerprint = Huella de la clave
+member-key = Clave del nodo
+member-local = este nodo
+member-role-cert = CERT/CSIRT nacional
+member-role-police = Unidad cibernética policial
+member-role-judicial = Autoridad judicial
+member-role-central-authority = Autoridad central
+member-status-active = Activo
+member-status-suspended = Suspendido
+agreements-title = Acuerdos de intercambio
+agreements-count = { $count ->
+    [0] Aún no hay acuerdos.
+    [one] Un acuerdo.
+   *[other] { $count } acuerdos.
+}
+agreement-id = Identificador
+agreement-parties = Partes
+agreement-missing = Firma pendiente de
+agreement-types = Tipos de objetos
+agreement-max-tlp = TLP más restrictivo
+agreement-handling = Códigos de tratamiento respetados
+agreement-purposes = Finalidades
+agreement-valid = Vigencia
+agreement-no-end = sin término
+agreement-status-proposed = Propuesto
+agreement-status-active = Activo
+agreement-status-suspended = Suspendido
+agreement-status-terminated = Terminado

@@ -49,6 +49,12 @@ dashboard-waiting-count = { $count ->
     [one] Une demande attend notre action.
    *[other] { $count } demandes attendent notre action.
 }
+dashboard-proposals = Propositions soumises au vote
+dashboard-proposals-count = { $count ->
+    [0] Aucune proposition n'est soumise au vote.
+    [one] Une proposition est soumise au vote.
+   *[other] { $count } propositions sont soumises au vote.
+}
 dashboard-recent = Nouveau renseignement cette semaine
 dashboard-recent-none = Rien de nouveau cette semaine que vous puissiez lire.
 dashboard-log = Journal de transparence
@@ -228,3 +234,166 @@ reason-incomplete = Demande incomplète ou manifestement erronée
 reason-data-not-held = Données non détenues
 reason-impossible = Exécution impossible
 reason-other = Autre motif (dans la note)
+
+nav-governance = Gouvernance
+nav-members = Membres
+governance-title = Propositions
+governance-proposals = Propositions, les plus récentes d'abord
+governance-count = { $count ->
+    [0] Aucune proposition n'a été déposée.
+    [one] Une proposition.
+   *[other] { $count } propositions.
+}
+governance-back = Retour aux propositions
+norms-title = Normes et règles
+norms-registry = Registre des normes
+norms-count = { $count ->
+    [0] Aucune norme n'a été adoptée.
+    [one] Une version de norme.
+   *[other] { $count } versions de normes.
+}
+norm-version = version { $count }
+norm-repealed = Abrogée
+norm-in-force = En vigueur
+norm-decided = Décidée par
+norm-id = Norme
+rules-title = Règles en vigueur
+rules-voting-delay = Délai avant l'ouverture du vote
+rules-voting-period = Durée du vote
+rules-execution-window = Délai d'exécution
+rules-quorum = Quorum (part des membres actifs)
+rules-abstentions = Les abstentions comptent pour le quorum
+rules-kinds = Ce qu'exige chaque type de proposition
+rules-sponsors = Parrains requis
+duration-days = { $count ->
+    [one] { $count } jour
+   *[other] { $count } jours
+}
+duration-hours = { $count ->
+    [one] { $count } heure
+   *[other] { $count } heures
+}
+duration-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}
+duration-seconds = { $count ->
+    [one] { $count } seconde
+   *[other] { $count } secondes
+}
+proposal-kind = Type
+proposal-state = État
+proposal-proposer = Proposée par
+proposal-window = Période de vote
+proposal-tally = Décompte
+proposal-id = Identifiant
+proposal-sponsors = Parrains
+proposal-effect = Ce qu'elle ferait
+proposal-member = Membre
+proposal-timeline = Chronologie
+proposal-tabled = Déposée
+proposal-voting-starts = Ouverture du vote
+proposal-deadline = Clôture du vote
+proposal-execution-ends = Fin du délai d'exécution
+proposal-vote = Voter pour notre membre
+proposal-vote-legend = Bulletin de notre membre (un bulletin ultérieur le remplace jusqu'à la clôture)
+proposal-vote-submit = Signer et déposer le bulletin
+proposal-result = Résultat
+proposal-result-so-far = Résultat provisoire (jusqu'à la clôture)
+proposal-quorum = Quorum
+proposal-majority = Majorité
+proposal-met = atteint
+proposal-not-met = non atteint
+proposal-digest = Empreinte du résultat
+proposal-not-executed = La proposition a été adoptée, mais son effet n'a pas pu s'appliquer sur ce nœud (voir le journal du nœud).
+proposal-ballots = Bulletins comptés
+proposal-ballots-count = { $count ->
+    [0] Aucun bulletin compté pour l'instant.
+    [one] Un bulletin compté.
+   *[other] { $count } bulletins comptés.
+}
+proposal-choice = Vote
+proposal-refused = Bulletins refusés
+proposal-reason = Motif
+proposal-kind-admit-member = Admission d'un membre
+proposal-does-admit-member = Admet un nouveau membre avec la clé de son nœud et son pays.
+proposal-kind-suspend-member = Suspension d'un membre
+proposal-does-suspend-member = Suspend un membre actif.
+proposal-kind-reinstate-member = Réintégration d'un membre
+proposal-does-reinstate-member = Réintègre un membre suspendu.
+proposal-kind-expel-member = Exclusion d'un membre
+proposal-does-expel-member = Exclut un membre.
+proposal-kind-adopt-norm = Adoption d'une norme
+proposal-does-adopt-norm = Adopte une norme avec les textes ci-dessous.
+proposal-kind-amend-norm = Modification d'une norme
+proposal-does-amend-norm = Remplace les textes d'une norme adoptée par ceux ci-dessous.
+proposal-kind-repeal-norm = Abrogation d'une norme
+proposal-does-repeal-norm = Abroge une norme adoptée.
+proposal-kind-change-rules = Modification des règles
+proposal-does-change-rules = Met en vigueur les règles ci-dessous.
+proposal-kind-joint-statement = Déclaration commune
+proposal-does-joint-statement = Adopte une déclaration commune, signée par les membres qui votent pour.
+proposal-state-pending = En attente
+proposal-state-active = Vote ouvert
+proposal-state-canceled = Annulée
+proposal-state-defeated = Rejetée
+proposal-state-succeeded = Adoptée
+proposal-state-executed = Exécutée
+proposal-state-expired = Expirée
+choice-yes = Pour
+choice-no = Contre
+choice-abstain = Abstention
+decision-succeeded = Adoptée
+decision-defeated = Rejetée
+decision-so-far-succeeded = Adoptée à ce stade
+decision-so-far-defeated = Rejetée à ce stade
+refusal-malformed = Bulletin illisible
+refusal-other-proposal = Bulletin d'une autre proposition
+refusal-unknown-member = Non-membre au dépôt
+refusal-suspended = Suspendu au dépôt
+refusal-bad-signature = Signature invalide
+refusal-early = Déposé avant l'ouverture
+refusal-late = Déposé après la clôture
+refusal-replayed = Même bulletin reçu de nouveau
+refusal-superseded = Remplacé par un bulletin ultérieur
+refusal-equivocation = Bulletins contradictoires d'un même membre
+members-title = Membres et accords
+members-directory = Annuaire des membres
+members-count = { $count ->
+    [0] Aucun membre n'est inscrit.
+    [one] Un membre.
+   *[other] { $count } membres.
+}
+member-name = Nom
+member-country = Pays
+member-roles = Rôles
+member-status = Statut
+member-endpoint = Adresse du nœud
+member-fingerprint = Empreinte de la clé
+member-key = Clé du nœud
+member-local = ce nœud
+member-role-cert = CERT/CSIRT national
+member-role-police = Unité cyber de police
+member-role-judicial = Autorité judiciaire
+member-role-central-authority = Autorité centrale
+member-status-active = Actif
+member-status-suspended = Suspendu
+agreements-title = Accords de partage
+agreements-count = { $count ->
+    [0] Aucun accord pour l'instant.
+    [one] Un accord.
+   *[other] { $count } accords.
+}
+agreement-id = Identifiant
+agreement-parties = Parties
+agreement-missing = Signature attendue de
+agreement-types = Types d'objets
+agreement-max-tlp = TLP le plus restrictif
+agreement-handling = Codes de traitement respectés
+agreement-purposes = Finalités
+agreement-valid = En vigueur
+agreement-no-end = sans terme
+agreement-status-proposed = Proposé
+agreement-status-active = Actif
+agreement-status-suspended = Suspendu
+agreement-status-terminated = Résilié

@@ -51,6 +51,13 @@ dashboard-waiting-count = { $count ->
     [few] { $count } запроса ожидают наших действий.
    *[other] { $count } запросов ожидают наших действий.
 }
+dashboard-proposals = Предложения на голосовании
+dashboard-proposals-count = { $count ->
+    [0] Нет предложений на голосовании.
+    [one] На голосовании { $count } предложение.
+    [few] На голосовании { $count } предложения.
+   *[many] На голосовании { $count } предложений.
+}
 dashboard-recent = Новые разведданные за неделю
 dashboard-recent-none = За эту неделю нет ничего нового, доступного вам.
 dashboard-log = Журнал прозрачности
@@ -234,3 +241,175 @@ reason-incomplete = Запрос неполон или явно ошибочен
 reason-data-not-held = Данные отсутствуют
 reason-impossible = Исполнение невозможно
 reason-other = Иное основание (в примечании)
+
+nav-governance = Управление
+nav-members = Члены
+governance-title = Предложения
+governance-proposals = Предложения, сначала новые
+governance-count = { $count ->
+    [0] Предложений не внесено.
+    [one] { $count } предложение.
+    [few] { $count } предложения.
+   *[many] { $count } предложений.
+}
+governance-back = Назад к предложениям
+norms-title = Нормы и правила
+norms-registry = Реестр норм
+norms-count = { $count ->
+    [0] Нормы не приняты.
+    [one] { $count } версия нормы.
+    [few] { $count } версии норм.
+   *[many] { $count } версий норм.
+}
+norm-version = версия { $count }
+norm-repealed = Отменена
+norm-in-force = Действует
+norm-decided = Решение принято по предложению
+norm-id = Норма
+rules-title = Действующие правила
+rules-voting-delay = Задержка до начала голосования
+rules-voting-period = Срок голосования
+rules-execution-window = Срок исполнения
+rules-quorum = Кворум (доля активных членов)
+rules-abstentions = Воздержавшиеся учитываются в кворуме
+rules-kinds = Требования к каждому виду предложений
+rules-sponsors = Нужно соавторов
+duration-days = { $count ->
+    [one] { $count } день
+    [few] { $count } дня
+   *[many] { $count } дней
+}
+duration-hours = { $count ->
+    [one] { $count } час
+    [few] { $count } часа
+   *[many] { $count } часов
+}
+duration-minutes = { $count ->
+    [one] { $count } минута
+    [few] { $count } минуты
+   *[many] { $count } минут
+}
+duration-seconds = { $count ->
+    [one] { $count } секунда
+    [few] { $count } секунды
+   *[many] { $count } секунд
+}
+proposal-kind = Вид
+proposal-state = Состояние
+proposal-proposer = Автор
+proposal-window = Период голосования
+proposal-tally = Подсчёт
+proposal-id = Идентификатор
+proposal-sponsors = Соавторы
+proposal-effect = Что оно изменит
+proposal-member = Член
+proposal-timeline = Хронология
+proposal-tabled = Внесено
+proposal-voting-starts = Начало голосования
+proposal-deadline = Окончание голосования
+proposal-execution-ends = Конец срока исполнения
+proposal-vote = Голосовать от имени нашего члена
+proposal-vote-legend = Бюллетень нашего члена (более поздний заменяет его до окончания)
+proposal-vote-submit = Подписать и подать бюллетень
+proposal-result = Результат
+proposal-result-so-far = Предварительный результат (до окончания)
+proposal-quorum = Кворум
+proposal-majority = Большинство
+proposal-met = достигнуто
+proposal-not-met = не достигнуто
+proposal-digest = Хеш результата
+proposal-not-executed = Предложение принято, но его действие не удалось применить на этом узле (см. журнал узла).
+proposal-ballots = Учтённые бюллетени
+proposal-ballots-count = { $count ->
+    [0] Пока не учтено ни одного бюллетеня.
+    [one] Учтён { $count } бюллетень.
+    [few] Учтено { $count } бюллетеня.
+   *[many] Учтено { $count } бюллетеней.
+}
+proposal-choice = Голос
+proposal-refused = Отклонённые бюллетени
+proposal-reason = Причина
+proposal-kind-admit-member = Приём члена
+proposal-does-admit-member = Принимает нового члена с ключом его узла и его страной.
+proposal-kind-suspend-member = Приостановление членства
+proposal-does-suspend-member = Приостанавливает членство активного члена.
+proposal-kind-reinstate-member = Восстановление членства
+proposal-does-reinstate-member = Восстанавливает приостановленного члена.
+proposal-kind-expel-member = Исключение члена
+proposal-does-expel-member = Исключает члена.
+proposal-kind-adopt-norm = Принятие нормы
+proposal-does-adopt-norm = Принимает норму в приведённых ниже текстах.
+proposal-kind-amend-norm = Изменение нормы
+proposal-does-amend-norm = Заменяет тексты принятой нормы приведёнными ниже.
+proposal-kind-repeal-norm = Отмена нормы
+proposal-does-repeal-norm = Отменяет принятую норму.
+proposal-kind-change-rules = Изменение правил
+proposal-does-change-rules = Вводит в действие приведённые ниже правила.
+proposal-kind-joint-statement = Совместное заявление
+proposal-does-joint-statement = Принимает совместное заявление, подписываемое проголосовавшими «за».
+proposal-state-pending = Ожидает
+proposal-state-active = Идёт голосование
+proposal-state-canceled = Отозвано
+proposal-state-defeated = Отклонено
+proposal-state-succeeded = Принято
+proposal-state-executed = Исполнено
+proposal-state-expired = Истекло
+choice-yes = За
+choice-no = Против
+choice-abstain = Воздержался
+decision-succeeded = Принято
+decision-defeated = Отклонено
+decision-so-far-succeeded = Пока принимается
+decision-so-far-defeated = Пока отклоняется
+refusal-malformed = Нечитаемый бюллетень
+refusal-other-proposal = Бюллетень по другому предложению
+refusal-unknown-member = Не был членом при внесении
+refusal-suspended = Был приостановлен при внесении
+refusal-bad-signature = Подпись не проверяется
+refusal-early = Подан до начала голосования
+refusal-late = Подан после окончания
+refusal-replayed = Тот же бюллетень получен повторно
+refusal-superseded = Заменён более поздним бюллетенем
+refusal-equivocation = Противоречащие бюллетени одного члена
+members-title = Члены и соглашения
+members-directory = Справочник членов
+members-count = { $count ->
+    [0] Члены не зарегистрированы.
+    [one] { $count } член.
+    [few] { $count } члена.
+   *[many] { $count } членов.
+}
+member-name = Название
+member-country = Страна
+member-roles = Функции
+member-status = Статус
+member-endpoint = Адрес узла
+member-fingerprint = Отпечаток ключа
+member-key = Ключ узла
+member-local = этот узел
+member-role-cert = Национальный CERT/CSIRT
+member-role-police = Киберподразделение полиции
+member-role-judicial = Судебный орган
+member-role-central-authority = Центральный орган
+member-status-active = Активен
+member-status-suspended = Приостановлен
+agreements-title = Соглашения об обмене
+agreements-count = { $count ->
+    [0] Соглашений пока нет.
+    [one] { $count } соглашение.
+    [few] { $count } соглашения.
+   *[many] { $count } соглашений.
+}
+agreement-id = Идентификатор
+agreement-parties = Стороны
+agreement-missing = Ожидается подпись
+agreement-types = Типы объектов
+agreement-max-tlp = Самый строгий TLP
+agreement-handling = Соблюдаемые коды обращения
+agreement-purposes = Цели
+agreement-valid = Срок действия
+agreement-no-end = бессрочно
+agreement-status-proposed = Предложено
+agreement-status-active = Действует
+agreement-status-suspended = Приостановлено
+agreement-status-terminated = Прекращено

@@ -47,6 +47,11 @@ dashboard-waiting-count = { $count ->
     [0] 没有等待我方处理的请求。
    *[other] 有 { $count } 个请求等待我方处理。
 }
+dashboard-proposals = 正在投票的提案
+dashboard-proposals-count = { $count ->
+    [0] 目前没有正在投票的提案。
+   *[other] 有 { $count } 项提案正在投票。
+}
 dashboard-recent = 本周新情报
 dashboard-recent-none = 本周没有您可阅读的新内容。
 dashboard-log = 透明日志
@@ -221,3 +226,149 @@ reason-incomplete = 请求不完整或明显有误
 reason-data-not-held = 未持有该数据
 reason-impossible = 无法执行
 reason-other = 其他理由（见备注）
+
+nav-governance = 治理
+nav-members = 成员
+governance-title = 提案
+governance-proposals = 提案（最新的在前）
+governance-count = { $count ->
+    [0] 尚未提交任何提案。
+   *[other] 共 { $count } 项提案。
+}
+governance-back = 返回提案列表
+norms-title = 规范与规则
+norms-registry = 规范登记册
+norms-count = { $count ->
+    [0] 尚未通过任何规范。
+   *[other] 共 { $count } 个规范版本。
+}
+norm-version = 第 { $count } 版
+norm-repealed = 已废止
+norm-in-force = 有效
+norm-decided = 决定依据
+norm-id = 规范
+rules-title = 现行规则
+rules-voting-delay = 投票开始前的间隔
+rules-voting-period = 投票期
+rules-execution-window = 执行期限
+rules-quorum = 法定人数（活跃成员比例）
+rules-abstentions = 弃权计入法定人数
+rules-kinds = 各类提案的要求
+rules-sponsors = 所需附议方
+duration-days = { $count } 天
+duration-hours = { $count } 小时
+duration-minutes = { $count } 分钟
+duration-seconds = { $count } 秒
+proposal-kind = 类型
+proposal-state = 状态
+proposal-proposer = 提案方
+proposal-window = 投票时段
+proposal-tally = 计票
+proposal-id = 标识符
+proposal-sponsors = 附议方
+proposal-effect = 提案内容
+proposal-member = 成员
+proposal-timeline = 时间线
+proposal-tabled = 提交时间
+proposal-voting-starts = 投票开始
+proposal-deadline = 投票截止
+proposal-execution-ends = 执行期限结束
+proposal-vote = 代表本成员投票
+proposal-vote-legend = 本成员的选票（截止前可用新选票替换）
+proposal-vote-submit = 签署并投出选票
+proposal-result = 结果
+proposal-result-so-far = 目前结果（截止前为临时结果）
+proposal-quorum = 法定人数
+proposal-majority = 多数
+proposal-met = 已达到
+proposal-not-met = 未达到
+proposal-digest = 结果摘要
+proposal-not-executed = 提案已通过，但其效果未能在本节点生效（见节点日志）。
+proposal-ballots = 已计选票
+proposal-ballots-count = { $count ->
+    [0] 尚无计入的选票。
+   *[other] 已计入 { $count } 张选票。
+}
+proposal-choice = 投票
+proposal-refused = 被拒选票
+proposal-reason = 原因
+proposal-kind-admit-member = 接纳成员
+proposal-does-admit-member = 以其节点密钥和国家接纳新成员。
+proposal-kind-suspend-member = 暂停成员资格
+proposal-does-suspend-member = 暂停一名活跃成员。
+proposal-kind-reinstate-member = 恢复成员资格
+proposal-does-reinstate-member = 恢复一名被暂停的成员。
+proposal-kind-expel-member = 开除成员
+proposal-does-expel-member = 开除一名成员。
+proposal-kind-adopt-norm = 通过规范
+proposal-does-adopt-norm = 以下列文本通过一项规范。
+proposal-kind-amend-norm = 修订规范
+proposal-does-amend-norm = 以下列文本取代已通过规范的文本。
+proposal-kind-repeal-norm = 废止规范
+proposal-does-repeal-norm = 废止一项已通过的规范。
+proposal-kind-change-rules = 修改规则
+proposal-does-change-rules = 使下列规则生效。
+proposal-kind-joint-statement = 联合声明
+proposal-does-joint-statement = 通过一项联合声明，由投赞成票的成员签署。
+proposal-state-pending = 待定
+proposal-state-active = 投票中
+proposal-state-canceled = 已撤销
+proposal-state-defeated = 未通过
+proposal-state-succeeded = 已通过
+proposal-state-executed = 已执行
+proposal-state-expired = 已过期
+choice-yes = 赞成
+choice-no = 反对
+choice-abstain = 弃权
+decision-succeeded = 通过
+decision-defeated = 未通过
+decision-so-far-succeeded = 目前通过
+decision-so-far-defeated = 目前未通过
+refusal-malformed = 无法读取的选票
+refusal-other-proposal = 针对其他提案的选票
+refusal-unknown-member = 提交时非成员
+refusal-suspended = 提交时已被暂停
+refusal-bad-signature = 签名验证失败
+refusal-early = 投票开始前投出
+refusal-late = 截止后投出
+refusal-replayed = 重复收到的同一选票
+refusal-superseded = 已被之后的选票取代
+refusal-equivocation = 同一成员的矛盾选票
+members-title = 成员与协议
+members-directory = 成员名录
+members-count = { $count ->
+    [0] 尚无登记的成员。
+   *[other] 共 { $count } 个成员。
+}
+member-name = 名称
+member-country = 国家
+member-roles = 职能
+member-status = 状态
+member-endpoint = 节点地址
+member-fingerprint = 密钥指纹
+member-key = 节点密钥
+member-local = 本节点
+member-role-cert = 国家 CERT/CSIRT
+member-role-police = 警方网络部门
+member-role-judicial = 司法机关
+member-role-central-authority = 中央机关
+member-status-active = 活跃
+member-status-suspended = 已暂停
+agreements-title = 共享协议
+agreements-count = { $count ->
+    [0] 尚无协议。
+   *[other] 共 { $count } 项协议。
+}
+agreement-id = 标识符
+agreement-parties = 缔约方
+agreement-missing = 待签署方
+agreement-types = 对象类型
+agreement-max-tlp = 最严格的 TLP
+agreement-handling = 遵守的处理代码
+agreement-purposes = 用途
+agreement-valid = 有效期
+agreement-no-end = 无期限
+agreement-status-proposed = 已提议
+agreement-status-active = 生效
+agreement-status-suspended = 已暂停
+agreement-status-terminated = 已终止
