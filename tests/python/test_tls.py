@@ -365,17 +365,24 @@ def test_a_peer_serving_an_expired_certificate_gets_nothing(tmp_path):
         assert held(b, a, False) == []
 
 
+def mutual_pair(tmp_path: Path, ca: Ca, stack: contextlib.ExitStack) -> tuple[TlsMember, TlsMember]:
+    """A and B pinning each other under an agreement, B serving with mutual TLS on (client
+    certificates of `ca`, whose certificate is `tmp_path/ca.pem`); A not started."""
+    a, b = (init_tls_member(tmp_path, x, ca, stack) for x in "AB")
+    pin(a, b)
+    pin(b, a)
+    sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
+    configure(b, 'client_ca_files = ["tls/ca.pem"]')
+    start_tls(b, tmp_path / "ca.pem")
+    return a, b
+
+
 def test_with_mutual_tls_only_a_sender_with_a_good_client_certificate_is_accepted(tmp_path):
     ca, rogue = Ca(), Ca("Rogue CA")
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(ca.pem())
     with contextlib.ExitStack() as stack:
-        a, b = (init_tls_member(tmp_path, x, ca, stack) for x in "AB")
-        pin(a, b)
-        pin(b, a)
-        sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
-        configure(b, 'client_ca_files = ["tls/ca.pem"]')
-        start_tls(b, ca_file)
+        a, b = mutual_pair(tmp_path, ca, stack)
         # TAXII reads by a user need no client certificate
         r = session(b, ca_file).get(b.node.collection_url(default_collection(b)), timeout=30)
         assert r.status_code == 200, (r.status_code, r.text)
@@ -428,12 +435,7 @@ def test_sighup_reloads_the_client_certificate_the_federation_client_presents(tm
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(ca.pem())
     with contextlib.ExitStack() as stack:
-        a, b = (init_tls_member(tmp_path, x, ca, stack) for x in "AB")
-        pin(a, b)
-        pin(b, a)
-        sign_agreement({"A": a, "B": b}, TERMS, tmp_path)
-        configure(b, 'client_ca_files = ["tls/ca.pem"]')
-        start_tls(b, ca_file)
+        a, b = mutual_pair(tmp_path, ca, stack)
         # A starts presenting a client certificate of a CA that B does not accept
         tls = a.node.data_dir / "tls"
         cert, key = rogue.node_pair(a.name)
