@@ -259,6 +259,7 @@ async fn every_post_needs_the_session_token() {
         "/requests/new",
         "/sessions/x/revoke",
         "/governance/proposals/x/vote",
+        "/governance/proposals/x/cancel",
     ] {
         for token in [None, Some(""), Some("0000"), Some(other_csrf.as_str())] {
             let mut form = vec![("lang", "fr"), ("tz", "UTC"), ("back", "/intel")];
@@ -732,6 +733,17 @@ async fn governance_pages_follow_the_api_rules_and_only_admins_vote() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Voting is open: not even its proposer may cancel it now.
+    let r = post(
+        &node,
+        &admin,
+        &format!("{proposal}/cancel"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(page.contains("Voting open") && !page.contains("/cancel\""));
     assert!(counted(&node, &id).await.is_empty());
 
     // The admin's ballot is signed, counted and shown.
@@ -800,6 +812,42 @@ async fn a_pending_proposal_shows_no_tally_and_takes_no_vote() {
     assert!(r.status().is_client_error(), "{}", r.status());
     assert!(r.text().await.unwrap().contains("before voting opened"));
     assert!(counted(&node, &id).await.is_empty());
+    // Its proposer's admin may cancel it while it is pending; nobody else is offered that,
+    // and a forged cancellation is refused.
+    let cancel = format!("{proposal}/cancel");
+    let form = format!("action=\"{cancel}\"");
+    assert!(page.contains(&form), "the admin's cancel form");
+    for user in ["reader", "liaison"] {
+        let cookie = session(&node, user).await;
+        let (_, page) = get(&node, &cookie, &proposal).await;
+        assert!(!page.contains(&form), "{user}'s cancel form");
+        let csrf = hidden(&page, "csrf");
+        let r = post(&node, &cookie, &cancel, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} canceled");
+    }
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(page.contains("badge state-pending\">Pending<"));
+    let r = post(&node, &admin, &cancel, &[("csrf", &csrf)]).await;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let (_, page) = get(&node, &admin, &proposal).await;
+    assert!(
+        page.contains("badge state-canceled\">Canceled<"),
+        "canceled"
+    );
+    assert!(
+        !page.contains(&form),
+        "a canceled proposal offers the cancel"
+    );
+    let r = post(&node, &admin, &cancel, &[("csrf", &csrf)]).await;
+    assert!(
+        r.status().is_client_error(),
+        "canceled twice: {}",
+        r.status()
+    );
     // A change of the rules shows the rules it would put in force.
     let rules = Rules {
         voting_delay_seconds: 3600,

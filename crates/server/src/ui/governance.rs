@@ -264,6 +264,8 @@ struct ProposalPage {
     not_executed: bool,
     /// Whether the viewer may vote now (an admin, while voting is open).
     may_vote: bool,
+    /// Whether the viewer may cancel it (an admin, the proposal its member's, pending).
+    may_cancel: bool,
     /// This node's member's ballot that counts now, if any: the choice the form shows.
     ours: Option<String>,
     choices: [&'static str; 3],
@@ -343,6 +345,10 @@ pub(super) async fn show(
         None => (Vec::new(), Vec::new()),
     };
     let may_vote = admin(&caller).is_ok() && view.state == ProposalState::Active;
+    // Only its proposer cancels a proposal, while it is pending (the workflow's rule).
+    let may_cancel = admin(&caller).is_ok()
+        && view.state == ProposalState::Pending
+        && local.as_deref() == Some(p.proposer.as_str());
     let ours = ballots
         .iter()
         .find(|b: &&BallotRow| b.ours)
@@ -356,6 +362,7 @@ pub(super) async fn show(
         refused,
         not_executed: view.not_executed.is_some(),
         may_vote,
+        may_cancel,
         ours,
         choices: ["yes", "no", "abstain"],
         ctx: ctx.clone(),
@@ -385,6 +392,22 @@ pub(super) async fn vote(
         .ok_or_else(|| UiError::new(StatusCode::BAD_REQUEST, "error-invalid"))
         .speak(&ctx)?;
     service::vote(&state.node, &id, choice, now_us())
+        .await
+        .speak(&ctx)?;
+    state.node.outbox_ready();
+    Ok(Redirect::to(&format!("/governance/proposals/{id}")).into_response())
+}
+
+/// POST `/governance/proposals/{id}/cancel`: cancels the member's own pending proposal
+/// through the workflow (admins only, as the API), then shows it.
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    Viewer(ctx): Viewer<Ctx>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> UiResult {
+    admin(&caller).speak(&ctx)?;
+    service::cancel(&state.node, &id, now_us())
         .await
         .speak(&ctx)?;
     state.node.outbox_ready();

@@ -77,6 +77,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/governance/norms", get(governance::norms))
         .route("/governance/proposals/{id}", get(governance::show))
         .route("/governance/proposals/{id}/vote", post(governance::vote))
+        .route(
+            "/governance/proposals/{id}/cancel",
+            post(governance::cancel),
+        )
         .route("/members", get(members::show))
         .route_layer(axum::middleware::from_fn_with_state(state, gate))
 }
