@@ -17,7 +17,7 @@
 //! other parties are to hear of it ([`queue_change`]), unless told not to send (the
 //! document then goes to them out of band).
 
-use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
+use comity_store::{OutboxKind, Store, StoreError};
 use serde::Deserialize;
 
 use crate::identity::NodeKey;
@@ -25,7 +25,6 @@ use crate::policy::AgreementStatus;
 use crate::registry::{
     AgreementChange, AgreementDocument, AgreementDraft, Registry, RegistryError, SignedAgreement,
 };
-use comity_stix::clock::now_us;
 
 use super::envelope::Envelope;
 use super::inbox::{Answer, Inbox, InboxError};
@@ -128,16 +127,14 @@ async fn queue_body(
     document: &AgreementDocument,
     body: String,
 ) -> Result<(), StoreError> {
-    for party in document.parties.iter().filter(|p| *p != local) {
-        let item = OutboxItem {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind: OutboxKind::Agreement,
-            created_at: now_us(),
-            body: body.clone(),
-        };
-        store.outbox_push(party, vec![item]).await?;
-    }
-    Ok(())
+    let parties = document.parties.iter().filter(|p| *p != local);
+    super::queue_to_each(
+        store,
+        parties.map(String::as_str),
+        OutboxKind::Agreement,
+        &body,
+    )
+    .await
 }
 
 /// Applies an `agreement` envelope from a verified, active sender: refused (signed,

@@ -7,8 +7,7 @@
 //! record is of. This module queues and receives those envelopes; the rules are the
 //! registry's, and it never changes a record itself.
 
-use comity_stix::clock::now_us;
-use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
+use comity_store::{OutboxKind, Store, StoreError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -33,16 +32,14 @@ pub(crate) async fn queue(
     file: &MemberFile,
 ) -> Result<(), StoreError> {
     let body = serde_json::json!({ "file": file }).to_string();
-    for peer in members.iter().filter(|m| !m.record.local) {
-        let item = OutboxItem {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind: OutboxKind::Member,
-            created_at: now_us(),
-            body: body.clone(),
-        };
-        store.outbox_push(&peer.id.0, vec![item]).await?;
-    }
-    Ok(())
+    let peers = members.iter().filter(|m| !m.record.local);
+    super::queue_to_each(
+        store,
+        peers.map(|m| m.id.0.as_str()),
+        OutboxKind::Member,
+        &body,
+    )
+    .await
 }
 
 /// Applies a `member` envelope from a verified, active sender: its record replaces the one

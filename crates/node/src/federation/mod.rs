@@ -29,3 +29,26 @@ pub mod witnesser;
 pub mod witnessing;
 
 pub use delivery::{DeliveryError, QueuedError};
+
+use comity_stix::clock::now_us;
+use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
+
+/// Queues one unsealed envelope of `kind` with `body` for each of `recipients`, each in its
+/// own outbox.
+pub(crate) async fn queue_to_each<'a>(
+    store: &dyn Store,
+    recipients: impl IntoIterator<Item = &'a str>,
+    kind: OutboxKind,
+    body: &str,
+) -> Result<(), StoreError> {
+    for to in recipients {
+        let item = OutboxItem {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            created_at: now_us(),
+            body: body.to_owned(),
+        };
+        store.outbox_push(to, vec![item]).await?;
+    }
+    Ok(())
+}
