@@ -130,7 +130,7 @@ async fn queue_body(
     let parties = document.parties.iter().filter(|p| *p != local);
     super::queue_to_each(
         store,
-        parties.map(String::as_str),
+        &parties.map(String::as_str).collect::<Vec<_>>(),
         OutboxKind::Agreement,
         &body,
     )

@@ -35,7 +35,7 @@ pub(crate) async fn queue(
     let peers = members.iter().filter(|m| !m.record.local);
     super::queue_to_each(
         store,
-        peers.map(|m| m.id.0.as_str()),
+        &peers.map(|m| m.id.0.as_str()).collect::<Vec<_>>(),
         OutboxKind::Member,
         &body,
     )

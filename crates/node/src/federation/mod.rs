@@ -35,9 +35,9 @@ use comity_store::{OutboxItem, OutboxKind, Store, StoreError};
 
 /// Queues one unsealed envelope of `kind` with `body` for each of `recipients`, each in its
 /// own outbox.
-pub(crate) async fn queue_to_each<'a>(
+pub(crate) async fn queue_to_each(
     store: &dyn Store,
-    recipients: impl IntoIterator<Item = &'a str>,
+    recipients: &[&str],
     kind: OutboxKind,
     body: &str,
 ) -> Result<(), StoreError> {
