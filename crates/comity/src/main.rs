@@ -59,6 +59,9 @@ enum Command {
     /// The federation as this node sees it: its own record and the peer members it pins.
     #[command(subcommand)]
     Member(cmd::member::MemberCommand),
+    /// This node's identity key: rotate it, revoke a former one, print its history.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
     /// Sharing agreements: propose, sign, import, list, suspend, reinstate, terminate.
     #[command(subcommand)]
     Agreement(cmd::agreement::AgreementCommand),
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::User(command) => run_async(cmd::user::run(command)),
         Command::Collection(command) => run_async(cmd::collection::run(command)),
         Command::Member(command) => run_async(cmd::member::run(command)),
+        Command::Key(command) => run_async(cmd::key::run(command)),
         Command::Agreement(command) => run_async(cmd::agreement::run(command)),
         Command::Request(command) => run_async(cmd::request::run(command)),
         Command::Governance(command) => run_async(cmd::governance::run(command)),

@@ -14,6 +14,7 @@ use comity_tlog::note::{NoteError, Signer};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde_json::Value;
 
+pub mod rotation;
 pub mod signed;
 
 /// The prefix of a public key's text form.

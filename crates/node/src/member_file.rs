@@ -72,9 +72,11 @@ fn signed_body(record: &MemberRecord) -> Value {
 impl MemberFile {
     /// This node's record `record`, signed with its key `key`.
     pub fn sign(record: &MemberRecord, key: &NodeKey) -> Result<MemberFile, MemberFileError> {
+        // Key history travels in statements of its own, which authenticate themselves.
         let record = MemberRecord {
             local: false,
             allow_plain_http: false,
+            key_history: Vec::new(),
             ..record.clone()
         };
         let ours = key.public_key().to_string();
@@ -112,9 +114,11 @@ impl MemberFile {
                 key: file.record.public_key.clone(),
                 source,
             })?;
-        // Plain HTTP is this node's admin's decision, never the file's.
+        // Plain HTTP is this node's admin's decision, never the file's; key history is
+        // taken from key statements only.
         Ok(MemberRecord {
             allow_plain_http: false,
+            key_history: Vec::new(),
             ..file.record
         })
     }

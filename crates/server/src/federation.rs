@@ -18,9 +18,11 @@ use comity_node::federation::pull;
 use comity_node::federation::request_signature::SignatureHeaders;
 use comity_node::federation::sender::Sender;
 use comity_node::federation::transport::{
-    inbox_url, outbox_url, PeerAnswer, PeerTransport, TransportError, OUTBOX_PATH,
+    inbox_url, keys_url, outbox_url, PeerAnswer, PeerTransport, TransportError, OUTBOX_PATH,
 };
 pub use comity_node::federation::transport::{INBOX_PATH, PULL_SCHEME};
+use comity_node::identity::rotation::SignedKeyStatement;
+use comity_node::registry::RegistryError;
 use tokio::task::JoinHandle;
 
 use crate::client_auth::{self, ClientCertificate};
@@ -31,6 +33,10 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(INBOX_PATH, post(inbox))
+        .route(
+            comity_node::federation::transport::KEYS_PATH,
+            post(keys).layer(axum::extract::DefaultBodyLimit::max(MAX_KEYS_BODY)),
+        )
         .route(OUTBOX_PATH, get(outbox))
         .route(
             comity_node::federation::transport::DOSSIER_PATH,
@@ -123,6 +129,53 @@ async fn outbox(
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// The largest body of `POST /federation/v1/keys`: 64 statements of about 600 bytes.
+const MAX_KEYS_BODY: usize = 64 * 1024;
+
+/// The body of `POST /federation/v1/keys`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyStatements {
+    member: String,
+    statements: Vec<SignedKeyStatement>,
+}
+
+/// POST `/federation/v1/keys`: a peer's key statements (rotations, revocations), which
+/// authenticate themselves: the rotations are signed by the key this node pins for the
+/// member and by the new key (see `comity_node::identity::rotation`). Taken when they
+/// continue the member's pinned history: `200 {"taken": N}` (0 when held already). The
+/// caller is not otherwise authenticated, so a refusal says only that (422), whether the
+/// member is unknown, the statements forged or out of order; the reason is in this node's
+/// log. Over mutual TLS the connection's certificate must be the member's.
+async fn keys(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<ClientCertificate>>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let parsed: KeyStatements = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body must be {{\"member\": ID, \"statements\": [SIGNED_KEY_STATEMENT, ...]}}: {e}"
+        ))
+    })?;
+    client_auth::bound_to_member(&state, client.as_deref(), &parsed.member).await?;
+    match state
+        .node
+        .registry()
+        .take_key_statements(&parsed.member, &parsed.statements)
+        .await
+    {
+        Ok(taken) => Ok(axum::Json(serde_json::json!({ "taken": taken })).into_response()),
+        Err(RegistryError::Invalid(why)) => {
+            tracing::info!(member = %parsed.member.escape_debug(), reason = %why, "key statements refused");
+            Err(ApiError::unprocessable(
+                "the key statements were not taken: they do not continue the key history this \
+                 node pins for that member (the reason is in this node's log)",
+            ))
+        }
+        Err(e) => Err(crate::auth::registry_error(e)),
+    }
 }
 
 fn envelope_response(status: StatusCode, signed: &Signed) -> Response {
@@ -324,6 +377,20 @@ impl PeerTransport for HttpTransport {
             .get()
             .get(&url)
             .header("Authorization", authorization)
+            .send()
+            .await
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
+        HttpTransport::answer(&url, response).await
+    }
+
+    async fn post_keys(&self, endpoint: &str, body: String) -> Result<PeerAnswer, TransportError> {
+        let url = keys_url(endpoint);
+        let response = self
+            .client
+            .get()
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(body)
             .send()
             .await
             .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;

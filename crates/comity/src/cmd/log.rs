@@ -33,7 +33,7 @@ pub const KEY_FILE_ENV: &str = "COMITY_NODE_KEY_FILE";
 /// Environment variable holding the key itself (for secret stores that inject variables).
 pub const KEY_ENV: &str = "COMITY_NODE_KEY";
 
-fn key_from_env() -> Option<String> {
+pub(crate) fn key_from_env() -> Option<String> {
     std::env::var(KEY_ENV).ok().filter(|k| !k.trim().is_empty())
 }
 
@@ -113,7 +113,7 @@ pub enum LogCommand {
 
 /// Where the key lives: `COMITY_NODE_KEY_FILE`, else `node_key_file` in `comity.toml`
 /// (relative to the data directory), else `<data dir>/node.key`.
-fn key_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn key_path(data_dir: &Path) -> PathBuf {
     if let Some(p) = std::env::var_os(KEY_FILE_ENV).filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod governance;
 mod governance_audit;
 pub mod import;
+pub mod key;
 pub mod log;
 pub mod matching;
 pub mod member;

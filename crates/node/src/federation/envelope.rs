@@ -143,6 +143,16 @@ pub enum EnvelopeError {
         /// Why.
         why: String,
     },
+    /// The sealed body does not open with this node's key: the sender sealed it to another
+    /// key (one this node rotated out, before the sender took its key statements) or for
+    /// another envelope. Not recorded, so that the sender seals it again and retries.
+    #[error(
+        "the sealed body does not open with this node's key for this envelope: it was sealed \
+         to another key (this node's key may have been rotated: its key statements name the \
+         new one) or for another envelope; nothing was recorded, seal it again to the \
+         encryption key this node publishes and send it again"
+    )]
+    SealedToAnotherKey,
     /// `created` is not a timestamp, too far in the future, or too old.
     #[error("the envelope's time {created:?} {why}")]
     Time {

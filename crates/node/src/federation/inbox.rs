@@ -275,6 +275,11 @@ impl<'a> Inbox<'a> {
                     };
                     &opened
                 }
+                // The signature was verified: the sender made this body. Sealed to a key
+                // of this node's that was rotated out, it is sent again once sealed anew.
+                Err(seal::SealError::DoesNotOpen) => {
+                    return rejected(EnvelopeError::SealedToAnotherKey)
+                }
                 Err(e) => return self.refuse_recorded(&local, env, e.to_string()).await,
             }
         } else {

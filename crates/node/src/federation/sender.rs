@@ -4,7 +4,7 @@
 //! this node (catch-up after an outage, see [`super::pull::catch_up`]). The envelopes wait
 //! in the store, one queue per peer; the [`PeerTransport`] carries them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,10 @@ pub struct Sender {
     transport: Arc<dyn PeerTransport>,
     quotas: Arc<Quotas>,
     withheld: WithheldHook,
+    /// How many of this node's key statements each peer has taken, as far as this process
+    /// knows (every statement is announced again after a restart; peers skip what they
+    /// hold).
+    announced: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Sender {
@@ -52,6 +56,7 @@ impl Sender {
             transport,
             quotas,
             withheld: Arc::new(|_| {}),
+            announced: Arc::default(),
         }
     }
 
@@ -100,6 +105,55 @@ impl Sender {
                 }
             }
         })
+    }
+
+    /// Sends `peer` this node's key statements it has not taken yet as far as this process
+    /// knows, before anything this node signs with its new key reaches it: the peer then
+    /// pins that key. A failure is logged and delivery goes on (the peer refuses what the
+    /// new key signed until it takes the statements, and they are sent again next time).
+    /// Says `false`, and nothing may be sent, while the node runs with a key its record no
+    /// longer names (rotated by `comity key rotate`, not restarted yet).
+    async fn announce_keys(&self, peer: &str, endpoint: &str) -> Result<bool, DeliveryError> {
+        let Some(local) = self.node.directory().local_member().await? else {
+            return Ok(true);
+        };
+        if local.record.public_key != self.node.log().node_key().public_key().to_string() {
+            tracing::warn!(
+                key = %local.record.public_key,
+                "this node's record names a rotated key it does not run with yet: nothing is \
+                 sent until it is restarted with the key in its key file"
+            );
+            return Ok(false);
+        }
+        let history = &local.record.key_history;
+        let taken = self
+            .announced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(peer)
+            .copied()
+            .unwrap_or(0);
+        if history.len() <= taken {
+            return Ok(true);
+        }
+        let body = serde_json::json!({"member": local.id.0, "statements": history}).to_string();
+        match self.transport.post_keys(endpoint, body).await {
+            Ok(answer) if answer.is_success() => {
+                self.announced
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(peer.to_owned(), history.len());
+                tracing::info!(peer = %peer, statements = history.len(), "key statements announced");
+            }
+            Ok(answer) => tracing::warn!(
+                peer = %peer,
+                status = %answer.status_text,
+                reason = %String::from_utf8_lossy(&answer.body),
+                "the peer refused this node's key statements"
+            ),
+            Err(e) => tracing::warn!(peer = %peer, error = %e, "key statements not announced"),
+        }
+        Ok(true)
     }
 
     /// Starts a delivery task for every peer with due envelopes that has none running.
@@ -165,6 +219,9 @@ impl Sender {
         ) else {
             return Ok(0);
         };
+        if !self.announce_keys(peer, &endpoint).await? {
+            return Ok(0);
+        }
         // The receipt of one envelope is recorded while the next one is sent: the peer has
         // applied the first already (it answers only then), and should this node stop
         // before the record is written, the envelope goes again and the peer answers it
@@ -340,7 +397,9 @@ mod tests {
     use crate::federation::inbox::{Answer, Inbox};
     use crate::federation::test_nodes::{self, draft, pin_reachable, signer, Node as TestNode};
     use crate::federation::transport::{PeerAnswer, TransportError};
+    use crate::identity::rotation::SignedKeyStatement;
     use crate::log::NodeLog;
+    use crate::registry::{Directory, Registry};
 
     /// Carries envelopes straight into the peer's inbox, or fails when `down`.
     struct Direct {
@@ -385,6 +444,65 @@ mod tests {
         ) -> Result<PeerAnswer, TransportError> {
             Err(TransportError("no pulls here".into()))
         }
+
+        async fn post_keys(
+            &self,
+            _endpoint: &str,
+            body: String,
+        ) -> Result<PeerAnswer, TransportError> {
+            #[derive(serde::Deserialize)]
+            struct Body {
+                member: String,
+                statements: Vec<SignedKeyStatement>,
+            }
+            let body: Body =
+                serde_json::from_str(&body).map_err(|e| TransportError(e.to_string()))?;
+            let taken = Registry::new(&self.store, &self.log)
+                .take_key_statements(&body.member, &body.statements)
+                .await;
+            let (status, text) = match taken {
+                Ok(n) => (200, n.to_string()),
+                Err(e) => (422, e.to_string()),
+            };
+            Ok(PeerAnswer {
+                status,
+                status_text: status.to_string(),
+                body: text.into_bytes(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn after_a_rotation_nothing_leaves_until_restart_then_the_peer_takes_the_key_first() {
+        let (a, b, sender) = proposal_queued(false).await;
+        let new = NodeKey::from_log_signer(&signer(11)).unwrap();
+        a.registry().rotate_local_key(&new, now_us()).await.unwrap();
+        // Still running with the key it rotated out: nothing leaves.
+        assert_eq!(sender.deliver_peer(&b.id).await.unwrap(), 0);
+        assert_eq!(b.store.inbox_last_seq(&a.id).await.unwrap(), 0);
+        // Restarted with the new key: the statement goes first, then the agreement proposal
+        // (signed with the old key before the rotation, which still holds) and the new
+        // record, both in envelopes signed with the new key.
+        let node = Node::with_log(
+            Arc::new(SqliteStore::open(a.dir.path()).unwrap()),
+            NodeLog::new(signer(11)).unwrap(),
+        );
+        let restarted = Sender::new(node, sender.transport.clone(), sender.quotas.clone());
+        assert_eq!(restarted.deliver_peer(&b.id).await.unwrap(), 2);
+        let pinned = Directory::new(&b.store)
+            .member(&a.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pinned.record.public_key, new.public_key().to_string());
+        assert_eq!(pinned.record.key_history.len(), 1);
+        assert!(b.registry().agreements().await.unwrap().len() == 1);
+        assert!(a
+            .store
+            .outbox_due(&b.id, now_us(), 10)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     /// Node `a` (seed 1) with an agreement proposal queued for `b` (seed 2), and the

@@ -24,6 +24,15 @@ pub fn dossier_url(endpoint: &str, id: &str) -> (String, String) {
     (format!("{}{path}", endpoint.trim_end_matches('/')), path)
 }
 
+/// The path at which a node takes its peers' key statements, which authenticate
+/// themselves ([`crate::identity::rotation`]).
+pub const KEYS_PATH: &str = "/federation/v1/keys";
+
+/// The keys URL of a peer at `endpoint`.
+pub fn keys_url(endpoint: &str) -> String {
+    format!("{}{KEYS_PATH}", endpoint.trim_end_matches('/'))
+}
+
 /// The scheme of the `Authorization` header that carries a signed pull request.
 pub const PULL_SCHEME: &str = "Comity-Envelope";
 
@@ -83,4 +92,14 @@ pub trait PeerTransport: Send + Sync + 'static {
         after: u64,
         authorization: String,
     ) -> Result<PeerAnswer, TransportError>;
+
+    /// POSTs this node's key statements (`body`: `{"member": ID, "statements": [...]}`) to
+    /// the peer at `endpoint` ([`KEYS_PATH`]). A transport that carries none (a test's)
+    /// keeps this default, which fails.
+    async fn post_keys(&self, endpoint: &str, body: String) -> Result<PeerAnswer, TransportError> {
+        let _ = body;
+        Err(TransportError(format!(
+            "this transport carries no key statements (to {endpoint})"
+        )))
+    }
 }

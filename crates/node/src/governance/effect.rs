@@ -115,6 +115,7 @@ pub(super) async fn effect_of(
                     country: country.clone(),
                     local: false,
                     allow_plain_http: false,
+                    key_history: Vec::new(),
                 };
                 let entry = member_entry(&Member {
                     id: MemberId(member.clone()),

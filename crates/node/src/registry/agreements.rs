@@ -197,7 +197,10 @@ impl AgreementDocument {
                         self.id, sig.member
                     )
                 })?;
-            if pinned.record.public_key != sig.public_key {
+            // A key the member rotated out still counts for what it signed, unless revoked.
+            let former = crate::identity::rotation::KeyHistory(&pinned.record.key_history)
+                .former_signature_counts(&sig.public_key);
+            if pinned.record.public_key != sig.public_key && !former {
                 return Err(format!(
                     "the signature of {} on agreement {} is made with a key that is not its pinned key",
                     sig.member, self.id

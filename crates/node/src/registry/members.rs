@@ -14,6 +14,7 @@ use super::{
     Registry, RegistryError,
 };
 use crate::federation::seal::{EncryptionKey, OpeningKey};
+use crate::identity::rotation::SignedKeyStatement;
 use crate::identity::PublicKey;
 use crate::member_file::MemberFile;
 use crate::policy::{AgreementStatus, MemberId, MemberStatus};
@@ -99,6 +100,12 @@ pub struct MemberRecord {
     /// unchanged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_plain_http: bool,
+    /// The key statements taken for this member (made, for this node's own record), in
+    /// order: its rotations and revocations ([`crate::identity::rotation`]). Changed only by
+    /// [`Registry::take_key_statements`] and this node's own rotations, never by a member
+    /// record file; absent when empty, so records and their signatures are unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_history: Vec<SignedKeyStatement>,
 }
 
 /// The host of an `http(s)://` URL (IPv6 without its brackets), lower-case.
@@ -275,6 +282,7 @@ impl NewMember {
             country: self.country,
             local,
             allow_plain_http: false,
+            key_history: Vec::new(),
         })
     }
 }
@@ -406,12 +414,14 @@ impl<'a> Registry<'a> {
             .local_member()
             .await?
             .ok_or_else(|| invalid("this node has no member record yet; run `comity init`"))?;
+        let key_history = member.record.key_history.clone();
         let previous = std::mem::replace(
             &mut member.record,
             MemberRecord {
                 local: true,
                 public_key: self.log.node_key().public_key().to_string(),
                 encryption_key: Some(self.own_encryption_key()),
+                key_history,
                 ..record
             },
         );
@@ -500,6 +510,7 @@ impl<'a> Registry<'a> {
         }
         member.record = MemberRecord {
             allow_plain_http,
+            key_history: std::mem::take(&mut member.record.key_history),
             ..record
         };
         member.updated_at = now_us();
@@ -594,7 +605,7 @@ fn modified_of(identity: &Value) -> Result<OffsetDateTime, RegistryError> {
 /// A `modified` time for the next version of the record with STIX identity `identity`:
 /// now, or a millisecond after its own (timestamps have milliseconds) when the clock has
 /// not moved that far past it.
-fn modified_after(identity: &Value) -> String {
+pub(super) fn modified_after(identity: &Value) -> String {
     let now = OffsetDateTime::now_utc();
     let next = match modified_of(identity) {
         Ok(previous) => now.max(previous + time::Duration::milliseconds(1)),
@@ -614,7 +625,7 @@ pub(crate) fn member_entry(m: &Member) -> RegistryEntry {
     }
 }
 
-fn member_json(m: &Member) -> Value {
+pub(super) fn member_json(m: &Member) -> Value {
     json!({"status": m.status.as_str(), "record": m.record})
 }
 

@@ -17,6 +17,7 @@
 
 mod agreements;
 mod federation_view;
+mod keys;
 mod members;
 
 pub use agreements::{
@@ -24,6 +25,7 @@ pub use agreements::{
     SignedAgreement,
 };
 pub use federation_view::Federation;
+pub use keys::MAX_STATEMENTS;
 pub(crate) use members::member_entry;
 pub use members::{
     check_plain_http, plain_http_off_loopback, Member, MemberRecord, MemberRole, NewMember,
