@@ -106,6 +106,11 @@ impl PublicKey {
         comity_tlog::note::Verifier::new(name, kind, self.0)
     }
 
+    /// The key a note verifier holds (whatever its name and kind).
+    pub fn from_verifier(verifier: &comity_tlog::note::Verifier) -> PublicKey {
+        PublicKey(*verifier.public_key())
+    }
+
     /// Whether a note verifier holds this key (whatever its name and kind).
     pub fn is_key_of(&self, verifier: &comity_tlog::note::Verifier) -> bool {
         verifier.public_key() == &self.0

@@ -361,13 +361,21 @@ pub async fn receive(
         }
     };
     // The member's log is the first origin it presented with its key: bind it, and refuse
-    // another origin with the same key, or this origin trusted with another key.
+    // another origin with the same key, or this origin trusted with another key, unless
+    // that key is one the member rotated out (its log continues under the new key).
     let tlog = store.transparency_log();
     let mut bound = false;
+    let history = crate::identity::rotation::KeyHistory(&sender.record.key_history);
     for trusted in tlog.trusted_logs().await? {
-        let same_key = Verifier::parse(&trusted.verifier_key).is_ok_and(|v| key.is_key_of(&v));
+        let trusted_key = Verifier::parse(&trusted.verifier_key).ok();
+        let same_key = trusted_key.as_ref().is_some_and(|v| key.is_key_of(v));
+        let rotated_out = trusted_key.as_ref().is_some_and(|v| {
+            history
+                .former(&PublicKey::from_verifier(v).to_string())
+                .is_some()
+        });
         if trusted.origin == origin {
-            if !same_key {
+            if !same_key && !rotated_out {
                 return Ok(r.refuse(
                     403,
                     format!(
@@ -376,7 +384,7 @@ pub async fn receive(
                     ),
                 ));
             }
-            bound = true;
+            bound = same_key;
         } else if same_key {
             return Ok(r.refuse(
                 403,
