@@ -347,12 +347,9 @@ pub async fn record_outcome(
     Ok(true)
 }
 
-/// Sets the first rules; `Conflict` once there are rules or proposals.
-pub async fn set_initial_rules(
-    pool: &PgPool,
-    r: &RulesVersion,
-    act: &GovernanceAct,
-) -> StoreResult<()> {
+/// Applies the founding effects, the rules first; `Conflict` once there are rules or
+/// proposals.
+pub async fn found(pool: &PgPool, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {
     let mut tx = pool.begin().await.map_err(db)?;
     objects::lock_clock(&mut tx).await?;
     let taken: bool = sqlx::query_scalar(
@@ -361,12 +358,17 @@ pub async fn set_initial_rules(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    if taken || r.version != 1 {
+    let starts_with_rules = matches!(founding.first(), Some(Effect::Rules(r)) if r.version == 1);
+    if taken || !starts_with_rules {
         return Err(StoreError::Conflict(
-            "the rules a node starts with, once it has rules or proposals".into(),
+            "what a node starts its governance with, once it has rules or proposals, or \
+             without rules first"
+                .into(),
         ));
     }
-    insert_rules(&mut tx, r).await?;
+    for effect in founding {
+        apply(&mut tx, effect).await?;
+    }
     write_act(&mut tx, act).await?;
     tx.commit().await.map_err(db)?;
     Ok(())

@@ -532,12 +532,8 @@ impl GovernanceStore for PgStore {
     ) -> StoreResult<bool> {
         governance::record_outcome(&self.pool, outcome, effect, act).await
     }
-    async fn set_initial_rules(
-        &self,
-        rules: &RulesVersion,
-        act: &GovernanceAct,
-    ) -> StoreResult<()> {
-        governance::set_initial_rules(&self.pool, rules, act).await
+    async fn found(&self, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {
+        governance::found(&self.pool, founding, act).await
     }
     async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>> {
         governance::proposal(&self.pool, id).await

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_packed_objects.sql"),
     include_str!("../migrations/0016_gov_cancellations.sql"),
     include_str!("../migrations/0017_request_transfers.sql"),
+    include_str!("../migrations/0018_founding_norms.sql"),
 ];
 
 /// The newest schema version this build knows.

@@ -179,7 +179,7 @@ async fn migrating_is_idempotent_and_a_newer_schema_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_2_database_migrates_to_the_latest_and_keeps_its_collections() {
-    assert_eq!(PgStore::schema_version(), 17);
+    assert_eq!(PgStore::schema_version(), 18);
     let db = TestDb::new().await;
     // What a build that knew two migrations left behind.
     let mut c = PgConnection::connect(&db.url()).await.unwrap();

@@ -339,24 +339,27 @@ pub fn record_outcome(
     })
 }
 
-/// Sets the first rules; `Conflict` once there are rules or proposals.
-pub fn set_initial_rules(
-    c: &mut Connection,
-    r: &RulesVersion,
-    act: &GovernanceAct,
-) -> StoreResult<()> {
+/// Applies the founding effects, the rules first; `Conflict` once there are rules or
+/// proposals.
+pub fn found(c: &mut Connection, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {
     in_transaction(c, |tx| {
         let proposals: i64 = tx
             .prepare_cached("SELECT count(*) FROM gov_proposals")
             .map_err(db)?
             .query_row([], |r| r.get(0))
             .map_err(db)?;
-        if proposals > 0 || last_rules_version(tx)? > 0 || r.version != 1 {
+        let starts_with_rules =
+            matches!(founding.first(), Some(Effect::Rules(r)) if r.version == 1);
+        if proposals > 0 || last_rules_version(tx)? > 0 || !starts_with_rules {
             return Err(StoreError::Conflict(
-                "the rules a node starts with, once it has rules or proposals".into(),
+                "what a node starts its governance with, once it has rules or proposals, or \
+                 without rules first"
+                    .into(),
             ));
         }
-        insert_rules(tx, r)?;
+        for effect in founding {
+            apply(tx, effect)?;
+        }
         write_act(tx, act)
     })
 }

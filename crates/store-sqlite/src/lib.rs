@@ -677,13 +677,9 @@ impl GovernanceStore for SqliteStore {
         self.write(move |c| governance::record_outcome(c, &outcome, effect.as_ref(), &act))
             .await
     }
-    async fn set_initial_rules(
-        &self,
-        rules: &RulesVersion,
-        act: &GovernanceAct,
-    ) -> StoreResult<()> {
-        let (rules, act) = (rules.clone(), act.clone());
-        self.write(move |c| governance::set_initial_rules(c, &rules, &act))
+    async fn found(&self, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {
+        let (founding, act) = (founding.to_vec(), act.clone());
+        self.write(move |c| governance::found(c, &founding, &act))
             .await
     }
     async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>> {

@@ -3213,7 +3213,8 @@ fn norm_version(norm: &str, version: u64, proposal: &str) -> NormVersion {
     }
 }
 
-/// The rules a node starts with are set once, before any proposal. An outcome is stored
+/// What a node starts its governance with (the rules first, then norms) is applied once,
+/// all or nothing, before any proposal. An outcome is stored
 /// once, with its effect (a norm version, new rules, a member record) and its log entries
 /// in one transaction; an effect that cannot apply stores nothing, the outcome included;
 /// no ballot is taken once an outcome is stored.
@@ -3226,15 +3227,39 @@ pub async fn governance_outcomes_apply_their_effect_or_nothing(store: &dyn Store
     };
     assert_eq!(store.rules_in_force().await.unwrap(), None);
     let log_before = log_size(store).await;
+    // Founding without the rules first, or with a norm that cannot apply: nothing stays.
+    let founding_norm = norm_version("norm-z", 1, "genesis--1");
+    let act = || governance_act("genesis", &[]);
+    for wrong in [
+        vec![Effect::Norm(founding_norm.clone())],
+        vec![
+            Effect::Rules(first.clone()),
+            Effect::Norm(norm_version("norm-y", 2, "genesis--1")),
+        ],
+    ] {
+        let refused = store.found(&wrong, &act()).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(store.rules_in_force().await.unwrap(), None);
+    assert_eq!(store.norms().await.unwrap(), vec![]);
+    assert_eq!(log_size(store).await, log_before);
     store
-        .set_initial_rules(&first, &governance_act("rules", &[]))
+        .found(
+            &[
+                Effect::Rules(first.clone()),
+                Effect::Norm(founding_norm.clone()),
+            ],
+            &act(),
+        )
         .await
         .unwrap();
     assert_eq!(log_size(store).await, log_before + 1);
     assert_eq!(store.rules_in_force().await.unwrap(), Some(first.clone()));
-    let again = store
-        .set_initial_rules(&first, &governance_act("rules", &[]))
-        .await;
+    assert_eq!(store.norms().await.unwrap(), vec![founding_norm.clone()]);
+    let again = store.found(&[Effect::Rules(first.clone())], &act()).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
     let ps: Vec<ProposalRecord> = (11..=15).map(|n| proposal_record(n, "")).collect();
@@ -3277,7 +3302,7 @@ pub async fn governance_outcomes_apply_their_effect_or_nothing(store: &dyn Store
     );
     assert_eq!(
         store.norms().await.unwrap(),
-        vec![norm_version("norm-a", 1, &ps[0].id)]
+        vec![norm_version("norm-a", 1, &ps[0].id), founding_norm.clone()]
     );
     assert_eq!(due_among(store, &ps).await, 4);
     // The same outcome again, or a ballot after it: nothing changes.
@@ -3397,7 +3422,7 @@ pub async fn governance_outcomes_apply_their_effect_or_nothing(store: &dyn Store
             .unwrap());
     }
     let norms = store.norms().await.unwrap();
-    assert_eq!(norms.len(), 2);
+    assert_eq!(norms.len(), 3);
     assert_eq!((norms[1].version, norms[1].repealed), (2, true));
     assert_eq!(store.rules_in_force().await.unwrap(), Some(rules.clone()));
     assert_eq!(

@@ -461,10 +461,12 @@ pub trait GovernanceStore: Send + Sync {
         effect: Option<&Effect>,
         act: &GovernanceAct,
     ) -> StoreResult<bool>;
-    /// Sets the rules a node starts with, version 1, when it has none; a
-    /// [`StoreError::Conflict`] once it has rules, or once a proposal is stored.
-    async fn set_initial_rules(&self, rules: &RulesVersion, act: &GovernanceAct)
-        -> StoreResult<()>;
+    /// Applies what a node starts its governance with, all or nothing with `act`: the
+    /// rules, version 1, first ([`Effect::Rules`]), then the first norms and the founding
+    /// members (a genesis document), each as [`Self::record_outcome`] applies an effect. A
+    /// [`StoreError::Conflict`] once the node has rules or a proposal, when `founding`
+    /// does not start with the rules, or when an effect cannot apply.
+    async fn found(&self, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()>;
     /// Proposal `id`.
     async fn proposal(&self, id: &str) -> StoreResult<Option<ProposalRecord>>;
     /// The proposals, most recently tabled first (ties by id, descending), at most `limit`.

@@ -106,6 +106,10 @@ pub enum GovernanceCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Found a federation: draft, sign, adopt or show a genesis document (the founders,
+    /// the rules and the first norms, signed by every founder).
+    #[command(subcommand)]
+    Genesis(super::genesis::GenesisCommand),
     /// The rules in force; with `--set FILE`, the rules this node starts with (before any
     /// proposal; every member must start with the same rules). Later rules change only by
     /// a proposal.
@@ -254,6 +258,7 @@ pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        GovernanceCommand::Genesis(command) => super::genesis::run(command).await?,
         GovernanceCommand::Rules { set, data } => {
             let node = data.open_node()?;
             if let Some(path) = set {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod feed;
+pub mod genesis;
 pub mod governance;
 mod governance_audit;
 pub mod import;

@@ -26,7 +26,11 @@
 //! - [`audit`]: what a node hands a member auditing a proposal (its signed proposal,
 //!   ballots and outcome, signed), and the audit of a peer's against this node's.
 //!
-//! Not built yet: the genesis document and its signing ceremony; sponsors' own signatures;
+//! - [`genesis`]: the founding document (founders, rules, first norms) signed by every
+//!   founder, and its adoption on every node.
+//!
+//! Not built yet: the history decided since the genesis for a node that joins later;
+//! sponsors' own signatures;
 //! reports under a norm; consultations. [`simulation`] (a test, ignored by default) votes
 //! one proposal across 193 nodes in one process.
 
@@ -35,6 +39,7 @@ pub mod ballot;
 pub mod cancel;
 mod effect;
 pub mod electorate;
+pub mod genesis;
 pub mod proposal;
 pub mod rules;
 pub mod service;

@@ -369,7 +369,7 @@ fn hostile(c: char) -> bool {
 }
 
 /// `what`, 1 to `max` ASCII letters, digits, `.`, `_` or `-` (a norm id, a language tag).
-fn check_name(what: &str, name: &str, max: usize) -> Result<(), TablingError> {
+pub(super) fn check_name(what: &str, name: &str, max: usize) -> Result<(), TablingError> {
     let fits = (1..=max).contains(&name.len())
         && name
             .bytes()
@@ -382,7 +382,7 @@ fn check_name(what: &str, name: &str, max: usize) -> Result<(), TablingError> {
     Ok(())
 }
 
-fn check_texts(texts: &Texts) -> Result<(), TablingError> {
+pub(super) fn check_texts(texts: &Texts) -> Result<(), TablingError> {
     if texts.is_empty() {
         return Err(TablingError::Field(
             "a text in at least one language is needed".into(),

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 use comity_stix::clock::{format_us, now_us};
 use comity_store::{
-    BallotRecord, CancellationRecord, GovernanceAct, OpenableEntry, OutboxItem, OutboxKind,
+    BallotRecord, CancellationRecord, Effect, GovernanceAct, OpenableEntry, OutboxItem, OutboxKind,
     OutcomeRecord, ProposalRecord, RulesVersion, Store, StoreError,
 };
 use comity_tlog::entry::{LogEntry, GOVERNANCE_ACT};
@@ -180,7 +180,11 @@ pub async fn electorate_now(store: &dyn Store) -> Result<Electorate, GovernanceE
 }
 
 /// One log entry committing to `subject`, whose text hashes to `sha256` (hex).
-fn entry(actor: &str, subject: String, sha256: &str) -> Result<OpenableEntry, GovernanceError> {
+pub(super) fn entry(
+    actor: &str,
+    subject: String,
+    sha256: &str,
+) -> Result<OpenableEntry, GovernanceError> {
     let digest = hex::decode(sha256)
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -232,7 +236,7 @@ pub async fn set_initial_rules(node: &Node, rules: &Rules, at: i64) -> Result<()
         at,
     };
     node.store()
-        .set_initial_rules(&version, &act)
+        .found(&[Effect::Rules(version)], &act)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
