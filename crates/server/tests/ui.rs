@@ -972,6 +972,11 @@ async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
         page.contains("value=\"adopt_norm\" selected"),
         "the first kind"
     );
+    let first = page.find("id=\"text-").unwrap();
+    assert!(
+        page[first..].starts_with("id=\"text-en\""),
+        "the viewer's language first"
+    );
     for kind in ProposalKind::ALL {
         assert!(
             page.contains(&format!("<option value=\"{kind}\"")),
@@ -1000,6 +1005,10 @@ async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
     assert!(
         plain(&admit).contains("needs 2 sponsors besides our member"),
         "the sponsors the rules ask for"
+    );
+    assert!(
+        !admit.contains("Fewer members can sponsor it"),
+        "two active peers make two sponsors"
     );
     assert!(
         admit.contains(&format!("name=\"sponsor\" value=\"{aa}\""))
@@ -1332,6 +1341,11 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
         }
     }
     assert!(stored(&node).await.is_empty(), "a refused form was tabled");
+    // One active peer cannot make the two sponsors an admission needs: the form says so.
+    let (_, admit) = get(&node, &admin, "/governance/propose?kind=admit_member").await;
+    assert!(admit.contains("Fewer members can sponsor it than the rules in force ask for"));
+    let (_, statement) = get(&node, &admin, "/governance/propose?kind=joint_statement").await;
+    assert!(!statement.contains("Fewer members can sponsor it"));
     // A form larger than any proposal's is refused whole.
     let huge = "x".repeat(500 * 1024);
     let r = table(

@@ -469,6 +469,7 @@ propose-sponsors-needed = { $count ->
    *[other] يحتاج هذا النوع من المقترحات إلى { $count } راعيًا إضافةً إلى عضونا.
 }
 propose-no-sponsor = لا يوجد عضو نشط آخر يمكنه رعايته.
+propose-too-few-sponsors = عدد الأعضاء الذين يمكنهم رعايته أقل مما تشترطه القواعد النافذة: سترفضه العقدة.
 propose-explain = يوقّع التقديمُ المقترحَ باسم عضونا ويرسله إلى كل عضو نشط. ويمكن إلغاؤه حتى بدء التصويت.
 propose-submit = توقيع المقترح وتقديمه
 error-propose-text-long = { $count ->

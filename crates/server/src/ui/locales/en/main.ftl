@@ -420,6 +420,7 @@ propose-sponsors-needed = { $count ->
    *[other] This kind of proposal needs { $count } sponsors besides our member.
 }
 propose-no-sponsor = No other active member can sponsor it.
+propose-too-few-sponsors = Fewer members can sponsor it than the rules in force ask for: the node will refuse it.
 propose-explain = Tabling signs the proposal for our member and sends it to every active member. It can be canceled until voting opens.
 propose-submit = Sign and table the proposal
 error-propose-text-long = { $count ->

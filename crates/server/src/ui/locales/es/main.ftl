@@ -420,6 +420,7 @@ propose-sponsors-needed = { $count ->
    *[other] Este tipo de propuesta necesita { $count } patrocinadores además de nuestro miembro.
 }
 propose-no-sponsor = Ningún otro miembro activo puede patrocinarla.
+propose-too-few-sponsors = Menos miembros pueden patrocinarla de los que exigen las reglas en vigor: el nodo la rechazará.
 propose-explain = Al presentarla, la propuesta se firma en nombre de nuestro miembro y se envía a cada miembro activo. Puede cancelarse hasta que se abra la votación.
 propose-submit = Firmar y presentar la propuesta
 error-propose-text-long = { $count ->

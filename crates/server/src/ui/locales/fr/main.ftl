@@ -420,6 +420,7 @@ propose-sponsors-needed = { $count ->
    *[other] Ce type de proposition demande { $count } parrains en plus de notre membre.
 }
 propose-no-sponsor = Aucun autre membre actif ne peut la parrainer.
+propose-too-few-sponsors = Moins de membres peuvent la parrainer que ne le demandent les règles en vigueur : le nœud la refusera.
 propose-explain = Le dépôt signe la proposition au nom de notre membre et l'envoie à chaque membre actif. Elle peut être annulée jusqu'à l'ouverture du vote.
 propose-submit = Signer et déposer la proposition
 error-propose-text-long = { $count ->

@@ -391,6 +391,7 @@ propose-sponsors-needed = { $count ->
    *[other] 除本成员外，此类提案需要 { $count } 个附议方。
 }
 propose-no-sponsor = 没有其他在册成员可以附议。
+propose-too-few-sponsors = 可附议的成员少于现行规则的要求：节点将拒绝此提案。
 propose-explain = 提交时将以本成员的名义签署提案，并发送给每个在册成员。投票开始前可以撤回。
 propose-submit = 签署并提交提案
 error-propose-text-long = 每种语言的文本最多 { $count } 个字符。
