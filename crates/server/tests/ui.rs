@@ -881,6 +881,23 @@ async fn a_pending_proposal_shows_no_tally_and_takes_no_vote() {
     assert!(page.contains("What each kind of proposal needs"));
 }
 
+/// Fields of the proposal form, as posted.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
+/// A kind, its fields and the action they make.
+type Tabled<'a> = (&'a str, Fields<'a>, Action);
+
+/// A kind, its fields, the status of the refusal, what the form says, the field it marks
+/// and the node's words.
+type Refused<'a> = (
+    &'a str,
+    Fields<'a>,
+    StatusCode,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+);
+
 /// The proposals the node holds: (id, kind), newest first.
 async fn stored(node: &Node) -> Vec<(String, ProposalKind)> {
     service::list(node.store.as_ref(), now_us(), 100)
@@ -1027,10 +1044,12 @@ async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let (record, candidate, candidate_key) = record_file("CERT-NEW", 20);
-    let mut rules = Rules::default();
-    rules.voting_period_seconds = 3 * 86_400;
+    let rules = Rules {
+        voting_period_seconds: 3 * 86_400,
+        ..Rules::default()
+    };
     let rules_json = serde_json::to_string(&rules).unwrap();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Action)> = vec![
+    let cases: Vec<Tabled> = vec![
         (
             "adopt_norm",
             vec![
@@ -1192,15 +1211,7 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
     let tampered = record.replace("CERT-NEW", "CERT-EVIL");
     let long = "x".repeat(6_001);
     let hostile = "Do no harm.\u{202E}";
-    // (kind, fields, status, what the form says, the field marked, the node's words)
-    let cases: Vec<(
-        &str,
-        Vec<(&str, &str)>,
-        StatusCode,
-        &str,
-        &str,
-        Option<&str>,
-    )> = vec![
+    let cases: Vec<Refused> = vec![
         (
             "adopt_norm",
             vec![("norm", "  "), ("text-en", "Kept <b>as typed</b>")],
@@ -1262,7 +1273,7 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
             vec![("record", &record), ("sponsor", &aa)],
             StatusCode::UNPROCESSABLE_ENTITY,
             "The node refused to table this proposal.",
-            "class=\"sponsors\"",
+            "class=\"sponsors",
             Some("admit_member proposals need 2 sponsors besides the proposer; this one has 1"),
         ),
         (
@@ -1270,7 +1281,7 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
             vec![("text-en", "x"), ("sponsor", "identity--nobody")],
             StatusCode::BAD_REQUEST,
             "A sponsor is not in the member directory.",
-            "class=\"sponsors\"",
+            "class=\"sponsors",
             None,
         ),
         (
@@ -1286,7 +1297,7 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
             vec![("norm", "gge 13/f"), ("text-en", "x")],
             StatusCode::UNPROCESSABLE_ENTITY,
             "The node refused to table this proposal.",
-            "",
+            "id=\"norm\"",
             Some("a norm id is 1 to 64 ASCII letters"),
         ),
         (
@@ -1294,7 +1305,7 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
             vec![("text-en", hostile)],
             StatusCode::UNPROCESSABLE_ENTITY,
             "The node refused to table this proposal.",
-            "",
+            "class=\"texts",
             Some("U+202E"),
         ),
     ];
@@ -1309,17 +1320,20 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
                 && page.contains(&format!("name=\"kind\" value=\"{kind}\"")),
             "{kind}: the form is shown again"
         );
-        if !marked.is_empty() {
-            let at = page
-                .find(marked)
-                .unwrap_or_else(|| panic!("{kind}: {marked}"));
-            let tag = &page[at..at + page[at..].find('>').unwrap()];
-            assert!(tag.contains("aria-invalid=\"true\""), "{kind}: {tag}");
-        }
+        // The field at fault is marked and points at the refusal; no other is.
+        let at = page
+            .find(marked)
+            .unwrap_or_else(|| panic!("{kind}: {marked}"));
+        let tag = &page[at..at + page[at..].find('>').unwrap()];
+        assert!(
+            tag.contains("aria-invalid=\"true\"") || tag.contains(" invalid\""),
+            "{kind}: {tag}"
+        );
+        assert!(tag.contains("problem\""), "{kind}: {tag}");
         assert_eq!(
-            page.matches("aria-invalid").count(),
-            usize::from(!marked.is_empty()),
-            "{kind}: one field marked"
+            page.matches("problem\"").count(),
+            3,
+            "{kind}: the refusal's class and id, and one field"
         );
         if let Some(d) = detail {
             assert!(page.contains(d), "{kind}: the node's words {d:?}");

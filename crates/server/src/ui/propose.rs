@@ -278,6 +278,8 @@ fn field_of(e: &GovernanceError, kind: ProposalKind) -> &'static str {
             _,
         ) => "sponsors",
         (TablingError::ProposedRules(_), _) => "rules",
+        (TablingError::Norm(_), _) => "norm",
+        (TablingError::Texts(_), _) => "texts",
         (TablingError::Member { .. } | TablingError::Field(_), Needs::Record) => "record",
         (TablingError::Member { .. }, _) => "member",
         _ => "",
