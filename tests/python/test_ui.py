@@ -491,6 +491,7 @@ def test_an_admin_tables_a_proposal_from_the_form_in_three_languages(world, brow
     a, b = world["a"], world["b"]
     sign_in(browser, a.url, "admin", a.node.admin[1])
     follow(browser, browser.find_element(*by("nav a[href='/governance']")))
+    shot(browser, "en-proposals-admin")
     follow(browser, browser.find_element(*by("a.button[href='/governance/propose']")))
     assert browser.find_element(*by("h1")).text == "Table a proposal"
     assert axe_violations(browser) == []
