@@ -2,13 +2,15 @@
 by Selenium) against a real `comity serve`: sign in, the dashboard, browsing objects and an
 object page with its markings, drafting and submitting a preservation request and finding
 it in the outbox, voting on a proposal and seeing the ballot counted (and who may not vote,
-forged votes included), the members page, the language switch (Arabic right to left), every page in all six
+forged votes included), tabling a proposal from the form (and a refusal shown on the form),
+the members page, the language switch (Arabic right to left), every page in all six
 languages without a missing message, a viewer without rights who sees no trace of a
 withheld object, CSRF refusals, session fixation, clickjacking headers, and axe-core
 (vendored, injected by the test only) finding no serious or critical violation.
 
-Screenshots of every page in English and Arabic, and of the dashboard and the governance and
-members pages in Chinese, are kept under ``target/ui-screenshots/``.
+Screenshots of every page in English and Arabic, of the dashboard and the governance and
+members pages in Chinese, and of the proposal form (blank and refused) in English, Arabic and
+Chinese, are kept under ``target/ui-screenshots/``.
 """
 
 from __future__ import annotations
@@ -483,3 +485,55 @@ def test_the_members_page_lists_the_directory_and_the_norms_page_the_rules(world
     rules = plain(browser.find_element(*by("section[aria-labelledby=rules]")).text)
     assert "10 minutes" in rules and "0 seconds" in rules and "Admission of a member" in rules, rules
     assert axe_violations(browser) == []
+
+
+def test_an_admin_tables_a_proposal_from_the_form_in_three_languages(world, browser):
+    a, b = world["a"], world["b"]
+    sign_in(browser, a.url, "admin", a.node.admin[1])
+    follow(browser, browser.find_element(*by("nav a[href='/governance']")))
+    shot(browser, "en-proposals-admin")
+    follow(browser, browser.find_element(*by("a.button[href='/governance/propose']")))
+    assert browser.find_element(*by("h1")).text == "Table a proposal"
+    assert axe_violations(browser) == []
+    # The kind is chosen without JavaScript: a GET form.
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element(*by("#kind-choice"))).select_by_value("joint_statement")
+    follow(browser, browser.find_element(*by("form.filter button[type=submit]")))
+    assert browser.current_url.endswith("/governance/propose?kind=joint_statement"), browser.current_url
+    assert not browser.find_elements(*by("#norm"))
+    statement = "Members condemn attacks on hospitals."
+    browser.find_element(*by("#text-en")).send_keys(statement)
+    browser.find_element(*by(f"input[name=sponsor][value='{b.id}']")).click()
+    follow(browser, browser.find_element(*by("form.propose button[type=submit]")))
+    assert "/governance/proposals/proposal--" in browser.current_url, browser.current_url
+    pid = browser.current_url.rsplit("/", 1)[1]
+    assert browser.find_element(*by("h1")).text.startswith("Joint statement")
+    assert statement in browser.find_element(*by("section[aria-labelledby=effect]")).text
+    assert b.name in browser.find_element(*by(".fields")).text, "the sponsor"
+    r = requests.get(f"{a.url}/api/v1/governance/proposals/{pid}", auth=a.node.admin, timeout=30)
+    assert r.status_code == 200 and r.json()["action"] == {
+        "kind": "joint_statement", "texts": {"en": statement}}, r.text
+    assert r.json()["sponsors"] == [b.id]
+    # The form and a refusal, in English, Arabic (right to left) and Chinese.
+    for lang in ["en", "ar", "zh"]:
+        browser.get(a.url + "/dashboard")
+        choose_language(browser, lang)
+        browser.get(a.url + "/governance/propose")
+        assert MISSING not in browser.page_source, lang
+        assert browser.find_element(*by("html")).get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+        shot(browser, f"{lang}-propose")
+        browser.find_element(*by("#norm")).send_keys("gge 13/f")
+        browser.find_element(*by(f"#text-{lang}")).send_keys(NORM["texts"][lang])
+        follow(browser, browser.find_element(*by("form.propose button[type=submit]")))
+        problem = browser.find_element(*by("#problem"))
+        assert "a norm id is 1 to 64 ASCII letters" in problem.text, problem.text
+        assert browser.find_element(*by(f"#text-{lang}")).get_attribute("value") == NORM["texts"][lang]
+        assert browser.find_element(*by("#norm")).get_attribute("value") == "gge 13/f"
+        assert MISSING not in browser.page_source, lang
+        shot(browser, f"{lang}-propose-refused")
+        assert axe_violations(browser) == []
+    browser.get(a.url + "/governance/propose?kind=admit_member")
+    shot(browser, "zh-propose-admit")
+    choose_language(browser, "en")
+    assert len(requests.get(f"{a.url}/api/v1/governance/proposals", auth=a.node.admin,
+                            timeout=30).json()["proposals"]) == 2, "a refused form was tabled"

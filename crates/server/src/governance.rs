@@ -18,14 +18,12 @@
 //!   tabled, while it is pending.
 //! - `GET /api/v1/governance/norms`: every version of every adopted norm.
 
-use std::collections::BTreeSet;
-
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use comity_node::governance::{audit, service, Action, Choice, NewProposal};
+use comity_node::governance::{audit, service, Choice, NewProposal};
 use comity_stix::clock::now_us;
 use comity_store::Role;
 use serde::Deserialize;
@@ -38,7 +36,7 @@ use crate::error::ApiError;
 use crate::{ApiRoute, AppState};
 
 /// Largest body a governance route reads: a proposal with texts in several languages.
-const MAX_BODY: usize = 128 * 1024;
+pub(crate) const MAX_BODY: usize = 128 * 1024;
 
 pub(crate) fn routes() -> Vec<ApiRoute> {
     vec![
@@ -87,14 +85,6 @@ async fn list(
     Ok(Json(json!({ "proposals": found })).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Propose {
-    action: Action,
-    #[serde(default)]
-    sponsors: BTreeSet<String>,
-}
-
 async fn propose(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,11 +92,8 @@ async fn propose(
     raw: Body,
 ) -> Result<Response, ApiError> {
     admin(&caller)?;
-    let p: Propose = body_within(&headers, raw, MAX_BODY).await?;
-    let new = NewProposal {
-        action: p.action,
-        sponsors: p.sponsors,
-    };
+    // The same reading as the web UI's form ends in (`NewProposal`'s JSON form).
+    let new: NewProposal = body_within(&headers, raw, MAX_BODY).await?;
     let made = service::propose(&state.node, new, now_us()).await?;
     state.node.outbox_ready();
     Ok((StatusCode::CREATED, Json(made)).into_response())

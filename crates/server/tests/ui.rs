@@ -3,7 +3,11 @@
 
 mod common;
 
-use comity_node::governance::{service, Rules};
+use comity_node::governance::{service, Action, ProposalKind, Rules};
+use comity_node::identity::NodeKey;
+use comity_node::member_file::MemberFile;
+use comity_node::policy::MemberStatus;
+use comity_node::registry::{MemberRole, NewMember};
 use comity_stix::clock::now_us;
 use comity_store::{Access, Role};
 use common::{Node, TestNode, PASSWORD};
@@ -142,6 +146,7 @@ const PAGES: &[&str] = &[
     "/governance",
     "/governance/norms",
     "/governance/proposals/x",
+    "/governance/propose",
     "/members",
 ];
 
@@ -260,6 +265,7 @@ async fn every_post_needs_the_session_token() {
         "/sessions/x/revoke",
         "/governance/proposals/x/vote",
         "/governance/proposals/x/cancel",
+        "/governance/propose",
     ] {
         for token in [None, Some(""), Some("0000"), Some(other_csrf.as_str())] {
             let mut form = vec![("lang", "fr"), ("tz", "UTC"), ("back", "/intel")];
@@ -873,4 +879,550 @@ async fn a_pending_proposal_shows_no_tally_and_takes_no_vote() {
     );
     assert!(page.contains("<dd>1 hour</dd>") && page.contains("<dd>2 days</dd>"));
     assert!(page.contains("What each kind of proposal needs"));
+}
+
+/// Fields of the proposal form, as posted.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
+/// A kind, its fields and the action they make.
+type Tabled<'a> = (&'a str, Fields<'a>, Action);
+
+/// A kind, its fields, the status of the refusal, what the form says, the field it marks
+/// and the node's words.
+type Refused<'a> = (
+    &'a str,
+    Fields<'a>,
+    StatusCode,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+);
+
+/// The proposals the node holds: (id, kind), newest first.
+async fn stored(node: &Node) -> Vec<(String, ProposalKind)> {
+    service::list(node.store.as_ref(), now_us(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.proposal.id.clone(), p.proposal.kind()))
+        .collect()
+}
+
+/// A peer's facts: its name, its country and the key its node makes from `seed`.
+fn peer(name: &str, seed: u8) -> NewMember {
+    let key = NodeKey::from_log_signer(&common::signer("peer", seed)).unwrap();
+    NewMember {
+        name: name.into(),
+        country: "QQ".into(),
+        roles: [MemberRole::Cert].into(),
+        public_key: key.public_key().to_string(),
+        encryption_key: None,
+        endpoint: None,
+        contact: None,
+        identity_id: None,
+    }
+}
+
+/// Registers peer `name` (key from `seed`) with `status`; its member id.
+async fn add_peer(node: &Node, name: &str, seed: u8, status: MemberStatus) -> String {
+    let registry = node.state().node.registry();
+    let member = registry
+        .add_member(peer(name, seed).into_record(false).unwrap())
+        .await
+        .unwrap();
+    if status != MemberStatus::Active {
+        registry
+            .set_member_status(&member.id.0, status)
+            .await
+            .unwrap();
+    }
+    member.id.0
+}
+
+/// The member record file of a candidate whose node key comes from `seed`, as its node
+/// writes it: (its text, its member id, its key).
+fn record_file(name: &str, seed: u8) -> (String, String, String) {
+    let key = NodeKey::from_log_signer(&common::signer("peer", seed)).unwrap();
+    let record = peer(name, seed).into_record(true).unwrap();
+    let file = MemberFile::sign(&record, &key).unwrap();
+    (
+        serde_json::to_string_pretty(&file).unwrap(),
+        record.id().unwrap().to_owned(),
+        key.public_key().to_string(),
+    )
+}
+
+/// Posts the proposal form `fields` (kind and CSRF token added) as the session `cookie`.
+async fn table(
+    node: &Node,
+    cookie: &str,
+    csrf: &str,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("csrf", csrf), ("kind", kind)];
+    form.extend_from_slice(fields);
+    post(node, cookie, "/governance/propose", &form).await
+}
+
+/// A page with Fluent's isolation marks taken out.
+fn plain(page: &str) -> String {
+    page.replace(['\u{2068}', '\u{2069}'], "")
+}
+
+#[tokio::test]
+async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
+    let node = start().await;
+    let aa = add_peer(&node, "CERT-AA", 11, MemberStatus::Active).await;
+    let bb = add_peer(&node, "CERT-BB", 12, MemberStatus::Active).await;
+    let dd = add_peer(&node, "CERT-DD", 14, MemberStatus::Suspended).await;
+    let admin = session(&node, "admin").await;
+    let (_, list) = get(&node, &admin, "/governance").await;
+    assert!(
+        list.contains("href=\"/governance/propose\">Table a proposal<"),
+        "the admin is offered the form"
+    );
+    let (status, page) = get(&node, &admin, "/governance/propose").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = hidden(&page, "csrf");
+    assert!(
+        page.contains("value=\"adopt_norm\" selected"),
+        "the first kind"
+    );
+    let first = page.find("id=\"text-").unwrap();
+    assert!(
+        page[first..].starts_with("id=\"text-en\""),
+        "the viewer's language first"
+    );
+    for kind in ProposalKind::ALL {
+        assert!(
+            page.contains(&format!("<option value=\"{kind}\"")),
+            "{kind}"
+        );
+    }
+    // Each kind's form asks for its own fields and offers the members it may concern.
+    let form_of = |kind: &'static str| {
+        let node = &node;
+        let admin = admin.clone();
+        async move {
+            let (status, page) =
+                get(node, &admin, &format!("/governance/propose?kind={kind}")).await;
+            assert_eq!(status, StatusCode::OK, "{kind}");
+            page
+        }
+    };
+    let suspend = form_of("suspend_member").await;
+    assert!(suspend.contains(&format!("value=\"{aa}\"")) && !suspend.contains(&dd));
+    assert!(!suspend.contains(&format!("<option value=\"{}\"", node.id)));
+    let reinstate = form_of("reinstate_member").await;
+    assert!(reinstate.contains(&format!("<option value=\"{dd}\"")));
+    assert!(!reinstate.contains(&format!("<option value=\"{aa}\"")));
+    let admit = form_of("admit_member").await;
+    assert!(admit.contains("name=\"record\"") && !admit.contains("name=\"norm\""));
+    assert!(
+        plain(&admit).contains("needs 2 sponsors besides our member"),
+        "the sponsors the rules ask for"
+    );
+    assert!(
+        !admit.contains("Fewer members can sponsor it"),
+        "two active peers make two sponsors"
+    );
+    assert!(
+        admit.contains(&format!("name=\"sponsor\" value=\"{aa}\""))
+            && !admit.contains(&format!("name=\"sponsor\" value=\"{dd}\"")),
+        "only active members sponsor"
+    );
+    let rules_form = form_of("change_rules").await;
+    assert!(
+        rules_form.contains("&quot;voting_delay_seconds&quot;: 604800")
+            || rules_form.contains("&#34;voting_delay_seconds&#34;: 604800"),
+        "the rules in force to start from"
+    );
+    let repeal = form_of("repeal_norm").await;
+    assert!(repeal.contains("name=\"norm\"") && !repeal.contains("name=\"text-en\""));
+    let (status, _) = get(&node, &admin, "/governance/propose?kind=coup").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (record, candidate, candidate_key) = record_file("CERT-NEW", 20);
+    let rules = Rules {
+        voting_period_seconds: 3 * 86_400,
+        ..Rules::default()
+    };
+    let rules_json = serde_json::to_string(&rules).unwrap();
+    let cases: Vec<Tabled> = vec![
+        (
+            "adopt_norm",
+            vec![
+                ("norm", "gge-13f"),
+                ("text-en", "Do not harm critical infrastructure."),
+                ("text-ar", "لا تلحق الضرر بالبنية التحتية الحيوية."),
+                ("text-fr", "   "),
+            ],
+            Action::AdoptNorm {
+                norm: "gge-13f".into(),
+                texts: [
+                    ("en".into(), "Do not harm critical infrastructure.".into()),
+                    ("ar".into(), "لا تلحق الضرر بالبنية التحتية الحيوية.".into()),
+                ]
+                .into(),
+            },
+        ),
+        (
+            "amend_norm",
+            vec![("norm", " gge-13f "), ("text-zh", "不得损害关键基础设施。")],
+            Action::AmendNorm {
+                norm: "gge-13f".into(),
+                texts: [("zh".into(), "不得损害关键基础设施。".into())].into(),
+            },
+        ),
+        (
+            "repeal_norm",
+            vec![("norm", "gge-13f"), ("text-en", "ignored for a repeal")],
+            Action::RepealNorm {
+                norm: "gge-13f".into(),
+            },
+        ),
+        (
+            "joint_statement",
+            vec![("text-ru", "Совместное заявление.")],
+            Action::JointStatement {
+                texts: [("ru".into(), "Совместное заявление.".into())].into(),
+            },
+        ),
+        (
+            "suspend_member",
+            vec![("member", aa.as_str())],
+            Action::SuspendMember { member: aa.clone() },
+        ),
+        (
+            "reinstate_member",
+            vec![("member", dd.as_str())],
+            Action::ReinstateMember { member: dd.clone() },
+        ),
+        (
+            "expel_member",
+            vec![("member", bb.as_str())],
+            Action::ExpelMember { member: bb.clone() },
+        ),
+        (
+            "change_rules",
+            vec![("rules", rules_json.as_str())],
+            Action::ChangeRules {
+                rules: rules.clone(),
+            },
+        ),
+        (
+            "admit_member",
+            vec![
+                ("record", record.as_str()),
+                ("sponsor", aa.as_str()),
+                ("sponsor", bb.as_str()),
+            ],
+            Action::AdmitMember {
+                member: candidate.clone(),
+                public_key: candidate_key.parse().unwrap(),
+                country: "QQ".into(),
+            },
+        ),
+    ];
+    for (kind, fields, expected) in cases {
+        let before = stored(&node).await.len();
+        let r = table(&node, &admin, &csrf, kind, &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{kind}");
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        let id = to.strip_prefix("/governance/proposals/").unwrap();
+        let all = stored(&node).await;
+        assert_eq!(all.len(), before + 1, "{kind}");
+        assert_eq!(all[0].0, id, "{kind}");
+        let view = service::show(node.store.as_ref(), id, now_us())
+            .await
+            .unwrap();
+        assert_eq!(view.proposal.kind().as_str(), kind);
+        assert_eq!(view.proposal.action, expected, "{kind}");
+        assert_eq!(view.proposal.proposer, node.id);
+        let (status, page) = get(&node, &admin, &to).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("badge state-pending\">Pending<"), "{kind}");
+        assert!(page.contains(&format!("action=\"{to}/cancel\"")), "{kind}");
+    }
+    let admitted = service::show(node.store.as_ref(), &stored(&node).await[0].0, now_us())
+        .await
+        .unwrap();
+    assert_eq!(
+        admitted.proposal.sponsors,
+        [aa.clone(), bb.clone()].into(),
+        "the sponsors ticked"
+    );
+    let (_, list) = get(&node, &admin, "/governance").await;
+    assert!(list.contains("Admission of a member") && list.contains("Change of the rules"));
+}
+
+#[tokio::test]
+async fn who_may_not_table_is_refused_and_nothing_is_stored() {
+    let node = start().await;
+    let norm = [("norm", "gge-13f"), ("text-en", "Do no harm.")];
+    for user in ["reader", "liaison", "viewer"] {
+        let cookie = session(&node, user).await;
+        let (status, page) = get(&node, &cookie, "/governance/propose").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+        assert!(!page.contains("name=\"norm\""), "{user} sees the form");
+        let (_, dashboard) = get(&node, &cookie, "/dashboard").await;
+        let csrf = hidden(&dashboard, "csrf");
+        let r = table(&node, &cookie, &csrf, "adopt_norm", &norm).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} tabled");
+        if user != "viewer" {
+            let (status, list) = get(&node, &cookie, "/governance").await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                !list.contains("/governance/propose"),
+                "{user} is offered the form"
+            );
+        }
+    }
+    // The admin's own session without its token, or with another's, tables nothing.
+    let admin = session(&node, "admin").await;
+    let other = session(&node, "liaison").await;
+    let (_, other_page) = get(&node, &other, "/dashboard").await;
+    let other_csrf = hidden(&other_page, "csrf");
+    for token in [None, Some(""), Some(other_csrf.as_str())] {
+        let mut form = vec![("kind", "adopt_norm")];
+        form.extend_from_slice(&norm);
+        form.extend(token.map(|t| ("csrf", t)));
+        let r = post(&node, &admin, "/governance/propose", &form).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{token:?}");
+    }
+    assert!(stored(&node).await.is_empty(), "a refused form was tabled");
+    // With its token it works.
+    let (_, page) = get(&node, &admin, "/governance/propose").await;
+    let csrf = hidden(&page, "csrf");
+    let r = table(&node, &admin, &csrf, "adopt_norm", &norm).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&node).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
+    let node = start().await;
+    let aa = add_peer(&node, "CERT-AA", 11, MemberStatus::Active).await;
+    let admin = session(&node, "admin").await;
+    let (_, page) = get(&node, &admin, "/governance/propose").await;
+    let csrf = hidden(&page, "csrf");
+    let (record, _, _) = record_file("CERT-NEW", 20);
+    let tampered = record.replace("CERT-NEW", "CERT-EVIL");
+    let long = "x".repeat(6_001);
+    let hostile = "Do no harm.\u{202E}";
+    let cases: Vec<Refused> = vec![
+        (
+            "adopt_norm",
+            vec![("norm", "  "), ("text-en", "Kept <b>as typed</b>")],
+            StatusCode::BAD_REQUEST,
+            "Give the norm&#39;s identifier.",
+            "id=\"norm\"",
+            None,
+        ),
+        (
+            "joint_statement",
+            vec![("text-en", " "), ("text-zh", "")],
+            StatusCode::BAD_REQUEST,
+            "Write the text in at least one language.",
+            "id=\"text-en\"",
+            None,
+        ),
+        (
+            "adopt_norm",
+            vec![("norm", "gge-13f"), ("text-fr", &long)],
+            StatusCode::BAD_REQUEST,
+            "A text may hold at most 6000 characters.",
+            "id=\"text-fr\"",
+            None,
+        ),
+        (
+            "suspend_member",
+            vec![("member", "identity--00000000-0000-4000-8000-000000000000")],
+            StatusCode::BAD_REQUEST,
+            "This member is not in the member directory.",
+            "id=\"member\"",
+            None,
+        ),
+        (
+            "expel_member",
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "Choose the member the proposal concerns.",
+            "id=\"member\"",
+            None,
+        ),
+        (
+            "admit_member",
+            vec![("record", "garbage, not a file")],
+            StatusCode::BAD_REQUEST,
+            "The member record file is refused.",
+            "id=\"record\"",
+            Some("not a member record file"),
+        ),
+        (
+            "admit_member",
+            vec![("record", &tampered)],
+            StatusCode::BAD_REQUEST,
+            "The member record file is refused.",
+            "id=\"record\"",
+            Some("does not verify with the key it carries"),
+        ),
+        (
+            "admit_member",
+            vec![("record", &record), ("sponsor", &aa)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The node refused to table this proposal.",
+            "class=\"sponsors",
+            Some("admit_member proposals need 2 sponsors besides the proposer; this one has 1"),
+        ),
+        (
+            "joint_statement",
+            vec![("text-en", "x"), ("sponsor", "identity--nobody")],
+            StatusCode::BAD_REQUEST,
+            "A sponsor is not in the member directory.",
+            "class=\"sponsors",
+            None,
+        ),
+        (
+            "change_rules",
+            vec![("rules", "{\"voting_delay_seconds\": \"soon\"}")],
+            StatusCode::BAD_REQUEST,
+            "These rules cannot be read.",
+            "id=\"rules\"",
+            Some("invalid type"),
+        ),
+        (
+            "adopt_norm",
+            vec![("norm", "gge 13/f"), ("text-en", "x")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The node refused to table this proposal.",
+            "id=\"norm\"",
+            Some("a norm id is 1 to 64 ASCII letters"),
+        ),
+        (
+            "joint_statement",
+            vec![("text-en", hostile)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The node refused to table this proposal.",
+            "class=\"texts",
+            Some("U+202E"),
+        ),
+    ];
+    for (kind, fields, status, says, marked, detail) in cases {
+        let r = table(&node, &admin, &csrf, kind, &fields).await;
+        assert_eq!(r.status(), status, "{kind} {says}");
+        let page = plain(&r.text().await.unwrap());
+        assert!(page.contains(says), "{kind}: {says} not in the form");
+        assert!(page.contains("role=\"alert\""), "{kind}");
+        assert!(
+            page.contains("action=\"/governance/propose\"")
+                && page.contains(&format!("name=\"kind\" value=\"{kind}\"")),
+            "{kind}: the form is shown again"
+        );
+        // The field at fault is marked and points at the refusal; no other is.
+        let at = page
+            .find(marked)
+            .unwrap_or_else(|| panic!("{kind}: {marked}"));
+        let tag = &page[at..at + page[at..].find('>').unwrap()];
+        assert!(
+            tag.contains("aria-invalid=\"true\"") || tag.contains(" invalid\""),
+            "{kind}: {tag}"
+        );
+        assert!(tag.contains("problem\""), "{kind}: {tag}");
+        assert_eq!(
+            page.matches("problem\"").count(),
+            3,
+            "{kind}: the refusal's class and id, and one field"
+        );
+        if let Some(d) = detail {
+            assert!(page.contains(d), "{kind}: the node's words {d:?}");
+        }
+        // What was entered is kept, escaped; a sponsor stays ticked.
+        for (name, value) in &fields {
+            let kept = match *name {
+                "member" => continue,
+                "sponsor" if value.contains("nobody") => continue,
+                "sponsor" => format!("value=\"{value}\" checked"),
+                _ => value
+                    .replace('&', "&#38;")
+                    .replace('<', "&#60;")
+                    .replace('>', "&#62;")
+                    .replace('"', "&#34;")
+                    .replace('\'', "&#39;"),
+            };
+            assert!(page.contains(&kept), "{kind}: {name} not kept");
+        }
+    }
+    assert!(stored(&node).await.is_empty(), "a refused form was tabled");
+    // One active peer cannot make the two sponsors an admission needs: the form says so.
+    let (_, admit) = get(&node, &admin, "/governance/propose?kind=admit_member").await;
+    assert!(admit.contains("Fewer members can sponsor it than the rules in force ask for"));
+    let (_, statement) = get(&node, &admin, "/governance/propose?kind=joint_statement").await;
+    assert!(!statement.contains("Fewer members can sponsor it"));
+    // A form larger than any proposal's is refused whole.
+    let huge = "x".repeat(500 * 1024);
+    let r = table(
+        &node,
+        &admin,
+        &csrf,
+        "joint_statement",
+        &[("text-en", &huge)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(stored(&node).await.is_empty());
+    // The longest text the form takes, in Chinese in all six languages, is tabled.
+    let full = "规".repeat(6_000);
+    let fields: Vec<(String, String)> = ["ar", "zh", "en", "fr", "ru", "es"]
+        .iter()
+        .map(|l| (format!("text-{l}"), full.clone()))
+        .collect();
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = table(&node, &admin, &csrf, "joint_statement", &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&node).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_form_speaks_the_viewers_language_right_to_left_in_arabic() {
+    let node = start().await;
+    let admin = session(&node, "admin").await;
+    let (_, page) = get(&node, &admin, "/dashboard").await;
+    let csrf = hidden(&page, "csrf");
+    let r = post(
+        &node,
+        &admin,
+        "/preferences",
+        &[
+            ("csrf", &csrf),
+            ("lang", "ar"),
+            ("tz", "UTC"),
+            ("back", "/governance"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, list) = get(&node, &admin, "/governance").await;
+    assert!(list.contains(">تقديم مقترح<"), "the link in Arabic");
+    let (_, page) = get(&node, &admin, "/governance/propose").await;
+    assert!(page.contains("lang=\"ar\" dir=\"rtl\""));
+    assert!(page.contains("<h1>تقديم مقترح</h1>"));
+    // The text in the viewer's language comes first, and each text keeps its own.
+    let first = page.find("id=\"text-").unwrap();
+    assert!(page[first..].starts_with("id=\"text-ar\""));
+    assert!(page.contains("lang=\"zh\" dir=\"auto\""));
+    let r = table(
+        &node,
+        &admin,
+        &csrf,
+        "adopt_norm",
+        &[("norm", ""), ("text-ar", "نص")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("أدخل معرّف المعيار."));
 }

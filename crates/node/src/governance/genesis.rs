@@ -14,7 +14,7 @@ use comity_store::{Effect, GovernanceAct, NormVersion, RulesVersion, StoreError}
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::proposal::{check_name, check_texts, Texts};
+use super::proposal::{check_norm, check_texts, Texts};
 use super::rules::Rules;
 use super::service::{entry, local_member, GovernanceError};
 use crate::identity::PublicKey;
@@ -147,7 +147,7 @@ impl Genesis {
         }
         let mut norms = BTreeSet::new();
         for n in &self.norms {
-            check_name("a norm id", &n.norm, 64)?;
+            check_norm(&n.norm)?;
             check_texts(&n.texts)?;
             if !norms.insert(n.norm.as_str()) {
                 return Err(invalid(format!("norm {} is adopted twice", n.norm)));

@@ -244,7 +244,13 @@ pub enum TablingError {
         /// Why not.
         why: &'static str,
     },
-    /// A field is empty or malformed.
+    /// A norm id is malformed.
+    #[error("{0}")]
+    Norm(String),
+    /// A text (or its language tag) is empty or malformed, or there is none.
+    #[error("{0}")]
+    Texts(String),
+    /// Another field is empty or malformed.
     #[error("{0}")]
     Field(String),
 }
@@ -342,10 +348,10 @@ fn check_action(action: &Action, electorate: &Electorate) -> Result<(), TablingE
             }
         }
         Action::AdoptNorm { norm, texts } | Action::AmendNorm { norm, texts } => {
-            check_name("a norm id", norm, 64)?;
+            check_norm(norm)?;
             check_texts(texts)?;
         }
-        Action::RepealNorm { norm } => check_name("a norm id", norm, 64)?,
+        Action::RepealNorm { norm } => check_norm(norm)?,
         Action::ChangeRules { rules } => rules.validate().map_err(TablingError::ProposedRules)?,
         Action::JointStatement { texts } => check_texts(texts)?,
     }
@@ -369,7 +375,7 @@ fn hostile(c: char) -> bool {
 }
 
 /// `what`, 1 to `max` ASCII letters, digits, `.`, `_` or `-` (a norm id, a language tag).
-pub(super) fn check_name(what: &str, name: &str, max: usize) -> Result<(), TablingError> {
+fn check_name(what: &str, name: &str, max: usize) -> Result<(), TablingError> {
     let fits = (1..=max).contains(&name.len())
         && name
             .bytes()
@@ -382,17 +388,22 @@ pub(super) fn check_name(what: &str, name: &str, max: usize) -> Result<(), Tabli
     Ok(())
 }
 
+pub(super) fn check_norm(norm: &str) -> Result<(), TablingError> {
+    check_name("a norm id", norm, 64).map_err(|e| TablingError::Norm(e.to_string()))
+}
+
 pub(super) fn check_texts(texts: &Texts) -> Result<(), TablingError> {
+    let about_texts = |e: TablingError| TablingError::Texts(e.to_string());
     if texts.is_empty() {
-        return Err(TablingError::Field(
+        return Err(TablingError::Texts(
             "a text in at least one language is needed".into(),
         ));
     }
     for (language, text) in texts {
-        check_name("a language tag", language, 35)?;
-        non_empty(&format!("the {language} text"), text)?;
+        check_name("a language tag", language, 35).map_err(about_texts)?;
+        non_empty(&format!("the {language} text"), text).map_err(about_texts)?;
         if let Some(c) = text.chars().find(|c| hostile(*c)) {
-            return Err(TablingError::Field(format!(
+            return Err(TablingError::Texts(format!(
                 "the {language} text holds the control or direction character U+{:04X}",
                 u32::from(c)
             )));

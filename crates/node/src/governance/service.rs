@@ -33,7 +33,7 @@ use comity_store::{
     OutcomeRecord, ProposalRecord, RulesVersion, Store, StoreError,
 };
 use comity_tlog::entry::{LogEntry, GOVERNANCE_ACT};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ballot::{Ballot, Choice, SignedBallot};
@@ -137,12 +137,15 @@ pub struct NormView {
     pub at: String,
 }
 
-/// A proposal to table.
-#[derive(Debug, Clone)]
+/// A proposal to table, as the API takes it and the web UI's form is read into:
+/// `{"action": {"kind", …}, "sponsors": [ID…]}`, sponsors optional, nothing else.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewProposal {
     /// What it would do.
     pub action: Action,
     /// The members sponsoring it, besides this node's member.
+    #[serde(default)]
     pub sponsors: BTreeSet<String>,
 }
 

@@ -13,6 +13,7 @@ mod governance;
 pub mod i18n;
 mod intel;
 mod members;
+mod propose;
 mod requests;
 pub mod session;
 
@@ -75,6 +76,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/requests/{id}/{act}", post(requests::act))
         .route("/governance", get(governance::list))
         .route("/governance/norms", get(governance::norms))
+        .route(propose::PATH, get(propose::form).post(propose::propose))
         .route("/governance/proposals/{id}", get(governance::show))
         .route("/governance/proposals/{id}/vote", post(governance::vote))
         .route(
@@ -128,18 +130,30 @@ impl Ctx {
         matches!(self.role, Some(Role::Liaison | Role::Admin))
     }
 
-    /// Whether the viewer may read governance: the API's rule, asked of the API itself.
-    pub fn governance_reader(&self) -> bool {
+    /// The viewer as the API's extractors see it, when signed in.
+    fn caller(&self) -> Option<Caller> {
         let (Some(name), Some(role)) = (&self.user, self.role) else {
-            return false;
+            return None;
         };
-        let caller = Caller {
+        Some(Caller {
             principal: Principal::User {
                 name: name.clone(),
                 role,
             },
-        };
-        crate::governance::reader(&caller).is_ok()
+        })
+    }
+
+    /// Whether the viewer may read governance: the API's rule, asked of the API itself.
+    pub fn governance_reader(&self) -> bool {
+        self.caller()
+            .is_some_and(|c| crate::governance::reader(&c).is_ok())
+    }
+
+    /// Whether the viewer acts for the member in governance (tables proposals, votes): the
+    /// API's rule, asked of the API itself.
+    pub fn governance_admin(&self) -> bool {
+        self.caller()
+            .is_some_and(|c| crate::governance::admin(&c).is_ok())
     }
 
     /// `at` in the viewer's time zone.
@@ -274,10 +288,16 @@ async fn admit(state: &AppState, mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// The request with its form read and its CSRF token checked against the session's.
+/// The request with its form read and its CSRF token checked against the session's. A
+/// proposal's form may carry its texts in six languages, and so may be larger.
 async fn checked_form(req: Request, session: &session::Session) -> Result<Request, UiError> {
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_FORM)
+    let max = if parts.uri.path() == propose::PATH {
+        propose::MAX_FORM
+    } else {
+        MAX_FORM
+    };
+    let bytes = to_bytes(body, max)
         .await
         .map_err(|_| UiError::new(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large"))?;
     if !csrf_in(&bytes).is_some_and(|token| session.csrf_matches(&token)) {

@@ -400,3 +400,40 @@ agreement-status-proposed = Proposed
 agreement-status-active = Active
 agreement-status-suspended = Suspended
 agreement-status-terminated = Terminated
+
+propose-title = Table a proposal
+propose-norm = Norm identifier
+propose-norm-hint = Up to 64 letters, digits, '.', '_' or '-', such as gge-2015-13f; for an amendment or a repeal, the identifier of a norm in force.
+propose-texts = Text of the proposal
+propose-texts-hint = { $count ->
+    [one] Write it in at least one language, at most { $count } character in each; leave the other languages empty.
+   *[other] Write it in at least one language, at most { $count } characters in each; leave the other languages empty.
+}
+propose-no-member = No member can be the subject of this kind of proposal now.
+propose-record = Member record file
+propose-record-hint = Paste the file the candidate's node wrote (comity member show-local --out FILE): its signature is checked against the key it carries, which you confirm with the candidate out of band.
+propose-rules = New rules (JSON)
+propose-rules-hint = The rules in force, to edit into the rules proposed: durations in seconds, shares as fractions such as 2/3.
+propose-sponsors-needed = { $count ->
+    [0] This kind of proposal needs no sponsor.
+    [one] This kind of proposal needs one sponsor besides our member.
+   *[other] This kind of proposal needs { $count } sponsors besides our member.
+}
+propose-no-sponsor = No other active member can sponsor it.
+propose-too-few-sponsors = Fewer members can sponsor it than the rules in force ask for: the node will refuse it.
+propose-explain = Tabling signs the proposal for our member and sends it to every active member. It can be canceled until voting opens.
+propose-submit = Sign and table the proposal
+error-propose-text-long = { $count ->
+    [one] A text may hold at most { $count } character.
+   *[other] A text may hold at most { $count } characters.
+}
+error-propose-text-empty = Write the text in at least one language.
+error-propose-norm-empty = Give the norm's identifier.
+error-propose-member-empty = Choose the member the proposal concerns.
+error-propose-member-unknown = This member is not in the member directory.
+error-propose-sponsor-unknown = A sponsor is not in the member directory.
+error-propose-record-empty = Paste the member record file of the candidate.
+error-propose-record = The member record file is refused.
+error-propose-rules-empty = Give the rules to put in force.
+error-propose-rules = These rules cannot be read.
+error-propose-refused = The node refused to table this proposal.

@@ -400,3 +400,40 @@ agreement-status-proposed = Propuesto
 agreement-status-active = Activo
 agreement-status-suspended = Suspendido
 agreement-status-terminated = Terminado
+
+propose-title = Presentar una propuesta
+propose-norm = Identificador de la norma
+propose-norm-hint = Hasta 64 letras, cifras, «.», «_» o «-», como gge-2015-13f; para una enmienda o una derogación, el identificador de una norma en vigor.
+propose-texts = Texto de la propuesta
+propose-texts-hint = { $count ->
+    [one] Redáctelo al menos en un idioma, con { $count } carácter como máximo en cada uno; deje vacíos los demás idiomas.
+   *[other] Redáctelo al menos en un idioma, con { $count } caracteres como máximo en cada uno; deje vacíos los demás idiomas.
+}
+propose-no-member = Ningún miembro puede ser objeto de este tipo de propuesta por ahora.
+propose-record = Archivo de registro del miembro
+propose-record-hint = Pegue el archivo que escribió el nodo del candidato (comity member show-local --out ARCHIVO): su firma se verifica con la clave que contiene, que debe confirmar con el candidato por otro canal.
+propose-rules = Nuevas reglas (JSON)
+propose-rules-hint = Las reglas en vigor, para modificarlas hasta obtener las propuestas: duraciones en segundos, proporciones como fracciones, por ejemplo 2/3.
+propose-sponsors-needed = { $count ->
+    [0] Este tipo de propuesta no necesita patrocinador.
+    [one] Este tipo de propuesta necesita un patrocinador además de nuestro miembro.
+   *[other] Este tipo de propuesta necesita { $count } patrocinadores además de nuestro miembro.
+}
+propose-no-sponsor = Ningún otro miembro activo puede patrocinarla.
+propose-too-few-sponsors = Menos miembros pueden patrocinarla de los que exigen las reglas en vigor: el nodo la rechazará.
+propose-explain = Al presentarla, la propuesta se firma en nombre de nuestro miembro y se envía a cada miembro activo. Puede cancelarse hasta que se abra la votación.
+propose-submit = Firmar y presentar la propuesta
+error-propose-text-long = { $count ->
+    [one] Un texto puede tener como máximo { $count } carácter.
+   *[other] Un texto puede tener como máximo { $count } caracteres.
+}
+error-propose-text-empty = Redacte el texto al menos en un idioma.
+error-propose-norm-empty = Indique el identificador de la norma.
+error-propose-member-empty = Elija el miembro al que se refiere la propuesta.
+error-propose-member-unknown = Este miembro no figura en el directorio de miembros.
+error-propose-sponsor-unknown = Un patrocinador no figura en el directorio de miembros.
+error-propose-record-empty = Pegue el archivo de registro del miembro candidato.
+error-propose-record = El archivo de registro del miembro ha sido rechazado.
+error-propose-rules-empty = Indique las reglas que se pondrán en vigor.
+error-propose-rules = Estas reglas no se pueden leer.
+error-propose-refused = El nodo se negó a presentar esta propuesta.

@@ -400,3 +400,40 @@ agreement-status-proposed = Proposé
 agreement-status-active = Actif
 agreement-status-suspended = Suspendu
 agreement-status-terminated = Résilié
+
+propose-title = Déposer une proposition
+propose-norm = Identifiant de la norme
+propose-norm-hint = Jusqu'à 64 lettres, chiffres, « . », « _ » ou « - », par exemple gge-2015-13f ; pour une modification ou une abrogation, l'identifiant d'une norme en vigueur.
+propose-texts = Texte de la proposition
+propose-texts-hint = { $count ->
+    [one] Rédigez-le dans une langue au moins, { $count } caractère au plus dans chacune ; laissez les autres langues vides.
+   *[other] Rédigez-le dans une langue au moins, { $count } caractères au plus dans chacune ; laissez les autres langues vides.
+}
+propose-no-member = Aucun membre ne peut faire l'objet de ce type de proposition pour le moment.
+propose-record = Fichier de fiche du membre
+propose-record-hint = Collez le fichier écrit par le nœud du candidat (comity member show-local --out FICHIER) : sa signature est vérifiée avec la clé qu'il porte, à confirmer avec le candidat par un autre canal.
+propose-rules = Nouvelles règles (JSON)
+propose-rules-hint = Les règles en vigueur, à modifier pour obtenir les règles proposées : durées en secondes, parts en fractions comme 2/3.
+propose-sponsors-needed = { $count ->
+    [0] Ce type de proposition ne demande aucun parrain.
+    [one] Ce type de proposition demande un parrain en plus de notre membre.
+   *[other] Ce type de proposition demande { $count } parrains en plus de notre membre.
+}
+propose-no-sponsor = Aucun autre membre actif ne peut la parrainer.
+propose-too-few-sponsors = Moins de membres peuvent la parrainer que ne le demandent les règles en vigueur : le nœud la refusera.
+propose-explain = Le dépôt signe la proposition au nom de notre membre et l'envoie à chaque membre actif. Elle peut être annulée jusqu'à l'ouverture du vote.
+propose-submit = Signer et déposer la proposition
+error-propose-text-long = { $count ->
+    [one] Un texte compte au plus { $count } caractère.
+   *[other] Un texte compte au plus { $count } caractères.
+}
+error-propose-text-empty = Rédigez le texte dans une langue au moins.
+error-propose-norm-empty = Indiquez l'identifiant de la norme.
+error-propose-member-empty = Choisissez le membre visé par la proposition.
+error-propose-member-unknown = Ce membre ne figure pas dans l'annuaire des membres.
+error-propose-sponsor-unknown = Un parrain ne figure pas dans l'annuaire des membres.
+error-propose-record-empty = Collez le fichier de fiche du membre candidat.
+error-propose-record = Le fichier de fiche du membre est refusé.
+error-propose-rules-empty = Indiquez les règles à mettre en vigueur.
+error-propose-rules = Ces règles ne peuvent pas être lues.
+error-propose-refused = Le nœud a refusé de déposer cette proposition.

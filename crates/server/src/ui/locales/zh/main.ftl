@@ -375,3 +375,33 @@ agreement-status-proposed = 已提议
 agreement-status-active = 生效
 agreement-status-suspended = 已暂停
 agreement-status-terminated = 已终止
+
+propose-title = 提交提案
+propose-norm = 规范标识符
+propose-norm-hint = 最多 64 个字母、数字、“.”、“_”或“-”，例如 gge-2015-13f；修订或废止时，填写一项现行规范的标识符。
+propose-texts = 提案文本
+propose-texts-hint = 至少用一种语言撰写，每种语言最多 { $count } 个字符；其他语言留空即可。
+propose-no-member = 目前没有成员可以成为此类提案的对象。
+propose-record = 成员记录文件
+propose-record-hint = 粘贴候选成员节点生成的文件（comity member show-local --out 文件）：将用文件所带的密钥验证其签名，请通过其他渠道与候选成员核实该密钥。
+propose-rules = 新规则（JSON）
+propose-rules-hint = 现行规则，请修改为所提议的规则：时长以秒计，比例以分数表示，例如 2/3。
+propose-sponsors-needed = { $count ->
+    [0] 此类提案无需附议方。
+   *[other] 除本成员外，此类提案需要 { $count } 个附议方。
+}
+propose-no-sponsor = 没有其他在册成员可以附议。
+propose-too-few-sponsors = 可附议的成员少于现行规则的要求：节点将拒绝此提案。
+propose-explain = 提交时将以本成员的名义签署提案，并发送给每个在册成员。投票开始前可以撤回。
+propose-submit = 签署并提交提案
+error-propose-text-long = 每种语言的文本最多 { $count } 个字符。
+error-propose-text-empty = 请至少用一种语言撰写文本。
+error-propose-norm-empty = 请填写规范标识符。
+error-propose-member-empty = 请选择提案涉及的成员。
+error-propose-member-unknown = 该成员不在成员名录中。
+error-propose-sponsor-unknown = 有附议方不在成员名录中。
+error-propose-record-empty = 请粘贴候选成员的成员记录文件。
+error-propose-record = 成员记录文件被拒绝。
+error-propose-rules-empty = 请填写要生效的规则。
+error-propose-rules = 无法读取这些规则。
+error-propose-refused = 节点拒绝提交此提案。
