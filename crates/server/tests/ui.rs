@@ -3,6 +3,7 @@
 
 mod common;
 
+use comity_node::governance::genesis::{self, FoundingNorm};
 use comity_node::governance::{service, Action, ProposalKind, Rules};
 use comity_node::identity::NodeKey;
 use comity_node::member_file::MemberFile;
@@ -647,6 +648,36 @@ async fn tabled(node: &Node, delay: i64) -> String {
     assert_eq!(r.status(), StatusCode::CREATED);
     let made: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
     made["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn norms_adopted_by_the_genesis_say_so_and_link_to_no_proposal() {
+    let node = start().await;
+    let n = &node.state().node;
+    let norms = vec![FoundingNorm {
+        norm: "gge-2015-13a".into(),
+        texts: [("en".into(), "Cooperate for stability.".into())].into(),
+    }];
+    let signed = genesis::draft(
+        n,
+        "Test federation",
+        &Default::default(),
+        Rules::default(),
+        norms,
+        now_us(),
+    )
+    .await
+    .unwrap();
+    genesis::adopt(n, &signed, now_us()).await.unwrap();
+    let cookie = session(&node, "reader").await;
+    let (status, page) = get(&node, &cookie, "/governance/norms").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Adopted at the founding, by the genesis document"),
+        "{page}"
+    );
+    assert!(page.contains(&signed.genesis.id) && page.contains("Cooperate for stability."));
+    assert!(!page.contains("/governance/proposals/genesis--"), "{page}");
 }
 
 /// The ballots that count on proposal `id`, as the node's workflow says.

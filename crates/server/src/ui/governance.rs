@@ -469,7 +469,10 @@ struct NormRow {
     /// "version N", in the viewer's language.
     version: String,
     repealed: bool,
+    /// The proposal that decided it, or the genesis that adopted it.
     proposal: String,
+    /// Whether the genesis adopted it (no proposal page to link to).
+    founding: bool,
     at: String,
     texts: Vec<TextRow>,
 }
@@ -503,6 +506,7 @@ pub(super) async fn norms(
                 norm: n.norm,
                 version: ctx.t.a("norm-version", "count", version),
                 repealed: n.repealed,
+                founding: n.proposal.starts_with("genesis--"),
                 proposal: n.proposal,
                 at: ctx.when(&n.at),
             }

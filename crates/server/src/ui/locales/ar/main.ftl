@@ -278,6 +278,7 @@ norm-version = النسخة { $count }
 norm-repealed = ملغاة
 norm-in-force = نافذة
 norm-decided = تقرّرت بموجب
+norm-founded = اعتُمدت عند التأسيس بموجب الوثيقة التأسيسية
 norm-id = المعيار
 rules-title = القواعد النافذة
 rules-voting-delay = المهلة قبل بدء التصويت

@@ -256,6 +256,7 @@ norm-version = version { $count }
 norm-repealed = Repealed
 norm-in-force = In force
 norm-decided = Decided by
+norm-founded = Adopted at the founding, by the genesis document
 norm-id = Norm
 rules-title = Rules in force
 rules-voting-delay = Delay before voting opens

@@ -256,6 +256,7 @@ norm-version = versión { $count }
 norm-repealed = Derogada
 norm-in-force = En vigor
 norm-decided = Decidida por
+norm-founded = Adoptada en la fundación, por el documento de génesis
 norm-id = Norma
 rules-title = Reglas en vigor
 rules-voting-delay = Plazo antes de abrir la votación

@@ -256,6 +256,7 @@ norm-version = version { $count }
 norm-repealed = Abrogée
 norm-in-force = En vigueur
 norm-decided = Décidée par
+norm-founded = Adoptée à la fondation, par le document de genèse
 norm-id = Norme
 rules-title = Règles en vigueur
 rules-voting-delay = Délai avant l'ouverture du vote

@@ -265,6 +265,7 @@ norm-version = версия { $count }
 norm-repealed = Отменена
 norm-in-force = Действует
 norm-decided = Решение принято по предложению
+norm-founded = Принята при учреждении, учредительным документом
 norm-id = Норма
 rules-title = Действующие правила
 rules-voting-delay = Задержка до начала голосования

@@ -246,6 +246,7 @@ norm-version = 第 { $count } 版
 norm-repealed = 已废止
 norm-in-force = 有效
 norm-decided = 决定依据
+norm-founded = 在创立时由创始文件通过
 norm-id = 规范
 rules-title = 现行规则
 rules-voting-delay = 投票开始前的间隔
