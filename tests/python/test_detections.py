@@ -1,7 +1,9 @@
-"""Detections out: a real node's indicators as Suricata rules, a Zeek Intel file, plain
-lists, YARA rules and Sigma rules, through `comity export --format …` and
+"""Detections out: a real node's indicators as Suricata and Snort 3 rules, a Zeek Intel file,
+plain lists, YARA rules and Sigma rules, through `comity export --format …` and
 `GET /api/v1/detections`. The Suricata rules are checked by `suricata-check` (a rule checker
-from PyPI, written by others); the Zeek file against the Intel framework's columns; the
+from PyPI, written by others); the Snort 3 rules are parsed by `idstools` (`rule.parse`,
+from PyPI: it reads the rule grammar Snort and Suricata share, not Snort 3's options and
+their arguments, and no Snort 3 can be had here to load them); the Zeek file against the Intel framework's columns; the
 YARA rules are compiled by libyara (yara-python) and run over files; the Sigma rules are
 read and validated by pySigma and turned by its SQLite backend into queries run over a
 table of log lines. The sharing policy decides first: another member's
@@ -151,6 +153,101 @@ def test_suricata_rules_name_their_indicator_and_pass_a_rule_checker(world, tmp_
     assert {"C100", "C101", "C103"} <= set(suricata_check(bare, tmp_path / "bare")), "suricata-check ran"
 
 
+# The options a Snort 3 rule of Comity's may have, in the order it writes them.
+SNORT_OPTIONS = ["msg", "flow", "byte_test", "ssl_state", "http_header", "http_uri", "content", "isdataat",
+                 "service", "classtype", "sid", "rev", "metadata"]
+
+
+def snort_parse(rules: str) -> list[dict]:
+    """Every line of `rules` parsed by idstools, each checked to be one whole alert rule."""
+    from idstools import rule as idsrule
+    parsed = []
+    for line in rules.splitlines():
+        r = idsrule.parse(line)
+        assert r is not None, line
+        assert r["action"] == "alert" and r["proto"] in ("ip", "udp", "tcp") and r["raw"] == line, r
+        names = [o["name"] for o in r["options"]]
+        assert set(names) <= set(SNORT_OPTIONS), names
+        assert names[0] == "msg" and names[-4:] == ["classtype", "sid", "rev", "metadata"], names
+        assert r["rev"] == 1 and 3_000_000_000 <= r["sid"] <= 2**32 - 1, r
+        parsed.append(r)
+    return parsed
+
+
+def snort_meta(r: dict) -> dict[str, str]:
+    return dict(m.split(" ", 1) for m in r["metadata"])
+
+
+def contents(r: dict) -> list[str]:
+    return [o["value"] for o in r["options"] if o["name"] == "content"]
+
+
+def test_snort_rules_parse_and_name_their_indicator(world):
+    a, objs = world["a"], world["objs"]
+    run = export(a, "--format", "snort")
+    rules = run.stdout.decode()
+    parsed = snort_parse(rules)
+    assert len(parsed) == len(rules.splitlines()) > 0
+    assert len({r["sid"] for r in parsed}) == len(parsed), "SIDs never repeat"
+    by: dict[str, list[dict]] = {}
+    for r in parsed:
+        meta = snort_meta(r)
+        assert meta["tlp"] in ("green", "red") and meta["created_at"] == "2024_05_01", meta
+        by.setdefault(meta["comity_indicator"], []).append(r)
+    ip = by[objs["ip"]["id"]]
+    assert sorted((r["source_addr"], r["dest_addr"]) for r in ip) == sorted([
+        ("$HOME_NET", "203.0.113.7"), ("203.0.113.7", "$HOME_NET"),
+        ("$HOME_NET", "2001:db8::7"), ("2001:db8::7", "$HOME_NET")]), ip
+    assert {r["dest_addr"] for r in by[objs["net"]["id"]]} == {"198.51.100.0/24", "$HOME_NET"}
+    dns, sni = by[objs["domain"]["id"]]
+    assert (dns["proto"], dns["dest_port"], dns["service"]) == ("udp", "53", "dns"), dns
+    assert contents(dns) == ['"|04|evil|07|example|00|", offset 12, nocase, fast_pattern'], dns
+    assert (sni["ssl_state"], sni["service"]) == ("client_hello", "ssl"), sni
+    assert contents(sni) == ['"|00 00 0c|evil.example", nocase, fast_pattern'], sni
+    # the hostile name stays inside its msg: its quotes, semicolons and newline gone
+    assert dns["msg"].startswith("COMITY TLP:GREEN domain x__ sid_1_ rev_1_) alert ip") and "injected" in dns["msg"]
+    [url] = by[objs["url"]["id"]]
+    assert url["http_header"] == "field host" and url["http_uri"] is None and url["service"] == "http"
+    # http_uri is percent-decoded by Snort 3: the quotes of `%222%22` are matched as bytes
+    assert contents(url) == ['"evil.example", depth 12, nocase',
+                             '"|2f|gate.php?id=1|3b|x=|22|2|22|", depth 20, fast_pattern'], url
+    # no file hashes in Snort 3, and the policy and validity decide as for Suricata
+    assert objs["hashes"]["id"] not in by and SHA256 not in rules
+    assert snort_meta(by[objs["own_red"]["id"]][0])["tlp"] == "red"
+    for absent in ("their_red", "expired", "and", "regex"):
+        assert objs[absent]["id"] not in by, absent
+    err = run.stderr.decode()
+    assert "Withheld by the sharing policy: 1 indicators." in err and "Skipped 3 indicators" in err, err
+    # stable SIDs, shared with the Suricata rules of the same values
+    assert export(a, "--format", "snort").stdout.decode() == rules
+    suricata = export(a, "--format", "suricata").stdout.decode()
+    assert {r["sid"] for r in ip} <= {int(s.split(";")[0]) for s in suricata.split("sid:")[1:]}
+    over_http = get(a, format="snort")
+    assert over_http.status_code == 200 and over_http.headers["Content-Type"].startswith("text/plain")
+    assert over_http.text == rules
+
+
+def test_hostile_values_stay_inside_their_snort_content(world):
+    a = world["a"]
+    # a URL with a pipe, a semicolon, a quote and escaped backslash and newline; a domain
+    # named with a quote and a semicolon in its indicator's name
+    hostile = ind("[url:value = 'http://hostile.example/a|b;c\"d%5C%0A%7Ce'] OR "
+                  "[domain-name:value = 'hostile.example']", name='q"; sid:9;) |\\x')
+    cid = a.node.cli("collection", "add", "--title", "snort hostile", "--data-dir",
+                     a.node.data_dir).stdout.decode().strip()
+    add_and_wait(a.node, cid, [hostile], user=a.node.admin)
+    rules = export(a, "--format", "snort", "--collection", cid).stdout.decode()
+    parsed = snort_parse(rules)
+    assert len(parsed) == 3 and all(snort_meta(r)["comity_indicator"] == hostile["id"] for r in parsed), rules
+    url = [r for r in parsed if r.get("http_uri", 0) is None]
+    assert len(url) == 1, rules
+    assert contents(url[0]) == ['"hostile.example", depth 15, nocase',
+                                '"|2f|a|7c|b|3b|c|22|d|5c 0a 7c|e", depth 12, fast_pattern'], url
+    # the name's quote and semicolons are gone from msg; what is left cannot end it
+    assert sorted(r["msg"] for r in parsed) == ["COMITY TLP:GREEN domain q__ sid_9_) __x"] * 2 + [
+        "COMITY TLP:GREEN url q__ sid_9_) __x"], [r["msg"] for r in parsed]
+
+
 def test_zeek_intel_and_lists_follow_their_formats(world):
     a, objs = world["a"], world["objs"]
     intel = export(a, "--format", "zeek-intel").stdout.decode().splitlines()
@@ -268,7 +365,8 @@ def test_sigma_rules_validate_and_their_queries_find_the_log_lines(world):
 
 
 @pytest.mark.parametrize("args,says", [
-    (["--format", "snort"], "unknown format \"snort\": expected stix, suricata, zeek-intel, list, yara or sigma, or misp-feed"),
+    (["--format", "snort2"], "unknown format \"snort2\": expected stix, suricata, snort, zeek-intel, list, yara or sigma, "
+                             "or misp-feed"),
     (["--format", "list", "--value-type", "ipv5"], "unknown value type \"ipv5\""),
     (["--value-type", "ipv4"], "--value-type goes with the sensor formats"),
     (["--format", "suricata", "--all-versions"], "go with --format stix"),
@@ -300,6 +398,9 @@ def test_sensors_pull_over_http_with_etags_and_revoked_indicators_leave(world):
     assert after.status_code == 200 and after.headers["ETag"] != etag
     assert objs["ip"]["id"] not in after.text and "203.0.113.7" not in after.text
     assert objs["domain"]["id"] in after.text
+    snort = get(a, format="snort")
+    assert snort.status_code == 200 and objs["domain"]["id"] in snort.text
+    assert objs["ip"]["id"] not in snort.text and "203.0.113.7" not in snort.text
 
 
 @pytest.mark.parametrize("auth,params,status,says", [
@@ -307,7 +408,7 @@ def test_sensors_pull_over_http_with_etags_and_revoked_indicators_leave(world):
     (("sensor", "wrong-password"), {"format": "suricata"}, 401, ""),
     (VIEWER, {"format": "suricata"}, 403, "viewer role may not export"),
     (ANALYST, {}, 400, "format is required"),
-    (ANALYST, {"format": "snort"}, 400, "unknown format"),
+    (ANALYST, {"format": "snort2"}, 400, "unknown format"),
     (ANALYST, {"format": "list", "type": "ipv4,ipv5"}, 400, "unknown value type"),
     (ANALYST, {"format": "list", "colour": "red"}, 400, "unknown field"),
     (ANALYST, {"format": "list", "collection": str(uuid.uuid4())}, 404, "that you may read"),

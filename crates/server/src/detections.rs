@@ -1,4 +1,4 @@
-//! `GET /api/v1/detections?format=suricata|zeek-intel|list|yara|sigma[&collection=ID][&type=…]`: the
+//! `GET /api/v1/detections?format=suricata|snort|zeek-intel|list|yara|sigma[&collection=ID][&type=…]`: the
 //! indicators a local user (a sensor's API token) may read, in a sensor format, through the
 //! export channel of the sharing policy. Conditional: the ETag is the SHA-256 of the body,
 //! so a sensor that polls with `If-None-Match` gets `304` until something changes

@@ -1,6 +1,7 @@
 //! `comity export`: one collection as a STIX bundle on standard output, as this
 //! organisation holds it or as the sharing policy releases it to a peer member; its
-//! indicators as sensors read them (Suricata rules, a Zeek Intel file, plain lists); or
+//! indicators as sensors read them (Suricata or Snort 3 rules, a Zeek Intel file, plain
+//! lists, YARA and Sigma rules); or
 //! the collection as a MISP feed written to a directory.
 
 use std::io::Write;
@@ -22,6 +23,7 @@ use crate::config::DataDir;
   comity export > bundle.json                                   # the default collection, as STIX
   comity export --for-member identity--… --purpose police-cooperation
   comity export --format suricata > comity.rules                # indicators as Suricata rules
+  comity export --format snort > comity-snort.rules             # as Snort 3 rules (no file hashes)
   comity export --format list --value-type sha256 > comity-sha256.list
                                                                 # the list the hash rules read
   comity export --format zeek-intel > comity.intel              # for Zeek's Intel::read_files
@@ -54,8 +56,8 @@ pub struct ExportArgs {
     /// judicial-assistance.
     #[arg(long, default_value = "intelligence", requires = "for_member")]
     purpose: String,
-    /// What to write: stix (a bundle), for sensors suricata, zeek-intel, list, yara or
-    /// sigma, or misp-feed (a MISP feed in the --out directory).
+    /// What to write: stix (a bundle), for sensors suricata, snort (Snort 3), zeek-intel,
+    /// list, yara or sigma, or misp-feed (a MISP feed in the --out directory).
     #[arg(long, default_value = "stix")]
     format: String,
     /// Sensor formats: only values of this type (ipv4, ipv6, domain, url, md5, sha1,
@@ -233,7 +235,7 @@ async fn misp_feed(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `comity export --format suricata|zeek-intel|list|yara|sigma`: the collection's indicators as this
+/// `comity export --format suricata|snort|zeek-intel|list|yara|sigma`: the collection's indicators as this
 /// organisation's sensors read them.
 async fn detections(
     store: &dyn comity_store::Store,

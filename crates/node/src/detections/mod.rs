@@ -1,5 +1,5 @@
 //! Detections out: the indicators a reader may see, as sensors consume them — Suricata
-//! rules, a Zeek Intel file, plain lists, YARA rules, Sigma rules. Every indicator passes the policy engine first
+//! and Snort 3 rules, a Zeek Intel file, plain lists, YARA rules, Sigma rules. Every indicator passes the policy engine first
 //! (the reader's release, through the export channel), so nothing reaches a sensor that
 //! its reader could not read; revoked and expired indicators are left out, so the next
 //! export drops them. [`extract`] says which patterns a sensor can look for, [`render`],
@@ -90,7 +90,10 @@ pub async fn export(
         ..ObjectFilter::default()
     };
     let mut out = Exported::default();
-    let mut suricata = render::Suricata::new();
+    let mut rules = render::Rules::new(match format {
+        Format::Snort => render::Dialect::Snort,
+        _ => render::Dialect::Suricata,
+    });
     let mut yara = yara::Yara::new();
     let mut sigma = sigma::Sigma::new();
     let mut listed = HashSet::new();
@@ -132,7 +135,11 @@ pub async fn export(
                         continue;
                     }
                     match format {
-                        Format::Suricata => suricata.rules(&d, &mut out.text),
+                        Format::Suricata | Format::Snort => {
+                            if !rules.rules(&d, &mut out.text) {
+                                continue;
+                            }
+                        }
                         Format::ZeekIntel => render::zeek(&d, &mut out.text),
                         Format::Yara => {
                             if !yara.rule(&d, &mut out.text) {
@@ -158,7 +165,7 @@ pub async fn export(
         }
     }
     match format {
-        Format::Suricata => suricata.finish(&mut out.text),
+        Format::Suricata | Format::Snort => rules.finish(&mut out.text),
         Format::Sigma => sigma.finish(&mut out.text),
         _ => {}
     }
