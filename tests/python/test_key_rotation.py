@@ -133,3 +133,17 @@ def test_a_rotated_node_keeps_sharing_and_being_witnessed_and_its_old_key_is_ref
         assert (r.status_code, r.json()) == (200, {"taken": 0}), r.text
         assert pinned(b, a.id) == on_b
         assert "key statements refused" in b.node.log()
+
+        # A revokes its former key (beside its running node); B takes the revocation with
+        # A's next envelope. The current key cannot be revoked.
+        d = ["--data-dir", a.node.data_dir]
+        cp = a.node.cli("key", "revoke", new_public, *d, check=False)
+        assert cp.returncode != 0 and "current key cannot be revoked" in cp.stderr.decode(), cp.stderr
+        a.node.cli("key", "revoke", old_public, "--from", history[0]["statement"]["at"], *d)
+        revoked = json.loads(a.cli_text("key", "history", "--json", *d))
+        assert [s["statement"]["type"] for s in revoked] == ["key-rotation", "key-revocation"], revoked
+        assert revoked[1]["statement"]["key"] == old_public
+        assert f"former\t{old_public}\tuntil" in a.cli_text("key", "history", *d)
+        wait_until(lambda: len(pinned(b, a.id).get("key_history", [])) == 2 or None, WAIT,
+                   "B taking the revocation", nodes=nodes)
+        assert pinned(b, a.id)["key_history"] == revoked
