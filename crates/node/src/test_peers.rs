@@ -49,6 +49,20 @@ pub(crate) async fn peer(seed: u8) -> Peer {
     Peer { node, id, dir }
 }
 
+/// `p`'s own member record as a peer pins it.
+pub(crate) async fn as_pinned(p: &Peer) -> crate::registry::MemberRecord {
+    let mut record = p
+        .node
+        .directory()
+        .local_member()
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    record.local = false;
+    record
+}
+
 /// Nodes that pin each other.
 pub(crate) async fn peers<const N: usize>() -> [Peer; N] {
     let mut out = Vec::new();
@@ -58,16 +72,11 @@ pub(crate) async fn peers<const N: usize>() -> [Peer; N] {
     for a in &out {
         for b in &out {
             if a.id != b.id {
-                let mut record = b
-                    .node
-                    .directory()
-                    .local_member()
+                a.node
+                    .registry()
+                    .add_member(as_pinned(b).await)
                     .await
-                    .unwrap()
-                    .unwrap()
-                    .record;
-                record.local = false;
-                a.node.registry().add_member(record).await.unwrap();
+                    .unwrap();
             }
         }
     }

@@ -310,8 +310,15 @@ impl HttpTransport {
         }
     }
 
-    /// What `response` from `url` says, read to the end.
-    async fn answer(url: &str, response: reqwest::Response) -> Result<PeerAnswer, TransportError> {
+    /// Sends `request` to `url` and reads what it answers to the end.
+    async fn exchange(
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<PeerAnswer, TransportError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
         let status = response.status();
         let body = response
             .bytes()
@@ -350,7 +357,7 @@ impl PeerTransport for HttpTransport {
         signature: SignatureHeaders,
     ) -> Result<PeerAnswer, TransportError> {
         let url = inbox_url(endpoint);
-        let response = self
+        let request = self
             .client
             .get()
             .post(&url)
@@ -358,11 +365,8 @@ impl PeerTransport for HttpTransport {
             .header("Content-Digest", signature.content_digest)
             .header("Signature-Input", signature.signature_input)
             .header("Signature", signature.signature)
-            .body(envelope)
-            .send()
-            .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
-        HttpTransport::answer(&url, response).await
+            .body(envelope);
+        HttpTransport::exchange(&url, request).await
     }
 
     async fn get_outbox(
@@ -372,28 +376,22 @@ impl PeerTransport for HttpTransport {
         authorization: String,
     ) -> Result<PeerAnswer, TransportError> {
         let url = outbox_url(endpoint, after);
-        let response = self
+        let request = self
             .client
             .get()
             .get(&url)
-            .header("Authorization", authorization)
-            .send()
-            .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
-        HttpTransport::answer(&url, response).await
+            .header("Authorization", authorization);
+        HttpTransport::exchange(&url, request).await
     }
 
     async fn post_keys(&self, endpoint: &str, body: String) -> Result<PeerAnswer, TransportError> {
         let url = keys_url(endpoint);
-        let response = self
+        let request = self
             .client
             .get()
             .post(&url)
             .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
-        HttpTransport::answer(&url, response).await
+            .body(body);
+        HttpTransport::exchange(&url, request).await
     }
 }

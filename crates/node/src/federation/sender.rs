@@ -113,8 +113,13 @@ impl Sender {
     /// new key signed until it takes the statements, and they are sent again next time).
     /// Says `false`, and nothing may be sent, while the node runs with a key its record no
     /// longer names (rotated by `comity key rotate`, not restarted yet).
-    async fn announce_keys(&self, peer: &str, endpoint: &str) -> Result<bool, DeliveryError> {
-        let Some(local) = self.node.directory().local_member().await? else {
+    async fn announce_keys(
+        &self,
+        local: &str,
+        peer: &str,
+        endpoint: &str,
+    ) -> Result<bool, DeliveryError> {
+        let Some(local) = self.node.directory().member(local).await? else {
             return Ok(true);
         };
         if local.record.public_key != self.node.log().node_key().public_key().to_string() {
@@ -219,7 +224,7 @@ impl Sender {
         ) else {
             return Ok(0);
         };
-        if !self.announce_keys(peer, &endpoint).await? {
+        if !self.announce_keys(&local.0, peer, &endpoint).await? {
             return Ok(0);
         }
         // The receipt of one envelope is recorded while the next one is sent: the peer has

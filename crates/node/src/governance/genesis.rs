@@ -365,10 +365,11 @@ pub async fn adopt(
             at,
         }));
     }
+    let members = directory.members().await?;
     let mut pinned = Vec::new();
     for f in &genesis.founders {
         let id = f.id().unwrap_or_default();
-        match directory.member(id).await? {
+        match members.iter().find(|m| m.id.0 == id) {
             Some(m) if m.record.public_key == f.public_key => {}
             Some(m) if m.record.local => {
                 return Err(invalid(format!(
@@ -384,12 +385,7 @@ pub async fn adopt(
                 )))
             }
             None => {
-                if let Some(holder) = directory
-                    .members()
-                    .await?
-                    .into_iter()
-                    .find(|m| m.record.public_key == f.public_key)
-                {
+                if let Some(holder) = members.iter().find(|m| m.record.public_key == f.public_key) {
                     return Err(invalid(format!(
                         "founder {id}'s key {} is pinned here for member {}",
                         f.public_key, holder.id

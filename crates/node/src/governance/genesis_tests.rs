@@ -5,7 +5,7 @@ use comity_stix::clock::now_us;
 use super::*;
 use crate::governance::service::{self, rules_in_force};
 use crate::identity::NodeKey;
-use crate::test_peers::{peer, peers, Peer};
+use crate::test_peers::{as_pinned, peer, peers, Peer};
 
 fn rules() -> Rules {
     Rules {
@@ -169,15 +169,7 @@ async fn forged_changed_or_conflicting_geneses_change_nothing() {
 
     // A founder pinned here under another key: refused, nothing pinned.
     let e = peer(5).await;
-    let mut record = b
-        .node
-        .directory()
-        .local_member()
-        .await
-        .unwrap()
-        .unwrap()
-        .record;
-    record.local = false;
+    let mut record = as_pinned(&b).await;
     record.public_key = stranger.public_key().to_string();
     e.node.registry().add_member(record).await.unwrap();
     let before = governance_of(&e).await;
