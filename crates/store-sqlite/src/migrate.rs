@@ -26,6 +26,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_gov_cancellations.sql"),
     include_str!("../migrations/0017_request_transfers.sql"),
     include_str!("../migrations/0018_founding_norms.sql"),
+    include_str!("../migrations/0019_marking_bumps_in_code.sql"),
 ];
 
 /// The newest schema version this build knows.
@@ -66,7 +67,7 @@ mod tests {
 
     #[test]
     fn a_fresh_database_goes_straight_to_the_latest_schema() {
-        assert_eq!(LATEST, 18);
+        assert_eq!(LATEST, 19);
         let conn = Connection::open_in_memory().unwrap();
         up(&conn).unwrap();
         assert_eq!(version(&conn), LATEST);

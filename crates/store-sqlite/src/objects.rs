@@ -17,6 +17,7 @@ use crate::db;
 use crate::packed;
 
 const LAST_DATE_ADDED: &str = "last_date_added";
+const MARKING_DEFINITION: &str = "marking-definition";
 
 fn now_us() -> i64 {
     SystemTime::now()
@@ -54,6 +55,7 @@ pub fn add_in(
     let dictionary = packed::current(tx, dicts)?;
     let mut packer = Packer::new(dictionary.as_deref())?;
     let mut outcomes = Vec::with_capacity(objects.len());
+    let mut definitions_added = false;
     {
         let mut versions = tx
             .prepare_cached(&format!(
@@ -123,13 +125,27 @@ pub fn add_in(
             crate::values::insert(tx, tx.last_insert_rowid(), &obj.values)?;
             outcomes.push(AddOutcome::Added { date_added: next });
             next += 1;
+            definitions_added |= obj.object_type == MARKING_DEFINITION;
         }
+    }
+    if definitions_added {
+        bump_meta_version(tx)?;
     }
     tx.prepare_cached("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)")
         .map_err(db)?
         .execute(params![LAST_DATE_ADDED, next - 1])
         .map_err(db)?;
     Ok(outcomes)
+}
+
+/// Tells the servers' caches that the marking definitions changed (the counter that
+/// migration 0005's triggers move for the other cached tables).
+fn bump_meta_version(tx: &Connection) -> StoreResult<()> {
+    tx.prepare_cached("UPDATE meta_version SET version = version + 1")
+        .map_err(db)?
+        .execute([])
+        .map_err(db)?;
+    Ok(())
 }
 
 /// Equal content, whatever the whitespace or key order.
@@ -255,7 +271,17 @@ pub fn delete(
         let mut sql = String::from("DELETE FROM objects WHERE ckey = ? AND id = ?");
         let mut args = vec![Value::Integer(ckey), Value::Text(id.to_owned())];
         filter_clause(filter, &mut sql, &mut args);
+        let definition: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM objects WHERE ckey = ?1 AND id = ?2 AND type = ?3)",
+            )
+            .map_err(db)?
+            .query_row(params![ckey, id, MARKING_DEFINITION], |r| r.get(0))
+            .map_err(db)?;
         let deleted = tx.execute(&sql, params_from_iter(args)).map_err(db)? as u64;
+        if deleted > 0 && definition {
+            bump_meta_version(tx)?;
+        }
         if deleted > 0 {
             tx.execute(
             "UPDATE objects SET

@@ -3,7 +3,9 @@
 //! Every write is a job sent to this thread. The thread takes the jobs waiting (up to
 //! [`MAX_GROUP`]), opens one `IMMEDIATE` transaction, runs each job inside a savepoint of
 //! its own (a job that fails is rolled back alone and gets its error), commits once, and
-//! only then answers each job. So a caller's write is on disk when it returns, exactly as
+//! only then answers each job. A job that is alone in its group needs no savepoint: if it
+//! fails, the transaction is rolled back (a savepoint makes SQLite copy every page the job
+//! changes into a sub-journal, a cost paid for nothing when nothing else shares the commit). So a caller's write is on disk when it returns, exactly as
 //! with a transaction per write, but concurrent writers share one commit and one `fsync`:
 //! under load the cost of durability is paid per group, not per request.
 
@@ -21,8 +23,18 @@ const MAX_GROUP: usize = 64;
 /// Answers a job once its group's commit is known: `None` when it committed.
 type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
-/// A write: runs on the connection (or learns why it could not) and says how to answer.
-type Job = Box<dyn FnOnce(Result<&mut Connection, &StoreError>) -> Answer + Send>;
+/// How a failing job's writes are undone.
+#[derive(Clone, Copy)]
+enum Undo {
+    /// Rolled back to the job's savepoint: other jobs share the transaction.
+    Savepoint,
+    /// The job is alone: the writer rolls back the whole transaction.
+    Transaction,
+}
+
+/// A write: runs on the connection (or learns why it could not); says whether it
+/// succeeded and how to answer.
+type Job = Box<dyn FnOnce(Result<&mut Connection, &StoreError>, Undo) -> (bool, Answer) + Send>;
 
 /// The handle through which writes reach the writing thread; dropping it stops the thread.
 pub struct Writer {
@@ -47,18 +59,21 @@ impl Writer {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = match conn {
-                Ok(conn) => in_savepoint(conn, f),
-                Err(e) => Err(StoreError::Backend(format!("cannot begin a write: {e}"))),
+        let job: Job = Box::new(move |conn, undo| {
+            let result = match (conn, undo) {
+                (Ok(conn), Undo::Savepoint) => in_savepoint(conn, f),
+                (Ok(conn), Undo::Transaction) => guarded(conn, f),
+                (Err(e), _) => Err(StoreError::Backend(format!("cannot begin a write: {e}"))),
             };
-            Box::new(move |commit_error: Option<&StoreError>| {
+            let ok = result.is_ok();
+            let answer: Answer = Box::new(move |commit_error: Option<&StoreError>| {
                 let outcome = match (result, commit_error) {
                     (Ok(_), Some(e)) => Err(StoreError::Backend(format!("commit failed: {e}"))),
                     (result, _) => result,
                 };
                 let _ = reply.send(outcome);
-            })
+            });
+            (ok, answer)
         });
         self.jobs
             .send(job)
@@ -80,12 +95,23 @@ fn run(mut conn: Connection, queue: Receiver<Job>) {
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE").map_err(db) {
             for job in group {
-                job(Err(&e))(Some(&e));
+                job(Err(&e), Undo::Savepoint).1(Some(&e));
             }
             continue;
         }
-        let answers: Vec<Answer> = group.into_iter().map(|job| job(Ok(&mut conn))).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(db);
+        let undo = match group.len() {
+            1 => Undo::Transaction,
+            _ => Undo::Savepoint,
+        };
+        let (done, answers): (Vec<bool>, Vec<Answer>) = group
+            .into_iter()
+            .map(|job| job(Ok(&mut conn), undo))
+            .unzip();
+        let committed = match (undo, done.as_slice()) {
+            // The lone job failed: its error is its answer, and nothing of it stays.
+            (Undo::Transaction, [false]) => conn.execute_batch("ROLLBACK").map_err(db),
+            _ => conn.execute_batch("COMMIT").map_err(db),
+        };
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -95,16 +121,23 @@ fn run(mut conn: Connection, queue: Receiver<Job>) {
     }
 }
 
+/// Runs `f`, turning a panic into an error: a panicking job must not take the writing
+/// thread, and every later write, with it.
+fn guarded<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Backend("a write panicked".into())))
+}
+
 /// Runs `f` inside a savepoint: kept if it succeeds, rolled back if it fails or panics.
 fn in_savepoint<T>(
     conn: &mut Connection,
     f: impl FnOnce(&mut Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
     conn.execute_batch("SAVEPOINT job").map_err(db)?;
-    // A panicking job must not take the writing thread, and every later write, with it.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
-        .unwrap_or_else(|_| Err(StoreError::Backend("a write panicked".into())));
-    match outcome {
+    match guarded(conn, f) {
         Ok(out) => {
             conn.execute_batch("RELEASE job").map_err(db)?;
             Ok(out)
