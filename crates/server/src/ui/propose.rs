@@ -60,6 +60,8 @@ enum Needs {
     Record,
     /// Rules, as JSON (a change of the rules).
     Rules,
+    /// A member, the time its keys are revoked from and its new keys (a key revocation).
+    Keys,
 }
 
 fn needs(kind: ProposalKind) -> Needs {
@@ -72,6 +74,7 @@ fn needs(kind: ProposalKind) -> Needs {
         }
         ProposalKind::AdmitMember => Needs::Record,
         ProposalKind::ChangeRules => Needs::Rules,
+        ProposalKind::RevokeMemberKey => Needs::Keys,
     }
 }
 
@@ -90,6 +93,9 @@ struct Entered {
     member: String,
     record: String,
     rules: String,
+    revoked_from: String,
+    new_key: String,
+    encryption_key: String,
     sponsors: BTreeSet<String>,
 }
 
@@ -111,6 +117,9 @@ impl Entered {
             member: String::new(),
             record: String::new(),
             rules: String::new(),
+            revoked_from: String::new(),
+            new_key: String::new(),
+            encryption_key: String::new(),
             sponsors: BTreeSet::new(),
         }
     }
@@ -131,6 +140,9 @@ impl Entered {
         e.member = field("member");
         e.record = field("record");
         e.rules = field("rules");
+        e.revoked_from = field("revoked_from");
+        e.new_key = field("new_key");
+        e.encryption_key = field("encryption_key");
         e.sponsors = form
             .iter()
             .filter(|(k, v)| k == "sponsor" && !v.is_empty())
@@ -210,6 +222,16 @@ fn proposal(
             t.m("error-propose-sponsor-unknown"),
         ));
     }
+    let member = || {
+        let member = e.member.trim();
+        if member.is_empty() {
+            return Err(Problem::new("member", t.m("error-propose-member-empty")));
+        }
+        if !known(member) {
+            return Err(Problem::new("member", t.m("error-propose-member-unknown")));
+        }
+        Ok(member)
+    };
     let mut action = json!({"kind": kind.as_str()});
     let field = match needs(kind) {
         Needs::Norm { texts: with_texts } => {
@@ -228,15 +250,29 @@ fn proposal(
             ""
         }
         Needs::Member => {
-            let member = e.member.trim();
-            if member.is_empty() {
-                return Err(Problem::new("member", t.m("error-propose-member-empty")));
-            }
-            if !known(member) {
-                return Err(Problem::new("member", t.m("error-propose-member-unknown")));
-            }
-            action["member"] = member.into();
+            action["member"] = member()?.into();
             "member"
+        }
+        Needs::Keys => {
+            action["member"] = member()?.into();
+            let from = e.revoked_from.trim();
+            if comity_stix::clock::parse_us(from).is_none() {
+                return Err(Problem::new(
+                    "revoked_from",
+                    t.m("error-propose-revoked-from"),
+                ));
+            }
+            action["revoked_from"] = from.into();
+            for (name, text) in [
+                ("new_key", &e.new_key),
+                ("encryption_key", &e.encryption_key),
+            ] {
+                if text.trim().is_empty() {
+                    return Err(Problem::new(name, t.m("error-propose-key-empty")));
+                }
+                action[name] = text.trim().into();
+            }
+            "keys"
         }
         Needs::Record => {
             if e.record.trim().is_empty() {
@@ -261,6 +297,7 @@ fn proposal(
     let key = match field {
         "record" => "error-propose-record",
         "rules" => "error-propose-rules",
+        "keys" => "error-propose-key",
         _ => "error-invalid",
     };
     serde_json::from_value(json!({"action": action, "sponsors": e.sponsors}))
@@ -305,6 +342,7 @@ struct ProposePage {
     member: bool,
     record: bool,
     rules: bool,
+    keys: bool,
     /// The sponsors the rules in force ask for.
     needed: u32,
     /// The members the kind may concern.
@@ -386,9 +424,10 @@ async fn page(
         kinds,
         norm: matches!(needs, Needs::Norm { .. }),
         texts: matches!(needs, Needs::Norm { texts: true } | Needs::Texts),
-        member: needs == Needs::Member,
+        member: matches!(needs, Needs::Member | Needs::Keys),
         record: needs == Needs::Record,
         rules: needs == Needs::Rules,
+        keys: needs == Needs::Keys,
         needed: rules.for_kind(kind).sponsors,
         members: picked,
         sponsors,
