@@ -303,6 +303,9 @@ pub enum TablingError {
     /// Another field is empty or malformed.
     #[error("{0}")]
     Field(String),
+    /// A time is out of its bounds.
+    #[error("{0}")]
+    Time(String),
 }
 
 impl Motion {
@@ -425,7 +428,7 @@ fn check_action(action: &Action, at: i64, electorate: &Electorate) -> Result<(),
                 )));
             }
             if *revoked_from > at + MAX_AHEAD_US {
-                return Err(TablingError::Field(format!(
+                return Err(TablingError::Time(format!(
                     "the keys are revoked from {}, in the future of the tabling time {}: they \
                      are revoked from when the compromise began",
                     comity_stix::clock::format_us(*revoked_from),

@@ -13,7 +13,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
+use comity_node::federation::seal::EncryptionKey;
 use comity_node::governance::{service, GovernanceError, NewProposal, ProposalKind, TablingError};
+use comity_node::identity::PublicKey;
 use comity_node::member_file::MemberFile;
 use comity_node::policy::MemberStatus;
 use comity_node::registry::{Directory, Member};
@@ -263,16 +265,23 @@ fn proposal(
                 ));
             }
             action["revoked_from"] = from.into();
-            for (name, text) in [
-                ("new_key", &e.new_key),
-                ("encryption_key", &e.encryption_key),
-            ] {
-                if text.trim().is_empty() {
+            let (new_key, encryption_key) = (e.new_key.trim(), e.encryption_key.trim());
+            let refused =
+                |name, why: String| Problem::new(name, t.m("error-propose-key")).because(why);
+            for (name, text) in [("new_key", new_key), ("encryption_key", encryption_key)] {
+                if text.is_empty() {
                     return Err(Problem::new(name, t.m("error-propose-key-empty")));
                 }
-                action[name] = text.trim().into();
             }
-            "keys"
+            new_key
+                .parse::<PublicKey>()
+                .map_err(|why| refused("new_key", why.to_string()))?;
+            encryption_key
+                .parse::<EncryptionKey>()
+                .map_err(|why| refused("encryption_key", why.to_string()))?;
+            action["new_key"] = new_key.into();
+            action["encryption_key"] = encryption_key.into();
+            "member"
         }
         Needs::Record => {
             if e.record.trim().is_empty() {
@@ -318,6 +327,8 @@ fn field_of(e: &GovernanceError, kind: ProposalKind) -> &'static str {
         (TablingError::Norm(_), _) => "norm",
         (TablingError::Texts(_), _) => "texts",
         (TablingError::Member { .. } | TablingError::Field(_), Needs::Record) => "record",
+        (TablingError::Time(_), _) => "revoked_from",
+        (TablingError::Field(_), Needs::Keys) => "new_key",
         (TablingError::Member { .. }, _) => "member",
         _ => "",
     }
