@@ -339,8 +339,10 @@ async fn reinstate_member(
     set_member(&state, &caller, &id, MemberStatus::Active).await
 }
 
-/// An agreement as the API shows it: its status here, which parties' signatures this node
-/// holds and which are missing, and the signed document.
+/// An agreement as the API shows it: its status here, how it stands (`signature revoked`
+/// while a signature on it was made with a key since revoked: it then covers nothing),
+/// which parties' signatures this node holds, which are missing and which were made with
+/// a revoked key, and the signed document.
 fn agreement_json(a: &SignedAgreement) -> Value {
     let signed: Vec<&str> = a
         .document
@@ -350,6 +352,8 @@ fn agreement_json(a: &SignedAgreement) -> Value {
         .collect();
     json!({
         "status": a.terms.status.as_str(),
+        "state": a.state(),
+        "signature_revoked": a.revoked,
         "signed": signed,
         "missing": a.document.missing(),
         "agreement": a.document,

@@ -1071,6 +1071,13 @@ async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
     );
     let repeal = form_of("repeal_norm").await;
     assert!(repeal.contains("name=\"norm\"") && !repeal.contains("name=\"text-en\""));
+    let keys = form_of("revoke_member_key").await;
+    assert!(
+        keys.contains("name=\"new_key\"")
+            && keys.contains("name=\"encryption_key\"")
+            && keys.contains("name=\"revoked_from\"")
+            && keys.contains(&format!("<option value=\"{aa}\""))
+    );
     let (status, _) = get(&node, &admin, "/governance/propose?kind=coup").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
@@ -1080,7 +1087,7 @@ async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
         ..Rules::default()
     };
     let rules_json = serde_json::to_string(&rules).unwrap();
-    let cases: Vec<Tabled> = vec![
+    let mut cases: Vec<Tabled> = vec![
         (
             "adopt_norm",
             vec![
@@ -1156,6 +1163,33 @@ async fn an_admin_tables_every_kind_from_the_form_through_the_workflow() {
             },
         ),
     ];
+    let new_key = NodeKey::from_log_signer(&common::signer("peer", 30)).unwrap();
+    let (new_public, new_encryption) = (
+        new_key.public_key().to_string(),
+        comity_node::federation::seal::OpeningKey::of(&new_key)
+            .public_key()
+            .to_string(),
+    );
+    let compromised = "2026-01-02T03:04:05Z";
+    // First: the admission tabled last is the newest, whose sponsors are read below.
+    cases.insert(
+        0,
+        (
+            "revoke_member_key",
+            vec![
+                ("member", aa.as_str()),
+                ("revoked_from", compromised),
+                ("new_key", new_public.as_str()),
+                ("encryption_key", new_encryption.as_str()),
+            ],
+            Action::RevokeMemberKey {
+                member: aa.clone(),
+                revoked_from: comity_stix::clock::parse_us(compromised).unwrap(),
+                new_key: new_public.parse().unwrap(),
+                encryption_key: new_encryption.parse().unwrap(),
+            },
+        ),
+    );
     for (kind, fields, expected) in cases {
         let before = stored(&node).await.len();
         let r = table(&node, &admin, &csrf, kind, &fields).await;
@@ -1242,6 +1276,17 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
     let tampered = record.replace("CERT-NEW", "CERT-EVIL");
     let long = "x".repeat(6_001);
     let hostile = "Do no harm.\u{202E}";
+    let keys_of = |key: &NodeKey| {
+        (
+            key.public_key().to_string(),
+            comity_node::federation::seal::OpeningKey::of(key)
+                .public_key()
+                .to_string(),
+        )
+    };
+    let (own_key, own_encryption) = keys_of(node.log.node_key());
+    let (fresh_key, fresh_encryption) =
+        keys_of(&NodeKey::from_log_signer(&common::signer("peer", 31)).unwrap());
     let cases: Vec<Refused> = vec![
         (
             "adopt_norm",
@@ -1338,6 +1383,53 @@ async fn a_malformed_proposal_is_refused_on_the_form_with_what_was_entered() {
             "The node refused to table this proposal.",
             "class=\"texts",
             Some("U+202E"),
+        ),
+        (
+            "revoke_member_key",
+            vec![("member", &aa), ("revoked_from", "yesterday")],
+            StatusCode::BAD_REQUEST,
+            "Give the time as RFC 3339",
+            "id=\"revoked_from\"",
+            None,
+        ),
+        (
+            "revoke_member_key",
+            vec![
+                ("member", &aa),
+                ("revoked_from", "2026-01-02T03:04:05Z"),
+                ("new_key", "ed25519:AAAA"),
+                ("encryption_key", "x25519:AAAA"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "A key is refused.",
+            "id=\"new_key\"",
+            Some("ed25519"),
+        ),
+        (
+            "revoke_member_key",
+            vec![
+                ("member", &aa),
+                ("revoked_from", "2026-01-02T03:04:05Z"),
+                ("new_key", &own_key),
+                ("encryption_key", &own_encryption),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The node refused to table this proposal.",
+            "id=\"new_key\"",
+            Some("is pinned already for member"),
+        ),
+        (
+            "revoke_member_key",
+            vec![
+                ("member", &aa),
+                ("revoked_from", "2999-01-01T00:00:00Z"),
+                ("new_key", &fresh_key),
+                ("encryption_key", &fresh_encryption),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The node refused to table this proposal.",
+            "id=\"revoked_from\"",
+            Some("in the future of the tabling time"),
         ),
     ];
     for (kind, fields, status, says, marked, detail) in cases {

@@ -162,7 +162,7 @@ impl Names {
 
 fn agreement_line(a: &SignedAgreement, names: &Names) -> String {
     let d = &a.document;
-    let status = a.terms.status.as_str();
+    let status = a.state();
     let types: Vec<&str> = d.scope.object_types.iter().map(String::as_str).collect();
     let missing = d.missing();
     let signed = if missing.is_empty() {
@@ -193,6 +193,8 @@ fn agreement_json(a: &SignedAgreement) -> serde_json::Value {
         "id": d.id,
         "title": d.title,
         "status": a.terms.status.as_str(),
+        "state": a.state(),
+        "signature_revoked": a.revoked,
         "parties": d.parties,
         "signed": signed,
         "missing": d.missing(),

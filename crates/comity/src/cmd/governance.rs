@@ -22,7 +22,9 @@ pub enum GovernanceCommand {
     /// "adopt_norm", "norm": "gge-2015-13a", "texts": {"en": "…", "fr": "…"}}`; kinds:
     /// admit_member (member, public_key, country), suspend_member, reinstate_member,
     /// expel_member (member), adopt_norm, amend_norm (norm, texts), repeal_norm (norm),
-    /// change_rules (rules), joint_statement (texts).
+    /// change_rules (rules), joint_statement (texts), revoke_member_key (member,
+    /// revoked_from, new_key, encryption_key: the keys the member's `comity key prepare`
+    /// printed).
     Propose {
         /// The action, a JSON file; `-` for standard input.
         #[arg(long)]

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use comity_node::federation::seal::OpeningKey;
 use comity_node::identity::rotation::KeyHistory;
 use comity_node::identity::NodeKey;
 use comity_stix::clock::{format_us, now_us, parse_us};
@@ -38,6 +39,16 @@ pub enum KeyCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Make a new identity key for a governance decision to pin (when a thief of this
+    /// node's key rotated first, so that peers accept nothing this node signs): written
+    /// beside the key file as `<key file>.next`, its identity key and encryption key
+    /// printed for the other members, who table a `revoke_member_key` proposal with them.
+    /// Once the decision is executed (`comity key history` names the key), move the file
+    /// in place of the key file and restart `comity serve`.
+    Prepare {
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Print this node's key, its former keys and its key statements (JSON with --json).
     History {
         /// Print the statements as JSON, as peers receive them.
@@ -57,6 +68,7 @@ pub async fn run(command: KeyCommand) -> anyhow::Result<std::process::ExitCode> 
 async fn dispatch(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Rotate { data } => rotate(&data).await,
+        KeyCommand::Prepare { data } => prepare(&data),
         KeyCommand::Revoke { key, from, data } => {
             let node = data.open_node()?;
             let now = now_us();
@@ -87,9 +99,9 @@ async fn dispatch(command: KeyCommand) -> anyhow::Result<()> {
             }
             println!("key\t{}", local.record.public_key);
             for s in history {
-                if let comity_node::identity::rotation::KeyStatement::KeyRotation {
-                    old_key, ..
-                } = &s.statement
+                use comity_node::identity::rotation::KeyStatement as S;
+                if let S::KeyRotation { old_key, .. } | S::KeyReplacement { old_key, .. } =
+                    &s.statement
                 {
                     let former = KeyHistory(history)
                         .former(old_key)
@@ -109,10 +121,10 @@ async fn dispatch(command: KeyCommand) -> anyhow::Result<()> {
     }
 }
 
-/// `comity key rotate`: a new key file is written beside the old one first, the rotation
-/// is stored, then the files are swapped, so an interruption leaves a state the next run
-/// names.
-async fn rotate(data: &DataDir) -> anyhow::Result<()> {
+/// A fresh key under the log origin of the node's key, written to `<key file>.next` (refused
+/// when that file exists: an earlier rotation or preparation was not finished). Returns the
+/// key file's path, the new key and its file's path.
+fn next_key(data: &DataDir) -> anyhow::Result<(PathBuf, Signer, PathBuf)> {
     use rand::RngCore as _;
     if key_from_env().is_some() {
         anyhow::bail!(
@@ -124,13 +136,13 @@ async fn rotate(data: &DataDir) -> anyhow::Result<()> {
     let next = sibling(&path, "next");
     if next.exists() {
         anyhow::bail!(
-            "{} exists: an earlier rotation was interrupted. If `comity key history` names \
-             its key as the current one, move it to {}; otherwise delete it, then run this again",
+            "{} exists: an earlier rotation or preparation was not finished. If `comity key \
+             history` names its key as the current one, move it to {}; otherwise delete it, \
+             then run this again",
             next.display(),
             path.display()
         );
     }
-    let node = data.open_node()?;
     let old = node_key(&data.data_dir)?;
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
@@ -140,6 +152,34 @@ async fn rotate(data: &DataDir) -> anyhow::Result<()> {
         ed25519_dalek::SigningKey::from_bytes(&seed),
     )?;
     write_node_key(&next, &new)?;
+    Ok((path, new, next))
+}
+
+/// `comity key prepare`: the new key is written aside and its public keys printed, one a
+/// line (identity, then encryption); nothing is stored or signed.
+fn prepare(data: &DataDir) -> anyhow::Result<()> {
+    let (path, new, next) = next_key(data)?;
+    let key = NodeKey::from_log_signer(&new)?;
+    println!("{}", key.public_key());
+    println!("{}", OpeningKey::of(&key).public_key());
+    eprintln!(
+        "A new key is in {} (keep it secret). Give the two keys above to the other members \
+         out of band: they table a revoke_member_key proposal with them. Once it is executed \
+         here (`comity key history` names the key), move the file to {} and restart \
+         `comity serve`.",
+        next.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// `comity key rotate`: a new key file is written beside the old one first, the rotation
+/// is stored, then the files are swapped, so an interruption leaves a state the next run
+/// names.
+async fn rotate(data: &DataDir) -> anyhow::Result<()> {
+    let node = data.open_node()?;
+    let (path, new, next) = next_key(data)?;
+    let old = node_key(&data.data_dir)?;
     let (member, _) = node
         .registry()
         .rotate_local_key(&NodeKey::from_log_signer(&new)?, now_us())

@@ -1,5 +1,5 @@
 //! What a succeeded proposal changes, as the store applies it with its outcome: a version
-//! of a norm, new rules, or a member's record. Derived from the proposal and what this node
+//! of a norm, new rules, or a member's record (its standing, or its keys). Derived from the proposal and what this node
 //! holds at the proposal's deadline, the logical point at which every node applies it; the
 //! times written are the deadline's, so every node writes the same facts.
 
@@ -7,17 +7,22 @@ use comity_stix::clock::format_us;
 use comity_store::{Effect, NormVersion, RulesVersion, Store};
 use serde_json::json;
 
+use super::ballot::Choice;
 use super::proposal::{Action, Proposal};
 use super::service::GovernanceError;
+use super::tally::Outcome;
+use crate::identity::rotation::{self, Decision};
 use crate::policy::{MemberId, MemberStatus};
-use crate::registry::{member_entry, Directory, Member, MemberRecord};
+use crate::registry::{member_entry, Directory, Member, MemberRecord, RegistryError};
 
-/// What executing `proposal` does here: `Ok(None)` when it changes nothing stored (a joint
-/// statement), `Err(why)` when it cannot apply (the norm or the member is no longer as the
-/// proposal needs): it then succeeds without being executed, and expires.
+/// What executing `proposal`, decided as `outcome` says, does here: `Ok(None)` when it
+/// changes nothing stored (a joint statement), `Err(why)` when it cannot apply (the norm or
+/// the member is no longer as the proposal needs): it then succeeds without being
+/// executed, and expires.
 pub(super) async fn effect_of(
     store: &dyn Store,
     proposal: &Proposal,
+    outcome: &Outcome,
 ) -> Result<Result<Option<Effect>, String>, GovernanceError> {
     let at = proposal.deadline();
     let norm_version = |norm: &str, version: u64, texts: String, repealed: bool| NormVersion {
@@ -130,7 +135,72 @@ pub(super) async fn effect_of(
             }
         },
         Action::JointStatement { .. } => Ok(None),
+        Action::RevokeMemberKey { member, .. } => {
+            let by_others = outcome
+                .counted
+                .iter()
+                .any(|c| c.member != *member && c.choice == Choice::Yes);
+            if !by_others {
+                return Ok(Err(format!(
+                    "no member but {member} voted for it: a member's keys are not replaced by its \
+                     own vote alone"
+                )));
+            }
+            let (_, decision) = proposal
+                .action
+                .key_decision(&proposal.id)
+                .expect("a key revocation decides keys");
+            replaced_keys(store, member, &decision, at)
+                .await?
+                .map(|(expected, changed)| {
+                    Some(Effect::Member {
+                        entry: member_entry(&changed),
+                        expected: Some(member_entry(&expected)),
+                    })
+                })
+        }
     })
+}
+
+/// Member `member` as held here and as `decision` leaves it at `at`: its keys revoked and
+/// the new key pinned, the replacement at the end of its key history. `Err(why)` when it
+/// cannot apply: the member is unknown here, the new key was its key before or is pinned
+/// for another member, or a key is malformed.
+pub(super) async fn replaced_keys(
+    store: &dyn Store,
+    member: &str,
+    decision: &Decision,
+    at: i64,
+) -> Result<Result<(Member, Member), String>, GovernanceError> {
+    let directory = Directory::new(store);
+    let Some(current) = directory.member(member).await? else {
+        return Ok(Err(format!("{member} is not a member here")));
+    };
+    let record = &current.record;
+    let statement = match rotation::replace(
+        member,
+        &record.public_key,
+        &record.key_history,
+        decision,
+        at,
+    ) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e.0)),
+    };
+    match directory
+        .check_key_unpinned(member, &decision.new_key)
+        .await
+    {
+        Ok(()) => {}
+        Err(RegistryError::Invalid(why)) => return Ok(Err(why)),
+        Err(e) => return Err(e.into()),
+    }
+    let mut changed = current.clone();
+    changed.record.public_key = decision.new_key.clone();
+    changed.record.encryption_key = Some(decision.encryption_key.clone());
+    changed.record.key_history.push(statement);
+    changed.updated_at = at;
+    Ok(Ok((current, changed)))
 }
 
 /// The last version of `norm`, if it was ever adopted.

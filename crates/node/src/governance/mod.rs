@@ -50,6 +50,8 @@ pub mod tally;
 #[cfg(test)]
 mod audit_tests;
 #[cfg(test)]
+mod key_revocation_tests;
+#[cfg(test)]
 mod service_tests;
 #[cfg(test)]
 mod simulation;

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::electorate::Electorate;
 use super::rules::{Rules, RulesError};
 use super::timestamp;
+use crate::federation::seal::EncryptionKey;
+use crate::identity::rotation::{Decision, MAX_AHEAD_US};
 use crate::identity::PublicKey;
 use crate::policy::MemberStatus;
 
@@ -36,11 +38,13 @@ pub enum ProposalKind {
     ChangeRules,
     /// Adopt a joint statement.
     JointStatement,
+    /// Revoke a member's keys and pin the one it supplied out of band.
+    RevokeMemberKey,
 }
 
 impl ProposalKind {
     /// Every kind.
-    pub const ALL: [ProposalKind; 9] = [
+    pub const ALL: [ProposalKind; 10] = [
         ProposalKind::AdmitMember,
         ProposalKind::SuspendMember,
         ProposalKind::ReinstateMember,
@@ -50,6 +54,7 @@ impl ProposalKind {
         ProposalKind::RepealNorm,
         ProposalKind::ChangeRules,
         ProposalKind::JointStatement,
+        ProposalKind::RevokeMemberKey,
     ];
 
     /// The kind as written.
@@ -64,6 +69,7 @@ impl ProposalKind {
             ProposalKind::RepealNorm => "repeal_norm",
             ProposalKind::ChangeRules => "change_rules",
             ProposalKind::JointStatement => "joint_statement",
+            ProposalKind::RevokeMemberKey => "revoke_member_key",
         }
     }
 }
@@ -86,7 +92,7 @@ pub enum Action {
         /// Its member id, `identity--…`.
         member: String,
         /// Its node's public key, `ed25519:…`.
-        #[serde(with = "public_key")]
+        #[serde(with = "as_text")]
         public_key: PublicKey,
         /// ISO 3166-1 alpha-2 country code.
         country: String,
@@ -135,6 +141,22 @@ pub enum Action {
         /// Its text in each language.
         texts: Texts,
     },
+    /// Revoke every key of a member used from a time on (when a thief of its key rotated
+    /// first, so that the member can sign nothing its peers accept) and pin the key it
+    /// supplied out of band ([`crate::identity::rotation::replace`]).
+    RevokeMemberKey {
+        /// Its member id.
+        member: String,
+        /// From when its keys are revoked: when the compromise began (RFC 3339 in JSON).
+        #[serde(with = "timestamp")]
+        revoked_from: i64,
+        /// The identity key to pin, `ed25519:…`.
+        #[serde(with = "as_text")]
+        new_key: PublicKey,
+        /// The encryption key that goes with it, `x25519:…`.
+        #[serde(with = "as_text")]
+        encryption_key: EncryptionKey,
+    },
 }
 
 impl Action {
@@ -150,20 +172,48 @@ impl Action {
             Action::RepealNorm { .. } => ProposalKind::RepealNorm,
             Action::ChangeRules { .. } => ProposalKind::ChangeRules,
             Action::JointStatement { .. } => ProposalKind::JointStatement,
+            Action::RevokeMemberKey { .. } => ProposalKind::RevokeMemberKey,
         }
+    }
+
+    /// What a key revocation decides, as proposal `proposal`: the member and the decision.
+    pub fn key_decision(&self, proposal: &str) -> Option<(&str, Decision)> {
+        let Action::RevokeMemberKey {
+            member,
+            revoked_from,
+            new_key,
+            encryption_key,
+        } = self
+        else {
+            return None;
+        };
+        let decision = Decision {
+            proposal: proposal.to_owned(),
+            new_key: new_key.to_string(),
+            encryption_key: encryption_key.to_string(),
+            revoked_from: *revoked_from,
+        };
+        Some((member, decision))
     }
 }
 
-mod public_key {
+/// A value written as its text in JSON (a key).
+mod as_text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
     use serde::{Deserialize, Deserializer, Serializer};
 
-    use crate::identity::PublicKey;
-
-    pub fn serialize<S: Serializer>(key: &PublicKey, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(key)
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PublicKey, D::Error> {
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
         String::deserialize(d)?
             .parse()
             .map_err(serde::de::Error::custom)
@@ -253,6 +303,9 @@ pub enum TablingError {
     /// Another field is empty or malformed.
     #[error("{0}")]
     Field(String),
+    /// A time is out of its bounds.
+    #[error("{0}")]
+    Time(String),
 }
 
 impl Motion {
@@ -293,7 +346,7 @@ impl Motion {
                 given,
             });
         }
-        check_action(&self.action, electorate)?;
+        check_action(&self.action, at, electorate)?;
         Ok(Proposal {
             id: self.id,
             action: self.action,
@@ -305,7 +358,7 @@ impl Motion {
     }
 }
 
-fn check_action(action: &Action, electorate: &Electorate) -> Result<(), TablingError> {
+fn check_action(action: &Action, at: i64, electorate: &Electorate) -> Result<(), TablingError> {
     let kind = action.kind();
     let member_error = |member: &str, why| {
         Err(TablingError::Member {
@@ -354,6 +407,35 @@ fn check_action(action: &Action, electorate: &Electorate) -> Result<(), TablingE
         Action::RepealNorm { norm } => check_norm(norm)?,
         Action::ChangeRules { rules } => rules.validate().map_err(TablingError::ProposedRules)?,
         Action::JointStatement { texts } => check_texts(texts)?,
+        Action::RevokeMemberKey {
+            member,
+            revoked_from,
+            new_key,
+            ..
+        } => {
+            let Some(elector) = electorate.get(member) else {
+                return member_error(member, "is not a member");
+            };
+            if elector.key == *new_key {
+                return Err(TablingError::Field(format!(
+                    "the key {new_key} is the one pinned for {member}, which is revoked: the \
+                     member supplies a new one"
+                )));
+            }
+            if let Some((holder, _)) = electorate.members().find(|(_, e)| e.key == *new_key) {
+                return Err(TablingError::Field(format!(
+                    "the key {new_key} is pinned already for member {holder}: one key is one member"
+                )));
+            }
+            if *revoked_from > at + MAX_AHEAD_US {
+                return Err(TablingError::Time(format!(
+                    "the keys are revoked from {}, in the future of the tabling time {}: they \
+                     are revoked from when the compromise began",
+                    comity_stix::clock::format_us(*revoked_from),
+                    comity_stix::clock::format_us(at)
+                )));
+            }
+        }
     }
     Ok(())
 }

@@ -42,6 +42,11 @@ pub const MAX_SECONDS: i64 = 366 * 86_400;
 /// The shortest voting period: a minute.
 pub const MIN_VOTING_PERIOD_SECONDS: i64 = 60;
 
+/// The kinds of proposal added after rules were first written down: rules that say nothing
+/// of them (decided or founded before) stay valid, and those kinds take their default
+/// ([`Rules::for_kind`]).
+const ADDED_LATER: [ProposalKind; 1] = [ProposalKind::RevokeMemberKey];
+
 /// An exact share, `numerator/denominator`, written as that text in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -268,7 +273,12 @@ impl Rules {
             return Err(RulesError::Quorum(quorum));
         }
         for kind in ProposalKind::ALL {
-            let rules = self.kinds.get(&kind).ok_or(RulesError::MissingKind(kind))?;
+            let Some(rules) = self.kinds.get(&kind) else {
+                if ADDED_LATER.contains(&kind) {
+                    continue;
+                }
+                return Err(RulesError::MissingKind(kind));
+            };
             let majority = rules.majority;
             if majority.cmp_share(Ratio::HALF).is_lt() || majority.cmp_share(one).is_gt() {
                 return Err(RulesError::Majority { kind, majority });
@@ -301,10 +311,12 @@ fn default_kind_rules(kind: ProposalKind) -> KindRules {
             majority: Ratio::TWO_THIRDS,
             sponsors: 2,
         },
-        ProposalKind::ExpelMember | ProposalKind::ChangeRules => KindRules {
-            majority: Ratio::TWO_THIRDS,
-            sponsors: 0,
-        },
+        ProposalKind::ExpelMember | ProposalKind::ChangeRules | ProposalKind::RevokeMemberKey => {
+            KindRules {
+                majority: Ratio::TWO_THIRDS,
+                sponsors: 0,
+            }
+        }
         _ => KindRules {
             majority: Ratio::HALF,
             sponsors: 0,
@@ -315,8 +327,8 @@ fn default_kind_rules(kind: ProposalKind) -> KindRules {
 impl Default for Rules {
     /// A week's delay before voting, a week of voting, a week to execute, a quorum of half
     /// the members with abstentions counting toward it, two thirds to admit or expel a
-    /// member or change the rules (admission sponsored by two members), a simple majority
-    /// otherwise.
+    /// member, revoke a member's keys or change the rules (admission sponsored by two
+    /// members), a simple majority otherwise.
     fn default() -> Rules {
         const WEEK: i64 = 7 * 86_400;
         Rules {
@@ -429,6 +441,32 @@ mod tests {
         assert_eq!(
             check(&|r| r.voting_delay_seconds = -1),
             "the voting delay must be between 0 and 31622400 seconds, not -1"
+        );
+    }
+
+    #[test]
+    fn rules_written_before_a_kind_existed_stay_valid_and_give_it_its_default() {
+        let mut value = serde_json::to_value(Rules::default()).unwrap();
+        value["kinds"]
+            .as_object_mut()
+            .unwrap()
+            .remove("revoke_member_key");
+        let before: Rules = serde_json::from_value(value.clone()).unwrap();
+        let revoke = before.for_kind(ProposalKind::RevokeMemberKey);
+        assert_eq!((revoke.majority, revoke.sponsors), (Ratio::TWO_THIRDS, 0));
+        // Read back as written: the digest proposals name the rules by is unchanged.
+        assert_eq!(serde_json::to_value(&before).unwrap(), value);
+        let mut weak = before.clone();
+        weak.kinds.insert(
+            ProposalKind::RevokeMemberKey,
+            KindRules {
+                majority: ratio("1/3"),
+                sponsors: 0,
+            },
+        );
+        assert_eq!(
+            weak.validate().unwrap_err().to_string(),
+            "the majority for revoke_member_key must be at least 1/2 and at most 1, not 1/3"
         );
     }
 

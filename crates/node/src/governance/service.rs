@@ -268,6 +268,13 @@ pub async fn propose(
         sponsors: new.sponsors,
     }
     .table(at, &rules, &electorate)?;
+    // A key revocation is checked against the member's key history too, which the member
+    // set does not carry: what would not apply at the deadline is refused now.
+    if let Some((member, decision)) = proposal.action.key_decision(&proposal.id) {
+        super::effect::replaced_keys(store, member, &decision, at)
+            .await?
+            .map_err(invalid)?;
+    }
     let signed = Tabled::new(proposal, &electorate).sign(node.log().node_key());
     let body = format!("{{\"proposal\":{}}}", signed.json);
     let sealer = Sealer::load(store, node.log().node_key()).await?;
@@ -704,7 +711,7 @@ pub async fn count_due(store: &dyn Store, now: i64) -> Result<usize, GovernanceE
         let outcome = outcome_of(store, &signed).await?;
         let proposal = &signed.tabled.proposal;
         let (effect, executed) = if outcome.decision == Decision::Succeeded {
-            match effect_of(store, proposal).await? {
+            match effect_of(store, proposal, &outcome).await? {
                 Ok(effect) => (effect, true),
                 Err(why) => {
                     tracing::warn!(proposal = %proposal.id, why = %why, "a succeeded proposal cannot be executed");

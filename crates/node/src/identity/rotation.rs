@@ -8,6 +8,12 @@
 //! - A **revocation** names a former key of the member and the time from which what it
 //!   signed is refused (the time a compromise began); it is signed by the member's key
 //!   current when it is stated.
+//! - A **replacement** is no member's statement but a governance decision's, which every
+//!   node writes into the history when it executes the proposal ([`replace`]): every key
+//!   of the member used from a time on is revoked from then (a thief's that rotated first
+//!   included), and a key the member supplied out of band is pinned. It carries no
+//!   signature and is never taken from a peer: the proposal, its ballots and their count
+//!   vouch for it.
 //!
 //! A member's history is the list of statements its peers took, in order; each must
 //! continue the state the ones before it left ([`next`]). A former key keeps verifying what
@@ -22,7 +28,7 @@ use comity_stix::clock::{format_us, parse_us};
 
 /// How far in the future a statement's time may be, against the reader's clock
 /// (microseconds): the same five minutes as signed requests.
-const MAX_AHEAD_US: i64 = 300 * 1_000_000;
+pub const MAX_AHEAD_US: i64 = 300 * 1_000_000;
 
 /// What a member states about its keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +59,26 @@ pub enum KeyStatement {
         /// When this was stated (RFC 3339).
         at: String,
     },
+    /// A governance decision, proposal `proposal`, revoked every key of `member` used from
+    /// `revoked_from` on (`old_key`, pinned when it was executed, and every former key
+    /// rotated out after that time) and pinned `new_key` with `encryption_key`, at `at`
+    /// (the proposal's deadline).
+    KeyReplacement {
+        /// The member.
+        member: String,
+        /// The proposal that decided it.
+        proposal: String,
+        /// The key this node pinned for the member when it executed the decision.
+        old_key: String,
+        /// The key pinned from then on.
+        new_key: String,
+        /// The encryption key that goes with it.
+        encryption_key: String,
+        /// From when what the member's keys of that time signed is refused (RFC 3339).
+        revoked_from: String,
+        /// When it was decided (RFC 3339): the proposal's deadline.
+        at: String,
+    },
 }
 
 impl KeyStatement {
@@ -60,14 +86,17 @@ impl KeyStatement {
     pub fn member(&self) -> &str {
         match self {
             KeyStatement::KeyRotation { member, .. }
-            | KeyStatement::KeyRevocation { member, .. } => member,
+            | KeyStatement::KeyRevocation { member, .. }
+            | KeyStatement::KeyReplacement { member, .. } => member,
         }
     }
 
     /// When it was stated (RFC 3339).
     pub fn at(&self) -> &str {
         match self {
-            KeyStatement::KeyRotation { at, .. } | KeyStatement::KeyRevocation { at, .. } => at,
+            KeyStatement::KeyRotation { at, .. }
+            | KeyStatement::KeyRevocation { at, .. }
+            | KeyStatement::KeyReplacement { at, .. } => at,
         }
     }
 
@@ -77,7 +106,7 @@ impl KeyStatement {
 }
 
 /// A statement with its signatures: a rotation's by the old key then the new one; a
-/// revocation's by the member's key current when it was stated.
+/// revocation's by the member's key current when it was stated; none for a replacement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedKeyStatement {
@@ -130,6 +159,38 @@ impl SignedKeyStatement {
             statement,
         }
     }
+
+    /// Whether this states what `other` states: the same statement, or a replacement by
+    /// the same decision (whose `old_key` is what each node pinned when it executed it).
+    pub fn same_as(&self, other: &SignedKeyStatement) -> bool {
+        match (&self.statement, &other.statement) {
+            (
+                KeyStatement::KeyReplacement {
+                    member, proposal, ..
+                },
+                KeyStatement::KeyReplacement {
+                    member: m,
+                    proposal: p,
+                    ..
+                },
+            ) => member == m && proposal == p,
+            _ => self == other,
+        }
+    }
+}
+
+/// What a governance decision to revoke a member's keys says
+/// ([`KeyStatement::KeyReplacement`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The proposal that decided it.
+    pub proposal: String,
+    /// The key to pin, `ed25519:<base64>`.
+    pub new_key: String,
+    /// The encryption key that goes with it, `x25519:<base64>`.
+    pub encryption_key: String,
+    /// From when the member's keys are revoked (microseconds).
+    pub revoked_from: i64,
 }
 
 /// What a statement changes once taken.
@@ -193,6 +254,9 @@ pub fn next(
             s.statement.member().escape_debug()
         ));
     }
+    if let KeyStatement::KeyReplacement { proposal, .. } = &s.statement {
+        return not_from_peers(proposal);
+    }
     let at = time("the statement's time", s.statement.at())?;
     if at > now + MAX_AHEAD_US {
         return refuse(format!(
@@ -201,7 +265,12 @@ pub fn next(
         ));
     }
     let past = KeyHistory(history);
-    if let Some(last) = history.last() {
+    // The latest, not the last: a replacement is dated at its proposal's deadline, which
+    // may come before a statement taken while the proposal was being counted.
+    if let Some(last) = history
+        .iter()
+        .max_by_key(|h| parse_us(h.statement.at()).unwrap_or(i64::MIN))
+    {
         let last_at = parse_us(last.statement.at()).unwrap_or(i64::MIN);
         if at <= last_at {
             return refuse(format!(
@@ -231,9 +300,7 @@ pub fn next(
                     "the key {new_key} was the member's key before: a key is used once"
                 ));
             }
-            encryption_key
-                .parse::<crate::federation::seal::EncryptionKey>()
-                .map_err(|e| StatementError(format!("encryption key {encryption_key:?}: {e}")))?;
+            encryption(encryption_key)?;
             let [by_old, by_new] = s.signatures.as_slice() else {
                 return refuse(
                     "a rotation carries two signatures: the old key's, then the new key's",
@@ -275,7 +342,54 @@ pub fn next(
             verify(current, "member's current", &document, signature)?;
             Ok(Step::Revoke)
         }
+        KeyStatement::KeyReplacement { proposal, .. } => not_from_peers(proposal),
     }
+}
+
+fn not_from_peers<T>(proposal: &str) -> Result<T, StatementError> {
+    refuse(format!(
+        "a key replacement is written by each node that executes its proposal, never taken \
+         from a peer: proposal {} was not executed here",
+        proposal.escape_debug()
+    ))
+}
+
+fn encryption(text: &str) -> Result<(), StatementError> {
+    text.parse::<crate::federation::seal::EncryptionKey>()
+        .map(drop)
+        .map_err(|e| StatementError(format!("encryption key {text:?}: {e}")))
+}
+
+/// The replacement `decision` makes of member `member`'s keys, whose key is now `current`
+/// after the history `history`, at `at` (the proposal's deadline): refused when a key is
+/// malformed or the new key was the member's before (a key is used once).
+pub fn replace(
+    member: &str,
+    current: &str,
+    history: &[SignedKeyStatement],
+    decision: &Decision,
+    at: i64,
+) -> Result<SignedKeyStatement, StatementError> {
+    let new_key = decision.new_key.as_str();
+    key(new_key)?;
+    encryption(&decision.encryption_key)?;
+    if new_key == current || KeyHistory(history).former(new_key).is_some() {
+        return refuse(format!(
+            "the key {new_key} was the member's key before: a revoked key is never pinned again"
+        ));
+    }
+    Ok(SignedKeyStatement {
+        statement: KeyStatement::KeyReplacement {
+            member: member.to_owned(),
+            proposal: decision.proposal.clone(),
+            old_key: current.to_owned(),
+            new_key: new_key.to_owned(),
+            encryption_key: decision.encryption_key.clone(),
+            revoked_from: format_us(decision.revoked_from),
+            at: format_us(at),
+        },
+        signatures: Vec::new(),
+    })
 }
 
 /// A former key's standing.
@@ -292,11 +406,38 @@ pub struct Former {
 pub struct KeyHistory<'a>(pub &'a [SignedKeyStatement]);
 
 impl KeyHistory<'_> {
-    /// `key`'s standing when it is a former key of the member.
+    /// `key`'s standing when it is a former key of the member. A replacement revokes, from
+    /// its time, the key it replaced and every key rotated out after that time; a key
+    /// revoked twice is revoked from the earlier time.
     pub fn former(&self, key: &str) -> Option<Former> {
         let mut found: Option<Former> = None;
+        let revoke = |f: &mut Former, from: &str| {
+            let from = parse_us(from).unwrap_or(i64::MIN);
+            f.revoked_from = Some(f.revoked_from.map_or(from, |r| r.min(from)));
+        };
         for s in self.0 {
             match &s.statement {
+                KeyStatement::KeyReplacement {
+                    old_key,
+                    revoked_from,
+                    at,
+                    ..
+                } if old_key == key => {
+                    let mut f = Former {
+                        until: parse_us(at).unwrap_or(i64::MIN),
+                        revoked_from: None,
+                    };
+                    revoke(&mut f, revoked_from);
+                    found = Some(f);
+                }
+                KeyStatement::KeyReplacement { revoked_from, .. } => {
+                    if let Some(f) = found
+                        .as_mut()
+                        .filter(|f| f.until > parse_us(revoked_from).unwrap_or(i64::MIN))
+                    {
+                        revoke(f, revoked_from);
+                    }
+                }
                 KeyStatement::KeyRotation { old_key, at, .. } if old_key == key => {
                     found = Some(Former {
                         until: parse_us(at).unwrap_or(i64::MIN),
@@ -309,7 +450,7 @@ impl KeyHistory<'_> {
                     ..
                 } if revoked == key => {
                     if let Some(f) = found.as_mut() {
-                        f.revoked_from = Some(parse_us(revoked_from).unwrap_or(i64::MIN));
+                        revoke(f, revoked_from);
                     }
                 }
                 _ => {}

@@ -164,17 +164,20 @@ impl AgreementDocument {
     }
 
     /// Checks every signature: by a party, at most one per party, made with the key this
-    /// node pins for it, and valid over the terms. The Ed25519 checks are skipped for a
-    /// document text whose signatures verified before on this node, as its `state` says
-    /// (`text` is the document as stored or received, which carries the signers' keys,
-    /// compared with the pinned ones every time); without a state they are never skipped.
+    /// node pins for it (or a former key of it), and valid over the terms. Returns the
+    /// parties whose signature was made with a key since revoked. The Ed25519 checks are
+    /// skipped for a document text whose signatures verified before on this node, as its
+    /// `state` says (`text` is the document as stored or received, which carries the
+    /// signers' keys, compared with the pinned ones every time); without a state they are
+    /// never skipped.
     fn verify_signatures(
         &self,
         text: &str,
         members: &[Member],
         state: Option<&RegistryState>,
-    ) -> Result<(), String> {
+    ) -> Result<BTreeSet<String>, String> {
         let mut seen = BTreeSet::new();
+        let mut revoked = BTreeSet::new();
         for sig in &self.signatures {
             if !self.parties.contains(&sig.member) {
                 return Err(format!(
@@ -198,19 +201,26 @@ impl AgreementDocument {
                     )
                 })?;
             // A key the member rotated out still counts for what it signed, unless revoked.
-            let former = crate::identity::rotation::KeyHistory(&pinned.record.key_history)
-                .former_signature_counts(&sig.public_key);
-            if pinned.record.public_key != sig.public_key && !former {
-                return Err(format!(
-                    "the signature of {} on agreement {} is made with a key that is not its pinned key",
-                    sig.member, self.id
-                ));
+            if pinned.record.public_key != sig.public_key {
+                let history = crate::identity::rotation::KeyHistory(&pinned.record.key_history);
+                match history.former(&sig.public_key) {
+                    Some(f) if f.revoked_from.is_some() => {
+                        revoked.insert(sig.member.clone());
+                    }
+                    Some(_) => {}
+                    None => {
+                        return Err(format!(
+                            "the signature of {} on agreement {} is made with a key that is not its pinned key",
+                            sig.member, self.id
+                        ))
+                    }
+                }
             }
         }
         // Every exit reads the agreements, and Ed25519 costs tens of µs: each text is
         // verified once per node.
         if state.is_some_and(|s| s.verified(text)) {
-            return Ok(());
+            return Ok(revoked);
         }
         let body = self.signed_body();
         for sig in &self.signatures {
@@ -228,7 +238,7 @@ impl AgreementDocument {
         if let Some(state) = state {
             state.remember(text);
         }
-        Ok(())
+        Ok(revoked)
     }
 
     /// The scope and period as the policy engine reads them.
@@ -281,6 +291,33 @@ pub struct SignedAgreement {
     pub document: AgreementDocument,
     /// The engine's reading (scope, period, status).
     pub terms: Agreement,
+    /// The parties whose signature on it was made with a key since revoked: while any is,
+    /// it covers nothing and can only be terminated.
+    pub revoked: BTreeSet<String>,
+}
+
+impl SignedAgreement {
+    /// How it stands here, as shown: `signature revoked` while it carries a signature
+    /// made with a key since revoked and is not terminated, its status otherwise.
+    pub fn state(&self) -> &'static str {
+        if !self.revoked.is_empty() && self.terms.status != AgreementStatus::Terminated {
+            "signature revoked"
+        } else {
+            self.terms.status.as_str()
+        }
+    }
+
+    /// Refuses any change but termination of an agreement carrying a revoked signature.
+    fn check_not_revoked(&self) -> Result<(), RegistryError> {
+        match self.revoked.first() {
+            Some(member) => Err(invalid(format!(
+                "the signature of {member} on agreement {} is made with a key revoked since: \
+                 it covers nothing and can only be terminated (the parties sign a new one)",
+                self.document.id
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What an agreement act of this node changed, and so what the other parties are to hear
@@ -459,7 +496,11 @@ impl<'a> Registry<'a> {
             public_key: local.record.public_key.clone(),
             signature: key.sign(&document.signed_body()),
         });
-        let agreement = SignedAgreement { document, terms };
+        let agreement = SignedAgreement {
+            document,
+            terms,
+            revoked: BTreeSet::new(),
+        };
         self.store
             .add_registry_entry(&agreement_entry(&agreement)?)
             .await?;
@@ -503,6 +544,8 @@ impl<'a> Registry<'a> {
                 if agreement.terms.status == AgreementStatus::Terminated {
                     return Err(invalid(format!("agreement {id} is terminated for good")).into());
                 }
+                agreement.check_not_revoked()?;
+                let document = &mut agreement.document;
                 document.signatures.push(PartySignature {
                     member: me.clone(),
                     public_key: local.record.public_key.clone(),
@@ -561,9 +604,14 @@ impl<'a> Registry<'a> {
         }
         let text = serde_json::to_string(&incoming)
             .map_err(|e| invalid(format!("cannot encode the agreement: {e}")))?;
-        incoming
+        let revoked = incoming
             .verify_signatures(&text, &members, self.state)
             .map_err(invalid)?;
+        if let Some(member) = revoked.first() {
+            return Err(invalid(format!(
+                "the signature of {member} on agreement {id} is made with a key revoked since"
+            )));
+        }
         if !incoming.signed_by(&incoming.proposer) {
             return Err(invalid(format!(
                 "agreement {id} does not carry the signature of its proposer {}",
@@ -587,8 +635,10 @@ impl<'a> Registry<'a> {
                             status,
                             ..terms.clone()
                         },
+                        revoked: BTreeSet::new(),
                     }));
                 };
+                held.check_not_revoked()?;
                 if !held.document.same_terms(&incoming) {
                     return Err(invalid(format!(
                         "this node holds agreement {id} with other terms; changed terms need a new agreement"
@@ -715,6 +765,9 @@ impl<'a> Registry<'a> {
                         invalid(format!("agreement {id} is {} already", status.as_str())).into(),
                     );
                 }
+                if status != AgreementStatus::Terminated {
+                    agreement.check_not_revoked()?;
+                }
                 agreement.terms.status = status;
                 Ok(Some(agreement))
             })
@@ -767,7 +820,8 @@ fn agreement_json(a: &SignedAgreement) -> Value {
 }
 
 /// Reads a stored agreement and checks every signature against the signer's pinned key: an
-/// agreement whose signatures do not verify is reported, never applied.
+/// agreement whose signatures do not verify is reported, never applied; one signed with a
+/// key since revoked is read, with the signers named ([`SignedAgreement::revoked`]).
 pub(super) fn read_agreement(
     e: &RegistryEntry,
     members: &[Member],
@@ -782,7 +836,7 @@ pub(super) fn read_agreement(
         serde_json::from_str(&e.document).map_err(|err| corrupt(err.to_string()))?;
     let status = AgreementStatus::parse(e.status.as_str())
         .ok_or_else(|| corrupt(format!("unknown status {:?}", e.status.as_str())))?;
-    document
+    let revoked = document
         .verify_signatures(&e.document, members, state)
         .map_err(corrupt)?;
     // Only a document signed by every party is ever put in force (or suspended): one that
@@ -799,5 +853,9 @@ pub(super) fn read_agreement(
     let terms = document
         .to_policy(status)
         .map_err(|err| corrupt(err.to_string()))?;
-    Ok(SignedAgreement { document, terms })
+    Ok(SignedAgreement {
+        document,
+        terms,
+        revoked,
+    })
 }

@@ -88,11 +88,16 @@ impl<'a> Directory<'a> {
             .unwrap_or(0);
         // An agreement whose signatures do not verify (tampered with in the database, or
         // signed by a key that is no longer pinned) covers nothing: it is left out, and
-        // said so in the log, rather than stopping every exit.
+        // said so in the log, rather than stopping every exit. So is one that carries a
+        // signature made with a key since revoked, until its parties sign a new one.
         let agreements: Vec<SignedAgreement> = entries
             .iter()
             .filter_map(|e| match read_agreement(e, &members, self.state) {
-                Ok(a) => Some(a),
+                Ok(a) if a.revoked.is_empty() => Some(a),
+                Ok(a) => {
+                    tracing::debug!(agreement = %a.document.id, "agreement with a revoked signature covers nothing");
+                    None
+                }
                 Err(err) => {
                     tracing::error!(error = %err, "agreement ignored");
                     None

@@ -8,7 +8,7 @@ use comity_tlog::entry::MEMBER_CHANGED;
 use serde_json::Value;
 
 use super::members::{member_json, modified_after};
-use super::{invalid, member_entry, Member, MemberRecord, Registry, RegistryError};
+use super::{invalid, member_entry, Directory, Member, MemberRecord, Registry, RegistryError};
 use crate::federation::seal::OpeningKey;
 use crate::identity::rotation::{self, SignedKeyStatement, Step};
 use crate::identity::NodeKey;
@@ -119,21 +119,6 @@ impl Registry<'_> {
         Ok((member, statement))
     }
 
-    /// Refuses `key` for member `id` when another member is pinned with it.
-    async fn check_key_unpinned(&self, id: &str, key: &str) -> Result<(), RegistryError> {
-        let members = self.members().await?;
-        match members
-            .iter()
-            .find(|m| m.id.0 != id && m.record.public_key == key)
-        {
-            Some(holder) => Err(invalid(format!(
-                "the key {key} is pinned already for member {}: one key is one member",
-                holder.id
-            ))),
-            None => Ok(()),
-        }
-    }
-
     /// Takes peer member `id`'s key statements `statements`, in order: those it holds
     /// already are skipped; each other must continue the history pinned so far
     /// ([`rotation::next`]), or none is taken. Once taken, the member is pinned with its new
@@ -158,7 +143,7 @@ impl Registry<'_> {
         let now = now_us();
         let mut taken = 0;
         for s in statements {
-            if member.record.key_history.contains(s) {
+            if member.record.key_history.iter().any(|h| h.same_as(s)) {
                 continue;
             }
             continue_history(&mut member.record, id, s, now)?;
@@ -177,6 +162,27 @@ impl Registry<'_> {
             .await?;
         tracing::info!(member = %id, key = %member.record.public_key, taken, "key statements taken");
         Ok(taken)
+    }
+}
+
+impl Directory<'_> {
+    /// Refuses `key` for member `id` when another member is pinned with it.
+    pub(crate) async fn check_key_unpinned(
+        &self,
+        id: &str,
+        key: &str,
+    ) -> Result<(), RegistryError> {
+        let members = self.members().await?;
+        match members
+            .iter()
+            .find(|m| m.id.0 != id && m.record.public_key == key)
+        {
+            Some(holder) => Err(invalid(format!(
+                "the key {key} is pinned already for member {}: one key is one member",
+                holder.id
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

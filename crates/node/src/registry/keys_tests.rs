@@ -138,9 +138,82 @@ async fn a_revoked_former_key_no_longer_holds_up_what_it_signed() {
         2
     );
     // The agreement carries A's signature by the revoked key: it covers nothing any more
-    // on either side, until the parties sign it again.
+    // on either side, until the parties sign a new one.
     assert_eq!(agreements_with(&b, &a.id).await, 0);
     assert_eq!(agreements_with(&a, &b.id).await, 0);
+}
+
+#[tokio::test]
+async fn an_agreement_with_a_revoked_signature_is_listed_covers_nothing_and_can_be_terminated() {
+    let (a, b) = partners().await;
+    let at = now_us();
+    let (member, _) = a.registry().rotate_local_key(&key(11), at).await.unwrap();
+    let rotated = NodeLog::new(signer(11)).unwrap();
+    let a_now = Registry::new(&a.store, &rotated);
+    let (member_after, _) = a_now
+        .revoke_local_key(&key(1).public_key().to_string(), at - 1, at + 1)
+        .await
+        .unwrap();
+    assert_eq!(member.id, member_after.id);
+    b.registry()
+        .take_key_statements(&a.id, &member_after.record.key_history)
+        .await
+        .unwrap();
+    for (on, registry) in [(&b, b.registry()), (&a, Registry::new(&a.store, &rotated))] {
+        // Listed, whole, with the signer named and its state said.
+        let listed = registry.agreements().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        let held = &listed[0];
+        assert_eq!(held.revoked, [a.id.clone()].into());
+        assert_eq!(held.state(), "signature revoked");
+        assert_eq!(held.terms.status, crate::policy::AgreementStatus::Active);
+        // Nothing is shared under it.
+        assert_eq!(
+            agreements_with(on, if on.id == a.id { &b.id } else { &a.id }).await,
+            0
+        );
+        // It can neither be suspended nor reinstated: only terminated.
+        let e = registry
+            .set_agreement_status(&held.document.id, crate::policy::AgreementStatus::Suspended)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("can only be terminated"), "{e}");
+    }
+    // B withdraws, signed with its current key; A hears of it.
+    let id = b.registry().agreements().await.unwrap()[0]
+        .document
+        .id
+        .clone();
+    let before = log_size(&b).await;
+    let ended = agreements::set_status(
+        &b.registry(),
+        &id,
+        crate::policy::AgreementStatus::Terminated,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended.state(), "terminated");
+    assert_eq!(log_size(&b).await, before + 1);
+    let queued = b.store.outbox_after(&a.id, 0, 100).await.unwrap();
+    assert!(
+        queued.iter().any(|e| e.kind == OutboxKind::Agreement),
+        "{queued:?}"
+    );
+    assert!(a_now.withdrawn(&id, &b.id).await.unwrap());
+    let on_a = a_now.agreement(&id).await.unwrap().unwrap();
+    assert_eq!(
+        on_a.terms.status,
+        crate::policy::AgreementStatus::Terminated
+    );
+    assert_eq!(agreements_with(&a, &b.id).await, 0);
+    // A copy carrying the revoked signature is refused when it comes in again.
+    let e = b
+        .registry()
+        .merge_agreement(on_a.document.clone(), Some(&a.id))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("revoked since"), "{e}");
 }
 
 #[tokio::test]

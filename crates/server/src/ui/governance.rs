@@ -183,6 +183,10 @@ struct Effect {
     /// Its country and key, for an admission.
     country: Option<String>,
     public_key: Option<String>,
+    /// For a key revocation: the encryption key pinned with the key, and from when the
+    /// member's keys are revoked.
+    encryption_key: Option<String>,
+    revoked_from: Option<String>,
     /// The norm it concerns.
     norm: Option<String>,
     texts: Vec<TextRow>,
@@ -196,6 +200,8 @@ impl Effect {
             member: None,
             country: None,
             public_key: None,
+            encryption_key: None,
+            revoked_from: None,
             norm: None,
             texts: Vec::new(),
             rules: None,
@@ -220,6 +226,17 @@ impl Effect {
             Action::RepealNorm { norm } => e.norm = Some(norm.clone()),
             Action::ChangeRules { rules } => e.rules = Some(RulesView::new(rules, ctx)),
             Action::JointStatement { texts } => e.texts = texts_of(texts, ctx),
+            Action::RevokeMemberKey {
+                member,
+                revoked_from,
+                new_key,
+                encryption_key,
+            } => {
+                e.member = Some(named(names, member));
+                e.revoked_from = Some(format_us(*revoked_from));
+                e.public_key = Some(new_key.to_string());
+                e.encryption_key = Some(encryption_key.to_string());
+            }
         }
         e
     }

@@ -13,7 +13,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
+use comity_node::federation::seal::EncryptionKey;
 use comity_node::governance::{service, GovernanceError, NewProposal, ProposalKind, TablingError};
+use comity_node::identity::PublicKey;
 use comity_node::member_file::MemberFile;
 use comity_node::policy::MemberStatus;
 use comity_node::registry::{Directory, Member};
@@ -60,6 +62,8 @@ enum Needs {
     Record,
     /// Rules, as JSON (a change of the rules).
     Rules,
+    /// A member, the time its keys are revoked from and its new keys (a key revocation).
+    Keys,
 }
 
 fn needs(kind: ProposalKind) -> Needs {
@@ -72,6 +76,7 @@ fn needs(kind: ProposalKind) -> Needs {
         }
         ProposalKind::AdmitMember => Needs::Record,
         ProposalKind::ChangeRules => Needs::Rules,
+        ProposalKind::RevokeMemberKey => Needs::Keys,
     }
 }
 
@@ -90,6 +95,9 @@ struct Entered {
     member: String,
     record: String,
     rules: String,
+    revoked_from: String,
+    new_key: String,
+    encryption_key: String,
     sponsors: BTreeSet<String>,
 }
 
@@ -111,6 +119,9 @@ impl Entered {
             member: String::new(),
             record: String::new(),
             rules: String::new(),
+            revoked_from: String::new(),
+            new_key: String::new(),
+            encryption_key: String::new(),
             sponsors: BTreeSet::new(),
         }
     }
@@ -131,6 +142,9 @@ impl Entered {
         e.member = field("member");
         e.record = field("record");
         e.rules = field("rules");
+        e.revoked_from = field("revoked_from");
+        e.new_key = field("new_key");
+        e.encryption_key = field("encryption_key");
         e.sponsors = form
             .iter()
             .filter(|(k, v)| k == "sponsor" && !v.is_empty())
@@ -210,6 +224,16 @@ fn proposal(
             t.m("error-propose-sponsor-unknown"),
         ));
     }
+    let member = || {
+        let member = e.member.trim();
+        if member.is_empty() {
+            return Err(Problem::new("member", t.m("error-propose-member-empty")));
+        }
+        if !known(member) {
+            return Err(Problem::new("member", t.m("error-propose-member-unknown")));
+        }
+        Ok(member)
+    };
     let mut action = json!({"kind": kind.as_str()});
     let field = match needs(kind) {
         Needs::Norm { texts: with_texts } => {
@@ -228,14 +252,35 @@ fn proposal(
             ""
         }
         Needs::Member => {
-            let member = e.member.trim();
-            if member.is_empty() {
-                return Err(Problem::new("member", t.m("error-propose-member-empty")));
+            action["member"] = member()?.into();
+            "member"
+        }
+        Needs::Keys => {
+            action["member"] = member()?.into();
+            let from = e.revoked_from.trim();
+            if comity_stix::clock::parse_us(from).is_none() {
+                return Err(Problem::new(
+                    "revoked_from",
+                    t.m("error-propose-revoked-from"),
+                ));
             }
-            if !known(member) {
-                return Err(Problem::new("member", t.m("error-propose-member-unknown")));
+            action["revoked_from"] = from.into();
+            let (new_key, encryption_key) = (e.new_key.trim(), e.encryption_key.trim());
+            let refused =
+                |name, why: String| Problem::new(name, t.m("error-propose-key")).because(why);
+            for (name, text) in [("new_key", new_key), ("encryption_key", encryption_key)] {
+                if text.is_empty() {
+                    return Err(Problem::new(name, t.m("error-propose-key-empty")));
+                }
             }
-            action["member"] = member.into();
+            new_key
+                .parse::<PublicKey>()
+                .map_err(|why| refused("new_key", why.to_string()))?;
+            encryption_key
+                .parse::<EncryptionKey>()
+                .map_err(|why| refused("encryption_key", why.to_string()))?;
+            action["new_key"] = new_key.into();
+            action["encryption_key"] = encryption_key.into();
             "member"
         }
         Needs::Record => {
@@ -261,6 +306,7 @@ fn proposal(
     let key = match field {
         "record" => "error-propose-record",
         "rules" => "error-propose-rules",
+        "keys" => "error-propose-key",
         _ => "error-invalid",
     };
     serde_json::from_value(json!({"action": action, "sponsors": e.sponsors}))
@@ -281,6 +327,8 @@ fn field_of(e: &GovernanceError, kind: ProposalKind) -> &'static str {
         (TablingError::Norm(_), _) => "norm",
         (TablingError::Texts(_), _) => "texts",
         (TablingError::Member { .. } | TablingError::Field(_), Needs::Record) => "record",
+        (TablingError::Time(_), _) => "revoked_from",
+        (TablingError::Field(_), Needs::Keys) => "new_key",
         (TablingError::Member { .. }, _) => "member",
         _ => "",
     }
@@ -305,6 +353,7 @@ struct ProposePage {
     member: bool,
     record: bool,
     rules: bool,
+    keys: bool,
     /// The sponsors the rules in force ask for.
     needed: u32,
     /// The members the kind may concern.
@@ -386,9 +435,10 @@ async fn page(
         kinds,
         norm: matches!(needs, Needs::Norm { .. }),
         texts: matches!(needs, Needs::Norm { texts: true } | Needs::Texts),
-        member: needs == Needs::Member,
+        member: matches!(needs, Needs::Member | Needs::Keys),
         record: needs == Needs::Record,
         rules: needs == Needs::Rules,
+        keys: needs == Needs::Keys,
         needed: rules.for_kind(kind).sponsors,
         members: picked,
         sponsors,

@@ -163,3 +163,59 @@ fn unknown_fields_and_kinds_are_refused_when_read() {
     kind["statement"]["type"] = serde_json::json!("key-escrow");
     assert!(serde_json::from_value::<SignedKeyStatement>(kind).is_err());
 }
+
+fn decision(seed: u8, revoked_from: i64) -> Decision {
+    Decision {
+        proposal: "proposal--00000000-0000-4000-8000-000000000001".into(),
+        new_key: current(seed),
+        encryption_key: OpeningKey::of(&key(seed)).public_key().to_string(),
+        revoked_from,
+    }
+}
+
+#[test]
+fn a_replacement_revokes_every_key_used_from_its_time_and_the_new_key_continues() {
+    // 1 → 2 before the compromise, 2 → 3 by the thief after it.
+    let mut history = vec![rotate(1, 2, T), rotate(2, 3, T + 20)];
+    let r = replace(M, &current(3), &history, &decision(4, T + 10), T + 30).unwrap();
+    assert!(r.signatures.is_empty());
+    history.push(r.clone());
+    let past = KeyHistory(&history);
+    assert_eq!(past.former(&current(1)).unwrap().revoked_from, None);
+    assert!(past.former_signature_counts(&current(1)));
+    for used_after in [2, 3] {
+        let f = past.former(&current(used_after)).unwrap();
+        assert_eq!(f.revoked_from, Some(T + 10), "key {used_after}");
+    }
+    assert_eq!(past.former(&current(3)).unwrap().until, T + 30);
+    // The thief's key rotates nothing any more; the new key does; no revoked key returns.
+    let e = next(M, &current(4), &history, &rotate(3, 5, T + 40), T + 40).unwrap_err();
+    assert!(e.0.contains("only the current key"), "{e}");
+    assert!(next(M, &current(4), &history, &rotate(4, 5, T + 40), T + 40).is_ok());
+    let e = next(M, &current(4), &history, &rotate(4, 2, T + 40), T + 40).unwrap_err();
+    assert!(e.0.contains("used once"), "{e}");
+    for old in [1, 2, 3, 4] {
+        let e = replace(M, &current(4), &history, &decision(old, T), T + 50).unwrap_err();
+        assert!(e.0.contains("was the member's key before"), "{old}: {e}");
+    }
+    // Another node's copy of the same decision (another key pinned then) is the same.
+    let mut copy = r.clone();
+    if let KeyStatement::KeyReplacement { old_key, .. } = &mut copy.statement {
+        *old_key = current(2);
+    }
+    assert!(copy.same_as(&r) && r.same_as(&copy));
+    assert!(!rotate(1, 2, T).same_as(&r));
+    // Nor is a replacement ever taken from a peer, whatever it says.
+    let e = next(M, &current(4), &history, &copy, T + 60).unwrap_err();
+    assert!(e.0.contains("never taken from a peer"), "{e}");
+    // Keys that are not keys.
+    let mut bad = decision(5, T);
+    bad.new_key = "ed25519:AAAA".into();
+    assert!(replace(M, &current(4), &history, &bad, T + 50).is_err());
+    let mut bad = decision(5, T);
+    bad.encryption_key = current(5);
+    assert!(replace(M, &current(4), &history, &bad, T + 50)
+        .unwrap_err()
+        .0
+        .contains("encryption key"));
+}

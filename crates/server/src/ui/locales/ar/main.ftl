@@ -377,6 +377,10 @@ proposal-kind-change-rules = تغيير القواعد
 proposal-does-change-rules = يضع القواعد أدناه موضع النفاذ.
 proposal-kind-joint-statement = بيان مشترك
 proposal-does-joint-statement = يعتمد بيانًا مشتركًا يوقّعه الأعضاء المصوّتون بنعم.
+proposal-kind-revoke-member-key = إلغاء مفاتيح عضو
+proposal-does-revoke-member-key = يلغي كل مفاتيح العضو المستخدمة ابتداءً من الوقت المذكور أدناه (بما فيها مفتاح سارق بدّله أولاً) ويثبّت المفاتيح الجديدة التي قدّمها العضو عبر قناة أخرى. يصوّت العضو المعني كأي عضو آخر، ولا يكفي صوته وحده أبداً.
+proposal-revoked-from = المفاتيح ملغاة ابتداءً من
+proposal-encryption-key = مفتاح التشفير
 proposal-state-pending = معلّق
 proposal-state-active = التصويت مفتوح
 proposal-state-canceled = ملغى
@@ -462,6 +466,8 @@ propose-record = ملف سجل العضو
 propose-record-hint = الصق الملف الذي كتبته عقدة المرشح (comity member show-local --out FILE): يُتحقق من توقيعه بالمفتاح الذي يحمله، فتأكّد من هذا المفتاح مع المرشح عبر قناة أخرى.
 propose-rules = القواعد الجديدة (JSON)
 propose-rules-hint = القواعد النافذة، عدّلها لتصبح القواعد المقترحة: المدد بالثواني، والنسب بالكسور مثل 2/3.
+propose-revoked-from-hint = وقت بدء الاختراق بصيغة RFC 3339 مثل 2026-12-01T00:00:00Z: لا يُعتدّ بأي شيء وقّعته مفاتيح العضو منذ ذلك الحين.
+propose-keys-hint = مفتاح الهوية الجديد ومفتاح التشفير كما طبعهما نظام العضو (comity key prepare)؛ تحقّق منهما مع العضو عبر قناة أخرى.
 propose-sponsors-needed = { $count ->
     [0] لا يحتاج هذا النوع من المقترحات إلى أي راعٍ.
     [one] يحتاج هذا النوع من المقترحات إلى راعٍ واحد إضافةً إلى عضونا.
@@ -489,4 +495,7 @@ error-propose-record-empty = الصق ملف سجل العضو المرشح.
 error-propose-record = رُفض ملف سجل العضو.
 error-propose-rules-empty = أدخل القواعد المراد جعلها نافذة.
 error-propose-rules = تتعذر قراءة هذه القواعد.
+error-propose-revoked-from = اكتب الوقت بصيغة RFC 3339 مثل 2026-12-01T00:00:00Z.
+error-propose-key-empty = اكتب مفتاح الهوية الجديد ومفتاح التشفير للعضو.
+error-propose-key = رُفض أحد المفاتيح.
 error-propose-refused = رفضت العقدة تقديم هذا المقترح.

@@ -337,6 +337,10 @@ proposal-kind-change-rules = Change of the rules
 proposal-does-change-rules = Puts the rules below in force.
 proposal-kind-joint-statement = Joint statement
 proposal-does-joint-statement = Adopts a joint statement, signed by the members who vote yes.
+proposal-kind-revoke-member-key = Revocation of a member's keys
+proposal-does-revoke-member-key = Revokes every key of a member used from the time below (a thief's that rotated first included) and pins the new keys the member supplied out of band. The member concerned votes like any other, and its own vote alone never carries it.
+proposal-revoked-from = Keys revoked from
+proposal-encryption-key = Encryption key
 proposal-state-pending = Pending
 proposal-state-active = Voting open
 proposal-state-canceled = Canceled
@@ -415,6 +419,8 @@ propose-record = Member record file
 propose-record-hint = Paste the file the candidate's node wrote (comity member show-local --out FILE): its signature is checked against the key it carries, which you confirm with the candidate out of band.
 propose-rules = New rules (JSON)
 propose-rules-hint = The rules in force, to edit into the rules proposed: durations in seconds, shares as fractions such as 2/3.
+propose-revoked-from-hint = When the compromise began, as an RFC 3339 time such as 2026-12-01T00:00:00Z: whatever the member's keys signed from then on counts for nothing.
+propose-keys-hint = The new identity key and encryption key, as the member's node printed them (comity key prepare); confirm them with the member out of band.
 propose-sponsors-needed = { $count ->
     [0] This kind of proposal needs no sponsor.
     [one] This kind of proposal needs one sponsor besides our member.
@@ -437,4 +443,7 @@ error-propose-record-empty = Paste the member record file of the candidate.
 error-propose-record = The member record file is refused.
 error-propose-rules-empty = Give the rules to put in force.
 error-propose-rules = These rules cannot be read.
+error-propose-revoked-from = Give the time as RFC 3339, such as 2026-12-01T00:00:00Z.
+error-propose-key-empty = Give the member's new identity key and encryption key.
+error-propose-key = A key is refused.
 error-propose-refused = The node refused to table this proposal.

@@ -337,6 +337,10 @@ proposal-kind-change-rules = Cambio de las reglas
 proposal-does-change-rules = Pone en vigor las reglas siguientes.
 proposal-kind-joint-statement = Declaración conjunta
 proposal-does-joint-statement = Adopta una declaración conjunta, firmada por los miembros que votan a favor.
+proposal-kind-revoke-member-key = Revocación de las claves de un miembro
+proposal-does-revoke-member-key = Revoca todas las claves de un miembro usadas desde el momento indicado abajo (incluida la de un ladrón que la rotó primero) y fija las nuevas claves que el miembro entregó por otro canal. El miembro afectado vota como cualquier otro, y su voto por sí solo nunca basta.
+proposal-revoked-from = Claves revocadas desde
+proposal-encryption-key = Clave de cifrado
 proposal-state-pending = Pendiente
 proposal-state-active = Votación abierta
 proposal-state-canceled = Cancelada
@@ -415,6 +419,8 @@ propose-record = Archivo de registro del miembro
 propose-record-hint = Pegue el archivo que escribió el nodo del candidato (comity member show-local --out ARCHIVO): su firma se verifica con la clave que contiene, que debe confirmar con el candidato por otro canal.
 propose-rules = Nuevas reglas (JSON)
 propose-rules-hint = Las reglas en vigor, para modificarlas hasta obtener las propuestas: duraciones en segundos, proporciones como fracciones, por ejemplo 2/3.
+propose-revoked-from-hint = Cuándo empezó el compromiso, como hora RFC 3339, p. ej. 2026-12-01T00:00:00Z: lo que las claves del miembro firmaron desde entonces no cuenta.
+propose-keys-hint = La nueva clave de identidad y la clave de cifrado, tal como las mostró el nodo del miembro (comity key prepare); confírmelas con el miembro por otro canal.
 propose-sponsors-needed = { $count ->
     [0] Este tipo de propuesta no necesita patrocinador.
     [one] Este tipo de propuesta necesita un patrocinador además de nuestro miembro.
@@ -437,4 +443,7 @@ error-propose-record-empty = Pegue el archivo de registro del miembro candidato.
 error-propose-record = El archivo de registro del miembro ha sido rechazado.
 error-propose-rules-empty = Indique las reglas que se pondrán en vigor.
 error-propose-rules = Estas reglas no se pueden leer.
+error-propose-revoked-from = Indique la hora en formato RFC 3339, p. ej. 2026-12-01T00:00:00Z.
+error-propose-key-empty = Indique la nueva clave de identidad y la clave de cifrado del miembro.
+error-propose-key = Se rechaza una clave.
 error-propose-refused = El nodo se negó a presentar esta propuesta.

@@ -337,6 +337,10 @@ proposal-kind-change-rules = Modification des règles
 proposal-does-change-rules = Met en vigueur les règles ci-dessous.
 proposal-kind-joint-statement = Déclaration commune
 proposal-does-joint-statement = Adopte une déclaration commune, signée par les membres qui votent pour.
+proposal-kind-revoke-member-key = Révocation des clés d'un membre
+proposal-does-revoke-member-key = Révoque toutes les clés d'un membre utilisées à partir du moment ci-dessous (y compris celle d'un voleur qui l'aurait remplacée le premier) et épingle les nouvelles clés fournies par le membre par un autre canal. Le membre concerné vote comme les autres, et son seul vote ne suffit jamais.
+proposal-revoked-from = Clés révoquées à partir du
+proposal-encryption-key = Clé de chiffrement
 proposal-state-pending = En attente
 proposal-state-active = Vote ouvert
 proposal-state-canceled = Annulée
@@ -415,6 +419,8 @@ propose-record = Fichier de fiche du membre
 propose-record-hint = Collez le fichier écrit par le nœud du candidat (comity member show-local --out FICHIER) : sa signature est vérifiée avec la clé qu'il porte, à confirmer avec le candidat par un autre canal.
 propose-rules = Nouvelles règles (JSON)
 propose-rules-hint = Les règles en vigueur, à modifier pour obtenir les règles proposées : durées en secondes, parts en fractions comme 2/3.
+propose-revoked-from-hint = Le début de la compromission, en heure RFC 3339 comme 2026-12-01T00:00:00Z : ce que les clés du membre ont signé depuis ne vaut plus rien.
+propose-keys-hint = La nouvelle clé d'identité et la clé de chiffrement, telles que le nœud du membre les a affichées (comity key prepare) ; confirmez-les avec le membre par un autre canal.
 propose-sponsors-needed = { $count ->
     [0] Ce type de proposition ne demande aucun parrain.
     [one] Ce type de proposition demande un parrain en plus de notre membre.
@@ -437,4 +443,7 @@ error-propose-record-empty = Collez le fichier de fiche du membre candidat.
 error-propose-record = Le fichier de fiche du membre est refusé.
 error-propose-rules-empty = Indiquez les règles à mettre en vigueur.
 error-propose-rules = Ces règles ne peuvent pas être lues.
+error-propose-revoked-from = Donnez l'heure au format RFC 3339, comme 2026-12-01T00:00:00Z.
+error-propose-key-empty = Donnez la nouvelle clé d'identité et la clé de chiffrement du membre.
+error-propose-key = Une clé est refusée.
 error-propose-refused = Le nœud a refusé de déposer cette proposition.

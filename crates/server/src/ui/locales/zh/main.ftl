@@ -314,6 +314,10 @@ proposal-kind-change-rules = 修改规则
 proposal-does-change-rules = 使下列规则生效。
 proposal-kind-joint-statement = 联合声明
 proposal-does-joint-statement = 通过一项联合声明，由投赞成票的成员签署。
+proposal-kind-revoke-member-key = 撤销成员的密钥
+proposal-does-revoke-member-key = 撤销成员自下方时间起使用过的所有密钥（包括抢先轮换的窃取者的密钥），并固定该成员通过其他渠道提供的新密钥。相关成员与其他成员一样投票，仅凭其自身的一票永远不能通过。
+proposal-revoked-from = 密钥撤销起始时间
+proposal-encryption-key = 加密密钥
 proposal-state-pending = 待定
 proposal-state-active = 投票中
 proposal-state-canceled = 已撤销
@@ -387,6 +391,8 @@ propose-record = 成员记录文件
 propose-record-hint = 粘贴候选成员节点生成的文件（comity member show-local --out 文件）：将用文件所带的密钥验证其签名，请通过其他渠道与候选成员核实该密钥。
 propose-rules = 新规则（JSON）
 propose-rules-hint = 现行规则，请修改为所提议的规则：时长以秒计，比例以分数表示，例如 2/3。
+propose-revoked-from-hint = 泄露开始的时间，采用 RFC 3339 格式，例如 2026-12-01T00:00:00Z：此后该成员密钥签署的任何内容均无效。
+propose-keys-hint = 新的身份密钥和加密密钥，按该成员节点打印的内容填写（comity key prepare）；请通过其他渠道与该成员确认。
 propose-sponsors-needed = { $count ->
     [0] 此类提案无需附议方。
    *[other] 除本成员外，此类提案需要 { $count } 个附议方。
@@ -405,4 +411,7 @@ error-propose-record-empty = 请粘贴候选成员的成员记录文件。
 error-propose-record = 成员记录文件被拒绝。
 error-propose-rules-empty = 请填写要生效的规则。
 error-propose-rules = 无法读取这些规则。
+error-propose-revoked-from = 请按 RFC 3339 格式填写时间，例如 2026-12-01T00:00:00Z。
+error-propose-key-empty = 请填写该成员的新身份密钥和加密密钥。
+error-propose-key = 某个密钥被拒绝。
 error-propose-refused = 节点拒绝提交此提案。
