@@ -1,7 +1,8 @@
 //! What a succeeded proposal changes, as the store applies it with its outcome: a version
-//! of a norm, new rules, or a member's record (its standing, or its keys). Derived from the proposal and what this node
-//! holds at the proposal's deadline, the logical point at which every node applies it; the
-//! times written are the deadline's, so every node writes the same facts.
+//! of a norm, new rules, or a member's record (its standing, or its keys). Derived from the
+//! proposal and what this node holds at the proposal's deadline, the logical point at which
+//! every node applies it; the times written are the deadline's, so every node writes the
+//! same facts.
 
 use comity_stix::clock::format_us;
 use comity_store::{Effect, NormVersion, RulesVersion, Store};
