@@ -215,8 +215,10 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), FeedError> {
         let asked = range(start, size, spaced);
         let fetched = run.get(url.as_str(), STIX20_ACCEPT, Some(&asked)).await?;
         if fetched.status == 400 && first && !spaced {
-            // The server may read only the spec text's form of the range: ask once so.
+            // The server may read only the spec text's form of the range: ask once so (the
+            // refused answer is no page).
             spaced = true;
+            run.report.pages -= 1;
             continue;
         }
         first = false;

@@ -87,6 +87,8 @@ struct Source {
     ranges: Mutex<Vec<String>>,
     /// The largest page it serves, whatever the limit asked.
     page: usize,
+    /// TAXII 2.0: reads only the spec text's `items A-B`, refusing `items=A-B` with 400.
+    spaced_only: bool,
 }
 
 #[async_trait]
@@ -120,6 +122,13 @@ impl Fetch for Source {
                 "application/vnd.oasis.stix+json; version=2.0"
             );
             self.ranges.lock().unwrap().push(range.to_owned());
+            if self.spaced_only && range.starts_with("items=") {
+                return Ok(Fetched {
+                    status: 400,
+                    body: br#"{"title": "Bad Range header supplied"}"#.to_vec(),
+                    ..Fetched::default()
+                });
+            }
             return Ok(self.range_of(&after, range));
         }
         let skip: usize = query.get("next").map_or(0, |n| n.parse().unwrap());
@@ -154,6 +163,7 @@ impl Source {
     fn range_of(&self, after: &str, range: &str) -> Fetched {
         let (first, last) = range
             .strip_prefix("items=")
+            .or_else(|| range.strip_prefix("items "))
             .and_then(|r| r.split_once('-'))
             .map(|(a, b)| (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()))
             .unwrap();
@@ -1006,4 +1016,29 @@ async fn unconvertible_taxii20_objects_are_skipped_with_their_reasons_the_rest_s
     assert_eq!(named["name"], "<img src=x onerror=alert(1)>\u{202e}");
     let view = &list(&f.node).await.unwrap()[0];
     assert_eq!(view.cursor.as_deref(), Some("2026-03-01T00:00:00.5Z"));
+}
+
+#[tokio::test]
+async fn a_taxii20_server_that_reads_only_the_spec_texts_range_form_is_asked_so() {
+    let f = fixture().await;
+    let source = Source {
+        spaced_only: true,
+        ..Source::taxii(100)
+    };
+    source.publish20(0..150, "2026-03-01T00:00:00.000000Z");
+    add(&f.node, taxii20_feed(100)).await.unwrap();
+    let report = run(&f.node, &source, "peer20", &quiet).await.unwrap();
+    assert_eq!(
+        (report.stored, report.pages),
+        (150, 2),
+        "the refused form is no page"
+    );
+    assert_eq!(
+        *source.ranges.lock().unwrap(),
+        ["items=0-99", "items 0-99", "items 100-199"]
+    );
+    // A 400 to the spec text's form too is the run's failure.
+    let refusing = answer(400, &[], "bad range");
+    let err = run(&f.node, &refusing, "peer20", &quiet).await.unwrap_err();
+    assert!(err.to_string().contains("answered 400: bad range"), "{err}");
 }
