@@ -1,12 +1,11 @@
 //! Feed subscriptions: an admin subscribes a plain collection to a source (a TAXII 2.1 or
 //! 2.0 collection of another server, a plain list of indicators, or a MISP feed), and every
-//! run brings what
-//! is new into the collection through the node's one write path ([`crate::objects::add`]
-//! after [`crate::intake::examine`]), exactly as a TAXII POST would. Runs are incremental
-//! and resumable: the cursor is saved after each page, a failure is recorded on the feed
-//! and retried with exponential backoff. This module owns the vocabulary of feeds (kinds,
-//! settings, cursors); it never reads a source itself (that is [`Fetch`], implemented by
-//! the server) and never lists a feed's credential.
+//! run brings what is new into the collection through the node's one write path
+//! ([`crate::objects::add`] after [`crate::intake::examine`]), exactly as a TAXII POST
+//! would. Runs are incremental and resumable: the cursor is saved after each page, a
+//! failure is recorded on the feed and retried with exponential backoff. This module owns
+//! the vocabulary of feeds (kinds, settings, cursors); it never reads a source itself (that
+//! is [`Fetch`], implemented by the server) and never lists a feed's credential.
 
 pub mod list;
 mod misp;
