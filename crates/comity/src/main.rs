@@ -76,8 +76,8 @@ enum Command {
     /// API tokens for users (Bearer authentication) and for peer members reading their views.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
-    /// Feed subscriptions (TAXII collections of other servers, plain lists) that fill a
-    /// collection: add, list, run, remove.
+    /// Feed subscriptions (TAXII 2.1 and 2.0 collections of other servers, plain lists,
+    /// MISP feeds) that fill a collection: add, list, run, remove.
     #[command(subcommand)]
     Feed(cmd::feed::FeedCommand),
     /// Validate STIX 2.1 objects, bundles or TAXII envelopes against every MUST of the spec.

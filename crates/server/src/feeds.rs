@@ -141,7 +141,12 @@ impl HttpFetch {
 }
 
 /// The headers feeds read.
-const KEPT_HEADERS: [&str; 3] = ["x-taxii-date-added-last", "content-type", "etag"];
+const KEPT_HEADERS: [&str; 4] = [
+    "x-taxii-date-added-last",
+    "content-range",
+    "content-type",
+    "etag",
+];
 
 #[async_trait]
 impl Fetch for HttpFetch {
@@ -150,6 +155,9 @@ impl Fetch for HttpFetch {
             .client
             .get(request.url)
             .header(reqwest::header::ACCEPT, request.accept);
+        if let Some(range) = request.range {
+            builder = builder.header(reqwest::header::RANGE, range);
+        }
         builder = match request.credential {
             Some(Credential::Basic { user, password }) => builder.basic_auth(user, Some(password)),
             Some(Credential::Bearer { token }) => builder.bearer_auth(token),

@@ -1,5 +1,5 @@
-//! `comity feed …`: feed subscriptions (a TAXII 2.1 collection of another server, or a
-//! plain list of indicators) that fill a local collection. The workflow is
+//! `comity feed …`: feed subscriptions (a TAXII 2.1 or 2.0 collection of another server, a
+//! plain list of indicators, or a MISP feed) that fill a local collection. The workflow is
 //! [`comity_node::feeds`]; `comity serve` runs due feeds on its own, `feed run` runs one now.
 
 use std::process::ExitCode;
@@ -51,9 +51,15 @@ pub enum FeedCommand {
 pub struct AddArgs {
     /// The feed's name.
     name: String,
-    /// What it reads: taxii (a collection URL, …/collections/{id}/), list, or misp (a MISP
-    /// feed: the directory of its manifest.json).
-    #[arg(long)]
+    /// What it reads:
+    ///   taxii    a TAXII 2.1 collection; --url is the collection, …/collections/{id}/
+    ///   taxii20  a TAXII 2.0 collection; --url is the collection, …/collections/{id}/.
+    ///            Read as STIX 2.0 bundles paged with Range: items; each object is made
+    ///            STIX 2.1 (spec_version, pattern_type, …_types from labels, is_family);
+    ///            objects that cannot be are skipped, with the reason in the run's report
+    ///   list     a plain list (one value a line) or, with --column, a CSV file
+    ///   misp     a MISP feed; --url is the directory of its manifest.json
+    #[arg(long, verbatim_doc_comment)]
     kind: String,
     /// Where it reads: https, or http to loopback (else --allow-http).
     #[arg(long)]
@@ -80,7 +86,7 @@ pub struct AddArgs {
     /// List feeds: read CSV, taking this column (from 1).
     #[arg(long)]
     column: Option<usize>,
-    /// TAXII feeds: objects asked for per page (1 to 10000) [default: 1000].
+    /// TAXII feeds (2.1 and 2.0): objects asked for per page (1 to 10000) [default: 1000].
     #[arg(long)]
     page_size: Option<usize>,
     /// Send a Bearer token read from this environment variable.
@@ -213,7 +219,7 @@ pub async fn run(command: FeedCommand) -> anyhow::Result<ExitCode> {
                 println!("feed {}: unchanged since the last run", report.feed);
             } else {
                 println!(
-                    "feed {}: {} stored, {} already there, {} refused, {} revoked, {} lines skipped, {} pages",
+                    "feed {}: {} stored, {} already there, {} refused, {} revoked, {} skipped, {} pages",
                     report.feed,
                     report.stored,
                     report.already,
@@ -222,6 +228,9 @@ pub async fn run(command: FeedCommand) -> anyhow::Result<ExitCode> {
                     report.skipped,
                     report.pages
                 );
+                for reason in &report.reasons {
+                    println!("\t{reason}");
+                }
             }
         }
         FeedCommand::Remove { name, data } => {

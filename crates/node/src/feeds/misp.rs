@@ -18,7 +18,7 @@ use super::{taxii, FeedError, Run};
 pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), FeedError> {
     let base = format!("{}/", run.record.url.trim_end_matches('/'));
     let manifest_url = format!("{base}manifest.json");
-    let fetched = run.get(&manifest_url, "application/json").await?;
+    let fetched = run.get(&manifest_url, "application/json", None).await?;
     let body = fetched.success(&manifest_url).map_err(|e| run.failed(e))?;
     let manifest: BTreeMap<String, Value> = serde_json::from_slice(&body)
         .map_err(|e| run.failed(format!("{manifest_url} is no MISP feed manifest: {e}")))?;
@@ -52,7 +52,7 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), FeedError> {
             continue;
         }
         let event_url = format!("{base}{}.json", parsed.hyphenated());
-        let fetched = run.get(&event_url, "application/json").await?;
+        let fetched = run.get(&event_url, "application/json", None).await?;
         let body = fetched.success(&event_url).map_err(|e| run.failed(e))?;
         let converted = match crate::misp::convert(&String::from_utf8_lossy(&body)) {
             Ok(c) => c,

@@ -1,16 +1,18 @@
-//! Feed subscriptions: an admin subscribes a plain collection to a source (a TAXII 2.1
-//! collection of another server, or a plain list of indicators), and every run brings what
-//! is new into the collection through the node's one write path ([`crate::objects::add`]
-//! after [`crate::intake::examine`]), exactly as a TAXII POST would. Runs are incremental
-//! and resumable: the cursor is saved after each page, a failure is recorded on the feed
-//! and retried with exponential backoff. This module owns the vocabulary of feeds (kinds,
-//! settings, cursors); it never reads a source itself (that is [`Fetch`], implemented by
-//! the server) and never lists a feed's credential.
+//! Feed subscriptions: an admin subscribes a plain collection to a source (a TAXII 2.1 or
+//! 2.0 collection of another server, a plain list of indicators, or a MISP feed), and every
+//! run brings what is new into the collection through the node's one write path
+//! ([`crate::objects::add`] after [`crate::intake::examine`]), exactly as a TAXII POST
+//! would. Runs are incremental and resumable: the cursor is saved after each page, a
+//! failure is recorded on the feed and retried with exponential backoff. This module owns
+//! the vocabulary of feeds (kinds, settings, cursors); it never reads a source itself (that
+//! is [`Fetch`], implemented by the server) and never lists a feed's credential.
 
 pub mod list;
 mod misp;
 pub mod source;
+mod stix20;
 mod taxii;
+mod taxii20;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -44,6 +46,9 @@ pub const MAX_RETRY_SECS: u64 = 6 * 3_600;
 pub enum FeedKind {
     /// A TAXII 2.1 collection of another server (`…/collections/{id}/`).
     Taxii,
+    /// A TAXII 2.0 collection of another server (`…/collections/{id}/`): STIX 2.0 bundles
+    /// paged with `Range: items`, converted to STIX 2.1 before they are stored.
+    Taxii20,
     /// A plain list (one value a line) or a CSV file with a chosen column.
     List,
     /// A MISP feed (`manifest.json` and one `{uuid}.json` a MISP event), converted to
@@ -56,6 +61,7 @@ impl FeedKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FeedKind::Taxii => "taxii",
+            FeedKind::Taxii20 => "taxii20",
             FeedKind::List => "list",
             FeedKind::Misp => "misp",
         }
@@ -67,10 +73,11 @@ impl FromStr for FeedKind {
     fn from_str(s: &str) -> Result<FeedKind, FeedError> {
         match s {
             "taxii" => Ok(FeedKind::Taxii),
+            "taxii20" => Ok(FeedKind::Taxii20),
             "list" => Ok(FeedKind::List),
             "misp" => Ok(FeedKind::Misp),
             other => Err(FeedError::Invalid(format!(
-                "kind: unknown feed kind {other:?} (taxii, list or misp)"
+                "kind: unknown feed kind {other:?} (taxii, taxii20, list or misp)"
             ))),
         }
     }
@@ -329,7 +336,7 @@ pub async fn add(node: &Node, new: NewFeed) -> Result<FeedView, FeedError> {
                 ));
             }
         }
-        FeedKind::Taxii => {
+        FeedKind::Taxii | FeedKind::Taxii20 => {
             if list_settings {
                 return Err(invalid(
                     "valid_days, confidence and column are for list feeds only",
@@ -429,7 +436,8 @@ pub struct RunReport {
     pub already: u64,
     /// Objects refused at intake (logged with their reasons).
     pub refused: u64,
-    /// List feeds: lines skipped as no value.
+    /// List feeds: lines skipped as no value; TAXII 2.0 feeds: objects that could not be
+    /// converted to STIX 2.1 (none of them is stored).
     pub skipped: u64,
     /// List feeds: indicators revoked.
     pub revoked: u64,
@@ -437,7 +445,13 @@ pub struct RunReport {
     pub pages: u64,
     /// The source had not changed since the last run.
     pub unchanged: bool,
+    /// Why objects were skipped or refused, each naming its object: the first
+    /// [`MAX_REASONS`], without control characters.
+    pub reasons: Vec<String>,
 }
+
+/// The most reasons a run's report keeps.
+pub const MAX_REASONS: usize = 20;
 
 /// One run in progress: the feed, its state (saved at each checkpoint) and its report.
 struct Run<'a> {
@@ -460,13 +474,26 @@ impl Run<'_> {
         }
     }
 
-    /// GETs `url` from the source with the feed's credential; the body of a success.
-    async fn get(&mut self, url: &str, accept: &str) -> Result<Fetched, FeedError> {
+    /// Keeps why an object was skipped or refused in the report (the first few, cut short).
+    fn note(&mut self, reason: &str) {
+        if self.report.reasons.len() < MAX_REASONS {
+            self.report.reasons.push(source::excerpt(reason, 300));
+        }
+    }
+
+    /// GETs `url` from the source with the feed's credential (and `range`, if any).
+    async fn get(
+        &mut self,
+        url: &str,
+        accept: &str,
+        range: Option<&str>,
+    ) -> Result<Fetched, FeedError> {
         let fetched = self
             .fetch
             .get(FetchRequest {
                 url,
                 accept,
+                range,
                 credential: self.credential.as_ref(),
             })
             .await
@@ -484,6 +511,7 @@ impl Run<'_> {
                 Ok(e) => examined.push(e),
                 Err(refusal) => {
                     self.report.refused += 1;
+                    self.note(&format!("{}: refused: {}", refusal.id, refusal.message()));
                     tracing::warn!(feed = %self.record.name, id = %refusal.id,
                         reason = %refusal.message(), "feed object refused");
                 }
@@ -501,6 +529,10 @@ impl Run<'_> {
                 comity_store::AddOutcome::AlreadyStored => self.report.already += 1,
                 comity_store::AddOutcome::ConflictingVersion => {
                     self.report.refused += 1;
+                    self.note(&format!(
+                        "{}: refused: this version is stored with other content",
+                        outcome.id
+                    ));
                     tracing::warn!(feed = %self.record.name, id = %outcome.id,
                         "feed object refused: this version is stored with other content");
                 }
@@ -616,6 +648,7 @@ pub async fn run(
             };
             let done = match kind {
                 FeedKind::Taxii => taxii::pull(&mut run).await,
+                FeedKind::Taxii20 => taxii20::pull(&mut run).await,
                 FeedKind::List => list_run(&mut run).await,
                 FeedKind::Misp => misp::pull(&mut run).await,
             };
@@ -696,7 +729,7 @@ fn secs_us(secs: u64) -> i64 {
 async fn list_run(run: &mut Run<'_>) -> Result<(), FeedError> {
     let url = run.record.url.clone();
     let fetched = run
-        .get(&url, "text/plain, text/csv;q=0.9, */*;q=0.1")
+        .get(&url, "text/plain, text/csv;q=0.9, */*;q=0.1", None)
         .await?;
     let body = fetched.success(&url).map_err(|e| run.failed(e))?;
     let hash = {

@@ -43,6 +43,8 @@ pub struct FetchRequest<'a> {
     pub url: &'a str,
     /// The `Accept` header.
     pub accept: &'a str,
+    /// The `Range` header, if any (TAXII 2.0 pages with `items` ranges).
+    pub range: Option<&'a str>,
     /// The credential to send, if any.
     pub credential: Option<&'a Credential>,
 }
@@ -72,13 +74,15 @@ impl Fetched {
         if (200..300).contains(&self.status) {
             return Ok(self.body);
         }
-        let excerpt: String = String::from_utf8_lossy(&self.body)
-            .chars()
-            .take(200)
-            .filter(|c| !c.is_control())
-            .collect();
+        let excerpt = excerpt(&String::from_utf8_lossy(&self.body), 200);
         Err(format!("{url} answered {}: {excerpt}", self.status))
     }
+}
+
+/// At most `max` characters of `text` a source sent, without control characters: what of it
+/// may go into an error or a run's report.
+pub fn excerpt(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 /// How the node reads a source: implemented over HTTPS by the server, and by tests.

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{FeedError, Run};
 
@@ -45,7 +45,7 @@ pub(super) async fn pull(run: &mut Run<'_>) -> Result<(), FeedError> {
                 query.append_pair("next", next);
             }
         }
-        let fetched = run.get(url.as_str(), TAXII_ACCEPT).await?;
+        let fetched = run.get(url.as_str(), TAXII_ACCEPT, None).await?;
         let last = fetched.header("x-taxii-date-added-last").map(str::to_owned);
         let body = fetched.success(url.as_str()).map_err(|e| run.failed(e))?;
         let page: Page = serde_json::from_slice(&body)
@@ -82,12 +82,21 @@ pub(super) fn mark(raw: Box<RawValue>, markings: &[String]) -> Box<RawValue> {
     let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(raw.get()) else {
         return raw;
     };
-    let is_marking = object.get("type").and_then(Value::as_str) == Some("marking-definition");
-    if is_marking || object.contains_key("object_marking_refs") {
+    if !mark_object(&mut object, markings) {
         return raw;
     }
-    object.insert("object_marking_refs".into(), markings.into());
     RawValue::from_string(Value::Object(object).to_string()).unwrap_or(raw)
+}
+
+/// Gives `object` `markings` as its `object_marking_refs` when it carries none (and is no
+/// marking definition); whether it did.
+pub(super) fn mark_object(object: &mut Map<String, Value>, markings: &[String]) -> bool {
+    let is_marking = object.get("type").and_then(Value::as_str) == Some("marking-definition");
+    if markings.is_empty() || is_marking || object.contains_key("object_marking_refs") {
+        return false;
+    }
+    object.insert("object_marking_refs".into(), markings.into());
+    true
 }
 
 #[cfg(test)]

@@ -72,7 +72,8 @@ fn new_feed(name: &str, kind: FeedKind, url: &str) -> NewFeed {
 }
 
 /// A source that answers from a script: a list's text, or a TAXII collection of indicators
-/// paged as a TAXII server pages them, or failures while `failing` is set.
+/// paged as a TAXII 2.1 server pages them (or, asked with a `Range`, as a TAXII 2.0 server
+/// does), or failures while `failing` is set.
 #[derive(Default)]
 struct Source {
     list: Mutex<String>,
@@ -82,8 +83,12 @@ struct Source {
     failures: Mutex<VecDeque<u16>>,
     /// Every URL asked, with the credential sent.
     asked: Mutex<Vec<(String, Option<Credential>)>>,
+    /// Every `Range` asked.
+    ranges: Mutex<Vec<String>>,
     /// The largest page it serves, whatever the limit asked.
     page: usize,
+    /// TAXII 2.0: reads only the spec text's `items A-B`, refusing `items=A-B` with 400.
+    spaced_only: bool,
 }
 
 #[async_trait]
@@ -111,6 +116,21 @@ impl Fetch for Source {
         let query: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
         let after = query.get("added_after").cloned().unwrap_or_default();
+        if let Some(range) = request.range {
+            assert_eq!(
+                request.accept,
+                "application/vnd.oasis.stix+json; version=2.0"
+            );
+            self.ranges.lock().unwrap().push(range.to_owned());
+            if self.spaced_only && range.starts_with("items=") {
+                return Ok(Fetched {
+                    status: 400,
+                    body: br#"{"title": "Bad Range header supplied"}"#.to_vec(),
+                    ..Fetched::default()
+                });
+            }
+            return Ok(self.range_of(&after, range));
+        }
         let skip: usize = query.get("next").map_or(0, |n| n.parse().unwrap());
         let limit: usize = query["limit"].parse::<usize>().unwrap().min(self.page);
         let objects = self.objects.lock().unwrap();
@@ -138,6 +158,67 @@ impl Fetch for Source {
 }
 
 impl Source {
+    /// The answer of a TAXII 2.0 server to a request for `range` (`items=A-B`) of what was
+    /// added after `after`: a STIX 2.0 bundle, 206 with Content-Range, or 416.
+    fn range_of(&self, after: &str, range: &str) -> Fetched {
+        let (first, last) = range
+            .strip_prefix("items=")
+            .or_else(|| range.strip_prefix("items "))
+            .and_then(|r| r.split_once('-'))
+            .map(|(a, b)| (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()))
+            .unwrap();
+        let objects = self.objects.lock().unwrap();
+        let matching: Vec<&(String, Value)> = objects
+            .iter()
+            .filter(|(added, _)| added.as_str() > after)
+            .collect();
+        let total = matching.len();
+        if first >= total && total > 0 {
+            return Fetched {
+                status: 416,
+                headers: vec![("content-range".into(), format!("items */{total}"))],
+                ..Fetched::default()
+            };
+        }
+        let end = last.min(first + self.page - 1).min(total.saturating_sub(1));
+        let page: Vec<&(String, Value)> = matching.get(first..=end).unwrap_or_default().to_vec();
+        let mut headers = vec![(
+            "content-range".to_owned(),
+            format!("items {first}-{end}/{total}"),
+        )];
+        if let Some((added, _)) = page.last() {
+            headers.push(("x-taxii-date-added-last".into(), added.clone()));
+        }
+        let bundle = json!({"type": "bundle", "spec_version": "2.0",
+            "id": "bundle--00000000-0000-4000-8000-000000000000",
+            "objects": page.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>()});
+        Fetched {
+            status: 206,
+            headers,
+            body: bundle.to_string().into_bytes(),
+        }
+    }
+
+    /// Adds STIX 2.0 indicators `from..to`, all added at `added` (as one POST adds them);
+    /// every tenth carries the TLP 1.0 RED marking.
+    fn publish20(&self, range: std::ops::Range<u32>, added: &str) {
+        let mut objects = self.objects.lock().unwrap();
+        for n in range {
+            let mut o = json!({
+                "type": "indicator",
+                "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+                "created": "2017-01-01T00:00:00.000Z", "modified": "2017-01-01T00:00:00.000Z",
+                "labels": ["malicious-activity"],
+                "pattern": format!("[ipv4-addr:value = '10.1.{}.{}']", n / 256, n % 256),
+                "valid_from": "2017-01-01T00:00:00Z",
+            });
+            if n % 10 == 0 {
+                o["object_marking_refs"] = json!([comity_stix::tlp::TLP1_RED]);
+            }
+            objects.push((added.to_owned(), o));
+        }
+    }
+
     fn taxii(page: usize) -> Source {
         Source {
             page,
@@ -331,6 +412,21 @@ async fn bad_subscriptions_are_refused_precisely_and_store_nothing() {
             },
             "list feeds only",
         ),
+        (
+            NewFeed {
+                column: Some(2),
+                ..new_feed(
+                    "t20",
+                    FeedKind::Taxii20,
+                    "https://taxii.example/api1/collections/c/",
+                )
+            },
+            "list feeds only",
+        ),
+        (
+            new_feed("t20", FeedKind::Taxii20, "https://taxii.example/api1/"),
+            "collections",
+        ),
     ];
     for (feed, expected) in cases {
         let name = feed.name.clone();
@@ -339,6 +435,7 @@ async fn bad_subscriptions_are_refused_precisely_and_store_nothing() {
             other => panic!("{name}: {other:?}"),
         }
     }
+    assert_eq!("taxii20".parse::<FeedKind>().unwrap(), FeedKind::Taxii20);
     assert!(matches!(
         "rss".parse::<FeedKind>(),
         Err(FeedError::Invalid(why)) if why.contains("unknown feed kind \"rss\"")
@@ -616,4 +713,332 @@ fn retries_double_from_thirty_seconds_up_to_the_caps() {
     assert_eq!(retry_after(8, 3600), 3600, "never beyond the interval");
     assert_eq!(retry_after(40, 86_400), MAX_RETRY_SECS);
     assert_eq!(retry_after(u64::MAX, 86_400), MAX_RETRY_SECS);
+}
+
+fn taxii20_feed(page_size: usize) -> NewFeed {
+    NewFeed {
+        page_size: Some(page_size),
+        ..new_feed(
+            "peer20",
+            FeedKind::Taxii20,
+            "https://taxii20.example/api1/collections/c1/",
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_taxii20_pull_pages_by_range_converts_marks_and_then_reads_only_what_is_new() {
+    let f = fixture().await;
+    let source = Source::taxii(1000);
+    source.publish20(0..1500, "2026-03-01T00:00:00.000001Z");
+    source.publish20(1500..2500, "2026-03-01T00:00:00.000002Z");
+    add(&f.node, taxii20_feed(1000)).await.unwrap();
+    let first = run(&f.node, &source, "peer20", &quiet).await.unwrap();
+    assert_eq!((first.stored, first.skipped, first.pages), (2500, 0, 3));
+    assert_eq!(
+        *source.ranges.lock().unwrap(),
+        ["items=0-999", "items=1000-1999", "items=2000-2999"]
+    );
+    let objects = stored(&f.node, true).await;
+    assert_eq!(objects.len(), 2500);
+    for o in &objects {
+        assert_eq!(o["spec_version"], "2.1");
+        assert_eq!(o["pattern_type"], "stix");
+        assert_eq!(o["indicator_types"], json!(["malicious-activity"]));
+        assert_eq!(o["labels"], json!(["malicious-activity"]));
+    }
+    let red = objects
+        .iter()
+        .filter(|o| o["object_marking_refs"] == json!([comity_stix::tlp::TLP1_RED]))
+        .count();
+    assert_eq!(red, 250, "TLP 1.0 markings are kept");
+    let amber = objects
+        .iter()
+        .filter(|o| o["object_marking_refs"] == json!([AMBER]))
+        .count();
+    assert_eq!(amber, 2250, "the unmarked get the feed's marking");
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!(view.kind, "taxii20");
+    assert_eq!(view.cursor.as_deref(), Some("2026-03-01T00:00:00.000002Z"));
+    // Only what is new comes next time, asked for after the last date seen.
+    source.publish20(2500..2510, "2026-03-02T00:00:00.000000Z");
+    source.asked.lock().unwrap().clear();
+    source.ranges.lock().unwrap().clear();
+    let second = run(&f.node, &source, "peer20", &quiet).await.unwrap();
+    assert_eq!((second.stored, second.already, second.pages), (10, 0, 1));
+    let asked = source.asked.lock().unwrap()[0].0.clone();
+    assert!(
+        asked.ends_with("/objects/?added_after=2026-03-01T00%3A00%3A00.000002Z"),
+        "{asked}"
+    );
+    assert_eq!(*source.ranges.lock().unwrap(), ["items=0-999"]);
+    // Nothing new: one empty range, nothing stored, the cursor kept.
+    let third = run(&f.node, &source, "peer20", &quiet).await.unwrap();
+    assert_eq!((third.stored, third.pages), (0, 1));
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!(view.cursor.as_deref(), Some("2026-03-02T00:00:00.000000Z"));
+    assert_eq!(view.objects, 2510);
+}
+
+#[tokio::test]
+async fn a_taxii20_pull_resumes_at_the_range_it_did_not_finish_when_objects_share_a_date() {
+    let f = fixture().await;
+    let source = Source::taxii(100);
+    // One POST of 300 objects: one date added for all of them.
+    source.publish20(0..300, "2026-03-01T00:00:00.000000Z");
+    add(&f.node, taxii20_feed(100)).await.unwrap();
+    let failing = FailAfter {
+        inner: &source,
+        served: Mutex::new(0),
+        after: 1,
+    };
+    let err = run(&f.node, &failing, "peer20", &quiet).await.unwrap_err();
+    assert!(err.to_string().contains("answered 503"), "{err}");
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!(
+        view.cursor.as_deref(),
+        Some("@100"),
+        "items read, not the date"
+    );
+    assert_eq!(view.objects, 100);
+    source.asked.lock().unwrap().clear();
+    source.ranges.lock().unwrap().clear();
+    let resumed = run(&f.node, &source, "peer20", &quiet).await.unwrap();
+    assert_eq!((resumed.stored, resumed.already), (200, 0));
+    assert_eq!(
+        *source.ranges.lock().unwrap(),
+        ["items=100-199", "items=200-299"]
+    );
+    assert!(!source.asked.lock().unwrap()[0].0.contains("added_after"));
+    assert_eq!(stored(&f.node, true).await.len(), 300);
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!(view.cursor.as_deref(), Some("2026-03-01T00:00:00.000000Z"));
+    assert_eq!((view.failures, view.objects), (0, 300));
+}
+
+/// Answers every request with the same answer.
+struct Scripted(Fetched);
+
+#[async_trait]
+impl Fetch for Scripted {
+    async fn get(&self, _: FetchRequest<'_>) -> Result<Fetched, String> {
+        Ok(self.0.clone())
+    }
+}
+
+fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Scripted {
+    Scripted(Fetched {
+        status,
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    })
+}
+
+fn indicator20(n: u32) -> Value {
+    json!({"type": "indicator", "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2017-01-01T00:00:00.000Z", "modified": "2017-01-01T00:00:00.000Z",
+        "labels": ["malicious-activity"], "pattern": "[ipv4-addr:value = '10.9.9.9']",
+        "valid_from": "2017-01-01T00:00:00Z"})
+}
+
+fn bundle20(objects: &[Value]) -> String {
+    json!({"type": "bundle", "spec_version": "2.0",
+        "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": objects})
+    .to_string()
+}
+
+#[tokio::test]
+async fn bad_taxii20_pages_fail_whole_and_store_nothing() {
+    let f = fixture().await;
+    add(&f.node, taxii20_feed(2)).await.unwrap();
+    let two = bundle20(&[indicator20(1), indicator20(2)]);
+    let three = bundle20(&[indicator20(1), indicator20(2), indicator20(3)]);
+    let date = ("x-taxii-date-added-last", "2026-03-01T00:00:00Z");
+    let cases = [
+        (
+            answer(
+                206,
+                &[("content-range", "items 0-1/2")],
+                r#"{"more":false,"objects":[]}"#,
+            ),
+            "answered no STIX 2.0 bundle",
+        ),
+        (
+            answer(
+                206,
+                &[],
+                r#"{"type":"bundle","objects":5,"spec_version":"2.0"}"#,
+            ),
+            "answered no STIX 2.0 bundle: invalid type: integer `5`",
+        ),
+        (
+            answer(206, &[], r#"{"type":"bundle","objects":[]}"#),
+            "(type \"bundle\", spec_version None)",
+        ),
+        (
+            answer(206, &[], r#"{"type":"identity","spec_version":"2.0"}"#),
+            "(type \"identity\"",
+        ),
+        (
+            answer(206, &[], "<html>\u{1b}[31m"),
+            "answered no STIX 2.0 bundle",
+        ),
+        (
+            answer(200, &[], &three),
+            "answered 3 objects for a range of 2: more than asked for",
+        ),
+        (
+            answer(206, &[("content-range", "items 0-2/3")], &three),
+            "answered 3 objects for a range of 2",
+        ),
+        (
+            answer(206, &[("content-range", "items 5-6/10")], &two),
+            "answered items 5-6 with 2 objects to a request from item 0",
+        ),
+        (
+            answer(206, &[("content-range", "items 0-4/10")], &two),
+            "answered items 0-4 with 2 objects",
+        ),
+        (
+            answer(206, &[("content-range", "bytes 0-1/2")], &two),
+            "answered Content-Range \"bytes 0-1/2\"",
+        ),
+        (answer(206, &[], &two), "answered 206 without Content-Range"),
+        (
+            answer(
+                206,
+                &[
+                    ("content-range", "items 0-1/2"),
+                    ("x-taxii-date-added-last", "<script>\u{7}"),
+                ],
+                &two,
+            ),
+            "X-TAXII-Date-Added-Last \"<script>\" is not a timestamp",
+        ),
+        (answer(204, &[date], ""), "answered 204, not 200 or 206"),
+        (answer(500, &[], "down"), "answered 500: down"),
+    ];
+    for (i, (fetch, expected)) in cases.into_iter().enumerate() {
+        let err = run(&f.node, &fetch, "peer20", &quiet).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(expected), "case {i}: {text}");
+        assert!(!text.chars().any(char::is_control), "case {i}: {text:?}");
+    }
+    assert!(stored(&f.node, true).await.is_empty(), "nothing stored");
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!((view.cursor.as_deref(), view.objects), (None, 0));
+    // A collection that shrank below what was read is not silently read as empty.
+    let shrunk = answer(416, &[("content-range", "items */1")], "");
+    f.node
+        .store()
+        .save_feed_state(
+            "peer20",
+            &FeedState {
+                cursor: Some("@5".into()),
+                ..FeedState::default()
+            },
+        )
+        .await
+        .unwrap();
+    let err = run(&f.node, &shrunk, "peer20", &quiet).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("holds 1 items after the cursor, fewer than the 5 read"),
+        "{err}"
+    );
+    let past_end = answer(416, &[("content-range", "items */5")], "");
+    let report = run(&f.node, &past_end, "peer20", &quiet).await.unwrap();
+    assert_eq!((report.stored, report.pages), (0, 1));
+}
+
+#[tokio::test]
+async fn unconvertible_taxii20_objects_are_skipped_with_their_reasons_the_rest_stored() {
+    let f = fixture().await;
+    add(&f.node, taxii20_feed(10)).await.unwrap();
+    let mut v21 = indicator20(3);
+    v21["spec_version"] = json!("2.1");
+    let mut no_valid_from = indicator20(4);
+    no_valid_from.as_object_mut().unwrap().remove("valid_from");
+    let mut hostile = indicator20(5);
+    hostile["id"] = json!("indicator--\u{1b}[2J<script>");
+    let mut bad_pattern = indicator20(6);
+    bad_pattern["pattern"] = json!("[ipv4-addr:value = ");
+    let mut named = indicator20(7);
+    named["name"] = json!("<img src=x onerror=alert(1)>\u{202e}");
+    let page = bundle20(&[
+        indicator20(1),
+        json!("a string"),
+        json!({"type": "grouping", "id": "grouping--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3"}),
+        v21,
+        no_valid_from,
+        hostile,
+        bad_pattern,
+        named,
+    ]);
+    let fetch = answer(
+        206,
+        &[
+            ("content-range", "items 0-7/8"),
+            ("x-taxii-date-added-last", "2026-03-01T00:00:00.5Z"),
+        ],
+        &page,
+    );
+    let report = run(&f.node, &fetch, "peer20", &quiet).await.unwrap();
+    assert_eq!(
+        (report.stored, report.skipped, report.refused),
+        (2, 5, 1),
+        "{:?}",
+        report.reasons
+    );
+    let reasons = report.reasons.join("\n");
+    for expected in [
+        "skipped: not a JSON object",
+        "skipped: grouping--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3: \"grouping\" is not a STIX 2.0 object type",
+        "skipped: indicator--00000000-0000-4000-8000-000000000003: carries spec_version \"2.1\"",
+        "skipped: indicator--00000000-0000-4000-8000-000000000004: not valid STIX 2.1 once converted",
+        "skipped: indicator--[2J<script>: not valid STIX 2.1 once converted",
+        "indicator--00000000-0000-4000-8000-000000000006: refused: ",
+    ] {
+        assert!(reasons.contains(expected), "{expected}\n{reasons}");
+    }
+    assert!(!report
+        .reasons
+        .iter()
+        .any(|r| r.chars().any(char::is_control)));
+    let objects = stored(&f.node, true).await;
+    let named = objects
+        .iter()
+        .find(|o| o["id"] == "indicator--00000000-0000-4000-8000-000000000007")
+        .unwrap();
+    assert_eq!(named["name"], "<img src=x onerror=alert(1)>\u{202e}");
+    let view = &list(&f.node).await.unwrap()[0];
+    assert_eq!(view.cursor.as_deref(), Some("2026-03-01T00:00:00.5Z"));
+}
+
+#[tokio::test]
+async fn a_taxii20_server_that_reads_only_the_spec_texts_range_form_is_asked_so() {
+    let f = fixture().await;
+    let source = Source {
+        spaced_only: true,
+        ..Source::taxii(100)
+    };
+    source.publish20(0..150, "2026-03-01T00:00:00.000000Z");
+    add(&f.node, taxii20_feed(100)).await.unwrap();
+    let report = run(&f.node, &source, "peer20", &quiet).await.unwrap();
+    assert_eq!(
+        (report.stored, report.pages),
+        (150, 2),
+        "the refused form is no page"
+    );
+    assert_eq!(
+        *source.ranges.lock().unwrap(),
+        ["items=0-99", "items 0-99", "items 100-199"]
+    );
+    // A 400 to the spec text's form too is the run's failure.
+    let refusing = answer(400, &[], "bad range");
+    let err = run(&f.node, &refusing, "peer20", &quiet).await.unwrap_err();
+    assert!(err.to_string().contains("answered 400: bad range"), "{err}");
 }
