@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import ADMIN_PASSWORD, target
-from federation_nodes import federation, log_entries, wait_until
+from federation_nodes import cli_json, envelope, federation, log_entries, node_key, post_inbox, signed, wait_until
 
 pytestmark = pytest.mark.skipif(target() == "medallion", reason="comity-only: governance")
 
@@ -152,3 +153,69 @@ def test_who_may_read_and_who_may_act(world):
     assert api(a, "GET", "/proposals/proposal--00000000-0000-4000-8000-000000000000").status_code == 404
     r = api(a, "POST", f"/proposals/{pid}/vote", {"choice": "maybe"})
     assert r.status_code == 400, r.text
+
+
+def test_a_members_keys_replaced_by_vote_are_pinned_everywhere_and_the_member_goes_on_with_them(world):
+    """The member prepares a key (`comity key prepare`), B tables `revoke_member_key` with
+    it, the three vote; every node, the member's own included, pins the new keys. The member
+    moves the prepared key file in place and restarts: its next proposal is taken by the
+    others, and an envelope signed by its old key is refused. Runs last: it changes A's key."""
+    a, b, c = world["A"], world["B"], world["C"]
+    d = ["--data-dir", a.node.data_dir]
+    old_key = node_key(a)
+    prepared = a.node.cli("key", "prepare", *d)
+    new_key_text, encryption_key = prepared.stdout.decode().split()
+    assert new_key_text.startswith("ed25519:") and new_key_text != a.public_key, new_key_text
+    assert encryption_key.startswith("x25519:"), encryption_key
+    nxt = a.node.data_dir / "node.key.next"
+    assert nxt.exists() and nxt.read_text() != (a.node.data_dir / "node.key").read_text()
+    again = a.node.cli("key", "prepare", *d, check=False)
+    assert again.returncode != 0 and b"node.key.next exists" in again.stderr, again.stderr
+
+    since = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    action = {"kind": "revoke_member_key", "member": a.id, "revoked_from": since,
+              "new_key": new_key_text, "encryption_key": encryption_key}
+    before = ok(api(b, "GET", "/proposals"))["proposals"]
+    for bad in [{**action, "new_key": b.public_key},          # pinned for another member
+                {**action, "new_key": a.public_key},          # the member's own key
+                {**action, "member": "identity--00000000-0000-4000-8000-000000000999"},
+                {**action, "revoked_from": "2999-01-01T00:00:00Z"},
+                {**action, "new_key": "ed25519:not-a-key"}]:
+        r = api(b, "POST", "/proposals", {"action": bad})
+        assert r.status_code in (400, 422), (bad, r.status_code, r.text)
+    assert ok(api(b, "GET", "/proposals"))["proposals"] == before, "a refused proposal left nothing"
+
+    pid = ok(api(b, "POST", "/proposals", {"action": action}), 201)["id"]
+    for m in (a, c):
+        wait_until(lambda m=m: held(m, pid), WAIT, f"{m.letter} holds {pid}", nodes=[m.node])
+    for m in (a, b, c):
+        ok(api(m, "POST", f"/proposals/{pid}/vote", {"choice": "yes"}))
+
+    def executed(m):
+        p = ok(api(m, "GET", f"/proposals/{pid}"))
+        return p if p["counted"] else None
+    outcomes = [wait_until(lambda m=m: executed(m), WAIT, f"{m.letter} counted {pid}", nodes=[m.node])
+                for m in (a, b, c)]
+    assert [p["state"] for p in outcomes] == ["executed"] * 3, outcomes
+    assert len({p["outcome"]["digest"] for p in outcomes}) == 1
+    for m in (b, c):
+        on = cli_json(m.node, "member", "show", a.id, "--data-dir", m.node.data_dir)
+        assert (on["public_key"], on["encryption_key"]) == (new_key_text, encryption_key), on
+    mine = cli_json(a.node, "member", "show-local", *d)
+    assert (mine["public_key"], mine["encryption_key"]) == (new_key_text, encryption_key), mine
+    history = json.loads(a.node.cli("key", "history", "--json", *d).stdout)
+    assert [s["statement"]["type"] for s in history][-1:] == ["key-replacement"], history
+
+    # The member swaps the prepared key in and restarts; the others take what it signs now.
+    a.node.stop()
+    nxt.replace(a.node.data_dir / "node.key")
+    a.public_key = new_key_text
+    a.start()
+    later = ok(api(a, "POST", "/proposals", {"action": {**NORM, "norm": "after-the-replacement"}}), 201)["id"]
+    for m in (b, c):
+        wait_until(lambda m=m: held(m, later), WAIT, f"{m.letter} holds A's proposal signed by the new key",
+                   nodes=[a.node, m.node])
+    # What the revoked key signs now is refused at the gate.
+    env = envelope(a.id, b.id, 10_000, kind="governance", body={"x": 1})
+    r = post_inbox(b, signed(env, old_key, seal=False), old_key)
+    assert r.status_code == 401, (r.status_code, r.text)
