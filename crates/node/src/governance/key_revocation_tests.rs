@@ -6,7 +6,7 @@ use comity_stix::clock::format_us;
 use serde_json::json;
 
 use super::service::{self, count_due, NewProposal};
-use super::service_tests::{count_time, deliver, tabled_at, with_rules, SECOND};
+use super::service_tests::{a_and_b_vote_yes, count_time, deliver, tabled_at, with_rules, SECOND};
 use super::*;
 use crate::federation::envelope::{Envelope, Kind};
 use crate::federation::inbox::Answer;
@@ -86,16 +86,7 @@ async fn a_thiefs_rotation_is_undone_by_a_vote_and_every_node_pins_the_members_n
         .unwrap()
         .proposal
         .id;
-    deliver(&a, &b).await;
-    deliver(&a, &c).await;
-    for p in [&a, &b] {
-        service::vote(&p.node, &id, Choice::Yes, at + 2 * SECOND)
-            .await
-            .unwrap();
-    }
-    for (from, to) in [(&a, &b), (&b, &a), (&a, &c), (&b, &c)] {
-        deliver(from, to).await;
-    }
+    a_and_b_vote_yes(&a, &b, &c, &id, at).await;
     for p in [&a, &b, &c] {
         count_due(p.node.store(), count_time(at)).await.unwrap();
         let shown = service::show(p.node.store(), &id, count_time(at))

@@ -69,6 +69,21 @@ pub(super) async fn deliver(from: &Peer, to: &Peer) {
     }
 }
 
+/// `a`'s proposal `id` (tabled at `at`) reaches `b` and `c`; `a` and `b` vote yes and their
+/// ballots reach the others.
+pub(super) async fn a_and_b_vote_yes(a: &Peer, b: &Peer, c: &Peer, id: &str, at: i64) {
+    deliver(a, b).await;
+    deliver(a, c).await;
+    for p in [a, b] {
+        service::vote(&p.node, id, Choice::Yes, at + 2 * SECOND)
+            .await
+            .unwrap();
+    }
+    for (from, to) in [(a, b), (b, a), (a, c), (b, c)] {
+        deliver(from, to).await;
+    }
+}
+
 /// `p`'s ballot texts on `id`.
 pub(super) async fn ballots(p: &Peer, id: &str) -> Vec<String> {
     let held = p.node.store().ballots(id).await.unwrap();
@@ -409,16 +424,7 @@ async fn a_succeeded_admission_and_suspension_change_the_member_set_on_every_nod
     .unwrap()
     .proposal
     .id;
-    deliver(&a, &b).await;
-    deliver(&a, &c).await;
-    for p in [&a, &b] {
-        service::vote(&p.node, &id, Choice::Yes, at + 2 * SECOND)
-            .await
-            .unwrap();
-    }
-    for (from, to) in [(&a, &b), (&b, &a), (&a, &c), (&b, &c)] {
-        deliver(from, to).await;
-    }
+    a_and_b_vote_yes(&a, &b, &c, &id, at).await;
     for p in [&a, &b, &c] {
         count_due(p.node.store(), count_time(at)).await.unwrap();
         let member = p.node.directory().member(&c.id).await.unwrap().unwrap();
