@@ -34,7 +34,7 @@ use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, AttachmentTransfer, BallotRecord, CancellationRecord,
-    CollectedCosignature, Collection, CollectionRef, Effect, Feed, FeedRecord, FeedState,
+    CollectedCosignature, Collection, CollectionRef, Decided, Effect, Feed, FeedRecord, FeedState,
     FeedValue, GovernanceAct, InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion,
     ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page,
     PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
@@ -675,6 +675,16 @@ impl GovernanceStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (outcome, effect, act) = (outcome.clone(), effect.cloned(), act.clone());
         self.write(move |c| governance::record_outcome(c, &outcome, effect.as_ref(), &act))
+            .await
+    }
+    async fn record_decided(
+        &self,
+        decided: &Decided,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (decided, effect, act) = (decided.clone(), effect.cloned(), act.clone());
+        self.write(move |c| governance::record_decided(c, &decided, effect.as_ref(), &act))
             .await
     }
     async fn found(&self, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {

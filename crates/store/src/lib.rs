@@ -29,8 +29,8 @@ mod values;
 
 pub use feeds::{Feed, FeedRecord, FeedState, FeedValue};
 pub use governance::{
-    BallotRecord, CancellationRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion,
-    OutcomeRecord, ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
+    BallotRecord, CancellationRecord, Decided, Effect, GovernanceAct, GovernanceRecords,
+    NormVersion, OutcomeRecord, ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
 };
 pub use requests::{
     AttachmentTransfer, RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE,
@@ -458,6 +458,19 @@ pub trait GovernanceStore: Send + Sync {
     async fn record_outcome(
         &self,
         outcome: &OutcomeRecord,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool>;
+    /// Stores a proposal decided on other nodes (`decided`: the proposal, unless the same
+    /// one is stored; the ballots not stored yet; its outcome) and applies `effect`, with
+    /// `act`, all or nothing, as [`Self::table_proposal`], [`Self::add_ballot`] and
+    /// [`Self::record_outcome`] would one after the other. Returns `false`, changing
+    /// nothing, when the proposal has an outcome already; a [`StoreError::Conflict`],
+    /// changing nothing, when another proposal with its id is stored, it is canceled, or
+    /// the effect cannot apply.
+    async fn record_decided(
+        &self,
+        decided: &Decided,
         effect: Option<&Effect>,
         act: &GovernanceAct,
     ) -> StoreResult<bool>;
