@@ -467,6 +467,31 @@ pub async fn proposals(pool: &PgPool, limit: usize) -> StoreResult<Vec<ProposalR
 }
 
 /// The proposals past their deadline with no outcome.
+/// The proposals with an outcome after `after` (deadline, id), by deadline then id
+/// (byte-wise, as SQLite orders them).
+pub async fn decided(
+    pool: &PgPool,
+    after: Option<(i64, &str)>,
+    limit: usize,
+) -> StoreResult<Vec<ProposalRecord>> {
+    let (deadline, id) = after.unwrap_or((i64::MIN, ""));
+    sqlx::query(&format!(
+        "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p
+         WHERE EXISTS (SELECT 1 FROM gov_outcomes o WHERE o.proposal = p.id)
+           AND (deadline > $1 OR (deadline = $1 AND id COLLATE \"C\" > $2))
+         ORDER BY deadline, id COLLATE \"C\" LIMIT $3"
+    ))
+    .bind(deadline)
+    .bind(id)
+    .bind(limit_to_sql(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(proposal_row)
+    .collect()
+}
+
 pub async fn proposals_due(pool: &PgPool, at: i64) -> StoreResult<Vec<ProposalRecord>> {
     sqlx::query(&format!(
         "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p

@@ -552,6 +552,13 @@ impl GovernanceStore for PgStore {
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
         governance::proposals_due(&self.pool, at).await
     }
+    async fn decided(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProposalRecord>> {
+        governance::decided(&self.pool, after, limit).await
+    }
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
         governance::ballots(&self.pool, id).await
     }

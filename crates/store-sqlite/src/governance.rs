@@ -469,6 +469,26 @@ pub fn proposals_due(c: &Connection, at: i64) -> StoreResult<Vec<ProposalRecord>
     )
 }
 
+/// The proposals with an outcome after `after` (deadline, id), by deadline then id.
+pub fn decided(
+    c: &Connection,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> StoreResult<Vec<ProposalRecord>> {
+    let (deadline, id) = after.unwrap_or((i64::MIN, String::new()));
+    collect(
+        c,
+        &format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p
+             WHERE EXISTS (SELECT 1 FROM gov_outcomes o WHERE o.proposal = p.id)
+               AND (deadline > ?1 OR (deadline = ?1 AND id > ?2))
+             ORDER BY deadline, id LIMIT ?3"
+        ),
+        params![deadline, id, limit_to_sql(limit)],
+        proposal_row,
+    )
+}
+
 /// The ballots on proposal `id`, in the order received.
 pub fn ballots(c: &Connection, id: &str) -> StoreResult<Vec<BallotRecord>> {
     collect(

@@ -702,6 +702,15 @@ impl GovernanceStore for SqliteStore {
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
         self.read(move |c| governance::proposals_due(c, at)).await
     }
+    async fn decided(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProposalRecord>> {
+        let after = after.map(|(deadline, id)| (deadline, id.to_owned()));
+        self.read(move |c| governance::decided(c, after, limit))
+            .await
+    }
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
         let id = id.to_owned();
         self.read(move |c| governance::ballots(c, &id)).await

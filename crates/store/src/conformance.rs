@@ -3274,6 +3274,26 @@ pub async fn governance_decided_proposals_are_stored_whole_or_not_at_all(store: 
         .unwrap());
     assert_eq!(governance_snapshot(store, &p.id).await, after);
 
+    // Listed among the decided, by deadline then id, after a given one.
+    let listed = |all: Vec<ProposalRecord>| -> Vec<String> {
+        all.into_iter()
+            .map(|p| p.id)
+            .filter(|id| [31, 32, 33].map(proposal_id).contains(id))
+            .collect()
+    };
+    assert_eq!(
+        listed(store.decided(None, usize::MAX).await.unwrap()),
+        vec![p.id.clone()]
+    );
+    assert_eq!(
+        listed(
+            store
+                .decided(Some((p.deadline, &p.id)), usize::MAX)
+                .await
+                .unwrap()
+        ),
+        Vec::<String>::new()
+    );
     // Held already with one of its ballots: the others are added.
     store
         .table_proposal(&held, &governance_act(&held.id, &[]))
@@ -3292,6 +3312,26 @@ pub async fn governance_decided_proposals_are_stored_whole_or_not_at_all(store: 
         .unwrap());
     let ballots = store.ballots(&held.id).await.unwrap();
     assert_eq!(ballots, decided(&held, &[41, 43]).ballots);
+    assert_eq!(
+        listed(
+            store
+                .decided(Some((p.deadline - 1, &p.id)), usize::MAX)
+                .await
+                .unwrap()
+        ),
+        vec![p.id.clone(), held.id.clone()]
+    );
+    assert_eq!(
+        listed(
+            store
+                .decided(Some((p.deadline, &p.id)), usize::MAX)
+                .await
+                .unwrap()
+        ),
+        vec![held.id.clone()]
+    );
+    let first = store.decided(None, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
 
     // Another text under its id, or canceled here: refused, changing nothing.
     store

@@ -487,6 +487,13 @@ pub trait GovernanceStore: Send + Sync {
     /// The proposals whose deadline is at or before `at` and that have no outcome yet and
     /// were not canceled, by deadline then id.
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>>;
+    /// The proposals with an outcome, by deadline then id, after the one whose deadline
+    /// and id are `after` (from the first when `None`), at most `limit`.
+    async fn decided(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProposalRecord>>;
     /// The ballots received on proposal `id`, in the order received.
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>>;
     /// The outcome of proposal `id`.
