@@ -37,9 +37,11 @@
 pub mod audit;
 pub mod ballot;
 pub mod cancel;
+pub mod catch_up;
 mod effect;
 pub mod electorate;
 pub mod genesis;
+pub mod history;
 pub mod proposal;
 pub mod rules;
 pub mod service;
@@ -49,6 +51,8 @@ pub mod tally;
 
 #[cfg(test)]
 mod audit_tests;
+#[cfg(test)]
+mod catch_up_tests;
 #[cfg(test)]
 mod key_revocation_tests;
 #[cfg(test)]
