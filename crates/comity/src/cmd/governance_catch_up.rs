@@ -23,7 +23,7 @@ pub async fn run(from: Vec<String>, json: bool, data: &DataDir) -> anyhow::Resul
     }
     let sources: Vec<&dyn Pages> = sources.iter().map(|s| s as &dyn Pages).collect();
     let mut progress = |p: &CatchUp| {
-        if !json && p.verified % EVERY == 0 {
+        if !json && p.verified.is_multiple_of(EVERY) {
             eprintln!(
                 "{} items verified: {} applied, {} held already",
                 p.verified,
