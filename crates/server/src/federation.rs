@@ -42,6 +42,14 @@ pub(crate) fn routes() -> Router<AppState> {
             comity_node::federation::transport::DOSSIER_PATH,
             get(crate::governance::dossier),
         )
+        .route(
+            comity_node::federation::transport::HISTORY_PATH,
+            get(crate::governance::history_first),
+        )
+        .route(
+            comity_node::federation::transport::HISTORY_AFTER_PATH,
+            get(crate::governance::history_after),
+        )
 }
 
 /// GET `/federation/v1/outbox?after=SEQ`: what this node queued for the asking member
@@ -382,6 +390,45 @@ impl PeerTransport for HttpTransport {
             .get(&url)
             .header("Authorization", authorization);
         HttpTransport::exchange(&url, request).await
+    }
+
+    async fn get_signed(
+        &self,
+        endpoint: &str,
+        path: &str,
+        signature: SignatureHeaders,
+        max: usize,
+    ) -> Result<PeerAnswer, TransportError> {
+        let url = format!("{}{path}", endpoint.trim_end_matches('/'));
+        let mut response = self
+            .client
+            .get()
+            .get(&url)
+            .header("Content-Digest", signature.content_digest)
+            .header("Signature-Input", signature.signature_input)
+            .header("Signature", signature.signature)
+            .send()
+            .await
+            .map_err(|e| TransportError(format!("cannot reach {url}: {}", with_causes(&e))))?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| TransportError(format!("broken answer from {url}: {e}")))?
+        {
+            if body.len() + chunk.len() > max {
+                return Err(TransportError(format!(
+                    "the answer of {url} is larger than {max} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(PeerAnswer {
+            status: status.as_u16(),
+            status_text: status.to_string(),
+            body,
+        })
     }
 
     async fn post_keys(&self, endpoint: &str, body: String) -> Result<PeerAnswer, TransportError> {

@@ -3,8 +3,10 @@
 //! officers and admins read; anyone else is refused, peer members included: proposals,
 //! ballots and cancellations travel between nodes as signed envelopes through the
 //! federation, never through this API. The one governance route peers call is a
-//! federation route, `GET /federation/v1/governance/proposals/{id}`: the signed dossier a
-//! member auditing the proposal asks for ([`dossier`]).
+//! federation routes: `GET /federation/v1/governance/proposals/{id}`, the signed dossier a
+//! member auditing the proposal asks for ([`dossier`]), and
+//! `GET /federation/v1/governance/history[/{after}]`, the signed pages of the decided
+//! history a member catching up asks for ([`history_first`]).
 //!
 //! - `GET /api/v1/governance/proposals[?limit=N]`: the proposals, newest first, each with
 //!   where it stands.
@@ -17,13 +19,16 @@
 //! - `POST /api/v1/governance/proposals/{id}/cancel`: cancels a proposal this node's member
 //!   tabled, while it is pending.
 //! - `GET /api/v1/governance/norms`: every version of every adopted norm.
+//! - `POST /api/v1/governance/catch-up` `{"from": [MEMBER…]}`: catches up with the history
+//!   decided since the genesis (read from the first peer, compared with the others); the
+//!   report says what was applied and, when it stopped, why.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use comity_node::governance::{audit, service, Choice, NewProposal};
+use comity_node::governance::{audit, catch_up, history, service, Choice, NewProposal};
 use comity_stix::clock::now_us;
 use comity_store::Role;
 use serde::Deserialize;
@@ -46,6 +51,7 @@ pub(crate) fn routes() -> Vec<ApiRoute> {
         ApiRoute::post("/api/v1/governance/proposals/{id}/vote", vote),
         ApiRoute::post("/api/v1/governance/proposals/{id}/cancel", cancel),
         ApiRoute::get("/api/v1/governance/norms", norms),
+        ApiRoute::post("/api/v1/governance/catch-up", catch_up),
     ]
 }
 
@@ -142,12 +148,43 @@ async fn cancel(
     Ok(Json(shown).into_response())
 }
 
+/// Authenticates a federation `GET` of governance evidence: signed like an inbox request
+/// (RFC 9421, by a registered, active member's pinned key, over the method, the path and
+/// the digest of an empty body), over a connection whose client certificate is that
+/// member's when the node requires mutual TLS. Returns the member, once proposals due are
+/// counted.
+async fn member_asking(
+    state: &AppState,
+    client: Option<&crate::client_auth::ClientCertificate>,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Result<String, crate::inbox_gate::Refused> {
+    let signature = state
+        .inbox
+        .authenticate(state.node.store(), headers, "GET", uri.path())
+        .await?;
+    signature
+        .check_digest(&sha2::Sha256::digest(b""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    crate::client_auth::bound_to_member(state, client, &signature.sender).await?;
+    service::count_due(state.node.store(), now_us())
+        .await
+        .map_err(ApiError::from)?;
+    Ok(signature.sender)
+}
+
+fn json_text(text: String) -> Response {
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// GET `/federation/v1/governance/proposals/{id}`: this node's signed dossier of proposal
 /// `id` (the signed proposal, every ballot received, its cancellation and its outcome) for
-/// a member auditing it. The request is signed like an inbox request (RFC 9421, by a
-/// registered, active member's pinned key, over the method, the path and the digest of an
-/// empty body), over a connection whose client certificate is that member's when the
-/// node requires mutual TLS.
+/// a member auditing it ([`member_asking`]).
 pub(crate) async fn dossier(
     State(state): State<AppState>,
     client: Option<axum::Extension<crate::client_auth::ClientCertificate>>,
@@ -155,29 +192,97 @@ pub(crate) async fn dossier(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, crate::inbox_gate::Refused> {
-    let signature = state
-        .inbox
-        .authenticate(state.node.store(), &headers, "GET", uri.path())
-        .await?;
-    signature
-        .check_digest(&sha2::Sha256::digest(b""))
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    crate::client_auth::bound_to_member(&state, client.as_deref(), &signature.sender).await?;
-    let store = state.node.store();
-    let now = now_us();
-    service::count_due(store, now)
-        .await
-        .map_err(ApiError::from)?;
-    let signed = audit::dossier(store, state.node.log().node_key(), &id, now)
-        .await
-        .map_err(ApiError::from)?;
-    tracing::info!(proposal = %id, member = %signature.sender, "dossier handed over for an audit");
-    let mut response = signed.json.into_response();
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
-    );
-    Ok(response)
+    let member = member_asking(&state, client.as_deref(), &uri, &headers).await?;
+    let signed = audit::dossier(
+        state.node.store(),
+        state.node.log().node_key(),
+        &id,
+        now_us(),
+    )
+    .await
+    .map_err(ApiError::from)?;
+    tracing::info!(proposal = %id, member = %member, "dossier handed over for an audit");
+    Ok(json_text(signed.json))
+}
+
+/// GET `/federation/v1/governance/history`: the first page of this node's decided history
+/// (every proposal it counted, by deadline then id, each with its signed proposal, ballots
+/// and outcome), signed, for a member catching up ([`member_asking`]).
+pub(crate) async fn history_first(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<crate::client_auth::ClientCertificate>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, crate::inbox_gate::Refused> {
+    history_page(&state, client.as_deref(), &uri, &headers, None).await
+}
+
+/// GET `/federation/v1/governance/history/{after}`: the page after proposal `after`.
+pub(crate) async fn history_after(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<crate::client_auth::ClientCertificate>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    Path(after): Path<String>,
+) -> Result<Response, crate::inbox_gate::Refused> {
+    history_page(&state, client.as_deref(), &uri, &headers, Some(&after)).await
+}
+
+async fn history_page(
+    state: &AppState,
+    client: Option<&crate::client_auth::ClientCertificate>,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    after: Option<&str>,
+) -> Result<Response, crate::inbox_gate::Refused> {
+    let member = member_asking(state, client, uri, headers).await?;
+    let page = history::page(
+        state.node.store(),
+        state.node.log().node_key(),
+        after,
+        now_us(),
+    )
+    .await
+    .map_err(ApiError::from)?;
+    tracing::info!(member = %member, after = ?after, items = page.page.items.len(), "governance history handed over");
+    Ok(json_text(page.json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatchUpRequest {
+    from: Vec<String>,
+}
+
+/// The most peers one catch-up compares.
+const MAX_CATCH_UP_PEERS: usize = 4;
+
+/// POST `/api/v1/governance/catch-up` `{"from": [MEMBER…]}`: catches up with the history
+/// decided since the genesis, read from the first peer and compared with the others.
+async fn catch_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    admin(&caller)?;
+    let request: CatchUpRequest = body_within(&headers, raw, MAX_BODY).await?;
+    if request.from.is_empty() || request.from.len() > MAX_CATCH_UP_PEERS {
+        return Err(ApiError::bad_request(format!(
+            "from names 1 to {MAX_CATCH_UP_PEERS} peers"
+        )));
+    }
+    let transport =
+        crate::federation::HttpTransport::for_state(&state, std::time::Duration::from_secs(60))
+            .ok_or_else(ApiError::internal)?;
+    let mut sources = Vec::new();
+    for peer in &request.from {
+        sources.push(catch_up::PeerPages::new(&state.node, &transport, peer).await?);
+    }
+    let sources: Vec<&dyn catch_up::Pages> =
+        sources.iter().map(|s| s as &dyn catch_up::Pages).collect();
+    let report = catch_up::catch_up(&state.node, &sources, now_us(), &mut |_| {}).await?;
+    Ok(Json(report).into_response())
 }
 
 async fn norms(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

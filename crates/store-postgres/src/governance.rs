@@ -6,8 +6,9 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    BallotRecord, CancellationRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion,
-    OutcomeRecord, ProposalRecord, RulesVersion, StoreError, StoreResult, GOVERNANCE_SCOPE,
+    BallotRecord, CancellationRecord, Decided, Effect, GovernanceAct, GovernanceRecords,
+    NormVersion, OutcomeRecord, ProposalRecord, RulesVersion, StoreError, StoreResult,
+    GOVERNANCE_SCOPE,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
@@ -121,6 +122,17 @@ async fn has_outcome(tx: &mut PgConnection, proposal: &str) -> StoreResult<bool>
 pub async fn table(pool: &PgPool, p: &ProposalRecord, act: &GovernanceAct) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
     objects::lock_clock(&mut tx).await?;
+    if !insert_proposal(&mut tx, p).await? {
+        return Ok(false);
+    }
+    write_act(&mut tx, act).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// Inserts a tabled proposal in the caller's transaction; `false` when the same one is
+/// stored, a conflict when another one is.
+async fn insert_proposal(tx: &mut PgConnection, p: &ProposalRecord) -> StoreResult<bool> {
     let stored: Option<String> =
         sqlx::query_scalar("SELECT sha256 FROM gov_proposals WHERE id = $1")
             .bind(&p.id)
@@ -145,8 +157,6 @@ pub async fn table(pool: &PgPool, p: &ProposalRecord, act: &GovernanceAct) -> St
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    write_act(&mut tx, act).await?;
-    tx.commit().await.map_err(db)?;
     Ok(true)
 }
 
@@ -154,7 +164,18 @@ pub async fn table(pool: &PgPool, p: &ProposalRecord, act: &GovernanceAct) -> St
 pub async fn add_ballot(pool: &PgPool, b: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
     objects::lock_clock(&mut tx).await?;
-    check_proposal(&mut tx, &b.proposal).await?;
+    if !insert_ballot(&mut tx, b).await? {
+        return Ok(false);
+    }
+    write_act(&mut tx, act).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// Inserts a ballot in the caller's transaction; `false` when the same text is stored for
+/// the proposal, a conflict once the proposal is counted or canceled.
+async fn insert_ballot(tx: &mut PgConnection, b: &BallotRecord) -> StoreResult<bool> {
+    check_proposal(&mut *tx, &b.proposal).await?;
     let stored = sqlx::query("SELECT 1 FROM gov_ballots WHERE proposal = $1 AND sha256 = $2")
         .bind(&b.proposal)
         .bind(&b.sha256)
@@ -164,13 +185,13 @@ pub async fn add_ballot(pool: &PgPool, b: &BallotRecord, act: &GovernanceAct) ->
     if stored.is_some() {
         return Ok(false);
     }
-    if has_outcome(&mut tx, &b.proposal).await? {
+    if has_outcome(&mut *tx, &b.proposal).await? {
         return Err(StoreError::Conflict(format!(
             "a ballot on proposal {:?}, counted already",
             b.proposal
         )));
     }
-    if stored_cancellation(&mut tx, &b.proposal).await?.is_some() {
+    if stored_cancellation(&mut *tx, &b.proposal).await?.is_some() {
         return Err(StoreError::Conflict(format!(
             "a ballot on proposal {:?}, canceled",
             b.proposal
@@ -188,8 +209,6 @@ pub async fn add_ballot(pool: &PgPool, b: &BallotRecord, act: &GovernanceAct) ->
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    write_act(&mut tx, act).await?;
-    tx.commit().await.map_err(db)?;
     Ok(true)
 }
 
@@ -326,7 +345,20 @@ pub async fn record_outcome(
     if has_outcome(&mut tx, &o.proposal).await? {
         return Ok(false);
     }
-    check_proposal(&mut tx, &o.proposal).await?;
+    insert_outcome(&mut tx, o, effect).await?;
+    write_act(&mut tx, act).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// Inserts the outcome of a stored proposal without one, and applies its effect, in the
+/// caller's transaction.
+async fn insert_outcome(
+    tx: &mut PgConnection,
+    o: &OutcomeRecord,
+    effect: Option<&Effect>,
+) -> StoreResult<()> {
+    check_proposal(&mut *tx, &o.proposal).await?;
     sqlx::query(&format!(
         "INSERT INTO gov_outcomes ({OUTCOME_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
     ))
@@ -340,8 +372,39 @@ pub async fn record_outcome(
     .await
     .map_err(db)?;
     if let Some(effect) = effect {
-        apply(&mut tx, effect).await?;
+        apply(tx, effect).await?;
     }
+    Ok(())
+}
+
+/// Stores a proposal decided elsewhere with its ballots, outcome, effect and act, all or
+/// nothing; `false` when it has an outcome already.
+pub async fn record_decided(
+    pool: &PgPool,
+    d: &Decided,
+    effect: Option<&Effect>,
+    act: &GovernanceAct,
+) -> StoreResult<bool> {
+    d.check()?;
+    let mut tx = pool.begin().await.map_err(db)?;
+    objects::lock_clock(&mut tx).await?;
+    if has_outcome(&mut tx, &d.proposal.id).await? {
+        return Ok(false);
+    }
+    if stored_cancellation(&mut tx, &d.proposal.id)
+        .await?
+        .is_some()
+    {
+        return Err(StoreError::Conflict(format!(
+            "the outcome of proposal {:?}, canceled",
+            d.proposal.id
+        )));
+    }
+    insert_proposal(&mut tx, &d.proposal).await?;
+    for b in &d.ballots {
+        insert_ballot(&mut tx, b).await?;
+    }
+    insert_outcome(&mut tx, &d.outcome, effect).await?;
     write_act(&mut tx, act).await?;
     tx.commit().await.map_err(db)?;
     Ok(true)
@@ -404,6 +467,31 @@ pub async fn proposals(pool: &PgPool, limit: usize) -> StoreResult<Vec<ProposalR
 }
 
 /// The proposals past their deadline with no outcome.
+/// The proposals with an outcome after `after` (deadline, id), by deadline then id
+/// (byte-wise, as SQLite orders them).
+pub async fn decided(
+    pool: &PgPool,
+    after: Option<(i64, &str)>,
+    limit: usize,
+) -> StoreResult<Vec<ProposalRecord>> {
+    let (deadline, id) = after.unwrap_or((i64::MIN, ""));
+    sqlx::query(&format!(
+        "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p
+         WHERE EXISTS (SELECT 1 FROM gov_outcomes o WHERE o.proposal = p.id)
+           AND (deadline > $1 OR (deadline = $1 AND id COLLATE \"C\" > $2))
+         ORDER BY deadline, id COLLATE \"C\" LIMIT $3"
+    ))
+    .bind(deadline)
+    .bind(id)
+    .bind(limit_to_sql(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(proposal_row)
+    .collect()
+}
+
 pub async fn proposals_due(pool: &PgPool, at: i64) -> StoreResult<Vec<ProposalRecord>> {
     sqlx::query(&format!(
         "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p

@@ -33,12 +33,12 @@ use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, AttachmentTransfer, BallotRecord, CancellationRecord,
-    CollectedCosignature, Collection, CollectionRef, Cursor, Effect, Feed, FeedRecord, FeedState,
-    FeedValue, GovernanceAct, GovernanceRecords, InboxRecord, IndexedValue, KeptOpening, NewObject,
-    NormVersion, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord,
-    Page, PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend,
-    RequestEvent, RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening, Status,
-    StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
+    CollectedCosignature, Collection, CollectionRef, Cursor, Decided, Effect, Feed, FeedRecord,
+    FeedState, FeedValue, GovernanceAct, GovernanceRecords, InboxRecord, IndexedValue, KeptOpening,
+    NewObject, NormVersion, ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats,
+    OutcomeRecord, Page, PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind,
+    RequestAppend, RequestEvent, RequestFilter, RequestRecord, Role, RulesVersion, ScopedOpening,
+    Status, StoreError, StoreResult, StoredCheckpoint, StoredObject, TrustedLog, User, ValueLookup,
     WitnessAlert,
 };
 use comity_tlog::witness::{TreeHead, WitnessedCheckpoint};
@@ -532,6 +532,14 @@ impl GovernanceStore for PgStore {
     ) -> StoreResult<bool> {
         governance::record_outcome(&self.pool, outcome, effect, act).await
     }
+    async fn record_decided(
+        &self,
+        decided: &Decided,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        governance::record_decided(&self.pool, decided, effect, act).await
+    }
     async fn found(&self, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {
         governance::found(&self.pool, founding, act).await
     }
@@ -543,6 +551,13 @@ impl GovernanceStore for PgStore {
     }
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
         governance::proposals_due(&self.pool, at).await
+    }
+    async fn decided(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProposalRecord>> {
+        governance::decided(&self.pool, after, limit).await
     }
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
         governance::ballots(&self.pool, id).await

@@ -4,7 +4,7 @@
 
 use comity_store::federation_storage::{count_from_sql, limit_to_sql, seq_to_sql};
 use comity_store::{
-    BallotRecord, CancellationRecord, Effect, GovernanceAct, NormVersion, OutcomeRecord,
+    BallotRecord, CancellationRecord, Decided, Effect, GovernanceAct, NormVersion, OutcomeRecord,
     ProposalRecord, RulesVersion, StoreError, StoreResult, GOVERNANCE_SCOPE,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -100,34 +100,43 @@ fn write_act(tx: &Connection, act: &GovernanceAct) -> StoreResult<()> {
 /// Stores a tabled proposal with its act; `false` when the same one is stored.
 pub fn table(c: &mut Connection, p: &ProposalRecord, act: &GovernanceAct) -> StoreResult<bool> {
     in_transaction(c, |tx| {
-        let stored: Option<String> = tx
-            .prepare_cached("SELECT sha256 FROM gov_proposals WHERE id = ?1")
-            .map_err(db)?
-            .query_row(params![p.id], |r| r.get(0))
-            .optional()
-            .map_err(db)?;
-        match stored {
-            Some(sha256) if sha256 == p.sha256 => return Ok(false),
-            Some(_) => return Err(StoreError::Conflict(format!("another proposal {:?}", p.id))),
-            None => {}
+        let fresh = insert_proposal(tx, p)?;
+        if fresh {
+            write_act(tx, act)?;
         }
-        tx.prepare_cached(&format!(
-            "INSERT INTO gov_proposals ({PROPOSAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-        ))
-        .map_err(db)?
-        .execute(params![
-            p.id,
-            p.kind,
-            p.proposer,
-            p.tabled_at,
-            p.deadline,
-            p.sha256,
-            p.json
-        ])
-        .map_err(db)?;
-        write_act(tx, act)?;
-        Ok(true)
+        Ok(fresh)
     })
+}
+
+/// Inserts a tabled proposal in the caller's transaction; `false` when the same one is
+/// stored, a conflict when another one is.
+fn insert_proposal(tx: &Connection, p: &ProposalRecord) -> StoreResult<bool> {
+    let stored: Option<String> = tx
+        .prepare_cached("SELECT sha256 FROM gov_proposals WHERE id = ?1")
+        .map_err(db)?
+        .query_row(params![p.id], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    match stored {
+        Some(sha256) if sha256 == p.sha256 => return Ok(false),
+        Some(_) => return Err(StoreError::Conflict(format!("another proposal {:?}", p.id))),
+        None => {}
+    }
+    tx.prepare_cached(&format!(
+        "INSERT INTO gov_proposals ({PROPOSAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))
+    .map_err(db)?
+    .execute(params![
+        p.id,
+        p.kind,
+        p.proposer,
+        p.tabled_at,
+        p.deadline,
+        p.sha256,
+        p.json
+    ])
+    .map_err(db)?;
+    Ok(true)
 }
 
 /// `NotFound` unless proposal `id` is stored.
@@ -152,44 +161,53 @@ fn has_outcome(tx: &Connection, proposal: &str) -> StoreResult<bool> {
 /// Stores a ballot with its act; `false` when the same text is stored for the proposal.
 pub fn add_ballot(c: &mut Connection, b: &BallotRecord, act: &GovernanceAct) -> StoreResult<bool> {
     in_transaction(c, |tx| {
-        check_proposal(tx, &b.proposal)?;
-        let stored = tx
-            .prepare_cached("SELECT 1 FROM gov_ballots WHERE proposal = ?1 AND sha256 = ?2")
-            .map_err(db)?
-            .query_row(params![b.proposal, b.sha256], |_| Ok(()))
-            .optional()
-            .map_err(db)?;
-        if stored.is_some() {
-            return Ok(false);
+        let fresh = insert_ballot(tx, b)?;
+        if fresh {
+            write_act(tx, act)?;
         }
-        if has_outcome(tx, &b.proposal)? {
-            return Err(StoreError::Conflict(format!(
-                "a ballot on proposal {:?}, counted already",
-                b.proposal
-            )));
-        }
-        if stored_cancellation(tx, &b.proposal)?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "a ballot on proposal {:?}, canceled",
-                b.proposal
-            )));
-        }
-        tx.prepare_cached(&format!(
-            "INSERT INTO gov_ballots ({BALLOT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-        ))
-        .map_err(db)?
-        .execute(params![
-            b.proposal,
-            b.sha256,
-            b.member,
-            b.received_at,
-            b.refusal,
-            b.json
-        ])
-        .map_err(db)?;
-        write_act(tx, act)?;
-        Ok(true)
+        Ok(fresh)
     })
+}
+
+/// Inserts a ballot in the caller's transaction; `false` when the same text is stored for
+/// the proposal, a conflict once the proposal is counted or canceled.
+fn insert_ballot(tx: &Connection, b: &BallotRecord) -> StoreResult<bool> {
+    check_proposal(tx, &b.proposal)?;
+    let stored = tx
+        .prepare_cached("SELECT 1 FROM gov_ballots WHERE proposal = ?1 AND sha256 = ?2")
+        .map_err(db)?
+        .query_row(params![b.proposal, b.sha256], |_| Ok(()))
+        .optional()
+        .map_err(db)?;
+    if stored.is_some() {
+        return Ok(false);
+    }
+    if has_outcome(tx, &b.proposal)? {
+        return Err(StoreError::Conflict(format!(
+            "a ballot on proposal {:?}, counted already",
+            b.proposal
+        )));
+    }
+    if stored_cancellation(tx, &b.proposal)?.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "a ballot on proposal {:?}, canceled",
+            b.proposal
+        )));
+    }
+    tx.prepare_cached(&format!(
+        "INSERT INTO gov_ballots ({BALLOT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    ))
+    .map_err(db)?
+    .execute(params![
+        b.proposal,
+        b.sha256,
+        b.member,
+        b.received_at,
+        b.refusal,
+        b.json
+    ])
+    .map_err(db)?;
+    Ok(true)
 }
 
 /// The SHA-256 of the stored cancellation of `proposal`, if any.
@@ -317,23 +335,59 @@ pub fn record_outcome(
         if has_outcome(tx, &o.proposal)? {
             return Ok(false);
         }
-        check_proposal(tx, &o.proposal)?;
-        tx.prepare_cached(&format!(
-            "INSERT INTO gov_outcomes ({OUTCOME_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-        ))
-        .map_err(db)?
-        .execute(params![
-            o.proposal,
-            o.decision,
-            o.digest,
-            o.counted_at,
-            o.executed_at,
-            o.json
-        ])
-        .map_err(db)?;
-        if let Some(effect) = effect {
-            apply(tx, effect)?;
+        insert_outcome(tx, o, effect)?;
+        write_act(tx, act)?;
+        Ok(true)
+    })
+}
+
+/// Inserts the outcome of a stored proposal without one, and applies its effect, in the
+/// caller's transaction.
+fn insert_outcome(tx: &Connection, o: &OutcomeRecord, effect: Option<&Effect>) -> StoreResult<()> {
+    check_proposal(tx, &o.proposal)?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO gov_outcomes ({OUTCOME_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    ))
+    .map_err(db)?
+    .execute(params![
+        o.proposal,
+        o.decision,
+        o.digest,
+        o.counted_at,
+        o.executed_at,
+        o.json
+    ])
+    .map_err(db)?;
+    if let Some(effect) = effect {
+        apply(tx, effect)?;
+    }
+    Ok(())
+}
+
+/// Stores a proposal decided elsewhere with its ballots, outcome, effect and act, all or
+/// nothing; `false` when it has an outcome already.
+pub fn record_decided(
+    c: &mut Connection,
+    d: &Decided,
+    effect: Option<&Effect>,
+    act: &GovernanceAct,
+) -> StoreResult<bool> {
+    d.check()?;
+    in_transaction(c, |tx| {
+        if has_outcome(tx, &d.proposal.id)? {
+            return Ok(false);
         }
+        if stored_cancellation(tx, &d.proposal.id)?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the outcome of proposal {:?}, canceled",
+                d.proposal.id
+            )));
+        }
+        insert_proposal(tx, &d.proposal)?;
+        for b in &d.ballots {
+            insert_ballot(tx, b)?;
+        }
+        insert_outcome(tx, &d.outcome, effect)?;
         write_act(tx, act)?;
         Ok(true)
     })
@@ -411,6 +465,26 @@ pub fn proposals_due(c: &Connection, at: i64) -> StoreResult<Vec<ProposalRecord>
              ORDER BY deadline, id"
         ),
         params![at],
+        proposal_row,
+    )
+}
+
+/// The proposals with an outcome after `after` (deadline, id), by deadline then id.
+pub fn decided(
+    c: &Connection,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> StoreResult<Vec<ProposalRecord>> {
+    let (deadline, id) = after.unwrap_or((i64::MIN, String::new()));
+    collect(
+        c,
+        &format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM gov_proposals p
+             WHERE EXISTS (SELECT 1 FROM gov_outcomes o WHERE o.proposal = p.id)
+               AND (deadline > ?1 OR (deadline = ?1 AND id > ?2))
+             ORDER BY deadline, id LIMIT ?3"
+        ),
+        params![deadline, id, limit_to_sql(limit)],
         proposal_row,
     )
 }

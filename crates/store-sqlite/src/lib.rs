@@ -34,7 +34,7 @@ use comity_store::packing::Dictionaries;
 use comity_store::prelude::*;
 use comity_store::{
     Access, AddOutcome, ApiRoot, ApiToken, AttachmentTransfer, BallotRecord, CancellationRecord,
-    CollectedCosignature, Collection, CollectionRef, Effect, Feed, FeedRecord, FeedState,
+    CollectedCosignature, Collection, CollectionRef, Decided, Effect, Feed, FeedRecord, FeedState,
     FeedValue, GovernanceAct, InboxRecord, IndexedValue, KeptOpening, NewObject, NormVersion,
     ObjectFilter, OpenableEntry, OutboxEntry, OutboxItem, OutboxStats, OutcomeRecord, Page,
     PageRequest, Posting, ProposalRecord, RegistryEntry, RegistryKind, RequestAppend, RequestEvent,
@@ -677,6 +677,16 @@ impl GovernanceStore for SqliteStore {
         self.write(move |c| governance::record_outcome(c, &outcome, effect.as_ref(), &act))
             .await
     }
+    async fn record_decided(
+        &self,
+        decided: &Decided,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool> {
+        let (decided, effect, act) = (decided.clone(), effect.cloned(), act.clone());
+        self.write(move |c| governance::record_decided(c, &decided, effect.as_ref(), &act))
+            .await
+    }
     async fn found(&self, founding: &[Effect], act: &GovernanceAct) -> StoreResult<()> {
         let (founding, act) = (founding.to_vec(), act.clone());
         self.write(move |c| governance::found(c, &founding, &act))
@@ -691,6 +701,15 @@ impl GovernanceStore for SqliteStore {
     }
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>> {
         self.read(move |c| governance::proposals_due(c, at)).await
+    }
+    async fn decided(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProposalRecord>> {
+        let after = after.map(|(deadline, id)| (deadline, id.to_owned()));
+        self.read(move |c| governance::decided(c, after, limit))
+            .await
     }
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>> {
         let id = id.to_owned();

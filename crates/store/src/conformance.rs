@@ -84,6 +84,7 @@ pub async fn run_all(store: &dyn Store) {
     governance_acts_are_written_once_with_log_and_envelopes(store).await;
     governance_outcomes_apply_their_effect_or_nothing(store).await;
     governance_cancellations_are_stored_once_and_end_voting(store).await;
+    governance_decided_proposals_are_stored_whole_or_not_at_all(store).await;
     object_texts_come_back_byte_for_byte(store).await;
 }
 
@@ -2894,6 +2895,7 @@ macro_rules! __conformance_check_names {
             governance_acts_are_written_once_with_log_and_envelopes
             governance_outcomes_apply_their_effect_or_nothing
             governance_cancellations_are_stored_once_and_end_voting
+            governance_decided_proposals_are_stored_whole_or_not_at_all
             object_texts_come_back_byte_for_byte
         }
     };
@@ -3200,6 +3202,164 @@ async fn due_among(store: &dyn Store, ps: &[ProposalRecord]) -> usize {
         .iter()
         .filter(|p| ps.contains(p))
         .count()
+}
+
+/// A proposal decided on other nodes is stored whole (the proposal, the ballots not held
+/// yet, its outcome, its effect and log entries) or not at all: an effect that cannot apply,
+/// a ballot of another proposal, another text under its id or a cancellation held here
+/// leave everything as it was; once stored, the same again changes nothing.
+pub async fn governance_decided_proposals_are_stored_whole_or_not_at_all(store: &dyn Store) {
+    let (p, held, canceled) = (
+        proposal_record(31, ""),
+        proposal_record(32, ""),
+        proposal_record(33, ""),
+    );
+    let decided = |p: &ProposalRecord, ballots: &[u32]| Decided {
+        proposal: p.clone(),
+        ballots: ballots
+            .iter()
+            .map(|n| ballot_record(&p.id, *n, None))
+            .collect(),
+        outcome: OutcomeRecord {
+            proposal: p.id.clone(),
+            decision: "succeeded".into(),
+            digest: format!("{:0>64}", 31),
+            counted_at: p.deadline + 5,
+            executed_at: Some(p.deadline),
+            json: format!(r#"{{"proposal":"{}","yes":2}}"#, p.id),
+        },
+    };
+    let act = |p: &ProposalRecord| governance_act(&format!("{}#decided", p.id), &[]);
+    let whole = decided(&p, &[41, 42]);
+    let adopt = Effect::Norm(norm_version("norm-decided", 1, &p.id));
+    let before = governance_snapshot(store, &p.id).await;
+    let mut other_ballot = whole.clone();
+    other_ballot.ballots[1].proposal = held.id.clone();
+    let refused = store
+        .record_decided(&other_ballot, Some(&adopt), &act(&p))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Backend(_))),
+        "{refused:?}"
+    );
+    let wrong = Effect::Norm(norm_version("norm-decided", 2, &p.id));
+    let refused = store.record_decided(&whole, Some(&wrong), &act(&p)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(governance_snapshot(store, &p.id).await, before);
+
+    let log_before = log_size(store).await;
+    assert!(store
+        .record_decided(&whole, Some(&adopt), &act(&p))
+        .await
+        .unwrap());
+    assert_eq!(log_size(store).await, log_before + 1);
+    assert_eq!(store.proposal(&p.id).await.unwrap(), Some(p.clone()));
+    assert_eq!(store.ballots(&p.id).await.unwrap(), whole.ballots);
+    assert_eq!(
+        store.outcome(&p.id).await.unwrap(),
+        Some(whole.outcome.clone())
+    );
+    assert!(store
+        .norms()
+        .await
+        .unwrap()
+        .contains(&norm_version("norm-decided", 1, &p.id)));
+    let after = governance_snapshot(store, &p.id).await;
+    assert!(!store
+        .record_decided(&whole, Some(&adopt), &act(&p))
+        .await
+        .unwrap());
+    assert_eq!(governance_snapshot(store, &p.id).await, after);
+
+    // Listed among the decided, by deadline then id, after a given one.
+    let listed = |all: Vec<ProposalRecord>| -> Vec<String> {
+        all.into_iter()
+            .map(|p| p.id)
+            .filter(|id| [31, 32, 33].map(proposal_id).contains(id))
+            .collect()
+    };
+    assert_eq!(
+        listed(store.decided(None, usize::MAX).await.unwrap()),
+        vec![p.id.clone()]
+    );
+    assert_eq!(
+        listed(
+            store
+                .decided(Some((p.deadline, &p.id)), usize::MAX)
+                .await
+                .unwrap()
+        ),
+        Vec::<String>::new()
+    );
+    // Held already with one of its ballots: the others are added.
+    store
+        .table_proposal(&held, &governance_act(&held.id, &[]))
+        .await
+        .unwrap();
+    store
+        .add_ballot(
+            &ballot_record(&held.id, 41, None),
+            &governance_act("b", &[]),
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .record_decided(&decided(&held, &[41, 43]), None, &act(&held))
+        .await
+        .unwrap());
+    let ballots = store.ballots(&held.id).await.unwrap();
+    assert_eq!(ballots, decided(&held, &[41, 43]).ballots);
+    assert_eq!(
+        listed(
+            store
+                .decided(Some((p.deadline - 1, &p.id)), usize::MAX)
+                .await
+                .unwrap()
+        ),
+        vec![p.id.clone(), held.id.clone()]
+    );
+    assert_eq!(
+        listed(
+            store
+                .decided(Some((p.deadline, &p.id)), usize::MAX)
+                .await
+                .unwrap()
+        ),
+        vec![held.id.clone()]
+    );
+    let first = store.decided(None, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+
+    // Another text under its id, or canceled here: refused, changing nothing.
+    store
+        .table_proposal(&canceled, &governance_act(&canceled.id, &[]))
+        .await
+        .unwrap();
+    store
+        .cancel_proposal(
+            &cancellation_record(&canceled.id, ""),
+            &governance_act("k", &[]),
+        )
+        .await
+        .unwrap();
+    let before = governance_snapshot(store, &canceled.id).await;
+    let refused = store
+        .record_decided(&decided(&canceled, &[44]), None, &act(&canceled))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let another = decided(&proposal_record(33, "another"), &[45]);
+    let refused = store.record_decided(&another, None, &act(&canceled)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(governance_snapshot(store, &canceled.id).await, before);
 }
 
 fn norm_version(norm: &str, version: u64, proposal: &str) -> NormVersion {
@@ -3559,6 +3719,7 @@ pub mod checks {
         governance_acts_are_written_once_with_log_and_envelopes after [];
         governance_outcomes_apply_their_effect_or_nothing after [];
         governance_cancellations_are_stored_once_and_end_voting after [];
+        governance_decided_proposals_are_stored_whole_or_not_at_all after [];
         object_texts_come_back_byte_for_byte after [];
     }
 

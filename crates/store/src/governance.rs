@@ -80,6 +80,32 @@ pub struct OutcomeRecord {
     pub json: String,
 }
 
+/// A proposal decided on other nodes, as a node that joins later takes it from a peer's
+/// history: the proposal as tabled, the ballots counted and its outcome, stored together
+/// ([`crate::GovernanceStore::record_decided`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    /// The proposal.
+    pub proposal: ProposalRecord,
+    /// Its ballots, in the order given.
+    pub ballots: Vec<BallotRecord>,
+    /// Its outcome.
+    pub outcome: OutcomeRecord,
+}
+
+impl Decided {
+    /// A backend error unless every ballot and the outcome are of the proposal.
+    pub fn check(&self) -> crate::StoreResult<()> {
+        let id = &self.proposal.id;
+        if self.outcome.proposal != *id || self.ballots.iter().any(|b| b.proposal != *id) {
+            return Err(crate::StoreError::Backend(format!(
+                "a ballot or the outcome of decided proposal {id:?} is of another proposal"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// One version of a norm of the norms registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NormVersion {

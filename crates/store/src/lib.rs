@@ -29,8 +29,8 @@ mod values;
 
 pub use feeds::{Feed, FeedRecord, FeedState, FeedValue};
 pub use governance::{
-    BallotRecord, CancellationRecord, Effect, GovernanceAct, GovernanceRecords, NormVersion,
-    OutcomeRecord, ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
+    BallotRecord, CancellationRecord, Decided, Effect, GovernanceAct, GovernanceRecords,
+    NormVersion, OutcomeRecord, ProposalRecord, RulesVersion, GOVERNANCE_SCOPE,
 };
 pub use requests::{
     AttachmentTransfer, RequestAppend, RequestEvent, RequestFilter, RequestRecord, REQUEST_SCOPE,
@@ -461,6 +461,19 @@ pub trait GovernanceStore: Send + Sync {
         effect: Option<&Effect>,
         act: &GovernanceAct,
     ) -> StoreResult<bool>;
+    /// Stores a proposal decided on other nodes (`decided`: the proposal, unless the same
+    /// one is stored; the ballots not stored yet; its outcome) and applies `effect`, with
+    /// `act`, all or nothing, as [`Self::table_proposal`], [`Self::add_ballot`] and
+    /// [`Self::record_outcome`] would one after the other. Returns `false`, changing
+    /// nothing, when the proposal has an outcome already; a [`StoreError::Conflict`],
+    /// changing nothing, when another proposal with its id is stored, it is canceled, or
+    /// the effect cannot apply.
+    async fn record_decided(
+        &self,
+        decided: &Decided,
+        effect: Option<&Effect>,
+        act: &GovernanceAct,
+    ) -> StoreResult<bool>;
     /// Applies what a node starts its governance with, all or nothing with `act`: the
     /// rules, version 1, first ([`Effect::Rules`]), then the first norms and the founding
     /// members (a genesis document), each as [`Self::record_outcome`] applies an effect. A
@@ -474,6 +487,13 @@ pub trait GovernanceStore: Send + Sync {
     /// The proposals whose deadline is at or before `at` and that have no outcome yet and
     /// were not canceled, by deadline then id.
     async fn proposals_due(&self, at: i64) -> StoreResult<Vec<ProposalRecord>>;
+    /// The proposals with an outcome, by deadline then id, after the one whose deadline
+    /// and id are `after` (from the first when `None`), at most `limit`.
+    async fn decided(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ProposalRecord>>;
     /// The ballots received on proposal `id`, in the order received.
     async fn ballots(&self, id: &str) -> StoreResult<Vec<BallotRecord>>;
     /// The outcome of proposal `id`.

@@ -3,7 +3,8 @@
 //! serve` runs: what is tabled, cast or canceled here is queued for every other active
 //! member and sent by the running node, which also counts each proposal at its deadline.
 //! The same workflows back `/api/v1/governance`. `audit` asks peers for their signed
-//! dossiers over the federation route and recomputes their outcomes here.
+//! dossiers over the federation route and recomputes their outcomes here; `catch-up` reads
+//! a peer's decided history over the federation route and verifies each item here.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -73,6 +74,22 @@ pub enum GovernanceCommand {
         /// omitted.
         #[arg(long = "peer", value_name = "MEMBER")]
         peers: Vec<String>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Catch up with the history decided since the genesis, for a node that joins later:
+    /// read the first peer's decided proposals in order (compared item by item with the
+    /// other peers named), verify each against the member set and rules derived here
+    /// (signatures, tabling, the count from the signed ballots) and apply it as executing
+    /// it would. Stops at the first item that does not verify, saying why, and exits 1;
+    /// what was applied before stays. Running it again applies nothing new.
+    CatchUp {
+        /// The peer to read (repeat to compare with others: their items must agree).
+        #[arg(long = "from", value_name = "MEMBER", required = true)]
+        from: Vec<String>,
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
@@ -220,6 +237,9 @@ pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
             json,
             data,
         } => return super::governance_audit::run(id, peers, json, &data).await,
+        GovernanceCommand::CatchUp { from, json, data } => {
+            return super::governance_catch_up::run(from, json, &data).await
+        }
         GovernanceCommand::List { limit, json, data } => {
             let node = data.open_node()?;
             let now = now_us();

@@ -52,13 +52,7 @@ pub async fn run(
     if peers.is_empty() {
         anyhow::bail!("no peer to audit: name one with --peer MEMBER");
     }
-    let file = FileConfig::load(&data.data_dir)?;
-    let tls = TlsArgs::default().settings(file.tls.as_ref(), &data.data_dir)?;
-    let client = comity_server::tls::client(
-        &tls.peer_roots()?,
-        tls.client_identity()?.map(|s| s.current()).as_deref(),
-        std::time::Duration::from_secs(60),
-    )?;
+    let client = federation_client(data)?;
     let mut all_agree = true;
     let mut reports = Vec::new();
     for id in &ids {
@@ -92,6 +86,18 @@ pub async fn run(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The client this node reaches its peers' federation routes with: its peer CAs, its
+/// client certificate, a minute per request.
+pub(super) fn federation_client(data: &DataDir) -> anyhow::Result<reqwest::Client> {
+    let file = FileConfig::load(&data.data_dir)?;
+    let tls = TlsArgs::default().settings(file.tls.as_ref(), &data.data_dir)?;
+    Ok(comity_server::tls::client(
+        &tls.peer_roots()?,
+        tls.client_identity()?.map(|s| s.current()).as_deref(),
+        std::time::Duration::from_secs(60),
+    )?)
 }
 
 /// Asks `peer` for its dossier of proposal `id` and audits it.

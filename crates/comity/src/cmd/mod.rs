@@ -12,6 +12,7 @@ pub mod feed;
 pub mod genesis;
 pub mod governance;
 mod governance_audit;
+mod governance_catch_up;
 pub mod import;
 pub mod key;
 pub mod log;

@@ -24,6 +24,21 @@ pub fn dossier_url(endpoint: &str, id: &str) -> (String, String) {
     (format!("{}{path}", endpoint.trim_end_matches('/')), path)
 }
 
+/// The path of the first page of a node's decided governance history, which a member that
+/// joins later asks for with a signed `GET` (see [`crate::governance::history`]).
+pub const HISTORY_PATH: &str = "/federation/v1/governance/history";
+
+/// The path template of the page of the history after proposal `{after}`.
+pub const HISTORY_AFTER_PATH: &str = "/federation/v1/governance/history/{after}";
+
+/// The path of the history page after proposal `after` (the first page when `None`).
+pub fn history_path(after: Option<&str>) -> String {
+    match after {
+        Some(id) => HISTORY_AFTER_PATH.replace("{after}", id),
+        None => HISTORY_PATH.to_owned(),
+    }
+}
+
 /// The path at which a node takes its peers' key statements, which authenticate
 /// themselves ([`crate::identity::rotation`]).
 pub const KEYS_PATH: &str = "/federation/v1/keys";
@@ -100,6 +115,22 @@ pub trait PeerTransport: Send + Sync + 'static {
         let _ = body;
         Err(TransportError(format!(
             "this transport carries no key statements (to {endpoint})"
+        )))
+    }
+
+    /// GETs `path` from the peer at `endpoint`, the request signed with `signature` (made
+    /// over `GET`, `path` and an empty body), reading at most `max` bytes of the answer. A
+    /// transport that carries none (a test's) keeps this default, which fails.
+    async fn get_signed(
+        &self,
+        endpoint: &str,
+        path: &str,
+        signature: SignatureHeaders,
+        max: usize,
+    ) -> Result<PeerAnswer, TransportError> {
+        let _ = (signature, max);
+        Err(TransportError(format!(
+            "this transport carries no signed GET (to {endpoint}{path})"
         )))
     }
 }

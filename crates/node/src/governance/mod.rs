@@ -29,17 +29,22 @@
 //! - [`genesis`]: the founding document (founders, rules, first norms) signed by every
 //!   founder, and its adoption on every node.
 //!
-//! Not built yet: the history decided since the genesis for a node that joins later;
-//! sponsors' own signatures;
+//! - [`history`]: the decided history a node hands a member, in signed pages, and
+//!   [`catch_up`]: a node that joins later verifying each item against the state it derives
+//!   itself and applying it.
+//!
+//! Not built yet: sponsors' own signatures;
 //! reports under a norm; consultations. [`simulation`] (a test, ignored by default) votes
 //! one proposal across 193 nodes in one process.
 
 pub mod audit;
 pub mod ballot;
 pub mod cancel;
+pub mod catch_up;
 mod effect;
 pub mod electorate;
 pub mod genesis;
+pub mod history;
 pub mod proposal;
 pub mod rules;
 pub mod service;
@@ -49,6 +54,8 @@ pub mod tally;
 
 #[cfg(test)]
 mod audit_tests;
+#[cfg(test)]
+mod catch_up_tests;
 #[cfg(test)]
 mod key_revocation_tests;
 #[cfg(test)]

@@ -290,12 +290,26 @@ async fn store_proposal(
     signed: &SignedProposal,
     sends: Vec<(String, OutboxItem)>,
 ) -> Result<bool, GovernanceError> {
-    let p = &signed.tabled.proposal;
     let act = GovernanceAct {
-        log_entries: vec![entry(actor, format!("{}#tabled", p.id), &signed.sha256)?],
+        log_entries: vec![tabled_entry(actor, signed)?],
         sends,
     };
-    let record = ProposalRecord {
+    Ok(store.table_proposal(&proposal_record(signed), &act).await?)
+}
+
+/// The log entry of `signed`'s tabling.
+pub(super) fn tabled_entry(
+    actor: &str,
+    signed: &SignedProposal,
+) -> Result<OpenableEntry, GovernanceError> {
+    let id = &signed.tabled.proposal.id;
+    entry(actor, format!("{id}#tabled"), &signed.sha256)
+}
+
+/// `signed` as the store keeps it.
+pub(super) fn proposal_record(signed: &SignedProposal) -> ProposalRecord {
+    let p = &signed.tabled.proposal;
+    ProposalRecord {
         id: p.id.clone(),
         kind: p.kind().as_str().to_owned(),
         proposer: p.proposer.clone(),
@@ -303,8 +317,7 @@ async fn store_proposal(
         deadline: p.deadline(),
         sha256: signed.sha256.clone(),
         json: signed.json.clone(),
-    };
-    Ok(store.table_proposal(&record, &act).await?)
+    }
 }
 
 /// The stored signed proposal `id`.
@@ -630,37 +643,18 @@ async fn take_in_ballot(
             ballot.at
         )));
     }
-    let mut refusal = None;
-    for held in store.ballots(&proposal.id).await? {
-        if held.sha256 == admitted.sha256() {
-            return Err(GovernanceError::Ballot(Refusal::Replayed {
-                of: held.sha256,
-            }));
+    let mut held = Vec::new();
+    for b in store.ballots(&proposal.id).await? {
+        if b.sha256 == admitted.sha256() {
+            return Err(GovernanceError::Ballot(Refusal::Replayed { of: b.sha256 }));
         }
-        let other = SignedBallot::parse(&held.json).map_err(|e| corrupt("ballot", e))?;
-        if other.ballot.member == ballot.member && other.ballot.sequence == ballot.sequence {
-            refusal = Some(Refusal::Equivocation {
-                sequence: ballot.sequence,
-                with: vec![held.sha256],
-            });
-        }
+        let other = SignedBallot::parse(&b.json).map_err(|e| corrupt("ballot", e))?;
+        held.push((b.sha256, other.ballot));
     }
-    let record = BallotRecord {
-        proposal: proposal.id.clone(),
-        sha256: admitted.sha256().to_owned(),
-        member: Some(ballot.member.clone()),
-        received_at: now_us(),
-        refusal: refusal
-            .as_ref()
-            .map(|r| serde_json::to_string(r).unwrap_or_default()),
-        json: text.to_owned(),
-    };
+    let refusal = equivocation(ballot, &held);
+    let (record, log_entry) = ballot_record(local, &admitted, text, refusal.as_ref(), now_us())?;
     let act = GovernanceAct {
-        log_entries: vec![entry(
-            local,
-            format!("{}#ballot", proposal.id),
-            admitted.sha256(),
-        )?],
+        log_entries: vec![log_entry],
         sends: if refusal.is_some() { Vec::new() } else { sends },
     };
     let fresh = match store.add_ballot(&record, &act).await {
@@ -677,6 +671,44 @@ async fn take_in_ballot(
         Some(r) => Err(GovernanceError::Ballot(r)),
         None => Ok(fresh),
     }
+}
+
+/// Why `ballot` is refused when it is a double vote: another of `held` (hash, ballot)
+/// names the same member and sequence (the last such one is named).
+pub(super) fn equivocation(ballot: &Ballot, held: &[(String, Ballot)]) -> Option<Refusal> {
+    held.iter()
+        .rev()
+        .find(|(_, b)| b.member == ballot.member && b.sequence == ballot.sequence)
+        .map(|(sha256, _)| Refusal::Equivocation {
+            sequence: ballot.sequence,
+            with: vec![sha256.clone()],
+        })
+}
+
+/// The ballot text `text`, admitted as `admitted` and refused as a double vote when
+/// `refusal`, as the store keeps it once received at `received_at`, with its log entry.
+pub(super) fn ballot_record(
+    local: &str,
+    admitted: &Admitted,
+    text: &str,
+    refusal: Option<&Refusal>,
+    received_at: i64,
+) -> Result<(BallotRecord, OpenableEntry), GovernanceError> {
+    let ballot = admitted.ballot();
+    let record = BallotRecord {
+        proposal: ballot.proposal.clone(),
+        sha256: admitted.sha256().to_owned(),
+        member: Some(ballot.member.clone()),
+        received_at,
+        refusal: refusal.map(|r| serde_json::to_string(r).unwrap_or_default()),
+        json: text.to_owned(),
+    };
+    let log_entry = entry(
+        local,
+        format!("{}#ballot", ballot.proposal),
+        admitted.sha256(),
+    )?;
+    Ok((record, log_entry))
 }
 
 /// The outcome of `signed` from the ballots held: every ballot held is admitted again and
@@ -721,31 +753,7 @@ pub async fn count_due(store: &dyn Store, now: i64) -> Result<usize, GovernanceE
         } else {
             (None, false)
         };
-        let json = serde_json::to_string(&outcome).map_err(|e| invalid(e.to_string()))?;
-        let mut log_entries = vec![entry(
-            &local,
-            format!("{}#outcome", proposal.id),
-            &outcome.digest,
-        )?];
-        if executed {
-            log_entries.push(entry(
-                &local,
-                format!("{}#executed", proposal.id),
-                &outcome.digest,
-            )?);
-        }
-        let record = OutcomeRecord {
-            proposal: proposal.id.clone(),
-            decision: match outcome.decision {
-                Decision::Succeeded => "succeeded",
-                Decision::Defeated => "defeated",
-            }
-            .to_owned(),
-            digest: outcome.digest.clone(),
-            counted_at: now,
-            executed_at: executed.then(|| proposal.deadline()),
-            json,
-        };
+        let (record, log_entries) = outcome_record(&local, proposal, &outcome, now, executed)?;
         let act = GovernanceAct {
             log_entries,
             sends: Vec::new(),
@@ -756,6 +764,43 @@ pub async fn count_due(store: &dyn Store, now: i64) -> Result<usize, GovernanceE
         }
     }
     Ok(counted)
+}
+
+/// The outcome of `proposal` as the store keeps it, counted at `now` (and executed at its
+/// deadline when `executed`), with the log entries that commit to it.
+pub(super) fn outcome_record(
+    local: &str,
+    proposal: &Proposal,
+    outcome: &Outcome,
+    now: i64,
+    executed: bool,
+) -> Result<(OutcomeRecord, Vec<OpenableEntry>), GovernanceError> {
+    let json = serde_json::to_string(outcome).map_err(|e| invalid(e.to_string()))?;
+    let mut log_entries = vec![entry(
+        local,
+        format!("{}#outcome", proposal.id),
+        &outcome.digest,
+    )?];
+    if executed {
+        log_entries.push(entry(
+            local,
+            format!("{}#executed", proposal.id),
+            &outcome.digest,
+        )?);
+    }
+    let record = OutcomeRecord {
+        proposal: proposal.id.clone(),
+        decision: match outcome.decision {
+            Decision::Succeeded => "succeeded",
+            Decision::Defeated => "defeated",
+        }
+        .to_owned(),
+        digest: outcome.digest.clone(),
+        counted_at: now,
+        executed_at: executed.then(|| proposal.deadline()),
+        json,
+    };
+    Ok((record, log_entries))
 }
 
 /// Starts the task that counts proposals as their deadlines pass, every `every`; it runs
