@@ -93,6 +93,11 @@ impl AdminPage {
     }
 }
 
+/// The new user form, blank: no name, the CLI's default role.
+fn blank() -> (String, String) {
+    (String::new(), FIRST_ROLE.as_str().to_owned())
+}
+
 fn role_field(name: &str) -> String {
     format!("role:{name}")
 }
@@ -168,8 +173,7 @@ pub(super) async fn show(
     axum::Extension(SessionId(id)): axum::Extension<SessionId>,
 ) -> UiResult {
     caller.admin().speak(&ctx)?;
-    let blank = (String::new(), FIRST_ROLE.as_str().to_owned());
-    page(&state, ctx, &id, blank, None, StatusCode::OK).await
+    page(&state, ctx, &id, blank(), None, StatusCode::OK).await
 }
 
 /// Why the node refused a user act: the field at fault, the viewer's words, the status.
@@ -265,7 +269,6 @@ pub(super) async fn set_role(
     let Form(change) = form
         .map_err(|_| UiError::new(StatusCode::BAD_REQUEST, "error-invalid"))
         .speak(&ctx)?;
-    let blank = (String::new(), FIRST_ROLE.as_str().to_owned());
     let field = role_field(&change.name);
     let role = match change.role.parse::<Role>() {
         Ok(role) => role,
@@ -275,7 +278,7 @@ pub(super) async fn set_role(
                 &state,
                 ctx,
                 &id,
-                blank,
+                blank(),
                 Some(problem),
                 StatusCode::BAD_REQUEST,
             )
@@ -291,7 +294,7 @@ pub(super) async fn set_role(
             ))
             .speak(&ctx);
         };
-        return page(&state, ctx, &id, blank, Some(problem), status).await;
+        return page(&state, ctx, &id, blank(), Some(problem), status).await;
     }
     tracing::info!(admin = %by.escape_debug(), user = %change.name.escape_debug(),
         role = role.as_str(), "user role changed");
@@ -314,13 +317,12 @@ pub(super) async fn revoke_session(
         .touch(&id)
         .is_some_and(|s| s.handle == handle);
     let Some(user) = state.ui.sessions.revoke_any(&handle) else {
-        let blank = (String::new(), FIRST_ROLE.as_str().to_owned());
         let problem = Problem::new("", ctx.t.m("error-admin-no-session"));
         return page(
             &state,
             ctx,
             &id,
-            blank,
+            blank(),
             Some(problem),
             StatusCode::NOT_FOUND,
         )
