@@ -3,14 +3,16 @@ by Selenium) against a real `comity serve`: sign in, the dashboard, browsing obj
 object page with its markings, drafting and submitting a preservation request and finding
 it in the outbox, voting on a proposal and seeing the ballot counted (and who may not vote,
 forged votes included), tabling a proposal from the form (and a refusal shown on the form),
-the members page, the language switch (Arabic right to left), every page in all six
+the members page, API tokens made, used and revoked from their page and an admin's page of
+users, roles and sessions, the language switch (Arabic right to left), every page in all six
 languages without a missing message, a viewer without rights who sees no trace of a
 withheld object, CSRF refusals, session fixation, clickjacking headers, and axe-core
 (vendored, injected by the test only) finding no serious or critical violation.
 
 Screenshots of every page in English and Arabic, of the dashboard and the governance and
-members pages in Chinese, and of the proposal form (blank and refused) in English, Arabic and
-Chinese, are kept under ``target/ui-screenshots/``.
+members pages in Chinese, of the proposal form (blank and refused) in English, Arabic and
+Chinese, and of the tokens and administration pages (a token and a password shown once, a
+refusal) in English and Arabic, are kept under ``target/ui-screenshots/``.
 """
 
 from __future__ import annotations
@@ -178,6 +180,7 @@ def pages(world) -> dict[str, str]:
         "proposal": f"/governance/proposals/{world['proposal']}",
         "norms": "/governance/norms",
         "members": "/members",
+        "tokens": "/tokens",
     }
 
 
@@ -537,3 +540,118 @@ def test_an_admin_tables_a_proposal_from_the_form_in_three_languages(world, brow
     choose_language(browser, "en")
     assert len(requests.get(f"{a.url}/api/v1/governance/proposals", auth=a.node.admin,
                             timeout=30).json()["proposals"]) == 2, "a refused form was tabled"
+
+
+def test_a_token_made_on_its_page_works_over_taxii_until_revoked_there(world, browser):
+    a = world["a"]
+    sign_in(browser, a.url, "reader")
+    assert not browser.find_elements(*by("nav a[href='/admin']")), "the menu offers administration to an analyst"
+    follow(browser, browser.find_element(*by("nav a[href='/tokens']")))
+    assert browser.find_element(*by("h1")).text == "API tokens"
+    assert not browser.find_elements(*by("#member")), "a member's token is for admins"
+    assert axe_violations(browser) == []
+    browser.find_element(*by("#label")).send_keys("Suricata sensor")
+    days = browser.find_element(*by("#days"))
+    days.clear()
+    days.send_keys("30")
+    follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+    secret = browser.find_element(*by("pre.secret")).text
+    assert secret.startswith("comity_") and len(secret) == 75, secret
+    assert "shown this once and never again" in browser.find_element(*by("[role=alert]")).text
+    assert axe_violations(browser) == []
+    shot(browser, "en-token-created")
+    bearer = {"Authorization": f"Bearer {secret}", "Accept": TAXII}
+    assert requests.get(f"{a.url}/taxii2/default/collections/", headers=bearer, timeout=10).status_code == 200
+    # Never shown again: the list names it without its secret.
+    browser.get(a.url + "/tokens")
+    assert secret not in browser.page_source and secret.split(".")[1] not in browser.page_source
+    from selenium.webdriver.common.by import By
+    row = browser.find_element(By.XPATH, "//table[@class='tokens']//tr[td/bdi[text()='Suricata sensor']]")
+    assert "Active" in row.text, row.text
+    shot(browser, "en-tokens")
+    follow(browser, row.find_element(*by("button[type=submit]")))
+    row = browser.find_element(By.XPATH, "//table[@class='tokens']//tr[td/bdi[text()='Suricata sensor']]")
+    assert "Revoked" in row.text and not row.find_elements(*by("button")), row.text
+    assert requests.get(f"{a.url}/taxii2/default/collections/", headers=bearer, timeout=10).status_code == 401
+    # A label the API refuses is shown on the form, its field marked.
+    browser.find_element(*by("#label")).send_keys("   ")
+    follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+    assert browser.find_element(*by("#label")).get_attribute("aria-invalid") == "true"
+    assert "label" in browser.find_element(*by("#problem")).text
+    assert axe_violations(browser) == []
+    shot(browser, "en-tokens-refused")
+    choose_language(browser, "ar")
+    browser.get(a.url + "/tokens")
+    assert browser.find_element(*by("html")).get_attribute("dir") == "rtl" and MISSING not in browser.page_source
+    shot(browser, "ar-tokens")
+    browser.find_element(*by("#label")).send_keys("مستشعر")
+    follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+    assert browser.find_element(*by("pre.secret")).text.startswith("comity_")
+    assert MISSING not in browser.page_source
+    shot(browser, "ar-token-created")
+    choose_language(browser, "en")
+
+
+def test_an_admin_adds_a_user_changes_roles_and_sees_every_session(world, browser):
+    a = world["a"]
+    sign_in(browser, a.url, "admin", a.node.admin[1])
+    follow(browser, browser.find_element(*by("nav a[href='/admin']")))
+    assert browser.find_element(*by("h1")).text == "Administration"
+    users = browser.find_element(*by("table.users")).text
+    for name in ("admin", "liaison", "reader"):
+        assert name in users, users
+    assert "admin" in browser.find_element(*by("table.sessions")).text
+    assert axe_violations(browser) == []
+    shot(browser, "en-admin")
+    # A refusal: the field at fault marked, nothing added.
+    browser.find_element(*by("#name")).send_keys("eve:admin")
+    follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+    assert browser.find_element(*by("#name")).get_attribute("aria-invalid") == "true"
+    assert browser.find_element(*by("#name")).get_attribute("value") == "eve:admin"
+    assert axe_violations(browser) == []
+    shot(browser, "en-admin-refused")
+    # A user with a generated password, shown once; it signs in.
+    from selenium.webdriver.support.ui import Select
+    name = browser.find_element(*by("#name"))
+    name.clear()
+    name.send_keys("duty-officer")
+    Select(browser.find_element(*by("#role"))).select_by_value("liaison")
+    follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+    assert browser.find_element(*by("h1")).text == "User added"
+    password = browser.find_element(*by("pre.secret")).text
+    assert len(password) == 24, password
+    assert axe_violations(browser) == []
+    shot(browser, "en-user-added")
+    session = requests.Session()
+    page = session.get(a.url + "/signin", timeout=10)
+    token = page.text.split('name="token" value="')[1].split('"')[0]
+    r = session.post(a.url + "/signin", data={"name": "duty-officer", "password": password, "token": token},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard"
+    # Its role changed from its row: the node's workflow, as `comity user set-role`.
+    browser.get(a.url + "/admin")
+    from selenium.webdriver.common.by import By
+    row = browser.find_element(By.XPATH, "//table[@class='users']//tr[td/bdi[text()='duty-officer']]")
+    Select(row.find_element(*by("select"))).select_by_value("viewer")
+    follow(browser, row.find_element(*by("button[type=submit]")))
+    listed = a.node.cli("user", "list", "--data-dir", a.node.data_dir).stdout.decode()
+    assert "duty-officer\tviewer" in listed, listed
+    # Every session is listed, the new user's included; the admin ends it.
+    row = browser.find_element(By.XPATH, "//table[@class='sessions']//tr[td/bdi[text()='duty-officer']]")
+    follow(browser, row.find_element(*by("button[type=submit]")))
+    assert session.get(a.url + "/dashboard", allow_redirects=False, timeout=10).status_code == 303
+    for lang in LANGS:
+        choose_language(browser, lang)
+        browser.get(a.url + "/admin")
+        assert MISSING not in browser.page_source, lang
+        assert browser.find_element(*by("html")).get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+        if lang == "ar":
+            shot(browser, "ar-admin")
+            assert axe_violations(browser) == []
+            browser.find_element(*by("#name")).send_keys("x")
+            browser.find_element(*by("#password")).send_keys("short")
+            browser.find_element(*by("#password_again")).send_keys("short")
+            follow(browser, browser.find_element(*by("form.card button[type=submit]")))
+            assert browser.find_element(*by("#password")).get_attribute("aria-invalid") == "true"
+            shot(browser, "ar-admin-refused")
+    choose_language(browser, "en")

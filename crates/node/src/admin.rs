@@ -46,6 +46,43 @@ pub fn hash_password(password: &str) -> Result<String, AdminError> {
         .map_err(|e| AdminError::Invalid(format!("cannot hash the password: {e}")))
 }
 
+/// Fewest characters a password typed by a person may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Most characters a user name may have.
+pub const MAX_USER_NAME_CHARS: usize = 64;
+
+/// Checks a password chosen by a person: at least [`MIN_PASSWORD_CHARS`] characters.
+pub fn check_password(password: &str) -> Result<(), AdminError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AdminError::Invalid(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A new random password (24 letters and digits), for a user who will be told it once.
+pub fn generate_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24)
+}
+
+/// Checks a new user's name: 1 to [`MAX_USER_NAME_CHARS`] characters, without ':' (it
+/// ends the name in HTTP Basic), control or direction-override characters.
+pub fn check_user_name(name: &str) -> Result<(), AdminError> {
+    let refused = || {
+        AdminError::Invalid(format!(
+            "a user name must have 1 to {MAX_USER_NAME_CHARS} characters, \
+             without ':', control or direction-override characters"
+        ))
+    };
+    crate::registry::check_text("a user name", name, MAX_USER_NAME_CHARS).map_err(|_| refused())?;
+    if name.contains(':') {
+        return Err(refused());
+    }
+    Ok(())
+}
+
 /// Creates an API root (not logged: it holds no intelligence and grants nobody anything).
 pub async fn add_api_root(node: &Node, root: ApiRoot) -> Result<(), AdminError> {
     Ok(node.store().create_api_root(root).await?)
@@ -58,11 +95,7 @@ pub async fn add_user(
     role: Role,
     password: &str,
 ) -> Result<(), AdminError> {
-    if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
-        return Err(AdminError::Invalid(
-            "a user name must be non-empty, without ':' or control characters".into(),
-        ));
-    }
+    check_user_name(name)?;
     let user = User {
         name: name.to_owned(),
         role,
@@ -240,4 +273,36 @@ pub async fn record(
     };
     log.record(node.store(), act).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_and_passwords_follow_the_rules() {
+        for good in ["ana", "Ana María", "علي", &"x".repeat(MAX_USER_NAME_CHARS)] {
+            assert!(check_user_name(good).is_ok(), "{good}");
+        }
+        let long = "x".repeat(MAX_USER_NAME_CHARS + 1);
+        for bad in [
+            "",
+            "  ",
+            "a:b",
+            "a\nb",
+            "a\u{202E}b",
+            "\u{0}",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(check_user_name(bad), Err(AdminError::Invalid(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(check_password(&"é".repeat(MIN_PASSWORD_CHARS)).is_ok());
+        assert!(check_password(&"x".repeat(MIN_PASSWORD_CHARS - 1)).is_err());
+        let (a, b) = (generate_password(), generate_password());
+        assert_ne!(a, b);
+        assert!(check_password(&a).is_ok() && a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
 }

@@ -20,6 +20,9 @@ use comity_stix::clock::now_us;
 /// The prefix every token starts with, so that secret scanners can find leaked ones.
 pub const PREFIX: &str = "comity_";
 
+/// Most characters a token's label may have.
+pub const MAX_LABEL_CHARS: usize = 128;
+
 /// Why a presented token was not accepted. The messages never repeat the secret.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -87,7 +90,7 @@ pub async fn issue(
     member: Option<String>,
     expires_at: Option<i64>,
 ) -> Result<Issued, TokenError> {
-    crate::registry::check_text("a token's label", label, 128)
+    crate::registry::check_text("a token's label", label, MAX_LABEL_CHARS)
         .map_err(|e| TokenError::Invalid(e.to_string()))?;
     let mut id = [0u8; 12];
     let mut secret = [0u8; 32];

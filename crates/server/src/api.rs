@@ -18,7 +18,7 @@ use comity_node::registry::{
 };
 use comity_node::tokens::{self, TokenError};
 use comity_stix::clock::now_us;
-use comity_store::ApiToken;
+use comity_store::{ApiToken, Role};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -28,9 +28,10 @@ use crate::error::ApiError;
 use crate::{ApiRoute, AppState};
 use comity_stix::clock::format_us;
 
-/// Longest token life, and the default.
-const MAX_TOKEN_DAYS: u32 = 366;
-const DEFAULT_TOKEN_DAYS: u32 = 90;
+/// Longest token life, in days.
+pub(crate) const MAX_TOKEN_DAYS: u32 = 366;
+/// A token's life when none is asked for, in days.
+pub(crate) const DEFAULT_TOKEN_DAYS: u32 = 90;
 const DAY_US: i64 = 86_400 * 1_000_000;
 
 pub(crate) fn routes() -> Vec<ApiRoute> {
@@ -103,49 +104,75 @@ fn token_error(e: TokenError) -> ApiError {
     }
 }
 
+/// Whether the user `name` of `role` sees `token` (`GET /api/v1/tokens`): an admin every
+/// token, anyone else its own user tokens.
+pub(crate) fn token_visible(name: &str, role: Role, token: &ApiToken) -> bool {
+    role == Role::Admin || token.user == name && token.member.is_none()
+}
+
 async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let (name, role) = caller.user()?;
     let all = state.node.store().tokens().await?;
     let mine: Vec<Value> = all
         .iter()
-        .filter(|t| role == comity_store::Role::Admin || t.user == name && t.member.is_none())
+        .filter(|t| token_visible(name, role, t))
         .map(token_json)
         .collect();
     Ok(Json(json!({ "tokens": mine })).into_response())
 }
 
+/// A token asked for (`POST /api/v1/tokens`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenRequest {
-    label: String,
+pub(crate) struct TokenRequest {
+    /// What it is for.
+    pub label: String,
+    /// Days until it expires ([`DEFAULT_TOKEN_DAYS`] when not given).
     #[serde(default)]
-    expires_in_days: Option<u32>,
+    pub expires_in_days: Option<u32>,
+    /// The peer member it is for (admins only).
     #[serde(default)]
-    member: Option<String>,
+    pub member: Option<String>,
 }
 
-async fn create_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    raw: Body,
-) -> Result<Response, ApiError> {
-    let (name, _) = caller.user()?;
-    let req: TokenRequest = body(&headers, raw).await?;
+/// The part of a [`TokenRequest`] a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenField {
+    /// The label.
+    Label,
+    /// The days until it expires.
+    Expiry,
+    /// The peer member.
+    Member,
+}
+
+/// Issues a token to the caller as `POST /api/v1/tokens` does (a member's token for admins
+/// only, 1 to [`MAX_TOKEN_DAYS`] days), and logs it; a refusal names its field when it has one.
+pub(crate) async fn issue_token(
+    state: &AppState,
+    caller: &Caller,
+    req: TokenRequest,
+) -> Result<tokens::Issued, (Option<TokenField>, ApiError)> {
+    let (name, _) = caller.user().map_err(|e| (None, e))?;
     let days = req.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS);
     if days == 0 || days > MAX_TOKEN_DAYS {
-        return Err(ApiError::bad_request(format!(
-            "expires_in_days must be 1 to {MAX_TOKEN_DAYS}"
-        )));
+        return Err((
+            Some(TokenField::Expiry),
+            ApiError::bad_request(format!("expires_in_days must be 1 to {MAX_TOKEN_DAYS}")),
+        ));
     }
     if let Some(member) = &req.member {
-        caller.admin()?;
+        caller.admin().map_err(|e| (Some(TokenField::Member), e))?;
+        let refused = |e| (Some(TokenField::Member), e);
         let registry = state.node.directory();
-        let known = registry.member(member).await.map_err(registry_error)?;
+        let known = registry
+            .member(member)
+            .await
+            .map_err(|e| refused(registry_error(e)))?;
         if known.is_none_or(|m| m.record.local) {
-            return Err(ApiError::bad_request(format!(
+            return Err(refused(ApiError::bad_request(format!(
                 "{member:?} is not a registered peer member"
-            )));
+            ))));
         }
     }
     let issued = tokens::issue(
@@ -156,20 +183,40 @@ async fn create_token(
         Some(now_us() + i64::from(days) * DAY_US),
     )
     .await
-    .map_err(token_error)?;
+    .map_err(|e| {
+        let field = matches!(e, TokenError::Invalid(_)).then_some(TokenField::Label);
+        (field, token_error(e))
+    })?;
     tracing::info!(user = %name.escape_debug(), token = %issued.token.id, "API token created");
+    Ok(issued)
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    caller.user()?;
+    let req: TokenRequest = body(&headers, raw).await?;
+    let issued = issue_token(&state, &caller, req)
+        .await
+        .map_err(|(_, e)| e)?;
     let mut out = token_json(&issued.token);
     out["token"] = Value::String(issued.secret);
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-async fn revoke_token(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+/// Revokes token `id` (or the whole token) for the caller as `DELETE /api/v1/tokens/{id}`
+/// does: an admin any token, anyone else its own (another's is "not found"), and logs it.
+/// Returns the id and whether it was revoked now (not already).
+pub(crate) async fn revoke_token_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(String, bool), ApiError> {
     let (name, role) = caller.user()?;
-    let id = tokens::id_of(&id).to_owned();
+    let id = tokens::id_of(id).to_owned();
     let hidden = || {
         ApiError::not_found(format!(
             "no token {:?}",
@@ -177,13 +224,22 @@ async fn revoke_token(
         ))
     };
     let token = state.node.store().token(&id).await?.ok_or_else(hidden)?;
-    if role != comity_store::Role::Admin && token.user != name {
+    if role != Role::Admin && token.user != name {
         return Err(hidden());
     }
     let revoked = tokens::revoke(&state.node, &id)
         .await
         .map_err(token_error)?;
     tracing::info!(user = %name.escape_debug(), token = %id, "API token revoked");
+    Ok((id, revoked))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (id, revoked) = revoke_token_as(&state, &caller, &id).await?;
     Ok(Json(json!({ "id": id, "revoked": true, "already_revoked": !revoked })).into_response())
 }
 

@@ -149,6 +149,8 @@ const PAGES: &[&str] = &[
     "/governance/proposals/x",
     "/governance/propose",
     "/members",
+    "/tokens",
+    "/admin",
 ];
 
 #[tokio::test]
@@ -267,6 +269,11 @@ async fn every_post_needs_the_session_token() {
         "/governance/proposals/x/vote",
         "/governance/proposals/x/cancel",
         "/governance/propose",
+        "/tokens",
+        "/tokens/x/revoke",
+        "/admin/users",
+        "/admin/role",
+        "/admin/sessions/x/revoke",
     ] {
         for token in [None, Some(""), Some("0000"), Some(other_csrf.as_str())] {
             let mut form = vec![("lang", "fr"), ("tz", "UTC"), ("back", "/intel")];
@@ -1548,4 +1555,684 @@ async fn the_form_speaks_the_viewers_language_right_to_left_in_arabic() {
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("أدخل معرّف المعيار."));
+}
+
+/// Whether the form control `id` of `page` is marked as the one at fault.
+fn marked(page: &str, id: &str) -> bool {
+    let at = page
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no control {id}"));
+    let tag_end = page[at..].find('>').unwrap() + at;
+    page[at..tag_end].contains("aria-invalid=\"true\"")
+}
+
+/// How many controls of `page` are marked as at fault.
+fn marks(page: &str) -> usize {
+    page.matches("aria-invalid=\"true\"").count()
+}
+
+/// The rows of the table of `page` that mention `needle`.
+fn rows_with<'p>(page: &'p str, needle: &str) -> Vec<&'p str> {
+    page.split("<tr>").filter(|r| r.contains(needle)).collect()
+}
+
+/// The path segment after `prefix` in `text`.
+fn segment_after(text: &str, prefix: &str) -> String {
+    text.split(prefix)
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// What a TAXII read with `token` answers.
+async fn taxii_with(node: &Node, token: &str) -> StatusCode {
+    client()
+        .get(format!("{}/taxii2/default/collections/", node.base))
+        .bearer_auth(token)
+        .header("Accept", "application/taxii+json;version=2.1")
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn token_and_admin_pages_follow_the_role_matrix() {
+    let node = start().await;
+    // (user, /tokens, /admin); "" is signed out.
+    let matrix: &[(&str, StatusCode, StatusCode)] = &[
+        ("viewer", StatusCode::OK, StatusCode::FORBIDDEN),
+        ("reader", StatusCode::OK, StatusCode::FORBIDDEN),
+        ("liaison", StatusCode::OK, StatusCode::FORBIDDEN),
+        ("admin", StatusCode::OK, StatusCode::OK),
+        ("", StatusCode::SEE_OTHER, StatusCode::SEE_OTHER),
+    ];
+    for (user, tokens, admin) in matrix {
+        let cookie = if user.is_empty() {
+            String::new()
+        } else {
+            session(&node, user).await
+        };
+        let (status, page) = get(&node, &cookie, "/tokens").await;
+        assert_eq!(status, *tokens, "{user} /tokens");
+        let (status, _) = get(&node, &cookie, "/admin").await;
+        assert_eq!(status, *admin, "{user} /admin");
+        if user.is_empty() {
+            continue;
+        }
+        // The menu offers what the user may open, and nothing else.
+        assert!(page.contains("href=\"/tokens\""), "{user}");
+        assert_eq!(
+            page.contains("href=\"/admin\""),
+            *admin == StatusCode::OK,
+            "{user}"
+        );
+        // The member field is offered to admins only (the API's rule).
+        assert_eq!(
+            page.contains("id=\"member\""),
+            *admin == StatusCode::OK,
+            "{user}"
+        );
+        if *admin == StatusCode::FORBIDDEN {
+            let csrf = hidden(&page, "csrf");
+            for (path, form) in [
+                (
+                    "/admin/users",
+                    vec![("name", "intruder"), ("role", "admin")],
+                ),
+                ("/admin/role", vec![("name", *user), ("role", "admin")]),
+                ("/admin/sessions/0000000000000000/revoke", vec![]),
+            ] {
+                let mut form = form.clone();
+                form.push(("csrf", &csrf));
+                let r = post(&node, &cookie, path, &form).await;
+                assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} {path}");
+            }
+        }
+    }
+    // Nothing a refused user asked for happened.
+    assert!(node.store.user("intruder").await.unwrap().is_none());
+    for user in ["viewer", "reader", "liaison"] {
+        let role = node.store.user(user).await.unwrap().unwrap().role;
+        assert_ne!(role, Role::Admin, "{user} made itself admin");
+    }
+    // Signed out, the new forms send to sign in and do nothing.
+    for path in ["/tokens", "/tokens/x/revoke", "/admin/users", "/admin/role"] {
+        let r = post(&node, "", path, &[("label", "x"), ("name", "x")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/signin");
+    }
+    assert!(node.store.tokens().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_made_on_the_page_works_until_revoked_there_and_is_shown_once() {
+    let node = start().await;
+    let reader = session(&node, "reader").await;
+    let (_, page) = get(&node, &reader, "/tokens").await;
+    assert!(page.contains("No token."), "{page}");
+    let csrf = hidden(&page, "csrf");
+    // Without the form's token nothing is issued.
+    let r = post(
+        &node,
+        &reader,
+        "/tokens",
+        &[("label", "sensor"), ("days", "30")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(node.store.tokens().await.unwrap().is_empty());
+    let r = post(
+        &node,
+        &reader,
+        "/tokens",
+        &[
+            ("csrf", &csrf),
+            ("label", "sensor <b>1</b>"),
+            ("days", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let answer = r.text().await.unwrap();
+    let secret = answer
+        .split("<code>")
+        .find_map(|c| c.strip_prefix("comity_"))
+        .map(|rest| format!("comity_{}", rest.split('<').next().unwrap()))
+        .expect("the secret is on the answer");
+    assert_eq!(secret.len(), "comity_".len() + 24 + 1 + 43, "{secret}");
+    assert!(answer.contains("shown this once and never again"));
+    assert!(
+        answer.contains("sensor &#60;b&#62;1&#60;/b&#62;") || answer.contains("sensor &lt;b&gt;")
+    );
+    let stored = node.store.tokens().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let token = &stored[0];
+    assert_eq!(
+        (
+            token.user.as_str(),
+            token.label.as_str(),
+            token.member.as_deref()
+        ),
+        ("reader", "sensor <b>1</b>", None)
+    );
+    let days = (token.expires_at.unwrap() - token.created_at + 43_200_000_000) / 86_400_000_000;
+    assert_eq!(days, 30);
+    // The token works against the TAXII API, as the reader.
+    assert_eq!(taxii_with(&node, &secret).await, StatusCode::OK);
+    // The secret is never shown again: not on the list, nor to the admin, nor by the API.
+    let (_, list) = get(&node, &reader, "/tokens").await;
+    let secret_part = secret.rsplit('.').next().unwrap();
+    assert!(list.contains(&token.id) && !list.contains(secret_part));
+    assert_eq!(rows_with(&list, &token.id).len(), 1);
+    let admin = session(&node, "admin").await;
+    let (_, admin_list) = get(&node, &admin, "/tokens").await;
+    assert!(admin_list.contains(&token.id) && !admin_list.contains(secret_part));
+    for (_, page) in [
+        get(&node, &admin, "/admin").await,
+        get(&node, &reader, "/dashboard").await,
+    ] {
+        assert!(!page.contains(secret_part));
+    }
+    let api = client()
+        .get(format!("{}/api/v1/tokens", node.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(api.contains(&token.id) && !api.contains(secret_part));
+    // Revoked from the page, it stops working at once.
+    let r = post(
+        &node,
+        &reader,
+        &format!("/tokens/{}/revoke", token.id),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/tokens");
+    assert_eq!(taxii_with(&node, &secret).await, StatusCode::UNAUTHORIZED);
+    let (_, list) = get(&node, &reader, "/tokens").await;
+    let row = rows_with(&list, &token.id)[0];
+    assert!(
+        row.contains("Revoked") && !row.contains("/revoke\""),
+        "{row}"
+    );
+}
+
+#[tokio::test]
+async fn token_forms_of_the_wrong_shape_are_refused_with_the_field_marked() {
+    let node = start().await;
+    let reader = session(&node, "reader").await;
+    let (_, page) = get(&node, &reader, "/tokens").await;
+    let csrf = hidden(&page, "csrf");
+    let long = "x".repeat(129);
+    // (label, days, member, field at fault, status)
+    let cases: &[(&str, &str, &str, &str, StatusCode)] = &[
+        ("", "30", "", "label", StatusCode::BAD_REQUEST),
+        ("   ", "30", "", "label", StatusCode::BAD_REQUEST),
+        (&long, "30", "", "label", StatusCode::BAD_REQUEST),
+        ("bell\u{7}", "30", "", "label", StatusCode::BAD_REQUEST),
+        ("ab\u{202E}cd", "30", "", "label", StatusCode::BAD_REQUEST),
+        ("ok", "0", "", "days", StatusCode::BAD_REQUEST),
+        ("ok", "367", "", "days", StatusCode::BAD_REQUEST),
+        ("ok", "-1", "", "days", StatusCode::BAD_REQUEST),
+        ("ok", "ten", "", "days", StatusCode::BAD_REQUEST),
+        ("ok", "", "", "days", StatusCode::BAD_REQUEST),
+        ("ok", "99999999999", "", "days", StatusCode::BAD_REQUEST),
+        // A member's token is for admins only, whatever the form offers.
+        ("ok", "30", "identity--x", "member", StatusCode::FORBIDDEN),
+    ];
+    for (label, days, member, field, status) in cases {
+        let r = post(
+            &node,
+            &reader,
+            "/tokens",
+            &[
+                ("csrf", &csrf),
+                ("label", label),
+                ("days", days),
+                ("member", member),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), *status, "{label:?} {days:?} {member:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"problem\""), "{label:?} {days:?}");
+        if *field != "member" {
+            assert!(
+                marked(&page, field),
+                "{field} not marked for {label:?} {days:?}"
+            );
+            assert_eq!(marks(&page), 1);
+        }
+        assert!(!page.contains("comity_"), "a refused form showed a token");
+    }
+    // An admin may issue a member's token, but only to a registered peer.
+    let admin = session(&node, "admin").await;
+    let (_, page) = get(&node, &admin, "/tokens").await;
+    let admin_csrf = hidden(&page, "csrf");
+    let r = post(
+        &node,
+        &admin,
+        "/tokens",
+        &[
+            ("csrf", &admin_csrf),
+            ("label", "peer"),
+            ("days", "30"),
+            ("member", "identity--00000000-0000-4000-8000-000000000000"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.unwrap();
+    assert!(marked(&page, "member") && page.contains("not a registered peer member"));
+    assert!(
+        node.store.tokens().await.unwrap().is_empty(),
+        "a refused token was stored"
+    );
+    let peer = add_peer(&node, "Peer CERT", 7, MemberStatus::Active).await;
+    let r = post(
+        &node,
+        &admin,
+        "/tokens",
+        &[
+            ("csrf", &admin_csrf),
+            ("label", "peer"),
+            ("days", "366"),
+            ("member", &peer),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let stored = node.store.tokens().await.unwrap();
+    assert_eq!(stored[0].member.as_deref(), Some(peer.as_str()));
+    let (_, list) = get(&node, &admin, "/tokens").await;
+    assert!(rows_with(&list, &stored[0].id)[0].contains("Peer CERT"));
+    // The reader sees neither the member's token nor may revoke it: "not found", as the API.
+    let (_, list) = get(&node, &reader, "/tokens").await;
+    assert!(!list.contains(&stored[0].id));
+    for id in [stored[0].id.as_str(), "000000000000000000000000", "%3Cb%3E"] {
+        let r = post(
+            &node,
+            &reader,
+            &format!("/tokens/{id}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{id}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("This token cannot be revoked."));
+        assert!(!page.contains("<b>"));
+    }
+    assert!(node
+        .store
+        .token(&stored[0].id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
+    // The reader's own token the admin may revoke (the API's rule).
+    let r = post(
+        &node,
+        &reader,
+        "/tokens",
+        &[("csrf", &csrf), ("label", "mine"), ("days", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mine = node
+        .store
+        .tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.user == "reader")
+        .unwrap();
+    let r = post(
+        &node,
+        &admin,
+        &format!("/tokens/{}/revoke", mine.id),
+        &[("csrf", &admin_csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(node
+        .store
+        .token(&mine.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+}
+
+#[tokio::test]
+async fn an_admin_adds_users_and_changes_roles_through_the_workflow() {
+    let node = start().await;
+    let admin = session(&node, "admin").await;
+    let (status, page) = get(&node, &admin, "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    for user in ["admin", "reader", "viewer", "liaison"] {
+        assert!(page.contains(&format!("<bdi>{user}</bdi>")), "{user}");
+    }
+    let csrf = hidden(&page, "csrf");
+    let log = node.store.transparency_log().log_size().await.unwrap();
+    // Without the form's token, nothing.
+    let r = post(
+        &node,
+        &admin,
+        "/admin/users",
+        &[("name", "nadia"), ("role", "analyst")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A generated password, shown once.
+    let r = post(
+        &node,
+        &admin,
+        "/admin/users",
+        &[
+            ("csrf", &csrf),
+            ("name", "nadia"),
+            ("role", "liaison"),
+            ("password", ""),
+            ("password_again", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let answer = r.text().await.unwrap();
+    let password = answer
+        .split("<pre class=\"secret\"><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(password.len(), 24);
+    assert!(answer.contains("shown this once"));
+    let nadia = node.store.user("nadia").await.unwrap().unwrap();
+    assert_eq!(nadia.role, Role::Liaison);
+    assert_eq!(
+        sign_in_with(&node, "nadia", &password, "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, page) = get(&node, &admin, "/admin").await;
+    assert!(!page.contains(&password), "the password was shown again");
+    // A typed password, not shown back.
+    let typed = "a typed passphrase";
+    let r = post(
+        &node,
+        &admin,
+        "/admin/users",
+        &[
+            ("csrf", &csrf),
+            ("name", "omar"),
+            ("role", "viewer"),
+            ("password", typed),
+            ("password_again", typed),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(!r.text().await.unwrap().contains(typed));
+    assert_eq!(
+        sign_in_with(&node, "omar", typed, "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Both acts are in the log, as the CLI's are.
+    let after = node.store.transparency_log().log_size().await.unwrap();
+    assert_eq!(after, log + 2);
+    // Refused: the field at fault marked, what was entered kept (never a password), nothing stored.
+    let long = "n".repeat(65);
+    let cases: &[(&str, &str, &str, &str, &str, StatusCode)] = &[
+        ("", "analyst", "", "", "name", StatusCode::BAD_REQUEST),
+        ("   ", "analyst", "", "", "name", StatusCode::BAD_REQUEST),
+        (&long, "analyst", "", "", "name", StatusCode::BAD_REQUEST),
+        ("eve:x", "analyst", "", "", "name", StatusCode::BAD_REQUEST),
+        (
+            "eve\u{1b}[31m",
+            "analyst",
+            "",
+            "",
+            "name",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "eve\u{202E}",
+            "analyst",
+            "",
+            "",
+            "name",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("reader", "analyst", "", "", "name", StatusCode::CONFLICT),
+        ("eve", "root", "", "", "role", StatusCode::BAD_REQUEST),
+        ("eve", "", "", "", "role", StatusCode::BAD_REQUEST),
+        (
+            "eve",
+            "analyst",
+            "short",
+            "short",
+            "password",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "eve",
+            "analyst",
+            "a long enough one",
+            "a long enough two",
+            "password_again",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "eve",
+            "analyst",
+            "a long enough one",
+            "",
+            "password_again",
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (name, role, password, again, field, status) in cases {
+        let r = post(
+            &node,
+            &admin,
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("name", name),
+                ("role", role),
+                ("password", password),
+                ("password_again", again),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), *status, "{name:?} {role:?} {password:?}");
+        let page = r.text().await.unwrap();
+        assert!(
+            marked(&page, field),
+            "{field} unmarked for {name:?} {role:?}"
+        );
+        assert_eq!(marks(&page), 1, "{name:?}");
+        if !password.is_empty() {
+            assert!(!page.contains(password), "a password was shown back");
+        }
+        if *field != "name" {
+            assert!(page.contains("value=\"eve\""), "the name was not kept");
+        }
+    }
+    assert_eq!(node.store.users().await.unwrap().len(), 6);
+    assert!(node.store.user("eve").await.unwrap().is_none());
+    assert_eq!(
+        node.store.transparency_log().log_size().await.unwrap(),
+        after,
+        "a refused act was logged"
+    );
+    // Changing a role: the workflow's, logged; unknown roles and users refused.
+    let r = post(
+        &node,
+        &admin,
+        "/admin/role",
+        &[("csrf", &csrf), ("name", "reader"), ("role", "viewer")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/admin");
+    assert_eq!(
+        node.store.user("reader").await.unwrap().unwrap().role,
+        Role::Viewer
+    );
+    assert_eq!(
+        node.store.transparency_log().log_size().await.unwrap(),
+        after + 1
+    );
+    let r = post(
+        &node,
+        &admin,
+        "/admin/role",
+        &[("csrf", &csrf), ("name", "reader"), ("role", "superuser")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.unwrap();
+    let row = rows_with(&page, "<bdi>reader</bdi>")[0];
+    assert!(row.contains("aria-invalid=\"true\""), "{row}");
+    assert_eq!(marks(&page), 1);
+    let r = post(
+        &node,
+        &admin,
+        "/admin/role",
+        &[("csrf", &csrf), ("name", "nobody"), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("There is no such user."));
+    assert!(node.store.user("nobody").await.unwrap().is_none());
+    assert_eq!(
+        node.store.user("reader").await.unwrap().unwrap().role,
+        Role::Viewer
+    );
+    // The demoted user's next page follows its new role.
+    let nadia_session = session_with(&node, "nadia", &password).await;
+    assert_eq!(
+        get(&node, &nadia_session, "/requests").await.0,
+        StatusCode::OK
+    );
+    post(
+        &node,
+        &admin,
+        "/admin/role",
+        &[("csrf", &csrf), ("name", "nadia"), ("role", "analyst")],
+    )
+    .await;
+    assert_eq!(
+        get(&node, &nadia_session, "/requests").await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// A signed-in session of `user` with `password`: its cookie header.
+async fn session_with(node: &Node, user: &str, password: &str) -> String {
+    let r = sign_in_with(node, user, password, "").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{user} could not sign in"
+    );
+    format!(
+        "comity_session={}",
+        set_cookie(&r, "comity_session").unwrap()
+    )
+}
+
+#[tokio::test]
+async fn an_admin_ends_any_session_and_ending_its_own_signs_it_out() {
+    let node = start().await;
+    let reader = session(&node, "reader").await;
+    let liaison = session(&node, "liaison").await;
+    let admin = session(&node, "admin").await;
+    let (_, page) = get(&node, &admin, "/admin").await;
+    let csrf = hidden(&page, "csrf");
+    let handle_of = |page: &str, user: &str| {
+        let row = rows_with(page, &format!("<bdi>{user}</bdi>"))
+            .into_iter()
+            .find(|r| r.contains("/admin/sessions/"))
+            .unwrap_or_else(|| panic!("no session of {user}"));
+        segment_after(row, "/admin/sessions/")
+    };
+    let reader_handle = handle_of(&page, "reader");
+    // A user may not end another's session from the admin route, nor from its own page.
+    let (_, reader_page) = get(&node, &liaison, "/dashboard").await;
+    let r = post(
+        &node,
+        &liaison,
+        &format!("/admin/sessions/{reader_handle}/revoke"),
+        &[("csrf", &hidden(&reader_page, "csrf"))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(get(&node, &reader, "/dashboard").await.0, StatusCode::OK);
+    // The admin ends the reader's session: its next request is sent to sign in.
+    let r = post(
+        &node,
+        &admin,
+        &format!("/admin/sessions/{reader_handle}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/admin");
+    let r = client()
+        .get(format!("{}/dashboard", node.base))
+        .header("Cookie", &reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/signin");
+    assert_eq!(get(&node, &liaison, "/dashboard").await.0, StatusCode::OK);
+    // An ended or unknown session: refused, shown on the page.
+    for handle in [reader_handle.as_str(), "0000000000000000", "%3Cscript%3E"] {
+        let r = post(
+            &node,
+            &admin,
+            &format!("/admin/sessions/{handle}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{handle}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("This session has ended already."));
+        assert!(!page.contains("<script>"));
+    }
+    // Its own session: signed out at once.
+    let (_, page) = get(&node, &admin, "/admin").await;
+    let own = rows_with(&page, "(this one)")
+        .into_iter()
+        .find(|r| r.contains("/admin/sessions/"))
+        .map(|r| segment_after(r, "/admin/sessions/"))
+        .unwrap();
+    let r = post(
+        &node,
+        &admin,
+        &format!("/admin/sessions/{own}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/signin");
+    assert_eq!(set_cookie(&r, "comity_session").as_deref(), Some(""));
+    assert_eq!(get(&node, &admin, "/admin").await.0, StatusCode::SEE_OTHER);
 }

@@ -18,7 +18,7 @@ use comity_node::registry::{AgreementDraft, Directory, MemberRole, NewMember, Sc
 use comity_server::AppState;
 use serde_json::json;
 
-use crate::cmd::node::{generated_password, initialise_with, shutdown_signal, Identity};
+use crate::cmd::node::{initialise_with, shutdown_signal, Identity};
 use crate::config::DataDir;
 
 /// Arguments of `comity demo`.
@@ -133,7 +133,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .join(format!("node-{}", country.to_ascii_lowercase())),
             database_url: None,
         };
-        let password = generated_password();
+        let password = comity_node::admin::generate_password();
         let identity = Identity::new(name, country, vec![role], format!("http://{addr}"));
         initialise_with(&data, identity, &password).await?;
         let node = data.open_node()?;

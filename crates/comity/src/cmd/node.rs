@@ -97,18 +97,13 @@ pub struct ServeArgs {
     feed_scheduler_seconds: u64,
 }
 
-pub(crate) fn generated_password() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
-}
-
 /// Creates the node: data directory, store, API root `default` with a collection
 /// `default`, the user `admin` and the node's member record. Returns the admin password
 /// when it was generated.
 async fn initialise(data: &DataDir, identity: Identity) -> anyhow::Result<Option<String>> {
     let (password, generated) = match std::env::var("COMITY_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
-        _ => (generated_password(), true),
+        _ => (admin::generate_password(), true),
     };
     initialise_with(data, identity, &password).await?;
     Ok(generated.then_some(password))

@@ -55,9 +55,7 @@ fn password_from_env_or_stdin() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < 12 {
-        anyhow::bail!("a password needs at least 12 characters");
-    }
+    admin::check_password(&password)?;
     Ok(password)
 }
 

@@ -227,7 +227,8 @@ struct SessionsPage {
     sessions: Vec<SessionRow>,
 }
 
-fn since(s: &Session, ctx: &Ctx) -> String {
+/// When session `s` began, in the viewer's time zone.
+pub(super) fn since(s: &Session, ctx: &Ctx) -> String {
     let at = jiff::Timestamp::try_from(s.since)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .to_string();

@@ -131,6 +131,12 @@ impl From<usize> for Arg {
     }
 }
 
+impl From<u32> for Arg {
+    fn from(n: u32) -> Self {
+        Arg::Number(i64::from(n))
+    }
+}
+
 impl From<&str> for Arg {
     fn from(s: &str) -> Self {
         Arg::Text(s.to_owned())

@@ -8,6 +8,7 @@
 //! the API's own role and collection checks.
 
 mod account;
+mod admin;
 mod dashboard;
 mod governance;
 pub mod i18n;
@@ -16,6 +17,7 @@ mod members;
 mod propose;
 mod requests;
 pub mod session;
+mod tokens;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -84,6 +86,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(governance::cancel),
         )
         .route("/members", get(members::show))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/admin", get(admin::show))
+        .route("/admin/users", post(admin::add_user))
+        .route("/admin/role", post(admin::set_role))
+        .route(
+            "/admin/sessions/{handle}/revoke",
+            post(admin::revoke_session),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, gate))
 }
 
@@ -154,6 +165,11 @@ impl Ctx {
     pub fn governance_admin(&self) -> bool {
         self.caller()
             .is_some_and(|c| crate::governance::admin(&c).is_ok())
+    }
+
+    /// Whether the viewer administers the node: the API's rule, asked of the API itself.
+    pub fn admin(&self) -> bool {
+        self.caller().is_some_and(|c| c.admin().is_ok())
     }
 
     /// `at` in the viewer's time zone.
@@ -311,6 +327,45 @@ fn csrf_in(form: &[u8]) -> Option<String> {
     form_urlencoded::parse(form)
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.into_owned())
+}
+
+/// Why the form was refused: the field at fault (empty when none is), the viewer's words,
+/// and the node's when it refused.
+#[derive(Debug)]
+pub struct Problem {
+    field: String,
+    /// The language of the text at fault, named in itself.
+    about: Option<String>,
+    message: String,
+    detail: Option<String>,
+}
+
+impl Problem {
+    /// A refusal of `field` (empty: of the form as a whole), in the viewer's words.
+    pub fn new(field: &str, message: String) -> Self {
+        Problem {
+            field: field.to_owned(),
+            about: None,
+            message,
+            detail: None,
+        }
+    }
+
+    /// The refusal with the node's own words for it.
+    pub fn because(mut self, detail: impl ToString) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// Whether `problem` marks `field` as the one at fault.
+    pub fn marks(problem: Option<&Problem>, field: &str) -> bool {
+        problem.is_some_and(|p| !p.field.is_empty() && p.field == field)
+    }
+
+    /// Whether `problem` is about the page as a whole rather than a field of a form.
+    pub fn general(problem: Option<&Problem>) -> bool {
+        problem.is_some_and(|p| p.field.is_empty())
+    }
 }
 
 /// A page that could not be shown: its status and a message key, with the API's words for

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::i18n::{Translator, LANGUAGES};
-use super::{Ctx, InLanguage, UiError, UiResult, Viewer};
+use super::{Ctx, InLanguage, Problem, UiError, UiResult, Viewer};
 use crate::auth::{registry_error, Caller};
 use crate::error::ApiError;
 use crate::governance::admin;
@@ -151,33 +151,6 @@ impl Entered {
             .map(|(_, v)| v.clone())
             .collect();
         e
-    }
-}
-
-/// Why the form was refused: the field at fault (empty when none is), the viewer's words,
-/// and the node's when it refused.
-#[derive(Debug)]
-struct Problem {
-    field: String,
-    /// The language of the text at fault, named in itself.
-    about: Option<String>,
-    message: String,
-    detail: Option<String>,
-}
-
-impl Problem {
-    fn new(field: &str, message: String) -> Self {
-        Problem {
-            field: field.to_owned(),
-            about: None,
-            message,
-            detail: None,
-        }
-    }
-
-    fn because(mut self, detail: impl ToString) -> Self {
-        self.detail = Some(detail.to_string());
-        self
     }
 }
 
@@ -369,7 +342,7 @@ struct ProposePage {
 impl ProposePage {
     /// Whether `field` is the one at fault.
     fn invalid(&self, field: &str) -> bool {
-        self.problem.as_ref().is_some_and(|p| p.field == field)
+        Problem::marks(self.problem.as_ref(), field)
     }
 
     /// How many sponsors the rules in force ask for.

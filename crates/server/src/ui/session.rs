@@ -1,8 +1,8 @@
 //! Server-side UI sessions, held in memory: a random 256-bit id in an `HttpOnly`,
 //! `SameSite=Strict` cookie names a session; the store keeps only the id's SHA-256, so
 //! neither a lookup's timing nor a memory dump gives a usable id away. A session ends 30
-//! minutes after its last use, 12 hours after sign-in, or when its user signs it out or
-//! revokes it. Each session holds the CSRF token its forms carry.
+//! minutes after its last use, 12 hours after sign-in, when its user signs it out or
+//! revokes it, or when an admin revokes it. Each session holds the CSRF token its forms carry.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -142,25 +142,48 @@ impl Sessions {
         all.remove(&id_hash(id));
     }
 
-    /// The live sessions of `user`, oldest first.
-    pub fn of_user(&self, user: &str) -> Vec<Session> {
+    /// The live sessions that `keep` selects, oldest first.
+    fn live(&self, keep: impl Fn(&Session) -> bool) -> Vec<Session> {
         let now = Instant::now();
         let all = self.by_id_hash.lock().unwrap_or_else(|e| e.into_inner());
-        let mut mine: Vec<Session> = all
+        let mut found: Vec<Session> = all
             .values()
-            .filter(|s| s.user == user && !s.expired(now))
+            .filter(|s| !s.expired(now) && keep(s))
             .cloned()
             .collect();
-        mine.sort_by_key(|s| s.started);
-        mine
+        found.sort_by_key(|s| s.started);
+        found
+    }
+
+    /// The live sessions of `user`, oldest first.
+    pub fn of_user(&self, user: &str) -> Vec<Session> {
+        self.live(|s| s.user == user)
+    }
+
+    /// Every live session, oldest first (for admins).
+    pub fn all(&self) -> Vec<Session> {
+        self.live(|_| true)
+    }
+
+    /// Ends the session named by `handle` if `may` allows it; the user it was for.
+    fn end_handle(&self, handle: &str, may: impl Fn(&Session) -> bool) -> Option<String> {
+        let mut all = self.by_id_hash.lock().unwrap_or_else(|e| e.into_inner());
+        let key = all
+            .iter()
+            .find(|(_, s)| s.handle == handle && may(s))
+            .map(|(k, _)| *k)?;
+        all.remove(&key).map(|s| s.user)
     }
 
     /// Ends the session of `user` named by `handle`; false when `user` has none such.
     pub fn revoke(&self, user: &str, handle: &str) -> bool {
-        let mut all = self.by_id_hash.lock().unwrap_or_else(|e| e.into_inner());
-        let before = all.len();
-        all.retain(|_, s| !(s.user == user && s.handle == handle));
-        all.len() < before
+        self.end_handle(handle, |s| s.user == user).is_some()
+    }
+
+    /// Ends the session named by `handle`, whoever's it is (for admins); the user it was
+    /// for, or `None` when no session has this handle.
+    pub fn revoke_any(&self, handle: &str) -> Option<String> {
+        self.end_handle(handle, |_| true)
     }
 }
 
@@ -210,6 +233,26 @@ mod tests {
         let own = sessions.touch(&mine).unwrap().handle;
         assert!(sessions.revoke("ana", &own));
         assert!(sessions.touch(&mine).is_none());
+    }
+
+    #[test]
+    fn every_session_is_listed_and_any_can_be_ended_by_its_handle() {
+        let sessions = Sessions::default();
+        let a = sessions.begin("ana", None, "UTC", "").unwrap();
+        let b = sessions.begin("bob", None, "UTC", "").unwrap();
+        let all = sessions.all();
+        assert_eq!(
+            all.iter().map(|s| s.user.as_str()).collect::<Vec<_>>(),
+            ["ana", "bob"]
+        );
+        assert_eq!(sessions.revoke_any("no-such-handle"), None);
+        assert_eq!(sessions.revoke_any(""), None);
+        let handle = sessions.touch(&b).unwrap().handle;
+        assert_eq!(sessions.revoke_any(&handle).as_deref(), Some("bob"));
+        assert!(sessions.touch(&b).is_none());
+        assert!(sessions.touch(&a).is_some());
+        assert_eq!(sessions.revoke_any(&handle), None, "ended twice");
+        assert_eq!(sessions.all().len(), 1);
     }
 
     #[test]

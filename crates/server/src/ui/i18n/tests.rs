@@ -139,6 +139,14 @@ fn used() -> BTreeSet<String> {
         "agreement-status",
         &mut AgreementStatus::ALL.iter().map(|s| s.as_str()),
     ));
+    used.extend(named(
+        "token-state",
+        &mut super::super::tokens::STATES.iter().copied(),
+    ));
+    used.extend(named(
+        "role",
+        &mut comity_store::Role::ALL.iter().map(|r| r.as_str()),
+    ));
     used.extend(
         Tlp::ALL
             .iter()

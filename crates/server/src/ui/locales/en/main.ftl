@@ -447,3 +447,106 @@ error-propose-revoked-from = Give the time as RFC 3339, such as 2026-12-01T00:00
 error-propose-key-empty = Give the member's new identity key and encryption key.
 error-propose-key = A key is refused.
 error-propose-refused = The node refused to table this proposal.
+
+nav-tokens = API tokens
+nav-admin = Administration
+tokens-title = API tokens
+tokens-explain = An API token lets a program (a TAXII client, a sensor, a script) act as you through the node's API, with your role, until it expires or is revoked.
+tokens-mine = Your tokens
+tokens-all = Every token of this node
+tokens-count = { $count ->
+    [0] No token.
+    [one] One token.
+   *[other] { $count } tokens.
+}
+tokens-back = Back to the API tokens
+token-label = Label
+token-id = Identifier
+token-holder = Holder
+token-for-member = peer member
+token-created = Created
+token-expires = Expires
+token-never = never
+token-state = State
+token-action = Action
+token-state-active = Active
+token-state-expired = Expired
+token-state-revoked = Revoked
+token-revoke = Revoke
+token-new = New token
+token-label-hint = { $count ->
+    [one] What it is for, such as "MISP sync": at most { $count } character.
+   *[other] What it is for, such as "MISP sync": at most { $count } characters.
+}
+token-days = Days until it expires
+token-days-hint = { $count ->
+    [one] From 1 to { $count } day.
+   *[other] From 1 to { $count } days.
+}
+token-member = Issue it to a peer member
+token-member-hint = A peer member's token reads only the policy views made for that member.
+token-member-none = No: a token for me
+token-create-explain = The token is shown once, on the next page; the node keeps only its hash.
+token-create = Create the token
+token-created-title = Token created
+token-secret = The token
+token-use = Programs send it in a header:
+secret-once = Copy it now: it is shown this once and never again, and the node cannot show it to anyone later. Keep it as secret as a password.
+error-token-label = { $count ->
+    [one] Give a label of 1 to { $count } character, without control characters.
+   *[other] Give a label of 1 to { $count } characters, without control characters.
+}
+error-token-days = Give a whole number of days from 1 to { $count }.
+error-token-member = This member cannot receive a token.
+error-token-revoke = This token cannot be revoked.
+
+admin-title = Administration
+admin-users = Users
+admin-users-count = { $count ->
+    [0] No user.
+    [one] One user.
+   *[other] { $count } users.
+}
+admin-user = User name
+admin-role = Role
+admin-change-role = Change the role
+admin-new-role = New role of
+admin-set-role = Change
+admin-you = you
+role-viewer = Viewer (reads)
+role-analyst = Analyst (reads and writes intelligence)
+role-liaison = Liaison officer (cooperation requests)
+role-admin = Administrator
+admin-new-user = Add a user
+admin-name-hint = { $count ->
+    [one] At most { $count } character, without ':' or control characters.
+   *[other] At most { $count } characters, without ':' or control characters.
+}
+admin-password = Password
+admin-password-again = Password again
+admin-password-hint = { $count ->
+    [one] Type a password of at least { $count } character twice, or leave both fields empty to have one generated and shown once.
+   *[other] Type a password of at least { $count } characters twice, or leave both fields empty to have one generated and shown once.
+}
+admin-new-user-explain = Adding a user, like changing a role, is recorded in the node's transparency log (name and role, never the password).
+admin-add-user = Add the user
+admin-user-added = User added
+admin-password-generated = The generated password
+admin-password-typed = The user signs in with the password you typed.
+admin-back = Back to the administration
+admin-sessions = Open sessions of every user
+admin-sessions-count = { $count ->
+    [0] No open session.
+    [one] One open session.
+   *[other] { $count } open sessions.
+}
+error-admin-name = This user name is refused.
+error-admin-exists = A user has this name already.
+error-admin-no-user = There is no such user.
+error-admin-role = Choose one of the roles offered.
+error-admin-password-mismatch = The two passwords differ.
+error-admin-password-short = { $count ->
+    [one] The password needs at least { $count } character.
+   *[other] The password needs at least { $count } characters.
+}
+error-admin-no-session = This session has ended already.

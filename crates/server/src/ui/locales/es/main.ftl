@@ -447,3 +447,106 @@ error-propose-revoked-from = Indique la hora en formato RFC 3339, p. ej. 2026-12
 error-propose-key-empty = Indique la nueva clave de identidad y la clave de cifrado del miembro.
 error-propose-key = Se rechaza una clave.
 error-propose-refused = El nodo se negó a presentar esta propuesta.
+
+nav-tokens = Tokens de API
+nav-admin = Administración
+tokens-title = Tokens de API
+tokens-explain = Un token de API permite que un programa (un cliente TAXII, un sensor, un script) actúe en su nombre a través de la API del nodo, con su función, hasta que caduque o se revoque.
+tokens-mine = Sus tokens
+tokens-all = Todos los tokens de este nodo
+tokens-count = { $count ->
+    [0] Ningún token.
+    [one] Un token.
+   *[other] { $count } tokens.
+}
+tokens-back = Volver a los tokens de API
+token-label = Etiqueta
+token-id = Identificador
+token-holder = Titular
+token-for-member = miembro par
+token-created = Creado
+token-expires = Caduca
+token-never = nunca
+token-state = Estado
+token-action = Acción
+token-state-active = Activo
+token-state-expired = Caducado
+token-state-revoked = Revocado
+token-revoke = Revocar
+token-new = Nuevo token
+token-label-hint = { $count ->
+    [one] Para qué sirve, por ejemplo «sincronización MISP»: { $count } carácter como máximo.
+   *[other] Para qué sirve, por ejemplo «sincronización MISP»: { $count } caracteres como máximo.
+}
+token-days = Días hasta que caduque
+token-days-hint = { $count ->
+    [one] De 1 a { $count } día.
+   *[other] De 1 a { $count } días.
+}
+token-member = Emitirlo para un miembro par
+token-member-hint = El token de un miembro par solo lee las vistas de política hechas para ese miembro.
+token-member-none = No: un token para mí
+token-create-explain = El token se muestra una sola vez, en la página siguiente; el nodo solo guarda su huella.
+token-create = Crear el token
+token-created-title = Token creado
+token-secret = El token
+token-use = Los programas lo envían en una cabecera:
+secret-once = Cópielo ahora: se muestra esta vez y nunca más, y el nodo no podrá mostrárselo a nadie después. Guárdelo tan en secreto como una contraseña.
+error-token-label = { $count ->
+    [one] Indique una etiqueta de 1 a { $count } carácter, sin caracteres de control.
+   *[other] Indique una etiqueta de 1 a { $count } caracteres, sin caracteres de control.
+}
+error-token-days = Indique un número entero de días, de 1 a { $count }.
+error-token-member = Este miembro no puede recibir un token.
+error-token-revoke = Este token no se puede revocar.
+
+admin-title = Administración
+admin-users = Usuarios
+admin-users-count = { $count ->
+    [0] Ningún usuario.
+    [one] Un usuario.
+   *[other] { $count } usuarios.
+}
+admin-user = Nombre de usuario
+admin-role = Función
+admin-change-role = Cambiar la función
+admin-new-role = Nueva función de
+admin-set-role = Cambiar
+admin-you = usted
+role-viewer = Lector (lee)
+role-analyst = Analista (lee y escribe inteligencia)
+role-liaison = Oficial de enlace (solicitudes de cooperación)
+role-admin = Administrador
+admin-new-user = Añadir un usuario
+admin-name-hint = { $count ->
+    [one] { $count } carácter como máximo, sin «:» ni caracteres de control.
+   *[other] { $count } caracteres como máximo, sin «:» ni caracteres de control.
+}
+admin-password = Contraseña
+admin-password-again = Repita la contraseña
+admin-password-hint = { $count ->
+    [one] Escriba dos veces una contraseña de al menos { $count } carácter, o deje ambos campos vacíos para que se genere una y se muestre una vez.
+   *[other] Escriba dos veces una contraseña de al menos { $count } caracteres, o deje ambos campos vacíos para que se genere una y se muestre una vez.
+}
+admin-new-user-explain = Añadir un usuario, como cambiar una función, queda registrado en el registro de transparencia del nodo (nombre y función, nunca la contraseña).
+admin-add-user = Añadir el usuario
+admin-user-added = Usuario añadido
+admin-password-generated = La contraseña generada
+admin-password-typed = El usuario inicia sesión con la contraseña que usted escribió.
+admin-back = Volver a la administración
+admin-sessions = Sesiones abiertas de todos los usuarios
+admin-sessions-count = { $count ->
+    [0] Ninguna sesión abierta.
+    [one] Una sesión abierta.
+   *[other] { $count } sesiones abiertas.
+}
+error-admin-name = Este nombre de usuario no se admite.
+error-admin-exists = Ya existe un usuario con este nombre.
+error-admin-no-user = No existe ese usuario.
+error-admin-role = Elija una de las funciones ofrecidas.
+error-admin-password-mismatch = Las dos contraseñas no coinciden.
+error-admin-password-short = { $count ->
+    [one] La contraseña necesita al menos { $count } carácter.
+   *[other] La contraseña necesita al menos { $count } caracteres.
+}
+error-admin-no-session = Esta sesión ya ha terminado.

@@ -447,3 +447,106 @@ error-propose-revoked-from = Donnez l'heure au format RFC 3339, comme 2026-12-01
 error-propose-key-empty = Donnez la nouvelle clé d'identité et la clé de chiffrement du membre.
 error-propose-key = Une clé est refusée.
 error-propose-refused = Le nœud a refusé de déposer cette proposition.
+
+nav-tokens = Jetons d'API
+nav-admin = Administration
+tokens-title = Jetons d'API
+tokens-explain = Un jeton d'API permet à un programme (un client TAXII, un capteur, un script) d'agir en votre nom par l'API du nœud, avec votre rôle, jusqu'à son expiration ou sa révocation.
+tokens-mine = Vos jetons
+tokens-all = Tous les jetons de ce nœud
+tokens-count = { $count ->
+    [0] Aucun jeton.
+    [one] Un jeton.
+   *[other] { $count } jetons.
+}
+tokens-back = Retour aux jetons d'API
+token-label = Libellé
+token-id = Identifiant
+token-holder = Titulaire
+token-for-member = membre pair
+token-created = Créé le
+token-expires = Expire le
+token-never = jamais
+token-state = État
+token-action = Action
+token-state-active = Actif
+token-state-expired = Expiré
+token-state-revoked = Révoqué
+token-revoke = Révoquer
+token-new = Nouveau jeton
+token-label-hint = { $count ->
+    [one] Son usage, par exemple « synchronisation MISP » : { $count } caractère au plus.
+   *[other] Son usage, par exemple « synchronisation MISP » : { $count } caractères au plus.
+}
+token-days = Jours avant expiration
+token-days-hint = { $count ->
+    [one] De 1 à { $count } jour.
+   *[other] De 1 à { $count } jours.
+}
+token-member = Le délivrer à un membre pair
+token-member-hint = Le jeton d'un membre pair ne lit que les vues de politique faites pour ce membre.
+token-member-none = Non : un jeton pour moi
+token-create-explain = Le jeton est affiché une seule fois, à la page suivante ; le nœud n'en garde que l'empreinte.
+token-create = Créer le jeton
+token-created-title = Jeton créé
+token-secret = Le jeton
+token-use = Les programmes l'envoient dans un en-tête :
+secret-once = Copiez-le maintenant : il est affiché cette fois et jamais plus, et le nœud ne pourra le montrer à personne plus tard. Gardez-le aussi secret qu'un mot de passe.
+error-token-label = { $count ->
+    [one] Donnez un libellé de 1 à { $count } caractère, sans caractère de contrôle.
+   *[other] Donnez un libellé de 1 à { $count } caractères, sans caractère de contrôle.
+}
+error-token-days = Donnez un nombre entier de jours, de 1 à { $count }.
+error-token-member = Ce membre ne peut pas recevoir de jeton.
+error-token-revoke = Ce jeton ne peut pas être révoqué.
+
+admin-title = Administration
+admin-users = Utilisateurs
+admin-users-count = { $count ->
+    [0] Aucun utilisateur.
+    [one] Un utilisateur.
+   *[other] { $count } utilisateurs.
+}
+admin-user = Nom d'utilisateur
+admin-role = Rôle
+admin-change-role = Changer le rôle
+admin-new-role = Nouveau rôle de
+admin-set-role = Changer
+admin-you = vous
+role-viewer = Lecteur (lit)
+role-analyst = Analyste (lit et écrit du renseignement)
+role-liaison = Officier de liaison (demandes de coopération)
+role-admin = Administrateur
+admin-new-user = Ajouter un utilisateur
+admin-name-hint = { $count ->
+    [one] { $count } caractère au plus, sans « : » ni caractère de contrôle.
+   *[other] { $count } caractères au plus, sans « : » ni caractère de contrôle.
+}
+admin-password = Mot de passe
+admin-password-again = Mot de passe, à nouveau
+admin-password-hint = { $count ->
+    [one] Saisissez deux fois un mot de passe d'au moins { $count } caractère, ou laissez les deux champs vides pour qu'un mot de passe soit généré et affiché une fois.
+   *[other] Saisissez deux fois un mot de passe d'au moins { $count } caractères, ou laissez les deux champs vides pour qu'un mot de passe soit généré et affiché une fois.
+}
+admin-new-user-explain = L'ajout d'un utilisateur, comme un changement de rôle, est consigné dans le journal de transparence du nœud (nom et rôle, jamais le mot de passe).
+admin-add-user = Ajouter l'utilisateur
+admin-user-added = Utilisateur ajouté
+admin-password-generated = Le mot de passe généré
+admin-password-typed = L'utilisateur se connecte avec le mot de passe que vous avez saisi.
+admin-back = Retour à l'administration
+admin-sessions = Sessions ouvertes de tous les utilisateurs
+admin-sessions-count = { $count ->
+    [0] Aucune session ouverte.
+    [one] Une session ouverte.
+   *[other] { $count } sessions ouvertes.
+}
+error-admin-name = Ce nom d'utilisateur est refusé.
+error-admin-exists = Un utilisateur porte déjà ce nom.
+error-admin-no-user = Cet utilisateur n'existe pas.
+error-admin-role = Choisissez l'un des rôles proposés.
+error-admin-password-mismatch = Les deux mots de passe diffèrent.
+error-admin-password-short = { $count ->
+    [one] Le mot de passe doit compter au moins { $count } caractère.
+   *[other] Le mot de passe doit compter au moins { $count } caractères.
+}
+error-admin-no-session = Cette session a déjà pris fin.

@@ -464,3 +464,110 @@ error-propose-revoked-from = Укажите время в формате RFC 333
 error-propose-key-empty = Укажите новый ключ идентичности и ключ шифрования участника.
 error-propose-key = Ключ отклонён.
 error-propose-refused = Узел отказался вносить это предложение.
+
+nav-tokens = Токены API
+nav-admin = Администрирование
+tokens-title = Токены API
+tokens-explain = Токен API позволяет программе (клиенту TAXII, датчику, сценарию) действовать от вашего имени через API узла, с вашей ролью, пока срок его действия не истечёт или он не будет отозван.
+tokens-mine = Ваши токены
+tokens-all = Все токены этого узла
+tokens-count = { $count ->
+    [0] Токенов нет.
+    [one] { $count } токен.
+    [few] { $count } токена.
+   *[other] { $count } токенов.
+}
+tokens-back = Назад к токенам API
+token-label = Метка
+token-id = Идентификатор
+token-holder = Владелец
+token-for-member = член-партнёр
+token-created = Создан
+token-expires = Истекает
+token-never = никогда
+token-state = Состояние
+token-action = Действие
+token-state-active = Действует
+token-state-expired = Истёк
+token-state-revoked = Отозван
+token-revoke = Отозвать
+token-new = Новый токен
+token-label-hint = { $count ->
+    [one] Назначение, например «синхронизация MISP»: не более { $count } символа.
+    [few] Назначение, например «синхронизация MISP»: не более { $count } символов.
+   *[other] Назначение, например «синхронизация MISP»: не более { $count } символов.
+}
+token-days = Дней до истечения срока
+token-days-hint = { $count ->
+    [one] От 1 до { $count } дня.
+   *[other] От 1 до { $count } дней.
+}
+token-member = Выдать члену-партнёру
+token-member-hint = Токен члена-партнёра читает только представления политики, созданные для этого члена.
+token-member-none = Нет: токен для меня
+token-create-explain = Токен показывается один раз, на следующей странице; узел хранит только его хеш.
+token-create = Создать токен
+token-created-title = Токен создан
+token-secret = Токен
+token-use = Программы передают его в заголовке:
+secret-once = Скопируйте его сейчас: он показан в этот раз и больше никогда не будет показан, и узел не сможет показать его никому позже. Храните его в такой же тайне, как пароль.
+error-token-label = { $count ->
+    [one] Укажите метку длиной от 1 до { $count } символа, без управляющих символов.
+   *[other] Укажите метку длиной от 1 до { $count } символов, без управляющих символов.
+}
+error-token-days = Укажите целое число дней от 1 до { $count }.
+error-token-member = Этому члену нельзя выдать токен.
+error-token-revoke = Этот токен нельзя отозвать.
+
+admin-title = Администрирование
+admin-users = Пользователи
+admin-users-count = { $count ->
+    [0] Пользователей нет.
+    [one] { $count } пользователь.
+    [few] { $count } пользователя.
+   *[other] { $count } пользователей.
+}
+admin-user = Имя пользователя
+admin-role = Роль
+admin-change-role = Изменить роль
+admin-new-role = Новая роль пользователя
+admin-set-role = Изменить
+admin-you = вы
+role-viewer = Читатель (читает)
+role-analyst = Аналитик (читает и записывает разведданные)
+role-liaison = Офицер связи (запросы о сотрудничестве)
+role-admin = Администратор
+admin-new-user = Добавить пользователя
+admin-name-hint = { $count ->
+    [one] Не более { $count } символа, без «:» и управляющих символов.
+   *[other] Не более { $count } символов, без «:» и управляющих символов.
+}
+admin-password = Пароль
+admin-password-again = Пароль ещё раз
+admin-password-hint = { $count ->
+    [one] Введите дважды пароль не короче { $count } символа или оставьте оба поля пустыми, чтобы пароль был создан и показан один раз.
+   *[other] Введите дважды пароль не короче { $count } символов или оставьте оба поля пустыми, чтобы пароль был создан и показан один раз.
+}
+admin-new-user-explain = Добавление пользователя, как и смена роли, записывается в журнал прозрачности узла (имя и роль, но никогда не пароль).
+admin-add-user = Добавить пользователя
+admin-user-added = Пользователь добавлен
+admin-password-generated = Созданный пароль
+admin-password-typed = Пользователь входит с паролем, который вы ввели.
+admin-back = Назад к администрированию
+admin-sessions = Открытые сеансы всех пользователей
+admin-sessions-count = { $count ->
+    [0] Открытых сеансов нет.
+    [one] { $count } открытый сеанс.
+    [few] { $count } открытых сеанса.
+   *[other] { $count } открытых сеансов.
+}
+error-admin-name = Это имя пользователя не принято.
+error-admin-exists = Пользователь с таким именем уже есть.
+error-admin-no-user = Такого пользователя нет.
+error-admin-role = Выберите одну из предложенных ролей.
+error-admin-password-mismatch = Пароли не совпадают.
+error-admin-password-short = { $count ->
+    [one] Пароль должен содержать не менее { $count } символа.
+   *[other] Пароль должен содержать не менее { $count } символов.
+}
+error-admin-no-session = Этот сеанс уже завершён.

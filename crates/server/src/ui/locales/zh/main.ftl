@@ -415,3 +415,85 @@ error-propose-revoked-from = 请按 RFC 3339 格式填写时间，例如 2026-12
 error-propose-key-empty = 请填写该成员的新身份密钥和加密密钥。
 error-propose-key = 某个密钥被拒绝。
 error-propose-refused = 节点拒绝提交此提案。
+
+nav-tokens = API 令牌
+nav-admin = 管理
+tokens-title = API 令牌
+tokens-explain = API 令牌让程序（TAXII 客户端、传感器、脚本）以您的名义、按您的角色通过本节点的 API 操作，直到令牌过期或被撤销。
+tokens-mine = 您的令牌
+tokens-all = 本节点的全部令牌
+tokens-count = { $count ->
+    [0] 没有令牌。
+   *[other] 共 { $count } 个令牌。
+}
+tokens-back = 返回 API 令牌
+token-label = 标签
+token-id = 标识符
+token-holder = 持有者
+token-for-member = 对等成员
+token-created = 创建时间
+token-expires = 过期时间
+token-never = 永不
+token-state = 状态
+token-action = 操作
+token-state-active = 有效
+token-state-expired = 已过期
+token-state-revoked = 已撤销
+token-revoke = 撤销
+token-new = 新建令牌
+token-label-hint = 用途，例如“MISP 同步”：最多 { $count } 个字符。
+token-days = 有效天数
+token-days-hint = 1 至 { $count } 天。
+token-member = 签发给对等成员
+token-member-hint = 对等成员的令牌只能读取为该成员建立的策略视图。
+token-member-none = 否：给我自己的令牌
+token-create-explain = 令牌只在下一页显示一次；节点只保存其哈希值。
+token-create = 创建令牌
+token-created-title = 令牌已创建
+token-secret = 令牌
+token-use = 程序在请求头中发送它：
+secret-once = 请立即复制：它只显示这一次，以后不会再显示，节点以后也无法向任何人显示。请像保管密码一样保管它。
+error-token-label = 请填写 1 至 { $count } 个字符的标签，不得包含控制字符。
+error-token-days = 请填写 1 至 { $count } 之间的整数天数。
+error-token-member = 该成员不能获得令牌。
+error-token-revoke = 无法撤销此令牌。
+
+admin-title = 管理
+admin-users = 用户
+admin-users-count = { $count ->
+    [0] 没有用户。
+   *[other] 共 { $count } 个用户。
+}
+admin-user = 用户名
+admin-role = 角色
+admin-change-role = 更改角色
+admin-new-role = 新角色：
+admin-set-role = 更改
+admin-you = 您
+role-viewer = 查看者（只读）
+role-analyst = 分析员（读写情报）
+role-liaison = 联络官（合作请求）
+role-admin = 管理员
+admin-new-user = 添加用户
+admin-name-hint = 最多 { $count } 个字符，不得包含“:”或控制字符。
+admin-password = 密码
+admin-password-again = 再次输入密码
+admin-password-hint = 输入两次至少 { $count } 个字符的密码；或将两栏都留空，由系统生成密码并显示一次。
+admin-new-user-explain = 添加用户和更改角色都会记入节点的透明日志（记录用户名和角色，从不记录密码）。
+admin-add-user = 添加该用户
+admin-user-added = 用户已添加
+admin-password-generated = 生成的密码
+admin-password-typed = 该用户使用您输入的密码登录。
+admin-back = 返回管理
+admin-sessions = 所有用户的打开会话
+admin-sessions-count = { $count ->
+    [0] 没有打开的会话。
+   *[other] 共 { $count } 个打开的会话。
+}
+error-admin-name = 此用户名不被接受。
+error-admin-exists = 已有同名用户。
+error-admin-no-user = 没有此用户。
+error-admin-role = 请从给出的角色中选择一个。
+error-admin-password-mismatch = 两次输入的密码不一致。
+error-admin-password-short = 密码至少需要 { $count } 个字符。
+error-admin-no-session = 此会话已经结束。
