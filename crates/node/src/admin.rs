@@ -105,8 +105,19 @@ pub async fn add_user(
     record_user(node, name, "added", Some(role)).await
 }
 
-/// Changes a user's role.
+/// Changes a user's role. The node's last admin keeps its role: without one, nobody could
+/// administer the node from the API or the web UI (only `comity user` beside the store).
 pub async fn set_role(node: &Node, name: &str, role: Role) -> Result<(), AdminError> {
+    if role != Role::Admin {
+        let users = node.store().users().await?;
+        let is_admin = |u: &&User| u.role == Role::Admin;
+        let last = users.iter().filter(is_admin).count() == 1;
+        if last && users.iter().filter(is_admin).any(|u| u.name == name) {
+            return Err(AdminError::Invalid(format!(
+                "{name} is this node's only admin: make another user an admin first"
+            )));
+        }
+    }
     node.store().set_role(name, role).await?;
     record_user(node, name, "role changed", Some(role)).await
 }
@@ -304,5 +315,39 @@ mod tests {
         let (a, b) = (generate_password(), generate_password());
         assert_ne!(a, b);
         assert!(check_password(&a).is_ok() && a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_keeps_its_role() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = comity_store_sqlite::SqliteStore::open(dir.path()).unwrap();
+        let node = Node::new(
+            std::sync::Arc::new(store),
+            crate::federation::test_nodes::signer(1),
+        )
+        .unwrap();
+        let role = |name: &'static str| {
+            let node = &node;
+            async move { node.store().user(name).await.unwrap().unwrap().role }
+        };
+        add_user(&node, "root", Role::Admin, &generate_password())
+            .await
+            .unwrap();
+        add_user(&node, "ana", Role::Analyst, &generate_password())
+            .await
+            .unwrap();
+        let refused = set_role(&node, "root", Role::Analyst).await;
+        assert!(
+            matches!(&refused, Err(AdminError::Invalid(m)) if m.contains("only admin")),
+            "{refused:?}"
+        );
+        assert_eq!(role("root").await, Role::Admin, "nothing changed");
+        // With a second admin, either may step down; the other then is the last.
+        set_role(&node, "ana", Role::Admin).await.unwrap();
+        set_role(&node, "root", Role::Viewer).await.unwrap();
+        assert_eq!(role("root").await, Role::Viewer);
+        assert!(set_role(&node, "ana", Role::Analyst).await.is_err());
+        // Making the last admin an admin again is no demotion.
+        set_role(&node, "ana", Role::Admin).await.unwrap();
     }
 }
