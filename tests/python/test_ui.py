@@ -537,6 +537,15 @@ def test_an_admin_tables_a_proposal_from_the_form_in_three_languages(world, brow
         assert axe_violations(browser) == []
     browser.get(a.url + "/governance/propose?kind=admit_member")
     shot(browser, "zh-propose-admit")
+    # Revoking a member's keys: the member, the time and both keys, left to right in Arabic too.
+    for lang in ["zh", "ar"]:
+        choose_language(browser, lang)
+        browser.get(a.url + "/governance/propose?kind=revoke_member_key")
+        for field in ("#revoked_from", "#new_key", "#encryption_key"):
+            assert browser.find_element(*by(field)).get_attribute("dir") == "ltr", (lang, field)
+        assert MISSING not in browser.page_source, lang
+        shot(browser, f"{lang}-propose-revoke-key")
+        assert axe_violations(browser) == []
     choose_language(browser, "en")
     assert len(requests.get(f"{a.url}/api/v1/governance/proposals", auth=a.node.admin,
                             timeout=30).json()["proposals"]) == 2, "a refused form was tabled"
