@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use comity_node::federation::request_signature;
-use comity_node::federation::transport::dossier_url;
+use comity_node::federation::transport::{dossier_path, PeerTransport};
 use comity_node::governance::audit::{self, Audit, Held};
 use comity_node::governance::service;
 use comity_node::policy::MemberStatus;
 use comity_node::Node;
+use comity_server::federation::HttpTransport;
 use comity_stix::clock::now_us;
 use serde_json::json;
 
@@ -52,12 +53,12 @@ pub async fn run(
     if peers.is_empty() {
         anyhow::bail!("no peer to audit: name one with --peer MEMBER");
     }
-    let client = federation_client(data)?;
+    let transport = HttpTransport::with_client(federation_client(data)?);
     let mut all_agree = true;
     let mut reports = Vec::new();
     for id in &ids {
         for peer in &peers {
-            match audit_one(&node, &client, peer, id).await {
+            match audit_one(&node, &transport, peer, id).await {
                 Ok(a) => {
                     all_agree &= a.agree;
                     if json {
@@ -100,10 +101,11 @@ pub(super) fn federation_client(data: &DataDir) -> anyhow::Result<reqwest::Clien
     )?)
 }
 
-/// Asks `peer` for its dossier of proposal `id` and audits it.
+/// Asks `peer` for its dossier of proposal `id` (a `GET` signed as the catch-up's, through
+/// the same transport, the answer bounded) and audits it.
 async fn audit_one(
     node: &Node,
-    client: &reqwest::Client,
+    transport: &HttpTransport,
     peer: &str,
     id: &str,
 ) -> anyhow::Result<Audit> {
@@ -122,7 +124,7 @@ async fn audit_one(
         .local_member()
         .await?
         .context("this node has no member record; run `comity init`")?;
-    let (url, path) = dossier_url(&endpoint, id);
+    let path = dossier_path(id);
     let signature = request_signature::sign(
         node.log().node_key(),
         &local.id.0,
@@ -131,39 +133,22 @@ async fn audit_one(
         b"",
         now_us() / 1_000_000,
     );
-    let response = client
-        .get(&url)
-        .header("Content-Digest", signature.content_digest)
-        .header("Signature-Input", signature.signature_input)
-        .header("Signature", signature.signature)
-        .send()
+    let url = format!("{}{path}", endpoint.trim_end_matches('/'));
+    let answer = transport
+        .get_signed(&endpoint, &path, signature, audit::MAX_DOSSIER_BYTES)
         .await
         .with_context(|| format!("GET {url}"))?;
-    let status = response.status();
-    let body = read_within(response, audit::MAX_DOSSIER_BYTES)
-        .await
-        .with_context(|| format!("GET {url}"))?;
-    if !status.is_success() {
+    let success = answer.is_success();
+    let body = String::from_utf8(answer.body)
+        .with_context(|| format!("GET {url}: the answer is not UTF-8"))?;
+    if !success {
         let said = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v["description"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        anyhow::bail!("GET {url} answered {status}: {said}");
+        anyhow::bail!("GET {url} answered {}: {said}", answer.status_text);
     }
     Ok(audit::audit(store, peer, id, &body).await?)
-}
-
-/// The body of `response` as text, refused past `max` bytes (a peer's answer is not
-/// trusted to be small).
-async fn read_within(mut response: reqwest::Response, max: usize) -> anyhow::Result<String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > max {
-            anyhow::bail!("the answer is larger than the {max} bytes a dossier may have");
-        }
-        body.extend_from_slice(&chunk);
-    }
-    String::from_utf8(body).context("the answer is not UTF-8")
 }
 
 fn held(h: &Held) -> String {

@@ -17,11 +17,9 @@ pub const OUTBOX_PATH: &str = "/federation/v1/outbox";
 /// signed `GET` (see [`crate::governance::audit`]).
 pub const DOSSIER_PATH: &str = "/federation/v1/governance/proposals/{id}";
 
-/// The dossier URL of proposal `id` at the peer at `endpoint`, and the path a request
-/// for it signs.
-pub fn dossier_url(endpoint: &str, id: &str) -> (String, String) {
-    let path = DOSSIER_PATH.replace("{id}", id);
-    (format!("{}{path}", endpoint.trim_end_matches('/')), path)
+/// The path of proposal `id`'s dossier, which a request for it signs.
+pub fn dossier_path(id: &str) -> String {
+    DOSSIER_PATH.replace("{id}", id)
 }
 
 /// The path of the first page of a node's decided governance history, which a member that
