@@ -314,16 +314,11 @@ async fn forged_replayed_double_late_unknown_and_suspended_ballots_are_refused_w
     .await;
     assert!(reason_of(&answer).contains("is suspended"), "{answer:?}");
     let late_comer = peer(5).await;
-    let mut record = late_comer
-        .node
-        .directory()
-        .local_member()
+    b.node
+        .registry()
+        .add_member(crate::test_peers::as_pinned(&late_comer).await)
         .await
-        .unwrap()
-        .unwrap()
-        .record;
-    record.local = false;
-    b.node.registry().add_member(record).await.unwrap();
+        .unwrap();
     let unknown = ballot(
         &id,
         &late_comer,

@@ -11,7 +11,7 @@ use crate::federation::inbox::Answer;
 use crate::federation::pull::outbox_envelope;
 use crate::member_file::MemberFile;
 use crate::registry::{member_entry, MemberRecord};
-use crate::test_peers::{due, hand, peers, reason_of, receive, Peer};
+use crate::test_peers::{as_pinned, due, hand, peers, reason_of, receive, Peer};
 
 async fn own(p: &Peer) -> MemberRecord {
     p.node
@@ -31,14 +31,6 @@ async fn pinned(on: &Peer, of: &Peer) -> MemberRecord {
         .unwrap()
         .unwrap()
         .record
-}
-
-/// `p`'s own record as its peers pin it.
-async fn as_pinned(p: &Peer) -> MemberRecord {
-    MemberRecord {
-        local: false,
-        ..own(p).await
-    }
 }
 
 /// `p`'s member record file, as JSON.
